@@ -1,0 +1,143 @@
+# slmbench — build, demo, tests.
+#
+#   make            install missing Debian packages and llama.cpp, build build/slmbench
+#                   and the engine plugins build/engines/<name>.so
+#   make demo       build the demo models, run the demo comparison, write the report
+#   make check      build and run every test; ends with "N passed, N failed"
+#   make bench      benchmarks of slmbench itself (bench/perf/)
+#   make SANITIZE=address,undefined check    the same tests under the sanitizers
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows the commands.
+
+CC ?= cc
+PREFIX ?= /usr/local
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+
+ifeq ($(SANITIZE),)
+OUT := build
+else
+OUT := build/sanitize
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+THIRD := build/third_party
+LLAMA_DIR := $(THIRD)/llama
+DEPS_STAMP := build/.deps-stamp
+
+# Evaluated when a recipe runs (after the dependencies are installed), not when parsed.
+PKGS = sqlite3 yaml-0.1 jansson
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
+LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
+LLAMA_LIBDIR = $(if $(LLAMA_SYSTEM),$(shell $(PKG_CONFIG) --variable=libdir llama),$(abspath $(LLAMA_DIR)/lib))
+LLAMA_CFLAGS = $(if $(LLAMA_SYSTEM),-DSLM_HAVE_LLAMA_H $(shell $(PKG_CONFIG) --cflags llama))
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+ALL_CFLAGS = -DSLM_GIT_REV='"$(GIT_REV)"' -std=c11 -D_GNU_SOURCE -fPIC $(WARN) -Iharness -Iengines $(PKG_CFLAGS) \
+             $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+CLI_SRCS := harness/main.c $(wildcard harness/cmd_*.c)
+CORE_SRCS := $(filter-out $(CLI_SRCS),$(wildcard harness/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(OUT)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
+CORE_LIB := $(OUT)/libslmcore.a
+
+ENGINES := $(notdir $(patsubst %/,%,$(dir $(wildcard engines/*/*.c))))
+ENGINE_SOS := $(foreach e,$(sort $(ENGINES)),$(OUT)/engines/$(e).so)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+# tests/helpers/fake_*.c are shared libraries standing in for real ones (fake_llama.c:
+# a libllama with the wrong ABI); the other helpers are programs.
+TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
+TEST_LIBS := $(TEST_LIB_SRCS:tests/helpers/%.c=$(OUT)/tests/lib%.so)
+TEST_HELPER_SRCS := $(filter-out $(TEST_LIB_SRCS),$(wildcard tests/helpers/*.c))
+TEST_HELPER_BINS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(OUT)/tests/%)
+
+.PHONY: all deps demo check test bench clean install distclean
+all: $(OUT)/slmbench $(ENGINE_SOS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	$(Q)mkdir -p build
+	$(Q)sh scripts/install-deps.sh $(LLAMA_DIR)
+	$(Q)touch $@
+
+$(OUT)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/slmbench: $(CLI_OBJS) $(CORE_LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
+# Each engine: engines/<name>/*.c -> $(OUT)/engines/<name>.so, linked with the core
+# library for its helpers (util, sha256, json) but never with llama.cpp: the llamacpp
+# engine dlopen()s it at run time so a missing or mismatching library disables only it.
+define ENGINE_RULE
+$(OUT)/obj/engines/$(1)/%.o: engines/$(1)/%.c | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC      $$<")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' -c $$< -o $$@
+$(OUT)/engines/$(1).so: $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard engines/$(1)/*.c)) $(CORE_LIB)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LINK    $$@")
+	$$(Q)$$(CC) -shared $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(CORE_LIB) $$(PKG_LIBS) -ldl -lm -lpthread
+endef
+$(foreach e,$(sort $(ENGINES)),$(eval $(call ENGINE_RULE,$(e))))
+
+$(OUT)/tests/%: tests/unit/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -lcmocka -ldl -lm -lpthread
+
+$(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
+$(OUT)/tests/lib%.so: tests/helpers/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared $< -o $@ $(ALL_LDFLAGS)
+
+DEMO_DIR := build/demo
+demo: all
+	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
+
+check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_LIBS)
+	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+test: check
+
+bench: all
+	$(Q)sh bench/perf/run.sh $(OUT)/slmbench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines
+	install -m 755 $(OUT)/slmbench $(DESTDIR)$(PREFIX)/bin/slmbench
+	install -m 644 $(ENGINE_SOS) $(DESTDIR)$(PREFIX)/lib/slmbench/engines/
+
+clean:
+	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo
+
+distclean:
+	rm -rf build
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

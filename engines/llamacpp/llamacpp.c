@@ -1,0 +1,1208 @@
+/*
+ * llamacpp.c — the llama.cpp engine: GGUF models run in process, on the CPU.
+ *
+ * The plugin does not link against llama.cpp. init() dlopen()s the library, looks every
+ * function it calls up into one table (lib, the plugin's only global state besides
+ * llama.cpp's captured log), checks the
+ * ABI against the declarations in llama_abi.h and loads ggml's CPU backend variants from
+ * the library's folder. A missing library, a missing symbol or a mismatching ABI makes
+ * init() fail with a reason, and the harness disables just this engine.
+ *
+ * Scoring evaluates the prompt once into sequence 0 of a unified KV cache, copies that
+ * sequence into one sequence per choice (a metadata-only copy with a unified cache) and
+ * decodes the continuations of all choices in one batch.
+ *
+ * llama.cpp's logging is silenced; its error-level messages are kept (llog) so a
+ * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
+ */
+#include "llama_abi.h"
+#include "slm_engine.h"
+#include "util.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SLM_LLAMA_LIBDIR
+#define SLM_LLAMA_LIBDIR ""
+#endif
+
+#define ENGINE_VERSION "0.1.0"
+#define DEFAULT_N_CTX 2048
+#define DEFAULT_N_BATCH 512
+#define DEFAULT_N_SEQ_MAX 32
+#define MAX_N_SEQ 256 /* llama.cpp's LLAMA_MAX_SEQ */
+#define DEFAULT_MAX_TOKENS 32
+#define LOG_KEEP 4    /* error messages kept from llama.cpp's log */
+#define LOG_LINE 320
+
+/* ---- the library table ---- */
+
+/* Every function looked up in the library, apart from the three *_default_params (below). */
+#define LLAMA_FUNCS(X)                                                                       \
+    X(llama_backend_init) X(llama_backend_free) X(llama_log_set)                           \
+    X(llama_sampler_chain_default_params) X(llama_model_load_from_file) X(llama_model_free) \
+    X(llama_init_from_model) X(llama_free) X(llama_n_ctx) X(llama_n_batch)                 \
+    X(llama_get_memory) X(llama_model_get_vocab) X(llama_model_n_ctx_train)                \
+    X(llama_model_n_embd) X(llama_model_n_layer) X(llama_model_meta_val_str)               \
+    X(llama_model_desc) X(llama_model_ftype) X(llama_model_size) X(llama_model_n_params)   \
+    X(llama_model_chat_template) X(llama_model_has_encoder) X(llama_model_quantize)        \
+    X(llama_memory_clear) X(llama_memory_seq_rm) X(llama_memory_seq_cp)                   \
+    X(llama_batch_init) X(llama_batch_free) X(llama_decode) X(llama_get_logits_ith)       \
+    X(llama_vocab_n_tokens) X(llama_vocab_is_eog) X(llama_vocab_get_add_bos)              \
+    X(llama_tokenize) X(llama_token_to_piece) X(llama_chat_apply_template)                \
+    X(llama_chat_builtin_templates) X(llama_sampler_chain_init) X(llama_sampler_chain_add) \
+    X(llama_sampler_init_greedy) X(llama_sampler_init_grammar) X(llama_sampler_init_temp)  \
+    X(llama_sampler_init_dist) X(llama_sampler_sample) X(llama_sampler_free)              \
+    X(ggml_backend_load_all_from_path)
+
+/*
+ * The *_default_params functions return their struct through a hidden pointer to memory
+ * the caller provides (x86-64 and AArch64 alike, the structs being large). Calling them
+ * as returning a union with spare room keeps a library whose struct grew from writing
+ * past our stack before the ABI check has had a chance to refuse it.
+ */
+typedef union {
+    struct llama_context_params p;
+    unsigned char room[1024];
+} cparams_room;
+typedef union {
+    struct llama_model_params p;
+    unsigned char room[1024];
+} mparams_room;
+typedef union {
+    struct llama_model_quantize_params p;
+    unsigned char room[1024];
+} qparams_room;
+
+struct llama_lib {
+    void *handle;             /* NULL: not loaded */
+    char path[PATH_MAX];
+    char version[96];         /* for slm_model_info.engine_version */
+    cparams_room (*context_default_params)(void);
+    mparams_room (*model_default_params)(void);
+    qparams_room (*quantize_default_params)(void);
+#define LLAMA_FIELD(fn) __typeof__(&fn) fn;
+    LLAMA_FUNCS(LLAMA_FIELD)
+#undef LLAMA_FIELD
+};
+
+static struct llama_lib lib;
+
+/*
+ * Error-level messages from llama.cpp's log, oldest first, and the one being assembled
+ * (messages can arrive in pieces). Part of the library's state like the table above;
+ * guarded by a lock because llama.cpp logs from whichever thread calls it.
+ */
+static struct {
+    pthread_mutex_t lock;
+    char msgs[LOG_KEEP][LOG_LINE];
+    int n;
+    char cur[LOG_LINE];
+    int level;
+} llog = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- llama.cpp's log ---- */
+
+static void log_commit(void)
+{
+    char *s = slm_trim(llog.cur);
+    if (*s) {
+        if (llog.n == LOG_KEEP) {
+            memmove(llog.msgs[0], llog.msgs[1], sizeof llog.msgs[0] * (LOG_KEEP - 1));
+            llog.n--;
+        }
+        snprintf(llog.msgs[llog.n++], LOG_LINE, "%s", s);
+    }
+    llog.cur[0] = '\0';
+}
+
+static void on_log(enum ggml_log_level level, const char *text, void *ud)
+{
+    pthread_mutex_lock(&llog.lock);
+    if (level != GGML_LOG_LEVEL_CONT) {
+        if (llog.level == GGML_LOG_LEVEL_ERROR)
+            log_commit();
+        llog.level = level;
+        llog.cur[0] = '\0';
+    }
+    if (llog.level == GGML_LOG_LEVEL_ERROR && text) {
+        size_t n = strlen(llog.cur);
+        snprintf(llog.cur + n, sizeof llog.cur - n, "%s", text);
+        n = strlen(llog.cur);
+        if (n && llog.cur[n - 1] == '\n')
+            log_commit();
+    }
+    pthread_mutex_unlock(&llog.lock);
+}
+
+static void log_reset(void)
+{
+    pthread_mutex_lock(&llog.lock);
+    llog.n = 0;
+    llog.cur[0] = '\0';
+    pthread_mutex_unlock(&llog.lock);
+}
+
+/*
+ * The most telling error llama.cpp logged since log_reset(), into buf. The loaders log the
+ * cause first and then "failed to load model"-style summaries, so the first message is
+ * the useful one; its "function_name: " prefix is dropped.
+ */
+static const char *log_error(char *buf, size_t n)
+{
+    pthread_mutex_lock(&llog.lock);
+    if (llog.cur[0] && llog.level == GGML_LOG_LEVEL_ERROR)
+        log_commit();
+    const char *msg = llog.n ? llog.msgs[0] : "no details from llama.cpp";
+    const char *colon = strstr(msg, ": ");
+    if (colon && strcspn(msg, " ") == (size_t)(colon - msg))
+        msg = colon + 2;
+    snprintf(buf, n, "%s", msg);
+    pthread_mutex_unlock(&llog.lock);
+    return buf;
+}
+
+/* ---- loading the library ---- */
+
+static void lib_unload(void)
+{
+    if (lib.handle)
+        dlclose(lib.handle);
+    memset(&lib, 0, sizeof lib);
+}
+
+static int sym(const char *name, void **slot, char *err, size_t errlen)
+{
+    dlerror();
+    *slot = dlsym(lib.handle, name);
+    if (!*slot)
+        return slm_err(err, errlen, "llama.cpp library '%s' lacks '%s'", lib.path, name);
+    return 0;
+}
+
+/* Compares one default value; fills err and returns -1 on a mismatch. */
+#define ABI_EXPECT(fn, field, fmt, got, want)                                                \
+    do {                                                                                     \
+        if ((got) != (want))                                                                 \
+            return slm_err(err, errlen,                                                      \
+                           "llama.cpp library '%s' does not match the ABI slmbench was "     \
+                           "built for (%s: %s is " fmt ", expected " fmt ")",                \
+                           lib.path, fn, field, got, want);                                   \
+    } while (0)
+
+/*
+ * Checks known defaults of the parameter structs. A field added or removed in the middle
+ * of a struct shifts the values that follow, which this notices. With a system llama.h
+ * the declarations come from the library's own install, and the check is skipped (its
+ * defaults may legitimately differ from the release we pinned).
+ */
+static int abi_check(char *err, size_t errlen)
+{
+    if (!SLM_LLAMA_OWN_DECLS)
+        return 0;
+    const char *f = "llama_context_default_params";
+    struct llama_context_params c = lib.context_default_params().p;
+    ABI_EXPECT(f, "n_ctx", "%u", c.n_ctx, (unsigned)SLM_LLAMA_DEFAULT_N_CTX);
+    ABI_EXPECT(f, "n_batch", "%u", c.n_batch, (unsigned)SLM_LLAMA_DEFAULT_N_BATCH);
+    ABI_EXPECT(f, "n_ubatch", "%u", c.n_ubatch, (unsigned)SLM_LLAMA_DEFAULT_N_UBATCH);
+    ABI_EXPECT(f, "n_seq_max", "%u", c.n_seq_max, (unsigned)SLM_LLAMA_DEFAULT_N_SEQ_MAX);
+    ABI_EXPECT(f, "n_outputs_max_per_seq", "%u", c.n_outputs_max_per_seq,
+               (unsigned)SLM_LLAMA_DEFAULT_N_OUTPUTS_MAX_PER_SEQ);
+    ABI_EXPECT(f, "n_threads", "%d", c.n_threads, SLM_LLAMA_DEFAULT_N_THREADS);
+    ABI_EXPECT(f, "n_threads_batch", "%d", c.n_threads_batch, SLM_LLAMA_DEFAULT_N_THREADS);
+    ABI_EXPECT(f, "flash_attn_type", "%d", (int)c.flash_attn_type, -1);
+    ABI_EXPECT(f, "yarn_ext_factor", "%g", (double)c.yarn_ext_factor, -1.0);
+    ABI_EXPECT(f, "type_k", "%d", (int)c.type_k, (int)GGML_TYPE_F16);
+    ABI_EXPECT(f, "type_v", "%d", (int)c.type_v, (int)GGML_TYPE_F16);
+    ABI_EXPECT(f, "embeddings", "%d", (int)c.embeddings, 0);
+    ABI_EXPECT(f, "offload_kqv", "%d", (int)c.offload_kqv, 1);
+    ABI_EXPECT(f, "no_perf", "%d", (int)c.no_perf, 1);
+    ABI_EXPECT(f, "op_offload", "%d", (int)c.op_offload, 1);
+    ABI_EXPECT(f, "swa_full", "%d", (int)c.swa_full, 1);
+    ABI_EXPECT(f, "kv_unified", "%d", (int)c.kv_unified, 0);
+    ABI_EXPECT(f, "n_samplers", "%zu", c.n_samplers, (size_t)0);
+
+    f = "llama_model_default_params";
+    struct llama_model_params m = lib.model_default_params().p;
+    ABI_EXPECT(f, "n_gpu_layers", "%d", m.n_gpu_layers, SLM_LLAMA_DEFAULT_N_GPU_LAYERS);
+    ABI_EXPECT(f, "split_mode", "%d", (int)m.split_mode, (int)LLAMA_SPLIT_MODE_LAYER);
+    ABI_EXPECT(f, "load_mode", "%d", (int)m.load_mode, (int)LLAMA_LOAD_MODE_AUTO);
+    ABI_EXPECT(f, "lazy_mode", "%d", (int)m.lazy_mode, (int)LLAMA_LAZY_MODE_AUTO);
+    ABI_EXPECT(f, "main_gpu", "%d", m.main_gpu, 0);
+    ABI_EXPECT(f, "vocab_only", "%d", (int)m.vocab_only, 0);
+    ABI_EXPECT(f, "check_tensors", "%d", (int)m.check_tensors, 0);
+    ABI_EXPECT(f, "use_extra_bufts", "%d", (int)m.use_extra_bufts, 1);
+    ABI_EXPECT(f, "no_host", "%d", (int)m.no_host, 0);
+    ABI_EXPECT(f, "no_alloc", "%d", (int)m.no_alloc, 0);
+    ABI_EXPECT(f, "load_mtp", "%d", (int)m.load_mtp, 0);
+
+    f = "llama_model_quantize_default_params";
+    struct llama_model_quantize_params q = lib.quantize_default_params().p;
+    ABI_EXPECT(f, "ftype", "%d", (int)q.ftype, SLM_LLAMA_DEFAULT_QUANT_FTYPE);
+    ABI_EXPECT(f, "output_tensor_type", "%d", (int)q.output_tensor_type, (int)GGML_TYPE_COUNT);
+    ABI_EXPECT(f, "quantize_output_tensor", "%d", (int)q.quantize_output_tensor, 1);
+    ABI_EXPECT(f, "dry_run", "%d", (int)q.dry_run, 0);
+    ABI_EXPECT(f, "max_buf_size", "%zu", q.max_buf_size, SLM_LLAMA_DEFAULT_QUANT_BUF);
+    return 0;
+}
+
+static const char *lib_default_path(void)
+{
+    const char *env = getenv("SLM_LLAMA_LIB");
+    if (env && *env)
+        return env;
+    if (SLM_LLAMA_LIBDIR[0])
+        return SLM_LLAMA_LIBDIR "/libllama.v0.5.0.so";
+    return "libllama.so";
+}
+
+/*
+ * Loads llama.cpp: the library named by $SLM_LLAMA_LIB, else the pinned build's
+ * SLM_LLAMA_LIBDIR/libllama.v0.5.0.so, else "libllama.so" from the loader's path. Then
+ * checks the ABI, silences the log and loads ggml's CPU backends found next to the
+ * library. Calling it again once loaded does nothing. On failure nothing stays loaded.
+ */
+static int engine_init(char *err, size_t errlen)
+{
+    if (lib.handle)
+        return 0;
+    snprintf(lib.path, sizeof lib.path, "%s", lib_default_path());
+    /* RTLD_LOCAL: llama.cpp's symbols stay out of the global namespace, so they cannot
+     * clash with another engine's; dlsym() on the handle still finds those of libggml,
+     * which libllama depends on. */
+    lib.handle = dlopen(lib.path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib.handle) {
+        const char *why = dlerror();
+        slm_err(err, errlen, "cannot load llama.cpp library '%s': %s", lib.path,
+                why ? why : "unknown error");
+        lib_unload();
+        return -1;
+    }
+
+    /* The defaults first: a wrong library should be refused for its ABI even when it
+     * also lacks functions. */
+    if (sym("llama_context_default_params", (void **)&lib.context_default_params, err,
+            errlen) ||
+        sym("llama_model_default_params", (void **)&lib.model_default_params, err, errlen) ||
+        sym("llama_model_quantize_default_params", (void **)&lib.quantize_default_params, err,
+            errlen) ||
+        abi_check(err, errlen)) {
+        lib_unload();
+        return -1;
+    }
+#define LLAMA_SYM(fn)                                                                        \
+    if (sym(#fn, (void **)&lib.fn, err, errlen)) {                                           \
+        lib_unload();                                                                        \
+        return -1;                                                                           \
+    }
+    LLAMA_FUNCS(LLAMA_SYM)
+#undef LLAMA_SYM
+
+    /* Silence before the first call that may log. */
+    lib.llama_log_set(on_log, NULL);
+    lib.llama_backend_init();
+
+    /* ggml picks the best CPU variant (libggml-cpu-<arch>.so) it finds in the folder. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", lib.path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        lib.ggml_backend_load_all_from_path(dir);
+    } else {
+        lib.ggml_backend_load_all_from_path(NULL);
+    }
+
+    const char *base = slash ? strrchr(lib.path, '/') + 1 : lib.path;
+    snprintf(lib.version, sizeof lib.version, "llama.cpp %s (%.64s)",
+             SLM_LLAMA_OWN_DECLS ? SLM_LLAMA_RELEASE : "system", base);
+    return 0;
+}
+
+/* Unloads llama.cpp; init() may load it again afterwards. */
+static void engine_shutdown(void)
+{
+    if (!lib.handle)
+        return;
+    lib.llama_backend_free();
+    lib.llama_log_set(NULL, NULL);
+    lib_unload();
+}
+
+/* ---- file types ---- */
+
+static const struct {
+    const char *name;
+    enum llama_ftype ftype;
+} ftypes[] = {
+    {"F32", LLAMA_FTYPE_ALL_F32},           {"F16", LLAMA_FTYPE_MOSTLY_F16},
+    {"BF16", LLAMA_FTYPE_MOSTLY_BF16},      {"Q8_0", LLAMA_FTYPE_MOSTLY_Q8_0},
+    {"Q6_K", LLAMA_FTYPE_MOSTLY_Q6_K},      {"Q5_K_M", LLAMA_FTYPE_MOSTLY_Q5_K_M},
+    {"Q5_K_S", LLAMA_FTYPE_MOSTLY_Q5_K_S},  {"Q5_1", LLAMA_FTYPE_MOSTLY_Q5_1},
+    {"Q5_0", LLAMA_FTYPE_MOSTLY_Q5_0},      {"Q4_K_M", LLAMA_FTYPE_MOSTLY_Q4_K_M},
+    {"Q4_K_S", LLAMA_FTYPE_MOSTLY_Q4_K_S},  {"Q4_1", LLAMA_FTYPE_MOSTLY_Q4_1},
+    {"Q4_0", LLAMA_FTYPE_MOSTLY_Q4_0},      {"Q3_K_L", LLAMA_FTYPE_MOSTLY_Q3_K_L},
+    {"Q3_K_M", LLAMA_FTYPE_MOSTLY_Q3_K_M},  {"Q3_K_S", LLAMA_FTYPE_MOSTLY_Q3_K_S},
+    {"Q2_K", LLAMA_FTYPE_MOSTLY_Q2_K},      {"Q2_K_S", LLAMA_FTYPE_MOSTLY_Q2_K_S},
+    {"IQ4_XS", LLAMA_FTYPE_MOSTLY_IQ4_XS},  {"IQ4_NL", LLAMA_FTYPE_MOSTLY_IQ4_NL},
+    {"IQ3_M", LLAMA_FTYPE_MOSTLY_IQ3_M},    {"IQ3_S", LLAMA_FTYPE_MOSTLY_IQ3_S},
+    {"IQ3_XS", LLAMA_FTYPE_MOSTLY_IQ3_XS},  {"IQ3_XXS", LLAMA_FTYPE_MOSTLY_IQ3_XXS},
+    {"IQ2_M", LLAMA_FTYPE_MOSTLY_IQ2_M},    {"IQ2_S", LLAMA_FTYPE_MOSTLY_IQ2_S},
+    {"IQ2_XS", LLAMA_FTYPE_MOSTLY_IQ2_XS},  {"IQ2_XXS", LLAMA_FTYPE_MOSTLY_IQ2_XXS},
+    {"IQ1_M", LLAMA_FTYPE_MOSTLY_IQ1_M},    {"IQ1_S", LLAMA_FTYPE_MOSTLY_IQ1_S},
+    {"TQ2_0", LLAMA_FTYPE_MOSTLY_TQ2_0},    {"TQ1_0", LLAMA_FTYPE_MOSTLY_TQ1_0},
+    {"MXFP4_MOE", LLAMA_FTYPE_MOSTLY_MXFP4_MOE},
+};
+
+static const char *ftype_name(int ftype)
+{
+    ftype &= ~(int)LLAMA_FTYPE_GUESSED;
+    for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
+        if ((int)ftypes[i].ftype == ftype)
+            return ftypes[i].name;
+    return "";
+}
+
+/* ---- the engine ---- */
+
+struct slm_engine {
+    struct llama_model *model;
+    struct llama_context *ctx;
+    const struct llama_vocab *vocab;
+    llama_memory_t mem;
+    char *path;
+    const char *tmpl;         /* the model's chat template (owned by the model), or NULL */
+    char tmpl_name[64];       /* built-in name it renders like, "custom", or "" */
+    int n_ctx, n_ctx_train, n_batch, n_seq_max, n_threads, n_vocab;
+    bool add_bos;
+    bool chat_default;        /* open option chat_template=1 */
+    struct llama_batch batch; /* n_batch tokens, one sequence id each */
+    float *prompt_logits;     /* [n_vocab] logits after the last prompt token */
+};
+
+static int parse_int_option(const char *key, const char *value, long lo, long hi, int *out,
+                            char *err, size_t errlen)
+{
+    long v;
+    if (slm_parse_long(value, &v) || v < lo || v > hi) {
+        if (lo == 1 && hi == INT_MAX)
+            return slm_err(err, errlen, "option '%s': expected a positive integer, got '%s'",
+                           key, value);
+        return slm_err(err, errlen, "option '%s': expected an integer from %ld to %ld, got '%s'",
+                       key, lo, hi, value);
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Checks that path can be read and starts with the GGUF magic. */
+static int check_gguf(const char *path, const char *what, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_err(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
+    char magic[4];
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    if (n != 4 || memcmp(magic, "GGUF", 4) != 0)
+        return slm_err(err, errlen, "%s '%s' is not a GGUF file", what, path);
+    return 0;
+}
+
+/*
+ * Finds which built-in template of llama.cpp renders a probe conversation exactly like
+ * the model's own template: that is the name llama.cpp detected. A template it renders
+ * but none of the built-ins match is "custom"; one it cannot render leaves the name empty
+ * and the model without SLM_CAP_CHAT_TEMPLATE.
+ */
+static void detect_template(slm_engine *e)
+{
+    e->tmpl_name[0] = '\0';
+    if (!e->tmpl)
+        return;
+    const llama_chat_message probe[] = {{"system", "S"}, {"user", "U"}};
+    char want[512], got[512];
+    int32_t n = lib.llama_chat_apply_template(e->tmpl, probe, 2, true, want, sizeof want);
+    if (n < 0 || n >= (int32_t)sizeof want) {
+        if (n >= (int32_t)sizeof want)
+            snprintf(e->tmpl_name, sizeof e->tmpl_name, "custom");
+        return;
+    }
+    const char *names[128];
+    int32_t k = lib.llama_chat_builtin_templates(names, 128);
+    for (int32_t i = 0; i < k && i < 128; i++) {
+        int32_t m = lib.llama_chat_apply_template(names[i], probe, 2, true, got, sizeof got);
+        if (m == n && memcmp(want, got, (size_t)n) == 0) {
+            snprintf(e->tmpl_name, sizeof e->tmpl_name, "%s", names[i]);
+            return;
+        }
+    }
+    snprintf(e->tmpl_name, sizeof e->tmpl_name, "custom");
+}
+
+/* Closes an engine handle; NULL is a no-op. */
+static void engine_close(slm_engine *e)
+{
+    if (!e)
+        return;
+    if (e->batch.token)
+        lib.llama_batch_free(e->batch);
+    if (e->ctx)
+        lib.llama_free(e->ctx);
+    if (e->model)
+        lib.llama_model_free(e->model);
+    free(e->prompt_logits);
+    free(e->path);
+    free(e);
+}
+
+/*
+ * Opens a GGUF model on the CPU. Options: model (required), n_ctx (2048, at most the
+ * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
+ * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt).
+ * Unknown keys are ignored.
+ */
+static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!lib.handle)
+        return slm_err(err, errlen, "llama.cpp library not loaded (init was not called)");
+    const char *model = NULL;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
+    int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0;
+    for (size_t i = 0; opts && i < opts->n; i++) {
+        const char *k = opts->items[i].key, *v = opts->items[i].value;
+        if (!k || !v)
+            continue;
+        int rc = 0;
+        if (!strcmp(k, "model"))
+            model = v;
+        else if (!strcmp(k, "n_ctx"))
+            rc = parse_int_option(k, v, 1, INT_MAX, &n_ctx, err, errlen);
+        else if (!strcmp(k, "threads"))
+            rc = parse_int_option(k, v, 1, INT_MAX, &threads, err, errlen);
+        else if (!strcmp(k, "n_batch"))
+            rc = parse_int_option(k, v, 1, INT_MAX, &n_batch, err, errlen);
+        else if (!strcmp(k, "n_seq_max"))
+            rc = parse_int_option(k, v, 2, MAX_N_SEQ, &n_seq_max, err, errlen);
+        else if (!strcmp(k, "chat_template"))
+            rc = parse_int_option(k, v, 0, 1, &chat, err, errlen);
+        if (rc)
+            return -1;
+    }
+    if (!model || !*model)
+        return slm_err(err, errlen, "option 'model' is required (path of a GGUF file)");
+    if (check_gguf(model, "model", err, errlen))
+        return -1;
+
+    slm_engine *e = slm_xcalloc(1, sizeof *e);
+    e->path = slm_xstrdup(model);
+    e->chat_default = chat;
+
+    struct llama_model_params mp = lib.model_default_params().p;
+    mp.n_gpu_layers = 0; /* CPU only: comparisons hold the hardware fixed */
+    log_reset();
+    e->model = lib.llama_model_load_from_file(model, mp);
+    if (!e->model) {
+        char why[LOG_LINE];
+        slm_err(err, errlen, "cannot load model '%s': %s", model, log_error(why, sizeof why));
+        engine_close(e);
+        return -1;
+    }
+    if (lib.llama_model_has_encoder(e->model)) {
+        slm_err(err, errlen, "model '%s' is an encoder-decoder model, not supported", model);
+        engine_close(e);
+        return -1;
+    }
+    e->vocab = lib.llama_model_get_vocab(e->model);
+    e->n_vocab = lib.llama_vocab_n_tokens(e->vocab);
+    e->add_bos = lib.llama_vocab_get_add_bos(e->vocab);
+    e->n_ctx_train = lib.llama_model_n_ctx_train(e->model);
+    if (e->n_ctx_train > 0 && n_ctx > e->n_ctx_train)
+        n_ctx = e->n_ctx_train;
+
+    struct llama_context_params cp = lib.context_default_params().p;
+    cp.n_ctx = (uint32_t)n_ctx;
+    cp.n_batch = (uint32_t)n_batch;
+    cp.n_ubatch = (uint32_t)n_batch;
+    cp.n_seq_max = (uint32_t)n_seq_max;
+    cp.n_threads = threads;
+    cp.n_threads_batch = threads;
+    cp.kv_unified = true; /* sequence copies share the prompt's cells instead of copying */
+    cp.no_perf = true;
+    log_reset();
+    e->ctx = lib.llama_init_from_model(e->model, cp);
+    if (!e->ctx) {
+        char why[LOG_LINE];
+        slm_err(err, errlen, "cannot create a context for model '%s': %s", model,
+                log_error(why, sizeof why));
+        engine_close(e);
+        return -1;
+    }
+    e->mem = lib.llama_get_memory(e->ctx);
+    e->n_ctx = (int)lib.llama_n_ctx(e->ctx);
+    e->n_batch = (int)lib.llama_n_batch(e->ctx);
+    e->n_seq_max = n_seq_max;
+    e->n_threads = threads;
+    e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
+    e->prompt_logits = slm_xmalloc(sizeof(float) * (size_t)e->n_vocab);
+    e->tmpl = lib.llama_model_chat_template(e->model, NULL);
+    detect_template(e);
+    *out = e;
+    return 0;
+}
+
+static void meta_str(slm_engine *e, const char *key, char *buf, size_t n)
+{
+    if (lib.llama_model_meta_val_str(e->model, key, buf, n) < 0)
+        buf[0] = '\0';
+}
+
+/* Fills the model facts; writes only the part of *info its struct_size covers. */
+static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
+{
+    if (!e || !info)
+        return slm_err(err, errlen, "no engine or no info to fill");
+    slm_model_info m;
+    memset(&m, 0, sizeof m);
+    m.caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_QUANTIZE |
+             SLM_CAP_TOKEN_LOGPROBS;
+    if (e->tmpl_name[0])
+        m.caps |= SLM_CAP_CHAT_TEMPLATE;
+    meta_str(e, "general.architecture", m.arch, sizeof m.arch);
+    meta_str(e, "general.name", m.name, sizeof m.name);
+    snprintf(m.quant, sizeof m.quant, "%s", ftype_name(lib.llama_model_ftype(e->model)));
+    snprintf(m.engine_version, sizeof m.engine_version, "%s", lib.version);
+    snprintf(m.chat_template, sizeof m.chat_template, "%s", e->tmpl_name);
+    if (lib.llama_model_desc(e->model, m.desc, sizeof m.desc) < 0)
+        m.desc[0] = '\0';
+    m.n_params = lib.llama_model_n_params(e->model);
+    m.size_bytes = lib.llama_model_size(e->model);
+    m.n_ctx = e->n_ctx;
+    m.n_ctx_train = e->n_ctx_train;
+    m.n_vocab = e->n_vocab;
+    m.n_layer = lib.llama_model_n_layer(e->model);
+    m.n_embd = lib.llama_model_n_embd(e->model);
+    m.n_threads = e->n_threads;
+
+    size_t n = info->struct_size < sizeof m ? info->struct_size : sizeof m;
+    size_t skip = sizeof m.struct_size;
+    if (n > skip)
+        memcpy((char *)info + skip, (char *)&m + skip, n - skip);
+    return 0;
+}
+
+/* ---- prompts and tokens ---- */
+
+/* Whether a request, as the harness compiled it, has a field. */
+#define HAS_FIELD(s, type, field) ((s)->struct_size >= offsetof(type, field) + sizeof((s)->field))
+
+/* Tokenizes text[0..len) into *out (caller frees); *n gets the count. */
+static int tokenize(slm_engine *e, const char *text, size_t len, bool add_special,
+                    bool parse_special, llama_token **out, int *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > INT32_MAX / 2)
+        return slm_err(err, errlen, "text of %zu bytes is too long to tokenize", len);
+    int32_t cap = (int32_t)len + 8;
+    llama_token *t = slm_xmalloc(sizeof *t * (size_t)cap);
+    int32_t k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special,
+                                  parse_special);
+    if (k < 0 && k != INT32_MIN) {
+        cap = -k;
+        t = slm_xrealloc(t, sizeof *t * (size_t)cap);
+        k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special, parse_special);
+    }
+    if (k < 0) {
+        free(t);
+        return slm_err(err, errlen, "cannot tokenize the text (%d)", (int)k);
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}
+
+/*
+ * The text the model sees: the prompt, or with a chat template the prompt as one user
+ * message followed by the assistant's opening. *special tells whether special tokens in
+ * the text are to be parsed: only in text the template wrote, never in a raw prompt.
+ */
+static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t *len,
+                       bool *special, char *err, size_t errlen)
+{
+    size_t plen = req->prompt_len ? req->prompt_len : strlen(req->prompt);
+    int wrap = e->chat_default;
+    if (HAS_FIELD(req, slm_request, chat_template) && req->chat_template)
+        wrap = 1;
+    *special = false;
+    if (!wrap) {
+        *out = slm_xstrndup(req->prompt, plen);
+        *len = plen;
+        return 0;
+    }
+    if (!e->tmpl_name[0])
+        return slm_err(err, errlen, "model '%s' has no chat template llama.cpp can apply",
+                       e->path);
+    char *content = slm_xstrndup(req->prompt, plen);
+    llama_chat_message msg = {"user", content};
+    int32_t cap = (int32_t)(2 * plen + 256);
+    char *buf = slm_xmalloc((size_t)cap);
+    int32_t n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
+    if (n >= cap) {
+        cap = n + 1;
+        buf = slm_xrealloc(buf, (size_t)cap);
+        n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
+    }
+    free(content);
+    if (n < 0 || n >= cap) {
+        free(buf);
+        return slm_err(err, errlen, "cannot apply the chat template of model '%s'", e->path);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = (size_t)n;
+    *special = true;
+    return 0;
+}
+
+static void probe_begin(const slm_request *req, slm_phase phase)
+{
+    if (HAS_FIELD(req, slm_request, probe) && req->probe && req->probe->phase_begin)
+        req->probe->phase_begin(req->probe->ud, phase);
+}
+
+static void probe_end(const slm_request *req, slm_phase phase, int n_tokens)
+{
+    if (HAS_FIELD(req, slm_request, probe) && req->probe && req->probe->phase_end)
+        req->probe->phase_end(req->probe->ud, phase, n_tokens);
+}
+
+static void batch_add(struct llama_batch *b, llama_token tok, llama_pos pos, llama_seq_id seq,
+                      bool logits)
+{
+    int i = b->n_tokens++;
+    b->token[i] = tok;
+    b->pos[i] = pos;
+    b->n_seq_id[i] = 1;
+    b->seq_id[i][0] = seq;
+    b->logits[i] = logits;
+}
+
+/* ln sum exp(x) over the vocabulary, in double precision. */
+static double log_sum_exp(const float *x, int n)
+{
+    float mx = x[0];
+    for (int i = 1; i < n; i++)
+        if (x[i] > mx)
+            mx = x[i];
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += exp((double)x[i] - mx);
+    return mx + log(s);
+}
+
+/*
+ * Evaluates the prompt into sequence 0 of an emptied cache, in chunks of n_batch, keeping
+ * only the logits after its last token (copied into e->prompt_logits).
+ */
+static int prefill(slm_engine *e, const llama_token *toks, int n, char *err, size_t errlen)
+{
+    lib.llama_memory_clear(e->mem, true);
+    for (int i = 0; i < n; i += e->n_batch) {
+        int m = n - i < e->n_batch ? n - i : e->n_batch;
+        e->batch.n_tokens = 0;
+        for (int j = 0; j < m; j++)
+            batch_add(&e->batch, toks[i + j], i + j, 0, i + j == n - 1);
+        log_reset();
+        int32_t rc = lib.llama_decode(e->ctx, e->batch);
+        if (rc != 0) {
+            char why[LOG_LINE];
+            return slm_err(err, errlen, "llama_decode failed on the prompt (%d): %s", (int)rc,
+                           log_error(why, sizeof why));
+        }
+    }
+    const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
+    if (!lg)
+        return slm_err(err, errlen, "llama.cpp returned no logits for the prompt");
+    memcpy(e->prompt_logits, lg, sizeof(float) * (size_t)e->n_vocab);
+    return 0;
+}
+
+/* Tokenizes the request's prompt (with BOS when the vocabulary wants one). */
+static int prompt_tokens(slm_engine *e, const slm_request *req, char **text, size_t *text_len,
+                         bool *special, llama_token **toks, int *n, char *err, size_t errlen)
+{
+    *text = NULL;
+    *toks = NULL;
+    if (!req || !req->prompt)
+        return slm_err(err, errlen, "request without a prompt");
+    if (prompt_text(e, req, text, text_len, special, err, errlen))
+        return -1;
+    if (tokenize(e, *text, *text_len, true, *special, toks, n, err, errlen)) {
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    if (*n == 0 || *n >= e->n_ctx) {
+        int k = *n;
+        free(*text);
+        free(*toks);
+        *text = NULL;
+        *toks = NULL;
+        if (k == 0)
+            return slm_err(err, errlen, "the prompt is empty");
+        return slm_err(err, errlen, "the prompt has %d tokens, the context only %d", k,
+                       e->n_ctx);
+    }
+    return 0;
+}
+
+/* ---- score ---- */
+
+/*
+ * A choice's tokens: those of prompt+choice after the prompt's own tokens, when the
+ * prompt's tokens are a prefix of them. That is the usual case (choices start with a
+ * space, " billing"), and it gives the tokens the model would really see after the
+ * prompt. When the tokenizer merges across the boundary, the cached prompt no longer
+ * matches; the choice is then tokenized alone, without BOS, which is what the model
+ * would see if the prompt had been cut at a token boundary.
+ */
+static int choice_tokens(slm_engine *e, const char *text, size_t text_len, bool special,
+                         const llama_token *ptoks, int np, const char *choice,
+                         llama_token **out, int *n, char *err, size_t errlen)
+{
+    size_t clen = strlen(choice);
+    char *full = slm_xmalloc(text_len + clen + 1);
+    memcpy(full, text, text_len);
+    memcpy(full + text_len, choice, clen + 1);
+    llama_token *t;
+    int nt;
+    int rc = tokenize(e, full, text_len + clen, true, special, &t, &nt, err, errlen);
+    free(full);
+    if (rc)
+        return -1;
+    if (nt >= np && memcmp(t, ptoks, sizeof *t * (size_t)np) == 0) {
+        memmove(t, t + np, sizeof *t * (size_t)(nt - np));
+        *out = t;
+        *n = nt - np;
+        return 0;
+    }
+    free(t);
+    return tokenize(e, choice, clen, false, false, out, n, err, errlen);
+}
+
+static void score_result_free(slm_score_result *r)
+{
+    if (!r)
+        return;
+    free(r->logprob);
+    free(r->n_tokens);
+    free(r);
+}
+
+/*
+ * Scores the choices of one group (at most n_seq_max-1 of them, their decoded tokens
+ * fitting in one batch): each choice i gets sequence 1+i, a copy of the prompt's sequence
+ * 0, and its tokens but the last go into a single batch with logits on. Token 0 of a
+ * choice is scored from the prompt's logits, token k>0 from the logits after token k-1;
+ * the last token never needs decoding itself.
+ */
+static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, size_t g0,
+                       size_t g1, double lse0, double *lp, char *err, size_t errlen)
+{
+    e->batch.n_tokens = 0;
+    for (size_t i = g0; i < g1; i++) {
+        if (nc[i] < 2)
+            continue;
+        llama_seq_id s = (llama_seq_id)(1 + i - g0);
+        lib.llama_memory_seq_cp(e->mem, 0, s, -1, -1);
+        for (int k = 0; k < nc[i] - 1; k++)
+            batch_add(&e->batch, ct[i][k], np + k, s, true);
+    }
+    int rc = 0;
+    if (e->batch.n_tokens > 0) {
+        log_reset();
+        int32_t d = lib.llama_decode(e->ctx, e->batch);
+        if (d != 0) {
+            char why[LOG_LINE];
+            rc = slm_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
+                         log_error(why, sizeof why));
+        }
+    }
+    int row = 0;
+    for (size_t i = g0; i < g1 && rc == 0; i++) {
+        lp[i] = 0;
+        if (nc[i] == 0)
+            continue;
+        lp[i] = e->prompt_logits[ct[i][0]] - lse0;
+        for (int k = 1; k < nc[i]; k++, row++) {
+            const float *lg = lib.llama_get_logits_ith(e->ctx, row);
+            if (!lg) {
+                rc = slm_err(err, errlen, "llama.cpp returned no logits for a choice");
+                break;
+            }
+            lp[i] += lg[ct[i][k]] - log_sum_exp(lg, e->n_vocab);
+        }
+    }
+    for (size_t i = g0; i < g1; i++)
+        if (nc[i] >= 2)
+            lib.llama_memory_seq_rm(e->mem, (llama_seq_id)(1 + i - g0), -1, -1);
+    return rc;
+}
+
+/*
+ * Scores n choices as continuations of the prompt: the prompt is decoded once
+ * (SLM_PHASE_PREFILL), then the choices in groups of at most n_seq_max-1 per batch from
+ * copies of the cached prompt (SLM_PHASE_DECODE, n_tokens = all choice tokens).
+ */
+static int engine_score(slm_engine *e, const slm_request *req, const char *const *choices,
+                        size_t n, slm_score_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e)
+        return slm_err(err, errlen, "no engine");
+    if (n > 0 && !choices)
+        return slm_err(err, errlen, "no choices to score");
+    char *text;
+    size_t text_len;
+    bool special;
+    llama_token *pt;
+    int np;
+    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen))
+        return -1;
+
+    llama_token **ct = slm_xcalloc(n, sizeof *ct);
+    int *nc = slm_xcalloc(n, sizeof *nc);
+    slm_score_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_SCORE;
+    r->n = n;
+    r->logprob = slm_xcalloc(n, sizeof *r->logprob);
+    r->n_tokens = slm_xcalloc(n, sizeof *r->n_tokens);
+    r->n_prompt_tokens = np;
+    r->timings = (slm_timings){-1, -1, -1, -1};
+
+    int rc = 0, total = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!choices[i]) {
+            rc = slm_err(err, errlen, "choice %zu is NULL", i);
+            break;
+        }
+        rc = choice_tokens(e, text, text_len, special, pt, np, choices[i], &ct[i], &nc[i], err,
+                           errlen);
+        if (rc == 0 && np + nc[i] - 1 > e->n_ctx)
+            rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
+                         "of %d tokens", i, np + nc[i], e->n_ctx);
+        if (rc == 0 && nc[i] - 1 > e->n_batch)
+            rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", i,
+                         nc[i], e->n_batch);
+        if (rc == 0) {
+            r->n_tokens[i] = nc[i];
+            total += nc[i];
+        }
+    }
+
+    if (rc == 0) {
+        probe_begin(req, SLM_PHASE_PREFILL);
+        rc = prefill(e, pt, np, err, errlen);
+        probe_end(req, SLM_PHASE_PREFILL, np);
+    }
+    if (rc == 0) {
+        double lse0 = log_sum_exp(e->prompt_logits, e->n_vocab);
+        probe_begin(req, SLM_PHASE_DECODE);
+        size_t i = 0;
+        while (i < n && rc == 0) {
+            size_t g1 = i;
+            int ntok = 0;
+            while (g1 < n && (int)(g1 - i) < e->n_seq_max - 1 &&
+                   ntok + (nc[g1] > 1 ? nc[g1] - 1 : 0) <= e->n_batch) {
+                ntok += nc[g1] > 1 ? nc[g1] - 1 : 0;
+                g1++;
+            }
+            rc = score_group(e, np, ct, nc, i, g1, lse0, r->logprob, err, errlen);
+            i = g1;
+        }
+        probe_end(req, SLM_PHASE_DECODE, total);
+    }
+
+    for (size_t i = 0; i < n; i++)
+        free(ct[i]);
+    free(ct);
+    free(nc);
+    free(pt);
+    free(text);
+    if (rc) {
+        score_result_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* ---- generate ---- */
+
+static void gen_result_free(slm_gen_result *r)
+{
+    if (!r)
+        return;
+    free(r->text);
+    free(r->token_logprobs);
+    free(r);
+}
+
+/* Appends the text of a token (special tokens render as nothing). */
+static void append_piece(slm_engine *e, slm_buf *b, llama_token tok)
+{
+    char small[64];
+    int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, false);
+    if (n >= 0) {
+        slm_buf_append(b, small, (size_t)n);
+        return;
+    }
+    char *big = slm_xmalloc((size_t)-n);
+    n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, false);
+    if (n > 0)
+        slm_buf_append(b, big, (size_t)n);
+    free(big);
+}
+
+/*
+ * The offset of the earliest stop string in b that ends after old_len (text added since
+ * the last check, so a stop string spanning tokens is found once complete), or -1.
+ */
+static long find_stop(const slm_buf *b, size_t old_len, const char *const *stop, size_t n_stop)
+{
+    long best = -1;
+    for (size_t i = 0; i < n_stop; i++) {
+        if (!stop[i] || !*stop[i])
+            continue;
+        size_t sl = strlen(stop[i]);
+        size_t from = old_len >= sl - 1 ? old_len - (sl - 1) : 0;
+        if (from >= b->len)
+            continue;
+        const char *hit = memmem(b->data + from, b->len - from, stop[i], sl);
+        if (hit && (best < 0 || hit - b->data < best))
+            best = hit - b->data;
+    }
+    return best;
+}
+
+static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sampler **out,
+                        char *err, size_t errlen)
+{
+    const char *grammar = p && HAS_FIELD(p, slm_gen_params, grammar) ? p->grammar : NULL;
+    const char *schema = p && HAS_FIELD(p, slm_gen_params, json_schema) ? p->json_schema : NULL;
+    double temp = p && HAS_FIELD(p, slm_gen_params, temperature) ? p->temperature : 0;
+    uint32_t seed = p && HAS_FIELD(p, slm_gen_params, seed) ? p->seed : 0;
+    if (schema && *schema && !(grammar && *grammar))
+        return slm_err(err, errlen, "json_schema not supported yet, pass a grammar");
+    struct llama_sampler *chain =
+        lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params());
+    if (grammar && *grammar) {
+        log_reset();
+        struct llama_sampler *g = lib.llama_sampler_init_grammar(e->vocab, grammar, "root");
+        if (!g) {
+            char why[LOG_LINE];
+            lib.llama_sampler_free(chain);
+            return slm_err(err, errlen, "cannot use the grammar: %s", log_error(why, sizeof why));
+        }
+        lib.llama_sampler_chain_add(chain, g);
+    }
+    if (temp > 0) {
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_temp((float)temp));
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_dist(seed));
+    } else {
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy());
+    }
+    *out = chain;
+    return 0;
+}
+
+/*
+ * Generates up to max_tokens (32 by default) tokens, greedily unless temperature > 0,
+ * under params->grammar when given. Stops at an end-of-generation token (not part of the
+ * output), at the first stop string (cut from the text; the tokens that produced it are
+ * still counted in n_output_tokens and token_logprobs), at max_tokens or when the
+ * context is full (SLM_FINISH_LENGTH). token_logprobs are ln softmax of the raw logits
+ * at each chosen token, before any grammar. SLM_PHASE_DECODE covers everything after the
+ * prompt; its n_tokens counts the tokens decoded (the first output token needs none).
+ */
+static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
+                           slm_gen_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e)
+        return slm_err(err, errlen, "no engine");
+    int max_tokens = params && params->max_tokens > 0 ? params->max_tokens : DEFAULT_MAX_TOKENS;
+    const char *const *stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop
+                                                                                  : NULL;
+    size_t n_stop = stop ? params->n_stop : 0;
+
+    struct llama_sampler *smpl = NULL;
+    if (make_sampler(e, params, &smpl, err, errlen))
+        return -1;
+    char *text;
+    size_t text_len;
+    bool special;
+    llama_token *pt;
+    int np;
+    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen)) {
+        lib.llama_sampler_free(smpl);
+        return -1;
+    }
+    free(text);
+
+    probe_begin(req, SLM_PHASE_PREFILL);
+    int rc = prefill(e, pt, np, err, errlen);
+    probe_end(req, SLM_PHASE_PREFILL, np);
+    free(pt);
+    if (rc) {
+        lib.llama_sampler_free(smpl);
+        return -1;
+    }
+
+    slm_buf b = {0};
+    double *lps = slm_xmalloc(sizeof *lps * (size_t)max_tokens);
+    int n_out = 0, n_decoded = 0;
+    slm_finish finish = SLM_FINISH_LENGTH;
+    probe_begin(req, SLM_PHASE_DECODE);
+    for (;;) {
+        const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
+        llama_token tok = lib.llama_sampler_sample(smpl, e->ctx, -1);
+        if (!lg || tok < 0 || tok >= e->n_vocab) {
+            rc = slm_err(err, errlen, "llama.cpp gave no token to sample");
+            break;
+        }
+        if (lib.llama_vocab_is_eog(e->vocab, tok)) {
+            finish = SLM_FINISH_STOP;
+            break;
+        }
+        lps[n_out++] = lg[tok] - log_sum_exp(lg, e->n_vocab);
+        size_t old_len = b.len;
+        append_piece(e, &b, tok);
+        long at = find_stop(&b, old_len, stop, n_stop);
+        if (at >= 0) {
+            b.len = (size_t)at;
+            b.data[at] = '\0';
+            finish = SLM_FINISH_STOP;
+            break;
+        }
+        if (n_out >= max_tokens || np + n_out >= e->n_ctx)
+            break;
+        e->batch.n_tokens = 0;
+        batch_add(&e->batch, tok, np + n_out - 1, 0, true);
+        log_reset();
+        int32_t d = lib.llama_decode(e->ctx, e->batch);
+        if (d != 0) {
+            char why[LOG_LINE];
+            rc = slm_err(err, errlen, "llama_decode failed while generating (%d): %s", (int)d,
+                         log_error(why, sizeof why));
+            break;
+        }
+        n_decoded++;
+    }
+    probe_end(req, SLM_PHASE_DECODE, n_decoded);
+    lib.llama_sampler_free(smpl);
+    if (rc) {
+        slm_buf_free(&b);
+        free(lps);
+        return -1;
+    }
+
+    slm_gen_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_GENERATE;
+    r->text_len = b.len;
+    r->text = slm_buf_take(&b);
+    r->n_prompt_tokens = np;
+    r->n_output_tokens = n_out;
+    r->token_logprobs = lps;
+    r->finish = finish;
+    r->timings = (slm_timings){-1, -1, -1, -1};
+    *out = r;
+    return 0;
+}
+
+/* Frees a result of score() or generate(); NULL is a no-op. */
+static void engine_result_free(void *result)
+{
+    if (!result)
+        return;
+    switch (*(slm_result_kind *)result) {
+    case SLM_RESULT_SCORE:
+        score_result_free(result);
+        break;
+    case SLM_RESULT_GENERATE:
+        gen_result_free(result);
+        break;
+    }
+}
+
+/* ---- quantize ---- */
+
+/* Writes a copy of in_path quantized to type (a name of the ftypes table) to out_path. */
+static int engine_quantize(const char *in_path, const char *out_path, const char *type,
+                           int threads, char *err, size_t errlen)
+{
+    if (!lib.handle)
+        return slm_err(err, errlen, "llama.cpp library not loaded (init was not called)");
+    if (!in_path || !out_path || !type)
+        return slm_err(err, errlen, "quantize needs an input, an output and a type");
+    int ftype = -1;
+    for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
+        if (!strcasecmp(type, ftypes[i].name))
+            ftype = ftypes[i].ftype;
+    if (ftype < 0) {
+        slm_buf known = {0};
+        for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
+            slm_buf_printf(&known, "%s%s", i ? ", " : "", ftypes[i].name);
+        slm_err(err, errlen, "unknown quantization type '%s' (known: %s)", type, known.data);
+        slm_buf_free(&known);
+        return -1;
+    }
+    if (check_gguf(in_path, "model", err, errlen))
+        return -1;
+    struct llama_model_quantize_params qp = lib.quantize_default_params().p;
+    qp.ftype = (enum llama_ftype)ftype;
+    qp.nthread = threads > 0 ? threads : 0;
+    log_reset();
+    if (lib.llama_model_quantize(in_path, out_path, &qp) != 0) {
+        char why[LOG_LINE];
+        return slm_err(err, errlen, "cannot quantize '%s' to %s: %s", in_path, type,
+                       log_error(why, sizeof why));
+    }
+    return 0;
+}
+
+/* ---- the table ---- */
+
+static const slm_engine_vtable vtable = {
+    .abi_version = SLM_ENGINE_ABI_VERSION,
+    .struct_size = sizeof(slm_engine_vtable),
+    .name = "llamacpp",
+    .version = ENGINE_VERSION,
+    .description = "llama.cpp in process: GGUF models on the CPU",
+    .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
+            SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS,
+    .init = engine_init,
+    .open = engine_open,
+    .info = engine_info,
+    .score = engine_score,
+    .generate = engine_generate,
+    .result_free = engine_result_free,
+    .close = engine_close,
+    .quantize = engine_quantize,
+    .shutdown = engine_shutdown,
+};
+
+/* The plugin's entry point: returns the engine's constant table. */
+const slm_engine_vtable *slm_engine_entry(void)
+{
+    return &vtable;
+}

@@ -1,0 +1,227 @@
+/*
+ * slm_engine.h — the engine plugin ABI of slmbench.
+ *
+ * An engine is a shared object exporting one function:
+ *
+ *     const slm_engine_vtable *slm_engine_entry(void);
+ *
+ * which returns a pointer to a static, constant table. The harness dlopen()s the plugin,
+ * calls slm_engine_entry(), checks the table and then talks to the engine only through it.
+ *
+ * Rules of the table (modelled on SQLite's sqlite3_io_methods):
+ *   - abi_version holds SLM_ENGINE_ABI_MAJOR in its high 16 bits and the minor in the low
+ *     16 bits. The loader refuses a table whose major differs from its own.
+ *   - struct_size is sizeof(slm_engine_vtable) as the plugin was compiled. Slots are only
+ *     ever appended; the loader uses a slot only if struct_size covers it, so an old plugin
+ *     works with a newer harness and the reverse.
+ *   - Every slot may be NULL unless marked "required".
+ *
+ * Conventions shared by every slot:
+ *   - Functions return 0 on success and -1 on failure. On failure they write a one-line,
+ *     lowercase message without trailing period into err (errlen bytes, NUL-terminated).
+ *   - Memory crossing the boundary is freed by the side that allocated it: results made by
+ *     the engine are released with result_free(); the request, choices and options belong
+ *     to the harness and are only borrowed for the duration of the call.
+ *   - close(NULL) and result_free(NULL) are harmless no-ops.
+ *   - An engine handle is used from one thread at a time.
+ */
+#ifndef SLM_ENGINE_H
+#define SLM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLM_ENGINE_ABI_MAJOR 1
+#define SLM_ENGINE_ABI_MINOR 0
+#define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
+#define SLM_ENGINE_ENTRY "slm_engine_entry"
+
+/* Capability flags: what an engine (table) or an opened model (slm_model_info) can do. */
+enum {
+    SLM_CAP_SCORE = 1u << 0,          /* score(): log P(choice | prompt) for given choices */
+    SLM_CAP_GENERATE = 1u << 1,       /* generate(): free text continuation */
+    SLM_CAP_CONSTRAIN = 1u << 2,      /* generate() honours grammar / json_schema */
+    SLM_CAP_SERVER_TIMINGS = 1u << 3, /* results carry timings measured by a server */
+    SLM_CAP_CHAT_TEMPLATE = 1u << 4,  /* can wrap the prompt in the model's chat template */
+    SLM_CAP_QUANTIZE = 1u << 5,       /* quantize() slot works */
+    SLM_CAP_TOKEN_LOGPROBS = 1u << 6, /* generate() fills per-token log-probabilities */
+};
+
+/* Phases marked through the probe. */
+typedef enum slm_phase {
+    SLM_PHASE_PREFILL = 0, /* evaluating the prompt, up to the first output logits */
+    SLM_PHASE_DECODE = 1,  /* generating further tokens, or scoring choice continuations */
+    SLM_PHASE_COUNT
+} slm_phase;
+
+/*
+ * The probe lets an in-process engine mark exactly where each phase starts and ends, so the
+ * harness reads its clocks and counters there. Engines call phase_begin/phase_end in pairs,
+ * never nested, each phase at most once per request. n_tokens is the number of tokens the
+ * phase processed (prompt tokens for prefill; generated or scored tokens for decode).
+ * A NULL probe, or NULL callbacks, mean nobody listens.
+ */
+typedef struct slm_probe {
+    void *ud;
+    void (*phase_begin)(void *ud, slm_phase phase);
+    void (*phase_end)(void *ud, slm_phase phase, int n_tokens);
+} slm_probe;
+
+/* A key/value option, as written in the run config for a candidate (all values strings). */
+typedef struct slm_option {
+    const char *key;
+    const char *value;
+} slm_option;
+
+/*
+ * Options passed to open(). Well-known keys (an engine ignores keys it does not know and
+ * reports an error for values it cannot parse):
+ *   model         path of the model file (llamacpp), model name (openai), ...
+ *   n_ctx         context size in tokens
+ *   threads       number of CPU threads
+ *   seed          integer seed, where the engine samples
+ *   chat_template "1" to wrap prompts in the model's own chat template by default
+ */
+typedef struct slm_options {
+    const slm_option *items;
+    size_t n;
+} slm_options;
+
+/* Facts about an opened model, filled by info(). Unknown strings stay "", unknown
+ * numbers stay 0 (the harness stores them as NULL). */
+typedef struct slm_model_info {
+    uint32_t struct_size;     /* set by the harness before the call */
+    uint32_t caps;            /* SLM_CAP_* for this model (may be fewer than the engine's) */
+    char arch[64];            /* e.g. "llama" */
+    char name[128];           /* general.name or server model id */
+    char quant[32];           /* quantization type read from the file, e.g. "Q4_K_M" */
+    char engine_version[96];  /* e.g. "llama.cpp v0.5.0 (node-llama-cpp 3.22.1)" */
+    char chat_template[64];   /* name of the model's chat template, "" if none */
+    char desc[160];           /* free text description (llama_model_desc) */
+    uint64_t n_params;        /* parameter count */
+    uint64_t size_bytes;      /* size of the weights */
+    int32_t n_ctx;            /* context size in use */
+    int32_t n_ctx_train;      /* context size the model was trained with */
+    int32_t n_vocab;
+    int32_t n_layer;
+    int32_t n_embd;
+    int32_t n_threads;
+} slm_model_info;
+
+/* One request: the rendered prompt, the same bytes for every candidate. */
+typedef struct slm_request {
+    uint32_t struct_size;     /* sizeof(slm_request) as the harness was compiled */
+    const char *id;           /* example id (replay engines look answers up by it) */
+    const char *prompt;       /* UTF-8, NUL-terminated */
+    size_t prompt_len;
+    int chat_template;        /* 1: wrap in the model's chat template; 0: send raw */
+    const slm_probe *probe;   /* may be NULL */
+} slm_request;
+
+/* Result kinds, the first field of every result so result_free() can dispatch. */
+typedef enum slm_result_kind { SLM_RESULT_SCORE = 1, SLM_RESULT_GENERATE = 2 } slm_result_kind;
+
+/* Engine-measured timings in milliseconds; negative means not measured. Servers report
+ * these (SLM_CAP_SERVER_TIMINGS); in-process engines may leave them at -1 because the
+ * harness measures through the probe. */
+typedef struct slm_timings {
+    double prefill_ms;
+    double decode_ms;
+    double ttft_ms;
+    double total_ms;
+} slm_timings;
+
+typedef struct slm_score_result {
+    slm_result_kind kind;     /* SLM_RESULT_SCORE */
+    size_t n;                 /* number of choices, as asked */
+    double *logprob;          /* [n] sum over the choice's tokens of ln P(token | ...) */
+    int32_t *n_tokens;        /* [n] tokens in each choice's continuation */
+    int32_t n_prompt_tokens;  /* tokens in the prompt as evaluated */
+    slm_timings timings;
+} slm_score_result;
+
+typedef enum slm_finish {
+    SLM_FINISH_STOP = 0,      /* end-of-generation token or a stop string */
+    SLM_FINISH_LENGTH = 1,    /* max_tokens reached */
+    SLM_FINISH_ERROR = 2
+} slm_finish;
+
+typedef struct slm_gen_params {
+    uint32_t struct_size;
+    int32_t max_tokens;       /* <= 0: engine default (32) */
+    const char *const *stop;  /* stop strings; generation ends before the first match */
+    size_t n_stop;
+    const char *grammar;      /* GBNF grammar, or NULL */
+    const char *json_schema;  /* JSON schema, or NULL (engines turn it into a grammar) */
+    double temperature;       /* 0: greedy (the default) */
+    uint32_t seed;
+} slm_gen_params;
+
+typedef struct slm_gen_result {
+    slm_result_kind kind;     /* SLM_RESULT_GENERATE */
+    char *text;               /* generated text, stop string excluded, NUL-terminated */
+    size_t text_len;
+    int32_t n_prompt_tokens;
+    int32_t n_output_tokens;
+    double *token_logprobs;   /* [n_output_tokens] ln P of each generated token, or NULL */
+    slm_finish finish;
+    slm_timings timings;
+} slm_gen_result;
+
+typedef struct slm_engine slm_engine; /* opaque, defined by each engine */
+
+typedef struct slm_engine_vtable {
+    /* ---- version 1.0 ---- */
+    uint32_t abi_version;     /* SLM_ENGINE_ABI_VERSION the plugin was built with (required) */
+    uint32_t struct_size;     /* sizeof(slm_engine_vtable) the plugin was built with (required) */
+    const char *name;         /* short name used in configs, e.g. "llamacpp" (required) */
+    const char *version;      /* version of the plugin itself (required) */
+    const char *description;  /* one line for `slmbench engines` */
+    uint32_t caps;            /* SLM_CAP_* the engine can offer at best */
+
+    /* Library-wide set-up, called once after loading, before anything else. A failure
+     * disables the engine with err as the reason; the other engines go on. May be NULL. */
+    int (*init)(char *err, size_t errlen);
+
+    /* Opens a model (required). On success *out is a new handle. */
+    int (*open)(const slm_options *opts, slm_engine **out, char *err, size_t errlen);
+
+    /* Fills *info (whose struct_size the harness set) with the model facts (required). */
+    int (*info)(slm_engine *e, slm_model_info *info, char *err, size_t errlen);
+
+    /* Scores n choices as continuations of the prompt: logprob[i] = sum over the tokens
+     * of choice i of ln P(token | prompt, previous tokens of the choice). The prompt is
+     * evaluated once; the choices are scored from it. NULL unless SLM_CAP_SCORE. */
+    int (*score)(slm_engine *e, const slm_request *req, const char *const *choices, size_t n,
+                 slm_score_result **out, char *err, size_t errlen);
+
+    /* Generates a continuation of the prompt. NULL unless SLM_CAP_GENERATE. */
+    int (*generate)(slm_engine *e, const slm_request *req, const slm_gen_params *params,
+                    slm_gen_result **out, char *err, size_t errlen);
+
+    /* Frees a result made by score() or generate(); the first field tells which. */
+    void (*result_free)(void *result);
+
+    /* Closes a handle from open(). close(NULL) does nothing. */
+    void (*close)(slm_engine *e);
+
+    /* Makes a quantized copy of a model file, type by name ("Q8_0", "Q4_K_M", ...).
+     * NULL unless SLM_CAP_QUANTIZE. */
+    int (*quantize)(const char *in_path, const char *out_path, const char *type, int threads,
+                    char *err, size_t errlen);
+
+    /* Library-wide tear-down, called once before the plugin is unloaded. May be NULL. */
+    void (*shutdown)(void);
+    /* ---- end of version 1.0; later slots go below, marked with their version ---- */
+} slm_engine_vtable;
+
+typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLM_ENGINE_H */

@@ -1,0 +1,362 @@
+/* aggregate.c — see aggregate.h. */
+#include "aggregate.h"
+#include "evalset.h"
+#include "metrics.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void slm_free_strv(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int slm_run_labels(slm_store *st, int64_t run_id, char ***labels, size_t *n, char *err,
+                   size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "SELECT labels_json FROM evalsets WHERE run_id = ?", &s, err,
+                          errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, run_id);
+    int rc = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *a = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+        if (json_is_array(a)) {
+            *n = json_array_size(a);
+            *labels = slm_xcalloc(*n, sizeof **labels);
+            for (size_t i = 0; i < *n; i++) {
+                const char *l = json_string_value(json_array_get(a, i));
+                (*labels)[i] = slm_xstrdup(l ? l : "");
+            }
+            rc = 0;
+        } else {
+            slm_err(err, errlen, "run %lld: the stored label set is not a JSON array",
+                    (long long)run_id);
+        }
+        json_decref(a);
+    } else {
+        slm_err(err, errlen, "run %lld has no eval set", (long long)run_id);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+typedef struct dvec {
+    double *v;
+    size_t n, cap;
+} dvec;
+
+static void dpush(dvec *d, double x)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->v = slm_xrealloc(d->v, d->cap * sizeof *d->v);
+    }
+    d->v[d->n++] = x;
+}
+
+static double col_double(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static int put_metric(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *name,
+                      double v, long n)
+{
+    sqlite3_reset(ins);
+    sqlite3_bind_int64(ins, 1, run_id);
+    sqlite3_bind_int64(ins, 2, cid);
+    sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);
+    slm_bind_double(ins, 4, v);
+    sqlite3_bind_int64(ins, 5, n);
+    return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+}
+
+static int put_summary(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *prefix,
+                       const dvec *d)
+{
+    slm_summary s;
+    slm_summarize(d->v, d->n, &s);
+    const struct {
+        const char *suf;
+        double v;
+    } parts[] = {{"mean", s.mean}, {"p50", s.p50}, {"p90", s.p90}, {"p95", s.p95}, {"p99", s.p99}};
+    for (size_t i = 0; i < 5; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s", prefix, parts[i].suf);
+        if (put_metric(ins, run_id, cid, name, s.n ? parts[i].v : NAN, (long)s.n))
+            return -1;
+    }
+    return 0;
+}
+
+int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
+                            const char *const *labels, size_t n_labels, char *err,
+                            size_t errlen)
+{
+    sqlite3 *db = slm_store_db(st);
+    sqlite3_stmt *q = NULL, *ins = NULL, *pc = NULL, *cf = NULL;
+    int *gold = NULL, *pred = NULL;
+    char **extra = NULL; /* predicted strings outside the label set */
+    size_t n_extra = 0, n = 0, cap = 0;
+    long n_invalid = 0, n_errors = 0;
+    dvec e2e = {0}, pre = {0}, dec = {0}, ttft = {0}, tpot = {0}, ptok = {0}, otok = {0};
+    double sum_e2e = 0, sum_pre = 0, sum_ptok_pre = 0, sum_tok = 0;
+    slm_cls_metrics m;
+    memset(&m, 0, sizeof m);
+    int rc = -1;
+
+    if (slm_store_prepare(st,
+                          "SELECT gold, pred, valid, e2e_ms, prefill_ms, decode_ms, ttft_ms, "
+                          "tpot_ms, n_prompt_tokens, n_output_tokens, error FROM predictions "
+                          "WHERE run_id = ? AND candidate_id = ? ORDER BY example_idx",
+                          &q, err, errlen))
+        goto done;
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_int64(q, 2, cid);
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 512;
+            gold = slm_xrealloc(gold, cap * sizeof *gold);
+            pred = slm_xrealloc(pred, cap * sizeof *pred);
+        }
+        const char *g = (const char *)sqlite3_column_text(q, 0);
+        const char *p = (const char *)sqlite3_column_text(q, 1);
+        int gi = slm_label_index(labels, n_labels, g ? g : "");
+        if (gi < 0) {
+            slm_err(err, errlen, "run %lld: gold label '%s' is not in the run's label set",
+                    (long long)run_id, g ? g : "");
+            goto done;
+        }
+        int pi = p ? slm_label_index(labels, n_labels, p) : -1;
+        if (pi < 0) {
+            /* an invalid output, or an engine error: a class of its own */
+            const char *key = p ? p : "<error>";
+            if (!p)
+                n_errors++;
+            else
+                n_invalid++;
+            size_t k = 0;
+            while (k < n_extra && strcmp(extra[k], key))
+                k++;
+            if (k == n_extra) {
+                extra = slm_xrealloc(extra, (n_extra + 1) * sizeof *extra);
+                extra[n_extra++] = slm_xstrdup(key);
+            }
+            pi = (int)(n_labels + k);
+        }
+        gold[n] = gi;
+        pred[n] = pi;
+        n++;
+        double v;
+        if (!isnan(v = col_double(q, 3))) {
+            dpush(&e2e, v);
+            sum_e2e += v;
+        }
+        if (!isnan(v = col_double(q, 4))) {
+            dpush(&pre, v);
+            double pt = col_double(q, 8);
+            if (!isnan(pt)) {
+                sum_pre += v;
+                sum_ptok_pre += pt;
+            }
+        }
+        if (!isnan(v = col_double(q, 5)))
+            dpush(&dec, v);
+        if (!isnan(v = col_double(q, 6)))
+            dpush(&ttft, v);
+        if (!isnan(v = col_double(q, 7)))
+            dpush(&tpot, v);
+        double pt = col_double(q, 8), ot = col_double(q, 9);
+        if (!isnan(pt))
+            dpush(&ptok, pt);
+        if (!isnan(ot))
+            dpush(&otok, ot);
+        sum_tok += (isnan(pt) ? 0 : pt) + (isnan(ot) ? 0 : ot);
+    }
+    if (step != SQLITE_DONE) {
+        slm_err(err, errlen, "%s: cannot read predictions: %s", slm_store_path(st),
+                sqlite3_errmsg(db));
+        goto done;
+    }
+    if (slm_store_begin(st, err, errlen))
+        goto done;
+    const char *dels[] = {"DELETE FROM metrics WHERE run_id = ?1 AND candidate_id = ?2",
+                          "DELETE FROM per_class WHERE run_id = ?1 AND candidate_id = ?2",
+                          "DELETE FROM confusion WHERE run_id = ?1 AND candidate_id = ?2"};
+    for (size_t i = 0; i < 3; i++) {
+        sqlite3_stmt *d;
+        if (slm_store_prepare(st, dels[i], &d, err, errlen))
+            goto rollback;
+        sqlite3_bind_int64(d, 1, run_id);
+        sqlite3_bind_int64(d, 2, cid);
+        int ok = sqlite3_step(d) == SQLITE_DONE;
+        sqlite3_finalize(d);
+        if (!ok)
+            goto dberr;
+    }
+    if (n == 0) {
+        rc = slm_store_commit(st, err, errlen);
+        goto done;
+    }
+    if (slm_cls_metrics_compute(gold, pred, n, n_labels + n_extra, &m, err, errlen))
+        goto rollback;
+    if (slm_store_prepare(st,
+                          "INSERT INTO metrics (run_id, candidate_id, name, value, n) "
+                          "VALUES (?,?,?,?,?)",
+                          &ins, err, errlen))
+        goto rollback;
+    long maj = 0;
+    for (size_t k = 0; k < n_labels; k++)
+        if (m.support[k] > maj)
+            maj = m.support[k];
+    struct {
+        const char *name;
+        double v;
+    } scal[] = {
+        {"n", (double)n},
+        {"n_correct", (double)m.n_correct},
+        {"n_invalid", (double)n_invalid},
+        {"n_errors", (double)n_errors},
+        {"accuracy", m.accuracy},
+        {"macro_f1", m.macro_f1},
+        {"micro_f1", m.micro_f1},
+        {"weighted_f1", m.weighted_f1},
+        {"invalid_rate", (double)(n_invalid + n_errors) / (double)n},
+        {"majority_rate", (double)maj / (double)n},
+        {"prompt_tokens_mean", NAN},
+        {"output_tokens_mean", NAN},
+        {"prefill_tokens_per_s", sum_pre > 0 ? sum_ptok_pre / (sum_pre / 1000.0) : NAN},
+        {"tokens_per_s", sum_e2e > 0 ? sum_tok / (sum_e2e / 1000.0) : NAN},
+        {"examples_per_s", sum_e2e > 0 ? (double)e2e.n / (sum_e2e / 1000.0) : NAN},
+    };
+    slm_summary s;
+    slm_summarize(ptok.v, ptok.n, &s);
+    scal[10].v = s.n ? s.mean : NAN;
+    slm_summarize(otok.v, otok.n, &s);
+    scal[11].v = s.n ? s.mean : NAN;
+    for (size_t i = 0; i < sizeof scal / sizeof scal[0]; i++)
+        if (put_metric(ins, run_id, cid, scal[i].name, scal[i].v, (long)n))
+            goto dberr;
+    if (put_summary(ins, run_id, cid, "e2e_ms", &e2e) ||
+        put_summary(ins, run_id, cid, "prefill_ms", &pre) ||
+        put_summary(ins, run_id, cid, "decode_ms", &dec) ||
+        put_summary(ins, run_id, cid, "ttft_ms", &ttft) ||
+        put_summary(ins, run_id, cid, "tpot_ms", &tpot))
+        goto dberr;
+    /* load, wall and engine share come from the candidate row */
+    {
+        sqlite3_stmt *c;
+        if (slm_store_prepare(st, "SELECT load_ms, wall_ms, engine_ms FROM candidates WHERE id = ?",
+                              &c, err, errlen))
+            goto rollback;
+        sqlite3_bind_int64(c, 1, cid);
+        if (sqlite3_step(c) == SQLITE_ROW) {
+            double load = col_double(c, 0), wall = col_double(c, 1), eng = col_double(c, 2);
+            if (put_metric(ins, run_id, cid, "load_ms", load, (long)n) ||
+                put_metric(ins, run_id, cid, "wall_s", wall / 1000.0, (long)n) ||
+                put_metric(ins, run_id, cid, "engine_share",
+                           wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {
+                sqlite3_finalize(c);
+                goto dberr;
+            }
+        }
+        sqlite3_finalize(c);
+    }
+    if (slm_store_prepare(st,
+                          "INSERT INTO per_class (run_id, candidate_id, label, in_label_set, "
+                          "precision, recall, f1, support, predicted) VALUES (?,?,?,?,?,?,?,?,?)",
+                          &pc, err, errlen) ||
+        slm_store_prepare(st,
+                          "INSERT INTO confusion (run_id, candidate_id, gold, pred, count) "
+                          "VALUES (?,?,?,?,?)",
+                          &cf, err, errlen))
+        goto rollback;
+    size_t nc = n_labels + n_extra;
+    for (size_t k = 0; k < nc; k++) {
+        const char *name = k < n_labels ? labels[k] : extra[k - n_labels];
+        {
+            sqlite3_reset(pc);
+            sqlite3_bind_int64(pc, 1, run_id);
+            sqlite3_bind_int64(pc, 2, cid);
+            sqlite3_bind_text(pc, 3, name, -1, SQLITE_STATIC);
+            sqlite3_bind_int(pc, 4, k < n_labels);
+            sqlite3_bind_double(pc, 5, m.precision[k]);
+            sqlite3_bind_double(pc, 6, m.recall[k]);
+            sqlite3_bind_double(pc, 7, m.f1[k]);
+            sqlite3_bind_int64(pc, 8, m.support[k]);
+            sqlite3_bind_int64(pc, 9, m.pred_count[k]);
+            if (sqlite3_step(pc) != SQLITE_DONE)
+                goto dberr;
+        }
+        for (size_t j = 0; j < nc; j++) {
+            long cnt = m.confusion[k * nc + j];
+            if (!cnt)
+                continue;
+            sqlite3_reset(cf);
+            sqlite3_bind_int64(cf, 1, run_id);
+            sqlite3_bind_int64(cf, 2, cid);
+            sqlite3_bind_text(cf, 3, name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cf, 4, j < n_labels ? labels[j] : extra[j - n_labels], -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(cf, 5, cnt);
+            if (sqlite3_step(cf) != SQLITE_DONE)
+                goto dberr;
+        }
+    }
+    rc = slm_store_commit(st, err, errlen);
+    goto done;
+dberr:
+    slm_err(err, errlen, "%s: cannot store metrics: %s", slm_store_path(st), sqlite3_errmsg(db));
+rollback:
+    slm_store_rollback(st);
+    rc = -1;
+done:
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(pc);
+    sqlite3_finalize(cf);
+    slm_cls_metrics_free(&m);
+    free(gold);
+    free(pred);
+    slm_free_strv(extra, n_extra);
+    free(e2e.v);
+    free(pre.v);
+    free(dec.v);
+    free(ttft.v);
+    free(tpot.v);
+    free(ptok.v);
+    free(otok.v);
+    return rc;
+}
+
+int slm_aggregate_run(slm_store *st, int64_t run_id, char *err, size_t errlen)
+{
+    char **labels = NULL;
+    size_t nl = 0;
+    if (slm_run_labels(st, run_id, &labels, &nl, err, errlen))
+        return -1;
+    sqlite3_stmt *s;
+    int rc = 0;
+    if (slm_store_prepare(st, "SELECT id FROM candidates WHERE run_id = ? ORDER BY idx", &s, err,
+                          errlen)) {
+        slm_free_strv(labels, nl);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        rc = slm_aggregate_candidate(st, run_id, sqlite3_column_int64(s, 0),
+                                     (const char *const *)labels, nl, err, errlen);
+    sqlite3_finalize(s);
+    slm_free_strv(labels, nl);
+    return rc;
+}

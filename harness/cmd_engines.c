@@ -1,0 +1,63 @@
+/* cmd_engines.c — `slmbench engines`: every plugin found, its status and capabilities. */
+#include "cli.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: slmbench engines [--json]\n"
+    "Lists the engine plugins found (in $SLM_ENGINE_PATH, <bin>/engines,\n"
+    "<bin>/../lib/slmbench/engines), whether each is usable, and why not.\n";
+
+int cmd_engines(int argc, char **argv)
+{
+    int as_json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (slm_is_help(argv[i])) {
+            fputs(USAGE, stdout);
+            return SLM_EXIT_OK;
+        } else if (slm_opt_flag(argv[i], "json"))
+            as_json = 1;
+        else
+            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
+    }
+    slm_plugins *ps = slm_plugins_load();
+    json_t *arr = json_array();
+    if (!as_json)
+        printf("%-10s %-9s %-8s %-48s %s\n", "ENGINE", "STATUS", "VERSION", "CAPABILITIES",
+               "DETAILS");
+    for (size_t i = 0; i < ps->n; i++) {
+        slm_plugin *p = &ps->items[i];
+        char caps[256] = "-";
+        const char *version = "-";
+        const char *desc = "";
+        if (p->vt) {
+            slm_caps_str(p->vt->caps, caps, sizeof caps);
+            version = p->vt->version;
+            desc = p->vt->description ? p->vt->description : "";
+        }
+        if (as_json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "name", json_string(p->name));
+            json_object_set_new(o, "enabled", json_boolean(p->enabled));
+            json_object_set_new(o, "version", p->vt ? json_string(version) : json_null());
+            json_object_set_new(o, "capabilities", json_string(caps));
+            json_object_set_new(o, "path", json_string(p->path));
+            json_object_set_new(o, "reason", p->enabled ? json_null() : json_string(p->reason));
+            json_array_append_new(arr, o);
+        } else {
+            printf("%-10s %-9s %-8s %-48s %s\n", p->name, p->enabled ? "enabled" : "disabled",
+                   version, caps, p->enabled ? desc : p->reason);
+        }
+    }
+    if (as_json) {
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        puts(s);
+        free(s);
+    } else if (ps->n == 0) {
+        printf("(no engine plugins found)\n");
+    }
+    json_decref(arr);
+    slm_plugins_free(ps);
+    return SLM_EXIT_OK;
+}

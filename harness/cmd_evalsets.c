@@ -1,0 +1,225 @@
+/* cmd_evalsets.c — `slmbench evalsets check`: validate data files and describe them. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: slmbench evalsets check PATH [--labels EVALSET] [--skip-bad-rows]\n"
+    "\n"
+    "PATH is a data file (id,text,label CSV or JSON lines) or an eval set (a folder with\n"
+    "evalset.yaml, or the yaml itself). Every row is validated; a bad row is reported as\n"
+    "file:line: reason (exit 3). Prints rows, label counts, text lengths and duplicates;\n"
+    "for an eval set, every split and the texts shared between splits (leakage).\n"
+    "  --labels EVALSET   check a data file's labels against that eval set's label set\n";
+
+/* Normalised text for duplicate detection: lowercase, runs of non-alphanumerics → ' '. */
+static char *norm_text(const char *s)
+{
+    slm_buf b = {0};
+    int space = 1;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c >= 0x80) {
+            slm_buf_putc(&b, (char)tolower(c));
+            space = 0;
+        } else if (!space) {
+            slm_buf_putc(&b, ' ');
+            space = 1;
+        }
+    }
+    if (b.len && b.data[b.len - 1] == ' ')
+        b.data[--b.len] = '\0';
+    return slm_buf_take(&b);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorted normalised texts of a dataset (caller frees with slm_free_strv). */
+static char **sorted_norms(const slm_dataset *d)
+{
+    char **v = slm_xcalloc(d->n, sizeof *v);
+    for (size_t i = 0; i < d->n; i++)
+        v[i] = norm_text(d->rows[i].text);
+    qsort(v, d->n, sizeof *v, cmp_str);
+    return v;
+}
+
+static void describe(const slm_dataset *d, const char *const *labels, size_t nl)
+{
+    printf("%s\n  rows            %zu", d->path, d->n);
+    if (d->n_skipped)
+        printf(" (%zu bad rows skipped; first: %s)", d->n_skipped, d->first_skip_reason);
+    printf("\n  sha256          %s\n", d->sha256);
+    /* label counts, in label-set order if known, else sorted */
+    char **seen = slm_xcalloc(d->n, sizeof *seen);
+    for (size_t i = 0; i < d->n; i++)
+        seen[i] = d->rows[i].label;
+    qsort(seen, d->n, sizeof *seen, cmp_str);
+    size_t distinct = 0;
+    for (size_t i = 0; i < d->n; i++)
+        distinct += !i || strcmp(seen[i], seen[i - 1]);
+    printf("  labels          %zu distinct\n", distinct);
+    size_t maxc = 0;
+    for (size_t i = 0; i < d->n;) {
+        size_t j = i;
+        while (j < d->n && !strcmp(seen[j], seen[i]))
+            j++;
+        if (j - i > maxc)
+            maxc = j - i;
+        printf("    %-28s %6zu  %5.1f%%\n", seen[i], j - i, 100.0 * (double)(j - i) / (double)d->n);
+        i = j;
+    }
+    for (size_t k = 0; labels && k < nl; k++) {
+        int found = 0;
+        for (size_t i = 0; i < d->n && !found; i++)
+            found = !strcmp(seen[i], labels[k]);
+        if (!found)
+            printf("    %-28s %6d  (in the label set, no rows)\n", labels[k], 0);
+    }
+    printf("  majority rate   %.1f%%\n", 100.0 * (double)maxc / (double)d->n);
+    free(seen);
+    double *len = slm_xcalloc(d->n, sizeof *len);
+    double sum = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        len[i] = (double)strlen(d->rows[i].text);
+        sum += len[i];
+    }
+    qsort(len, d->n, sizeof *len, cmp_dbl);
+    printf("  text bytes      min %.0f, mean %.1f, p50 %.0f, p95 %.0f, max %.0f\n", len[0],
+           sum / (double)d->n, slm_percentile_sorted(len, d->n, 50),
+           slm_percentile_sorted(len, d->n, 95), len[d->n - 1]);
+    free(len);
+    char **nv = sorted_norms(d);
+    size_t dups = 0;
+    for (size_t i = 1; i < d->n; i++)
+        dups += !strcmp(nv[i], nv[i - 1]);
+    printf("  duplicate texts %zu (after lowercasing and ignoring punctuation)\n", dups);
+    slm_free_strv(nv, d->n);
+}
+
+static size_t shared_texts(const slm_dataset *a, const slm_dataset *b)
+{
+    char **x = sorted_norms(a), **y = sorted_norms(b);
+    size_t i = 0, j = 0, n = 0;
+    while (i < a->n && j < b->n) {
+        int c = strcmp(x[i], y[j]);
+        if (c == 0) {
+            n++;
+            i++;
+            j++;
+        } else if (c < 0)
+            i++;
+        else
+            j++;
+    }
+    slm_free_strv(x, a->n);
+    slm_free_strv(y, b->n);
+    return n;
+}
+
+static int is_data_file(const char *p)
+{
+    size_t n = strlen(p);
+    const char *ext[] = {".csv", ".jsonl", ".ndjson", ".tsv"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t e = strlen(ext[i]);
+        if (n >= e && !strcmp(p + n - e, ext[i]))
+            return 1;
+    }
+    return 0;
+}
+
+int cmd_evalsets(int argc, char **argv)
+{
+    if (argc < 2 || slm_is_help(argv[1])) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
+    }
+    if (strcmp(argv[1], "check"))
+        return slm_usage_error(USAGE, "unknown evalsets subcommand '%s'", argv[1]);
+    const char *path = NULL, *labels_from = NULL;
+    int skip = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        int r;
+        if (slm_is_help(argv[i])) {
+            fputs(USAGE, stdout);
+            return SLM_EXIT_OK;
+        } else if ((r = slm_opt_value(argc, argv, &i, "labels", &v)) != 0) {
+            if (r < 0)
+                return slm_usage_error(USAGE, "option '--labels' needs an eval set");
+            labels_from = v;
+        } else if (slm_opt_flag(argv[i], "skip-bad-rows"))
+            skip = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
+        else if (!path)
+            path = argv[i];
+        else
+            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
+    }
+    if (!path)
+        return slm_usage_error(USAGE, "missing PATH");
+    char err[SLM_ERRLEN];
+    int rc = SLM_EXIT_OK;
+    if (is_data_file(path)) {
+        slm_evalset *es = NULL;
+        if (labels_from && slm_evalset_load(labels_from, &es, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        slm_load_opts o = {es ? (const char *const *)es->labels : NULL, es ? es->n_labels : 0, skip,
+                           es ? es->yaml_path : NULL};
+        slm_dataset *d;
+        if (slm_dataset_load(path, &o, &d, err, sizeof err))
+            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        else {
+            describe(d, es ? (const char *const *)es->labels : NULL, es ? es->n_labels : 0);
+            printf("ok\n");
+            slm_dataset_free(d);
+        }
+        slm_evalset_free(es);
+        return rc;
+    }
+    slm_evalset *es;
+    if (slm_evalset_load(path, &es, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    if (slm_prompt_check(es->prompt, es->prompt_path, err, sizeof err)) {
+        slm_evalset_free(es);
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    }
+    printf("eval set '%s' v%s (%s): %zu labels, prompt %s (sha256 %.12s)\n", es->name, es->version,
+           es->task, es->n_labels, es->prompt_path, es->prompt_sha256);
+    slm_dataset **ds = slm_xcalloc(es->n_splits, sizeof *ds);
+    for (size_t i = 0; i < es->n_splits; i++) {
+        if (slm_evalset_load_split(es, es->splits[i].name, skip, &ds[i], err, sizeof err)) {
+            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+            continue;
+        }
+        printf("split '%s': ", es->splits[i].name);
+        describe(ds[i], (const char *const *)es->labels, es->n_labels);
+    }
+    for (size_t i = 0; i < es->n_splits; i++)
+        for (size_t j = i + 1; j < es->n_splits; j++)
+            if (ds[i] && ds[j]) {
+                size_t n = shared_texts(ds[i], ds[j]);
+                printf("leakage '%s' vs '%s': %zu shared texts\n", es->splits[i].name,
+                       es->splits[j].name, n);
+            }
+    if (rc == SLM_EXIT_OK)
+        printf("ok\n");
+    for (size_t i = 0; i < es->n_splits; i++)
+        slm_dataset_free(ds[i]);
+    free(ds);
+    slm_evalset_free(es);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/*
+ * config.h — the run config (YAML), validated before any model loads.
+ *
+ *   name: demo                      # run name (default: the file's stem)
+ *   evalset: ../evalsets/support-triage   # folder or evalset.yaml, relative to this file
+ *   split: test
+ *   mode: score                     # score | generate
+ *   threads: 2                      # default: online CPUs
+ *   warmup: 3                       # untimed requests per candidate
+ *   quantization: same              # same (all candidates share one) | mixed
+ *   choice_prefix: " "              # score mode: text put before each label
+ *   max_tokens: 16                  # generate mode
+ *   stop: ["\n"]                    # generate mode
+ *   chat_template: false            # wrap prompts in each model's chat template
+ *   limit: 0                        # evaluate only the first N examples (0: all)
+ *   skip_bad_rows: false
+ *   commit_every: 32                # predictions per transaction
+ *   candidates:
+ *     - name: small
+ *       engine: llamacpp            # default llamacpp
+ *       model: models/small.gguf    # relative to this file
+ *       options: {n_ctx: 2048}      # passed to the engine as strings
+ *
+ * Ownership: slm_run_cfg_load() returns a config freed by slm_run_cfg_free().
+ */
+#ifndef SLM_CONFIG_H
+#define SLM_CONFIG_H
+
+#include "slm_engine.h"
+#include <stddef.h>
+
+typedef struct slm_cand_cfg {
+    char *name;
+    char *engine;
+    char *model;        /* resolved against the config's folder; NULL if none */
+    slm_option *opts;   /* the engine's options, model and threads included */
+    size_t n_opts;
+    int chat_template;  /* -1: run default */
+    int line;
+} slm_cand_cfg;
+
+typedef struct slm_run_cfg {
+    char *path;         /* the config file, or "<db>" when read back from a database */
+    char *dir;          /* folder relative paths are resolved against */
+    char *text;         /* exact bytes of the config */
+    char sha256[65];
+    char *name;
+    char *evalset;      /* resolved path */
+    char *split;
+    char *mode;         /* "score" | "generate" */
+    int threads;
+    int warmup;
+    int mixed_quant;    /* quantization: mixed */
+    char *choice_prefix;
+    int max_tokens;
+    char **stop;
+    size_t n_stop;
+    int chat_template;
+    long limit;
+    int skip_bad_rows;
+    int commit_every;
+    slm_cand_cfg *cands;
+    size_t n_cands;
+} slm_run_cfg;
+
+/* Loads and validates a config file. Errors: "file:line: reason". */
+int slm_run_cfg_load(const char *path, slm_run_cfg **out, char *err, size_t errlen);
+
+/* Parses config text; relative paths resolve against dir. name is used in messages. */
+int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_t len,
+                      slm_run_cfg **out, char *err, size_t errlen);
+
+void slm_run_cfg_free(slm_run_cfg *c);
+
+/* The value of option key for a candidate, or NULL. */
+const char *slm_cand_opt(const slm_cand_cfg *c, const char *key);
+
+#endif

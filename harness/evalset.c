@@ -1,0 +1,560 @@
+/* evalset.c — see evalset.h. */
+#include "evalset.h"
+#include "sha256.h"
+#include "util.h"
+#include "yamltree.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- rows ---- */
+
+typedef struct row_sink {
+    const char *path;
+    const slm_load_opts *opts;
+    slm_dataset *d;
+    char *err;
+    size_t errlen;
+    int failed;
+    /* id uniqueness: open-addressing table of indices into d->rows */
+    size_t *ht;
+    size_t ht_cap;
+} row_sink;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void ht_grow(row_sink *s)
+{
+    size_t cap = s->ht_cap ? s->ht_cap * 2 : 1024;
+    size_t *ht = slm_xmalloc(cap * sizeof *ht);
+    for (size_t i = 0; i < cap; i++)
+        ht[i] = (size_t)-1;
+    for (size_t i = 0; i < s->ht_cap; i++) {
+        if (s->ht[i] == (size_t)-1)
+            continue;
+        size_t k = hash_str(s->d->rows[s->ht[i]].id) & (cap - 1);
+        while (ht[k] != (size_t)-1)
+            k = (k + 1) & (cap - 1);
+        ht[k] = s->ht[i];
+    }
+    free(s->ht);
+    s->ht = ht;
+    s->ht_cap = cap;
+}
+
+/* Returns the index of an earlier row with this id, or -1; inserts row idx otherwise. */
+static long ht_insert(row_sink *s, const char *id, size_t idx)
+{
+    if ((s->d->n + 1) * 2 > s->ht_cap)
+        ht_grow(s);
+    size_t k = hash_str(id) & (s->ht_cap - 1);
+    while (s->ht[k] != (size_t)-1) {
+        if (strcmp(s->d->rows[s->ht[k]].id, id) == 0)
+            return (long)s->ht[k];
+        k = (k + 1) & (s->ht_cap - 1);
+    }
+    s->ht[k] = idx;
+    return -1;
+}
+
+/* Validates one row and appends it (taking ownership of the strings), or reports/skips it.
+ * Returns -1 when loading must stop. */
+static int sink_row(row_sink *s, long line, char *id, char *text, char *label, const char *why)
+{
+    char reason[512];
+    reason[0] = '\0';
+    if (why) {
+        snprintf(reason, sizeof reason, "%s", why);
+    } else {
+        const char *names[3] = {"id", "text", "label"};
+        char *vals[3] = {id, text, label};
+        for (int i = 0; i < 3 && !reason[0]; i++) {
+            size_t n = strlen(vals[i]);
+            if (n > SLM_MAX_FIELD_BYTES)
+                snprintf(reason, sizeof reason,
+                         "field '%s' is %zu bytes, more than the limit of %u", names[i], n,
+                         SLM_MAX_FIELD_BYTES);
+            else if (slm_utf8_invalid_at(vals[i], n) >= 0)
+                snprintf(reason, sizeof reason, "field '%s' is not valid UTF-8 (byte %ld)",
+                         names[i], slm_utf8_invalid_at(vals[i], n) + 1);
+        }
+        if (!reason[0]) {
+            slm_trim(id);
+            slm_trim(label);
+            if (!*id)
+                snprintf(reason, sizeof reason, "empty id");
+            else if (!*label)
+                snprintf(reason, sizeof reason, "empty label for id '%.80s'", id);
+            else {
+                const char *t = text;
+                while (*t && isspace((unsigned char)*t))
+                    t++;
+                if (!*t)
+                    snprintf(reason, sizeof reason, "empty text for id '%.80s'", id);
+            }
+        }
+        if (!reason[0] && s->opts && s->opts->labels &&
+            slm_label_index(s->opts->labels, s->opts->n_labels, label) < 0)
+            snprintf(reason, sizeof reason, "label '%.80s' is not in the label set%s%s", label,
+                     s->opts->labels_from ? " of " : "",
+                     s->opts->labels_from ? s->opts->labels_from : "");
+    }
+    if (!reason[0]) {
+        s->d->rows = slm_xrealloc(s->d->rows, (s->d->n + 1) * sizeof *s->d->rows);
+        long prev = ht_insert(s, id, s->d->n);
+        if (prev >= 0) {
+            snprintf(reason, sizeof reason, "duplicate id '%.80s' (first on line %ld)", id,
+                     s->d->rows[prev].line);
+        } else {
+            slm_example *e = &s->d->rows[s->d->n++];
+            e->id = id;
+            e->text = text;
+            e->label = label;
+            e->line = line;
+            return 0;
+        }
+    }
+    free(id);
+    free(text);
+    free(label);
+    if (s->opts && s->opts->skip_bad_rows) {
+        if (!s->d->first_skip_reason)
+            s->d->first_skip_reason = slm_xasprintf("%s:%ld: %s", s->path, line, reason);
+        s->d->n_skipped++;
+        return 0;
+    }
+    s->failed = 1;
+    return slm_err(s->err, s->errlen, "%s:%ld: %s", s->path, line, reason);
+}
+
+/* ---- CSV ---- */
+
+typedef struct csv_state {
+    row_sink *sink;
+    int header_done;
+    int col_id, col_text, col_label; /* column indices from the header */
+    size_t n_cols;
+    char **fields;                   /* current record */
+    size_t nf, capf;
+    long line;                       /* physical line being fed */
+    long rec_newlines;               /* newlines inside the current record's fields */
+    long last_rec_end;               /* line where the previous record ended */
+    int stop;
+} csv_state;
+
+static void csv_field(void *data, size_t len, void *ud)
+{
+    csv_state *c = ud;
+    if (c->stop)
+        return;
+    if (c->nf == c->capf) {
+        c->capf = c->capf ? c->capf * 2 : 8;
+        c->fields = slm_xrealloc(c->fields, c->capf * sizeof *c->fields);
+    }
+    const char *p = data ? data : "";
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == '\n')
+            c->rec_newlines++;
+    c->fields[c->nf++] = slm_xstrndup(p, len);
+}
+
+static void clear_fields(csv_state *c)
+{
+    for (size_t i = 0; i < c->nf; i++)
+        free(c->fields[i]);
+    c->nf = 0;
+    c->rec_newlines = 0;
+}
+
+static void csv_record(int term, void *ud)
+{
+    csv_state *c = ud;
+    (void)term;
+    if (c->stop) {
+        clear_fields(c);
+        return;
+    }
+    long end = c->line;
+    long start = end - c->rec_newlines;
+    c->last_rec_end = end;
+    row_sink *s = c->sink;
+    if (!c->header_done) {
+        c->header_done = 1;
+        c->col_id = c->col_text = c->col_label = -1;
+        for (size_t i = 0; i < c->nf; i++) {
+            char *h = slm_trim(c->fields[i]);
+            if (strcmp(h, "id") == 0 && c->col_id < 0)
+                c->col_id = (int)i;
+            else if (strcmp(h, "text") == 0 && c->col_text < 0)
+                c->col_text = (int)i;
+            else if (strcmp(h, "label") == 0 && c->col_label < 0)
+                c->col_label = (int)i;
+        }
+        c->n_cols = c->nf;
+        const char *missing = c->col_id < 0 ? "id" : c->col_text < 0 ? "text"
+                              : c->col_label < 0 ? "label" : NULL;
+        if (missing) {
+            slm_err(s->err, s->errlen,
+                    "%s:%ld: header has no '%s' column (expected a header with id,text,label)",
+                    s->path, start, missing);
+            s->failed = 1;
+            c->stop = 1;
+        }
+        clear_fields(c);
+        return;
+    }
+    if (c->nf != c->n_cols) {
+        char why[128];
+        snprintf(why, sizeof why, "expected %zu fields as in the header, found %zu", c->n_cols,
+                 c->nf);
+        if (sink_row(s, start, NULL, NULL, NULL, why))
+            c->stop = 1;
+        clear_fields(c);
+        return;
+    }
+    char *id = c->fields[c->col_id], *text = c->fields[c->col_text],
+         *label = c->fields[c->col_label];
+    c->fields[c->col_id] = c->fields[c->col_text] = c->fields[c->col_label] = NULL;
+    if (sink_row(s, start, id, text, label, NULL))
+        c->stop = 1;
+    clear_fields(c);
+}
+
+static int load_csv(row_sink *s, const char *buf, size_t len)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return slm_err(s->err, s->errlen, "cannot initialise the CSV parser");
+    csv_state c = {.sink = s, .line = 1};
+    size_t off = 0;
+    int rc = 0;
+    /* Feed line by line so errors can name the line. */
+    while (off < len && !c.stop) {
+        const char *nl = memchr(buf + off, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+        if (csv_parse(&p, buf + off, n, csv_field, csv_record, &c) != n) {
+            rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s", s->path, c.line,
+                         csv_strerror(csv_error(&p)));
+            break;
+        }
+        off += n;
+        if (nl)
+            c.line++;
+    }
+    if (!rc && !c.stop && csv_fini(&p, csv_field, csv_record, &c) != 0)
+        rc = slm_err(s->err, s->errlen,
+                     "%s:%ld: malformed CSV: unterminated quoted field (the record starting "
+                     "on line %ld never ends)",
+                     s->path, c.line, c.last_rec_end + 1);
+    clear_fields(&c);
+    free(c.fields);
+    csv_free(&p);
+    if (s->failed)
+        return -1;
+    if (!rc && !c.header_done)
+        rc = slm_err(s->err, s->errlen, "%s: no header line (expected id,text,label)", s->path);
+    return rc;
+}
+
+/* ---- JSON lines ---- */
+
+static char *json_field(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_string(v))
+        return slm_xstrndup(json_string_value(v), json_string_length(v));
+    if (json_is_integer(v))
+        return slm_xasprintf("%lld", (long long)json_integer_value(v));
+    return NULL;
+}
+
+static int load_jsonl(row_sink *s, const char *buf, size_t len)
+{
+    long line = 0;
+    size_t off = 0;
+    while (off < len) {
+        line++;
+        const char *nl = memchr(buf + off, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
+        const char *l = buf + off;
+        off += n + (nl ? 1 : 0);
+        size_t k = n;
+        while (k && (l[k - 1] == '\r' || l[k - 1] == ' ' || l[k - 1] == '\t'))
+            k--;
+        size_t b = 0;
+        while (b < k && (l[b] == ' ' || l[b] == '\t'))
+            b++;
+        if (b == k)
+            continue;
+        json_error_t je;
+        json_t *o = json_loadb(l + b, k - b, 0, &je);
+        if (!o || !json_is_object(o)) {
+            json_decref(o);
+            char why[300];
+            snprintf(why, sizeof why, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+            if (sink_row(s, line, NULL, NULL, NULL, why))
+                return -1;
+            continue;
+        }
+        char *id = json_field(o, "id"), *text = json_field(o, "text"),
+             *label = json_field(o, "label");
+        json_decref(o);
+        if (!id || !text || !label) {
+            const char *m = !id ? "id" : !text ? "text" : "label";
+            free(id);
+            free(text);
+            free(label);
+            char why[128];
+            snprintf(why, sizeof why, "missing or non-string field '%s'", m);
+            if (sink_row(s, line, NULL, NULL, NULL, why))
+                return -1;
+            continue;
+        }
+        if (sink_row(s, line, id, text, label, NULL))
+            return -1;
+    }
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
+                     size_t errlen)
+{
+    char *buf;
+    size_t len;
+    if (slm_read_file(path, &buf, &len, err, errlen))
+        return -1;
+    slm_dataset *d = slm_xcalloc(1, sizeof *d);
+    d->path = slm_xstrdup(path);
+    slm_sha256_hex(buf, len, d->sha256);
+    const char *p = buf;
+    size_t n = len;
+    if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+        (unsigned char)p[2] == 0xBF) {
+        p += 3;
+        n -= 3;
+    }
+    int rc;
+    size_t k = 0;
+    while (k < n && (p[k] == '\n' || p[k] == '\r' || p[k] == ' ' || p[k] == '\t'))
+        k++;
+    row_sink s = {.path = path, .opts = opts, .d = d, .err = err, .errlen = errlen};
+    if (k == n)
+        rc = slm_err(err, errlen, "%s: file is empty", path);
+    else if (has_suffix(path, ".jsonl") || has_suffix(path, ".ndjson"))
+        rc = load_jsonl(&s, p, n);
+    else
+        rc = load_csv(&s, p, n);
+    if (!rc && d->n == 0)
+        rc = slm_err(err, errlen, "%s: no rows%s", path,
+                     d->n_skipped ? " (every row was bad and skipped)" : "");
+    free(s.ht);
+    free(buf);
+    if (rc) {
+        slm_dataset_free(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+void slm_dataset_free(slm_dataset *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->rows[i].id);
+        free(d->rows[i].text);
+        free(d->rows[i].label);
+    }
+    free(d->rows);
+    free(d->first_skip_reason);
+    free(d->path);
+    free(d);
+}
+
+int slm_label_index(const char *const *labels, size_t n, const char *label)
+{
+    const char *a = label;
+    while (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n')
+        a++;
+    size_t la = strlen(a);
+    while (la && (a[la - 1] == ' ' || a[la - 1] == '\t' || a[la - 1] == '\r' || a[la - 1] == '\n'))
+        la--;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(labels[i]) == la && memcmp(labels[i], a, la) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- evalset.yaml ---- */
+
+static char *join_dir(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || !dir[0])
+        return slm_xstrdup(rel);
+    return slm_xasprintf("%s/%s", dir, rel);
+}
+
+int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errlen)
+{
+    char *yaml_path;
+    size_t pl = strlen(path);
+    if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+        yaml_path = slm_xstrdup(path);
+    else
+        yaml_path = slm_xasprintf("%.*s/evalset.yaml", (int)(pl && path[pl - 1] == '/' ? pl - 1 : pl),
+                                  path);
+    slm_yaml *y = NULL;
+    if (slm_yaml_load(yaml_path, &y, err, errlen)) {
+        free(yaml_path);
+        return -1;
+    }
+    slm_evalset *e = slm_xcalloc(1, sizeof *e);
+    e->yaml_path = yaml_path;
+    const char *slash = strrchr(yaml_path, '/');
+    e->dir = slash ? slm_xstrndup(yaml_path, (size_t)(slash - yaml_path)) : slm_xstrdup(".");
+    const slm_ynode *r = y->root;
+    static const char *const keys[] = {"name", "version", "task", "description", "labels",
+                                       "prompt", "splits", NULL};
+    int rc = -1;
+    if (!r || r->kind != SLM_Y_MAP) {
+        slm_err(err, errlen, "%s:%d: expected a mapping with name, task, labels, prompt, splits",
+                yaml_path, r ? r->line : 1);
+        goto done;
+    }
+    if (slm_ymap_check_keys(y, r, keys, "evalset.yaml", err, errlen))
+        goto done;
+    const char *name = slm_ymap_str(r, "name");
+    if (!name || !*name) {
+        slm_err(err, errlen, "%s: missing 'name'", yaml_path);
+        goto done;
+    }
+    e->name = slm_xstrdup(name);
+    e->version = slm_xstrdup(slm_ymap_str(r, "version") ? slm_ymap_str(r, "version") : "1");
+    e->task = slm_xstrdup(slm_ymap_str(r, "task") ? slm_ymap_str(r, "task") : "classification");
+    e->description = slm_xstrdup(slm_ymap_str(r, "description") ? slm_ymap_str(r, "description") : "");
+    if (strcmp(e->task, "classification") != 0) {
+        slm_err(err, errlen, "%s:%d: task '%s' is not supported (supported: classification)",
+                yaml_path, slm_ymap_get(r, "task")->line, e->task);
+        goto done;
+    }
+    const slm_ynode *labels = slm_ymap_get(r, "labels");
+    if (!labels || labels->kind != SLM_Y_SEQ || labels->n < 2) {
+        slm_err(err, errlen, "%s:%d: 'labels' must be a list of at least two labels", yaml_path,
+                labels ? labels->line : r->line);
+        goto done;
+    }
+    e->labels = slm_xcalloc(labels->n, sizeof *e->labels);
+    for (size_t i = 0; i < labels->n; i++) {
+        const slm_ynode *l = labels->items[i];
+        if (l->kind != SLM_Y_SCALAR || !*slm_trim(l->scalar)) {
+            slm_err(err, errlen, "%s:%d: labels must be non-empty strings", yaml_path, l->line);
+            goto done;
+        }
+        if (slm_label_index((const char *const *)e->labels, e->n_labels, l->scalar) >= 0) {
+            slm_err(err, errlen, "%s:%d: duplicate label '%s'", yaml_path, l->line, l->scalar);
+            goto done;
+        }
+        e->labels[e->n_labels++] = slm_xstrdup(l->scalar);
+    }
+    const char *prompt = slm_ymap_str(r, "prompt");
+    if (!prompt) {
+        slm_err(err, errlen, "%s: missing 'prompt' (the prompt template file)", yaml_path);
+        goto done;
+    }
+    e->prompt_path = join_dir(e->dir, prompt);
+    size_t plen;
+    if (slm_read_file(e->prompt_path, &e->prompt, &plen, err, errlen))
+        goto done;
+    if (slm_utf8_invalid_at(e->prompt, plen) >= 0 || strlen(e->prompt) != plen) {
+        slm_err(err, errlen, "%s: the prompt template is not valid UTF-8 text", e->prompt_path);
+        goto done;
+    }
+    slm_sha256_hex(e->prompt, plen, e->prompt_sha256);
+    const slm_ynode *splits = slm_ymap_get(r, "splits");
+    if (!splits || splits->kind != SLM_Y_MAP || splits->n == 0) {
+        slm_err(err, errlen, "%s:%d: 'splits' must map split names to files", yaml_path,
+                splits ? splits->line : r->line);
+        goto done;
+    }
+    e->splits = slm_xcalloc(splits->n, sizeof *e->splits);
+    for (size_t i = 0; i < splits->n; i++) {
+        const slm_ynode *v = splits->values[i];
+        if (v->kind != SLM_Y_SCALAR || !*v->scalar) {
+            slm_err(err, errlen, "%s:%d: split '%s' must name a file", yaml_path, v->line,
+                    splits->keys[i]);
+            goto done;
+        }
+        e->splits[e->n_splits].name = slm_xstrdup(splits->keys[i]);
+        e->splits[e->n_splits++].path = join_dir(e->dir, v->scalar);
+    }
+    rc = 0;
+done:
+    slm_yaml_free(y);
+    if (rc) {
+        slm_evalset_free(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+void slm_evalset_free(slm_evalset *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_labels; i++)
+        free(e->labels[i]);
+    free(e->labels);
+    for (size_t i = 0; i < e->n_splits; i++) {
+        free(e->splits[i].name);
+        free(e->splits[i].path);
+    }
+    free(e->splits);
+    free(e->yaml_path);
+    free(e->dir);
+    free(e->name);
+    free(e->version);
+    free(e->task);
+    free(e->description);
+    free(e->prompt_path);
+    free(e->prompt);
+    free(e);
+}
+
+const char *slm_evalset_split_path(const slm_evalset *e, const char *split)
+{
+    for (size_t i = 0; i < e->n_splits; i++)
+        if (strcmp(e->splits[i].name, split) == 0)
+            return e->splits[i].path;
+    return NULL;
+}
+
+int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
+                           slm_dataset **out, char *err, size_t errlen)
+{
+    const char *p = slm_evalset_split_path(e, split);
+    if (!p)
+        return slm_err(err, errlen, "%s: eval set '%s' has no split '%s'", e->yaml_path, e->name,
+                       split);
+    slm_load_opts o = {.labels = (const char *const *)e->labels,
+                       .n_labels = e->n_labels,
+                       .skip_bad_rows = skip_bad_rows,
+                       .labels_from = e->yaml_path};
+    return slm_dataset_load(p, &o, out, err, errlen);
+}

@@ -1,0 +1,88 @@
+/*
+ * evalset.h — labelled data: one split file (CSV through libcsv, or JSON lines) and the
+ * eval set around it (evalset.yaml: task, label set, prompt template file, splits).
+ *
+ * Every row is validated; a bad row is reported as "file:line: reason". The policy is to
+ * abort on the first bad row, or with skip_bad_rows to skip and count them.
+ *
+ * Ownership: a loaded slm_dataset / slm_evalset owns all its strings; free it with
+ * slm_dataset_free() / slm_evalset_free() (NULL-safe).
+ */
+#ifndef SLM_EVALSET_H
+#define SLM_EVALSET_H
+
+#include <stddef.h>
+
+/* Largest accepted field, in bytes. A larger one is a bad row (a prompt that size is a
+ * mistake, and it would blow any small model's context anyway). */
+#define SLM_MAX_FIELD_BYTES (1u << 20)
+
+typedef struct slm_example {
+    char *id;
+    char *text;
+    char *label;
+    long line;           /* line in the file where the row starts (1-based) */
+} slm_example;
+
+typedef struct slm_load_opts {
+    const char *const *labels; /* allowed labels, or NULL to accept any non-empty label */
+    size_t n_labels;
+    int skip_bad_rows;         /* 1: skip and count bad rows instead of failing */
+    const char *labels_from;   /* where the label set came from, for messages */
+} slm_load_opts;
+
+typedef struct slm_dataset {
+    char *path;
+    char sha256[65];     /* SHA-256 of the file's bytes */
+    slm_example *rows;
+    size_t n;
+    size_t n_skipped;    /* rows skipped with skip_bad_rows */
+    char *first_skip_reason; /* "file:line: reason" of the first skipped row, or NULL */
+} slm_dataset;
+
+/* Loads a CSV (header with at least id,text,label; any order; other columns ignored) or a
+ * JSON-lines file (*.jsonl, *.ndjson: objects with id, text, label). A UTF-8 BOM and CRLF
+ * line ends are accepted. Rejected: an empty file, a missing column, a row with too few or
+ * too many fields, an unterminated quote, invalid UTF-8, an empty id/text/label, a field
+ * over SLM_MAX_FIELD_BYTES, a duplicate id, a label outside opts->labels. */
+int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
+                     size_t errlen);
+void slm_dataset_free(slm_dataset *d);
+
+typedef struct slm_split {
+    char *name;          /* "train", "test", "calibration", ... */
+    char *path;          /* resolved relative to the evalset.yaml folder */
+} slm_split;
+
+typedef struct slm_evalset {
+    char *yaml_path;
+    char *dir;
+    char *name;
+    char *version;
+    char *task;          /* "classification" */
+    char *description;
+    char **labels;
+    size_t n_labels;
+    char *prompt_path;   /* resolved */
+    char *prompt;        /* template text, exact bytes of the file */
+    char prompt_sha256[65];
+    slm_split *splits;
+    size_t n_splits;
+} slm_evalset;
+
+/* Loads evalset.yaml (given the file, or the folder holding it) and the prompt file. Does
+ * not load the splits: see slm_evalset_load_split(). */
+int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errlen);
+void slm_evalset_free(slm_evalset *e);
+
+/* Path of a split by name, or NULL. */
+const char *slm_evalset_split_path(const slm_evalset *e, const char *split);
+
+/* Loads one split, validating labels against the eval set's label set. */
+int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
+                           slm_dataset **out, char *err, size_t errlen);
+
+/* Index of label in labels[0..n), or -1. Comparison after trimming ASCII whitespace. */
+int slm_label_index(const char *const *labels, size_t n, const char *label);
+
+#endif

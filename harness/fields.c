@@ -1,0 +1,43 @@
+/* fields.c — see fields.h. Order here is the order of reports and JSON. */
+#include "fields.h"
+
+#include <string.h>
+
+#define LAT(p, t) {p "_mean", t " mean", "ms", -1, 0, 4}, {p "_p50", t " p50", "ms", -1, 0, 4},  \
+                  {p "_p90", t " p90", "ms", -1, 0, 4}, {p "_p95", t " p95", "ms", -1, 0, 4},    \
+                  {p "_p99", t " p99", "ms", -1, 0, 4}
+
+const slm_field slm_fields[] = {
+    {"n", "examples", "", 0, 0, 10},
+    {"n_correct", "correct", "", 1, 0, 10},
+    {"n_invalid", "invalid outputs", "", -1, 0, 10},
+    {"n_errors", "engine errors", "", -1, 0, 10},
+    {"accuracy", "accuracy", "", 1, 1, 4},
+    {"macro_f1", "macro-F1", "", 1, 1, 4},
+    {"micro_f1", "micro-F1", "", 1, 1, 4},
+    {"weighted_f1", "weighted-F1", "", 1, 1, 4},
+    {"invalid_rate", "invalid rate", "", -1, 1, 4},
+    {"majority_rate", "majority-class rate", "", 0, 1, 4},
+    LAT("e2e_ms", "end-to-end"),
+    LAT("prefill_ms", "prefill"),
+    LAT("decode_ms", "decode"),
+    LAT("ttft_ms", "TTFT"),
+    LAT("tpot_ms", "TPOT"),
+    {"prompt_tokens_mean", "prompt tokens (mean)", "tok", 0, 0, 4},
+    {"output_tokens_mean", "output tokens (mean)", "tok", 0, 0, 4},
+    {"prefill_tokens_per_s", "prefill rate", "tok/s", 1, 0, 4},
+    {"tokens_per_s", "tokens/s", "tok/s", 1, 0, 4},
+    {"examples_per_s", "examples/s", "ex/s", 1, 0, 4},
+    {"load_ms", "model load", "ms", -1, 0, 4},
+    {"wall_s", "wall time", "s", -1, 0, 4},
+    {"engine_share", "share of wall time in engine calls", "", 0, 1, 4},
+};
+const size_t slm_n_fields = sizeof slm_fields / sizeof slm_fields[0];
+
+const slm_field *slm_field_find(const char *name)
+{
+    for (size_t i = 0; i < slm_n_fields; i++)
+        if (!strcmp(slm_fields[i].name, name))
+            return &slm_fields[i];
+    return NULL;
+}

@@ -1,0 +1,836 @@
+/*
+ * gguf.c — GGUF v3 writer and validating reader. See gguf.h.
+ *
+ * Layout written and expected (all little-endian): "GGUF", u32 version, u64 n_tensors,
+ * u64 n_kv, the key/value pairs, the tensor infos (name, u32 n_dims, u64 ne[n_dims],
+ * u32 type, u64 offset relative to the data section), padding to the alignment, data.
+ */
+#include "gguf.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GGUF_MAGIC "GGUF"
+
+/* ---- type tables ------------------------------------------------------------------ */
+
+typedef struct type_layout {
+    const char *name;
+    uint32_t blck;
+    uint32_t size;
+} type_layout;
+
+/* Indexed by ggml type number; holes are types that were removed from the format. */
+static const type_layout TYPES[] = {
+    [0] = {"f32", 1, 4},        [1] = {"f16", 1, 2},        [2] = {"q4_0", 32, 18},
+    [3] = {"q4_1", 32, 20},     [6] = {"q5_0", 32, 22},     [7] = {"q5_1", 32, 24},
+    [8] = {"q8_0", 32, 34},     [9] = {"q8_1", 32, 36},     [10] = {"q2_K", 256, 84},
+    [11] = {"q3_K", 256, 110},  [12] = {"q4_K", 256, 144},  [13] = {"q5_K", 256, 176},
+    [14] = {"q6_K", 256, 210},  [15] = {"q8_K", 256, 292},  [16] = {"iq2_xxs", 256, 66},
+    [17] = {"iq2_xs", 256, 74}, [18] = {"iq3_xxs", 256, 98}, [19] = {"iq1_s", 256, 50},
+    [20] = {"iq4_nl", 32, 18},  [21] = {"iq3_s", 256, 110}, [22] = {"iq2_s", 256, 82},
+    [23] = {"iq4_xs", 256, 136}, [24] = {"i8", 1, 1},       [25] = {"i16", 1, 2},
+    [26] = {"i32", 1, 4},       [27] = {"i64", 1, 8},       [28] = {"f64", 1, 8},
+    [29] = {"iq1_m", 256, 56},  [30] = {"bf16", 1, 2},      [34] = {"tq1_0", 256, 54},
+    [35] = {"tq2_0", 256, 66},  [39] = {"mxfp4", 32, 17},   [40] = {"nvfp4", 64, 36},
+    [41] = {"q1_0", 128, 18},   [42] = {"q2_0", 64, 18},
+};
+#define N_TYPES (sizeof TYPES / sizeof TYPES[0])
+
+const char *slm_gguf_type_name(uint32_t type)
+{
+    return type < N_TYPES ? TYPES[type].name : NULL;
+}
+
+void slm_gguf_type_layout(uint32_t type, uint32_t *block_elems, uint32_t *block_bytes)
+{
+    const type_layout *t = type < N_TYPES && TYPES[type].name ? &TYPES[type] : NULL;
+    if (block_elems)
+        *block_elems = t ? t->blck : 0;
+    if (block_bytes)
+        *block_bytes = t ? t->size : 0;
+}
+
+/* llama_ftype numbers (llama.h) to the names llama-quantize uses. */
+static const char *const FTYPES[] = {
+    [0] = "F32",      [1] = "F16",      [2] = "Q4_0",     [3] = "Q4_1",     [7] = "Q8_0",
+    [8] = "Q5_0",     [9] = "Q5_1",     [10] = "Q2_K",    [11] = "Q3_K_S",  [12] = "Q3_K_M",
+    [13] = "Q3_K_L",  [14] = "Q4_K_S",  [15] = "Q4_K_M",  [16] = "Q5_K_S",  [17] = "Q5_K_M",
+    [18] = "Q6_K",    [19] = "IQ2_XXS", [20] = "IQ2_XS",  [21] = "Q2_K_S",  [22] = "IQ3_XS",
+    [23] = "IQ3_XXS", [24] = "IQ1_S",   [25] = "IQ4_NL",  [26] = "IQ3_S",   [27] = "IQ3_M",
+    [28] = "IQ2_S",   [29] = "IQ2_M",   [30] = "IQ4_XS",  [31] = "IQ1_M",   [32] = "BF16",
+    [36] = "TQ1_0",   [37] = "TQ2_0",   [38] = "MXFP4_MOE", [39] = "NVFP4", [40] = "Q1_0",
+    [41] = "Q2_0",
+};
+
+const char *slm_gguf_ftype_name(int ftype)
+{
+    if (ftype < 0 || (size_t)ftype >= sizeof FTYPES / sizeof FTYPES[0])
+        return NULL;
+    return FTYPES[ftype];
+}
+
+/* ---- F16 conversion ---------------------------------------------------------------- */
+
+/* IEEE binary32 to binary16, round to nearest even; overflow gives infinity. */
+static uint16_t f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t exp = (x >> 23) & 0xffu;
+    uint32_t man = x & 0x7fffffu;
+    if (exp == 0xff)
+        return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
+    int e = (int)exp - 127 + 15;
+    if (e >= 31)
+        return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) {
+        if (e < -10)
+            return (uint16_t)sign;
+        man |= 0x800000u;
+        int shift = 14 - e;
+        uint32_t h = man >> shift;
+        uint32_t rem = man & ((1u << shift) - 1);
+        uint32_t half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1)))
+            h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)e << 10) | (man >> 13);
+    uint32_t rem = man & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
+        h++; /* may carry into the exponent, which is still correct */
+    return (uint16_t)(sign | h);
+}
+
+/* ---- writer ----------------------------------------------------------------------- */
+
+typedef struct wtensor {
+    char *name;
+    uint32_t type;
+    int n_dims;
+    uint64_t ne[SLM_GGUF_MAX_DIMS];
+    uint64_t n_elems;
+    float *data;
+} wtensor;
+
+struct slm_gguf_writer {
+    slm_buf kv;        /* serialized key/value pairs */
+    uint64_t n_kv;
+    wtensor *tensors;
+    size_t n_tensors;
+    size_t cap;
+};
+
+static void put_u32(slm_buf *b, uint32_t v)
+{
+    unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    slm_buf_append(b, c, 4);
+}
+
+static void put_u64(slm_buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32(slm_buf *b, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put_u32(b, v);
+}
+
+static void put_str(slm_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    put_u64(b, n);
+    slm_buf_append(b, s, n);
+}
+
+static void put_key(slm_gguf_writer *w, const char *key, uint32_t type)
+{
+    put_str(&w->kv, key);
+    put_u32(&w->kv, type);
+    w->n_kv++;
+}
+
+slm_gguf_writer *slm_gguf_writer_new(void)
+{
+    return slm_xcalloc(1, sizeof(slm_gguf_writer));
+}
+
+void slm_gguf_writer_free(slm_gguf_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_tensors; i++) {
+        free(w->tensors[i].name);
+        free(w->tensors[i].data);
+    }
+    free(w->tensors);
+    slm_buf_free(&w->kv);
+    free(w);
+}
+
+void slm_gguf_set_str(slm_gguf_writer *w, const char *key, const char *val)
+{
+    put_key(w, key, SLM_GGUF_KV_STRING);
+    put_str(&w->kv, val);
+}
+
+void slm_gguf_set_u32(slm_gguf_writer *w, const char *key, uint32_t val)
+{
+    put_key(w, key, SLM_GGUF_KV_U32);
+    put_u32(&w->kv, val);
+}
+
+void slm_gguf_set_i32(slm_gguf_writer *w, const char *key, int32_t val)
+{
+    put_key(w, key, SLM_GGUF_KV_I32);
+    put_u32(&w->kv, (uint32_t)val);
+}
+
+void slm_gguf_set_u64(slm_gguf_writer *w, const char *key, uint64_t val)
+{
+    put_key(w, key, SLM_GGUF_KV_U64);
+    put_u64(&w->kv, val);
+}
+
+void slm_gguf_set_f32(slm_gguf_writer *w, const char *key, float val)
+{
+    put_key(w, key, SLM_GGUF_KV_F32);
+    put_f32(&w->kv, val);
+}
+
+void slm_gguf_set_bool(slm_gguf_writer *w, const char *key, int val)
+{
+    put_key(w, key, SLM_GGUF_KV_BOOL);
+    slm_buf_putc(&w->kv, val ? 1 : 0);
+}
+
+void slm_gguf_set_arr_str(slm_gguf_writer *w, const char *key, const char *const *vals,
+                          size_t n)
+{
+    put_key(w, key, SLM_GGUF_KV_ARRAY);
+    put_u32(&w->kv, SLM_GGUF_KV_STRING);
+    put_u64(&w->kv, n);
+    for (size_t i = 0; i < n; i++)
+        put_str(&w->kv, vals[i]);
+}
+
+void slm_gguf_set_arr_f32(slm_gguf_writer *w, const char *key, const float *vals, size_t n)
+{
+    put_key(w, key, SLM_GGUF_KV_ARRAY);
+    put_u32(&w->kv, SLM_GGUF_KV_F32);
+    put_u64(&w->kv, n);
+    for (size_t i = 0; i < n; i++)
+        put_f32(&w->kv, vals[i]);
+}
+
+void slm_gguf_set_arr_i32(slm_gguf_writer *w, const char *key, const int32_t *vals, size_t n)
+{
+    put_key(w, key, SLM_GGUF_KV_ARRAY);
+    put_u32(&w->kv, SLM_GGUF_KV_I32);
+    put_u64(&w->kv, n);
+    for (size_t i = 0; i < n; i++)
+        put_u32(&w->kv, (uint32_t)vals[i]);
+}
+
+int slm_gguf_add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
+                        const uint64_t *ne, float *data, char *err, size_t errlen)
+{
+    if (type != SLM_GGUF_TYPE_F32 && type != SLM_GGUF_TYPE_F16) {
+        free(data);
+        return slm_err(err, errlen, "tensor '%s': the writer stores only f32 and f16, not type %u",
+                       name, type);
+    }
+    if (n_dims < 1 || n_dims > SLM_GGUF_MAX_DIMS) {
+        free(data);
+        return slm_err(err, errlen, "tensor '%s': %d dimensions (1 to %d allowed)", name, n_dims,
+                       SLM_GGUF_MAX_DIMS);
+    }
+    uint64_t n = 1;
+    for (int i = 0; i < n_dims; i++) {
+        if (ne[i] == 0 || ne[i] > (UINT64_C(1) << 40) / n) {
+            free(data);
+            return slm_err(err, errlen, "tensor '%s': bad dimension %d", name, i);
+        }
+        n *= ne[i];
+    }
+    for (size_t i = 0; i < w->n_tensors; i++) {
+        if (strcmp(w->tensors[i].name, name) == 0) {
+            free(data);
+            return slm_err(err, errlen, "tensor '%s' added twice", name);
+        }
+    }
+    if (w->n_tensors == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 16;
+        w->tensors = slm_xrealloc(w->tensors, w->cap * sizeof *w->tensors);
+    }
+    wtensor *t = &w->tensors[w->n_tensors++];
+    memset(t, 0, sizeof *t);
+    t->name = slm_xstrdup(name);
+    t->type = type;
+    t->n_dims = n_dims;
+    for (int i = 0; i < n_dims; i++)
+        t->ne[i] = ne[i];
+    t->n_elems = n;
+    t->data = data;
+    return 0;
+}
+
+static uint64_t tensor_bytes(const wtensor *t)
+{
+    return t->n_elems * (t->type == SLM_GGUF_TYPE_F16 ? 2 : 4);
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+static int write_all(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+/* Writes one tensor's data, converting to f16 in chunks when asked. */
+static int write_tensor_data(FILE *f, const wtensor *t)
+{
+    if (t->type == SLM_GGUF_TYPE_F32) {
+        /* The data is in host order; GGUF is little-endian, as are all our hosts. */
+        return write_all(f, t->data, (size_t)t->n_elems * 4);
+    }
+    unsigned char chunk[8192];
+    size_t used = 0;
+    for (uint64_t i = 0; i < t->n_elems; i++) {
+        uint16_t h = f32_to_f16(t->data[i]);
+        chunk[used++] = (unsigned char)h;
+        chunk[used++] = (unsigned char)(h >> 8);
+        if (used == sizeof chunk) {
+            if (write_all(f, chunk, used))
+                return -1;
+            used = 0;
+        }
+    }
+    return used ? write_all(f, chunk, used) : 0;
+}
+
+int slm_gguf_writer_write(const slm_gguf_writer *w, const char *path, char *err,
+                          size_t errlen)
+{
+    slm_buf head = {0};
+    slm_buf_append(&head, GGUF_MAGIC, 4);
+    put_u32(&head, 3);
+    put_u64(&head, w->n_tensors);
+    put_u64(&head, w->n_kv);
+    if (w->kv.len)
+        slm_buf_append(&head, w->kv.data, w->kv.len);
+    uint64_t off = 0;
+    for (size_t i = 0; i < w->n_tensors; i++) {
+        const wtensor *t = &w->tensors[i];
+        put_str(&head, t->name);
+        put_u32(&head, (uint32_t)t->n_dims);
+        for (int d = 0; d < t->n_dims; d++)
+            put_u64(&head, t->ne[d]);
+        put_u32(&head, t->type);
+        put_u64(&head, off);
+        off = align_up(off + tensor_bytes(t), SLM_GGUF_ALIGNMENT);
+    }
+    static const char zeros[SLM_GGUF_ALIGNMENT];
+    size_t pad = (size_t)(align_up(head.len, SLM_GGUF_ALIGNMENT) - head.len);
+    if (pad)
+        slm_buf_append(&head, zeros, pad);
+
+    char *tmp = slm_xasprintf("%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        slm_buf_free(&head);
+        slm_err(err, errlen, "cannot create a temporary file for '%s': %s", path, strerror(e));
+        free(tmp);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        slm_buf_free(&head);
+        return slm_err(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    }
+    int bad = write_all(f, head.data, head.len);
+    uint64_t pos = 0;
+    for (size_t i = 0; i < w->n_tensors && !bad; i++) {
+        const wtensor *t = &w->tensors[i];
+        bad = write_tensor_data(f, t);
+        pos += tensor_bytes(t);
+        uint64_t next = align_up(pos, SLM_GGUF_ALIGNMENT);
+        if (!bad && i + 1 < w->n_tensors && next > pos)
+            bad = write_all(f, zeros, (size_t)(next - pos));
+        pos = next;
+    }
+    slm_buf_free(&head);
+    int e = bad ? errno : 0;
+    if (!bad && fflush(f) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && fsync(fileno(f)) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && chmod(tmp, 0644) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        free(tmp);
+        return slm_err(err, errlen, "cannot write '%s': %s", path, strerror(e ? e : EIO));
+    }
+    free(tmp);
+    return 0;
+}
+
+/* ---- reader ----------------------------------------------------------------------- */
+
+/* A bounded cursor over the file: every read is checked against the file's size. */
+typedef struct rd {
+    FILE *f;
+    const char *path;
+    uint64_t pos;
+    uint64_t size;
+    char *err;
+    size_t errlen;
+} rd;
+
+static int rd_fail_eof(rd *r, const char *what)
+{
+    return slm_err(r->err, r->errlen, "%s: truncated: %s at byte %llu runs past the end of the file (%llu bytes)",
+                   r->path, what, (unsigned long long)r->pos, (unsigned long long)r->size);
+}
+
+static int rd_bytes(rd *r, void *p, uint64_t n, const char *what)
+{
+    if (n > r->size - r->pos)
+        return rd_fail_eof(r, what);
+    if (n && fread(p, 1, (size_t)n, r->f) != n)
+        return slm_err(r->err, r->errlen, "%s: read error", r->path);
+    r->pos += n;
+    return 0;
+}
+
+static int rd_skip(rd *r, uint64_t n, const char *what)
+{
+    if (n > r->size - r->pos)
+        return rd_fail_eof(r, what);
+    if (fseeko(r->f, (off_t)(r->pos + n), SEEK_SET) != 0)
+        return slm_err(r->err, r->errlen, "%s: seek error", r->path);
+    r->pos += n;
+    return 0;
+}
+
+static int rd_u32(rd *r, uint32_t *v, const char *what)
+{
+    unsigned char c[4];
+    if (rd_bytes(r, c, 4, what))
+        return -1;
+    *v = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
+    return 0;
+}
+
+static int rd_u64(rd *r, uint64_t *v, const char *what)
+{
+    uint32_t lo, hi;
+    if (rd_u32(r, &lo, what) || rd_u32(r, &hi, what))
+        return -1;
+    *v = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+/* Reads a string's length and checks it against what is left of the file. */
+static int rd_strlen(rd *r, uint64_t *n, const char *what)
+{
+    if (rd_u64(r, n, what))
+        return -1;
+    if (*n > r->size - r->pos)
+        return slm_err(r->err, r->errlen, "%s: %s of %llu bytes at byte %llu runs past the end of the file",
+                       r->path, what, (unsigned long long)*n, (unsigned long long)(r->pos - 8));
+    return 0;
+}
+
+/* Reads a string into a new buffer (caller frees); the length is bounded by the file. */
+static int rd_str(rd *r, char **out, const char *what)
+{
+    uint64_t n;
+    if (rd_strlen(r, &n, what))
+        return -1;
+    char *s = slm_xmalloc((size_t)n + 1);
+    if (rd_bytes(r, s, n, what)) {
+        free(s);
+        return -1;
+    }
+    s[n] = '\0';
+    *out = s;
+    return 0;
+}
+
+static int kv_scalar_size(uint32_t type)
+{
+    switch (type) {
+    case SLM_GGUF_KV_U8: case SLM_GGUF_KV_I8: case SLM_GGUF_KV_BOOL: return 1;
+    case SLM_GGUF_KV_U16: case SLM_GGUF_KV_I16: return 2;
+    case SLM_GGUF_KV_U32: case SLM_GGUF_KV_I32: case SLM_GGUF_KV_F32: return 4;
+    case SLM_GGUF_KV_U64: case SLM_GGUF_KV_I64: case SLM_GGUF_KV_F64: return 8;
+    default: return 0;
+    }
+}
+
+/* Reads an integer scalar of any integer type as an unsigned value (negative gives 0). */
+static int rd_int_value(rd *r, uint32_t type, uint64_t *v, const char *what)
+{
+    unsigned char c[8] = {0};
+    int n = kv_scalar_size(type);
+    if (rd_bytes(r, c, (uint64_t)n, what))
+        return -1;
+    uint64_t x = 0;
+    for (int i = 0; i < n; i++)
+        x |= (uint64_t)c[i] << (8 * i);
+    int is_signed = type == SLM_GGUF_KV_I8 || type == SLM_GGUF_KV_I16 ||
+                    type == SLM_GGUF_KV_I32 || type == SLM_GGUF_KV_I64;
+    if (is_signed && n < 8 && (x >> (8 * n - 1)) & 1)
+        x = 0;
+    else if (is_signed && n == 8 && (x >> 63))
+        x = 0;
+    *v = x;
+    return 0;
+}
+
+static int is_int_type(uint32_t t)
+{
+    return t <= SLM_GGUF_KV_I32 || t == SLM_GGUF_KV_U64 || t == SLM_GGUF_KV_I64;
+}
+
+/* Integer key/values kept until the architecture is known. */
+typedef struct ikv {
+    char *key;
+    uint64_t val;
+} ikv;
+
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Reads one key/value; fills info fields it knows. */
+static int rd_kv(rd *r, slm_gguf_info *info, ikv *ints, size_t *n_ints)
+{
+    char *key = NULL;
+    uint32_t type;
+    if (rd_str(r, &key, "metadata key"))
+        return -1;
+    if (rd_u32(r, &type, "metadata value type"))
+        goto fail;
+    if (type == SLM_GGUF_KV_STRING) {
+        if (strcmp(key, "general.architecture") == 0 || strcmp(key, "general.name") == 0) {
+            char *s;
+            if (rd_str(r, &s, "metadata string"))
+                goto fail;
+            if (key[8] == 'a')
+                copy_trunc(info->architecture, sizeof info->architecture, s);
+            else
+                copy_trunc(info->name, sizeof info->name, s);
+            free(s);
+        } else {
+            uint64_t n;
+            if (rd_strlen(r, &n, "metadata string") || rd_skip(r, n, "metadata string"))
+                goto fail;
+            if (strcmp(key, "tokenizer.chat_template") == 0)
+                info->has_chat_template = n > 0;
+        }
+    } else if (type == SLM_GGUF_KV_ARRAY) {
+        uint32_t et;
+        uint64_t n;
+        if (rd_u32(r, &et, "array type") || rd_u64(r, &n, "array length"))
+            goto fail;
+        if (et == SLM_GGUF_KV_STRING) {
+            /* Each string takes at least its 8-byte length. */
+            if (n > (r->size - r->pos) / 8) {
+                slm_err(r->err, r->errlen, "%s: array '%s' claims %llu strings, more than the file can hold",
+                        r->path, key, (unsigned long long)n);
+                goto fail;
+            }
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t len;
+                if (rd_strlen(r, &len, "array string") || rd_skip(r, len, "array string"))
+                    goto fail;
+            }
+        } else {
+            int sz = kv_scalar_size(et);
+            if (!sz) {
+                slm_err(r->err, r->errlen, "%s: array '%s' has bad element type %u", r->path, key, et);
+                goto fail;
+            }
+            if (n > (r->size - r->pos) / (uint64_t)sz) {
+                slm_err(r->err, r->errlen, "%s: array '%s' claims %llu elements, more than the file can hold",
+                        r->path, key, (unsigned long long)n);
+                goto fail;
+            }
+            if (rd_skip(r, n * (uint64_t)sz, "array data"))
+                goto fail;
+        }
+        if (strcmp(key, "tokenizer.ggml.tokens") == 0)
+            info->n_vocab = n;
+    } else {
+        if (!kv_scalar_size(type)) {
+            slm_err(r->err, r->errlen, "%s: metadata '%s' has bad value type %u", r->path, key, type);
+            goto fail;
+        }
+        if (is_int_type(type)) {
+            uint64_t v;
+            if (rd_int_value(r, type, &v, "metadata value"))
+                goto fail;
+            ints[*n_ints].key = key;
+            ints[*n_ints].val = v;
+            (*n_ints)++;
+            return 0; /* key now owned by ints */
+        }
+        if (rd_skip(r, (uint64_t)kv_scalar_size(type), "metadata value"))
+            goto fail;
+    }
+    free(key);
+    return 0;
+fail:
+    free(key);
+    return -1;
+}
+
+static const ikv *find_int(const ikv *ints, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ints[i].key, key) == 0)
+            return &ints[i];
+    return NULL;
+}
+
+static uint64_t arch_int(const ikv *ints, size_t n, const char *arch, const char *suffix)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    const ikv *kv = find_int(ints, n, key);
+    return kv ? kv->val : 0;
+}
+
+/* A quantization name guessed from the most common type among 2-D tensors. */
+static const char *guess_quant(const uint64_t *type_counts)
+{
+    size_t best = 0;
+    for (size_t t = 1; t < N_TYPES; t++)
+        if (type_counts[t] > type_counts[best])
+            best = t;
+    if (!type_counts[best])
+        return "unknown";
+    switch (best) {
+    case 0: return "F32";
+    case 1: return "F16";
+    case 2: return "Q4_0";
+    case 8: return "Q8_0";
+    case 30: return "BF16";
+    default: return "unknown";
+    }
+}
+
+int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->file_type = -1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return slm_err(err, errlen, "%s: not a regular file", path);
+    }
+    rd r = {f, path, 0, (uint64_t)st.st_size, err, errlen};
+    out->file_size = r.size;
+    ikv *ints = NULL;
+    size_t n_ints = 0;
+    int rc = -1;
+    char magic[4];
+    if (r.size < 4 || rd_bytes(&r, magic, 4, "magic") || memcmp(magic, GGUF_MAGIC, 4) != 0) {
+        slm_err(err, errlen, "%s: not a GGUF file (bad magic)", path);
+        goto done;
+    }
+    if (rd_u32(&r, &out->version, "version"))
+        goto done;
+    if (out->version < 2 || out->version > 3) {
+        slm_err(err, errlen, "%s: unsupported GGUF version %u (2 and 3 are supported)", path,
+                out->version);
+        goto done;
+    }
+    if (rd_u64(&r, &out->n_tensors, "tensor count") || rd_u64(&r, &out->n_kv, "metadata count"))
+        goto done;
+    /* A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at
+     * least 8 + 4 + 8 + 4 + 8. */
+    if (out->n_kv > (r.size - r.pos) / 13) {
+        slm_err(err, errlen, "%s: absurd metadata count %llu for a file of %llu bytes", path,
+                (unsigned long long)out->n_kv, (unsigned long long)r.size);
+        goto done;
+    }
+    if (out->n_tensors > (r.size - r.pos) / 32) {
+        slm_err(err, errlen, "%s: absurd tensor count %llu for a file of %llu bytes", path,
+                (unsigned long long)out->n_tensors, (unsigned long long)r.size);
+        goto done;
+    }
+    ints = slm_xcalloc((size_t)out->n_kv + 1, sizeof *ints);
+    for (uint64_t i = 0; i < out->n_kv; i++)
+        if (rd_kv(&r, out, ints, &n_ints))
+            goto done;
+    for (size_t i = 0; i < n_ints; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ints[i].key, ints[j].key) == 0) {
+                slm_err(err, errlen, "%s: duplicate metadata key '%s'", path, ints[i].key);
+                goto done;
+            }
+    const ikv *ft = find_int(ints, n_ints, "general.file_type");
+    if (ft)
+        out->file_type = ft->val > 100000 ? -1 : (int)ft->val;
+    const ikv *al = find_int(ints, n_ints, "general.alignment");
+    out->alignment = al ? al->val : SLM_GGUF_ALIGNMENT;
+    if (out->alignment == 0 || out->alignment > 65536 || (out->alignment & (out->alignment - 1))) {
+        slm_err(err, errlen, "%s: bad alignment %llu", path, (unsigned long long)out->alignment);
+        goto done;
+    }
+    if (out->architecture[0]) {
+        out->context_length = arch_int(ints, n_ints, out->architecture, "context_length");
+        out->embedding_length = arch_int(ints, n_ints, out->architecture, "embedding_length");
+        out->block_count = arch_int(ints, n_ints, out->architecture, "block_count");
+    }
+
+    /* Tensor infos: check each; their data is checked once the data offset is known. */
+    uint64_t *ends = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *ends);
+    char **names = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *names);
+    uint64_t type_counts[N_TYPES] = {0};
+    uint64_t n_read = 0;
+    int bad = 0;
+    for (uint64_t i = 0; i < out->n_tensors && !bad; i++) {
+        char *name;
+        uint32_t n_dims, type;
+        uint64_t ne[SLM_GGUF_MAX_DIMS], offset;
+        if (rd_str(&r, &name, "tensor name")) {
+            bad = 1;
+            break;
+        }
+        names[n_read++] = name;
+        if (rd_u32(&r, &n_dims, "tensor dimension count")) {
+            bad = 1;
+            break;
+        }
+        if (n_dims < 1 || n_dims > SLM_GGUF_MAX_DIMS) {
+            bad = slm_err(err, errlen, "%s: tensor '%s' has %u dimensions", path, name, n_dims);
+            break;
+        }
+        uint64_t n_el = 1;
+        for (uint32_t d = 0; d < n_dims && !bad; d++) {
+            if (rd_u64(&r, &ne[d], "tensor shape")) {
+                bad = 1;
+            } else if (ne[d] == 0 || ne[d] > (UINT64_C(1) << 62) / n_el) {
+                bad = slm_err(err, errlen, "%s: tensor '%s' has an absurd shape", path, name);
+            } else {
+                n_el *= ne[d];
+            }
+        }
+        if (bad)
+            break;
+        if (rd_u32(&r, &type, "tensor type") || rd_u64(&r, &offset, "tensor offset")) {
+            bad = 1;
+            break;
+        }
+        uint32_t blck, tsz;
+        slm_gguf_type_layout(type, &blck, &tsz);
+        if (!blck) {
+            bad = slm_err(err, errlen, "%s: tensor '%s' has unknown type %u", path, name, type);
+            break;
+        }
+        if (ne[0] % blck) {
+            bad = slm_err(err, errlen, "%s: tensor '%s' has rows of %llu elements, not a multiple of the %s block size %u",
+                          path, name, (unsigned long long)ne[0], TYPES[type].name, blck);
+            break;
+        }
+        if (offset % out->alignment) {
+            bad = slm_err(err, errlen, "%s: tensor '%s' data offset %llu is not aligned to %llu",
+                          path, name, (unsigned long long)offset,
+                          (unsigned long long)out->alignment);
+            break;
+        }
+        uint64_t nbytes = n_el / blck * tsz;
+        if (offset > r.size || nbytes > r.size) {
+            bad = slm_err(err, errlen, "%s: truncated: tensor '%s' needs bytes up to %llu but the file has %llu",
+                          path, name, (unsigned long long)offset + nbytes,
+                          (unsigned long long)r.size);
+            break;
+        }
+        ends[i] = offset + nbytes;
+        out->n_params += n_el;
+        if (n_dims >= 2)
+            type_counts[type]++;
+        for (uint64_t j = 0; j < i; j++)
+            if (strcmp(names[j], name) == 0) {
+                bad = slm_err(err, errlen, "%s: duplicate tensor '%s'", path, name);
+                break;
+            }
+    }
+    if (!bad) {
+        out->data_offset = (r.pos + out->alignment - 1) / out->alignment * out->alignment;
+        for (uint64_t i = 0; i < out->n_tensors; i++) {
+            uint64_t end = out->data_offset + ends[i];
+            if (end > r.size) {
+                bad = slm_err(err, errlen, "%s: truncated: tensor '%s' needs bytes up to %llu but the file has %llu",
+                              path, names[i], (unsigned long long)end, (unsigned long long)r.size);
+                break;
+            }
+            if (ends[i] > out->data_size)
+                out->data_size = ends[i];
+        }
+    }
+    for (uint64_t i = 0; i < n_read; i++)
+        free(names[i]);
+    free(names);
+    free(ends);
+    if (bad)
+        goto done;
+    out->quant = slm_gguf_ftype_name(out->file_type);
+    if (!out->quant)
+        out->quant = guess_quant(type_counts);
+    rc = 0;
+done:
+    for (size_t i = 0; i < n_ints; i++)
+        free(ints[i].key);
+    free(ints);
+    fclose(f);
+    return rc;
+}

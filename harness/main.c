@@ -1,0 +1,110 @@
+/*
+ * main.c — the slmbench command: one dispatch table of subcommands, each in its own
+ * harness/cmd_<name>.c. Only this layer decides exit codes.
+ */
+#include "cli.h"
+
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    slm_cmd_fn fn;
+    const char *summary;
+} COMMANDS[] = {
+    {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
+    {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
+    {"export", cmd_export, "export stored predictions as CSV"},
+    {"models", cmd_models, "make, quantize and inspect GGUF models"},
+    {"report", cmd_report, "write the comparison report of a run (Markdown or JSON)"},
+    {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: slmbench <command> [options]   (slmbench <command> --help)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\nexit codes: 0 ok, 1 a gate or threshold failed, 2 usage, 3 bad input,\n"
+               "            4 engine or runtime failure, 130 interrupted\n");
+}
+
+int slm_die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slmbench: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int slm_usage_error(const char *usage_text, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slmbench: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fputs(usage_text, stderr);
+    return SLM_EXIT_USAGE;
+}
+
+int slm_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, "--", 2) || strncmp(a + 2, name, n))
+        return 0;
+    if (a[2 + n] == '=') {
+        *value = a + 3 + n;
+        return 1;
+    }
+    if (a[2 + n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+int slm_opt_flag(const char *arg, const char *name)
+{
+    return !strncmp(arg, "--", 2) && !strcmp(arg + 2, name);
+}
+
+int slm_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int main(int argc, char **argv)
+{
+    /* Every number slmbench writes uses '.' as the decimal separator. */
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    if (argc < 2) {
+        usage(stderr);
+        return SLM_EXIT_USAGE;
+    }
+    if (slm_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return SLM_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("slmbench %s (%s)\n", SLM_VERSION, SLM_GIT_REV);
+        return SLM_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name))
+            return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "slmbench: error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SLM_EXIT_USAGE;
+}

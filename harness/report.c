@@ -1,0 +1,619 @@
+/* report.c — see report.h. */
+#include "report.h"
+#include "fields.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void slm_md_cell(slm_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    for (; *s; s++) {
+        switch (*s) {
+        case '|': slm_buf_puts(b, "\\|"); break;
+        case '<': slm_buf_puts(b, "&lt;"); break;
+        case '>': slm_buf_puts(b, "&gt;"); break;
+        case '&': slm_buf_puts(b, "&amp;"); break;
+        case '`': slm_buf_puts(b, "\\`"); break;
+        case '*': slm_buf_puts(b, "\\*"); break;
+        case '_': slm_buf_puts(b, "\\_"); break;
+        case '[': slm_buf_puts(b, "\\["); break;
+        case ']': slm_buf_puts(b, "\\]"); break;
+        case '\r': break;
+        case '\n': slm_buf_puts(b, " "); break;
+        default: slm_buf_putc(b, *s);
+        }
+    }
+}
+
+/* ---- reading a run ---- */
+
+typedef struct cand_row {
+    int64_t id;
+    char *name, *engine, *status, *error, *quant, *arch, *model_path, *model_sha,
+        *engine_version, *chat_template;
+    int chat_used;
+    double n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads;
+} cand_row;
+
+typedef struct run_info {
+    int64_t id;
+    char *name, *status, *created, *finished, *mode, *harness, *git, *host, *error, *policy;
+    char *es_name, *es_version, *split, *es_path, *es_sha, *prompt_sha, *labels_json;
+    long n_rows;
+    cand_row *c;
+    size_t nc;
+} run_info;
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? slm_xstrdup((const char *)t) : NULL;
+}
+
+static double col_num(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static void run_info_free(run_info *r)
+{
+    free(r->name), free(r->status), free(r->created), free(r->finished), free(r->mode);
+    free(r->harness), free(r->git), free(r->host), free(r->error), free(r->policy);
+    free(r->es_name), free(r->es_version), free(r->split), free(r->es_path), free(r->es_sha);
+    free(r->prompt_sha), free(r->labels_json);
+    for (size_t i = 0; i < r->nc; i++) {
+        cand_row *c = &r->c[i];
+        free(c->name), free(c->engine), free(c->status), free(c->error), free(c->quant);
+        free(c->arch), free(c->model_path), free(c->model_sha), free(c->engine_version);
+        free(c->chat_template);
+    }
+    free(r->c);
+}
+
+static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT r.name, r.status, r.created_at, r.finished_at, r.mode, "
+                          "r.harness_version, r.git_rev, r.host_json, r.error, "
+                          "r.quantization_policy, e.name, e.version, e.split, e.path, e.sha256, "
+                          "e.prompt_sha256, e.labels_json, e.n_rows FROM runs r LEFT JOIN "
+                          "evalsets e ON e.run_id = r.id WHERE r.id = ?",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return slm_err(err, errlen, "%s: no run %lld", slm_store_path(st), (long long)id);
+    }
+    char **f[] = {&r->name, &r->status, &r->created, &r->finished, &r->mode, &r->harness,
+                  &r->git, &r->host, &r->error, &r->policy, &r->es_name, &r->es_version,
+                  &r->split, &r->es_path, &r->es_sha, &r->prompt_sha, &r->labels_json};
+    for (int i = 0; i < 17; i++)
+        *f[i] = col_str(s, i);
+    r->n_rows = (long)sqlite3_column_int64(s, 17);
+    sqlite3_finalize(s);
+    if (slm_store_prepare(st,
+                          "SELECT id, name, engine, status, error, quant, arch, model_path, "
+                          "model_sha256, engine_version, chat_template, chat_template_used, "
+                          "n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads "
+                          "FROM candidates WHERE run_id = ? ORDER BY idx",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        r->c = slm_xrealloc(r->c, (r->nc + 1) * sizeof *r->c);
+        cand_row *c = &r->c[r->nc++];
+        memset(c, 0, sizeof *c);
+        c->id = sqlite3_column_int64(s, 0);
+        char **g[] = {&c->name, &c->engine, &c->status, &c->error, &c->quant, &c->arch,
+                      &c->model_path, &c->model_sha, &c->engine_version, &c->chat_template};
+        for (int i = 0; i < 10; i++)
+            *g[i] = col_str(s, i + 1);
+        c->chat_used = sqlite3_column_int(s, 11);
+        double *h[] = {&c->n_params, &c->size_bytes, &c->n_ctx, &c->n_vocab, &c->n_layer,
+                       &c->n_embd, &c->n_threads};
+        for (int i = 0; i < 7; i++)
+            *h[i] = col_num(s, i + 12);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static double metric(slm_store *st, int64_t cid, const char *name)
+{
+    sqlite3_stmt *s;
+    double v = NAN;
+    if (slm_store_prepare(st, "SELECT value FROM metrics WHERE candidate_id = ? AND name = ?", &s,
+                          NULL, 0))
+        return v;
+    sqlite3_bind_int64(s, 1, cid);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = col_num(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- number formatting ---- */
+
+static void num(slm_buf *b, double v, int digits)
+{
+    if (isnan(v)) {
+        slm_buf_puts(b, "–");
+        return;
+    }
+    char t[64];
+    if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
+        slm_fmt_double(t, sizeof t, v, digits);
+    else {
+        /* fixed notation with `digits` significant digits, at most 3 decimals */
+        int dec = digits - 1 - (v == 0 ? 0 : (int)floor(log10(fabs(v))));
+        if (dec < 0)
+            dec = 0;
+        if (dec > 3)
+            dec = 3;
+        snprintf(t, sizeof t, "%.*f", dec, v);
+    }
+    slm_buf_puts(b, t);
+}
+
+static void pct(slm_buf *b, double v)
+{
+    if (isnan(v)) {
+        slm_buf_puts(b, "–");
+        return;
+    }
+    char t[32];
+    snprintf(t, sizeof t, "%.1f%%", v * 100.0);
+    slm_buf_puts(b, t);
+}
+
+static void human_count(slm_buf *b, double v)
+{
+    if (isnan(v)) {
+        slm_buf_puts(b, "–");
+        return;
+    }
+    char t[32];
+    if (v >= 1e9)
+        snprintf(t, sizeof t, "%.2fB", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(t, sizeof t, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(t, sizeof t, "%.1fk", v / 1e3);
+    else
+        snprintf(t, sizeof t, "%.0f", v);
+    slm_buf_puts(b, t);
+}
+
+static void comparison(slm_store *st, const run_info *r, slm_buf *b)
+{
+    slm_buf_puts(b, "| candidate | engine | quant | params | accuracy | macro-F1 | e2e p50 ms | "
+                    "e2e p95 ms | tokens/s | status |\n");
+    slm_buf_puts(b, "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        const cand_row *c = &r->c[i];
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, c->name);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->engine);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->quant ? c->quant : "–");
+        slm_buf_puts(b, " | ");
+        human_count(b, c->n_params);
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, c->id, "accuracy"));
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, c->id, "macro_f1"));
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, c->id, "e2e_ms_p50"), 3);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, c->id, "e2e_ms_p95"), 3);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, c->id, "tokens_per_s"), 4);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->status);
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *err,
+                             size_t errlen)
+{
+    run_info r;
+    if (load_run(st, run_id, &r, err, errlen)) {
+        run_info_free(&r);
+        return -1;
+    }
+    slm_buf_printf(out, "\nrun %lld '%s': %s on %s/%s (%ld examples, mode %s)\n\n",
+                   (long long)r.id, r.name, r.status, r.es_name ? r.es_name : "?",
+                   r.split ? r.split : "?", r.n_rows, r.mode);
+    comparison(st, &r, out);
+    if (r.nc) {
+        double maj = metric(st, r.c[0].id, "majority_rate");
+        if (!isnan(maj)) {
+            slm_buf_puts(out, "\nmajority-class rate: ");
+            pct(out, maj);
+            slm_buf_puts(out, "\n");
+        }
+    }
+    run_info_free(&r);
+    return 0;
+}
+
+static void short_sha(slm_buf *b, const char *sha)
+{
+    if (!sha) {
+        slm_buf_puts(b, "–");
+        return;
+    }
+    slm_buf_printf(b, "`%.12s`", sha);
+}
+
+static void per_class(slm_store *st, const cand_row *c, slm_buf *b)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT label, in_label_set, precision, recall, f1, support, predicted "
+                          "FROM per_class WHERE candidate_id = ? ORDER BY in_label_set DESC, "
+                          "rowid",
+                          &s, NULL, 0))
+        return;
+    sqlite3_bind_int64(s, 1, c->id);
+    slm_buf_puts(b, "| label | precision | recall | F1 | support | predicted |\n");
+    slm_buf_puts(b, "|---|---:|---:|---:|---:|---:|\n");
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        slm_buf_puts(b, "| ");
+        if (!sqlite3_column_int(s, 1))
+            slm_buf_puts(b, "(invalid) ");
+        slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
+        for (int k = 2; k <= 4; k++) {
+            slm_buf_puts(b, " | ");
+            num(b, col_num(s, k), 3);
+        }
+        slm_buf_printf(b, " | %lld | %lld |\n", (long long)sqlite3_column_int64(s, 5),
+                       (long long)sqlite3_column_int64(s, 6));
+    }
+    sqlite3_finalize(s);
+}
+
+static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_buf *b)
+{
+    json_t *labels = json_loads(r->labels_json ? r->labels_json : "[]", 0, NULL);
+    size_t nl = json_array_size(labels);
+    /* predicted strings outside the label set become extra columns */
+    sqlite3_stmt *s;
+    char **cols = slm_xcalloc(nl ? nl : 1, sizeof *cols);
+    size_t ncols = 0;
+    for (size_t i = 0; i < nl; i++)
+        cols[ncols++] = slm_xstrdup(json_string_value(json_array_get(labels, i)));
+    if (slm_store_prepare(st,
+                          "SELECT DISTINCT pred FROM confusion WHERE candidate_id = ? ORDER BY pred",
+                          &s, NULL, 0) == 0) {
+        sqlite3_bind_int64(s, 1, c->id);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            const char *p = (const char *)sqlite3_column_text(s, 0);
+            size_t k = 0;
+            while (k < ncols && strcmp(cols[k], p))
+                k++;
+            if (k == ncols) {
+                cols = slm_xrealloc(cols, (ncols + 1) * sizeof *cols);
+                cols[ncols++] = slm_xstrdup(p);
+            }
+        }
+        sqlite3_finalize(s);
+    }
+    long *m = slm_xcalloc(nl * ncols + 1, sizeof *m);
+    if (slm_store_prepare(st, "SELECT gold, pred, count FROM confusion WHERE candidate_id = ?", &s,
+                          NULL, 0) == 0) {
+        sqlite3_bind_int64(s, 1, c->id);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            const char *g = (const char *)sqlite3_column_text(s, 0);
+            const char *p = (const char *)sqlite3_column_text(s, 1);
+            size_t gi = 0, pi = 0;
+            while (gi < nl && strcmp(cols[gi], g))
+                gi++;
+            while (pi < ncols && strcmp(cols[pi], p))
+                pi++;
+            if (gi < nl && pi < ncols)
+                m[gi * ncols + pi] += (long)sqlite3_column_int64(s, 2);
+        }
+        sqlite3_finalize(s);
+    }
+    slm_buf_puts(b, "| gold \\ predicted |");
+    for (size_t j = 0; j < ncols; j++) {
+        slm_buf_puts(b, " ");
+        slm_md_cell(b, cols[j]);
+        slm_buf_puts(b, " |");
+    }
+    slm_buf_puts(b, "\n|---|");
+    for (size_t j = 0; j < ncols; j++)
+        slm_buf_puts(b, "---:|");
+    slm_buf_puts(b, "\n");
+    for (size_t i = 0; i < nl; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, cols[i]);
+        slm_buf_puts(b, " |");
+        for (size_t j = 0; j < ncols; j++)
+            slm_buf_printf(b, i == j ? " **%ld** |" : " %ld |", m[i * ncols + j]);
+        slm_buf_puts(b, "\n");
+    }
+    for (size_t j = 0; j < ncols; j++)
+        free(cols[j]);
+    free(cols);
+    free(m);
+    json_decref(labels);
+}
+
+static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
+{
+    slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
+    slm_md_cell(b, r->name);
+    slm_buf_puts(b, "\n\n");
+    slm_buf_puts(b, "| | |\n|---|---|\n");
+    slm_buf_puts(b, "| status | ");
+    slm_md_cell(b, r->status);
+    if (r->error) {
+        slm_buf_puts(b, " — ");
+        slm_md_cell(b, r->error);
+    }
+    slm_buf_puts(b, " |\n| eval set | ");
+    slm_md_cell(b, r->es_name);
+    slm_buf_puts(b, " v");
+    slm_md_cell(b, r->es_version);
+    slm_buf_puts(b, ", split ");
+    slm_md_cell(b, r->split);
+    slm_buf_printf(b, ", %ld examples |\n| data sha256 | ", r->n_rows);
+    short_sha(b, r->es_sha);
+    slm_buf_puts(b, " |\n| prompt sha256 | ");
+    short_sha(b, r->prompt_sha);
+    slm_buf_puts(b, " (the same rendered bytes for every candidate) |\n| mode | ");
+    slm_md_cell(b, r->mode);
+    slm_buf_puts(b, " |\n| quantization policy | ");
+    slm_md_cell(b, r->policy);
+    slm_buf_puts(b, " |\n| started / finished | ");
+    slm_md_cell(b, r->created);
+    slm_buf_puts(b, " / ");
+    slm_md_cell(b, r->finished ? r->finished : "–");
+    slm_buf_puts(b, " |\n| slmbench | ");
+    slm_md_cell(b, r->harness);
+    slm_buf_puts(b, " (");
+    slm_md_cell(b, r->git);
+    slm_buf_puts(b, ") |\n| host | ");
+    slm_md_cell(b, r->host);
+    slm_buf_puts(b, " |\n\n### Comparison\n\n");
+    comparison(st, r, b);
+    if (r->nc) {
+        double maj = metric(st, r->c[0].id, "majority_rate");
+        slm_buf_puts(b, "\nMajority-class rate (always answering the most frequent label): ");
+        pct(b, maj);
+        slm_buf_puts(b, "\n");
+    }
+    slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "
+                    "vocab | layers | embd | threads | chat template | file sha256 | engine |\n"
+                    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        const cand_row *c = &r->c[i];
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, c->name);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->arch ? c->arch : "–");
+        slm_buf_puts(b, " | ");
+        human_count(b, c->n_params);
+        slm_buf_puts(b, " | ");
+        if (isnan(c->size_bytes))
+            slm_buf_puts(b, "–");
+        else
+            slm_buf_printf(b, "%.1f MiB", c->size_bytes / 1048576.0);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->quant ? c->quant : "–");
+        double ints[] = {c->n_ctx, c->n_vocab, c->n_layer, c->n_embd, c->n_threads};
+        for (int k = 0; k < 5; k++) {
+            slm_buf_puts(b, " | ");
+            num(b, ints[k], 10);
+        }
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->chat_used ? (c->chat_template ? c->chat_template : "yes") : "raw prompt");
+        slm_buf_puts(b, " | ");
+        short_sha(b, c->model_sha);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, c->engine_version ? c->engine_version : c->engine);
+        slm_buf_puts(b, " |\n");
+    }
+    slm_buf_puts(b, "\n### Latency (ms per example; warm-up excluded)\n\n"
+                    "| candidate | e2e mean | e2e p50 | e2e p90 | e2e p95 | e2e p99 | "
+                    "prefill p50 | prefill p95 | decode p50 | TTFT p50 | TTFT p95 | TPOT p50 | "
+                    "prompt tok | prefill tok/s | tokens/s | engine share |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    static const char *const lat[] = {"e2e_ms_mean", "e2e_ms_p50", "e2e_ms_p90", "e2e_ms_p95",
+                                      "e2e_ms_p99", "prefill_ms_p50", "prefill_ms_p95",
+                                      "decode_ms_p50", "ttft_ms_p50", "ttft_ms_p95",
+                                      "tpot_ms_p50", "prompt_tokens_mean",
+                                      "prefill_tokens_per_s", "tokens_per_s"};
+    for (size_t i = 0; i < r->nc; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t k = 0; k < sizeof lat / sizeof lat[0]; k++) {
+            slm_buf_puts(b, " | ");
+            num(b, metric(st, r->c[i].id, lat[k]), 4);
+        }
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, r->c[i].id, "engine_share"));
+        slm_buf_puts(b, " |\n");
+    }
+    for (size_t i = 0; i < r->nc; i++) {
+        const cand_row *c = &r->c[i];
+        slm_buf_puts(b, "\n### ");
+        slm_md_cell(b, c->name);
+        slm_buf_puts(b, "\n\n");
+        if (c->error) {
+            slm_buf_puts(b, "Error: ");
+            slm_md_cell(b, c->error);
+            slm_buf_puts(b, "\n\n");
+        }
+        slm_buf_puts(b, "Per-class results:\n\n");
+        per_class(st, c, b);
+        slm_buf_puts(b, "\nConfusion matrix (rows: gold label, columns: prediction):\n\n");
+        confusion(st, r, c, b);
+    }
+}
+
+int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *out,
+                        char *err, size_t errlen)
+{
+    run_info *runs = slm_xcalloc(n_runs ? n_runs : 1, sizeof *runs);
+    int rc = 0;
+    for (size_t i = 0; i < n_runs && !rc; i++)
+        rc = load_run(st, ids[i], &runs[i], err, errlen);
+    if (!rc) {
+        slm_buf_puts(out, "# slmbench report\n\n");
+        if (n_runs > 1) {
+            slm_buf_puts(out, "Runs side by side:\n\n| run | candidate | quant | accuracy | "
+                              "macro-F1 | e2e p50 ms | e2e p95 ms |\n"
+                              "|---|---|---|---:|---:|---:|---:|\n");
+            for (size_t i = 0; i < n_runs; i++)
+                for (size_t k = 0; k < runs[i].nc; k++) {
+                    const cand_row *c = &runs[i].c[k];
+                    slm_buf_printf(out, "| %lld ", (long long)runs[i].id);
+                    slm_md_cell(out, runs[i].name);
+                    slm_buf_puts(out, " | ");
+                    slm_md_cell(out, c->name);
+                    slm_buf_puts(out, " | ");
+                    slm_md_cell(out, c->quant ? c->quant : "–");
+                    slm_buf_puts(out, " | ");
+                    pct(out, metric(st, c->id, "accuracy"));
+                    slm_buf_puts(out, " | ");
+                    pct(out, metric(st, c->id, "macro_f1"));
+                    slm_buf_puts(out, " | ");
+                    num(out, metric(st, c->id, "e2e_ms_p50"), 3);
+                    slm_buf_puts(out, " | ");
+                    num(out, metric(st, c->id, "e2e_ms_p95"), 3);
+                    slm_buf_puts(out, " |\n");
+                }
+            slm_buf_puts(out, "\n");
+        }
+        for (size_t i = 0; i < n_runs; i++)
+            one_run_md(st, &runs[i], out);
+        slm_buf_puts(out, "\n---\nMetric definitions: accuracy = exact label match after "
+                          "trimming; macro-F1 = mean F1 over the labels that occur as gold or "
+                          "prediction (0/0 counts as 0); latency percentiles interpolate "
+                          "linearly between order statistics. Written by slmbench.\n");
+    }
+    for (size_t i = 0; i < n_runs; i++)
+        run_info_free(&runs[i]);
+    free(runs);
+    return rc;
+}
+
+static json_t *jnum(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *out, char *err,
+                    size_t errlen)
+{
+    json_t *root = json_object(), *runs = json_array();
+    json_object_set_new(root, "runs", runs);
+    int rc = 0;
+    for (size_t i = 0; i < n_runs && !rc; i++) {
+        run_info r;
+        if ((rc = load_run(st, ids[i], &r, err, errlen))) {
+            run_info_free(&r);
+            break;
+        }
+        json_t *jr = json_object(), *cands = json_array();
+        json_object_set_new(jr, "run_id", json_integer(r.id));
+        json_object_set_new(jr, "name", jstr(r.name));
+        json_object_set_new(jr, "status", jstr(r.status));
+        json_object_set_new(jr, "mode", jstr(r.mode));
+        json_object_set_new(jr, "created_at", jstr(r.created));
+        json_object_set_new(jr, "finished_at", jstr(r.finished));
+        json_object_set_new(jr, "evalset", jstr(r.es_name));
+        json_object_set_new(jr, "split", jstr(r.split));
+        json_object_set_new(jr, "n_examples", json_integer(r.n_rows));
+        json_object_set_new(jr, "data_sha256", jstr(r.es_sha));
+        json_object_set_new(jr, "prompt_sha256", jstr(r.prompt_sha));
+        json_object_set_new(jr, "harness_version", jstr(r.harness));
+        json_object_set_new(jr, "git_rev", jstr(r.git));
+        json_object_set_new(jr, "candidates", cands);
+        for (size_t k = 0; k < r.nc; k++) {
+            const cand_row *c = &r.c[k];
+            json_t *jc = json_object(), *m = json_object();
+            json_object_set_new(jc, "name", jstr(c->name));
+            json_object_set_new(jc, "engine", jstr(c->engine));
+            json_object_set_new(jc, "status", jstr(c->status));
+            json_object_set_new(jc, "error", jstr(c->error));
+            json_object_set_new(jc, "model_path", jstr(c->model_path));
+            json_object_set_new(jc, "model_sha256", jstr(c->model_sha));
+            json_object_set_new(jc, "arch", jstr(c->arch));
+            json_object_set_new(jc, "quant", jstr(c->quant));
+            json_object_set_new(jc, "n_params", jnum(c->n_params));
+            json_object_set_new(jc, "engine_version", jstr(c->engine_version));
+            /* every stored metric, in the order of the field table, then any other */
+            sqlite3_stmt *s;
+            if (slm_store_prepare(st, "SELECT name, value FROM metrics WHERE candidate_id = ?",
+                                  &s, err, errlen) == 0) {
+                sqlite3_bind_int64(s, 1, c->id);
+                json_t *tmp = json_object();
+                while (sqlite3_step(s) == SQLITE_ROW)
+                    json_object_set_new(tmp, (const char *)sqlite3_column_text(s, 0),
+                                        jnum(col_num(s, 1)));
+                sqlite3_finalize(s);
+                for (size_t f = 0; f < slm_n_fields; f++) {
+                    json_t *v = json_object_get(tmp, slm_fields[f].name);
+                    if (v) {
+                        json_object_set(m, slm_fields[f].name, v);
+                        json_object_del(tmp, slm_fields[f].name);
+                    }
+                }
+                json_object_update(m, tmp);
+                json_decref(tmp);
+            }
+            json_object_set_new(jc, "metrics", m);
+            json_t *pcs = json_array();
+            if (slm_store_prepare(st,
+                                  "SELECT label, in_label_set, precision, recall, f1, support, "
+                                  "predicted FROM per_class WHERE candidate_id = ? ORDER BY rowid",
+                                  &s, err, errlen) == 0) {
+                sqlite3_bind_int64(s, 1, c->id);
+                while (sqlite3_step(s) == SQLITE_ROW) {
+                    json_t *p = json_object();
+                    json_object_set_new(p, "label", json_string((const char *)sqlite3_column_text(s, 0)));
+                    json_object_set_new(p, "in_label_set", json_boolean(sqlite3_column_int(s, 1)));
+                    json_object_set_new(p, "precision", jnum(col_num(s, 2)));
+                    json_object_set_new(p, "recall", jnum(col_num(s, 3)));
+                    json_object_set_new(p, "f1", jnum(col_num(s, 4)));
+                    json_object_set_new(p, "support", json_integer(sqlite3_column_int64(s, 5)));
+                    json_object_set_new(p, "predicted", json_integer(sqlite3_column_int64(s, 6)));
+                    json_array_append_new(pcs, p);
+                }
+                sqlite3_finalize(s);
+            }
+            json_object_set_new(jc, "per_class", pcs);
+            json_array_append_new(cands, jc);
+        }
+        json_array_append_new(runs, jr);
+        run_info_free(&r);
+    }
+    if (!rc) {
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        slm_buf_puts(out, s);
+        slm_buf_putc(out, '\n');
+        free(s);
+    }
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,892 @@
+/* runner.c — see runner.h. */
+#include "runner.h"
+#include "aggregate.h"
+#include "evalset.h"
+#include "gguf.h"
+#include "metrics.h"
+#include "prompt.h"
+#include "sha256.h"
+#include "util.h"
+#include "version.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* ---- probe: clocks at the engine's phase boundaries ---- */
+
+typedef struct probe_state {
+    uint64_t begin[SLM_PHASE_COUNT], end[SLM_PHASE_COUNT];
+    int n_tokens[SLM_PHASE_COUNT];
+} probe_state;
+
+static void probe_begin(void *ud, slm_phase ph)
+{
+    probe_state *p = ud;
+    if (ph < SLM_PHASE_COUNT)
+        p->begin[ph] = slm_now_ns();
+}
+
+static void probe_end(void *ud, slm_phase ph, int n_tokens)
+{
+    probe_state *p = ud;
+    if (ph < SLM_PHASE_COUNT) {
+        p->end[ph] = slm_now_ns();
+        p->n_tokens[ph] = n_tokens;
+    }
+}
+
+static double phase_ms(const probe_state *p, slm_phase ph)
+{
+    if (!p->begin[ph] || !p->end[ph] || p->end[ph] < p->begin[ph])
+        return NAN;
+    return (double)(p->end[ph] - p->begin[ph]) / 1e6;
+}
+
+/* ---- the prepared run ---- */
+
+typedef struct cand_state {
+    const slm_cand_cfg *cfg;
+    slm_plugin *plugin;
+    int64_t id;
+    char quant[32];      /* from the GGUF header, for the quantization policy */
+} cand_state;
+
+typedef struct run_ctx {
+    const slm_run_cfg *cfg;
+    slm_store *st;
+    const slm_run_opts *o;
+    slm_evalset *es;
+    slm_dataset *ds;
+    size_t n;            /* examples evaluated (limit applied) */
+    char **prompts;      /* [n] rendered once */
+    char **choices;      /* [n_labels] choice_prefix + label */
+    cand_state *cands;
+    int64_t run_id;
+} run_ctx;
+
+static void ctx_free(run_ctx *c)
+{
+    if (c->prompts)
+        for (size_t i = 0; i < c->n; i++)
+            free(c->prompts[i]);
+    free(c->prompts);
+    if (c->choices && c->es)
+        for (size_t i = 0; i < c->es->n_labels; i++)
+            free(c->choices[i]);
+    free(c->choices);
+    free(c->cands);
+    slm_dataset_free(c->ds);
+    slm_evalset_free(c->es);
+}
+
+static char *host_json(void)
+{
+    json_t *h = json_object();
+    char name[256] = "";
+    gethostname(name, sizeof name - 1);
+    json_object_set_new(h, "hostname", json_string(name));
+    struct utsname u;
+    if (uname(&u) == 0) {
+        json_object_set_new(h, "kernel", json_string(u.release));
+        json_object_set_new(h, "machine", json_string(u.machine));
+    }
+    json_object_set_new(h, "cpus_online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && psz > 0)
+        json_object_set_new(h, "mem_bytes", json_integer((json_int_t)pages * psz));
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10)) {
+                char *v = strchr(line, ':');
+                if (v) {
+                    v = slm_trim(v + 1);
+                    json_object_set_new(h, "cpu", json_string(v));
+                }
+                break;
+            }
+        fclose(f);
+    }
+    char *s = json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(h);
+    char *r = slm_xstrdup(s);
+    free(s);
+    return r;
+}
+
+/* Validates everything that can be checked without loading a model. */
+static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    if (slm_evalset_load(cfg->evalset, &c->es, err, errlen))
+        return SLM_RUN_BAD_INPUT;
+    if (slm_prompt_check(c->es->prompt, c->es->prompt_path, err, errlen))
+        return SLM_RUN_BAD_INPUT;
+    if (slm_evalset_load_split(c->es, cfg->split, cfg->skip_bad_rows, &c->ds, err, errlen))
+        return SLM_RUN_BAD_INPUT;
+    if (c->ds->n_skipped)
+        fprintf(stderr, "slmbench: warning: skipped %zu bad rows of '%s' (first: %s)\n",
+                c->ds->n_skipped, c->ds->path, c->ds->first_skip_reason);
+    c->n = c->ds->n;
+    if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
+        c->n = (size_t)cfg->limit;
+    c->cands = slm_xcalloc(cfg->n_cands, sizeof *c->cands);
+    int is_score = !strcmp(cfg->mode, "score");
+    const char *first_quant = NULL, *first_name = NULL;
+    for (size_t i = 0; i < cfg->n_cands; i++) {
+        const slm_cand_cfg *cc = &cfg->cands[i];
+        cand_state *cs = &c->cands[i];
+        cs->cfg = cc;
+        cs->plugin = slm_plugins_find(ps, cc->engine);
+        if (!cs->plugin) {
+            slm_buf names = {0};
+            for (size_t k = 0; k < ps->n; k++)
+                slm_buf_printf(&names, "%s%s", k ? ", " : "", ps->items[k].name);
+            slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
+                    cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
+            slm_buf_free(&names);
+            return SLM_RUN_BAD_INPUT;
+        }
+        if (!cs->plugin->enabled) {
+            slm_err(err, errlen, "candidate '%s': engine '%s' is disabled: %s", cc->name,
+                    cc->engine, cs->plugin->reason);
+            return SLM_RUN_ENGINE;
+        }
+        uint32_t caps = cs->plugin->vt->caps;
+        if (is_score && !(caps & SLM_CAP_SCORE && cs->plugin->vt->score)) {
+            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot score choices; use "
+                    "mode: generate", cfg->path, cc->line, cc->name, cc->engine);
+            return SLM_RUN_BAD_INPUT;
+        }
+        if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
+            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
+                    "mode: score", cfg->path, cc->line, cc->name, cc->engine);
+            return SLM_RUN_BAD_INPUT;
+        }
+        if (!strcmp(cc->engine, "llamacpp")) {
+            if (!cc->model) {
+                slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path,
+                        cc->line, cc->name);
+                return SLM_RUN_BAD_INPUT;
+            }
+            slm_gguf_info gi;
+            char e2[SLM_ERRLEN];
+            if (slm_gguf_inspect(cc->model, &gi, e2, sizeof e2)) {
+                slm_err(err, errlen, "candidate '%s': %s", cc->name, e2);
+                return SLM_RUN_BAD_INPUT;
+            }
+            snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
+            if (!cfg->mixed_quant) {
+                if (!first_quant) {
+                    first_quant = cs->quant;
+                    first_name = cc->name;
+                } else if (strcmp(first_quant, cs->quant)) {
+                    slm_err(err, errlen,
+                            "%s: quantization differs between candidates ('%s' is %s, '%s' is "
+                            "%s); a fair comparison holds it equal — add 'quantization: mixed' "
+                            "to the config to compare quantizations on purpose",
+                            cfg->path, first_name, first_quant, cc->name, cs->quant);
+                    return SLM_RUN_BAD_INPUT;
+                }
+            }
+        }
+    }
+    /* Render every prompt once; the same bytes go to every candidate. */
+    c->prompts = slm_xcalloc(c->n ? c->n : 1, sizeof *c->prompts);
+    for (size_t i = 0; i < c->n; i++)
+        c->prompts[i] = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
+                                          (const char *const *)c->es->labels, c->es->n_labels);
+    c->choices = slm_xcalloc(c->es->n_labels, sizeof *c->choices);
+    for (size_t i = 0; i < c->es->n_labels; i++)
+        c->choices[i] = slm_xasprintf("%s%s", cfg->choice_prefix, c->es->labels[i]);
+    return SLM_RUN_OK;
+}
+
+static int step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Records the run, its eval set, its examples and its candidates, in one transaction. */
+static int record_run(run_ctx *c, char *err, size_t errlen)
+{
+    slm_store *st = c->st;
+    const slm_run_cfg *cfg = c->cfg;
+    sqlite3 *db = slm_store_db(st);
+    sqlite3_stmt *s;
+    char now[32];
+    slm_utc_iso8601(now, sizeof now);
+    if (slm_store_begin(st, err, errlen))
+        return -1;
+    char *host = host_json();
+    int bad = slm_store_prepare(st,
+                                "INSERT INTO runs (name, status, created_at, mode, config_path, "
+                                "config_text, config_sha256, harness_version, git_rev, host_json, "
+                                "quantization_policy) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                &s, err, errlen);
+    if (!bad) {
+        sqlite3_bind_text(s, 1, cfg->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, "running", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, cfg->mode, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, cfg->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, cfg->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, cfg->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, SLM_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, SLM_GIT_REV, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 10, host, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, cfg->mixed_quant ? "mixed" : "same", -1, SQLITE_STATIC);
+        bad = step_done(s);
+    }
+    free(host);
+    if (bad)
+        goto dberr;
+    c->run_id = sqlite3_last_insert_rowid(db);
+
+    json_t *labels = json_array();
+    for (size_t i = 0; i < c->es->n_labels; i++)
+        json_array_append_new(labels, json_string(c->es->labels[i]));
+    char *lj = json_dumps(labels, JSON_COMPACT);
+    json_decref(labels);
+    bad = slm_store_prepare(st,
+                            "INSERT INTO evalsets (run_id, name, version, split, path, sha256, "
+                            "n_rows, n_skipped, labels_json, prompt_path, prompt_template, "
+                            "prompt_sha256, choice_prefix) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            &s, err, errlen);
+    if (!bad) {
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_text(s, 2, c->es->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, c->es->version, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, cfg->split, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, c->ds->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, c->ds->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)c->n);
+        sqlite3_bind_int64(s, 8, (sqlite3_int64)c->ds->n_skipped);
+        sqlite3_bind_text(s, 9, lj, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 10, c->es->prompt_path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, c->es->prompt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 12, c->es->prompt_sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 13, cfg->choice_prefix, -1, SQLITE_STATIC);
+        bad = step_done(s);
+    }
+    free(lj);
+    if (bad)
+        goto dberr;
+
+    if (slm_store_prepare(st,
+                          "INSERT INTO examples (run_id, idx, example_id, label, line, "
+                          "prompt_sha256) VALUES (?,?,?,?,?,?)",
+                          &s, err, errlen))
+        goto fail;
+    for (size_t i = 0; i < c->n; i++) {
+        char h[65];
+        slm_sha256_hex(c->prompts[i], strlen(c->prompts[i]), h);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(s, 3, c->ds->rows[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, c->ds->rows[i].label, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, c->ds->rows[i].line);
+        sqlite3_bind_text(s, 6, h, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            goto dberr;
+        }
+    }
+    sqlite3_finalize(s);
+
+    if (slm_store_prepare(st,
+                          "INSERT INTO candidates (run_id, idx, name, engine, model_path, "
+                          "options_json, status, quant) VALUES (?,?,?,?,?,?,'pending',?)",
+                          &s, err, errlen))
+        goto fail;
+    for (size_t i = 0; i < cfg->n_cands; i++) {
+        const slm_cand_cfg *cc = &cfg->cands[i];
+        json_t *o = json_object();
+        for (size_t k = 0; k < cc->n_opts; k++)
+            json_object_set_new(o, cc->opts[k].key, json_string(cc->opts[k].value));
+        char *oj = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(s, 3, cc->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, cc->engine, -1, SQLITE_STATIC);
+        slm_bind_text(s, 5, cc->model);
+        sqlite3_bind_text(s, 6, oj, -1, SQLITE_TRANSIENT);
+        slm_bind_text(s, 7, c->cands[i].quant[0] ? c->cands[i].quant : NULL);
+        int ok = sqlite3_step(s) == SQLITE_DONE;
+        free(oj);
+        if (!ok) {
+            sqlite3_finalize(s);
+            goto dberr;
+        }
+        c->cands[i].id = sqlite3_last_insert_rowid(db);
+    }
+    sqlite3_finalize(s);
+    return slm_store_commit(st, err, errlen);
+dberr:
+    slm_err(err, errlen, "%s: cannot record the run: %s", slm_store_path(st), sqlite3_errmsg(db));
+fail:
+    slm_store_rollback(st);
+    return -1;
+}
+
+static int set_run_status(slm_store *st, int64_t run_id, const char *status, const char *error)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    slm_utc_iso8601(now, sizeof now);
+    if (slm_store_prepare(st, "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                          &s, NULL, 0))
+        return -1;
+    sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+    if (strcmp(status, "running"))
+        sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 2);
+    slm_bind_text(s, 3, error);
+    sqlite3_bind_int64(s, 4, run_id);
+    return step_done(s);
+}
+
+static int set_cand_status(slm_store *st, int64_t id, const char *status, const char *error)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "UPDATE candidates SET status = ?, error = ? WHERE id = ?", &s,
+                          NULL, 0))
+        return -1;
+    sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+    slm_bind_text(s, 2, error);
+    sqlite3_bind_int64(s, 3, id);
+    return step_done(s);
+}
+
+static int store_model_facts(slm_store *st, int64_t id, const slm_model_info *mi,
+                             const char *sha, int chat_used, uint32_t caps, double load_ms)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "UPDATE candidates SET engine_version=?, model_sha256=?, arch=?, "
+                          "model_name=?, n_params=?, size_bytes=?, quant=?, n_ctx=?, "
+                          "n_ctx_train=?, n_vocab=?, n_layer=?, n_embd=?, n_threads=?, "
+                          "chat_template=?, chat_template_used=?, caps=?, load_ms=? WHERE id=?",
+                          &s, NULL, 0))
+        return -1;
+    char capsbuf[160];
+    slm_caps_str(caps, capsbuf, sizeof capsbuf);
+#define TXT(i, v) slm_bind_text(s, i, (v)[0] ? (v) : NULL)
+#define NUM(i, v) ((v) ? sqlite3_bind_int64(s, i, (sqlite3_int64)(v)) : sqlite3_bind_null(s, i))
+    TXT(1, mi->engine_version);
+    slm_bind_text(s, 2, sha);
+    TXT(3, mi->arch);
+    TXT(4, mi->name);
+    NUM(5, mi->n_params);
+    NUM(6, mi->size_bytes);
+    TXT(7, mi->quant);
+    NUM(8, mi->n_ctx);
+    NUM(9, mi->n_ctx_train);
+    NUM(10, mi->n_vocab);
+    NUM(11, mi->n_layer);
+    NUM(12, mi->n_embd);
+    NUM(13, mi->n_threads);
+    TXT(14, mi->chat_template);
+    sqlite3_bind_int(s, 15, chat_used);
+    sqlite3_bind_text(s, 16, capsbuf, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 17, load_ms);
+    sqlite3_bind_int64(s, 18, id);
+#undef TXT
+#undef NUM
+    return step_done(s);
+}
+
+/* ---- progress ---- */
+
+static void progress(const run_ctx *c, size_t ci, const char *name, size_t done, size_t total,
+                     double t0_ms, int final)
+{
+    if (!c->o->progress)
+        return;
+    double el = (slm_now_ms() - t0_ms) / 1000.0;
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 24, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r\033[K[%zu/%zu] %-20.20s [%s] %zu/%zu %6.1f ex/s ETA %3.0fs%s", ci + 1,
+            c->cfg->n_cands, name, bar, done, total, rate, eta, final ? "\n" : "");
+    fflush(stderr);
+}
+
+/* ---- one candidate ---- */
+
+static char *json_doubles(const double *v, size_t n)
+{
+    slm_buf b = {0};
+    slm_buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        char num[40];
+        if (isfinite(v[i]))
+            slm_fmt_double(num, sizeof num, v[i], 17);
+        else
+            snprintf(num, sizeof num, "null");
+        slm_buf_printf(&b, "%s%s", i ? "," : "", num);
+    }
+    slm_buf_putc(&b, ']');
+    return slm_buf_take(&b);
+}
+
+static char *json_ints(const int32_t *v, size_t n)
+{
+    slm_buf b = {0};
+    slm_buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++)
+        slm_buf_printf(&b, "%s%d", i ? "," : "", v[i]);
+    slm_buf_putc(&b, ']');
+    return slm_buf_take(&b);
+}
+
+/* Reads which examples a candidate already has (resume). done[i] = 1 if stored. */
+static int load_done(run_ctx *c, int64_t cid, unsigned char *done, int retry_errors, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(c->st,
+                          "SELECT example_idx, error IS NOT NULL FROM predictions "
+                          "WHERE run_id = ? AND candidate_id = ?",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, c->run_id);
+    sqlite3_bind_int64(s, 2, cid);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        sqlite3_int64 i = sqlite3_column_int64(s, 0);
+        int failed = sqlite3_column_int(s, 1);
+        if (i >= 0 && (size_t)i < c->n && !(retry_errors && failed))
+            done[i] = 1;
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+typedef struct outcome {
+    slm_pred_row row;
+    char *probs, *logprobs, *ntok, *raw, *error;
+} outcome;
+
+static void outcome_free(outcome *o)
+{
+    free(o->probs);
+    free(o->logprobs);
+    free(o->ntok);
+    free(o->raw);
+    free(o->error);
+}
+
+/* Runs one example through the engine and fills the prediction row. Returns the time
+ * spent inside the engine call in ms. */
+static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat, size_t i,
+                          outcome *out)
+{
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    const slm_example *ex = &c->ds->rows[i];
+    probe_state ps;
+    memset(&ps, 0, sizeof ps);
+    slm_probe probe = {&ps, probe_begin, probe_end};
+    slm_request req = {sizeof req, ex->id, c->prompts[i], strlen(c->prompts[i]), chat, &probe};
+    char err[SLM_ERRLEN] = "";
+    size_t nl = c->es->n_labels;
+    slm_pred_row *r = &out->row;
+    memset(out, 0, sizeof *out);
+    r->run_id = c->run_id;
+    r->candidate_id = cs->id;
+    r->example_idx = (long)i;
+    r->example_id = ex->id;
+    r->gold = ex->label;
+    r->confidence = r->e2e_ms = r->prefill_ms = r->decode_ms = r->ttft_ms = r->tpot_ms = NAN;
+    r->n_prompt_tokens = r->n_output_tokens = -1;
+    int gold = slm_label_index((const char *const *)c->es->labels, nl, ex->label);
+    uint64_t t0 = slm_now_ns(), t1;
+    if (!strcmp(c->cfg->mode, "score")) {
+        slm_score_result *res = NULL;
+        int rc = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, err, sizeof err);
+        t1 = slm_now_ns();
+        if (rc == 0 && res && res->n == nl) {
+            double *p = slm_xcalloc(nl, sizeof *p);
+            slm_softmax(res->logprob, nl, p);
+            size_t best = 0;
+            for (size_t k = 1; k < nl; k++)
+                if (p[k] > p[best])
+                    best = k;
+            r->pred = c->es->labels[best];
+            r->valid = 1;
+            r->correct = (int)best == gold;
+            r->confidence = p[best];
+            out->probs = json_doubles(p, nl);
+            out->logprobs = json_doubles(res->logprob, nl);
+            out->ntok = json_ints(res->n_tokens, nl);
+            r->n_prompt_tokens = res->n_prompt_tokens;
+            int tot = 0;
+            for (size_t k = 0; k < nl; k++)
+                tot += res->n_tokens[k];
+            r->n_output_tokens = tot;
+            free(p);
+        } else {
+            out->error = slm_xstrdup(rc ? (err[0] ? err : "engine error")
+                                        : "engine returned a malformed score result");
+        }
+        if (res && vt->result_free)
+            vt->result_free(res);
+    } else {
+        slm_gen_params gp = {sizeof gp, c->cfg->max_tokens, (const char *const *)c->cfg->stop,
+                             c->cfg->n_stop, NULL, NULL, 0.0, 0};
+        slm_gen_result *res = NULL;
+        int rc = vt->generate(eng, &req, &gp, &res, err, sizeof err);
+        t1 = slm_now_ns();
+        if (rc == 0 && res) {
+            out->raw = slm_xstrndup(res->text ? res->text : "", res->text ? res->text_len : 0);
+            char *ans = slm_trim(slm_xstrdup(out->raw));
+            int k = slm_label_index((const char *const *)c->es->labels, nl, ans);
+            if (k >= 0) {
+                r->pred = c->es->labels[k];
+                r->valid = 1;
+                r->correct = k == gold;
+                free(ans);
+            } else {
+                /* outside the label set: wrong and invalid; keep what it said */
+                out->error = NULL;
+                r->pred = NULL;
+                out->probs = ans; /* reused below as the stored prediction text */
+            }
+            if (res->token_logprobs && res->n_output_tokens > 0) {
+                double lp = 0;
+                for (int t = 0; t < res->n_output_tokens; t++)
+                    lp += res->token_logprobs[t];
+                r->confidence = exp(lp);
+            }
+            r->n_prompt_tokens = res->n_prompt_tokens;
+            r->n_output_tokens = res->n_output_tokens;
+        } else {
+            out->error = slm_xstrdup(err[0] ? err : "engine error");
+        }
+        if (res && vt->result_free)
+            vt->result_free(res);
+        if (!r->valid && out->probs) {
+            r->pred = out->probs; /* the invalid answer itself */
+            out->probs = NULL;
+            out->raw = out->raw ? out->raw : NULL;
+            /* keep ownership: move into error slot free list */
+            out->ntok = (char *)r->pred;
+        }
+    }
+    r->probs_json = out->probs;
+    r->logprobs_json = out->logprobs;
+    if (r->valid)
+        r->ntok_json = out->ntok;
+    r->raw_output = out->raw;
+    r->error = out->error;
+    r->e2e_ms = (double)(t1 - t0) / 1e6;
+    r->prefill_ms = phase_ms(&ps, SLM_PHASE_PREFILL);
+    r->decode_ms = phase_ms(&ps, SLM_PHASE_DECODE);
+    if (ps.end[SLM_PHASE_PREFILL] >= t0 && ps.end[SLM_PHASE_PREFILL])
+        r->ttft_ms = (double)(ps.end[SLM_PHASE_PREFILL] - t0) / 1e6;
+    if (r->n_output_tokens >= 2 && strcmp(c->cfg->mode, "score") && ps.end[SLM_PHASE_PREFILL])
+        r->tpot_ms = (double)(t1 - ps.end[SLM_PHASE_PREFILL]) / 1e6 / (r->n_output_tokens - 1);
+    return r->e2e_ms;
+}
+
+/* Runs one candidate over every example not yet stored. Returns SLM_RUN_*; a failure of
+ * this candidate's engine is recorded on the candidate and reported as SLM_RUN_ENGINE. */
+static int run_candidate(run_ctx *c, size_t ci, char *err, size_t errlen)
+{
+    cand_state *cs = &c->cands[ci];
+    const slm_cand_cfg *cc = cs->cfg;
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    slm_store *st = c->st;
+    int chat = cc->chat_template >= 0 ? cc->chat_template : c->cfg->chat_template;
+    unsigned char *done = slm_xcalloc(c->n ? c->n : 1, 1);
+    if (load_done(c, cs->id, done, c->o->retry_errors, err, errlen)) {
+        free(done);
+        return SLM_RUN_ENGINE;
+    }
+    size_t todo = 0;
+    for (size_t i = 0; i < c->n; i++)
+        todo += !done[i];
+
+    char e2[SLM_ERRLEN] = "";
+    slm_options opts = {cc->opts, cc->n_opts};
+    slm_engine *eng = NULL;
+    double tl = slm_now_ms();
+    set_cand_status(st, cs->id, "running", NULL);
+    if (vt->open(&opts, &eng, e2, sizeof e2) != 0) {
+        slm_err(err, errlen, "candidate '%s': %s", cc->name, e2[0] ? e2 : "cannot open the model");
+        set_cand_status(st, cs->id, "failed", err);
+        free(done);
+        return SLM_RUN_ENGINE;
+    }
+    double load_ms = slm_now_ms() - tl;
+    slm_model_info mi;
+    memset(&mi, 0, sizeof mi);
+    mi.struct_size = sizeof mi;
+    if (vt->info(eng, &mi, e2, sizeof e2) != 0) {
+        slm_err(err, errlen, "candidate '%s': %s", cc->name, e2);
+        set_cand_status(st, cs->id, "failed", err);
+        vt->close(eng);
+        free(done);
+        return SLM_RUN_ENGINE;
+    }
+    if (chat && !(mi.caps & SLM_CAP_CHAT_TEMPLATE)) {
+        slm_err(err, errlen, "candidate '%s': chat_template was asked but the model has none",
+                cc->name);
+        set_cand_status(st, cs->id, "failed", err);
+        vt->close(eng);
+        free(done);
+        return SLM_RUN_BAD_INPUT;
+    }
+    char sha[65] = "";
+    if (cc->model && slm_sha256_file(cc->model, sha, e2, sizeof e2))
+        sha[0] = '\0';
+    store_model_facts(st, cs->id, &mi, sha[0] ? sha : NULL, chat, mi.caps, load_ms);
+
+    /* Untimed warm-up: the first examples, results discarded. */
+    for (int w = 0; w < c->cfg->warmup && (size_t)w < c->n; w++) {
+        outcome o;
+        run_example(c, cs, eng, chat, (size_t)w, &o);
+        outcome_free(&o);
+    }
+
+    int rc = SLM_RUN_OK;
+    size_t n_done = 0, batch = 0;
+    double t0 = slm_now_ms(), engine_ms = 0, last_draw = 0, last_commit = t0;
+    if (!c->o->quiet && !c->o->progress)
+        fprintf(stderr, "slmbench: candidate %zu/%zu '%s': %zu examples\n", ci + 1,
+                c->cfg->n_cands, cc->name, todo);
+    for (size_t i = 0; i < c->n; i++) {
+        if (done[i])
+            continue;
+        if (c->o->stop && *c->o->stop) {
+            rc = SLM_RUN_INTERRUPTED;
+            break;
+        }
+        if (batch == 0 && slm_store_begin(st, err, errlen)) {
+            rc = SLM_RUN_ENGINE;
+            break;
+        }
+        outcome o;
+        engine_ms += run_example(c, cs, eng, chat, i, &o);
+        int bad = slm_store_put_prediction(st, &o.row, err, errlen);
+        outcome_free(&o);
+        if (bad) {
+            slm_store_rollback(st);
+            rc = SLM_RUN_ENGINE;
+            break;
+        }
+        batch++;
+        n_done++;
+        double now = slm_now_ms();
+        if (batch >= (size_t)c->cfg->commit_every || now - last_commit > 1000) {
+            if (slm_store_commit(st, err, errlen)) {
+                rc = SLM_RUN_ENGINE;
+                break;
+            }
+            batch = 0;
+            last_commit = now;
+        }
+        if (now - last_draw > 100) {
+            progress(c, ci, cc->name, n_done, todo, t0, 0);
+            last_draw = now;
+        }
+    }
+    if (batch && rc != SLM_RUN_ENGINE && slm_store_commit(st, err, errlen))
+        rc = SLM_RUN_ENGINE;
+    progress(c, ci, cc->name, n_done, todo, t0, 1);
+    double wall = slm_now_ms() - t0;
+    vt->close(eng);
+    free(done);
+
+    /* Wall and engine time accumulate over resumed sessions. */
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
+                          "engine_ms = coalesce(engine_ms, 0) + ? WHERE id = ?",
+                          &s, NULL, 0) == 0) {
+        sqlite3_bind_double(s, 1, wall);
+        sqlite3_bind_double(s, 2, engine_ms);
+        sqlite3_bind_int64(s, 3, cs->id);
+        step_done(s);
+    }
+    if (rc == SLM_RUN_OK) {
+        set_cand_status(st, cs->id, "ok", NULL);
+        char e3[SLM_ERRLEN];
+        if (slm_aggregate_candidate(st, c->run_id, cs->id, (const char *const *)c->es->labels,
+                                    c->es->n_labels, e3, sizeof e3)) {
+            slm_err(err, errlen, "%s", e3);
+            rc = SLM_RUN_ENGINE;
+        }
+    } else if (rc == SLM_RUN_INTERRUPTED) {
+        set_cand_status(st, cs->id, "pending", NULL);
+    } else {
+        set_cand_status(st, cs->id, "failed", err);
+    }
+    return rc;
+}
+
+/* Runs every candidate that is not yet done, then settles the run's status. */
+static int execute(run_ctx *c, char *err, size_t errlen)
+{
+    int worst = SLM_RUN_OK;
+    slm_buf failures = {0};
+    for (size_t i = 0; i < c->cfg->n_cands; i++) {
+        /* candidates already complete (resume) are skipped */
+        sqlite3_stmt *s;
+        int already = 0;
+        if (slm_store_prepare(c->st, "SELECT status FROM candidates WHERE id = ?", &s, NULL, 0) ==
+            0) {
+            sqlite3_bind_int64(s, 1, c->cands[i].id);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                already = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+            sqlite3_finalize(s);
+        }
+        if (already && !c->o->retry_errors)
+            continue;
+        char e2[SLM_ERRLEN] = "";
+        int rc = run_candidate(c, i, e2, sizeof e2);
+        if (rc == SLM_RUN_INTERRUPTED) {
+            worst = rc;
+            break;
+        }
+        if (rc != SLM_RUN_OK) {
+            /* the failed candidate is recorded; the others go on */
+            fprintf(stderr, "slmbench: error: %s\n", e2);
+            slm_buf_printf(&failures, "%s%s", failures.len ? "; " : "", e2);
+            if (worst == SLM_RUN_OK)
+                worst = rc;
+        }
+    }
+    if (worst == SLM_RUN_INTERRUPTED) {
+        set_run_status(c->st, c->run_id, "interrupted", "interrupted by a signal");
+        slm_err(err, errlen, "run %lld interrupted; finish it with: slmbench run --resume --db %s",
+                (long long)c->run_id, slm_store_path(c->st));
+    } else if (worst != SLM_RUN_OK) {
+        set_run_status(c->st, c->run_id, "failed", failures.data);
+        slm_err(err, errlen, "run %lld failed: %s", (long long)c->run_id, failures.data);
+    } else {
+        set_run_status(c->st, c->run_id, "complete", NULL);
+    }
+    slm_buf_free(&failures);
+    return worst;
+}
+
+int slm_run_start(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps, const slm_run_opts *o,
+                  int64_t *run_id, char *err, size_t errlen)
+{
+    run_ctx c = {.cfg = cfg, .st = st, .o = o};
+    int rc = prepare(&c, ps, err, errlen);
+    if (rc == SLM_RUN_OK) {
+        if (record_run(&c, err, errlen)) {
+            rc = SLM_RUN_ENGINE;
+        } else {
+            *run_id = c.run_id;
+            rc = execute(&c, err, errlen);
+        }
+    }
+    ctx_free(&c);
+    return rc;
+}
+
+int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_t *run_id,
+                   char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    const char *sql = *run_id > 0
+                          ? "SELECT id, config_path, config_text, status FROM runs WHERE id = ?"
+                          : "SELECT id, config_path, config_text, status FROM runs WHERE status "
+                            "IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1";
+    if (slm_store_prepare(st, sql, &s, err, errlen))
+        return SLM_RUN_ENGINE;
+    if (*run_id > 0)
+        sqlite3_bind_int64(s, 1, *run_id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        slm_err(err, errlen, "%s: no unfinished run to resume", slm_store_path(st));
+        return SLM_RUN_BAD_INPUT;
+    }
+    int64_t id = sqlite3_column_int64(s, 0);
+    char *path = slm_xstrdup((const char *)sqlite3_column_text(s, 1));
+    char *text = slm_xstrdup((const char *)sqlite3_column_text(s, 2));
+    int complete = !strcmp((const char *)sqlite3_column_text(s, 3), "complete");
+    sqlite3_finalize(s);
+    if (complete && !o->retry_errors) {
+        free(path);
+        free(text);
+        slm_err(err, errlen, "run %lld is already complete", (long long)id);
+        return SLM_RUN_BAD_INPUT;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");
+    slm_run_cfg *cfg = NULL;
+    int rc = slm_run_cfg_parse(path, dir, text, strlen(text), &cfg, err, errlen);
+    free(dir);
+    free(text);
+    free(path);
+    if (rc)
+        return SLM_RUN_BAD_INPUT;
+    run_ctx c = {.cfg = cfg, .st = st, .o = o, .run_id = id};
+    *run_id = id;
+    rc = prepare(&c, ps, err, errlen);
+    if (rc == SLM_RUN_OK) {
+        /* the data must be what the run started with */
+        char stored[65] = "";
+        long stored_n = -1;
+        if (slm_store_prepare(st, "SELECT sha256, n_rows FROM evalsets WHERE run_id = ?", &s, err,
+                              errlen) == 0) {
+            sqlite3_bind_int64(s, 1, id);
+            if (sqlite3_step(s) == SQLITE_ROW) {
+                snprintf(stored, sizeof stored, "%s", (const char *)sqlite3_column_text(s, 0));
+                stored_n = (long)sqlite3_column_int64(s, 1);
+            }
+            sqlite3_finalize(s);
+        }
+        if (strcmp(stored, c.ds->sha256) || stored_n != (long)c.n) {
+            slm_err(err, errlen, "cannot resume run %lld: '%s' changed since the run started "
+                    "(sha256 %.12s…, now %.12s…)", (long long)id, c.ds->path, stored, c.ds->sha256);
+            rc = SLM_RUN_BAD_INPUT;
+        }
+    }
+    if (rc == SLM_RUN_OK) {
+        for (size_t i = 0; i < cfg->n_cands && rc == SLM_RUN_OK; i++) {
+            if (slm_store_prepare(st, "SELECT id FROM candidates WHERE run_id = ? AND name = ?",
+                                  &s, err, errlen)) {
+                rc = SLM_RUN_ENGINE;
+                break;
+            }
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_text(s, 2, cfg->cands[i].name, -1, SQLITE_STATIC);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                c.cands[i].id = sqlite3_column_int64(s, 0);
+            else {
+                slm_err(err, errlen, "run %lld has no candidate '%s'", (long long)id,
+                        cfg->cands[i].name);
+                rc = SLM_RUN_BAD_INPUT;
+            }
+            sqlite3_finalize(s);
+        }
+    }
+    if (rc == SLM_RUN_OK) {
+        set_run_status(st, id, "running", NULL);
+        rc = execute(&c, err, errlen);
+    }
+    ctx_free(&c);
+    slm_run_cfg_free(cfg);
+    return rc;
+}

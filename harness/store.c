@@ -1,0 +1,341 @@
+/* store.c — see store.h. */
+#include "store.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slm_store {
+    sqlite3 *db;
+    char *path;
+    int depth;
+    sqlite3_stmt *put_pred;
+};
+
+/* Migrations: MIGRATIONS[i] upgrades the schema from version i to i+1. Append only. */
+static const char *const MIGRATIONS[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  tag TEXT,"
+    "  status TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed')),"
+    "  created_at TEXT NOT NULL,"
+    "  finished_at TEXT,"
+    "  mode TEXT NOT NULL,"
+    "  config_path TEXT,"
+    "  config_text TEXT NOT NULL,"
+    "  config_sha256 TEXT NOT NULL,"
+    "  harness_version TEXT NOT NULL,"
+    "  git_rev TEXT,"
+    "  host_json TEXT,"
+    "  quantization_policy TEXT,"
+    "  error TEXT);"
+    "CREATE TABLE evalsets ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  name TEXT NOT NULL, version TEXT, split TEXT NOT NULL, path TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL, n_rows INTEGER NOT NULL, n_skipped INTEGER NOT NULL DEFAULT 0,"
+    "  labels_json TEXT NOT NULL, prompt_path TEXT, prompt_template TEXT NOT NULL,"
+    "  prompt_sha256 TEXT NOT NULL, choice_prefix TEXT,"
+    "  PRIMARY KEY (run_id));"
+    "CREATE TABLE examples ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  idx INTEGER NOT NULL, example_id TEXT NOT NULL, label TEXT NOT NULL,"
+    "  line INTEGER, prompt_sha256 TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, idx));"
+    "CREATE TABLE candidates ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  idx INTEGER NOT NULL, name TEXT NOT NULL, engine TEXT NOT NULL,"
+    "  engine_version TEXT, model_path TEXT, model_sha256 TEXT, arch TEXT, model_name TEXT,"
+    "  n_params INTEGER, size_bytes INTEGER, quant TEXT, n_ctx INTEGER, n_ctx_train INTEGER,"
+    "  n_vocab INTEGER, n_layer INTEGER, n_embd INTEGER, n_threads INTEGER,"
+    "  chat_template TEXT, chat_template_used INTEGER NOT NULL DEFAULT 0,"
+    "  options_json TEXT, caps TEXT,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending','running','ok','failed')),"
+    "  error TEXT, load_ms REAL, wall_ms REAL, engine_ms REAL,"
+    "  UNIQUE (run_id, name));"
+    "CREATE TABLE predictions ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  example_idx INTEGER NOT NULL, example_id TEXT NOT NULL, gold TEXT NOT NULL,"
+    "  pred TEXT, raw_output TEXT, correct INTEGER NOT NULL, valid INTEGER NOT NULL,"
+    "  confidence REAL, probs_json TEXT, logprobs_json TEXT, ntok_json TEXT,"
+    "  n_prompt_tokens INTEGER, n_output_tokens INTEGER,"
+    "  e2e_ms REAL, prefill_ms REAL, decode_ms REAL, ttft_ms REAL, tpot_ms REAL,"
+    "  error TEXT,"
+    "  PRIMARY KEY (run_id, candidate_id, example_idx));"
+    "CREATE TABLE metrics ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  name TEXT NOT NULL, value REAL, lo REAL, hi REAL, n INTEGER,"
+    "  PRIMARY KEY (run_id, candidate_id, name));"
+    "CREATE TABLE per_class ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  label TEXT NOT NULL, in_label_set INTEGER NOT NULL, precision REAL, recall REAL,"
+    "  f1 REAL, support INTEGER, predicted INTEGER,"
+    "  PRIMARY KEY (run_id, candidate_id, label));"
+    "CREATE TABLE confusion ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  gold TEXT NOT NULL, pred TEXT NOT NULL, count INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, candidate_id, gold, pred));"
+    "CREATE TABLE tags (name TEXT PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  created_at TEXT NOT NULL);"
+    /* Documented views for the sqlite3 shell (README: 'Querying the database'). */
+    "CREATE VIEW v_runs AS SELECT r.id AS run_id, r.name, r.tag, r.status, r.created_at,"
+    "  r.finished_at, r.mode, e.name AS evalset, e.split, e.n_rows,"
+    "  (SELECT count(*) FROM candidates c WHERE c.run_id = r.id) AS n_candidates"
+    "  FROM runs r LEFT JOIN evalsets e ON e.run_id = r.id;"
+    "CREATE VIEW v_summary AS SELECT c.run_id, c.name AS candidate, c.engine, c.quant,"
+    "  c.n_params, c.status,"
+    "  max(CASE WHEN m.name='accuracy' THEN m.value END) AS accuracy,"
+    "  max(CASE WHEN m.name='macro_f1' THEN m.value END) AS macro_f1,"
+    "  max(CASE WHEN m.name='e2e_ms_p50' THEN m.value END) AS e2e_ms_p50,"
+    "  max(CASE WHEN m.name='e2e_ms_p95' THEN m.value END) AS e2e_ms_p95,"
+    "  max(CASE WHEN m.name='tokens_per_s' THEN m.value END) AS tokens_per_s"
+    "  FROM candidates c LEFT JOIN metrics m ON m.candidate_id = c.id"
+    "  GROUP BY c.id ORDER BY c.run_id, c.idx;"
+    "CREATE VIEW v_predictions AS SELECT p.run_id, c.name AS candidate, p.example_idx,"
+    "  p.example_id, p.gold, p.pred, p.correct, p.valid, p.confidence, p.e2e_ms,"
+    "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
+    "  FROM predictions p JOIN candidates c ON c.id = p.candidate_id;"
+    "CREATE INDEX predictions_by_candidate ON predictions(candidate_id, example_idx);",
+};
+#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+static int db_err(slm_store *st, const char *what, char *err, size_t errlen)
+{
+    return slm_err(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        slm_err(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_version(slm_store *st, int *v, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, "cannot read the schema version", err, errlen);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return db_err(st, "cannot read the schema version", err, errlen);
+    }
+    *v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static int migrate(slm_store *st, char *err, size_t errlen)
+{
+    int v;
+    if (user_version(st, &v, err, errlen))
+        return -1;
+    if (v > N_MIGRATIONS)
+        return slm_err(err, errlen,
+                       "%s: database schema version %d is newer than this slmbench supports "
+                       "(%d); upgrade slmbench",
+                       st->path, v, N_MIGRATIONS);
+    for (; v < N_MIGRATIONS; v++) {
+        if (slm_store_exec(st, "BEGIN IMMEDIATE", err, errlen))
+            return -1;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (slm_store_exec(st, MIGRATIONS[v], err, errlen) ||
+            slm_store_exec(st, pragma, err, errlen)) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (slm_store_exec(st, "COMMIT", err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+int slm_store_open(const char *path, int create, slm_store **out, char *err, size_t errlen)
+{
+    slm_store *st = slm_xcalloc(1, sizeof *st);
+    st->path = slm_xstrdup(path);
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        if (!st->db)
+            slm_err(err, errlen, "cannot open database '%s'", path);
+        else
+            slm_err(err, errlen, "cannot open database '%s': %s", path,
+                    sqlite3_errmsg(st->db));
+        slm_store_close(st);
+        return -1;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    /* A file that is not a database fails on the first read. */
+    if (slm_store_exec(st, "PRAGMA journal_mode = WAL", err, errlen) ||
+        slm_store_exec(st, "PRAGMA synchronous = NORMAL", err, errlen) ||
+        slm_store_exec(st, "PRAGMA foreign_keys = ON", err, errlen) || migrate(st, err, errlen)) {
+        slm_store_close(st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
+
+void slm_store_close(slm_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_finalize(st->put_pred);
+    if (st->db)
+        sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+sqlite3 *slm_store_db(slm_store *st)
+{
+    return st->db;
+}
+
+const char *slm_store_path(const slm_store *st)
+{
+    return st->path;
+}
+
+int slm_store_begin(slm_store *st, char *err, size_t errlen)
+{
+    if (st->depth++ > 0)
+        return 0;
+    if (slm_store_exec(st, "BEGIN IMMEDIATE", err, errlen)) {
+        st->depth--;
+        return -1;
+    }
+    return 0;
+}
+
+int slm_store_commit(slm_store *st, char *err, size_t errlen)
+{
+    if (st->depth <= 0)
+        return 0;
+    if (--st->depth > 0)
+        return 0;
+    return slm_store_exec(st, "COMMIT", err, errlen);
+}
+
+void slm_store_rollback(slm_store *st)
+{
+    if (st->depth > 0) {
+        st->depth = 0;
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
+                      size_t errlen)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+        return db_err(st, "cannot prepare a statement", err, errlen);
+    return 0;
+}
+
+void slm_bind_double(sqlite3_stmt *s, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_double(s, i, v);
+}
+
+void slm_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, size_t errlen)
+{
+    if (!st->put_pred &&
+        slm_store_prepare(st,
+                          "INSERT OR REPLACE INTO predictions (run_id, candidate_id, "
+                          "example_idx, example_id, gold, pred, raw_output, correct, valid, "
+                          "confidence, probs_json, logprobs_json, ntok_json, n_prompt_tokens, "
+                          "n_output_tokens, e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms, "
+                          "error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          &st->put_pred, err, errlen))
+        return -1;
+    sqlite3_stmt *s = st->put_pred;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, r->run_id);
+    sqlite3_bind_int64(s, 2, r->candidate_id);
+    sqlite3_bind_int64(s, 3, r->example_idx);
+    slm_bind_text(s, 4, r->example_id);
+    slm_bind_text(s, 5, r->gold);
+    slm_bind_text(s, 6, r->pred);
+    slm_bind_text(s, 7, r->raw_output);
+    sqlite3_bind_int(s, 8, r->correct);
+    sqlite3_bind_int(s, 9, r->valid);
+    slm_bind_double(s, 10, r->confidence);
+    slm_bind_text(s, 11, r->probs_json);
+    slm_bind_text(s, 12, r->logprobs_json);
+    slm_bind_text(s, 13, r->ntok_json);
+    if (r->n_prompt_tokens >= 0)
+        sqlite3_bind_int(s, 14, r->n_prompt_tokens);
+    else
+        sqlite3_bind_null(s, 14);
+    if (r->n_output_tokens >= 0)
+        sqlite3_bind_int(s, 15, r->n_output_tokens);
+    else
+        sqlite3_bind_null(s, 15);
+    slm_bind_double(s, 16, r->e2e_ms);
+    slm_bind_double(s, 17, r->prefill_ms);
+    slm_bind_double(s, 18, r->decode_ms);
+    slm_bind_double(s, 19, r->ttft_ms);
+    slm_bind_double(s, 20, r->tpot_ms);
+    slm_bind_text(s, 21, r->error);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return db_err(st, "cannot store a prediction", err, errlen);
+    sqlite3_clear_bindings(s);
+    return 0;
+}
+
+int slm_store_resolve_run(slm_store *st, const char *ref, int64_t *run_id, char *err,
+                          size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    long num;
+    int rc = -1;
+    if (!strcmp(ref, "last")) {
+        if (slm_store_prepare(st, "SELECT id FROM runs ORDER BY id DESC LIMIT 1", &s, err,
+                              errlen))
+            return -1;
+    } else if (slm_parse_long(ref, &num) == 0) {
+        if (slm_store_prepare(st, "SELECT id FROM runs WHERE id = ?", &s, err, errlen))
+            return -1;
+        sqlite3_bind_int64(s, 1, num);
+    } else {
+        if (slm_store_prepare(st,
+                              "SELECT run_id FROM tags WHERE name = ?1 UNION ALL "
+                              "SELECT id FROM (SELECT id FROM runs WHERE name = ?1 "
+                              "ORDER BY id DESC LIMIT 1)",
+                              &s, err, errlen))
+            return -1;
+        sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *run_id = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else if (!strcmp(ref, "last")) {
+        slm_err(err, errlen, "%s: no runs in the database", st->path);
+    } else {
+        slm_err(err, errlen, "%s: no run '%s' (give a run id, a tag, a run name or 'last')",
+                st->path, ref);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * store.h — the SQLite record of every run (DESIGN §8).
+ *
+ * One database file, WAL mode, schema versioned through PRAGMA user_version and upgraded
+ * by ordered migrations. Predictions are written as they complete, in batched
+ * transactions; a run killed at any point keeps every committed prediction, and a resumed
+ * run skips them (one row per run × candidate × example, enforced by the primary key).
+ *
+ * Ownership: slm_store_open() returns a handle freed by slm_store_close() (NULL-safe).
+ */
+#ifndef SLM_STORE_H
+#define SLM_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLM_SCHEMA_VERSION 1
+
+typedef struct slm_store slm_store;
+
+/* Opens (creating if create) the database and brings its schema up to date. A database
+ * written by a newer slmbench (higher schema version) is refused. */
+int slm_store_open(const char *path, int create, slm_store **out, char *err, size_t errlen);
+void slm_store_close(slm_store *st);
+sqlite3 *slm_store_db(slm_store *st);
+const char *slm_store_path(const slm_store *st);
+
+/* Transactions; begin/commit nest by counting (only the outermost is real). */
+int slm_store_begin(slm_store *st, char *err, size_t errlen);
+int slm_store_commit(slm_store *st, char *err, size_t errlen);
+void slm_store_rollback(slm_store *st);
+
+/* Runs a statement with printf-style formatting of identifiers ONLY (never data: bind
+ * values through sqlite3 instead). */
+int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen);
+
+/* Resolves a run reference: "last" (newest run), a run id, or a tag/name (newest run with
+ * that tag, else with that name). */
+int slm_store_resolve_run(slm_store *st, const char *ref, int64_t *run_id, char *err,
+                          size_t errlen);
+
+/* One prediction row. Strings may be NULL (stored as NULL); doubles NaN are NULL. */
+typedef struct slm_pred_row {
+    int64_t run_id, candidate_id;
+    long example_idx;
+    const char *example_id;
+    const char *gold;
+    const char *pred;         /* NULL when the engine failed */
+    const char *raw_output;
+    int correct;
+    int valid;                /* prediction is in the label set */
+    double confidence;
+    const char *probs_json;   /* per-label probabilities, JSON array in label order */
+    const char *logprobs_json;/* per-label summed log-probabilities (score mode) */
+    const char *ntok_json;    /* per-label continuation token counts (score mode) */
+    int n_prompt_tokens, n_output_tokens;
+    double e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms;
+    const char *error;
+} slm_pred_row;
+
+/* Inserts or replaces one prediction (prepared statement, inside the caller's
+ * transaction). */
+int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, size_t errlen);
+
+/* Binds a double, as NULL when NaN. */
+void slm_bind_double(sqlite3_stmt *s, int i, double v);
+void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* Prepares sql or fills err with the SQLite message. */
+int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
+                      size_t errlen);
+
+#endif
