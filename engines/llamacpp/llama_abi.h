@@ -121,7 +121,11 @@ enum llama_context_type { LLAMA_CONTEXT_TYPE_DEFAULT = 0 };
 enum llama_rope_scaling_type { LLAMA_ROPE_SCALING_TYPE_UNSPECIFIED = -1 };
 enum llama_pooling_type { LLAMA_POOLING_TYPE_UNSPECIFIED = -1 };
 enum llama_attention_type { LLAMA_ATTENTION_TYPE_UNSPECIFIED = -1 };
-enum llama_flash_attn_type { LLAMA_FLASH_ATTN_TYPE_AUTO = -1 };
+enum llama_flash_attn_type {
+    LLAMA_FLASH_ATTN_TYPE_AUTO = -1,
+    LLAMA_FLASH_ATTN_TYPE_DISABLED = 0,
+    LLAMA_FLASH_ATTN_TYPE_ENABLED = 1,
+};
 
 /* Tokens handed to llama_decode(); arrays of n_tokens entries, made by llama_batch_init. */
 typedef struct llama_batch {

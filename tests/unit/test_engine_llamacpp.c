@@ -507,7 +507,9 @@ static void score_matches_full_evaluation(void **state)
     (void)state;
     if (!fx.llama)
         skip();
-    const char *prompt = "Q: the ticket is about billing? A: the answer is";
+    /* Words outside the vocabulary become letters: a prompt of about 80 tokens. */
+    const char *prompt = "Q: my refund ticket is about a shipping label, not billing. Is "
+                         "the answer billing? A: the answer is";
     const char *choices[] = {" billing", " shipping label", " refund", " yes", " no ticket",
                              " zebra quux xylophone wizard", " the answer is jumping"};
     /* n_seq_max 3: two choices per batch, so the five are scored in three groups. */
@@ -534,6 +536,7 @@ static void score_matches_full_evaluation(void **state)
     cp.n_batch = 256;
     cp.n_ubatch = 256;
     cp.n_threads = cp.n_threads_batch = 2;
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; /* as the engine by default */
     r.ctx = REF_FN(llama_init_from_model)(r.model, cp);
     assert_non_null(r.ctx);
     r.vocab = REF_FN(llama_model_get_vocab)(r.model);
@@ -543,7 +546,6 @@ static void score_matches_full_evaluation(void **state)
     for (size_t i = 0; i < N(choices); i++) {
         int nc;
         double want = ref_logprob(&r, prompt, choices[i], &nc);
-        fprintf(stderr, "choice %zu: %d tokens, %.6f vs %.6f\n", i, nc, res->logprob[i], want);
         assert_int_equal(res->n_tokens[i], nc);
         assert_true(res->logprob[i] < 0);
         assert_near(res->logprob[i], want, TOL);
