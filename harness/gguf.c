@@ -473,7 +473,7 @@ static int rd_strlen(rd *r, uint64_t *n, const char *what)
     if (rd_u64(r, n, what))
         return -1;
     if (*n > r->size - r->pos)
-        return slm_err(r->err, r->errlen, "%s: %s of %llu bytes at byte %llu runs past the end of the file",
+        return slm_err(r->err, r->errlen, "%s: truncated: %s of %llu bytes at byte %llu runs past the end of the file",
                        r->path, what, (unsigned long long)*n, (unsigned long long)(r->pos - 8));
     return 0;
 }

@@ -251,7 +251,9 @@ void slm_factory_defaults(slm_factory_opts *o)
     o->alpha = 1.0;
     o->temperature = 1.0;
     o->n_layers = 1;
+    o->n_ff = 256;
     o->n_ctx = 2048;
+    o->f16 = 1;
     o->capitalised = 1;
 }
 
@@ -606,10 +608,18 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
     size_t n_tmpl = template_evidence(&b, o);
 
     const size_t L = b.n_labels, W = b.n_words, V = b.v.n;
-    /* Dimensions: words, then other/bos/bias/stop/no-stop, then the label dimensions. */
-    const size_t d_other = W, d_bos = W + 1, d_bias = W + 2, d_stop = W + 3, d_nostop = W + 4;
-    const size_t d_label = W + 5;
-    const size_t D = round_up(d_label + L, 256);
+    /* Dimensions. Quantization shares one scale per block of a weight row (32 values, or
+     * 256 for K-quants) and also quantizes the activations a matrix reads in blocks, so
+     * values of very different size must not share a 256-block: the label dimensions (the
+     * small averaged evidence) get blocks of their own, apart from the embeddings' large
+     * entries; the bias, read by the head with the margin, sits in another block than the
+     * label dimensions; BOS's cancellation entry in the value rows sits last, next to the
+     * rarest words only. */
+    const size_t d_bias = 0, d_word = 1;
+    const size_t d_other = d_word + W, d_stop = d_other + 1, d_nostop = d_other + 2;
+    const size_t d_bos = d_other + 3;
+    const size_t d_label = round_up(d_bos + 1, 256);
+    const size_t D = d_label + round_up(L, 256);
     const size_t FF = round_up(o->n_ff ? (size_t)o->n_ff : D, 256);
     const size_t head_dim = 128 <= D ? 128 : D;
     const size_t n_head = D / head_dim;
@@ -659,7 +669,7 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
     float *emb = zeros(D * V);
     for (size_t t = 0; t < V; t++) {
         float *e = emb + t * D;
-        size_t id = b.v.word[t] >= 0 ? (size_t)b.v.word[t] : t == 1 ? d_bos : d_other;
+        size_t id = b.v.word[t] >= 0 ? d_word + (size_t)b.v.word[t] : t == 1 ? d_bos : d_other;
         e[id] = (float)a;
         e[d_bias] = (float)c;
         e[b.v.label[t] >= 0 ? d_stop : d_nostop] = (float)bs;
@@ -706,7 +716,7 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
             for (size_t l = 0; l < L; l++) {
                 float *row = wv + (d_label + l) * D;
                 for (size_t i = 0; i < W; i++)
-                    row[i] = (float)(b.llr[i * L + l] / a);
+                    row[d_word + i] = (float)(b.llr[i * L + l] / a);
                 row[d_bos] = (float)(-b.template_ev[l] / a);
                 wo[(d_label + l) * D + d_label + l] = 1.0f;
             }

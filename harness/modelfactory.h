@@ -41,10 +41,11 @@ typedef struct slm_factory_opts {
                                     plain naive Bayes; 0 (default): BOS + template tokens +
                                     mean train text tokens */
     int n_layers;                /* transformer blocks, >= 1; default 1 */
-    int n_ff;                    /* feed-forward width; 0 (default): n_embd; rounded up to
-                                    a multiple of 256 */
+    int n_ff;                    /* feed-forward width; default 256; 0: n_embd; rounded up
+                                    to a multiple of 256 */
     int n_ctx;                   /* context length; default 2048 */
-    int f16;                     /* 1: F16 weights, 0 (default): F32 */
+    int f16;                     /* 1 (default): F16 weights, 0: F32 (llama.cpp runs F32
+                                    matrices several times slower on CPU) */
     const char *const *labels;   /* the label set, or NULL: distinct train labels, sorted */
     size_t n_labels;
     const char *prompt_template; /* the eval set's prompt template text ({{text}},

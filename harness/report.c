@@ -417,7 +417,10 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         double ints[] = {c->n_ctx, c->n_vocab, c->n_layer, c->n_embd, c->n_threads};
         for (int k = 0; k < 5; k++) {
             slm_buf_puts(b, " | ");
-            num(b, ints[k], 10);
+            if (isnan(ints[k]))
+                slm_buf_puts(b, "–");
+            else
+                slm_buf_printf(b, "%.0f", ints[k]);
         }
         slm_buf_puts(b, " | ");
         slm_md_cell(b, c->chat_used ? (c->chat_template ? c->chat_template : "yes") : "raw prompt");

@@ -162,7 +162,7 @@ static const char *log_error(char *buf, size_t n)
         log_commit();
     const char *msg = llog.n ? llog.msgs[0] : "no details from llama.cpp";
     const char *colon = strstr(msg, ": ");
-    if (colon && strcspn(msg, " ") == (size_t)(colon - msg))
+    if (colon && strcspn(msg, " ") == (size_t)(colon - msg) + 1)
         msg = colon + 2;
     snprintf(buf, n, "%s", msg);
     pthread_mutex_unlock(&llog.lock);
@@ -452,6 +452,12 @@ static void engine_close(slm_engine *e)
 {
     if (!e)
         return;
+    if (!lib.handle) { /* after shutdown(): llama.cpp's part is gone with the library */
+        free(e->prompt_logits);
+        free(e->path);
+        free(e);
+        return;
+    }
     if (e->batch.token)
         lib.llama_batch_free(e->batch);
     if (e->ctx)
@@ -936,8 +942,12 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         while (i < n && rc == 0) {
             size_t g1 = i;
             int ntok = 0;
+            /* A group is bounded by the sequences, the batch and the KV cells: with a
+             * unified cache the prompt's cells are shared but every decoded choice token
+             * takes a cell of its own. */
             while (g1 < n && (int)(g1 - i) < e->n_seq_max - 1 &&
-                   ntok + (nc[g1] > 1 ? nc[g1] - 1 : 0) <= e->n_batch) {
+                   ntok + (nc[g1] > 1 ? nc[g1] - 1 : 0) <= e->n_batch &&
+                   np + ntok + (nc[g1] > 1 ? nc[g1] - 1 : 0) <= e->n_ctx) {
                 ntok += nc[g1] > 1 ? nc[g1] - 1 : 0;
                 g1++;
             }
@@ -1055,7 +1065,10 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     *out = NULL;
     if (!e)
         return slm_err(err, errlen, "no engine");
-    int max_tokens = params && params->max_tokens > 0 ? params->max_tokens : DEFAULT_MAX_TOKENS;
+    int max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
+                             params->max_tokens > 0
+                         ? params->max_tokens
+                         : DEFAULT_MAX_TOKENS;
     const char *const *stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop
                                                                                   : NULL;
     size_t n_stop = stop ? params->n_stop : 0;

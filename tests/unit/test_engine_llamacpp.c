@@ -5,10 +5,12 @@
  *
  * The central check is score(): its cached path (prompt once, choices from sequence
  * copies in one batch) must give the log-probabilities that evaluating prompt+choice in
- * full gives, which the test computes itself by calling llama.cpp directly.
+ * full gives, which the test computes itself by calling llama.cpp directly. A demo model
+ * from the model factory (tests/fixtures/llamacpp/train.csv) checks the engine on the
+ * models the demo uses, and quantization to Q8_0.
  *
  * Environment: SLM_ENGINE_DIR (default: ../engines next to this binary) holds
- * llamacpp.so; libfake_llama.so (a library with the wrong ABI) lies next to this binary.
+ * llamacpp.so; SLM_ROOT (default: the current folder) is the source tree; libfake_llama.so (a library with the wrong ABI) lies next to this binary.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,6 +30,7 @@
 #include <cmocka.h>
 
 #include "gguf.h"
+#include "modelfactory.h"
 #include "llamacpp/llama_abi.h"
 #include "slm_engine.h"
 #include "util.h"
@@ -202,6 +205,7 @@ static struct {
     const slm_engine_vtable *vt;
     char dir[256];
     char model[300], truncated[300], notgguf[300], missing[300], q8[300];
+    char demo[300], demo_q8[300]; /* the demo-model factory's, from the fixture */
     int n_vocab;
     uint64_t n_params;
     char fake_err[SLM_ERRLEN];    /* init() with the fake library */
@@ -258,6 +262,8 @@ static int group_setup(void **state)
     snprintf(fx.notgguf, sizeof fx.notgguf, "%s/notgguf.gguf", fx.dir);
     snprintf(fx.missing, sizeof fx.missing, "%s/missing.gguf", fx.dir);
     snprintf(fx.q8, sizeof fx.q8, "%s/tiny-q8_0.gguf", fx.dir);
+    snprintf(fx.demo, sizeof fx.demo, "%s/demo.gguf", fx.dir);
+    snprintf(fx.demo_q8, sizeof fx.demo_q8, "%s/demo-q8_0.gguf", fx.dir);
     fx.n_vocab = make_model(fx.model, &fx.n_params);
     if (fx.n_vocab < 0 || copy_prefix(fx.model, fx.truncated, 1000))
         return -1;
@@ -300,7 +306,7 @@ static int group_teardown(void **state)
         fx.vt->shutdown();
     if (fx.so)
         dlclose(fx.so);
-    const char *files[] = {fx.model, fx.truncated, fx.notgguf, fx.q8};
+    const char *files[] = {fx.model, fx.truncated, fx.notgguf, fx.q8, fx.demo, fx.demo_q8};
     for (size_t i = 0; i < N(files); i++)
         unlink(files[i]);
     rmdir(fx.dir);
@@ -310,7 +316,7 @@ static int group_teardown(void **state)
 
 static slm_engine *open_model(const char *model, const char *n_seq_max, const char *chat)
 {
-    slm_option items[] = {{"model", model}, {"threads", "2"}, {"n_seq_max", n_seq_max},
+    slm_option items[] = {{"model", model}, {"threads", "1"}, {"n_seq_max", n_seq_max},
                           {"chat_template", chat}, {"unknown_key", "ignored"}};
     slm_options opts = {items, N(items)};
     slm_engine *e = NULL;
@@ -409,7 +415,7 @@ static void info_facts(void **state)
     assert_int_equal(m.n_vocab, fx.n_vocab);
     assert_int_equal(m.n_layer, 1);
     assert_int_equal(m.n_embd, N_EMBD);
-    assert_int_equal(m.n_threads, 2);
+    assert_int_equal(m.n_threads, 1);
     assert_true(m.caps & SLM_CAP_CHAT_TEMPLATE);
     assert_true(m.caps & SLM_CAP_SCORE);
 
@@ -535,7 +541,7 @@ static void score_matches_full_evaluation(void **state)
     cp.n_ctx = 256;
     cp.n_batch = 256;
     cp.n_ubatch = 256;
-    cp.n_threads = cp.n_threads_batch = 2;
+    cp.n_threads = cp.n_threads_batch = 1;
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; /* as the engine by default */
     r.ctx = REF_FN(llama_init_from_model)(r.model, cp);
     assert_non_null(r.ctx);
@@ -714,6 +720,55 @@ static void quantize_q8_0(void **state)
     assert_non_null(strstr(err, "is not a GGUF file"));
 }
 
+/* ---- a demo model from the factory ---------------------------------------------------- */
+
+static void demo_model_scores_and_quantizes(void **state)
+{
+    (void)state;
+    const char *root = getenv("SLM_ROOT");
+    char train[512], err[SLM_ERRLEN] = "";
+    snprintf(train, sizeof train, "%s/tests/fixtures/llamacpp/train.csv", root ? root : ".");
+    slm_factory_opts o;
+    slm_factory_defaults(&o);
+    o.train_path = train;
+    o.out_path = fx.demo;
+    o.name = "demo-support";
+    o.vocab_words = 64;
+    o.n_ctx = 512;
+    if (slm_model_make(&o, NULL, err, sizeof err))
+        fail_msg("slm_model_make: %s", err);
+
+    slm_engine *e = open_model(fx.demo, "8", "0");
+    slm_model_info m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    assert_int_equal(fx.vt->info(e, &m, err, sizeof err), 0);
+    assert_string_equal(m.arch, "llama");
+    assert_string_equal(m.name, "demo-support");
+    assert_string_equal(m.quant, "F32");
+    assert_int_equal(m.n_ctx_train, 512);
+
+    /* A naive Bayes in disguise: the billing words must make " billing" likelier. */
+    const char *choices[] = {" billing", " shipping"};
+    slm_request req = request("my invoice payment was charged twice", 0, NULL);
+    slm_score_result *r = NULL;
+    if (fx.vt->score(e, &req, choices, 2, &r, err, sizeof err))
+        fail_msg("score: %s", err);
+    assert_int_equal(r->n_tokens[0], 1);
+    assert_true(r->logprob[0] > r->logprob[1]);
+    fx.vt->result_free(r);
+    fx.vt->close(e);
+
+    if (fx.vt->quantize(fx.demo, fx.demo_q8, "Q8_0", 1, err, sizeof err))
+        fail_msg("quantize: %s", err);
+    e = open_model(fx.demo_q8, "8", "0");
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    assert_int_equal(fx.vt->info(e, &m, err, sizeof err), 0);
+    assert_string_equal(m.quant, "Q8_0");
+    fx.vt->close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +783,7 @@ int main(void)
         cmocka_unit_test(generate_stops_at_stop_string),
         cmocka_unit_test(generate_with_grammar),
         cmocka_unit_test(quantize_q8_0),
+        cmocka_unit_test(demo_model_scores_and_quantizes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
