@@ -22,6 +22,6 @@ quantize() { # from, to, type
     fi
 }
 make_model nb-300-f16 --vocab 300 --alpha 1.0 --layers 1 --type f16
-make_model nb-2000-f16 --vocab 2000 --alpha 0.3 --layers 2 --type f16
-quantize nb-2000-f16 nb-2000-q8_0 Q8_0
-quantize nb-2000-f16 nb-2000-q4_k_m Q4_K_M
+make_model nb-1000-f16 --vocab 1000 --alpha 0.5 --layers 2 --type f16
+quantize nb-1000-f16 nb-1000-q8_0 Q8_0
+quantize nb-1000-f16 nb-1000-q4_k_m Q4_K_M

@@ -735,6 +735,7 @@ static void demo_model_scores_and_quantizes(void **state)
     o.name = "demo-support";
     o.vocab_words = 64;
     o.n_ctx = 512;
+    o.f16 = 0;
     if (slm_model_make(&o, NULL, err, sizeof err))
         fail_msg("slm_model_make: %s", err);
 
