@@ -120,6 +120,22 @@ int cmd_run(int argc, char **argv)
     slm_buf_free(&table);
     if (!quiet)
         fprintf(stderr, "slmbench: run %lld complete, stored in %s\n", (long long)run_id, db);
+    /* Failed engine calls are stored (wrong, with their error), never lost; the run is
+     * complete, but the exit code says not everything was answered. */
+    sqlite3_stmt *q;
+    if (slm_store_prepare(st, "SELECT count(*) FROM predictions WHERE run_id = ? AND error IS NOT NULL",
+                          &q, err, sizeof err) == 0) {
+        sqlite3_bind_int64(q, 1, run_id);
+        long n_err = sqlite3_step(q) == SQLITE_ROW ? (long)sqlite3_column_int64(q, 0) : 0;
+        sqlite3_finalize(q);
+        if (n_err > 0) {
+            snprintf(err, sizeof err,
+                     "%ld engine call%s failed (stored as errors, counted wrong); retry them with: "
+                     "slmbench run --resume --retry-errors --db %s",
+                     n_err, n_err == 1 ? "" : "s", db);
+            rc = SLM_RUN_ENGINE;
+        }
+    }
 out:
     if (rc != SLM_RUN_OK)
         slm_die(rc, "%s", err);

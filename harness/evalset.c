@@ -253,8 +253,8 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
     if (!rc && !c.stop && csv_fini(&p, csv_field, csv_record, &c) != 0)
         rc = slm_err(s->err, s->errlen,
                      "%s:%ld: malformed CSV: unterminated quoted field (the record starting "
-                     "on line %ld never ends)",
-                     s->path, c.line, c.last_rec_end + 1);
+                     "on this line never ends; its quote is still open at the end of the file)",
+                     s->path, c.last_rec_end + 1);
     clear_fields(&c);
     free(c.fields);
     csv_free(&p);

@@ -579,8 +579,9 @@ static int rd_kv(rd *r, slm_gguf_info *info, ikv *ints, size_t *n_ints)
         if (et == SLM_GGUF_KV_STRING) {
             /* Each string takes at least its 8-byte length. */
             if (n > (r->size - r->pos) / 8) {
-                slm_err(r->err, r->errlen, "%s: array '%s' claims %llu strings, more than the file can hold",
-                        r->path, key, (unsigned long long)n);
+                slm_err(r->err, r->errlen, "%s: truncated or corrupt: array '%s' claims %llu strings, more than the "
+                        "remaining %llu bytes of the file can hold",
+                        r->path, key, (unsigned long long)n, (unsigned long long)(r->size - r->pos));
                 goto fail;
             }
             for (uint64_t i = 0; i < n; i++) {
@@ -595,8 +596,9 @@ static int rd_kv(rd *r, slm_gguf_info *info, ikv *ints, size_t *n_ints)
                 goto fail;
             }
             if (n > (r->size - r->pos) / (uint64_t)sz) {
-                slm_err(r->err, r->errlen, "%s: array '%s' claims %llu elements, more than the file can hold",
-                        r->path, key, (unsigned long long)n);
+                slm_err(r->err, r->errlen, "%s: truncated or corrupt: array '%s' claims %llu elements, more than the "
+                        "remaining %llu bytes of the file can hold",
+                        r->path, key, (unsigned long long)n, (unsigned long long)(r->size - r->pos));
                 goto fail;
             }
             if (rd_skip(r, n * (uint64_t)sz, "array data"))
@@ -697,12 +699,12 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
     /* A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at
      * least 8 + 4 + 8 + 4 + 8. */
     if (out->n_kv > (r.size - r.pos) / 13) {
-        slm_err(err, errlen, "%s: absurd metadata count %llu for a file of %llu bytes", path,
+        slm_err(err, errlen, "%s: truncated or corrupt: metadata count %llu is more than a file of %llu bytes can hold", path,
                 (unsigned long long)out->n_kv, (unsigned long long)r.size);
         goto done;
     }
     if (out->n_tensors > (r.size - r.pos) / 32) {
-        slm_err(err, errlen, "%s: absurd tensor count %llu for a file of %llu bytes", path,
+        slm_err(err, errlen, "%s: truncated or corrupt: tensor count %llu is more than a file of %llu bytes can hold", path,
                 (unsigned long long)out->n_tensors, (unsigned long long)r.size);
         goto done;
     }

@@ -810,8 +810,12 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
     sqlite3_stmt *s;
     const char *sql = *run_id > 0
                           ? "SELECT id, config_path, config_text, status FROM runs WHERE id = ?"
-                          : "SELECT id, config_path, config_text, status FROM runs WHERE status "
-                            "IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1";
+                          : o->retry_errors
+                                ? "SELECT id, config_path, config_text, status FROM runs "
+                                  "ORDER BY id DESC LIMIT 1"
+                                : "SELECT id, config_path, config_text, status FROM runs WHERE "
+                                  "status IN ('running','interrupted','failed') "
+                                  "ORDER BY id DESC LIMIT 1";
     if (slm_store_prepare(st, sql, &s, err, errlen))
         return SLM_RUN_ENGINE;
     if (*run_id > 0)

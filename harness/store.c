@@ -2,9 +2,11 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct slm_store {
     sqlite3 *db;
@@ -135,7 +137,7 @@ static int user_version(slm_store *st, int *v, char *err, size_t errlen)
 
 static int migrate(slm_store *st, char *err, size_t errlen)
 {
-    int v;
+    int v = 0;
     if (user_version(st, &v, err, errlen))
         return -1;
     if (v > N_MIGRATIONS)
@@ -163,6 +165,11 @@ int slm_store_open(const char *path, int create, slm_store **out, char *err, siz
 {
     slm_store *st = slm_xcalloc(1, sizeof *st);
     st->path = slm_xstrdup(path);
+    if (!create && access(path, F_OK) != 0) {
+        slm_err(err, errlen, "cannot open database '%s': %s", path, strerror(errno));
+        slm_store_close(st);
+        return -1;
+    }
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         if (!st->db)

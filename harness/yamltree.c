@@ -45,6 +45,10 @@ static int next_event(parse_ctx *c, yaml_event_t *ev)
 {
     if (!yaml_parser_parse(&c->parser, ev)) {
         int line = (int)c->parser.problem_mark.line + 1;
+        if (c->parser.context)
+            return slm_err(c->err, c->errlen, "%s:%d: invalid YAML: %s (%s started on line %d)",
+                           c->name, line, c->parser.problem ? c->parser.problem : "parse error",
+                           c->parser.context, (int)c->parser.context_mark.line + 1);
         return slm_err(c->err, c->errlen, "%s:%d: invalid YAML: %s", c->name, line,
                        c->parser.problem ? c->parser.problem : "parse error");
     }

@@ -169,11 +169,11 @@ static void test_bad_files(void **state)
     hdr[4] = 3;
     hdr[12 + 7] = 0x10;
     write_bytes(path, hdr, sizeof hdr);
-    expect_reject(path, "absurd metadata count");
+    expect_reject(path, "metadata count");
     memset(hdr + 12, 0, 12);
     hdr[4 + 4 + 7] = 0x10;
     write_bytes(path, hdr, sizeof hdr);
-    expect_reject(path, "absurd tensor count");
+    expect_reject(path, "tensor count");
     /* One key whose length runs past the end. */
     unsigned char k[40] = {'G', 'G', 'U', 'F', 3};
     k[16] = 1;                       /* n_kv = 1 */

@@ -1,0 +1,124 @@
+# End to end on the tiny eval set with real llama.cpp demo models: run, report, export,
+# replay, kill -9 and resume, Ctrl-C and resume, one row per example.
+. "$(dirname "$0")/lib.sh"
+FX="$ROOT/tests/fixtures/tiny"
+
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/a.gguf" --vocab 40 >/dev/null
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/b.gguf" --vocab 8 --alpha 5 >/dev/null
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/c.gguf" --vocab 40 --layers 2 >/dev/null
+cat >"$TMP/run.yaml" <<YAML
+name: tiny-e2e
+evalset: $FX
+threads: 1
+warmup: 1
+candidates:
+  - {name: a, model: a.gguf}
+  - {name: b, model: b.gguf}
+  - {name: c, model: c.gguf}
+YAML
+expect_exit 0 "run three candidates" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/r.db"
+expect_out '^\| a \| llamacpp \| F16' "comparison table printed"
+n=$(sql "$TMP/r.db" "select count(*) from predictions")
+[ "$n" = 72 ] && ok "one prediction per candidate and example (72)" || notok "expected 72 predictions, got $n"
+st=$(sql "$TMP/r.db" "select status from runs")
+[ "$st" = complete ] && ok "run marked complete" || notok "run status is $st"
+acc_a=$(sql "$TMP/r.db" "select value from metrics m join candidates c on c.id=m.candidate_id where c.name='a' and m.name='accuracy'")
+acc_b=$(sql "$TMP/r.db" "select value from metrics m join candidates c on c.id=m.candidate_id where c.name='b' and m.name='accuracy'")
+awk -v a="$acc_a" 'BEGIN{exit !(a >= 0.75)}' && ok "candidate a is accurate ($acc_a)" || notok "candidate a accuracy $acc_a"
+[ "$acc_a" != "$acc_b" ] && ok "candidates differ ($acc_a vs $acc_b)" || notok "candidates a and b have the same accuracy"
+# Accuracy recomputed independently from the stored predictions.
+indep=$(sql "$TMP/r.db" "select round(avg(gold = pred), 12) from predictions p join candidates c on c.id=p.candidate_id where c.name='a'")
+stored=$(sql "$TMP/r.db" "select round(value, 12) from metrics m join candidates c on c.id=m.candidate_id where c.name='a' and m.name='accuracy'")
+[ "$indep" = "$stored" ] && ok "stored accuracy matches the predictions" || notok "accuracy $stored vs recomputed $indep"
+same=$(sql "$TMP/r.db" "select count(distinct prompt_sha256) = count(*) from examples")
+[ "$same" = 1 ] && ok "one prompt hash per example" || notok "prompt hashes"
+facts=$(sql "$TMP/r.db" "select count(*) from candidates where length(model_sha256)=64 and arch='llama' and quant='F16' and n_params > 0 and engine_version like 'llama.cpp%'")
+[ "$facts" = 3 ] && ok "model facts recorded" || notok "model facts: $facts of 3"
+
+expect_exit 0 "report markdown" "$SLMBENCH" report last --db "$TMP/r.db"
+expect_out '^### Comparison' "report has the comparison"
+expect_out '^\| gold \\ predicted' "report has a confusion matrix"
+expect_out 'Per-class results' "report has per-class results"
+expect_exit 0 "report --json" "$SLMBENCH" report last --db "$TMP/r.db" --json
+for k in accuracy macro_f1 micro_f1 weighted_f1 e2e_ms_p50 e2e_ms_p90 e2e_ms_p95 e2e_ms_p99 e2e_ms_mean; do
+    grep -q "\"$k\": " "$TMP/out" || { notok "report --json lacks $k"; continue; }
+done
+ok "report --json has the documented keys"
+expect_exit 0 "report to a folder" "$SLMBENCH" report last --db "$TMP/r.db" --out "$TMP/rep"
+[ -s "$TMP/rep/report.md" ] && ok "report.md written" || notok "report.md missing"
+
+expect_exit 0 "export predictions" "$SLMBENCH" export predictions last --candidate a --db "$TMP/r.db" --out "$TMP/a.csv"
+head -n 1 "$TMP/a.csv" | grep -qx 'id,label,pred,confidence,p_billing,p_shipping,p_technical,latency_ms' \
+    && ok "export header" || notok "export header: $(head -n 1 "$TMP/a.csv")"
+[ "$(wc -l < "$TMP/a.csv")" = 25 ] && ok "export has 24 rows" || notok "export rows"
+expect_exit 3 "export of an unknown candidate" "$SLMBENCH" export predictions last --candidate zz --db "$TMP/r.db"
+expect_err "no candidate 'zz'" "unknown candidate named"
+
+# Replay the export: the same predictions, so the same accuracy.
+cat >"$TMP/replay.yaml" <<YAML
+name: replayed
+evalset: $FX
+warmup: 0
+commit_every: 1
+candidates:
+  - {name: a-replayed, engine: replay, model: a.csv, options: {delay_ms: 40}}
+YAML
+expect_exit 0 "replay run" "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/p.db" --quiet
+acc_r=$(sql "$TMP/p.db" "select value from metrics where name='accuracy'")
+[ "$acc_r" = "$acc_a" ] && ok "replayed accuracy equals the original ($acc_r)" || notok "replayed $acc_r vs $acc_a"
+
+# kill -9 in the middle, then --resume: exactly one row per example.
+rm -f "$TMP/k.db"
+"$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/k.db" --quiet >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+before=$(sql "$TMP/k.db" "select count(*) from predictions")
+st=$(sql "$TMP/k.db" "select status from runs")
+[ "$st" = running ] && [ "$before" -lt 24 ] && ok "killed run left $before predictions, status running" \
+    || notok "after kill -9: status $st, $before predictions"
+expect_exit 0 "resume after kill -9" "$SLMBENCH" run --resume --db "$TMP/k.db" --quiet
+n=$(sql "$TMP/k.db" "select count(*), count(distinct example_idx) from predictions")
+[ "$n" = "24|24" ] && ok "exactly one row per example after resume" || notok "after resume: $n"
+st=$(sql "$TMP/k.db" "select status from runs")
+[ "$st" = complete ] && ok "resumed run complete" || notok "resumed run status $st"
+acc_k=$(sql "$TMP/k.db" "select value from metrics where name='accuracy'")
+[ "$acc_k" = "$acc_a" ] && ok "resumed metrics equal an uninterrupted run" || notok "resumed accuracy $acc_k"
+
+# Ctrl-C: stops cleanly, marks the run interrupted, exit 130; resume finishes it.
+rm -f "$TMP/i.db"
+"$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/i.db" --quiet >/dev/null 2>"$TMP/int.err" &
+pid=$!
+sleep 0.5
+kill -INT $pid
+if wait $pid; then rc=0; else rc=$?; fi
+[ "$rc" = 130 ] && ok "SIGINT exits 130" || notok "SIGINT exit $rc"
+st=$(sql "$TMP/i.db" "select status from runs")
+[ "$st" = interrupted ] && ok "run marked interrupted" || notok "after SIGINT: status $st"
+grep -q -- '--resume' "$TMP/int.err" && ok "message says how to resume" || notok "no resume hint"
+expect_exit 0 "resume after SIGINT" "$SLMBENCH" run --resume --db "$TMP/i.db" --quiet
+n=$(sql "$TMP/i.db" "select count(*), count(distinct example_idx) from predictions")
+[ "$n" = "24|24" ] && ok "one row per example after SIGINT and resume" || notok "after SIGINT resume: $n"
+expect_exit 3 "nothing left to resume" "$SLMBENCH" run --resume --db "$TMP/i.db"
+
+# A failing engine call is recorded, not lost, never correct; --retry-errors redoes it.
+cat >"$TMP/fail.yaml" <<YAML
+name: faults
+evalset: $FX
+warmup: 0
+candidates:
+  - {name: flaky, engine: replay, model: a.csv, options: {fail_ids: "te03,te07"}}
+YAML
+expect_exit 4 "engine errors fail the run" "$SLMBENCH" run "$TMP/fail.yaml" --db "$TMP/f.db" --quiet
+e=$(sql "$TMP/f.db" "select count(*) from predictions where error like 'injected failure%' and correct = 0 and pred is null")
+[ "$e" = 2 ] && ok "failed examples stored with their error" || notok "failed examples stored: $e"
+n=$(sql "$TMP/f.db" "select count(*) from predictions")
+[ "$n" = 24 ] && ok "no prediction lost" || notok "predictions: $n"
+expect_err "retry-errors" "the message says how to retry"
+sed -i 's/fail_ids: "te03,te07"//' "$TMP/fail.yaml"
+sql "$TMP/f.db" "update runs set config_text = replace(config_text, 'fail_ids: \"te03,te07\"', '')"
+expect_exit 0 "--retry-errors redoes only the failed examples" "$SLMBENCH" run --resume --retry-errors --db "$TMP/f.db" --quiet
+e=$(sql "$TMP/f.db" "select count(*) from predictions where error is not null")
+n=$(sql "$TMP/f.db" "select count(*) from predictions")
+[ "$e" = 0 ] && [ "$n" = 24 ] && ok "no errors left, still 24 rows" || notok "after retry: $e errors, $n rows"
