@@ -234,6 +234,9 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return slm_err(s->err, s->errlen, "cannot initialise the CSV parser");
+    /* libcsv grows a field by blk_size bytes at a time; a large step keeps a huge field
+     * (rejected later, but read first) from costing quadratic copying. */
+    csv_set_blk_size(&p, 1u << 20);
     csv_state c = {.sink = s, .line = 1};
     size_t off = 0;
     int rc = 0;
