@@ -328,6 +328,7 @@ static int load_csv(slm_engine *e, const char *data, size_t len, char *err, size
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
         return slm_err(err, errlen, "replay: cannot start the csv parser");
+    csv_set_blk_size(&p, 1u << 20); /* large fields without quadratic regrowth */
     csv_load L = {.e = e, .err = err, .errlen = errlen, .need_start = 1};
     const char *s = data, *end = data + len;
     int bad = 0;
