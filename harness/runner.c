@@ -179,7 +179,8 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
             slm_gguf_info gi;
             char e2[SLM_ERRLEN];
             if (slm_gguf_inspect(cc->model, &gi, e2, sizeof e2)) {
-                slm_err(err, errlen, "candidate '%s': %s", cc->name, e2);
+                slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name,
+                        e2);
                 return SLM_RUN_BAD_INPUT;
             }
             snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
