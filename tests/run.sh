@@ -37,7 +37,7 @@ for t in "$OUTABS"/tests/test_*; do
         failures="$failures $name"
         echo "FAIL $name"; sed 's/^/    /' "$log" | tail -n 40
     else
-        echo "PASS $name ($p tests${s:+, $s skipped})"
+        if [ "$s" -gt 0 ]; then echo "PASS $name ($p tests, $s skipped)"; else echo "PASS $name ($p tests)"; fi
     fi
 done
 
@@ -54,7 +54,7 @@ for t in "$ROOT"/tests/cli/test_*.sh; do
         failures="$failures $name"
         echo "FAIL $name"; grep -v '^ok ' "$log" | sed 's/^/    /' | tail -n 60
     else
-        echo "PASS $name ($p checks${s:+, $s skipped})"
+        if [ "$s" -gt 0 ]; then echo "PASS $name ($p checks, $s skipped)"; else echo "PASS $name ($p checks)"; fi
         grep '^skip ' "$log" | sed 's/^/    /'
     fi
 done
