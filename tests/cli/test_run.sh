@@ -122,3 +122,23 @@ expect_exit 0 "--retry-errors redoes only the failed examples" "$SLMBENCH" run -
 e=$(sql "$TMP/f.db" "select count(*) from predictions where error is not null")
 n=$(sql "$TMP/f.db" "select count(*) from predictions")
 [ "$e" = 0 ] && [ "$n" = 24 ] && ok "no errors left, still 24 rows" || notok "after retry: $e errors, $n rows"
+
+# Generate mode: greedy answers, parsed against the label set, with TTFT and token counts.
+cat >"$TMP/gen.yaml" <<YAML
+name: gen
+evalset: $FX
+mode: generate
+max_tokens: 4
+threads: 1
+warmup: 0
+candidates:
+  - {name: a, model: a.gguf}
+  - {name: a-chat, model: a.gguf, chat_template: true}
+YAML
+expect_exit 0 "generate-mode run" "$SLMBENCH" run "$TMP/gen.yaml" --db "$TMP/g.db" --quiet
+acc_g=$(sql "$TMP/g.db" "select value from metrics m join candidates c on c.id=m.candidate_id where c.name='a' and m.name='accuracy'")
+[ "$acc_g" = "$acc_a" ] && ok "greedy generation agrees with score mode ($acc_g)" || notok "generate accuracy $acc_g vs score $acc_a"
+v=$(sql "$TMP/g.db" "select count(*) from predictions where valid = 1 and n_output_tokens >= 1 and ttft_ms > 0")
+[ "$v" = 48 ] && ok "every generated answer is a label, with tokens and TTFT" || notok "valid generated answers: $v of 48"
+ct=$(sql "$TMP/g.db" "select chat_template_used || ':' || coalesce(chat_template, '') from candidates where name = 'a-chat'")
+case "$ct" in 1:?*) ok "chat template use recorded ($ct)" ;; *) notok "chat template not recorded: $ct" ;; esac
