@@ -483,10 +483,12 @@ static int load_done(run_ctx *c, int64_t cid, unsigned char *done, int retry_err
 typedef struct outcome {
     slm_pred_row row;
     char *probs, *logprobs, *ntok, *raw, *error;
+    char *invalid_pred; /* generate mode: an answer outside the label set */
 } outcome;
 
 static void outcome_free(outcome *o)
 {
+    free(o->invalid_pred);
     free(o->probs);
     free(o->logprobs);
     free(o->ntok);
@@ -564,10 +566,9 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
                 r->correct = k == gold;
                 free(ans);
             } else {
-                /* outside the label set: wrong and invalid; keep what it said */
-                out->error = NULL;
-                r->pred = NULL;
-                out->probs = ans; /* reused below as the stored prediction text */
+                /* outside the label set: wrong and invalid; the answer itself is stored */
+                out->invalid_pred = ans;
+                r->pred = ans;
             }
             if (res->token_logprobs && res->n_output_tokens > 0) {
                 double lp = 0;
@@ -582,18 +583,10 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
         }
         if (res && vt->result_free)
             vt->result_free(res);
-        if (!r->valid && out->probs) {
-            r->pred = out->probs; /* the invalid answer itself */
-            out->probs = NULL;
-            out->raw = out->raw ? out->raw : NULL;
-            /* keep ownership: move into error slot free list */
-            out->ntok = (char *)r->pred;
-        }
     }
     r->probs_json = out->probs;
     r->logprobs_json = out->logprobs;
-    if (r->valid)
-        r->ntok_json = out->ntok;
+    r->ntok_json = out->ntok;
     r->raw_output = out->raw;
     r->error = out->error;
     r->e2e_ms = (double)(t1 - t0) / 1e6;

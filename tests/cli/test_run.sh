@@ -142,3 +142,20 @@ v=$(sql "$TMP/g.db" "select count(*) from predictions where valid = 1 and n_outp
 [ "$v" = 48 ] && ok "every generated answer is a label, with tokens and TTFT" || notok "valid generated answers: $v of 48"
 ct=$(sql "$TMP/g.db" "select chat_template_used || ':' || coalesce(chat_template, '') from candidates where name = 'a-chat'")
 case "$ct" in 1:?*) ok "chat template use recorded ($ct)" ;; *) notok "chat template not recorded: $ct" ;; esac
+
+# An answer outside the label set is wrong, counted invalid, and stored as said.
+sed 's/^te05,billing,billing,/te05,billing,banana split,/' "$TMP/a.csv" > "$TMP/inv.csv"
+grep -q '^te05,billing,banana split,' "$TMP/inv.csv" || sed -i 's/^te05,\([a-z]*\),[a-z]*,/te05,\1,banana split,/' "$TMP/inv.csv"
+cat >"$TMP/inv.yaml" <<YAML
+name: invalid
+evalset: $FX
+mode: generate
+warmup: 0
+candidates:
+  - {name: r, engine: replay, model: inv.csv}
+YAML
+expect_exit 0 "generate run with an invalid answer" "$SLMBENCH" run "$TMP/inv.yaml" --db "$TMP/inv.db" --quiet
+row=$(sql "$TMP/inv.db" "select pred || '|' || valid || '|' || correct from predictions where example_id = 'te05'")
+[ "$row" = "banana split|0|0" ] && ok "invalid answer stored, invalid and wrong" || notok "invalid answer row: $row"
+ninv=$(sql "$TMP/inv.db" "select value from metrics where name = 'n_invalid'")
+[ "$ninv" = 1.0 ] && ok "n_invalid counts it" || notok "n_invalid = $ninv"
