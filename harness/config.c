@@ -119,6 +119,8 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
     static const char *const keys[] = {"name", "evalset", "split", "mode", "threads", "warmup",
                                        "quantization", "choice_prefix", "max_tokens", "stop",
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
+                                       "score_norm", "seed", "bootstrap", "coverage_targets",
+                                       "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
     if (slm_yaml_parse(name, text, len, &y, err, errlen))
@@ -164,11 +166,77 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
     c->warmup = 2;
     c->max_tokens = 16;
     c->commit_every = 32;
+    c->seed = 1;
+    c->bootstrap = 1000;
     if (get_int(y, r, "threads", &c->threads, 1, 1024, err, errlen) ||
         get_int(y, r, "warmup", &c->warmup, 0, 1000, err, errlen) ||
         get_int(y, r, "max_tokens", &c->max_tokens, 1, 100000, err, errlen) ||
-        get_int(y, r, "commit_every", &c->commit_every, 1, 100000, err, errlen))
+        get_int(y, r, "commit_every", &c->commit_every, 1, 100000, err, errlen) ||
+        get_int(y, r, "bootstrap", &c->bootstrap, 0, 1000000, err, errlen))
         goto done;
+    if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
+        goto done;
+    if ((s = slm_ymap_str(r, "score_norm"))) {
+        if (!strcmp(s, "mean"))
+            c->score_mean = 1;
+        else if (strcmp(s, "sum")) {
+            slm_err(err, errlen, "%s:%d: key 'score_norm': expected sum or mean, got '%s'", name,
+                    slm_ymap_get(r, "score_norm")->line, s);
+            goto done;
+        }
+    }
+    const slm_ynode *ct = slm_ymap_get(r, "coverage_targets");
+    if (ct) {
+        if (ct->kind != SLM_Y_SEQ || ct->n == 0 || ct->n > 8) {
+            slm_err(err, errlen, "%s:%d: 'coverage_targets' must be a list of 1 to 8 accuracies",
+                    name, ct->line);
+            goto done;
+        }
+        for (size_t i = 0; i < ct->n; i++) {
+            double v;
+            if (ct->items[i]->kind != SLM_Y_SCALAR || slm_parse_double(ct->items[i]->scalar, &v) ||
+                !(v > 0 && v <= 1)) {
+                slm_err(err, errlen, "%s:%d: coverage targets are accuracies in (0, 1]", name,
+                        ct->items[i]->line);
+                goto done;
+            }
+            c->coverage_targets[c->n_coverage_targets++] = v;
+        }
+    } else {
+        c->coverage_targets[0] = 0.90;
+        c->coverage_targets[1] = 0.95;
+        c->coverage_targets[2] = 0.99;
+        c->n_coverage_targets = 3;
+    }
+    const slm_ynode *cas = slm_ymap_get(r, "cascade");
+    if (cas) {
+        static const char *const ckeys[] = {"threshold", "slm_cost", "escalation_cost",
+                                            "escalation_accuracy", NULL};
+        if (cas->kind != SLM_Y_MAP) {
+            slm_err(err, errlen, "%s:%d: 'cascade' must be a mapping", name, cas->line);
+            goto done;
+        }
+        if (slm_ymap_check_keys(y, cas, ckeys, "cascade", err, errlen))
+            goto done;
+        double *dst[] = {&c->cascade_threshold, &c->cascade_slm_cost, &c->cascade_esc_cost,
+                         &c->cascade_esc_acc};
+        for (int i = 0; i < 4; i++) {
+            int rc2 = slm_ymap_double(y, cas, ckeys[i], dst[i], err, errlen);
+            if (rc2 < 0)
+                goto done;
+            if (rc2 == 1) {
+                slm_err(err, errlen, "%s:%d: cascade needs '%s'", name, cas->line, ckeys[i]);
+                goto done;
+            }
+        }
+        if (c->cascade_threshold < 0 || c->cascade_threshold > 1 || c->cascade_esc_acc < 0 ||
+            c->cascade_esc_acc > 1 || c->cascade_slm_cost < 0 || c->cascade_esc_cost < 0) {
+            slm_err(err, errlen, "%s:%d: cascade threshold and accuracy must be in [0, 1], costs "
+                    ">= 0", name, cas->line);
+            goto done;
+        }
+        c->has_cascade = 1;
+    }
     int lim = 0;
     if (get_int(y, r, "limit", &lim, 0, 1 << 30, err, errlen))
         goto done;

@@ -15,6 +15,15 @@
  *   limit: 0                        # evaluate only the first N examples (0: all)
  *   skip_bad_rows: false
  *   commit_every: 32                # predictions per transaction
+ *   score_norm: sum                 # score mode: sum (of token log-probs) | mean (per token)
+ *   seed: 1                         # bootstrap seed (recorded)
+ *   bootstrap: 1000                 # bootstrap replicates for confidence intervals
+ *   coverage_targets: [0.90, 0.95, 0.99]   # selective prediction: accuracy targets
+ *   cascade:                        # optional: escalate below a confidence threshold
+ *     threshold: 0.85
+ *     slm_cost: 0.0002              # cost of one small-model call
+ *     escalation_cost: 0.01         # cost of one call of the escalation target
+ *     escalation_accuracy: 0.95     # accuracy of the escalation target
  *   candidates:
  *     - name: small
  *       engine: llamacpp            # default llamacpp
@@ -59,6 +68,13 @@ typedef struct slm_run_cfg {
     long limit;
     int skip_bad_rows;
     int commit_every;
+    int score_mean;     /* score_norm: mean — predict from length-normalised log-probs */
+    long seed;
+    int bootstrap;
+    double coverage_targets[8];
+    size_t n_coverage_targets;
+    int has_cascade;
+    double cascade_threshold, cascade_slm_cost, cascade_esc_cost, cascade_esc_acc;
     slm_cand_cfg *cands;
     size_t n_cands;
 } slm_run_cfg;

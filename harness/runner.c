@@ -482,13 +482,14 @@ static int load_done(run_ctx *c, int64_t cid, unsigned char *done, int retry_err
 
 typedef struct outcome {
     slm_pred_row row;
-    char *probs, *logprobs, *ntok, *raw, *error;
+    char *probs, *probs_mean, *logprobs, *ntok, *raw, *error;
     char *invalid_pred; /* generate mode: an answer outside the label set */
 } outcome;
 
 static void outcome_free(outcome *o)
 {
     free(o->invalid_pred);
+    free(o->probs_mean);
     free(o->probs);
     free(o->logprobs);
     free(o->ntok);
@@ -525,17 +526,28 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
         int rc = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, err, sizeof err);
         t1 = slm_now_ns();
         if (rc == 0 && res && res->n == nl) {
-            double *p = slm_xcalloc(nl, sizeof *p);
+            /* Two normalisations over the label set: the summed log-probability of each
+             * label's tokens, and the mean per token; score_norm picks the one that
+             * predicts, both are stored. */
+            double *p = slm_xcalloc(nl, sizeof *p), *pm = slm_xcalloc(nl, sizeof *pm);
+            double *mean = slm_xcalloc(nl, sizeof *mean);
+            for (size_t k = 0; k < nl; k++)
+                mean[k] = res->logprob[k] / (res->n_tokens[k] > 0 ? res->n_tokens[k] : 1);
             slm_softmax(res->logprob, nl, p);
+            slm_softmax(mean, nl, pm);
+            const double *use = c->cfg->score_mean ? pm : p;
             size_t best = 0;
             for (size_t k = 1; k < nl; k++)
-                if (p[k] > p[best])
+                if (use[k] > use[best])
                     best = k;
             r->pred = c->es->labels[best];
             r->valid = 1;
             r->correct = (int)best == gold;
-            r->confidence = p[best];
-            out->probs = json_doubles(p, nl);
+            r->confidence = use[best];
+            out->probs = json_doubles(use, nl);
+            out->probs_mean = json_doubles(pm, nl);
+            free(pm);
+            free(mean);
             out->logprobs = json_doubles(res->logprob, nl);
             out->ntok = json_ints(res->n_tokens, nl);
             r->n_prompt_tokens = res->n_prompt_tokens;
@@ -585,6 +597,7 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
             vt->result_free(res);
     }
     r->probs_json = out->probs;
+    r->probs_mean_json = out->probs_mean;
     r->logprobs_json = out->logprobs;
     r->ntok_json = out->ntok;
     r->raw_output = out->raw;

@@ -101,6 +101,24 @@ static const char *const MIGRATIONS[] = {
     "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
     "  FROM predictions p JOIN candidates c ON c.id = p.candidate_id;"
     "CREATE INDEX predictions_by_candidate ON predictions(candidate_id, example_idx);",
+    /* 1 -> 2: calibration, selective prediction, paired comparisons */
+    "ALTER TABLE predictions ADD COLUMN probs_mean_json TEXT;"
+    "CREATE TABLE reliability ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  scheme TEXT NOT NULL CHECK (scheme IN ('width','mass')), bin INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL, confidence REAL, accuracy REAL,"
+    "  PRIMARY KEY (run_id, candidate_id, scheme, bin));"
+    "CREATE TABLE curves ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  curve TEXT NOT NULL, idx INTEGER NOT NULL, x REAL, y REAL, threshold REAL,"
+    "  PRIMARY KEY (run_id, candidate_id, curve, idx));"
+    "CREATE TABLE comparisons ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  baseline_id INTEGER NOT NULL REFERENCES candidates(id), n INTEGER NOT NULL,"
+    "  b INTEGER NOT NULL, c INTEGER NOT NULL, accuracy_diff REAL, mcnemar_p REAL,"
+    "  mcnemar_exact INTEGER, macro_f1_diff REAL, macro_f1_diff_lo REAL, macro_f1_diff_hi REAL,"
+    "  macro_f1_p REAL, mcnemar_p_holm REAL, macro_f1_p_holm REAL, seed INTEGER, reps INTEGER,"
+    "  PRIMARY KEY (run_id, candidate_id));",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -273,7 +291,8 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
                           "example_idx, example_id, gold, pred, raw_output, correct, valid, "
                           "confidence, probs_json, logprobs_json, ntok_json, n_prompt_tokens, "
                           "n_output_tokens, e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms, "
-                          "error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "error, probs_mean_json) VALUES "
+                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &st->put_pred, err, errlen))
         return -1;
     sqlite3_stmt *s = st->put_pred;
@@ -305,6 +324,7 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
     slm_bind_double(s, 19, r->ttft_ms);
     slm_bind_double(s, 20, r->tpot_ms);
     slm_bind_text(s, 21, r->error);
+    slm_bind_text(s, 22, r->probs_mean_json);
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_err(st, "cannot store a prediction", err, errlen);
     sqlite3_clear_bindings(s);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLM_SCHEMA_VERSION 1
+#define SLM_SCHEMA_VERSION 2
 
 typedef struct slm_store slm_store;
 
@@ -51,7 +51,9 @@ typedef struct slm_pred_row {
     int correct;
     int valid;                /* prediction is in the label set */
     double confidence;
-    const char *probs_json;   /* per-label probabilities, JSON array in label order */
+    const char *probs_json;   /* per-label probabilities of the prediction rule in use
+                                 (score_norm), JSON array in label order */
+    const char *probs_mean_json; /* length-normalised variant (mean log-prob per token) */
     const char *logprobs_json;/* per-label summed log-probabilities (score mode) */
     const char *ntok_json;    /* per-label continuation token counts (score mode) */
     int n_prompt_tokens, n_output_tokens;
