@@ -1,5 +1,6 @@
 /* aggregate.c — see aggregate.h. */
 #include "aggregate.h"
+#include "analysis.h"
 #include "evalset.h"
 #include "metrics.h"
 #include "util.h"
@@ -314,6 +315,13 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         }
     }
     rc = slm_store_commit(st, err, errlen);
+    if (rc == 0) {
+        slm_run_cfg *cfg = NULL;
+        rc = slm_run_cfg_from_db(st, run_id, &cfg, err, errlen) ||
+             slm_analyze_candidate(st, run_id, cid, cfg, labels, n_labels, err, errlen);
+        slm_run_cfg_free(cfg);
+        rc = rc ? -1 : 0;
+    }
     goto done;
 dberr:
     slm_err(err, errlen, "%s: cannot store metrics: %s", slm_store_path(st), sqlite3_errmsg(db));

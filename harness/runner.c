@@ -1,6 +1,7 @@
 /* runner.c — see runner.h. */
 #include "runner.h"
 #include "aggregate.h"
+#include "analysis.h"
 #include "evalset.h"
 #include "gguf.h"
 #include "metrics.h"
@@ -788,7 +789,14 @@ static int execute(run_ctx *c, char *err, size_t errlen)
         set_run_status(c->st, c->run_id, "failed", failures.data);
         slm_err(err, errlen, "run %lld failed: %s", (long long)c->run_id, failures.data);
     } else {
-        set_run_status(c->st, c->run_id, "complete", NULL);
+        char e2[SLM_ERRLEN];
+        if (slm_compare_run(c->st, c->run_id, e2, sizeof e2)) {
+            set_run_status(c->st, c->run_id, "failed", e2);
+            slm_err(err, errlen, "run %lld: %s", (long long)c->run_id, e2);
+            worst = SLM_RUN_ENGINE;
+        } else {
+            set_run_status(c->st, c->run_id, "complete", NULL);
+        }
     }
     slm_buf_free(&failures);
     return worst;
