@@ -14,6 +14,7 @@ static const struct {
     slm_cmd_fn fn;
     const char *summary;
 } COMMANDS[] = {
+    {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
     {"export", cmd_export, "export stored predictions as CSV"},

@@ -364,3 +364,441 @@ double slm_ece(const double *conf, const unsigned char *correct, size_t n, int n
     free(cnt);
     return ece;
 }
+
+double slm_classwise_ece(const double *probs, const int *gold, size_t n, size_t k,
+                         int n_bins)
+{
+    if (n == 0 || k == 0 || n_bins < 1)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        if (gold[i] < 0 || (size_t)gold[i] >= k)
+            return NAN;
+    double *col = slm_xmalloc(n * sizeof *col);
+    unsigned char *hit = slm_xmalloc(n);
+    double total = 0;
+    for (size_t c = 0; c < k && !isnan(total); c++) {
+        for (size_t i = 0; i < n; i++) {
+            col[i] = probs[i * k + c];
+            hit[i] = (size_t)gold[i] == c;
+        }
+        total += slm_ece(col, hit, n, n_bins, 0, NULL, NULL, NULL, NULL); /* NaN if bad */
+    }
+    free(hit);
+    free(col);
+    return total / (double)k;
+}
+
+/* ---- selective prediction ------------------------------------------------------------ */
+
+/* Confidence descending; within a tie the order is irrelevant to every caller (groups are
+ * handled as a whole), the index only makes the sort itself deterministic. */
+static int cmp_conf_desc(const void *a, const void *b)
+{
+    const conf_idx *x = a, *y = b;
+    if (x->conf != y->conf)
+        return x->conf > y->conf ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The examples sorted by confidence descending (caller frees), or NULL when n == 0 or a
+ * confidence is NaN. */
+static conf_idx *sort_desc(const double *conf, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(conf[i]))
+            return NULL;
+    conf_idx *s = slm_xmalloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        s[i].conf = conf[i];
+        s[i].idx = i;
+    }
+    qsort(s, n, sizeof *s, cmp_conf_desc);
+    return s;
+}
+
+/* The end of the tie group starting at sorted position start. */
+static size_t group_end(const conf_idx *s, size_t n, size_t start)
+{
+    size_t e = start + 1;
+    while (e < n && s[e].conf == s[start].conf)
+        e++;
+    return e;
+}
+
+/* Wrong answers among sorted positions [a, b). */
+static size_t count_wrong(const conf_idx *s, const unsigned char *correct, size_t a,
+                          size_t b)
+{
+    size_t w = 0;
+    for (size_t j = a; j < b; j++)
+        w += correct[s[j].idx] == 0;
+    return w;
+}
+
+double slm_aurc(const double *conf, const unsigned char *correct, size_t n)
+{
+    conf_idx *s = sort_desc(conf, n);
+    if (!s)
+        return NAN;
+    double sum = 0;
+    size_t before = 0; /* errors ranked above the current group */
+    for (size_t start = 0; start < n;) {
+        size_t end = group_end(s, n, start);
+        size_t gw = count_wrong(s, correct, start, end);
+        double rate = (double)gw / (double)(end - start);
+        for (size_t k = start + 1; k <= end; k++)
+            sum += ((double)before + (double)(k - start) * rate) / (double)k;
+        before += gw;
+        start = end;
+    }
+    free(s);
+    return sum / (double)n;
+}
+
+size_t slm_risk_coverage(const double *conf, const unsigned char *correct, size_t n,
+                         double *coverage, double *risk, double *threshold)
+{
+    conf_idx *s = sort_desc(conf, n);
+    if (!s)
+        return 0;
+    size_t pts = 0, wrong = 0;
+    for (size_t start = 0; start < n;) {
+        size_t end = group_end(s, n, start);
+        wrong += count_wrong(s, correct, start, end);
+        coverage[pts] = (double)end / (double)n;
+        risk[pts] = (double)wrong / (double)end;
+        threshold[pts] = s[start].conf;
+        pts++;
+        start = end;
+    }
+    free(s);
+    return pts;
+}
+
+int slm_coverage_at(const double *conf, const unsigned char *correct, size_t n,
+                    double target, double *coverage, double *threshold, double *accuracy)
+{
+    *coverage = *threshold = *accuracy = NAN;
+    if (isnan(target))
+        return -1;
+    conf_idx *s = sort_desc(conf, n);
+    if (!s)
+        return -1;
+    *coverage = 0;
+    size_t wrong = 0;
+    /* Coverage grows with each group, so the last qualifying group wins. */
+    for (size_t start = 0; start < n;) {
+        size_t end = group_end(s, n, start);
+        wrong += count_wrong(s, correct, start, end);
+        double acc = (double)(end - wrong) / (double)end;
+        if (acc >= target) {
+            *coverage = (double)end / (double)n;
+            *threshold = s[start].conf;
+            *accuracy = acc;
+        }
+        start = end;
+    }
+    free(s);
+    return 0;
+}
+
+/* ---- uncertainty: bootstrap, McNemar, Holm ------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void slm_rng_seed(slm_rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x); /* never all zero: splitmix64 is a bijection of a counter */
+}
+
+uint64_t slm_rng_u64(slm_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl64(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl64(s[3], 45);
+    return result;
+}
+
+uint64_t slm_rng_below(slm_rng *r, uint64_t n)
+{
+    if (n == 0)
+        return 0;
+    /* 2^64 mod n draws at the bottom would make small results likelier; reject them. */
+    uint64_t floor_ = (0 - n) % n;
+    for (;;) {
+        uint64_t x = slm_rng_u64(r);
+        if (x >= floor_)
+            return x % n;
+    }
+}
+
+/* Runs reps resamples and returns the finite replicate values, sorted ascending, in a new
+ * array (caller frees) with their count in *m; NULL when none. */
+static double *bootstrap_replicates(size_t n, slm_resample_stat stat, void *ud, int reps,
+                                    uint64_t seed, size_t *m)
+{
+    *m = 0;
+    size_t *idx = slm_xmalloc(n * sizeof *idx);
+    double *v = slm_xmalloc((size_t)reps * sizeof *v);
+    slm_rng rng;
+    slm_rng_seed(&rng, seed);
+    for (int r = 0; r < reps; r++) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = (size_t)slm_rng_below(&rng, (uint64_t)n);
+        double x = stat(idx, n, ud);
+        if (isfinite(x))
+            v[(*m)++] = x;
+    }
+    free(idx);
+    if (*m == 0) {
+        free(v);
+        return NULL;
+    }
+    qsort(v, *m, sizeof *v, cmp_double);
+    return v;
+}
+
+static void set_nan(double *a, double *b, double *c)
+{
+    if (a)
+        *a = NAN;
+    if (b)
+        *b = NAN;
+    if (c)
+        *c = NAN;
+}
+
+int slm_bootstrap_ci(size_t n, slm_resample_stat stat, void *ud, int reps, uint64_t seed,
+                     double level, double *lo, double *hi, double *se)
+{
+    set_nan(lo, hi, se);
+    if (n == 0 || reps < 1 || !stat || !(level > 0.0 && level < 1.0))
+        return -1;
+    size_t m;
+    double *v = bootstrap_replicates(n, stat, ud, reps, seed, &m);
+    if (!v)
+        return -1;
+    if (lo)
+        *lo = slm_percentile_sorted(v, m, 100.0 * (1.0 - level) / 2.0);
+    if (hi)
+        *hi = slm_percentile_sorted(v, m, 100.0 * (1.0 + level) / 2.0);
+    if (se) {
+        double sum = 0, ss = 0;
+        for (size_t i = 0; i < m; i++)
+            sum += v[i];
+        double mean = sum / (double)m;
+        for (size_t i = 0; i < m; i++)
+            ss += (v[i] - mean) * (v[i] - mean);
+        *se = m > 1 ? sqrt(ss / (double)(m - 1)) : 0.0;
+    }
+    free(v);
+    return 0;
+}
+
+int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
+                         uint64_t seed, double *lo, double *hi, double *p_two_sided)
+{
+    set_nan(lo, hi, p_two_sided);
+    if (n == 0 || reps < 1 || !diff)
+        return -1;
+    size_t m;
+    double *v = bootstrap_replicates(n, diff, ud, reps, seed, &m);
+    if (!v)
+        return -1;
+    if (lo)
+        *lo = slm_percentile_sorted(v, m, 2.5);
+    if (hi)
+        *hi = slm_percentile_sorted(v, m, 97.5);
+    if (p_two_sided) {
+        size_t le = 0, ge = 0;
+        for (size_t i = 0; i < m; i++) {
+            le += v[i] <= 0;
+            ge += v[i] >= 0;
+        }
+        size_t side = le < ge ? le : ge;
+        double p = 2.0 * (double)side / (double)m;
+        *p_two_sided = p > 1 ? 1 : p;
+    }
+    free(v);
+    return 0;
+}
+
+double slm_mcnemar_p(long b, long c, int *exact)
+{
+    if (exact)
+        *exact = 0;
+    if (b < 0 || c < 0)
+        return NAN;
+    long nn = b + c;
+    if (nn < 25) {
+        if (exact)
+            *exact = 1;
+        if (nn == 0)
+            return 1.0;
+        /* sum_{i <= min} C(nn, i) < 2^24: exact in integers, and 2*sum/2^nn is a single
+         * correctly rounded division (exact, as 2^nn is a power of two). */
+        long lo = b < c ? b : c;
+        uint64_t binom = 1, sum = 0;
+        for (long i = 0; i <= lo; i++) {
+            sum += binom;
+            binom = binom * (uint64_t)(nn - i) / (uint64_t)(i + 1);
+        }
+        double p = 2.0 * (double)sum / (double)(UINT64_C(1) << nn);
+        return p > 1 ? 1.0 : p;
+    }
+    double d = fabs((double)b - (double)c) - 1.0;
+    double x = d * d / (double)nn;
+    return erfc(sqrt(x / 2.0));
+}
+
+typedef struct p_idx {
+    double p;
+    size_t idx;
+} p_idx;
+
+static int cmp_p_idx(const void *a, const void *b)
+{
+    const p_idx *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+void slm_holm(const double *p, size_t m, double *adjusted)
+{
+    if (m == 0)
+        return;
+    for (size_t i = 0; i < m; i++) {
+        if (isnan(p[i])) {
+            for (size_t j = 0; j < m; j++)
+                adjusted[j] = NAN;
+            return;
+        }
+    }
+    p_idx *s = slm_xmalloc(m * sizeof *s);
+    for (size_t i = 0; i < m; i++) {
+        s[i].p = p[i];
+        s[i].idx = i;
+    }
+    qsort(s, m, sizeof *s, cmp_p_idx);
+    double run = 0;
+    for (size_t j = 0; j < m; j++) {
+        double v = (double)(m - j) * s[j].p;
+        if (v > run)
+            run = v;
+        adjusted[s[j].idx] = run > 1 ? 1.0 : run; /* p was copied, so aliasing is fine */
+    }
+    free(s);
+}
+
+/* ---- temperature scaling ------------------------------------------------------------- */
+
+/* Mean NLL of softmax(logits/T) with T = exp(t); logits already validated. */
+static double temp_nll(const double *logits, const int *gold, size_t n, size_t k, double t)
+{
+    double inv = exp(-t), total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = logits + i * k;
+        double mx = -INFINITY;
+        for (size_t j = 0; j < k; j++)
+            if (row[j] > mx)
+                mx = row[j];
+        double sum = 0;
+        for (size_t j = 0; j < k; j++)
+            sum += exp((row[j] - mx) * inv); /* -inf → 0; the max term is 1 */
+        total += log(sum) - (row[gold[i]] - mx) * inv;
+    }
+    return total / (double)n;
+}
+
+double slm_fit_temperature(const double *logits, const int *gold, size_t n, size_t k)
+{
+    if (n == 0 || k == 0)
+        return NAN;
+    for (size_t i = 0; i < n; i++) {
+        if (gold[i] < 0 || (size_t)gold[i] >= k)
+            return NAN;
+        for (size_t j = 0; j < k; j++)
+            if (isnan(logits[i * k + j]) || logits[i * k + j] == INFINITY)
+                return NAN;
+        if (logits[i * k + (size_t)gold[i]] == -INFINITY)
+            return NAN;
+    }
+    enum { HALF = 40 };
+    const double tmax = log(100.0), step = tmax / HALF;
+    double best = INFINITY, worst = -INFINITY;
+    int ib = 0;
+    for (int g = -HALF; g <= HALF; g++) {
+        double v = temp_nll(logits, gold, n, k, g * step);
+        if (v < best) {
+            best = v;
+            ib = g;
+        }
+        if (v > worst)
+            worst = v;
+    }
+    if (best == worst)
+        return 1.0;
+    double a = (ib > -HALF ? ib - 1 : ib) * step, b = (ib < HALF ? ib + 1 : ib) * step;
+    const double invphi = (sqrt(5.0) - 1.0) / 2.0;
+    double x1 = b - invphi * (b - a), x2 = a + invphi * (b - a);
+    double f1 = temp_nll(logits, gold, n, k, x1), f2 = temp_nll(logits, gold, n, k, x2);
+    for (int it = 0; it < 200 && b - a > 1e-10; it++) {
+        if (f1 <= f2) {
+            b = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = b - invphi * (b - a);
+            f1 = temp_nll(logits, gold, n, k, x1);
+        } else {
+            a = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = a + invphi * (b - a);
+            f2 = temp_nll(logits, gold, n, k, x2);
+        }
+    }
+    /* The grid point may still beat the interior (flat or bound optimum): keep the best. */
+    double t = (a + b) / 2, ft = temp_nll(logits, gold, n, k, t);
+    if (best < ft)
+        t = ib * step;
+    if (t < -tmax)
+        t = -tmax;
+    if (t > tmax)
+        t = tmax;
+    return exp(t);
+}
+
+void slm_apply_temperature(const double *logits, size_t n, size_t k, double T,
+                           double *probs)
+{
+    int bad = !(T > 0.0 && T < INFINITY);
+    for (size_t i = 0; i < n; i++) {
+        double *row = probs + i * k;
+        for (size_t j = 0; j < k; j++)
+            row[j] = bad ? NAN : logits[i * k + j] / T;
+        if (!bad)
+            slm_softmax(row, k, row);
+    }
+}

@@ -15,6 +15,7 @@
 #define SLM_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- classification ------------------------------------------------------------------ */
 
@@ -134,5 +135,141 @@ double slm_ece(const double *conf, const unsigned char *correct, size_t n, int n
  * 0 when conf is NaN or outside [0, 1] or n_bins < 1. Exposed so reports and tests can
  * name the bin of an example. */
 int slm_ece_bin(double conf, int n_bins);
+
+/* Class-wise ECE: the mean over the k classes c of the equal-width ECE (as slm_ece() with
+ * equal_mass == 0, same bins: bin m = ((m-1)/B, m/B], 0 in bin 1) of the probabilities
+ * probs[i*k + c] against the indicator gold[i] == c. Every class counts, including one that
+ * never occurs as gold (its ECE is then its mean probability mass).
+ * Returns NaN when n == 0, k == 0, n_bins < 1, a gold index is outside [0, k) or a
+ * probability is NaN or outside [0, 1]. Aborts only on memory exhaustion. */
+double slm_classwise_ece(const double *probs, const int *gold, size_t n, size_t k,
+                         int n_bins);
+
+/* ---- selective prediction ------------------------------------------------------------ */
+
+/* Selective prediction (DESIGN §6) ranks the examples by confidence conf[i], highest
+ * first; correct[i] != 0 means example i was right. Only the order of the confidences
+ * matters, so any real scores work (±inf included); a NaN confidence is an error.
+ *
+ * Ties: examples with equal confidence form a group that a threshold accepts or rejects
+ * as a whole, so no order among them exists to exploit. Where a quantity needs the top k
+ * for k inside a group occupying sorted positions [s, e) (k in s+1..e), the group's
+ * errors are counted as spread evenly: errors(top k) = errors before the group +
+ * (k - s) * (errors in group)/(e - s) — the expectation over every order of the group,
+ * so neither input order nor a lucky tie-break can lower the score. */
+
+/* Area under the risk-coverage curve: AURC = (1/n) * sum over k = 1..n of
+ * errors(top k)/k, with ties spread evenly as above. 0 when every example is right; with
+ * no ties and every example wrong, 1. Returns NaN when n == 0 or a confidence is NaN.
+ * Aborts only on memory exhaustion (a copy is sorted). */
+double slm_aurc(const double *conf, const unsigned char *correct, size_t n);
+
+/* Coverage at a target accuracy: among the rules "accept example i if conf[i] >= tau",
+ * tau ranging over the distinct confidences (so tied confidences are accepted or rejected
+ * together), the one with the largest coverage (accepted/n) whose accuracy on the
+ * accepted examples (right/accepted, compared as a double with >= target) meets target.
+ * Fills *coverage, *threshold (that tau) and *accuracy, and returns 0. If no tau
+ * qualifies, returns 0 too (not an error) with *coverage = 0 and *threshold, *accuracy
+ * NaN. Returns -1 (outputs NaN) when n == 0, target is NaN or a confidence is NaN.
+ * Aborts only on memory exhaustion. */
+int slm_coverage_at(const double *conf, const unsigned char *correct, size_t n,
+                    double target, double *coverage, double *threshold, double *accuracy);
+
+/* The risk-coverage curve: one point per distinct confidence, highest first. Point j is
+ * the rule "accept if conf >= threshold[j]": coverage[j] = accepted/n, risk[j] =
+ * wrong/accepted (1 - accuracy). coverage, risk and threshold must each hold n entries
+ * (at most n points); the last point has coverage 1. Returns the number of points, or 0
+ * (nothing written) when n == 0 or a confidence is NaN. Aborts only on memory
+ * exhaustion. */
+size_t slm_risk_coverage(const double *conf, const unsigned char *correct, size_t n,
+                         double *coverage, double *risk, double *threshold);
+
+/* ---- uncertainty: bootstrap, McNemar, Holm ------------------------------------------- */
+
+/* A small seeded PRNG: xoshiro256** (Blackman and Vigna), its state filled from the seed
+ * by splitmix64, as its authors recommend. The same seed gives the same stream on every
+ * platform. The struct is the caller's; there is no global state. */
+typedef struct slm_rng {
+    uint64_t s[4];
+} slm_rng;
+
+/* Seeds r from seed (any value, 0 included). */
+void slm_rng_seed(slm_rng *r, uint64_t seed);
+
+/* The next 64 uniformly distributed bits. */
+uint64_t slm_rng_u64(slm_rng *r);
+
+/* A uniform integer in [0, n), without modulo bias (draws below 2^64 mod n are rejected
+ * and redrawn). Returns 0 when n == 0 or 1 (n == 0 consumes no draw). */
+uint64_t slm_rng_below(slm_rng *r, uint64_t n);
+
+/* A statistic of a bootstrap resample: idx[0..n) are the indices (into the caller's data,
+ * reached through ud) of the resample, drawn with replacement; may return NaN for "not
+ * defined on this resample". It must not keep idx. */
+typedef double (*slm_resample_stat)(const size_t *idx, size_t n, void *ud);
+
+/* Percentile bootstrap interval of a statistic over n examples: reps resamples of n
+ * indices drawn uniformly with replacement by slm_rng seeded with seed (one stream, the
+ * indices of replicate r drawn in order after those of r-1), stat evaluated on each.
+ * Replicates that are NaN or ±inf are skipped. *lo and *hi are the (1-level)/2 and
+ * (1+level)/2 quantiles of the kept replicates (level 0.95 → 2.5th and 97.5th
+ * percentiles), with linear interpolation as slm_percentile(); *se their sample standard
+ * deviation (n-1 divisor; 0 with one replicate). Any output pointer may be NULL.
+ * Returns 0; -1 with the outputs NaN when n == 0, reps < 1, stat is NULL, level is not in
+ * (0, 1), or every replicate was skipped. Aborts only on memory exhaustion. */
+int slm_bootstrap_ci(size_t n, slm_resample_stat stat, void *ud, int reps, uint64_t seed,
+                     double level, double *lo, double *hi, double *se);
+
+/* Paired bootstrap of a difference between two candidates scored on the same n examples
+ * (diff returns statistic(A) - statistic(B) on a resample; both candidates see the same
+ * indices, which is what makes it paired). Resampling and skipping as slm_bootstrap_ci();
+ * *lo, *hi = the 95% percentile interval of the kept diffs. *p_two_sided =
+ * min(1, 2 * min(share of kept diffs <= 0, share >= 0)) — the usual bootstrap two-sided
+ * p-value for "no difference"; a replicate exactly 0 counts on both sides, so an all-zero
+ * distribution gives 1. Its resolution is 1/reps (it is never below 2/reps unless every
+ * replicate lies strictly on one side, which gives 0). Any output pointer may be NULL.
+ * Returns 0, or -1 with the outputs NaN on the errors of slm_bootstrap_ci(). */
+int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
+                         uint64_t seed, double *lo, double *hi, double *p_two_sided);
+
+/* McNemar's test, two-sided, for paired right/wrong outcomes: b = examples only
+ * candidate A got right, c = only B got right. With b + c < 25 the exact binomial test:
+ * p = min(1, 2 * P[X <= min(b, c)]), X ~ Bin(b + c, 1/2), computed with exact integer
+ * arithmetic (so b=10, c=2 gives 158/4096 = 0.03857421875 exactly); *exact = 1.
+ * Otherwise the chi-square test with continuity correction: x = (|b - c| - 1)^2/(b + c),
+ * p = erfc(sqrt(x/2)) (the chi-square(1) upper tail); *exact = 0. As written in DESIGN
+ * §6 the correction is not floored at 0, so b == c gives x = 1/(b + c) and p just below 1.
+ * b + c == 0 gives p = 1 (*exact = 1). Returns NaN (*exact = 0) when b or c is negative.
+ * exact may be NULL. */
+double slm_mcnemar_p(long b, long c, int *exact);
+
+/* Holm's step-down adjustment of m p-values: with p sorted ascending p_(1) <= ... <=
+ * p_(m), adjusted_(i) = min(1, max over j <= i of (m - j + 1) * p_(j)), written back in
+ * the input order (adjusted may alias p). Monotone in p; tied p-values get the same
+ * adjusted value. If any p is NaN, every adjusted value is NaN. m == 0 does nothing.
+ * Aborts only on memory exhaustion. */
+void slm_holm(const double *p, size_t m, double *adjusted);
+
+/* ---- temperature scaling ------------------------------------------------------------- */
+
+/* Fits a temperature T for the scores logits (row-major n x k; any real scores, e.g.
+ * summed log-probabilities per label; -inf means "impossible") and gold labels: T
+ * minimises the mean NLL of softmax(logits/T), -(1/n) sum_i ln softmax(logits_i/T)[gold_i]
+ * (unclipped). Search on t = ln T over [ln 0.01, ln 100]: the mean NLL is evaluated on a
+ * grid of 81 evenly spaced points (step ln(100)/40, with t = 0 — T = 1 — on the grid),
+ * the first smallest is taken, and golden-section search refines t inside the bracket of
+ * its two neighbours to a width below 1e-10. The NLL in t is smooth but need not be
+ * convex, so the grid guards against the wrong basin; the result is clamped to
+ * [0.01, 100] (T at a bound means the optimum lies beyond it, e.g. separable data).
+ * If the NLL is the same at every grid point (k == 1, or every row constant) returns 1.
+ * Returns NaN when n == 0, k == 0, a gold index is outside [0, k), a logit is NaN or
+ * +inf, or a gold logit is -inf. */
+double slm_fit_temperature(const double *logits, const int *gold, size_t n, size_t k);
+
+/* probs (row-major n x k) = softmax(logits_i / T) per row, as slm_softmax() of the scaled
+ * row (so -inf gives 0, an all -inf row is uniform). probs may alias logits. With T NaN,
+ * T <= 0 or T = +inf every entry is NaN. */
+void slm_apply_temperature(const double *logits, size_t n, size_t k, double T,
+                           double *probs);
 
 #endif

@@ -352,6 +352,209 @@ static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_b
     json_decref(labels);
 }
 
+
+/* A metric with its stored interval, "0.712 [0.675, 0.748]" (percent when pct_). */
+static void metric_ci(slm_store *st, int64_t cid, const char *name, int as_pct, slm_buf *b)
+{
+    sqlite3_stmt *s;
+    double v = NAN, lo = NAN, hi = NAN;
+    if (slm_store_prepare(st, "SELECT value, lo, hi FROM metrics WHERE candidate_id = ? AND name = ?",
+                          &s, NULL, 0) == 0) {
+        sqlite3_bind_int64(s, 1, cid);
+        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            v = col_num(s, 0);
+            lo = col_num(s, 1);
+            hi = col_num(s, 2);
+        }
+        sqlite3_finalize(s);
+    }
+    if (as_pct)
+        pct(b, v);
+    else
+        num(b, v, 3);
+    if (!isnan(lo) && !isnan(hi)) {
+        slm_buf_puts(b, " [");
+        if (as_pct) {
+            pct(b, lo);
+            slm_buf_puts(b, ", ");
+            pct(b, hi);
+        } else {
+            num(b, lo, 3);
+            slm_buf_puts(b, ", ");
+            num(b, hi, 3);
+        }
+        slm_buf_puts(b, "]");
+    }
+}
+
+static void calibration(slm_store *st, const run_info *r, slm_buf *b)
+{
+    slm_buf_puts(b, "\n### Calibration and selective prediction\n\n"
+                    "Intervals are 95% bootstrap intervals. Coverage at a target accuracy is the "
+                    "largest share of examples the model may answer alone (confidence ≥ τ) while "
+                    "its accuracy on them meets the target.\n\n"
+                    "| candidate | accuracy | macro-F1 | ECE | ECE (equal mass) | MCE | Brier | NLL "
+                    "| AURC | coverage @90% (τ) | coverage @95% (τ) | coverage @99% (τ) |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        const cand_row *c = &r->c[i];
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, c->name);
+        slm_buf_puts(b, " | ");
+        metric_ci(st, c->id, "accuracy", 1, b);
+        slm_buf_puts(b, " | ");
+        metric_ci(st, c->id, "macro_f1", 1, b);
+        slm_buf_puts(b, " | ");
+        metric_ci(st, c->id, "ece_15", 0, b);
+        static const char *const plain[] = {"ece_15_mass", "mce_15", "brier", "nll", "aurc"};
+        for (size_t k = 0; k < 5; k++) {
+            slm_buf_puts(b, " | ");
+            num(b, metric(st, c->id, plain[k]), 3);
+        }
+        static const char *const cov[] = {"0.90", "0.95", "0.99"};
+        for (size_t k = 0; k < 3; k++) {
+            char n1[64], n2[64];
+            snprintf(n1, sizeof n1, "coverage_at_%s", cov[k]);
+            snprintf(n2, sizeof n2, "coverage_at_%s_threshold", cov[k]);
+            slm_buf_puts(b, " | ");
+            pct(b, metric(st, c->id, n1));
+            double t = metric(st, c->id, n2);
+            if (!isnan(t)) {
+                slm_buf_puts(b, " (");
+                num(b, t, 3);
+                slm_buf_puts(b, ")");
+            }
+        }
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+static void significance(slm_store *st, const run_info *r, slm_buf *b)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT c.name, bc.name, x.n, x.b, x.c, x.accuracy_diff, x.mcnemar_p, "
+                          "x.mcnemar_exact, x.mcnemar_p_holm, x.macro_f1_diff, x.macro_f1_diff_lo, "
+                          "x.macro_f1_diff_hi, x.macro_f1_p, x.macro_f1_p_holm, x.reps, x.seed "
+                          "FROM comparisons x JOIN candidates c ON c.id = x.candidate_id "
+                          "JOIN candidates bc ON bc.id = x.baseline_id WHERE x.run_id = ? "
+                          "ORDER BY c.idx",
+                          &s, NULL, 0))
+        return;
+    sqlite3_bind_int64(s, 1, r->id);
+    int header = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (!header) {
+            slm_buf_printf(b, "\n### Is the difference real?\n\nEvery candidate paired with the "
+                              "best (`%s`) on the same examples: McNemar's test on the examples "
+                              "only one of them got right (b: only this candidate, c: only the "
+                              "best; exact binomial when b+c < 25, else chi-square with "
+                              "continuity correction), and a paired bootstrap of the macro-F1 "
+                              "difference (%lld replicates, seed %lld); p-values Holm-corrected "
+                              "across candidates, significant at 0.05.\n\n"
+                              "| candidate | n | b | c | Δ accuracy | McNemar p | Holm p | "
+                              "Δ macro-F1 [95%% CI] | bootstrap p | Holm p | significant |\n"
+                              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+                           (const char *)sqlite3_column_text(s, 1),
+                           (long long)sqlite3_column_int64(s, 14),
+                           (long long)sqlite3_column_int64(s, 15));
+            header = 1;
+        }
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
+        slm_buf_printf(b, " | %lld | %lld | %lld | ", (long long)sqlite3_column_int64(s, 2),
+                       (long long)sqlite3_column_int64(s, 3), (long long)sqlite3_column_int64(s, 4));
+        double d = col_num(s, 5);
+        char t[48];
+        snprintf(t, sizeof t, "%+.1f pt", d * 100.0);
+        slm_buf_puts(b, t);
+        slm_buf_puts(b, " | ");
+        num(b, col_num(s, 6), 3);
+        slm_buf_puts(b, sqlite3_column_int(s, 7) ? " (exact)" : " (χ²)");
+        slm_buf_puts(b, " | ");
+        num(b, col_num(s, 8), 3);
+        snprintf(t, sizeof t, " | %+.1f pt [%+.1f, %+.1f] | ", col_num(s, 9) * 100.0,
+                 col_num(s, 10) * 100.0, col_num(s, 11) * 100.0);
+        slm_buf_puts(b, t);
+        num(b, col_num(s, 12), 3);
+        slm_buf_puts(b, " | ");
+        num(b, col_num(s, 13), 3);
+        double hm = col_num(s, 8), hf = col_num(s, 13);
+        slm_buf_puts(b, (hm < 0.05 || hf < 0.05) ? " | **yes** |\n" : " | no |\n");
+    }
+    sqlite3_finalize(s);
+}
+
+static void cascade(slm_store *st, const run_info *r, slm_buf *b)
+{
+    if (!r->nc || isnan(metric(st, r->c[0].id, "cascade_threshold")))
+        return;
+    slm_buf_puts(b, "\n### Cascade scenario\n\nThe small model answers when its confidence "
+                    "reaches the threshold; otherwise the example is escalated to the larger "
+                    "model or a person (assumed accuracy below). The small model is always "
+                    "called first.\n\n| candidate | threshold | handled by the SLM | accuracy "
+                    "on that share | escalation accuracy | overall accuracy | cost | cost, all "
+                    "to the large model | cost ratio |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        int64_t id = r->c[i].id;
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "cascade_threshold"), 3);
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "cascade_slm_share"));
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "cascade_slm_accuracy"));
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "cascade_escalation_accuracy"));
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "cascade_accuracy"));
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "cascade_cost"), 4);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "cascade_cost_all_large"), 4);
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "cascade_cost_ratio"));
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT bin, count, confidence, accuracy FROM reliability WHERE "
+                          "candidate_id = ? AND scheme = 'width' ORDER BY bin",
+                          &s, NULL, 0))
+        return;
+    sqlite3_bind_int64(s, 1, c->id);
+    int any = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (!any) {
+            slm_buf_puts(b, "\nReliability (15 equal-width bins of top-label confidence):\n\n"
+                            "| bin | confidence range | examples | mean confidence | accuracy | gap |\n"
+                            "|---:|---|---:|---:|---:|---:|\n");
+            any = 1;
+        }
+        int bin = sqlite3_column_int(s, 0);
+        long cnt = (long)sqlite3_column_int64(s, 1);
+        double conf = col_num(s, 2), acc = col_num(s, 3);
+        char t[96];
+        snprintf(t, sizeof t, "| %d | %s%.3f, %.3f] | %ld | ", bin, bin == 1 ? "[" : "(",
+                 (bin - 1) / 15.0, bin / 15.0, cnt);
+        slm_buf_puts(b, t);
+        num(b, conf, 3);
+        slm_buf_puts(b, " | ");
+        num(b, acc, 3);
+        slm_buf_puts(b, " | ");
+        num(b, cnt ? fabs(acc - conf) : NAN, 3);
+        slm_buf_puts(b, " |\n");
+    }
+    sqlite3_finalize(s);
+}
+
 static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
 {
     slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
@@ -396,6 +599,9 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         pct(b, maj);
         slm_buf_puts(b, "\n");
     }
+    calibration(st, r, b);
+    significance(st, r, b);
+    cascade(st, r, b);
     slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "
                     "vocab | layers | embd | threads | chat template | file sha256 | engine |\n"
                     "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|\n");
@@ -465,6 +671,7 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         per_class(st, c, b);
         slm_buf_puts(b, "\nConfusion matrix (rows: gold label, columns: prediction):\n\n");
         confusion(st, r, c, b);
+        reliability(st, c, b);
     }
 }
 

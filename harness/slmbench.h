@@ -6,6 +6,7 @@
 #define SLMBENCH_H
 
 #include "aggregate.h"
+#include "analysis.h"
 #include "config.h"
 #include "engine.h"
 #include "evalset.h"

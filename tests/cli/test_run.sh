@@ -159,3 +159,28 @@ row=$(sql "$TMP/inv.db" "select pred || '|' || valid || '|' || correct from pred
 [ "$row" = "banana split|0|0" ] && ok "invalid answer stored, invalid and wrong" || notok "invalid answer row: $row"
 ninv=$(sql "$TMP/inv.db" "select value from metrics where name = 'n_invalid'")
 [ "$ninv" = 1.0 ] && ok "n_invalid counts it" || notok "n_invalid = $ninv"
+
+# Calibration and comparisons (issue: calibration, selective prediction, honest comparisons).
+"$SLMBENCH" report last --db "$TMP/r.db" --json > "$TMP/r.json" 2>/dev/null
+for k in ece_15 ece_15_mass mce_15 brier nll aurc coverage_at_0.90 coverage_at_0.95 coverage_at_0.99 coverage_at_0.90_threshold; do
+    grep -q "\"$k\": " "$TMP/r.json" || notok "report --json lacks $k"
+done
+ok "report --json has the calibration keys"
+nb=$(sql "$TMP/r.db" "select count(*) from reliability where scheme = 'width'")
+[ "$nb" = 45 ] && ok "15 reliability bins per candidate" || notok "reliability rows: $nb"
+nc=$(sql "$TMP/r.db" "select count(*) from comparisons")
+[ "$nc" = 2 ] && ok "two candidates paired with the best" || notok "comparisons: $nc"
+ci=$(sql "$TMP/r.db" "select count(*) from metrics where name in ('accuracy','macro_f1','ece_15') and lo <= value and value <= hi")
+[ "$ci" = 9 ] && ok "bootstrap intervals around accuracy, macro-F1 and ECE" || notok "intervals: $ci of 9"
+expect_exit 0 "compare two candidates" "$SLMBENCH" compare last:a last:b --db "$TMP/r.db"
+expect_out '^\| [0-9]+:a \| [0-9]+:b \| 24 \|' "compare prints the paired row"
+expect_exit 0 "compare --json" "$SLMBENCH" compare last:a last:b --db "$TMP/r.db" --json
+b1=$(sql "$TMP/r.db" "select sum(pa.correct and not pb.correct) || '|' || sum(pb.correct and not pa.correct) from predictions pa join predictions pb on pa.example_id = pb.example_id join candidates ca on ca.id = pa.candidate_id join candidates cb on cb.id = pb.candidate_id where ca.name = 'a' and cb.name = 'b' and pa.run_id = pb.run_id and pa.run_id = (select max(id) from runs)")
+grep -q "\"only_a_right\": ${b1%|*}," "$TMP/out" && grep -q "\"only_b_right\": ${b1#*|}," "$TMP/out" \
+    && ok "McNemar's b and c match the stored predictions ($b1)" || notok "b|c expected $b1"
+sed 's/^name: tiny-e2e/name: tiny-train\nsplit: train/' "$TMP/run.yaml" > "$TMP/train.yaml"
+"$SLMBENCH" run "$TMP/train.yaml" --db "$TMP/r.db" --quiet >/dev/null
+expect_exit 3 "compare across different data is refused" "$SLMBENCH" compare tiny-train:a tiny-e2e:a --db "$TMP/r.db"
+expect_err "different data" "the refusal says why"
+expect_exit 3 "--allow-different pairs by id; none shared here" "$SLMBENCH" compare tiny-train:a tiny-e2e:a --db "$TMP/r.db" --allow-different
+expect_err "share no example ids" "no shared example ids is said plainly"

@@ -608,6 +608,101 @@ static void score_with_chat_template(void **state)
     fx.vt->close(e);
 }
 
+/* ---- the shared-prefix cache -------------------------------------------------------- */
+
+static slm_engine *open_cached(const char *prefix_cache)
+{
+    slm_option items[] = {{"model", fx.model}, {"threads", "1"}, {"n_seq_max", "4"},
+                          {"prefix_cache", prefix_cache}};
+    slm_options opts = {items, N(items)};
+    slm_engine *e = NULL;
+    char err[SLM_ERRLEN] = "";
+    if (fx.vt->open(&opts, &e, err, sizeof err))
+        fail_msg("open with prefix_cache=%s: %s", prefix_cache, err);
+    return e;
+}
+
+/* Scores prompt on both engines and checks that every choice gets the same log-prob. */
+static void same_scores(slm_engine *cached, slm_engine *fresh, const char *what,
+                        const char *prompt, int chat)
+{
+    const char *choices[] = {" billing", " shipping label", " refund", " yes", " no ticket",
+                             " the answer is jumping"};
+    struct phases ph = {.open = -1};
+    slm_probe probe = {&ph, on_begin, on_end};
+    slm_request req = request(prompt, chat, &probe);
+    slm_score_result *a = NULL, *b = NULL;
+    char err[SLM_ERRLEN];
+    if (fx.vt->score(cached, &req, choices, N(choices), &a, err, sizeof err))
+        fail_msg("%s: score with the prefix cache: %s", what, err);
+    req.probe = NULL;
+    if (fx.vt->score(fresh, &req, choices, N(choices), &b, err, sizeof err))
+        fail_msg("%s: score without the prefix cache: %s", what, err);
+    assert_int_equal(a->n_prompt_tokens, b->n_prompt_tokens);
+    /* Prefill reports the prompt's tokens, however many came from the cache. */
+    assert_int_equal(ph.n_tokens[SLM_PHASE_PREFILL], a->n_prompt_tokens);
+    for (size_t i = 0; i < N(choices); i++) {
+        assert_int_equal(a->n_tokens[i], b->n_tokens[i]);
+        if (!(fabs(a->logprob[i] - b->logprob[i]) <= 1e-5))
+            fail_msg("%s: choice '%s': %.10g with the prefix cache, %.10g without", what,
+                     choices[i], a->logprob[i], b->logprob[i]);
+    }
+    fx.vt->result_free(a);
+    fx.vt->result_free(b);
+}
+
+static void prefix_cache_scores_like_fresh(void **state)
+{
+    (void)state;
+    slm_engine *cached = open_cached("1"), *fresh = open_cached("0");
+    /* About 120 tokens shared by the first prompts (the tiny model's context is 256). */
+    const char *shared = "You sort tickets. the answer is billing, shipping or refund. "
+                         "Q: hello world. A: the answer is billing. Q: the ticket is about "
+                         "a label. A: the answer is shipping. ";
+    char p1[512], p2[512], p3[512];
+    snprintf(p1, sizeof p1, "%sQ: my refund ticket is about billing. A: the answer is", shared);
+    snprintf(p2, sizeof p2, "%sQ: hello, is the answer shipping? A: the answer is", shared);
+    snprintf(p3, sizeof p3, "%sQ: hello", shared); /* a prefix of p2 */
+    same_scores(cached, fresh, "first prompt", p1, 0);
+    same_scores(cached, fresh, "shared prefix", p2, 0);
+    same_scores(cached, fresh, "prefix of the previous prompt", p3, 0);
+    same_scores(cached, fresh, "identical prompt", p3, 0);
+    same_scores(cached, fresh, "completely different prompt", "yes no yes no world", 0);
+    same_scores(cached, fresh, "back to the shared prefix", p1, 0);
+    same_scores(cached, fresh, "chat template", p1, 1);
+    same_scores(cached, fresh, "no chat template again", p1, 0);
+
+    /* Generation leaves its tokens in sequence 0; it must agree too, and so must a score
+     * whose prompt extends the generated text. */
+    slm_gen_params gp = {sizeof gp, 12, NULL, 0, NULL, NULL, 0, 0};
+    slm_request req = request(p2, 0, NULL);
+    slm_gen_result *ga = NULL, *gb = NULL;
+    char err[SLM_ERRLEN];
+    assert_int_equal(fx.vt->generate(cached, &req, &gp, &ga, err, sizeof err), 0);
+    assert_int_equal(fx.vt->generate(fresh, &req, &gp, &gb, err, sizeof err), 0);
+    assert_string_equal(ga->text, gb->text);
+    assert_int_equal(ga->n_output_tokens, gb->n_output_tokens);
+    for (int i = 0; i < ga->n_output_tokens; i++)
+        assert_near(ga->token_logprobs[i], gb->token_logprobs[i], 1e-5);
+    char *after = slm_xasprintf("%s%s", p2, ga->text);
+    same_scores(cached, fresh, "prompt extending a generation", after, 0);
+    free(after);
+    /* The same generation again: its prompt is now a prefix of what the cache holds. */
+    slm_gen_result *gc = NULL;
+    assert_int_equal(fx.vt->generate(cached, &req, &gp, &gc, err, sizeof err), 0);
+    assert_string_equal(gc->text, ga->text);
+    for (int i = 0; i < ga->n_output_tokens; i++)
+        assert_near(gc->token_logprobs[i], ga->token_logprobs[i], 1e-5);
+    fx.vt->result_free(ga);
+    fx.vt->result_free(gb);
+    fx.vt->result_free(gc);
+    fx.vt->close(cached);
+    fx.vt->close(fresh);
+
+    slm_option bad[] = {{"model", fx.model}, {"prefix_cache", "yes"}};
+    expect_open_error(bad, 2, "option 'prefix_cache': expected an integer from 0 to 1, got 'yes'");
+}
+
 /* ---- generate ------------------------------------------------------------------------ */
 
 static slm_gen_result *gen(slm_engine *e, int max_tokens, const char *stop, const char *grammar,
@@ -780,6 +875,7 @@ int main(void)
         cmocka_unit_test(info_facts),
         cmocka_unit_test(score_matches_full_evaluation),
         cmocka_unit_test(score_with_chat_template),
+        cmocka_unit_test(prefix_cache_scores_like_fresh),
         cmocka_unit_test(generate_stops_at_max_tokens),
         cmocka_unit_test(generate_stops_at_stop_string),
         cmocka_unit_test(generate_with_grammar),

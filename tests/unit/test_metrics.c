@@ -641,6 +641,423 @@ static void ece_errors(void **state)
     assert_nan(mce);
 }
 
+static void classwise_ece_hand(void **state)
+{
+    (void)state;
+    /* Rows {0.8, 0.2} gold 0 and {0.4, 0.6} gold 0, 15 bins. Class 0: 0.8 = 12/15 (bin 12,
+     * hit, gap 0.2), 0.4 = 6/15 (bin 6, hit, gap 0.6) → 0.4. Class 1 (never gold): 0.2 in
+     * bin 3 and 0.6 in bin 9, both misses, gaps 0.2 and 0.6 → 0.4. Mean 0.4. */
+    const double p2[] = {0.8, 0.2, 0.4, 0.6};
+    const int g2[] = {0, 0};
+    assert_near(slm_classwise_ece(p2, g2, 2, 2, SLM_ECE_BINS), 0.4, TOL);
+    /* One bin, three classes, class 2 never gold: rows {0.5,0.3,0.2} gold 0,
+     * {0.1,0.6,0.3} gold 1. Class 0: |0.5 - 0.3| = 0.2; class 1: |0.5 - 0.45| = 0.05;
+     * class 2: |0 - 0.25| = 0.25. Mean = 0.5/3 = 1/6. */
+    const double p3[] = {0.5, 0.3, 0.2, 0.1, 0.6, 0.3};
+    const int g3[] = {0, 1};
+    assert_near(slm_classwise_ece(p3, g3, 2, 3, 1), 1.0 / 6, TOL);
+    const int bad[] = {0, 3};
+    assert_nan(slm_classwise_ece(p3, bad, 2, 3, 1));
+    assert_nan(slm_classwise_ece(p3, g3, 0, 3, 1));
+    assert_nan(slm_classwise_ece(p3, g3, 2, 0, 1));
+    assert_nan(slm_classwise_ece(p3, g3, 2, 3, 0));
+    const double out[] = {0.5, 1.5};
+    assert_nan(slm_classwise_ece(out, g2, 1, 2, 1));
+}
+
+/* ---- selective prediction ------------------------------------------------------------ */
+
+static void aurc_hand(void **state)
+{
+    (void)state;
+    /* Distinct: 0.9 right, 0.8 wrong, 0.7 right → risks 0/1, 1/2, 1/3 → (5/6)/3 = 5/18. */
+    const double c3[] = {0.7, 0.9, 0.8};
+    const unsigned char ok3[] = {1, 1, 0};
+    assert_near(slm_aurc(c3, ok3, 3), 5.0 / 18, TOL);
+    /* A tie in the middle: 0.9 right; 0.6 x2 with one wrong (rate 1/2); 0.2 wrong.
+     * k=1: 0; k=2: (0 + 1*0.5)/2 = 1/4; k=3: 1/3; k=4: 2/4. Sum 13/12 → AURC 13/48,
+     * whichever of the tied pair comes first in the input. */
+    const double ct[] = {0.9, 0.6, 0.6, 0.2};
+    const unsigned char a[] = {1, 0, 1, 0}, b[] = {1, 1, 0, 0};
+    assert_near(slm_aurc(ct, a, 4), 13.0 / 48, TOL);
+    assert_near(slm_aurc(ct, b, 4), 13.0 / 48, TOL);
+    /* All tied, half wrong: every prefix has risk 1/2, whatever the order. */
+    const double same[] = {0.5, 0.5, 0.5, 0.5};
+    const unsigned char rw[] = {1, 1, 0, 0}, wr[] = {0, 0, 1, 1};
+    assert_near(slm_aurc(same, rw, 4), 0.5, TOL);
+    assert_near(slm_aurc(same, wr, 4), 0.5, TOL);
+    /* Confidences 1 and 0: the sure one is wrong → risks 1, 1/2 → 3/4. */
+    const double ends[] = {0, 1};
+    const unsigned char end_ok[] = {1, 0};
+    assert_near(slm_aurc(ends, end_ok, 2), 0.75, TOL);
+    /* One example; all right; all wrong (tied or not). */
+    const unsigned char one = 1, zero = 0;
+    assert_near(slm_aurc(ends, &one, 1), 0, 0);
+    assert_near(slm_aurc(ends, &zero, 1), 1, 0);
+    const unsigned char all1[] = {1, 1, 1, 1}, all0[] = {0, 0, 0, 0};
+    assert_near(slm_aurc(ct, all1, 4), 0, 0);
+    assert_near(slm_aurc(ct, all0, 4), 1, TOL);
+    assert_near(slm_aurc(same, all0, 4), 1, TOL);
+    /* Errors. */
+    const double nanc[] = {0.5, NAN};
+    assert_nan(slm_aurc(nanc, all1, 2));
+    assert_nan(slm_aurc(ct, all1, 0));
+}
+
+static void coverage_at_hand(void **state)
+{
+    (void)state;
+    double cov, thr, acc;
+    /* 0.9 R, 0.8 R, 0.7 W, 0.6 R: prefix accuracies 1, 1, 2/3, 3/4. */
+    const double c[] = {0.6, 0.9, 0.7, 0.8};
+    const unsigned char ok[] = {1, 1, 0, 1};
+    assert_int_equal(slm_coverage_at(c, ok, 4, 0.75, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    assert_near(thr, 0.6, 0);
+    assert_near(acc, 0.75, 0);
+    assert_int_equal(slm_coverage_at(c, ok, 4, 0.8, &cov, &thr, &acc), 0);
+    assert_near(cov, 0.5, 0);
+    assert_near(thr, 0.8, 0);
+    assert_near(acc, 1, 0);
+    assert_int_equal(slm_coverage_at(c, ok, 4, 1.0, &cov, &thr, &acc), 0);
+    assert_near(cov, 0.5, 0);
+    /* Ties go together: 0.9 R, 0.7 R, 0.7 W, 0.5 R. Accepting just the right 0.7 would
+     * give coverage 1/2 at accuracy 1; the rule cannot, so at 0.9 only 0.9 qualifies. */
+    const double ct[] = {0.9, 0.7, 0.7, 0.5};
+    const unsigned char okt[] = {1, 1, 0, 1};
+    assert_int_equal(slm_coverage_at(ct, okt, 4, 0.9, &cov, &thr, &acc), 0);
+    assert_near(cov, 0.25, 0);
+    assert_near(thr, 0.9, 0);
+    assert_near(acc, 1, 0);
+    assert_int_equal(slm_coverage_at(ct, okt, 4, 0.75, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    assert_near(thr, 0.5, 0);
+    /* Confidences 1 and 0. */
+    const double ends[] = {1, 0};
+    const unsigned char eok[] = {1, 0};
+    assert_int_equal(slm_coverage_at(ends, eok, 2, 1.0, &cov, &thr, &acc), 0);
+    assert_near(cov, 0.5, 0);
+    assert_near(thr, 1, 0);
+    assert_int_equal(slm_coverage_at(ends, eok, 2, 0.5, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    assert_near(thr, 0, 0);
+    assert_near(acc, 0.5, 0);
+    /* No threshold qualifies: not an error, coverage 0, NaN threshold and accuracy. */
+    const unsigned char none[] = {0, 0, 0, 0};
+    assert_int_equal(slm_coverage_at(c, none, 4, 0.5, &cov, &thr, &acc), 0);
+    assert_near(cov, 0, 0);
+    assert_nan(thr);
+    assert_nan(acc);
+    /* Target 0 accepts everything, even all wrong. All right meets target 1 at full cover. */
+    assert_int_equal(slm_coverage_at(c, none, 4, 0, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    assert_near(thr, 0.6, 0);
+    const unsigned char all[] = {1, 1, 1, 1};
+    assert_int_equal(slm_coverage_at(c, all, 4, 1, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    /* One example. */
+    assert_int_equal(slm_coverage_at(c, all, 1, 0.99, &cov, &thr, &acc), 0);
+    assert_near(cov, 1, 0);
+    assert_near(thr, 0.6, 0);
+    /* Errors: n == 0, NaN target, NaN confidence. */
+    assert_int_equal(slm_coverage_at(c, ok, 0, 0.5, &cov, &thr, &acc), -1);
+    assert_nan(cov);
+    assert_int_equal(slm_coverage_at(c, ok, 4, NAN, &cov, &thr, &acc), -1);
+    const double nanc[] = {0.5, NAN};
+    assert_int_equal(slm_coverage_at(nanc, ok, 2, 0.5, &cov, &thr, &acc), -1);
+}
+
+static void risk_coverage_hand(void **state)
+{
+    (void)state;
+    /* 0.9 R | 0.6 W, 0.6 R | 0.2 W → three points: (1/4, 0, 0.9), (3/4, 1/3, 0.6),
+     * (1, 1/2, 0.2). */
+    const double c[] = {0.6, 0.2, 0.9, 0.6};
+    const unsigned char ok[] = {0, 0, 1, 1};
+    double cov[4], risk[4], thr[4];
+    assert_int_equal(slm_risk_coverage(c, ok, 4, cov, risk, thr), 3);
+    const double ec[] = {0.25, 0.75, 1}, er[] = {0, 1.0 / 3, 0.5}, et[] = {0.9, 0.6, 0.2};
+    for (int j = 0; j < 3; j++) {
+        assert_near(cov[j], ec[j], TOL);
+        assert_near(risk[j], er[j], TOL);
+        assert_near(thr[j], et[j], 0);
+    }
+    const double same[] = {0.5, 0.5};
+    assert_int_equal(slm_risk_coverage(same, ok, 2, cov, risk, thr), 1);
+    assert_near(cov[0], 1, 0);
+    assert_near(risk[0], 1, 0);
+    assert_int_equal(slm_risk_coverage(same, ok, 0, cov, risk, thr), 0);
+    const double nanc[] = {NAN};
+    assert_int_equal(slm_risk_coverage(nanc, ok, 1, cov, risk, thr), 0);
+}
+
+/* ---- uncertainty --------------------------------------------------------------------- */
+
+static void rng_stream(void **state)
+{
+    (void)state;
+    /* The seeded state is splitmix64's stream from 0; its published first outputs. */
+    slm_rng r, r2;
+    slm_rng_seed(&r, 0);
+    assert_true(r.s[0] == UINT64_C(0xe220a8397b1dcdaf));
+    assert_true(r.s[1] == UINT64_C(0x6e789e6aa1b965f4));
+    assert_true(r.s[2] == UINT64_C(0x06c45d188009454f));
+    assert_true(r.s[3] == UINT64_C(0xf88bb8a8724c81ec));
+    /* Same seed, same stream; another seed, another stream. */
+    slm_rng_seed(&r, 42);
+    slm_rng_seed(&r2, 42);
+    for (int i = 0; i < 100; i++)
+        assert_true(slm_rng_u64(&r) == slm_rng_u64(&r2));
+    slm_rng_seed(&r2, 43);
+    assert_true(slm_rng_u64(&r) != slm_rng_u64(&r2));
+    /* below(): in range, every value reached, roughly uniform (30000 draws of 3: each
+     * count 10000 ± 5 sd of 82). */
+    assert_true(slm_rng_below(&r, 0) == 0);
+    assert_true(slm_rng_below(&r, 1) == 0);
+    long cnt[3] = {0, 0, 0};
+    for (int i = 0; i < 30000; i++) {
+        uint64_t v = slm_rng_below(&r, 3);
+        assert_true(v < 3);
+        cnt[v]++;
+    }
+    for (int j = 0; j < 3; j++)
+        assert_true(cnt[j] > 9590 && cnt[j] < 10410);
+    /* A bound just above 2^63 rejects almost half the draws; results still in range. */
+    uint64_t big = (UINT64_C(1) << 63) + 1;
+    for (int i = 0; i < 1000; i++)
+        assert_true(slm_rng_below(&r, big) < big);
+}
+
+typedef struct boot_data {
+    const double *x;
+    double constant;
+} boot_data;
+
+static double stat_mean(const size_t *idx, size_t n, void *ud)
+{
+    const boot_data *d = ud;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += d->x[idx[i]];
+    return s / (double)n;
+}
+
+static double stat_constant(const size_t *idx, size_t n, void *ud)
+{
+    (void)idx;
+    (void)n;
+    return ((const boot_data *)ud)->constant;
+}
+
+/* NaN on every resample that contains index 0: skipped, not fatal. */
+static double stat_nan_with_0(const size_t *idx, size_t n, void *ud)
+{
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] == 0)
+            return NAN;
+    return stat_mean(idx, n, ud);
+}
+
+static void bootstrap_cases(void **state)
+{
+    (void)state;
+    const double x[] = {0, 1, 1, 0, 1, 1, 1, 0, 1, 1};
+    boot_data d = {x, 0.25};
+    double lo, hi, se, lo2, hi2, se2;
+    /* Deterministic for a seed; the interval brackets the sample mean 0.7. */
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 1000, 7, 0.95, &lo, &hi, &se), 0);
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 1000, 7, 0.95, &lo2, &hi2, &se2), 0);
+    assert_near(lo, lo2, 0);
+    assert_near(hi, hi2, 0);
+    assert_near(se, se2, 0);
+    assert_true(lo < 0.7 && 0.7 < hi && lo >= 0 && hi <= 1);
+    /* se near the binomial sd sqrt(0.7*0.3/10) = 0.145. */
+    assert_true(se > 0.12 && se < 0.17);
+    /* A narrower level gives a nested interval. */
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 1000, 7, 0.5, &lo2, &hi2, NULL), 0);
+    assert_true(lo <= lo2 && hi2 <= hi);
+    /* A constant statistic: lo = hi = the constant, se 0. */
+    assert_int_equal(slm_bootstrap_ci(10, stat_constant, &d, 200, 1, 0.95, &lo, &hi, &se), 0);
+    assert_near(lo, 0.25, 0);
+    assert_near(hi, 0.25, 0);
+    assert_near(se, 0, 0);
+    /* NaN replicates skipped; with every replicate NaN it fails. */
+    assert_int_equal(slm_bootstrap_ci(10, stat_nan_with_0, &d, 500, 3, 0.95, &lo, &hi, &se), 0);
+    assert_true(lo <= hi);
+    assert_int_equal(slm_bootstrap_ci(1, stat_nan_with_0, &d, 50, 3, 0.95, &lo, &hi, &se), -1);
+    assert_nan(lo);
+    assert_nan(hi);
+    assert_nan(se);
+    /* Errors. */
+    assert_int_equal(slm_bootstrap_ci(0, stat_mean, &d, 10, 1, 0.95, &lo, &hi, &se), -1);
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 0, 1, 0.95, &lo, &hi, &se), -1);
+    assert_int_equal(slm_bootstrap_ci(10, NULL, &d, 10, 1, 0.95, &lo, &hi, &se), -1);
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 10, 1, 1.0, &lo, &hi, &se), -1);
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 10, 1, 0, &lo, &hi, &se), -1);
+    assert_int_equal(slm_bootstrap_ci(10, stat_mean, &d, 10, 1, NAN, &lo, &hi, &se), -1);
+}
+
+static void paired_bootstrap_cases(void **state)
+{
+    (void)state;
+    const double x[] = {0, 1, 1, 0, 1, 1, 1, 0, 1, 1};
+    double lo, hi, p, lo2, hi2, p2;
+    /* Always +1: no replicate <= 0 → p = 2*0 = 0; lo = hi = 1. */
+    boot_data d = {x, 1};
+    assert_int_equal(slm_paired_bootstrap(10, stat_constant, &d, 100, 5, &lo, &hi, &p), 0);
+    assert_near(lo, 1, 0);
+    assert_near(hi, 1, 0);
+    assert_near(p, 0, 0);
+    /* Always 0: both shares are 1 → 2 capped to 1. */
+    d.constant = 0;
+    assert_int_equal(slm_paired_bootstrap(10, stat_constant, &d, 100, 5, &lo, &hi, &p), 0);
+    assert_near(p, 1, 0);
+    /* The mean of x (all >= 0, some 1): every replicate > 0 unless all draws hit zeros
+     * (0.3^10, about 6e-6): p = 0 for this seed, and deterministic. */
+    assert_int_equal(slm_paired_bootstrap(10, stat_mean, &d, 1000, 9, &lo, &hi, &p), 0);
+    assert_int_equal(slm_paired_bootstrap(10, stat_mean, &d, 1000, 9, &lo2, &hi2, &p2), 0);
+    assert_near(lo, lo2, 0);
+    assert_near(hi, hi2, 0);
+    assert_near(p, p2, 0);
+    assert_near(p, 0, 0);
+    /* Centred data {-1, 1}: about half each side, p near 1 (and never above). */
+    const double pm[] = {-1, 1, -1, 1, -1, 1, -1, 1, 0, 0, 0};
+    boot_data e = {pm, 0};
+    assert_int_equal(slm_paired_bootstrap(11, stat_mean, &e, 2000, 11, &lo, &hi, &p), 0);
+    assert_true(p > 0.8 && p <= 1);
+    assert_true(lo < 0 && hi > 0);
+    assert_int_equal(slm_paired_bootstrap(0, stat_mean, &e, 10, 1, &lo, &hi, &p), -1);
+    assert_nan(p);
+    assert_int_equal(slm_paired_bootstrap(11, NULL, &e, 10, 1, &lo, &hi, &p), -1);
+}
+
+static void mcnemar_cases(void **state)
+{
+    (void)state;
+    int exact = -1;
+    /* b=10, c=2: n=12, P[X<=2] = (1+12+66)/4096 → p = 158/4096 = 0.03857421875. */
+    assert_near(slm_mcnemar_p(10, 2, &exact), 0.03857421875, 0);
+    assert_int_equal(exact, 1);
+    assert_near(slm_mcnemar_p(2, 10, &exact), 0.03857421875, 0);
+    /* b+c = 24, still exact: sum_{i<=7} C(24,i) = 536155 → p = 1072310/2^24. */
+    assert_near(slm_mcnemar_p(17, 7, &exact), 1072310.0 / 16777216.0, 0);
+    assert_int_equal(exact, 1);
+    /* b+c = 25 switches to chi-square: x = (11-1)^2/25 = 4, p = erfc(sqrt 2). */
+    assert_near(slm_mcnemar_p(18, 7, &exact), 0.045500263896358396, 1e-15);
+    assert_int_equal(exact, 0);
+    /* Small cases: 0/5 → 2/32; 0/1 → 1; balanced → capped at 1; nothing discordant → 1. */
+    assert_near(slm_mcnemar_p(0, 5, NULL), 0.0625, 0);
+    assert_near(slm_mcnemar_p(0, 1, NULL), 1, 0);
+    assert_near(slm_mcnemar_p(5, 5, NULL), 1, 0);
+    assert_near(slm_mcnemar_p(0, 0, &exact), 1, 0);
+    assert_int_equal(exact, 1);
+    /* Chi-square at b == c: x = 1/(b+c), uncorrected by a floor (DESIGN §6 as written). */
+    assert_near(slm_mcnemar_p(15, 15, &exact), erfc(sqrt(1.0 / 60)), 1e-15);
+    assert_int_equal(exact, 0);
+    assert_nan(slm_mcnemar_p(-1, 3, &exact));
+    assert_int_equal(exact, 0);
+}
+
+static void holm_cases(void **state)
+{
+    (void)state;
+    /* Sorted 0.005 (x4 = 0.02), 0.01 (x3 = 0.03), 0.03 (x2 = 0.06), 0.04 (x1 = 0.04, but
+     * monotone: 0.06). Input order: 0.03, 0.06, 0.06, 0.02. */
+    const double p[] = {0.01, 0.04, 0.03, 0.005};
+    double adj[4];
+    slm_holm(p, 4, adj);
+    const double want[] = {0.03, 0.06, 0.06, 0.02};
+    for (int i = 0; i < 4; i++)
+        assert_near(adj[i], want[i], TOL);
+    /* Capped at 1. */
+    double cap[] = {0.5, 0.6};
+    slm_holm(cap, 2, cap); /* in place */
+    assert_near(cap[0], 1, 0);
+    assert_near(cap[1], 1, 0);
+    /* Ties get one value: 0.02 x3 = 0.06 for both; 0.5 x1 = 0.5. */
+    const double t[] = {0.5, 0.02, 0.02};
+    double at[3];
+    slm_holm(t, 3, at);
+    assert_near(at[0], 0.5, TOL);
+    assert_near(at[1], 0.06, TOL);
+    assert_near(at[2], 0.06, TOL);
+    /* One p-value is its own adjustment; NaN poisons all. */
+    const double one = 0.2;
+    double a1;
+    slm_holm(&one, 1, &a1);
+    assert_near(a1, 0.2, 0);
+    const double withnan[] = {0.1, NAN};
+    double an[2];
+    slm_holm(withnan, 2, an);
+    assert_nan(an[0]);
+    assert_nan(an[1]);
+    slm_holm(NULL, 0, NULL); /* m == 0: nothing touched */
+}
+
+/* ---- temperature scaling ------------------------------------------------------------- */
+
+static void temperature_fit_cases(void **state)
+{
+    (void)state;
+    /* Logits {1, 0}, three gold 0 and one gold 1: the NLL is minimised where
+     * sigma(1/T) = 3/4, i.e. 1/T = ln 3, T = 1/ln 3 = 0.9102392266268373. */
+    const double l[] = {1, 0, 1, 0, 1, 0, 1, 0};
+    const int g[] = {0, 0, 0, 1};
+    assert_near(slm_fit_temperature(l, g, 4, 2), 0.9102392266268373, 1e-7);
+    /* Scaling the scores by 10 scales T by 10. */
+    const double l10[] = {10, 0, 10, 0, 10, 0, 10, 0};
+    assert_near(slm_fit_temperature(l10, g, 4, 2), 9.102392266268373, 1e-6);
+    /* Separable (always right): sharper is always better → the lower bound 0.01; always
+     * wrong → the upper bound 100. */
+    const int g0[] = {0, 0, 0, 0}, g1[] = {1, 1, 1, 1};
+    assert_near(slm_fit_temperature(l, g0, 4, 2), 0.01, 1e-9);
+    assert_near(slm_fit_temperature(l, g1, 4, 2), 100, 1e-6);
+    /* Flat objective: one class, or constant rows → 1. */
+    assert_near(slm_fit_temperature(l, g0, 4, 1), 1, 0);
+    const double flat[] = {2, 2, 2, 2};
+    assert_near(slm_fit_temperature(flat, g, 2, 2), 1, 0);
+    /* -inf for a wrong label is fine (probability 0 at any T): only the other rows
+     * matter. Here row 3 is {-inf, 0} gold 1, NLL 0 at every T, so T is as before the
+     * three {1,0} rows gold 0 → separable → 0.01. */
+    const double li[] = {1, 0, 1, 0, 1, 0, -INFINITY, 0};
+    const int gi[] = {0, 0, 0, 1};
+    assert_near(slm_fit_temperature(li, gi, 4, 2), 0.01, 1e-9);
+    /* Errors. */
+    const int gbad[] = {0, 2};
+    assert_nan(slm_fit_temperature(l, gbad, 2, 2));
+    assert_nan(slm_fit_temperature(l, g, 0, 2));
+    assert_nan(slm_fit_temperature(l, g, 4, 0));
+    const double lnan[] = {NAN, 0}, linf[] = {INFINITY, 0}, lgold[] = {-INFINITY, 0};
+    assert_nan(slm_fit_temperature(lnan, g, 1, 2));
+    assert_nan(slm_fit_temperature(linf, g, 1, 2));
+    assert_nan(slm_fit_temperature(lgold, g, 1, 2));
+}
+
+static void temperature_apply_cases(void **state)
+{
+    (void)state;
+    /* Scores ln 1, ln 3: T = 1 → 1/4, 3/4; T = 1/2 squares them → 1/10, 9/10;
+     * T = 2 → 1 : sqrt 3. */
+    double l[] = {0, log(3), -INFINITY, 0}, p[4];
+    slm_apply_temperature(l, 2, 2, 1, p);
+    assert_near(p[0], 0.25, TOL);
+    assert_near(p[1], 0.75, TOL);
+    assert_near(p[2], 0, 0);
+    assert_near(p[3], 1, 0);
+    slm_apply_temperature(l, 2, 2, 0.5, p);
+    assert_near(p[0], 0.1, TOL);
+    assert_near(p[1], 0.9, TOL);
+    slm_apply_temperature(l, 1, 2, 2, l); /* in place */
+    assert_near(l[0], 1 / (1 + sqrt(3)), TOL);
+    assert_near(l[1], sqrt(3) / (1 + sqrt(3)), TOL);
+    const double bad_t[] = {0, -1, NAN, INFINITY};
+    for (int i = 0; i < 4; i++) {
+        slm_apply_temperature(l, 1, 2, bad_t[i], p);
+        assert_nan(p[0]);
+        assert_nan(p[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +1083,17 @@ int main(void)
         cmocka_unit_test(ece_equal_mass_ties),
         cmocka_unit_test(ece_equal_mass_split),
         cmocka_unit_test(ece_errors),
+        cmocka_unit_test(classwise_ece_hand),
+        cmocka_unit_test(aurc_hand),
+        cmocka_unit_test(coverage_at_hand),
+        cmocka_unit_test(risk_coverage_hand),
+        cmocka_unit_test(rng_stream),
+        cmocka_unit_test(bootstrap_cases),
+        cmocka_unit_test(paired_bootstrap_cases),
+        cmocka_unit_test(mcnemar_cases),
+        cmocka_unit_test(holm_cases),
+        cmocka_unit_test(temperature_fit_cases),
+        cmocka_unit_test(temperature_apply_cases),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }
