@@ -268,6 +268,102 @@ static int put_reliability(slm_store *st, int64_t run_id, int64_t cid, const cha
     return 0;
 }
 
+
+/* Label scores of a candidate's rows (sum of token log-probs, or the mean per token with
+ * score_norm: mean), from `table` (predictions or calib_predictions), in example order.
+ * Rows without scores (engine errors) are left out. */
+static size_t load_logits(slm_store *st, const char *table, int64_t cid, int mean,
+                          const char *const *labels, size_t nl, double **logits, int **gold)
+{
+    char *sql = slm_xasprintf("SELECT gold, logprobs_json, ntok_json FROM %s WHERE "
+                              "candidate_id = ? AND logprobs_json IS NOT NULL ORDER BY example_idx",
+                              table);
+    sqlite3_stmt *s;
+    *logits = NULL;
+    *gold = NULL;
+    size_t n = 0, cap = 0;
+    if (slm_store_prepare(st, sql, &s, NULL, 0)) {
+        free(sql);
+        return 0;
+    }
+    free(sql);
+    sqlite3_bind_int64(s, 1, cid);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int g = slm_label_index(labels, nl, (const char *)sqlite3_column_text(s, 0));
+        json_t *lp = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+        const char *ntj = (const char *)sqlite3_column_text(s, 2);
+        json_t *nt = ntj ? json_loads(ntj, 0, NULL) : NULL;
+        if (g >= 0 && json_array_size(lp) == nl) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                *logits = slm_xrealloc(*logits, cap * nl * sizeof **logits);
+                *gold = slm_xrealloc(*gold, cap * sizeof **gold);
+            }
+            for (size_t k = 0; k < nl; k++) {
+                double v = json_number_value(json_array_get(lp, k));
+                json_int_t t = json_integer_value(json_array_get(nt, k));
+                (*logits)[n * nl + k] = mean && t > 0 ? v / (double)t : v;
+            }
+            (*gold)[n++] = g;
+        }
+        json_decref(lp);
+        json_decref(nt);
+    }
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* Temperature scaling: T fitted on the calibration split, applied to the evaluated split;
+ * calibration before and after. Nothing is stored when there is no calibration data. */
+static int temperature_scaling(slm_store *st, int64_t run_id, int64_t cid, const slm_run_cfg *cfg,
+                               const char *const *labels, size_t nl, char *err, size_t errlen)
+{
+    int mean = cfg && cfg->score_mean;
+    double *cl = NULL, *tl = NULL;
+    int *cg = NULL, *tg = NULL;
+    size_t nc = load_logits(st, "calib_predictions", cid, mean, labels, nl, &cl, &cg);
+    size_t nt = nc ? load_logits(st, "predictions", cid, mean, labels, nl, &tl, &tg) : 0;
+    int rc = 0;
+    if (nc && nt) {
+        double T = slm_fit_temperature(cl, cg, nc, nl);
+        double *pr = slm_xcalloc(nt * nl, sizeof *pr), *conf = slm_xcalloc(nt, sizeof *conf);
+        unsigned char *ok = slm_xcalloc(nt, 1);
+        slm_apply_temperature(tl, nt, nl, T, pr);
+        for (size_t i = 0; i < nt; i++) {
+            size_t best = 0;
+            for (size_t k = 1; k < nl; k++)
+                if (pr[i * nl + k] > pr[i * nl + best])
+                    best = k;
+            conf[i] = pr[i * nl + best];
+            ok[i] = (int)best == tg[i];
+        }
+        double mce;
+        double ece = slm_ece(conf, ok, nt, SLM_ECE_BINS, 0, &mce, NULL, NULL, NULL);
+        double ece_mass = slm_ece(conf, ok, nt, SLM_ECE_BINS, 1, NULL, NULL, NULL, NULL);
+        struct {
+            const char *name;
+            double v;
+            long n;
+        } m[] = {{"temperature", T, (long)nc},
+                 {"calibration_n", (double)nc, (long)nc},
+                 {"ece_15_ts", ece, (long)nt},
+                 {"ece_15_mass_ts", ece_mass, (long)nt},
+                 {"mce_15_ts", mce, (long)nt},
+                 {"brier_ts", slm_brier(pr, tg, nt, nl), (long)nt},
+                 {"nll_ts", slm_nll(pr, tg, nt, nl), (long)nt}};
+        for (size_t i = 0; i < sizeof m / sizeof m[0] && !rc; i++)
+            rc = put_metric(st, run_id, cid, m[i].name, m[i].v, NAN, NAN, m[i].n, err, errlen);
+        free(pr);
+        free(conf);
+        free(ok);
+    }
+    free(cl);
+    free(cg);
+    free(tl);
+    free(tg);
+    return rc;
+}
+
 int slm_analyze_candidate(slm_store *st, int64_t run_id, int64_t cid, const slm_run_cfg *cfg,
                           const char *const *labels, size_t nl, char *err, size_t errlen)
 {
@@ -351,6 +447,8 @@ int slm_analyze_candidate(slm_store *st, int64_t run_id, int64_t cid, const slm_
         if (put_metric(st, run_id, cid, name, th, NAN, NAN, (long)n, err, errlen))
             goto rollback;
     }
+    if (temperature_scaling(st, run_id, cid, cfg, labels, nl, err, errlen))
+        goto rollback;
     /* the risk–coverage curve */
     cov = slm_xcalloc(n, sizeof *cov);
     risk = slm_xcalloc(n, sizeof *risk);

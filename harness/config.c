@@ -120,6 +120,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "quantization", "choice_prefix", "max_tokens", "stop",
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
+                                       "calibration_split",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -176,6 +177,21 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         goto done;
     if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
         goto done;
+    if ((s = slm_ymap_str(r, "calibration_split")) && *s) {
+        if (!strcmp(s, c->split)) {
+            slm_err(err, errlen, "%s:%d: calibration_split '%s' is the split being evaluated; "
+                    "temperature scaling is never fitted on the test split",
+                    name, slm_ymap_get(r, "calibration_split")->line, s);
+            goto done;
+        }
+        if (strcmp(c->mode, "score")) {
+            slm_err(err, errlen, "%s:%d: calibration_split needs mode: score (temperature "
+                    "scaling rescales label scores)", name,
+                    slm_ymap_get(r, "calibration_split")->line);
+            goto done;
+        }
+        c->calib_split = slm_xstrdup(s);
+    }
     if ((s = slm_ymap_str(r, "score_norm"))) {
         if (!strcmp(s, "mean"))
             c->score_mean = 1;
@@ -352,5 +368,6 @@ void slm_run_cfg_free(slm_run_cfg *c)
     free(c->split);
     free(c->mode);
     free(c->choice_prefix);
+    free(c->calib_split);
     free(c);
 }

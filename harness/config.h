@@ -15,6 +15,7 @@
  *   limit: 0                        # evaluate only the first N examples (0: all)
  *   skip_bad_rows: false
  *   commit_every: 32                # predictions per transaction
+ *   calibration_split: calibration  # fit temperature scaling there (never on the test split)
  *   score_norm: sum                 # score mode: sum (of token log-probs) | mean (per token)
  *   seed: 1                         # bootstrap seed (recorded)
  *   bootstrap: 1000                 # bootstrap replicates for confidence intervals
@@ -68,6 +69,7 @@ typedef struct slm_run_cfg {
     long limit;
     int skip_bad_rows;
     int commit_every;
+    char *calib_split;  /* NULL: no temperature scaling */
     int score_mean;     /* score_norm: mean — predict from length-normalised log-probs */
     long seed;
     int bootstrap;

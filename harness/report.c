@@ -430,6 +430,41 @@ static void calibration(slm_store *st, const run_info *r, slm_buf *b)
     }
 }
 
+static void temperature(slm_store *st, const run_info *r, slm_buf *b)
+{
+    if (!r->nc)
+        return;
+    int any = 0;
+    for (size_t i = 0; i < r->nc; i++)
+        any |= !isnan(metric(st, r->c[i].id, "temperature"));
+    if (!any)
+        return;
+    slm_buf_puts(b, "\nTemperature scaling: one temperature T per candidate, fitted by "
+                    "minimising NLL on the calibration split (never on the evaluated split), "
+                    "then applied to the evaluated split's label scores; predictions do not "
+                    "change, confidences do.\n\n| candidate | calibration examples | T | ECE "
+                    "before → after | NLL before → after | Brier before → after |\n"
+                    "|---|---:|---:|---|---|---|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        int64_t id = r->c[i].id;
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "calibration_n"), 10);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "temperature"), 3);
+        static const char *const pairs[][2] = {
+            {"ece_15", "ece_15_ts"}, {"nll", "nll_ts"}, {"brier", "brier_ts"}};
+        for (size_t k = 0; k < 3; k++) {
+            slm_buf_puts(b, " | ");
+            num(b, metric(st, id, pairs[k][0]), 3);
+            slm_buf_puts(b, " → ");
+            num(b, metric(st, id, pairs[k][1]), 3);
+        }
+        slm_buf_puts(b, " |\n");
+    }
+}
+
 static void significance(slm_store *st, const run_info *r, slm_buf *b)
 {
     sqlite3_stmt *s;
@@ -600,6 +635,7 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         slm_buf_puts(b, "\n");
     }
     calibration(st, r, b);
+    temperature(st, r, b);
     significance(st, r, b);
     cascade(st, r, b);
     slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "

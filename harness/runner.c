@@ -69,6 +69,8 @@ typedef struct run_ctx {
     char **choices;      /* [n_labels] choice_prefix + label */
     cand_state *cands;
     int64_t run_id;
+    slm_dataset *cal;    /* calibration split, or NULL */
+    char **cal_prompts;
 } run_ctx;
 
 static void ctx_free(run_ctx *c)
@@ -82,6 +84,11 @@ static void ctx_free(run_ctx *c)
             free(c->choices[i]);
     free(c->choices);
     free(c->cands);
+    if (c->cal_prompts)
+        for (size_t i = 0; i < c->cal->n; i++)
+            free(c->cal_prompts[i]);
+    free(c->cal_prompts);
+    slm_dataset_free(c->cal);
     slm_dataset_free(c->ds);
     slm_evalset_free(c->es);
 }
@@ -135,6 +142,17 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
     if (c->ds->n_skipped)
         fprintf(stderr, "slmbench: warning: skipped %zu bad rows of '%s' (first: %s)\n",
                 c->ds->n_skipped, c->ds->path, c->ds->first_skip_reason);
+    if (cfg->calib_split) {
+        if (slm_evalset_load_split(c->es, cfg->calib_split, cfg->skip_bad_rows, &c->cal, err,
+                                   errlen))
+            return SLM_RUN_BAD_INPUT;
+        if (!strcmp(c->cal->sha256, c->ds->sha256)) {
+            slm_err(err, errlen, "%s: the calibration split '%s' holds the same data as the "
+                    "evaluated split; temperature scaling is never fitted on the test split",
+                    cfg->path, cfg->calib_split);
+            return SLM_RUN_BAD_INPUT;
+        }
+    }
     c->n = c->ds->n;
     if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
         c->n = (size_t)cfg->limit;
@@ -205,6 +223,14 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
     for (size_t i = 0; i < c->n; i++)
         c->prompts[i] = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
                                           (const char *const *)c->es->labels, c->es->n_labels);
+    if (c->cal) {
+        c->cal_prompts = slm_xcalloc(c->cal->n, sizeof *c->cal_prompts);
+        for (size_t i = 0; i < c->cal->n; i++)
+            c->cal_prompts[i] = slm_prompt_render(c->es->prompt, c->cal->rows[i].text,
+                                                  c->cal->rows[i].id,
+                                                  (const char *const *)c->es->labels,
+                                                  c->es->n_labels);
+    }
     c->choices = slm_xcalloc(c->es->n_labels, sizeof *c->choices);
     for (size_t i = 0; i < c->es->n_labels; i++)
         c->choices[i] = slm_xasprintf("%s%s", cfg->choice_prefix, c->es->labels[i]);
@@ -284,6 +310,22 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
     if (bad)
         goto dberr;
 
+    if (c->cal) {
+        bad = slm_store_prepare(st,
+                                "UPDATE evalsets SET calib_split = ?, calib_path = ?, "
+                                "calib_sha256 = ?, calib_n_rows = ? WHERE run_id = ?",
+                                &s, err, errlen);
+        if (!bad) {
+            sqlite3_bind_text(s, 1, cfg->calib_split, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, c->cal->path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, c->cal->sha256, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 4, (sqlite3_int64)c->cal->n);
+            sqlite3_bind_int64(s, 5, c->run_id);
+            bad = step_done(s);
+        }
+        if (bad)
+            goto dberr;
+    }
     if (slm_store_prepare(st,
                           "INSERT INTO examples (run_id, idx, example_id, label, line, "
                           "prompt_sha256) VALUES (?,?,?,?,?,?)",
@@ -613,6 +655,99 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     return r->e2e_ms;
 }
 
+/* Scores the calibration split (for temperature scaling), storing label log-probs. */
+static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat, char *err,
+                           size_t errlen)
+{
+    slm_store *st = c->st;
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    size_t n = c->cal->n, nl = c->es->n_labels;
+    unsigned char *done = slm_xcalloc(n ? n : 1, 1);
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT example_idx FROM calib_predictions WHERE run_id = ? AND "
+                          "candidate_id = ? AND error IS NULL",
+                          &s, err, errlen)) {
+        free(done);
+        return SLM_RUN_ENGINE;
+    }
+    sqlite3_bind_int64(s, 1, c->run_id);
+    sqlite3_bind_int64(s, 2, cs->id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        sqlite3_int64 i = sqlite3_column_int64(s, 0);
+        if (i >= 0 && (size_t)i < n)
+            done[i] = 1;
+    }
+    sqlite3_finalize(s);
+    if (slm_store_prepare(st,
+                          "INSERT OR REPLACE INTO calib_predictions (run_id, candidate_id, "
+                          "example_idx, example_id, gold, logprobs_json, ntok_json, error) "
+                          "VALUES (?,?,?,?,?,?,?,?)",
+                          &s, err, errlen)) {
+        free(done);
+        return SLM_RUN_ENGINE;
+    }
+    int rc = SLM_RUN_OK;
+    size_t batch = 0;
+    for (size_t i = 0; i < n && rc == SLM_RUN_OK; i++) {
+        if (done[i])
+            continue;
+        if (c->o->stop && *c->o->stop) {
+            rc = SLM_RUN_INTERRUPTED;
+            break;
+        }
+        const slm_example *ex = &c->cal->rows[i];
+        slm_request req = {sizeof req, ex->id, c->cal_prompts[i], strlen(c->cal_prompts[i]), chat,
+                           NULL};
+        slm_score_result *res = NULL;
+        char e2[SLM_ERRLEN] = "";
+        int bad = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, e2, sizeof e2);
+        char *lp = NULL, *nt = NULL;
+        if (!bad && res && res->n == nl) {
+            lp = json_doubles(res->logprob, nl);
+            nt = json_ints(res->n_tokens, nl);
+        } else if (!e2[0]) {
+            snprintf(e2, sizeof e2, "engine returned a malformed score result");
+        }
+        if (res && vt->result_free)
+            vt->result_free(res);
+        if (batch == 0 && slm_store_begin(st, err, errlen)) {
+            free(lp);
+            free(nt);
+            rc = SLM_RUN_ENGINE;
+            break;
+        }
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_int64(s, 2, cs->id);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+        sqlite3_bind_text(s, 4, ex->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, ex->label, -1, SQLITE_STATIC);
+        slm_bind_text(s, 6, lp);
+        slm_bind_text(s, 7, nt);
+        slm_bind_text(s, 8, lp ? NULL : e2);
+        int ok = sqlite3_step(s) == SQLITE_DONE;
+        free(lp);
+        free(nt);
+        if (!ok) {
+            slm_err(err, errlen, "%s: cannot store a calibration prediction", slm_store_path(st));
+            slm_store_rollback(st);
+            rc = SLM_RUN_ENGINE;
+            break;
+        }
+        if (++batch >= (size_t)c->cfg->commit_every) {
+            if (slm_store_commit(st, err, errlen))
+                rc = SLM_RUN_ENGINE;
+            batch = 0;
+        }
+    }
+    if (batch && rc != SLM_RUN_ENGINE && slm_store_commit(st, err, errlen))
+        rc = SLM_RUN_ENGINE;
+    sqlite3_finalize(s);
+    free(done);
+    return rc;
+}
+
 /* Runs one candidate over every example not yet stored. Returns SLM_RUN_*; a failure of
  * this candidate's engine is recorded on the candidate and reported as SLM_RUN_ENGINE. */
 static int run_candidate(run_ctx *c, size_t ci, char *err, size_t errlen)
@@ -719,6 +854,8 @@ static int run_candidate(run_ctx *c, size_t ci, char *err, size_t errlen)
         rc = SLM_RUN_ENGINE;
     progress(c, ci, cc->name, n_done, todo, t0, 1);
     double wall = slm_now_ms() - t0;
+    if (rc == SLM_RUN_OK && c->cal)
+        rc = run_calibration(c, cs, eng, chat, err, errlen);
     vt->close(eng);
     free(done);
 

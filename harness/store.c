@@ -118,7 +118,16 @@ static const char *const MIGRATIONS[] = {
     "  b INTEGER NOT NULL, c INTEGER NOT NULL, accuracy_diff REAL, mcnemar_p REAL,"
     "  mcnemar_exact INTEGER, macro_f1_diff REAL, macro_f1_diff_lo REAL, macro_f1_diff_hi REAL,"
     "  macro_f1_p REAL, mcnemar_p_holm REAL, macro_f1_p_holm REAL, seed INTEGER, reps INTEGER,"
-    "  PRIMARY KEY (run_id, candidate_id));",
+    "  PRIMARY KEY (run_id, candidate_id));"
+    "CREATE TABLE calib_predictions ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  example_idx INTEGER NOT NULL, example_id TEXT NOT NULL, gold TEXT NOT NULL,"
+    "  logprobs_json TEXT, ntok_json TEXT, error TEXT,"
+    "  PRIMARY KEY (run_id, candidate_id, example_idx));"
+    "ALTER TABLE evalsets ADD COLUMN calib_split TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN calib_path TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN calib_sha256 TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN calib_n_rows INTEGER;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
