@@ -184,3 +184,20 @@ expect_exit 3 "compare across different data is refused" "$SLMBENCH" compare tin
 expect_err "different data" "the refusal says why"
 expect_exit 3 "--allow-different pairs by id; none shared here" "$SLMBENCH" compare tiny-train:a tiny-e2e:a --db "$TMP/r.db" --allow-different
 expect_err "share no example ids" "no shared example ids is said plainly"
+
+# Temperature scaling: fitted on the calibration split, never on the test split.
+sed 's/^name: tiny-e2e/name: tiny-ts\ncalibration_split: calibration/' "$TMP/run.yaml" > "$TMP/ts.yaml"
+expect_exit 0 "run with a calibration split" "$SLMBENCH" run "$TMP/ts.yaml" --db "$TMP/ts.db" --quiet
+nt=$(sql "$TMP/ts.db" "select count(*) from metrics where name = 'temperature' and value > 0")
+[ "$nt" = 3 ] && ok "a temperature per candidate" || notok "temperatures: $nt"
+nc=$(sql "$TMP/ts.db" "select count(*) from calib_predictions where error is null")
+[ "$nc" = 36 ] && ok "calibration split scored by every candidate (36)" || notok "calibration rows: $nc"
+ne=$(sql "$TMP/ts.db" "select count(*) from metrics where name in ('ece_15_ts','nll_ts','brier_ts') and value >= 0")
+[ "$ne" = 9 ] && ok "calibration after temperature scaling stored" || notok "after-scaling metrics: $ne"
+acc_ts=$(sql "$TMP/ts.db" "select value from metrics m join candidates c on c.id=m.candidate_id where c.name='a' and m.name='accuracy'")
+[ "$acc_ts" = "$acc_a" ] && ok "the calibration pass leaves test predictions unchanged" || notok "accuracy $acc_ts vs $acc_a"
+"$SLMBENCH" report last --db "$TMP/ts.db" > "$TMP/ts.md"
+grep -q '^Temperature scaling' "$TMP/ts.md" && ok "report shows temperature scaling" || notok "no temperature table"
+sed 's/^name: tiny-e2e/name: bad-ts\ncalibration_split: test/' "$TMP/run.yaml" > "$TMP/bad-ts.yaml"
+expect_exit 3 "fitting on the test split is refused" "$SLMBENCH" run "$TMP/bad-ts.yaml" --db "$TMP/bts.db"
+expect_err "never fitted on the test split" "the refusal says why"
