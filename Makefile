@@ -126,8 +126,17 @@ check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_LIBS)
 
 test: check
 
-bench: all
-	$(Q)sh bench/perf/run.sh $(OUT)/slmbench
+# Benchmark programs: bench/perf/<name>.c -> $(OUT)/bench/<name>, on the core library.
+BENCH_SRCS := $(wildcard bench/perf/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/perf/%.c=$(OUT)/bench/%)
+
+$(OUT)/bench/%: bench/perf/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
+bench: all $(BENCH_BINS)
+	$(Q)sh bench/perf/run.sh $(OUT)/slmbench $(OUT)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines

@@ -12,6 +12,11 @@
  * sequence into one sequence per choice (a metadata-only copy with a unified cache) and
  * decodes the continuations of all choices in one batch.
  *
+ * Sequence 0 outlives the request: the engine remembers which tokens it holds (cache),
+ * and the next prompt decodes only what follows the longest common token prefix, so an
+ * instruction block or few-shot examples shared by every prompt are evaluated once per
+ * model (option prefix_cache, on by default).
+ *
  * llama.cpp's logging is silenced; its error-level messages are kept (llog) so a
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
@@ -385,6 +390,11 @@ struct slm_engine {
     bool chat_default;        /* open option chat_template=1 */
     struct llama_batch batch; /* n_batch tokens, one sequence id each */
     float *prompt_logits;     /* [n_vocab] logits after the last prompt token */
+    bool prefix_cache;        /* open option prefix_cache=1: keep sequence 0 between requests */
+    llama_token *cache;       /* [n_ctx] the tokens sequence 0 holds, at positions 0.. */
+    int n_cache;              /* how many; 0 whenever the memory's content is unknown */
+    int n_reused;             /* prompt tokens taken from the cache by the last request */
+    long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
 
 static int parse_int_option(const char *key, const char *value, long lo, long hi, int *out,
@@ -454,6 +464,7 @@ static void engine_close(slm_engine *e)
         return;
     if (!lib.handle) { /* after shutdown(): llama.cpp's part is gone with the library */
         free(e->prompt_logits);
+        free(e->cache);
         free(e->path);
         free(e);
         return;
@@ -465,6 +476,7 @@ static void engine_close(slm_engine *e)
     if (e->model)
         lib.llama_model_free(e->model);
     free(e->prompt_logits);
+    free(e->cache);
     free(e->path);
     free(e);
 }
@@ -473,7 +485,9 @@ static void engine_close(slm_engine *e)
  * Opens a GGUF model on the CPU. Options: model (required), n_ctx (2048, at most the
  * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
- * flash_attn ("0" by default, "1", "auto"). Unknown keys are ignored.
+ * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
+ * prompt tokens shared with the previous request; "0": evaluate every prompt from an
+ * empty cache). Unknown keys are ignored.
  *
  * Flash attention is off by default because on the CPU it accumulates in half precision
  * in an order that depends on the KV cache layout: a choice scored from the cached
@@ -489,7 +503,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     const char *model = NULL;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
-    int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0;
+    int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0, prefix_cache = 1;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
@@ -508,6 +522,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             rc = parse_int_option(k, v, 2, MAX_N_SEQ, &n_seq_max, err, errlen);
         else if (!strcmp(k, "chat_template"))
             rc = parse_int_option(k, v, 0, 1, &chat, err, errlen);
+        else if (!strcmp(k, "prefix_cache"))
+            rc = parse_int_option(k, v, 0, 1, &prefix_cache, err, errlen);
         else if (!strcmp(k, "flash_attn")) {
             if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "auto"))
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -526,6 +542,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     slm_engine *e = slm_xcalloc(1, sizeof *e);
     e->path = slm_xstrdup(model);
     e->chat_default = chat;
+    e->prefix_cache = prefix_cache;
 
     struct llama_model_params mp = lib.model_default_params().p;
     mp.n_gpu_layers = 0; /* CPU only: comparisons hold the hardware fixed */
@@ -575,6 +592,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->n_threads = threads;
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
     e->prompt_logits = slm_xmalloc(sizeof(float) * (size_t)e->n_vocab);
+    e->cache = slm_xmalloc(sizeof *e->cache * (size_t)e->n_ctx);
     e->tmpl = lib.llama_model_chat_template(e->model, NULL);
     detect_template(e);
     *out = e;
@@ -730,14 +748,52 @@ static double log_sum_exp(const float *x, int n)
     return mx + log(s);
 }
 
+/* Empties the whole memory and forgets what sequence 0 held: after a failure, or for
+ * every request when the prefix cache is off. */
+static void cache_reset(slm_engine *e)
+{
+    lib.llama_memory_clear(e->mem, true);
+    e->n_cache = 0;
+}
+
 /*
- * Evaluates the prompt into sequence 0 of an emptied cache, in chunks of n_batch, keeping
- * only the logits after its last token (copied into e->prompt_logits).
+ * Keeps the first p tokens of sequence 0 and drops everything else, the choice sequences
+ * included. Returns how many were kept: p, or 0 where the memory cannot cut a sequence
+ * short (llama_memory_seq_rm refuses, as recurrent models' memories do) and was cleared.
+ */
+static int cache_keep(slm_engine *e, int p)
+{
+    for (llama_seq_id s = 1; s < e->n_seq_max; s++)
+        lib.llama_memory_seq_rm(e->mem, s, -1, -1);
+    if (p == 0 || !lib.llama_memory_seq_rm(e->mem, 0, p, -1)) {
+        cache_reset(e);
+        return 0;
+    }
+    e->n_cache = p;
+    return p;
+}
+
+/*
+ * Evaluates the prompt into sequence 0, in chunks of n_batch, keeping only the logits
+ * after its last token (copied into e->prompt_logits). With the prefix cache, the tokens
+ * it shares with what sequence 0 already holds stay and only the rest is decoded; the
+ * last token always is, so its logits belong to this prompt. Without it, the memory is
+ * emptied first. On failure the memory is emptied too: its content is unknown.
  */
 static int prefill(slm_engine *e, const llama_token *toks, int n, char *err, size_t errlen)
 {
-    lib.llama_memory_clear(e->mem, true);
-    for (int i = 0; i < n; i += e->n_batch) {
+    int p = 0;
+    if (e->prefix_cache) {
+        int lim = e->n_cache < n - 1 ? e->n_cache : n - 1;
+        while (p < lim && e->cache[p] == toks[p])
+            p++;
+        p = cache_keep(e, p);
+    } else {
+        cache_reset(e);
+    }
+    e->n_reused = p;
+    e->n_reused_total += p;
+    for (int i = p; i < n; i += e->n_batch) {
         int m = n - i < e->n_batch ? n - i : e->n_batch;
         e->batch.n_tokens = 0;
         for (int j = 0; j < m; j++)
@@ -746,14 +802,21 @@ static int prefill(slm_engine *e, const llama_token *toks, int n, char *err, siz
         int32_t rc = lib.llama_decode(e->ctx, e->batch);
         if (rc != 0) {
             char why[LOG_LINE];
+            cache_reset(e);
             return slm_err(err, errlen, "llama_decode failed on the prompt (%d): %s", (int)rc,
                            log_error(why, sizeof why));
         }
     }
     const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
-    if (!lg)
+    if (!lg) {
+        cache_reset(e);
         return slm_err(err, errlen, "llama.cpp returned no logits for the prompt");
+    }
     memcpy(e->prompt_logits, lg, sizeof(float) * (size_t)e->n_vocab);
+    if (e->prefix_cache) {
+        memcpy(e->cache, toks, sizeof *toks * (size_t)n);
+        e->n_cache = n;
+    }
     return 0;
 }
 
@@ -876,13 +939,17 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
     for (size_t i = g0; i < g1; i++)
         if (nc[i] >= 2)
             lib.llama_memory_seq_rm(e->mem, (llama_seq_id)(1 + i - g0), -1, -1);
+    if (rc)
+        cache_reset(e);
     return rc;
 }
 
 /*
- * Scores n choices as continuations of the prompt: the prompt is decoded once
- * (SLM_PHASE_PREFILL), then the choices in groups of at most n_seq_max-1 per batch from
- * copies of the cached prompt (SLM_PHASE_DECODE, n_tokens = all choice tokens).
+ * Scores n choices as continuations of the prompt: the prompt is decoded once, or only
+ * its part after the prefix shared with the previous request (SLM_PHASE_PREFILL, n_tokens
+ * = all the prompt's tokens all the same), then the choices in groups of at most
+ * n_seq_max-1 per batch from copies of the cached prompt (SLM_PHASE_DECODE, n_tokens = all
+ * choice tokens).
  */
 static int engine_score(slm_engine *e, const slm_request *req, const char *const *choices,
                         size_t n, slm_score_result **out, char *err, size_t errlen)
@@ -1130,10 +1197,13 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         int32_t d = lib.llama_decode(e->ctx, e->batch);
         if (d != 0) {
             char why[LOG_LINE];
+            cache_reset(e);
             rc = slm_err(err, errlen, "llama_decode failed while generating (%d): %s", (int)d,
                          log_error(why, sizeof why));
             break;
         }
+        if (e->prefix_cache) /* sequence 0 holds it now: a later prompt may share it */
+            e->cache[e->n_cache++] = tok;
         n_decoded++;
     }
     probe_end(req, SLM_PHASE_DECODE, n_decoded);
