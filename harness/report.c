@@ -450,7 +450,11 @@ static void temperature(slm_store *st, const run_info *r, slm_buf *b)
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
         slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "calibration_n"), 10);
+        double ncal = metric(st, id, "calibration_n");
+        if (isnan(ncal))
+            slm_buf_puts(b, "–");
+        else
+            slm_buf_printf(b, "%.0f", ncal);
         slm_buf_puts(b, " | ");
         num(b, metric(st, id, "temperature"), 3);
         static const char *const pairs[][2] = {
