@@ -254,6 +254,49 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         put_summary(ins, run_id, cid, "ttft_ms", &ttft) ||
         put_summary(ins, run_id, cid, "tpot_ms", &tpot))
         goto dberr;
+    /* Repeats: the spread of each example's samples (coefficient of variation of the
+     * end-to-end time), summarised by its median over examples; above 10% the candidate's
+     * latency is flagged as noisy. */
+    {
+        sqlite3_stmt *q2;
+        if (slm_store_prepare(st,
+                              "SELECT example_idx, e2e_ms FROM samples WHERE run_id = ? AND "
+                              "candidate_id = ? AND e2e_ms IS NOT NULL ORDER BY example_idx, rep",
+                              &q2, err, errlen))
+            goto rollback;
+        sqlite3_bind_int64(q2, 1, run_id);
+        sqlite3_bind_int64(q2, 2, cid);
+        dvec cvs = {0}, cur = {0};
+        long cur_idx = -1;
+        int more = 1;
+        while (more) {
+            more = sqlite3_step(q2) == SQLITE_ROW;
+            long idx = more ? (long)sqlite3_column_int64(q2, 0) : -2;
+            if (idx != cur_idx && cur.n >= 2) {
+                slm_summary sm;
+                slm_summarize(cur.v, cur.n, &sm);
+                if (sm.mean > 0)
+                    dpush(&cvs, sm.stddev / sm.mean);
+            }
+            if (idx != cur_idx)
+                cur.n = 0;
+            cur_idx = idx;
+            if (more)
+                dpush(&cur, sqlite3_column_double(q2, 1));
+        }
+        sqlite3_finalize(q2);
+        if (cvs.n) {
+            double med = slm_percentile(cvs.v, cvs.n, 50);
+            if (put_metric(ins, run_id, cid, "repeat_cv", med, (long)cvs.n) ||
+                put_metric(ins, run_id, cid, "noisy", med > 0.10 ? 1.0 : 0.0, (long)cvs.n)) {
+                free(cvs.v);
+                free(cur.v);
+                goto dberr;
+            }
+        }
+        free(cvs.v);
+        free(cur.v);
+    }
     /* load, wall and engine share come from the candidate row */
     {
         sqlite3_stmt *c;

@@ -7,6 +7,8 @@
  *   mode: score                     # score | generate
  *   threads: 2                      # default: online CPUs
  *   warmup: 3                       # untimed requests per candidate
+ *   repeats: 1                      # run each example N times; all samples kept, median used
+ *   interleave: false               # all models open at once, candidates take turns
  *   quantization: same              # same (all candidates share one) | mixed
  *   choice_prefix: " "              # score mode: text put before each label
  *   max_tokens: 16                  # generate mode
@@ -60,6 +62,8 @@ typedef struct slm_run_cfg {
     char *mode;         /* "score" | "generate" */
     int threads;
     int warmup;
+    int repeats;
+    int interleave;
     int mixed_quant;    /* quantization: mixed */
     char *choice_prefix;
     int max_tokens;

@@ -58,6 +58,8 @@ const slm_field slm_fields[] = {
     {"tokens_per_s", "tokens/s", "tok/s", 1, 0, 4},
     {"examples_per_s", "examples/s", "ex/s", 1, 0, 4},
     {"load_ms", "model load", "ms", -1, 0, 4},
+    {"repeat_cv", "repeat spread (median CV of e2e)", "", -1, 1, 3},
+    {"noisy", "noisy (repeat CV above 10%)", "", -1, 0, 1},
     {"wall_s", "wall time", "s", -1, 0, 4},
     {"engine_share", "share of wall time in engine calls", "", 0, 1, 4},
 };

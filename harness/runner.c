@@ -56,6 +56,16 @@ typedef struct cand_state {
     slm_plugin *plugin;
     int64_t id;
     char quant[32];      /* from the GGUF header, for the quantization policy */
+    /* while the candidate runs (cand_begin .. cand_end) */
+    slm_engine *eng;
+    int chat;
+    int active;          /* begun and not ended */
+    int rc;              /* SLM_RUN_* so far */
+    char err[SLM_ERRLEN];
+    unsigned char *done; /* [n] stored already (resume) */
+    size_t todo, n_done;
+    double t0, engine_ms, last_draw;
+    double load1_before, steal_before[2];
 } cand_state;
 
 typedef struct run_ctx {
@@ -748,142 +758,278 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
     return rc;
 }
 
-/* Runs one candidate over every example not yet stored. Returns SLM_RUN_*; a failure of
- * this candidate's engine is recorded on the candidate and reported as SLM_RUN_ENGINE. */
-static int run_candidate(run_ctx *c, size_t ci, char *err, size_t errlen)
+/* 1-minute load average, NaN if unknown. */
+static double load1(void)
+{
+    double v = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1)
+            v = NAN;
+        fclose(f);
+    }
+    return v;
+}
+
+/* CPU jiffies stolen by the hypervisor, and all jiffies, from /proc/stat. */
+static void steal_jiffies(double out[2])
+{
+    out[0] = out[1] = NAN;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return;
+    unsigned long long v[10] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+    fclose(f);
+    if (n < 8)
+        return;
+    double tot = 0;
+    for (int i = 0; i < 8; i++)
+        tot += (double)v[i];
+    out[0] = (double)v[7];
+    out[1] = tot;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            v[k++] = v[i];
+    if (!k)
+        return NAN;
+    qsort(v, k, sizeof *v, cmp_double);
+    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+/* Opens a candidate's model, records its facts, warms it up. Failures are recorded on the
+ * candidate (cs->rc, cs->err). */
+static int cand_begin(run_ctx *c, size_t ci)
 {
     cand_state *cs = &c->cands[ci];
     const slm_cand_cfg *cc = cs->cfg;
     const slm_engine_vtable *vt = cs->plugin->vt;
     slm_store *st = c->st;
-    int chat = cc->chat_template >= 0 ? cc->chat_template : c->cfg->chat_template;
-    unsigned char *done = slm_xcalloc(c->n ? c->n : 1, 1);
-    if (load_done(c, cs->id, done, c->o->retry_errors, err, errlen)) {
-        free(done);
-        return SLM_RUN_ENGINE;
-    }
-    size_t todo = 0;
+    cs->rc = SLM_RUN_OK;
+    cs->err[0] = '\0';
+    cs->chat = cc->chat_template >= 0 ? cc->chat_template : c->cfg->chat_template;
+    cs->done = slm_xcalloc(c->n ? c->n : 1, 1);
+    cs->todo = cs->n_done = 0;
+    cs->engine_ms = 0;
+    cs->last_draw = 0;
+    if (load_done(c, cs->id, cs->done, c->o->retry_errors, cs->err, sizeof cs->err))
+        return cs->rc = SLM_RUN_ENGINE;
     for (size_t i = 0; i < c->n; i++)
-        todo += !done[i];
+        cs->todo += !cs->done[i];
+    cs->load1_before = load1();
+    steal_jiffies(cs->steal_before);
 
     char e2[SLM_ERRLEN] = "";
     slm_options opts = {cc->opts, cc->n_opts};
-    slm_engine *eng = NULL;
     double tl = slm_now_ms();
     set_cand_status(st, cs->id, "running", NULL);
-    if (vt->open(&opts, &eng, e2, sizeof e2) != 0) {
-        slm_err(err, errlen, "candidate '%s': %s", cc->name, e2[0] ? e2 : "cannot open the model");
-        set_cand_status(st, cs->id, "failed", err);
-        free(done);
-        return SLM_RUN_ENGINE;
+    if (vt->open(&opts, &cs->eng, e2, sizeof e2) != 0) {
+        cs->eng = NULL;
+        slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cc->name,
+                e2[0] ? e2 : "cannot open the model");
+        return cs->rc = SLM_RUN_ENGINE;
     }
+    cs->active = 1;
     double load_ms = slm_now_ms() - tl;
     slm_model_info mi;
     memset(&mi, 0, sizeof mi);
     mi.struct_size = sizeof mi;
-    if (vt->info(eng, &mi, e2, sizeof e2) != 0) {
-        slm_err(err, errlen, "candidate '%s': %s", cc->name, e2);
-        set_cand_status(st, cs->id, "failed", err);
-        vt->close(eng);
-        free(done);
-        return SLM_RUN_ENGINE;
+    if (vt->info(cs->eng, &mi, e2, sizeof e2) != 0) {
+        slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cc->name, e2);
+        return cs->rc = SLM_RUN_ENGINE;
     }
-    if (chat && !(mi.caps & SLM_CAP_CHAT_TEMPLATE)) {
-        slm_err(err, errlen, "candidate '%s': chat_template was asked but the model has none",
-                cc->name);
-        set_cand_status(st, cs->id, "failed", err);
-        vt->close(eng);
-        free(done);
-        return SLM_RUN_BAD_INPUT;
+    if (cs->chat && !(mi.caps & SLM_CAP_CHAT_TEMPLATE)) {
+        slm_err(cs->err, sizeof cs->err,
+                "candidate '%s': chat_template was asked but the model has none", cc->name);
+        return cs->rc = SLM_RUN_BAD_INPUT;
     }
     char sha[65] = "";
     if (cc->model && slm_sha256_file(cc->model, sha, e2, sizeof e2))
         sha[0] = '\0';
-    store_model_facts(st, cs->id, &mi, sha[0] ? sha : NULL, chat, mi.caps, load_ms);
+    store_model_facts(st, cs->id, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms);
 
     /* Untimed warm-up: the first examples, results discarded. */
     for (int w = 0; w < c->cfg->warmup && (size_t)w < c->n; w++) {
         outcome o;
-        run_example(c, cs, eng, chat, (size_t)w, &o);
+        run_example(c, cs, cs->eng, cs->chat, (size_t)w, &o);
         outcome_free(&o);
     }
-
-    int rc = SLM_RUN_OK;
-    size_t n_done = 0, batch = 0;
-    double t0 = slm_now_ms(), engine_ms = 0, last_draw = 0, last_commit = t0;
     if (!c->o->quiet && !c->o->progress)
-        fprintf(stderr, "slmbench: candidate %zu/%zu '%s': %zu examples\n", ci + 1,
-                c->cfg->n_cands, cc->name, todo);
-    for (size_t i = 0; i < c->n; i++) {
-        if (done[i])
+        fprintf(stderr, "slmbench: candidate %zu/%zu '%s': %zu examples%s\n", ci + 1,
+                c->cfg->n_cands, cc->name, cs->todo,
+                c->cfg->repeats > 1 ? " (repeated)" : "");
+    cs->t0 = slm_now_ms();
+    return SLM_RUN_OK;
+}
+
+/* Runs examples [from, to) of a begun candidate that are not stored yet, each repeats
+ * times (all samples kept; the stored timings are the medians), in one or more
+ * transactions. */
+static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
+{
+    cand_state *cs = &c->cands[ci];
+    slm_store *st = c->st;
+    if (cs->rc != SLM_RUN_OK)
+        return cs->rc;
+    int reps = c->cfg->repeats > 0 ? c->cfg->repeats : 1;
+    sqlite3_stmt *ins = NULL;
+    if (reps > 1 && slm_store_prepare(st,
+                                      "INSERT OR REPLACE INTO samples (run_id, candidate_id, "
+                                      "example_idx, rep, e2e_ms, prefill_ms, decode_ms, ttft_ms) "
+                                      "VALUES (?,?,?,?,?,?,?,?)",
+                                      &ins, cs->err, sizeof cs->err))
+        return cs->rc = SLM_RUN_ENGINE;
+    size_t batch = 0;
+    double *e2e = slm_xcalloc((size_t)reps, sizeof *e2e), *pre = slm_xcalloc((size_t)reps, sizeof *pre);
+    double *dec = slm_xcalloc((size_t)reps, sizeof *dec), *ttf = slm_xcalloc((size_t)reps, sizeof *ttf);
+    for (size_t i = from; i < to && i < c->n; i++) {
+        if (cs->done[i])
             continue;
         if (c->o->stop && *c->o->stop) {
-            rc = SLM_RUN_INTERRUPTED;
+            cs->rc = SLM_RUN_INTERRUPTED;
             break;
         }
-        if (batch == 0 && slm_store_begin(st, err, errlen)) {
-            rc = SLM_RUN_ENGINE;
+        if (batch == 0 && slm_store_begin(st, cs->err, sizeof cs->err)) {
+            cs->rc = SLM_RUN_ENGINE;
             break;
         }
         outcome o;
-        engine_ms += run_example(c, cs, eng, chat, i, &o);
-        int bad = slm_store_put_prediction(st, &o.row, err, errlen);
+        int bad = 0;
+        cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, i, &o);
+        e2e[0] = o.row.e2e_ms, pre[0] = o.row.prefill_ms, dec[0] = o.row.decode_ms,
+        ttf[0] = o.row.ttft_ms;
+        for (int r = 1; r < reps; r++) {
+            outcome again;
+            cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, i, &again);
+            e2e[r] = again.row.e2e_ms, pre[r] = again.row.prefill_ms,
+            dec[r] = again.row.decode_ms, ttf[r] = again.row.ttft_ms;
+            outcome_free(&again);
+        }
+        for (int r = 0; reps > 1 && r < reps && !bad; r++) {
+            sqlite3_reset(ins);
+            sqlite3_bind_int64(ins, 1, c->run_id);
+            sqlite3_bind_int64(ins, 2, cs->id);
+            sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
+            sqlite3_bind_int(ins, 4, r);
+            slm_bind_double(ins, 5, e2e[r]);
+            slm_bind_double(ins, 6, pre[r]);
+            slm_bind_double(ins, 7, dec[r]);
+            slm_bind_double(ins, 8, ttf[r]);
+            bad = sqlite3_step(ins) != SQLITE_DONE;
+        }
+        if (reps > 1) {
+            o.row.e2e_ms = median_of(e2e, (size_t)reps);
+            o.row.prefill_ms = median_of(pre, (size_t)reps);
+            o.row.decode_ms = median_of(dec, (size_t)reps);
+            o.row.ttft_ms = median_of(ttf, (size_t)reps);
+        }
+        if (bad)
+            slm_err(cs->err, sizeof cs->err, "%s: cannot store latency samples",
+                    slm_store_path(st));
+        else
+            bad = slm_store_put_prediction(st, &o.row, cs->err, sizeof cs->err);
         outcome_free(&o);
         if (bad) {
             slm_store_rollback(st);
-            rc = SLM_RUN_ENGINE;
+            batch = 0;
+            cs->rc = SLM_RUN_ENGINE;
             break;
         }
+        cs->done[i] = 1;
         batch++;
-        n_done++;
-        double now = slm_now_ms();
-        if (batch >= (size_t)c->cfg->commit_every || now - last_commit > 1000) {
-            if (slm_store_commit(st, err, errlen)) {
-                rc = SLM_RUN_ENGINE;
-                break;
-            }
+        cs->n_done++;
+        if (batch >= (size_t)c->cfg->commit_every) {
+            if (slm_store_commit(st, cs->err, sizeof cs->err))
+                cs->rc = SLM_RUN_ENGINE;
             batch = 0;
-            last_commit = now;
+            if (cs->rc != SLM_RUN_OK)
+                break;
         }
-        if (now - last_draw > 100) {
-            progress(c, ci, cc->name, n_done, todo, t0, 0);
-            last_draw = now;
+        double now = slm_now_ms();
+        if (now - cs->last_draw > 100) {
+            progress(c, ci, cs->cfg->name, cs->n_done, cs->todo, cs->t0, 0);
+            cs->last_draw = now;
         }
     }
-    if (batch && rc != SLM_RUN_ENGINE && slm_store_commit(st, err, errlen))
-        rc = SLM_RUN_ENGINE;
-    progress(c, ci, cc->name, n_done, todo, t0, 1);
-    double wall = slm_now_ms() - t0;
-    if (rc == SLM_RUN_OK && c->cal)
-        rc = run_calibration(c, cs, eng, chat, err, errlen);
-    vt->close(eng);
-    free(done);
+    if (batch && cs->rc != SLM_RUN_ENGINE && slm_store_commit(st, cs->err, sizeof cs->err))
+        cs->rc = SLM_RUN_ENGINE;
+    sqlite3_finalize(ins);
+    free(e2e);
+    free(pre);
+    free(dec);
+    free(ttf);
+    return cs->rc;
+}
 
+/* Finishes a candidate: calibration split, close, times, host load, status, metrics. */
+static int cand_end(run_ctx *c, size_t ci)
+{
+    cand_state *cs = &c->cands[ci];
+    slm_store *st = c->st;
+    if (cs->active)
+        progress(c, ci, cs->cfg->name, cs->n_done, cs->todo, cs->t0, 1);
+    double wall = cs->active ? slm_now_ms() - cs->t0 : 0;
+    if (cs->rc == SLM_RUN_OK && cs->n_done < cs->todo) {
+        /* stopped before its turn came (interleaved runs) */
+        cs->rc = c->o->stop && *c->o->stop ? SLM_RUN_INTERRUPTED : SLM_RUN_ENGINE;
+        if (cs->rc == SLM_RUN_ENGINE)
+            slm_err(cs->err, sizeof cs->err, "candidate '%s': %zu of %zu examples not run",
+                    cs->cfg->name, cs->todo - cs->n_done, cs->todo);
+    }
+    if (cs->rc == SLM_RUN_OK && c->cal)
+        cs->rc = run_calibration(c, cs, cs->eng, cs->chat, cs->err, sizeof cs->err);
+    if (cs->eng)
+        cs->plugin->vt->close(cs->eng);
+    cs->eng = NULL;
+    free(cs->done);
+    cs->done = NULL;
+    double st_after[2];
+    steal_jiffies(st_after);
+    double dsteal = st_after[0] - cs->steal_before[0], dtot = st_after[1] - cs->steal_before[1];
     /* Wall and engine time accumulate over resumed sessions. */
     sqlite3_stmt *s;
-    if (slm_store_prepare(st,
+    if (cs->active &&
+        slm_store_prepare(st,
                           "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
-                          "engine_ms = coalesce(engine_ms, 0) + ? WHERE id = ?",
+                          "engine_ms = coalesce(engine_ms, 0) + ?, load1_before = ?, "
+                          "load1_after = ?, steal_pct = ?, repeats = ? WHERE id = ?",
                           &s, NULL, 0) == 0) {
         sqlite3_bind_double(s, 1, wall);
-        sqlite3_bind_double(s, 2, engine_ms);
-        sqlite3_bind_int64(s, 3, cs->id);
+        sqlite3_bind_double(s, 2, cs->engine_ms);
+        slm_bind_double(s, 3, cs->load1_before);
+        slm_bind_double(s, 4, load1());
+        slm_bind_double(s, 5, dtot > 0 ? 100.0 * dsteal / dtot : NAN);
+        sqlite3_bind_int(s, 6, c->cfg->repeats > 0 ? c->cfg->repeats : 1);
+        sqlite3_bind_int64(s, 7, cs->id);
         step_done(s);
     }
-    if (rc == SLM_RUN_OK) {
+    cs->active = 0;
+    if (cs->rc == SLM_RUN_OK) {
         set_cand_status(st, cs->id, "ok", NULL);
         char e3[SLM_ERRLEN];
         if (slm_aggregate_candidate(st, c->run_id, cs->id, (const char *const *)c->es->labels,
                                     c->es->n_labels, e3, sizeof e3)) {
-            slm_err(err, errlen, "%s", e3);
-            rc = SLM_RUN_ENGINE;
+            slm_err(cs->err, sizeof cs->err, "%s", e3);
+            cs->rc = SLM_RUN_ENGINE;
         }
-    } else if (rc == SLM_RUN_INTERRUPTED) {
+    } else if (cs->rc == SLM_RUN_INTERRUPTED) {
         set_cand_status(st, cs->id, "pending", NULL);
     } else {
-        set_cand_status(st, cs->id, "failed", err);
+        set_cand_status(st, cs->id, "failed", cs->err);
     }
-    return rc;
+    return cs->rc;
 }
 
 /* Runs every candidate that is not yet done, then settles the run's status. */
@@ -891,7 +1037,9 @@ static int execute(run_ctx *c, char *err, size_t errlen)
 {
     int worst = SLM_RUN_OK;
     slm_buf failures = {0};
-    for (size_t i = 0; i < c->cfg->n_cands; i++) {
+    size_t k = c->cfg->n_cands;
+    unsigned char *todo = slm_xcalloc(k, 1);
+    for (size_t i = 0; i < k; i++) {
         /* candidates already complete (resume) are skipped */
         sqlite3_stmt *s;
         int already = 0;
@@ -902,22 +1050,46 @@ static int execute(run_ctx *c, char *err, size_t errlen)
                 already = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
             sqlite3_finalize(s);
         }
-        if (already && !c->o->retry_errors)
+        todo[i] = !(already && !c->o->retry_errors);
+    }
+    if (c->cfg->interleave) {
+        /* Every model open at once; chunks of examples go to the candidates in rotating
+         * order, so a drift of the machine (thermal, neighbours) hits them alike. */
+        for (size_t i = 0; i < k; i++)
+            if (todo[i])
+                cand_begin(c, i);
+        size_t chunk = (size_t)c->cfg->commit_every, round = 0;
+        for (size_t from = 0; from < c->n; from += chunk, round++) {
+            for (size_t j = 0; j < k; j++) {
+                size_t i = (j + round) % k;
+                if (todo[i])
+                    cand_step(c, i, from, from + chunk);
+            }
+            if (c->o->stop && *c->o->stop)
+                break;
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (!todo[i])
             continue;
-        char e2[SLM_ERRLEN] = "";
-        int rc = run_candidate(c, i, e2, sizeof e2);
+        if (!c->cfg->interleave && cand_begin(c, i) == SLM_RUN_OK)
+            cand_step(c, i, 0, c->n);
+        int rc = cand_end(c, i);
         if (rc == SLM_RUN_INTERRUPTED) {
             worst = rc;
-            break;
+            if (!c->cfg->interleave)
+                break;
+            continue;
         }
         if (rc != SLM_RUN_OK) {
             /* the failed candidate is recorded; the others go on */
-            fprintf(stderr, "slmbench: error: %s\n", e2);
-            slm_buf_printf(&failures, "%s%s", failures.len ? "; " : "", e2);
+            fprintf(stderr, "slmbench: error: %s\n", c->cands[i].err);
+            slm_buf_printf(&failures, "%s%s", failures.len ? "; " : "", c->cands[i].err);
             if (worst == SLM_RUN_OK)
                 worst = rc;
         }
     }
+    free(todo);
     if (worst == SLM_RUN_INTERRUPTED) {
         set_run_status(c->st, c->run_id, "interrupted", "interrupted by a signal");
         slm_err(err, errlen, "run %lld interrupted; finish it with: slmbench run --resume --db %s",

@@ -128,6 +128,26 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE evalsets ADD COLUMN calib_path TEXT;"
     "ALTER TABLE evalsets ADD COLUMN calib_sha256 TEXT;"
     "ALTER TABLE evalsets ADD COLUMN calib_n_rows INTEGER;",
+    /* 2 -> 3: latency rigour, hardware counters, roofline */
+    "ALTER TABLE candidates ADD COLUMN load1_before REAL;"
+    "ALTER TABLE candidates ADD COLUMN load1_after REAL;"
+    "ALTER TABLE candidates ADD COLUMN steal_pct REAL;"
+    "ALTER TABLE candidates ADD COLUMN repeats INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN peak_rss_kb INTEGER;"
+    "ALTER TABLE runs ADD COLUMN bandwidth_gbs REAL;"
+    "CREATE TABLE samples ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  example_idx INTEGER NOT NULL, rep INTEGER NOT NULL,"
+    "  e2e_ms REAL, prefill_ms REAL, decode_ms REAL, ttft_ms REAL,"
+    "  PRIMARY KEY (run_id, candidate_id, example_idx, rep));"
+    "CREATE TABLE counter_events ("
+    "  run_id INTEGER NOT NULL, event TEXT NOT NULL, source TEXT NOT NULL, unit TEXT,"
+    "  reason TEXT, PRIMARY KEY (run_id, event));"
+    "CREATE TABLE counters ("
+    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+    "  example_idx INTEGER NOT NULL, phase TEXT NOT NULL, event TEXT NOT NULL,"
+    "  value REAL, scale REAL,"
+    "  PRIMARY KEY (run_id, candidate_id, example_idx, phase, event));",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -201,3 +201,17 @@ grep -q '^Temperature scaling' "$TMP/ts.md" && ok "report shows temperature scal
 sed 's/^name: tiny-e2e/name: bad-ts\ncalibration_split: test/' "$TMP/run.yaml" > "$TMP/bad-ts.yaml"
 expect_exit 3 "fitting on the test split is refused" "$SLMBENCH" run "$TMP/bad-ts.yaml" --db "$TMP/bts.db"
 expect_err "never fitted on the test split" "the refusal says why"
+
+# Latency rigour: repeats (all samples kept, median stored), interleaved candidates, host load.
+sed 's/^name: tiny-e2e/name: rig\nrepeats: 3\ninterleave: true\ncommit_every: 5/' "$TMP/run.yaml" > "$TMP/rig.yaml"
+expect_exit 0 "repeats and interleaving" "$SLMBENCH" run "$TMP/rig.yaml" --db "$TMP/rig.db" --quiet
+ns=$(sql "$TMP/rig.db" "select count(*) from samples")
+[ "$ns" = 216 ] && ok "3 samples per example and candidate kept (216)" || notok "samples: $ns"
+med=$(sql "$TMP/rig.db" "select count(*) from predictions p where e2e_ms = (select e2e_ms from samples s where s.candidate_id = p.candidate_id and s.example_idx = p.example_idx order by e2e_ms limit 1 offset 1)")
+[ "$med" = 72 ] && ok "stored latency is the median of the repeats" || notok "median rows: $med of 72"
+acc_rig=$(sql "$TMP/rig.db" "select value from metrics m join candidates c on c.id=m.candidate_id where c.name='a' and m.name='accuracy'")
+[ "$acc_rig" = "$acc_a" ] && ok "interleaved run gives the same predictions" || notok "interleaved accuracy $acc_rig"
+cv=$(sql "$TMP/rig.db" "select count(*) from metrics where name = 'repeat_cv' and value >= 0")
+[ "$cv" = 3 ] && ok "repeat spread measured per candidate" || notok "repeat_cv rows: $cv"
+ld=$(sql "$TMP/rig.db" "select count(*) from candidates where load1_before >= 0 and load1_after >= 0 and steal_pct >= 0")
+[ "$ld" = 3 ] && ok "load average and steal time recorded" || notok "load/steal rows: $ld"
