@@ -111,6 +111,7 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
     long n_invalid = 0, n_errors = 0;
     dvec e2e = {0}, pre = {0}, dec = {0}, ttft = {0}, tpot = {0}, ptok = {0}, otok = {0};
     double sum_e2e = 0, sum_pre = 0, sum_ptok_pre = 0, sum_tok = 0;
+    double sum_dec = 0, sum_dec_tok = 0; /* decode time and tokens after the first */
     slm_cls_metrics m;
     memset(&m, 0, sizeof m);
     int rc = -1;
@@ -171,8 +172,14 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                 sum_ptok_pre += pt;
             }
         }
-        if (!isnan(v = col_double(q, 5)))
+        if (!isnan(v = col_double(q, 5))) {
             dpush(&dec, v);
+            double ot2 = col_double(q, 9);
+            if (!isnan(ot2) && ot2 >= 2) {
+                sum_dec += v;
+                sum_dec_tok += ot2 - 1;
+            }
+        }
         if (!isnan(v = col_double(q, 6)))
             dpush(&ttft, v);
         if (!isnan(v = col_double(q, 7)))
@@ -300,14 +307,40 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
     /* load, wall and engine share come from the candidate row */
     {
         sqlite3_stmt *c;
-        if (slm_store_prepare(st, "SELECT load_ms, wall_ms, engine_ms FROM candidates WHERE id = ?",
+        if (slm_store_prepare(st,
+                              "SELECT c.load_ms, c.wall_ms, c.engine_ms, c.n_params, c.size_bytes, "
+                              "r.bandwidth_gbs, r.mode, c.peak_rss_kb, c.load1_before, "
+                              "c.load1_after, c.steal_pct FROM candidates c "
+                              "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
                               &c, err, errlen))
             goto rollback;
         sqlite3_bind_int64(c, 1, cid);
         if (sqlite3_step(c) == SQLITE_ROW) {
             double load = col_double(c, 0), wall = col_double(c, 1), eng = col_double(c, 2);
+            double params = col_double(c, 3), bytes = col_double(c, 4), bw = col_double(c, 5);
+            /* Roofline: prefill as achieved GFLOP/s (2 FLOPs per parameter per token);
+             * decode (generated tokens after the first) against the bound set by reading
+             * every weight once per token at the measured bandwidth. */
+            double gflops = sum_pre > 0 && !isnan(params)
+                                ? 2.0 * params * sum_ptok_pre / (sum_pre / 1000.0) / 1e9
+                                : NAN;
+            double dec_tps = sum_dec > 0 ? sum_dec_tok / (sum_dec / 1000.0) : NAN;
+            double bound = bw > 0 && bytes > 0 ? bw * 1e9 / bytes : NAN;
             if (put_metric(ins, run_id, cid, "load_ms", load, (long)n) ||
                 put_metric(ins, run_id, cid, "wall_s", wall / 1000.0, (long)n) ||
+                put_metric(ins, run_id, cid, "peak_rss_mb",
+                           sqlite3_column_type(c, 7) == SQLITE_NULL ? NAN
+                                                                   : col_double(c, 7) / 1024.0,
+                           (long)n) ||
+                put_metric(ins, run_id, cid, "load1_before", col_double(c, 8), (long)n) ||
+                put_metric(ins, run_id, cid, "load1_after", col_double(c, 9), (long)n) ||
+                put_metric(ins, run_id, cid, "steal_pct", col_double(c, 10), (long)n) ||
+                put_metric(ins, run_id, cid, "bandwidth_gbs", bw, (long)n) ||
+                put_metric(ins, run_id, cid, "prefill_gflops", gflops, (long)n) ||
+                put_metric(ins, run_id, cid, "decode_tokens_per_s", dec_tps, (long)n) ||
+                put_metric(ins, run_id, cid, "decode_bound_tokens_per_s", bound, (long)n) ||
+                put_metric(ins, run_id, cid, "roofline_decode_pct",
+                           !isnan(dec_tps) && bound > 0 ? 100.0 * dec_tps / bound : NAN, (long)n) ||
                 put_metric(ins, run_id, cid, "engine_share",
                            wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {
                 sqlite3_finalize(c);

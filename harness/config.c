@@ -120,7 +120,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "quantization", "choice_prefix", "max_tokens", "stop",
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
-                                       "calibration_split", "repeats", "interleave",
+                                       "calibration_split", "repeats", "interleave", "bandwidth",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -170,13 +170,15 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
     c->seed = 1;
     c->bootstrap = 1000;
     c->repeats = 1;
+    c->bandwidth = 1;
     if (get_int(y, r, "threads", &c->threads, 1, 1024, err, errlen) ||
         get_int(y, r, "warmup", &c->warmup, 0, 1000, err, errlen) ||
         get_int(y, r, "max_tokens", &c->max_tokens, 1, 100000, err, errlen) ||
         get_int(y, r, "commit_every", &c->commit_every, 1, 100000, err, errlen) ||
         get_int(y, r, "bootstrap", &c->bootstrap, 0, 1000000, err, errlen) ||
         get_int(y, r, "repeats", &c->repeats, 1, 1000, err, errlen) ||
-        slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0)
+        slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0 ||
+        slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0)
         goto done;
     if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
         goto done;

@@ -8,6 +8,7 @@
  *   threads: 2                      # default: online CPUs
  *   warmup: 3                       # untimed requests per candidate
  *   repeats: 1                      # run each example N times; all samples kept, median used
+ *   bandwidth: true                 # measure memory bandwidth (STREAM triad) for the roofline
  *   interleave: false               # all models open at once, candidates take turns
  *   quantization: same              # same (all candidates share one) | mixed
  *   choice_prefix: " "              # score mode: text put before each label
@@ -64,6 +65,7 @@ typedef struct slm_run_cfg {
     int warmup;
     int repeats;
     int interleave;
+    int bandwidth;
     int mixed_quant;    /* quantization: mixed */
     char *choice_prefix;
     int max_tokens;

@@ -79,7 +79,7 @@ typedef struct event {
     char detail[96];
     int multiplexed;
     int papi_idx;   /* index in the PAPI read buffer */
-    int fd;         /* own perf_event descriptor, or -1 */
+    int fd;         /* perf_event descriptor (the group leader's is group_fd), or -1 */
     int group_idx;  /* index in the software group's read buffer, or -1 */
     int64_t base;   /* getrusage value at open */
 } event;
@@ -378,6 +378,17 @@ static void open_perf(slm_counters *c)
         if (e->src != SRC_UNAVAILABLE || !e->known || e->known->perf_type < 0)
             continue;
         int sw = e->known->perf_type == PERF_TYPE_SOFTWARE, user_only = 0, fd;
+        if (e->known->rusage == RUS_CONTEXT_SWITCHES) {
+            /* Context switches happen in the kernel: a user-space-only counter reads 0.
+             * Find out alone, before it joins (and could no longer leave) the group. */
+            if ((fd = perf_open(e->known, -1, 0, &user_only)) >= 0)
+                close(fd);
+            if (user_only) {
+                add_reason(e, "perf_event_open: kernel counting not permitted "
+                              "(perf_event_paranoid), and context switches happen there");
+                continue;
+            }
+        }
         if (sw && grouping) {
             fd = perf_open(e->known, c->group_fd, 1, &user_only);
             if (fd < 0 && errno == EINVAL) {
@@ -395,14 +406,7 @@ static void open_perf(slm_counters *c)
             perf_fail(e, errno);
             continue;
         }
-        if (user_only && e->known->rusage == RUS_CONTEXT_SWITCHES && e->group_idx < 0) {
-            close(fd);
-            add_reason(e, "perf_event_open: kernel counting not permitted "
-                          "(perf_event_paranoid), and context switches happen in the kernel");
-            continue;
-        }
-        if (e->group_idx < 0)
-            e->fd = fd;
+        e->fd = fd;
         e->src = SRC_PERF;
         snprintf(e->detail, sizeof e->detail, "%s%s", e->known->perf_name, user_only ? ":u" : "");
     }
@@ -601,15 +605,12 @@ void slm_counters_close(slm_counters *c)
         PAPI_cleanup_eventset(c->papi_set);
         PAPI_destroy_eventset(&c->papi_set);
     }
+    /* Reverse order: the group's members before its leader. */
     for (size_t i = c->n; i-- > 0;) {
         if (c->ev[i].fd >= 0)
             close(c->ev[i].fd);
         free(c->ev[i].name);
     }
-    /* The group's members were closed above only if they had their own fd; close the
-     * leader last (its members stop with it). */
-    if (c->group_fd >= 0)
-        close(c->group_fd);
     free(c->group_buf);
     free(c->papi_vals);
     free(c->ev);
@@ -657,7 +658,7 @@ int slm_energy_probe(char *reason, size_t n)
                 snprintf(reason, n, "PAPI component '%s'", ci->name);
                 return 1;
             }
-            snprintf(papi_part, sizeof papi_part, "PAPI component '%s' disabled: %s", ci->name,
+            snprintf(papi_part, sizeof papi_part, "PAPI component '%.60s' disabled: %.160s", ci->name,
                      ci->disabled_reason);
         }
     } else {

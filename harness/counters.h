@@ -94,9 +94,9 @@ int slm_energy_probe(char *reason, size_t n);
 
 /* One PAPI component, as PAPI_get_component_info() describes it. */
 typedef struct slm_papi_component {
-    char name[64];
+    char name[128];  /* PAPI_MAX_STR_LEN */
     int disabled;     /* 0 if enabled, else PAPI's (negative) code */
-    char reason[256]; /* PAPI's disabled reason, "" if enabled */
+    char reason[1024]; /* PAPI's disabled reason, "" if enabled */
 } slm_papi_component;
 
 /* Initialises PAPI if needed and describes it: version ("7.0.0.0") into version[vlen] and

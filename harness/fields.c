@@ -61,6 +61,15 @@ const slm_field slm_fields[] = {
     {"repeat_cv", "repeat spread (median CV of e2e)", "", -1, 1, 3},
     {"noisy", "noisy (repeat CV above 10%)", "", -1, 0, 1},
     {"wall_s", "wall time", "s", -1, 0, 4},
+    {"peak_rss_mb", "peak resident memory", "MiB", -1, 0, 4},
+    {"load1_before", "load average before", "", 0, 0, 3},
+    {"load1_after", "load average after", "", 0, 0, 3},
+    {"steal_pct", "CPU steal", "%", -1, 0, 3},
+    {"bandwidth_gbs", "memory bandwidth (triad)", "GB/s", 0, 0, 4},
+    {"prefill_gflops", "prefill achieved", "GFLOP/s", 1, 0, 4},
+    {"decode_tokens_per_s", "decode rate", "tok/s", 1, 0, 4},
+    {"decode_bound_tokens_per_s", "decode bound (bandwidth / model bytes)", "tok/s", 0, 0, 4},
+    {"roofline_decode_pct", "decode as % of the bandwidth bound", "%", 1, 0, 3},
     {"engine_share", "share of wall time in engine calls", "", 0, 1, 4},
 };
 const size_t slm_n_fields = sizeof slm_fields / sizeof slm_fields[0];

@@ -15,6 +15,7 @@ static const struct {
     const char *summary;
 } COMMANDS[] = {
     {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
+    {"counters", cmd_counters, "probe the hardware and software event counters on this machine"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
     {"export", cmd_export, "export stored predictions as CSV"},

@@ -6,6 +6,7 @@
 #include "gguf.h"
 #include "metrics.h"
 #include "prompt.h"
+#include "roofline.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -289,6 +290,19 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
     if (bad)
         goto dberr;
     c->run_id = sqlite3_last_insert_rowid(db);
+    /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
+    if (cfg->bandwidth) {
+        double bw = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
+        if (slm_store_prepare(st, "UPDATE runs SET bandwidth_gbs = ? WHERE id = ?", &s, err,
+                              errlen) == 0) {
+            slm_bind_double(s, 1, bw);
+            sqlite3_bind_int64(s, 2, c->run_id);
+            if (step_done(s))
+                goto dberr;
+        } else {
+            goto fail;
+        }
+    }
 
     json_t *labels = json_array();
     for (size_t i = 0; i < c->es->n_labels; i++)
@@ -830,6 +844,8 @@ static int cand_begin(run_ctx *c, size_t ci)
         cs->todo += !cs->done[i];
     cs->load1_before = load1();
     steal_jiffies(cs->steal_before);
+    if (!c->cfg->interleave)
+        slm_peak_rss_reset(); /* peak memory of this candidate alone */
 
     char e2[SLM_ERRLEN] = "";
     slm_options opts = {cc->opts, cc->n_opts};
@@ -1004,7 +1020,8 @@ static int cand_end(run_ctx *c, size_t ci)
         slm_store_prepare(st,
                           "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
                           "engine_ms = coalesce(engine_ms, 0) + ?, load1_before = ?, "
-                          "load1_after = ?, steal_pct = ?, repeats = ? WHERE id = ?",
+                          "load1_after = ?, steal_pct = ?, repeats = ?, peak_rss_kb = ? "
+                          "WHERE id = ?",
                           &s, NULL, 0) == 0) {
         sqlite3_bind_double(s, 1, wall);
         sqlite3_bind_double(s, 2, cs->engine_ms);
@@ -1012,7 +1029,12 @@ static int cand_end(run_ctx *c, size_t ci)
         slm_bind_double(s, 4, load1());
         slm_bind_double(s, 5, dtot > 0 ? 100.0 * dsteal / dtot : NAN);
         sqlite3_bind_int(s, 6, c->cfg->repeats > 0 ? c->cfg->repeats : 1);
-        sqlite3_bind_int64(s, 7, cs->id);
+        long rss = slm_peak_rss_kb();
+        if (rss > 0)
+            sqlite3_bind_int64(s, 7, rss);
+        else
+            sqlite3_bind_null(s, 7);
+        sqlite3_bind_int64(s, 8, cs->id);
         step_done(s);
     }
     cs->active = 0;
