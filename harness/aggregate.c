@@ -324,7 +324,9 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
             double gflops = sum_pre > 0 && !isnan(params)
                                 ? 2.0 * params * sum_ptok_pre / (sum_pre / 1000.0) / 1e9
                                 : NAN;
-            double dec_tps = sum_dec > 0 ? sum_dec_tok / (sum_dec / 1000.0) : NAN;
+            const char *mode = (const char *)sqlite3_column_text(c, 6);
+            int gen = mode && !strcmp(mode, "generate"); /* score mode's decode scores labels */
+            double dec_tps = gen && sum_dec > 0 ? sum_dec_tok / (sum_dec / 1000.0) : NAN;
             double bound = bw > 0 && bytes > 0 ? bw * 1e9 / bytes : NAN;
             if (put_metric(ins, run_id, cid, "load_ms", load, (long)n) ||
                 put_metric(ins, run_id, cid, "wall_s", wall / 1000.0, (long)n) ||

@@ -469,6 +469,47 @@ static void temperature(slm_store *st, const run_info *r, slm_buf *b)
     }
 }
 
+static void performance(slm_store *st, const run_info *r, slm_buf *b)
+{
+    if (!r->nc)
+        return;
+    slm_buf_puts(b, "\n### Performance and measurement conditions\n\n"
+                    "| candidate | load ms | peak memory MiB | repeat spread (CV) | noisy | "
+                    "load avg before → after | steal % | prefill GFLOP/s | decode tok/s | "
+                    "decode bound tok/s | % of bound |\n"
+                    "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        int64_t id = r->c[i].id;
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "load_ms"), 4);
+        slm_buf_puts(b, " | ");
+        num(b, metric(st, id, "peak_rss_mb"), 4);
+        slm_buf_puts(b, " | ");
+        pct(b, metric(st, id, "repeat_cv"));
+        double noisy = metric(st, id, "noisy");
+        slm_buf_puts(b, isnan(noisy) ? " | – (no repeats) | " : noisy > 0 ? " | **noisy** | " : " | no | ");
+        num(b, metric(st, id, "load1_before"), 3);
+        slm_buf_puts(b, " → ");
+        num(b, metric(st, id, "load1_after"), 3);
+        static const char *const k[] = {"steal_pct", "prefill_gflops", "decode_tokens_per_s",
+                                        "decode_bound_tokens_per_s", "roofline_decode_pct"};
+        for (size_t j = 0; j < 5; j++) {
+            slm_buf_puts(b, " | ");
+            num(b, metric(st, id, k[j]), 3);
+        }
+        slm_buf_puts(b, " |\n");
+    }
+    double bw = metric(st, r->c[0].id, "bandwidth_gbs");
+    slm_buf_puts(b, "\nMemory bandwidth measured with a STREAM-style triad at the start of the run: ");
+    num(b, bw, 3);
+    slm_buf_puts(b, " GB/s. The decode bound is that bandwidth divided by the model's bytes (every "
+                    "weight read once per generated token); decode figures exist in generate "
+                    "mode. A candidate is noisy when the median coefficient of variation of its "
+                    "repeated end-to-end times exceeds 10%.\n");
+}
+
 static void significance(slm_store *st, const run_info *r, slm_buf *b)
 {
     sqlite3_stmt *s;
@@ -642,6 +683,7 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
     temperature(st, r, b);
     significance(st, r, b);
     cascade(st, r, b);
+    performance(st, r, b);
     slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "
                     "vocab | layers | embd | threads | chat template | file sha256 | engine |\n"
                     "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|\n");

@@ -703,6 +703,150 @@ static void prefix_cache_scores_like_fresh(void **state)
     expect_open_error(bad, 2, "option 'prefix_cache': expected an integer from 0 to 1, got 'yes'");
 }
 
+/* ---- throughput mode ----------------------------------------------------------------- */
+
+static slm_engine *open_parallel(const char *n_parallel, const char *n_batch)
+{
+    slm_option items[] = {{"model", fx.model}, {"threads", "1"}, {"n_parallel", n_parallel},
+                          {"n_batch", n_batch}};
+    slm_options opts = {items, N(items)};
+    slm_engine *e = NULL;
+    char err[SLM_ERRLEN] = "";
+    if (fx.vt->open(&opts, &e, err, sizeof err))
+        fail_msg("open with n_parallel=%s: %s", n_parallel, err);
+    return e;
+}
+
+static size_t argmax(const slm_score_result *r)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < r->n; j++)
+        if (r->logprob[j] > r->logprob[best])
+            best = j;
+    return best;
+}
+
+/* score_batch() over reqs must give, request by request, what score() gives alone. */
+static void batch_like_single(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                              const char *const *choices, size_t n, const char *what)
+{
+    slm_score_result **got = slm_xcalloc(n_reqs, sizeof *got);
+    char err[SLM_ERRLEN];
+    struct phases ph = {.open = -1};
+    slm_probe probe = {&ph, on_begin, on_end};
+    slm_request first = *reqs[0];
+    first.probe = &probe;
+    const slm_request **with_probe = slm_xcalloc(n_reqs, sizeof *with_probe);
+    memcpy(with_probe, reqs, sizeof *reqs * n_reqs);
+    with_probe[0] = &first;
+    if (fx.vt->score_batch(e, with_probe, n_reqs, choices, n, got, err, sizeof err))
+        fail_msg("%s: score_batch: %s", what, err);
+    int np = 0, nc = 0;
+    double gap = 0;
+    for (size_t i = 0; i < n_reqs; i++) {
+        slm_score_result *want = NULL;
+        if (fx.vt->score(e, reqs[i], choices, n, &want, err, sizeof err))
+            fail_msg("%s: score of request %zu: %s", what, i, err);
+        assert_non_null(got[i]);
+        assert_int_equal(got[i]->kind, SLM_RESULT_SCORE);
+        assert_int_equal(got[i]->n, n);
+        assert_int_equal(got[i]->n_prompt_tokens, want->n_prompt_tokens);
+        np += want->n_prompt_tokens;
+        for (size_t j = 0; j < n; j++) {
+            assert_int_equal(got[i]->n_tokens[j], want->n_tokens[j]);
+            nc += want->n_tokens[j];
+            gap = fmax(gap, fabs(got[i]->logprob[j] - want->logprob[j]));
+            if (!(fabs(got[i]->logprob[j] - want->logprob[j]) <= 1e-5))
+                fail_msg("%s: request %zu, choice '%s': %.10g in the batch, %.10g alone", what,
+                         i, choices[j], got[i]->logprob[j], want->logprob[j]);
+        }
+        assert_int_equal(argmax(got[i]), argmax(want));
+        fx.vt->result_free(want);
+        fx.vt->result_free(got[i]);
+    }
+    if (getenv("SLM_TEST_VERBOSE"))
+        fprintf(stderr, "%s: %zu requests, %d prompt tokens, %d choice tokens, max |dlp| %.2g\n",
+                what, n_reqs, np, nc, gap);
+    /* One probe for the whole batch, each phase once, with the batch's token counts. */
+    assert_int_equal(ph.begun[SLM_PHASE_PREFILL], 1);
+    assert_int_equal(ph.ended[SLM_PHASE_PREFILL], 1);
+    assert_int_equal(ph.begun[SLM_PHASE_DECODE], 1);
+    assert_int_equal(ph.ended[SLM_PHASE_DECODE], 1);
+    assert_int_equal(ph.n_tokens[SLM_PHASE_PREFILL], np);
+    assert_int_equal(ph.n_tokens[SLM_PHASE_DECODE], nc);
+    free(with_probe);
+    free(got);
+}
+
+static void score_batch_matches_score(void **state)
+{
+    (void)state;
+    assert_true(fx.vt->caps & SLM_CAP_BATCH);
+    assert_non_null(fx.vt->score_batch);
+    /* Ten prompts of 20 to about 140 tokens (words outside the vocabulary become
+     * letters), four choices of which two take several tokens. */
+    enum { N_PROMPTS = 10 };
+    const char *parts[] = {"Q: my refund ticket is about a shipping label. ",
+                           "the answer is not billing, hello world. ", "yes no maybe. "};
+    char *prompts[N_PROMPTS];
+    slm_request reqs[N_PROMPTS];
+    const slm_request *rp[N_PROMPTS];
+    for (size_t i = 0; i < N_PROMPTS; i++) {
+        slm_buf b = {0};
+        for (size_t k = 0; k <= (i * 7) % 10; k++)
+            slm_buf_puts(&b, parts[(i + k) % N(parts)]);
+        slm_buf_puts(&b, "A: the answer is");
+        prompts[i] = slm_buf_take(&b);
+        reqs[i] = request(prompts[i], i == 4, NULL); /* one in the chat template */
+        rp[i] = &reqs[i];
+    }
+    const char *choices[] = {" billing", " shipping label", " refund",
+                             " the answer is jumping"};
+
+    /* The defaults: 8 prompts side by side, so two groups; score() runs in between with
+     * its prefix cache on, which the batch must neither use nor spoil. */
+    slm_engine *e = open_model(fx.model, "8", "0");
+    batch_like_single(e, rp, N_PROMPTS, choices, N(choices), "n_parallel=8");
+    batch_like_single(e, rp + 3, 1, choices, N(choices), "a batch of one");
+    fx.vt->close(e);
+    /* Three prompts per group and small batches: prompts split across batches, choices
+     * of several prompts in a round and several rounds. */
+    e = open_parallel("3", "48");
+    batch_like_single(e, rp, N_PROMPTS, choices, N(choices), "n_parallel=3, n_batch=48");
+    fx.vt->close(e);
+    /* One prompt at a time is the degenerate case, without extra cells. */
+    e = open_parallel("1", "512");
+    batch_like_single(e, rp, 4, choices, N(choices), "n_parallel=1");
+
+    /* A request longer than the context fails the whole call, naming it. */
+    slm_buf b = {0};
+    for (int k = 0; k < 40; k++)
+        slm_buf_puts(&b, "hello world again and again ");
+    char *longp = slm_buf_take(&b);
+    slm_request lr = request(longp, 0, NULL);
+    lr.id = "long";
+    const slm_request *mixed[] = {rp[0], &lr, rp[1]};
+    slm_score_result *out[3] = {(void *)1, (void *)1, (void *)1};
+    char err[SLM_ERRLEN] = "";
+    assert_int_equal(fx.vt->score_batch(e, mixed, 3, choices, N(choices), out, err, sizeof err),
+                     -1);
+    for (size_t i = 0; i < N(out); i++)
+        assert_null(out[i]);
+    if (!strstr(err, "request 1 ('long'): the prompt has ") ||
+        !strstr(err, " tokens, the context only 256"))
+        fail_msg("unexpected error '%s'", err);
+    /* Nothing is left behind: the engine goes on scoring. */
+    batch_like_single(e, rp + 5, 2, choices, N(choices), "after a failure");
+    assert_int_equal(fx.vt->score_batch(e, rp, 0, choices, N(choices), out, err, sizeof err), 0);
+    free(longp);
+    fx.vt->close(e);
+    for (size_t i = 0; i < N_PROMPTS; i++)
+        free(prompts[i]);
+
+    slm_option bad[] = {{"model", fx.model}, {"n_parallel", "0"}};
+    expect_open_error(bad, 2, "option 'n_parallel': expected an integer from 1 to 128, got '0'");
+}
+
 /* ---- generate ------------------------------------------------------------------------ */
 
 static slm_gen_result *gen(slm_engine *e, int max_tokens, const char *stop, const char *grammar,
@@ -876,6 +1020,7 @@ int main(void)
         cmocka_unit_test(score_matches_full_evaluation),
         cmocka_unit_test(score_with_chat_template),
         cmocka_unit_test(prefix_cache_scores_like_fresh),
+        cmocka_unit_test(score_batch_matches_score),
         cmocka_unit_test(generate_stops_at_max_tokens),
         cmocka_unit_test(generate_stops_at_stop_string),
         cmocka_unit_test(generate_with_grammar),
