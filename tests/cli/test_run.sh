@@ -217,7 +217,6 @@ ld=$(sql "$TMP/rig.db" "select count(*) from candidates where load1_before >= 0 
 [ "$ld" = 3 ] && ok "load average and steal time recorded" || notok "load/steal rows: $ld"
 bw=$(sql "$TMP/rig.db" "select bandwidth_gbs > 0.1 from runs")
 [ "$bw" = 1 ] && ok "memory bandwidth measured for the roofline" || notok "bandwidth: $bw"
-rl=$(sql "$TMP/g.db" "select count(*) from metrics where name = 'roofline_decode_pct' and value > 0")
 gf=$(sql "$TMP/rig.db" "select count(*) from metrics where name = 'prefill_gflops' and value > 0")
 [ "$gf" = 3 ] && ok "prefill GFLOP/s per candidate" || notok "prefill_gflops rows: $gf"
 sd=$(sql "$TMP/rig.db" "select count(*) from metrics where name = 'decode_tokens_per_s' and value is not null")
