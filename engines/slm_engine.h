@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 0
+#define SLM_ENGINE_ABI_MINOR 1
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -49,6 +49,7 @@ enum {
     SLM_CAP_CHAT_TEMPLATE = 1u << 4,  /* can wrap the prompt in the model's chat template */
     SLM_CAP_QUANTIZE = 1u << 5,       /* quantize() slot works */
     SLM_CAP_TOKEN_LOGPROBS = 1u << 6, /* generate() fills per-token log-probabilities */
+    SLM_CAP_BATCH = 1u << 7,          /* score_batch(): many requests scored together (1.1) */
 };
 
 /* Phases marked through the probe. */
@@ -216,7 +217,33 @@ typedef struct slm_engine_vtable {
 
     /* Library-wide tear-down, called once before the plugin is unloaded. May be NULL. */
     void (*shutdown)(void);
-    /* ---- end of version 1.0; later slots go below, marked with their version ---- */
+
+    /* ---- version 1.1 ---- */
+
+    /*
+     * Throughput mode (like MLPerf's Offline scenario): scores the same n_choices choices
+     * for each of n_reqs requests, as score() would for each request alone, but evaluates
+     * the requests' prompts together as parallel sequences in shared decode batches, and
+     * their choice continuations too, so more examples are scored per second. The
+     * log-probabilities equal score()'s for the same request up to rounding.
+     *
+     * On success out[i] (the caller's array of n_reqs pointers) is a new result for
+     * reqs[i], each freed with result_free(). A failure of any request fails the whole
+     * call: -1, err names the request ("request 3 ('id'): ..."), and every out[i] is NULL.
+     * n_reqs = 0 succeeds and does nothing.
+     *
+     * The probe of reqs[0], if any, is the only one called: PREFILL and DECODE once each
+     * for the whole call, so their timings and n_tokens (all prompts' tokens, all choices'
+     * tokens) are per batch, not per request; divide by n_reqs for an average. The probes
+     * of the other requests are ignored.
+     *
+     * May change state that score() keeps between requests (an engine's prompt cache);
+     * score() afterwards gives the same results as before it. NULL unless SLM_CAP_BATCH.
+     */
+    int (*score_batch)(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                       const char *const *choices, size_t n_choices,
+                       slm_score_result **out /* [n_reqs] */, char *err, size_t errlen);
+    /* ---- end of version 1.1; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 
 typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);

@@ -8,6 +8,7 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "config.h"
+#include "counters.h"
 #include "engine.h"
 #include "evalset.h"
 #include "fields.h"

@@ -3,7 +3,8 @@
 # run (never timed assertions: the machines are shared and noisy).
 #   bench/perf/run.sh SLMBENCH [BUILD]
 # BUILD (default: the folder of SLMBENCH) holds engines/ and the programs of bench/perf/*.c
-# in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring bench.
+# in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
+# throughput benches.
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
@@ -22,3 +23,5 @@ sqlite3 -batch -noheader -separator ' ' "$DIR/overhead.db" \
   "select printf('  %-16s engine %7.1f ms of %7.1f ms wall = %6.2f%% (overhead %.2f%%)', name, engine_ms, wall_ms, 100.0*engine_ms/wall_ms, 100.0 - 100.0*engine_ms/wall_ms) from candidates order by idx"
 echo
 "$BUILD/bench/bench_scoring" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
+echo
+"$BUILD/bench/bench_throughput" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"

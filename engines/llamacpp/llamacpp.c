@@ -17,6 +17,11 @@
  * instruction block or few-shot examples shared by every prompt are evaluated once per
  * model (option prefix_cache, on by default).
  *
+ * score_batch() (throughput mode) does the same for many requests at once: up to
+ * n_parallel prompts are evaluated side by side, one sequence each, in shared batches,
+ * then all their choices from sequence copies, again several prompts' in one batch. It
+ * starts from an empty memory and leaves it empty, so score()'s cache is simply forgotten.
+ *
  * llama.cpp's logging is silenced; its error-level messages are kept (llog) so a
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
@@ -42,6 +47,10 @@
 #define DEFAULT_N_CTX 2048
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_N_SEQ_MAX 32
+#define DEFAULT_N_PARALLEL 8
+#define MAX_N_PARALLEL 128
+#define PARALLEL_CHOICES 8  /* choice sequences per parallel prompt the context reserves */
+#define PARALLEL_CELLS 256  /* KV cells per parallel prompt (prompt and choices) reserved */
 #define MAX_N_SEQ 256 /* llama.cpp's LLAMA_MAX_SEQ */
 #define DEFAULT_MAX_TOKENS 32
 #define LOG_KEEP 4    /* error messages kept from llama.cpp's log */
@@ -385,7 +394,12 @@ struct slm_engine {
     char *path;
     const char *tmpl;         /* the model's chat template (owned by the model), or NULL */
     char tmpl_name[64];       /* built-in name it renders like, "custom", or "" */
-    int n_ctx, n_ctx_train, n_batch, n_seq_max, n_threads, n_vocab;
+    int n_ctx;                /* tokens one request may use (prompt plus a choice) */
+    int n_kv;                 /* KV cells: n_ctx, or more for n_parallel prompts at once */
+    int n_ctx_train, n_batch, n_threads, n_vocab;
+    int n_seq_max;            /* sequences score() uses: the prompt's and the choices' */
+    int n_seq_ctx;            /* sequences the context has, for score_batch() */
+    int n_parallel;           /* most prompts score_batch() evaluates side by side */
     bool add_bos;
     bool chat_default;        /* open option chat_template=1 */
     struct llama_batch batch; /* n_batch tokens, one sequence id each */
@@ -487,7 +501,14 @@ static void engine_close(slm_engine *e)
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
- * empty cache). Unknown keys are ignored.
+ * empty cache), n_parallel (8, at most 128: prompts score_batch() evaluates side by
+ * side). Unknown keys are ignored.
+ *
+ * n_parallel sizes the context for score_batch(): it gets n_parallel * (1 + 8) sequences
+ * (a prompt and 8 choices in flight each, at most 256 in all) and max(n_ctx,
+ * n_parallel * 256) KV cells. The default n_parallel 8 thus costs no memory beyond the
+ * default n_ctx of 2048; score() still uses n_seq_max and n_ctx as before. Longer prompts
+ * or more choices only make score_batch() work in smaller groups.
  *
  * Flash attention is off by default because on the CPU it accumulates in half precision
  * in an order that depends on the KV cache layout: a choice scored from the cached
@@ -504,6 +525,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
     int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0, prefix_cache = 1;
+    int n_parallel = DEFAULT_N_PARALLEL;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
@@ -524,6 +546,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             rc = parse_int_option(k, v, 0, 1, &chat, err, errlen);
         else if (!strcmp(k, "prefix_cache"))
             rc = parse_int_option(k, v, 0, 1, &prefix_cache, err, errlen);
+        else if (!strcmp(k, "n_parallel"))
+            rc = parse_int_option(k, v, 1, MAX_N_PARALLEL, &n_parallel, err, errlen);
         else if (!strcmp(k, "flash_attn")) {
             if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "auto"))
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -566,11 +590,21 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (e->n_ctx_train > 0 && n_ctx > e->n_ctx_train)
         n_ctx = e->n_ctx_train;
 
+    /* Positions stay below n_ctx in every sequence; only the cache holds more cells. */
+    int n_kv = n_ctx;
+    if (n_parallel > 1 && n_parallel * PARALLEL_CELLS > n_kv)
+        n_kv = n_parallel * PARALLEL_CELLS;
+    int n_seq_ctx = n_parallel * (1 + PARALLEL_CHOICES);
+    if (n_seq_ctx > MAX_N_SEQ)
+        n_seq_ctx = MAX_N_SEQ;
+    if (n_seq_ctx < n_seq_max)
+        n_seq_ctx = n_seq_max;
+
     struct llama_context_params cp = lib.context_default_params().p;
-    cp.n_ctx = (uint32_t)n_ctx;
+    cp.n_ctx = (uint32_t)n_kv;
     cp.n_batch = (uint32_t)n_batch;
     cp.n_ubatch = (uint32_t)n_batch;
-    cp.n_seq_max = (uint32_t)n_seq_max;
+    cp.n_seq_max = (uint32_t)n_seq_ctx;
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     cp.kv_unified = true; /* sequence copies share the prompt's cells instead of copying */
@@ -586,9 +620,14 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     }
     e->mem = lib.llama_get_memory(e->ctx);
-    e->n_ctx = (int)lib.llama_n_ctx(e->ctx);
+    e->n_kv = (int)lib.llama_n_ctx(e->ctx);
+    /* llama.cpp may round the cells up; without n_parallel's growth they all serve one
+     * request, as before the batch mode existed. */
+    e->n_ctx = n_kv == n_ctx || n_ctx > e->n_kv ? e->n_kv : n_ctx;
     e->n_batch = (int)lib.llama_n_batch(e->ctx);
     e->n_seq_max = n_seq_max;
+    e->n_seq_ctx = n_seq_ctx;
+    e->n_parallel = n_parallel;
     e->n_threads = threads;
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
     e->prompt_logits = slm_xmalloc(sizeof(float) * (size_t)e->n_vocab);
@@ -613,7 +652,7 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     slm_model_info m;
     memset(&m, 0, sizeof m);
     m.caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_QUANTIZE |
-             SLM_CAP_TOKEN_LOGPROBS;
+             SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH;
     if (e->tmpl_name[0])
         m.caps |= SLM_CAP_CHAT_TEMPLATE;
     meta_str(e, "general.architecture", m.arch, sizeof m.arch);
@@ -1038,6 +1077,273 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     return 0;
 }
 
+/* ---- score_batch ---- */
+
+/* One request of score_batch(): its tokens and the result being filled. */
+struct breq {
+    llama_token *pt;          /* the prompt's tokens */
+    int np;
+    llama_token **ct;         /* [n_choices] each choice's tokens */
+    int *nc;
+    int max_dec;              /* most tokens one of its choices decodes (tokens - 1) */
+    slm_score_result *r;
+};
+
+static void breq_free(struct breq *b, size_t n_choices)
+{
+    for (size_t j = 0; b->ct && j < n_choices; j++)
+        free(b->ct[j]);
+    free(b->ct);
+    free(b->nc);
+    free(b->pt);
+    score_result_free(b->r);
+}
+
+/* Tokenizes a request's prompt and choices as score() does, checks that each choice fits
+ * the context and a batch, and makes its result. On failure err says why (no prefix). */
+static int breq_prepare(slm_engine *e, const slm_request *req, const char *const *choices,
+                        size_t n, struct breq *b, char *err, size_t errlen)
+{
+    char *text;
+    size_t text_len;
+    bool special;
+    if (!req)
+        return slm_err(err, errlen, "no request");
+    if (prompt_tokens(e, req, &text, &text_len, &special, &b->pt, &b->np, err, errlen))
+        return -1;
+    b->ct = slm_xcalloc(n, sizeof *b->ct);
+    b->nc = slm_xcalloc(n, sizeof *b->nc);
+    b->r = slm_xcalloc(1, sizeof *b->r);
+    b->r->kind = SLM_RESULT_SCORE;
+    b->r->n = n;
+    b->r->logprob = slm_xcalloc(n, sizeof *b->r->logprob);
+    b->r->n_tokens = slm_xcalloc(n, sizeof *b->r->n_tokens);
+    b->r->n_prompt_tokens = b->np;
+    b->r->timings = (slm_timings){-1, -1, -1, -1};
+    int rc = 0;
+    for (size_t j = 0; j < n && rc == 0; j++) {
+        if (!choices[j]) {
+            rc = slm_err(err, errlen, "choice %zu is NULL", j);
+            break;
+        }
+        rc = choice_tokens(e, text, text_len, special, b->pt, b->np, choices[j], &b->ct[j],
+                           &b->nc[j], err, errlen);
+        int d = rc == 0 && b->nc[j] > 1 ? b->nc[j] - 1 : 0;
+        if (rc == 0 && b->np + d > e->n_ctx)
+            rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
+                         "of %d tokens", j, b->np + b->nc[j], e->n_ctx);
+        if (rc == 0 && d > e->n_batch)
+            rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", j,
+                         b->nc[j], e->n_batch);
+        if (rc == 0) {
+            b->r->n_tokens[j] = b->nc[j];
+            b->max_dec = d > b->max_dec ? d : b->max_dec;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+static int decode_batch(slm_engine *e, const char *what, char *err, size_t errlen)
+{
+    log_reset();
+    int32_t d = lib.llama_decode(e->ctx, e->batch);
+    if (d == 0)
+        return 0;
+    char why[LOG_LINE];
+    return slm_err(err, errlen, "llama_decode failed on %s (%d): %s", what, (int)d,
+                   log_error(why, sizeof why));
+}
+
+/*
+ * Evaluates the prompts of requests [g0, g1) side by side, request g0+k in sequence k,
+ * filling each batch to n_batch tokens with as many prompts (or parts of one) as fit. As
+ * a prompt's last token comes out, the first token of each of its choices is scored from
+ * its logits, exactly as score() does from the cached prompt's.
+ */
+static int prefill_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, size_t n,
+                         char *err, size_t errlen)
+{
+    size_t *ends = slm_xmalloc(sizeof *ends * (g1 - g0)); /* requests ending in the batch */
+    int *rows = slm_xmalloc(sizeof *rows * (g1 - g0));    /* and their last token's row */
+    int n_ends = 0, rc = 0;
+    e->batch.n_tokens = 0;
+    for (size_t i = g0; i < g1 && rc == 0; i++) {
+        for (int k = 0; k < b[i].np && rc == 0; k++) {
+            bool last = k == b[i].np - 1;
+            if (last) {
+                ends[n_ends] = i;
+                rows[n_ends++] = e->batch.n_tokens;
+            }
+            batch_add(&e->batch, b[i].pt[k], k, (llama_seq_id)(i - g0), last);
+            if (e->batch.n_tokens < e->n_batch && !(last && i == g1 - 1))
+                continue;
+            rc = decode_batch(e, "the prompts", err, errlen);
+            for (int m = 0; m < n_ends && rc == 0; m++) {
+                const float *lg = lib.llama_get_logits_ith(e->ctx, rows[m]);
+                if (!lg) {
+                    rc = slm_err(err, errlen, "llama.cpp returned no logits for a prompt");
+                    break;
+                }
+                struct breq *q = &b[ends[m]];
+                double lse0 = log_sum_exp(lg, e->n_vocab);
+                for (size_t j = 0; j < n; j++)
+                    q->r->logprob[j] = q->nc[j] ? lg[q->ct[j][0]] - lse0 : 0;
+            }
+            n_ends = 0;
+            e->batch.n_tokens = 0;
+        }
+    }
+    free(ends);
+    free(rows);
+    return rc;
+}
+
+/*
+ * Scores the choices of requests [g0, g1) after prefill_group(): in rounds, each choice
+ * of more than one token gets a sequence copied from its prompt's (those after the
+ * prompts' own), and the choices of several requests share one batch, bounded by the
+ * free sequences, n_batch and the cells the prompts left free (cells). Token k>0 of a
+ * choice is scored from the logits after token k-1, as in score_group().
+ */
+static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, size_t n,
+                         int cells, char *err, size_t errlen)
+{
+    int first_seq = (int)(g1 - g0), max_round = e->n_seq_ctx - first_seq;
+    size_t *ri = slm_xmalloc(sizeof *ri * (size_t)max_round); /* the round's requests */
+    size_t *rj = slm_xmalloc(sizeof *rj * (size_t)max_round); /* and choices */
+    int rc = 0;
+    size_t i = g0, j = 0;
+    while (rc == 0) {
+        /* Fill a round from where the last one stopped. */
+        int n_round = 0, ntok = 0;
+        e->batch.n_tokens = 0;
+        for (; i < g1; i++, j = 0) {
+            for (; j < n; j++) {
+                int d = b[i].nc[j] - 1;
+                if (d < 1)
+                    continue;
+                if (n_round == max_round || ntok + d > e->n_batch || ntok + d > cells)
+                    goto full;
+                llama_seq_id s = (llama_seq_id)(first_seq + n_round);
+                lib.llama_memory_seq_cp(e->mem, (llama_seq_id)(i - g0), s, -1, -1);
+                for (int k = 0; k < d; k++)
+                    batch_add(&e->batch, b[i].ct[j][k], b[i].np + k, s, true);
+                ri[n_round] = i;
+                rj[n_round++] = j;
+                ntok += d;
+            }
+        }
+    full:
+        if (n_round == 0) {
+            if (i < g1) /* cannot happen: the group was sized for its longest choice */
+                rc = slm_err(err, errlen, "no room in the KV cache for a choice");
+            break;
+        }
+        rc = decode_batch(e, "the choices", err, errlen);
+        int row = 0;
+        for (int m = 0; m < n_round && rc == 0; m++) {
+            struct breq *q = &b[ri[m]];
+            llama_token *t = q->ct[rj[m]];
+            for (int k = 1; k < q->nc[rj[m]]; k++, row++) {
+                const float *lg = lib.llama_get_logits_ith(e->ctx, row);
+                if (!lg) {
+                    rc = slm_err(err, errlen, "llama.cpp returned no logits for a choice");
+                    break;
+                }
+                q->r->logprob[rj[m]] += lg[t[k]] - log_sum_exp(lg, e->n_vocab);
+            }
+        }
+        for (int m = 0; m < n_round; m++)
+            lib.llama_memory_seq_rm(e->mem, (llama_seq_id)(first_seq + m), -1, -1);
+    }
+    free(ri);
+    free(rj);
+    return rc;
+}
+
+/*
+ * Throughput mode: scores the choices of every request as score() would, evaluating the
+ * requests in groups of at most n_parallel whose prompts, plus the longest choice of any
+ * of them, fit the KV cells together. Each group starts from an empty memory (the prefix
+ * cache plays no part: its state is dropped, and score() starts afresh afterwards). The
+ * probe of reqs[0] marks PREFILL around the first group's prompts (n_tokens: all the
+ * prompts' tokens) and DECODE from there to the end (n_tokens: all choice tokens); with a
+ * single group that is exactly the prompts and the choices of the whole batch, with more,
+ * DECODE also covers the later groups' prompts.
+ */
+static int engine_score_batch(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                              const char *const *choices, size_t n, slm_score_result **out,
+                              char *err, size_t errlen)
+{
+    if (!e)
+        return slm_err(err, errlen, "no engine");
+    if (n_reqs > 0 && (!reqs || !out))
+        return slm_err(err, errlen, "no requests or no results to fill");
+    for (size_t i = 0; i < n_reqs; i++)
+        out[i] = NULL;
+    if (n > 0 && !choices)
+        return slm_err(err, errlen, "no choices to score");
+    if (n_reqs == 0)
+        return 0;
+
+    struct breq *b = slm_xcalloc(n_reqs, sizeof *b);
+    int rc = 0, total_np = 0, total_nc = 0;
+    for (size_t i = 0; i < n_reqs && rc == 0; i++) {
+        char why[SLM_ERRLEN];
+        if (breq_prepare(e, reqs[i], choices, n, &b[i], why, sizeof why)) {
+            const char *id = reqs[i] && reqs[i]->id ? reqs[i]->id : "";
+            rc = slm_err(err, errlen, "request %zu ('%s'): %s", i, id, why);
+            break;
+        }
+        total_np += b[i].np;
+        for (size_t j = 0; j < n; j++)
+            total_nc += b[i].nc[j];
+    }
+
+    const slm_request *pr = reqs[0];
+    size_t g0 = 0;
+    if (rc == 0)
+        probe_begin(pr, SLM_PHASE_PREFILL);
+    while (rc == 0 && g0 < n_reqs) {
+        /* A group: at most n_parallel prompts, a choice sequence to spare, and cells for
+         * all its prompts and its longest choice. The first request always fits alone. */
+        size_t g1 = g0;
+        int cells = 0, max_dec = 0;
+        while (g1 < n_reqs && (int)(g1 - g0) < e->n_parallel &&
+               (int)(g1 - g0) + 2 <= e->n_seq_ctx) {
+            int md = b[g1].max_dec > max_dec ? b[g1].max_dec : max_dec;
+            if (g1 > g0 && cells + b[g1].np + md > e->n_kv)
+                break;
+            cells += b[g1].np;
+            max_dec = md;
+            g1++;
+        }
+        cache_reset(e);
+        rc = prefill_group(e, b, g0, g1, n, err, errlen);
+        if (g0 == 0) {
+            probe_end(pr, SLM_PHASE_PREFILL, total_np);
+            probe_begin(pr, SLM_PHASE_DECODE);
+        }
+        if (rc == 0)
+            rc = choices_group(e, b, g0, g1, n, e->n_kv - cells, err, errlen);
+        g0 = g1;
+    }
+    if (g0 > 0) /* the phases were begun: DECODE is open now */
+        probe_end(pr, SLM_PHASE_DECODE, total_nc);
+    cache_reset(e);
+
+    for (size_t i = 0; i < n_reqs; i++) {
+        if (rc == 0) {
+            out[i] = b[i].r;
+            b[i].r = NULL;
+        }
+        breq_free(&b[i], n);
+    }
+    free(b);
+    return rc ? -1 : 0;
+}
+
 /* ---- generate ---- */
 
 static void gen_result_free(slm_gen_result *r)
@@ -1287,7 +1593,7 @@ static const slm_engine_vtable vtable = {
     .version = ENGINE_VERSION,
     .description = "llama.cpp in process: GGUF models on the CPU",
     .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
-            SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS,
+            SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH,
     .init = engine_init,
     .open = engine_open,
     .info = engine_info,
@@ -1297,6 +1603,7 @@ static const slm_engine_vtable vtable = {
     .close = engine_close,
     .quantize = engine_quantize,
     .shutdown = engine_shutdown,
+    .score_batch = engine_score_batch,
 };
 
 /* The plugin's entry point: returns the engine's constant table. */
