@@ -304,6 +304,68 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         free(cvs.v);
         free(cur.v);
     }
+    /* Counters (whole process, read at the phase boundaries), turned into figures per
+     * token and per example; an event that was unavailable yields NULL, never 0. */
+    {
+        sqlite3_stmt *q3;
+        if (slm_store_prepare(st,
+                              "SELECT event, sum(value), count(value) FROM counters WHERE "
+                              "run_id = ? AND candidate_id = ? AND value IS NOT NULL "
+                              "GROUP BY event",
+                              &q3, err, errlen))
+            goto rollback;
+        sqlite3_bind_int64(q3, 1, run_id);
+        sqlite3_bind_int64(q3, 2, cid);
+        double ins_ = NAN, cyc = NAN, cmiss = NAN, bmiss = NAN, tclk = NAN, pf = NAN, cs = NAN,
+               cpu = NAN;
+        while (sqlite3_step(q3) == SQLITE_ROW) {
+            const char *ev = (const char *)sqlite3_column_text(q3, 0);
+            double v = sqlite3_column_double(q3, 1);
+            if (!strcmp(ev, "instructions"))
+                ins_ = v;
+            else if (!strcmp(ev, "cycles"))
+                cyc = v;
+            else if (!strcmp(ev, "cache-misses"))
+                cmiss = v;
+            else if (!strcmp(ev, "branch-misses"))
+                bmiss = v;
+            else if (!strcmp(ev, "task-clock"))
+                tclk = v;
+            else if (!strcmp(ev, "page-faults"))
+                pf = v;
+            else if (!strcmp(ev, "context-switches"))
+                cs = v;
+            else if (!strcmp(ev, "process_cpu_ns"))
+                cpu = v;
+        }
+        sqlite3_finalize(q3);
+        double phase_ns = 0;
+        for (size_t i = 0; i < pre.n; i++)
+            phase_ns += pre.v[i] * 1e6;
+        for (size_t i = 0; i < dec.n; i++)
+            phase_ns += dec.v[i] * 1e6;
+        double tok = sum_tok > 0 ? sum_tok : NAN;
+        struct {
+            const char *name;
+            double v;
+        } cm[] = {
+            {"instructions_per_token", ins_ / tok},
+            {"cycles_per_token", cyc / tok},
+            {"ipc", ins_ / cyc},
+            {"cache_misses_per_kinstr", 1000.0 * cmiss / ins_},
+            {"branch_misses_per_kinstr", 1000.0 * bmiss / ins_},
+            {"cpu_utilisation", phase_ns > 0 ? tclk / phase_ns : NAN},
+            {"task_clock_ms", tclk / 1e6},
+            {"process_cpu_ms", cpu / 1e6},
+            {"task_clock_vs_cpu_time", tclk / cpu},
+            {"page_faults_per_example", pf / (double)n},
+            {"context_switches_per_example", cs / (double)n},
+            {"energy_per_token_j", NAN},
+        };
+        for (size_t i = 0; i < sizeof cm / sizeof cm[0]; i++)
+            if (put_metric(ins, run_id, cid, cm[i].name, isfinite(cm[i].v) ? cm[i].v : NAN, (long)n))
+                goto dberr;
+    }
     /* load, wall and engine share come from the candidate row */
     {
         sqlite3_stmt *c;

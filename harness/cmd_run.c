@@ -16,6 +16,7 @@ static const char USAGE[] =
     "  --resume         finish the newest unfinished run (killed, interrupted or failed)\n"
     "  --run ID         with --resume: that run\n"
     "  --retry-errors   with --resume: also redo predictions whose engine call failed\n"
+    "  --events LIST    counter events, comma-separated (see slmbench counters)\n"
     "  --no-progress    no progress bar even on a terminal\n"
     "  --quiet          only errors on stderr\n"
     "Exit: 0 ok, 2 usage, 3 bad config/eval set/model, 4 engine failure, 130 interrupted.\n";
@@ -30,7 +31,7 @@ static void on_signal(int sig)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *config = NULL, *db = "slmbench.db", *run_ref = NULL;
+    const char *config = NULL, *db = "slmbench.db", *run_ref = NULL, *events = NULL;
     int resume = 0, retry = 0, no_progress = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -42,6 +43,10 @@ int cmd_run(int argc, char **argv)
             if (r < 0)
                 return slm_usage_error(USAGE, "option '--db' needs a file");
             db = v;
+        } else if ((r = slm_opt_value(argc, argv, &i, "events", &v))) {
+            if (r < 0)
+                return slm_usage_error(USAGE, "option '--events' needs a list of events");
+            events = v;
         } else if ((r = slm_opt_value(argc, argv, &i, "run", &v))) {
             if (r < 0)
                 return slm_usage_error(USAGE, "option '--run' needs a run id");
@@ -72,6 +77,18 @@ int cmd_run(int argc, char **argv)
     slm_run_cfg *cfg = NULL;
     if (config && slm_run_cfg_load(config, &cfg, err, sizeof err))
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    if (cfg && events) {
+        for (size_t k = 0; k < cfg->n_events; k++)
+            free(cfg->events[k]);
+        cfg->n_events = 0;
+        char *copy = slm_xstrdup(events), *save = NULL;
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            cfg->events = slm_xrealloc(cfg->events, (cfg->n_events + 1) * sizeof *cfg->events);
+            cfg->events[cfg->n_events++] = slm_xstrdup(t);
+        }
+        free(copy);
+        cfg->counters = cfg->n_events > 0;
+    }
     if (cfg) {
         /* Remember where the config was, absolutely, so --resume finds relative paths. */
         char *abs = realpath(config, NULL);

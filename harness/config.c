@@ -121,6 +121,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
                                        "calibration_split", "repeats", "interleave", "bandwidth",
+                                       "counters", "events",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -171,6 +172,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
     c->bootstrap = 1000;
     c->repeats = 1;
     c->bandwidth = 1;
+    c->counters = 1;
     if (get_int(y, r, "threads", &c->threads, 1, 1024, err, errlen) ||
         get_int(y, r, "warmup", &c->warmup, 0, 1000, err, errlen) ||
         get_int(y, r, "max_tokens", &c->max_tokens, 1, 100000, err, errlen) ||
@@ -178,7 +180,8 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         get_int(y, r, "bootstrap", &c->bootstrap, 0, 1000000, err, errlen) ||
         get_int(y, r, "repeats", &c->repeats, 1, 1000, err, errlen) ||
         slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0 ||
-        slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0)
+        slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0 ||
+        slm_ymap_bool(y, r, "counters", &c->counters, err, errlen) < 0)
         goto done;
     if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
         goto done;
@@ -204,6 +207,27 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
             slm_err(err, errlen, "%s:%d: key 'score_norm': expected sum or mean, got '%s'", name,
                     slm_ymap_get(r, "score_norm")->line, s);
             goto done;
+        }
+    }
+    const slm_ynode *evn = slm_ymap_get(r, "events");
+    if (evn) {
+        if (evn->kind == SLM_Y_SCALAR) {
+            /* "instructions,task-clock" */
+            char *copy = slm_xstrdup(evn->scalar), *save = NULL;
+            for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+                c->events = slm_xrealloc(c->events, (c->n_events + 1) * sizeof *c->events);
+                c->events[c->n_events++] = slm_xstrdup(t);
+            }
+            free(copy);
+        } else if (evn->kind == SLM_Y_SEQ) {
+            for (size_t i = 0; i < evn->n; i++) {
+                if (evn->items[i]->kind != SLM_Y_SCALAR) {
+                    slm_err(err, errlen, "%s:%d: events must be names", name, evn->items[i]->line);
+                    goto done;
+                }
+                c->events = slm_xrealloc(c->events, (c->n_events + 1) * sizeof *c->events);
+                c->events[c->n_events++] = slm_xstrdup(evn->items[i]->scalar);
+            }
         }
     }
     const slm_ynode *ct = slm_ymap_get(r, "coverage_targets");
@@ -374,5 +398,8 @@ void slm_run_cfg_free(slm_run_cfg *c)
     free(c->mode);
     free(c->choice_prefix);
     free(c->calib_split);
+    for (size_t i = 0; i < c->n_events; i++)
+        free(c->events[i]);
+    free(c->events);
     free(c);
 }

@@ -8,6 +8,8 @@
  *   threads: 2                      # default: online CPUs
  *   warmup: 3                       # untimed requests per candidate
  *   repeats: 1                      # run each example N times; all samples kept, median used
+ *   counters: true                  # hardware/software counters at the phase boundaries
+ *   events: [instructions, task-clock]   # default: slm_counters_default_events()
  *   bandwidth: true                 # measure memory bandwidth (STREAM triad) for the roofline
  *   interleave: false               # all models open at once, candidates take turns
  *   quantization: same              # same (all candidates share one) | mixed
@@ -66,6 +68,9 @@ typedef struct slm_run_cfg {
     int repeats;
     int interleave;
     int bandwidth;
+    int counters;
+    char **events;
+    size_t n_events;
     int mixed_quant;    /* quantization: mixed */
     char *choice_prefix;
     int max_tokens;

@@ -501,6 +501,50 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
         }
         slm_buf_puts(b, " |\n");
     }
+    /* counters: every figure, or why it is unavailable */
+    slm_buf_puts(b, "\nCounters (whole process, all threads, read at the prefill and decode "
+                    "boundaries):\n\n| candidate | instructions/token | cycles/token | IPC | "
+                    "cache misses/1k instr | branch misses/1k instr | CPU utilisation | "
+                    "task-clock / process CPU | page faults/example | context switches/example "
+                    "| energy/token J |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    static const char *const cn[] = {"instructions_per_token", "cycles_per_token", "ipc",
+                                     "cache_misses_per_kinstr", "branch_misses_per_kinstr",
+                                     "cpu_utilisation", "task_clock_vs_cpu_time",
+                                     "page_faults_per_example", "context_switches_per_example",
+                                     "energy_per_token_j"};
+    for (size_t i = 0; i < r->nc; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t j = 0; j < sizeof cn / sizeof cn[0]; j++) {
+            double v = metric(st, r->c[i].id, cn[j]);
+            slm_buf_puts(b, " | ");
+            if (isnan(v))
+                slm_buf_puts(b, "unavailable");
+            else
+                num(b, v, 4);
+        }
+        slm_buf_puts(b, " |\n");
+    }
+    sqlite3_stmt *q;
+    if (slm_store_prepare(st, "SELECT event, source, reason FROM counter_events WHERE run_id = ?",
+                          &q, NULL, 0) == 0) {
+        sqlite3_bind_int64(q, 1, r->id);
+        int any = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            if (!any)
+                slm_buf_puts(b, "\n| event | source | why unavailable |\n|---|---|---|\n");
+            any = 1;
+            slm_buf_puts(b, "| ");
+            slm_md_cell(b, (const char *)sqlite3_column_text(q, 0));
+            slm_buf_puts(b, " | ");
+            slm_md_cell(b, (const char *)sqlite3_column_text(q, 1));
+            slm_buf_puts(b, " | ");
+            const char *why = (const char *)sqlite3_column_text(q, 2);
+            slm_md_cell(b, why ? why : "");
+            slm_buf_puts(b, " |\n");
+        }
+        sqlite3_finalize(q);
+    }
     double bw = metric(st, r->c[0].id, "bandwidth_gbs");
     slm_buf_puts(b, "\nMemory bandwidth measured with a STREAM-style triad at the start of the run: ");
     num(b, bw, 3);

@@ -5,6 +5,7 @@
 #include "evalset.h"
 #include "gguf.h"
 #include "metrics.h"
+#include "counters.h"
 #include "prompt.h"
 #include "roofline.h"
 #include "sha256.h"
@@ -22,24 +23,41 @@
 
 /* ---- probe: clocks at the engine's phase boundaries ---- */
 
+#define MAX_EVENTS 16
+
 typedef struct probe_state {
     uint64_t begin[SLM_PHASE_COUNT], end[SLM_PHASE_COUNT];
     int n_tokens[SLM_PHASE_COUNT];
+    /* counters read at the same boundaries: the whole process, all threads */
+    slm_counters *ctr;
+    size_t nev;
+    int64_t cb[SLM_PHASE_COUNT][MAX_EVENTS], ce[SLM_PHASE_COUNT][MAX_EVENTS];
+    double scale[SLM_PHASE_COUNT][MAX_EVENTS];
+    int64_t cpu_b[SLM_PHASE_COUNT], cpu_e[SLM_PHASE_COUNT];
 } probe_state;
 
 static void probe_begin(void *ud, slm_phase ph)
 {
     probe_state *p = ud;
-    if (ph < SLM_PHASE_COUNT)
-        p->begin[ph] = slm_now_ns();
+    if (ph >= SLM_PHASE_COUNT)
+        return;
+    if (p->ctr) {
+        slm_counters_read(p->ctr, p->cb[ph], NULL);
+        p->cpu_b[ph] = slm_process_cpu_ns();
+    }
+    p->begin[ph] = slm_now_ns();
 }
 
 static void probe_end(void *ud, slm_phase ph, int n_tokens)
 {
     probe_state *p = ud;
-    if (ph < SLM_PHASE_COUNT) {
-        p->end[ph] = slm_now_ns();
-        p->n_tokens[ph] = n_tokens;
+    if (ph >= SLM_PHASE_COUNT)
+        return;
+    p->end[ph] = slm_now_ns();
+    p->n_tokens[ph] = n_tokens;
+    if (p->ctr) {
+        p->cpu_e[ph] = slm_process_cpu_ns();
+        slm_counters_read(p->ctr, p->ce[ph], p->scale[ph]);
     }
 }
 
@@ -80,6 +98,7 @@ typedef struct run_ctx {
     char **choices;      /* [n_labels] choice_prefix + label */
     cand_state *cands;
     int64_t run_id;
+    slm_counters *ctr;   /* whole-process counters, or NULL */
     slm_dataset *cal;    /* calibration split, or NULL */
     char **cal_prompts;
 } run_ctx;
@@ -100,6 +119,7 @@ static void ctx_free(run_ctx *c)
             free(c->cal_prompts[i]);
     free(c->cal_prompts);
     slm_dataset_free(c->cal);
+    slm_counters_close(c->ctr);
     slm_dataset_free(c->ds);
     slm_evalset_free(c->es);
 }
@@ -551,6 +571,9 @@ typedef struct outcome {
     slm_pred_row row;
     char *probs, *probs_mean, *logprobs, *ntok, *raw, *error;
     char *invalid_pred; /* generate mode: an answer outside the label set */
+    int have_counters;
+    double ctr[SLM_PHASE_COUNT][MAX_EVENTS + 1]; /* deltas per phase; last: process CPU ns */
+    double ctr_scale[SLM_PHASE_COUNT][MAX_EVENTS];
 } outcome;
 
 static void outcome_free(outcome *o)
@@ -573,6 +596,8 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     const slm_example *ex = &c->ds->rows[i];
     probe_state ps;
     memset(&ps, 0, sizeof ps);
+    ps.ctr = c->ctr;
+    ps.nev = c->ctr ? slm_counters_count(c->ctr) : 0;
     slm_probe probe = {&ps, probe_begin, probe_end};
     slm_request req = {sizeof req, ex->id, c->prompts[i], strlen(c->prompts[i]), chat, &probe};
     char err[SLM_ERRLEN] = "";
@@ -669,6 +694,18 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     r->ntok_json = out->ntok;
     r->raw_output = out->raw;
     r->error = out->error;
+    if (ps.ctr) {
+        out->have_counters = 1;
+        for (int ph = 0; ph < SLM_PHASE_COUNT; ph++) {
+            int seen = ps.begin[ph] && ps.end[ph];
+            for (size_t k = 0; k < ps.nev; k++) {
+                int64_t a = ps.cb[ph][k], b = ps.ce[ph][k];
+                out->ctr[ph][k] = seen && a != INT64_MIN && b != INT64_MIN ? (double)(b - a) : NAN;
+                out->ctr_scale[ph][k] = ps.scale[ph][k];
+            }
+            out->ctr[ph][ps.nev] = seen ? (double)(ps.cpu_e[ph] - ps.cpu_b[ph]) : NAN;
+        }
+    }
     r->e2e_ms = (double)(t1 - t0) / 1e6;
     r->prefill_ms = phase_ms(&ps, SLM_PHASE_PREFILL);
     r->decode_ms = phase_ms(&ps, SLM_PHASE_DECODE);
@@ -907,6 +944,15 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
                                       "VALUES (?,?,?,?,?,?,?,?)",
                                       &ins, cs->err, sizeof cs->err))
         return cs->rc = SLM_RUN_ENGINE;
+    sqlite3_stmt *cins = NULL;
+    if (c->ctr && slm_store_prepare(st,
+                                    "INSERT OR REPLACE INTO counters (run_id, candidate_id, "
+                                    "example_idx, phase, event, value, scale) "
+                                    "VALUES (?,?,?,?,?,?,?)",
+                                    &cins, cs->err, sizeof cs->err)) {
+        sqlite3_finalize(ins);
+        return cs->rc = SLM_RUN_ENGINE;
+    }
     size_t batch = 0;
     double *e2e = slm_xcalloc((size_t)reps, sizeof *e2e), *pre = slm_xcalloc((size_t)reps, sizeof *pre);
     double *dec = slm_xcalloc((size_t)reps, sizeof *dec), *ttf = slm_xcalloc((size_t)reps, sizeof *ttf);
@@ -956,6 +1002,28 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
                     slm_store_path(st));
         else
             bad = slm_store_put_prediction(st, &o.row, cs->err, sizeof cs->err);
+        if (!bad && o.have_counters && cins) {
+            static const char *const phase_name[] = {"prefill", "decode"};
+            size_t nev = slm_counters_count(c->ctr);
+            for (int ph = 0; ph < SLM_PHASE_COUNT && !bad; ph++)
+                for (size_t k = 0; k <= nev && !bad; k++) {
+                    double v = o.ctr[ph][k];
+                    if (k < nev && isnan(v) && !strcmp(slm_counters_source(c->ctr, k), "unavailable"))
+                        continue; /* unavailable events: NULL is implied by counter_events */
+                    sqlite3_reset(cins);
+                    sqlite3_bind_int64(cins, 1, c->run_id);
+                    sqlite3_bind_int64(cins, 2, cs->id);
+                    sqlite3_bind_int64(cins, 3, (sqlite3_int64)i);
+                    sqlite3_bind_text(cins, 4, phase_name[ph], -1, SQLITE_STATIC);
+                    sqlite3_bind_text(cins, 5, k < nev ? slm_counters_name(c->ctr, k) : "process_cpu_ns",
+                                      -1, SQLITE_STATIC);
+                    slm_bind_double(cins, 6, v);
+                    slm_bind_double(cins, 7, k < nev ? o.ctr_scale[ph][k] : NAN);
+                    bad = sqlite3_step(cins) != SQLITE_DONE;
+                }
+            if (bad)
+                slm_err(cs->err, sizeof cs->err, "%s: cannot store counters", slm_store_path(st));
+        }
         outcome_free(&o);
         if (bad) {
             slm_store_rollback(st);
@@ -982,6 +1050,7 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
     if (batch && cs->rc != SLM_RUN_ENGINE && slm_store_commit(st, cs->err, sizeof cs->err))
         cs->rc = SLM_RUN_ENGINE;
     sqlite3_finalize(ins);
+    sqlite3_finalize(cins);
     free(e2e);
     free(pre);
     free(dec);
@@ -1054,6 +1123,49 @@ static int cand_end(run_ctx *c, size_t ci)
     return cs->rc;
 }
 
+/* Opens the run's counter set and records, per event, its source or why it is
+ * unavailable (stored NULL, never 0). */
+static int open_counters(run_ctx *c, char *err, size_t errlen)
+{
+    const char *const *ev = (const char *const *)c->cfg->events;
+    size_t n = c->cfg->n_events;
+    if (!n)
+        ev = slm_counters_default_events(&n);
+    if (n > MAX_EVENTS)
+        return slm_err(err, errlen, "%s: at most %d counter events", c->cfg->path, MAX_EVENTS);
+    if (slm_counters_open(ev, n, &c->ctr, err, errlen))
+        return -1;
+    sqlite3_stmt *s;
+    if (slm_store_prepare(c->st,
+                          "INSERT OR REPLACE INTO counter_events (run_id, event, source, unit, "
+                          "reason) VALUES (?,?,?,?,?)",
+                          &s, err, errlen))
+        return -1;
+    char reason[512];
+    int has_energy = slm_energy_probe(reason, sizeof reason);
+    for (size_t i = 0; i <= slm_counters_count(c->ctr); i++) {
+        int last = i == slm_counters_count(c->ctr);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, c->run_id);
+        if (last) {
+            sqlite3_bind_text(s, 2, "energy", -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, has_energy ? "available" : "unavailable", -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, "J", -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 5, has_energy ? "not yet read per phase" : reason, -1,
+                              SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_text(s, 2, slm_counters_name(c->ctr, i), -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, slm_counters_source(c->ctr, i), -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, slm_counters_unit(c->ctr, i), -1, SQLITE_STATIC);
+            const char *why = slm_counters_reason(c->ctr, i);
+            slm_bind_text(s, 5, why && *why ? why : NULL);
+        }
+        sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
 /* Runs every candidate that is not yet done, then settles the run's status. */
 static int execute(run_ctx *c, char *err, size_t errlen)
 {
@@ -1061,6 +1173,15 @@ static int execute(run_ctx *c, char *err, size_t errlen)
     slm_buf failures = {0};
     size_t k = c->cfg->n_cands;
     unsigned char *todo = slm_xcalloc(k, 1);
+    if (c->cfg->counters && !c->ctr) {
+        /* Opened before any engine starts its threads, so inheritance covers them. */
+        char e2[SLM_ERRLEN];
+        if (open_counters(c, e2, sizeof e2)) {
+            free(todo);
+            slm_err(err, errlen, "%s", e2);
+            return SLM_RUN_BAD_INPUT;
+        }
+    }
     for (size_t i = 0; i < k; i++) {
         /* candidates already complete (resume) are skipped */
         sqlite3_stmt *s;

@@ -223,3 +223,20 @@ sd=$(sql "$TMP/rig.db" "select count(*) from metrics where name = 'decode_tokens
 [ "$sd" = 0 ] && ok "no decode rate in score mode" || notok "decode rate in score mode: $sd"
 rm=$(sql "$TMP/rig.db" "select count(*) from metrics where name = 'peak_rss_mb' and value > 1")
 [ "$rm" = 3 ] && ok "peak resident memory recorded" || notok "peak_rss rows: $rm"
+
+# Counters: whole process, at the phase boundaries; unavailable events are NULL with a reason.
+ev=$(sql "$TMP/r.db" "select count(*) from counter_events where source = 'unavailable' and length(reason) > 10")
+av=$(sql "$TMP/r.db" "select count(*) from counter_events where source <> 'unavailable'")
+[ "$av" -ge 1 ] && ok "$av counter events available, $ev unavailable with a reason" || notok "no counter available"
+z=$(sql "$TMP/r.db" "select count(*) from counters c join counter_events e on e.run_id = c.run_id and e.event = c.event where e.source = 'unavailable' and c.value = 0")
+[ "$z" = 0 ] && ok "no unavailable event stored as 0" || notok "unavailable stored as 0: $z"
+tc=$(sql "$TMP/r.db" "select value from metrics m join candidates c on c.id = m.candidate_id where c.name = 'a' and c.run_id = 1 and m.name = 'task_clock_vs_cpu_time'")
+if [ -n "$tc" ]; then
+    awk -v t="$tc" 'BEGIN{exit !(t > 0.95 && t < 1.05)}' && ok "task-clock agrees with process CPU time within 5% ($tc)" || notok "task-clock / CPU time = $tc"
+else
+    skip "task-clock check (no task-clock source on this machine)"
+fi
+expect_exit 0 "--events picks the counters" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/ev.db" --quiet --events task-clock
+ne=$(sql "$TMP/ev.db" "select group_concat(event) from counter_events where event <> 'energy'")
+[ "$ne" = task-clock ] && ok "only the asked event counted" || notok "events: $ne"
+expect_exit 3 "an unknown event is refused" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/ev2.db" --events bogus-event
