@@ -372,7 +372,9 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         if (slm_store_prepare(st,
                               "SELECT c.load_ms, c.wall_ms, c.engine_ms, c.n_params, c.size_bytes, "
                               "r.bandwidth_gbs, r.mode, c.peak_rss_kb, c.load1_before, "
-                              "c.load1_after, c.steal_pct FROM candidates c "
+                              "c.load1_after, c.steal_pct, c.throughput_s, "
+                              "c.throughput_tokens, c.throughput_n, c.throughput_mismatches "
+                              "FROM candidates c "
                               "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
                               &c, err, errlen))
             goto rollback;
@@ -405,6 +407,13 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                 put_metric(ins, run_id, cid, "decode_bound_tokens_per_s", bound, (long)n) ||
                 put_metric(ins, run_id, cid, "roofline_decode_pct",
                            !isnan(dec_tps) && bound > 0 ? 100.0 * dec_tps / bound : NAN, (long)n) ||
+                put_metric(ins, run_id, cid, "throughput_examples_per_s",
+                           col_double(c, 11) > 0 ? col_double(c, 13) / col_double(c, 11) : NAN,
+                           (long)n) ||
+                put_metric(ins, run_id, cid, "throughput_tokens_per_s",
+                           col_double(c, 11) > 0 ? col_double(c, 12) / col_double(c, 11) : NAN,
+                           (long)n) ||
+                put_metric(ins, run_id, cid, "throughput_mismatches", col_double(c, 14), (long)n) ||
                 put_metric(ins, run_id, cid, "engine_share",
                            wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {
                 sqlite3_finalize(c);

@@ -121,7 +121,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
                                        "calibration_split", "repeats", "interleave", "bandwidth",
-                                       "counters", "events",
+                                       "counters", "events", "throughput",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -181,7 +181,8 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         get_int(y, r, "repeats", &c->repeats, 1, 1000, err, errlen) ||
         slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0 ||
         slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0 ||
-        slm_ymap_bool(y, r, "counters", &c->counters, err, errlen) < 0)
+        slm_ymap_bool(y, r, "counters", &c->counters, err, errlen) < 0 ||
+        slm_ymap_bool(y, r, "throughput", &c->throughput, err, errlen) < 0)
         goto done;
     if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
         goto done;
@@ -208,6 +209,11 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                     slm_ymap_get(r, "score_norm")->line, s);
             goto done;
         }
+    }
+    if (c->throughput && strcmp(c->mode, "score")) {
+        slm_err(err, errlen, "%s:%d: throughput mode needs mode: score", name,
+                slm_ymap_get(r, "throughput")->line);
+        goto done;
     }
     const slm_ynode *evn = slm_ymap_get(r, "events");
     if (evn) {

@@ -8,6 +8,7 @@
  *   threads: 2                      # default: online CPUs
  *   warmup: 3                       # untimed requests per candidate
  *   repeats: 1                      # run each example N times; all samples kept, median used
+ *   throughput: false               # also run every example batched (score_batch) for examples/s
  *   counters: true                  # hardware/software counters at the phase boundaries
  *   events: [instructions, task-clock]   # default: slm_counters_default_events()
  *   bandwidth: true                 # measure memory bandwidth (STREAM triad) for the roofline
@@ -69,6 +70,7 @@ typedef struct slm_run_cfg {
     int interleave;
     int bandwidth;
     int counters;
+    int throughput;
     char **events;
     size_t n_events;
     int mixed_quant;    /* quantization: mixed */

@@ -545,6 +545,29 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
         }
         sqlite3_finalize(q);
     }
+    int any_tp = 0;
+    for (size_t i = 0; i < r->nc; i++)
+        any_tp |= !isnan(metric(st, r->c[i].id, "throughput_examples_per_s"));
+    if (any_tp) {
+        slm_buf_puts(b, "\nThroughput mode (many examples as parallel sequences in one batch, "
+                        "like MLPerf's Offline scenario) beside single-stream:\n\n"
+                        "| candidate | examples/s single-stream | examples/s batched | tokens/s "
+                        "single-stream | tokens/s batched | predictions differing |\n"
+                        "|---|---:|---:|---:|---:|---:|\n");
+        for (size_t i = 0; i < r->nc; i++) {
+            int64_t id = r->c[i].id;
+            slm_buf_puts(b, "| ");
+            slm_md_cell(b, r->c[i].name);
+            static const char *const t[] = {"examples_per_s", "throughput_examples_per_s",
+                                            "tokens_per_s", "throughput_tokens_per_s",
+                                            "throughput_mismatches"};
+            for (size_t j = 0; j < 5; j++) {
+                slm_buf_puts(b, " | ");
+                num(b, metric(st, id, t[j]), 4);
+            }
+            slm_buf_puts(b, " |\n");
+        }
+    }
     double bw = metric(st, r->c[0].id, "bandwidth_gbs");
     slm_buf_puts(b, "\nMemory bandwidth measured with a STREAM-style triad at the start of the run: ");
     num(b, bw, 3);

@@ -1058,6 +1058,101 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
     return cs->rc;
 }
 
+/* Throughput mode (like MLPerf's Offline scenario): every example again, many at a time
+ * as parallel sequences through the engine's score_batch(); examples/s and tokens/s are
+ * stored beside the single-stream figures, and every prediction must equal the
+ * single-stream one (mismatches are counted and stored). */
+static int run_throughput(run_ctx *c, cand_state *cs)
+{
+    int (*batch)(slm_engine *, const slm_request *const *, size_t, const char *const *, size_t,
+                 slm_score_result **, char *, size_t) = SLM_SLOT(cs->plugin->vt, score_batch);
+    if (!batch || !(cs->plugin->vt->caps & SLM_CAP_BATCH)) {
+        slm_err(cs->err, sizeof cs->err, "candidate '%s': engine '%s' has no batched scoring for "
+                "throughput mode", cs->cfg->name, cs->cfg->engine);
+        return SLM_RUN_BAD_INPUT;
+    }
+    size_t n = c->n, nl = c->es->n_labels, group = 64;
+    slm_request *reqs = slm_xcalloc(n ? n : 1, sizeof *reqs);
+    const slm_request **ptr = slm_xcalloc(n ? n : 1, sizeof *ptr);
+    slm_score_result **out = slm_xcalloc(group, sizeof *out);
+    int *pred = slm_xcalloc(n ? n : 1, sizeof *pred);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = (slm_request){sizeof reqs[i], c->ds->rows[i].id, c->prompts[i],
+                                strlen(c->prompts[i]), cs->chat, NULL};
+        ptr[i] = &reqs[i];
+    }
+    double tokens = 0;
+    int rc = SLM_RUN_OK;
+    uint64_t t0 = slm_now_ns();
+    for (size_t from = 0; from < n && rc == SLM_RUN_OK; from += group) {
+        size_t m = n - from < group ? n - from : group;
+        char e2[SLM_ERRLEN] = "";
+        if (batch(cs->eng, ptr + from, m, (const char *const *)c->choices, nl, out, e2,
+                  sizeof e2)) {
+            slm_err(cs->err, sizeof cs->err, "candidate '%s': throughput mode: %s",
+                    cs->cfg->name, e2);
+            rc = SLM_RUN_ENGINE;
+            break;
+        }
+        for (size_t j = 0; j < m; j++) {
+            slm_score_result *r = out[j];
+            double *p = slm_xcalloc(nl, sizeof *p);
+            double *mean = slm_xcalloc(nl, sizeof *mean);
+            for (size_t k = 0; k < nl; k++)
+                mean[k] = r->logprob[k] / (r->n_tokens[k] > 0 ? r->n_tokens[k] : 1);
+            slm_softmax(c->cfg->score_mean ? mean : r->logprob, nl, p);
+            size_t best = 0;
+            for (size_t k = 1; k < nl; k++)
+                if (p[k] > p[best])
+                    best = k;
+            pred[from + j] = (int)best;
+            tokens += r->n_prompt_tokens;
+            for (size_t k = 0; k < nl; k++)
+                tokens += r->n_tokens[k];
+            free(p);
+            free(mean);
+            cs->plugin->vt->result_free(r);
+        }
+    }
+    double secs = (double)(slm_now_ns() - t0) / 1e9;
+    if (rc == SLM_RUN_OK) {
+        /* compare with the single-stream predictions */
+        long mismatch = 0;
+        sqlite3_stmt *s;
+        if (slm_store_prepare(c->st,
+                              "SELECT example_idx, pred FROM predictions WHERE run_id = ? AND "
+                              "candidate_id = ?",
+                              &s, cs->err, sizeof cs->err) == 0) {
+            sqlite3_bind_int64(s, 1, c->run_id);
+            sqlite3_bind_int64(s, 2, cs->id);
+            while (sqlite3_step(s) == SQLITE_ROW) {
+                sqlite3_int64 i = sqlite3_column_int64(s, 0);
+                const char *pr = (const char *)sqlite3_column_text(s, 1);
+                if (i >= 0 && (size_t)i < n &&
+                    (!pr || slm_label_index((const char *const *)c->es->labels, nl, pr) != pred[i]))
+                    mismatch++;
+            }
+            sqlite3_finalize(s);
+        }
+        if (slm_store_prepare(c->st,
+                              "UPDATE candidates SET throughput_s = ?, throughput_tokens = ?, "
+                              "throughput_n = ?, throughput_mismatches = ? WHERE id = ?",
+                              &s, cs->err, sizeof cs->err) == 0) {
+            sqlite3_bind_double(s, 1, secs);
+            sqlite3_bind_double(s, 2, tokens);
+            sqlite3_bind_int64(s, 3, (sqlite3_int64)n);
+            sqlite3_bind_int64(s, 4, mismatch);
+            sqlite3_bind_int64(s, 5, cs->id);
+            step_done(s);
+        }
+    }
+    free(reqs);
+    free(ptr);
+    free(out);
+    free(pred);
+    return rc;
+}
+
 /* Finishes a candidate: calibration split, close, times, host load, status, metrics. */
 static int cand_end(run_ctx *c, size_t ci)
 {
@@ -1075,6 +1170,8 @@ static int cand_end(run_ctx *c, size_t ci)
     }
     if (cs->rc == SLM_RUN_OK && c->cal)
         cs->rc = run_calibration(c, cs, cs->eng, cs->chat, cs->err, sizeof cs->err);
+    if (cs->rc == SLM_RUN_OK && c->cfg->throughput)
+        cs->rc = run_throughput(c, cs);
     if (cs->eng)
         cs->plugin->vt->close(cs->eng);
     cs->eng = NULL;

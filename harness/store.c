@@ -147,7 +147,11 @@ static const char *const MIGRATIONS[] = {
     "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
     "  example_idx INTEGER NOT NULL, phase TEXT NOT NULL, event TEXT NOT NULL,"
     "  value REAL, scale REAL,"
-    "  PRIMARY KEY (run_id, candidate_id, example_idx, phase, event));",
+    "  PRIMARY KEY (run_id, candidate_id, example_idx, phase, event));"
+    "ALTER TABLE candidates ADD COLUMN throughput_s REAL;"
+    "ALTER TABLE candidates ADD COLUMN throughput_tokens REAL;"
+    "ALTER TABLE candidates ADD COLUMN throughput_n INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN throughput_mismatches INTEGER;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

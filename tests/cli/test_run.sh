@@ -240,3 +240,11 @@ expect_exit 0 "--events picks the counters" "$SLMBENCH" run "$TMP/run.yaml" --db
 ne=$(sql "$TMP/ev.db" "select group_concat(event) from counter_events where event <> 'energy'")
 [ "$ne" = task-clock ] && ok "only the asked event counted" || notok "events: $ne"
 expect_exit 3 "an unknown event is refused" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/ev2.db" --events bogus-event
+
+# Throughput mode: the same predictions as single-stream, with examples/s beside.
+sed 's/^name: tiny-e2e/name: tput\nthroughput: true/' "$TMP/run.yaml" > "$TMP/tput.yaml"
+expect_exit 0 "throughput mode" "$SLMBENCH" run "$TMP/tput.yaml" --db "$TMP/tp.db" --quiet
+mm=$(sql "$TMP/tp.db" "select group_concat(value) from metrics where name = 'throughput_mismatches'")
+[ "$mm" = "0.0,0.0,0.0" ] && ok "batched predictions identical to single-stream" || notok "mismatches: $mm"
+tp=$(sql "$TMP/tp.db" "select count(*) from metrics where name = 'throughput_examples_per_s' and value > 0")
+[ "$tp" = 3 ] && ok "examples/s in throughput mode" || notok "throughput rows: $tp"
