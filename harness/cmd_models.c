@@ -21,6 +21,7 @@ static const char USAGE[] =
     "  --ff N            feed-forward width (default: the model width)\n"
     "  --ctx N           context length (default 2048)\n"
     "  --type f32|f16    weight type (default f16)\n"
+    "  --no-stop         no end-of-sequence after a label: generation runs on (decode tests)\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
     "inspect: the model facts read from the file (and from llama.cpp when it loads).\n";
 
@@ -45,6 +46,10 @@ static int models_make(int argc, char **argv)
         if (slm_is_help(argv[i])) {
             fputs(USAGE, stdout);
             return SLM_EXIT_OK;
+        }
+        if (slm_opt_flag(argv[i], "no-stop")) {
+            o.no_stop = 1;
+            continue;
         }
         if ((r = slm_opt_value(argc, argv, &i, "train", &v)) > 0) {
             o.train_path = v;

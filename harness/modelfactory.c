@@ -691,7 +691,8 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
         row[d_label + (size_t)l] = (float)scale;
         row[d_bias] = (float)((LABEL_MARGIN + b.log_prior[l]) / c);
     }
-    head[2 * D + d_stop] = (float)(STOP_LOGIT / bs);
+    if (!o->no_stop)
+        head[2 * D + d_stop] = (float)(STOP_LOGIT / bs);
     if (add2(&b, "output.weight", D, V, head, wt, err, errlen))
         goto done;
 

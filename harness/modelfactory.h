@@ -51,6 +51,8 @@ typedef struct slm_factory_opts {
     const char *prompt_template; /* the eval set's prompt template text ({{text}},
                                     {{labels}}, {{id}}): its words are cancelled; or NULL */
     int capitalised;             /* also "▁Word" tokens for each word; default 1 */
+    int no_stop;                 /* 1: no </s> after a label, so greedy generation repeats
+                                    labels up to max_tokens (exercises decode); default 0 */
 } slm_factory_opts;
 
 typedef struct slm_factory_report {

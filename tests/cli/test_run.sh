@@ -248,3 +248,21 @@ mm=$(sql "$TMP/tp.db" "select group_concat(value) from metrics where name = 'thr
 [ "$mm" = "0.0,0.0,0.0" ] && ok "batched predictions identical to single-stream" || notok "mismatches: $mm"
 tp=$(sql "$TMP/tp.db" "select count(*) from metrics where name = 'throughput_examples_per_s' and value > 0")
 [ "$tp" = 3 ] && ok "examples/s in throughput mode" || notok "throughput rows: $tp"
+
+# Decode roofline: a model that keeps generating exercises the decode phase.
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/ns.gguf" --vocab 40 --no-stop >/dev/null
+cat >"$TMP/dec.yaml" <<YAML
+name: decode
+evalset: $FX
+mode: generate
+max_tokens: 6
+threads: 1
+warmup: 1
+limit: 8
+candidates: [{name: ns, model: ns.gguf}]
+YAML
+expect_exit 0 "generate six tokens per example" "$SLMBENCH" run "$TMP/dec.yaml" --db "$TMP/dec.db" --quiet
+nt=$(sql "$TMP/dec.db" "select min(n_output_tokens) from predictions")
+[ "$nt" = 6 ] && ok "max_tokens reached" || notok "output tokens: $nt"
+rl=$(sql "$TMP/dec.db" "select count(*) from metrics where name in ('decode_tokens_per_s','decode_bound_tokens_per_s','roofline_decode_pct','tpot_ms_p50') and value > 0")
+[ "$rl" = 4 ] && ok "decode rate, bandwidth bound, roofline % and TPOT measured" || notok "decode metrics: $rl of 4"
