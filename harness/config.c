@@ -4,6 +4,7 @@
 #include "util.h"
 #include "yamltree.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,7 +122,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "chat_template", "limit", "skip_bad_rows", "commit_every",
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
                                        "calibration_split", "repeats", "interleave", "bandwidth",
-                                       "counters", "events", "throughput",
+                                       "counters", "events", "throughput", "requirements",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -258,6 +259,20 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         c->coverage_targets[1] = 0.95;
         c->coverage_targets[2] = 0.99;
         c->n_coverage_targets = 3;
+    }
+    c->req_min_accuracy = c->req_max_ece = c->req_max_p95_ms = NAN;
+    const slm_ynode *req = slm_ymap_get(r, "requirements");
+    if (req) {
+        static const char *const rkeys[] = {"min_accuracy", "max_ece", "max_p95_ms", NULL};
+        if (req->kind != SLM_Y_MAP) {
+            slm_err(err, errlen, "%s:%d: 'requirements' must be a mapping", name, req->line);
+            goto done;
+        }
+        if (slm_ymap_check_keys(y, req, rkeys, "requirements", err, errlen) ||
+            slm_ymap_double(y, req, "min_accuracy", &c->req_min_accuracy, err, errlen) < 0 ||
+            slm_ymap_double(y, req, "max_ece", &c->req_max_ece, err, errlen) < 0 ||
+            slm_ymap_double(y, req, "max_p95_ms", &c->req_max_p95_ms, err, errlen) < 0)
+            goto done;
     }
     const slm_ynode *cas = slm_ymap_get(r, "cascade");
     if (cas) {

@@ -26,6 +26,10 @@
  *   seed: 1                         # bootstrap seed (recorded)
  *   bootstrap: 1000                 # bootstrap replicates for confidence intervals
  *   coverage_targets: [0.90, 0.95, 0.99]   # selective prediction: accuracy targets
+ *   requirements:                   # what a candidate must meet to be recommended
+ *     min_accuracy: 0.80
+ *     max_ece: 0.10
+ *     max_p95_ms: 50
  *   cascade:                        # optional: escalate below a confidence threshold
  *     threshold: 0.85
  *     slm_cost: 0.0002              # cost of one small-model call
@@ -88,6 +92,7 @@ typedef struct slm_run_cfg {
     int bootstrap;
     double coverage_targets[8];
     size_t n_coverage_targets;
+    double req_min_accuracy, req_max_ece, req_max_p95_ms; /* NaN: no requirement */
     int has_cascade;
     double cascade_threshold, cascade_slm_cost, cascade_esc_cost, cascade_esc_acc;
     slm_cand_cfg *cands;

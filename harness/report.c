@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "analysis.h"
 #include "fields.h"
 
 #include <jansson.h>
@@ -702,6 +703,115 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
     sqlite3_finalize(s);
 }
 
+/* The recommendation: candidates on the accuracy–p95-latency Pareto front that meet the
+ * config's requirements; the pick is the most accurate of them (then the fastest). */
+static void recommendation(slm_store *st, const run_info *r, slm_buf *b)
+{
+    if (!r->nc)
+        return;
+    slm_run_cfg *cfg = NULL;
+    double min_acc = NAN, max_ece = NAN, max_p95 = NAN;
+    if (slm_run_cfg_from_db(st, r->id, &cfg, NULL, 0) == 0) {
+        min_acc = cfg->req_min_accuracy;
+        max_ece = cfg->req_max_ece;
+        max_p95 = cfg->req_max_p95_ms;
+    }
+    slm_run_cfg_free(cfg);
+    size_t n = r->nc;
+    double *acc = slm_xcalloc(n, sizeof *acc), *p95 = slm_xcalloc(n, sizeof *p95),
+           *ece = slm_xcalloc(n, sizeof *ece);
+    int *front = slm_xcalloc(n, sizeof *front), *meets = slm_xcalloc(n, sizeof *meets);
+    for (size_t i = 0; i < n; i++) {
+        acc[i] = metric(st, r->c[i].id, "accuracy");
+        p95[i] = metric(st, r->c[i].id, "e2e_ms_p95");
+        ece[i] = metric(st, r->c[i].id, "ece_15");
+    }
+    for (size_t i = 0; i < n; i++) {
+        int ok = !isnan(acc[i]) && !isnan(p95[i]) && r->c[i].status && !strcmp(r->c[i].status, "ok");
+        front[i] = ok;
+        for (size_t j = 0; j < n && ok; j++)
+            if (j != i && !isnan(acc[j]) && !isnan(p95[j]) && acc[j] >= acc[i] &&
+                p95[j] <= p95[i] && (acc[j] > acc[i] || p95[j] < p95[i]))
+                front[i] = 0;
+        meets[i] = ok && !(acc[i] < min_acc) && !(ece[i] > max_ece) && !(p95[i] > max_p95);
+    }
+    long pick = -1;
+    for (size_t i = 0; i < n; i++)
+        if (front[i] && meets[i] &&
+            (pick < 0 || acc[i] > acc[pick] || (acc[i] == acc[pick] && p95[i] < p95[pick])))
+            pick = (long)i;
+    slm_buf_puts(b, "### Recommendation\n\n");
+    slm_buf_puts(b, "Requirements: ");
+    int any_req = 0;
+    if (!isnan(min_acc))
+        slm_buf_printf(b, "%saccuracy ≥ %.1f%%", any_req++ ? ", " : "", min_acc * 100);
+    if (!isnan(max_ece))
+        slm_buf_printf(b, "%sECE ≤ %.3f", any_req++ ? ", " : "", max_ece);
+    if (!isnan(max_p95))
+        slm_buf_printf(b, "%sp95 latency ≤ %.1f ms", any_req++ ? ", " : "", max_p95);
+    slm_buf_puts(b, any_req ? " (from the run config).\n\n"
+                            : "none set (add `requirements:` to the run config).\n\n");
+    if (pick >= 0) {
+        slm_buf_puts(b, "**Pick `");
+        slm_md_cell(b, r->c[pick].name);
+        slm_buf_puts(b, "`**: the most accurate candidate on the accuracy–latency front that "
+                        "meets the requirements (accuracy ");
+        pct(b, acc[pick]);
+        slm_buf_puts(b, ", p95 ");
+        num(b, p95[pick], 3);
+        slm_buf_puts(b, " ms, ECE ");
+        num(b, ece[pick], 3);
+        slm_buf_puts(b, ").\n\n");
+    } else {
+        slm_buf_puts(b, "**No candidate qualifies**: none on the accuracy–latency front meets "
+                        "the requirements.\n\n");
+    }
+    slm_buf_puts(b, "| candidate | accuracy | p95 ms | ECE | on the front | meets requirements | "
+                    "why not picked |\n|---|---:|---:|---:|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_puts(b, " | ");
+        pct(b, acc[i]);
+        slm_buf_puts(b, " | ");
+        num(b, p95[i], 3);
+        slm_buf_puts(b, " | ");
+        num(b, ece[i], 3);
+        slm_buf_printf(b, " | %s | %s | ", front[i] ? "yes" : "no", meets[i] ? "yes" : "no");
+        if ((long)i == pick) {
+            slm_buf_puts(b, "picked");
+        } else if (!front[i]) {
+            for (size_t j = 0; j < n; j++)
+                if (j != i && front[j] && acc[j] >= acc[i] && p95[j] <= p95[i]) {
+                    slm_buf_puts(b, "dominated by ");
+                    slm_md_cell(b, r->c[j].name);
+                    slm_buf_puts(b, " (as accurate or more, and as fast or faster)");
+                    break;
+                }
+            if (isnan(acc[i]) || isnan(p95[i]))
+                slm_buf_puts(b, "no results");
+        } else if (!meets[i]) {
+            int k = 0;
+            if (acc[i] < min_acc)
+                slm_buf_printf(b, "%saccuracy below %.1f%%", k++ ? "; " : "", min_acc * 100);
+            if (ece[i] > max_ece)
+                slm_buf_printf(b, "%sECE above %.3f", k++ ? "; " : "", max_ece);
+            if (p95[i] > max_p95)
+                slm_buf_printf(b, "%sp95 above %.1f ms", k++ ? "; " : "", max_p95);
+        } else {
+            slm_buf_puts(b, "less accurate than the pick (faster: consider it if latency "
+                            "matters more)");
+        }
+        slm_buf_puts(b, " |\n");
+    }
+    slm_buf_puts(b, "\n");
+    free(acc);
+    free(p95);
+    free(ece);
+    free(front);
+    free(meets);
+}
+
 static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
 {
     slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
@@ -738,7 +848,9 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
     slm_md_cell(b, r->git);
     slm_buf_puts(b, ") |\n| host | ");
     slm_md_cell(b, r->host);
-    slm_buf_puts(b, " |\n\n### Comparison\n\n");
+    slm_buf_puts(b, " |\n\n");
+    recommendation(st, r, b);
+    slm_buf_puts(b, "### Comparison\n\n");
     comparison(st, r, b);
     if (r->nc) {
         double maj = metric(st, r->c[0].id, "majority_rate");

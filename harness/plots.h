@@ -1,0 +1,69 @@
+/*
+ * plots.h — figures of stored runs, drawn by the external gnuplot program.
+ *
+ * For every figure slm_plots_write() leaves three files in <outdir>/plots/ that a user can
+ * take away and restyle: <name>.dat (the numbers, whitespace-separated, a commented header
+ * line, '.' as the decimal separator, labels in double quotes with any '"' in them shown
+ * as '\''), <name>.gp (a gnuplot script that reads the .dat and writes both images; run
+ * `gnuplot <name>.gp` inside plots/ to redraw) and, when gnuplot ran, <name>.svg and
+ * <name>.png. The figures, by name:
+ *
+ *   accuracy_latency   accuracy against e2e_ms_p95, one labelled point per candidate, the
+ *                      Pareto frontier (higher accuracy, lower latency) drawn and marked
+ *   reliability        one reliability diagram per candidate (equal-width bins)
+ *   latency_cdf        empirical CDF of the per-example end-to-end latency
+ *   confusion_<k>      confusion-matrix heatmap of the k-th candidate (1-based, in the
+ *                      order of run_ids, then of the candidates in each run)
+ *   per_class_f1       per-class F1, grouped by label, one bar per candidate
+ *   risk_coverage      risk-coverage curves of selective prediction
+ *   counters           instructions per token and IPC (hardware counters)
+ *
+ * Candidates are named by their name, or "run:name" when several runs are drawn.
+ *
+ * Environment: SLM_GNUPLOT names the gnuplot program (default "gnuplot", looked up in
+ * PATH); SLM_GNUPLOT_TIMEOUT_S the seconds one figure may take (default 30) before
+ * gnuplot is killed.
+ */
+#ifndef SLM_PLOTS_H
+#define SLM_PLOTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One figure, drawn or skipped. Paths are relative to the outdir given to
+ * slm_plots_write() ("plots/reliability.svg"), so a report written in outdir can link
+ * them as they are. */
+typedef struct slm_plot {
+    char *name;     /* file stem: "accuracy_latency", "confusion_2", ... */
+    char *caption;  /* one sentence saying what the figure shows, for the report */
+    char *svg;      /* the SVG image; NULL when skipped */
+    char *png;      /* the PNG image; NULL when skipped */
+    char *data;     /* the .dat file; NULL when there was nothing to write */
+    char *script;   /* the .gp script; NULL when there was nothing to write */
+    char *skipped;  /* NULL when drawn; otherwise why not (one lowercase line) */
+} slm_plot;
+
+typedef struct slm_plots_result {
+    slm_plot *plots;  /* in the order listed above */
+    size_t n;
+    size_t n_drawn;   /* entries with skipped == NULL */
+} slm_plots_result;
+
+/* Writes the figures of the given runs into <outdir>/plots/ (created if missing) and
+ * describes them in *res, which the caller frees with slm_plots_result_free().
+ *
+ * Returns 0 when every figure was drawn or skipped with a reason: a figure whose data is
+ * absent (no counters measured, no predictions...) is skipped, and so is every figure
+ * when gnuplot cannot be run or fails, so that the caller still writes its report and
+ * quotes the reasons. When gnuplot fails or runs out of time no .svg/.png of that figure
+ * is left behind. Returns -1 with err filled only when the database cannot be read or
+ * the folder or a data file cannot be written; *res is then empty. */
+int slm_plots_write(slm_store *st, const int64_t *run_ids, size_t n_runs, const char *outdir,
+                    slm_plots_result *res, char *err, size_t errlen);
+
+/* Frees what slm_plots_write() put in res and empties it; NULL-safe. */
+void slm_plots_result_free(slm_plots_result *res);
+
+#endif
