@@ -5,15 +5,103 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: slmbench report RUN [RUN...] [--db FILE] [--format md|json] [--json] [--out DIR]\n"
+    "usage: slmbench report RUN [RUN...] [--db FILE] [--format md|html|json] [--json]\n"
+    "                       [--out DIR] [--no-plots]\n"
     "\n"
     "Writes the report of one or more stored runs (side by side). RUN is a run id, a tag,\n"
-    "a run name or 'last'. Markdown goes to stdout, or to DIR/report.md with --out;\n"
-    "--json (or --format json) prints every stored metric per candidate.\n";
+    "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
+    "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
+    "embedded, sortable tables, no network access), DIR/report.json, and DIR/plots/ (each\n"
+    "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n";
+
+static int write_file(const char *dir, const char *name, const slm_buf *b)
+{
+    char err[SLM_ERRLEN];
+    char *path = slm_xasprintf("%s/%s", dir, name);
+    int bad = slm_write_file_atomic(path, b->data ? b->data : "", b->len, err, sizeof err);
+    if (bad)
+        slm_die(SLM_EXIT_ENGINE, "%s", err);
+    else
+        fprintf(stderr, "slmbench: wrote %s\n", path);
+    free(path);
+    return bad;
+}
+
+/* --out DIR: plots, then Markdown (plots linked), HTML (plots embedded) and JSON. */
+static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *dir, int no_plots)
+{
+    char err[SLM_ERRLEN];
+    if (slm_mkdir_p(dir, err, sizeof err))
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    slm_plots_result pr;
+    memset(&pr, 0, sizeof pr);
+    slm_buf note = {0};
+    if (no_plots) {
+        slm_buf_puts(&note, "Plots were not drawn (--no-plots).");
+    } else if (slm_plots_write(st, ids, n, dir, &pr, err, sizeof err)) {
+        slm_buf_printf(&note, "Plots were skipped: %s", err);
+    } else if (pr.n_drawn < pr.n) {
+        for (size_t i = 0; i < pr.n; i++)
+            if (pr.plots[i].skipped)
+                slm_buf_printf(&note, "%s%s: %s", note.len ? "; " : "Not drawn: ",
+                               pr.plots[i].name, pr.plots[i].skipped);
+        slm_buf_puts(&note, ".");
+    }
+    /* paths relative to the report, so the folder can be moved or attached as a whole */
+    size_t dl = strlen(dir);
+    slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
+    char **svg_paths = slm_xcalloc(pr.n + 1, sizeof *svg_paths);
+    size_t nf = 0;
+    slm_buf md = {0}, html = {0}, json = {0};
+    int rc = SLM_EXIT_OK;
+    if (slm_report_markdown(st, ids, n, &md, err, sizeof err) ||
+        slm_report_json(st, ids, n, &json, err, sizeof err)) {
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+        goto done;
+    }
+    slm_buf_puts(&md, "\n## Plots\n\n");
+    if (note.len)
+        slm_buf_printf(&md, "%s\n\n", note.data);
+    for (size_t i = 0; i < pr.n; i++) {
+        slm_plot *p = &pr.plots[i];
+        if (p->skipped || !p->svg)
+            continue;
+        const char *rel_svg = !strncmp(p->svg, dir, dl) && p->svg[dl] == '/' ? p->svg + dl + 1 : p->svg;
+        const char *rel_png = p->png && !strncmp(p->png, dir, dl) && p->png[dl] == '/' ? p->png + dl + 1 : p->png;
+        const char *rel_dat = p->data && !strncmp(p->data, dir, dl) && p->data[dl] == '/' ? p->data + dl + 1 : p->data;
+        slm_buf_printf(&md, "![%s](%s)\n\n%s (data: `%s`)\n\n", p->name, rel_png ? rel_png : rel_svg,
+                       p->caption ? p->caption : p->name, rel_dat ? rel_dat : "-");
+        /* the plot paths are relative to the report folder, or absolute */
+        svg_paths[nf] = p->svg[0] == '/' ? slm_xstrdup(p->svg) : slm_xasprintf("%s/%s", dir, p->svg);
+        figs[nf] = (slm_figure){p->name, p->caption, svg_paths[nf], rel_dat};
+        nf++;
+    }
+    if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err)) {
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+        goto done;
+    }
+    if (write_file(dir, "report.md", &md) || write_file(dir, "report.html", &html) ||
+        write_file(dir, "report.json", &json))
+        rc = SLM_EXIT_ENGINE;
+    else if (note.len)
+        fprintf(stderr, "slmbench: note: %s\n", note.data);
+done:
+    for (size_t i = 0; i < nf; i++)
+        free(svg_paths[i]);
+    free(svg_paths);
+    free(figs);
+    slm_buf_free(&md);
+    slm_buf_free(&html);
+    slm_buf_free(&json);
+    slm_buf_free(&note);
+    slm_plots_result_free(&pr);
+    return rc;
+}
 
 int cmd_report(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL;
+    int no_plots = 0;
     const char **refs = slm_xcalloc((size_t)argc, sizeof *refs);
     size_t nrefs = 0;
     for (int i = 1; i < argc; i++) {
@@ -37,6 +125,8 @@ int cmd_report(int argc, char **argv)
             outdir = v;
         } else if (slm_opt_flag(argv[i], "json"))
             format = "json";
+        else if (slm_opt_flag(argv[i], "no-plots"))
+            no_plots = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             free(refs);
             return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
@@ -48,9 +138,9 @@ missing:
         free(refs);
         return slm_usage_error(USAGE, "option '%s' needs a value", argv[argc - 1]);
     }
-    if (strcmp(format, "md") && strcmp(format, "json")) {
+    if (strcmp(format, "md") && strcmp(format, "json") && strcmp(format, "html")) {
         free(refs);
-        return slm_usage_error(USAGE, "unknown format '%s' (md or json)", format);
+        return slm_usage_error(USAGE, "unknown format '%s' (md, html or json)", format);
     }
     if (!nrefs)
         refs[nrefs++] = "last";
@@ -67,22 +157,20 @@ missing:
             rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
             goto out;
         }
-    slm_buf b = {0};
-    int bad = !strcmp(format, "json") ? slm_report_json(st, ids, nrefs, &b, err, sizeof err)
-                                      : slm_report_markdown(st, ids, nrefs, &b, err, sizeof err);
-    if (bad) {
-        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-    } else if (outdir) {
-        char *path = slm_xasprintf("%s/report.%s", outdir, !strcmp(format, "json") ? "json" : "md");
-        if (slm_mkdir_p(outdir, err, sizeof err) ||
-            slm_write_file_atomic(path, b.data, b.len, err, sizeof err))
-            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-        else
-            fprintf(stderr, "slmbench: wrote %s\n", path);
-        free(path);
-    } else {
-        fwrite(b.data, 1, b.len, stdout);
+    if (outdir) {
+        rc = write_all(st, ids, nrefs, outdir, no_plots);
+        goto out;
     }
+    slm_buf b = {0};
+    int bad = !strcmp(format, "json")   ? slm_report_json(st, ids, nrefs, &b, err, sizeof err)
+              : !strcmp(format, "html") ? slm_report_html(st, ids, nrefs, NULL, 0,
+                                                          "Plots are written with --out DIR.", &b,
+                                                          err, sizeof err)
+                                        : slm_report_markdown(st, ids, nrefs, &b, err, sizeof err);
+    if (bad)
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+    else
+        fwrite(b.data, 1, b.len, stdout);
     slm_buf_free(&b);
 out:
     free(ids);

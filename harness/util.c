@@ -143,6 +143,34 @@ void slm_buf_free(slm_buf *b)
     b->len = b->cap = 0;
 }
 
+void slm_base64(slm_buf *b, const void *data, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    size_t i = 0;
+    char q[4];
+    for (; i + 2 < n; i += 3) {
+        q[0] = tab[p[i] >> 2];
+        q[1] = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+        q[2] = tab[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+        q[3] = tab[p[i + 2] & 63];
+        slm_buf_append(b, q, 4);
+    }
+    if (i < n) {
+        q[0] = tab[p[i] >> 2];
+        if (i + 1 < n) {
+            q[1] = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+            q[2] = tab[(p[i + 1] & 15) << 2];
+        } else {
+            q[1] = tab[(p[i] & 3) << 4];
+            q[2] = '=';
+        }
+        q[3] = '=';
+        slm_buf_append(b, q, 4);
+    }
+}
+
 int slm_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");

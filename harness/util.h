@@ -50,6 +50,9 @@ void slm_buf_vprintf(slm_buf *b, const char *fmt, va_list ap);
 char *slm_buf_take(slm_buf *b);
 void slm_buf_free(slm_buf *b);
 
+/* Appends the base64 encoding (RFC 4648, padded) of data[0..n) to b. */
+void slm_base64(slm_buf *b, const void *data, size_t n);
+
 /* Reads a whole file. On success *out (caller frees, NUL-terminated) and *len are set. */
 int slm_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
 

@@ -1,0 +1,31 @@
+/*
+ * report_html.h — the self-contained HTML report: the Markdown report's content as HTML
+ * (every table sortable by clicking a header), the plots embedded as data URIs, no network
+ * access, no external file. Every model output and eval-set string is escaped.
+ */
+#ifndef SLM_REPORT_HTML_H
+#define SLM_REPORT_HTML_H
+
+#include "store.h"
+#include "util.h"
+
+typedef struct slm_figure {
+    const char *name;      /* short id, e.g. "accuracy_latency" */
+    const char *caption;
+    const char *svg_path;  /* embedded; NULL to skip */
+    const char *data_path; /* linked (relative to the report), may be NULL */
+} slm_figure;
+
+/* Converts the subset of Markdown that slmbench's reports use (headings, paragraphs,
+ * tables, **bold**, `code`, backslash escapes, ![alt](src) images, ---) to HTML body
+ * content. Characters that HTML treats specially are escaped; entities the Markdown
+ * writer produced (&lt; &gt; &amp; &quot; &#NN;) are kept. */
+void slm_md_to_html(const char *md, slm_buf *out);
+
+/* The whole page: Markdown report of the runs, figures (may be 0), and a note about plots
+ * (e.g. why they were skipped; may be NULL). */
+int slm_report_html(slm_store *st, const int64_t *run_ids, size_t n_runs,
+                    const slm_figure *figs, size_t n_figs, const char *plots_note,
+                    slm_buf *out, char *err, size_t errlen);
+
+#endif
