@@ -69,8 +69,12 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         const char *rel_svg = !strncmp(p->svg, dir, dl) && p->svg[dl] == '/' ? p->svg + dl + 1 : p->svg;
         const char *rel_png = p->png && !strncmp(p->png, dir, dl) && p->png[dl] == '/' ? p->png + dl + 1 : p->png;
         const char *rel_dat = p->data && !strncmp(p->data, dir, dl) && p->data[dl] == '/' ? p->data + dl + 1 : p->data;
-        slm_buf_printf(&md, "![%s](%s)\n\n%s (data: `%s`)\n\n", p->name, rel_png ? rel_png : rel_svg,
-                       p->caption ? p->caption : p->name, rel_dat ? rel_dat : "-");
+        /* captions carry candidate and label names: escaped like every other string */
+        slm_buf_puts(&md, "![");
+        slm_md_cell(&md, p->name);
+        slm_buf_printf(&md, "](%s)\n\n", rel_png ? rel_png : rel_svg);
+        slm_md_cell(&md, p->caption ? p->caption : p->name);
+        slm_buf_printf(&md, " (data: `%s`)\n\n", rel_dat ? rel_dat : "-");
         /* the plot paths are relative to the report folder, or absolute */
         svg_paths[nf] = p->svg[0] == '/' ? slm_xstrdup(p->svg) : slm_xasprintf("%s/%s", dir, p->svg);
         figs[nf] = (slm_figure){p->name, p->caption, svg_paths[nf], rel_dat};

@@ -316,6 +316,10 @@ static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
             break;
+        if (w < 0 && errno != EINTR) { /* SIGCHLD ignored by the caller: no status */
+            status = 0;
+            break;
+        }
     }
     if (timed_out) {
         kill(-pid, SIGKILL);
@@ -416,10 +420,28 @@ static int emit(ctx *x, const char *name, const char *caption, slm_buf *dat, slm
     slm_buf_printf(&gp,
                    "# %s.gp — written by slmbench. Run `gnuplot %s.gp` in this folder to redraw\n"
                    "# %s.svg and %s.png from %s.dat; restyle freely.\n"
-                   "# %s\n"
+                   "# ",
+                   name, name, name, name, name);
+    /* the caption holds candidate names: a newline there would end the comment */
+    for (const char *c = caption; *c; c++)
+        slm_buf_putc(&gp, (unsigned char)*c < 0x20 ? ' ' : *c);
+    slm_buf_printf(&gp,
+                   "\n"
                    "set encoding utf8\n"
                    "set decimalsign '.'\n"
                    "set datafile commentschars '#'\n"
+                   "# one colour per candidate, in order (the 'tableau 10' set)\n"
+                   "set linetype 1 lc rgb '#1f77b4' lw 1.5 pt 7\n"
+                   "set linetype 2 lc rgb '#ff7f0e' lw 1.5 pt 5\n"
+                   "set linetype 3 lc rgb '#2ca02c' lw 1.5 pt 9\n"
+                   "set linetype 4 lc rgb '#d62728' lw 1.5 pt 11\n"
+                   "set linetype 5 lc rgb '#9467bd' lw 1.5 pt 13\n"
+                   "set linetype 6 lc rgb '#8c564b' lw 1.5 pt 7\n"
+                   "set linetype 7 lc rgb '#e377c2' lw 1.5 pt 5\n"
+                   "set linetype 8 lc rgb '#7f7f7f' lw 1.5 pt 9\n"
+                   "set linetype 9 lc rgb '#bcbd22' lw 1.5 pt 11\n"
+                   "set linetype 10 lc rgb '#17becf' lw 1.5 pt 13\n"
+                   "set linetype cycle 10\n"
                    "do for [fmt in 'svg png'] {\n"
                    "    if (fmt eq 'svg') {\n"
                    "        set terminal svg size %d,%d dynamic noenhanced font 'Sans,12' "
@@ -433,8 +455,7 @@ static int emit(ctx *x, const char *name, const char *caption, slm_buf *dat, slm
                    "%s"
                    "    unset output\n"
                    "}\n",
-                   name, name, name, name, name, caption, w, h, w, h, name,
-                   body->data ? body->data : "");
+                   w, h, w, h, name, body->data ? body->data : "");
     char *datp = in_dir(x, name, "dat"), *gpp = in_dir(x, name, "gp");
     int rc = -1;
     if (slm_write_file_atomic(datp, dat->data ? dat->data : "", dat->len, err, errlen) ||
@@ -593,8 +614,10 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
     slm_buf_printf(&body,
                    "    plot '%s.dat' index 1 using 1:2 with lines lw 2 lc rgb '#d62728' "
                    "title 'Pareto frontier', \\\n"
-                   "         '' index 0 using 1:2:3:4 with yerrorbars pt 6 ps 1.2 "
-                   "lc rgb '#1f77b4' title 'candidate (accuracy interval)', \\\n"
+                   "         '' index 0 using 1:2:3:4 with yerrorbars ps 0 "
+                   "lc rgb '#1f77b4' notitle, \\\n"
+                   "         '' index 0 using 1:2 with points pt 6 ps 1.4 "
+                   "lc rgb '#1f77b4' title 'candidate (bar: accuracy interval)', \\\n"
                    "         '' index 1 using 1:2 with points pt 7 ps 1.6 lc rgb '#d62728' "
                    "title 'on the frontier'\n",
                    name);
@@ -981,15 +1004,14 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
     }
     double bw = 0.8 / (double)ncand;
     slm_buf_printf(&body,
-                   "    set title 'F1 per label'\n"
-                   "    set xlabel 'label'\n"
+                   "    set title 'F1 per label (of the label set)'\n"
                    "    set ylabel 'F1'\n"
                    "    set yrange [0:1.05]\n"
                    "    set xrange [-0.6:%zu.6]\n"
                    "    set ytics 0.1\n"
                    "    set grid ytics lc rgb '#dddddd'\n"
                    "    set style fill solid 0.8 border -1\n"
-                   "    set key outside bottom center horizontal\n"
+                   "    set key below horizontal\n"
                    "    set tics scale 0.5\n",
                    labels.n - 1);
     tics(&body, "xtics", labels.v, labels.n,
@@ -1144,6 +1166,7 @@ static int plot_counters(ctx *x, char *err, size_t errlen)
                    "    set boxwidth 0.6\n"
                    "    set xrange [-0.6:%zu.6]\n"
                    "    set yrange [0:*]\n"
+                   "    set offsets 0, 0, graph 0.1, 0\n"
                    "    set grid ytics lc rgb '#dddddd'\n"
                    "    set tics scale 0.5\n",
                    lab.n - 1);
@@ -1151,9 +1174,9 @@ static int plot_counters(ctx *x, char *err, size_t errlen)
     slm_buf_printf(&body,
                    "    set title 'instructions per token'\n"
                    "    set ylabel 'instructions per token'\n"
-                   "    set format y '%%.3s%%c'\n"
+                   "    set format y '%%.1s%%c'\n"
                    "    plot '%s.dat' using 1:3 with boxes lc rgb '#1f77b4' notitle, \\\n"
-                   "         '' using 1:3:(sprintf('%%.3g', $3)) with labels offset 0,0.7 "
+                   "         '' using 1:3:(gprintf('%%.2s%%c', $3)) with labels offset 0,0.7 "
                    "font ',9' notitle\n"
                    "    set title 'instructions per cycle (IPC)'\n"
                    "    set ylabel 'IPC'\n"
