@@ -41,10 +41,21 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
     } else if (slm_plots_write(st, ids, n, dir, &pr, err, sizeof err)) {
         slm_buf_printf(&note, "Plots were skipped: %s", err);
     } else if (pr.n_drawn < pr.n) {
-        for (size_t i = 0; i < pr.n; i++)
-            if (pr.plots[i].skipped)
-                slm_buf_printf(&note, "%s%s: %s", note.len ? "; " : "Not drawn: ",
-                               pr.plots[i].name, pr.plots[i].skipped);
+        /* one line per distinct reason (without gnuplot every plot has the same one) */
+        for (size_t i = 0; i < pr.n; i++) {
+            if (!pr.plots[i].skipped)
+                continue;
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = pr.plots[j].skipped && !strcmp(pr.plots[j].skipped, pr.plots[i].skipped);
+            if (seen)
+                continue;
+            slm_buf_printf(&note, "%s", note.len ? "; " : "Not drawn: ");
+            for (size_t j = i, k = 0; j < pr.n; j++)
+                if (pr.plots[j].skipped && !strcmp(pr.plots[j].skipped, pr.plots[i].skipped))
+                    slm_buf_printf(&note, "%s%s", k++ ? ", " : "", pr.plots[j].name);
+            slm_buf_printf(&note, ": %s", pr.plots[i].skipped);
+        }
         slm_buf_puts(&note, ".");
     }
     /* paths relative to the report, so the folder can be moved or attached as a whole */
