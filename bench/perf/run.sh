@@ -49,3 +49,6 @@ echo
 "$BUILD/bench/bench_scoring" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
 echo
 "$BUILD/bench/bench_throughput" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
+echo
+echo "report time against the number of examples (5 replayed candidates; run = evaluate + metrics, report = md + html + json + plots):"
+sh bench/perf/report_scale.sh "$SLMBENCH" "$DIR"
