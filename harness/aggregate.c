@@ -374,7 +374,8 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                               "SELECT c.load_ms, c.wall_ms, c.engine_ms, c.n_params, c.size_bytes, "
                               "r.bandwidth_gbs, r.mode, c.peak_rss_kb, c.load1_before, "
                               "c.load1_after, c.steal_pct, c.throughput_s, "
-                              "c.throughput_tokens, c.throughput_n, c.throughput_mismatches "
+                              "c.throughput_tokens, c.throughput_n, c.throughput_mismatches, "
+                              "c.repeat_check_n, c.repeat_check_flips "
                               "FROM candidates c "
                               "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
                               &c, err, errlen))
@@ -415,6 +416,9 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                            col_double(c, 11) > 0 ? col_double(c, 12) / col_double(c, 11) : NAN,
                            (long)n) ||
                 put_metric(ins, run_id, cid, "throughput_mismatches", col_double(c, 14), (long)n) ||
+                put_metric(ins, run_id, cid, "flip_rate",
+                           col_double(c, 15) > 0 ? col_double(c, 16) / col_double(c, 15) : NAN,
+                           (long)n) ||
                 put_metric(ins, run_id, cid, "engine_share",
                            wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {
                 sqlite3_finalize(c);

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  --run ID         with --resume: that run\n"
     "  --retry-errors   with --resume: also redo predictions whose engine call failed\n"
     "  --events LIST    counter events, comma-separated (see slmbench counters)\n"
+    "  --repeat-check N re-run the first N examples of each candidate; report the flip rate\n"
     "  --no-progress    no progress bar even on a terminal\n"
     "  --quiet          only errors on stderr\n"
     "Exit: 0 ok, 2 usage, 3 bad config/eval set/model, 4 engine failure, 130 interrupted.\n";
@@ -33,6 +34,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *db = "slmbench.db", *run_ref = NULL, *events = NULL;
     int resume = 0, retry = 0, no_progress = 0, quiet = 0;
+    long repeat_check = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -47,6 +49,9 @@ int cmd_run(int argc, char **argv)
             if (r < 0)
                 return slm_usage_error(USAGE, "option '--events' needs a list of events");
             events = v;
+        } else if ((r = slm_opt_value(argc, argv, &i, "repeat-check", &v))) {
+            if (r < 0 || slm_parse_long(v, &repeat_check) || repeat_check < 1)
+                return slm_usage_error(USAGE, "option '--repeat-check' needs a positive number");
         } else if ((r = slm_opt_value(argc, argv, &i, "run", &v))) {
             if (r < 0)
                 return slm_usage_error(USAGE, "option '--run' needs a run id");
@@ -117,7 +122,8 @@ int cmd_run(int argc, char **argv)
     slm_run_opts o = {.progress = !no_progress && !quiet && isatty(2),
                       .quiet = quiet,
                       .stop = &g_stop,
-                      .retry_errors = retry};
+                      .retry_errors = retry,
+                      .repeat_check = (int)repeat_check};
     int64_t run_id = 0;
     int rc;
     if (resume) {

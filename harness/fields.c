@@ -61,6 +61,7 @@ const slm_field slm_fields[] = {
     {"throughput_tokens_per_s", "tokens/s, throughput mode", "tok/s", 1, 0, 4},
     {"throughput_mismatches", "throughput predictions differing from single-stream", "", -1, 0, 10},
     {"load_ms", "model load", "ms", -1, 0, 4},
+    {"flip_rate", "flip rate on re-run examples", "", -1, 1, 3},
     {"repeat_cv", "repeat spread (median CV of e2e)", "", -1, 1, 3},
     {"noisy", "noisy (repeat CV above 10%)", "", -1, 0, 1},
     {"wall_s", "wall time", "s", -1, 0, 4},

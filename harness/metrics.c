@@ -802,3 +802,60 @@ void slm_apply_temperature(const double *logits, size_t n, size_t k, double T,
             slm_softmax(row, k, row);
     }
 }
+
+/* ---- incomplete gamma, chi-square ----------------------------------------------------- */
+
+#define GAMMA_EPS 1e-15
+#define GAMMA_ITMAX 10000
+
+double slm_gamma_q(double a, double x)
+{
+    if (isnan(a) || isnan(x) || a <= 0 || x < 0)
+        return NAN;
+    if (x == 0)
+        return 1.0;
+    if (isinf(x))
+        return 0.0;
+    double lpre = a * log(x) - x - lgamma(a); /* ln(x^a e^-x / Gamma(a)) */
+    if (x < a + 1.0) {
+        /* P(a, x) = x^a e^-x / Gamma(a+1) * sum_n x^n / ((a+1)...(a+n)) */
+        double ap = a, term = 1.0 / a, sum = term;
+        for (int n = 0; n < GAMMA_ITMAX; n++) {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if (fabs(term) < fabs(sum) * GAMMA_EPS)
+                break;
+        }
+        double p = sum * exp(lpre);
+        return p >= 1.0 ? 0.0 : 1.0 - p;
+    }
+    /* Q(a, x) = x^a e^-x / Gamma(a) * 1/(x+1-a- 1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...))) */
+    const double tiny = 1e-300;
+    double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+    for (int i = 1; i < GAMMA_ITMAX; i++) {
+        double an = -i * (i - a);
+        b += 2.0;
+        d = an * d + b;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1.0 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < GAMMA_EPS)
+            break;
+    }
+    return exp(lpre) * h;
+}
+
+double slm_chi2_sf(double x, double df)
+{
+    if (isnan(x) || isnan(df) || df <= 0)
+        return NAN;
+    if (x <= 0)
+        return 1.0;
+    return slm_gamma_q(df / 2.0, x / 2.0);
+}

@@ -250,6 +250,18 @@ double slm_mcnemar_p(long b, long c, int *exact);
  * Aborts only on memory exhaustion. */
 void slm_holm(const double *p, size_t m, double *adjusted);
 
+/* Regularized upper incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a) for a > 0,
+ * x >= 0: the series of P(a, x) when x < a + 1 (Q = 1 - P), otherwise the continued
+ * fraction of Q evaluated by the modified Lentz method (Numerical Recipes §6.2), both to a
+ * relative precision of about 1e-14. Q(a, 0) = 1; Q(a, +inf) = 0. Returns NaN when a <= 0,
+ * x < 0 or either is NaN. */
+double slm_gamma_q(double a, double x);
+
+/* The chi-square survival function P[X >= x] for X ~ chi-square(df): Q(df/2, x/2)
+ * (so df = 1, x = 3.841459 gives 0.05). x <= 0 gives 1. Returns NaN when df <= 0 or x is
+ * NaN. Used for the chi-square test of homogeneity of label distributions (drift). */
+double slm_chi2_sf(double x, double df);
+
 /* ---- temperature scaling ------------------------------------------------------------- */
 
 /* Fits a temperature T for the scores logits (row-major n x k; any real scores, e.g.

@@ -246,7 +246,8 @@ static char *last_line(const char *s)
 /* Runs `prog script` in dir. Returns 0 when gnuplot exited with status 0; otherwise -1
  * with *why set (caller frees) and *not_found set when the program could not be
  * started at all. */
-static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
+static int gnuplot_exec(const char *dir, const char *prog, char **envp, int timeout_s,
+                        const char *script, char **why, int *not_found)
 {
     *why = NULL;
     *not_found = 0;
@@ -272,11 +273,11 @@ static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
         }
         dup2(outp[1], 2);
         int e = 0;
-        if (chdir(x->dir) != 0)
+        if (chdir(dir) != 0)
             e = errno;
         else {
-            char *const argv[] = {(char *)x->prog, (char *)script, NULL};
-            execvpe(x->prog, argv, x->envp);
+            char *const argv[] = {(char *)prog, (char *)script, NULL};
+            execvpe(prog, argv, envp);
             e = errno;
         }
         ssize_t w = write(errp[1], &e, sizeof e);
@@ -289,7 +290,7 @@ static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
     close(outp[1]);
 
     slm_buf msg = {0};
-    double deadline = slm_now_ms() + 1000.0 * x->timeout_s;
+    double deadline = slm_now_ms() + 1000.0 * timeout_s;
     int timed_out = 0, status = 0, open_out = 1;
     for (;;) {
         double left = deadline - slm_now_ms();
@@ -340,13 +341,13 @@ static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
     if (exec_errno) {
         *not_found = 1;
         if (exec_errno == ENOENT)
-            *why = slm_xasprintf("gnuplot not found ('%s'): " GNUPLOT_HINT, x->prog);
+            *why = slm_xasprintf("gnuplot not found ('%s'): " GNUPLOT_HINT, prog);
         else
-            *why = slm_xasprintf("cannot run gnuplot ('%s'): %s: " GNUPLOT_HINT, x->prog,
+            *why = slm_xasprintf("cannot run gnuplot ('%s'): %s: " GNUPLOT_HINT, prog,
                                  strerror(exec_errno));
     } else if (timed_out) {
         *why = slm_xasprintf("gnuplot did not finish '%s' within %d s and was stopped", script,
-                             x->timeout_s);
+                             timeout_s);
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         rc = 0;
     } else {
@@ -365,6 +366,40 @@ static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
 sys:
     *why = slm_xasprintf("cannot start gnuplot: %s", strerror(errno));
     return -1;
+}
+
+static int run_gnuplot(ctx *x, const char *script, char **why, int *not_found)
+{
+    return gnuplot_exec(x->dir, x->prog, x->envp, x->timeout_s, script, why, not_found);
+}
+
+static const char *gnuplot_prog(void)
+{
+    const char *prog = getenv("SLM_GNUPLOT");
+    return prog && *prog ? prog : "gnuplot";
+}
+
+static int gnuplot_timeout_s(void)
+{
+    const char *t = getenv("SLM_GNUPLOT_TIMEOUT_S");
+    long tv;
+    if (t && slm_parse_long(t, &tv) == 0 && tv > 0 && tv < 86400)
+        return (int)tv;
+    return DEFAULT_TIMEOUT_S;
+}
+
+int slm_gnuplot_run(const char *dir, const char *script_name, char *reason, size_t n)
+{
+    char **envp = make_env(), *why = NULL;
+    int not_found = 0;
+    int rc = gnuplot_exec(dir, gnuplot_prog(), envp, gnuplot_timeout_s(), script_name, &why,
+                          &not_found);
+    free(envp);
+    if (rc == 0)
+        return 0;
+    slm_err(reason, n, "%s", why ? why : "gnuplot failed");
+    free(why);
+    return not_found ? -2 : -1;
 }
 
 /* ---- one figure ----------------------------------------------------------------------- */
@@ -1213,13 +1248,8 @@ int slm_plots_write(slm_store *st, const int64_t *run_ids, size_t n_runs, const 
 {
     memset(res, 0, sizeof *res);
     ctx x = {.st = st, .outdir = outdir, .res = res};
-    const char *prog = getenv("SLM_GNUPLOT");
-    x.prog = prog && *prog ? prog : "gnuplot";
-    x.timeout_s = DEFAULT_TIMEOUT_S;
-    const char *t = getenv("SLM_GNUPLOT_TIMEOUT_S");
-    long tv;
-    if (t && slm_parse_long(t, &tv) == 0 && tv > 0 && tv < 86400)
-        x.timeout_s = (int)tv;
+    x.prog = gnuplot_prog();
+    x.timeout_s = gnuplot_timeout_s();
     x.dir = slm_xasprintf("%s/plots", outdir);
     int rc = -1;
     if (slm_mkdir_p(x.dir, err, errlen) || load_cands(&x, run_ids, n_runs, err, errlen))

@@ -66,4 +66,13 @@ int slm_plots_write(slm_store *st, const int64_t *run_ids, size_t n_runs, const 
 /* Frees what slm_plots_write() put in res and empties it; NULL-safe. */
 void slm_plots_result_free(slm_plots_result *res);
 
+/* Runs the gnuplot program (SLM_GNUPLOT, timeout SLM_GNUPLOT_TIMEOUT_S, as above) on
+ * script_name inside dir, the way every figure of slm_plots_write() is drawn: own process
+ * group, stdin/stdout on /dev/null, LC_NUMERIC=C, killed at the deadline. Returns 0 when
+ * gnuplot exited with status 0; -1 when it failed or ran out of time; -2 when it could not
+ * be started at all (not installed): then every later call would fail the same way.
+ * On failure reason (n bytes) holds one lowercase line saying why. Checking that the
+ * images exist is the caller's. */
+int slm_gnuplot_run(const char *dir, const char *script_name, char *reason, size_t n);
+
 #endif

@@ -1153,6 +1153,42 @@ static int run_throughput(run_ctx *c, cand_state *cs)
     return rc;
 }
 
+/* Flakiness: the first N examples again; a prediction that differs from the stored one
+ * is a flip (a deterministic engine has none). */
+static void repeat_check(run_ctx *c, cand_state *cs)
+{
+    size_t n = (size_t)c->o->repeat_check < c->n ? (size_t)c->o->repeat_check : c->n;
+    long flips = 0;
+    sqlite3_stmt *s;
+    if (slm_store_prepare(c->st,
+                          "SELECT coalesce(pred, '') FROM predictions WHERE run_id = ? AND "
+                          "candidate_id = ? AND example_idx = ?",
+                          &s, NULL, 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        outcome o;
+        run_example(c, cs, cs->eng, cs->chat, i, &o);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_int64(s, 2, cs->id);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+        if (sqlite3_step(s) == SQLITE_ROW &&
+            strcmp((const char *)sqlite3_column_text(s, 0), o.row.pred ? o.row.pred : ""))
+            flips++;
+        outcome_free(&o);
+    }
+    sqlite3_finalize(s);
+    if (slm_store_prepare(c->st,
+                          "UPDATE candidates SET repeat_check_n = ?, repeat_check_flips = ? "
+                          "WHERE id = ?",
+                          &s, NULL, 0) == 0) {
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)n);
+        sqlite3_bind_int64(s, 2, flips);
+        sqlite3_bind_int64(s, 3, cs->id);
+        step_done(s);
+    }
+}
+
 /* Finishes a candidate: calibration split, close, times, host load, status, metrics. */
 static int cand_end(run_ctx *c, size_t ci)
 {
@@ -1172,6 +1208,8 @@ static int cand_end(run_ctx *c, size_t ci)
         cs->rc = run_calibration(c, cs, cs->eng, cs->chat, cs->err, sizeof cs->err);
     if (cs->rc == SLM_RUN_OK && c->cfg->throughput)
         cs->rc = run_throughput(c, cs);
+    if (cs->rc == SLM_RUN_OK && c->o->repeat_check > 0)
+        repeat_check(c, cs);
     if (cs->eng)
         cs->plugin->vt->close(cs->eng);
     cs->eng = NULL;

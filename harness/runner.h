@@ -25,6 +25,7 @@ typedef struct slm_run_opts {
     int quiet;                           /* no per-candidate lines */
     volatile sig_atomic_t *stop;         /* set asynchronously to stop cleanly */
     int retry_errors;                    /* on resume, redo predictions that failed */
+    int repeat_check;                    /* re-run this many examples, count flips */
 } slm_run_opts;
 
 /* Starts a new run of cfg, recorded in st. *run_id is set as soon as the run exists. */

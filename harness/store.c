@@ -152,6 +152,9 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE candidates ADD COLUMN throughput_tokens REAL;"
     "ALTER TABLE candidates ADD COLUMN throughput_n INTEGER;"
     "ALTER TABLE candidates ADD COLUMN throughput_mismatches INTEGER;",
+    /* 3 -> 4: flakiness */
+    "ALTER TABLE candidates ADD COLUMN repeat_check_n INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN repeat_check_flips INTEGER;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -266,3 +266,21 @@ nt=$(sql "$TMP/dec.db" "select min(n_output_tokens) from predictions")
 [ "$nt" = 6 ] && ok "max_tokens reached" || notok "output tokens: $nt"
 rl=$(sql "$TMP/dec.db" "select count(*) from metrics where name in ('decode_tokens_per_s','decode_bound_tokens_per_s','roofline_decode_pct','tpot_ms_p50') and value > 0")
 [ "$rl" = 4 ] && ok "decode rate, bandwidth bound, roofline % and TPOT measured" || notok "decode metrics: $rl of 4"
+
+# Flakiness: a deterministic engine flips nothing on re-run.
+expect_exit 0 "--repeat-check" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/fl.db" --quiet --repeat-check 10
+fr=$(sql "$TMP/fl.db" "select group_concat(value) from metrics where name = 'flip_rate'")
+[ "$fr" = "0.0,0.0,0.0" ] && ok "flip rate 0 for llama.cpp greedy scoring" || notok "flip rates: $fr"
+nn=$(sql "$TMP/fl.db" "select group_concat(repeat_check_n) from candidates")
+[ "$nn" = "10,10,10" ] && ok "10 examples re-run per candidate" || notok "re-run counts: $nn"
+cat >"$TMP/flaky.yaml" <<YAML
+name: flaky
+evalset: $FX
+warmup: 0
+bandwidth: false
+candidates:
+  - {name: flaky, engine: replay, model: a.csv, options: {fail_every: "5"}}
+YAML
+"$SLMBENCH" run "$TMP/flaky.yaml" --db "$TMP/fk.db" --quiet --repeat-check 20 >/dev/null 2>&1 || true
+fk=$(sql "$TMP/fk.db" "select value > 0 from metrics where name = 'flip_rate'")
+[ "$fk" = 1 ] && ok "a flaky engine shows flips ($(sql "$TMP/fk.db" "select value from metrics where name = 'flip_rate'"))" || notok "flaky engine flip rate: $fk"
