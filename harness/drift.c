@@ -74,7 +74,7 @@ struct slm_drift {
     char *db_path;
     int y0, m0;
     size_t nm;
-    char (*month)[8];
+    char (*month)[16];
     size_t nmet;
     const slm_field *met[MAXM];
     series *s;
@@ -579,15 +579,8 @@ static void put_sha(slm_buf *b, const char *sha)
     slm_buf_puts(b, "`");
 }
 
-static const char *metric_rule(const slm_drift *d, size_t k)
-{
-    (void)d, (void)k;
-    return NULL;
-}
-
 void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf *b)
 {
-    (void)metric_rule;
     slm_buf_printf(b, "# Drift review %s to %s\n\n", d->month[0], d->month[d->nm - 1]);
     slm_buf_puts(b, "Database `");
     slm_md_cell(b, d->db_path);
@@ -1206,10 +1199,27 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
     for (size_t j = 0; j < d->nm; j++)
         slm_buf_printf(&gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
     slm_buf_puts(&gp, ")\n    set grid lc rgb '#dddddd'\n"
-                      "    set key below horizontal\n"
-                      "    set offsets 0, 0, graph 0.08, graph 0.08\n");
+                      "    set key below horizontal\n");
     if (f->percent)
-        slm_buf_puts(&gp, "    set yrange [*<0:1<*]\n");
+        slm_buf_puts(&gp, "    set yrange [0:1.05]\n");
+    else
+        slm_buf_puts(&gp, "    set offsets 0, 0, graph 0.08, graph 0.08\n");
+    /* a dashed line where an eval set changed version or content */
+    for (size_t i = 0; i < d->nld; i++) {
+        const ldrift *l = &d->ld[i];
+        slm_buf_printf(&gp, "    set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 "
+                            "lc rgb '#888888'\n    set label ",
+                       l->to + 1, l->to + 1);
+        slm_buf t = {0};
+        slm_buf_printf(&t, "%s: v%s -> v%s", l->evalset, l->ver_a ? l->ver_a : "?",
+                       l->ver_b ? l->ver_b : "?");
+        if (streq_null(l->ver_a, l->ver_b))
+            slm_buf_puts(&t, " (new content)");
+        gp_str(&gp, t.data);
+        slm_buf_free(&t);
+        slm_buf_printf(&gp, " at %zu, graph %.2f left offset 0.4,0 font ',9' tc rgb '#555555'\n",
+                       l->to + 1, 0.96 - 0.05 * (double)(i % 4));
+    }
     slm_buf_append(&gp, plot.data, plot.len);
     slm_buf_puts(&gp, "\n    unset output\n}\n");
     char *datp = slm_xasprintf("%s/%s.dat", dir, stem), *gpp = slm_xasprintf("%s/%s.gp", dir, stem);
@@ -1255,11 +1265,16 @@ int slm_drift_charts_write(const slm_drift *d, const char *outdir, slm_drift_cha
     ch->v = slm_xcalloc(d->nmet, sizeof *ch->v);
     for (size_t k = 0; k < d->nmet; k++) {
         char *why = NULL;
+        int was_missing = missing;
         if (chart_one(d, k, dir, &ch->v[ch->n++], &missing, &why, err, errlen))
             goto out;
         if (why) {
             /* without gnuplot every chart has the same reason: say it once */
-            if (!missing || !strstr(note.data ? note.data : "", why))
+            if (was_missing)
+                ;
+            else if (missing)
+                slm_buf_printf(&note, "%sCharts not drawn: %s", note.len ? "; " : "", why);
+            else
                 slm_buf_printf(&note, "%s%s: %s", note.len ? "; " : "Charts not drawn: ",
                                ch->v[ch->n - 1].metric, why);
             free(why);

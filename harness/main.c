@@ -16,12 +16,15 @@ static const struct {
 } COMMANDS[] = {
     {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
     {"counters", cmd_counters, "probe the hardware and software event counters on this machine"},
+    {"drift", cmd_drift, "monthly drift review: metric history, flagged changes, label drift"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
     {"export", cmd_export, "export stored predictions as CSV"},
+    {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
     {"models", cmd_models, "make, quantize and inspect GGUF models"},
-    {"report", cmd_report, "write the comparison report of a run (Markdown or JSON)"},
+    {"report", cmd_report, "write the comparison report of runs (Markdown, HTML, JSON, plots)"},
     {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},
+    {"tag", cmd_tag, "name a run (e.g. main) to use it as a baseline"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "evalset.h"
 #include "fields.h"
+#include "gate.h"
 #include "gguf.h"
 #include "metrics.h"
 #include "modelfactory.h"

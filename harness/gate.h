@@ -1,0 +1,58 @@
+/*
+ * gate.h — CI regression gates (GATE.yaml) over stored runs. Absolute thresholds, and
+ * relative checks against a baseline run that count only what is real: an accuracy drop
+ * must be larger than allowed AND significant (McNemar on the paired examples); a latency
+ * increase must be larger than allowed AND beyond the spread measured by repeats.
+ *
+ *   run: last                         # default; --run overrides
+ *   candidates: [nb-1000-q8_0]        # default: every candidate of the run
+ *   absolute:
+ *     accuracy_min: 0.65
+ *     macro_f1_min: 0.60
+ *     class_recall_min: 0.30          # every label; or a mapping label: minimum
+ *     ece_max: 0.10
+ *     p95_ms_max: 50
+ *     tokens_per_s_min: 1000
+ *     invalid_rate_max: 0.01
+ *   baseline:
+ *     ref: main                       # tag, run id, run name or 'last'; --baseline overrides
+ *     accuracy_drop_max_points: 1.0
+ *     alpha: 0.05
+ *     latency_increase_max_pct: 10
+ */
+#ifndef SLM_GATE_H
+#define SLM_GATE_H
+
+#include "store.h"
+#include "util.h"
+
+typedef struct slm_gate_check {
+    char *candidate;
+    char *name;       /* e.g. "accuracy_min", "class_recall_min[billing]", "accuracy_drop" */
+    int passed;
+    char *detail;     /* one line: value, threshold, test */
+} slm_gate_check;
+
+typedef struct slm_gate_result {
+    int64_t run_id, baseline_id;   /* baseline_id 0 when none */
+    slm_gate_check *checks;
+    size_t n, n_failed;
+} slm_gate_result;
+
+/* Outcomes of slm_gate_eval. */
+enum { SLM_GATE_PASS = 0, SLM_GATE_FAIL = 1, SLM_GATE_INVALID = 3, SLM_GATE_ERROR = 4 };
+
+/* Evaluates the gate file against run_ref (NULL: the file's `run`, else "last") and the
+ * baseline (baseline_ref NULL: the file's). Returns SLM_GATE_*; on INVALID/ERROR err says
+ * why. allow_different: compare runs on different eval-set or prompt hashes anyway. */
+int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
+                  const char *baseline_ref, int allow_different, slm_gate_result *res,
+                  char *err, size_t errlen);
+void slm_gate_result_free(slm_gate_result *r);
+
+/* Renderings of a result. */
+void slm_gate_markdown(const slm_gate_result *r, slm_buf *out);
+void slm_gate_junit(const slm_gate_result *r, slm_buf *out);
+void slm_gate_json(const slm_gate_result *r, slm_buf *out);
+
+#endif
