@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "config.h"
 #include "counters.h"
+#include "drift.h"
 #include "engine.h"
 #include "evalset.h"
 #include "fields.h"
