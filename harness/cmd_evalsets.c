@@ -177,8 +177,12 @@ int cmd_evalsets(int argc, char **argv)
         slm_evalset *es = NULL;
         if (labels_from && slm_evalset_load(labels_from, &es, err, sizeof err))
             return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-        slm_load_opts o = {es ? (const char *const *)es->labels : NULL, es ? es->n_labels : 0, skip,
-                           es ? es->yaml_path : NULL};
+        slm_load_opts o = {.labels = es && es->n_labels ? (const char *const *)es->labels : NULL,
+                           .n_labels = es ? es->n_labels : 0,
+                           .fields = es && es->n_fields ? es->fields : NULL,
+                           .n_fields = es ? es->n_fields : 0,
+                           .skip_bad_rows = skip,
+                           .labels_from = es ? es->yaml_path : NULL};
         slm_dataset *d;
         if (slm_dataset_load(path, &o, &d, err, sizeof err))
             rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);

@@ -19,6 +19,7 @@ typedef struct row_sink {
     char *err;
     size_t errlen;
     int failed;
+    char *pending_slice;   /* slice of the row being sunk (taken by sink_row) */
     /* id uniqueness: open-addressing table of indices into d->rows */
     size_t *ht;
     size_t ht_cap;
@@ -102,6 +103,9 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
                     snprintf(reason, sizeof reason, "empty text for id '%.80s'", id);
             }
         }
+        if (!reason[0] && s->opts && s->opts->fields)
+            slm_check_object_label(label, s->opts->fields, s->opts->n_fields, reason,
+                                   sizeof reason);
         if (!reason[0] && s->opts && s->opts->labels &&
             slm_label_index(s->opts->labels, s->opts->n_labels, label) < 0)
             snprintf(reason, sizeof reason, "label '%.80s' is not in the label set%s%s", label,
@@ -119,6 +123,8 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
             e->id = id;
             e->text = text;
             e->label = label;
+            e->slice = s->pending_slice;
+            s->pending_slice = NULL;
             e->line = line;
             return 0;
         }
@@ -126,6 +132,8 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
     free(id);
     free(text);
     free(label);
+    free(s->pending_slice);
+    s->pending_slice = NULL;
     if (s->opts && s->opts->skip_bad_rows) {
         if (!s->d->first_skip_reason)
             s->d->first_skip_reason = slm_xasprintf("%s:%ld: %s", s->path, line, reason);
@@ -141,7 +149,7 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
 typedef struct csv_state {
     row_sink *sink;
     int header_done;
-    int col_id, col_text, col_label; /* column indices from the header */
+    int col_id, col_text, col_label, col_slice; /* column indices from the header */
     size_t n_cols;
     char **fields;                   /* current record */
     size_t nf, capf;
@@ -189,7 +197,7 @@ static void csv_record(int term, void *ud)
     row_sink *s = c->sink;
     if (!c->header_done) {
         c->header_done = 1;
-        c->col_id = c->col_text = c->col_label = -1;
+        c->col_id = c->col_text = c->col_label = c->col_slice = -1;
         for (size_t i = 0; i < c->nf; i++) {
             char *h = slm_trim(c->fields[i]);
             if (strcmp(h, "id") == 0 && c->col_id < 0)
@@ -198,6 +206,8 @@ static void csv_record(int term, void *ud)
                 c->col_text = (int)i;
             else if (strcmp(h, "label") == 0 && c->col_label < 0)
                 c->col_label = (int)i;
+            else if (strcmp(h, "slice") == 0 && c->col_slice < 0)
+                c->col_slice = (int)i;
         }
         c->n_cols = c->nf;
         const char *missing = c->col_id < 0 ? "id" : c->col_text < 0 ? "text"
@@ -224,6 +234,12 @@ static void csv_record(int term, void *ud)
     char *id = c->fields[c->col_id], *text = c->fields[c->col_text],
          *label = c->fields[c->col_label];
     c->fields[c->col_id] = c->fields[c->col_text] = c->fields[c->col_label] = NULL;
+    char *slice = NULL;
+    if (c->col_slice >= 0) {
+        slice = c->fields[c->col_slice];
+        c->fields[c->col_slice] = NULL;
+    }
+    s->pending_slice = slice;
     if (sink_row(s, start, id, text, label, NULL))
         c->stop = 1;
     clear_fields(c);
@@ -273,6 +289,12 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
 static char *json_field(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
+    if (json_is_object(v)) {
+        char *d = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *r = slm_xstrdup(d);
+        free(d);
+        return r;
+    }
     if (json_is_string(v))
         return slm_xstrndup(json_string_value(v), json_string_length(v));
     if (json_is_integer(v))
@@ -383,6 +405,7 @@ void slm_dataset_free(slm_dataset *d)
         free(d->rows[i].id);
         free(d->rows[i].text);
         free(d->rows[i].label);
+        free(d->rows[i].slice);
     }
     free(d->rows);
     free(d->first_skip_reason);
@@ -402,6 +425,80 @@ int slm_label_index(const char *const *labels, size_t n, const char *label)
         if (strlen(labels[i]) == la && memcmp(labels[i], a, la) == 0)
             return (int)i;
     return -1;
+}
+
+/* ---- JSON object labels (structured and extraction tasks) ---- */
+
+int slm_check_object_label(const char *label, const slm_field_def *f, size_t n, char *reason,
+                           size_t rlen)
+{
+    json_error_t je;
+    json_t *o = json_loads(label, 0, &je);
+    int rc = -1;
+    if (!json_is_object(o)) {
+        snprintf(reason, rlen, "label is not a JSON object (%s)", o ? "another JSON value" : je.text);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(o, f[i].name);
+        if (!v) {
+            snprintf(reason, rlen, "label has no field '%s'", f[i].name);
+            goto out;
+        }
+        if (f[i].type == SLM_FIELD_ENUM) {
+            int ok = 0;
+            for (size_t k = 0; json_is_string(v) && k < f[i].n_values; k++)
+                ok |= !strcmp(f[i].values[k], json_string_value(v));
+            if (!ok) {
+                snprintf(reason, rlen, "label field '%s' is not one of its values", f[i].name);
+                goto out;
+            }
+        } else if (!json_is_null(v) && (f[i].type == SLM_FIELD_NUMBER ? !json_is_number(v)
+                                                                       : !json_is_string(v))) {
+            snprintf(reason, rlen, "label field '%s' should be a %s or null", f[i].name,
+                     f[i].type == SLM_FIELD_NUMBER ? "number" : "string");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
+static int parse_fields(slm_evalset *e, const slm_yaml *y, const slm_ynode *f, char *err,
+                        size_t errlen)
+{
+    if (!f || f->kind != SLM_Y_MAP || f->n == 0)
+        return slm_err(err, errlen, "%s:%d: task '%s' needs 'fields' (field: [values] or field: "
+                       "string|number)", e->yaml_path, f ? f->line : 1, e->task);
+    e->fields = slm_xcalloc(f->n, sizeof *e->fields);
+    for (size_t i = 0; i < f->n; i++) {
+        slm_field_def *d = &e->fields[e->n_fields++];
+        d->name = slm_xstrdup(f->keys[i]);
+        const slm_ynode *v = f->values[i];
+        if (v->kind == SLM_Y_SEQ) {
+            d->type = SLM_FIELD_ENUM;
+            d->values = slm_xcalloc(v->n ? v->n : 1, sizeof *d->values);
+            for (size_t k = 0; k < v->n; k++) {
+                if (v->items[k]->kind != SLM_Y_SCALAR)
+                    return slm_err(err, errlen, "%s:%d: values of field '%s' must be strings",
+                                   y->path, v->items[k]->line, d->name);
+                d->values[d->n_values++] = slm_xstrdup(v->items[k]->scalar);
+            }
+            if (d->n_values < 2)
+                return slm_err(err, errlen, "%s:%d: field '%s' needs at least two values",
+                               y->path, v->line, d->name);
+        } else if (v->kind == SLM_Y_SCALAR && !strcmp(v->scalar, "string")) {
+            d->type = SLM_FIELD_STRING;
+        } else if (v->kind == SLM_Y_SCALAR && !strcmp(v->scalar, "number")) {
+            d->type = SLM_FIELD_NUMBER;
+        } else {
+            return slm_err(err, errlen, "%s:%d: field '%s': give a list of values, 'string' or "
+                           "'number'", y->path, v->line, d->name);
+        }
+    }
+    return 0;
 }
 
 /* ---- evalset.yaml ---- */
@@ -433,7 +530,7 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
     e->dir = slash ? slm_xstrndup(yaml_path, (size_t)(slash - yaml_path)) : slm_xstrdup(".");
     const slm_ynode *r = y->root;
     static const char *const keys[] = {"name", "version", "task", "description", "labels",
-                                       "prompt", "splits", NULL};
+                                       "fields", "prompt", "splits", NULL};
     int rc = -1;
     if (!r || r->kind != SLM_Y_MAP) {
         slm_err(err, errlen, "%s:%d: expected a mapping with name, task, labels, prompt, splits",
@@ -451,19 +548,31 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
     e->version = slm_xstrdup(slm_ymap_str(r, "version") ? slm_ymap_str(r, "version") : "1");
     e->task = slm_xstrdup(slm_ymap_str(r, "task") ? slm_ymap_str(r, "task") : "classification");
     e->description = slm_xstrdup(slm_ymap_str(r, "description") ? slm_ymap_str(r, "description") : "");
-    if (strcmp(e->task, "classification") != 0) {
-        slm_err(err, errlen, "%s:%d: task '%s' is not supported (supported: classification)",
-                yaml_path, slm_ymap_get(r, "task")->line, e->task);
+    if (!strcmp(e->task, "classification"))
+        e->task_kind = SLM_TASK_CLASSIFICATION;
+    else if (!strcmp(e->task, "structured"))
+        e->task_kind = SLM_TASK_STRUCTURED;
+    else if (!strcmp(e->task, "extraction"))
+        e->task_kind = SLM_TASK_EXTRACTION;
+    else {
+        slm_err(err, errlen, "%s:%d: task '%s' is not supported (classification, structured, "
+                "extraction)", yaml_path, slm_ymap_get(r, "task")->line, e->task);
         goto done;
     }
+    if (e->task_kind != SLM_TASK_CLASSIFICATION) {
+        if (parse_fields(e, y, slm_ymap_get(r, "fields"), err, errlen))
+            goto done;
+    }
     const slm_ynode *labels = slm_ymap_get(r, "labels");
-    if (!labels || labels->kind != SLM_Y_SEQ || labels->n < 2) {
+    if (e->task_kind != SLM_TASK_CLASSIFICATION && !labels) {
+        /* the label space of a JSON task is the fields; labels stay empty */
+    } else if (!labels || labels->kind != SLM_Y_SEQ || labels->n < 2) {
         slm_err(err, errlen, "%s:%d: 'labels' must be a list of at least two labels", yaml_path,
                 labels ? labels->line : r->line);
         goto done;
     }
-    e->labels = slm_xcalloc(labels->n, sizeof *e->labels);
-    for (size_t i = 0; i < labels->n; i++) {
+    e->labels = slm_xcalloc(labels ? labels->n : 1, sizeof *e->labels);
+    for (size_t i = 0; labels && i < labels->n; i++) {
         const slm_ynode *l = labels->items[i];
         if (l->kind != SLM_Y_SCALAR || !*slm_trim(l->scalar)) {
             slm_err(err, errlen, "%s:%d: labels must be non-empty strings", yaml_path, l->line);
@@ -524,6 +633,13 @@ void slm_evalset_free(slm_evalset *e)
     for (size_t i = 0; i < e->n_labels; i++)
         free(e->labels[i]);
     free(e->labels);
+    for (size_t i = 0; i < e->n_fields; i++) {
+        free(e->fields[i].name);
+        for (size_t k = 0; k < e->fields[i].n_values; k++)
+            free(e->fields[i].values[k]);
+        free(e->fields[i].values);
+    }
+    free(e->fields);
     for (size_t i = 0; i < e->n_splits; i++) {
         free(e->splits[i].name);
         free(e->splits[i].path);
@@ -555,8 +671,10 @@ int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad
     if (!p)
         return slm_err(err, errlen, "%s: eval set '%s' has no split '%s'", e->yaml_path, e->name,
                        split);
-    slm_load_opts o = {.labels = (const char *const *)e->labels,
+    slm_load_opts o = {.labels = e->n_labels ? (const char *const *)e->labels : NULL,
                        .n_labels = e->n_labels,
+                       .fields = e->n_fields ? e->fields : NULL,
+                       .n_fields = e->n_fields,
                        .skip_bad_rows = skip_bad_rows,
                        .labels_from = e->yaml_path};
     return slm_dataset_load(p, &o, out, err, errlen);

@@ -20,12 +20,18 @@
 typedef struct slm_example {
     char *id;
     char *text;
-    char *label;
+    char *label;         /* a label, or for structured/extraction tasks a JSON object */
+    char *slice;         /* slice tags "len:short;noise:clean", or NULL */
     long line;           /* line in the file where the row starts (1-based) */
 } slm_example;
 
+typedef struct slm_field_def slm_field_def;
+
 typedef struct slm_load_opts {
     const char *const *labels; /* allowed labels, or NULL to accept any non-empty label */
+    const slm_field_def *fields; /* structured/extraction: the label must be a JSON object
+                                    with these fields (values checked), or NULL */
+    size_t n_fields;
     size_t n_labels;
     int skip_bad_rows;         /* 1: skip and count bad rows instead of failing */
     const char *labels_from;   /* where the label set came from, for messages */
@@ -49,6 +55,27 @@ int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **
                      size_t errlen);
 void slm_dataset_free(slm_dataset *d);
 
+/* A field of a structured or extraction task: an enum (values) or a typed value. */
+typedef enum slm_field_type {
+    SLM_FIELD_ENUM = 0,   /* one of values[] (structured classification) */
+    SLM_FIELD_STRING = 1, /* a string or null (extraction) */
+    SLM_FIELD_NUMBER = 2  /* a number or null (extraction) */
+} slm_field_type;
+
+struct slm_field_def {
+    char *name;
+    slm_field_type type;
+    char **values;        /* SLM_FIELD_ENUM */
+    size_t n_values;
+};
+
+/* Task kinds. */
+typedef enum slm_task {
+    SLM_TASK_CLASSIFICATION = 0, /* one label */
+    SLM_TASK_STRUCTURED = 1,     /* several enum fields in one JSON object */
+    SLM_TASK_EXTRACTION = 2      /* typed fields extracted into one JSON object */
+} slm_task;
+
 typedef struct slm_split {
     char *name;          /* "train", "test", "calibration", ... */
     char *path;          /* resolved relative to the evalset.yaml folder */
@@ -59,7 +86,10 @@ typedef struct slm_evalset {
     char *dir;
     char *name;
     char *version;
-    char *task;          /* "classification" */
+    char *task;          /* "classification", "structured" or "extraction" */
+    slm_task task_kind;
+    slm_field_def *fields; /* structured/extraction */
+    size_t n_fields;
     char *description;
     char **labels;
     size_t n_labels;
@@ -81,6 +111,11 @@ const char *slm_evalset_split_path(const slm_evalset *e, const char *split);
 /* Loads one split, validating labels against the eval set's label set. */
 int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
                            slm_dataset **out, char *err, size_t errlen);
+
+/* Checks that label is a JSON object with the fields (enum values, types); 0, or -1 with
+ * the reason in reason[rlen]. */
+int slm_check_object_label(const char *label, const slm_field_def *f, size_t n, char *reason,
+                           size_t rlen);
 
 /* Index of label in labels[0..n), or -1. Comparison after trimming ASCII whitespace. */
 int slm_label_index(const char *const *labels, size_t n, const char *label);
