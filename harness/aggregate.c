@@ -1,6 +1,7 @@
 /* aggregate.c — see aggregate.h. */
 #include "aggregate.h"
 #include "analysis.h"
+#include "structured.h"
 #include "evalset.h"
 #include "metrics.h"
 #include "util.h"
@@ -47,6 +48,119 @@ int slm_run_labels(slm_store *st, int64_t run_id, char ***labels, size_t *n, cha
         slm_err(err, errlen, "run %lld has no eval set", (long long)run_id);
     }
     sqlite3_finalize(s);
+    return rc;
+}
+
+static int put_metric(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *name,
+                      double v, long n);
+
+int slm_run_is_json_task(slm_store *st, int64_t run_id)
+{
+    sqlite3_stmt *s;
+    int json = 0;
+    if (slm_store_prepare(st, "SELECT task FROM evalsets WHERE run_id = ?", &s, NULL, 0))
+        return 0;
+    sqlite3_bind_int64(s, 1, run_id);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+        json = strcmp((const char *)sqlite3_column_text(s, 0), "classification") != 0;
+    sqlite3_finalize(s);
+    return json;
+}
+
+/* Field-level scores of a JSON task: per field, the share of examples whose field equals
+ * the label's; for extraction also precision/recall/F1 over non-null fields (a predicted
+ * value is a positive, right when it equals a non-null gold value); failure kind counts. */
+int slm_structured_metrics(slm_store *st, int64_t run_id, int64_t cid, sqlite3_stmt *ins,
+                           char *err, size_t errlen)
+{
+    sqlite3_stmt *q;
+    json_t *fields = NULL;
+    char *task = NULL;
+    if (slm_store_prepare(st, "SELECT fields_json, task FROM evalsets WHERE run_id = ?", &q, err,
+                          errlen))
+        return -1;
+    sqlite3_bind_int64(q, 1, run_id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        fields = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
+        task = slm_xstrdup((const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    size_t nf = json_array_size(fields);
+    long *eq = slm_xcalloc(nf + 1, sizeof *eq), *tp = slm_xcalloc(nf + 1, sizeof *tp),
+         *np = slm_xcalloc(nf + 1, sizeof *np), *ng = slm_xcalloc(nf + 1, sizeof *ng);
+    long kinds[7] = {0}, n = 0;
+    int rc = -1;
+    if (slm_store_prepare(st,
+                          "SELECT gold, pred, fail_kinds FROM predictions WHERE run_id = ? AND "
+                          "candidate_id = ?",
+                          &q, err, errlen))
+        goto out;
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_int64(q, 2, cid);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        n++;
+        const char *g = (const char *)sqlite3_column_text(q, 0);
+        const char *p = (const char *)sqlite3_column_text(q, 1);
+        const char *fk = (const char *)sqlite3_column_text(q, 2);
+        json_t *gj = g ? json_loads(g, 0, NULL) : NULL, *pj = p && *p ? json_loads(p, 0, NULL) : NULL;
+        for (size_t i = 0; i < nf; i++) {
+            const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
+            json_t *gv = json_object_get(gj, name), *pv = json_object_get(pj, name);
+            int same = slm_json_field_equal(p && *p ? p : NULL, g, name);
+            eq[i] += same;
+            int gpos = gv && !json_is_null(gv), ppos = pv && !json_is_null(pv);
+            ng[i] += gpos;
+            np[i] += ppos;
+            tp[i] += ppos && gpos && same;
+        }
+        json_decref(gj);
+        json_decref(pj);
+        for (int k = 0; k < 7 && fk; k++)
+            kinds[k] += strstr(fk, slm_fail_kinds[k]) != NULL;
+    }
+    sqlite3_finalize(q);
+    long stp = 0, snp = 0, sng = 0;
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
+        char key[160];
+        snprintf(key, sizeof key, "field_accuracy.%s", name);
+        if (put_metric(ins, run_id, cid, key, n ? (double)eq[i] / (double)n : NAN, n))
+            goto dberr;
+        if (task && !strcmp(task, "extraction")) {
+            double pr = np[i] ? (double)tp[i] / (double)np[i] : 0;
+            double re = ng[i] ? (double)tp[i] / (double)ng[i] : 0;
+            snprintf(key, sizeof key, "field_f1.%s", name);
+            if (put_metric(ins, run_id, cid, key, pr + re > 0 ? 2 * pr * re / (pr + re) : 0, n))
+                goto dberr;
+        }
+        stp += tp[i], snp += np[i], sng += ng[i];
+    }
+    if (task && !strcmp(task, "extraction")) {
+        double pr = snp ? (double)stp / (double)snp : 0, re = sng ? (double)stp / (double)sng : 0;
+        if (put_metric(ins, run_id, cid, "field_precision", pr, n) ||
+            put_metric(ins, run_id, cid, "field_recall", re, n) ||
+            put_metric(ins, run_id, cid, "field_f1", pr + re > 0 ? 2 * pr * re / (pr + re) : 0, n))
+            goto dberr;
+    }
+    if (put_metric(ins, run_id, cid, "exact_match", NAN, n))
+        goto dberr;
+    for (int k = 0; k < 7; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "fail.%s", slm_fail_kinds[k]);
+        if (put_metric(ins, run_id, cid, key, (double)kinds[k], n))
+            goto dberr;
+    }
+    rc = 0;
+    goto out;
+dberr:
+    slm_err(err, errlen, "%s: cannot store field metrics", slm_store_path(st));
+out:
+    free(eq);
+    free(tp);
+    free(np);
+    free(ng);
+    free(task);
+    json_decref(fields);
     return rc;
 }
 
@@ -115,10 +229,11 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
     slm_cls_metrics m;
     memset(&m, 0, sizeof m);
     int rc = -1;
+    int json_task = slm_run_is_json_task(st, run_id);
 
     if (slm_store_prepare(st,
                           "SELECT gold, pred, valid, e2e_ms, prefill_ms, decode_ms, ttft_ms, "
-                          "tpot_ms, n_prompt_tokens, n_output_tokens, error FROM predictions "
+                          "tpot_ms, n_prompt_tokens, n_output_tokens, error, correct FROM predictions "
                           "WHERE run_id = ? AND candidate_id = ? ORDER BY example_idx",
                           &q, err, errlen))
         goto done;
@@ -133,6 +248,17 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         }
         const char *g = (const char *)sqlite3_column_text(q, 0);
         const char *p = (const char *)sqlite3_column_text(q, 1);
+        if (json_task) {
+            /* JSON answers: right or wrong as a whole here; fields are scored below */
+            gold[n] = 0;
+            pred[n] = sqlite3_column_int(q, 11) ? 0 : 1;
+            if (sqlite3_column_type(q, 10) != SQLITE_NULL)
+                n_errors++;
+            else if (!sqlite3_column_int(q, 2))
+                n_invalid++;
+            n++;
+            goto timings;
+        }
         int gi = slm_label_index(labels, n_labels, g ? g : "");
         if (gi < 0) {
             slm_err(err, errlen, "run %lld: gold label '%s' is not in the run's label set",
@@ -159,6 +285,7 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         gold[n] = gi;
         pred[n] = pi;
         n++;
+    timings:;
         double v;
         if (!isnan(v = col_double(q, 3))) {
             dpush(&e2e, v);
@@ -216,7 +343,8 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         rc = slm_store_commit(st, err, errlen);
         goto done;
     }
-    if (slm_cls_metrics_compute(gold, pred, n, n_labels + n_extra, &m, err, errlen))
+    if (slm_cls_metrics_compute(gold, pred, n, json_task ? 2 : n_labels + n_extra, &m, err,
+                                errlen))
         goto rollback;
     if (slm_store_prepare(st,
                           "INSERT INTO metrics (run_id, candidate_id, name, value, n) "
@@ -236,11 +364,11 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         {"n_invalid", (double)n_invalid},
         {"n_errors", (double)n_errors},
         {"accuracy", m.accuracy},
-        {"macro_f1", m.macro_f1},
-        {"micro_f1", m.micro_f1},
-        {"weighted_f1", m.weighted_f1},
+        {"macro_f1", json_task ? NAN : m.macro_f1},
+        {"micro_f1", json_task ? NAN : m.micro_f1},
+        {"weighted_f1", json_task ? NAN : m.weighted_f1},
         {"invalid_rate", (double)(n_invalid + n_errors) / (double)n},
-        {"majority_rate", (double)maj / (double)n},
+        {"majority_rate", json_task ? NAN : (double)maj / (double)n},
         {"prompt_tokens_mean", NAN},
         {"output_tokens_mean", NAN},
         {"prefill_tokens_per_s", sum_pre > 0 ? sum_ptok_pre / (sum_pre / 1000.0) : NAN},
@@ -436,7 +564,9 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                           "VALUES (?,?,?,?,?)",
                           &cf, err, errlen))
         goto rollback;
-    size_t nc = n_labels + n_extra;
+    if (json_task && slm_structured_metrics(st, run_id, cid, ins, err, errlen))
+        goto rollback;
+    size_t nc = json_task ? 0 : n_labels + n_extra;
     for (size_t k = 0; k < nc; k++) {
         const char *name = k < n_labels ? labels[k] : extra[k - n_labels];
         {
@@ -469,7 +599,7 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         }
     }
     rc = slm_store_commit(st, err, errlen);
-    if (rc == 0) {
+    if (rc == 0 && !json_task) {
         slm_run_cfg *cfg = NULL;
         rc = slm_run_cfg_from_db(st, run_id, &cfg, err, errlen) ||
              slm_analyze_candidate(st, run_id, cid, cfg, labels, n_labels, err, errlen);

@@ -57,7 +57,7 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
                            slm_cand_cfg *cand, char *err, size_t errlen)
 {
     static const char *const keys[] = {"name", "engine", "model", "options", "chat_template",
-                                       "threads", NULL};
+                                       "threads", "constrained", NULL};
     cand->line = n->line;
     cand->chat_template = -1;
     if (n->kind != SLM_Y_MAP)
@@ -96,6 +96,8 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
         return -1;
     if (rc == 0)
         cand->chat_template = ct;
+    if (slm_ymap_bool(y, n, "constrained", &cand->constrained, err, errlen) < 0)
+        return -1;
     const slm_ynode *o = slm_ymap_get(n, "options");
     if (o) {
         if (o->kind != SLM_Y_MAP)
@@ -123,6 +125,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
                                        "calibration_split", "repeats", "interleave", "bandwidth",
                                        "counters", "events", "throughput", "requirements",
+                                       "few_shot", "few_shot_seed",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -180,12 +183,16 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         get_int(y, r, "commit_every", &c->commit_every, 1, 100000, err, errlen) ||
         get_int(y, r, "bootstrap", &c->bootstrap, 0, 1000000, err, errlen) ||
         get_int(y, r, "repeats", &c->repeats, 1, 1000, err, errlen) ||
+        get_int(y, r, "few_shot", &c->few_shot, 0, 64, err, errlen) ||
         slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0 ||
         slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0 ||
         slm_ymap_bool(y, r, "counters", &c->counters, err, errlen) < 0 ||
         slm_ymap_bool(y, r, "throughput", &c->throughput, err, errlen) < 0)
         goto done;
     if (slm_ymap_long(y, r, "seed", &c->seed, err, errlen) < 0)
+        goto done;
+    c->few_shot_seed = 1;
+    if (slm_ymap_long(y, r, "few_shot_seed", &c->few_shot_seed, err, errlen) < 0)
         goto done;
     if ((s = slm_ymap_str(r, "calibration_split")) && *s) {
         if (!strcmp(s, c->split)) {

@@ -22,6 +22,8 @@
  *   skip_bad_rows: false
  *   commit_every: 32                # predictions per transaction
  *   calibration_split: calibration  # fit temperature scaling there (never on the test split)
+ *   few_shot: 0                     # examples from the train split put before each prompt
+ *   few_shot_seed: 1                # which ones (recorded)
  *   score_norm: sum                 # score mode: sum (of token log-probs) | mean (per token)
  *   seed: 1                         # bootstrap seed (recorded)
  *   bootstrap: 1000                 # bootstrap replicates for confidence intervals
@@ -56,6 +58,7 @@ typedef struct slm_cand_cfg {
     slm_option *opts;   /* the engine's options, model and threads included */
     size_t n_opts;
     int chat_template;  /* -1: run default */
+    int constrained;    /* JSON tasks: grammar-constrained decoding */
     int line;
 } slm_cand_cfg;
 
@@ -87,7 +90,9 @@ typedef struct slm_run_cfg {
     int skip_bad_rows;
     int commit_every;
     char *calib_split;  /* NULL: no temperature scaling */
-    int score_mean;     /* score_norm: mean — predict from length-normalised log-probs */
+    int score_mean;
+    int few_shot;
+    long few_shot_seed;     /* score_norm: mean — predict from length-normalised log-probs */
     long seed;
     int bootstrap;
     double coverage_targets[8];

@@ -9,6 +9,7 @@
 #include "prompt.h"
 #include "roofline.h"
 #include "sha256.h"
+#include "structured.h"
 #include "util.h"
 #include "version.h"
 
@@ -101,6 +102,9 @@ typedef struct run_ctx {
     slm_counters *ctr;   /* whole-process counters, or NULL */
     slm_dataset *cal;    /* calibration split, or NULL */
     char **cal_prompts;
+    char *grammar;       /* JSON tasks: the fields as a GBNF grammar */
+    char *shots;         /* few-shot block put before every prompt, or NULL */
+    char *shot_ids;      /* JSON array of the few-shot example ids */
 } run_ctx;
 
 static void ctx_free(run_ctx *c)
@@ -120,6 +124,9 @@ static void ctx_free(run_ctx *c)
     free(c->cal_prompts);
     slm_dataset_free(c->cal);
     slm_counters_close(c->ctr);
+    free(c->grammar);
+    free(c->shots);
+    free(c->shot_ids);
     slm_dataset_free(c->ds);
     slm_evalset_free(c->es);
 }
@@ -183,6 +190,52 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
                     cfg->path, cfg->calib_split);
             return SLM_RUN_BAD_INPUT;
         }
+    }
+    int json_task = c->es->task_kind != SLM_TASK_CLASSIFICATION;
+    if (json_task && !strcmp(cfg->mode, "score")) {
+        slm_err(err, errlen, "%s: eval set '%s' is a %s task: its answers are JSON objects, so "
+                "the run needs mode: generate", cfg->path, c->es->name, c->es->task);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (json_task)
+        c->grammar = slm_fields_grammar(c->es->fields, c->es->n_fields);
+    if (cfg->few_shot > 0) {
+        /* Few-shot examples from the train split, drawn with the recorded seed; the same
+         * block for every example and candidate. */
+        slm_dataset *tr;
+        if (slm_evalset_load_split(c->es, "train", 0, &tr, err, errlen))
+            return SLM_RUN_BAD_INPUT;
+        size_t k = (size_t)cfg->few_shot < tr->n ? (size_t)cfg->few_shot : tr->n;
+        size_t *idx = slm_xcalloc(tr->n, sizeof *idx);
+        for (size_t i = 0; i < tr->n; i++)
+            idx[i] = i;
+        slm_rng rng;
+        slm_rng_seed(&rng, (uint64_t)cfg->few_shot_seed);
+        for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
+            size_t j = i + (size_t)slm_rng_below(&rng, tr->n - i);
+            size_t t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        slm_buf sb = {0}, ids = {0};
+        slm_buf_putc(&ids, '[');
+        for (size_t i = 0; i < k; i++) {
+            const slm_example *ex = &tr->rows[idx[i]];
+            char *p = slm_prompt_render(c->es->prompt, ex->text, ex->id,
+                                        (const char *const *)c->es->labels, c->es->n_labels);
+            slm_buf_printf(&sb, "%s %s\n\n", p, ex->label);
+            free(p);
+            json_t *js = json_string(ex->id);
+            char *d = json_dumps(js, JSON_ENCODE_ANY);
+            slm_buf_printf(&ids, "%s%s", i ? "," : "", d);
+            free(d);
+            json_decref(js);
+        }
+        slm_buf_putc(&ids, ']');
+        c->shots = slm_buf_take(&sb);
+        c->shot_ids = slm_buf_take(&ids);
+        free(idx);
+        slm_dataset_free(tr);
     }
     c->n = c->ds->n;
     if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
@@ -251,9 +304,16 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
     }
     /* Render every prompt once; the same bytes go to every candidate. */
     c->prompts = slm_xcalloc(c->n ? c->n : 1, sizeof *c->prompts);
-    for (size_t i = 0; i < c->n; i++)
-        c->prompts[i] = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
-                                          (const char *const *)c->es->labels, c->es->n_labels);
+    for (size_t i = 0; i < c->n; i++) {
+        char *p = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
+                                    (const char *const *)c->es->labels, c->es->n_labels);
+        if (c->shots) {
+            c->prompts[i] = slm_xasprintf("%s%s", c->shots, p);
+            free(p);
+        } else {
+            c->prompts[i] = p;
+        }
+    }
     if (c->cal) {
         c->cal_prompts = slm_xcalloc(c->cal->n, sizeof *c->cal_prompts);
         for (size_t i = 0; i < c->cal->n; i++)
@@ -354,6 +414,40 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
     if (bad)
         goto dberr;
 
+    {
+        json_t *fj = json_array();
+        for (size_t i = 0; i < c->es->n_fields; i++) {
+            const slm_field_def *f = &c->es->fields[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "name", json_string(f->name));
+            json_object_set_new(o, "type", json_string(f->type == SLM_FIELD_ENUM     ? "enum"
+                                                       : f->type == SLM_FIELD_NUMBER ? "number"
+                                                                                     : "string"));
+            if (f->type == SLM_FIELD_ENUM) {
+                json_t *vals = json_array();
+                for (size_t k = 0; k < f->n_values; k++)
+                    json_array_append_new(vals, json_string(f->values[k]));
+                json_object_set_new(o, "values", vals);
+            }
+            json_array_append_new(fj, o);
+        }
+        char *fd = json_dumps(fj, JSON_COMPACT);
+        json_decref(fj);
+        bad = slm_store_prepare(st,
+                                "UPDATE evalsets SET task = ?, fields_json = ?, few_shot_ids = ? "
+                                "WHERE run_id = ?",
+                                &s, err, errlen);
+        if (!bad) {
+            sqlite3_bind_text(s, 1, c->es->task, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, fd, -1, SQLITE_STATIC);
+            slm_bind_text(s, 3, c->shot_ids);
+            sqlite3_bind_int64(s, 4, c->run_id);
+            bad = step_done(s);
+        }
+        free(fd);
+        if (bad)
+            goto dberr;
+    }
     if (c->cal) {
         bad = slm_store_prepare(st,
                                 "UPDATE evalsets SET calib_split = ?, calib_path = ?, "
@@ -394,7 +488,8 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
 
     if (slm_store_prepare(st,
                           "INSERT INTO candidates (run_id, idx, name, engine, model_path, "
-                          "options_json, status, quant) VALUES (?,?,?,?,?,?,'pending',?)",
+                          "options_json, status, quant, constrained) "
+                          "VALUES (?,?,?,?,?,?,'pending',?,?)",
                           &s, err, errlen))
         goto fail;
     for (size_t i = 0; i < cfg->n_cands; i++) {
@@ -412,6 +507,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
         slm_bind_text(s, 5, cc->model);
         sqlite3_bind_text(s, 6, oj, -1, SQLITE_TRANSIENT);
         slm_bind_text(s, 7, c->cands[i].quant[0] ? c->cands[i].quant : NULL);
+        sqlite3_bind_int(s, 8, cc->constrained);
         int ok = sqlite3_step(s) == SQLITE_DONE;
         free(oj);
         if (!ok) {
@@ -571,6 +667,8 @@ typedef struct outcome {
     slm_pred_row row;
     char *probs, *probs_mean, *logprobs, *ntok, *raw, *error;
     char *invalid_pred; /* generate mode: an answer outside the label set */
+    char *json_pred;    /* JSON tasks: the recovered object */
+    char fail_kinds[160];
     int have_counters;
     double ctr[SLM_PHASE_COUNT][MAX_EVENTS + 1]; /* deltas per phase; last: process CPU ns */
     double ctr_scale[SLM_PHASE_COUNT][MAX_EVENTS];
@@ -579,6 +677,7 @@ typedef struct outcome {
 static void outcome_free(outcome *o)
 {
     free(o->invalid_pred);
+    free(o->json_pred);
     free(o->probs_mean);
     free(o->probs);
     free(o->logprobs);
@@ -656,15 +755,28 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
             vt->result_free(res);
     } else {
         slm_gen_params gp = {sizeof gp, c->cfg->max_tokens, (const char *const *)c->cfg->stop,
-                             c->cfg->n_stop, NULL, NULL, 0.0, 0};
+                             c->cfg->n_stop, cs->cfg->constrained ? c->grammar : NULL, NULL, 0.0, 0};
         slm_gen_result *res = NULL;
         int rc = vt->generate(eng, &req, &gp, &res, err, sizeof err);
         t1 = slm_now_ns();
         if (rc == 0 && res) {
             out->raw = slm_xstrndup(res->text ? res->text : "", res->text ? res->text_len : 0);
             char *ans = slm_trim(slm_xstrdup(out->raw));
-            int k = slm_label_index((const char *const *)c->es->labels, nl, ans);
-            if (k >= 0) {
+            int k = c->es->task_kind == SLM_TASK_CLASSIFICATION
+                        ? slm_label_index((const char *const *)c->es->labels, nl, ans)
+                        : -2;
+            if (k == -2) {
+                /* a JSON answer: judged field by field, failure kinds counted */
+                slm_judgement jd;
+                slm_judge_json(out->raw, res->finish == SLM_FINISH_LENGTH, c->es->fields,
+                               c->es->n_fields, ex->label, &jd);
+                out->json_pred = jd.pred;
+                r->pred = jd.pred ? jd.pred : "";
+                r->valid = jd.valid;
+                r->correct = jd.correct;
+                snprintf(out->fail_kinds, sizeof out->fail_kinds, "%s", jd.kinds);
+                free(ans);
+            } else if (k >= 0) {
                 r->pred = c->es->labels[k];
                 r->valid = 1;
                 r->correct = k == gold;
@@ -690,6 +802,7 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     }
     r->probs_json = out->probs;
     r->probs_mean_json = out->probs_mean;
+    r->fail_kinds = out->fail_kinds;
     r->logprobs_json = out->logprobs;
     r->ntok_json = out->ntok;
     r->raw_output = out->raw;

@@ -155,6 +155,12 @@ static const char *const MIGRATIONS[] = {
     /* 3 -> 4: flakiness */
     "ALTER TABLE candidates ADD COLUMN repeat_check_n INTEGER;"
     "ALTER TABLE candidates ADD COLUMN repeat_check_flips INTEGER;",
+    /* 4 -> 5: structured outputs */
+    "ALTER TABLE predictions ADD COLUMN fail_kinds TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN task TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN fields_json TEXT;"
+    "ALTER TABLE evalsets ADD COLUMN few_shot_ids TEXT;"
+    "ALTER TABLE candidates ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -327,8 +333,8 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
                           "example_idx, example_id, gold, pred, raw_output, correct, valid, "
                           "confidence, probs_json, logprobs_json, ntok_json, n_prompt_tokens, "
                           "n_output_tokens, e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms, "
-                          "error, probs_mean_json) VALUES "
-                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "error, probs_mean_json, fail_kinds) VALUES "
+                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &st->put_pred, err, errlen))
         return -1;
     sqlite3_stmt *s = st->put_pred;
@@ -361,6 +367,7 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
     slm_bind_double(s, 20, r->tpot_ms);
     slm_bind_text(s, 21, r->error);
     slm_bind_text(s, 22, r->probs_mean_json);
+    slm_bind_text(s, 23, r->fail_kinds && *r->fail_kinds ? r->fail_kinds : NULL);
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_err(st, "cannot store a prediction", err, errlen);
     sqlite3_clear_bindings(s);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLM_SCHEMA_VERSION 4
+#define SLM_SCHEMA_VERSION 5
 
 typedef struct slm_store slm_store;
 
@@ -59,6 +59,7 @@ typedef struct slm_pred_row {
     int n_prompt_tokens, n_output_tokens;
     double e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms;
     const char *error;
+    const char *fail_kinds;   /* structured outputs: failure kinds, comma-separated */
 } slm_pred_row;
 
 /* Inserts or replaces one prediction (prepared statement, inside the caller's
