@@ -453,6 +453,11 @@ int slm_check_object_label(const char *label, const slm_field_def *f, size_t n, 
                 snprintf(reason, rlen, "label field '%s' is not one of its values", f[i].name);
                 goto out;
             }
+        } else if (f[i].type == SLM_FIELD_LIST) {
+            if (!json_is_array(v)) {
+                snprintf(reason, rlen, "label field '%s' should be a list", f[i].name);
+                goto out;
+            }
         } else if (!json_is_null(v) && (f[i].type == SLM_FIELD_NUMBER ? !json_is_number(v)
                                                                        : !json_is_string(v))) {
             snprintf(reason, rlen, "label field '%s' should be a %s or null", f[i].name,
@@ -493,9 +498,11 @@ static int parse_fields(slm_evalset *e, const slm_yaml *y, const slm_ynode *f, c
             d->type = SLM_FIELD_STRING;
         } else if (v->kind == SLM_Y_SCALAR && !strcmp(v->scalar, "number")) {
             d->type = SLM_FIELD_NUMBER;
+        } else if (v->kind == SLM_Y_SCALAR && !strcmp(v->scalar, "list")) {
+            d->type = SLM_FIELD_LIST;
         } else {
-            return slm_err(err, errlen, "%s:%d: field '%s': give a list of values, 'string' or "
-                           "'number'", y->path, v->line, d->name);
+            return slm_err(err, errlen, "%s:%d: field '%s': give a list of values, 'string', "
+                           "'number' or 'list'", y->path, v->line, d->name);
         }
     }
     return 0;

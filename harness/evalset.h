@@ -59,7 +59,8 @@ void slm_dataset_free(slm_dataset *d);
 typedef enum slm_field_type {
     SLM_FIELD_ENUM = 0,   /* one of values[] (structured classification) */
     SLM_FIELD_STRING = 1, /* a string or null (extraction) */
-    SLM_FIELD_NUMBER = 2  /* a number or null (extraction) */
+    SLM_FIELD_NUMBER = 2, /* a number or null (extraction) */
+    SLM_FIELD_LIST = 3    /* a JSON array, compared as a multiset (slots, entities) */
 } slm_field_type;
 
 struct slm_field_def {

@@ -422,6 +422,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
             json_object_set_new(o, "name", json_string(f->name));
             json_object_set_new(o, "type", json_string(f->type == SLM_FIELD_ENUM     ? "enum"
                                                        : f->type == SLM_FIELD_NUMBER ? "number"
+                                                       : f->type == SLM_FIELD_LIST   ? "list"
                                                                                      : "string"));
             if (f->type == SLM_FIELD_ENUM) {
                 json_t *vals = json_array();

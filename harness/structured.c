@@ -19,8 +19,40 @@ static void kind(slm_judgement *j, const char *k)
     snprintf(j->kinds + l, sizeof j->kinds - l, "%s%s", l ? "," : "", k);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Arrays as multisets: the same items, in any order. */
+static int arrays_equal(json_t *a, json_t *b)
+{
+    size_t n = json_array_size(a);
+    if (n != json_array_size(b))
+        return 0;
+    char **x = slm_xcalloc(n + 1, sizeof *x), **y = slm_xcalloc(n + 1, sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = json_dumps(json_array_get(a, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        y[i] = json_dumps(json_array_get(b, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    }
+    qsort(x, n, sizeof *x, cmp_str);
+    qsort(y, n, sizeof *y, cmp_str);
+    int eq = 1;
+    for (size_t i = 0; i < n && eq; i++)
+        eq = x[i] && y[i] && !strcmp(x[i], y[i]);
+    for (size_t i = 0; i < n; i++) {
+        free(x[i]);
+        free(y[i]);
+    }
+    free(x);
+    free(y);
+    return eq;
+}
+
 static int values_equal(json_t *a, json_t *b)
 {
+    if (json_is_array(a) && json_is_array(b))
+        return arrays_equal(a, b);
     if (json_is_null(a) || json_is_null(b))
         return json_is_null(a) && json_is_null(b);
     if (json_is_number(a) && json_is_number(b)) {
@@ -86,6 +118,9 @@ void slm_judge_json(const char *text, int truncated, const slm_field_def *f, siz
                 if (!ok)
                     kind(j, SLM_FAIL_SCHEMA);
             }
+        } else if (f[i].type == SLM_FIELD_LIST) {
+            if (!json_is_array(v))
+                kind(j, SLM_FAIL_TYPE);
         } else if (!json_is_null(v) && (f[i].type == SLM_FIELD_NUMBER ? !json_is_number(v)
                                                                        : !json_is_string(v))) {
             kind(j, SLM_FAIL_TYPE);
@@ -159,6 +194,8 @@ char *slm_fields_grammar(const slm_field_def *f, size_t n)
             }
         } else if (f[i].type == SLM_FIELD_NUMBER) {
             slm_buf_puts(&b, "number | \"null\"");
+        } else if (f[i].type == SLM_FIELD_LIST) {
+            slm_buf_puts(&b, "\"[\" ws ( value ( ws \",\" ws value )* )? ws \"]\"");
         } else {
             slm_buf_puts(&b, "string | \"null\"");
         }
@@ -166,6 +203,9 @@ char *slm_fields_grammar(const slm_field_def *f, size_t n)
     }
     slm_buf_puts(&b, "string ::= \"\\\"\" ( [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" [\"\\\\/bfnrt] )* \"\\\"\"\n"
                      "number ::= \"-\"? [0-9]+ (\".\" [0-9]+)?\n"
-                     "ws ::= [ ]?\n");
+                     "ws ::= [ ]?\n"
+                     "value ::= string | number | \"null\" | \"true\" | \"false\" | "
+                     "\"{\" ws ( string ws \":\" ws value ( ws \",\" ws string ws \":\" ws value )* )? ws \"}\" | "
+                     "\"[\" ws ( value ( ws \",\" ws value )* )? ws \"]\"\n");
     return slm_buf_take(&b);
 }
