@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
 
@@ -578,6 +579,69 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
                     "repeated end-to-end times exceeds 10%.\n");
 }
 
+/* JSON tasks: exact match, field scores and the failure kinds, one row per candidate. */
+static void structured_outputs(slm_store *st, const run_info *r, slm_buf *b)
+{
+    if (!r->nc || !slm_run_is_json_task(st, r->id))
+        return;
+    sqlite3_stmt *q;
+    if (slm_store_prepare(st,
+                          "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE "
+                          "'field\\_%' ESCAPE '\\' OR name LIKE 'fail.%') ORDER BY name LIKE "
+                          "'fail.%', name",
+                          &q, NULL, 0))
+        return;
+    sqlite3_bind_int64(q, 1, r->id);
+    char **names = NULL;
+    size_t nn = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        names = slm_xrealloc(names, (nn + 1) * sizeof *names);
+        names[nn++] = slm_xstrdup((const char *)sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+    slm_buf_puts(b, "\n### Structured outputs\n\nAnswers are JSON objects, judged field by field. "
+                    "Exact match needs every field right; failure kinds are counted per answer "
+                    "(an answer can show several).\n\n| candidate | constrained | exact match | "
+                    "valid answers |");
+    for (size_t k = 0; k < nn; k++) {
+        slm_buf_puts(b, " ");
+        slm_md_cell(b, names[k]);
+        slm_buf_puts(b, " |");
+    }
+    slm_buf_puts(b, "\n|---|---|---:|---:|");
+    for (size_t k = 0; k < nn; k++)
+        slm_buf_puts(b, "---:|");
+    slm_buf_puts(b, "\n");
+    for (size_t i = 0; i < r->nc; i++) {
+        int64_t id = r->c[i].id;
+        int constrained = 0;
+        if (slm_store_prepare(st, "SELECT constrained FROM candidates WHERE id = ?", &q, NULL, 0) == 0) {
+            sqlite3_bind_int64(q, 1, id);
+            if (sqlite3_step(q) == SQLITE_ROW)
+                constrained = sqlite3_column_int(q, 0);
+            sqlite3_finalize(q);
+        }
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_printf(b, " | %s | ", constrained ? "grammar" : "no");
+        pct(b, metric(st, id, "accuracy"));
+        slm_buf_puts(b, " | ");
+        pct(b, 1.0 - metric(st, id, "invalid_rate"));
+        for (size_t k = 0; k < nn; k++) {
+            slm_buf_puts(b, " | ");
+            double v = metric(st, id, names[k]);
+            if (!strncmp(names[k], "fail.", 5))
+                slm_buf_printf(b, isnan(v) ? "–" : "%.0f", v);
+            else
+                pct(b, v);
+        }
+        slm_buf_puts(b, " |\n");
+    }
+    for (size_t k = 0; k < nn; k++)
+        free(names[k]);
+    free(names);
+}
+
 static void significance(slm_store *st, const run_info *r, slm_buf *b)
 {
     sqlite3_stmt *s;
@@ -858,6 +922,7 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         pct(b, maj);
         slm_buf_puts(b, "\n");
     }
+    structured_outputs(st, r, b);
     calibration(st, r, b);
     temperature(st, r, b);
     significance(st, r, b);
