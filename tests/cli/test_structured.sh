@@ -60,7 +60,7 @@ same=$(sql "$TMP/c.db" "select count(distinct prompt_sha256) from examples")
 [ "$same" = 6 ] && ok "one rendered prompt per example, shared by both candidates" || notok "prompt hashes $same"
 
 # The project's own eval sets pass the checks.
-for e in support-triage log-triage invoice-extract code-classify; do
+for e in support-triage support-triage/structured log-triage invoice-extract code-classify; do
     expect_exit 0 "evalsets check $e" "$SLMBENCH" evalsets check "$ROOT/evalsets/$e"
     expect_out 'leakage .train. vs .test.: 0 shared texts' "$e: no train/test leakage"
 done
