@@ -12,6 +12,7 @@ typedef int (*slm_cmd_fn)(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_counters(int argc, char **argv);
 int cmd_drift(int argc, char **argv);

@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  --retry-errors   with --resume: also redo predictions whose engine call failed\n"
     "  --events LIST    counter events, comma-separated (see slmbench counters)\n"
     "  --repeat-check N re-run the first N examples of each candidate; report the flip rate\n"
+    "  --shard I/N      evaluate only examples whose index % N == I (0 <= I < N); join the\n"
+    "                   shards' databases with slmbench merge\n"
     "  --no-progress    no progress bar even on a terminal\n"
     "  --quiet          only errors on stderr\n"
     "Exit: 0 ok, 2 usage, 3 bad config/eval set/model, 4 engine failure, 130 interrupted.\n";
@@ -35,6 +37,7 @@ int cmd_run(int argc, char **argv)
     const char *config = NULL, *db = "slmbench.db", *run_ref = NULL, *events = NULL;
     int resume = 0, retry = 0, no_progress = 0, quiet = 0;
     long repeat_check = 0;
+    int shard_i = 0, shard_n = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -52,6 +55,12 @@ int cmd_run(int argc, char **argv)
         } else if ((r = slm_opt_value(argc, argv, &i, "repeat-check", &v))) {
             if (r < 0 || slm_parse_long(v, &repeat_check) || repeat_check < 1)
                 return slm_usage_error(USAGE, "option '--repeat-check' needs a positive number");
+        } else if ((r = slm_opt_value(argc, argv, &i, "shard", &v))) {
+            char tail;
+            if (r < 0 || sscanf(v, "%d/%d%c", &shard_i, &shard_n, &tail) != 2 || shard_n < 1 ||
+                shard_i < 0 || shard_i >= shard_n)
+                return slm_usage_error(USAGE, "option '--shard' needs I/N with 0 <= I < N, got '%s'",
+                                       r < 0 ? "" : v);
         } else if ((r = slm_opt_value(argc, argv, &i, "run", &v))) {
             if (r < 0)
                 return slm_usage_error(USAGE, "option '--run' needs a run id");
@@ -123,7 +132,9 @@ int cmd_run(int argc, char **argv)
                       .quiet = quiet,
                       .stop = &g_stop,
                       .retry_errors = retry,
-                      .repeat_check = (int)repeat_check};
+                      .repeat_check = (int)repeat_check,
+                      .shard_i = shard_i,
+                      .shard_n = shard_n};
     int64_t run_id = 0;
     int rc;
     if (resume) {

@@ -21,6 +21,7 @@ static const struct {
     {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
     {"export", cmd_export, "export stored predictions as CSV"},
     {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
+    {"merge", cmd_merge, "join the databases of a sharded run (run --shard I/N)"},
     {"models", cmd_models, "make, quantize and inspect GGUF models"},
     {"report", cmd_report, "write the comparison report of runs (Markdown, HTML, JSON, plots)"},
     {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},

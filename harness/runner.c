@@ -71,6 +71,9 @@ static double phase_ms(const probe_state *p, slm_phase ph)
 
 /* ---- the prepared run ---- */
 
+/* 1 if example i belongs to this process's shard (run --shard I/N). */
+#define IN_SHARD(o, i) ((o)->shard_n <= 0 || (long)((i) % (size_t)(o)->shard_n) == (o)->shard_i)
+
 typedef struct cand_state {
     const slm_cand_cfg *cfg;
     slm_plugin *plugin;
@@ -370,6 +373,16 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
     if (bad)
         goto dberr;
     c->run_id = sqlite3_last_insert_rowid(db);
+    if (c->o->shard_n > 0) {
+        char sh[48];
+        snprintf(sh, sizeof sh, "%d/%d", c->o->shard_i, c->o->shard_n);
+        if (slm_store_prepare(st, "UPDATE runs SET shard = ? WHERE id = ?", &s, err, errlen))
+            goto fail;
+        sqlite3_bind_text(s, 1, sh, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 2, c->run_id);
+        if (step_done(s))
+            goto dberr;
+    }
     /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
     if (cfg->bandwidth) {
         double bw = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
@@ -471,6 +484,8 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
                           &s, err, errlen))
         goto fail;
     for (size_t i = 0; i < c->n; i++) {
+        if (!IN_SHARD(c->o, i))
+            continue;
         char h[65];
         slm_sha256_hex(c->prompts[i], strlen(c->prompts[i]), h);
         sqlite3_reset(s);
@@ -865,7 +880,7 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
     int rc = SLM_RUN_OK;
     size_t batch = 0;
     for (size_t i = 0; i < n && rc == SLM_RUN_OK; i++) {
-        if (done[i])
+        if (done[i] || !IN_SHARD(c->o, i))
             continue;
         if (c->o->stop && *c->o->stop) {
             rc = SLM_RUN_INTERRUPTED;
@@ -991,8 +1006,11 @@ static int cand_begin(run_ctx *c, size_t ci)
     cs->last_draw = 0;
     if (load_done(c, cs->id, cs->done, c->o->retry_errors, cs->err, sizeof cs->err))
         return cs->rc = SLM_RUN_ENGINE;
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
+        if (!IN_SHARD(c->o, i))
+            cs->done[i] = 1; /* another shard's */
         cs->todo += !cs->done[i];
+    }
     cs->load1_before = load1();
     steal_jiffies(cs->steal_before);
     if (!c->cfg->interleave)
@@ -1543,11 +1561,11 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
 {
     sqlite3_stmt *s;
     const char *sql = *run_id > 0
-                          ? "SELECT id, config_path, config_text, status FROM runs WHERE id = ?"
+                          ? "SELECT id, config_path, config_text, status, shard FROM runs WHERE id = ?"
                           : o->retry_errors
-                                ? "SELECT id, config_path, config_text, status FROM runs "
+                                ? "SELECT id, config_path, config_text, status, shard FROM runs "
                                   "ORDER BY id DESC LIMIT 1"
-                                : "SELECT id, config_path, config_text, status FROM runs WHERE "
+                                : "SELECT id, config_path, config_text, status, shard FROM runs WHERE "
                                   "status IN ('running','interrupted','failed') "
                                   "ORDER BY id DESC LIMIT 1";
     if (slm_store_prepare(st, sql, &s, err, errlen))
@@ -1563,6 +1581,11 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
     char *path = slm_xstrdup((const char *)sqlite3_column_text(s, 1));
     char *text = slm_xstrdup((const char *)sqlite3_column_text(s, 2));
     int complete = !strcmp((const char *)sqlite3_column_text(s, 3), "complete");
+    /* a sharded run resumes as the same shard */
+    slm_run_opts oo = *o;
+    if (sqlite3_column_text(s, 4))
+        sscanf((const char *)sqlite3_column_text(s, 4), "%d/%d", &oo.shard_i, &oo.shard_n);
+    o = &oo;
     sqlite3_finalize(s);
     if (complete && !o->retry_errors) {
         free(path);

@@ -26,6 +26,8 @@ typedef struct slm_run_opts {
     volatile sig_atomic_t *stop;         /* set asynchronously to stop cleanly */
     int retry_errors;                    /* on resume, redo predictions that failed */
     int repeat_check;                    /* re-run this many examples, count flips */
+    int shard_i, shard_n;                /* evaluate examples with index % shard_n == shard_i
+                                            (shard_n 0: all) */
 } slm_run_opts;
 
 /* Starts a new run of cfg, recorded in st. *run_id is set as soon as the run exists. */

@@ -161,6 +161,9 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE evalsets ADD COLUMN fields_json TEXT;"
     "ALTER TABLE evalsets ADD COLUMN few_shot_ids TEXT;"
     "ALTER TABLE candidates ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0;",
+    /* 5 -> 6: shards and merged runs */
+    "ALTER TABLE runs ADD COLUMN shard TEXT;"
+    "ALTER TABLE runs ADD COLUMN merged_from TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

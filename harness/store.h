@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLM_SCHEMA_VERSION 5
+#define SLM_SCHEMA_VERSION 6
 
 typedef struct slm_store slm_store;
 
