@@ -34,7 +34,7 @@ LLAMA_DIR := $(THIRD)/llama
 DEPS_STAMP := build/.deps-stamp
 
 # Evaluated when a recipe runs (after the dependencies are installed), not when parsed.
-PKGS = sqlite3 yaml-0.1 jansson papi
+PKGS = sqlite3 yaml-0.1 jansson papi libcurl
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
@@ -64,6 +64,10 @@ TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
 TEST_LIBS := $(TEST_LIB_SRCS:tests/helpers/%.c=$(OUT)/tests/lib%.so)
 TEST_HELPER_SRCS := $(filter-out $(TEST_LIB_SRCS),$(wildcard tests/helpers/*.c))
 TEST_HELPER_BINS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(OUT)/tests/%)
+# tests/server/*.c: programs the CLI tests talk to over HTTP (slm_test_server, an
+# OpenAI-compatible server running the llamacpp plugin), linked with the core library.
+TEST_SERVER_SRCS := $(wildcard tests/server/*.c)
+TEST_SERVER_BINS := $(TEST_SERVER_SRCS:tests/server/%.c=$(OUT)/tests/%)
 
 .PHONY: all deps demo check test bench clean install distclean
 all: $(OUT)/slmbench $(ENGINE_SOS)
@@ -112,6 +116,11 @@ $(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
+$(OUT)/tests/%: tests/server/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
 $(OUT)/tests/lib%.so: tests/helpers/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -121,7 +130,7 @@ DEMO_DIR := build/demo
 demo: all
 	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
 
-check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_LIBS)
+check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS)
 	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check
@@ -135,7 +144,7 @@ $(OUT)/bench/%: bench/perf/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(TEST_SERVER_BINS)
 	$(Q)sh bench/perf/run.sh $(OUT)/slmbench $(OUT)
 
 install: all

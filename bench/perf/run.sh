@@ -52,3 +52,15 @@ echo
 echo
 echo "report time against the number of examples (5 replayed candidates; run = evaluate + metrics, report = md + html + json + plots):"
 sh bench/perf/report_scale.sh "$SLMBENCH" "$DIR"
+echo
+# The openai engine against tests/server/slm_test_server (the llamacpp plugin behind an
+# OpenAI-compatible API, nb-300-f16): throughput at concurrency 1-8 and the client's own cost.
+"$BUILD/tests/slm_test_server" --engine "$BUILD/engines/llamacpp.so" --model "$M" --threads "$T" \
+    >"$DIR/server.out" 2>"$DIR/server.err" &
+spid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^port ' "$DIR/server.out"; do sleep 0.1; i=$((i + 1)); done
+port=$(sed -n 's/^port //p' "$DIR/server.out")
+"$BUILD/bench/bench_openai" "$BUILD/engines/openai.so" "http://127.0.0.1:$port/v1" evalsets/support-triage 200 || true
+kill "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true

@@ -1,0 +1,867 @@
+/*
+ * openai.c — the openai engine: generation by any OpenAI-compatible HTTP server
+ * (llama-server, vLLM, Ollama, LM Studio, TGI, SGLang), through libcurl.
+ *
+ * Options of open():
+ *   base_url     the API root, e.g. http://127.0.0.1:8080/v1 (required)
+ *   model        the model name sent (the candidate's `model:` key; see model_name)
+ *   model_name   the model name sent, as is (wins over model)
+ *   endpoint     chat (POST <base_url>/chat/completions, the default) or completions
+ *                (POST <base_url>/completions, the rendered prompt sent raw)
+ *   api_key_env  NAME of an environment variable holding the API key, read at open and
+ *                sent as "Authorization: Bearer <key>"; the key itself is never written
+ *                into an error message, a log line or anything open() is given back
+ *   timeout_ms   limit of one HTTP request, connection included (default 30000)
+ *   retries      further attempts after a failed one (default 3)
+ *   stream       1: ask for Server-Sent Events and measure TTFT (default 0)
+ *   logprobs     1: ask for per-token log-probabilities (default 1)
+ *   rate         most requests per second this handle sends (token bucket, burst 1;
+ *                default 0 = no limit)
+ *
+ * The harness resolves a candidate's `model:` against the config's folder as if it were a
+ * file, so a name "llama3" arrives as "/path/to/config/dir/llama3". When `model` is an
+ * absolute path that does not exist, the engine removes its longest existing folder
+ * prefix and sends the rest ("llama3", "org/name"); model_name avoids the guess.
+ *
+ * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS, plus CHAT_TEMPLATE with the
+ * chat endpoint (the server applies the model's template). No SCORE: the chat API gives
+ * no log-probabilities of given continuations, so score mode is refused by the harness.
+ *
+ * generate() sends one request and parses the choice's text, per-token log-probabilities
+ * (completions: logprobs.token_logprobs; chat: logprobs.content[].logprob), "usage", and
+ * the server's own timings into slm_gen_result.timings: llama-server's "timings"
+ * {prompt_ms, predicted_ms} or Ollama's "prompt_eval_duration", "eval_duration",
+ * "total_duration" (ns). Streaming marks the probe's phases: PREFILL from the start of
+ * the request to the first chunk with content (TTFT), DECODE from there to the end.
+ * Without streaming the phases are not marked (nothing is known between send and answer).
+ *
+ * Retries, with exponential backoff (200 ms doubling, capped at 10 s, jittered to
+ * 50-100%): HTTP 429 (waiting Retry-After instead when the server sends it, capped at
+ * 60 s), 408 and 5xx, timeouts, refused and dropped connections, and streams that end
+ * before their last chunk. Not retried: other 4xx answers, and a malformed body, which
+ * fails the call at once ("malformed json from the server at byte 12: ...").
+ *
+ * Threads: a handle is used by one thread at a time (slm_engine.h); different handles may
+ * be used from different threads at once — nothing is shared but libcurl's global set-up,
+ * done once through pthread_once. Each handle keeps one connection alive (keep-alive).
+ */
+#include "slm_engine.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define ENGINE_VERSION "0.1.0"
+#define ENGINE_CAPS (SLM_CAP_GENERATE | SLM_CAP_SERVER_TIMINGS | SLM_CAP_TOKEN_LOGPROBS)
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_RETRIES 3
+#define MAX_RETRIES 100
+#define DEFAULT_MAX_TOKENS 32
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 10000
+#define RETRY_AFTER_CAP_S 60
+#define MAX_BODY (64u << 20) /* an answer larger than this is refused */
+#define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
+
+struct slm_engine {
+    char *base_url;
+    char *url;              /* base_url + the endpoint's path */
+    char *model;            /* the name sent */
+    int chat;               /* endpoint chat (1) or completions (0) */
+    int stream, logprobs, retries;
+    long timeout_ms;
+    double rate;            /* requests per second; 0: no limit */
+    uint64_t next_slot_ns;  /* token bucket (burst 1): earliest time of the next request */
+    uint64_t rng;           /* jitter of the backoff */
+    CURL *curl;             /* one per handle, so its connection is kept alive */
+    struct curl_slist *headers; /* the Authorization line, if any, is wiped at close */
+    char server[64];        /* the Server header of the last answer, "" if none */
+};
+
+/* ---- library-wide set-up ----------------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* libcurl's global set-up, once per process whatever the number of handles or threads.
+ * It is never undone: slmbench itself links libcurl, and other users may rely on it. */
+static int engine_init(char *err, size_t errlen)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return slm_err(err, errlen, "openai: libcurl set-up failed: %s",
+                       curl_easy_strerror(curl_init_rc));
+    return 0;
+}
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void sleep_ms(double ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {(time_t)(ms / 1000), (long)fmod(ms, 1000.0) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/* xorshift64*: jitter only, never security. */
+static double rand01(slm_engine *e)
+{
+    e->rng ^= e->rng >> 12;
+    e->rng ^= e->rng << 25;
+    e->rng ^= e->rng >> 27;
+    return (double)((e->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+/* Waits for the token bucket: at most `rate` requests per second from this handle. */
+static void rate_wait(slm_engine *e)
+{
+    if (e->rate <= 0)
+        return;
+    uint64_t now = slm_now_ns(), gap = (uint64_t)(1e9 / e->rate);
+    if (e->next_slot_ns > now)
+        sleep_ms((double)(e->next_slot_ns - now) / 1e6);
+    now = slm_now_ns();
+    e->next_slot_ns = (e->next_slot_ns > now ? e->next_slot_ns : now) + gap;
+}
+
+static const char *opt(const slm_options *o, const char *key)
+{
+    for (size_t i = 0; o && i < o->n; i++)
+        if (o->items[i].key && o->items[i].value && !strcmp(o->items[i].key, key))
+            return o->items[i].value;
+    return NULL;
+}
+
+static int opt_long(const slm_options *o, const char *key, long lo, long hi, long *out,
+                    char *err, size_t errlen)
+{
+    const char *v = opt(o, key);
+    long n;
+    if (!v)
+        return 0;
+    if (slm_parse_long(v, &n) || n < lo || n > hi)
+        return slm_err(err, errlen, "openai: option '%s' must be an integer in [%ld, %ld], not '%s'",
+                       key, lo, hi, v);
+    *out = n;
+    return 0;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The model name to send for the `model` option (see the top of the file). */
+static char *model_name(const char *model)
+{
+    if (model[0] != '/' || exists(model))
+        return slm_xstrdup(model);
+    char *copy = slm_xstrdup(model);
+    const char *name = model;
+    for (char *s = strrchr(copy, '/'); s; s = strrchr(copy, '/')) {
+        *s = '\0';
+        if (!copy[0] || exists(copy)) {
+            name = model + (s - copy) + 1;
+            break;
+        }
+    }
+    free(copy);
+    return slm_xstrdup(name);
+}
+
+/* ---- one HTTP attempt ---------------------------------------------------------------- */
+
+/* The probe's state over all attempts of one generate(): each phase at most once. */
+typedef struct phases {
+    const slm_probe *probe;
+    int prefill_begun, prefill_ended, decode_begun;
+    uint64_t t0, t_first;
+} phases;
+
+static void ph_begin(phases *p, slm_phase ph)
+{
+    if (p->probe && p->probe->phase_begin)
+        p->probe->phase_begin(p->probe->ud, ph);
+}
+
+static void ph_end(phases *p, slm_phase ph, int n)
+{
+    if (p->probe && p->probe->phase_end)
+        p->probe->phase_end(p->probe->ud, ph, n);
+}
+
+/* What one attempt received. */
+typedef struct attempt {
+    slm_engine *e;
+    phases *ph;
+    int stream;
+    long status;             /* HTTP status of the last status line */
+    long retry_after_s;      /* -1: none */
+    slm_buf body;            /* non-streamed: the body; streamed: the unparsed rest */
+    size_t consumed;         /* streamed: bytes of the body parsed before body[0] */
+    int sse_ok;              /* streamed with status 200: the body is parsed as SSE */
+    slm_buf errbody;         /* streamed with another status: the body, for the message */
+    char fail[SLM_ERRLEN];   /* set when the answer cannot be used (malformed, too big) */
+    char srvmsg[MSG_KEEP + 8]; /* ": <the server's error message>" of a non-200 answer */
+    int done;                /* [DONE] seen */
+    /* what was parsed */
+    slm_buf text;
+    double *lps;
+    size_t n_lps, cap_lps;
+    int n_content;           /* chunks with content (streamed) */
+    int finish;              /* -1 unknown, else slm_finish */
+    long prompt_tokens, completion_tokens;
+    double prompt_ms, predicted_ms, total_ms;
+} attempt;
+
+static void attempt_reset(attempt *a)
+{
+    slm_buf_free(&a->body);
+    slm_buf_free(&a->errbody);
+    slm_buf_free(&a->text);
+    free(a->lps);
+    slm_engine *e = a->e;
+    phases *ph = a->ph;
+    int stream = a->stream;
+    memset(a, 0, sizeof *a);
+    a->e = e;
+    a->ph = ph;
+    a->stream = stream;
+    a->retry_after_s = -1;
+    a->finish = -1;
+    a->prompt_tokens = a->completion_tokens = -1;
+    a->prompt_ms = a->predicted_ms = a->total_ms = -1;
+}
+
+static void push_lp(attempt *a, double lp)
+{
+    if (a->n_lps == a->cap_lps) {
+        a->cap_lps = a->cap_lps ? a->cap_lps * 2 : 16;
+        a->lps = slm_xrealloc(a->lps, a->cap_lps * sizeof *a->lps);
+    }
+    a->lps[a->n_lps++] = lp;
+}
+
+static double num(json_t *v, double dflt)
+{
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* Takes what an answer (or one streamed chunk) says: text, log-probs, finish, usage,
+ * timings. Unknown fields are ignored; absent ones leave the attempt as it was. */
+static void absorb(attempt *a, json_t *o)
+{
+    json_t *choice = json_array_get(json_object_get(o, "choices"), 0);
+    if (choice) {
+        json_t *t;
+        if (a->e->chat)
+            t = json_object_get(json_object_get(choice, a->stream ? "delta" : "message"),
+                                "content");
+        else
+            t = json_object_get(choice, "text");
+        if (json_is_string(t) && json_string_length(t)) {
+            if (a->stream && !a->ph->prefill_ended) { /* the first token has arrived */
+                a->ph->prefill_ended = 1;
+                a->ph->t_first = slm_now_ns();
+                ph_end(a->ph, SLM_PHASE_PREFILL, 0);
+                a->ph->decode_begun = 1;
+                ph_begin(a->ph, SLM_PHASE_DECODE);
+            }
+            slm_buf_append(&a->text, json_string_value(t), json_string_length(t));
+            a->n_content++;
+        }
+        json_t *lp = json_object_get(choice, "logprobs"), *v;
+        size_t i;
+        if (a->e->chat) {
+            json_array_foreach(json_object_get(lp, "content"), i, v)
+                push_lp(a, num(json_object_get(v, "logprob"), 0.0));
+        } else {
+            json_array_foreach(json_object_get(lp, "token_logprobs"), i, v)
+                push_lp(a, num(v, 0.0));
+        }
+        json_t *fr = json_object_get(choice, "finish_reason");
+        if (json_is_string(fr))
+            a->finish = !strcmp(json_string_value(fr), "length") ? SLM_FINISH_LENGTH
+                                                                 : SLM_FINISH_STOP;
+    }
+    json_t *u = json_object_get(o, "usage");
+    if (json_is_object(u)) {
+        a->prompt_tokens = (long)num(json_object_get(u, "prompt_tokens"), (double)a->prompt_tokens);
+        a->completion_tokens =
+            (long)num(json_object_get(u, "completion_tokens"), (double)a->completion_tokens);
+    }
+    json_t *tm = json_object_get(o, "timings"); /* llama-server */
+    if (json_is_object(tm)) {
+        a->prompt_ms = num(json_object_get(tm, "prompt_ms"), a->prompt_ms);
+        a->predicted_ms = num(json_object_get(tm, "predicted_ms"), a->predicted_ms);
+        if (a->prompt_tokens < 0)
+            a->prompt_tokens = (long)num(json_object_get(tm, "prompt_n"), -1);
+        if (a->completion_tokens < 0)
+            a->completion_tokens = (long)num(json_object_get(tm, "predicted_n"), -1);
+    }
+    /* Ollama: durations in nanoseconds, counts beside them */
+    json_t *pd = json_object_get(o, "prompt_eval_duration"), *ed = json_object_get(o, "eval_duration");
+    json_t *td = json_object_get(o, "total_duration");
+    if (json_is_number(pd))
+        a->prompt_ms = json_number_value(pd) / 1e6;
+    if (json_is_number(ed))
+        a->predicted_ms = json_number_value(ed) / 1e6;
+    if (json_is_number(td))
+        a->total_ms = json_number_value(td) / 1e6;
+    if (a->prompt_tokens < 0)
+        a->prompt_tokens = (long)num(json_object_get(o, "prompt_eval_count"), -1);
+    if (a->completion_tokens < 0)
+        a->completion_tokens = (long)num(json_object_get(o, "eval_count"), -1);
+}
+
+/* Parses the complete lines of a streamed body; the incomplete rest stays in a->body. */
+static int sse_lines(attempt *a)
+{
+    size_t at = 0;
+    for (;;) {
+        char *nl = memchr(a->body.data + at, '\n', a->body.len - at);
+        if (!nl)
+            break;
+        size_t start = at, n = (size_t)(nl - (a->body.data + at));
+        at += n + 1;
+        const char *l = a->body.data + start;
+        if (n && l[n - 1] == '\r')
+            n--;
+        if (n < 5 || strncmp(l, "data:", 5)) /* blank, comment, event:, id:, retry: */
+            continue;
+        size_t off = 5;
+        while (off < n && l[off] == ' ')
+            off++;
+        if (n - off == 6 && !strncmp(l + off, "[DONE]", 6)) {
+            a->done = 1;
+            continue;
+        }
+        json_error_t je;
+        json_t *o = json_loadb(l + off, n - off, 0, &je);
+        if (!o) {
+            snprintf(a->fail, sizeof a->fail, "malformed json from the server at byte %zu: %s",
+                     a->consumed + start + off + (size_t)je.position, je.text);
+            return -1;
+        }
+        json_t *er = json_object_get(o, "error");
+        if (er) {
+            json_t *m = json_object_get(er, "message");
+            snprintf(a->fail, sizeof a->fail, "the server reported an error in the stream: %.*s",
+                     MSG_KEEP, json_is_string(m) ? json_string_value(m) : "(no message)");
+            json_decref(o);
+            return -1;
+        }
+        absorb(a, o);
+        json_decref(o);
+    }
+    a->consumed += at;
+    memmove(a->body.data, a->body.data + at, a->body.len - at);
+    a->body.len -= at;
+    a->body.data[a->body.len] = '\0';
+    return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    attempt *a = ud;
+    size_t n = size * nmemb;
+    if (a->stream && a->status == 200) {
+        slm_buf_append(&a->body, data, n);
+        if (a->body.len > MAX_BODY) {
+            snprintf(a->fail, sizeof a->fail, "a streamed line longer than %u bytes", MAX_BODY);
+            return 0;
+        }
+        a->sse_ok = 1;
+        return sse_lines(a) ? 0 : n; /* 0 stops the transfer: the answer is unusable */
+    }
+    slm_buf *b = a->stream ? &a->errbody : &a->body;
+    if (b->len + n > MAX_BODY) {
+        snprintf(a->fail, sizeof a->fail, "an answer larger than %u bytes", MAX_BODY);
+        return 0;
+    }
+    slm_buf_append(b, data, n);
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    attempt *a = ud;
+    size_t n = size * nmemb;
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), data);
+    slm_trim(line);
+    int code;
+    if (!strncmp(line, "HTTP/", 5) && sscanf(line, "%*s %d", &code) == 1) {
+        a->status = code; /* a new status line: forget the headers of an earlier one */
+        a->retry_after_s = -1;
+    } else if (!strncasecmp(line, "Server:", 7)) {
+        snprintf(a->e->server, sizeof a->e->server, "%s", slm_trim(line + 7));
+    } else if (!strncasecmp(line, "Retry-After:", 12)) {
+        long s;
+        if (!slm_parse_long(slm_trim(line + 12), &s) && s >= 0)
+            a->retry_after_s = s; /* an HTTP date is not understood: normal backoff */
+    }
+    return n;
+}
+
+/* How an attempt ended. */
+enum outcome { OK, RETRY, FAIL };
+
+/* The error message a server gave with a non-200 answer, or "". */
+static void server_message(const slm_buf *b, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!b->len)
+        return;
+    json_t *o = json_loadb(b->data, b->len, 0, NULL);
+    json_t *er = json_object_get(o, "error"), *m = json_object_get(er, "message");
+    if (json_is_string(m))
+        snprintf(out, n, ": %.*s", MSG_KEEP, json_string_value(m));
+    else if (json_is_string(er))
+        snprintf(out, n, ": %.*s", MSG_KEEP, json_string_value(er));
+    json_decref(o);
+}
+
+/* Runs one HTTP attempt. why gets a short description of a failure, and kind a code
+ * equal for failures of the same sort (to say "... 4 times"). */
+static enum outcome attempt_run(slm_engine *e, attempt *a, const char *json, char *why,
+                                size_t whylen, long *kind)
+{
+    CURL *c = e->curl;
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+    rate_wait(e);
+    CURLcode rc = curl_easy_perform(c);
+    *kind = 0;
+    if (a->fail[0] && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) {
+        snprintf(why, whylen, "%s", a->fail);
+        return FAIL;
+    }
+    switch (rc) {
+    case CURLE_OK:
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        *kind = 1000 + rc;
+        snprintf(why, whylen, "no complete answer within timeout_ms %ld", e->timeout_ms);
+        return RETRY;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        *kind = 1000 + rc;
+        snprintf(why, whylen, "cannot connect to '%s': %s", e->base_url, curl_easy_strerror(rc));
+        return RETRY;
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        *kind = 2000; /* all the same: the connection was lost */
+        snprintf(why, whylen, "the server dropped the connection (%s)", curl_easy_strerror(rc));
+        return RETRY;
+    default:
+        snprintf(why, whylen, "request to '%s' failed: %s", e->url, curl_easy_strerror(rc));
+        return FAIL;
+    }
+    char msg[MSG_KEEP + 8];
+    if (a->status != 200) {
+        server_message(a->stream ? &a->errbody : &a->body, a->srvmsg, sizeof a->srvmsg);
+        *kind = a->status;
+        snprintf(why, whylen, "server answered HTTP %ld", a->status);
+        return a->status == 429 || a->status == 408 || a->status >= 500 ? RETRY : FAIL;
+    }
+    if (a->stream) {
+        if (!a->sse_ok && a->errbody.len == 0 && a->body.len == 0) {
+            *kind = 2000;
+            snprintf(why, whylen, "the server dropped the connection (an empty stream)");
+            return RETRY;
+        }
+        if (a->body.len && sse_lines(a)) { /* a last line without its newline */
+            snprintf(why, whylen, "%s", a->fail);
+            return FAIL;
+        }
+        if (!a->done && a->finish < 0) {
+            *kind = 2000;
+            snprintf(why, whylen, "the server dropped the connection (the stream ended before "
+                                  "its last chunk)");
+            return RETRY;
+        }
+        return OK;
+    }
+    json_error_t je;
+    json_t *o = json_loadb(a->body.data ? a->body.data : "", a->body.len, 0, &je);
+    if (!o) {
+        snprintf(why, whylen, "malformed json from the server at byte %d: %s", je.position,
+                 je.text);
+        return FAIL;
+    }
+    if (!json_is_array(json_object_get(o, "choices")) ||
+        !json_array_size(json_object_get(o, "choices"))) {
+        server_message(&a->body, msg, sizeof msg);
+        snprintf(why, whylen, "the server's answer has no choices%s", msg);
+        json_decref(o);
+        return FAIL;
+    }
+    absorb(a, o);
+    json_decref(o);
+    return OK;
+}
+
+/* ---- the request --------------------------------------------------------------------- */
+
+static char *request_json(const slm_engine *e, const slm_request *req, const slm_gen_params *p,
+                          int stream)
+{
+    json_t *o = json_object();
+    if (e->model && e->model[0])
+        json_object_set_new(o, "model", json_string(e->model));
+    json_t *prompt = json_stringn(req->prompt ? req->prompt : "", req->prompt ? req->prompt_len : 0);
+    if (e->chat)
+        json_object_set_new(o, "messages",
+                            json_pack("[{s:s,s:o}]", "role", "user", "content", prompt));
+    else
+        json_object_set_new(o, "prompt", prompt);
+    int max_tokens = p && p->max_tokens > 0 ? p->max_tokens : DEFAULT_MAX_TOKENS;
+    json_object_set_new(o, "max_tokens", json_integer(max_tokens));
+    double temp = p ? p->temperature : 0.0;
+    json_object_set_new(o, "temperature", json_real(temp));
+    if (p && temp > 0)
+        json_object_set_new(o, "seed", json_integer(p->seed));
+    if (p && p->n_stop && p->stop) {
+        json_t *st = json_array();
+        for (size_t i = 0; i < p->n_stop; i++)
+            if (p->stop[i])
+                json_array_append_new(st, json_string(p->stop[i]));
+        json_object_set_new(o, "stop", st);
+    }
+    if (p && p->grammar) /* llama-server's extension */
+        json_object_set_new(o, "grammar", json_string(p->grammar));
+    if (p && p->json_schema) {
+        json_t *schema = json_loads(p->json_schema, 0, NULL);
+        if (schema)
+            json_object_set_new(o, "response_format",
+                                json_pack("{s:s,s:{s:s,s:o}}", "type", "json_schema",
+                                          "json_schema", "name", "answer", "schema", schema));
+    }
+    if (e->logprobs) {
+        if (e->chat) {
+            json_object_set_new(o, "logprobs", json_true());
+            json_object_set_new(o, "top_logprobs", json_integer(1));
+        } else {
+            json_object_set_new(o, "logprobs", json_integer(1));
+        }
+    }
+    if (stream) {
+        json_object_set_new(o, "stream", json_true());
+        json_object_set_new(o, "stream_options", json_pack("{s:b}", "include_usage", 1));
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* The wait before retry number k (0-based) of an attempt that failed. */
+static double backoff_ms(slm_engine *e, int k, long retry_after_s)
+{
+    if (retry_after_s >= 0)
+        return 1000.0 * (double)(retry_after_s < RETRY_AFTER_CAP_S ? retry_after_s
+                                                                   : RETRY_AFTER_CAP_S);
+    double d = BACKOFF_BASE_MS * pow(2.0, k);
+    if (d > BACKOFF_CAP_MS)
+        d = BACKOFF_CAP_MS;
+    return d * (0.5 + 0.5 * rand01(e));
+}
+
+static void gen_result_free(slm_gen_result *r)
+{
+    if (!r)
+        return;
+    free(r->text);
+    free(r->token_logprobs);
+    free(r);
+}
+
+static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
+                           slm_gen_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e || !req)
+        return slm_err(err, errlen, "openai: no engine or no request");
+    const slm_gen_params *p = params && params->struct_size >= sizeof(slm_gen_params) ? params
+                                                                                      : NULL;
+    char *json = request_json(e, req, p, e->stream);
+    phases ph = {.probe = e->stream ? req->probe : NULL};
+    attempt a = {.e = e, .ph = &ph, .stream = e->stream};
+    attempt_reset(&a);
+    char why[SLM_ERRLEN] = "", first[SLM_ERRLEN] = "";
+    long kind = 0, first_kind = 0;
+    int same = 1, tries = 0;
+    enum outcome oc = FAIL;
+    ph.t0 = slm_now_ns();
+    if (e->stream) {
+        ph.prefill_begun = 1;
+        ph_begin(&ph, SLM_PHASE_PREFILL);
+    }
+    for (int k = 0; k <= e->retries; k++) {
+        if (k)
+            sleep_ms(backoff_ms(e, k - 1, a.retry_after_s));
+        attempt_reset(&a);
+        tries++;
+        oc = attempt_run(e, &a, json, why, sizeof why, &kind);
+        if (oc != RETRY)
+            break;
+        if (k == 0) {
+            snprintf(first, sizeof first, "%s", why);
+            first_kind = kind;
+        } else if (kind != first_kind) {
+            same = 0;
+        }
+    }
+    free(json);
+    int n_out = a.completion_tokens >= 0 ? (int)a.completion_tokens
+                : a.n_lps ? (int)a.n_lps
+                          : a.n_content;
+    if (e->stream) { /* close the phases the attempts opened */
+        if (!ph.prefill_ended)
+            ph_end(&ph, SLM_PHASE_PREFILL, 0);
+        if (!ph.decode_begun)
+            ph_begin(&ph, SLM_PHASE_DECODE);
+        ph_end(&ph, SLM_PHASE_DECODE, oc == OK && n_out > 1 ? n_out - 1 : 0);
+    }
+    if (oc != OK) {
+        int rc;
+        if (oc == RETRY && same)
+            rc = slm_err(err, errlen, "openai: %s, %d time%s (retries: %d)%s", why, tries,
+                         tries == 1 ? "" : "s", e->retries, a.srvmsg);
+        else if (oc == RETRY)
+            rc = slm_err(err, errlen, "openai: no answer after %d attempts (retries: %d); "
+                         "last: %s%s", tries, e->retries, why, a.srvmsg);
+        else
+            rc = slm_err(err, errlen, "openai: %s%s", why, a.srvmsg);
+        attempt_reset(&a);
+        return rc;
+    }
+
+    slm_gen_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_GENERATE;
+    r->text_len = a.text.len;
+    r->text = slm_buf_take(&a.text);
+    r->n_prompt_tokens = a.prompt_tokens >= 0 ? (int32_t)a.prompt_tokens : -1;
+    r->n_output_tokens = n_out;
+    if (a.n_lps && (int)a.n_lps == n_out) { /* else the counts disagree: no log-probs */
+        r->token_logprobs = a.lps;
+        a.lps = NULL;
+    }
+    r->finish = a.finish == SLM_FINISH_LENGTH ? SLM_FINISH_LENGTH : SLM_FINISH_STOP;
+    r->timings.prefill_ms = a.prompt_ms;
+    r->timings.decode_ms = a.predicted_ms;
+    r->timings.total_ms = a.total_ms >= 0 ? a.total_ms
+                          : a.prompt_ms >= 0 && a.predicted_ms >= 0 ? a.prompt_ms + a.predicted_ms
+                                                                    : -1;
+    r->timings.ttft_ms = ph.t_first ? (double)(ph.t_first - ph.t0) / 1e6 : -1;
+    attempt_reset(&a);
+    *out = r;
+    return 0;
+}
+
+/* ---- open / info / close -------------------------------------------------------------- */
+
+static void engine_close(slm_engine *e)
+{
+    if (!e)
+        return;
+    if (e->curl)
+        curl_easy_cleanup(e->curl);
+    for (struct curl_slist *h = e->headers; h; h = h->next)
+        if (h->data && !strncasecmp(h->data, "Authorization:", 14))
+            memset(h->data, 0, strlen(h->data)); /* the key does not outlive the handle */
+    curl_slist_free_all(e->headers);
+    free(e->base_url);
+    free(e->url);
+    free(e->model);
+    free(e);
+}
+
+/* Learns the server's name (its Server header) from GET <base_url>/models, and fails
+ * early when nothing listens there. Other answers, 404 included, are fine. */
+static int probe_server(slm_engine *e, char *err, size_t errlen)
+{
+    char *url = slm_xasprintf("%s/models", e->base_url);
+    attempt a = {.e = e};
+    attempt_reset(&a);
+    curl_easy_setopt(e->curl, CURLOPT_URL, url);
+    curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, &a);
+    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->timeout_ms < 5000 ? e->timeout_ms : 5000L);
+    CURLcode rc = curl_easy_perform(e->curl);
+    attempt_reset(&a);
+    free(url);
+    curl_easy_setopt(e->curl, CURLOPT_URL, e->url);
+    curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+        rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
+        return slm_err(err, errlen, "openai: cannot reach the server at '%s': %s", e->base_url,
+                       curl_easy_strerror(rc));
+    return 0;
+}
+
+/* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
+ * api_key_env variable (named, never shown) and a server that cannot be reached. */
+static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (engine_init(err, errlen))
+        return -1;
+    const char *base = opt(opts, "base_url");
+    if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)))
+        return slm_err(err, errlen, "openai: option 'base_url' must be an http:// or https:// "
+                                    "url, e.g. http://127.0.0.1:8080/v1");
+    slm_engine *e = slm_xcalloc(1, sizeof *e);
+    e->base_url = slm_xstrdup(base);
+    for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
+        e->base_url[n - 1] = '\0';
+    e->timeout_ms = DEFAULT_TIMEOUT_MS;
+    e->logprobs = 1;
+    long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
+    const char *ep = opt(opts, "endpoint");
+    e->chat = !ep || !strcmp(ep, "chat");
+    if (ep && !e->chat && strcmp(ep, "completions")) {
+        engine_close(e);
+        return slm_err(err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'",
+                       ep);
+    }
+    if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
+        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
+        opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
+        opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen)) {
+        engine_close(e);
+        return -1;
+    }
+    e->retries = (int)retries;
+    e->stream = (int)stream;
+    e->logprobs = (int)logprobs;
+    const char *rate = opt(opts, "rate");
+    if (rate && (slm_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
+        engine_close(e);
+        return slm_err(err, errlen, "openai: option 'rate' must be requests per second >= 0, "
+                                    "not '%s'", rate);
+    }
+    const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
+    e->model = mn ? slm_xstrdup(mn) : m ? model_name(m) : slm_xstrdup("");
+    e->url = slm_xasprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
+    e->rng = slm_now_ns() ^ (uint64_t)(uintptr_t)e;
+    if (!e->rng)
+        e->rng = 1;
+
+    e->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    e->headers = curl_slist_append(e->headers, "Expect:");
+    const char *kenv = opt(opts, "api_key_env");
+    if (kenv) {
+        const char *key = getenv(kenv);
+        if (!key || !*key) {
+            engine_close(e);
+            return slm_err(err, errlen, "openai: environment variable '%s' (api_key_env) is "
+                                        "not set or empty", kenv);
+        }
+        char *line = slm_xasprintf("Authorization: Bearer %s", key);
+        e->headers = curl_slist_append(e->headers, line);
+        memset(line, 0, strlen(line));
+        free(line);
+    }
+    e->curl = curl_easy_init();
+    if (!e->curl || !e->headers) {
+        engine_close(e);
+        return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+    }
+    CURL *c = e->curl;
+    curl_easy_setopt(c, CURLOPT_URL, e->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "slmbench-openai/" ENGINE_VERSION);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* never: it would print the key */
+    if (probe_server(e, err, errlen)) {
+        engine_close(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
+{
+    if (!e || !info)
+        return slm_err(err, errlen, "openai: no engine or no info to fill");
+    slm_model_info m;
+    memset(&m, 0, sizeof m);
+    m.caps = ENGINE_CAPS | (e->chat ? SLM_CAP_CHAT_TEMPLATE : 0);
+    snprintf(m.arch, sizeof m.arch, "remote");
+    snprintf(m.name, sizeof m.name, "%s", e->model);
+    snprintf(m.engine_version, sizeof m.engine_version, "openai-compatible (%s)",
+             e->server[0] ? e->server : "unknown");
+    snprintf(m.desc, sizeof m.desc, "%.100s %s", e->base_url,
+             e->chat ? "chat/completions" : "completions");
+    size_t n = info->struct_size < sizeof m ? info->struct_size : sizeof m;
+    size_t skip = sizeof m.struct_size;
+    if (n > skip)
+        memcpy((char *)info + skip, (char *)&m + skip, n - skip);
+    return 0;
+}
+
+static void engine_result_free(void *result)
+{
+    if (result && *(slm_result_kind *)result == SLM_RESULT_GENERATE)
+        gen_result_free(result);
+    else
+        free(result);
+}
+
+static const slm_engine_vtable vtable = {
+    .abi_version = SLM_ENGINE_ABI_VERSION,
+    .struct_size = sizeof(slm_engine_vtable),
+    .name = "openai",
+    .version = ENGINE_VERSION,
+    .description = "OpenAI-compatible HTTP servers (llama-server, vLLM, Ollama, ...): "
+                   "generation with retries, streaming TTFT and server timings",
+    .caps = ENGINE_CAPS | SLM_CAP_CHAT_TEMPLATE,
+    .init = engine_init,                 /* libcurl's global set-up, once */
+    .open = engine_open,                 /* options, API key, a first GET <base_url>/models */
+    .info = engine_info,                 /* name = model, engine_version from Server */
+    .score = NULL,                       /* no prompt log-probs through these APIs */
+    .generate = engine_generate,         /* one POST, retried; SSE when stream = 1 */
+    .result_free = engine_result_free,   /* generate results only */
+    .close = engine_close,               /* NULL-safe; wipes the key */
+    .quantize = NULL,                    /* the server owns its weights */
+    .shutdown = NULL,                    /* libcurl stays set up (see engine_init) */
+    .score_batch = NULL,                 /* no scoring */
+};
+
+/* The plugin's only export: the table above, static and constant. */
+const slm_engine_vtable *slm_engine_entry(void)
+{
+    return &vtable;
+}

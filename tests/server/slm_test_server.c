@@ -1,0 +1,916 @@
+/*
+ * slm_test_server — a small OpenAI-compatible HTTP/1.1 server for the tests and benchmarks
+ * of the openai engine. It answers with real llama.cpp inference: it loads the llamacpp
+ * engine plugin (slm_plugin_open) and a GGUF model, and calls the plugin's generate().
+ *
+ *   slm_test_server --engine build/engines/llamacpp.so --model demo.gguf [--port N]
+ *                   [--name MODEL_ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N]
+ *                   [--max-requests N] [--require-key-env NAME]
+ *
+ * It binds 127.0.0.1 only. --port 0 (the default) picks a free port; the port in use is
+ * printed to stdout as "port N" once the server listens.
+ *
+ * Endpoints:
+ *   POST /v1/completions        {"prompt", "max_tokens", "stop", "logprobs", "stream", ...}
+ *   POST /v1/chat/completions   {"messages", "max_tokens", "stop", "logprobs", "top_logprobs",
+ *                                "stream", ...}; the contents of the messages are joined
+ *                                with newlines and wrapped in the model's chat template
+ *                                when it has one
+ *   GET  /v1/models             the one model
+ * Answers carry "usage" {prompt_tokens, completion_tokens, total_tokens} and llama-server's
+ * "timings" {prompt_n, prompt_ms, predicted_n, predicted_ms}, measured through the probe.
+ * With "stream": true the answer is Server-Sent Events (`data: {...}\n\n` chunks, then
+ * `data: [DONE]`) in a chunked HTTP body; the last chunk holds finish_reason, usage and
+ * timings. Not supported, as on many servers: "echo" with logprobs and max_tokens 0 to
+ * get the prompt's log-probabilities (answered 400).
+ *
+ * Log-probabilities: the plugin returns one ln P per generated token but not the tokens'
+ * text, so the text is cut into as many pieces as there are tokens at UTF-8 character
+ * boundaries, each piece standing for one token; top_logprobs lists just that token. The
+ * pieces are not the model's true token boundaries (the demo models answer one label
+ * word, usually a single token).
+ *
+ * Fault injection (tests of the engine's retries): --fault applies to every N-th
+ * completion request (--fault-every N, default 1 = every request; GET /v1/models never):
+ *   delay:MS        answer MS milliseconds late
+ *   hang            never answer (the connection stays open until the client leaves)
+ *   429[:S]         HTTP 429 with Retry-After: S (default 1)
+ *   500             HTTP 500
+ *   malformed       HTTP 200 with a body that is not valid JSON
+ *   drop            close the connection in the middle of the answer
+ *   slow-stream:MS  streamed chunks MS milliseconds apart (non-streamed answers as usual)
+ *
+ * One thread per connection (at most MAX_CONN; keep-alive supported); inference is
+ * serialised by a mutex. It exits on SIGTERM or SIGINT, and after --max-requests
+ * completion requests when given. Never prints request headers (an API key may be there).
+ */
+#include "engine.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONN 64
+#define MAX_HEADER (64 * 1024)
+#define MAX_BODY (8 * 1024 * 1024)
+#define POLL_MS 100
+#define MAX_PIECES 4096
+
+enum fault_kind { F_NONE, F_DELAY, F_HANG, F_429, F_500, F_MALFORMED, F_DROP, F_SLOW_STREAM };
+
+static const struct {
+    const char *name;
+    enum fault_kind kind;
+    int needs_arg; /* 1: required, 0: none, 2: optional */
+} fault_names[] = {
+    {"delay", F_DELAY, 1},   {"hang", F_HANG, 0},         {"429", F_429, 2},
+    {"500", F_500, 0},       {"malformed", F_MALFORMED, 0}, {"drop", F_DROP, 0},
+    {"slow-stream", F_SLOW_STREAM, 1},
+};
+
+/* The server's state; one per process. */
+static struct {
+    slm_plugin *plugin;
+    slm_engine *eng;
+    int has_template;
+    char model_id[256];
+    char engine_version[160];
+    enum fault_kind fault;
+    long fault_arg;
+    long fault_every;
+    long max_requests; /* 0: no limit */
+    char *api_key;     /* required key, or NULL */
+    pthread_mutex_t infer; /* one inference at a time */
+    pthread_mutex_t lock;  /* the fields below */
+    pthread_cond_t idle;
+    long n_requests;       /* completion requests received */
+    int n_conn;            /* live connection threads */
+} S = {.infer = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+       .idle = PTHREAD_COND_INITIALIZER, .fault_every = 1};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static void sleep_ms(long ms)
+{
+    /* In slices, so a stopping server does not wait out a long delay. */
+    while (ms > 0 && !stopping) {
+        long step = ms < POLL_MS ? ms : POLL_MS;
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* ---- connection I/O ------------------------------------------------------------------ */
+
+typedef struct conn {
+    int fd;
+    char *buf; /* bytes read and not yet consumed */
+    size_t len, cap;
+} conn;
+
+/* Writes all of data; -1 when the peer is gone. */
+static int send_all(int fd, const char *data, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        data += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads more bytes into c->buf, waiting in POLL_MS slices. Returns the number read, 0 when
+ * the peer closed, -1 on error or when the server stops. */
+static ssize_t fill(conn *c)
+{
+    for (;;) {
+        if (stopping)
+            return -1;
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int r = poll(&p, 1, POLL_MS);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r <= 0)
+            continue;
+        if (c->cap - c->len < 4096) {
+            c->cap = c->cap ? c->cap * 2 : 16384;
+            c->buf = slm_xrealloc(c->buf, c->cap);
+        }
+        ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len - 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        c->len += (size_t)n;
+        c->buf[c->len] = '\0';
+        return n;
+    }
+}
+
+/* One parsed request. */
+typedef struct http_req {
+    char method[16];
+    char path[256];
+    int keep_alive;
+    int auth_ok;
+    char *body;
+    size_t body_len;
+} http_req;
+
+/* Finds header name (case-insensitive) in the header block; copies its value into out. */
+static int header(const char *hdrs, size_t n, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = hdrs, *end = hdrs + n;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            size_t vl = (size_t)(eol - v);
+            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                vl--;
+            snprintf(out, outlen, "%.*s", (int)vl, v);
+            return 1;
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* Reads one request. Returns 1 with *r filled, 0 when the peer closed, -1 on a bad
+ * request or I/O error (the connection is then closed). */
+static int read_request(conn *c, http_req *r)
+{
+    memset(r, 0, sizeof *r);
+    char *eoh;
+    while (!(c->buf && (eoh = strstr(c->buf, "\r\n\r\n")))) {
+        if (c->len > MAX_HEADER)
+            return -1;
+        ssize_t n = fill(c);
+        if (n <= 0)
+            return n == 0 && c->len == 0 ? 0 : -1;
+    }
+    size_t hlen = (size_t)(eoh - c->buf) + 4;
+    char version[16] = "";
+    if (sscanf(c->buf, "%15s %255s %15s", r->method, r->path, version) != 3)
+        return -1;
+    char v[256];
+    size_t body_len = 0;
+    if (header(c->buf, hlen, "Content-Length", v, sizeof v))
+        body_len = strtoul(v, NULL, 10);
+    if (body_len > MAX_BODY)
+        return -1;
+    r->keep_alive = strcmp(version, "HTTP/1.0") != 0;
+    if (header(c->buf, hlen, "Connection", v, sizeof v))
+        r->keep_alive = strcasecmp(v, "close") != 0;
+    r->auth_ok = 1;
+    if (S.api_key) {
+        char *want = slm_xasprintf("Bearer %s", S.api_key);
+        char got[1024] = "";
+        r->auth_ok = header(c->buf, hlen, "Authorization", got, sizeof got) && !strcmp(got, want);
+        memset(got, 0, sizeof got);
+        free(want);
+    }
+    while (c->len < hlen + body_len)
+        if (fill(c) <= 0)
+            return -1;
+    r->body = slm_xstrndup(c->buf + hlen, body_len);
+    r->body_len = body_len;
+    memmove(c->buf, c->buf + hlen + body_len, c->len - hlen - body_len);
+    c->len -= hlen + body_len;
+    c->buf[c->len] = '\0';
+    return 1;
+}
+
+static int send_response(int fd, int status, const char *reason, const char *extra_headers,
+                         const char *body, size_t n, int keep_alive)
+{
+    char *h = slm_xasprintf("HTTP/1.1 %d %s\r\nServer: %s\r\nContent-Type: application/json\r\n"
+                            "Content-Length: %zu\r\nConnection: %s\r\n%s\r\n",
+                            status, reason, S.engine_version, n,
+                            keep_alive ? "keep-alive" : "close", extra_headers ? extra_headers : "");
+    int rc = send_all(fd, h, strlen(h));
+    free(h);
+    return rc ? rc : send_all(fd, body, n);
+}
+
+static int send_error(int fd, int status, const char *reason, const char *msg, int keep_alive,
+                      const char *extra)
+{
+    json_t *o = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", msg, "type", reason, "code",
+                          status);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    int rc = send_response(fd, status, reason, extra, s, strlen(s), keep_alive);
+    free(s);
+    return rc;
+}
+
+/* One SSE event as one HTTP chunk. */
+static int send_chunk(int fd, const char *data, size_t n)
+{
+    char head[32];
+    snprintf(head, sizeof head, "%zx\r\n", n);
+    if (send_all(fd, head, strlen(head)) || send_all(fd, data, n) || send_all(fd, "\r\n", 2))
+        return -1;
+    return 0;
+}
+
+static int send_event(int fd, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    char *ev = slm_xasprintf("data: %s\n\n", s);
+    int rc = send_chunk(fd, ev, strlen(ev));
+    free(ev);
+    free(s);
+    return rc;
+}
+
+/* ---- inference ----------------------------------------------------------------------- */
+
+typedef struct phase_clock {
+    uint64_t begin[SLM_PHASE_COUNT], end[SLM_PHASE_COUNT];
+} phase_clock;
+
+static void clock_begin(void *ud, slm_phase ph)
+{
+    if (ph < SLM_PHASE_COUNT)
+        ((phase_clock *)ud)->begin[ph] = slm_now_ns();
+}
+
+static void clock_end(void *ud, slm_phase ph, int n)
+{
+    (void)n;
+    if (ph < SLM_PHASE_COUNT)
+        ((phase_clock *)ud)->end[ph] = slm_now_ns();
+}
+
+static double clock_ms(const phase_clock *pc, slm_phase ph)
+{
+    return pc->end[ph] > pc->begin[ph] ? (double)(pc->end[ph] - pc->begin[ph]) / 1e6 : 0.0;
+}
+
+/* What one completion request asked for. */
+typedef struct job {
+    int chat;
+    char *prompt;
+    int max_tokens;
+    char **stop;
+    size_t n_stop;
+    const char *grammar;
+    double temperature;
+    uint32_t seed;
+    int logprobs;     /* 0: none; else the number of top log-probs + 1 */
+    int stream;
+    int include_usage;
+} job;
+
+static void job_free(job *j)
+{
+    free(j->prompt);
+    for (size_t i = 0; i < j->n_stop; i++)
+        free(j->stop[i]);
+    free(j->stop);
+}
+
+/* Reads the request body into *j; -1 with msg on a bad request. */
+static int parse_job(json_t *body, int chat, job *j, char *msg, size_t n)
+{
+    memset(j, 0, sizeof *j);
+    j->chat = chat;
+    if (!json_is_object(body))
+        return slm_err(msg, n, "the body is not a json object");
+    if (chat) {
+        json_t *m = json_object_get(body, "messages"), *it;
+        size_t i;
+        if (!json_is_array(m) || !json_array_size(m))
+            return slm_err(msg, n, "'messages' must be a non-empty array");
+        slm_buf b = {0};
+        json_array_foreach(m, i, it)
+        {
+            json_t *c = json_object_get(it, "content");
+            if (!json_is_string(c)) {
+                slm_buf_free(&b);
+                return slm_err(msg, n, "message %zu has no string 'content'", i);
+            }
+            if (i)
+                slm_buf_putc(&b, '\n');
+            slm_buf_append(&b, json_string_value(c), json_string_length(c));
+        }
+        j->prompt = slm_buf_take(&b);
+    } else {
+        json_t *p = json_object_get(body, "prompt");
+        if (json_is_array(p) && json_array_size(p) == 1)
+            p = json_array_get(p, 0);
+        if (!json_is_string(p))
+            return slm_err(msg, n, "'prompt' must be a string");
+        j->prompt = slm_xstrndup(json_string_value(p), json_string_length(p));
+    }
+    json_t *mt = json_object_get(body, "max_completion_tokens");
+    if (!mt)
+        mt = json_object_get(body, "max_tokens");
+    j->max_tokens = json_is_integer(mt) ? (int)json_integer_value(mt) : 16;
+    json_t *echo = json_object_get(body, "echo");
+    if (!chat && json_is_true(echo))
+        return slm_err(msg, n, "'echo' is not supported (no prompt log-probabilities)");
+    if (j->max_tokens <= 0)
+        return slm_err(msg, n, "'max_tokens' must be at least 1");
+    json_t *st = json_object_get(body, "stop");
+    if (json_is_string(st)) {
+        j->stop = slm_xcalloc(1, sizeof *j->stop);
+        j->stop[j->n_stop++] = slm_xstrdup(json_string_value(st));
+    } else if (json_is_array(st)) {
+        size_t i;
+        json_t *it;
+        j->stop = slm_xcalloc(json_array_size(st) + 1, sizeof *j->stop);
+        json_array_foreach(st, i, it) if (json_is_string(it)) j->stop[j->n_stop++] =
+            slm_xstrdup(json_string_value(it));
+    }
+    json_t *g = json_object_get(body, "grammar");
+    j->grammar = json_is_string(g) ? json_string_value(g) : NULL;
+    json_t *t = json_object_get(body, "temperature");
+    j->temperature = json_is_number(t) ? json_number_value(t) : 0.0;
+    json_t *sd = json_object_get(body, "seed");
+    j->seed = json_is_integer(sd) ? (uint32_t)json_integer_value(sd) : 0;
+    json_t *lp = json_object_get(body, "logprobs"), *tl = json_object_get(body, "top_logprobs");
+    if (chat)
+        j->logprobs = json_is_true(lp) ? 1 + (json_is_integer(tl) ? 1 : 0) : 0;
+    else
+        j->logprobs = json_is_integer(lp) ? 1 + (json_integer_value(lp) > 0) : json_is_true(lp);
+    j->stream = json_is_true(json_object_get(body, "stream"));
+    json_t *so = json_object_get(body, "stream_options");
+    j->include_usage = json_is_true(json_object_get(so, "include_usage"));
+    return 0;
+}
+
+/* The answer of one job, and the pieces its text is cut into (one per token). */
+typedef struct answer {
+    slm_gen_result *res;
+    phase_clock clock;
+    size_t n_pieces;
+    size_t cut[MAX_PIECES + 1]; /* piece i is text[cut[i] .. cut[i+1]) */
+} answer;
+
+static int run_job(const job *j, answer *a, char *msg, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    slm_probe probe = {&a->clock, clock_begin, clock_end};
+    slm_request req = {sizeof req, "request", j->prompt, strlen(j->prompt),
+                       j->chat && S.has_template, &probe};
+    slm_gen_params gp = {sizeof gp, j->max_tokens, (const char *const *)j->stop, j->n_stop,
+                         j->grammar, NULL, j->temperature, j->seed};
+    pthread_mutex_lock(&S.infer);
+    int rc = S.plugin->vt->generate(S.eng, &req, &gp, &a->res, msg, n);
+    pthread_mutex_unlock(&S.infer);
+    if (rc)
+        return -1;
+    size_t len = a->res->text_len, np = (size_t)a->res->n_output_tokens;
+    if (np > MAX_PIECES)
+        np = MAX_PIECES;
+    a->n_pieces = np;
+    for (size_t i = 0; i <= np; i++) {
+        size_t at = np ? len * i / np : len;
+        while (at < len && at > 0 && ((unsigned char)a->res->text[at] & 0xc0) == 0x80)
+            at++; /* never inside a UTF-8 character */
+        a->cut[i] = at;
+    }
+    return 0;
+}
+
+static json_t *piece_str(const answer *a, size_t i)
+{
+    return json_stringn(a->res->text + a->cut[i], a->cut[i + 1] - a->cut[i]);
+}
+
+static double piece_lp(const answer *a, size_t i)
+{
+    return a->res->token_logprobs ? a->res->token_logprobs[i] : 0.0;
+}
+
+/* Log-probabilities of pieces [i0, i1) in the format of the endpoint. */
+static json_t *logprobs_json(const job *j, const answer *a, size_t i0, size_t i1)
+{
+    if (j->chat) {
+        json_t *content = json_array();
+        for (size_t i = i0; i < i1; i++) {
+            json_t *top = json_array();
+            if (j->logprobs > 1)
+                json_array_append_new(top, json_pack("{s:o,s:f}", "token", piece_str(a, i),
+                                                     "logprob", piece_lp(a, i)));
+            json_array_append_new(content,
+                                  json_pack("{s:o,s:f,s:n,s:o}", "token", piece_str(a, i),
+                                            "logprob", piece_lp(a, i), "bytes", "top_logprobs",
+                                            top));
+        }
+        return json_pack("{s:o}", "content", content);
+    }
+    json_t *toks = json_array(), *lps = json_array(), *tops = json_array(), *offs = json_array();
+    for (size_t i = i0; i < i1; i++) {
+        json_array_append_new(toks, piece_str(a, i));
+        json_array_append_new(lps, json_real(piece_lp(a, i)));
+        json_t *t = json_object();
+        char *k = slm_xstrndup(a->res->text + a->cut[i], a->cut[i + 1] - a->cut[i]);
+        json_object_set_new(t, k, json_real(piece_lp(a, i)));
+        free(k);
+        json_array_append_new(tops, t);
+        json_array_append_new(offs, json_integer((json_int_t)a->cut[i]));
+    }
+    return json_pack("{s:o,s:o,s:o,s:o}", "tokens", toks, "token_logprobs", lps, "top_logprobs",
+                     tops, "text_offset", offs);
+}
+
+static json_t *usage_json(const answer *a)
+{
+    return json_pack("{s:i,s:i,s:i}", "prompt_tokens", a->res->n_prompt_tokens,
+                     "completion_tokens", a->res->n_output_tokens, "total_tokens",
+                     a->res->n_prompt_tokens + a->res->n_output_tokens);
+}
+
+static json_t *timings_json(const answer *a)
+{
+    double pm = clock_ms(&a->clock, SLM_PHASE_PREFILL), dm = clock_ms(&a->clock, SLM_PHASE_DECODE);
+    int pn = a->res->n_prompt_tokens, dn = a->res->n_output_tokens;
+    return json_pack("{s:i,s:f,s:f,s:i,s:f,s:f}", "prompt_n", pn, "prompt_ms", pm,
+                     "prompt_per_second", pm > 0 ? pn * 1000.0 / pm : 0.0, "predicted_n", dn,
+                     "predicted_ms", dm, "predicted_per_second", dm > 0 ? dn * 1000.0 / dm : 0.0);
+}
+
+static const char *finish_str(const answer *a)
+{
+    return a->res->finish == SLM_FINISH_LENGTH ? "length" : "stop";
+}
+
+/* The whole (non-streamed) answer. */
+static json_t *answer_json(const job *j, const answer *a, long id)
+{
+    json_t *choice = json_pack("{s:i,s:s}", "index", 0, "finish_reason", finish_str(a));
+    json_t *text = json_stringn(a->res->text, a->res->text_len);
+    if (j->chat)
+        json_object_set_new(choice, "message",
+                            json_pack("{s:s,s:o}", "role", "assistant", "content", text));
+    else
+        json_object_set_new(choice, "text", text);
+    json_object_set_new(choice, "logprobs",
+                        j->logprobs ? logprobs_json(j, a, 0, a->n_pieces) : json_null());
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s-%ld", j->chat ? "chatcmpl" : "cmpl", id);
+    return json_pack("{s:s,s:s,s:I,s:s,s:[o],s:o,s:o}", "id", idbuf, "object",
+                     j->chat ? "chat.completion" : "text_completion", "created",
+                     (json_int_t)time(NULL), "model", S.model_id, "choices", choice, "usage",
+                     usage_json(a), "timings", timings_json(a));
+}
+
+static json_t *chunk_json(const job *j, long id, json_t *choice)
+{
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s-%ld", j->chat ? "chatcmpl" : "cmpl", id);
+    return json_pack("{s:s,s:s,s:I,s:s,s:[o]}", "id", idbuf, "object",
+                     j->chat ? "chat.completion.chunk" : "text_completion", "created",
+                     (json_int_t)time(NULL), "model", S.model_id, "choices", choice);
+}
+
+/* Streams the answer as SSE. Returns -1 when the connection must be closed. */
+static int stream_answer(int fd, const job *j, const answer *a, long id, enum fault_kind f,
+                         long farg)
+{
+    const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    char *hdr = slm_xasprintf("%sServer: %s\r\n\r\n", h, S.engine_version);
+    int rc = send_all(fd, hdr, strlen(hdr));
+    free(hdr);
+    if (rc)
+        return -1;
+    if (j->chat) { /* as OpenAI: a first chunk with the role and no content */
+        json_t *c = chunk_json(j, id, json_pack("{s:i,s:{s:s,s:s},s:n}", "index", 0, "delta",
+                                                "role", "assistant", "content", "",
+                                                "finish_reason"));
+        rc = send_event(fd, c);
+        json_decref(c);
+        if (rc)
+            return -1;
+    }
+    if (f == F_MALFORMED) {
+        const char *bad = "data: {\"choices\": [{\"delta\": {\"content\": \"bro\n\n";
+        send_chunk(fd, bad, strlen(bad));
+        return -1;
+    }
+    for (size_t i = 0; i < a->n_pieces; i++) {
+        if (f == F_SLOW_STREAM)
+            sleep_ms(farg);
+        json_t *choice = json_pack("{s:i,s:n}", "index", 0, "finish_reason");
+        if (j->chat)
+            json_object_set_new(choice, "delta", json_pack("{s:o}", "content", piece_str(a, i)));
+        else
+            json_object_set_new(choice, "text", piece_str(a, i));
+        if (j->logprobs)
+            json_object_set_new(choice, "logprobs", logprobs_json(j, a, i, i + 1));
+        json_t *c = chunk_json(j, id, choice);
+        rc = send_event(fd, c);
+        json_decref(c);
+        if (rc)
+            return -1;
+        if (f == F_DROP)
+            return -1; /* mid-stream: the client saw content but no end */
+    }
+    if (f == F_SLOW_STREAM)
+        sleep_ms(farg);
+    json_t *choice = json_pack("{s:i,s:s}", "index", 0, "finish_reason", finish_str(a));
+    json_object_set_new(choice, j->chat ? "delta" : "text",
+                        j->chat ? json_object() : json_string(""));
+    json_t *c = chunk_json(j, id, choice);
+    json_object_set_new(c, "usage", usage_json(a));
+    json_object_set_new(c, "timings", timings_json(a));
+    rc = send_event(fd, c);
+    json_decref(c);
+    const char *done = "data: [DONE]\n\n";
+    if (rc || send_chunk(fd, done, strlen(done)) || send_all(fd, "0\r\n\r\n", 5))
+        return -1;
+    return 0;
+}
+
+/* Waits until the peer closes the connection or the server stops (the hang fault). */
+static void wait_for_close(conn *c)
+{
+    while (!stopping) {
+        ssize_t n = fill(c);
+        if (n <= 0)
+            return;
+        c->len = 0; /* whatever the client sends is ignored */
+    }
+}
+
+/* Counts a completion request; returns the fault to apply to it. */
+static enum fault_kind count_request(long *id)
+{
+    pthread_mutex_lock(&S.lock);
+    *id = ++S.n_requests;
+    if (S.max_requests > 0 && S.n_requests >= S.max_requests)
+        stopping = 1; /* this one is still answered */
+    pthread_mutex_unlock(&S.lock);
+    return S.fault != F_NONE && *id % S.fault_every == 0 ? S.fault : F_NONE;
+}
+
+/* Handles one completion request. Returns -1 when the connection must be closed. */
+static int handle_completion(conn *c, const http_req *r, int chat)
+{
+    long id;
+    enum fault_kind f = count_request(&id);
+    long farg = S.fault_arg;
+    int ka = r->keep_alive;
+    if (!r->auth_ok)
+        return send_error(c->fd, 401, "Unauthorized", "invalid api key", ka, NULL) ? -1 : 0;
+    switch (f) {
+    case F_DELAY:
+        sleep_ms(farg);
+        break;
+    case F_HANG:
+        wait_for_close(c);
+        return -1;
+    case F_429: {
+        char extra[64];
+        snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", farg);
+        return send_error(c->fd, 429, "Too Many Requests", "injected fault: rate limited", ka,
+                          extra) ? -1 : 0;
+    }
+    case F_500:
+        return send_error(c->fd, 500, "Internal Server Error", "injected fault: server error",
+                          ka, NULL) ? -1 : 0;
+    default:
+        break;
+    }
+    char msg[SLM_ERRLEN] = "";
+    json_error_t je;
+    json_t *body = json_loadb(r->body, r->body_len, 0, &je);
+    job j;
+    if (!body) {
+        snprintf(msg, sizeof msg, "invalid json in the request: %s", je.text);
+        return send_error(c->fd, 400, "Bad Request", msg, ka, NULL) ? -1 : 0;
+    }
+    int rc = parse_job(body, chat, &j, msg, sizeof msg);
+    json_decref(body);
+    if (rc) {
+        job_free(&j);
+        return send_error(c->fd, 400, "Bad Request", msg, ka, NULL) ? -1 : 0;
+    }
+    answer *a = slm_xmalloc(sizeof *a);
+    if (run_job(&j, a, msg, sizeof msg)) {
+        job_free(&j);
+        free(a);
+        return send_error(c->fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
+    }
+    if (j.stream) {
+        rc = stream_answer(c->fd, &j, a, id, f, farg);
+    } else if (f == F_MALFORMED) {
+        const char *bad = "{\"id\": \"cmpl-x\", \"choices\": [{\"text\": \"bro";
+        rc = send_response(c->fd, 200, "OK", NULL, bad, strlen(bad), ka);
+    } else {
+        json_t *o = answer_json(&j, a, id);
+        char *s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        size_t n = strlen(s);
+        if (f == F_DROP) { /* the headers promise n bytes; half of them come */
+            char *hd = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
+                                     "application/json\r\nContent-Length: %zu\r\n\r\n",
+                                     S.engine_version, n);
+            send_all(c->fd, hd, strlen(hd));
+            send_all(c->fd, s, n / 2);
+            free(hd);
+            rc = -1;
+        } else {
+            rc = send_response(c->fd, 200, "OK", NULL, s, n, ka);
+        }
+        free(s);
+    }
+    S.plugin->vt->result_free(a->res);
+    free(a);
+    job_free(&j);
+    return rc || f == F_MALFORMED ? -1 : 0;
+}
+
+static int handle(conn *c, const http_req *r)
+{
+    int ka = r->keep_alive;
+    char *q = strchr(r->path, '?');
+    if (q)
+        *q = '\0';
+    if (!strcmp(r->path, "/v1/models") || !strcmp(r->path, "/models")) {
+        if (strcmp(r->method, "GET"))
+            return send_error(c->fd, 405, "Method Not Allowed", "use GET", ka, NULL) ? -1 : 0;
+        json_t *o = json_pack("{s:s,s:[{s:s,s:s,s:s}]}", "object", "list", "data", "id",
+                              S.model_id, "object", "model", "owned_by", "slmbench");
+        char *s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        int rc = send_response(c->fd, 200, "OK", NULL, s, strlen(s), ka);
+        free(s);
+        return rc;
+    }
+    int chat = !strcmp(r->path, "/v1/chat/completions") || !strcmp(r->path, "/chat/completions");
+    int comp = !strcmp(r->path, "/v1/completions") || !strcmp(r->path, "/completions");
+    if (!chat && !comp)
+        return send_error(c->fd, 404, "Not Found", "no such endpoint", ka, NULL) ? -1 : 0;
+    if (strcmp(r->method, "POST"))
+        return send_error(c->fd, 405, "Method Not Allowed", "use POST", ka, NULL) ? -1 : 0;
+    return handle_completion(c, r, chat);
+}
+
+static void *conn_main(void *arg)
+{
+    conn c = {.fd = (int)(intptr_t)arg};
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (;;) {
+        http_req r;
+        int got = read_request(&c, &r);
+        if (got <= 0) {
+            if (got < 0 && !stopping && c.fd >= 0)
+                send_error(c.fd, 400, "Bad Request", "malformed http request", 0, NULL);
+            free(r.body);
+            break;
+        }
+        int rc = handle(&c, &r);
+        free(r.body);
+        if (rc || !r.keep_alive)
+            break;
+    }
+    close(c.fd);
+    free(c.buf);
+    pthread_mutex_lock(&S.lock);
+    S.n_conn--;
+    pthread_cond_signal(&S.idle);
+    pthread_mutex_unlock(&S.lock);
+    return NULL;
+}
+
+/* ---- set-up -------------------------------------------------------------------------- */
+
+static int parse_fault(const char *spec, char *err, size_t errlen)
+{
+    const char *colon = strchr(spec, ':');
+    size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
+    for (size_t i = 0; i < sizeof fault_names / sizeof *fault_names; i++) {
+        if (strlen(fault_names[i].name) != nl || strncmp(spec, fault_names[i].name, nl))
+            continue;
+        S.fault = fault_names[i].kind;
+        S.fault_arg = S.fault == F_429 ? 1 : 0;
+        if (fault_names[i].needs_arg == 1 && !colon)
+            return slm_err(err, errlen, "fault '%s' needs an argument (%s:MS)", spec,
+                           fault_names[i].name);
+        if (!fault_names[i].needs_arg && colon)
+            return slm_err(err, errlen, "fault '%s' takes no argument", fault_names[i].name);
+        if (colon && (slm_parse_long(colon + 1, &S.fault_arg) || S.fault_arg < 0))
+            return slm_err(err, errlen, "fault '%s': bad argument '%s'", fault_names[i].name,
+                           colon + 1);
+        return 0;
+    }
+    return slm_err(err, errlen,
+                   "unknown fault '%s' (delay:MS, hang, 429[:S], 500, malformed, drop, "
+                   "slow-stream:MS)",
+                   spec);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: slm_test_server --engine LLAMACPP.so --model MODEL.gguf [--port N] "
+                    "[--name ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N] "
+                    "[--max-requests N] [--require-key-env NAME]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *engine = NULL, *model = NULL, *name = NULL, *threads = "1";
+    long port = 0;
+    char err[SLM_ERRLEN];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage();
+        i++;
+        long n = 0;
+        if (!strcmp(a, "--engine"))
+            engine = v;
+        else if (!strcmp(a, "--model"))
+            model = v;
+        else if (!strcmp(a, "--name"))
+            name = v;
+        else if (!strcmp(a, "--threads"))
+            threads = v;
+        else if (!strcmp(a, "--port") && !slm_parse_long(v, &n) && n >= 0 && n < 65536)
+            port = n;
+        else if (!strcmp(a, "--fault")) {
+            if (parse_fault(v, err, sizeof err)) {
+                fprintf(stderr, "slm_test_server: %s\n", err);
+                return 2;
+            }
+        } else if (!strcmp(a, "--fault-every") && !slm_parse_long(v, &n) && n >= 1)
+            S.fault_every = n;
+        else if (!strcmp(a, "--max-requests") && !slm_parse_long(v, &n) && n >= 1)
+            S.max_requests = n;
+        else if (!strcmp(a, "--require-key-env")) {
+            const char *k = getenv(v);
+            if (!k || !*k) {
+                fprintf(stderr, "slm_test_server: environment variable '%s' is not set\n", v);
+                return 2;
+            }
+            S.api_key = slm_xstrdup(k);
+        } else
+            return usage();
+    }
+    if (!engine || !model)
+        return usage();
+
+    S.plugin = slm_plugin_open(engine);
+    if (!S.plugin->enabled) {
+        fprintf(stderr, "slm_test_server: engine '%s': %s\n", engine, S.plugin->reason);
+        slm_plugin_unload(S.plugin);
+        return 4;
+    }
+    slm_option o[] = {{"model", model}, {"threads", threads}};
+    slm_options opts = {o, 2};
+    if (!S.plugin->vt->generate || S.plugin->vt->open(&opts, &S.eng, err, sizeof err)) {
+        fprintf(stderr, "slm_test_server: %s\n", S.plugin->vt->generate ? err : "cannot generate");
+        slm_plugin_unload(S.plugin);
+        return 4;
+    }
+    slm_model_info mi;
+    memset(&mi, 0, sizeof mi);
+    mi.struct_size = sizeof mi;
+    S.plugin->vt->info(S.eng, &mi, err, sizeof err);
+    S.has_template = (mi.caps & SLM_CAP_CHAT_TEMPLATE) != 0;
+    const char *base = strrchr(model, '/');
+    snprintf(S.model_id, sizeof S.model_id, "%s", name ? name : base ? base + 1 : model);
+    snprintf(S.engine_version, sizeof S.engine_version, "slm_test_server/0.1 (%s)",
+             mi.engine_version[0] ? mi.engine_version : "llama.cpp");
+
+    int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never anything but 127.0.0.1 */
+    socklen_t sl = sizeof sa;
+    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 128) ||
+        getsockname(ls, (struct sockaddr *)&sa, &sl)) {
+        fprintf(stderr, "slm_test_server: cannot listen on 127.0.0.1:%ld: %s\n", port,
+                strerror(errno));
+        S.plugin->vt->close(S.eng);
+        slm_plugin_unload(S.plugin);
+        return 4;
+    }
+    struct sigaction sact = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sact, NULL);
+    sigaction(SIGINT, &sact, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    printf("port %d\n", ntohs(sa.sin_port));
+    fflush(stdout);
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (!stopping) {
+        struct pollfd p = {ls, POLLIN, 0};
+        if (poll(&p, 1, POLL_MS) <= 0)
+            continue;
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            continue;
+        pthread_mutex_lock(&S.lock);
+        /* at most MAX_CONN connections: the next waits for a slot (bounded by stopping) */
+        while (S.n_conn >= MAX_CONN && !stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += POLL_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L)
+                ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&S.idle, &S.lock, &ts);
+        }
+        S.n_conn++;
+        pthread_mutex_unlock(&S.lock);
+        pthread_t t;
+        if (pthread_create(&t, &attr, conn_main, (void *)(intptr_t)fd)) {
+            close(fd);
+            pthread_mutex_lock(&S.lock);
+            S.n_conn--;
+            pthread_mutex_unlock(&S.lock);
+        }
+    }
+    pthread_attr_destroy(&attr);
+    close(ls);
+    /* Connection threads notice `stopping` within POLL_MS; the one answering the last
+     * allowed request finishes it first. Wait for all of them before freeing. */
+    stopping = 1;
+    pthread_mutex_lock(&S.lock);
+    while (S.n_conn > 0)
+        pthread_cond_wait(&S.idle, &S.lock);
+    pthread_mutex_unlock(&S.lock);
+    S.plugin->vt->close(S.eng);
+    slm_plugin_unload(S.plugin);
+    free(S.api_key);
+    return 0;
+}
