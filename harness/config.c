@@ -77,7 +77,10 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
     cand->engine = slm_xstrdup(engine ? engine : "llamacpp");
     const char *model = slm_ymap_str(n, "model");
     if (model && *model) {
-        cand->model = resolve(c->dir, model);
+        /* A model file resolves against the config's folder; for served engines the model
+         * is a name and passes as written. */
+        int served = !strcmp(cand->engine, "openai");
+        cand->model = served ? slm_xstrdup(model) : resolve(c->dir, model);
         add_opt(cand, "model", cand->model);
     }
     char buf[32];

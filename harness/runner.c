@@ -727,6 +727,7 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     r->confidence = r->e2e_ms = r->prefill_ms = r->decode_ms = r->ttft_ms = r->tpot_ms = NAN;
     r->n_prompt_tokens = r->n_output_tokens = -1;
     int gold = slm_label_index((const char *const *)c->es->labels, nl, ex->label);
+    slm_timings srv = {-1, -1, -1, -1};
     uint64_t t0 = slm_now_ns(), t1;
     if (!strcmp(c->cfg->mode, "score")) {
         slm_score_result *res = NULL;
@@ -810,6 +811,7 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
             }
             r->n_prompt_tokens = res->n_prompt_tokens;
             r->n_output_tokens = res->n_output_tokens;
+            srv = res->timings;
         } else {
             out->error = slm_xstrdup(err[0] ? err : "engine error");
         }
@@ -838,8 +840,16 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     r->e2e_ms = (double)(t1 - t0) / 1e6;
     r->prefill_ms = phase_ms(&ps, SLM_PHASE_PREFILL);
     r->decode_ms = phase_ms(&ps, SLM_PHASE_DECODE);
+    /* A server's own timings (llama-server, Ollama) stand in where the engine could not
+     * mark the phases from outside. */
+    if (isnan(r->prefill_ms) && srv.prefill_ms >= 0)
+        r->prefill_ms = srv.prefill_ms;
+    if (isnan(r->decode_ms) && srv.decode_ms >= 0)
+        r->decode_ms = srv.decode_ms;
     if (ps.end[SLM_PHASE_PREFILL] >= t0 && ps.end[SLM_PHASE_PREFILL])
         r->ttft_ms = (double)(ps.end[SLM_PHASE_PREFILL] - t0) / 1e6;
+    else if (srv.ttft_ms >= 0)
+        r->ttft_ms = srv.ttft_ms;
     if (r->n_output_tokens >= 2 && strcmp(c->cfg->mode, "score") && ps.end[SLM_PHASE_PREFILL])
         r->tpot_ms = (double)(t1 - ps.end[SLM_PHASE_PREFILL]) / 1e6 / (r->n_output_tokens - 1);
     return r->e2e_ms;
