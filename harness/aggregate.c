@@ -178,11 +178,6 @@ static void dpush(dvec *d, double x)
     d->v[d->n++] = x;
 }
 
-static double col_double(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
 static int put_metric(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *name,
                       double v, long n)
 {
@@ -287,31 +282,31 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         n++;
     timings:;
         double v;
-        if (!isnan(v = col_double(q, 3))) {
+        if (!isnan(v = slm_col_double(q, 3))) {
             dpush(&e2e, v);
             sum_e2e += v;
         }
-        if (!isnan(v = col_double(q, 4))) {
+        if (!isnan(v = slm_col_double(q, 4))) {
             dpush(&pre, v);
-            double pt = col_double(q, 8);
+            double pt = slm_col_double(q, 8);
             if (!isnan(pt)) {
                 sum_pre += v;
                 sum_ptok_pre += pt;
             }
         }
-        if (!isnan(v = col_double(q, 5))) {
+        if (!isnan(v = slm_col_double(q, 5))) {
             dpush(&dec, v);
-            double ot2 = col_double(q, 9);
+            double ot2 = slm_col_double(q, 9);
             if (!isnan(ot2) && ot2 >= 2) {
                 sum_dec += v;
                 sum_dec_tok += ot2 - 1;
             }
         }
-        if (!isnan(v = col_double(q, 6)))
+        if (!isnan(v = slm_col_double(q, 6)))
             dpush(&ttft, v);
-        if (!isnan(v = col_double(q, 7)))
+        if (!isnan(v = slm_col_double(q, 7)))
             dpush(&tpot, v);
-        double pt = col_double(q, 8), ot = col_double(q, 9);
+        double pt = slm_col_double(q, 8), ot = slm_col_double(q, 9);
         if (!isnan(pt))
             dpush(&ptok, pt);
         if (!isnan(ot))
@@ -510,8 +505,8 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
             goto rollback;
         sqlite3_bind_int64(c, 1, cid);
         if (sqlite3_step(c) == SQLITE_ROW) {
-            double load = col_double(c, 0), wall = col_double(c, 1), eng = col_double(c, 2);
-            double params = col_double(c, 3), bytes = col_double(c, 4), bw = col_double(c, 5);
+            double load = slm_col_double(c, 0), wall = slm_col_double(c, 1), eng = slm_col_double(c, 2);
+            double params = slm_col_double(c, 3), bytes = slm_col_double(c, 4), bw = slm_col_double(c, 5);
             /* Roofline: prefill as achieved GFLOP/s (2 FLOPs per parameter per token);
              * decode (generated tokens after the first) against the bound set by reading
              * every weight once per token at the measured bandwidth. */
@@ -526,11 +521,11 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                 put_metric(ins, run_id, cid, "wall_s", wall / 1000.0, (long)n) ||
                 put_metric(ins, run_id, cid, "peak_rss_mb",
                            sqlite3_column_type(c, 7) == SQLITE_NULL ? NAN
-                                                                   : col_double(c, 7) / 1024.0,
+                                                                   : slm_col_double(c, 7) / 1024.0,
                            (long)n) ||
-                put_metric(ins, run_id, cid, "load1_before", col_double(c, 8), (long)n) ||
-                put_metric(ins, run_id, cid, "load1_after", col_double(c, 9), (long)n) ||
-                put_metric(ins, run_id, cid, "steal_pct", col_double(c, 10), (long)n) ||
+                put_metric(ins, run_id, cid, "load1_before", slm_col_double(c, 8), (long)n) ||
+                put_metric(ins, run_id, cid, "load1_after", slm_col_double(c, 9), (long)n) ||
+                put_metric(ins, run_id, cid, "steal_pct", slm_col_double(c, 10), (long)n) ||
                 put_metric(ins, run_id, cid, "bandwidth_gbs", bw, (long)n) ||
                 put_metric(ins, run_id, cid, "prefill_gflops", gflops, (long)n) ||
                 put_metric(ins, run_id, cid, "decode_tokens_per_s", dec_tps, (long)n) ||
@@ -538,14 +533,14 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                 put_metric(ins, run_id, cid, "roofline_decode_pct",
                            !isnan(dec_tps) && bound > 0 ? 100.0 * dec_tps / bound : NAN, (long)n) ||
                 put_metric(ins, run_id, cid, "throughput_examples_per_s",
-                           col_double(c, 11) > 0 ? col_double(c, 13) / col_double(c, 11) : NAN,
+                           slm_col_double(c, 11) > 0 ? slm_col_double(c, 13) / slm_col_double(c, 11) : NAN,
                            (long)n) ||
                 put_metric(ins, run_id, cid, "throughput_tokens_per_s",
-                           col_double(c, 11) > 0 ? col_double(c, 12) / col_double(c, 11) : NAN,
+                           slm_col_double(c, 11) > 0 ? slm_col_double(c, 12) / slm_col_double(c, 11) : NAN,
                            (long)n) ||
-                put_metric(ins, run_id, cid, "throughput_mismatches", col_double(c, 14), (long)n) ||
+                put_metric(ins, run_id, cid, "throughput_mismatches", slm_col_double(c, 14), (long)n) ||
                 put_metric(ins, run_id, cid, "flip_rate",
-                           col_double(c, 15) > 0 ? col_double(c, 16) / col_double(c, 15) : NAN,
+                           slm_col_double(c, 15) > 0 ? slm_col_double(c, 16) / slm_col_double(c, 15) : NAN,
                            (long)n) ||
                 put_metric(ins, run_id, cid, "engine_share",
                            wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {

@@ -96,11 +96,6 @@ static char *col_str(sqlite3_stmt *s, int i)
     return t ? slm_xstrdup((const char *)t) : NULL;
 }
 
-static double col_num(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
 static int streq_null(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && !strcmp(a, b));
@@ -244,9 +239,9 @@ static int read_metric(sqlite3_stmt *q, int64_t cid, const char *name, double *v
     *v = *lo = *hi = NAN;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        *v = col_num(q, 0);
-        *lo = col_num(q, 1);
-        *hi = col_num(q, 2);
+        *v = slm_col_double(q, 0);
+        *lo = slm_col_double(q, 1);
+        *hi = slm_col_double(q, 2);
         return 0;
     }
     return rc == SQLITE_DONE ? 0 : -1;
@@ -285,8 +280,8 @@ static int read_points(slm_store *st, slm_drift *d, char *err, size_t errlen)
                 p->f1 = slm_xrealloc(p->f1, (p->ncls + 1) * sizeof *p->f1);
                 char *l = col_str(pc, 0);
                 p->cls[p->ncls] = l ? l : slm_xstrdup("");
-                p->rec[p->ncls] = col_num(pc, 1);
-                p->f1[p->ncls] = col_num(pc, 2);
+                p->rec[p->ncls] = slm_col_double(pc, 1);
+                p->f1[p->ncls] = slm_col_double(pc, 2);
                 p->ncls++;
             }
             if (r != SQLITE_DONE)

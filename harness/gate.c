@@ -46,17 +46,7 @@ void slm_gate_result_free(slm_gate_result *r)
 
 static double metric_of(slm_store *st, int64_t cid, const char *name)
 {
-    sqlite3_stmt *s;
-    double v = NAN;
-    if (slm_store_prepare(st, "SELECT value FROM metrics WHERE candidate_id = ? AND name = ?", &s,
-                          NULL, 0))
-        return v;
-    sqlite3_bind_int64(s, 1, cid);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return slm_store_metric(st, cid, name, NULL, NULL);
 }
 
 static char *run_hash(slm_store *st, int64_t run, const char *col)

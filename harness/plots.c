@@ -103,35 +103,10 @@ static char *fmt_num(double v, int digits)
 
 /* ---- reading the store ---------------------------------------------------------------- */
 
-static double col_num(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
 /* The value (and interval, when lo/hi are given) of a metric; NaN when absent. */
 static double metric(slm_store *st, int64_t cid, const char *name, double *lo, double *hi)
 {
-    sqlite3_stmt *s;
-    double v = NAN;
-    if (lo)
-        *lo = NAN;
-    if (hi)
-        *hi = NAN;
-    if (slm_store_prepare(st, "SELECT value, lo, hi FROM metrics WHERE candidate_id = ? AND "
-                              "name = ?",
-                          &s, NULL, 0))
-        return v;
-    sqlite3_bind_int64(s, 1, cid);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        v = col_num(s, 0);
-        if (lo)
-            *lo = col_num(s, 1);
-        if (hi)
-            *hi = col_num(s, 2);
-    }
-    sqlite3_finalize(s);
-    return v;
+    return slm_store_metric(st, cid, name, lo, hi);
 }
 
 static int load_cands(ctx *x, const int64_t *run_ids, size_t n_runs, char *err, size_t errlen)
@@ -692,8 +667,8 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
             br = slm_xrealloc(br, (nb + 1) * sizeof *br);
             br[nb].bin = sqlite3_column_int(s, 0);
             br[nb].count = (long)sqlite3_column_int64(s, 1);
-            br[nb].conf = col_num(s, 2);
-            br[nb].acc = col_num(s, 3);
+            br[nb].conf = slm_col_double(s, 2);
+            br[nb].acc = slm_col_double(s, 3);
             total += br[nb].count;
             if (br[nb].bin > nbins)
                 nbins = br[nb].bin;
@@ -1007,7 +982,7 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
                     f1[i][k] = NAN;
                 nf[i] = l + 1;
             }
-            f1[i][l] = col_num(s, 1);
+            f1[i][l] = slm_col_double(s, 1);
             if (isfinite(f1[i][l]))
                 has[i] = 1;
         }
@@ -1102,11 +1077,11 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         slm_buf rows = {0};
         size_t n = 0;
         while (sqlite3_step(s) == SQLITE_ROW) {
-            put_num(&rows, col_num(s, 0));
+            put_num(&rows, slm_col_double(s, 0));
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, col_num(s, 1));
+            put_num(&rows, slm_col_double(s, 1));
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, col_num(s, 2));
+            put_num(&rows, slm_col_double(s, 2));
             slm_buf_putc(&rows, '\n');
             n++;
         }

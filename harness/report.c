@@ -56,11 +56,6 @@ static char *col_str(sqlite3_stmt *s, int i)
     return t ? slm_xstrdup((const char *)t) : NULL;
 }
 
-static double col_num(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
 static void run_info_free(run_info *r)
 {
     free(r->name), free(r->status), free(r->created), free(r->finished), free(r->mode);
@@ -122,7 +117,7 @@ static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t er
         double *h[] = {&c->n_params, &c->size_bytes, &c->n_ctx, &c->n_vocab, &c->n_layer,
                        &c->n_embd, &c->n_threads};
         for (int i = 0; i < 7; i++)
-            *h[i] = col_num(s, i + 12);
+            *h[i] = slm_col_double(s, i + 12);
     }
     sqlite3_finalize(s);
     return 0;
@@ -130,17 +125,7 @@ static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t er
 
 static double metric(slm_store *st, int64_t cid, const char *name)
 {
-    sqlite3_stmt *s;
-    double v = NAN;
-    if (slm_store_prepare(st, "SELECT value FROM metrics WHERE candidate_id = ? AND name = ?", &s,
-                          NULL, 0))
-        return v;
-    sqlite3_bind_int64(s, 1, cid);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = col_num(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return slm_store_metric(st, cid, name, NULL, NULL);
 }
 
 /* ---- number formatting ---- */
@@ -278,7 +263,7 @@ static void per_class(slm_store *st, const cand_row *c, slm_buf *b)
         slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
         for (int k = 2; k <= 4; k++) {
             slm_buf_puts(b, " | ");
-            num(b, col_num(s, k), 3);
+            num(b, slm_col_double(s, k), 3);
         }
         slm_buf_printf(b, " | %lld | %lld |\n", (long long)sqlite3_column_int64(s, 5),
                        (long long)sqlite3_column_int64(s, 6));
@@ -358,19 +343,8 @@ static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_b
 /* A metric with its stored interval, "0.712 [0.675, 0.748]" (percent when pct_). */
 static void metric_ci(slm_store *st, int64_t cid, const char *name, int as_pct, slm_buf *b)
 {
-    sqlite3_stmt *s;
-    double v = NAN, lo = NAN, hi = NAN;
-    if (slm_store_prepare(st, "SELECT value, lo, hi FROM metrics WHERE candidate_id = ? AND name = ?",
-                          &s, NULL, 0) == 0) {
-        sqlite3_bind_int64(s, 1, cid);
-        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            v = col_num(s, 0);
-            lo = col_num(s, 1);
-            hi = col_num(s, 2);
-        }
-        sqlite3_finalize(s);
-    }
+    double lo, hi;
+    double v = slm_store_metric(st, cid, name, &lo, &hi);
     if (as_pct)
         pct(b, v);
     else
@@ -677,22 +651,22 @@ static void significance(slm_store *st, const run_info *r, slm_buf *b)
         slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
         slm_buf_printf(b, " | %lld | %lld | %lld | ", (long long)sqlite3_column_int64(s, 2),
                        (long long)sqlite3_column_int64(s, 3), (long long)sqlite3_column_int64(s, 4));
-        double d = col_num(s, 5);
+        double d = slm_col_double(s, 5);
         char t[48];
         snprintf(t, sizeof t, "%+.1f pt", d * 100.0);
         slm_buf_puts(b, t);
         slm_buf_puts(b, " | ");
-        num(b, col_num(s, 6), 3);
+        num(b, slm_col_double(s, 6), 3);
         slm_buf_puts(b, sqlite3_column_int(s, 7) ? " (exact)" : " (χ²)");
         slm_buf_puts(b, " | ");
-        num(b, col_num(s, 8), 3);
-        snprintf(t, sizeof t, " | %+.1f pt [%+.1f, %+.1f] | ", col_num(s, 9) * 100.0,
-                 col_num(s, 10) * 100.0, col_num(s, 11) * 100.0);
+        num(b, slm_col_double(s, 8), 3);
+        snprintf(t, sizeof t, " | %+.1f pt [%+.1f, %+.1f] | ", slm_col_double(s, 9) * 100.0,
+                 slm_col_double(s, 10) * 100.0, slm_col_double(s, 11) * 100.0);
         slm_buf_puts(b, t);
-        num(b, col_num(s, 12), 3);
+        num(b, slm_col_double(s, 12), 3);
         slm_buf_puts(b, " | ");
-        num(b, col_num(s, 13), 3);
-        double hm = col_num(s, 8), hf = col_num(s, 13);
+        num(b, slm_col_double(s, 13), 3);
+        double hm = slm_col_double(s, 8), hf = slm_col_double(s, 13);
         slm_buf_puts(b, (hm < 0.05 || hf < 0.05) ? " | **yes** |\n" : " | no |\n");
     }
     sqlite3_finalize(s);
@@ -752,7 +726,7 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
         }
         int bin = sqlite3_column_int(s, 0);
         long cnt = (long)sqlite3_column_int64(s, 1);
-        double conf = col_num(s, 2), acc = col_num(s, 3);
+        double conf = slm_col_double(s, 2), acc = slm_col_double(s, 3);
         char t[96];
         snprintf(t, sizeof t, "| %d | %s%.3f, %.3f] | %ld | ", bin, bin == 1 ? "[" : "(",
                  (bin - 1) / 15.0, bin / 15.0, cnt);
@@ -1106,7 +1080,7 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
                 json_t *tmp = json_object();
                 while (sqlite3_step(s) == SQLITE_ROW)
                     json_object_set_new(tmp, (const char *)sqlite3_column_text(s, 0),
-                                        jnum(col_num(s, 1)));
+                                        jnum(slm_col_double(s, 1)));
                 sqlite3_finalize(s);
                 for (size_t f = 0; f < slm_n_fields; f++) {
                     json_t *v = json_object_get(tmp, slm_fields[f].name);
@@ -1129,9 +1103,9 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
                     json_t *p = json_object();
                     json_object_set_new(p, "label", json_string((const char *)sqlite3_column_text(s, 0)));
                     json_object_set_new(p, "in_label_set", json_boolean(sqlite3_column_int(s, 1)));
-                    json_object_set_new(p, "precision", jnum(col_num(s, 2)));
-                    json_object_set_new(p, "recall", jnum(col_num(s, 3)));
-                    json_object_set_new(p, "f1", jnum(col_num(s, 4)));
+                    json_object_set_new(p, "precision", jnum(slm_col_double(s, 2)));
+                    json_object_set_new(p, "recall", jnum(slm_col_double(s, 3)));
+                    json_object_set_new(p, "f1", jnum(slm_col_double(s, 4)));
                     json_object_set_new(p, "support", json_integer(sqlite3_column_int64(s, 5)));
                     json_object_set_new(p, "predicted", json_integer(sqlite3_column_int64(s, 6)));
                     json_array_append_new(pcs, p);

@@ -312,6 +312,35 @@ int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *
     return 0;
 }
 
+double slm_col_double(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+double slm_store_metric(slm_store *st, int64_t cid, const char *name, double *lo, double *hi)
+{
+    sqlite3_stmt *s;
+    double v = NAN;
+    if (lo)
+        *lo = NAN;
+    if (hi)
+        *hi = NAN;
+    if (slm_store_prepare(st, "SELECT value, lo, hi FROM metrics WHERE candidate_id = ? AND name = ?",
+                          &s, NULL, 0))
+        return v;
+    sqlite3_bind_int64(s, 1, cid);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        v = slm_col_double(s, 0);
+        if (lo)
+            *lo = slm_col_double(s, 1);
+        if (hi)
+            *hi = slm_col_double(s, 2);
+    }
+    sqlite3_finalize(s);
+    return v;
+}
+
 void slm_bind_double(sqlite3_stmt *s, int i, double v)
 {
     if (isnan(v))

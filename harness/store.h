@@ -70,6 +70,14 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
 void slm_bind_double(sqlite3_stmt *s, int i, double v);
 void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
 
+/* Column i of a result row as a double; NULL reads as NaN. */
+double slm_col_double(sqlite3_stmt *s, int i);
+
+/* A candidate's stored metric (value, and its interval when lo/hi are not NULL); NaN
+ * where absent or NULL. */
+double slm_store_metric(slm_store *st, int64_t candidate_id, const char *name, double *lo,
+                        double *hi);
+
 /* Prepares sql or fills err with the SQLite message. */
 int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
                       size_t errlen);
