@@ -142,8 +142,6 @@ int slm_structured_metrics(slm_store *st, int64_t run_id, int64_t cid, sqlite3_s
             put_metric(ins, run_id, cid, "field_f1", pr + re > 0 ? 2 * pr * re / (pr + re) : 0, n))
             goto dberr;
     }
-    if (put_metric(ins, run_id, cid, "exact_match", NAN, n))
-        goto dberr;
     for (int k = 0; k < 7; k++) {
         char key[64];
         snprintf(key, sizeof key, "fail.%s", slm_fail_kinds[k]);

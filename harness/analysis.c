@@ -103,8 +103,8 @@ static int load_preds(slm_store *st, int64_t cid, const char *const *labels, siz
         p->pred[i] = pi;
         p->correct[i] = p->gold[i] >= 0 && pi == p->gold[i];
         p->conf[i] = sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3);
-        if (!(pi < (int)nl) || isnan(p->conf[i]))
-            p->conf[i] = isnan(p->conf[i]) ? 0.0 : p->conf[i]; /* no answer: no confidence */
+        if (isnan(p->conf[i]))
+            p->conf[i] = 0.0; /* no answer: no confidence */
         const char *pj = (const char *)sqlite3_column_text(s, 4);
         json_t *a = pj ? json_loads(pj, 0, NULL) : NULL;
         if (json_array_size(a) == nl) {

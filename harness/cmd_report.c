@@ -59,7 +59,6 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         slm_buf_puts(&note, ".");
     }
     /* paths relative to the report, so the folder can be moved or attached as a whole */
-    size_t dl = strlen(dir);
     slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
     char **svg_paths = slm_xcalloc(pr.n + 1, sizeof *svg_paths);
     size_t nf = 0;
@@ -77,9 +76,8 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         slm_plot *p = &pr.plots[i];
         if (p->skipped || !p->svg)
             continue;
-        const char *rel_svg = !strncmp(p->svg, dir, dl) && p->svg[dl] == '/' ? p->svg + dl + 1 : p->svg;
-        const char *rel_png = p->png && !strncmp(p->png, dir, dl) && p->png[dl] == '/' ? p->png + dl + 1 : p->png;
-        const char *rel_dat = p->data && !strncmp(p->data, dir, dl) && p->data[dl] == '/' ? p->data + dl + 1 : p->data;
+        /* slm_plots_write returns paths relative to the report folder */
+        const char *rel_svg = p->svg, *rel_png = p->png, *rel_dat = p->data;
         /* captions carry candidate and label names: escaped like every other string */
         slm_buf_puts(&md, "![");
         slm_md_cell(&md, p->name);
