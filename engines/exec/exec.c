@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "slm_engine.h"
+#include "slm_result.h"
 #include "util.h"
 
 extern char **environ;
@@ -1087,21 +1088,6 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     return 0;
 }
 
-static void engine_result_free(void *result)
-{
-    if (!result)
-        return;
-    if (*(slm_result_kind *)result == SLM_RESULT_SCORE) {
-        slm_score_result *s = result;
-        free(s->logprob);
-        free(s->n_tokens);
-    } else {
-        slm_gen_result *g = result;
-        free(g->text);
-        free(g->token_logprobs);
-    }
-    free(result);
-}
 
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
@@ -1116,7 +1102,7 @@ static const slm_engine_vtable vtable = {
     .info = engine_info,                /* arch "exec", caps and name from the hello */
     .score = engine_score,              /* if the hello declared "score" */
     .generate = engine_generate,        /* unless a hello left "generate" out */
-    .result_free = engine_result_free,  /* either kind of result */
+    .result_free = slm_result_free_plain,  /* either kind of result */
     .close = engine_close,              /* EOF, SIGTERM, SIGKILL after 1 s, reaped; NULL-safe */
     .quantize = NULL,                   /* nothing to quantize */
     .shutdown = NULL,                   /* nothing library-wide */
