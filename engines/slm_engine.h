@@ -28,6 +28,7 @@
 #ifndef SLM_ENGINE_H
 #define SLM_ENGINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 1
+#define SLM_ENGINE_ABI_MINOR 2
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -50,6 +51,7 @@ enum {
     SLM_CAP_QUANTIZE = 1u << 5,       /* quantize() slot works */
     SLM_CAP_TOKEN_LOGPROBS = 1u << 6, /* generate() fills per-token log-probabilities */
     SLM_CAP_BATCH = 1u << 7,          /* score_batch(): many requests scored together (1.1) */
+    SLM_CAP_CONCURRENT = 1u << 8,     /* generate_many(): requests in flight at once (1.2) */
 };
 
 /* Phases marked through the probe. */
@@ -173,6 +175,26 @@ typedef struct slm_gen_result {
     slm_timings timings;
 } slm_gen_result;
 
+/*
+ * How generate_many() runs its requests (1.2).
+ *
+ * done() is called once for each request that finished, in the order they finish, from the
+ * thread that called generate_many(), never from two places at once: with the request's
+ * index, its result (now owned by the harness, freed with result_free()) or NULL and a
+ * message on failure, and e2e_ms — the time from the request's first attempt leaving the
+ * engine (after any rate limit let it go, before its retries) to its end, so time spent
+ * queued behind other requests is not counted. A nonzero return from done() stops the call.
+ */
+typedef struct slm_gen_many {
+    uint32_t struct_size;     /* sizeof(slm_gen_many) as the harness was compiled */
+    uint32_t concurrency;     /* at most this many requests in flight at once (>= 1) */
+    int (*done)(void *ud, size_t i, slm_gen_result *result, double e2e_ms, const char *err);
+    void *ud;
+    /* Read between events (at least every 100 ms): nonzero stops the call too (the
+     * harness's Ctrl-C flag). May be NULL. */
+    const volatile sig_atomic_t *stop;
+} slm_gen_many;
+
 typedef struct slm_engine slm_engine; /* opaque, defined by each engine */
 
 typedef struct slm_engine_vtable {
@@ -243,7 +265,27 @@ typedef struct slm_engine_vtable {
     int (*score_batch)(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
                        const char *const *choices, size_t n_choices,
                        slm_score_result **out /* [n_reqs] */, char *err, size_t errlen);
-    /* ---- end of version 1.1; later slots go below, marked with their version ---- */
+
+    /* ---- version 1.2 ---- */
+
+    /*
+     * Bounded concurrency (like a served model's real load): generates for n_reqs requests
+     * as generate() would for each, keeping up to many->concurrency of them in flight at
+     * once, each with its own retries. Every request is reported through many->done()
+     * exactly once — answered or failed with its own error, a failure never failing the
+     * others — unless the call stops early (done() returned nonzero, *many->stop was set,
+     * or the engine itself broke): then requests not reported are abandoned, neither sent
+     * again nor reported, and the caller runs them later.
+     *
+     * Returns 0 when it ran to the end or was stopped, -1 (err) when the engine could not
+     * go on. Each request's probe, if any, is called with PREFILL and DECODE as they happen,
+     * interleaved with other requests' (clocks are meaningful per request; process-wide
+     * counters read there are not). NULL unless SLM_CAP_CONCURRENT.
+     */
+    int (*generate_many)(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                         const slm_gen_params *params, const slm_gen_many *many, char *err,
+                         size_t errlen);
+    /* ---- end of version 1.2; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 
 typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);

@@ -197,7 +197,8 @@ void slm_caps_str(uint32_t caps, char *buf, size_t n)
                  {SLM_CAP_CHAT_TEMPLATE, "chat-template"},
                  {SLM_CAP_QUANTIZE, "quantize"},
                  {SLM_CAP_TOKEN_LOGPROBS, "token-logprobs"},
-                 {SLM_CAP_BATCH, "batch"}};
+                 {SLM_CAP_BATCH, "batch"},
+                 {SLM_CAP_CONCURRENT, "concurrent"}};
     slm_buf b = {0};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (caps & names[i].bit) {

@@ -62,7 +62,9 @@
 #include <time.h>
 
 #define ENGINE_VERSION "0.1.0"
-#define ENGINE_CAPS (SLM_CAP_GENERATE | SLM_CAP_SERVER_TIMINGS | SLM_CAP_TOKEN_LOGPROBS)
+#define ENGINE_CAPS                                                                            \
+    (SLM_CAP_GENERATE | SLM_CAP_SERVER_TIMINGS | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_CONSTRAIN |   \
+     SLM_CAP_CONCURRENT)
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_RETRIES 3
 #define MAX_RETRIES 100
@@ -72,6 +74,10 @@
 #define RETRY_AFTER_CAP_S 60
 #define MAX_BODY (64u << 20) /* an answer larger than this is refused */
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
+#define MAX_CONCURRENCY 1024
+
+/* How constrained decoding is asked for (option constrain). */
+enum { CONSTRAIN_AUTO, CONSTRAIN_SCHEMA, CONSTRAIN_GRAMMAR };
 
 struct slm_engine {
     char *base_url;
@@ -83,7 +89,10 @@ struct slm_engine {
     double rate;            /* requests per second; 0: no limit */
     uint64_t next_slot_ns;  /* token bucket (burst 1): earliest time of the next request */
     uint64_t rng;           /* jitter of the backoff */
-    CURL *curl;             /* one per handle, so its connection is kept alive */
+    int constrain;          /* CONSTRAIN_*: how a constrained request is sent */
+    CURLM *multi;           /* drives every transfer; keeps the connections alive */
+    struct xfer *pool;      /* [n_pool] easy handles, one per request in flight */
+    size_t n_pool;
     struct curl_slist *headers; /* the Authorization line, if any, is wiped at close */
     char server[64];        /* the Server header of the last answer, "" if none */
 };
@@ -111,15 +120,6 @@ static int engine_init(char *err, size_t errlen)
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static void sleep_ms(double ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {(time_t)(ms / 1000), (long)fmod(ms, 1000.0) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
 /* xorshift64*: jitter only, never security. */
 static double rand01(slm_engine *e)
 {
@@ -127,18 +127,6 @@ static double rand01(slm_engine *e)
     e->rng ^= e->rng << 25;
     e->rng ^= e->rng >> 27;
     return (double)((e->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-
-/* Waits for the token bucket: at most `rate` requests per second from this handle. */
-static void rate_wait(slm_engine *e)
-{
-    if (e->rate <= 0)
-        return;
-    uint64_t now = slm_now_ns(), gap = (uint64_t)(1e9 / e->rate);
-    if (e->next_slot_ns > now)
-        sleep_ms((double)(e->next_slot_ns - now) / 1e6);
-    now = slm_now_ns();
-    e->next_slot_ns = (e->next_slot_ns > now ? e->next_slot_ns : now) + gap;
 }
 
 static const char *opt(const slm_options *o, const char *key)
@@ -440,18 +428,11 @@ static void server_message(const slm_buf *b, char *out, size_t n)
     json_decref(o);
 }
 
-/* Runs one HTTP attempt. why gets a short description of a failure, and kind a code
- * equal for failures of the same sort (to say "... 4 times"). */
-static enum outcome attempt_run(slm_engine *e, attempt *a, const char *json, char *why,
-                                size_t whylen, long *kind)
+/* Judges an attempt libcurl finished with rc. why gets a short description of a failure,
+ * and kind a code equal for failures of the same sort (to say "... 4 times"). */
+static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL *c, char *why,
+                                   size_t whylen, long *kind)
 {
-    CURL *c = e->curl;
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
-    rate_wait(e);
-    CURLcode rc = curl_easy_perform(c);
     *kind = 0;
     if (a->fail[0] && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) {
         snprintf(why, whylen, "%s", a->fail);
@@ -480,6 +461,9 @@ static enum outcome attempt_run(slm_engine *e, attempt *a, const char *json, cha
         snprintf(why, whylen, "request to '%s' failed: %s", e->url, curl_easy_strerror(rc));
         return FAIL;
     }
+    long status = 0;
+    if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status)
+        a->status = status;
     char msg[MSG_KEEP + 8];
     if (a->status != 200) {
         server_message(a->stream ? &a->errbody : &a->body, a->srvmsg, sizeof a->srvmsg);
@@ -551,15 +535,19 @@ static char *request_json(const slm_engine *e, const slm_request *req, const slm
                 json_array_append_new(st, json_string(p->stop[i]));
         json_object_set_new(o, "stop", st);
     }
-    if (p && p->grammar) /* llama-server's extension */
+    /* Constrained decoding: a JSON schema goes as OpenAI's response_format, which vLLM,
+     * llama-server, Ollama and SGLang all accept; a GBNF grammar (llama-server's own
+     * extension) is sent only when no schema is given, or with constrain: grammar. */
+    json_t *schema = p && p->json_schema && e->constrain != CONSTRAIN_GRAMMAR
+                         ? json_loads(p->json_schema, 0, NULL)
+                         : NULL;
+    if (schema)
+        json_object_set_new(o, "response_format",
+                            json_pack("{s:s,s:{s:s,s:b,s:o}}", "type", "json_schema",
+                                      "json_schema", "name", "answer", "strict", 1, "schema",
+                                      schema));
+    else if (p && p->grammar && e->constrain != CONSTRAIN_SCHEMA)
         json_object_set_new(o, "grammar", json_string(p->grammar));
-    if (p && p->json_schema) {
-        json_t *schema = json_loads(p->json_schema, 0, NULL);
-        if (schema)
-            json_object_set_new(o, "response_format",
-                                json_pack("{s:s,s:{s:s,s:o}}", "type", "json_schema",
-                                          "json_schema", "name", "answer", "schema", schema));
-    }
     if (e->logprobs) {
         if (e->chat) {
             json_object_set_new(o, "logprobs", json_true());
@@ -598,87 +586,326 @@ static void gen_result_free(slm_gen_result *r)
     free(r);
 }
 
+/* ---- requests in flight -------------------------------------------------------------- */
+
+/*
+ * One request over all its attempts, on one libcurl easy handle of the pool. Every
+ * request, alone (generate) or many at once (generate_many), goes through the same loop
+ * over a libcurl multi handle: attempts start when the rate limit allows, a failed one
+ * that may be retried waits its backoff without holding up the others, and each request
+ * ends answered or failed with its own message.
+ */
+typedef struct xfer {
+    CURL *curl;
+    int busy;              /* holds a request */
+    int in_multi;          /* an attempt is under way */
+    size_t i;              /* the request's index */
+    char *json;            /* the body sent */
+    phases ph;
+    attempt a;
+    int tries, same;
+    long first_kind;
+    char why[SLM_ERRLEN];
+    uint64_t t_start, not_before;
+} xfer;
+
+/* A new easy handle with everything but the body set. */
+static CURL *easy_new(slm_engine *e)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, e->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "slmbench-openai/" ENGINE_VERSION);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* never: it would print the key */
+    return c;
+}
+
+/* Makes the pool hold at least n easy handles. */
+static int pool_grow(slm_engine *e, size_t n, char *err, size_t errlen)
+{
+    if (n <= e->n_pool)
+        return 0;
+    e->pool = slm_xrealloc(e->pool, n * sizeof *e->pool);
+    for (size_t k = e->n_pool; k < n; k++) {
+        memset(&e->pool[k], 0, sizeof e->pool[k]);
+        e->pool[k].curl = easy_new(e);
+        if (!e->pool[k].curl) {
+            e->n_pool = k;
+            return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+        }
+        e->n_pool = k + 1;
+    }
+    return 0;
+}
+
+/* Takes a token from the bucket (at most `rate` attempts per second over the whole
+ * handle, burst 1), or says how long until the next one (*wait_ns). */
+static int rate_take(slm_engine *e, uint64_t now, uint64_t *wait_ns)
+{
+    if (e->rate <= 0)
+        return 1;
+    if (e->next_slot_ns > now) {
+        uint64_t w = e->next_slot_ns - now;
+        if (w < *wait_ns)
+            *wait_ns = w;
+        return 0;
+    }
+    e->next_slot_ns = now + (uint64_t)(1e9 / e->rate);
+    return 1;
+}
+
+/* Starts the next attempt of x's request. */
+static int attempt_start(slm_engine *e, xfer *x)
+{
+    attempt_reset(&x->a);
+    x->tries++;
+    CURL *c = x->curl;
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->json);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(x->json));
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->a);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->a);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+    if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
+        return -1;
+    x->in_multi = 1;
+    return 0;
+}
+
+/* Takes request i into the free slot x. */
+static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
+                       const slm_gen_params *p, uint64_t now)
+{
+    x->busy = 1;
+    x->i = i;
+    x->json = request_json(e, req, p, e->stream);
+    memset(&x->ph, 0, sizeof x->ph);
+    x->ph.probe = e->stream ? req->probe : NULL;
+    x->a = (attempt){.e = e, .ph = &x->ph, .stream = e->stream};
+    attempt_reset(&x->a);
+    x->tries = 0;
+    x->same = 1;
+    x->first_kind = 0;
+    x->why[0] = '\0';
+    x->t_start = x->ph.t0 = now;
+    x->not_before = 0;
+    if (e->stream) {
+        x->ph.prefill_begun = 1;
+        ph_begin(&x->ph, SLM_PHASE_PREFILL);
+    }
+}
+
+/* Ends x's request: its result, or its error in msg. Frees the slot. */
+static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *msg, size_t n)
+{
+    attempt *a = &x->a;
+    int n_out = a->completion_tokens >= 0 ? (int)a->completion_tokens
+                : a->n_lps ? (int)a->n_lps
+                           : a->n_content;
+    if (e->stream) { /* close the phases the attempts opened */
+        if (!x->ph.prefill_ended)
+            ph_end(&x->ph, SLM_PHASE_PREFILL, 0);
+        if (!x->ph.decode_begun)
+            ph_begin(&x->ph, SLM_PHASE_DECODE);
+        ph_end(&x->ph, SLM_PHASE_DECODE, oc == OK && n_out > 1 ? n_out - 1 : 0);
+    }
+    slm_gen_result *r = NULL;
+    if (oc == RETRY && x->same)
+        slm_err(msg, n, "openai: %s, %d time%s (retries: %d)%s", x->why, x->tries,
+                x->tries == 1 ? "" : "s", e->retries, a->srvmsg);
+    else if (oc == RETRY)
+        slm_err(msg, n, "openai: no answer after %d attempts (retries: %d); last: %s%s",
+                x->tries, e->retries, x->why, a->srvmsg);
+    else if (oc == FAIL)
+        slm_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
+    else {
+        r = slm_xcalloc(1, sizeof *r);
+        r->kind = SLM_RESULT_GENERATE;
+        r->text_len = a->text.len;
+        r->text = slm_buf_take(&a->text);
+        r->n_prompt_tokens = a->prompt_tokens >= 0 ? (int32_t)a->prompt_tokens : -1;
+        r->n_output_tokens = n_out;
+        if (a->n_lps && (int)a->n_lps == n_out) { /* else the counts disagree: no log-probs */
+            r->token_logprobs = a->lps;
+            a->lps = NULL;
+        }
+        r->finish = a->finish == SLM_FINISH_LENGTH ? SLM_FINISH_LENGTH : SLM_FINISH_STOP;
+        r->timings.prefill_ms = a->prompt_ms;
+        r->timings.decode_ms = a->predicted_ms;
+        r->timings.total_ms = a->total_ms >= 0 ? a->total_ms
+                              : a->prompt_ms >= 0 && a->predicted_ms >= 0
+                                  ? a->prompt_ms + a->predicted_ms
+                                  : -1;
+        r->timings.ttft_ms = x->ph.t_first ? (double)(x->ph.t_first - x->ph.t0) / 1e6 : -1;
+    }
+    attempt_reset(a);
+    free(x->json);
+    x->json = NULL;
+    x->busy = 0;
+    return r;
+}
+
+/* Abandons every request still held (a stopped call). */
+static void pool_abandon(slm_engine *e, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        xfer *x = &e->pool[k];
+        if (x->in_multi)
+            curl_multi_remove_handle(e->multi, x->curl);
+        x->in_multi = 0;
+        if (x->busy) {
+            attempt_reset(&x->a);
+            free(x->json);
+            x->json = NULL;
+            x->busy = 0;
+        }
+    }
+}
+
+/* The loop behind generate() and generate_many() (see slm_engine.h). */
+static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
+                    const slm_gen_params *params, const slm_gen_many *m, char *err,
+                    size_t errlen)
+{
+    const slm_gen_params *p = params && params->struct_size >= sizeof(slm_gen_params) ? params
+                                                                                      : NULL;
+    size_t conc = m->concurrency ? m->concurrency : 1;
+    if (conc > n)
+        conc = n;
+    if (n == 0)
+        return 0;
+    if (pool_grow(e, conc, err, errlen))
+        return -1;
+    size_t next = 0, active = 0;
+    int stop = 0, rc = 0;
+    while (!stop && (next < n || active)) {
+        uint64_t now = slm_now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
+        for (size_t k = 0; k < conc && !stop; k++) {
+            xfer *x = &e->pool[k];
+            if (x->in_multi)
+                continue;
+            if (x->busy && x->not_before > now) {
+                if (x->not_before - now < wait_ns)
+                    wait_ns = x->not_before - now;
+                continue;
+            }
+            if (!x->busy && next >= n)
+                continue;
+            if (!rate_take(e, now, &wait_ns))
+                break;
+            if (!x->busy) {
+                xfer_begin(e, x, next, reqs[next], p, now);
+                next++;
+                active++;
+            }
+            if (attempt_start(e, x)) {
+                rc = slm_err(err, errlen, "openai: libcurl cannot add a transfer");
+                stop = 1;
+            }
+        }
+        int running = 0;
+        CURLMcode mc = stop ? CURLM_OK : curl_multi_perform(e->multi, &running);
+        if (mc != CURLM_OK) {
+            rc = slm_err(err, errlen, "openai: libcurl: %s", curl_multi_strerror(mc));
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while (!stop && (msg = curl_multi_info_read(e->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            xfer *x = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            CURLcode cc = msg->data.result;
+            curl_multi_remove_handle(e->multi, msg->easy_handle); /* msg is gone now */
+            x->in_multi = 0;
+            char why[SLM_ERRLEN] = "";
+            long kind = 0;
+            enum outcome oc = attempt_finish(e, &x->a, cc, x->curl, why, sizeof why, &kind);
+            if (oc == RETRY) {
+                if (x->tries == 1)
+                    x->first_kind = kind;
+                else if (kind != x->first_kind)
+                    x->same = 0;
+            }
+            snprintf(x->why, sizeof x->why, "%s", why);
+            if (oc == RETRY && x->tries <= e->retries) {
+                x->not_before = slm_now_ns() +
+                                (uint64_t)(backoff_ms(e, x->tries - 1, x->a.retry_after_s) * 1e6);
+                continue;
+            }
+            char fail[SLM_ERRLEN] = "";
+            size_t i = x->i;
+            double e2e = (double)(slm_now_ns() - x->t_start) / 1e6;
+            slm_gen_result *r = xfer_end(e, x, oc, fail, sizeof fail);
+            active--;
+            if (m->done(m->ud, i, r, e2e, r ? NULL : fail))
+                stop = 1;
+        }
+        if (m->stop && *m->stop)
+            stop = 1;
+        if (!stop && (next < n || active)) {
+            int ms = (int)((wait_ns + 999999) / 1000000);
+            curl_multi_poll(e->multi, NULL, 0, ms, NULL);
+        }
+    }
+    pool_abandon(e, conc);
+    return rc;
+}
+
+typedef struct one {
+    slm_gen_result *res;
+    char *err;
+    size_t errlen;
+    int reported;
+} one;
+
+static int one_done(void *ud, size_t i, slm_gen_result *res, double e2e_ms, const char *msg)
+{
+    (void)i, (void)e2e_ms;
+    one *o = ud;
+    o->res = res;
+    o->reported = 1;
+    if (!res)
+        snprintf(o->err, o->errlen, "%s", msg ? msg : "openai: failed");
+    return 0;
+}
+
 static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
                            slm_gen_result **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!e || !req)
         return slm_err(err, errlen, "openai: no engine or no request");
-    const slm_gen_params *p = params && params->struct_size >= sizeof(slm_gen_params) ? params
-                                                                                      : NULL;
-    char *json = request_json(e, req, p, e->stream);
-    phases ph = {.probe = e->stream ? req->probe : NULL};
-    attempt a = {.e = e, .ph = &ph, .stream = e->stream};
-    attempt_reset(&a);
-    char why[SLM_ERRLEN] = "", first[SLM_ERRLEN] = "";
-    long kind = 0, first_kind = 0;
-    int same = 1, tries = 0;
-    enum outcome oc = FAIL;
-    ph.t0 = slm_now_ns();
-    if (e->stream) {
-        ph.prefill_begun = 1;
-        ph_begin(&ph, SLM_PHASE_PREFILL);
-    }
-    for (int k = 0; k <= e->retries; k++) {
-        if (k)
-            sleep_ms(backoff_ms(e, k - 1, a.retry_after_s));
-        attempt_reset(&a);
-        tries++;
-        oc = attempt_run(e, &a, json, why, sizeof why, &kind);
-        if (oc != RETRY)
-            break;
-        if (k == 0) {
-            snprintf(first, sizeof first, "%s", why);
-            first_kind = kind;
-        } else if (kind != first_kind) {
-            same = 0;
-        }
-    }
-    free(json);
-    int n_out = a.completion_tokens >= 0 ? (int)a.completion_tokens
-                : a.n_lps ? (int)a.n_lps
-                          : a.n_content;
-    if (e->stream) { /* close the phases the attempts opened */
-        if (!ph.prefill_ended)
-            ph_end(&ph, SLM_PHASE_PREFILL, 0);
-        if (!ph.decode_begun)
-            ph_begin(&ph, SLM_PHASE_DECODE);
-        ph_end(&ph, SLM_PHASE_DECODE, oc == OK && n_out > 1 ? n_out - 1 : 0);
-    }
-    if (oc != OK) {
-        int rc;
-        if (oc == RETRY && same)
-            rc = slm_err(err, errlen, "openai: %s, %d time%s (retries: %d)%s", why, tries,
-                         tries == 1 ? "" : "s", e->retries, a.srvmsg);
-        else if (oc == RETRY)
-            rc = slm_err(err, errlen, "openai: no answer after %d attempts (retries: %d); "
-                         "last: %s%s", tries, e->retries, why, a.srvmsg);
-        else
-            rc = slm_err(err, errlen, "openai: %s%s", why, a.srvmsg);
-        attempt_reset(&a);
-        return rc;
-    }
+    one o = {.err = err, .errlen = errlen};
+    slm_gen_many m = {sizeof m, 1, one_done, &o, NULL};
+    if (run_many(e, &req, 1, params, &m, err, errlen))
+        return -1;
+    if (!o.reported)
+        return slm_err(err, errlen, "openai: the request was not run");
+    *out = o.res;
+    return o.res ? 0 : -1;
+}
 
-    slm_gen_result *r = slm_xcalloc(1, sizeof *r);
-    r->kind = SLM_RESULT_GENERATE;
-    r->text_len = a.text.len;
-    r->text = slm_buf_take(&a.text);
-    r->n_prompt_tokens = a.prompt_tokens >= 0 ? (int32_t)a.prompt_tokens : -1;
-    r->n_output_tokens = n_out;
-    if (a.n_lps && (int)a.n_lps == n_out) { /* else the counts disagree: no log-probs */
-        r->token_logprobs = a.lps;
-        a.lps = NULL;
-    }
-    r->finish = a.finish == SLM_FINISH_LENGTH ? SLM_FINISH_LENGTH : SLM_FINISH_STOP;
-    r->timings.prefill_ms = a.prompt_ms;
-    r->timings.decode_ms = a.predicted_ms;
-    r->timings.total_ms = a.total_ms >= 0 ? a.total_ms
-                          : a.prompt_ms >= 0 && a.predicted_ms >= 0 ? a.prompt_ms + a.predicted_ms
-                                                                    : -1;
-    r->timings.ttft_ms = ph.t_first ? (double)(ph.t_first - ph.t0) / 1e6 : -1;
-    attempt_reset(&a);
-    *out = r;
-    return 0;
+static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                                const slm_gen_params *params, const slm_gen_many *many,
+                                char *err, size_t errlen)
+{
+    if (!e || (!reqs && n_reqs) || !many || many->struct_size < sizeof(slm_gen_many) ||
+        !many->done)
+        return slm_err(err, errlen, "openai: generate_many needs requests and a done callback");
+    if (many->concurrency > MAX_CONCURRENCY)
+        return slm_err(err, errlen, "openai: concurrency %u is over the limit of %d",
+                       many->concurrency, MAX_CONCURRENCY);
+    return run_many(e, reqs, n_reqs, params, many, err, errlen);
 }
 
 /* ---- open / info / close -------------------------------------------------------------- */
@@ -687,8 +914,14 @@ static void engine_close(slm_engine *e)
 {
     if (!e)
         return;
-    if (e->curl)
-        curl_easy_cleanup(e->curl);
+    for (size_t k = 0; k < e->n_pool; k++) {
+        if (e->pool[k].in_multi)
+            curl_multi_remove_handle(e->multi, e->pool[k].curl);
+        curl_easy_cleanup(e->pool[k].curl);
+    }
+    free(e->pool);
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
     for (struct curl_slist *h = e->headers; h; h = h->next)
         if (h->data && !strncasecmp(h->data, "Authorization:", 14))
             memset(h->data, 0, strlen(h->data)); /* the key does not outlive the handle */
@@ -706,17 +939,20 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     char *url = slm_xasprintf("%s/models", e->base_url);
     attempt a = {.e = e};
     attempt_reset(&a);
-    curl_easy_setopt(e->curl, CURLOPT_URL, url);
-    curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, &a);
-    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->timeout_ms < 5000 ? e->timeout_ms : 5000L);
-    CURLcode rc = curl_easy_perform(e->curl);
+    CURL *c = easy_new(e);
+    if (!c) {
+        free(url);
+        return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms < 5000 ? e->timeout_ms : 5000L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
     attempt_reset(&a);
     free(url);
-    curl_easy_setopt(e->curl, CURLOPT_URL, e->url);
-    curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->timeout_ms);
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
         rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
         return slm_err(err, errlen, "openai: cannot reach the server at '%s': %s", e->base_url,
@@ -765,6 +1001,20 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_err(err, errlen, "openai: option 'rate' must be requests per second >= 0, "
                                     "not '%s'", rate);
     }
+    const char *cs = opt(opts, "constrain");
+    if (cs) {
+        if (!strcmp(cs, "auto"))
+            e->constrain = CONSTRAIN_AUTO;
+        else if (!strcmp(cs, "json_schema"))
+            e->constrain = CONSTRAIN_SCHEMA;
+        else if (!strcmp(cs, "grammar"))
+            e->constrain = CONSTRAIN_GRAMMAR;
+        else {
+            engine_close(e);
+            return slm_err(err, errlen, "openai: option 'constrain' must be auto, json_schema "
+                                        "or grammar, not '%s'", cs);
+        }
+    }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
     e->model = mn ? slm_xstrdup(mn) : m ? model_name(m) : slm_xstrdup("");
     e->url = slm_xasprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
@@ -787,23 +1037,11 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         memset(line, 0, strlen(line));
         free(line);
     }
-    e->curl = curl_easy_init();
-    if (!e->curl || !e->headers) {
+    e->multi = curl_multi_init();
+    if (!e->multi || !e->headers || pool_grow(e, 1, err, errlen)) {
         engine_close(e);
         return slm_err(err, errlen, "openai: cannot create a libcurl handle");
     }
-    CURL *c = e->curl;
-    curl_easy_setopt(c, CURLOPT_URL, e->url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "slmbench-openai/" ENGINE_VERSION);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* never: it would print the key */
     if (probe_server(e, err, errlen)) {
         engine_close(e);
         return -1;
@@ -858,6 +1096,7 @@ static const slm_engine_vtable vtable = {
     .quantize = NULL,                    /* the server owns its weights */
     .shutdown = NULL,                    /* libcurl stays set up (see engine_init) */
     .score_batch = NULL,                 /* no scoring */
+    .generate_many = engine_generate_many, /* libcurl multi, up to `concurrency` at once */
 };
 
 /* The plugin's only export: the table above, static and constant. */
