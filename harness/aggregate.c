@@ -496,7 +496,8 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                               "r.bandwidth_gbs, r.mode, c.peak_rss_kb, c.load1_before, "
                               "c.load1_after, c.steal_pct, c.throughput_s, "
                               "c.throughput_tokens, c.throughput_n, c.throughput_mismatches, "
-                              "c.repeat_check_n, c.repeat_check_flips "
+                              "c.repeat_check_n, c.repeat_check_flips, c.concurrency, "
+                              "c.concurrent_s, c.concurrent_n "
                               "FROM candidates c "
                               "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
                               &c, err, errlen))
@@ -539,6 +540,12 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                 put_metric(ins, run_id, cid, "throughput_mismatches", slm_col_double(c, 14), (long)n) ||
                 put_metric(ins, run_id, cid, "flip_rate",
                            slm_col_double(c, 15) > 0 ? slm_col_double(c, 16) / slm_col_double(c, 15) : NAN,
+                           (long)n) ||
+                put_metric(ins, run_id, cid, "concurrency",
+                           sqlite3_column_type(c, 17) == SQLITE_NULL ? 1.0 : slm_col_double(c, 17),
+                           (long)n) ||
+                put_metric(ins, run_id, cid, "concurrent_examples_per_s",
+                           slm_col_double(c, 18) > 0 ? slm_col_double(c, 19) / slm_col_double(c, 18) : NAN,
                            (long)n) ||
                 put_metric(ins, run_id, cid, "engine_share",
                            wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {

@@ -57,7 +57,7 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
                            slm_cand_cfg *cand, char *err, size_t errlen)
 {
     static const char *const keys[] = {"name", "engine", "model", "options", "chat_template",
-                                       "threads", "constrained", NULL};
+                                       "threads", "constrained", "concurrency", NULL};
     cand->line = n->line;
     cand->chat_template = -1;
     if (n->kind != SLM_Y_MAP)
@@ -101,6 +101,8 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
         cand->chat_template = ct;
     if (slm_ymap_bool(y, n, "constrained", &cand->constrained, err, errlen) < 0)
         return -1;
+    if (get_int(y, n, "concurrency", &cand->concurrency, 1, 1024, err, errlen))
+        return -1;
     const slm_ynode *o = slm_ymap_get(n, "options");
     if (o) {
         if (o->kind != SLM_Y_MAP)
@@ -128,7 +130,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
                                        "score_norm", "seed", "bootstrap", "coverage_targets",
                                        "calibration_split", "repeats", "interleave", "bandwidth",
                                        "counters", "events", "throughput", "requirements",
-                                       "few_shot", "few_shot_seed",
+                                       "few_shot", "few_shot_seed", "concurrency",
                                        "cascade",
                                        "candidates", "description", NULL};
     slm_yaml *y;
@@ -178,6 +180,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
     c->seed = 1;
     c->bootstrap = 1000;
     c->repeats = 1;
+    c->concurrency = 1;
     c->bandwidth = 1;
     c->counters = 1;
     if (get_int(y, r, "threads", &c->threads, 1, 1024, err, errlen) ||
@@ -186,6 +189,7 @@ int slm_run_cfg_parse(const char *name, const char *dir, const char *text, size_
         get_int(y, r, "commit_every", &c->commit_every, 1, 100000, err, errlen) ||
         get_int(y, r, "bootstrap", &c->bootstrap, 0, 1000000, err, errlen) ||
         get_int(y, r, "repeats", &c->repeats, 1, 1000, err, errlen) ||
+        get_int(y, r, "concurrency", &c->concurrency, 1, 1024, err, errlen) ||
         get_int(y, r, "few_shot", &c->few_shot, 0, 64, err, errlen) ||
         slm_ymap_bool(y, r, "interleave", &c->interleave, err, errlen) < 0 ||
         slm_ymap_bool(y, r, "bandwidth", &c->bandwidth, err, errlen) < 0 ||

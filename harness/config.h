@@ -8,6 +8,8 @@
  *   threads: 2                      # default: online CPUs
  *   warmup: 3                       # untimed requests per candidate
  *   repeats: 1                      # run each example N times; all samples kept, median used
+ *   concurrency: 1                  # generate mode: requests in flight at once (engines with
+ *                                   # generate_many, e.g. openai); candidates may override
  *   throughput: false               # also run every example batched (score_batch) for examples/s
  *   counters: true                  # hardware/software counters at the phase boundaries
  *   events: [instructions, task-clock]   # default: slm_counters_default_events()
@@ -59,6 +61,7 @@ typedef struct slm_cand_cfg {
     size_t n_opts;
     int chat_template;  /* -1: run default */
     int constrained;    /* JSON tasks: grammar-constrained decoding */
+    int concurrency;    /* requests in flight at once; 0: the run's */
     int line;
 } slm_cand_cfg;
 
@@ -74,6 +77,7 @@ typedef struct slm_run_cfg {
     int threads;
     int warmup;
     int repeats;
+    int concurrency;    /* default requests in flight at once, per candidate */
     int interleave;
     int bandwidth;
     int counters;

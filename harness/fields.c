@@ -58,6 +58,8 @@ const slm_field slm_fields[] = {
     {"tokens_per_s", "tokens/s", "tok/s", 1, 0, 4},
     {"examples_per_s", "examples/s", "ex/s", 1, 0, 4},
     {"throughput_examples_per_s", "examples/s, throughput mode", "ex/s", 1, 0, 4},
+    {"concurrency", "requests in flight at once", "", 0, 0, 5},
+    {"concurrent_examples_per_s", "examples/s at that concurrency", "ex/s", 1, 0, 4},
     {"throughput_tokens_per_s", "tokens/s, throughput mode", "tok/s", 1, 0, 4},
     {"throughput_mismatches", "throughput predictions differing from single-stream", "", -1, 0, 10},
     {"load_ms", "model load", "ms", -1, 0, 4},

@@ -120,11 +120,11 @@ int slm_merge(const char *out_path, const char *const *inputs, size_t n_in, int 
                     "INSERT INTO candidates (run_id, idx, name, engine, engine_version, model_path, "
                     "model_sha256, arch, model_name, n_params, size_bytes, quant, n_ctx, n_ctx_train, "
                     "n_vocab, n_layer, n_embd, n_threads, chat_template, chat_template_used, "
-                    "options_json, caps, status, load_ms, constrained, repeats) SELECT %lld, idx, "
+                    "options_json, caps, status, load_ms, constrained, repeats, concurrency) SELECT %lld, idx, "
                     "name, engine, engine_version, model_path, model_sha256, arch, model_name, "
                     "n_params, size_bytes, quant, n_ctx, n_ctx_train, n_vocab, n_layer, n_embd, "
                     "n_threads, chat_template, chat_template_used, options_json, caps, 'ok', "
-                    "load_ms, constrained, repeats FROM shard.candidates WHERE run_id = "
+                    "load_ms, constrained, repeats, concurrency FROM shard.candidates WHERE run_id = "
                     "(SELECT max(id) FROM shard.runs);"
                     "INSERT INTO counter_events SELECT %lld, event, source, unit, reason FROM "
                     "shard.counter_events WHERE run_id = (SELECT max(id) FROM shard.runs);",
@@ -161,7 +161,12 @@ int slm_merge(const char *out_path, const char *const *inputs, size_t n_in, int 
                 "o.wall_ms FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = "
                 "main.candidates.id), 0), engine_ms = coalesce(engine_ms, 0) + coalesce((SELECT "
                 "o.engine_ms FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = "
-                "main.candidates.id), 0) WHERE run_id = %lld;",
+                "main.candidates.id), 0), concurrent_s = (SELECT sum(x) FROM (SELECT "
+                "main.candidates.concurrent_s AS x UNION ALL SELECT o.concurrent_s FROM "
+                "shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = main.candidates.id)), "
+                "concurrent_n = (SELECT sum(x) FROM (SELECT main.candidates.concurrent_n AS x "
+                "UNION ALL SELECT o.concurrent_n FROM shard.candidates o JOIN cmap m ON m.old = "
+                "o.id WHERE m.new = main.candidates.id)) WHERE run_id = %lld;",
                 (long long)new_run, (long long)new_run, (long long)new_run, (long long)new_run,
                 (long long)new_run, (long long)new_run, (long long)new_run);
             bad = exec(st, sql, err, errlen);

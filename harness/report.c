@@ -544,6 +544,34 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
             slm_buf_puts(b, " |\n");
         }
     }
+    int any_conc = 0;
+    for (size_t i = 0; i < r->nc; i++)
+        any_conc |= metric(st, r->c[i].id, "concurrency") > 1;
+    if (any_conc) {
+        slm_buf_puts(b, "\nConcurrency (requests kept in flight at once, as a served model sees "
+                        "under load; latencies above were measured under that load, from each "
+                        "request's start, and examples/s is over the time requests were in "
+                        "flight):\n\n| candidate | concurrency | examples/s | e2e p50 ms | "
+                        "e2e p95 ms |\n|---|---:|---:|---:|---:|\n");
+        for (size_t i = 0; i < r->nc; i++) {
+            int64_t id = r->c[i].id;
+            slm_buf_puts(b, "| ");
+            slm_md_cell(b, r->c[i].name);
+            static const char *const t[] = {"concurrency", "concurrent_examples_per_s",
+                                            "e2e_ms_p50", "e2e_ms_p95"};
+            for (size_t j = 0; j < 4; j++) {
+                double v = metric(st, id, t[j]);
+                if (j == 1 && isnan(v) && metric(st, id, "concurrency") <= 1)
+                    v = metric(st, id, "examples_per_s"); /* one at a time: the same thing */
+                slm_buf_puts(b, " | ");
+                if (j == 0 && !isnan(v))
+                    slm_buf_printf(b, "%.0f", v);
+                else
+                    num(b, v, 4);
+            }
+            slm_buf_puts(b, " |\n");
+        }
+    }
     double bw = metric(st, r->c[0].id, "bandwidth_gbs");
     slm_buf_puts(b, "\nMemory bandwidth measured with a STREAM-style triad at the start of the run: ");
     num(b, bw, 3);

@@ -88,6 +88,9 @@ typedef struct cand_state {
     unsigned char *done; /* [n] stored already (resume) */
     size_t todo, n_done;
     double t0, engine_ms, last_draw;
+    int conc;            /* requests in flight at once (1: one after another) */
+    double conc_ms;      /* time inside generate_many() for stored passes */
+    size_t conc_n;       /* requests those passes finished */
     double load1_before, steal_before[2];
 } cand_state;
 
@@ -106,6 +109,7 @@ typedef struct run_ctx {
     slm_dataset *cal;    /* calibration split, or NULL */
     char **cal_prompts;
     char *grammar;       /* JSON tasks: the fields as a GBNF grammar */
+    char *schema;        /* ... and as a JSON Schema */
     char *shots;         /* few-shot block put before every prompt, or NULL */
     char *shot_ids;      /* JSON array of the few-shot example ids */
 } run_ctx;
@@ -128,6 +132,7 @@ static void ctx_free(run_ctx *c)
     slm_dataset_free(c->cal);
     slm_counters_close(c->ctr);
     free(c->grammar);
+    free(c->schema);
     free(c->shots);
     free(c->shot_ids);
     slm_dataset_free(c->ds);
@@ -200,8 +205,10 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
                 "the run needs mode: generate", cfg->path, c->es->name, c->es->task);
         return SLM_RUN_BAD_INPUT;
     }
-    if (json_task)
+    if (json_task) {
         c->grammar = slm_fields_grammar(c->es->fields, c->es->n_fields);
+        c->schema = slm_fields_schema(c->es->fields, c->es->n_fields);
+    }
     if (cfg->few_shot > 0) {
         /* Few-shot examples from the train split, drawn with the recorded seed; the same
          * block for every example and candidate. */
@@ -274,6 +281,20 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
             slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
                     "mode: score", cfg->path, cc->line, cc->name, cc->engine);
+            return SLM_RUN_BAD_INPUT;
+        }
+        cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency > 0 ? cfg->concurrency : 1;
+        if (cs->conc > 1 && is_score) {
+            slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
+                    "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
+                    cc->name, cs->conc);
+            return SLM_RUN_BAD_INPUT;
+        }
+        if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
+            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
+                    "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
+                    "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
+                    cs->conc);
             return SLM_RUN_BAD_INPUT;
         }
         if (!strcmp(cc->engine, "llamacpp")) {
@@ -504,8 +525,8 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
 
     if (slm_store_prepare(st,
                           "INSERT INTO candidates (run_id, idx, name, engine, model_path, "
-                          "options_json, status, quant, constrained) "
-                          "VALUES (?,?,?,?,?,?,'pending',?,?)",
+                          "options_json, status, quant, constrained, concurrency) "
+                          "VALUES (?,?,?,?,?,?,'pending',?,?,?)",
                           &s, err, errlen))
         goto fail;
     for (size_t i = 0; i < cfg->n_cands; i++) {
@@ -524,6 +545,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
         sqlite3_bind_text(s, 6, oj, -1, SQLITE_TRANSIENT);
         slm_bind_text(s, 7, c->cands[i].quant[0] ? c->cands[i].quant : NULL);
         sqlite3_bind_int(s, 8, cc->constrained);
+        sqlite3_bind_int(s, 9, c->cands[i].conc);
         int ok = sqlite3_step(s) == SQLITE_DONE;
         free(oj);
         if (!ok) {
@@ -702,21 +724,20 @@ static void outcome_free(outcome *o)
     free(o->error);
 }
 
-/* Runs one example through the engine and fills the prediction row. Returns the time
- * spent inside the engine call in ms. */
-static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat, size_t i,
-                          outcome *out)
+/* Generation parameters of a candidate: the run's, and the fields' grammar and schema for
+ * a constrained candidate of a JSON task. */
+static slm_gen_params gen_params(const run_ctx *c, const cand_state *cs)
 {
-    const slm_engine_vtable *vt = cs->plugin->vt;
+    slm_gen_params gp = {sizeof gp, c->cfg->max_tokens, (const char *const *)c->cfg->stop,
+                         c->cfg->n_stop, cs->cfg->constrained ? c->grammar : NULL,
+                         cs->cfg->constrained ? c->schema : NULL, 0.0, 0};
+    return gp;
+}
+
+/* Empties out and fills the parts of example i's prediction row known before the call. */
+static void outcome_init(run_ctx *c, cand_state *cs, size_t i, outcome *out)
+{
     const slm_example *ex = &c->ds->rows[i];
-    probe_state ps;
-    memset(&ps, 0, sizeof ps);
-    ps.ctr = c->ctr;
-    ps.nev = c->ctr ? slm_counters_count(c->ctr) : 0;
-    slm_probe probe = {&ps, probe_begin, probe_end};
-    slm_request req = {sizeof req, ex->id, c->prompts[i], strlen(c->prompts[i]), chat, &probe};
-    char err[SLM_ERRLEN] = "";
-    size_t nl = c->es->n_labels;
     slm_pred_row *r = &out->row;
     memset(out, 0, sizeof *out);
     r->run_id = c->run_id;
@@ -726,6 +747,122 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
     r->gold = ex->label;
     r->confidence = r->e2e_ms = r->prefill_ms = r->decode_ms = r->ttft_ms = r->tpot_ms = NAN;
     r->n_prompt_tokens = r->n_output_tokens = -1;
+}
+
+/* Judges a generated answer (res, or the error of a failed call) into the row. */
+static void judge_generated(run_ctx *c, size_t i, const slm_gen_result *res, const char *err,
+                            outcome *out, slm_timings *srv)
+{
+    const slm_example *ex = &c->ds->rows[i];
+    size_t nl = c->es->n_labels;
+    slm_pred_row *r = &out->row;
+    if (!res) {
+        out->error = slm_xstrdup(err && err[0] ? err : "engine error");
+        return;
+    }
+    int gold = slm_label_index((const char *const *)c->es->labels, nl, ex->label);
+    out->raw = slm_xstrndup(res->text ? res->text : "", res->text ? res->text_len : 0);
+    char *ans = slm_trim(slm_xstrdup(out->raw));
+    int k = c->es->task_kind == SLM_TASK_CLASSIFICATION
+                ? slm_label_index((const char *const *)c->es->labels, nl, ans)
+                : -2;
+    if (k == -2) {
+        /* a JSON answer: judged field by field, failure kinds counted */
+        slm_judgement jd;
+        slm_judge_json(out->raw, res->finish == SLM_FINISH_LENGTH, c->es->fields,
+                       c->es->n_fields, ex->label, &jd);
+        out->json_pred = jd.pred;
+        r->pred = jd.pred ? jd.pred : "";
+        r->valid = jd.valid;
+        r->correct = jd.correct;
+        snprintf(out->fail_kinds, sizeof out->fail_kinds, "%s", jd.kinds);
+        free(ans);
+    } else if (k >= 0) {
+        r->pred = c->es->labels[k];
+        r->valid = 1;
+        r->correct = k == gold;
+        free(ans);
+    } else {
+        /* outside the label set: wrong and invalid; the answer itself is stored */
+        out->invalid_pred = ans;
+        r->pred = ans;
+    }
+    if (res->token_logprobs && res->n_output_tokens > 0) {
+        double lp = 0;
+        for (int t = 0; t < res->n_output_tokens; t++)
+            lp += res->token_logprobs[t];
+        r->confidence = exp(lp);
+    }
+    r->n_prompt_tokens = res->n_prompt_tokens;
+    r->n_output_tokens = res->n_output_tokens;
+    *srv = res->timings;
+}
+
+/* Fills the row's timings (and counters) from the probe, the call's clock (t0..t1) and
+ * what a server measured itself. */
+static void finish_timings(run_ctx *c, const probe_state *ps, uint64_t t0, uint64_t t1,
+                           const slm_timings *srv, outcome *out)
+{
+    slm_pred_row *r = &out->row;
+    r->probs_json = out->probs;
+    r->probs_mean_json = out->probs_mean;
+    r->fail_kinds = out->fail_kinds;
+    r->logprobs_json = out->logprobs;
+    r->ntok_json = out->ntok;
+    r->raw_output = out->raw;
+    r->error = out->error;
+    if (ps->ctr) {
+        out->have_counters = 1;
+        for (int ph = 0; ph < SLM_PHASE_COUNT; ph++) {
+            int seen = ps->begin[ph] && ps->end[ph];
+            for (size_t k = 0; k < ps->nev; k++) {
+                int64_t a = ps->cb[ph][k], b = ps->ce[ph][k];
+                out->ctr[ph][k] = seen && a != INT64_MIN && b != INT64_MIN ? (double)(b - a) : NAN;
+                out->ctr_scale[ph][k] = ps->scale[ph][k];
+            }
+            out->ctr[ph][ps->nev] = seen ? (double)(ps->cpu_e[ph] - ps->cpu_b[ph]) : NAN;
+        }
+    }
+    r->e2e_ms = (double)(t1 - t0) / 1e6;
+    r->prefill_ms = phase_ms(ps, SLM_PHASE_PREFILL);
+    r->decode_ms = phase_ms(ps, SLM_PHASE_DECODE);
+    /* A server's own timings (llama-server, Ollama) stand in where the engine could not
+     * mark the phases from outside. */
+    if (isnan(r->prefill_ms) && srv->prefill_ms >= 0)
+        r->prefill_ms = srv->prefill_ms;
+    if (isnan(r->decode_ms) && srv->decode_ms >= 0)
+        r->decode_ms = srv->decode_ms;
+    if (ps->end[SLM_PHASE_PREFILL] >= t0 && ps->end[SLM_PHASE_PREFILL])
+        r->ttft_ms = (double)(ps->end[SLM_PHASE_PREFILL] - t0) / 1e6;
+    else if (srv->ttft_ms >= 0)
+        r->ttft_ms = srv->ttft_ms;
+    if (r->n_output_tokens >= 2 && strcmp(c->cfg->mode, "score") && ps->end[SLM_PHASE_PREFILL])
+        r->tpot_ms = (double)(t1 - ps->end[SLM_PHASE_PREFILL]) / 1e6 / (r->n_output_tokens - 1);
+}
+
+/* A probe reading clocks, and the whole process's counters when ctr is not NULL. */
+static void probe_init(probe_state *ps, slm_counters *ctr)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->ctr = ctr;
+    ps->nev = ctr ? slm_counters_count(ctr) : 0;
+}
+
+/* Runs one example through the engine and fills the prediction row. Returns the time
+ * spent inside the engine call in ms. */
+static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat, size_t i,
+                          outcome *out)
+{
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    const slm_example *ex = &c->ds->rows[i];
+    probe_state ps;
+    probe_init(&ps, c->ctr);
+    slm_probe probe = {&ps, probe_begin, probe_end};
+    slm_request req = {sizeof req, ex->id, c->prompts[i], strlen(c->prompts[i]), chat, &probe};
+    char err[SLM_ERRLEN] = "";
+    size_t nl = c->es->n_labels;
+    outcome_init(c, cs, i, out);
+    slm_pred_row *r = &out->row;
     int gold = slm_label_index((const char *const *)c->es->labels, nl, ex->label);
     slm_timings srv = {-1, -1, -1, -1};
     uint64_t t0 = slm_now_ns(), t1;
@@ -771,87 +908,15 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
         if (res && vt->result_free)
             vt->result_free(res);
     } else {
-        slm_gen_params gp = {sizeof gp, c->cfg->max_tokens, (const char *const *)c->cfg->stop,
-                             c->cfg->n_stop, cs->cfg->constrained ? c->grammar : NULL, NULL, 0.0, 0};
+        slm_gen_params gp = gen_params(c, cs);
         slm_gen_result *res = NULL;
         int rc = vt->generate(eng, &req, &gp, &res, err, sizeof err);
         t1 = slm_now_ns();
-        if (rc == 0 && res) {
-            out->raw = slm_xstrndup(res->text ? res->text : "", res->text ? res->text_len : 0);
-            char *ans = slm_trim(slm_xstrdup(out->raw));
-            int k = c->es->task_kind == SLM_TASK_CLASSIFICATION
-                        ? slm_label_index((const char *const *)c->es->labels, nl, ans)
-                        : -2;
-            if (k == -2) {
-                /* a JSON answer: judged field by field, failure kinds counted */
-                slm_judgement jd;
-                slm_judge_json(out->raw, res->finish == SLM_FINISH_LENGTH, c->es->fields,
-                               c->es->n_fields, ex->label, &jd);
-                out->json_pred = jd.pred;
-                r->pred = jd.pred ? jd.pred : "";
-                r->valid = jd.valid;
-                r->correct = jd.correct;
-                snprintf(out->fail_kinds, sizeof out->fail_kinds, "%s", jd.kinds);
-                free(ans);
-            } else if (k >= 0) {
-                r->pred = c->es->labels[k];
-                r->valid = 1;
-                r->correct = k == gold;
-                free(ans);
-            } else {
-                /* outside the label set: wrong and invalid; the answer itself is stored */
-                out->invalid_pred = ans;
-                r->pred = ans;
-            }
-            if (res->token_logprobs && res->n_output_tokens > 0) {
-                double lp = 0;
-                for (int t = 0; t < res->n_output_tokens; t++)
-                    lp += res->token_logprobs[t];
-                r->confidence = exp(lp);
-            }
-            r->n_prompt_tokens = res->n_prompt_tokens;
-            r->n_output_tokens = res->n_output_tokens;
-            srv = res->timings;
-        } else {
-            out->error = slm_xstrdup(err[0] ? err : "engine error");
-        }
+        judge_generated(c, i, rc == 0 ? res : NULL, err, out, &srv);
         if (res && vt->result_free)
             vt->result_free(res);
     }
-    r->probs_json = out->probs;
-    r->probs_mean_json = out->probs_mean;
-    r->fail_kinds = out->fail_kinds;
-    r->logprobs_json = out->logprobs;
-    r->ntok_json = out->ntok;
-    r->raw_output = out->raw;
-    r->error = out->error;
-    if (ps.ctr) {
-        out->have_counters = 1;
-        for (int ph = 0; ph < SLM_PHASE_COUNT; ph++) {
-            int seen = ps.begin[ph] && ps.end[ph];
-            for (size_t k = 0; k < ps.nev; k++) {
-                int64_t a = ps.cb[ph][k], b = ps.ce[ph][k];
-                out->ctr[ph][k] = seen && a != INT64_MIN && b != INT64_MIN ? (double)(b - a) : NAN;
-                out->ctr_scale[ph][k] = ps.scale[ph][k];
-            }
-            out->ctr[ph][ps.nev] = seen ? (double)(ps.cpu_e[ph] - ps.cpu_b[ph]) : NAN;
-        }
-    }
-    r->e2e_ms = (double)(t1 - t0) / 1e6;
-    r->prefill_ms = phase_ms(&ps, SLM_PHASE_PREFILL);
-    r->decode_ms = phase_ms(&ps, SLM_PHASE_DECODE);
-    /* A server's own timings (llama-server, Ollama) stand in where the engine could not
-     * mark the phases from outside. */
-    if (isnan(r->prefill_ms) && srv.prefill_ms >= 0)
-        r->prefill_ms = srv.prefill_ms;
-    if (isnan(r->decode_ms) && srv.decode_ms >= 0)
-        r->decode_ms = srv.decode_ms;
-    if (ps.end[SLM_PHASE_PREFILL] >= t0 && ps.end[SLM_PHASE_PREFILL])
-        r->ttft_ms = (double)(ps.end[SLM_PHASE_PREFILL] - t0) / 1e6;
-    else if (srv.ttft_ms >= 0)
-        r->ttft_ms = srv.ttft_ms;
-    if (r->n_output_tokens >= 2 && strcmp(c->cfg->mode, "score") && ps.end[SLM_PHASE_PREFILL])
-        r->tpot_ms = (double)(t1 - ps.end[SLM_PHASE_PREFILL]) / 1e6 / (r->n_output_tokens - 1);
+    finish_timings(c, &ps, t0, t1, &srv, out);
     return r->e2e_ms;
 }
 
@@ -1013,6 +1078,8 @@ static int cand_begin(run_ctx *c, size_t ci)
     cs->done = slm_xcalloc(c->n ? c->n : 1, 1);
     cs->todo = cs->n_done = 0;
     cs->engine_ms = 0;
+    cs->conc_ms = 0;
+    cs->conc_n = 0;
     cs->last_draw = 0;
     if (load_done(c, cs->id, cs->done, c->o->retry_errors, cs->err, sizeof cs->err))
         return cs->rc = SLM_RUN_ENGINE;
@@ -1069,152 +1136,287 @@ static int cand_begin(run_ctx *c, size_t ci)
     return SLM_RUN_OK;
 }
 
+/* What cand_step keeps between examples: statements, the open transaction, the latency
+ * samples of the repeats of the current chunk of examples. */
+typedef struct stepper {
+    run_ctx *c;
+    cand_state *cs;
+    size_t ci;
+    int reps;
+    sqlite3_stmt *ins, *cins;
+    size_t batch;         /* predictions in the open transaction */
+    size_t chunk, chunk_from;
+    double *extra;        /* [chunk][reps][4]: e2e, prefill, decode, ttft of repeats 1.. */
+    double *e2e, *pre, *dec, *ttf; /* [reps] */
+} stepper;
+
+/* Notes the timings of repeat r (>= 1) of example i. */
+static void keep_repeat(stepper *k, size_t i, int r, const outcome *o)
+{
+    double *x = k->extra + ((i - k->chunk_from) * (size_t)k->reps + (size_t)r) * 4;
+    x[0] = o->row.e2e_ms, x[1] = o->row.prefill_ms;
+    x[2] = o->row.decode_ms, x[3] = o->row.ttft_ms;
+}
+
+/* Stores example i's prediction (with the samples of its repeats and its counters) in the
+ * open transaction, committing every commit_every. -1 when the store failed (cs->rc). */
+static int keep(stepper *k, size_t i, outcome *o)
+{
+    run_ctx *c = k->c;
+    cand_state *cs = k->cs;
+    slm_store *st = c->st;
+    int reps = k->reps, bad = 0;
+    if (k->batch == 0 && slm_store_begin(st, cs->err, sizeof cs->err)) {
+        cs->rc = SLM_RUN_ENGINE;
+        return -1;
+    }
+    k->e2e[0] = o->row.e2e_ms, k->pre[0] = o->row.prefill_ms, k->dec[0] = o->row.decode_ms,
+    k->ttf[0] = o->row.ttft_ms;
+    for (int r = 1; r < reps; r++) {
+        const double *x = k->extra + ((i - k->chunk_from) * (size_t)reps + (size_t)r) * 4;
+        k->e2e[r] = x[0], k->pre[r] = x[1], k->dec[r] = x[2], k->ttf[r] = x[3];
+    }
+    for (int r = 0; reps > 1 && r < reps && !bad; r++) {
+        sqlite3_reset(k->ins);
+        sqlite3_bind_int64(k->ins, 1, c->run_id);
+        sqlite3_bind_int64(k->ins, 2, cs->id);
+        sqlite3_bind_int64(k->ins, 3, (sqlite3_int64)i);
+        sqlite3_bind_int(k->ins, 4, r);
+        slm_bind_double(k->ins, 5, k->e2e[r]);
+        slm_bind_double(k->ins, 6, k->pre[r]);
+        slm_bind_double(k->ins, 7, k->dec[r]);
+        slm_bind_double(k->ins, 8, k->ttf[r]);
+        bad = sqlite3_step(k->ins) != SQLITE_DONE;
+    }
+    if (reps > 1) {
+        o->row.e2e_ms = median_of(k->e2e, (size_t)reps);
+        o->row.prefill_ms = median_of(k->pre, (size_t)reps);
+        o->row.decode_ms = median_of(k->dec, (size_t)reps);
+        o->row.ttft_ms = median_of(k->ttf, (size_t)reps);
+    }
+    if (bad)
+        slm_err(cs->err, sizeof cs->err, "%s: cannot store latency samples", slm_store_path(st));
+    else
+        bad = slm_store_put_prediction(st, &o->row, cs->err, sizeof cs->err);
+    if (!bad && o->have_counters && k->cins) {
+        static const char *const phase_name[] = {"prefill", "decode"};
+        size_t nev = slm_counters_count(c->ctr);
+        for (int ph = 0; ph < SLM_PHASE_COUNT && !bad; ph++)
+            for (size_t e = 0; e <= nev && !bad; e++) {
+                double v = o->ctr[ph][e];
+                if (e < nev && isnan(v) && !strcmp(slm_counters_source(c->ctr, e), "unavailable"))
+                    continue; /* unavailable events: NULL is implied by counter_events */
+                sqlite3_reset(k->cins);
+                sqlite3_bind_int64(k->cins, 1, c->run_id);
+                sqlite3_bind_int64(k->cins, 2, cs->id);
+                sqlite3_bind_int64(k->cins, 3, (sqlite3_int64)i);
+                sqlite3_bind_text(k->cins, 4, phase_name[ph], -1, SQLITE_STATIC);
+                sqlite3_bind_text(k->cins, 5, e < nev ? slm_counters_name(c->ctr, e) : "process_cpu_ns",
+                                  -1, SQLITE_STATIC);
+                slm_bind_double(k->cins, 6, v);
+                slm_bind_double(k->cins, 7, e < nev ? o->ctr_scale[ph][e] : NAN);
+                bad = sqlite3_step(k->cins) != SQLITE_DONE;
+            }
+        if (bad)
+            slm_err(cs->err, sizeof cs->err, "%s: cannot store counters", slm_store_path(st));
+    }
+    if (bad) {
+        slm_store_rollback(st);
+        k->batch = 0;
+        cs->rc = SLM_RUN_ENGINE;
+        return -1;
+    }
+    cs->done[i] = 1;
+    k->batch++;
+    cs->n_done++;
+    if (k->batch >= (size_t)c->cfg->commit_every) {
+        k->batch = 0;
+        if (slm_store_commit(st, cs->err, sizeof cs->err)) {
+            cs->rc = SLM_RUN_ENGINE;
+            return -1;
+        }
+    }
+    double now = slm_now_ms();
+    if (now - cs->last_draw > 100) {
+        progress(c, k->ci, cs->cfg->name, cs->n_done, cs->todo, cs->t0, 0);
+        cs->last_draw = now;
+    }
+    return 0;
+}
+
+/* One pass of generate_many() over some examples: pass 0 is stored, passes 1.. are the
+ * repeats whose timings are kept for the medians. */
+typedef struct many_pass {
+    stepper *k;
+    const size_t *idx;    /* [n] example indices */
+    probe_state *ps;      /* [n] clocks only: counters mean nothing with requests overlapping */
+    int pass;
+    size_t n_answered;
+} many_pass;
+
+static int many_done(void *ud, size_t j, slm_gen_result *res, double e2e_ms, const char *err)
+{
+    many_pass *mp = ud;
+    stepper *k = mp->k;
+    run_ctx *c = k->c;
+    cand_state *cs = k->cs;
+    uint64_t t1 = slm_now_ns(), t0 = t1 - (uint64_t)(e2e_ms > 0 ? e2e_ms * 1e6 : 0);
+    size_t i = mp->idx[j];
+    outcome o;
+    outcome_init(c, cs, i, &o);
+    slm_timings srv = {-1, -1, -1, -1};
+    judge_generated(c, i, res, err, &o, &srv);
+    if (res)
+        cs->plugin->vt->result_free(res);
+    finish_timings(c, &mp->ps[j], t0, t1, &srv, &o);
+    int rc = 0;
+    mp->n_answered++;
+    if (mp->pass > 0)
+        keep_repeat(k, i, mp->pass, &o);
+    else
+        rc = keep(k, i, &o);
+    outcome_free(&o);
+    return rc || (c->o->stop && *c->o->stop);
+}
+
+/* Runs the not yet stored examples of [from, from + k->chunk) with up to `conc` requests
+ * in flight, every repeat pass first, then the stored pass. */
+static void step_many(stepper *k, size_t from, size_t to, int conc)
+{
+    run_ctx *c = k->c;
+    cand_state *cs = k->cs;
+    size_t *idx = slm_xcalloc(k->chunk, sizeof *idx), n = 0;
+    for (size_t i = from; i < to && i < c->n && n < k->chunk; i++)
+        if (!cs->done[i])
+            idx[n++] = i;
+    slm_request *reqs = slm_xcalloc(n ? n : 1, sizeof *reqs);
+    const slm_request **ptr = slm_xcalloc(n ? n : 1, sizeof *ptr);
+    probe_state *ps = slm_xcalloc(n ? n : 1, sizeof *ps);
+    slm_probe *probes = slm_xcalloc(n ? n : 1, sizeof *probes);
+    slm_gen_params gp = gen_params(c, cs);
+    int (*many)(slm_engine *, const slm_request *const *, size_t, const slm_gen_params *,
+                const slm_gen_many *, char *, size_t) = SLM_SLOT(cs->plugin->vt, generate_many);
+    for (int pass = k->reps - 1; pass >= 0 && cs->rc == SLM_RUN_OK; pass--) {
+        for (size_t j = 0; j < n; j++) {
+            probe_init(&ps[j], NULL);
+            probes[j] = (slm_probe){&ps[j], probe_begin, probe_end};
+            reqs[j] = (slm_request){sizeof reqs[j], c->ds->rows[idx[j]].id, c->prompts[idx[j]],
+                                    strlen(c->prompts[idx[j]]), cs->chat, &probes[j]};
+            ptr[j] = &reqs[j];
+        }
+        many_pass mp = {k, idx, ps, pass, 0};
+        slm_gen_many gm = {sizeof gm, (uint32_t)conc, many_done, &mp, c->o->stop};
+        char e2[SLM_ERRLEN] = "";
+        uint64_t t0 = slm_now_ns();
+        int rc = many(cs->eng, ptr, n, &gp, &gm, e2, sizeof e2);
+        double ms = (double)(slm_now_ns() - t0) / 1e6;
+        cs->engine_ms += ms;
+        if (pass == 0) {
+            cs->conc_ms += ms;
+            cs->conc_n += mp.n_answered;
+        }
+        if (rc && cs->rc == SLM_RUN_OK) {
+            slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cs->cfg->name,
+                    e2[0] ? e2 : "generate_many failed");
+            cs->rc = SLM_RUN_ENGINE;
+        }
+        if (cs->rc == SLM_RUN_OK && c->o->stop && *c->o->stop)
+            cs->rc = SLM_RUN_INTERRUPTED;
+        if (cs->rc == SLM_RUN_OK && mp.n_answered != n) {
+            slm_err(cs->err, sizeof cs->err, "candidate '%s': engine '%s' reported %zu of %zu "
+                    "requests", cs->cfg->name, cs->cfg->engine, mp.n_answered, n);
+            cs->rc = SLM_RUN_ENGINE;
+        }
+    }
+    free(idx);
+    free(reqs);
+    free(ptr);
+    free(ps);
+    free(probes);
+}
+
 /* Runs examples [from, to) of a begun candidate that are not stored yet, each repeats
  * times (all samples kept; the stored timings are the medians), in one or more
- * transactions. */
+ * transactions; with concurrency > 1, up to that many requests in flight at once. */
 static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
 {
     cand_state *cs = &c->cands[ci];
     slm_store *st = c->st;
     if (cs->rc != SLM_RUN_OK)
         return cs->rc;
-    int reps = c->cfg->repeats > 0 ? c->cfg->repeats : 1;
-    sqlite3_stmt *ins = NULL;
+    stepper k = {.c = c, .cs = cs, .ci = ci, .reps = c->cfg->repeats > 0 ? c->cfg->repeats : 1};
+    int reps = k.reps;
     if (reps > 1 && slm_store_prepare(st,
                                       "INSERT OR REPLACE INTO samples (run_id, candidate_id, "
                                       "example_idx, rep, e2e_ms, prefill_ms, decode_ms, ttft_ms) "
                                       "VALUES (?,?,?,?,?,?,?,?)",
-                                      &ins, cs->err, sizeof cs->err))
+                                      &k.ins, cs->err, sizeof cs->err))
         return cs->rc = SLM_RUN_ENGINE;
-    sqlite3_stmt *cins = NULL;
-    if (c->ctr && slm_store_prepare(st,
-                                    "INSERT OR REPLACE INTO counters (run_id, candidate_id, "
-                                    "example_idx, phase, event, value, scale) "
-                                    "VALUES (?,?,?,?,?,?,?)",
-                                    &cins, cs->err, sizeof cs->err)) {
-        sqlite3_finalize(ins);
+    if (c->ctr && cs->conc <= 1 &&
+        slm_store_prepare(st,
+                          "INSERT OR REPLACE INTO counters (run_id, candidate_id, "
+                          "example_idx, phase, event, value, scale) "
+                          "VALUES (?,?,?,?,?,?,?)",
+                          &k.cins, cs->err, sizeof cs->err)) {
+        sqlite3_finalize(k.ins);
         return cs->rc = SLM_RUN_ENGINE;
     }
-    size_t batch = 0;
-    double *e2e = slm_xcalloc((size_t)reps, sizeof *e2e), *pre = slm_xcalloc((size_t)reps, sizeof *pre);
-    double *dec = slm_xcalloc((size_t)reps, sizeof *dec), *ttf = slm_xcalloc((size_t)reps, sizeof *ttf);
+    k.e2e = slm_xcalloc((size_t)reps, sizeof *k.e2e);
+    k.pre = slm_xcalloc((size_t)reps, sizeof *k.pre);
+    k.dec = slm_xcalloc((size_t)reps, sizeof *k.dec);
+    k.ttf = slm_xcalloc((size_t)reps, sizeof *k.ttf);
     /* Repeats go in passes over a chunk of examples (1..reps-1 first, then the stored
      * pass 0), never the same prompt twice in a row: an engine that keeps the previous
      * prompt in its cache would otherwise time a cache hit, not a request. */
-    size_t chunk = (size_t)c->cfg->commit_every;
-    double *extra = reps > 1 ? slm_xcalloc(chunk * (size_t)reps * 4, sizeof *extra) : NULL;
-    size_t chunk_from = (size_t)-1;
-    for (size_t i = from; i < to && i < c->n; i++) {
+    k.chunk = (size_t)c->cfg->commit_every;
+    if (cs->conc > 1 && k.chunk < 16 * (size_t)cs->conc)
+        k.chunk = 16 * (size_t)cs->conc; /* each chunk ends waiting for its slowest request */
+    k.extra = reps > 1 ? slm_xcalloc(k.chunk * (size_t)reps * 4, sizeof *k.extra) : NULL;
+    k.chunk_from = (size_t)-1;
+    for (size_t i = from; i < to && i < c->n && cs->rc == SLM_RUN_OK; i++) {
         if (cs->done[i])
             continue;
-        if (reps > 1 && (chunk_from == (size_t)-1 || i >= chunk_from + chunk)) {
-            chunk_from = i;
-            for (int r = 1; r < reps && !(c->o->stop && *c->o->stop); r++)
-                for (size_t j = i; j < i + chunk && j < to && j < c->n; j++) {
-                    if (cs->done[j])
-                        continue;
-                    outcome again;
-                    cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, j, &again);
-                    double *x = extra + ((j - i) * (size_t)reps + (size_t)r) * 4;
-                    x[0] = again.row.e2e_ms, x[1] = again.row.prefill_ms;
-                    x[2] = again.row.decode_ms, x[3] = again.row.ttft_ms;
-                    outcome_free(&again);
-                }
-        }
         if (c->o->stop && *c->o->stop) {
             cs->rc = SLM_RUN_INTERRUPTED;
             break;
         }
-        if (batch == 0 && slm_store_begin(st, cs->err, sizeof cs->err)) {
-            cs->rc = SLM_RUN_ENGINE;
-            break;
+        if (cs->conc > 1) {
+            /* a chunk of examples at a time, many requests in flight */
+            k.chunk_from = i;
+            step_many(&k, i, to, cs->conc);
+            i = k.chunk_from; /* the loop skips what was stored */
+            continue;
+        }
+        if (reps > 1 && (k.chunk_from == (size_t)-1 || i >= k.chunk_from + k.chunk)) {
+            k.chunk_from = i;
+            for (int r = 1; r < reps && !(c->o->stop && *c->o->stop); r++)
+                for (size_t j = i; j < i + k.chunk && j < to && j < c->n; j++) {
+                    if (cs->done[j])
+                        continue;
+                    outcome again;
+                    cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, j, &again);
+                    keep_repeat(&k, j, r, &again);
+                    outcome_free(&again);
+                }
+            if (c->o->stop && *c->o->stop) {
+                cs->rc = SLM_RUN_INTERRUPTED;
+                break;
+            }
         }
         outcome o;
-        int bad = 0;
         cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, i, &o);
-        e2e[0] = o.row.e2e_ms, pre[0] = o.row.prefill_ms, dec[0] = o.row.decode_ms,
-        ttf[0] = o.row.ttft_ms;
-        for (int r = 1; r < reps; r++) {
-            const double *x = extra + ((i - chunk_from) * (size_t)reps + (size_t)r) * 4;
-            e2e[r] = x[0], pre[r] = x[1], dec[r] = x[2], ttf[r] = x[3];
-        }
-        for (int r = 0; reps > 1 && r < reps && !bad; r++) {
-            sqlite3_reset(ins);
-            sqlite3_bind_int64(ins, 1, c->run_id);
-            sqlite3_bind_int64(ins, 2, cs->id);
-            sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
-            sqlite3_bind_int(ins, 4, r);
-            slm_bind_double(ins, 5, e2e[r]);
-            slm_bind_double(ins, 6, pre[r]);
-            slm_bind_double(ins, 7, dec[r]);
-            slm_bind_double(ins, 8, ttf[r]);
-            bad = sqlite3_step(ins) != SQLITE_DONE;
-        }
-        if (reps > 1) {
-            o.row.e2e_ms = median_of(e2e, (size_t)reps);
-            o.row.prefill_ms = median_of(pre, (size_t)reps);
-            o.row.decode_ms = median_of(dec, (size_t)reps);
-            o.row.ttft_ms = median_of(ttf, (size_t)reps);
-        }
-        if (bad)
-            slm_err(cs->err, sizeof cs->err, "%s: cannot store latency samples",
-                    slm_store_path(st));
-        else
-            bad = slm_store_put_prediction(st, &o.row, cs->err, sizeof cs->err);
-        if (!bad && o.have_counters && cins) {
-            static const char *const phase_name[] = {"prefill", "decode"};
-            size_t nev = slm_counters_count(c->ctr);
-            for (int ph = 0; ph < SLM_PHASE_COUNT && !bad; ph++)
-                for (size_t k = 0; k <= nev && !bad; k++) {
-                    double v = o.ctr[ph][k];
-                    if (k < nev && isnan(v) && !strcmp(slm_counters_source(c->ctr, k), "unavailable"))
-                        continue; /* unavailable events: NULL is implied by counter_events */
-                    sqlite3_reset(cins);
-                    sqlite3_bind_int64(cins, 1, c->run_id);
-                    sqlite3_bind_int64(cins, 2, cs->id);
-                    sqlite3_bind_int64(cins, 3, (sqlite3_int64)i);
-                    sqlite3_bind_text(cins, 4, phase_name[ph], -1, SQLITE_STATIC);
-                    sqlite3_bind_text(cins, 5, k < nev ? slm_counters_name(c->ctr, k) : "process_cpu_ns",
-                                      -1, SQLITE_STATIC);
-                    slm_bind_double(cins, 6, v);
-                    slm_bind_double(cins, 7, k < nev ? o.ctr_scale[ph][k] : NAN);
-                    bad = sqlite3_step(cins) != SQLITE_DONE;
-                }
-            if (bad)
-                slm_err(cs->err, sizeof cs->err, "%s: cannot store counters", slm_store_path(st));
-        }
+        keep(&k, i, &o);
         outcome_free(&o);
-        if (bad) {
-            slm_store_rollback(st);
-            batch = 0;
-            cs->rc = SLM_RUN_ENGINE;
-            break;
-        }
-        cs->done[i] = 1;
-        batch++;
-        cs->n_done++;
-        if (batch >= (size_t)c->cfg->commit_every) {
-            if (slm_store_commit(st, cs->err, sizeof cs->err))
-                cs->rc = SLM_RUN_ENGINE;
-            batch = 0;
-            if (cs->rc != SLM_RUN_OK)
-                break;
-        }
-        double now = slm_now_ms();
-        if (now - cs->last_draw > 100) {
-            progress(c, ci, cs->cfg->name, cs->n_done, cs->todo, cs->t0, 0);
-            cs->last_draw = now;
-        }
     }
-    if (batch && cs->rc != SLM_RUN_ENGINE && slm_store_commit(st, cs->err, sizeof cs->err))
+    if (k.batch && cs->rc != SLM_RUN_ENGINE && slm_store_commit(st, cs->err, sizeof cs->err))
         cs->rc = SLM_RUN_ENGINE;
-    sqlite3_finalize(ins);
-    sqlite3_finalize(cins);
-    free(extra);
-    free(e2e);
-    free(pre);
-    free(dec);
-    free(ttf);
+    sqlite3_finalize(k.ins);
+    sqlite3_finalize(k.cins);
+    free(k.extra);
+    free(k.e2e);
+    free(k.pre);
+    free(k.dec);
+    free(k.ttf);
     return cs->rc;
 }
 
@@ -1384,8 +1586,10 @@ static int cand_end(run_ctx *c, size_t ci)
         slm_store_prepare(st,
                           "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
                           "engine_ms = coalesce(engine_ms, 0) + ?, load1_before = ?, "
-                          "load1_after = ?, steal_pct = ?, repeats = ?, peak_rss_kb = ? "
-                          "WHERE id = ?",
+                          "load1_after = ?, steal_pct = ?, repeats = ?, peak_rss_kb = ?, "
+                          "concurrent_s = CASE WHEN ?9 > 0 THEN coalesce(concurrent_s, 0) + ?9 END, "
+                          "concurrent_n = CASE WHEN ?9 > 0 THEN coalesce(concurrent_n, 0) + ?10 END "
+                          "WHERE id = ?8",
                           &s, NULL, 0) == 0) {
         sqlite3_bind_double(s, 1, wall);
         sqlite3_bind_double(s, 2, cs->engine_ms);
@@ -1399,6 +1603,8 @@ static int cand_end(run_ctx *c, size_t ci)
         else
             sqlite3_bind_null(s, 7);
         sqlite3_bind_int64(s, 8, cs->id);
+        sqlite3_bind_double(s, 9, cs->conc > 1 ? cs->conc_ms / 1000.0 : 0.0);
+        sqlite3_bind_int64(s, 10, (sqlite3_int64)cs->conc_n);
         step_done(s);
     }
     cs->active = 0;

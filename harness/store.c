@@ -164,6 +164,10 @@ static const char *const MIGRATIONS[] = {
     /* 5 -> 6: shards and merged runs */
     "ALTER TABLE runs ADD COLUMN shard TEXT;"
     "ALTER TABLE runs ADD COLUMN merged_from TEXT;",
+    /* 6 -> 7: requests in flight at once */
+    "ALTER TABLE candidates ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE candidates ADD COLUMN concurrent_s REAL;"
+    "ALTER TABLE candidates ADD COLUMN concurrent_n INTEGER;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -209,3 +209,30 @@ char *slm_fields_grammar(const slm_field_def *f, size_t n)
                      "\"[\" ws ( value ( ws \",\" ws value )* )? ws \"]\"\n");
     return slm_buf_take(&b);
 }
+
+char *slm_fields_schema(const slm_field_def *f, size_t n)
+{
+    json_t *props = json_object(), *req = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *t;
+        if (f[i].type == SLM_FIELD_ENUM) {
+            json_t *vals = json_array();
+            for (size_t k = 0; k < f[i].n_values; k++)
+                json_array_append_new(vals, json_string(f[i].values[k]));
+            t = json_pack("{s:s,s:o}", "type", "string", "enum", vals);
+        } else if (f[i].type == SLM_FIELD_NUMBER) {
+            t = json_pack("{s:[s,s]}", "type", "number", "null");
+        } else if (f[i].type == SLM_FIELD_LIST) {
+            t = json_pack("{s:s}", "type", "array");
+        } else {
+            t = json_pack("{s:[s,s]}", "type", "string", "null");
+        }
+        json_object_set_new(props, f[i].name, t);
+        json_array_append_new(req, json_string(f[i].name));
+    }
+    json_t *o = json_pack("{s:s,s:o,s:o,s:b}", "type", "object", "properties", props, "required",
+                          req, "additionalProperties", 0);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}

@@ -39,4 +39,9 @@ int slm_json_field_equal(const char *pred_obj, const char *gold_obj, const char 
  * as their quoted values, strings, numbers, null where allowed). Caller frees. */
 char *slm_fields_grammar(const slm_field_def *f, size_t n);
 
+/* The same constraint as a JSON Schema (object, these properties, all required, no others;
+ * enum, number or null, string or null, array), for servers that take response_format
+ * json_schema. Caller frees. */
+char *slm_fields_schema(const slm_field_def *f, size_t n);
+
 #endif

@@ -3,16 +3,17 @@
  * tests/server/slm_test_server running the llamacpp plugin on a demo model): throughput
  * at concurrency 1, 2, 4 and 8, and slmbench's own cost per request.
  *
- * The ABI has one request per generate() call and a handle is used by one thread at a
- * time, so concurrency N is N threads, each with its own engine handle (its own libcurl
- * handle and kept-alive connection), taking the next request from a shared counter.
+ * Concurrency N is what `slmbench run` does with `concurrency: N`: one engine handle, one
+ * generate_many() call over all requests with up to N in flight (one libcurl multi loop
+ * on the calling thread).
  *
- * Per request it records the end-to-end time of generate() (client side), the time the
- * server says it computed (timings.prompt_ms + predicted_ms), and the calling thread's CPU
- * time inside generate() (CLOCK_THREAD_CPUTIME_ID: request JSON, libcurl, SSE/JSON
- * parsing — what slmbench itself spends). "overhead" = end-to-end − server-reported time:
- * transport plus the server's own HTTP and JSON work, and at concurrency > 1 the wait for
- * the server's single inference slot too, so it is meaningful at concurrency 1.
+ * Per request it records the end-to-end time reported through done() (from the request's
+ * first attempt to its end) and the time the server says it computed (timings.prompt_ms +
+ * predicted_ms). "overhead" = end-to-end − server-reported time: transport plus the
+ * server's own HTTP and JSON work, and at concurrency > 1 the wait for the server's single
+ * inference slot too, so it is meaningful at concurrency 1. "client CPU" is the calling
+ * thread's CPU time over the whole round divided by the requests (request JSON, libcurl,
+ * JSON parsing, the loop: what slmbench itself spends per request).
  *
  *   bench_openai OPENAI_SO BASE_URL EVALSET [N_REQUESTS]
  *
@@ -24,7 +25,6 @@
 #include "prompt.h"
 #include "util.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +38,13 @@ static size_t n_prompts, n_requests;
 static const char *base_url;
 static const char *stream = "0";
 
-/* The shared queue of one round, and its samples. */
+/* The samples of one round. */
 static struct {
-    pthread_mutex_t lock;
-    size_t next;
-    double *e2e, *server, *cpu;
+    double *e2e, *server;
+    size_t n_done;
     int failed;
     char err[SLM_ERRLEN];
-} Q = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-typedef struct worker {
-    pthread_t t;
-    slm_engine *eng;
-} worker;
+} Q;
 
 static double thread_cpu_ms(void)
 {
@@ -59,40 +53,18 @@ static double thread_cpu_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int one(slm_engine *e, size_t i, double *e2e, double *server, double *cpu, char *err,
-               size_t errlen)
+static int on_done(void *ud, size_t i, slm_gen_result *r, double e2e_ms, const char *err)
 {
-    const char *p = prompts[i % n_prompts];
-    slm_request req = {sizeof req, "bench", p, strlen(p), 0, NULL};
-    slm_gen_params gp = {sizeof gp, 4, NULL, 0, NULL, NULL, 0.0, 0};
-    slm_gen_result *r = NULL;
-    double c0 = thread_cpu_ms(), t0 = slm_now_ms();
-    int rc = plugin->vt->generate(e, &req, &gp, &r, err, errlen);
-    *e2e = slm_now_ms() - t0;
-    *cpu = thread_cpu_ms() - c0;
-    *server = r && r->timings.total_ms >= 0 ? r->timings.total_ms : 0;
-    plugin->vt->result_free(r);
-    return rc;
-}
-
-static void *work(void *arg)
-{
-    worker *w = arg;
-    for (;;) {
-        pthread_mutex_lock(&Q.lock);
-        size_t i = Q.next < n_requests && !Q.failed ? Q.next++ : n_requests;
-        pthread_mutex_unlock(&Q.lock);
-        if (i >= n_requests)
-            return NULL;
-        char err[SLM_ERRLEN];
-        if (one(w->eng, i, &Q.e2e[i], &Q.server[i], &Q.cpu[i], err, sizeof err)) {
-            pthread_mutex_lock(&Q.lock);
-            if (!Q.failed)
-                snprintf(Q.err, sizeof Q.err, "%s", err);
-            Q.failed = 1;
-            pthread_mutex_unlock(&Q.lock);
-        }
+    (void)ud;
+    Q.e2e[i] = e2e_ms;
+    Q.server[i] = r && r->timings.total_ms >= 0 ? r->timings.total_ms : 0;
+    Q.n_done++;
+    if (!r && !Q.failed) {
+        snprintf(Q.err, sizeof Q.err, "%s", err ? err : "failed");
+        Q.failed = 1;
     }
+    plugin->vt->result_free(r);
+    return Q.failed;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -120,44 +92,34 @@ static double mean(const double *x, size_t n)
     return n ? s / (double)n : 0;
 }
 
-static int round_at(int conc)
+static int round_at(slm_engine *e, const slm_request *const *reqs, size_t n, int conc,
+                    int print)
 {
-    worker w[MAX_CONC];
-    slm_option o[] = {{"base_url", base_url}, {"endpoint", "completions"}, {"stream", stream},
-                      {"retries", "0"}};
-    slm_options opts = {o, 4};
-    char err[SLM_ERRLEN];
-    for (int k = 0; k < conc; k++) {
-        double a, b, c;
-        if (plugin->vt->open(&opts, &w[k].eng, err, sizeof err) ||
-            one(w[k].eng, (size_t)k, &a, &b, &c, err, sizeof err)) { /* untimed warm-up */
-            fprintf(stderr, "bench_openai: %s\n", err);
-            for (int j = 0; j <= k; j++)
-                plugin->vt->close(w[j].eng);
-            return -1;
-        }
-    }
-    Q.next = 0;
+    slm_gen_params gp = {sizeof gp, 4, NULL, 0, NULL, NULL, 0.0, 0};
+    slm_gen_many m = {sizeof m, (uint32_t)conc, on_done, NULL, NULL};
+    char err[SLM_ERRLEN] = "";
+    Q.n_done = 0;
     Q.failed = 0;
-    double t0 = slm_now_ms();
-    for (int k = 0; k < conc; k++)
-        pthread_create(&w[k].t, NULL, work, &w[k]);
-    for (int k = 0; k < conc; k++)
-        pthread_join(w[k].t, NULL);
-    double wall = slm_now_ms() - t0;
-    for (int k = 0; k < conc; k++)
-        plugin->vt->close(w[k].eng);
-    if (Q.failed) {
-        fprintf(stderr, "bench_openai: %s\n", Q.err);
+    double c0 = thread_cpu_ms(), t0 = slm_now_ms();
+    int rc = plugin->vt->generate_many(e, reqs, n, &gp, &m, err, sizeof err);
+    double wall = slm_now_ms() - t0, cpu = thread_cpu_ms() - c0;
+    if (rc || Q.failed || Q.n_done != n) {
+        fprintf(stderr, "bench_openai: %s\n", rc ? err : Q.failed ? Q.err : "requests missing");
         return -1;
     }
+    if (!print)
+        return 0;
     double *ovh = slm_xmalloc(n_requests * sizeof *ovh);
     for (size_t i = 0; i < n_requests; i++)
         ovh[i] = Q.e2e[i] - Q.server[i];
-    printf("  %11d %8zu %9.1f %10.1f %9.3f %9.3f %12.3f %12.3f %10.3f\n", conc, n_requests,
-           wall, n_requests / (wall / 1e3), median(Q.e2e, n_requests),
+    static double rps1;
+    double rps = n_requests / (wall / 1e3);
+    if (conc == 1)
+        rps1 = rps;
+    printf("  %11d %8zu %9.1f %10.1f %7.2fx %9.3f %9.3f %12.3f %12.3f %10.3f\n", conc,
+           n_requests, wall, rps, rps1 > 0 ? rps / rps1 : 0.0, median(Q.e2e, n_requests),
            median(Q.server, n_requests), median(ovh, n_requests), mean(ovh, n_requests),
-           mean(Q.cpu, n_requests));
+           cpu / (double)n_requests);
     free(ovh);
     return 0;
 }
@@ -197,25 +159,46 @@ int main(int argc, char **argv)
                                        (const char *const *)es->labels, es->n_labels);
     Q.e2e = slm_xcalloc(n_requests, sizeof *Q.e2e);
     Q.server = slm_xcalloc(n_requests, sizeof *Q.server);
-    Q.cpu = slm_xcalloc(n_requests, sizeof *Q.cpu);
-    printf("openai engine -> %s (completions, max_tokens 4, stream %s, one handle per "
-           "thread; times in ms, p50 = median)\n",
+    slm_request *rq = slm_xcalloc(n_requests, sizeof *rq);
+    const slm_request **reqs = slm_xcalloc(n_requests, sizeof *reqs);
+    for (size_t i = 0; i < n_requests; i++) {
+        const char *p = prompts[i % n_prompts];
+        rq[i] = (slm_request){sizeof rq[i], "bench", p, strlen(p), 0, NULL};
+        reqs[i] = &rq[i];
+    }
+    slm_option o[] = {{"base_url", base_url}, {"endpoint", "completions"}, {"stream", stream},
+                      {"retries", "0"}};
+    slm_options opts = {o, 4};
+    slm_engine *e = NULL;
+    int (*many)(slm_engine *, const slm_request *const *, size_t, const slm_gen_params *,
+                const slm_gen_many *, char *, size_t) = SLM_SLOT(plugin->vt, generate_many);
+    if (!many || plugin->vt->open(&opts, &e, err, sizeof err) ||
+        round_at(e, reqs, MAX_CONC, MAX_CONC, 0) /* untimed warm-up: connections opened */) {
+        fprintf(stderr, "bench_openai: %s\n", many ? err : "the engine has no generate_many");
+        plugin->vt->close(e);
+        slm_plugin_unload(plugin);
+        return 4;
+    }
+    printf("openai engine -> %s (completions, max_tokens 4, stream %s, one handle, "
+           "generate_many; times in ms, p50 = median)\n",
            base_url, stream);
-    printf("  concurrency requests   wall ms  requests/s  e2e p50 srv p50 overhead p50 "
-           "overhead avg  client CPU\n");
+    printf("  concurrency requests   wall ms  requests/s  vs c=1   e2e p50   srv p50 "
+           "overhead p50 overhead avg  client CPU\n");
     int rc = 0;
     static const int conc[] = {1, 2, 4, 8};
     for (size_t k = 0; k < sizeof conc / sizeof *conc && !rc; k++)
-        rc = round_at(conc[k]);
+        rc = round_at(e, reqs, n_requests, conc[k], 1);
     printf("  overhead = e2e - server-reported time (transport, the server's HTTP/JSON, and "
            "at concurrency > 1 the wait for its one inference slot);\n"
-           "  client CPU = the calling thread's CPU time inside generate() (goal < 1 ms)\n");
+           "  client CPU = the driving thread's CPU time per request (goal < 1 ms)\n");
+    plugin->vt->close(e);
+    free(rq);
+    free(reqs);
     for (size_t i = 0; i < n_prompts; i++)
         free(prompts[i]);
     free(prompts);
     free(Q.e2e);
     free(Q.server);
-    free(Q.cpu);
     slm_dataset_free(ds);
     slm_evalset_free(es);
     slm_plugin_unload(plugin);

@@ -54,13 +54,20 @@ echo "report time against the number of examples (5 replayed candidates; run = e
 sh bench/perf/report_scale.sh "$SLMBENCH" "$DIR"
 echo
 # The openai engine against tests/server/slm_test_server (the llamacpp plugin behind an
-# OpenAI-compatible API, nb-300-f16): throughput at concurrency 1-8 and the client's own cost.
-"$BUILD/tests/slm_test_server" --engine "$BUILD/engines/llamacpp.so" --model "$M" --threads "$T" \
-    >"$DIR/server.out" 2>"$DIR/server.err" &
-spid=$!
-i=0
-while [ $i -lt 100 ] && ! grep -q '^port ' "$DIR/server.out"; do sleep 0.1; i=$((i + 1)); done
-port=$(sed -n 's/^port //p' "$DIR/server.out")
-"$BUILD/bench/bench_openai" "$BUILD/engines/openai.so" "http://127.0.0.1:$port/v1" evalsets/support-triage 200 || true
-kill "$spid" 2>/dev/null || true
-wait "$spid" 2>/dev/null || true
+# OpenAI-compatible API, nb-300-f16, one inference slot, 1 thread so that the server and
+# the client do not fight over 2 cores): throughput at concurrency 1-8 and the client's
+# own cost; first as is (compute-bound: concurrency only queues), then with 50 ms added
+# to every answer outside the inference slot (a server whose latency is not all compute,
+# as with a remote or many-slot server: concurrency overlaps the waits).
+for fault in "" "--fault delay:50"; do
+    echo "test server ${fault:-as is}:"
+    "$BUILD/tests/slm_test_server" --engine "$BUILD/engines/llamacpp.so" --model "$M" --threads 1 \
+        $fault >"$DIR/server.out" 2>"$DIR/server.err" &
+    spid=$!
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^port ' "$DIR/server.out"; do sleep 0.1; i=$((i + 1)); done
+    port=$(sed -n 's/^port //p' "$DIR/server.out")
+    "$BUILD/bench/bench_openai" "$BUILD/engines/openai.so" "http://127.0.0.1:$port/v1" evalsets/support-triage 200 || true
+    kill "$spid" 2>/dev/null || true
+    wait "$spid" 2>/dev/null || true
+done

@@ -15,19 +15,30 @@
  *   retries      further attempts after a failed one (default 3)
  *   stream       1: ask for Server-Sent Events and measure TTFT (default 0)
  *   logprobs     1: ask for per-token log-probabilities (default 1)
- *   rate         most requests per second this handle sends (token bucket, burst 1;
- *                default 0 = no limit)
+ *   rate         most requests per second this handle sends, every attempt of every
+ *                request in flight counted together (token bucket, burst 1; default 0 =
+ *                no limit)
+ *   constrain    how a constrained request (grammar and/or json_schema) is sent: auto
+ *                (the default: the schema as OpenAI's response_format, which vLLM,
+ *                llama-server, Ollama and SGLang accept; the grammar only when no schema
+ *                is given), json_schema (never a grammar) or grammar (llama-server's GBNF
+ *                "grammar" field, never a schema)
  *
  * The harness resolves a candidate's `model:` against the config's folder as if it were a
  * file, so a name "llama3" arrives as "/path/to/config/dir/llama3". When `model` is an
  * absolute path that does not exist, the engine removes its longest existing folder
  * prefix and sends the rest ("llama3", "org/name"); model_name avoids the guess.
  *
- * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS, plus CHAT_TEMPLATE with the
- * chat endpoint (the server applies the model's template). No SCORE: the chat API gives
- * no log-probabilities of given continuations, so score mode is refused by the harness.
+ * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS | CONSTRAIN | CONCURRENT, plus
+ * CHAT_TEMPLATE with the chat endpoint (the server applies the model's template). No
+ * SCORE: the chat API gives no log-probabilities of given continuations, so score mode is
+ * refused by the harness.
  *
- * generate() sends one request and parses the choice's text, per-token log-probabilities
+ * generate() and generate_many() run every request through one loop over a libcurl multi
+ * handle (see run_many): up to `concurrency` transfers at once, each on its own easy
+ * handle of a pool kept by the handle, a new attempt started only when the rate limit
+ * allows, a failed attempt waiting its backoff without holding up the others. Each
+ * request's answer is parsed for the choice's text, per-token log-probabilities
  * (completions: logprobs.token_logprobs; chat: logprobs.content[].logprob), "usage", and
  * the server's own timings into slm_gen_result.timings: llama-server's "timings"
  * {prompt_ms, predicted_ms} or Ollama's "prompt_eval_duration", "eval_duration",
@@ -43,7 +54,8 @@
  *
  * Threads: a handle is used by one thread at a time (slm_engine.h); different handles may
  * be used from different threads at once — nothing is shared but libcurl's global set-up,
- * done once through pthread_once. Each handle keeps one connection alive (keep-alive).
+ * done once through pthread_once. The multi handle keeps its connections alive between
+ * calls (keep-alive), one per request in flight.
  */
 #include "slm_engine.h"
 #include "util.h"
@@ -818,7 +830,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             break;
         }
         CURLMsg *msg;
-        int left;
+        int left, finished = 0;
         while (!stop && (msg = curl_multi_info_read(e->multi, &left))) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
@@ -829,6 +841,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             x->in_multi = 0;
             char why[SLM_ERRLEN] = "";
             long kind = 0;
+            finished = 1; /* a slot may be free: start the next request at once */
             enum outcome oc = attempt_finish(e, &x->a, cc, x->curl, why, sizeof why, &kind);
             if (oc == RETRY) {
                 if (x->tries == 1)
@@ -852,7 +865,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
         }
         if (m->stop && *m->stop)
             stop = 1;
-        if (!stop && (next < n || active)) {
+        if (!stop && !finished && (next < n || active)) {
             int ms = (int)((wait_ns + 999999) / 1000000);
             curl_multi_poll(e->multi, NULL, 0, ms, NULL);
         }

@@ -17,6 +17,8 @@
  *                                with newlines and wrapped in the model's chat template
  *                                when it has one
  *   GET  /v1/models             the one model
+ *   GET  /stats                 {"requests": completion requests so far, "max_in_flight":
+ *                                the most answered at once} (for the tests of concurrency)
  * Answers carry "usage" {prompt_tokens, completion_tokens, total_tokens} and llama-server's
  * "timings" {prompt_n, prompt_ms, predicted_n, predicted_ms}, measured through the probe.
  * With "stream": true the answer is Server-Sent Events (`data: {...}\n\n` chunks, then
@@ -45,6 +47,8 @@
  * completion requests when given. Never prints request headers (an API key may be there).
  */
 #include "engine.h"
+#include "evalset.h"
+#include "structured.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -97,6 +101,7 @@ static struct {
     pthread_mutex_t lock;  /* the fields below */
     pthread_cond_t idle;
     long n_requests;       /* completion requests received */
+    int in_flight, max_in_flight; /* completion requests being answered, and the most */
     int n_conn;            /* live connection threads */
 } S = {.infer = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
        .idle = PTHREAD_COND_INITIALIZER, .fault_every = 1};
@@ -325,7 +330,7 @@ typedef struct job {
     int max_tokens;
     char **stop;
     size_t n_stop;
-    const char *grammar;
+    char *grammar;    /* "grammar", or response_format's json_schema made a grammar */
     double temperature;
     uint32_t seed;
     int logprobs;     /* 0: none; else the number of top log-probs + 1 */
@@ -339,6 +344,49 @@ static void job_free(job *j)
     for (size_t i = 0; i < j->n_stop; i++)
         free(j->stop[i]);
     free(j->stop);
+    free(j->grammar);
+}
+
+/* A JSON schema of the kind slmbench sends (an object of enum, string-or-null,
+ * number-or-null and array properties, all required) as a grammar, through the harness's
+ * own field grammar; NULL with msg for any other schema. */
+static char *schema_to_grammar(json_t *schema, char *msg, size_t n)
+{
+    json_t *props = json_object_get(schema, "properties");
+    if (!json_is_object(props) || !json_object_size(props)) {
+        snprintf(msg, n, "response_format: this server takes object schemas with properties");
+        return NULL;
+    }
+    size_t nf = json_object_size(props), k = 0;
+    slm_field_def *f = slm_xcalloc(nf, sizeof *f);
+    const char *key;
+    json_t *v;
+    json_object_foreach(props, key, v) {
+        f[k].name = (char *)key;
+        json_t *en = json_object_get(v, "enum"), *ty = json_object_get(v, "type");
+        const char *t0 = json_is_string(ty) ? json_string_value(ty)
+                                             : json_string_value(json_array_get(ty, 0));
+        if (json_is_array(en)) {
+            f[k].type = SLM_FIELD_ENUM;
+            f[k].values = slm_xcalloc(json_array_size(en) + 1, sizeof *f[k].values);
+            size_t i;
+            json_t *it;
+            json_array_foreach(en, i, it) if (json_is_string(it)) f[k].values[f[k].n_values++] =
+                (char *)json_string_value(it);
+        } else if (t0 && !strcmp(t0, "number")) {
+            f[k].type = SLM_FIELD_NUMBER;
+        } else if (t0 && !strcmp(t0, "array")) {
+            f[k].type = SLM_FIELD_LIST;
+        } else {
+            f[k].type = SLM_FIELD_STRING;
+        }
+        k++;
+    }
+    char *g = slm_fields_grammar(f, nf);
+    for (k = 0; k < nf; k++)
+        free(f[k].values);
+    free(f);
+    return g;
 }
 
 /* Reads the request body into *j; -1 with msg on a bad request. */
@@ -395,7 +443,15 @@ static int parse_job(json_t *body, int chat, job *j, char *msg, size_t n)
             slm_xstrdup(json_string_value(it));
     }
     json_t *g = json_object_get(body, "grammar");
-    j->grammar = json_is_string(g) ? json_string_value(g) : NULL;
+    j->grammar = json_is_string(g) ? slm_xstrdup(json_string_value(g)) : NULL;
+    json_t *rf = json_object_get(body, "response_format");
+    json_t *schema = json_object_get(json_object_get(rf, "json_schema"), "schema");
+    if (schema && j->grammar) { /* as llama-server */
+        snprintf(msg, n, "Either \"json_schema\" or \"grammar\" can be specified, but not both");
+        return -1;
+    }
+    if (schema && !(j->grammar = schema_to_grammar(schema, msg, n)))
+        return -1;
     json_t *t = json_object_get(body, "temperature");
     j->temperature = json_is_number(t) ? json_number_value(t) : 0.0;
     json_t *sd = json_object_get(body, "seed");
@@ -712,13 +768,32 @@ static int handle(conn *c, const http_req *r)
         free(s);
         return rc;
     }
+    if (!strcmp(r->path, "/stats")) { /* the tests' view: how many came, how many at once */
+        pthread_mutex_lock(&S.lock);
+        json_t *o = json_pack("{s:I,s:i}", "requests", (json_int_t)S.n_requests,
+                              "max_in_flight", S.max_in_flight);
+        pthread_mutex_unlock(&S.lock);
+        char *s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        int rc = send_response(c->fd, 200, "OK", NULL, s, strlen(s), ka);
+        free(s);
+        return rc;
+    }
     int chat = !strcmp(r->path, "/v1/chat/completions") || !strcmp(r->path, "/chat/completions");
     int comp = !strcmp(r->path, "/v1/completions") || !strcmp(r->path, "/completions");
     if (!chat && !comp)
         return send_error(c->fd, 404, "Not Found", "no such endpoint", ka, NULL) ? -1 : 0;
     if (strcmp(r->method, "POST"))
         return send_error(c->fd, 405, "Method Not Allowed", "use POST", ka, NULL) ? -1 : 0;
-    return handle_completion(c, r, chat);
+    pthread_mutex_lock(&S.lock);
+    if (++S.in_flight > S.max_in_flight)
+        S.max_in_flight = S.in_flight;
+    pthread_mutex_unlock(&S.lock);
+    int rc = handle_completion(c, r, chat);
+    pthread_mutex_lock(&S.lock);
+    S.in_flight--;
+    pthread_mutex_unlock(&S.lock);
+    return rc;
 }
 
 static void *conn_main(void *arg)
