@@ -1112,6 +1112,13 @@ static int cand_begin(run_ctx *c, size_t ci)
         slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cc->name, e2);
         return cs->rc = SLM_RUN_ENGINE;
     }
+    if (!strcmp(c->cfg->mode, "score") && !(mi.caps & SLM_CAP_SCORE)) {
+        slm_err(cs->err, sizeof cs->err,
+                "candidate '%s': engine '%s' cannot score choices with these options (%s); "
+                "use mode: generate", cc->name, cc->engine,
+                vt->description ? vt->description : "no description");
+        return cs->rc = SLM_RUN_BAD_INPUT;
+    }
     if (cs->chat && !(mi.caps & SLM_CAP_CHAT_TEMPLATE)) {
         slm_err(cs->err, sizeof cs->err,
                 "candidate '%s': chat_template was asked but the model has none", cc->name);

@@ -58,6 +58,7 @@
  * calls (keep-alive), one per request in flight.
  */
 #include "slm_engine.h"
+#include "slm_result.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -102,6 +103,7 @@ struct slm_engine {
     uint64_t next_slot_ns;  /* token bucket (burst 1): earliest time of the next request */
     uint64_t rng;           /* jitter of the backoff */
     int constrain;          /* CONSTRAIN_*: how a constrained request is sent */
+    int score_echo;         /* option score: echo */
     CURLM *multi;           /* drives every transfer; keeps the connections alive */
     struct xfer *pool;      /* [n_pool] easy handles, one per request in flight */
     size_t n_pool;
@@ -213,6 +215,7 @@ typedef struct attempt {
     slm_engine *e;
     phases *ph;
     int stream;
+    int raw;                 /* keep the answer's body as it is (score's echo requests) */
     long status;             /* HTTP status of the last status line */
     long retry_after_s;      /* -1: none */
     slm_buf body;            /* non-streamed: the body; streamed: the unparsed rest */
@@ -240,11 +243,12 @@ static void attempt_reset(attempt *a)
     free(a->lps);
     slm_engine *e = a->e;
     phases *ph = a->ph;
-    int stream = a->stream;
+    int stream = a->stream, raw = a->raw;
     memset(a, 0, sizeof *a);
     a->e = e;
     a->ph = ph;
     a->stream = stream;
+    a->raw = raw;
     a->retry_after_s = -1;
     a->finish = -1;
     a->prompt_tokens = a->completion_tokens = -1;
@@ -515,7 +519,8 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         json_decref(o);
         return FAIL;
     }
-    absorb(a, o);
+    if (!a->raw)
+        absorb(a, o);
     json_decref(o);
     return OK;
 }
@@ -694,14 +699,15 @@ static int attempt_start(slm_engine *e, xfer *x)
 
 /* Takes request i into the free slot x. */
 static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
-                       const slm_gen_params *p, uint64_t now)
+                       const slm_gen_params *p, const char *body, uint64_t now)
 {
+    int stream = body ? 0 : e->stream;
     x->busy = 1;
     x->i = i;
-    x->json = request_json(e, req, p, e->stream);
+    x->json = body ? slm_xstrdup(body) : request_json(e, req, p, stream);
     memset(&x->ph, 0, sizeof x->ph);
-    x->ph.probe = e->stream ? req->probe : NULL;
-    x->a = (attempt){.e = e, .ph = &x->ph, .stream = e->stream};
+    x->ph.probe = stream ? req->probe : NULL;
+    x->a = (attempt){.e = e, .ph = &x->ph, .stream = stream, .raw = body != NULL};
     attempt_reset(&x->a);
     x->tries = 0;
     x->same = 1;
@@ -709,7 +715,7 @@ static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
     x->why[0] = '\0';
     x->t_start = x->ph.t0 = now;
     x->not_before = 0;
-    if (e->stream) {
+    if (stream) {
         x->ph.prefill_begun = 1;
         ph_begin(&x->ph, SLM_PHASE_PREFILL);
     }
@@ -722,7 +728,7 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
     int n_out = a->completion_tokens >= 0 ? (int)a->completion_tokens
                 : a->n_lps ? (int)a->n_lps
                            : a->n_content;
-    if (e->stream) { /* close the phases the attempts opened */
+    if (a->stream) { /* close the phases the attempts opened */
         if (!x->ph.prefill_ended)
             ph_end(&x->ph, SLM_PHASE_PREFILL, 0);
         if (!x->ph.decode_begun)
@@ -738,7 +744,12 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
                 x->tries, e->retries, x->why, a->srvmsg);
     else if (oc == FAIL)
         slm_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
-    else {
+    else if (a->raw) { /* the answer as it came, for score() to read */
+        r = slm_xcalloc(1, sizeof *r);
+        r->kind = SLM_RESULT_GENERATE;
+        r->text_len = a->body.len;
+        r->text = a->body.data ? slm_buf_take(&a->body) : slm_xstrdup("");
+    } else {
         r = slm_xcalloc(1, sizeof *r);
         r->kind = SLM_RESULT_GENERATE;
         r->text_len = a->text.len;
@@ -782,10 +793,12 @@ static void pool_abandon(slm_engine *e, size_t n)
     }
 }
 
-/* The loop behind generate() and generate_many() (see slm_engine.h). */
+/* The loop behind generate(), generate_many() (see slm_engine.h) and score(). With a body
+ * (n = 1), that body is sent as it is, never streamed, and the answer comes back whole as
+ * the result's text. */
 static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
-                    const slm_gen_params *params, const slm_gen_many *m, char *err,
-                    size_t errlen)
+                    const slm_gen_params *params, const char *body, const slm_gen_many *m,
+                    char *err, size_t errlen)
 {
     const slm_gen_params *p = params && params->struct_size >= sizeof(slm_gen_params) ? params
                                                                                       : NULL;
@@ -814,7 +827,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             if (!rate_take(e, now, &wait_ns))
                 break;
             if (!x->busy) {
-                xfer_begin(e, x, next, reqs[next], p, now);
+                xfer_begin(e, x, next, reqs[next], p, body, now);
                 next++;
                 active++;
             }
@@ -900,12 +913,122 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         return slm_err(err, errlen, "openai: no engine or no request");
     one o = {.err = err, .errlen = errlen};
     slm_gen_many m = {sizeof m, 1, one_done, &o, NULL};
-    if (run_many(e, &req, 1, params, &m, err, errlen))
+    if (run_many(e, &req, 1, params, NULL, &m, err, errlen))
         return -1;
     if (!o.reported)
         return slm_err(err, errlen, "openai: the request was not run");
     *out = o.res;
     return o.res ? 0 : -1;
+}
+
+/* Characters (code points) in the first n bytes of UTF-8 s: OpenAI's text_offset. */
+static long code_points(const char *s, size_t n)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/*
+ * Score mode through a completions endpoint that echoes the prompt with its tokens'
+ * log-probabilities (option score: echo; vLLM does, as OpenAI's legacy completions did):
+ * one request whose prompt is the list [prompt + choice_1, ..., prompt + choice_n], with
+ * echo, logprobs 1 and max_tokens 1. For choice i, the log-probabilities of the echoed
+ * tokens whose text_offset lies in [chars(prompt), chars(prompt + choice_i)) are summed; a
+ * token straddling the prompt's end counts for the choice (the server tokenised the two
+ * together). The one generated token lies beyond the text and is ignored.
+ */
+static int engine_score(slm_engine *e, const slm_request *req, const char *const *choices,
+                        size_t n, slm_score_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e || !req || (!choices && n))
+        return slm_err(err, errlen, "openai: no engine, request or choices");
+    if (!e->score_echo)
+        return slm_err(err, errlen, "openai: scoring needs option score: echo and a server "
+                                    "that echoes prompt log-probabilities");
+    size_t plen = req->prompt ? req->prompt_len : 0;
+    json_t *o = json_object(), *prompts = json_array();
+    if (e->model && e->model[0])
+        json_object_set_new(o, "model", json_string(e->model));
+    for (size_t i = 0; i < n; i++) {
+        char *t = slm_xasprintf("%.*s%s", (int)plen, req->prompt ? req->prompt : "", choices[i]);
+        json_array_append_new(prompts, json_string(t));
+        free(t);
+    }
+    json_object_set_new(o, "prompt", prompts);
+    json_object_set_new(o, "echo", json_true());
+    json_object_set_new(o, "logprobs", json_integer(1));
+    json_object_set_new(o, "max_tokens", json_integer(1));
+    json_object_set_new(o, "temperature", json_real(0.0));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+
+    one r1 = {.err = err, .errlen = errlen};
+    slm_gen_many m = {sizeof m, 1, one_done, &r1, NULL};
+    const slm_request *rq = req;
+    int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
+    free(body);
+    if (rc || !r1.reported || !r1.res)
+        return rc || r1.reported ? -1 : slm_err(err, errlen, "openai: the request was not run");
+
+    json_error_t je;
+    json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
+    gen_result_free(r1.res);
+    json_t *cs = json_object_get(ans, "choices");
+    slm_score_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_SCORE;
+    r->n = n;
+    r->logprob = slm_xcalloc(n ? n : 1, sizeof *r->logprob);
+    r->n_tokens = slm_xcalloc(n ? n : 1, sizeof *r->n_tokens);
+    r->n_prompt_tokens = -1;
+    r->timings = (slm_timings){-1, -1, -1, -1};
+    long from = code_points(req->prompt ? req->prompt : "", plen);
+    int bad = json_array_size(cs) != n;
+    for (size_t k = 0; k < json_array_size(cs) && !bad; k++) {
+        json_t *c = json_array_get(cs, k), *ix = json_object_get(c, "index");
+        size_t i = json_is_integer(ix) ? (size_t)json_integer_value(ix) : k;
+        json_t *lp = json_object_get(c, "logprobs");
+        json_t *tl = json_object_get(lp, "token_logprobs"), *to = json_object_get(lp, "text_offset");
+        if (i >= n || !json_is_array(tl) || json_array_size(tl) != json_array_size(to)) {
+            bad = 1;
+            break;
+        }
+        long to_end = from + code_points(choices[i], strlen(choices[i]));
+        size_t nt = json_array_size(to);
+        int prompt_toks = 0;
+        for (size_t t = 0; t < nt; t++) {
+            long off = (long)json_integer_value(json_array_get(to, t));
+            long next = t + 1 < nt ? (long)json_integer_value(json_array_get(to, t + 1)) : LONG_MAX;
+            if (off >= to_end)
+                break;
+            if (off < from && next <= from) {
+                prompt_toks++;
+                continue;
+            }
+            json_t *v = json_array_get(tl, t);
+            if (!json_is_number(v)) { /* the text's first token has none */
+                bad = 1;
+                break;
+            }
+            r->logprob[i] += json_number_value(v);
+            r->n_tokens[i]++;
+        }
+        if (!r->n_tokens[i])
+            bad = 1;
+        if (k == 0)
+            r->n_prompt_tokens = prompt_toks;
+    }
+    json_decref(ans);
+    if (bad) {
+        slm_result_free_plain(r);
+        return slm_err(err, errlen, "openai: the server's echo has no usable log-probabilities "
+                                    "of the choices (it must honour echo with logprobs on "
+                                    "the completions endpoint, as vLLM does)");
+    }
+    *out = r;
+    return 0;
 }
 
 static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
@@ -918,7 +1041,7 @@ static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, s
     if (many->concurrency > MAX_CONCURRENCY)
         return slm_err(err, errlen, "openai: concurrency %u is over the limit of %d",
                        many->concurrency, MAX_CONCURRENCY);
-    return run_many(e, reqs, n_reqs, params, many, err, errlen);
+    return run_many(e, reqs, n_reqs, params, NULL, many, err, errlen);
 }
 
 /* ---- open / info / close -------------------------------------------------------------- */
@@ -1028,6 +1151,17 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                                         "or grammar, not '%s'", cs);
         }
     }
+    const char *sc = opt(opts, "score");
+    if (sc && strcmp(sc, "echo") && strcmp(sc, "none")) {
+        engine_close(e);
+        return slm_err(err, errlen, "openai: option 'score' must be echo or none, not '%s'", sc);
+    }
+    e->score_echo = sc && !strcmp(sc, "echo");
+    if (e->score_echo && e->chat) {
+        engine_close(e);
+        return slm_err(err, errlen, "openai: score: echo needs endpoint: completions (the chat "
+                                    "endpoint cannot echo the prompt)");
+    }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
     e->model = mn ? slm_xstrdup(mn) : m ? model_name(m) : slm_xstrdup("");
     e->url = slm_xasprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
@@ -1069,7 +1203,7 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
         return slm_err(err, errlen, "openai: no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
-    m.caps = ENGINE_CAPS | (e->chat ? SLM_CAP_CHAT_TEMPLATE : 0);
+    m.caps = ENGINE_CAPS | (e->chat ? SLM_CAP_CHAT_TEMPLATE : 0) | (e->score_echo ? SLM_CAP_SCORE : 0);
     snprintf(m.arch, sizeof m.arch, "remote");
     snprintf(m.name, sizeof m.name, "%s", e->model);
     snprintf(m.engine_version, sizeof m.engine_version, "openai-compatible (%s)",
@@ -1085,10 +1219,7 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
 
 static void engine_result_free(void *result)
 {
-    if (result && *(slm_result_kind *)result == SLM_RESULT_GENERATE)
-        gen_result_free(result);
-    else
-        free(result);
+    slm_result_free_plain(result);
 }
 
 static const slm_engine_vtable vtable = {
@@ -1097,12 +1228,13 @@ static const slm_engine_vtable vtable = {
     .name = "openai",
     .version = ENGINE_VERSION,
     .description = "OpenAI-compatible HTTP servers (llama-server, vLLM, Ollama, ...): "
-                   "generation with retries, streaming TTFT and server timings",
-    .caps = ENGINE_CAPS | SLM_CAP_CHAT_TEMPLATE,
+                   "generation with retries, concurrency, streaming TTFT and server timings; "
+                   "score mode needs endpoint: completions and score: echo (vLLM)",
+    .caps = ENGINE_CAPS | SLM_CAP_CHAT_TEMPLATE | SLM_CAP_SCORE, /* SCORE: with score: echo */
     .init = engine_init,                 /* libcurl's global set-up, once */
     .open = engine_open,                 /* options, API key, a first GET <base_url>/models */
     .info = engine_info,                 /* name = model, engine_version from Server */
-    .score = NULL,                       /* no prompt log-probs through these APIs */
+    .score = engine_score,               /* score: echo — prompt log-probs echoed back */
     .generate = engine_generate,         /* one POST, retried; SSE when stream = 1 */
     .result_free = engine_result_free,   /* generate results only */
     .close = engine_close,               /* NULL-safe; wipes the key */

@@ -51,8 +51,35 @@ evalset: $FX
 candidates:
   - {name: http, engine: openai, model: demo-nb, options: {base_url: "http://127.0.0.1:$PORT/v1"}}
 YAML
-expect_exit 3 "score mode is refused" "$SLMBENCH" run "$TMP/score.yaml" --db "$TMP/sc.db"
-expect_err "cannot score choices; use mode: generate" "the refusal says to use generate mode"
+expect_exit 3 "score mode without score: echo is refused" "$SLMBENCH" run "$TMP/score.yaml" --db "$TMP/sc.db"
+expect_err "engine 'openai' cannot score choices with these options \(.*score: echo.*\); use mode: generate" "the refusal says what the engine needs, or generate mode"
+cat >"$TMP/echo.yaml" <<YAML
+name: echo
+evalset: $FX
+threads: 1
+warmup: 0
+candidates:
+  - {name: local, model: a.gguf}
+  - {name: http, engine: openai, model: demo-nb, options: {base_url: "http://127.0.0.1:$PORT/v1", endpoint: completions, score: echo, retries: 0}}
+YAML
+expect_exit 4 "score: echo against a server that does not echo (as llama-server)" "$SLMBENCH" run "$TMP/echo.yaml" --db "$TMP/ne.db"
+e=$(sql "$TMP/ne.db" "select count(*) from predictions p join candidates c on c.id = p.candidate_id where c.name = 'http' and p.error like '%HTTP 400%echo%is not supported%' and p.correct = 0")
+[ "$e" = 24 ] && ok "each example stored with the server's refusal, counted wrong" || notok "refused rows: $e"
+stop_server
+start_server --echo
+expect_exit 0 "score mode over HTTP: a server that echoes prompt log-probabilities (as vLLM)" "$SLMBENCH" run "$TMP/echo.yaml" --db "$TMP/echo.db" --quiet
+n=$(sql "$TMP/echo.db" "select count(*) from predictions a join candidates ca on ca.id = a.candidate_id join predictions b on b.example_idx = a.example_idx join candidates cb on cb.id = b.candidate_id where ca.name = 'local' and cb.name = 'http' and a.pred = b.pred and b.error is null and abs(a.confidence - b.confidence) < 1e-9 and abs(json_extract(a.logprobs_json, '\$[1]') - json_extract(b.logprobs_json, '\$[1]')) < 1e-9")
+[ "$n" = 24 ] && ok "the same 24 label scores (to 1e-9) as in process" || notok "echo vs local alike: $n of 24"
+v=$(sql "$TMP/echo.db" "select count(*) from metrics m join candidates c on c.id = m.candidate_id where c.name = 'http' and m.name in ('ece_15', 'brier', 'nll') and m.value >= 0")
+[ "$v" = 3 ] && ok "calibration metrics from the scores served over HTTP" || notok "calibration metrics: $v"
+cat >"$TMP/echochat.yaml" <<YAML
+name: echochat
+evalset: $FX
+candidates:
+  - {name: http, engine: openai, model: demo-nb, options: {base_url: "http://127.0.0.1:$PORT/v1", endpoint: chat, score: echo}}
+YAML
+expect_exit 4 "score: echo on the chat endpoint" "$SLMBENCH" run "$TMP/echochat.yaml" --db "$TMP/ec.db"
+expect_err "score: echo needs endpoint: completions" "refused: the chat endpoint cannot echo"
 
 # ---- the API key: sent, and nowhere kept ----
 stop_server

@@ -5,7 +5,7 @@
  *
  *   slm_test_server --engine build/engines/llamacpp.so --model demo.gguf [--port N]
  *                   [--name MODEL_ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N]
- *                   [--max-requests N] [--require-key-env NAME]
+ *                   [--max-requests N] [--require-key-env NAME] [--echo]
  *
  * It binds 127.0.0.1 only. --port 0 (the default) picks a free port; the port in use is
  * printed to stdout as "port N" once the server listens.
@@ -23,8 +23,9 @@
  * "timings" {prompt_n, prompt_ms, predicted_n, predicted_ms}, measured through the probe.
  * With "stream": true the answer is Server-Sent Events (`data: {...}\n\n` chunks, then
  * `data: [DONE]`) in a chunked HTTP body; the last chunk holds finish_reason, usage and
- * timings. Not supported, as on many servers: "echo" with logprobs and max_tokens 0 to
- * get the prompt's log-probabilities (answered 400).
+ * timings. "echo" (prompt log-probabilities, for score mode) is answered 400 as by
+ * llama-server, unless --echo is given: then completions echo each prompt of the list
+ * with its pieces' log-probabilities, as vLLM does (see echo_json).
  *
  * Log-probabilities: the plugin returns one ln P per generated token but not the tokens'
  * text, so the text is cut into as many pieces as there are tokens at UTF-8 character
@@ -92,6 +93,7 @@ static struct {
     int has_template;
     char model_id[256];
     char engine_version[160];
+    int echo;              /* --echo: completions echo prompts with log-probabilities */
     enum fault_kind fault;
     long fault_arg;
     long fault_every;
@@ -331,6 +333,9 @@ typedef struct job {
     char **stop;
     size_t n_stop;
     char *grammar;    /* "grammar", or response_format's json_schema made a grammar */
+    int echo;         /* completions with echo (--echo): prompt log-probabilities */
+    char **prompts;   /* with echo: every prompt of the list */
+    size_t n_prompts;
     double temperature;
     uint32_t seed;
     int logprobs;     /* 0: none; else the number of top log-probs + 1 */
@@ -345,6 +350,9 @@ static void job_free(job *j)
         free(j->stop[i]);
     free(j->stop);
     free(j->grammar);
+    for (size_t i = 0; i < j->n_prompts; i++)
+        free(j->prompts[i]);
+    free(j->prompts);
 }
 
 /* A JSON schema of the kind slmbench sends (an object of enum, string-or-null,
@@ -416,6 +424,25 @@ static int parse_job(json_t *body, int chat, job *j, char *msg, size_t n)
         j->prompt = slm_buf_take(&b);
     } else {
         json_t *p = json_object_get(body, "prompt");
+        if (json_is_true(json_object_get(body, "echo")) && !S.echo) /* as llama-server */
+            return slm_err(msg, n, "'echo' is not supported (no prompt log-probabilities)");
+        if (json_is_true(json_object_get(body, "echo"))) {
+            /* every prompt of a list, each echoed with its log-probabilities */
+            json_t *list = json_is_array(p) ? p : json_pack("[O]", p), *it;
+            size_t i;
+            j->echo = 1;
+            j->prompts = slm_xcalloc(json_array_size(list) + 1, sizeof *j->prompts);
+            json_array_foreach(list, i, it) if (json_is_string(it)) j->prompts[j->n_prompts++] =
+                slm_xstrndup(json_string_value(it), json_string_length(it));
+            int all = j->n_prompts == json_array_size(list) && j->n_prompts > 0;
+            if (!json_is_array(p))
+                json_decref(list);
+            if (!all)
+                return slm_err(msg, n, "'prompt' must be a string or a list of strings");
+            p = json_array_get(json_object_get(body, "prompt"), 0);
+            if (!p)
+                p = json_object_get(body, "prompt");
+        }
         if (json_is_array(p) && json_array_size(p) == 1)
             p = json_array_get(p, 0);
         if (!json_is_string(p))
@@ -426,9 +453,6 @@ static int parse_job(json_t *body, int chat, job *j, char *msg, size_t n)
     if (!mt)
         mt = json_object_get(body, "max_tokens");
     j->max_tokens = json_is_integer(mt) ? (int)json_integer_value(mt) : 16;
-    json_t *echo = json_object_get(body, "echo");
-    if (!chat && json_is_true(echo))
-        return slm_err(msg, n, "'echo' is not supported (no prompt log-probabilities)");
     if (j->max_tokens <= 0)
         return slm_err(msg, n, "'max_tokens' must be at least 1");
     json_t *st = json_object_get(body, "stop");
@@ -674,6 +698,83 @@ static enum fault_kind count_request(long *id)
     return S.fault != F_NONE && *id % S.fault_every == 0 ? S.fault : F_NONE;
 }
 
+/* Code points in the first n bytes of UTF-8 s (OpenAI's text_offset counts characters). */
+static long code_points(const char *s, size_t n)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/*
+ * An echo answer (--echo, as vLLM gives): each prompt comes back with the log-probability
+ * of each of its pieces given the text before it — real model probabilities, computed by
+ * the plugin's score(text before, [piece]). The pieces are words with their leading
+ * whitespace, not the model's tokens (the plugin does not expose its tokenizer); a piece
+ * is therefore one or more tokens, its log-probability their sum. The first piece has
+ * none (null, as OpenAI). Nothing is generated after the prompt.
+ */
+static json_t *echo_json(const job *j, long id, char *msg, size_t n)
+{
+    json_t *choices = json_array();
+    long n_pieces = 0;
+    for (size_t k = 0; k < j->n_prompts; k++) {
+        const char *t = j->prompts[k];
+        size_t len = strlen(t);
+        json_t *toks = json_array(), *lps = json_array(), *offs = json_array(), *tops = json_array();
+        size_t at = 0;
+        while (at < len) {
+            size_t end = at;
+            while (end < len && (t[end] == ' ' || t[end] == '\n' || t[end] == '\t'))
+                end++;
+            while (end < len && !(t[end] == ' ' || t[end] == '\n' || t[end] == '\t'))
+                end++;
+            json_t *piece = json_stringn(t + at, end - at);
+            json_t *lp = json_null();
+            if (at > 0) {
+                char *before = slm_xstrndup(t, at), *pc = slm_xstrndup(t + at, end - at);
+                slm_request req = {sizeof req, "echo", before, at, 0, NULL};
+                const char *ch[1] = {pc};
+                slm_score_result *r = NULL;
+                pthread_mutex_lock(&S.infer);
+                int rc = S.plugin->vt->score(S.eng, &req, ch, 1, &r, msg, n);
+                pthread_mutex_unlock(&S.infer);
+                if (!rc && r)
+                    lp = json_real(r->logprob[0]);
+                S.plugin->vt->result_free(r);
+                free(before);
+                free(pc);
+                if (rc) {
+                    json_decref(piece);
+                    json_decref(toks), json_decref(lps), json_decref(offs), json_decref(tops);
+                    json_decref(choices);
+                    return NULL;
+                }
+            }
+            json_array_append(toks, piece);
+            json_t *top = json_object();
+            json_object_set(top, json_string_value(piece), lp);
+            json_array_append_new(tops, at ? top : (json_decref(top), json_null()));
+            json_array_append_new(lps, lp);
+            json_array_append_new(offs, json_integer(code_points(t, at)));
+            json_decref(piece);
+            n_pieces++;
+            at = end;
+        }
+        json_array_append_new(
+            choices, json_pack("{s:i,s:s,s:s,s:{s:o,s:o,s:o,s:o}}", "index", (int)k, "text", t,
+                               "finish_reason", "length", "logprobs", "tokens", toks,
+                               "token_logprobs", lps, "text_offset", offs, "top_logprobs", tops));
+    }
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "cmpl-%ld", id);
+    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:{s:I,s:i,s:I}}", "id", idbuf, "object",
+                     "text_completion", "created", (json_int_t)time(NULL), "model", S.model_id,
+                     "choices", choices, "usage", "prompt_tokens", (json_int_t)n_pieces,
+                     "completion_tokens", 0, "total_tokens", (json_int_t)n_pieces);
+}
+
 /* Handles one completion request. Returns -1 when the connection must be closed. */
 static int handle_completion(conn *c, const http_req *r, int chat)
 {
@@ -715,6 +816,17 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     if (rc) {
         job_free(&j);
         return send_error(c->fd, 400, "Bad Request", msg, ka, NULL) ? -1 : 0;
+    }
+    if (j.echo) {
+        json_t *o = echo_json(&j, id, msg, sizeof msg);
+        job_free(&j);
+        if (!o)
+            return send_error(c->fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
+        char *txt = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        rc = send_response(c->fd, 200, "OK", NULL, txt, strlen(txt), ka);
+        free(txt);
+        return rc;
     }
     answer *a = slm_xmalloc(sizeof *a);
     if (run_job(&j, a, msg, sizeof msg)) {
@@ -855,7 +967,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: slm_test_server --engine LLAMACPP.so --model MODEL.gguf [--port N] "
                     "[--name ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N] "
-                    "[--max-requests N] [--require-key-env NAME]\n");
+                    "[--max-requests N] [--require-key-env NAME] [--echo]\n");
     return 2;
 }
 
@@ -866,6 +978,10 @@ int main(int argc, char **argv)
     char err[SLM_ERRLEN];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--echo")) { /* the one option without a value */
+            S.echo = 1;
+            continue;
+        }
         if (!v)
             return usage();
         i++;
