@@ -23,8 +23,16 @@ int cmd_engines(int argc, char **argv)
     }
     slm_plugins *ps = slm_plugins_load();
     json_t *arr = json_array();
+    int w = (int)strlen("CAPABILITIES"); /* the widest capability list sets the column */
+    for (size_t i = 0; i < ps->n; i++) {
+        char caps[256] = "-";
+        if (ps->items[i].vt)
+            slm_caps_str(ps->items[i].vt->caps, caps, sizeof caps);
+        if ((int)strlen(caps) > w)
+            w = (int)strlen(caps);
+    }
     if (!as_json)
-        printf("%-10s %-9s %-8s %-48s %s\n", "ENGINE", "STATUS", "VERSION", "CAPABILITIES",
+        printf("%-10s %-9s %-8s %-*s %s\n", "ENGINE", "STATUS", "VERSION", w, "CAPABILITIES",
                "DETAILS");
     for (size_t i = 0; i < ps->n; i++) {
         slm_plugin *p = &ps->items[i];
@@ -46,8 +54,8 @@ int cmd_engines(int argc, char **argv)
             json_object_set_new(o, "reason", p->enabled ? json_null() : json_string(p->reason));
             json_array_append_new(arr, o);
         } else {
-            printf("%-10s %-9s %-8s %-48s %s\n", p->name, p->enabled ? "enabled" : "disabled",
-                   version, caps, p->enabled ? desc : p->reason);
+            printf("%-10s %-9s %-8s %-*s %s\n", p->name, p->enabled ? "enabled" : "disabled",
+                   version, w, caps, p->enabled ? desc : p->reason);
         }
     }
     if (as_json) {

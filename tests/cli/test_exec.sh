@@ -54,9 +54,10 @@ echo "$p" | grep -Eq '^\[-0\.10*1?,-3(\.0*)?,-3(\.0*)?\]$' && ok "log-probabilit
 
 # Without a hello line the program can only generate.
 config nocaps score "{name: nc, engine: exec, options: {command: '$M --no-caps', hello_ms: '100'}}"
-expect_exit 4 "score mode without declared caps fails each example" "$SLMBENCH" run "$TMP/nocaps.yaml" --db "$TMP/nc.db" --quiet
-e=$(count "$TMP/nc.db" nc "and p.error like '%does not declare the ''score'' capability%'")
-[ "$e" = 24 ] && ok "error says the score capability is not declared" || notok "caps errors: $e"
+expect_exit 3 "score mode without declared caps is refused before any example" "$SLMBENCH" run "$TMP/nocaps.yaml" --db "$TMP/nc.db" --quiet
+expect_err "candidate 'nc': engine 'exec' cannot score choices with these options .*; use mode: generate" "the refusal names the candidate and says to generate"
+e=$(sql "$TMP/nc.db" "select count(*) from predictions")
+[ "$e" = 0 ] && ok "no example was sent" || notok "predictions stored: $e"
 sed -i 's/^mode: score/mode: generate/' "$TMP/nocaps.yaml"
 expect_exit 0 "generate mode without a hello line" "$SLMBENCH" run "$TMP/nocaps.yaml" --db "$TMP/nc2.db" --quiet
 
