@@ -52,6 +52,11 @@ enum {
     SLM_CAP_TOKEN_LOGPROBS = 1u << 6, /* generate() fills per-token log-probabilities */
     SLM_CAP_BATCH = 1u << 7,          /* score_batch(): many requests scored together (1.1) */
     SLM_CAP_CONCURRENT = 1u << 8,     /* generate_many(): requests in flight at once (1.2) */
+    SLM_CAP_MODEL_FILE = 1u << 9,     /* the `model` option is a file: the harness resolves it
+                                         against the config's folder and hashes it (1.2);
+                                         otherwise it is a name, passed as written */
+    SLM_CAP_GGUF = 1u << 10,          /* model files are GGUF: the harness checks the header
+                                         and reads the quantization for the policy (1.2) */
 };
 
 /* Phases marked through the probe. */

@@ -77,10 +77,10 @@ static int parse_candidate(const slm_yaml *y, const slm_ynode *n, slm_run_cfg *c
     cand->engine = slm_xstrdup(engine ? engine : "llamacpp");
     const char *model = slm_ymap_str(n, "model");
     if (model && *model) {
-        /* A model file resolves against the config's folder; for served engines the model
-         * is a name and passes as written. */
-        int served = !strcmp(cand->engine, "openai");
-        cand->model = served ? slm_xstrdup(model) : resolve(c->dir, model);
+        /* As written, and resolved against the config's folder: the runner passes the one
+         * its engine wants (a file for SLM_CAP_MODEL_FILE engines, else a name). */
+        cand->model = slm_xstrdup(model);
+        cand->model_path = resolve(c->dir, model);
         add_opt(cand, "model", cand->model);
     }
     char buf[32];
@@ -419,6 +419,7 @@ void slm_run_cfg_free(slm_run_cfg *c)
         free(cc->name);
         free(cc->engine);
         free(cc->model);
+        free(cc->model_path);
     }
     free(c->cands);
     for (size_t i = 0; i < c->n_stop; i++)

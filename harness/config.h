@@ -42,7 +42,7 @@
  *   candidates:
  *     - name: small
  *       engine: llamacpp            # default llamacpp
- *       model: models/small.gguf    # relative to this file
+ *       model: models/small.gguf    # a file relative to this file, or a served model's name
  *       options: {n_ctx: 2048}      # passed to the engine as strings
  *
  * Ownership: slm_run_cfg_load() returns a config freed by slm_run_cfg_free().
@@ -56,8 +56,9 @@
 typedef struct slm_cand_cfg {
     char *name;
     char *engine;
-    char *model;        /* resolved against the config's folder; NULL if none */
-    slm_option *opts;   /* the engine's options, model and threads included */
+    char *model;        /* as written; NULL if none */
+    char *model_path;   /* model resolved against the config's folder, NULL if none */
+    slm_option *opts;   /* the engine's options, model (as written) and threads included */
     size_t n_opts;
     int chat_template;  /* -1: run default */
     int constrained;    /* JSON tasks: grammar-constrained decoding */

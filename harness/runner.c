@@ -77,6 +77,8 @@ static double phase_ms(const probe_state *p, slm_phase ph)
 typedef struct cand_state {
     const slm_cand_cfg *cfg;
     slm_plugin *plugin;
+    const char *model;   /* what the engine gets: cfg->model_path or cfg->model (a name) */
+    slm_option *opts;    /* cfg->opts with that model (the strings are the config's) */
     int64_t id;
     char quant[32];      /* from the GGUF header, for the quantization policy */
     /* while the candidate runs (cand_begin .. cand_end) */
@@ -124,6 +126,9 @@ static void ctx_free(run_ctx *c)
         for (size_t i = 0; i < c->es->n_labels; i++)
             free(c->choices[i]);
     free(c->choices);
+    if (c->cands)
+        for (size_t i = 0; i < c->cfg->n_cands; i++)
+            free(c->cands[i].opts);
     free(c->cands);
     if (c->cal_prompts)
         for (size_t i = 0; i < c->cal->n; i++)
@@ -297,15 +302,24 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
                     cs->conc);
             return SLM_RUN_BAD_INPUT;
         }
-        if (!strcmp(cc->engine, "llamacpp")) {
-            if (!cc->model) {
+        /* The model: a file for engines that read one (resolved against the config's
+         * folder), a name as written for the others (a served model). */
+        cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
+        cs->opts = slm_xcalloc(cc->n_opts ? cc->n_opts : 1, sizeof *cs->opts);
+        for (size_t k = 0; k < cc->n_opts; k++) {
+            cs->opts[k] = cc->opts[k];
+            if (!strcmp(cc->opts[k].key, "model"))
+                cs->opts[k].value = cs->model;
+        }
+        if (caps & SLM_CAP_GGUF) {
+            if (!cs->model) {
                 slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path,
                         cc->line, cc->name);
                 return SLM_RUN_BAD_INPUT;
             }
             slm_gguf_info gi;
             char e2[SLM_ERRLEN];
-            if (slm_gguf_inspect(cc->model, &gi, e2, sizeof e2)) {
+            if (slm_gguf_inspect(cs->model, &gi, e2, sizeof e2)) {
                 slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name,
                         e2);
                 return SLM_RUN_BAD_INPUT;
@@ -533,7 +547,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
         const slm_cand_cfg *cc = &cfg->cands[i];
         json_t *o = json_object();
         for (size_t k = 0; k < cc->n_opts; k++)
-            json_object_set_new(o, cc->opts[k].key, json_string(cc->opts[k].value));
+            json_object_set_new(o, c->cands[i].opts[k].key, json_string(c->cands[i].opts[k].value));
         char *oj = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(o);
         sqlite3_reset(s);
@@ -541,7 +555,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
         sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
         sqlite3_bind_text(s, 3, cc->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, cc->engine, -1, SQLITE_STATIC);
-        slm_bind_text(s, 5, cc->model);
+        slm_bind_text(s, 5, c->cands[i].model);
         sqlite3_bind_text(s, 6, oj, -1, SQLITE_TRANSIENT);
         slm_bind_text(s, 7, c->cands[i].quant[0] ? c->cands[i].quant : NULL);
         sqlite3_bind_int(s, 8, cc->constrained);
@@ -1094,7 +1108,7 @@ static int cand_begin(run_ctx *c, size_t ci)
         slm_peak_rss_reset(); /* peak memory of this candidate alone */
 
     char e2[SLM_ERRLEN] = "";
-    slm_options opts = {cc->opts, cc->n_opts};
+    slm_options opts = {cs->opts, cc->n_opts};
     double tl = slm_now_ms();
     set_cand_status(st, cs->id, "running", NULL);
     if (vt->open(&opts, &cs->eng, e2, sizeof e2) != 0) {
@@ -1125,7 +1139,8 @@ static int cand_begin(run_ctx *c, size_t ci)
         return cs->rc = SLM_RUN_BAD_INPUT;
     }
     char sha[65] = "";
-    if (cc->model && slm_sha256_file(cc->model, sha, e2, sizeof e2))
+    if (!(vt->caps & SLM_CAP_MODEL_FILE) || !cs->model ||
+        slm_sha256_file(cs->model, sha, e2, sizeof e2))
         sha[0] = '\0';
     store_model_facts(st, cs->id, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms);
 

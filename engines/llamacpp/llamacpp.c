@@ -1593,7 +1593,8 @@ static const slm_engine_vtable vtable = {
     .version = ENGINE_VERSION,
     .description = "llama.cpp in process: GGUF models on the CPU",
     .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
-            SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH,
+            SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH | SLM_CAP_MODEL_FILE |
+            SLM_CAP_GGUF,
     .init = engine_init,
     .open = engine_open,
     .info = engine_info,

@@ -4,7 +4,7 @@
  *
  * Options of open():
  *   base_url     the API root, e.g. http://127.0.0.1:8080/v1 (required)
- *   model        the model name sent (the candidate's `model:` key; see model_name)
+ *   model        the model name sent (the candidate's `model:` key)
  *   model_name   the model name sent, as is (wins over model)
  *   endpoint     chat (POST <base_url>/chat/completions, the default) or completions
  *                (POST <base_url>/completions, the rendered prompt sent raw)
@@ -24,10 +24,8 @@
  *                is given), json_schema (never a grammar) or grammar (llama-server's GBNF
  *                "grammar" field, never a schema)
  *
- * The harness resolves a candidate's `model:` against the config's folder as if it were a
- * file, so a name "llama3" arrives as "/path/to/config/dir/llama3". When `model` is an
- * absolute path that does not exist, the engine removes its longest existing folder
- * prefix and sends the rest ("llama3", "org/name"); model_name avoids the guess.
+ * The model is a name, not a file (no SLM_CAP_MODEL_FILE): the harness passes the
+ * candidate's `model:` as written.
  *
  * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS | CONSTRAIN | CONCURRENT, plus
  * CHAT_TEMPLATE with the chat endpoint (the server applies the model's template). No
@@ -71,7 +69,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define ENGINE_VERSION "0.1.0"
@@ -163,30 +160,6 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
                        key, lo, hi, v);
     *out = n;
     return 0;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* The model name to send for the `model` option (see the top of the file). */
-static char *model_name(const char *model)
-{
-    if (model[0] != '/' || exists(model))
-        return slm_xstrdup(model);
-    char *copy = slm_xstrdup(model);
-    const char *name = model;
-    for (char *s = strrchr(copy, '/'); s; s = strrchr(copy, '/')) {
-        *s = '\0';
-        if (!copy[0] || exists(copy)) {
-            name = model + (s - copy) + 1;
-            break;
-        }
-    }
-    free(copy);
-    return slm_xstrdup(name);
 }
 
 /* ---- one HTTP attempt ---------------------------------------------------------------- */
@@ -1163,7 +1136,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                                     "endpoint cannot echo the prompt)");
     }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
-    e->model = mn ? slm_xstrdup(mn) : m ? model_name(m) : slm_xstrdup("");
+    e->model = slm_xstrdup(mn ? mn : m ? m : "");
     e->url = slm_xasprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
     e->rng = slm_now_ns() ^ (uint64_t)(uintptr_t)e;
     if (!e->rng)

@@ -712,7 +712,7 @@ static const slm_engine_vtable vtable = {
     .version = ENGINE_VERSION,
     .description = "replays recorded predictions (exported CSV); deterministic, with fault "
                    "injection for tests",
-    .caps = ENGINE_CAPS,
+    .caps = ENGINE_CAPS | SLM_CAP_MODEL_FILE, /* the model is the predictions file */
     .init = NULL,                       /* nothing library-wide */
     .open = engine_open,                /* reads and indexes the recorded file */
     .info = engine_info,                /* arch "replay", name = the file's base name */

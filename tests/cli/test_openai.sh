@@ -81,6 +81,21 @@ YAML
 expect_exit 4 "score: echo on the chat endpoint" "$SLMBENCH" run "$TMP/echochat.yaml" --db "$TMP/ec.db"
 expect_err "score: echo needs endpoint: completions" "refused: the chat endpoint cannot echo"
 
+# A served model's name passes as written, never resolved as a file (the engine does not
+# declare model-file), even when it looks like a relative path.
+cat >"$TMP/name.yaml" <<YAML
+name: name
+evalset: $FX
+mode: generate
+max_tokens: 4
+limit: 2
+candidates:
+  - {name: http, engine: openai, model: org/demo-nb, options: {base_url: "http://127.0.0.1:$PORT/v1", endpoint: completions}}
+YAML
+expect_exit 0 "a model name with a slash" "$SLMBENCH" run "$TMP/name.yaml" --db "$TMP/name.db" --quiet
+v=$(sql "$TMP/name.db" "select model_name || '|' || model_path || '|' || (model_sha256 is null) from candidates")
+[ "$v" = "org/demo-nb|org/demo-nb|1" ] && ok "sent and recorded as written, no file hash" || notok "name recorded: $v"
+
 # ---- the API key: sent, and nowhere kept ----
 stop_server
 export SLM_TEST_KEY=sk-test-SECRET-123

@@ -207,7 +207,8 @@ static void vtable_is_sound(void **state)
     assert_string_equal(vt->version, "0.1.0");
     assert_string_equal(vt->description, "replays recorded predictions (exported CSV); "
                                          "deterministic, with fault injection for tests");
-    assert_int_equal(vt->caps, SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_TOKEN_LOGPROBS);
+    assert_int_equal(vt->caps, SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_TOKEN_LOGPROBS |
+                                   SLM_CAP_MODEL_FILE);
     assert_non_null(vt->open);
     assert_non_null(vt->info);
     assert_non_null(vt->score);
