@@ -67,7 +67,7 @@ v=$(sql "$TMP/h.db" "select count(*) from predictions where error like 'openai: 
 stop_server
 
 # ---- Ctrl-C and kill -9 in the middle of a concurrent run ----
-# stop_midway SIGNAL DB: starts a run (delay 300 ms, concurrency 4), sends SIGNAL once
+# stop_midway SIGNAL DB: starts a run (delay 500 ms, concurrency 4: 3 s in all), sends SIGNAL once
 # some predictions are stored, and leaves the run's exit code in $RC.
 stop_midway() {
     cfg "$TMP/mid.yaml" 24 "endpoint: completions" "concurrency: 4"
@@ -83,7 +83,7 @@ stop_midway() {
     kill "-$1" "$pid"
     if wait "$pid" 2>/dev/null; then RC=0; else RC=$?; fi
 }
-start_server --fault delay:300
+start_server --fault delay:500
 stop_midway INT "$TMP/int.db"
 [ "$RC" = 130 ] && ok "Ctrl-C during a concurrent run exits 130" || notok "exit after SIGINT: $RC"
 v=$(sql "$TMP/int.db" "select (count(*) < 24) || '|' || (count(*) = count(distinct example_idx)) || '|' || count(error) from predictions")
