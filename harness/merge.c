@@ -161,12 +161,11 @@ int slm_merge(const char *out_path, const char *const *inputs, size_t n_in, int 
                 "o.wall_ms FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = "
                 "main.candidates.id), 0), engine_ms = coalesce(engine_ms, 0) + coalesce((SELECT "
                 "o.engine_ms FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = "
-                "main.candidates.id), 0), concurrent_s = (SELECT sum(x) FROM (SELECT "
-                "main.candidates.concurrent_s AS x UNION ALL SELECT o.concurrent_s FROM "
-                "shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = main.candidates.id)), "
-                "concurrent_n = (SELECT sum(x) FROM (SELECT main.candidates.concurrent_n AS x "
-                "UNION ALL SELECT o.concurrent_n FROM shard.candidates o JOIN cmap m ON m.old = "
-                "o.id WHERE m.new = main.candidates.id)) WHERE run_id = %lld;",
+                "main.candidates.id), 0), concurrent_s = coalesce(concurrent_s, 0) + coalesce((SELECT "
+                "o.concurrent_s FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE m.new = "
+                "main.candidates.id), 0), concurrent_n = coalesce(concurrent_n, 0) + coalesce(("
+                "SELECT o.concurrent_n FROM shard.candidates o JOIN cmap m ON m.old = o.id WHERE "
+                "m.new = main.candidates.id), 0) WHERE run_id = %lld;",
                 (long long)new_run, (long long)new_run, (long long)new_run, (long long)new_run,
                 (long long)new_run, (long long)new_run, (long long)new_run);
             bad = exec(st, sql, err, errlen);

@@ -288,7 +288,7 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
                     "mode: score", cfg->path, cc->line, cc->name, cc->engine);
             return SLM_RUN_BAD_INPUT;
         }
-        cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency > 0 ? cfg->concurrency : 1;
+        cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
         if (cs->conc > 1 && is_score) {
             slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
                     "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
@@ -1308,7 +1308,8 @@ static void step_many(stepper *k, size_t from, size_t to, int conc)
     run_ctx *c = k->c;
     cand_state *cs = k->cs;
     size_t *idx = slm_xcalloc(k->chunk, sizeof *idx), n = 0;
-    for (size_t i = from; i < to && i < c->n && n < k->chunk; i++)
+    /* within the chunk's index range: the repeats' samples are kept by i - from */
+    for (size_t i = from; i < to && i < c->n && i < from + k->chunk; i++)
         if (!cs->done[i])
             idx[n++] = i;
     slm_request *reqs = slm_xcalloc(n ? n : 1, sizeof *reqs);
@@ -1406,8 +1407,7 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
             /* a chunk of examples at a time, many requests in flight */
             k.chunk_from = i;
             step_many(&k, i, to, cs->conc);
-            i = k.chunk_from; /* the loop skips what was stored */
-            continue;
+            continue; /* the loop skips what was stored */
         }
         if (reps > 1 && (k.chunk_from == (size_t)-1 || i >= k.chunk_from + k.chunk)) {
             k.chunk_from = i;
@@ -1609,8 +1609,8 @@ static int cand_end(run_ctx *c, size_t ci)
                           "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
                           "engine_ms = coalesce(engine_ms, 0) + ?, load1_before = ?, "
                           "load1_after = ?, steal_pct = ?, repeats = ?, peak_rss_kb = ?, "
-                          "concurrent_s = CASE WHEN ?9 > 0 THEN coalesce(concurrent_s, 0) + ?9 END, "
-                          "concurrent_n = CASE WHEN ?9 > 0 THEN coalesce(concurrent_n, 0) + ?10 END "
+                          "concurrent_s = coalesce(concurrent_s, 0) + ?9, "
+                          "concurrent_n = coalesce(concurrent_n, 0) + ?10 "
                           "WHERE id = ?8",
                           &s, NULL, 0) == 0) {
         sqlite3_bind_double(s, 1, wall);
@@ -1625,7 +1625,7 @@ static int cand_end(run_ctx *c, size_t ci)
         else
             sqlite3_bind_null(s, 7);
         sqlite3_bind_int64(s, 8, cs->id);
-        sqlite3_bind_double(s, 9, cs->conc > 1 ? cs->conc_ms / 1000.0 : 0.0);
+        sqlite3_bind_double(s, 9, cs->conc_ms / 1000.0); /* 0 unless concurrent */
         sqlite3_bind_int64(s, 10, (sqlite3_int64)cs->conc_n);
         step_done(s);
     }

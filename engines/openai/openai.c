@@ -567,15 +567,6 @@ static double backoff_ms(slm_engine *e, int k, long retry_after_s)
     return d * (0.5 + 0.5 * rand01(e));
 }
 
-static void gen_result_free(slm_gen_result *r)
-{
-    if (!r)
-        return;
-    free(r->text);
-    free(r->token_logprobs);
-    free(r);
-}
-
 /* ---- requests in flight -------------------------------------------------------------- */
 
 /*
@@ -948,7 +939,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
 
     json_error_t je;
     json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
-    gen_result_free(r1.res);
+    slm_result_free_plain(r1.res);
     json_t *cs = json_object_get(ans, "choices");
     slm_score_result *r = slm_xcalloc(1, sizeof *r);
     r->kind = SLM_RESULT_SCORE;

@@ -753,9 +753,8 @@ static json_t *echo_json(const job *j, long id, char *msg, size_t n)
                 }
             }
             json_array_append(toks, piece);
-            json_t *top = json_object();
-            json_object_set(top, json_string_value(piece), lp);
-            json_array_append_new(tops, at ? top : (json_decref(top), json_null()));
+            json_array_append_new(tops, at ? json_pack("{s:O}", json_string_value(piece), lp)
+                                           : json_null());
             json_array_append_new(lps, lp);
             json_array_append_new(offs, json_integer(code_points(t, at)));
             json_decref(piece);
