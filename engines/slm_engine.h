@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 2
+#define SLM_ENGINE_ABI_MINOR 3
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -57,6 +57,7 @@ enum {
                                          otherwise it is a name, passed as written */
     SLM_CAP_GGUF = 1u << 10,          /* model files are GGUF: the harness checks the header
                                          and reads the quantization for the policy (1.2) */
+    SLM_CAP_TOKENIZE = 1u << 11,      /* tokenize(): the model's own tokens of a text (1.3) */
 };
 
 /* Phases marked through the probe. */
@@ -93,6 +94,10 @@ typedef struct slm_option {
  *   threads       number of CPU threads
  *   seed          integer seed, where the engine samples
  *   chat_template "1" to wrap prompts in the model's own chat template by default
+ *   vocab_only    "1": load the tokenizer only (no weights, no context): info() and
+ *                 tokenize() work, score() and generate() fail (1.3)
+ *   n_gpu_layers  layers to offload to a GPU (1.3; llamacpp: all where a GPU backend
+ *                 loads, else 0)
  */
 typedef struct slm_options {
     const slm_option *items;
@@ -118,6 +123,11 @@ typedef struct slm_model_info {
     int32_t n_layer;
     int32_t n_embd;
     int32_t n_threads;
+    /* ---- version 1.3 ---- */
+    uint64_t kv_bytes;        /* bytes of the KV cache as allocated for n_ctx, 0 unknown */
+    int32_t n_gpu_layers;     /* layers offloaded to a GPU (0: CPU only) */
+    char device[96];          /* where the weights run, e.g. "CPU" or the GPU's name */
+    char chat_template_text_sha256[65]; /* SHA-256 of the model's template text, "" none */
 } slm_model_info;
 
 /* One request: the rendered prompt, the same bytes for every candidate. */
@@ -131,7 +141,11 @@ typedef struct slm_request {
 } slm_request;
 
 /* Result kinds, the first field of every result so result_free() can dispatch. */
-typedef enum slm_result_kind { SLM_RESULT_SCORE = 1, SLM_RESULT_GENERATE = 2 } slm_result_kind;
+typedef enum slm_result_kind {
+    SLM_RESULT_SCORE = 1,
+    SLM_RESULT_GENERATE = 2,
+    SLM_RESULT_TOKENS = 3     /* 1.3 */
+} slm_result_kind;
 
 /* Engine-measured timings in milliseconds; negative means not measured. Servers report
  * these (SLM_CAP_SERVER_TIMINGS); in-process engines may leave them at -1 because the
@@ -199,6 +213,21 @@ typedef struct slm_gen_many {
      * harness's Ctrl-C flag). May be NULL. */
     const volatile sig_atomic_t *stop;
 } slm_gen_many;
+
+/* tokenize() flags (1.3). */
+enum {
+    SLM_TOKENIZE_ADD_SPECIAL = 1u << 0,   /* add BOS/EOS where the vocabulary adds them */
+    SLM_TOKENIZE_PARSE_SPECIAL = 1u << 1, /* texts of special tokens become those tokens */
+};
+
+/* The tokens of a text (1.3). */
+typedef struct slm_token_result {
+    slm_result_kind kind;     /* SLM_RESULT_TOKENS */
+    size_t n;
+    int32_t *ids;             /* [n] token ids */
+    char **pieces;            /* [n] each token's text as the vocabulary holds it (special
+                                 tokens by name), NUL-terminated */
+} slm_token_result;
 
 typedef struct slm_engine slm_engine; /* opaque, defined by each engine */
 
@@ -290,7 +319,17 @@ typedef struct slm_engine_vtable {
     int (*generate_many)(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
                          const slm_gen_params *params, const slm_gen_many *many, char *err,
                          size_t errlen);
-    /* ---- end of version 1.2; later slots go below, marked with their version ---- */
+
+    /* ---- version 1.3 ---- */
+
+    /*
+     * The model's own tokens of text[0..len) (SLM_TOKENIZE_* flags). On success *out is a
+     * new result, freed with result_free(). Works on a model opened with vocab_only.
+     * NULL unless SLM_CAP_TOKENIZE.
+     */
+    int (*tokenize)(slm_engine *e, const char *text, size_t len, uint32_t flags,
+                    slm_token_result **out, char *err, size_t errlen);
+    /* ---- end of version 1.3; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 
 typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);
