@@ -1,5 +1,7 @@
 /* cmd_models.c — `slmbench models make | quantize | inspect`. */
 #include "cli.h"
+#include "modelshape.h"
+#include "vocab.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -22,6 +24,12 @@ static const char USAGE[] =
     "  --ctx N           context length (default 2048)\n"
     "  --type f32|f16    weight type (default f16)\n"
     "  --no-stop         no end-of-sequence after a label: generation runs on (decode tests)\n"
+    "  --tokenizer T     learn over a real vocabulary: qwen3, llama3, a tokenizer.json, or\n"
+    "                    any GGUF file whose tokenizer is taken over (default: an own SPM one)\n"
+    "  --shape NAME      the architecture and dimensions of a published model, pseudo-random\n"
+    "                    weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
+    "                    llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)\n"
+    "  --seed N          seed of the pseudo-random weights (default 1)\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
     "inspect: the model facts read from the file (and from llama.cpp when it loads).\n";
 
@@ -37,9 +45,9 @@ static int models_make(int argc, char **argv)
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.f16 = 1;
-    const char *evalset = NULL;
+    const char *evalset = NULL, *tokenizer = NULL;
     static const char *const num_opts[] = {"vocab", "alpha", "temperature", "layers", "ff", "ctx",
-                                           NULL};
+                                           "seed", NULL};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -67,6 +75,14 @@ static int models_make(int argc, char **argv)
             evalset = v;
             continue;
         }
+        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "tokenizer", &v)) > 0) {
+            tokenizer = v;
+            continue;
+        }
+        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "shape", &v)) > 0) {
+            o.shape = v;
+            continue;
+        }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "type", &v)) > 0) {
             if (!strcmp(v, "f16"))
                 o.f16 = 1;
@@ -89,6 +105,7 @@ static int models_make(int argc, char **argv)
                 case 3: o.n_layers = (int)d; break;
                 case 4: o.n_ff = (int)d; break;
                 case 5: o.n_ctx = (int)d; break;
+                case 6: o.seed = (uint64_t)d; break;
                 }
                 matched = 1;
             }
@@ -110,12 +127,40 @@ static int models_make(int argc, char **argv)
         o.n_labels = es->n_labels;
         o.prompt_template = es->prompt;
     }
+    const slm_shape *shape = NULL;
+    if (o.shape && !(shape = slm_shape_find(o.shape))) {
+        slm_evalset_free(es);
+        slm_factory_report rep0;
+        if (slm_model_make(&o, &rep0, err, sizeof err)) /* says which shapes there are */
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    }
+    if (shape && !tokenizer)
+        tokenizer = shape->tokenizer;
+    slm_vocab *voc = NULL;
+    char *vocab_gguf = NULL;
+    if (tokenizer) {
+        if (slm_tokenizer_gguf(tokenizer, &vocab_gguf, err, sizeof err) ||
+            slm_vocab_open(vocab_gguf, &voc, err, sizeof err)) {
+            slm_evalset_free(es);
+            slm_tokenizer_gguf_free(tokenizer, vocab_gguf);
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        }
+        o.tokenizer_gguf = vocab_gguf;
+        o.tokenize = slm_vocab_tokenize_plain;
+        o.tokenize_ud = voc;
+    }
     slm_factory_report rep;
     memset(&rep, 0, sizeof rep);
     int rc = slm_model_make(&o, &rep, err, sizeof err);
     slm_evalset_free(es);
+    slm_vocab_close(voc);
+    slm_tokenizer_gguf_free(tokenizer, vocab_gguf);
     if (rc)
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    if (tokenizer)
+        printf("vocabulary %s, architecture %s%s%s, %zu of %zu labels take several tokens\n",
+               tokenizer, rep.arch, shape ? ", shape " : "",
+               shape ? shape->name : "", rep.n_multi_token_labels, rep.n_labels);
     printf("wrote %s: %zu train rows, %zu labels, %zu word features, vocabulary %zu, width %zu, "
            "%zu layers, %.2fM parameters, %.1f MiB, train accuracy %.1f%%\n",
            o.out_path, rep.train_rows, rep.n_labels, rep.n_words, rep.n_tokens, rep.n_embd,

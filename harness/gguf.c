@@ -120,6 +120,8 @@ typedef struct wtensor {
     uint64_t ne[SLM_GGUF_MAX_DIMS];
     uint64_t n_elems;
     float *data;
+    slm_gguf_row_fn gen;  /* or rows made while writing */
+    void *gen_ud;
 } wtensor;
 
 struct slm_gguf_writer {
@@ -246,8 +248,9 @@ void slm_gguf_set_arr_i32(slm_gguf_writer *w, const char *key, const int32_t *va
         put_u32(&w->kv, (uint32_t)vals[i]);
 }
 
-int slm_gguf_add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
-                        const uint64_t *ne, float *data, char *err, size_t errlen)
+static int add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
+                      const uint64_t *ne, float *data, slm_gguf_row_fn gen, void *ud,
+                      char *err, size_t errlen)
 {
     if (type != SLM_GGUF_TYPE_F32 && type != SLM_GGUF_TYPE_F16) {
         free(data);
@@ -286,7 +289,24 @@ int slm_gguf_add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int
         t->ne[i] = ne[i];
     t->n_elems = n;
     t->data = data;
+    t->gen = gen;
+    t->gen_ud = ud;
     return 0;
+}
+
+int slm_gguf_add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
+                        const uint64_t *ne, float *data, char *err, size_t errlen)
+{
+    return add_tensor(w, name, type, n_dims, ne, data, NULL, NULL, err, errlen);
+}
+
+int slm_gguf_add_tensor_gen(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
+                            const uint64_t *ne, slm_gguf_row_fn gen, void *ud, char *err,
+                            size_t errlen)
+{
+    if (!gen)
+        return slm_err(err, errlen, "tensor '%s': no row generator", name);
+    return add_tensor(w, name, type, n_dims, ne, NULL, gen, ud, err, errlen);
 }
 
 static uint64_t tensor_bytes(const wtensor *t)
@@ -304,17 +324,15 @@ static int write_all(FILE *f, const void *p, size_t n)
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-/* Writes one tensor's data, converting to f16 in chunks when asked. */
-static int write_tensor_data(FILE *f, const wtensor *t)
+/* Writes n floats, as they are or converted to f16. */
+static int write_floats(FILE *f, const float *x, size_t n, uint32_t type)
 {
-    if (t->type == SLM_GGUF_TYPE_F32) {
-        /* The data is in host order; GGUF is little-endian, as are all our hosts. */
-        return write_all(f, t->data, (size_t)t->n_elems * 4);
-    }
+    if (type == SLM_GGUF_TYPE_F32) /* host order; GGUF is little-endian, as are our hosts */
+        return write_all(f, x, n * 4);
     unsigned char chunk[8192];
     size_t used = 0;
-    for (uint64_t i = 0; i < t->n_elems; i++) {
-        uint16_t h = f32_to_f16(t->data[i]);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h = f32_to_f16(x[i]);
         chunk[used++] = (unsigned char)h;
         chunk[used++] = (unsigned char)(h >> 8);
         if (used == sizeof chunk) {
@@ -324,6 +342,30 @@ static int write_tensor_data(FILE *f, const wtensor *t)
         }
     }
     return used ? write_all(f, chunk, used) : 0;
+}
+
+/* Writes one tensor's data: its buffer, or its rows as the generator makes them. */
+static int write_tensor_data(FILE *f, const wtensor *t)
+{
+    if (!t->gen)
+        return write_floats(f, t->data, (size_t)t->n_elems, t->type);
+    uint64_t rows = t->n_elems / t->ne[0];
+    float *buf = slm_xmalloc(sizeof *buf * (size_t)t->ne[0]);
+    int bad = 0;
+    for (uint64_t r = 0; r < rows && !bad; r++) {
+        t->gen(t->gen_ud, r, buf);
+        bad = write_floats(f, buf, (size_t)t->ne[0], t->type);
+    }
+    free(buf);
+    return bad;
+}
+
+uint64_t slm_gguf_writer_data_bytes(const slm_gguf_writer *w)
+{
+    uint64_t off = 0;
+    for (size_t i = 0; i < w->n_tensors; i++)
+        off = align_up(off + tensor_bytes(&w->tensors[i]), SLM_GGUF_ALIGNMENT);
+    return off;
 }
 
 int slm_gguf_writer_write(const slm_gguf_writer *w, const char *path, char *err,
@@ -555,14 +597,21 @@ static int rd_kv(rd *r, slm_gguf_info *info, ikv *ints, size_t *n_ints)
     if (rd_u32(r, &type, "metadata value type"))
         goto fail;
     if (type == SLM_GGUF_KV_STRING) {
-        if (strcmp(key, "general.architecture") == 0 || strcmp(key, "general.name") == 0) {
+        char *dst = NULL;
+        size_t cap = 0;
+        if (strcmp(key, "general.architecture") == 0)
+            dst = info->architecture, cap = sizeof info->architecture;
+        else if (strcmp(key, "general.name") == 0)
+            dst = info->name, cap = sizeof info->name;
+        else if (strcmp(key, "tokenizer.ggml.model") == 0)
+            dst = info->tokenizer_model, cap = sizeof info->tokenizer_model;
+        else if (strcmp(key, "tokenizer.ggml.pre") == 0)
+            dst = info->tokenizer_pre, cap = sizeof info->tokenizer_pre;
+        if (dst) {
             char *s;
             if (rd_str(r, &s, "metadata string"))
                 goto fail;
-            if (key[8] == 'a')
-                copy_trunc(info->architecture, sizeof info->architecture, s);
-            else
-                copy_trunc(info->name, sizeof info->name, s);
+            copy_trunc(dst, cap, s);
             free(s);
         } else {
             uint64_t n;
@@ -669,6 +718,7 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
 {
     memset(out, 0, sizeof *out);
     out->file_type = -1;
+    out->bos_token_id = out->eos_token_id = out->eot_token_id = -1;
     FILE *f = fopen(path, "rb");
     if (!f)
         return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -718,6 +768,14 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
                 slm_err(err, errlen, "%s: duplicate metadata key '%s'", path, ints[i].key);
                 goto done;
             }
+    static const char *const tok_keys[3] = {"tokenizer.ggml.bos_token_id",
+                                            "tokenizer.ggml.eos_token_id",
+                                            "tokenizer.ggml.eot_token_id"};
+    int64_t *tok_ids[3] = {&out->bos_token_id, &out->eos_token_id, &out->eot_token_id};
+    for (int k = 0; k < 3; k++) {
+        const ikv *t = find_int(ints, n_ints, tok_keys[k]);
+        *tok_ids[k] = t && t->val < (uint64_t)INT32_MAX ? (int64_t)t->val : -1;
+    }
     const ikv *ft = find_int(ints, n_ints, "general.file_type");
     if (ft)
         out->file_type = ft->val > 100000 ? -1 : (int)ft->val;
@@ -835,4 +893,66 @@ done:
     free(ints);
     fclose(f);
     return rc;
+}
+
+long slm_gguf_copy_keys(slm_gguf_writer *w, const char *path, const char *prefix,
+                        const char *const *skip, char *err, size_t errlen)
+{
+    slm_gguf_info info;
+    if (slm_gguf_inspect(path, &info, err, errlen)) /* validates every key first */
+        return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    rd r = {f, path, 0, info.file_size, err, errlen};
+    slm_gguf_info scratch;
+    ikv *ints = slm_xcalloc((size_t)info.n_kv + 1, sizeof *ints);
+    size_t n_ints = 0;
+    long copied = 0;
+    size_t plen = strlen(prefix);
+    if (rd_skip(&r, 4 + 4 + 8 + 8, "header"))
+        copied = -1;
+    for (uint64_t i = 0; i < info.n_kv && copied >= 0; i++) {
+        uint64_t start = r.pos, klen;
+        char key[256] = "";
+        if (rd_strlen(&r, &klen, "metadata key")) {
+            copied = -1;
+            break;
+        }
+        if (klen < sizeof key && rd_bytes(&r, key, klen, "metadata key") == 0)
+            key[klen] = '\0';
+        if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
+            copied = slm_err(err, errlen, "%s: seek error", path);
+            break;
+        }
+        r.pos = start;
+        memset(&scratch, 0, sizeof scratch);
+        if (rd_kv(&r, &scratch, ints, &n_ints)) {
+            copied = -1;
+            break;
+        }
+        int take = klen < sizeof key && strncmp(key, prefix, plen) == 0;
+        for (size_t k = 0; take && skip && skip[k]; k++)
+            if (strcmp(key, skip[k]) == 0)
+                take = 0;
+        if (!take)
+            continue;
+        uint64_t end = r.pos, n = end - start;
+        char *raw = slm_xmalloc((size_t)n);
+        if (fseeko(f, (off_t)start, SEEK_SET) != 0 || fread(raw, 1, (size_t)n, f) != n ||
+            fseeko(f, (off_t)end, SEEK_SET) != 0) {
+            free(raw);
+            copied = slm_err(err, errlen, "%s: read error", path);
+            break;
+        }
+        slm_buf_append(&w->kv, raw, (size_t)n);
+        w->n_kv++;
+        copied++;
+        free(raw);
+    }
+    for (size_t i = 0; i < n_ints; i++)
+        free(ints[i].key);
+    free(ints);
+    fclose(f);
+    return copied;
 }

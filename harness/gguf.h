@@ -77,6 +77,27 @@ void slm_gguf_set_arr_i32(slm_gguf_writer *w, const char *key, const int32_t *va
 int slm_gguf_add_tensor(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
                         const uint64_t *ne, float *data, char *err, size_t errlen);
 
+/* Fills row `row` (ne[0] floats, row counted over all dimensions above the first) of a
+ * generated tensor into out. */
+typedef void (*slm_gguf_row_fn)(void *ud, uint64_t row, float *out);
+
+/* Adds a tensor like slm_gguf_add_tensor(), whose rows gen(ud, row, buf) makes while the
+ * file is written, so a tensor of billions of elements never sits in memory. ud stays the
+ * caller's and must live until the writer has written (or been freed). */
+int slm_gguf_add_tensor_gen(slm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
+                            const uint64_t *ne, slm_gguf_row_fn gen, void *ud, char *err,
+                            size_t errlen);
+
+/* Copies every metadata key of the GGUF file at path whose name starts with prefix (for
+ * example "tokenizer."), values as they are, skipping the keys in skip (NULL-terminated,
+ * may be NULL). Returns the number of keys copied, or -1 with err filled ("<path>: ...")
+ * when the file is not a readable GGUF file. */
+long slm_gguf_copy_keys(slm_gguf_writer *w, const char *path, const char *prefix,
+                        const char *const *skip, char *err, size_t errlen);
+
+/* Bytes the tensor data of the writer will take in the file (alignment included). */
+uint64_t slm_gguf_writer_data_bytes(const slm_gguf_writer *w);
+
 /* Writes the file: header, metadata, tensor infos, 32-byte aligned data. Writes to a
  * temporary file in the same folder and renames it over path, so a failure or crash never
  * leaves a partial file at path. Returns 0, or -1 with err filled. */
@@ -104,6 +125,11 @@ typedef struct slm_gguf_info {
     uint64_t block_count;
     uint64_t n_vocab;        /* length of tokenizer.ggml.tokens, 0 if absent */
     int has_chat_template;   /* tokenizer.chat_template present and non-empty */
+    int64_t bos_token_id;    /* tokenizer.ggml.bos_token_id, -1 if absent */
+    int64_t eos_token_id;    /* tokenizer.ggml.eos_token_id, -1 if absent */
+    int64_t eot_token_id;    /* tokenizer.ggml.eot_token_id, -1 if absent */
+    char tokenizer_model[32]; /* tokenizer.ggml.model ("llama", "gpt2", ...), "" if absent */
+    char tokenizer_pre[64];  /* tokenizer.ggml.pre, "" if absent */
 } slm_gguf_info;
 
 /* Reads and validates a GGUF file's header and tensor table and checks that all tensor

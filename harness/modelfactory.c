@@ -3,6 +3,7 @@
  * for the construction; the comments here say why each number is what it is.
  */
 #include "modelfactory.h"
+#include "modelshape.h"
 
 #include "evalset.h"
 #include "gguf.h"
@@ -255,6 +256,8 @@ void slm_factory_defaults(slm_factory_opts *o)
     o->n_ctx = 2048;
     o->f16 = 1;
     o->capitalised = 1;
+    o->choice_prefix = " ";
+    o->seed = 1;
 }
 
 void slm_factory_report_free(slm_factory_report *rep)
@@ -595,6 +598,8 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
         memset(rep, 0, sizeof *rep);
     if (check_opts(o, err, errlen))
         return -1;
+    if (o->tokenizer_gguf || o->shape)
+        return slm_model_make_real(o, rep, err, errlen);
     build b = {0};
     int rc = -1;
     if (slm_dataset_load(o->train_path, NULL, &b.ds, err, errlen))
@@ -765,6 +770,7 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
         rep->train_accuracy = train_accuracy(&b, scale, 1.0 + (double)n_tmpl);
         rep->labels = b.labels;
         rep->n_labels = L;
+        snprintf(rep->arch, sizeof rep->arch, "llama");
         b.labels = NULL;
         b.n_labels = 0;
     }

@@ -53,6 +53,20 @@ typedef struct slm_factory_opts {
     int capitalised;             /* also "▁Word" tokens for each word; default 1 */
     int no_stop;                 /* 1: no </s> after a label, so greedy generation repeats
                                     labels up to max_tokens (exercises decode); default 0 */
+
+    /* ---- real vocabularies and real shapes (modelshape.h) ---- */
+    const char *tokenizer_gguf;  /* a GGUF file whose tokenizer.* keys the model takes over
+                                    (a converted vocabulary, or any model); NULL: the own
+                                    SPM vocabulary above */
+    /* That vocabulary's token ids of a text, without BOS/EOS, as llama.cpp makes them; a
+     * new array in *ids (caller frees). Required with tokenizer_gguf. */
+    int (*tokenize)(void *ud, const char *text, int32_t **ids, size_t *n, char *err,
+                    size_t errlen);
+    void *tokenize_ud;
+    const char *shape;           /* a published model's shape (slm_shape_find), or NULL: a
+                                    small llama model sized to the classifier */
+    const char *choice_prefix;   /* what the runner puts before a label; default " " */
+    uint64_t seed;               /* for the pseudo-random weights; default 1 */
 } slm_factory_opts;
 
 typedef struct slm_factory_report {
@@ -70,6 +84,8 @@ typedef struct slm_factory_report {
     double train_accuracy;       /* the classifier's accuracy on its own train split */
     char **labels;               /* the label set, in label-dimension order */
     size_t n_labels;
+    char arch[32];               /* GGUF architecture written */
+    size_t n_multi_token_labels; /* labels that take more than one token (real vocabularies) */
 } slm_factory_report;
 
 /* Fills *o with the defaults above (paths NULL). */

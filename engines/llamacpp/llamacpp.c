@@ -891,35 +891,49 @@ static int prompt_tokens(slm_engine *e, const slm_request *req, char **text, siz
 /* ---- score ---- */
 
 /*
- * A choice's tokens: those of prompt+choice after the prompt's own tokens, when the
- * prompt's tokens are a prefix of them. That is the usual case (choices start with a
- * space, " billing"), and it gives the tokens the model would really see after the
- * prompt. When the tokenizer merges across the boundary, the cached prompt no longer
- * matches; the choice is then tokenized alone, without BOS, which is what the model
- * would see if the prompt had been cut at a token boundary.
+ * The choices' tokens, by the rule of a careful evaluator: each choice's tokens are the
+ * tail of the joint tokenization of prompt + choice, never the choice tokenized alone.
+ * Usually (choices start with a space, " billing") the prompt's own tokens are a prefix
+ * of every joint tokenization and the tails follow the prompt as it is. Where a BPE
+ * tokenizer merges across the boundary for some choice (a prompt ending in a space, a
+ * choice starting with punctuation), the prompt is cut back to the longest token prefix
+ * that every joint tokenization shares, and each choice is scored from there: its tail
+ * then begins with the re-tokenized end of the prompt. Every choice is thus scored as
+ * ln P(the rest of its own text | the same tokens), which makes the scores comparable,
+ * and the cached prompt is exactly a prefix of what a full evaluation of prompt + choice
+ * sees. *np becomes that shared length (the prompt's tokens when nothing merges);
+ * ct[i] / nc[i] get each tail (caller frees). A prompt that shares no token with the
+ * choices (a tokenizer without BOS whose first token merges) is refused.
  */
-static int choice_tokens(slm_engine *e, const char *text, size_t text_len, bool special,
-                         const llama_token *ptoks, int np, const char *choice,
-                         llama_token **out, int *n, char *err, size_t errlen)
+static int choices_tokens(slm_engine *e, const char *text, size_t text_len, bool special,
+                          const llama_token *ptoks, int *np, const char *const *choices,
+                          size_t n, llama_token **ct, int *nc, char *err, size_t errlen)
 {
-    size_t clen = strlen(choice);
-    char *full = slm_xmalloc(text_len + clen + 1);
-    memcpy(full, text, text_len);
-    memcpy(full + text_len, choice, clen + 1);
-    llama_token *t;
-    int nt;
-    int rc = tokenize(e, full, text_len + clen, true, special, &t, &nt, err, errlen);
-    free(full);
-    if (rc)
-        return -1;
-    if (nt >= np && memcmp(t, ptoks, sizeof *t * (size_t)np) == 0) {
-        memmove(t, t + np, sizeof *t * (size_t)(nt - np));
-        *out = t;
-        *n = nt - np;
-        return 0;
+    int shared = *np;
+    for (size_t i = 0; i < n; i++) {
+        if (!choices[i])
+            return slm_err(err, errlen, "choice %zu is NULL", i);
+        size_t clen = strlen(choices[i]);
+        char *full = slm_xmalloc(text_len + clen + 1);
+        memcpy(full, text, text_len);
+        memcpy(full + text_len, choices[i], clen + 1);
+        int rc = tokenize(e, full, text_len + clen, true, special, &ct[i], &nc[i], err, errlen);
+        free(full);
+        if (rc)
+            return -1;
+        int k = 0;
+        while (k < shared && k < nc[i] && ct[i][k] == ptoks[k])
+            k++;
+        shared = k;
     }
-    free(t);
-    return tokenize(e, choice, clen, false, false, out, n, err, errlen);
+    if (shared == 0 && n > 0)
+        return slm_err(err, errlen, "the prompt and its choices share no token at the start");
+    for (size_t i = 0; i < n; i++) {
+        memmove(ct[i], ct[i] + shared, sizeof *ct[i] * (size_t)(nc[i] - shared));
+        nc[i] -= shared;
+    }
+    *np = shared;
+    return 0;
 }
 
 static void score_result_free(slm_score_result *r)
@@ -1013,24 +1027,20 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     r->n = n;
     r->logprob = slm_xcalloc(n, sizeof *r->logprob);
     r->n_tokens = slm_xcalloc(n, sizeof *r->n_tokens);
-    r->n_prompt_tokens = np;
     r->timings = (slm_timings){-1, -1, -1, -1};
 
-    int rc = 0, total = 0;
+    int rc = choices_tokens(e, text, text_len, special, pt, &np, choices, n, ct, nc, err,
+                            errlen);
+    int total = 0;
+    r->n_prompt_tokens = np;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (!choices[i]) {
-            rc = slm_err(err, errlen, "choice %zu is NULL", i);
-            break;
-        }
-        rc = choice_tokens(e, text, text_len, special, pt, np, choices[i], &ct[i], &nc[i], err,
-                           errlen);
-        if (rc == 0 && np + nc[i] - 1 > e->n_ctx)
+        if (np + nc[i] - 1 > e->n_ctx)
             rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
                          "of %d tokens", i, np + nc[i], e->n_ctx);
-        if (rc == 0 && nc[i] - 1 > e->n_batch)
+        else if (nc[i] - 1 > e->n_batch)
             rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", i,
                          nc[i], e->n_batch);
-        if (rc == 0) {
+        else {
             r->n_tokens[i] = nc[i];
             total += nc[i];
         }
@@ -1118,24 +1128,19 @@ static int breq_prepare(slm_engine *e, const slm_request *req, const char *const
     b->r->n = n;
     b->r->logprob = slm_xcalloc(n, sizeof *b->r->logprob);
     b->r->n_tokens = slm_xcalloc(n, sizeof *b->r->n_tokens);
-    b->r->n_prompt_tokens = b->np;
     b->r->timings = (slm_timings){-1, -1, -1, -1};
-    int rc = 0;
+    int rc = choices_tokens(e, text, text_len, special, b->pt, &b->np, choices, n, b->ct,
+                            b->nc, err, errlen);
+    b->r->n_prompt_tokens = b->np;
     for (size_t j = 0; j < n && rc == 0; j++) {
-        if (!choices[j]) {
-            rc = slm_err(err, errlen, "choice %zu is NULL", j);
-            break;
-        }
-        rc = choice_tokens(e, text, text_len, special, b->pt, b->np, choices[j], &b->ct[j],
-                           &b->nc[j], err, errlen);
-        int d = rc == 0 && b->nc[j] > 1 ? b->nc[j] - 1 : 0;
-        if (rc == 0 && b->np + d > e->n_ctx)
+        int d = b->nc[j] > 1 ? b->nc[j] - 1 : 0;
+        if (b->np + d > e->n_ctx)
             rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
                          "of %d tokens", j, b->np + b->nc[j], e->n_ctx);
-        if (rc == 0 && d > e->n_batch)
+        else if (d > e->n_batch)
             rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", j,
                          b->nc[j], e->n_batch);
-        if (rc == 0) {
+        else {
             b->r->n_tokens[j] = b->nc[j];
             b->max_dec = d > b->max_dec ? d : b->max_dec;
         }
