@@ -366,13 +366,16 @@ static int resolve(const char *spec, char **path, char **family, char *err, size
 {
     size_t l = strlen(spec);
     if (strchr(spec, '/') || (l > 5 && !strcmp(spec + l - 5, ".json"))) {
+        /* the family is the name of the folder the file is in ("./tokenizer.json" too) */
         *path = slm_xstrdup(spec);
-        char *dir = slm_xstrdup(spec);
+        char *real = realpath(spec, NULL);
+        char *dir = real ? real : slm_xstrdup(spec);
         char *slash = strrchr(dir, '/');
         if (slash)
             *slash = '\0';
         const char *base = slash ? strrchr(dir, '/') : NULL;
-        *family = slm_xstrdup(!slash ? "." : base ? base + 1 : dir);
+        const char *name = !slash ? "" : base ? base + 1 : dir;
+        *family = slm_xstrdup(*name ? name : "tokenizer");
         free(dir);
         return 0;
     }
