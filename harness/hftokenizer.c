@@ -3,9 +3,7 @@
 #include "sha256.h"
 #include "util.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
