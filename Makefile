@@ -75,7 +75,7 @@ all: $(OUT)/slmbench $(ENGINE_SOS)
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	$(Q)mkdir -p build
-	$(Q)sh scripts/install-deps.sh $(LLAMA_DIR)
+	$(Q)sh scripts/install-deps.sh $(LLAMA_DIR) $(THIRD)/tokenizers
 	$(Q)touch $@
 
 $(OUT)/obj/%.o: %.c | $(DEPS_STAMP)

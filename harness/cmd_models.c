@@ -1,4 +1,4 @@
-/* cmd_models.c — `slmbench models make | quantize | inspect`. */
+/* cmd_models.c — `slmbench models make | quantize | inspect | tokenize`. */
 #include "cli.h"
 #include "modelshape.h"
 #include "vocab.h"
@@ -9,8 +9,11 @@
 
 static const char USAGE[] =
     "usage: slmbench models make --train TRAIN.csv --out MODEL.gguf [options]\n"
+    "       slmbench models make --tokenizer NAME|PATH --vocab-only --out VOCAB.gguf\n"
     "       slmbench models quantize IN.gguf OUT.gguf TYPE [--threads N]\n"
     "       slmbench models inspect MODEL.gguf [--json]\n"
+    "       slmbench models tokenize MODEL.gguf [--ids] [--no-special] [--parse-special]\n"
+    "                                (TEXT | --file F | --batch F)\n"
     "\n"
     "make: builds a demo model (a llama-architecture GGUF whose forward pass is a\n"
     "bag-of-words naive Bayes classifier) from an id,text,label train split.\n"
@@ -24,14 +27,44 @@ static const char USAGE[] =
     "  --ctx N           context length (default 2048)\n"
     "  --type f32|f16    weight type (default f16)\n"
     "  --no-stop         no end-of-sequence after a label: generation runs on (decode tests)\n"
-    "  --tokenizer T     learn over a real vocabulary: qwen3, llama3, a tokenizer.json, or\n"
-    "                    any GGUF file whose tokenizer is taken over (default: an own SPM one)\n"
+    "  --tokenizer T     learn over a real vocabulary: a name (qwen3, llama3: fetched by\n"
+    "                    make into build/third_party/tokenizers), a tokenizer.json, or any\n"
+    "                    GGUF file whose tokenizer is taken over (default: an own SPM one)\n"
+    "  --vocab-only      with --tokenizer: write only the converted vocabulary (no weights;\n"
+    "                    llama.cpp loads it with vocab_only)\n"
     "  --shape NAME      the architecture and dimensions of a published model, pseudo-random\n"
     "                    weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
     "                    llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)\n"
     "  --seed N          seed of the pseudo-random weights (default 1)\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
-    "inspect: the model facts read from the file (and from llama.cpp when it loads).\n";
+    "inspect: the model facts read from the file (and from llama.cpp when it loads).\n"
+    "tokenize: the tokens llama.cpp makes of TEXT with the model's vocabulary, one line\n"
+    "'id<TAB>piece' each (control characters escaped), BOS/EOS where the model adds them.\n"
+    "  --ids             only the ids, on one line\n"
+    "  --no-special      without BOS/EOS\n"
+    "  --parse-special   texts of special tokens (\"<|im_end|>\") become those tokens\n"
+    "  --file F          tokenize the content of F\n"
+    "  --batch F         F holds many texts separated by lines __ggml_vocab_test__ (the\n"
+    "                    format of llama.cpp's tokenizer test vectors): one line of\n"
+    "                    space-separated ids per text\n";
+
+/* models make --tokenizer T --vocab-only --out F */
+static int make_vocab(const char *tokenizer, const char *out_path)
+{
+    char err[SLM_ERRLEN];
+    slm_hf_vocab *v;
+    if (slm_hf_vocab_load(tokenizer, &v, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    int rc = slm_hf_vocab_write_gguf(v, out_path, err, sizeof err);
+    if (rc == 0)
+        printf("wrote %s: %s tokenizer (%s, pre %s), %zu tokens, %zu merges, bos %d, eos %d, "
+               "eot %d, add_bos %d, chat template %s, tokenizer.json sha256 %s\n",
+               out_path, v->family, v->model, v->pre, v->n, v->n_merges, (int)v->bos,
+               (int)v->eos, (int)v->eot, v->add_bos, v->chat_template ? "yes" : "no",
+               v->sha256);
+    slm_hf_vocab_free(v);
+    return rc ? slm_die(SLM_EXIT_BAD_INPUT, "%s", err) : SLM_EXIT_OK;
+}
 
 static int parse_num(const char *opt, const char *v, double *out)
 {
@@ -46,6 +79,7 @@ static int models_make(int argc, char **argv)
     slm_factory_defaults(&o);
     o.f16 = 1;
     const char *evalset = NULL, *tokenizer = NULL;
+    int vocab_only = 0;
     static const char *const num_opts[] = {"vocab", "alpha", "temperature", "layers", "ff", "ctx",
                                            "seed", NULL};
     for (int i = 1; i < argc; i++) {
@@ -57,6 +91,10 @@ static int models_make(int argc, char **argv)
         }
         if (slm_opt_flag(argv[i], "no-stop")) {
             o.no_stop = 1;
+            continue;
+        }
+        if (slm_opt_flag(argv[i], "vocab-only")) {
+            vocab_only = 1;
             continue;
         }
         if ((r = slm_opt_value(argc, argv, &i, "train", &v)) > 0) {
@@ -116,6 +154,12 @@ static int models_make(int argc, char **argv)
             return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
         return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
     }
+    if (vocab_only && !tokenizer)
+        return slm_usage_error(USAGE, "option '--vocab-only' needs --tokenizer");
+    if (tokenizer && !o.out_path)
+        return slm_usage_error(USAGE, "models make --tokenizer needs --out");
+    if (tokenizer && vocab_only)
+        return make_vocab(tokenizer, o.out_path);
     if (!o.train_path || !o.out_path)
         return slm_usage_error(USAGE, "models make needs --train and --out");
     char err[SLM_ERRLEN];
@@ -331,6 +375,168 @@ static int models_inspect(int argc, char **argv)
     return rc;
 }
 
+/* Writes s[0..n) with control characters, backslashes and (in a piece that is not
+ * whole UTF-8, such as one byte of a character) bytes >= 0x80 escaped, so every piece
+ * stays on one visible line. */
+static void put_escaped(const char *s, size_t n)
+{
+    int raw_utf8 = slm_utf8_invalid_at(s, n) < 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\')
+            fputs("\\\\", stdout);
+        else if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c == '\r')
+            fputs("\\r", stdout);
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !raw_utf8))
+            printf("\\x%02x", c);
+        else
+            putchar(c);
+    }
+}
+
+/* The texts of a file in llama.cpp's test-vector format: separated by
+ * "\n__ggml_vocab_test__\n" (the newline before the marker is not part of the text). The
+ * texts point into data, which is cut in place. */
+static size_t split_vocab_tests(char *data, size_t len, char ***texts, size_t **lens)
+{
+    static const char sep[] = "\n__ggml_vocab_test__\n";
+    const size_t sl = sizeof sep - 1;
+    size_t n = 0, pos = 0;
+    *texts = NULL;
+    *lens = NULL;
+    while (pos < len) {
+        char *next = memmem(data + pos, len - pos, sep, sl);
+        size_t end = next ? (size_t)(next - data) : len;
+        *texts = slm_xrealloc(*texts, (n + 1) * sizeof **texts);
+        *lens = slm_xrealloc(*lens, (n + 1) * sizeof **lens);
+        (*texts)[n] = data + pos;
+        (*lens)[n] = end - pos;
+        n++;
+        if (!next)
+            break;
+        pos = end + sl;
+    }
+    return n;
+}
+
+static int models_tokenize(int argc, char **argv)
+{
+    const char *path = NULL, *text = NULL, *file = NULL, *batch = NULL;
+    int ids_only = 0, no_special = 0, parse_special = 0, options_end = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0;
+        if (options_end)
+            ; /* after "--" everything is MODEL or TEXT, even "-x" */
+        else if (slm_is_help(argv[i])) {
+            fputs(USAGE, stdout);
+            return SLM_EXIT_OK;
+        } else if (!strcmp(argv[i], "--")) {
+            options_end = 1;
+            continue;
+        } else if (slm_opt_flag(argv[i], "ids")) {
+            ids_only = 1;
+            continue;
+        } else if (slm_opt_flag(argv[i], "no-special")) {
+            no_special = 1;
+            continue;
+        } else if (slm_opt_flag(argv[i], "parse-special")) {
+            parse_special = 1;
+            continue;
+        } else if ((r = slm_opt_value(argc, argv, &i, "file", &v)) > 0) {
+            file = v;
+            continue;
+        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "batch", &v)) > 0) {
+            batch = v;
+            continue;
+        } else if (r < 0)
+            return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1])
+            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
+        if (!path)
+            path = argv[i];
+        else if (!text)
+            text = argv[i];
+        else
+            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
+    }
+    if (!path)
+        return slm_usage_error(USAGE, "models tokenize needs MODEL.gguf");
+    if (!!text + !!file + !!batch != 1)
+        return slm_usage_error(USAGE, "models tokenize needs one of TEXT, --file F, --batch F");
+
+    char err[SLM_ERRLEN];
+    slm_gguf_info gi;
+    if (slm_gguf_inspect(path, &gi, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    char *data = NULL;
+    size_t len = 0;
+    if (file || batch) {
+        if (slm_read_file(file ? file : batch, &data, &len, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    } else {
+        data = slm_xstrdup(text);
+        len = strlen(text);
+    }
+
+    slm_plugins *ps = slm_plugins_load();
+    slm_plugin *p = slm_plugins_find(ps, "llamacpp");
+    int (*tok)(slm_engine *, const char *, size_t, uint32_t, slm_token_result **, char *,
+               size_t) = p && p->enabled ? SLM_SLOT(p->vt, tokenize) : NULL;
+    slm_engine *e = NULL;
+    int rc = SLM_EXIT_OK;
+    if (!p)
+        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine plugin was not found");
+    else if (!p->enabled)
+        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine is disabled: %s", p->reason);
+    else if (!tok || !p->vt->result_free)
+        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine cannot tokenize (ABI before 1.3)");
+    else {
+        slm_option opt[] = {{"model", path}, {"vocab_only", "1"}};
+        slm_options opts = {opt, 2};
+        if (p->vt->open(&opts, &e, err, sizeof err))
+            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    }
+    uint32_t flags = (no_special ? 0 : SLM_TOKENIZE_ADD_SPECIAL) |
+                     (parse_special ? SLM_TOKENIZE_PARSE_SPECIAL : 0);
+    char **texts = &data;
+    size_t *lens = &len, n_texts = 1;
+    if (batch)
+        n_texts = split_vocab_tests(data, len, &texts, &lens);
+    for (size_t t = 0; rc == SLM_EXIT_OK && t < n_texts; t++) {
+        slm_token_result *r;
+        if (tok(e, texts[t], lens[t], flags, &r, err, sizeof err)) {
+            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+            break;
+        }
+        for (size_t k = 0; k < r->n; k++) {
+            if (batch || ids_only)
+                printf("%s%d", k ? " " : "", (int)r->ids[k]);
+            else {
+                printf("%d\t", (int)r->ids[k]);
+                put_escaped(r->pieces[k], strlen(r->pieces[k]));
+                putchar('\n');
+            }
+        }
+        if (batch || ids_only)
+            putchar('\n');
+        p->vt->result_free(r);
+    }
+    if (batch) {
+        free(texts);
+        free(lens);
+    }
+    if (e)
+        p->vt->close(e);
+    slm_plugins_free(ps);
+    free(data);
+    return rc;
+}
+
 int cmd_models(int argc, char **argv)
 {
     if (argc < 2 || slm_is_help(argv[1])) {
@@ -343,5 +549,7 @@ int cmd_models(int argc, char **argv)
         return models_quantize(argc - 1, argv + 1);
     if (!strcmp(argv[1], "inspect"))
         return models_inspect(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "tokenize"))
+        return models_tokenize(argc - 1, argv + 1);
     return slm_usage_error(USAGE, "unknown models subcommand '%s'", argv[1]);
 }

@@ -804,6 +804,8 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
                                errlen) < 0)
             goto done;
     }
+    if (slm_gguf_copy_keys(w, o->tokenizer_gguf, "slmbench.tokenizer.", NULL, err, errlen) < 0)
+        goto done;
     slm_gguf_set_str(w, "slmbench.factory.shape", shape ? shape->name : "demo");
     slm_gguf_set_u32(w, "slmbench.factory.vocab_words", (uint32_t)b.W);
     slm_gguf_set_f32(w, "slmbench.factory.alpha", (float)o->alpha);

@@ -15,6 +15,7 @@
 #include "fields.h"
 #include "gate.h"
 #include "gguf.h"
+#include "hftokenizer.h"
 #include "merge.h"
 #include "metrics.h"
 #include "modelfactory.h"

@@ -2,8 +2,10 @@
 #include "vocab.h"
 
 #include "engine.h"
+#include "hftokenizer.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,7 +103,29 @@ int slm_tokenizer_gguf(const char *spec, char **path, char *err, size_t errlen)
         *path = slm_xstrdup(spec);
         return 0;
     }
-    return slm_err(err, errlen, "tokenizer '%s': converting tokenizer.json is not wired yet", spec);
+    slm_hf_vocab *hv;
+    if (slm_hf_vocab_load(spec, &hv, err, errlen))
+        return -1;
+    const char *tmpdir = getenv("TMPDIR");
+    char *tmp = slm_xasprintf("%s/slmbench-vocab-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(tmp);
+    int rc = 0;
+    if (fd < 0) {
+        rc = slm_err(err, errlen, "cannot create a temporary file in '%s': %s",
+                     tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+    } else {
+        close(fd);
+        rc = slm_hf_vocab_write_gguf(hv, tmp, err, errlen);
+        if (rc)
+            unlink(tmp);
+    }
+    slm_hf_vocab_free(hv);
+    if (rc) {
+        free(tmp);
+        return -1;
+    }
+    *path = tmp;
+    return 0;
 }
 
 void slm_tokenizer_gguf_free(const char *spec, char *path)

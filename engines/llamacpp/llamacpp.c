@@ -411,6 +411,14 @@ struct slm_engine {
     long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
 
+/* score() and generate() need weights and a context, which vocab_only leaves out. */
+#define NEEDS_CONTEXT(e)                                                                     \
+    do {                                                                                     \
+        if (!(e)->ctx)                                                                       \
+            return slm_err(err, errlen, "model '%s' was opened with vocab_only: it can only " \
+                           "tokenize", (e)->path);                                           \
+    } while (0)
+
 static int parse_int_option(const char *key, const char *value, long lo, long hi, int *out,
                             char *err, size_t errlen)
 {
@@ -502,7 +510,8 @@ static void engine_close(slm_engine *e)
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
  * empty cache), n_parallel (8, at most 128: prompts score_batch() evaluates side by
- * side). Unknown keys are ignored.
+ * side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
+ * and info() work, score() and generate() fail). Unknown keys are ignored.
  *
  * n_parallel sizes the context for score_batch(): it gets n_parallel * (1 + 8) sequences
  * (a prompt and 8 choices in flight each, at most 256 in all) and max(n_ctx,
@@ -525,7 +534,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
     int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0, prefix_cache = 1;
-    int n_parallel = DEFAULT_N_PARALLEL;
+    int n_parallel = DEFAULT_N_PARALLEL, vocab_only = 0;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
@@ -548,6 +557,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             rc = parse_int_option(k, v, 0, 1, &prefix_cache, err, errlen);
         else if (!strcmp(k, "n_parallel"))
             rc = parse_int_option(k, v, 1, MAX_N_PARALLEL, &n_parallel, err, errlen);
+        else if (!strcmp(k, "vocab_only"))
+            rc = parse_int_option(k, v, 0, 1, &vocab_only, err, errlen);
         else if (!strcmp(k, "flash_attn")) {
             if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "auto"))
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -570,6 +581,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
 
     struct llama_model_params mp = lib.model_default_params().p;
     mp.n_gpu_layers = 0; /* CPU only: comparisons hold the hardware fixed */
+    mp.vocab_only = vocab_only != 0;
     log_reset();
     e->model = lib.llama_model_load_from_file(model, mp);
     if (!e->model) {
@@ -589,6 +601,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->n_ctx_train = lib.llama_model_n_ctx_train(e->model);
     if (e->n_ctx_train > 0 && n_ctx > e->n_ctx_train)
         n_ctx = e->n_ctx_train;
+    if (vocab_only) { /* no context: tokenize() and info() only */
+        e->tmpl = lib.llama_model_chat_template(e->model, NULL);
+        detect_template(e);
+        *out = e;
+        return 0;
+    }
 
     /* Positions stay below n_ctx in every sequence; only the cache holds more cells. */
     int n_kv = n_ctx;
@@ -651,8 +669,10 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
         return slm_err(err, errlen, "no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
-    m.caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_QUANTIZE |
-             SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH;
+    m.caps = SLM_CAP_TOKENIZE;
+    if (e->ctx)
+        m.caps |= SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_QUANTIZE |
+                  SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH;
     if (e->tmpl_name[0])
         m.caps |= SLM_CAP_CHAT_TEMPLATE;
     meta_str(e, "general.architecture", m.arch, sizeof m.arch);
@@ -1010,6 +1030,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     *out = NULL;
     if (!e)
         return slm_err(err, errlen, "no engine");
+    NEEDS_CONTEXT(e);
     if (n > 0 && !choices)
         return slm_err(err, errlen, "no choices to score");
     char *text;
@@ -1287,6 +1308,7 @@ static int engine_score_batch(slm_engine *e, const slm_request *const *reqs, siz
         return slm_err(err, errlen, "no requests or no results to fill");
     for (size_t i = 0; i < n_reqs; i++)
         out[i] = NULL;
+    NEEDS_CONTEXT(e);
     if (n > 0 && !choices)
         return slm_err(err, errlen, "no choices to score");
     if (n_reqs == 0)
@@ -1443,6 +1465,7 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     *out = NULL;
     if (!e)
         return slm_err(err, errlen, "no engine");
+    NEEDS_CONTEXT(e);
     int max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
                              params->max_tokens > 0
                          ? params->max_tokens
@@ -1538,7 +1561,59 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     return 0;
 }
 
-/* Frees a result of score() or generate(); NULL is a no-op. */
+/* ---- tokenize ---- */
+
+static void token_result_free(slm_token_result *r)
+{
+    for (size_t i = 0; r->pieces && i < r->n; i++)
+        free(r->pieces[i]);
+    free(r->pieces);
+    free(r->ids);
+    free(r);
+}
+
+/* The token's text as the vocabulary holds it, special tokens by name (caller frees). */
+static char *token_piece(slm_engine *e, llama_token tok)
+{
+    char small[64];
+    int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, true);
+    if (n >= 0)
+        return slm_xstrndup(small, (size_t)n);
+    char *big = slm_xmalloc((size_t)-n + 1);
+    n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, true);
+    big[n > 0 ? n : 0] = '\0';
+    return big;
+}
+
+/* The model's tokens of text[0..len) with their pieces (SLM_TOKENIZE_* flags). */
+static int engine_tokenize(slm_engine *e, const char *text, size_t len, uint32_t flags,
+                           slm_token_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e)
+        return slm_err(err, errlen, "no engine");
+    if (!text && len)
+        return slm_err(err, errlen, "no text to tokenize");
+    llama_token *t;
+    int n;
+    if (tokenize(e, text ? text : "", len, flags & SLM_TOKENIZE_ADD_SPECIAL,
+                 flags & SLM_TOKENIZE_PARSE_SPECIAL, &t, &n, err, errlen))
+        return -1;
+    slm_token_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_TOKENS;
+    r->n = (size_t)n;
+    r->ids = slm_xcalloc((size_t)n + 1, sizeof *r->ids);
+    r->pieces = slm_xcalloc((size_t)n + 1, sizeof *r->pieces);
+    for (int i = 0; i < n; i++) {
+        r->ids[i] = t[i];
+        r->pieces[i] = token_piece(e, t[i]);
+    }
+    free(t);
+    *out = r;
+    return 0;
+}
+
+/* Frees a result of score(), generate() or tokenize(); NULL is a no-op. */
 static void engine_result_free(void *result)
 {
     if (!result)
@@ -1549,6 +1624,9 @@ static void engine_result_free(void *result)
         break;
     case SLM_RESULT_GENERATE:
         gen_result_free(result);
+        break;
+    case SLM_RESULT_TOKENS:
+        token_result_free(result);
         break;
     }
 }
@@ -1599,7 +1677,7 @@ static const slm_engine_vtable vtable = {
     .description = "llama.cpp in process: GGUF models on the CPU",
     .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
             SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH | SLM_CAP_MODEL_FILE |
-            SLM_CAP_GGUF,
+            SLM_CAP_GGUF | SLM_CAP_TOKENIZE,
     .init = engine_init,
     .open = engine_open,
     .info = engine_info,
@@ -1610,6 +1688,7 @@ static const slm_engine_vtable vtable = {
     .quantize = engine_quantize,
     .shutdown = engine_shutdown,
     .score_batch = engine_score_batch,
+    .tokenize = engine_tokenize,
 };
 
 /* The plugin's entry point: returns the engine's constant table. */

@@ -435,6 +435,82 @@ static void info_facts(void **state)
     fx.vt->result_free(NULL);
 }
 
+/* ---- tokenize and vocab_only (1.3) --------------------------------------------------- */
+
+static slm_token_result *tok(slm_engine *e, const char *text, uint32_t flags)
+{
+    slm_token_result *r = NULL;
+    char err[SLM_ERRLEN] = "";
+    if (fx.vt->tokenize(e, text, strlen(text), flags, &r, err, sizeof err))
+        fail_msg("tokenize '%s': %s", text, err);
+    assert_int_equal(r->kind, SLM_RESULT_TOKENS);
+    return r;
+}
+
+static void tokenize_and_vocab_only(void **state)
+{
+    (void)state;
+    assert_true(fx.vt->caps & SLM_CAP_TOKENIZE);
+    slm_engine *e = open_model(fx.model, "8", "0");
+    slm_token_result *full = tok(e, "hello world", SLM_TOKENIZE_ADD_SPECIAL);
+    assert_true(full->n >= 3);
+    assert_int_equal(full->ids[0], 1); /* BOS, by its name */
+    assert_string_equal(full->pieces[0], "<s>");
+    assert_string_equal(full->pieces[1], " hello");
+    slm_token_result *bare = tok(e, "hello world", 0);
+    assert_int_equal(bare->n, full->n - 1);
+    assert_int_equal(bare->ids[0], full->ids[1]);
+    slm_token_result *empty = tok(e, "", 0);
+    assert_int_equal(empty->n, 0);
+    fx.vt->result_free(bare);
+    fx.vt->result_free(empty);
+    fx.vt->close(e);
+
+    slm_option items[] = {{"model", fx.model}, {"vocab_only", "1"}};
+    slm_options opts = {items, N(items)};
+    char err[SLM_ERRLEN] = "";
+    if (fx.vt->open(&opts, &e, err, sizeof err))
+        fail_msg("open vocab_only: %s", err);
+    slm_model_info m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    assert_int_equal(fx.vt->info(e, &m, err, sizeof err), 0);
+    assert_int_equal(m.n_vocab, fx.n_vocab);
+    assert_string_equal(m.arch, "llama");
+    assert_true(m.caps & SLM_CAP_TOKENIZE);
+    assert_false(m.caps & (SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_BATCH));
+    /* the same tokens as with the weights */
+    slm_token_result *vo = tok(e, "hello world", SLM_TOKENIZE_ADD_SPECIAL);
+    assert_int_equal(vo->n, full->n);
+    for (size_t i = 0; i < vo->n; i++) {
+        assert_int_equal(vo->ids[i], full->ids[i]);
+        assert_string_equal(vo->pieces[i], full->pieces[i]);
+    }
+    fx.vt->result_free(vo);
+    fx.vt->result_free(full);
+
+    /* no weights, no context: score and generate refuse, and say why */
+    slm_request req = request("the answer is", 0, NULL);
+    const char *choices[] = {" yes"};
+    slm_score_result *sr = NULL;
+    assert_int_equal(fx.vt->score(e, &req, choices, 1, &sr, err, sizeof err), -1);
+    assert_null(sr);
+    assert_non_null(strstr(err, "vocab_only"));
+    const slm_request *reqs[] = {&req};
+    slm_score_result *outs[1] = {NULL};
+    assert_int_equal(fx.vt->score_batch(e, reqs, 1, choices, 1, outs, err, sizeof err), -1);
+    assert_null(outs[0]);
+    slm_gen_result *gr = NULL;
+    slm_gen_params gp = {sizeof gp, 4, NULL, 0, NULL, NULL, 0.0, 0};
+    assert_int_equal(fx.vt->generate(e, &req, &gp, &gr, err, sizeof err), -1);
+    assert_null(gr);
+    assert_non_null(strstr(err, "vocab_only"));
+    fx.vt->close(e);
+
+    items[1].value = "2";
+    expect_open_error(items, 2, "option 'vocab_only': expected an integer from 0 to 1, got '2'");
+}
+
 /* ---- score --------------------------------------------------------------------------- */
 
 /* The reference: prompt+choice evaluated in full, in one sequence, without the cache
@@ -1017,6 +1093,7 @@ int main(void)
         cmocka_unit_test(bad_files_refused),
         cmocka_unit_test(bad_options_refused),
         cmocka_unit_test(info_facts),
+        cmocka_unit_test(tokenize_and_vocab_only),
         cmocka_unit_test(score_matches_full_evaluation),
         cmocka_unit_test(score_with_chat_template),
         cmocka_unit_test(prefix_cache_scores_like_fresh),
