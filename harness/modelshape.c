@@ -89,6 +89,9 @@ static void fill_random(float *out, size_t n, float sigma, uint64_t seed, uint64
 #define EPS_WRITE (1.0 / 64)
 /* Successor logits sit this far above the label tokens' margin. */
 #define SUCC_EXTRA 40.0
+/* The gate of layer 0's successor neurons reads the bias times this: silu(10) is 10 to
+ * 5e-5, so the neuron is linear in what its up row reads. */
+#define FFN_GATE 10.0
 
 enum tensor_kind {
     T_EMBD, T_OUT_NORM, T_ROPE, T_ATTN_NORM, T_Q, T_K, T_V, T_O, T_QB, T_KB, T_VB, T_QN, T_KN,
@@ -109,8 +112,8 @@ struct mb {
     uint64_t seed;
     size_t V, L, W;    /* vocabulary, labels, word features */
     /* dimensions */
-    size_t dF, dAp, dAm, dMp, dMm, dP, dQ, dBias, dFill, DC;
-    size_t n_succ;     /* successor pairs */
+    size_t dF, dAp, dAm, dMp, dMm, dS, dWant, dBias, dFill, DC;
+    size_t n_succ;     /* successor tokens */
     size_t n_ckv;      /* kv heads layer 0 gives the classifier */
     int32_t *feat;     /* [V] feature index, or -1 */
     int32_t *extra;    /* [V] row in ex, or -1 */
@@ -121,6 +124,7 @@ struct mb {
     double kappa;      /* F = kappa * llr */
     double scale;      /* ref_len / temperature */
     double margin;
+    double bound;      /* the largest |evidence| of a label on the train prompts */
     float *g;          /* [D] output norm */
     gen_ctx *gens;
     size_t n_gens, cap_gens;
@@ -199,7 +203,21 @@ static void gen_row(void *ud, uint64_t row, float *out)
             out[i] = 1.0f;
         return;
     }
-    case T_Q: case T_GATE: case T_UP:
+    case T_GATE: case T_UP:
+        if (gc->layer == 0 && row < b->n_succ) {
+            /* neuron k: silu(c * bias) * (want_k - succ_k), a linear map */
+            memset(out, 0, D * sizeof *out);
+            if (gc->kind == T_GATE)
+                out[b->dBias] = (float)FFN_GATE;
+            else {
+                out[b->dWant + row] = 1.0f;
+                out[b->dS + row] = -1.0f;
+            }
+            return;
+        }
+        fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
+        return;
+    case T_Q:
         fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
         return;
     case T_K: case T_V:
@@ -247,10 +265,13 @@ static void gen_row(void *ud, uint64_t row, float *out)
         return;
     }
     case T_DOWN:
-        if (row >= b->DC)
+        if (row >= b->DC) {
             fill_random(out, s->n_ff, SIGMA_WRITE, b->seed, gc->id, row);
-        else
-            memset(out, 0, s->n_ff * sizeof *out);
+            return;
+        }
+        memset(out, 0, s->n_ff * sizeof *out);
+        if (gc->layer == 0 && row >= b->dS && row < b->dS + b->n_succ)
+            out[row - b->dS] = (float)(1.0 / (FFN_GATE / (1.0 + exp(-FFN_GATE))));
         return;
     }
 }
@@ -604,7 +625,26 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     const double mean_prompt = ds->n ? tok_sum / (double)ds->n : 1;
     const double ref_len = o->ref_len > 0 ? o->ref_len : mean_prompt + (vi.bos_token_id >= 0);
     b.scale = ref_len / o->temperature;
-    b.margin = 20.0 + log((double)b.V);
+    /* The largest evidence the train prompts give a label (scale * mean LLR + prior): the
+     * margin keeps label tokens above the other tokens even at 1.5 times it, and
+     * successors (SUCC_EXTRA above) above label tokens at any evidence up to that. */
+    double bound = 0;
+    for (size_t r = 0; r < ds->n; r++) {
+        double n = (double)rows[r].n + (vi.bos_token_id >= 0);
+        for (size_t l = 0; l < L; l++) {
+            double ev = 0;
+            for (size_t i = 0; i < rows[r].n; i++) {
+                int32_t f = b.feat[rows[r].ids[i]];
+                if (f >= 0)
+                    ev += b.llr[(size_t)f * L + l];
+            }
+            double sc = fabs(b.scale * ev / n + b.log_prior[l]);
+            if (sc > bound)
+                bound = sc;
+        }
+    }
+    b.bound = bound;
+    b.margin = 20.0 + log((double)b.V) + 1.5 * bound;
 
     /* Each label's tokens after a prompt, by the rule the engine scores them with: the
      * tail of prompt + choice after the prompt's own tokens. */
@@ -646,7 +686,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
 
     /* Successor tokens: each distinct token that follows another inside a label, and
      * end-of-sequence after the last. */
-    int32_t *succ_of = slm_xmalloc(b.V * sizeof *succ_of); /* token -> pair, or -1 */
+    int32_t *succ_of = slm_xmalloc(b.V * sizeof *succ_of); /* token -> index, or -1 */
     for (size_t t = 0; t < b.V; t++)
         succ_of[t] = -1;
     const int32_t eos = (int32_t)vi.eos_token_id;
@@ -664,9 +704,9 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     b.dAm = b.dAp + L;
     b.dMp = b.dAm + L;
     b.dMm = b.dMp + 1;
-    b.dP = round_up(b.dMm + 1, 32);
-    b.dQ = b.dP + b.n_succ;
-    b.dBias = round_up(b.dQ + b.n_succ, 256);
+    b.dS = round_up(b.dMm + 1, 32);
+    b.dWant = b.dS + b.n_succ;
+    b.dBias = round_up(b.dWant + b.n_succ, 256);
     b.dFill = b.dBias + 1;
     b.DC = b.dFill + 1;
     if (shape) {
@@ -676,6 +716,8 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         if (D < 512)
             D = 512;
         size_t ff = o->n_ff ? round_up((size_t)o->n_ff, 256) : D;
+        if (ff < round_up(b.n_succ, 256))
+            ff = round_up(b.n_succ, 256);
         b.sh = (slm_shape){"demo", "llama", "", (uint32_t)b.V, (uint32_t)D, (uint32_t)o->n_layers,
                            (uint32_t)(D / 64), (uint32_t)(D / 64), 64, (uint32_t)ff,
                            (uint32_t)o->n_ctx, 10000.0f, 1e-5f, 0, 0, 0, 0, ""};
@@ -683,7 +725,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     b.sh.n_vocab = (uint32_t)b.V; /* the tokenizer's rows (a published model may pad more) */
     const slm_shape *s = &b.sh;
     b.n_ckv = (L + 1 + s->head_dim - 1) / s->head_dim;
-    if (b.DC > s->n_embd || b.n_ckv > s->n_head_kv) {
+    if (b.DC > s->n_embd || b.n_ckv > s->n_head_kv || b.n_succ > s->n_ff) {
         free(succ_of);
         slm_err(err, errlen, "shape '%s' (width %u, %u kv heads of %u) cannot hold a classifier "
                 "of %zu labels with %zu successor tokens (it needs width %zu and %zu kv heads)",
@@ -717,21 +759,12 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         }
         for (size_t k = 1; k <= lab[l].n; k++) {
             int32_t a = lab[l].ids[k - 1], t = k < lab[l].n ? lab[l].ids[k] : eos;
-            size_t pair = (size_t)succ_of[t];
-            float *ea = ex_row(&b, a);
-            if (ea[b.dP + pair] == 0) {
-                ea[b.dP + pair] += 1.0f;
-                ea[b.dQ + pair] += 1.0f;
-            }
+            ex_row(&b, a)[b.dWant + (size_t)succ_of[t]] = 1.0f;
         }
     }
-    for (size_t t = 0; t < b.V; t++) {
-        if (succ_of[t] < 0)
-            continue;
-        float *e = ex_row(&b, (int32_t)t);
-        e[b.dP + (size_t)succ_of[t]] += 1.0f;
-        e[b.dQ + (size_t)succ_of[t]] -= 1.0f;
-    }
+    for (size_t t = 0; t < b.V; t++)
+        if (succ_of[t] >= 0)
+            ex_row(&b, (int32_t)t)[b.dS + (size_t)succ_of[t]] = 1.0f;
     free(succ_of);
     /* Every embedding's classifier part must leave room for the fill. */
     {
@@ -758,17 +791,15 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     /* The output norm reads only the label, margin and successor dimensions. */
     b.g = slm_xcalloc(s->n_embd, sizeof *b.g);
     const double gA = b.scale / (b.kappa * EPS_WRITE), gM = b.margin / EPS_WRITE,
-                 gS = (b.margin + SUCC_EXTRA) / 2;
+                 gS = b.margin + 1.5 * b.bound + SUCC_EXTRA;
     for (size_t l = 0; l < L; l++) {
         b.g[b.dAp + l] = (float)gA;
         b.g[b.dAm + l] = (float)-gA;
     }
     b.g[b.dMp] = (float)gM;
     b.g[b.dMm] = (float)-gM;
-    for (size_t i = 0; i < b.n_succ; i++) {
-        b.g[b.dP + i] = (float)gS;
-        b.g[b.dQ + i] = (float)-gS;
-    }
+    for (size_t i = 0; i < b.n_succ; i++)
+        b.g[b.dS + i] = (float)gS;
 
     /* The file. */
     w = slm_gguf_writer_new();

@@ -17,15 +17,18 @@
  *               weighs A+ by +G and A- by -G, so a label token's logit is G * evidence
  *               and the token's own entries (in the residual when it is the input) cancel
  *   m+ m-       the margin that lifts label tokens over the other 150k, the same way
- *   P[S] Q[S]   successor pairs: for each token b that follows another inside a label
- *               (and for end-of-sequence after a label's last token), b holds (1, -1)
- *               and each predecessor (1, 1); with output weights +G_b, -G_b the logit of b
- *               after its predecessor is 2 G_b and after itself 0 — a bigram, through the
- *               tied embedding, that completes multi-token labels and then stops
+ *   S[n] W[n]   successor keys: for each token b that follows another inside a label
+ *               (and for end-of-sequence after a label's last token), b holds 1 in its S
+ *               and each of its predecessors 1 in its W; layer 0's feed-forward block
+ *               maps W - S into S (one neuron per successor, linear through a saturated
+ *               gate), so after a predecessor the residual holds S_b = 1 and b's logit
+ *               (output weight G_s on S) is G_s: a bigram that completes multi-token
+ *               labels and then stops, in one direction only (a token after itself or
+ *               its successor gets nothing)
  *   bias, fill  in a 256-block of their own: a constant, and what makes every embedding
  *               the same norm, so RMSNorm is a fixed scale
  *   R           everything else: pseudo-random (small), never read by the output norm
- * Layer 0's first kv heads carry the classifier: zero keys (uniform causal attention),
+ * Layer 0's first kv heads and feed-forward neurons carry the classifier: zero keys (uniform causal attention),
  * values that copy F and the bias, an output projection into A+ and m+. Every other
  * head and every feed-forward block writes into R only, with weights small enough that
  * the residual's norm, and so every logit's scale, stays within about 1e-3.
