@@ -690,8 +690,10 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     for (size_t t = 0; t < b.V; t++)
         succ_of[t] = -1;
     const int32_t eos = (int32_t)vi.eos_token_id;
+    /* with no_stop, nothing follows a label: greedy generation goes on to another */
+    const size_t last = o->no_stop ? 0 : 1;
     for (size_t l = 0; l < L; l++) {
-        for (size_t k = 1; k <= lab[l].n; k++) {
+        for (size_t k = 1; k < lab[l].n + last; k++) {
             int32_t t = k < lab[l].n ? lab[l].ids[k] : eos;
             if (succ_of[t] < 0)
                 succ_of[t] = (int32_t)b.n_succ++;
@@ -706,15 +708,18 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     b.dMm = b.dMp + 1;
     b.dS = round_up(b.dMm + 1, 32);
     b.dWant = b.dS + b.n_succ;
-    b.dBias = round_up(b.dWant + b.n_succ, 256);
+    /* The bias and the fill get a 256-block of their own where the width allows it (a
+     * published shape), so K-quants never scale small entries by the fill's; a demo model
+     * stays narrow (a 32-block of their own, as Q8_0 and Q4_0 blocks are). */
+    b.dBias = round_up(b.dWant + b.n_succ, 32);
+    if (shape && round_up(b.dBias, 256) + 2 <= shape->n_embd)
+        b.dBias = round_up(b.dBias, 256);
     b.dFill = b.dBias + 1;
     b.DC = b.dFill + 1;
     if (shape) {
         b.sh = *shape;
     } else {
         size_t D = round_up(b.DC, 256);
-        if (D < 512)
-            D = 512;
         size_t ff = o->n_ff ? round_up((size_t)o->n_ff, 256) : D;
         if (ff < round_up(b.n_succ, 256))
             ff = round_up(b.n_succ, 256);
@@ -757,7 +762,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
             if (k == 0)
                 e[b.dMp] = e[b.dMm] = 1.0f;
         }
-        for (size_t k = 1; k <= lab[l].n; k++) {
+        for (size_t k = 1; k < lab[l].n + last; k++) {
             int32_t a = lab[l].ids[k - 1], t = k < lab[l].n ? lab[l].ids[k] : eos;
             ex_row(&b, a)[b.dWant + (size_t)succ_of[t]] = 1.0f;
         }
