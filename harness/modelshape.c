@@ -691,9 +691,9 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         succ_of[t] = -1;
     const int32_t eos = (int32_t)vi.eos_token_id;
     /* with no_stop, nothing follows a label: greedy generation goes on to another */
-    const size_t last = o->no_stop ? 0 : 1;
+    const size_t stop = o->no_stop ? 0 : 1;
     for (size_t l = 0; l < L; l++) {
-        for (size_t k = 1; k < lab[l].n + last; k++) {
+        for (size_t k = 1; k < lab[l].n + stop; k++) {
             int32_t t = k < lab[l].n ? lab[l].ids[k] : eos;
             if (succ_of[t] < 0)
                 succ_of[t] = (int32_t)b.n_succ++;
@@ -762,7 +762,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
             if (k == 0)
                 e[b.dMp] = e[b.dMm] = 1.0f;
         }
-        for (size_t k = 1; k < lab[l].n + last; k++) {
+        for (size_t k = 1; k < lab[l].n + stop; k++) {
             int32_t a = lab[l].ids[k - 1], t = k < lab[l].n ? lab[l].ids[k] : eos;
             ex_row(&b, a)[b.dWant + (size_t)succ_of[t]] = 1.0f;
         }
