@@ -22,6 +22,9 @@ static const char USAGE[] =
     "  --ctx N           context length (default 2048)\n"
     "  --type f32|f16    weight type (default f16)\n"
     "  --no-stop         no end-of-sequence after a label: generation runs on (decode tests)\n"
+    "  --chat-template FILE  the model's chat template text (tokenizer.chat_template) from\n"
+    "                    FILE, e.g. a real model's Jinja template; default ChatML; an empty\n"
+    "                    FILE writes none\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
     "inspect: the model facts read from the file (and from llama.cpp when it loads).\n";
 
@@ -37,7 +40,7 @@ static int models_make(int argc, char **argv)
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.f16 = 1;
-    const char *evalset = NULL;
+    const char *evalset = NULL, *tmpl_path = NULL;
     static const char *const num_opts[] = {"vocab", "alpha", "temperature", "layers", "ff", "ctx",
                                            NULL};
     for (int i = 1; i < argc; i++) {
@@ -65,6 +68,10 @@ static int models_make(int argc, char **argv)
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "evalset", &v)) > 0) {
             evalset = v;
+            continue;
+        }
+        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "chat-template", &v)) > 0) {
+            tmpl_path = v;
             continue;
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "type", &v)) > 0) {
@@ -102,10 +109,23 @@ static int models_make(int argc, char **argv)
     if (!o.train_path || !o.out_path)
         return slm_usage_error(USAGE, "models make needs --train and --out");
     char err[SLM_ERRLEN];
+    char *tmpl = NULL;
+    size_t tmpl_len = 0;
+    if (tmpl_path) {
+        if (slm_read_file(tmpl_path, &tmpl, &tmpl_len, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (strlen(tmpl) != tmpl_len) {
+            free(tmpl);
+            return slm_die(SLM_EXIT_BAD_INPUT, "chat template '%s' holds a NUL byte", tmpl_path);
+        }
+        o.chat_template = tmpl;
+    }
     slm_evalset *es = NULL;
     if (evalset) {
-        if (slm_evalset_load(evalset, &es, err, sizeof err))
+        if (slm_evalset_load(evalset, &es, err, sizeof err)) {
+            free(tmpl);
             return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        }
         o.labels = (const char *const *)es->labels;
         o.n_labels = es->n_labels;
         o.prompt_template = es->prompt;
@@ -114,6 +134,7 @@ static int models_make(int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     int rc = slm_model_make(&o, &rep, err, sizeof err);
     slm_evalset_free(es);
+    free(tmpl);
     if (rc)
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     printf("wrote %s: %zu train rows, %zu labels, %zu word features, vocabulary %zu, width %zu, "

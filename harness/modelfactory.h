@@ -53,6 +53,9 @@ typedef struct slm_factory_opts {
     int capitalised;             /* also "▁Word" tokens for each word; default 1 */
     int no_stop;                 /* 1: no </s> after a label, so greedy generation repeats
                                     labels up to max_tokens (exercises decode); default 0 */
+    const char *chat_template;   /* tokenizer.chat_template text (any, even one llama.cpp
+                                    cannot apply), or NULL: a ChatML template; "" writes
+                                    none */
 } slm_factory_opts;
 
 typedef struct slm_factory_report {
