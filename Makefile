@@ -40,6 +40,8 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
 LLAMA_LIBDIR = $(if $(LLAMA_SYSTEM),$(shell $(PKG_CONFIG) --variable=libdir llama),$(abspath $(LLAMA_DIR)/lib))
 LLAMA_CFLAGS = $(if $(LLAMA_SYSTEM),-DSLM_HAVE_LLAMA_H $(shell $(PKG_CONFIG) --cflags llama))
+# The pinned CUDA build's folder (install-deps.sh fills it only where an NVIDIA driver is).
+LLAMA_CUDADIR = $(if $(LLAMA_SYSTEM),,$(abspath $(LLAMA_DIR)-cuda/lib))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -98,7 +100,8 @@ define ENGINE_RULE
 $(OUT)/obj/engines/$(1)/%.o: engines/$(1)/%.c | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC      $$<")
-	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' -c $$< -o $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' \
+	    -DSLM_LLAMA_CUDADIR='"$$(LLAMA_CUDADIR)"' -c $$< -o $$@
 $(OUT)/engines/$(1).so: $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard engines/$(1)/*.c)) $(CORE_LIB)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK    $$@")

@@ -144,7 +144,8 @@ typedef struct slm_request {
 typedef enum slm_result_kind {
     SLM_RESULT_SCORE = 1,
     SLM_RESULT_GENERATE = 2,
-    SLM_RESULT_TOKENS = 3     /* 1.3 */
+    SLM_RESULT_TOKENS = 3,    /* 1.3 */
+    SLM_RESULT_TEXT = 4       /* 1.3 */
 } slm_result_kind;
 
 /* Engine-measured timings in milliseconds; negative means not measured. Servers report
@@ -228,6 +229,15 @@ typedef struct slm_token_result {
     char **pieces;            /* [n] each token's text as the vocabulary holds it (special
                                  tokens by name), NUL-terminated */
 } slm_token_result;
+
+/* The text a model is given for a request, from render() (1.3). */
+typedef struct slm_text_result {
+    slm_result_kind kind;     /* SLM_RESULT_TEXT */
+    char *text;               /* the exact bytes evaluated, NUL-terminated */
+    size_t len;
+    int32_t n_tokens;         /* tokens the engine evaluates for it, BOS included; -1 unknown */
+    uint32_t flags;           /* SLM_TOKENIZE_* that tokenize() needs to give those tokens */
+} slm_text_result;
 
 typedef struct slm_engine slm_engine; /* opaque, defined by each engine */
 
@@ -329,6 +339,19 @@ typedef struct slm_engine_vtable {
      */
     int (*tokenize)(slm_engine *e, const char *text, size_t len, uint32_t flags,
                     slm_token_result **out, char *err, size_t errlen);
+
+    /*
+     * The exact text score() and generate() evaluate for req, and its token count: the
+     * prompt as it is, or — where req->chat_template or the open option chat_template
+     * asks — the prompt as one user message in the model's chat template, followed by
+     * the assistant's opening. A template the engine cannot apply fails here, with the
+     * reason, as score() and generate() would. The harness hashes the text (what each
+     * candidate really saw) and sizes the context from n_tokens before any example runs.
+     * On success *out is a new result, freed with result_free(). Works on a model opened
+     * with vocab_only. NULL where the engine cannot tell (a server renders on its side).
+     */
+    int (*render)(slm_engine *e, const slm_request *req, slm_text_result **out, char *err,
+                  size_t errlen);
     /* ---- end of version 1.3; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 

@@ -36,6 +36,9 @@ static const char USAGE[] =
     "                    weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
     "                    llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)\n"
     "  --seed N          seed of the pseudo-random weights (default 1)\n"
+    "  --chat-template FILE  the model's chat template text (tokenizer.chat_template) from\n"
+    "                    FILE, e.g. a real model's Jinja template; default ChatML; an empty\n"
+    "                    FILE writes none\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
     "inspect: the model facts read from the file (and from llama.cpp when it loads).\n"
     "tokenize: the tokens llama.cpp makes of TEXT with the model's vocabulary, one line\n"
@@ -78,7 +81,7 @@ static int models_make(int argc, char **argv)
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.f16 = 1;
-    const char *evalset = NULL, *tokenizer = NULL;
+    const char *evalset = NULL, *tokenizer = NULL, *tmpl_path = NULL;
     int vocab_only = 0;
     static const char *const num_opts[] = {"vocab", "alpha", "temperature", "layers", "ff", "ctx",
                                            "seed", NULL};
@@ -119,6 +122,10 @@ static int models_make(int argc, char **argv)
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "shape", &v)) > 0) {
             o.shape = v;
+            continue;
+        }
+        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "chat-template", &v)) > 0) {
+            tmpl_path = v;
             continue;
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "type", &v)) > 0) {
@@ -163,10 +170,23 @@ static int models_make(int argc, char **argv)
     if (!o.train_path || !o.out_path)
         return slm_usage_error(USAGE, "models make needs --train and --out");
     char err[SLM_ERRLEN];
+    char *tmpl = NULL;
+    size_t tmpl_len = 0;
+    if (tmpl_path) {
+        if (slm_read_file(tmpl_path, &tmpl, &tmpl_len, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (strlen(tmpl) != tmpl_len) {
+            free(tmpl);
+            return slm_die(SLM_EXIT_BAD_INPUT, "chat template '%s' holds a NUL byte", tmpl_path);
+        }
+        o.chat_template = tmpl;
+    }
     slm_evalset *es = NULL;
     if (evalset) {
-        if (slm_evalset_load(evalset, &es, err, sizeof err))
+        if (slm_evalset_load(evalset, &es, err, sizeof err)) {
+            free(tmpl);
             return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        }
         o.labels = (const char *const *)es->labels;
         o.n_labels = es->n_labels;
         o.prompt_template = es->prompt;
@@ -199,6 +219,7 @@ static int models_make(int argc, char **argv)
     slm_evalset_free(es);
     slm_vocab_close(voc);
     slm_tokenizer_gguf_free(tokenizer, vocab_gguf);
+    free(tmpl);
     if (rc)
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     if (tokenizer)

@@ -662,7 +662,9 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
     slm_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1);
     slm_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0);
     slm_gguf_set_bool(w, "tokenizer.ggml.add_space_prefix", 1);
-    slm_gguf_set_str(w, "tokenizer.chat_template", CHATML_TEMPLATE);
+    if (!o->chat_template || o->chat_template[0])
+        slm_gguf_set_str(w, "tokenizer.chat_template",
+                         o->chat_template ? o->chat_template : CHATML_TEMPLATE);
     slm_gguf_set_u32(w, "slmbench.factory.vocab_words", (uint32_t)W);
     slm_gguf_set_f32(w, "slmbench.factory.alpha", (float)o->alpha);
     slm_gguf_set_f32(w, "slmbench.factory.temperature", (float)o->temperature);

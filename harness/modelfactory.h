@@ -67,6 +67,9 @@ typedef struct slm_factory_opts {
                                     small llama model sized to the classifier */
     const char *choice_prefix;   /* what the runner puts before a label; default " " */
     uint64_t seed;               /* for the pseudo-random weights; default 1 */
+    const char *chat_template;   /* tokenizer.chat_template text (any, even one llama.cpp
+                                    cannot apply), or NULL: a ChatML template; "" writes
+                                    none */
 } slm_factory_opts;
 
 typedef struct slm_factory_report {

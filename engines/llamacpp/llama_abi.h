@@ -61,6 +61,21 @@ typedef bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor *t, bool ask
 /* Loads the best backend variant of each kind found in dir_path (libggml). */
 void ggml_backend_load_all_from_path(const char *dir_path);
 
+/* Loads one backend library file, e.g. libggml-cuda.so; NULL on failure (libggml). */
+typedef struct ggml_backend_reg *ggml_backend_reg_t;
+ggml_backend_reg_t ggml_backend_load(const char *path);
+
+/* Devices of the loaded backends (libggml, libggml-base). Only the first two kinds are
+ * named: later ggml releases insert kinds after GPU, never before. */
+enum ggml_backend_dev_type {
+    GGML_BACKEND_DEVICE_TYPE_CPU = 0,
+    GGML_BACKEND_DEVICE_TYPE_GPU = 1,
+};
+size_t ggml_backend_dev_count(void);
+ggml_backend_dev_t ggml_backend_dev_get(size_t index);
+const char *ggml_backend_dev_description(ggml_backend_dev_t device);
+enum ggml_backend_dev_type ggml_backend_dev_type(ggml_backend_dev_t device);
+
 /* ---- llama.h ---- */
 
 #define LLAMA_TOKEN_NULL -1
@@ -267,6 +282,9 @@ const struct llama_vocab *llama_model_get_vocab(const struct llama_model *model)
 int32_t llama_model_n_ctx_train(const struct llama_model *model);
 int32_t llama_model_n_embd(const struct llama_model *model);
 int32_t llama_model_n_layer(const struct llama_model *model);
+int32_t llama_model_n_head(const struct llama_model *model);
+int32_t llama_model_n_head_kv(const struct llama_model *model);
+bool llama_supports_gpu_offload(void);
 int32_t llama_model_meta_val_str(const struct llama_model *model, const char *key, char *buf,
                                  size_t buf_size);
 int32_t llama_model_desc(const struct llama_model *model, char *buf, size_t buf_size);

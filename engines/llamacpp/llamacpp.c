@@ -26,6 +26,7 @@
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
 #include "llama_abi.h"
+#include "sha256.h"
 #include "slm_engine.h"
 #include "util.h"
 
@@ -41,6 +42,9 @@
 
 #ifndef SLM_LLAMA_LIBDIR
 #define SLM_LLAMA_LIBDIR ""
+#endif
+#ifndef SLM_LLAMA_CUDADIR
+#define SLM_LLAMA_CUDADIR ""
 #endif
 
 #define ENGINE_VERSION "0.1.0"
@@ -76,6 +80,13 @@
     X(llama_sampler_init_dist) X(llama_sampler_sample) X(llama_sampler_free)              \
     X(ggml_backend_load_all_from_path)
 
+/* What the model facts need about heads and devices (engine ABI 1.3: KV bytes, GPU layers,
+ * device). */
+#define LLAMA_FUNCS_DEV(X)                                                                   \
+    X(llama_model_n_head) X(llama_model_n_head_kv) X(llama_supports_gpu_offload)            \
+    X(ggml_backend_load) X(ggml_backend_dev_count) X(ggml_backend_dev_get)                  \
+    X(ggml_backend_dev_description) X(ggml_backend_dev_type)
+
 /*
  * The *_default_params functions return their struct through a hidden pointer to memory
  * the caller provides (x86-64 and AArch64 alike, the structs being large). Calling them
@@ -104,6 +115,7 @@ struct llama_lib {
     qparams_room (*quantize_default_params)(void);
 #define LLAMA_FIELD(fn) __typeof__(&fn) fn;
     LLAMA_FUNCS(LLAMA_FIELD)
+    LLAMA_FUNCS_DEV(LLAMA_FIELD)
 #undef LLAMA_FIELD
 };
 
@@ -120,6 +132,7 @@ static struct {
     int n;
     char cur[LOG_LINE];
     int level;
+    double kv_mib;            /* sum of the "KV buffer size = X MiB" lines since log_reset() */
 } llog = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- llama.cpp's log ---- */
@@ -140,6 +153,9 @@ static void log_commit(void)
 static void on_log(enum ggml_log_level level, const char *text, void *ud)
 {
     pthread_mutex_lock(&llog.lock);
+    const char *kv = text && level != GGML_LOG_LEVEL_ERROR ? strstr(text, "KV buffer size =") : NULL;
+    if (kv)
+        llog.kv_mib += strtod(kv + strlen("KV buffer size ="), NULL);
     if (level != GGML_LOG_LEVEL_CONT) {
         if (llog.level == GGML_LOG_LEVEL_ERROR)
             log_commit();
@@ -161,6 +177,7 @@ static void log_reset(void)
     pthread_mutex_lock(&llog.lock);
     llog.n = 0;
     llog.cur[0] = '\0';
+    llog.kv_mib = 0;
     pthread_mutex_unlock(&llog.lock);
 }
 
@@ -278,6 +295,28 @@ static const char *lib_default_path(void)
 }
 
 /*
+ * The CUDA backend of the pinned CUDA build, where scripts/install-deps.sh fetched it (it
+ * does so only where an NVIDIA driver is present): $SLM_LLAMA_CUDA_DIR, else the build's
+ * SLM_LLAMA_CUDADIR. Only its libggml-cuda.so is loaded (ggml_backend_load), not the whole
+ * folder with ggml_backend_load_all_from_path: the folder's CPU variants would register a
+ * second CPU device beside the one already loaded. Both builds are the same llama.cpp
+ * release, so the backend matches the libggml-base it binds to. A backend that cannot
+ * start (no driver, no device) is simply not registered, and the CPU stays.
+ */
+static void load_cuda_backend(void)
+{
+    const char *dir = getenv("SLM_LLAMA_CUDA_DIR");
+    if (!dir || !*dir)
+        dir = SLM_LLAMA_CUDADIR;
+    if (!*dir)
+        return;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/libggml-cuda.so", dir);
+    if (access(path, R_OK) == 0)
+        lib.ggml_backend_load(path);
+}
+
+/*
  * Loads llama.cpp: the library named by $SLM_LLAMA_LIB, else the pinned build's
  * SLM_LLAMA_LIBDIR/libllama.v0.5.0.so, else "libllama.so" from the loader's path. Then
  * checks the ABI, silences the log and loads ggml's CPU backends found next to the
@@ -317,6 +356,7 @@ static int engine_init(char *err, size_t errlen)
         return -1;                                                                           \
     }
     LLAMA_FUNCS(LLAMA_SYM)
+    LLAMA_FUNCS_DEV(LLAMA_SYM)
 #undef LLAMA_SYM
 
     /* Silence before the first call that may log. */
@@ -333,6 +373,7 @@ static int engine_init(char *err, size_t errlen)
     } else {
         lib.ggml_backend_load_all_from_path(NULL);
     }
+    load_cuda_backend();
 
     const char *base = slash ? strrchr(lib.path, '/') + 1 : lib.path;
     snprintf(lib.version, sizeof lib.version, "llama.cpp %s (%.64s)",
@@ -407,6 +448,10 @@ struct slm_engine {
     bool prefix_cache;        /* open option prefix_cache=1: keep sequence 0 between requests */
     llama_token *cache;       /* [n_ctx] the tokens sequence 0 holds, at positions 0.. */
     int n_cache;              /* how many; 0 whenever the memory's content is unknown */
+    char tmpl_sha256[65];     /* SHA-256 of the template's text, "" without one */
+    int n_gpu_layers;         /* layers offloaded (llama.cpp's count, output layer included) */
+    char device[96];          /* "CPU", or the GPU's description */
+    uint64_t kv_bytes;        /* the KV cache as allocated, 0 unknown */
     int n_reused;             /* prompt tokens taken from the cache by the last request */
     long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
@@ -479,6 +524,81 @@ static void detect_template(slm_engine *e)
     snprintf(e->tmpl_name, sizeof e->tmpl_name, "custom");
 }
 
+/* The chat template, the built-in name it renders like and the hash of its text. Needs
+ * only the model's metadata, so it works on a vocab_only model too. */
+static void template_facts(slm_engine *e)
+{
+    e->tmpl = lib.llama_model_chat_template(e->model, NULL);
+    detect_template(e);
+    e->tmpl_sha256[0] = '\0';
+    if (e->tmpl)
+        slm_sha256_hex(e->tmpl, strlen(e->tmpl), e->tmpl_sha256);
+}
+
+/*
+ * Layers offloaded and the device, from the n_gpu_layers asked (0: none, 999: all). The
+ * count is llama.cpp's own ("offloaded 13/13 layers"): the n_layer blocks plus the output
+ * layer. The device is the first GPU among ggml's devices ("+N" where there are more:
+ * llama.cpp splits layers over all of them), else "CPU".
+ */
+static void gpu_facts(slm_engine *e, int ngl)
+{
+    int n_layer = lib.llama_model_n_layer(e->model);
+    e->n_gpu_layers = ngl <= 0 ? 0 : ngl > n_layer ? n_layer + 1 : ngl;
+    snprintf(e->device, sizeof e->device, "CPU");
+    if (!e->n_gpu_layers)
+        return;
+    int found = 0;
+    for (size_t i = 0; i < lib.ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t d = lib.ggml_backend_dev_get(i);
+        if (lib.ggml_backend_dev_type(d) != GGML_BACKEND_DEVICE_TYPE_GPU)
+            continue;
+        if (found++ == 0) {
+            const char *desc = lib.ggml_backend_dev_description(d);
+            snprintf(e->device, sizeof e->device, "%.80s", desc && *desc ? desc : "GPU");
+        }
+    }
+    if (found > 1) {
+        size_t n = strlen(e->device);
+        snprintf(e->device + n, sizeof e->device - n, " +%d", found - 1);
+    }
+}
+
+/*
+ * Bytes of the KV cache as allocated: n_layer × cells × n_head_kv × (key + value head
+ * width) × 2 (F16, llama.cpp's default cache type, which the engine keeps). Head widths
+ * are <arch>.attention.key_length / value_length where the file has them (Qwen3: 128 with
+ * n_embd/n_head = 64), else n_embd / n_head. Checked against llama.cpp's own account, the
+ * "KV buffer size = X MiB" lines it logs while creating the context (kv_mib, 0.01 MiB
+ * resolution): where the two disagree beyond rounding — caches this formula does not
+ * describe, e.g. recurrent state or per-layer head counts — the logged figure is used.
+ */
+static uint64_t kv_bytes(slm_engine *e, double logged_mib)
+{
+    int n_layer = lib.llama_model_n_layer(e->model);
+    int n_head = lib.llama_model_n_head(e->model), n_head_kv = lib.llama_model_n_head_kv(e->model);
+    int n_embd = lib.llama_model_n_embd(e->model);
+    uint64_t b = 0;
+    if (n_layer > 0 && n_head > 0 && n_head_kv > 0 && n_embd > 0) {
+        char arch[64] = "", key[160], v[32];
+        long dk = n_embd / n_head, dv = dk, x;
+        if (lib.llama_model_meta_val_str(e->model, "general.architecture", arch, sizeof arch) < 0)
+            arch[0] = '\0';
+        snprintf(key, sizeof key, "%s.attention.key_length", arch);
+        if (lib.llama_model_meta_val_str(e->model, key, v, sizeof v) > 0 &&
+            !slm_parse_long(v, &x) && x > 0)
+            dk = x;
+        snprintf(key, sizeof key, "%s.attention.value_length", arch);
+        if (lib.llama_model_meta_val_str(e->model, key, v, sizeof v) > 0 &&
+            !slm_parse_long(v, &x) && x > 0)
+            dv = x;
+        b = (uint64_t)n_layer * (uint64_t)e->n_kv * (uint64_t)n_head_kv * (uint64_t)(dk + dv) * 2;
+    }
+    if (logged_mib > 0 && fabs((double)b / 1048576.0 - logged_mib) > 0.006)
+        b = (uint64_t)llround(logged_mib * 1048576.0);
+    return b;
+}
+
 /* Closes an engine handle; NULL is a no-op. */
 static void engine_close(slm_engine *e)
 {
@@ -504,14 +624,16 @@ static void engine_close(slm_engine *e)
 }
 
 /*
- * Opens a GGUF model on the CPU. Options: model (required), n_ctx (2048, at most the
+ * Opens a GGUF model. Options: model (required), n_ctx (2048, at most the
  * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
  * empty cache), n_parallel (8, at most 128: prompts score_batch() evaluates side by
  * side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
- * and info() work, score() and generate() fail). Unknown keys are ignored.
+ * and info() work, score() and generate() fail), n_gpu_layers (-1: all, the default where
+ * a GPU backend loaded; 0, the default otherwise: CPU only; asking for layers without a
+ * GPU backend is an error). Unknown keys are ignored.
  *
  * n_parallel sizes the context for score_batch(): it gets n_parallel * (1 + 8) sequences
  * (a prompt and 8 choices in flight each, at most 256 in all) and max(n_ctx,
@@ -535,6 +657,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
     int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0, prefix_cache = 1;
     int n_parallel = DEFAULT_N_PARALLEL, vocab_only = 0;
+    int ngl = INT_MIN; /* n_gpu_layers: not given */
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
@@ -559,6 +682,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             rc = parse_int_option(k, v, 1, MAX_N_PARALLEL, &n_parallel, err, errlen);
         else if (!strcmp(k, "vocab_only"))
             rc = parse_int_option(k, v, 0, 1, &vocab_only, err, errlen);
+        else if (!strcmp(k, "n_gpu_layers"))
+            rc = parse_int_option(k, v, -1, INT_MAX, &ngl, err, errlen);
         else if (!strcmp(k, "flash_attn")) {
             if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "auto"))
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -573,6 +698,15 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_err(err, errlen, "option 'model' is required (path of a GGUF file)");
     if (check_gguf(model, "model", err, errlen))
         return -1;
+    /* Every layer on the GPU where a GPU backend loaded, none otherwise; -1 means all. */
+    bool gpu = lib.llama_supports_gpu_offload();
+    if (ngl == INT_MIN)
+        ngl = gpu ? -1 : 0;
+    else if (ngl != 0 && !gpu)
+        return slm_err(err, errlen, "option 'n_gpu_layers': %d asked, but no GPU backend is "
+                       "loaded (CPU only; use 0)", ngl);
+    if (ngl < 0)
+        ngl = 999;
 
     slm_engine *e = slm_xcalloc(1, sizeof *e);
     e->path = slm_xstrdup(model);
@@ -580,7 +714,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->prefix_cache = prefix_cache;
 
     struct llama_model_params mp = lib.model_default_params().p;
-    mp.n_gpu_layers = 0; /* CPU only: comparisons hold the hardware fixed */
+    mp.n_gpu_layers = ngl; /* the device is recorded with the model facts */
     mp.vocab_only = vocab_only != 0;
     log_reset();
     e->model = lib.llama_model_load_from_file(model, mp);
@@ -595,6 +729,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         engine_close(e);
         return -1;
     }
+    template_facts(e);
+    gpu_facts(e, ngl);
     e->vocab = lib.llama_model_get_vocab(e->model);
     e->n_vocab = lib.llama_vocab_n_tokens(e->vocab);
     e->add_bos = lib.llama_vocab_get_add_bos(e->vocab);
@@ -637,8 +773,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         engine_close(e);
         return -1;
     }
+    pthread_mutex_lock(&llog.lock);
+    double kv_mib = llog.kv_mib; /* read before anything else logs */
+    pthread_mutex_unlock(&llog.lock);
     e->mem = lib.llama_get_memory(e->ctx);
     e->n_kv = (int)lib.llama_n_ctx(e->ctx);
+    e->kv_bytes = kv_bytes(e, kv_mib);
     /* llama.cpp may round the cells up; without n_parallel's growth they all serve one
      * request, as before the batch mode existed. */
     e->n_ctx = n_kv == n_ctx || n_ctx > e->n_kv ? e->n_kv : n_ctx;
@@ -650,8 +790,6 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
     e->prompt_logits = slm_xmalloc(sizeof(float) * (size_t)e->n_vocab);
     e->cache = slm_xmalloc(sizeof *e->cache * (size_t)e->n_ctx);
-    e->tmpl = lib.llama_model_chat_template(e->model, NULL);
-    detect_template(e);
     *out = e;
     return 0;
 }
@@ -690,6 +828,11 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     m.n_layer = lib.llama_model_n_layer(e->model);
     m.n_embd = lib.llama_model_n_embd(e->model);
     m.n_threads = e->n_threads;
+    m.kv_bytes = e->kv_bytes;
+    m.n_gpu_layers = e->n_gpu_layers;
+    snprintf(m.device, sizeof m.device, "%s", e->device);
+    snprintf(m.chat_template_text_sha256, sizeof m.chat_template_text_sha256, "%s",
+             e->tmpl_sha256);
 
     size_t n = info->struct_size < sizeof m ? info->struct_size : sizeof m;
     size_t skip = sizeof m.struct_size;
@@ -746,9 +889,11 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
         *len = plen;
         return 0;
     }
+    if (!e->tmpl)
+        return slm_err(err, errlen, "model '%s' has no chat template", e->path);
     if (!e->tmpl_name[0])
-        return slm_err(err, errlen, "model '%s' has no chat template llama.cpp can apply",
-                       e->path);
+        return slm_err(err, errlen, "the chat template of model '%s' is none of the formats "
+                       "llama.cpp can apply (llama_chat_apply_template refuses it)", e->path);
     char *content = slm_xstrndup(req->prompt, plen);
     llama_chat_message msg = {"user", content};
     int32_t cap = (int32_t)(2 * plen + 256);
@@ -768,6 +913,47 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
     *out = buf;
     *len = (size_t)n;
     *special = true;
+    return 0;
+}
+
+static void text_result_free(slm_text_result *r)
+{
+    if (!r)
+        return;
+    free(r->text);
+    free(r);
+}
+
+/*
+ * render(): the text prompt_tokens() evaluates for a request, and how many tokens that is
+ * (BOS included). The same two functions make it, so the bytes are those score() and
+ * generate() see. Needs only the vocabulary and the template.
+ */
+static int engine_render(slm_engine *e, const slm_request *req, slm_text_result **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!e || !req || !req->prompt)
+        return slm_err(err, errlen, "no engine or no prompt to render");
+    char *text;
+    size_t len;
+    bool special;
+    if (prompt_text(e, req, &text, &len, &special, err, errlen))
+        return -1;
+    llama_token *toks;
+    int n;
+    if (tokenize(e, text, len, true, special, &toks, &n, err, errlen)) {
+        free(text);
+        return -1;
+    }
+    free(toks);
+    slm_text_result *r = slm_xcalloc(1, sizeof *r);
+    r->kind = SLM_RESULT_TEXT;
+    r->text = text;
+    r->len = len;
+    r->n_tokens = n;
+    r->flags = SLM_TOKENIZE_ADD_SPECIAL | (special ? SLM_TOKENIZE_PARSE_SPECIAL : 0);
+    *out = r;
     return 0;
 }
 
@@ -1628,6 +1814,11 @@ static void engine_result_free(void *result)
     case SLM_RESULT_TOKENS:
         token_result_free(result);
         break;
+    case SLM_RESULT_TEXT:
+        text_result_free(result);
+        break;
+    default:
+        break;
     }
 }
 
@@ -1674,7 +1865,7 @@ static const slm_engine_vtable vtable = {
     .struct_size = sizeof(slm_engine_vtable),
     .name = "llamacpp",
     .version = ENGINE_VERSION,
-    .description = "llama.cpp in process: GGUF models on the CPU",
+    .description = "llama.cpp in process: GGUF models on the CPU (or a GPU: n_gpu_layers)",
     .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
             SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH | SLM_CAP_MODEL_FILE |
             SLM_CAP_GGUF | SLM_CAP_TOKENIZE,
@@ -1689,6 +1880,7 @@ static const slm_engine_vtable vtable = {
     .shutdown = engine_shutdown,
     .score_batch = engine_score_batch,
     .tokenize = engine_tokenize,
+    .render = engine_render,
 };
 
 /* The plugin's entry point: returns the engine's constant table. */
