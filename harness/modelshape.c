@@ -80,11 +80,13 @@ static void fill_random(float *out, size_t n, float sigma, uint64_t seed, uint64
 /* ---- the model being built ------------------------------------------------------------- */
 
 /* Standard deviations: embeddings' random part and the reads of random layers as in
- * common initialisations; writes into R small, so R's norm stays far below the fixed
- * embedding norm sqrt(D) and RMSNorm's scale does not move the logits. */
+ * common initialisations; writes into R of SIGMA_WRITE / sqrt(fan-in), so that even after
+ * 2 x 28 blocks R's squared norm stays near 1e-3 of the fixed embedding norm D and
+ * RMSNorm's scale does not move the logits (a deep shape with writes of 1e-3 moved them
+ * by a quarter). */
 #define SIGMA_EMB 0.02f
 #define SIGMA_READ 0.02f
-#define SIGMA_WRITE 0.001f
+#define SIGMA_WRITE 0.002f
 /* What layer 0 writes into A+ and m+ is this small next to the embedding's entries. */
 #define EPS_WRITE (1.0 / 64)
 /* Successor logits sit this far above the label tokens' margin. */
@@ -248,7 +250,7 @@ static void gen_row(void *ud, uint64_t row, float *out)
     case T_O: {
         size_t nin = (size_t)s->n_head * hd;
         if (row >= b->DC) {
-            fill_random(out, nin, SIGMA_WRITE, b->seed, gc->id, row);
+            fill_random(out, nin, SIGMA_WRITE / sqrtf((float)nin), b->seed, gc->id, row);
             return;
         }
         memset(out, 0, nin * sizeof *out);
@@ -266,7 +268,8 @@ static void gen_row(void *ud, uint64_t row, float *out)
     }
     case T_DOWN:
         if (row >= b->DC) {
-            fill_random(out, s->n_ff, SIGMA_WRITE, b->seed, gc->id, row);
+            fill_random(out, s->n_ff, SIGMA_WRITE / sqrtf((float)s->n_ff), b->seed, gc->id,
+                        row);
             return;
         }
         memset(out, 0, s->n_ff * sizeof *out);

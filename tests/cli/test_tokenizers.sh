@@ -73,9 +73,9 @@ if [ -e "$TMP/x.gguf" ]; then notok "a refused tokenizer left a file"; else
 expect_exit 3 "an unknown tokenizer name" "$SLMBENCH" models make --tokenizer nosuch \
     --vocab-only --out "$TMP/x.gguf"
 expect_err "unknown tokenizer 'nosuch'" "names it"
-expect_exit 2 "--tokenizer without --vocab-only is not there yet" "$SLMBENCH" models make \
-    --tokenizer "$FX/bpe_qwen/tokenizer.json" --out "$TMP/x.gguf"
-expect_err "not yet" "says not yet"
+expect_exit 2 "--tokenizer without --vocab-only builds a model: it needs a train split" \
+    "$SLMBENCH" models make --tokenizer "$FX/bpe_qwen/tokenizer.json" --out "$TMP/x.gguf"
+expect_err "models make needs --train and --out" "says what is missing"
 expect_exit 2 "--vocab-only needs --tokenizer" "$SLMBENCH" models make --vocab-only \
     --out "$TMP/x.gguf"
 expect_exit 2 "tokenize needs a text" "$SLMBENCH" models tokenize "$TMP/q.gguf"
