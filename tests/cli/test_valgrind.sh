@@ -21,3 +21,11 @@ expect_exit 0 "export under valgrind" $VG "$SLMBENCH" export predictions last --
 expect_exit 0 "evalsets check under valgrind" $VG "$SLMBENCH" evalsets check "$ROOT/evalsets/support-triage"
 expect_exit 3 "a bad row under valgrind" $VG "$SLMBENCH" evalsets check "$ROOT/evalsets/support-triage/train.csv" --labels "$FX"
 expect_exit 0 "engines under valgrind" $VG "$SLMBENCH" engines
+# The model factory over a real vocabulary: tokenizer.json converted, opened through the
+# llamacpp engine (vocab only), the classifier built (skipped without the tokenizers).
+if "$SLMBENCH" models make --tokenizer qwen3 --vocab-only --out "$TMP/v.gguf" >/dev/null 2>&1; then
+    expect_exit 0 "models make --tokenizer under valgrind" $VG "$SLMBENCH" models make \
+        --train "$FX/train.csv" --tokenizer qwen3 --vocab 50 --out "$TMP/q.gguf"
+else
+    skip "models make --tokenizer under valgrind (the tokenizers are not installed)"
+fi
