@@ -836,8 +836,10 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     static const char *const skip[] = {"tokenizer.chat_template", NULL};
     if (slm_gguf_copy_keys(w, o->tokenizer_gguf, "tokenizer.", skip, err, errlen) < 0)
         goto done;
-    if (vi.has_chat_template) {
-        /* copied on its own so that a later option may replace it */
+    if (o->chat_template) { /* given: it replaces the vocabulary's ("" writes none) */
+        if (*o->chat_template)
+            slm_gguf_set_str(w, "tokenizer.chat_template", o->chat_template);
+    } else if (vi.has_chat_template) {
         static const char *const none[] = {NULL};
         if (slm_gguf_copy_keys(w, o->tokenizer_gguf, "tokenizer.chat_template", none, err,
                                errlen) < 0)
