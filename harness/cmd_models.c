@@ -1,4 +1,4 @@
-/* cmd_models.c — `slmbench models make | quantize | inspect | tokenize`. */
+/* cmd_models.c — `slmbench models make | quantize | inspect | tokenize | labels`. */
 #include "cli.h"
 #include "modelshape.h"
 #include "vocab.h"
@@ -14,6 +14,8 @@ static const char USAGE[] =
     "       slmbench models inspect MODEL.gguf [--json]\n"
     "       slmbench models tokenize MODEL.gguf [--ids] [--no-special] [--parse-special]\n"
     "                                (TEXT | --file F | --batch F)\n"
+    "       slmbench models labels MODEL.gguf (--evalset DIR | --labels FILE)\n"
+    "                              [--prompt-end TEXT] [--prefix P] [--json]\n"
     "\n"
     "make: builds a demo model (a llama-architecture GGUF whose forward pass is a\n"
     "bag-of-words naive Bayes classifier) from an id,text,label train split.\n"
@@ -49,7 +51,18 @@ static const char USAGE[] =
     "  --file F          tokenize the content of F\n"
     "  --batch F         F holds many texts separated by lines __ggml_vocab_test__ (the\n"
     "                    format of llama.cpp's tokenizer test vectors): one line of\n"
-    "                    space-separated ids per text\n";
+    "                    space-separated ids per text\n"
+    "labels: how each label tokenizes alone (prefix + label, no BOS) and as score mode\n"
+    "scores it: the tail of the joint tokenization of prompt + prefix + label, from the\n"
+    "longest token prefix the prompt shares with every joint tokenization. Says which\n"
+    "labels differ, which merge with the prompt's end, which take several tokens.\n"
+    "  --evalset DIR     the label set and prompt template of DIR/evalset.yaml; the\n"
+    "                    prompt is the template rendered with the text \"x\"\n"
+    "  --labels FILE     one label per line, or an id,text,label CSV (its distinct\n"
+    "                    labels, sorted); the prompt is then \"x\" (the template {{text}})\n"
+    "  --prompt-end TEXT the prompt (or its end) instead; no chat template is applied\n"
+    "  --prefix P        the run config's choice_prefix (default \" \")\n"
+    "  --json            one JSON object: every label's ids and pieces, and the counts\n";
 
 /* models make --tokenizer T --vocab-only --out F */
 static int make_vocab(const char *tokenizer, const char *out_path)
@@ -396,27 +409,38 @@ static int models_inspect(int argc, char **argv)
     return rc;
 }
 
-/* Writes s[0..n) with control characters, backslashes and (in a piece that is not
+/* Appends s[0..n) to b with control characters, backslashes and (in a piece that is not
  * whole UTF-8, such as one byte of a character) bytes >= 0x80 escaped, so every piece
- * stays on one visible line. */
-static void put_escaped(const char *s, size_t n)
+ * stays on one visible line. With quote, also '"' is escaped. */
+static void escape_into(slm_buf *b, const char *s, size_t n, int quote)
 {
     int raw_utf8 = slm_utf8_invalid_at(s, n) < 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\\')
-            fputs("\\\\", stdout);
+            slm_buf_puts(b, "\\\\");
+        else if (c == '"' && quote)
+            slm_buf_puts(b, "\\\"");
         else if (c == '\n')
-            fputs("\\n", stdout);
+            slm_buf_puts(b, "\\n");
         else if (c == '\t')
-            fputs("\\t", stdout);
+            slm_buf_puts(b, "\\t");
         else if (c == '\r')
-            fputs("\\r", stdout);
+            slm_buf_puts(b, "\\r");
         else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !raw_utf8))
-            printf("\\x%02x", c);
+            slm_buf_printf(b, "\\x%02x", c);
         else
-            putchar(c);
+            slm_buf_putc(b, (char)c);
     }
+}
+
+static void put_escaped(const char *s, size_t n)
+{
+    slm_buf b = {0};
+    escape_into(&b, s, n, 0);
+    if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    slm_buf_free(&b);
 }
 
 /* The texts of a file in llama.cpp's test-vector format: separated by
@@ -558,6 +582,312 @@ static int models_tokenize(int argc, char **argv)
     return rc;
 }
 
+/* ---- models labels ---- */
+
+/* Each label's tokens, alone and as score mode scores them (see models_labels). */
+struct label_toks {
+    int32_t *alone, *joint;
+    char **alone_pc, **joint_pc;
+    size_t n_alone, n_joint;
+    size_t lcp;      /* tokens the joint tokenization shares with the prompt's */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the first line of data is a CSV header naming the columns id, text and label. */
+static int is_dataset_header(const char *data, size_t len)
+{
+    const char *eol = memchr(data, '\n', len);
+    char *line = slm_xstrndup(data, eol ? (size_t)(eol - data) : len);
+    char *p = line;
+    if (!strncmp(p, "\xef\xbb\xbf", 3))
+        p += 3;
+    int seen = 0;
+    for (char *save = NULL, *f = strtok_r(p, ",\r", &save); f; f = strtok_r(NULL, ",\r", &save)) {
+        f = slm_trim(f);
+        seen |= !strcmp(f, "id") ? 1 : !strcmp(f, "text") ? 2 : !strcmp(f, "label") ? 4 : 0;
+    }
+    free(line);
+    return seen == 7;
+}
+
+/* The labels of --labels FILE: an id,text,label CSV's (or JSON lines') distinct labels,
+ * sorted, or one label per line (a CR before the newline and empty lines dropped). */
+static int read_labels(const char *path, char ***labels, size_t *n, char *err, size_t errlen)
+{
+    char *data;
+    size_t len;
+    *labels = NULL;
+    *n = 0;
+    if (slm_read_file(path, &data, &len, err, errlen))
+        return -1;
+    size_t dl = strlen(path);
+    int jsonl = (dl > 6 && !strcmp(path + dl - 6, ".jsonl")) ||
+                (dl > 7 && !strcmp(path + dl - 7, ".ndjson"));
+    if (jsonl || is_dataset_header(data, len)) {
+        free(data);
+        slm_dataset *ds;
+        if (slm_dataset_load(path, NULL, &ds, err, errlen))
+            return -1;
+        char **all = slm_xcalloc(ds->n + 1, sizeof *all);
+        for (size_t i = 0; i < ds->n; i++)
+            all[i] = ds->rows[i].label;
+        qsort(all, ds->n, sizeof *all, cmp_str);
+        for (size_t i = 0; i < ds->n; i++)
+            if (i == 0 || strcmp(all[i], all[i - 1])) {
+                *labels = slm_xrealloc(*labels, (*n + 1) * sizeof **labels);
+                (*labels)[(*n)++] = slm_xstrdup(all[i]);
+            }
+        free(all);
+        slm_dataset_free(ds);
+    } else {
+        if (slm_utf8_invalid_at(data, len) >= 0) {
+            free(data);
+            return slm_err(err, errlen, "'%s' is not UTF-8 text", path);
+        }
+        for (size_t pos = 0; pos < len;) {
+            const char *eol = memchr(data + pos, '\n', len - pos);
+            size_t end = eol ? (size_t)(eol - data) : len, e = end;
+            if (e > pos && data[e - 1] == '\r')
+                e--;
+            if (e > pos) {
+                *labels = slm_xrealloc(*labels, (*n + 1) * sizeof **labels);
+                (*labels)[(*n)++] = slm_xstrndup(data + pos, e - pos);
+            }
+            pos = end + 1;
+        }
+        free(data);
+    }
+    if (*n == 0)
+        return slm_err(err, errlen, "'%s' holds no labels", path);
+    return 0;
+}
+
+/* Appends the pieces of a token list as "piece" "piece" ..., or (none) when empty. */
+static void pieces_into(slm_buf *b, char **pieces, size_t n)
+{
+    if (n == 0)
+        slm_buf_puts(b, "(none)");
+    for (size_t k = 0; k < n; k++) {
+        slm_buf_puts(b, k ? " \"" : "\"");
+        escape_into(b, pieces[k], strlen(pieces[k]), 1);
+        slm_buf_putc(b, '"');
+    }
+}
+
+static json_t *tokens_json(const int32_t *ids, char **pieces, size_t n)
+{
+    json_t *o = json_object(), *ji = json_array(), *jp = json_array();
+    for (size_t k = 0; k < n; k++) {
+        json_array_append_new(ji, json_integer(ids[k]));
+        size_t pl = strlen(pieces[k]);
+        if (slm_utf8_invalid_at(pieces[k], pl) < 0) {
+            json_array_append_new(jp, json_stringn(pieces[k], pl));
+        } else { /* a byte of a character: shown escaped, as in the text output */
+            slm_buf b = {0};
+            escape_into(&b, pieces[k], pl, 0);
+            json_array_append_new(jp, json_stringn(b.data, b.len));
+            slm_buf_free(&b);
+        }
+    }
+    json_object_set_new(o, "ids", ji);
+    json_object_set_new(o, "pieces", jp);
+    return o;
+}
+
+/*
+ * models labels: for each label, its tokens tokenized alone (prefix + label, without
+ * BOS) and the tokens score mode scores for it (engines/llamacpp/llamacpp.c,
+ * choices_tokens): the tail of the joint tokenization of prompt + prefix + label after
+ * the longest token prefix that the prompt's tokens and every label's joint tokens
+ * share. A label merges when the prompt's own tokens are not a prefix of its joint ones;
+ * one merging label cuts the prompt back for all of them.
+ */
+static int models_labels(int argc, char **argv)
+{
+    const char *path = NULL, *evalset = NULL, *labels_file = NULL, *prompt_end = NULL;
+    const char *prefix = " ";
+    int as_json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0;
+        if (slm_is_help(argv[i])) {
+            fputs(USAGE, stdout);
+            return SLM_EXIT_OK;
+        } else if (slm_opt_flag(argv[i], "json")) {
+            as_json = 1;
+        } else if ((r = slm_opt_value(argc, argv, &i, "evalset", &v)) > 0) {
+            evalset = v;
+        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "labels", &v)) > 0) {
+            labels_file = v;
+        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "prompt-end", &v)) > 0) {
+            prompt_end = v;
+        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "prefix", &v)) > 0) {
+            prefix = v;
+        } else if (r < 0) {
+            return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!path)
+        return slm_usage_error(USAGE, "models labels needs MODEL.gguf");
+    if (!evalset == !labels_file)
+        return slm_usage_error(USAGE, "models labels needs one of --evalset DIR, --labels FILE");
+
+    char err[SLM_ERRLEN];
+    slm_gguf_info gi;
+    if (slm_gguf_inspect(path, &gi, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    slm_evalset *es = NULL;
+    char **labels = NULL, *prompt = NULL;
+    size_t n = 0;
+    if (evalset) {
+        if (slm_evalset_load(evalset, &es, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (es->n_labels == 0) {
+            int r = slm_die(SLM_EXIT_BAD_INPUT, "eval set '%s' has no label set (task %s)",
+                            evalset, es->task);
+            slm_evalset_free(es);
+            return r;
+        }
+        labels = es->labels;
+        n = es->n_labels;
+    } else if (read_labels(labels_file, &labels, &n, err, sizeof err)) {
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    }
+    if (prompt_end)
+        prompt = slm_xstrdup(prompt_end);
+    else
+        prompt = slm_prompt_render(es ? es->prompt : "{{text}}", "x", "",
+                                   (const char *const *)labels, n);
+
+    slm_vocab *v = NULL;
+    int rc = SLM_EXIT_OK;
+    if (slm_vocab_open(path, &v, err, sizeof err))
+        /* the engine's own troubles are runtime failures; the rest is about the file */
+        rc = slm_die(strncmp(err, "the llamacpp engine", 19) ? SLM_EXIT_BAD_INPUT
+                                                             : SLM_EXIT_ENGINE,
+                     "%s", err);
+    int32_t *pids = NULL;
+    char **ppc = NULL;
+    size_t np = 0;
+    struct label_toks *lt = slm_xcalloc(n, sizeof *lt);
+    if (rc == SLM_EXIT_OK && slm_vocab_tokenize(v, prompt, SLM_TOKENIZE_ADD_SPECIAL, &pids, &ppc,
+                                                &np, err, sizeof err))
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+    size_t shared = np;
+    for (size_t l = 0; l < n && rc == SLM_EXIT_OK; l++) {
+        char *alone = slm_xasprintf("%s%s", prefix, labels[l]);
+        char *joint = slm_xasprintf("%s%s%s", prompt, prefix, labels[l]);
+        if (slm_vocab_tokenize(v, alone, 0, &lt[l].alone, &lt[l].alone_pc, &lt[l].n_alone, err,
+                               sizeof err) ||
+            slm_vocab_tokenize(v, joint, SLM_TOKENIZE_ADD_SPECIAL, &lt[l].joint,
+                               &lt[l].joint_pc, &lt[l].n_joint, err, sizeof err))
+            rc = slm_die(SLM_EXIT_ENGINE, "label '%s': %s", labels[l], err);
+        free(alone);
+        free(joint);
+        size_t k = 0;
+        while (rc == SLM_EXIT_OK && k < np && k < lt[l].n_joint && lt[l].joint[k] == pids[k])
+            k++;
+        lt[l].lcp = k;
+        shared = k < shared ? k : shared;
+    }
+
+    size_t n_differ = 0, n_merge = 0, n_multi = 0;
+    json_t *jl = as_json ? json_array() : NULL;
+    for (size_t l = 0; l < n && rc == SLM_EXIT_OK; l++) {
+        size_t nt = lt[l].n_joint - shared;
+        const int32_t *tail = lt[l].joint + shared;
+        int differs = nt != lt[l].n_alone ||
+                      (nt && memcmp(tail, lt[l].alone, nt * sizeof *tail) != 0);
+        int merges = lt[l].lcp < np;
+        n_differ += differs;
+        n_merge += merges;
+        n_multi += nt > 1;
+        if (as_json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "label", json_string(labels[l]));
+            json_object_set_new(o, "alone", tokens_json(lt[l].alone, lt[l].alone_pc,
+                                                        lt[l].n_alone));
+            json_object_set_new(o, "after_prompt", tokens_json(tail, lt[l].joint_pc + shared,
+                                                               nt));
+            json_object_set_new(o, "differs", json_boolean(differs));
+            json_object_set_new(o, "merges", json_boolean(merges));
+            json_object_set_new(o, "n_tokens", json_integer((json_int_t)nt));
+            json_array_append_new(jl, o);
+        } else {
+            slm_buf b = {0};
+            if (l == 0)
+                slm_buf_puts(&b, "label\talone\tafter the prompt\tdiffers\tmerges\n");
+            escape_into(&b, labels[l], strlen(labels[l]), 0);
+            slm_buf_putc(&b, '\t');
+            pieces_into(&b, lt[l].alone_pc, lt[l].n_alone);
+            slm_buf_putc(&b, '\t');
+            pieces_into(&b, lt[l].joint_pc + shared, nt);
+            slm_buf_printf(&b, "\t%s\t%s\n", differs ? "yes" : "no", merges ? "yes" : "no");
+            fwrite(b.data, 1, b.len, stdout);
+            slm_buf_free(&b);
+        }
+    }
+    if (rc == SLM_EXIT_OK && as_json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "model", json_string(path));
+        json_object_set_new(o, "prompt_end", json_string(prompt));
+        json_object_set_new(o, "prefix", json_string(prefix));
+        json_object_set_new(o, "prompt_tokens", json_integer((json_int_t)np));
+        json_object_set_new(o, "shared_prefix", json_integer((json_int_t)shared));
+        json_object_set_new(o, "labels", jl);
+        json_object_set_new(o, "n_labels", json_integer((json_int_t)n));
+        json_object_set_new(o, "n_differ", json_integer((json_int_t)n_differ));
+        json_object_set_new(o, "n_merge", json_integer((json_int_t)n_merge));
+        json_object_set_new(o, "n_multi_token", json_integer((json_int_t)n_multi));
+        char *s = json_dumps(o, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        else
+            rc = slm_die(SLM_EXIT_BAD_INPUT, "a label or the prompt is not UTF-8");
+        free(s);
+        json_decref(o);
+    } else if (rc == SLM_EXIT_OK) {
+        if (shared < np)
+            printf("the prompt's %zu tokens are cut back to the first %zu: every label is "
+                   "scored from there\n", np, shared);
+        printf("%zu of %zu labels tokenize differently alone than after the prompt; %zu merge "
+               "across the boundary; %zu take more than one token\n",
+               n_differ, n, n_merge, n_multi);
+    } else {
+        json_decref(jl);
+    }
+
+    for (size_t l = 0; l < n; l++) {
+        free(lt[l].alone);
+        free(lt[l].joint);
+        slm_vocab_pieces_free(lt[l].alone_pc, lt[l].n_alone);
+        slm_vocab_pieces_free(lt[l].joint_pc, lt[l].n_joint);
+    }
+    free(lt);
+    free(pids);
+    slm_vocab_pieces_free(ppc, np);
+    slm_vocab_close(v);
+    free(prompt);
+    if (es)
+        slm_evalset_free(es);
+    else {
+        for (size_t l = 0; l < n; l++)
+            free(labels[l]);
+        free(labels);
+    }
+    return rc;
+}
+
 int cmd_models(int argc, char **argv)
 {
     if (argc < 2 || slm_is_help(argv[1])) {
@@ -572,5 +902,7 @@ int cmd_models(int argc, char **argv)
         return models_inspect(argc - 1, argv + 1);
     if (!strcmp(argv[1], "tokenize"))
         return models_tokenize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "labels"))
+        return models_labels(argc - 1, argv + 1);
     return slm_usage_error(USAGE, "unknown models subcommand '%s'", argv[1]);
 }
