@@ -38,6 +38,8 @@ static const char USAGE[] =
     "                    weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
     "                    llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)\n"
     "  --seed N          seed of the pseudo-random weights (default 1)\n"
+    "  --choice-prefix P what the run puts before a label (its choice_prefix; default \" \"):\n"
+    "                    a real vocabulary's label tokens are those score mode will score\n"
     "  --chat-template FILE  the model's chat template text (tokenizer.chat_template) from\n"
     "                    FILE, e.g. a real model's Jinja template; default ChatML; an empty\n"
     "                    FILE writes none\n"
@@ -135,6 +137,10 @@ static int models_make(int argc, char **argv)
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "shape", &v)) > 0) {
             o.shape = v;
+            continue;
+        }
+        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "choice-prefix", &v)) > 0) {
+            o.choice_prefix = v;
             continue;
         }
         if (r == 0 && (r = slm_opt_value(argc, argv, &i, "chat-template", &v)) > 0) {

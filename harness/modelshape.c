@@ -650,41 +650,35 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     b.margin = 20.0 + log((double)b.V) + 1.5 * bound;
 
     /* Each label's tokens after a prompt, by the rule the engine scores them with: the
-     * tail of prompt + choice after the prompt's own tokens. */
+     * tail of the joint tokenization of prompt + choice after the longest token prefix
+     * the prompt shares with every joint tokenization (engines/llamacpp/llamacpp.c,
+     * choices_tokens). Where some label merges with the prompt's end, every chain then
+     * starts with the re-tokenized end of the prompt, shared by all labels. */
     free(rendered);
     rendered = slm_prompt_render(ptmpl, "x", "", (const char *const *)labels, L);
     if (tok(o, rendered, &base, err, errlen))
         goto done;
     lab = slm_xcalloc(L, sizeof *lab);
-    size_t n_multi = 0, max_len = 0;
+    size_t n_multi = 0, shared = base.n;
     const char *cp = o->choice_prefix ? o->choice_prefix : " ";
     for (size_t l = 0; l < L; l++) {
         char *joint = slm_xasprintf("%s%s%s", rendered, cp, labels[l]);
-        idlist j;
-        int bad = tok(o, joint, &j, err, errlen);
+        int bad = tok(o, joint, &lab[l], err, errlen);
         free(joint);
         if (bad)
             goto done;
-        size_t k = lcp(&base, &j);
-        if (k == base.n) {
-            memmove(j.ids, j.ids + k, (j.n - k) * sizeof *j.ids);
-            j.n -= k;
-            lab[l] = j;
-        } else {
-            free(j.ids);
-            char *alone = slm_xasprintf("%s%s", cp, labels[l]);
-            bad = tok(o, alone, &lab[l], err, errlen);
-            free(alone);
-            if (bad)
-                goto done;
-        }
+        size_t k = lcp(&base, &lab[l]);
+        if (k < shared)
+            shared = k;
+    }
+    for (size_t l = 0; l < L; l++) {
+        memmove(lab[l].ids, lab[l].ids + shared, (lab[l].n - shared) * sizeof *lab[l].ids);
+        lab[l].n -= shared;
         if (lab[l].n == 0) {
-            slm_err(err, errlen, "label '%s' has no tokens", labels[l]);
+            slm_err(err, errlen, "label '%s' has no tokens after the prompt", labels[l]);
             goto done;
         }
         n_multi += lab[l].n > 1;
-        if (lab[l].n > max_len)
-            max_len = lab[l].n;
     }
 
     /* Successor tokens: each distinct token that follows another inside a label, and
