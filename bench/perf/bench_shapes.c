@@ -6,19 +6,33 @@
  * For each shape, in one process, interleaved A B A B … (so drift of a shared machine
  * hits both alike), medians reported:
  *
- *   A  slmbench itself: `slmbench run` on a generated eval set of one example whose
- *      prompt is PROMPT tokens (counted by the model's own tokenizer, BOS included), mode
- *      generate, max_tokens DECODE, no stop strings, warmup 1 (the example once untimed),
- *      prefix_cache 0 (every prompt evaluated in full); prefill_ms, decode_ms and the
- *      token counts are read from the run's database (view v_predictions). The decode
- *      rate counts the tokens after the first, as slmbench's own decode_tokens_per_s:
- *      (n_output_tokens - 1) / decode_ms. Peak RSS is that process's ru_maxrss.
+ *   A  slmbench itself: `slmbench run --shard 1/2` on a generated eval set of two
+ *      examples, a short ticket and one whose prompt is PROMPT tokens (counted by the
+ *      model's own tokenizer, BOS included); mode generate, max_tokens DECODE, no stop
+ *      strings, warmup 1, prefix_cache 0 (every prompt evaluated in full). The warm-up
+ *      takes the first example (the short one; warm-up ignores shards) and the shard
+ *      leaves the long one as the only example timed and stored, so a round costs one
+ *      long request plus a cheap warm-up. prefill_ms, decode_ms and the token counts are
+ *      read from the run's database (view v_predictions); the decode rate counts the
+ *      tokens after the first, as slmbench's own decode_tokens_per_s: (n_output_tokens
+ *      - 1) / decode_ms. Peak RSS is that process's ru_maxrss (see run_child()).
  *   B  the same libllama, dlopen()ed here, with the engine's settings where they change
  *      the work (n_gpu_layers 0, n_ctx 2048, n_batch = n_ubatch 512, the same threads,
  *      flash attention off), llama.cpp's defaults otherwise: the same PROMPT tokens
  *      llama_decode()d in one batch (logits of the last only), then DECODE single-token
- *      decodes, each token the argmax of the last logits. Model loaded once, one untimed
- *      request first.
+ *      decodes, each token the argmax of the last logits. Model loaded once, one short
+ *      untimed request first.
+ *
+ * The engine's generate() does per token what B does not: llama.cpp's greedy sampler
+ * and the chosen token's log-probability (a log-sum-exp over the vocabulary). Both are
+ * timed on real logits and printed, since with a 150k vocabulary they are a few percent
+ * of a small model's decode.
+ *
+ * The machine must be quiet for the figures to mean much: llama.cpp's threads wait for
+ * each other by spinning, so with another busy process on a 2-core machine a decode
+ * slows down many times over (seen here: 20 ms a token quiet, 400 ms under a load
+ * average of 4), A and B alike but not evenly. The load average is printed before and
+ * after; the raw samples show which rounds were hit.
  *
  * Roofline share: a decoded token must read every weight once (llama_model_size) and
  * the KV cache written so far (F16 K and V at the mean position of the decode); share =
@@ -44,7 +58,6 @@
 #include "prompt.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
