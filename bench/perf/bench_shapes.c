@@ -52,7 +52,8 @@
  * EVALSET gives the train split the models learn from, the prompt template and the
  * labels (evalsets/support-triage). Environment: SLM_BENCH_SHAPES (default
  * "qwen2.5-0.5b qwen3-0.6b llama-3.2-1b"), BENCH_THREADS (2), BENCH_SHAPES_REPS (rounds;
- * default 3, and 2 for shapes of 1B parameters or more), BENCH_SHAPES_PROMPT (512),
+ * default 5, and 3 for shapes of 1B parameters or more: about 4-5 minutes in all on a
+ * quiet 2-core machine, the first build of the models aside), BENCH_SHAPES_PROMPT (512),
  * BENCH_SHAPES_DECODE (128), SLM_LLAMA_LIB (the library, as for the engine).
  */
 #include "evalset.h"
@@ -790,7 +791,7 @@ static int bench_shape(const char *slmbench, const slm_evalset *es, char **words
     /* K and V (F16) of every layer at the mean position of the decode. */
     out->kv_bytes = 2.0 * s->n_layer * s->n_head_kv * s->head_dim * 2.0 * (n + n_decode / 2.0);
 
-    int reps = env_int("BENCH_SHAPES_REPS", s->published_params >= 1000000000ull ? 2 : 3);
+    int reps = env_int("BENCH_SHAPES_REPS", s->published_params >= 1000000000ull ? 3 : 5);
     out->reps = reps = reps > MAX_REPS ? MAX_REPS : reps;
     double ap[MAX_REPS], ad[MAX_REPS], bp[MAX_REPS], bd[MAX_REPS], pre, dec;
     /* B's warm-up: every weight is read by any forward pass, a short one will do. */

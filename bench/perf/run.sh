@@ -15,7 +15,7 @@ mkdir -p "$DIR"
 # slmbench on models in the shapes of published small models at Q4_K_M (built once into
 # build/bench/shapes/, ~1.2 GiB, reused while newer than slmbench): prefill and decode
 # through `slmbench run` against a direct libllama loop, the decode's share of the
-# memory-bandwidth roofline, peak RSS. SLM_BENCH_SHAPES picks the shapes; about 6-8
+# memory-bandwidth roofline, peak RSS. SLM_BENCH_SHAPES picks the shapes; about 5
 # minutes on a quiet 2-core machine, much longer on a busy one (see bench_shapes.c).
 shapes_section() {
     echo "realistic shapes: slmbench run against a direct libllama loop (bench_shapes)"
