@@ -4,7 +4,9 @@
  * minimal direct libllama loop and against the machine's memory bandwidth.
  *
  * For each shape, in one process, interleaved A B A B … (so drift of a shared machine
- * hits both alike), medians reported:
+ * hits both alike): the median rate of each side, and as the ratio the median of the
+ * rounds' ratios A/B (each from two adjacent runs, so one disturbed run moves one ratio,
+ * not a whole side's median):
  *
  *   A  slmbench itself: `slmbench run --shard 1/2` on a generated eval set of two
  *      examples, a short ticket and one whose prompt is PROMPT tokens (counted by the
@@ -746,6 +748,7 @@ typedef struct row {
     double file_mib, kv_bytes;
     int reps, n_prompt, n_out;
     double a_pre, b_pre, a_dec, b_dec; /* median tok/s */
+    double r_pre, r_dec;               /* median of the rounds' ratios A/B */
     double argmax_ms, sampler_ms, logprob_ms; /* per token, see per_token_extras() */
     long rss_kb, own_rss_kb;           /* max over A's processes */
     int ok;
@@ -793,7 +796,8 @@ static int bench_shape(const char *slmbench, const slm_evalset *es, char **words
 
     int reps = env_int("BENCH_SHAPES_REPS", s->published_params >= 1000000000ull ? 3 : 5);
     out->reps = reps = reps > MAX_REPS ? MAX_REPS : reps;
-    double ap[MAX_REPS], ad[MAX_REPS], bp[MAX_REPS], bd[MAX_REPS], pre, dec;
+    double ap[MAX_REPS], ad[MAX_REPS], bp[MAX_REPS], bd[MAX_REPS], rp[MAX_REPS], rd[MAX_REPS];
+    double pre, dec;
     /* B's warm-up: every weight is read by any forward pass, a short one will do. */
     if (direct_request(&d, toks, n < 32 ? n : 32, 8, &pre, &dec)) {
         slm_err(err, errlen, "%s: llama_decode failed", s->name);
@@ -819,6 +823,7 @@ static int bench_shape(const char *slmbench, const slm_evalset *es, char **words
         }
         bp[r] = n / (pre / 1e3);
         bd[r] = n_decode / (dec / 1e3);
+        rp[r] = ap[r] / bp[r], rd[r] = ad[r] / bd[r];
         fprintf(raw, "%s,%d,slmbench,%d,%.3f,%d,%.3f,%ld\n", s->name, r, a.n_prompt, a.pre_ms,
                 a.n_out - 1, a.dec_ms, a.rss_kb);
         fprintf(raw, "%s,%d,direct,%d,%.3f,%d,%.3f,\n", s->name, r, n, pre, n_decode, dec);
@@ -827,6 +832,7 @@ static int bench_shape(const char *slmbench, const slm_evalset *es, char **words
     per_token_extras(&d, 20, &out->argmax_ms, &out->sampler_ms, &out->logprob_ms);
     out->a_pre = median(ap, reps), out->a_dec = median(ad, reps);
     out->b_pre = median(bp, reps), out->b_dec = median(bd, reps);
+    out->r_pre = median(rp, reps), out->r_dec = median(rd, reps);
     out->ok = 1;
     rc = 0;
 out:
@@ -933,7 +939,7 @@ int main(int argc, char **argv)
         printf("| %s | %.2fM | %.1f | %.1f | %.1f | %.3f | %.2f | %.2f | %.3f | %.1f%% | %.0f "
                "| %.2f |\n",
                r->shape->name, (double)r->params / 1e6, r->file_mib, r->a_pre, r->b_pre,
-               r->a_pre / r->b_pre, r->a_dec, r->b_dec, r->a_dec / r->b_dec,
+               r->r_pre, r->a_dec, r->b_dec, r->r_dec,
                100.0 * r->a_dec / ceiling, r->rss_kb / 1024.0, r->rss_kb / 1024.0 / r->file_mib);
     }
     printf("\n   read bandwidth %.2f GB/s (%d threads, %d MiB; the best of 5 passes at the start, "
@@ -955,8 +961,9 @@ int main(int argc, char **argv)
                    "sampler %.3f ms + token log-prob %.3f ms, the direct loop's argmax %.3f ms\n",
                    r->shape->name, 1e3 / r->b_dec, r->sampler_ms, r->logprob_ms, r->argmax_ms);
     }
-    printf("   (medians of interleaved rounds; ratio = slmbench / direct, goal >= 0.98; "
-           "decode tok/s counts the tokens after the first)\n");
+    printf("   (tok/s: medians of interleaved rounds; ratio: the median of the rounds' ratios "
+           "slmbench / direct, each from adjacent runs, goal >= 0.98; decode tok/s counts "
+           "the tokens after the first)\n");
     print_load("after");
     printf("   raw samples: %s\n", raw_path);
     rc = 0;
