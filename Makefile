@@ -138,14 +138,15 @@ check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS)
 
 test: check
 
-# Benchmark programs: bench/perf/<name>.c -> $(OUT)/bench/<name>, on the core library.
+# Benchmark programs: bench/perf/<name>.c -> $(OUT)/bench/<name>, on the core library;
+# they know where the engine finds llama.cpp (bench_shapes calls it directly too).
 BENCH_SRCS := $(wildcard bench/perf/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/perf/%.c=$(OUT)/bench/%)
 
 $(OUT)/bench/%: bench/perf/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+	$(Q)$(CC) $(ALL_CFLAGS) $(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$(LLAMA_LIBDIR)"' $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
 bench: all $(BENCH_BINS) $(TEST_SERVER_BINS)
 	$(Q)sh bench/perf/run.sh $(OUT)/slmbench $(OUT)

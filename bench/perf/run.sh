@@ -4,13 +4,29 @@
 #   bench/perf/run.sh SLMBENCH [BUILD]
 # BUILD (default: the folder of SLMBENCH) holds engines/ and the programs of bench/perf/*.c
 # in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
-# throughput benches.
+# throughput benches. BENCH_ONLY=shapes runs only the last section (realistic shapes).
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
 BUILD=${2:-$(dirname "$SLMBENCH")}
 DIR=build/bench
 mkdir -p "$DIR"
+
+# slmbench on models in the shapes of published small models at Q4_K_M (built once into
+# build/bench/shapes/, ~1.2 GiB, reused while newer than slmbench): prefill and decode
+# through `slmbench run` against a direct libllama loop, the decode's share of the
+# memory-bandwidth roofline, peak RSS. SLM_BENCH_SHAPES picks the shapes; about 5
+# minutes on a quiet 2-core machine, much longer on a busy one (see bench_shapes.c).
+shapes_section() {
+    echo "realistic shapes: slmbench run against a direct libllama loop (bench_shapes)"
+    "$BUILD/bench/bench_shapes" "$SLMBENCH" evalsets/support-triage "$DIR/shapes" ||
+        echo "   (bench_shapes failed; see the messages above)"
+    echo "   uptime: $(uptime)"
+}
+if [ "${BENCH_ONLY:-}" = shapes ]; then
+    shapes_section
+    exit 0
+fi
 sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
 rm -f "$DIR/overhead.db"*
 sed -e 's/^name: demo/name: bench-overhead/' -e 's/^warmup: 3/warmup: 3\nlimit: 100/' \
@@ -71,3 +87,6 @@ for fault in "" "--fault delay:50"; do
     kill "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
 done
+
+echo
+shapes_section
