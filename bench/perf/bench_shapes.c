@@ -28,7 +28,9 @@
  * The engine's generate() does per token what B does not: llama.cpp's greedy sampler
  * and the chosen token's log-probability (a log-sum-exp over the vocabulary). Both are
  * timed on real logits and printed, since with a 150k vocabulary they are a few percent
- * of a small model's decode.
+ * of a small model's decode; the log-sum-exp timed here is the plain scalar double one
+ * (0.7-0.9 ms a row), which the engine replaced by an 8-lane float one (0.1 ms with
+ * AVX2) after this benchmark showed it.
  *
  * The machine must be quiet for the figures to mean much: llama.cpp's threads wait for
  * each other by spinning, so with another busy process on a 2-core machine a decode
@@ -958,7 +960,9 @@ int main(int argc, char **argv)
         row *r = &rows[i];
         if (r->ok)
             printf("   %-13s per token besides llama_decode (%.2f ms direct): slmbench's greedy "
-                   "sampler %.3f ms + token log-prob %.3f ms, the direct loop's argmax %.3f ms\n",
+                   "sampler %.3f ms + token log-prob (a scalar double log-sum-exp here %.3f ms; "
+                   "the engine's 8-lane one ~0.1 ms with AVX2), the direct loop's argmax "
+                   "%.3f ms\n",
                    r->shape->name, 1e3 / r->b_dec, r->sampler_ms, r->logprob_ms, r->argmax_ms);
     }
     printf("   (tok/s: medians of interleaved rounds; ratio: the median of the rounds' ratios "
