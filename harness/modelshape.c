@@ -508,7 +508,8 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     int *row_label = NULL;
     idlist *rows = NULL, tmpl = {0}, base = {0}, *lab = NULL;
     long *df = NULL;
-    double *cnt = NULL;
+    double *cnt = NULL, *tmpl_ev = NULL; /* the template's evidence per label */
+    size_t *t0 = NULL, *t1 = NULL;       /* where each train prompt's text lies */
     slm_gguf_writer *w = NULL;
     int rc = -1;
     char *rendered = NULL;
@@ -526,45 +527,68 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     for (size_t t = 0; t < b.V; t++)
         b.feat[t] = b.extra[t] = -1;
 
-    /* The template's own tokens are never features: they are in every prompt. */
+    /* The template's own tokens: in every prompt, around the text. Their evidence is
+     * cancelled, as the own-SPM models cancel it through BOS, by the template's first
+     * token, which carries minus the sum of the template's evidence when it occurs
+     * exactly once in every train prompt; otherwise they are no features at all. */
     rendered = slm_prompt_render(ptmpl, "", "", (const char *const *)labels, L);
     if (tok(o, rendered, &tmpl, err, errlen))
         goto done;
     unsigned char *excluded = slm_xcalloc(b.V, 1);
-    for (size_t i = 0; i < tmpl.n; i++)
-        if (tmpl.ids[i] >= 0 && (size_t)tmpl.ids[i] < b.V)
-            excluded[tmpl.ids[i]] = 1;
     int64_t specials[3] = {vi.bos_token_id, vi.eos_token_id, vi.eot_token_id};
     for (int k = 0; k < 3; k++)
         if (specials[k] >= 0 && (uint64_t)specials[k] < b.V)
             excluded[specials[k]] = 1;
 
-    /* Each train prompt as the model sees it; document frequency over its tokens. */
+    /* Each train prompt as the model sees it, and where its text lies: after the
+     * tokens it shares with the template's start, before those it shares with its end. */
     rows = slm_xcalloc(ds->n + 1, sizeof *rows);
-    df = slm_xcalloc(b.V, sizeof *df);
-    long *last = slm_xmalloc(b.V * sizeof *last);
-    for (size_t t = 0; t < b.V; t++)
-        last[t] = -1;
+    t0 = slm_xcalloc(ds->n + 1, sizeof *t0);
+    t1 = slm_xcalloc(ds->n + 1, sizeof *t1);
     double tok_sum = 0;
+    int carrier_ok = tmpl.n > 0;
     for (size_t r = 0; r < ds->n; r++) {
         char *p = slm_prompt_render(ptmpl, ds->rows[r].text, ds->rows[r].id,
                                     (const char *const *)labels, L);
         int bad = tok(o, p, &rows[r], err, errlen);
         free(p);
         if (bad) {
-            free(last);
             free(excluded);
             goto done;
         }
         tok_sum += (double)rows[r].n;
-        for (size_t i = 0; i < rows[r].n; i++) {
+        size_t n = rows[r].n, k = lcp(&tmpl, &rows[r]), e = 0;
+        while (e < tmpl.n - k && e < n - k && tmpl.ids[tmpl.n - 1 - e] == rows[r].ids[n - 1 - e])
+            e++;
+        t0[r] = k;
+        t1[r] = n - e;
+        size_t seen = 0;
+        for (size_t i = 0; i < n; i++) {
             int32_t t = rows[r].ids[i];
             if (t < 0 || (size_t)t >= b.V) {
-                free(last);
                 free(excluded);
                 slm_err(err, errlen, "the tokenizer returned token %d outside the vocabulary", t);
                 goto done;
             }
+            seen += tmpl.n > 0 && t == tmpl.ids[0];
+        }
+        if (seen != 1)
+            carrier_ok = 0;
+    }
+    if (carrier_ok) {
+        excluded[tmpl.ids[0]] = 1;
+    } else {
+        for (size_t i = 0; i < tmpl.n; i++)
+            excluded[tmpl.ids[i]] = 1;
+    }
+    /* document frequency over the texts */
+    df = slm_xcalloc(b.V, sizeof *df);
+    long *last = slm_xmalloc(b.V * sizeof *last);
+    for (size_t t = 0; t < b.V; t++)
+        last[t] = -1;
+    for (size_t r = 0; r < ds->n; r++) {
+        for (size_t i = t0[r]; i < t1[r]; i++) {
+            int32_t t = rows[r].ids[i];
             if (!excluded[t] && last[t] != (long)r) {
                 df[t]++;
                 last[t] = (long)r;
@@ -591,7 +615,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     double *n_rows = slm_xcalloc(L, sizeof *n_rows), *total = slm_xcalloc(L, sizeof *total);
     for (size_t r = 0; r < ds->n; r++) {
         n_rows[row_label[r]] += 1;
-        for (size_t i = 0; i < rows[r].n; i++) {
+        for (size_t i = t0[r]; i < t1[r]; i++) {
             int32_t f = b.feat[rows[r].ids[i]];
             if (f >= 0) {
                 cnt[(size_t)f * L + (size_t)row_label[r]] += 1;
@@ -625,6 +649,12 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     free(n_rows);
     free(total);
     b.kappa = 1.0 / maxabs;
+    tmpl_ev = slm_xcalloc(L, sizeof *tmpl_ev);
+    for (size_t i = 0; carrier_ok && i < tmpl.n; i++) {
+        int32_t f = b.feat[tmpl.ids[i]];
+        for (size_t l = 0; f >= 0 && l < L; l++)
+            tmpl_ev[l] += b.llr[(size_t)f * L + l];
+    }
     const double mean_prompt = ds->n ? tok_sum / (double)ds->n : 1;
     const double ref_len = o->ref_len > 0 ? o->ref_len : mean_prompt + (vi.bos_token_id >= 0);
     b.scale = ref_len / o->temperature;
@@ -636,7 +666,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         double n = (double)rows[r].n + (vi.bos_token_id >= 0);
         for (size_t l = 0; l < L; l++) {
             double ev = 0;
-            for (size_t i = 0; i < rows[r].n; i++) {
+            for (size_t i = t0[r]; i < t1[r]; i++) {
                 int32_t f = b.feat[rows[r].ids[i]];
                 if (f >= 0)
                     ev += b.llr[(size_t)f * L + l];
@@ -768,6 +798,9 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         if (succ_of[t] >= 0)
             ex_row(&b, (int32_t)t)[b.dS + (size_t)succ_of[t]] = 1.0f;
     free(succ_of);
+    if (carrier_ok) /* the template's first token cancels the template's evidence */
+        for (size_t l = 0; l < L; l++)
+            ex_row(&b, tmpl.ids[0])[b.dF + l] -= (float)(b.kappa * tmpl_ev[l]);
     /* Every embedding's classifier part must leave room for the fill. */
     {
         float *e = slm_xmalloc(b.DC * sizeof *e);
@@ -876,7 +909,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         double *ev = slm_xcalloc(L, sizeof *ev);
         for (size_t r = 0; r < ds->n; r++) {
             memset(ev, 0, L * sizeof *ev);
-            for (size_t i = 0; i < rows[r].n; i++) {
+            for (size_t i = t0[r]; i < t1[r]; i++) {
                 int32_t f = b.feat[rows[r].ids[i]];
                 for (size_t l = 0; f >= 0 && l < L; l++)
                     ev[l] += b.llr[(size_t)f * L + l];
@@ -908,6 +941,9 @@ done:
     free(rendered);
     free(df);
     free(cnt);
+    free(t0);
+    free(t1);
+    free(tmpl_ev);
     for (size_t l = 0; labels && l < L; l++)
         free(labels[l]);
     free(labels);
