@@ -956,3 +956,66 @@ long slm_gguf_copy_keys(slm_gguf_writer *w, const char *path, const char *prefix
     fclose(f);
     return copied;
 }
+
+int slm_gguf_read_strings(const char *path, const char *key, char ***out, size_t *n,
+                          char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    slm_gguf_info info;
+    if (slm_gguf_inspect(path, &info, err, errlen)) /* validates every key first */
+        return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    rd r = {f, path, 0, info.file_size, err, errlen};
+    slm_gguf_info scratch;
+    ikv *ints = slm_xcalloc((size_t)info.n_kv + 1, sizeof *ints);
+    size_t n_ints = 0;
+    int rc = rd_skip(&r, 4 + 4 + 8 + 8, "header"), found = 0;
+    for (uint64_t i = 0; i < info.n_kv && rc == 0 && !found; i++) {
+        uint64_t start = r.pos;
+        char *k = NULL;
+        uint32_t type, et;
+        uint64_t cnt;
+        if (rd_str(&r, &k, "metadata key") || rd_u32(&r, &type, "metadata value type")) {
+            free(k);
+            rc = -1;
+            break;
+        }
+        if (strcmp(k, key) == 0 && type == SLM_GGUF_KV_ARRAY &&
+            rd_u32(&r, &et, "array type") == 0 && et == SLM_GGUF_KV_STRING &&
+            rd_u64(&r, &cnt, "array length") == 0) {
+            /* bounded by inspect: each string takes at least its 8-byte length */
+            char **a = slm_xcalloc((size_t)cnt + 1, sizeof *a);
+            for (uint64_t j = 0; j < cnt && rc == 0; j++)
+                rc = rd_str(&r, &a[j], "array string");
+            if (rc) {
+                for (uint64_t j = 0; j < cnt; j++)
+                    free(a[j]);
+                free(a);
+            } else {
+                *out = a;
+                *n = (size_t)cnt;
+                found = 1;
+            }
+            free(k);
+            break;
+        }
+        free(k);
+        if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
+            rc = slm_err(err, errlen, "%s: seek error", path);
+            break;
+        }
+        r.pos = start;
+        memset(&scratch, 0, sizeof scratch);
+        rc = rd_kv(&r, &scratch, ints, &n_ints);
+    }
+    for (size_t i = 0; i < n_ints; i++)
+        free(ints[i].key);
+    free(ints);
+    fclose(f);
+    if (rc == 0 && !found)
+        rc = slm_err(err, errlen, "%s: no string array '%s'", path, key);
+    return rc;
+}

@@ -95,6 +95,13 @@ int slm_gguf_add_tensor_gen(slm_gguf_writer *w, const char *name, uint32_t type,
 long slm_gguf_copy_keys(slm_gguf_writer *w, const char *path, const char *prefix,
                         const char *const *skip, char *err, size_t errlen);
 
+/* The string array under key of the GGUF file at path (for example
+ * "tokenizer.ggml.tokens"): *out gets n new strings in a new array (free each, then the
+ * array). Returns 0, or -1 with err filled when the file is not a readable GGUF file or
+ * has no string array of that name. */
+int slm_gguf_read_strings(const char *path, const char *key, char ***out, size_t *n,
+                          char *err, size_t errlen);
+
 /* Bytes the tensor data of the writer will take in the file (alignment included). */
 uint64_t slm_gguf_writer_data_bytes(const slm_gguf_writer *w);
 

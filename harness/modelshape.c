@@ -10,6 +10,7 @@
 #include "prompt.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,9 +153,9 @@ static void classifier_part(const mb *b, uint64_t t, float *e)
         memcpy(e, b->ex + (size_t)b->extra[t] * b->DC, b->DC * sizeof *e);
     else
         memset(e, 0, b->DC * sizeof *e);
-    if (b->feat[t] >= 0)
+    if (b->feat[t] >= 0) /* added: the template's carrier also holds minus its evidence */
         for (size_t l = 0; l < b->L; l++)
-            e[b->dF + l] = (float)(b->kappa * b->llr[(size_t)b->feat[t] * b->L + l]);
+            e[b->dF + l] += (float)(b->kappa * b->llr[(size_t)b->feat[t] * b->L + l]);
     e[b->dBias] = 1.0f;
 }
 
@@ -309,6 +310,73 @@ static int tok(const slm_factory_opts *o, const char *text, idlist *out, char *e
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A token's text folded for counting: a leading space marker ("\u0120" of byte-level
+ * BPE, "\u2581" of SPM, or ' ') dropped and ASCII letters lower-cased, when what is left
+ * is a non-empty run of ASCII letters and digits; else NULL (the token stays its own). */
+static char *fold_token(const char *s)
+{
+    if (!strncmp(s, "\xc4\xa0", 2))
+        s += 2;
+    else if (!strncmp(s, "\xe2\x96\x81", 3))
+        s += 3;
+    else if (*s == ' ')
+        s++;
+    if (!*s)
+        return NULL;
+    char *f = slm_xstrdup(s);
+    for (char *p = f; *p; p++) {
+        if (!isalnum((unsigned char)*p)) {
+            free(f);
+            return NULL;
+        }
+        *p = (char)tolower((unsigned char)*p);
+    }
+    return f;
+}
+
+typedef struct folded {
+    char *text;
+    int32_t id;
+} folded;
+
+static int cmp_folded(const void *a, const void *b)
+{
+    const folded *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* group[t]: the smallest id whose folded text equals t's ("Refund", " refund",
+ * "refund" count as one word), or t. Returns -1 with err when the vocabulary's tokens
+ * cannot be read. */
+static int fold_groups(const char *gguf, size_t V, int32_t *group, char *err, size_t errlen)
+{
+    char **toks;
+    size_t n;
+    if (slm_gguf_read_strings(gguf, "tokenizer.ggml.tokens", &toks, &n, err, errlen))
+        return -1;
+    folded *fs = slm_xmalloc((n + 1) * sizeof *fs);
+    size_t m = 0;
+    for (size_t t = 0; t < V; t++)
+        group[t] = (int32_t)t;
+    for (size_t t = 0; t < n && t < V; t++) {
+        char *f = fold_token(toks[t]);
+        if (f)
+            fs[m++] = (folded){f, (int32_t)t};
+    }
+    qsort(fs, m, sizeof *fs, cmp_folded);
+    for (size_t i = 1; i < m; i++)
+        if (!strcmp(fs[i].text, fs[i - 1].text))
+            group[fs[i].id] = group[fs[i - 1].id];
+    for (size_t i = 0; i < m; i++)
+        free(fs[i].text);
+    free(fs);
+    for (size_t t = 0; t < n; t++)
+        free(toks[t]);
+    free(toks);
+    return 0;
 }
 
 /* The label set and each row's label index. */
@@ -510,6 +578,7 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     long *df = NULL;
     double *cnt = NULL, *tmpl_ev = NULL; /* the template's evidence per label */
     size_t *t0 = NULL, *t1 = NULL;       /* where each train prompt's text lies */
+    int32_t *group = NULL;               /* each token's folded word */
     slm_gguf_writer *w = NULL;
     int rc = -1;
     char *rendered = NULL;
@@ -581,17 +650,22 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
         for (size_t i = 0; i < tmpl.n; i++)
             excluded[tmpl.ids[i]] = 1;
     }
-    /* document frequency over the texts */
+    /* document frequency over the texts, of folded words */
+    group = slm_xmalloc(b.V * sizeof *group);
+    if (fold_groups(o->tokenizer_gguf, b.V, group, err, errlen)) {
+        free(excluded);
+        goto done;
+    }
     df = slm_xcalloc(b.V, sizeof *df);
     long *last = slm_xmalloc(b.V * sizeof *last);
     for (size_t t = 0; t < b.V; t++)
         last[t] = -1;
     for (size_t r = 0; r < ds->n; r++) {
         for (size_t i = t0[r]; i < t1[r]; i++) {
-            int32_t t = rows[r].ids[i];
-            if (!excluded[t] && last[t] != (long)r) {
-                df[t]++;
-                last[t] = (long)r;
+            int32_t t = rows[r].ids[i], g = group[t];
+            if (!excluded[t] && last[g] != (long)r) {
+                df[g]++;
+                last[g] = (long)r;
             }
         }
     }
@@ -609,6 +683,8 @@ int slm_model_make_real(const slm_factory_opts *o, slm_factory_report *rep, char
     for (size_t i = 0; i < b.W; i++)
         b.feat[cand[i].id] = (int32_t)i;
     free(cand);
+    for (size_t t = 0; t < b.V; t++) /* every token of a feature's group is that feature */
+        b.feat[t] = b.feat[group[t]];
 
     /* Naive Bayes over those tokens (as modelfactory.c: additive smoothing, centred). */
     cnt = slm_xcalloc(b.W * L + 1, sizeof *cnt);
@@ -944,6 +1020,7 @@ done:
     free(t0);
     free(t1);
     free(tmpl_ev);
+    free(group);
     for (size_t l = 0; labels && l < L; l++)
         free(labels[l]);
     free(labels);
