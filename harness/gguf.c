@@ -895,66 +895,113 @@ done:
     return rc;
 }
 
+/* Calls fn(ud, r, key, start, end) for each metadata key of a file that passed
+ * slm_gguf_inspect(), with the key/value's byte range [start, end); fn may read the
+ * range (through r) and must leave r at end. Stops at fn's first nonzero return, which
+ * it returns (1: done early, -1: failed, err filled); 0 when all keys were seen. */
+typedef int (*kv_fn)(void *ud, rd *r, const char *key, uint64_t start, uint64_t end);
+
+static int walk_kvs(const char *path, const slm_gguf_info *info, kv_fn fn, void *ud,
+                    char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    rd r = {f, path, 0, info->file_size, err, errlen};
+    slm_gguf_info scratch;
+    ikv *ints = slm_xcalloc((size_t)info->n_kv + 1, sizeof *ints);
+    size_t n_ints = 0;
+    int rc = rd_skip(&r, 4 + 4 + 8 + 8, "header");
+    for (uint64_t i = 0; i < info->n_kv && rc == 0; i++) {
+        uint64_t start = r.pos;
+        char *key = NULL;
+        if (rd_str(&r, &key, "metadata key") || fseeko(f, (off_t)start, SEEK_SET) != 0) {
+            free(key);
+            rc = -1;
+            break;
+        }
+        r.pos = start;
+        memset(&scratch, 0, sizeof scratch);
+        rc = rd_kv(&r, &scratch, ints, &n_ints);
+        if (rc == 0)
+            rc = fn(ud, &r, key, start, r.pos);
+        free(key);
+    }
+    for (size_t i = 0; i < n_ints; i++)
+        free(ints[i].key);
+    free(ints);
+    fclose(f);
+    return rc;
+}
+
+typedef struct copy_ctx {
+    slm_gguf_writer *w;
+    const char *prefix;
+    const char *const *skip;
+    long copied;
+} copy_ctx;
+
+static int copy_kv(void *ud, rd *r, const char *key, uint64_t start, uint64_t end)
+{
+    copy_ctx *c = ud;
+    if (strncmp(key, c->prefix, strlen(c->prefix)) != 0)
+        return 0;
+    for (size_t k = 0; c->skip && c->skip[k]; k++)
+        if (strcmp(key, c->skip[k]) == 0)
+            return 0;
+    uint64_t n = end - start;
+    char *raw = slm_xmalloc((size_t)n);
+    int bad = fseeko(r->f, (off_t)start, SEEK_SET) != 0 || fread(raw, 1, (size_t)n, r->f) != n;
+    if (!bad) {
+        slm_buf_append(&c->w->kv, raw, (size_t)n);
+        c->w->n_kv++;
+        c->copied++;
+    }
+    free(raw);
+    return bad ? slm_err(r->err, r->errlen, "%s: read error", r->path) : 0;
+}
+
 long slm_gguf_copy_keys(slm_gguf_writer *w, const char *path, const char *prefix,
                         const char *const *skip, char *err, size_t errlen)
 {
     slm_gguf_info info;
     if (slm_gguf_inspect(path, &info, err, errlen)) /* validates every key first */
         return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    rd r = {f, path, 0, info.file_size, err, errlen};
-    slm_gguf_info scratch;
-    ikv *ints = slm_xcalloc((size_t)info.n_kv + 1, sizeof *ints);
-    size_t n_ints = 0;
-    long copied = 0;
-    size_t plen = strlen(prefix);
-    if (rd_skip(&r, 4 + 4 + 8 + 8, "header"))
-        copied = -1;
-    for (uint64_t i = 0; i < info.n_kv && copied >= 0; i++) {
-        uint64_t start = r.pos, klen;
-        char key[256] = "";
-        if (rd_strlen(&r, &klen, "metadata key")) {
-            copied = -1;
-            break;
-        }
-        if (klen < sizeof key && rd_bytes(&r, key, klen, "metadata key") == 0)
-            key[klen] = '\0';
-        if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
-            copied = slm_err(err, errlen, "%s: seek error", path);
-            break;
-        }
-        r.pos = start;
-        memset(&scratch, 0, sizeof scratch);
-        if (rd_kv(&r, &scratch, ints, &n_ints)) {
-            copied = -1;
-            break;
-        }
-        int take = klen < sizeof key && strncmp(key, prefix, plen) == 0;
-        for (size_t k = 0; take && skip && skip[k]; k++)
-            if (strcmp(key, skip[k]) == 0)
-                take = 0;
-        if (!take)
-            continue;
-        uint64_t end = r.pos, n = end - start;
-        char *raw = slm_xmalloc((size_t)n);
-        if (fseeko(f, (off_t)start, SEEK_SET) != 0 || fread(raw, 1, (size_t)n, f) != n ||
-            fseeko(f, (off_t)end, SEEK_SET) != 0) {
-            free(raw);
-            copied = slm_err(err, errlen, "%s: read error", path);
-            break;
-        }
-        slm_buf_append(&w->kv, raw, (size_t)n);
-        w->n_kv++;
-        copied++;
-        free(raw);
-    }
-    for (size_t i = 0; i < n_ints; i++)
-        free(ints[i].key);
-    free(ints);
-    fclose(f);
-    return copied;
+    copy_ctx c = {w, prefix, skip, 0};
+    if (walk_kvs(path, &info, copy_kv, &c, err, errlen) < 0)
+        return -1;
+    return c.copied;
+}
+
+typedef struct strings_ctx {
+    const char *key;
+    char **a;
+    size_t n;
+} strings_ctx;
+
+static int read_strings_kv(void *ud, rd *r, const char *key, uint64_t start, uint64_t end)
+{
+    strings_ctx *c = ud;
+    if (strcmp(key, c->key) != 0)
+        return 0;
+    uint64_t klen, cnt;
+    uint32_t type, et;
+    if (fseeko(r->f, (off_t)start, SEEK_SET) != 0)
+        return slm_err(r->err, r->errlen, "%s: seek error", r->path);
+    r->pos = start;
+    if (rd_strlen(r, &klen, "metadata key") || rd_skip(r, klen, "metadata key") ||
+        rd_u32(r, &type, "metadata value type"))
+        return -1;
+    if (type != SLM_GGUF_KV_ARRAY || rd_u32(r, &et, "array type") || et != SLM_GGUF_KV_STRING ||
+        rd_u64(r, &cnt, "array length"))
+        return slm_err(r->err, r->errlen, "%s: '%s' is not an array of strings", r->path, key);
+    /* bounded by inspect: each string takes at least its 8-byte length */
+    c->a = slm_xcalloc((size_t)cnt + 1, sizeof *c->a);
+    for (uint64_t j = 0; j < cnt; j++)
+        if (rd_str(r, &c->a[j], "array string"))
+            return -1;
+    c->n = (size_t)cnt;
+    return r->pos == end ? 1 : slm_err(r->err, r->errlen, "%s: '%s' is corrupt", r->path, key);
 }
 
 int slm_gguf_read_strings(const char *path, const char *key, char ***out, size_t *n,
@@ -965,57 +1012,15 @@ int slm_gguf_read_strings(const char *path, const char *key, char ***out, size_t
     slm_gguf_info info;
     if (slm_gguf_inspect(path, &info, err, errlen)) /* validates every key first */
         return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    rd r = {f, path, 0, info.file_size, err, errlen};
-    slm_gguf_info scratch;
-    ikv *ints = slm_xcalloc((size_t)info.n_kv + 1, sizeof *ints);
-    size_t n_ints = 0;
-    int rc = rd_skip(&r, 4 + 4 + 8 + 8, "header"), found = 0;
-    for (uint64_t i = 0; i < info.n_kv && rc == 0 && !found; i++) {
-        uint64_t start = r.pos;
-        char *k = NULL;
-        uint32_t type, et;
-        uint64_t cnt;
-        if (rd_str(&r, &k, "metadata key") || rd_u32(&r, &type, "metadata value type")) {
-            free(k);
-            rc = -1;
-            break;
-        }
-        if (strcmp(k, key) == 0 && type == SLM_GGUF_KV_ARRAY &&
-            rd_u32(&r, &et, "array type") == 0 && et == SLM_GGUF_KV_STRING &&
-            rd_u64(&r, &cnt, "array length") == 0) {
-            /* bounded by inspect: each string takes at least its 8-byte length */
-            char **a = slm_xcalloc((size_t)cnt + 1, sizeof *a);
-            for (uint64_t j = 0; j < cnt && rc == 0; j++)
-                rc = rd_str(&r, &a[j], "array string");
-            if (rc) {
-                for (uint64_t j = 0; j < cnt; j++)
-                    free(a[j]);
-                free(a);
-            } else {
-                *out = a;
-                *n = (size_t)cnt;
-                found = 1;
-            }
-            free(k);
-            break;
-        }
-        free(k);
-        if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
-            rc = slm_err(err, errlen, "%s: seek error", path);
-            break;
-        }
-        r.pos = start;
-        memset(&scratch, 0, sizeof scratch);
-        rc = rd_kv(&r, &scratch, ints, &n_ints);
+    strings_ctx c = {key, NULL, 0};
+    int rc = walk_kvs(path, &info, read_strings_kv, &c, err, errlen);
+    if (rc == 1) {
+        *out = c.a;
+        *n = c.n;
+        return 0;
     }
-    for (size_t i = 0; i < n_ints; i++)
-        free(ints[i].key);
-    free(ints);
-    fclose(f);
-    if (rc == 0 && !found)
-        rc = slm_err(err, errlen, "%s: no string array '%s'", path, key);
-    return rc;
+    for (size_t j = 0; c.a && c.a[j]; j++)
+        free(c.a[j]);
+    free(c.a);
+    return rc < 0 ? -1 : slm_err(err, errlen, "%s: no string array '%s'", path, key);
 }
