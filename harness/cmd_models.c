@@ -534,24 +534,10 @@ static int models_tokenize(int argc, char **argv)
         len = strlen(text);
     }
 
-    slm_plugins *ps = slm_plugins_load();
-    slm_plugin *p = slm_plugins_find(ps, "llamacpp");
-    int (*tok)(slm_engine *, const char *, size_t, uint32_t, slm_token_result **, char *,
-               size_t) = p && p->enabled ? SLM_SLOT(p->vt, tokenize) : NULL;
-    slm_engine *e = NULL;
-    int rc = SLM_EXIT_OK;
-    if (!p)
-        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine plugin was not found");
-    else if (!p->enabled)
-        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine is disabled: %s", p->reason);
-    else if (!tok || !p->vt->result_free)
-        rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine cannot tokenize (ABI before 1.3)");
-    else {
-        slm_option opt[] = {{"model", path}, {"vocab_only", "1"}};
-        slm_options opts = {opt, 2};
-        if (p->vt->open(&opts, &e, err, sizeof err))
-            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-    }
+    slm_vocab *v = NULL;
+    int rc = SLM_EXIT_OK, vrc = slm_vocab_open(path, &v, err, sizeof err);
+    if (vrc) /* the engine's own troubles are runtime failures; the rest is about the file */
+        rc = slm_die(vrc == -2 ? SLM_EXIT_ENGINE : SLM_EXIT_BAD_INPUT, "%s", err);
     uint32_t flags = (no_special ? 0 : SLM_TOKENIZE_ADD_SPECIAL) |
                      (parse_special ? SLM_TOKENIZE_PARSE_SPECIAL : 0);
     char **texts = &data;
@@ -559,31 +545,33 @@ static int models_tokenize(int argc, char **argv)
     if (batch)
         n_texts = split_vocab_tests(data, len, &texts, &lens);
     for (size_t t = 0; rc == SLM_EXIT_OK && t < n_texts; t++) {
-        slm_token_result *r;
-        if (tok(e, texts[t], lens[t], flags, &r, err, sizeof err)) {
+        int32_t *ids;
+        char **pieces;
+        size_t n;
+        if (slm_vocab_tokenize(v, texts[t], lens[t], flags, &ids, &pieces, &n, err,
+                               sizeof err)) {
             rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
             break;
         }
-        for (size_t k = 0; k < r->n; k++) {
+        for (size_t k = 0; k < n; k++) {
             if (batch || ids_only)
-                printf("%s%d", k ? " " : "", (int)r->ids[k]);
+                printf("%s%d", k ? " " : "", (int)ids[k]);
             else {
-                printf("%d\t", (int)r->ids[k]);
-                put_escaped(r->pieces[k], strlen(r->pieces[k]));
+                printf("%d\t", (int)ids[k]);
+                put_escaped(pieces[k], strlen(pieces[k]));
                 putchar('\n');
             }
         }
         if (batch || ids_only)
             putchar('\n');
-        p->vt->result_free(r);
+        free(ids);
+        slm_vocab_pieces_free(pieces, n);
     }
     if (batch) {
         free(texts);
         free(lens);
     }
-    if (e)
-        p->vt->close(e);
-    slm_plugins_free(ps);
+    slm_vocab_close(v);
     free(data);
     return rc;
 }
@@ -777,25 +765,23 @@ static int models_labels(int argc, char **argv)
 
     slm_vocab *v = NULL;
     int rc = SLM_EXIT_OK;
-    if (slm_vocab_open(path, &v, err, sizeof err))
-        /* the engine's own troubles are runtime failures; the rest is about the file */
-        rc = slm_die(strncmp(err, "the llamacpp engine", 19) ? SLM_EXIT_BAD_INPUT
-                                                             : SLM_EXIT_ENGINE,
-                     "%s", err);
+    int vrc = slm_vocab_open(path, &v, err, sizeof err);
+    if (vrc) /* the engine's own troubles are runtime failures; the rest is about the file */
+        rc = slm_die(vrc == -2 ? SLM_EXIT_ENGINE : SLM_EXIT_BAD_INPUT, "%s", err);
     int32_t *pids = NULL;
     char **ppc = NULL;
     size_t np = 0;
     struct label_toks *lt = slm_xcalloc(n, sizeof *lt);
-    if (rc == SLM_EXIT_OK && slm_vocab_tokenize(v, prompt, SLM_TOKENIZE_ADD_SPECIAL, &pids, &ppc,
+    if (rc == SLM_EXIT_OK && slm_vocab_tokenize(v, prompt, strlen(prompt), SLM_TOKENIZE_ADD_SPECIAL, &pids, &ppc,
                                                 &np, err, sizeof err))
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
     size_t shared = np;
     for (size_t l = 0; l < n && rc == SLM_EXIT_OK; l++) {
         char *alone = slm_xasprintf("%s%s", prefix, labels[l]);
         char *joint = slm_xasprintf("%s%s%s", prompt, prefix, labels[l]);
-        if (slm_vocab_tokenize(v, alone, 0, &lt[l].alone, &lt[l].alone_pc, &lt[l].n_alone, err,
+        if (slm_vocab_tokenize(v, alone, strlen(alone), 0, &lt[l].alone, &lt[l].alone_pc, &lt[l].n_alone, err,
                                sizeof err) ||
-            slm_vocab_tokenize(v, joint, SLM_TOKENIZE_ADD_SPECIAL, &lt[l].joint,
+            slm_vocab_tokenize(v, joint, strlen(joint), SLM_TOKENIZE_ADD_SPECIAL, &lt[l].joint,
                                &lt[l].joint_pc, &lt[l].n_joint, err, sizeof err))
             rc = slm_die(SLM_EXIT_ENGINE, "label '%s': %s", labels[l], err);
         free(alone);

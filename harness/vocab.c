@@ -34,13 +34,13 @@ int slm_vocab_open(const char *path, slm_vocab **out, char *err, size_t errlen)
     slm_vocab *v = slm_xcalloc(1, sizeof *v);
     v->ps = slm_plugins_load();
     slm_plugin *p = slm_plugins_find(v->ps, "llamacpp");
-    int rc = 0;
+    int rc = 0; /* slm_err() is -1: the engine's own troubles are -2 */
     if (!p)
-        rc = slm_err(err, errlen, "the llamacpp engine plugin was not found");
+        rc = slm_err(err, errlen, "the llamacpp engine plugin was not found") - 1;
     else if (!p->enabled)
-        rc = slm_err(err, errlen, "the llamacpp engine is disabled: %s", p->reason);
-    else if (!(v->tokenize = SLM_SLOT(p->vt, tokenize)))
-        rc = slm_err(err, errlen, "the llamacpp engine cannot tokenize (engine ABI before 1.3)");
+        rc = slm_err(err, errlen, "the llamacpp engine is disabled: %s", p->reason) - 1;
+    else if (!(v->tokenize = SLM_SLOT(p->vt, tokenize)) || !p->vt->result_free)
+        rc = slm_err(err, errlen, "the llamacpp engine cannot tokenize (engine ABI before 1.3)") - 1;
     if (rc == 0) {
         v->vt = p->vt;
         slm_option items[] = {{"model", path}, {"vocab_only", "1"}};
@@ -49,7 +49,7 @@ int slm_vocab_open(const char *path, slm_vocab **out, char *err, size_t errlen)
     }
     if (rc) {
         slm_vocab_close(v);
-        return -1;
+        return rc;
     }
     *out = v;
     return 0;
@@ -62,15 +62,15 @@ void slm_vocab_pieces_free(char **pieces, size_t n)
     free(pieces);
 }
 
-int slm_vocab_tokenize(slm_vocab *v, const char *text, uint32_t flags, int32_t **ids,
-                       char ***pieces, size_t *n, char *err, size_t errlen)
+int slm_vocab_tokenize(slm_vocab *v, const char *text, size_t len, uint32_t flags,
+                       int32_t **ids, char ***pieces, size_t *n, char *err, size_t errlen)
 {
     slm_token_result *r = NULL;
     *ids = NULL;
     *n = 0;
     if (pieces)
         *pieces = NULL;
-    if (v->tokenize(v->e, text, strlen(text), flags, &r, err, errlen))
+    if (v->tokenize(v->e, text, len, flags, &r, err, errlen))
         return -1;
     *ids = slm_xmalloc((r->n + 1) * sizeof **ids);
     memcpy(*ids, r->ids, r->n * sizeof **ids);
@@ -87,7 +87,7 @@ int slm_vocab_tokenize(slm_vocab *v, const char *text, uint32_t flags, int32_t *
 int slm_vocab_tokenize_plain(void *ud, const char *text, int32_t **ids, size_t *n, char *err,
                              size_t errlen)
 {
-    return slm_vocab_tokenize(ud, text, 0, ids, NULL, n, err, errlen);
+    return slm_vocab_tokenize(ud, text, strlen(text), 0, ids, NULL, n, err, errlen);
 }
 
 static int is_gguf_name(const char *spec)

@@ -11,16 +11,16 @@
 
 typedef struct slm_vocab slm_vocab;
 
-/* Opens the tokenizer of the GGUF file at path. Returns 0 and a handle in *out, or -1
- * with err filled (the engine missing or disabled, the file not a model llama.cpp
- * reads). */
+/* Opens the tokenizer of the GGUF file at path. Returns 0 and a handle in *out; -1 with
+ * err filled when the file is not a model llama.cpp reads; -2 with err filled when the
+ * llamacpp engine is missing, disabled or too old to tokenize. */
 int slm_vocab_open(const char *path, slm_vocab **out, char *err, size_t errlen);
 
-/* The token ids of text (flags: SLM_TOKENIZE_* of slm_engine.h) in a new array *ids
+/* The token ids of text[0..len) (flags: SLM_TOKENIZE_* of slm_engine.h) in a new array *ids
  * (caller frees) and, if pieces is not NULL, each token's text in a new array of new
  * strings (free with slm_vocab_pieces_free). Returns 0, or -1 with err filled. */
-int slm_vocab_tokenize(slm_vocab *v, const char *text, uint32_t flags, int32_t **ids,
-                       char ***pieces, size_t *n, char *err, size_t errlen);
+int slm_vocab_tokenize(slm_vocab *v, const char *text, size_t len, uint32_t flags,
+                       int32_t **ids, char ***pieces, size_t *n, char *err, size_t errlen);
 
 void slm_vocab_pieces_free(char **pieces, size_t n);
 

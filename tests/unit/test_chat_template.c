@@ -30,6 +30,7 @@
 #include "modelfactory.h"
 #include "sha256.h"
 #include "slm_engine.h"
+#include "llamacpp_plugin.h"
 #include "util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,19 +86,7 @@ static int make(const char *out, const char *tmpl_file, char **tmpl_text)
 static int group_setup(void **state)
 {
     (void)state;
-    char path[512];
-    const char *dir = getenv("SLM_ENGINE_DIR");
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/llamacpp.so", dir);
-    else
-        snprintf(path, sizeof path, "%s/../engines/llamacpp.so", slm_exe_dir());
-    fx.so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!fx.so) {
-        fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
-        return -1;
-    }
-    slm_engine_entry_fn entry = (slm_engine_entry_fn)dlsym(fx.so, SLM_ENGINE_ENTRY);
-    fx.vt = entry ? entry() : NULL;
+    fx.vt = test_load_llamacpp(&fx.so);
     char err[SLM_ERRLEN];
     if (!fx.vt || fx.vt->init(err, sizeof err))
         return -1;

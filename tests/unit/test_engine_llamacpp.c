@@ -33,6 +33,7 @@
 #include "modelfactory.h"
 #include "llamacpp/llama_abi.h"
 #include "slm_engine.h"
+#include "llamacpp_plugin.h"
 #include "util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -239,18 +240,7 @@ static int copy_prefix(const char *from, const char *to, size_t n)
 static int group_setup(void **state)
 {
     char path[512];
-    const char *dir = getenv("SLM_ENGINE_DIR");
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/llamacpp.so", dir);
-    else
-        snprintf(path, sizeof path, "%s/../engines/llamacpp.so", slm_exe_dir());
-    fx.so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!fx.so) {
-        fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
-        return -1;
-    }
-    slm_engine_entry_fn entry = (slm_engine_entry_fn)dlsym(fx.so, SLM_ENGINE_ENTRY);
-    fx.vt = entry ? entry() : NULL;
+    fx.vt = test_load_llamacpp(&fx.so);
     if (!fx.vt)
         return -1;
 

@@ -44,6 +44,7 @@
 #include "modelfactory.h"
 #include "prompt.h"
 #include "slm_engine.h"
+#include "llamacpp_plugin.h"
 #include "util.h"
 
 /*
@@ -95,19 +96,8 @@ static int is_dir(const char *p)
 static int group_setup(void **state)
 {
     (void)state;
-    char path[512], err[SLM_ERRLEN];
-    const char *dir = getenv("SLM_ENGINE_DIR");
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/llamacpp.so", dir);
-    else
-        snprintf(path, sizeof path, "%s/../engines/llamacpp.so", slm_exe_dir());
-    fx.so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!fx.so) {
-        fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
-        return -1;
-    }
-    slm_engine_entry_fn entry = (slm_engine_entry_fn)dlsym(fx.so, SLM_ENGINE_ENTRY);
-    fx.vt = entry ? entry() : NULL;
+    char err[SLM_ERRLEN];
+    fx.vt = test_load_llamacpp(&fx.so);
     if (!fx.vt || fx.vt->init(err, sizeof err)) {
         fprintf(stderr, "init: %s\n", fx.vt ? err : "no entry point");
         return -1;
