@@ -45,12 +45,16 @@ LLAMA_CUDADIR = $(if $(LLAMA_SYSTEM),,$(abspath $(LLAMA_DIR)-cuda/lib))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-ALL_CFLAGS = -DSLM_GIT_REV='"$(GIT_REV)"' -std=c11 -D_GNU_SOURCE -fPIC $(WARN) -Iharness -Iengines $(PKG_CFLAGS) \
+# The core library's rooms, in the order data flows (README "Layout"); the CLI sits on top.
+SRC_DIRS := harness/common harness/input harness/models harness/run harness/store \
+            harness/metrics reports
+INC_FLAGS := $(addprefix -I,$(SRC_DIRS) harness/cli) -Iengines
+ALL_CFLAGS = -DSLM_GIT_REV='"$(GIT_REV)"' -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(INC_FLAGS) $(PKG_CFLAGS) \
              $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
-CLI_SRCS := harness/main.c $(wildcard harness/cmd_*.c)
-CORE_SRCS := $(filter-out $(CLI_SRCS),$(wildcard harness/*.c))
+CLI_SRCS := $(wildcard harness/cli/*.c)
+CORE_SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(OUT)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
 CORE_LIB := $(OUT)/libslmcore.a
@@ -58,8 +62,10 @@ CORE_LIB := $(OUT)/libslmcore.a
 ENGINES := $(notdir $(patsubst %/,%,$(dir $(wildcard engines/*/*.c))))
 ENGINE_SOS := $(foreach e,$(sort $(ENGINES)),$(OUT)/engines/$(e).so)
 
+# tests/unit: the core's modules; tests/engines: the engine plugins through the ABI.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+ENGINE_TEST_SRCS := $(wildcard tests/engines/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%) $(ENGINE_TEST_SRCS:tests/engines/%.c=$(OUT)/tests/%)
 # tests/helpers/fake_*.c are shared libraries standing in for real ones (fake_llama.c:
 # a libllama with the wrong ABI); the other helpers are programs.
 TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
@@ -113,6 +119,11 @@ $(OUT)/tests/%: tests/unit/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -lcmocka -ldl -lm -lpthread
+
+$(OUT)/tests/%: tests/engines/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/engines $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -lcmocka -ldl -lm -lpthread
 
 $(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

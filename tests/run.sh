@@ -17,6 +17,18 @@ export SLM_SHARED="$ROOT/../shared"
 export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
+# TESTS="test_store test_report*" runs only the tests whose names match one of the words.
+TESTS=${TESTS:-}
+wanted() {
+    [ -z "$TESTS" ] && return 0
+    set -f
+    for w in $TESTS; do
+        case "$1" in $w) set +f; return 0 ;; esac
+    done
+    set +f
+    return 1
+}
+
 passed=0 failed=0 skipped=0
 failures=""
 log=$(mktemp)
@@ -26,6 +38,7 @@ for t in "$OUTABS"/tests/test_*; do
     case "$t" in *.d) continue ;; esac
     [ -x "$t" ] || continue
     name=$(basename "$t")
+    wanted "$name" || continue
     if "$t" >"$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
@@ -44,6 +57,7 @@ done
 for t in "$ROOT"/tests/cli/test_*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
+    wanted "$name" || continue
     if sh "$t" >"$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(grep -c '^ok ' "$log" || true)
     f=$(grep -c '^not ok ' "$log" || true)

@@ -1,6 +1,6 @@
 /*
  * bench_shapes.c — slmbench on models in the shapes of published small models
- * (harness/modelshape.h: qwen2.5-0.5b, qwen3-0.6b, llama-3.2-1b at Q4_K_M), against a
+ * (harness/models/modelshape.h: qwen2.5-0.5b, qwen3-0.6b, llama-3.2-1b at Q4_K_M), against a
  * minimal direct libllama loop and against the machine's memory bandwidth.
  *
  * For each shape, in one process, interleaved A B A B … (so drift of a shared machine

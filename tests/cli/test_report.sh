@@ -78,6 +78,6 @@ timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-
 nimg=$(grep -o '<img[^>]*src="data:image/svg+xml;base64,[A-Za-z0-9+/=]\{200,\}"' "$TMP/dom.html" | wc -l)
 nall=$(grep -o '<img' "$TMP/dom.html" | wc -l)
 [ "$nimg" -ge 5 ] && [ "$nimg" = "$nall" ] && ok "$nimg images, none missing or empty" || notok "images: $nimg with data of $nall"
-grep -q 'sorted-' "$ROOT/harness/report_html.c" && grep -q '<table class="sortable"' "$TMP/dom.html" && ok "tables are sortable" || notok "no sortable tables"
+grep -q 'sorted-' "$ROOT/reports/report_html.c" && grep -q '<table class="sortable"' "$TMP/dom.html" && ok "tables are sortable" || notok "no sortable tables"
 [ -n "${SLM_KEEP_SCREENSHOT:-}" ] && cp "$TMP/shot.png" "$SLM_KEEP_SCREENSHOT"
 exit 0

@@ -455,3 +455,70 @@ int slm_store_resolve_run(slm_store *st, const char *ref, int64_t *run_id, char 
     sqlite3_finalize(s);
     return rc;
 }
+
+int slm_store_candidates(slm_store *st, int64_t run_id, slm_cand **out, size_t *n, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    if (slm_store_prepare(st,
+                          "SELECT id, idx, name, engine, status, constrained FROM candidates "
+                          "WHERE run_id = ? ORDER BY idx",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, run_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            *out = slm_xrealloc(*out, cap * sizeof **out);
+        }
+        slm_cand *c = &(*out)[(*n)++];
+        c->id = sqlite3_column_int64(s, 0);
+        c->idx = sqlite3_column_int(s, 1);
+        c->name = slm_xstrdup((const char *)sqlite3_column_text(s, 2));
+        c->engine = slm_xstrdup((const char *)sqlite3_column_text(s, 3));
+        c->status = slm_xstrdup((const char *)sqlite3_column_text(s, 4));
+        c->constrained = sqlite3_column_int(s, 5);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        slm_cands_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return db_err(st, "cannot read the candidates", err, errlen);
+    }
+    return 0;
+}
+
+void slm_cands_free(slm_cand *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].name);
+        free(c[i].engine);
+        free(c[i].status);
+    }
+    free(c);
+}
+
+int slm_store_candidate_id(slm_store *st, int64_t run_id, const char *name, int64_t *id,
+                           char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "SELECT id FROM candidates WHERE run_id = ? AND name = ?", &s, err,
+                          errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return 1;
+    return db_err(st, "cannot look up a candidate", err, errlen);
+}

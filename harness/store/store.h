@@ -80,6 +80,23 @@ double slm_col_double(sqlite3_stmt *s, int i);
 double slm_store_metric(slm_store *st, int64_t candidate_id, const char *name, double *lo,
                         double *hi);
 
+/* One candidate of a run, as the readers need it (the one candidate-list query). */
+typedef struct slm_cand {
+    int64_t id;
+    int idx;
+    char *name, *engine, *status; /* status: pending, running, ok, failed */
+    int constrained;
+} slm_cand;
+
+/* The candidates of run_id in config order; *out is freed with slm_cands_free. Returns
+ * -1 with err filled on a database error (an empty run gives *n = 0). */
+int slm_store_candidates(slm_store *st, int64_t run_id, slm_cand **out, size_t *n, char *err,
+                         size_t errlen);
+void slm_cands_free(slm_cand *c, size_t n);
+/* The id of the candidate called name in run_id: 0 found, 1 absent, -1 database error. */
+int slm_store_candidate_id(slm_store *st, int64_t run_id, const char *name, int64_t *id,
+                           char *err, size_t errlen);
+
 /* Prepares sql or fills err with the SQLite message. */
 int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
                       size_t errlen);
