@@ -2,13 +2,13 @@
  * and why the others do not (DESIGN §7). */
 #include "cli.h"
 #include "counters.h"
+#include "opts.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: slmbench counters [--events LIST] [--json]\n"
+static const char ABOUT[] =
     "Probes each event (the default set, or the comma-separated LIST of short names such as\n"
     "instructions,task-clock or PAPI names such as PAPI_TOT_INS) by adding and starting it,\n"
     "and lists the source that counts it for the whole process (papi, perf_event,\n"
@@ -45,20 +45,22 @@ int cmd_counters(int argc, char **argv)
 {
     int as_json = 0;
     const char *list = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if (slm_opt_flag(argv[i], "json")) {
-            as_json = 1;
-        } else if ((r = slm_opt_value(argc, argv, &i, "events", &list)) != 0) {
-            if (r < 0)
-                return slm_usage_error(USAGE, "option '--events' needs a value");
-        } else {
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        }
-    }
+    slm_opt opts[] = {
+        {.name = "events", .arg = "LIST", .kind = SLM_OPT_STR, .target = &list,
+         .help = "the events to probe, comma-separated"},
+        SLM_OPT_JSON(&as_json),
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "counters",
+        .synopsis = "counters",
+        .about = ABOUT,
+        .opts = opts,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, NULL, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
 
     char *buf = NULL;
     const char **names = NULL;
@@ -68,7 +70,7 @@ int cmd_counters(int argc, char **argv)
         if (split_events(list, &buf, &names, &n) != 0) {
             free(buf);
             free(names);
-            return slm_usage_error(USAGE, "empty event name in '--events %s'", list);
+            return slm_opts_usage_error(&cmd, "empty event name in '--events %s'", list);
         }
         events = names;
     } else {

@@ -1,26 +1,28 @@
 /* cmd_engines.c — `slmbench engines`: every plugin found, its status and capabilities. */
 #include "cli.h"
+#include "opts.h"
 
 #include <jansson.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: slmbench engines [--json]\n"
-    "Lists the engine plugins found (in $SLM_ENGINE_PATH, <bin>/engines,\n"
-    "<bin>/../lib/slmbench/engines), whether each is usable, and why not.\n";
-
 int cmd_engines(int argc, char **argv)
 {
     int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if (slm_opt_flag(argv[i], "json"))
-            as_json = 1;
-        else
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-    }
+    slm_opt opts[] = {
+        SLM_OPT_JSON(&as_json),
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "engines",
+        .synopsis = "engines",
+        .about = "Lists the engine plugins found (in $SLM_ENGINE_PATH, <bin>/engines,\n"
+                 "<bin>/../lib/slmbench/engines), whether each is usable, and why not.\n",
+        .opts = opts,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, NULL, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
     slm_plugins *ps = slm_plugins_load();
     json_t *arr = json_array();
     int w = (int)strlen("CAPABILITIES"); /* the widest capability list sets the column */

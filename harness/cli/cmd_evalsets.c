@@ -1,18 +1,16 @@
 /* cmd_evalsets.c — `slmbench evalsets check`: validate data files and describe them. */
 #include "cli.h"
+#include "opts.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: slmbench evalsets check PATH [--labels EVALSET] [--skip-bad-rows]\n"
-    "\n"
+static const char ABOUT[] =
     "PATH is a data file (id,text,label CSV or JSON lines) or an eval set (a folder with\n"
     "evalset.yaml, or the yaml itself). Every row is validated; a bad row is reported as\n"
     "file:line: reason (exit 3). Prints rows, label counts, text lengths and duplicates;\n"
-    "for an eval set, every split and the texts shared between splits (leakage).\n"
-    "  --labels EVALSET   check a data file's labels against that eval set's label set\n";
+    "for an eval set, every split and the texts shared between splits (leakage).\n";
 
 /* Normalised text for duplicate detection: lowercase, runs of non-alphanumerics → ' '. */
 static char *norm_text(const char *s)
@@ -142,35 +140,37 @@ static int is_data_file(const char *p)
 
 int cmd_evalsets(int argc, char **argv)
 {
-    if (argc < 2 || slm_is_help(argv[1])) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
+    const char *labels_from = NULL;
+    int skip = 0;
+    slm_opt opts[] = {
+        {.name = "labels", .arg = "EVALSET", .kind = SLM_OPT_STR, .target = &labels_from,
+         .needs = "an eval set",
+         .help = "check a data file's labels against that eval set's label set"},
+        {.name = "skip-bad-rows", .kind = SLM_OPT_FLAG, .target = &skip,
+         .help = "skip bad rows (counted, the first one named) instead of\n"
+                 "failing on them"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "evalsets check",
+        .synopsis = "evalsets check PATH",
+        .about = ABOUT,
+        .opts = opts,
+        .max_pos = 1,
+    };
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        slm_opts_help(&cmd, argc < 2 ? stderr : stdout);
         return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
     }
     if (strcmp(argv[1], "check"))
-        return slm_usage_error(USAGE, "unknown evalsets subcommand '%s'", argv[1]);
-    const char *path = NULL, *labels_from = NULL;
-    int skip = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *v;
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if ((r = slm_opt_value(argc, argv, &i, "labels", &v)) != 0) {
-            if (r < 0)
-                return slm_usage_error(USAGE, "option '--labels' needs an eval set");
-            labels_from = v;
-        } else if (slm_opt_flag(argv[i], "skip-bad-rows"))
-            skip = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else if (!path)
-            path = argv[i];
-        else
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
+        return slm_opts_usage_error(&cmd, "unknown evalsets subcommand '%s'", argv[1]);
+    const char *path = NULL;
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 2, &path, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
     if (!path)
-        return slm_usage_error(USAGE, "missing PATH");
+        return slm_opts_usage_error(&cmd, "missing PATH");
     char err[SLM_ERRLEN];
     int rc = SLM_EXIT_OK;
     if (is_data_file(path)) {

@@ -1,32 +1,37 @@
 /* cmd_export.c — `slmbench export predictions`: stored predictions as CSV. */
 #include "cli.h"
+#include "opts.h"
+#include "store_cli.h"
 
+#include <csv.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: slmbench export predictions RUN --candidate NAME [--db FILE] [--out FILE]\n"
-    "\n"
+static const char ABOUT[] =
     "Writes CSV with header id,label,pred,confidence,p_<label>...,latency_ms (one p_\n"
     "column per label of the eval set, as stored; latency_ms is end-to-end). RUN is a\n"
     "run id, a tag, a run name or 'last'.\n";
 
+/* One CSV field through libcsv's writer. libcsv quotes every field it writes; a field
+ * quoted only when it holds a comma, quote or line break is as valid RFC 4180 and keeps
+ * the export what it always was, so plain fields are written as they are. */
 static void csv_field(slm_buf *b, const char *s)
 {
     if (!s)
         return;
+    size_t n = strlen(s);
     if (!strpbrk(s, ",\"\r\n")) {
         slm_buf_puts(b, s);
         return;
     }
-    slm_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            slm_buf_putc(b, '"');
-        slm_buf_putc(b, *s);
-    }
-    slm_buf_putc(b, '"');
+    size_t need = csv_write(NULL, 0, s, n);
+    char *q = slm_xmalloc(need);
+    csv_write(q, need, s, n);
+    for (size_t i = 0; i < need; i++)
+        slm_buf_putc(b, q[i]);
+    free(q);
 }
 
 static void csv_num(slm_buf *b, double v)
@@ -38,42 +43,98 @@ static void csv_num(slm_buf *b, double v)
     slm_buf_puts(b, t);
 }
 
+/* The header: the fixed columns, then one p_<label> per label. */
+static void csv_header(slm_buf *b, char **labels, size_t nl)
+{
+    slm_buf_puts(b, "id,label,pred,confidence");
+    for (size_t k = 0; k < nl; k++) {
+        char *h = slm_xasprintf("p_%s", labels[k]);
+        slm_buf_putc(b, ',');
+        csv_field(b, h);
+        free(h);
+    }
+    slm_buf_puts(b, ",latency_ms\n");
+}
+
+typedef struct csv_out {
+    slm_buf *b;
+    size_t n_labels;
+} csv_out;
+
+static void csv_row(const slm_export_row *r, void *ud)
+{
+    csv_out *o = ud;
+    slm_buf *b = o->b;
+    csv_field(b, r->example_id);
+    slm_buf_putc(b, ',');
+    csv_field(b, r->gold);
+    slm_buf_putc(b, ',');
+    csv_field(b, r->pred);
+    slm_buf_putc(b, ',');
+    csv_num(b, r->confidence);
+    json_t *probs = r->probs_json ? json_loads(r->probs_json, 0, NULL) : NULL;
+    for (size_t k = 0; k < o->n_labels; k++) {
+        slm_buf_putc(b, ',');
+        json_t *v = json_array_get(probs, k);
+        if (json_is_number(v))
+            csv_num(b, json_number_value(v));
+    }
+    json_decref(probs);
+    slm_buf_putc(b, ',');
+    csv_num(b, r->e2e_ms);
+    slm_buf_putc(b, '\n');
+}
+
+/* The id of the candidate called cand in run_id into *cid (-1 when cand is NULL or not
+ * there); *names lists the run's candidates for the message that follows a miss. */
+static int find_candidate(slm_store *st, int64_t run_id, const char *cand, int64_t *cid,
+                          slm_buf *names, char *err, size_t errlen)
+{
+    slm_cand *c;
+    size_t n;
+    *cid = -1;
+    if (slm_store_candidates(st, run_id, &c, &n, err, errlen))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        slm_buf_printf(names, "%s%s", i ? ", " : "", c[i].name);
+        if (cand && !strcmp(c[i].name, cand))
+            *cid = c[i].id;
+    }
+    slm_cands_free(c, n);
+    return 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
     const char *db = "slmbench.db", *cand = NULL, *out = NULL, *run_ref = NULL;
-    if (argc < 2 || slm_is_help(argv[1])) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
+    slm_opt opts[] = {
+        {.name = "candidate", .arg = "NAME", .kind = SLM_OPT_STR, .target = &cand,
+         .needs = "a name",
+         .help = "the candidate whose predictions are written"},
+        SLM_OPT_DB(&db),
+        {.name = "out", .arg = "FILE", .kind = SLM_OPT_STR, .target = &out, .needs = "a file",
+         .help = "write FILE instead of stdout"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "export predictions",
+        .synopsis = "export predictions RUN --candidate NAME",
+        .about = ABOUT,
+        .opts = opts,
+        .max_pos = 1,
+    };
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        slm_opts_help(&cmd, argc < 2 ? stderr : stdout);
         return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
     }
     if (strcmp(argv[1], "predictions"))
-        return slm_usage_error(USAGE, "unknown export '%s' (predictions)", argv[1]);
-    for (int i = 2; i < argc; i++) {
-        const char *v;
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if ((r = slm_opt_value(argc, argv, &i, "db", &v)) != 0) {
-            if (r < 0)
-                return slm_usage_error(USAGE, "option '--db' needs a file");
-            db = v;
-        } else if ((r = slm_opt_value(argc, argv, &i, "candidate", &v)) != 0) {
-            if (r < 0)
-                return slm_usage_error(USAGE, "option '--candidate' needs a name");
-            cand = v;
-        } else if ((r = slm_opt_value(argc, argv, &i, "out", &v)) != 0) {
-            if (r < 0)
-                return slm_usage_error(USAGE, "option '--out' needs a file");
-            out = v;
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else if (!run_ref)
-            run_ref = argv[i];
-        else
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
+        return slm_opts_usage_error(&cmd, "unknown export '%s' (predictions)", argv[1]);
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 2, &run_ref, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
     if (!run_ref)
-        return slm_usage_error(USAGE, "missing RUN");
+        return slm_opts_usage_error(&cmd, "missing RUN");
     char err[SLM_ERRLEN];
     slm_store *st;
     if (slm_store_open(db, 0, &st, err, sizeof err))
@@ -82,76 +143,30 @@ int cmd_export(int argc, char **argv)
     int64_t run_id, cid = -1;
     char **labels = NULL;
     size_t nl = 0;
-    sqlite3_stmt *s = NULL;
-    slm_buf b = {0};
+    slm_buf b = {0}, names = {0};
     if (slm_store_resolve_run(st, run_ref, &run_id, err, sizeof err) ||
         slm_run_labels(st, run_id, &labels, &nl, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
         goto done;
     }
-    if (slm_store_prepare(st, "SELECT id, name FROM candidates WHERE run_id = ? ORDER BY idx", &s,
-                          err, sizeof err)) {
+    if (find_candidate(st, run_id, cand, &cid, &names, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
-    sqlite3_bind_int64(s, 1, run_id);
-    slm_buf names = {0};
-    size_t ncand = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *nm = (const char *)sqlite3_column_text(s, 1);
-        slm_buf_printf(&names, "%s%s", ncand++ ? ", " : "", nm);
-        if ((cand && !strcmp(nm, cand)))
-            cid = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-    s = NULL;
     if (cid < 0) {
         if (!cand)
-            rc = slm_usage_error(USAGE, "missing --candidate (run %lld has: %s)", (long long)run_id,
-                                 names.data ? names.data : "none");
+            rc = slm_opts_usage_error(&cmd, "missing --candidate (run %lld has: %s)",
+                                      (long long)run_id, names.data ? names.data : "none");
         else
             rc = slm_die(SLM_EXIT_BAD_INPUT, "run %lld has no candidate '%s' (it has: %s)",
                          (long long)run_id, cand, names.data ? names.data : "none");
-        slm_buf_free(&names);
         goto done;
     }
-    slm_buf_free(&names);
-    slm_buf_puts(&b, "id,label,pred,confidence");
-    for (size_t k = 0; k < nl; k++) {
-        char *h = slm_xasprintf("p_%s", labels[k]);
-        slm_buf_putc(&b, ',');
-        csv_field(&b, h);
-        free(h);
-    }
-    slm_buf_puts(&b, ",latency_ms\n");
-    if (slm_store_prepare(st,
-                          "SELECT example_id, gold, pred, confidence, probs_json, e2e_ms "
-                          "FROM predictions WHERE candidate_id = ? ORDER BY example_idx",
-                          &s, err, sizeof err)) {
+    csv_header(&b, labels, nl);
+    csv_out co = {&b, nl};
+    if (slm_store_each_prediction(st, cid, csv_row, &co, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
-    }
-    sqlite3_bind_int64(s, 1, cid);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        csv_field(&b, (const char *)sqlite3_column_text(s, 0));
-        slm_buf_putc(&b, ',');
-        csv_field(&b, (const char *)sqlite3_column_text(s, 1));
-        slm_buf_putc(&b, ',');
-        csv_field(&b, (const char *)sqlite3_column_text(s, 2));
-        slm_buf_putc(&b, ',');
-        csv_num(&b, sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3));
-        const char *pj = (const char *)sqlite3_column_text(s, 4);
-        json_t *probs = pj ? json_loads(pj, 0, NULL) : NULL;
-        for (size_t k = 0; k < nl; k++) {
-            slm_buf_putc(&b, ',');
-            json_t *v = json_array_get(probs, k);
-            if (json_is_number(v))
-                csv_num(&b, json_number_value(v));
-        }
-        json_decref(probs);
-        slm_buf_putc(&b, ',');
-        csv_num(&b, sqlite3_column_type(s, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 5));
-        slm_buf_putc(&b, '\n');
     }
     if (out) {
         if (slm_write_file_atomic(out, b.data, b.len, err, sizeof err))
@@ -160,7 +175,7 @@ int cmd_export(int argc, char **argv)
         fwrite(b.data, 1, b.len, stdout);
     }
 done:
-    sqlite3_finalize(s);
+    slm_buf_free(&names);
     slm_buf_free(&b);
     slm_free_strv(labels, nl);
     slm_store_close(st);

@@ -1,5 +1,6 @@
 /* cmd_models.c — `slmbench models make | quantize | inspect | tokenize | labels`. */
 #include "cli.h"
+#include "opts.h"
 #include "modelshape.h"
 #include "vocab.h"
 
@@ -7,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
+/* `models --help`: every subcommand's synopsis (each has its own --help). */
+static const char OVERVIEW[] =
     "usage: slmbench models make --train TRAIN.csv --out MODEL.gguf [options]\n"
     "       slmbench models make --tokenizer NAME|PATH --vocab-only --out VOCAB.gguf\n"
     "       slmbench models quantize IN.gguf OUT.gguf TYPE [--threads N]\n"
@@ -17,54 +19,12 @@ static const char USAGE[] =
     "       slmbench models labels MODEL.gguf (--evalset DIR | --labels FILE)\n"
     "                              [--prompt-end TEXT] [--prefix P] [--json]\n"
     "\n"
-    "make: builds a demo model (a llama-architecture GGUF whose forward pass is a\n"
-    "bag-of-words naive Bayes classifier) from an id,text,label train split.\n"
-    "  --evalset DIR     take the label set and prompt template from DIR/evalset.yaml\n"
-    "  --name NAME       model name (general.name)\n"
-    "  --vocab N         word features (default 1000)\n"
-    "  --alpha A         additive smoothing (default 1.0)\n"
-    "  --temperature T   divides the evidence (default 1.0)\n"
-    "  --layers N        transformer blocks (default 1; extra blocks add compute only)\n"
-    "  --ff N            feed-forward width (default: the model width)\n"
-    "  --ctx N           context length (default 2048)\n"
-    "  --type f32|f16    weight type (default f16)\n"
-    "  --no-stop         no end-of-sequence after a label: generation runs on (decode tests)\n"
-    "  --tokenizer T     learn over a real vocabulary: a name (qwen3, llama3: fetched by\n"
-    "                    make into build/third_party/tokenizers), a tokenizer.json, or any\n"
-    "                    GGUF file whose tokenizer is taken over (default: an own SPM one)\n"
-    "  --vocab-only      with --tokenizer: write only the converted vocabulary (no weights;\n"
-    "                    llama.cpp loads it with vocab_only)\n"
-    "  --shape NAME      the architecture and dimensions of a published model, pseudo-random\n"
-    "                    weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
-    "                    llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)\n"
-    "  --seed N          seed of the pseudo-random weights (default 1)\n"
-    "  --choice-prefix P what the run puts before a label (its choice_prefix; default \" \"):\n"
-    "                    a real vocabulary's label tokens are those score mode will score\n"
-    "  --chat-template FILE  the model's chat template text (tokenizer.chat_template) from\n"
-    "                    FILE, e.g. a real model's Jinja template; default ChatML; an empty\n"
-    "                    FILE writes none\n"
+    "make: builds a demo model (a GGUF whose forward pass is a naive Bayes classifier).\n"
     "quantize: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n"
     "inspect: the model facts read from the file (and from llama.cpp when it loads).\n"
-    "tokenize: the tokens llama.cpp makes of TEXT with the model's vocabulary, one line\n"
-    "'id<TAB>piece' each (control characters escaped), BOS/EOS where the model adds them.\n"
-    "  --ids             only the ids, on one line\n"
-    "  --no-special      without BOS/EOS\n"
-    "  --parse-special   texts of special tokens (\"<|im_end|>\") become those tokens\n"
-    "  --file F          tokenize the content of F\n"
-    "  --batch F         F holds many texts separated by lines __ggml_vocab_test__ (the\n"
-    "                    format of llama.cpp's tokenizer test vectors): one line of\n"
-    "                    space-separated ids per text\n"
-    "labels: how each label tokenizes alone (prefix + label, no BOS) and as score mode\n"
-    "scores it: the tail of the joint tokenization of prompt + prefix + label, from the\n"
-    "longest token prefix the prompt shares with every joint tokenization. Says which\n"
-    "labels differ, which merge with the prompt's end, which take several tokens.\n"
-    "  --evalset DIR     the label set and prompt template of DIR/evalset.yaml; the\n"
-    "                    prompt is the template rendered with the text \"x\"\n"
-    "  --labels FILE     one label per line, or an id,text,label CSV (its distinct\n"
-    "                    labels, sorted); the prompt is then \"x\" (the template {{text}})\n"
-    "  --prompt-end TEXT the prompt (or its end) instead; no chat template is applied\n"
-    "  --prefix P        the run config's choice_prefix (default \" \")\n"
-    "  --json            one JSON object: every label's ids and pieces, and the counts\n";
+    "tokenize: the tokens llama.cpp makes of a text with the model's vocabulary.\n"
+    "labels: how each label tokenizes alone and as score mode scores it.\n"
+    "slmbench models SUBCOMMAND --help lists a subcommand's options.\n";
 
 /* models make --tokenizer T --vocab-only --out F */
 static int make_vocab(const char *tokenizer, const char *out_path)
@@ -84,11 +44,136 @@ static int make_vocab(const char *tokenizer, const char *out_path)
     return rc ? slm_die(SLM_EXIT_BAD_INPUT, "%s", err) : SLM_EXIT_OK;
 }
 
-static int parse_num(const char *opt, const char *v, double *out)
+static const char MAKE_ABOUT[] =
+    "Builds a demo model (a llama-architecture GGUF whose forward pass is a bag-of-words\n"
+    "naive Bayes classifier) from an id,text,label train split.\n";
+
+/* --type f16|f32 */
+static int set_type(const char *v, void *target, char *err, size_t errlen)
 {
-    if (slm_parse_double(v, out))
-        return slm_usage_error(USAGE, "option '--%s': expected a number, got '%s'", opt, v);
+    if (strcmp(v, "f16") && strcmp(v, "f32"))
+        return slm_err(err, errlen, "expects f16 or f32, got '%s'", v);
+    *(int *)target = !strcmp(v, "f16");
     return 0;
+}
+
+/* What `models make` was asked for beyond slm_factory_opts. */
+typedef struct make_args {
+    const char *evalset, *tokenizer, *tmpl_path;
+    int vocab_only;
+    double num[7]; /* vocab, alpha, temperature, layers, ff, ctx, seed */
+} make_args;
+
+/* The options into *o and *m; SLM_OPTS_GO or the exit code to return. */
+static int make_parse(int argc, char **argv, slm_factory_opts *o, make_args *m)
+{
+    double *n = m->num;
+    n[0] = o->vocab_words, n[1] = o->alpha, n[2] = o->temperature, n[3] = o->n_layers;
+    n[4] = o->n_ff, n[5] = o->n_ctx, n[6] = (double)o->seed;
+    slm_opt opts[] = {
+        {.name = "train", .arg = "TRAIN.csv", .kind = SLM_OPT_STR, .target = &o->train_path,
+         .help = "the id,text,label train split"},
+        {.name = "out", .arg = "MODEL.gguf", .kind = SLM_OPT_STR, .target = &o->out_path,
+         .needs = "a file",
+         .help = "the model file to write"},
+        {.name = "evalset", .arg = "DIR", .kind = SLM_OPT_STR, .target = &m->evalset,
+         .help = "take the label set and prompt template from DIR/evalset.yaml"},
+        {.name = "name", .arg = "NAME", .kind = SLM_OPT_STR, .target = &o->name,
+         .help = "model name (general.name)"},
+        {.name = "vocab", .arg = "N", .kind = SLM_OPT_DOUBLE, .target = &n[0],
+         .help = "word features (default 1000)"},
+        {.name = "alpha", .arg = "A", .kind = SLM_OPT_DOUBLE, .target = &n[1],
+         .help = "additive smoothing (default 1.0)"},
+        {.name = "temperature", .arg = "T", .kind = SLM_OPT_DOUBLE, .target = &n[2],
+         .help = "divides the evidence (default 1.0)"},
+        {.name = "layers", .arg = "N", .kind = SLM_OPT_DOUBLE, .target = &n[3],
+         .help = "transformer blocks (default 1; extra blocks add compute only)"},
+        {.name = "ff", .arg = "N", .kind = SLM_OPT_DOUBLE, .target = &n[4],
+         .help = "feed-forward width (default: the model width)"},
+        {.name = "ctx", .arg = "N", .kind = SLM_OPT_DOUBLE, .target = &n[5],
+         .help = "context length (default 2048)"},
+        {.name = "type", .arg = "f32|f16", .kind = SLM_OPT_CALL, .target = &o->f16,
+         .needs = "f16 or f32", .set = set_type,
+         .help = "weight type (default f16)"},
+        {.name = "no-stop", .kind = SLM_OPT_FLAG, .target = &o->no_stop,
+         .help = "no end-of-sequence after a label: generation runs on (decode tests)"},
+        {.name = "tokenizer", .arg = "T", .kind = SLM_OPT_STR, .target = &m->tokenizer,
+         .help = "learn over a real vocabulary: a name (qwen3, llama3: fetched by\n"
+                 "make into build/third_party/tokenizers), a tokenizer.json, or any\n"
+                 "GGUF file whose tokenizer is taken over (default: an own SPM one)"},
+        {.name = "vocab-only", .kind = SLM_OPT_FLAG, .target = &m->vocab_only,
+         .help = "with --tokenizer: write only the converted vocabulary (no\n"
+                 "weights; llama.cpp loads it with vocab_only)"},
+        {.name = "shape", .arg = "NAME", .kind = SLM_OPT_STR, .target = &o->shape,
+         .help = "the architecture and dimensions of a published model, pseudo-random\n"
+                 "weights around the classifier (qwen2.5-0.5b, qwen3-0.6b,\n"
+                 "llama-3.2-1b; their tokenizer unless --tokenizer says otherwise)"},
+        {.name = "seed", .arg = "N", .kind = SLM_OPT_DOUBLE, .target = &n[6],
+         .help = "seed of the pseudo-random weights (default 1)"},
+        {.name = "choice-prefix", .arg = "P", .kind = SLM_OPT_STR, .target = &o->choice_prefix,
+         .help = "what the run puts before a label (its choice_prefix; default\n"
+                 "\" \"): a real vocabulary's label tokens are those score mode\n"
+                 "will score"},
+        {.name = "chat-template", .arg = "FILE", .kind = SLM_OPT_STR, .target = &m->tmpl_path,
+         .help = "the model's chat template text (tokenizer.chat_template)\n"
+                 "from FILE, e.g. a real model's Jinja template; default\n"
+                 "ChatML; an empty FILE writes none"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "models make",
+        .synopsis = "models make --train TRAIN.csv --out MODEL.gguf\n"
+                    "models make --tokenizer NAME|PATH --vocab-only --out VOCAB.gguf",
+        .about = MAKE_ABOUT,
+        .opts = opts,
+    };
+    size_t np;
+    int rc = slm_opts_parse(&cmd, argc, argv, 1, NULL, &np);
+    if (rc != SLM_OPTS_GO)
+        return rc;
+    o->vocab_words = (int)n[0], o->alpha = n[1], o->temperature = n[2];
+    o->n_layers = (int)n[3], o->n_ff = (int)n[4], o->n_ctx = (int)n[5];
+    o->seed = (uint64_t)n[6];
+    if (m->vocab_only && !m->tokenizer)
+        return slm_opts_usage_error(&cmd, "option '--vocab-only' needs --tokenizer");
+    if (m->tokenizer && !o->out_path)
+        return slm_opts_usage_error(&cmd, "models make --tokenizer needs --out");
+    if (!(m->tokenizer && m->vocab_only) && (!o->train_path || !o->out_path))
+        return slm_opts_usage_error(&cmd, "models make needs --train and --out");
+    return SLM_OPTS_GO;
+}
+
+/* The chat template of --chat-template FILE into *tmpl (NULL without). Returns an exit
+ * code. */
+static int read_template(const char *path, char **tmpl)
+{
+    char err[SLM_ERRLEN];
+    size_t len;
+    *tmpl = NULL;
+    if (!path)
+        return SLM_EXIT_OK;
+    if (slm_read_file(path, tmpl, &len, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    if (strlen(*tmpl) != len) {
+        free(*tmpl);
+        *tmpl = NULL;
+        return slm_die(SLM_EXIT_BAD_INPUT, "chat template '%s' holds a NUL byte", path);
+    }
+    return SLM_EXIT_OK;
+}
+
+static void make_report(const slm_factory_opts *o, const slm_factory_report *rep,
+                        const char *tokenizer, const slm_shape *shape)
+{
+    if (tokenizer)
+        printf("vocabulary %s, architecture %s%s%s, %zu of %zu labels take several tokens\n",
+               tokenizer, rep->arch, shape ? ", shape " : "",
+               shape ? shape->name : "", rep->n_multi_token_labels, rep->n_labels);
+    printf("wrote %s: %zu train rows, %zu labels, %zu word features, vocabulary %zu, width %zu, "
+           "%zu layers, %.2fM parameters, %.1f MiB, train accuracy %.1f%%\n",
+           o->out_path, rep->train_rows, rep->n_labels, rep->n_words, rep->n_tokens, rep->n_embd,
+           rep->n_layers, (double)rep->n_params / 1e6, (double)rep->file_size / 1048576.0,
+           rep->train_accuracy * 100.0);
 }
 
 static int models_make(int argc, char **argv)
@@ -96,113 +181,21 @@ static int models_make(int argc, char **argv)
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.f16 = 1;
-    const char *evalset = NULL, *tokenizer = NULL, *tmpl_path = NULL;
-    int vocab_only = 0;
-    static const char *const num_opts[] = {"vocab", "alpha", "temperature", "layers", "ff", "ctx",
-                                           "seed", NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        }
-        if (slm_opt_flag(argv[i], "no-stop")) {
-            o.no_stop = 1;
-            continue;
-        }
-        if (slm_opt_flag(argv[i], "vocab-only")) {
-            vocab_only = 1;
-            continue;
-        }
-        if ((r = slm_opt_value(argc, argv, &i, "train", &v)) > 0) {
-            o.train_path = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "out", &v)) > 0) {
-            o.out_path = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "name", &v)) > 0) {
-            o.name = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "evalset", &v)) > 0) {
-            evalset = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "tokenizer", &v)) > 0) {
-            tokenizer = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "shape", &v)) > 0) {
-            o.shape = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "choice-prefix", &v)) > 0) {
-            o.choice_prefix = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "chat-template", &v)) > 0) {
-            tmpl_path = v;
-            continue;
-        }
-        if (r == 0 && (r = slm_opt_value(argc, argv, &i, "type", &v)) > 0) {
-            if (!strcmp(v, "f16"))
-                o.f16 = 1;
-            else if (!strcmp(v, "f32"))
-                o.f16 = 0;
-            else
-                return slm_usage_error(USAGE, "option '--type': expected f16 or f32, got '%s'", v);
-            continue;
-        }
-        int matched = 0;
-        for (int k = 0; r == 0 && num_opts[k]; k++) {
-            if ((r = slm_opt_value(argc, argv, &i, num_opts[k], &v)) > 0) {
-                double d;
-                if (parse_num(num_opts[k], v, &d))
-                    return SLM_EXIT_USAGE;
-                switch (k) {
-                case 0: o.vocab_words = (int)d; break;
-                case 1: o.alpha = d; break;
-                case 2: o.temperature = d; break;
-                case 3: o.n_layers = (int)d; break;
-                case 4: o.n_ff = (int)d; break;
-                case 5: o.n_ctx = (int)d; break;
-                case 6: o.seed = (uint64_t)d; break;
-                }
-                matched = 1;
-            }
-        }
-        if (matched)
-            continue;
-        if (r < 0)
-            return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
-        return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
-    if (vocab_only && !tokenizer)
-        return slm_usage_error(USAGE, "option '--vocab-only' needs --tokenizer");
-    if (tokenizer && !o.out_path)
-        return slm_usage_error(USAGE, "models make --tokenizer needs --out");
-    if (tokenizer && vocab_only)
+    make_args m = {0};
+    int prc = make_parse(argc, argv, &o, &m);
+    if (prc != SLM_OPTS_GO)
+        return prc;
+    const char *tokenizer = m.tokenizer;
+    if (tokenizer && m.vocab_only)
         return make_vocab(tokenizer, o.out_path);
-    if (!o.train_path || !o.out_path)
-        return slm_usage_error(USAGE, "models make needs --train and --out");
     char err[SLM_ERRLEN];
-    char *tmpl = NULL;
-    size_t tmpl_len = 0;
-    if (tmpl_path) {
-        if (slm_read_file(tmpl_path, &tmpl, &tmpl_len, err, sizeof err))
-            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-        if (strlen(tmpl) != tmpl_len) {
-            free(tmpl);
-            return slm_die(SLM_EXIT_BAD_INPUT, "chat template '%s' holds a NUL byte", tmpl_path);
-        }
-        o.chat_template = tmpl;
-    }
+    char *tmpl;
+    if ((prc = read_template(m.tmpl_path, &tmpl)) != SLM_EXIT_OK)
+        return prc;
+    o.chat_template = tmpl;
     slm_evalset *es = NULL;
-    if (evalset) {
-        if (slm_evalset_load(evalset, &es, err, sizeof err)) {
+    if (m.evalset) {
+        if (slm_evalset_load(m.evalset, &es, err, sizeof err)) {
             free(tmpl);
             return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
         }
@@ -241,15 +234,7 @@ static int models_make(int argc, char **argv)
     free(tmpl);
     if (rc)
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-    if (tokenizer)
-        printf("vocabulary %s, architecture %s%s%s, %zu of %zu labels take several tokens\n",
-               tokenizer, rep.arch, shape ? ", shape " : "",
-               shape ? shape->name : "", rep.n_multi_token_labels, rep.n_labels);
-    printf("wrote %s: %zu train rows, %zu labels, %zu word features, vocabulary %zu, width %zu, "
-           "%zu layers, %.2fM parameters, %.1f MiB, train accuracy %.1f%%\n",
-           o.out_path, rep.train_rows, rep.n_labels, rep.n_words, rep.n_tokens, rep.n_embd,
-           rep.n_layers, (double)rep.n_params / 1e6, (double)rep.file_size / 1048576.0,
-           rep.train_accuracy * 100.0);
+    make_report(&o, &rep, tokenizer, shape);
     slm_factory_report_free(&rep);
     return SLM_EXIT_OK;
 }
@@ -257,27 +242,26 @@ static int models_make(int argc, char **argv)
 static int models_quantize(int argc, char **argv)
 {
     const char *pos[3] = {0};
-    int np = 0, threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if ((r = slm_opt_value(argc, argv, &i, "threads", &v))) {
-            long t;
-            if (r < 0 || slm_parse_long(v, &t) || t < 1)
-                return slm_usage_error(USAGE, "option '--threads' needs a positive integer");
-            threads = (int)t;
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else if (np < 3)
-            pos[np++] = argv[i];
-        else
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
+    long threads = 0;
+    slm_opt opts[] = {
+        {.name = "threads", .arg = "N", .kind = SLM_OPT_LONG, .target = &threads,
+         .needs = "a positive integer", .min = 1,
+         .help = "quantization threads (default: llama.cpp's choice)"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "models quantize",
+        .synopsis = "models quantize IN.gguf OUT.gguf TYPE",
+        .about = "TYPE: Q8_0, Q4_0, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16 ... through llama.cpp.\n",
+        .opts = opts,
+        .max_pos = 3,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, pos, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
     if (np != 3)
-        return slm_usage_error(USAGE, "models quantize needs IN.gguf OUT.gguf TYPE");
+        return slm_opts_usage_error(&cmd, "models quantize needs IN.gguf OUT.gguf TYPE");
     char err[SLM_ERRLEN];
     slm_gguf_info gi;
     if (slm_gguf_inspect(pos[0], &gi, err, sizeof err))
@@ -294,7 +278,7 @@ static int models_quantize(int argc, char **argv)
             SLM_SLOT(p->vt, quantize);
         if (!quantize)
             rc = slm_die(SLM_EXIT_ENGINE, "the llamacpp engine cannot quantize");
-        else if (quantize(pos[0], pos[1], pos[2], threads, err, sizeof err))
+        else if (quantize(pos[0], pos[1], pos[2], (int)threads, err, sizeof err))
             rc = slm_die(strstr(err, "unknown") ? SLM_EXIT_USAGE : SLM_EXIT_ENGINE, "%s", err);
         else if (slm_gguf_inspect(pos[1], &gi, err, sizeof err))
             rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
@@ -309,21 +293,23 @@ static int models_inspect(int argc, char **argv)
 {
     const char *path = NULL;
     int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if (slm_opt_flag(argv[i], "json"))
-            as_json = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else if (!path)
-            path = argv[i];
-        else
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
+    slm_opt opts[] = {
+        SLM_OPT_JSON(&as_json),
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "models inspect",
+        .synopsis = "models inspect MODEL.gguf",
+        .about = "The model facts read from the file (and from llama.cpp when it loads).\n",
+        .opts = opts,
+        .max_pos = 1,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, &path, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
     if (!path)
-        return slm_usage_error(USAGE, "models inspect needs MODEL.gguf");
+        return slm_opts_usage_error(&cmd, "models inspect needs MODEL.gguf");
     char err[SLM_ERRLEN], sha[65];
     slm_gguf_info gi;
     if (slm_gguf_inspect(path, &gi, err, sizeof err))
@@ -340,9 +326,9 @@ static int models_inspect(int argc, char **argv)
     slm_plugin *p = slm_plugins_find(ps, "llamacpp");
     if (p && p->enabled) {
         slm_option opt[] = {{"model", path}, {"n_ctx", "256"}};
-        slm_options opts = {opt, 2};
+        slm_options eopts = {opt, 2};
         slm_engine *e = NULL;
-        if (p->vt->open(&opts, &e, err, sizeof err) == 0) {
+        if (p->vt->open(&eopts, &e, err, sizeof err) == 0) {
             have_mi = p->vt->info(e, &mi, err, sizeof err) == 0;
             if (!have_mi)
                 snprintf(engine_note, sizeof engine_note, "%s", err);
@@ -476,49 +462,42 @@ static size_t split_vocab_tests(char *data, size_t len, char ***texts, size_t **
 
 static int models_tokenize(int argc, char **argv)
 {
-    const char *path = NULL, *text = NULL, *file = NULL, *batch = NULL;
-    int ids_only = 0, no_special = 0, parse_special = 0, options_end = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r = 0;
-        if (options_end)
-            ; /* after "--" everything is MODEL or TEXT, even "-x" */
-        else if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if (!strcmp(argv[i], "--")) {
-            options_end = 1;
-            continue;
-        } else if (slm_opt_flag(argv[i], "ids")) {
-            ids_only = 1;
-            continue;
-        } else if (slm_opt_flag(argv[i], "no-special")) {
-            no_special = 1;
-            continue;
-        } else if (slm_opt_flag(argv[i], "parse-special")) {
-            parse_special = 1;
-            continue;
-        } else if ((r = slm_opt_value(argc, argv, &i, "file", &v)) > 0) {
-            file = v;
-            continue;
-        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "batch", &v)) > 0) {
-            batch = v;
-            continue;
-        } else if (r < 0)
-            return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
-        else if (argv[i][0] == '-' && argv[i][1])
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        if (!path)
-            path = argv[i];
-        else if (!text)
-            text = argv[i];
-        else
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-    }
+    const char *pos[2] = {0}, *file = NULL, *batch = NULL;
+    int ids_only = 0, no_special = 0, parse_special = 0;
+    slm_opt opts[] = {
+        {.name = "ids", .kind = SLM_OPT_FLAG, .target = &ids_only,
+         .help = "only the ids, on one line"},
+        {.name = "no-special", .kind = SLM_OPT_FLAG, .target = &no_special,
+         .help = "without BOS/EOS"},
+        {.name = "parse-special", .kind = SLM_OPT_FLAG, .target = &parse_special,
+         .help = "texts of special tokens (\"<|im_end|>\") become those tokens"},
+        {.name = "file", .arg = "F", .kind = SLM_OPT_STR, .target = &file,
+         .help = "tokenize the content of F"},
+        {.name = "batch", .arg = "F", .kind = SLM_OPT_STR, .target = &batch,
+         .help = "F holds many texts separated by lines __ggml_vocab_test__ (the\n"
+                 "format of llama.cpp's tokenizer test vectors): one line of\n"
+                 "space-separated ids per text"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "models tokenize",
+        .synopsis = "models tokenize MODEL.gguf (TEXT | --file F | --batch F)",
+        .about = "The tokens llama.cpp makes of TEXT with the model's vocabulary, one line\n"
+                 "'id<TAB>piece' each (control characters escaped), BOS/EOS where the model adds\n"
+                 "them. After \"--\" every argument is MODEL or TEXT, even one starting with '-'.\n",
+        .opts = opts,
+        .max_pos = 2,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, pos, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
+    const char *path = pos[0], *text = pos[1];
     if (!path)
-        return slm_usage_error(USAGE, "models tokenize needs MODEL.gguf");
+        return slm_opts_usage_error(&cmd, "models tokenize needs MODEL.gguf");
     if (!!text + !!file + !!batch != 1)
-        return slm_usage_error(USAGE, "models tokenize needs one of TEXT, --file F, --batch F");
+        return slm_opts_usage_error(&cmd, "models tokenize needs one of TEXT, --file F, "
+                                          "--batch F");
 
     char err[SLM_ERRLEN];
     slm_gguf_info gi;
@@ -692,6 +671,238 @@ static json_t *tokens_json(const int32_t *ids, char **pieces, size_t n)
     return o;
 }
 
+/* What `models labels` was asked for. */
+typedef struct labels_args {
+    const char *path, *evalset, *labels_file, *prompt_end, *prefix;
+    int as_json;
+} labels_args;
+
+static const char LABELS_ABOUT[] =
+    "How each label tokenizes alone (prefix + label, no BOS) and as score mode scores it:\n"
+    "the tail of the joint tokenization of prompt + prefix + label, from the longest token\n"
+    "prefix the prompt shares with every joint tokenization. Says which labels differ,\n"
+    "which merge with the prompt's end, which take several tokens.\n";
+
+/* The options into *a; SLM_OPTS_GO or the exit code to return. */
+static int labels_parse(int argc, char **argv, labels_args *a)
+{
+    slm_opt opts[] = {
+        {.name = "evalset", .arg = "DIR", .kind = SLM_OPT_STR, .target = &a->evalset,
+         .help = "the label set and prompt template of DIR/evalset.yaml; the\n"
+                 "prompt is the template rendered with the text \"x\""},
+        {.name = "labels", .arg = "FILE", .kind = SLM_OPT_STR, .target = &a->labels_file,
+         .help = "one label per line, or an id,text,label CSV (its distinct\n"
+                 "labels, sorted); the prompt is then \"x\" (the template {{text}})"},
+        {.name = "prompt-end", .arg = "TEXT", .kind = SLM_OPT_STR, .target = &a->prompt_end,
+         .help = "the prompt (or its end) instead; no chat template is applied"},
+        {.name = "prefix", .arg = "P", .kind = SLM_OPT_STR, .target = &a->prefix,
+         .help = "the run config's choice_prefix (default \" \")"},
+        {.like = &slm_opt_json, .target = &a->as_json,
+         .help = "one JSON object: every label's ids and pieces, and the counts"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "models labels",
+        .synopsis = "models labels MODEL.gguf (--evalset DIR | --labels FILE)",
+        .about = LABELS_ABOUT,
+        .opts = opts,
+        .max_pos = 1,
+    };
+    size_t np;
+    int rc = slm_opts_parse(&cmd, argc, argv, 1, &a->path, &np);
+    if (rc != SLM_OPTS_GO)
+        return rc;
+    if (!a->path)
+        return slm_opts_usage_error(&cmd, "models labels needs MODEL.gguf");
+    if (!a->evalset == !a->labels_file)
+        return slm_opts_usage_error(&cmd, "models labels needs one of --evalset DIR, --labels "
+                                          "FILE");
+    return SLM_OPTS_GO;
+}
+
+/* The labels and the prompt they follow. */
+typedef struct label_set {
+    slm_evalset *es; /* owns labels when set */
+    char **labels, *prompt;
+    size_t n;
+} label_set;
+
+static void label_set_free(label_set *ls)
+{
+    free(ls->prompt);
+    if (ls->es)
+        slm_evalset_free(ls->es);
+    else
+        slm_free_strv(ls->labels, ls->n);
+}
+
+/* The label set of --evalset or --labels and the prompt. Returns an exit code. */
+static int labels_load(const labels_args *a, label_set *ls)
+{
+    char err[SLM_ERRLEN];
+    if (a->evalset) {
+        if (slm_evalset_load(a->evalset, &ls->es, err, sizeof err))
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (ls->es->n_labels == 0)
+            return slm_die(SLM_EXIT_BAD_INPUT, "eval set '%s' has no label set (task %s)",
+                           a->evalset, ls->es->task);
+        ls->labels = ls->es->labels;
+        ls->n = ls->es->n_labels;
+    } else if (read_labels(a->labels_file, &ls->labels, &ls->n, err, sizeof err)) {
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    }
+    if (a->prompt_end)
+        ls->prompt = slm_xstrdup(a->prompt_end);
+    else
+        ls->prompt = slm_prompt_render(ls->es ? ls->es->prompt : "{{text}}", "x", "",
+                                       (const char *const *)ls->labels, ls->n);
+    return SLM_EXIT_OK;
+}
+
+/* The prompt's tokens and every label's, and the prefix they all share. */
+typedef struct label_scan {
+    int32_t *pids;
+    char **ppc;
+    size_t np, shared;
+    struct label_toks *lt;
+    size_t n;
+} label_scan;
+
+static void label_scan_free(label_scan *sc)
+{
+    for (size_t l = 0; l < sc->n; l++) {
+        free(sc->lt[l].alone);
+        free(sc->lt[l].joint);
+        slm_vocab_pieces_free(sc->lt[l].alone_pc, sc->lt[l].n_alone);
+        slm_vocab_pieces_free(sc->lt[l].joint_pc, sc->lt[l].n_joint);
+    }
+    free(sc->lt);
+    free(sc->pids);
+    slm_vocab_pieces_free(sc->ppc, sc->np);
+}
+
+/* Tokenizes the prompt and each label alone and after it. Returns an exit code. */
+static int labels_tokenize(slm_vocab *v, const char *prefix, const label_set *ls,
+                           label_scan *sc)
+{
+    char err[SLM_ERRLEN];
+    int rc = SLM_EXIT_OK;
+    sc->n = ls->n;
+    sc->lt = slm_xcalloc(ls->n, sizeof *sc->lt);
+    if (slm_vocab_tokenize(v, ls->prompt, strlen(ls->prompt), SLM_TOKENIZE_ADD_SPECIAL,
+                           &sc->pids, &sc->ppc, &sc->np, err, sizeof err))
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    sc->shared = sc->np;
+    for (size_t l = 0; l < ls->n && rc == SLM_EXIT_OK; l++) {
+        struct label_toks *t = &sc->lt[l];
+        char *alone = slm_xasprintf("%s%s", prefix, ls->labels[l]);
+        char *joint = slm_xasprintf("%s%s%s", ls->prompt, prefix, ls->labels[l]);
+        if (slm_vocab_tokenize(v, alone, strlen(alone), 0, &t->alone, &t->alone_pc,
+                               &t->n_alone, err, sizeof err) ||
+            slm_vocab_tokenize(v, joint, strlen(joint), SLM_TOKENIZE_ADD_SPECIAL, &t->joint,
+                               &t->joint_pc, &t->n_joint, err, sizeof err))
+            rc = slm_die(SLM_EXIT_ENGINE, "label '%s': %s", ls->labels[l], err);
+        free(alone);
+        free(joint);
+        size_t k = 0;
+        while (rc == SLM_EXIT_OK && k < sc->np && k < t->n_joint && t->joint[k] == sc->pids[k])
+            k++;
+        t->lcp = k;
+        sc->shared = k < sc->shared ? k : sc->shared;
+    }
+    return rc;
+}
+
+/* One label's line of the text output (the header before the first). */
+static void label_row_text(const char *label, const struct label_toks *t, size_t shared,
+                           size_t nt, int differs, int merges, int first)
+{
+    slm_buf b = {0};
+    if (first)
+        slm_buf_puts(&b, "label\talone\tafter the prompt\tdiffers\tmerges\n");
+    escape_into(&b, label, strlen(label), 0);
+    slm_buf_putc(&b, '\t');
+    pieces_into(&b, t->alone_pc, t->n_alone);
+    slm_buf_putc(&b, '\t');
+    pieces_into(&b, t->joint_pc + shared, nt);
+    slm_buf_printf(&b, "\t%s\t%s\n", differs ? "yes" : "no", merges ? "yes" : "no");
+    fwrite(b.data, 1, b.len, stdout);
+    slm_buf_free(&b);
+}
+
+static json_t *label_row_json(const char *label, const struct label_toks *t, size_t shared,
+                              size_t nt, int differs, int merges)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "label", json_string(label));
+    json_object_set_new(o, "alone", tokens_json(t->alone, t->alone_pc, t->n_alone));
+    json_object_set_new(o, "after_prompt", tokens_json(t->joint + shared, t->joint_pc + shared,
+                                                       nt));
+    json_object_set_new(o, "differs", json_boolean(differs));
+    json_object_set_new(o, "merges", json_boolean(merges));
+    json_object_set_new(o, "n_tokens", json_integer((json_int_t)nt));
+    return o;
+}
+
+/* Every label's row (text lines now, or into jl), counting which differ, merge and take
+ * several tokens into count[0..2]. */
+static void labels_rows(const label_set *ls, const label_scan *sc, json_t *jl, size_t count[3])
+{
+    for (size_t l = 0; l < ls->n; l++) {
+        const struct label_toks *t = &sc->lt[l];
+        size_t nt = t->n_joint - sc->shared;
+        const int32_t *tail = t->joint + sc->shared;
+        int differs = nt != t->n_alone || (nt && memcmp(tail, t->alone, nt * sizeof *tail) != 0);
+        int merges = t->lcp < sc->np;
+        count[0] += differs;
+        count[1] += merges;
+        count[2] += nt > 1;
+        if (jl)
+            json_array_append_new(jl, label_row_json(ls->labels[l], t, sc->shared, nt, differs,
+                                                     merges));
+        else
+            label_row_text(ls->labels[l], t, sc->shared, nt, differs, merges, l == 0);
+    }
+}
+
+/* The rows and the summary, as text or one JSON object. Returns an exit code. */
+static int labels_print(const labels_args *a, const label_set *ls, const label_scan *sc)
+{
+    size_t count[3] = {0};
+    if (!a->as_json) {
+        labels_rows(ls, sc, NULL, count);
+        if (sc->shared < sc->np)
+            printf("the prompt's %zu tokens are cut back to the first %zu: every label is "
+                   "scored from there\n", sc->np, sc->shared);
+        printf("%zu of %zu labels tokenize differently alone than after the prompt; %zu merge "
+               "across the boundary; %zu take more than one token\n",
+               count[0], ls->n, count[1], count[2]);
+        return SLM_EXIT_OK;
+    }
+    json_t *jl = json_array();
+    labels_rows(ls, sc, jl, count);
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(a->path));
+    json_object_set_new(o, "prompt_end", json_string(ls->prompt));
+    json_object_set_new(o, "prefix", json_string(a->prefix));
+    json_object_set_new(o, "prompt_tokens", json_integer((json_int_t)sc->np));
+    json_object_set_new(o, "shared_prefix", json_integer((json_int_t)sc->shared));
+    json_object_set_new(o, "labels", jl);
+    json_object_set_new(o, "n_labels", json_integer((json_int_t)ls->n));
+    json_object_set_new(o, "n_differ", json_integer((json_int_t)count[0]));
+    json_object_set_new(o, "n_merge", json_integer((json_int_t)count[1]));
+    json_object_set_new(o, "n_multi_token", json_integer((json_int_t)count[2]));
+    char *s = json_dumps(o, JSON_INDENT(2));
+    int rc = SLM_EXIT_OK;
+    if (s)
+        puts(s);
+    else
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "a label or the prompt is not UTF-8");
+    free(s);
+    json_decref(o);
+    return rc;
+}
+
 /*
  * models labels: for each label, its tokens tokenized alone (prefix + label, without
  * BOS) and the tokens score mode scores for it (engines/llamacpp/llamacpp.c,
@@ -702,188 +913,35 @@ static json_t *tokens_json(const int32_t *ids, char **pieces, size_t n)
  */
 static int models_labels(int argc, char **argv)
 {
-    const char *path = NULL, *evalset = NULL, *labels_file = NULL, *prompt_end = NULL;
-    const char *prefix = " ";
-    int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r = 0;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            return SLM_EXIT_OK;
-        } else if (slm_opt_flag(argv[i], "json")) {
-            as_json = 1;
-        } else if ((r = slm_opt_value(argc, argv, &i, "evalset", &v)) > 0) {
-            evalset = v;
-        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "labels", &v)) > 0) {
-            labels_file = v;
-        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "prompt-end", &v)) > 0) {
-            prompt_end = v;
-        } else if (r == 0 && (r = slm_opt_value(argc, argv, &i, "prefix", &v)) > 0) {
-            prefix = v;
-        } else if (r < 0) {
-            return slm_usage_error(USAGE, "option '%s' needs a value", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return slm_usage_error(USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (!path)
-        return slm_usage_error(USAGE, "models labels needs MODEL.gguf");
-    if (!evalset == !labels_file)
-        return slm_usage_error(USAGE, "models labels needs one of --evalset DIR, --labels FILE");
-
+    labels_args a = {.prefix = " "};
+    int rc = labels_parse(argc, argv, &a);
+    if (rc != SLM_OPTS_GO)
+        return rc;
     char err[SLM_ERRLEN];
     slm_gguf_info gi;
-    if (slm_gguf_inspect(path, &gi, err, sizeof err))
+    if (slm_gguf_inspect(a.path, &gi, err, sizeof err))
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-    slm_evalset *es = NULL;
-    char **labels = NULL, *prompt = NULL;
-    size_t n = 0;
-    if (evalset) {
-        if (slm_evalset_load(evalset, &es, err, sizeof err))
-            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-        if (es->n_labels == 0) {
-            int r = slm_die(SLM_EXIT_BAD_INPUT, "eval set '%s' has no label set (task %s)",
-                            evalset, es->task);
-            slm_evalset_free(es);
-            return r;
-        }
-        labels = es->labels;
-        n = es->n_labels;
-    } else if (read_labels(labels_file, &labels, &n, err, sizeof err)) {
-        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-    }
-    if (prompt_end)
-        prompt = slm_xstrdup(prompt_end);
-    else
-        prompt = slm_prompt_render(es ? es->prompt : "{{text}}", "x", "",
-                                   (const char *const *)labels, n);
-
+    label_set ls = {0};
+    label_scan sc = {0};
     slm_vocab *v = NULL;
-    int rc = SLM_EXIT_OK;
-    int vrc = slm_vocab_open(path, &v, err, sizeof err);
+    if ((rc = labels_load(&a, &ls)) != SLM_EXIT_OK)
+        goto out;
+    int vrc = slm_vocab_open(a.path, &v, err, sizeof err);
     if (vrc) /* the engine's own troubles are runtime failures; the rest is about the file */
         rc = slm_die(vrc == -2 ? SLM_EXIT_ENGINE : SLM_EXIT_BAD_INPUT, "%s", err);
-    int32_t *pids = NULL;
-    char **ppc = NULL;
-    size_t np = 0;
-    struct label_toks *lt = slm_xcalloc(n, sizeof *lt);
-    if (rc == SLM_EXIT_OK && slm_vocab_tokenize(v, prompt, strlen(prompt), SLM_TOKENIZE_ADD_SPECIAL, &pids, &ppc,
-                                                &np, err, sizeof err))
-        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-    size_t shared = np;
-    for (size_t l = 0; l < n && rc == SLM_EXIT_OK; l++) {
-        char *alone = slm_xasprintf("%s%s", prefix, labels[l]);
-        char *joint = slm_xasprintf("%s%s%s", prompt, prefix, labels[l]);
-        if (slm_vocab_tokenize(v, alone, strlen(alone), 0, &lt[l].alone, &lt[l].alone_pc, &lt[l].n_alone, err,
-                               sizeof err) ||
-            slm_vocab_tokenize(v, joint, strlen(joint), SLM_TOKENIZE_ADD_SPECIAL, &lt[l].joint,
-                               &lt[l].joint_pc, &lt[l].n_joint, err, sizeof err))
-            rc = slm_die(SLM_EXIT_ENGINE, "label '%s': %s", labels[l], err);
-        free(alone);
-        free(joint);
-        size_t k = 0;
-        while (rc == SLM_EXIT_OK && k < np && k < lt[l].n_joint && lt[l].joint[k] == pids[k])
-            k++;
-        lt[l].lcp = k;
-        shared = k < shared ? k : shared;
-    }
-
-    size_t n_differ = 0, n_merge = 0, n_multi = 0;
-    json_t *jl = as_json ? json_array() : NULL;
-    for (size_t l = 0; l < n && rc == SLM_EXIT_OK; l++) {
-        size_t nt = lt[l].n_joint - shared;
-        const int32_t *tail = lt[l].joint + shared;
-        int differs = nt != lt[l].n_alone ||
-                      (nt && memcmp(tail, lt[l].alone, nt * sizeof *tail) != 0);
-        int merges = lt[l].lcp < np;
-        n_differ += differs;
-        n_merge += merges;
-        n_multi += nt > 1;
-        if (as_json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "label", json_string(labels[l]));
-            json_object_set_new(o, "alone", tokens_json(lt[l].alone, lt[l].alone_pc,
-                                                        lt[l].n_alone));
-            json_object_set_new(o, "after_prompt", tokens_json(tail, lt[l].joint_pc + shared,
-                                                               nt));
-            json_object_set_new(o, "differs", json_boolean(differs));
-            json_object_set_new(o, "merges", json_boolean(merges));
-            json_object_set_new(o, "n_tokens", json_integer((json_int_t)nt));
-            json_array_append_new(jl, o);
-        } else {
-            slm_buf b = {0};
-            if (l == 0)
-                slm_buf_puts(&b, "label\talone\tafter the prompt\tdiffers\tmerges\n");
-            escape_into(&b, labels[l], strlen(labels[l]), 0);
-            slm_buf_putc(&b, '\t');
-            pieces_into(&b, lt[l].alone_pc, lt[l].n_alone);
-            slm_buf_putc(&b, '\t');
-            pieces_into(&b, lt[l].joint_pc + shared, nt);
-            slm_buf_printf(&b, "\t%s\t%s\n", differs ? "yes" : "no", merges ? "yes" : "no");
-            fwrite(b.data, 1, b.len, stdout);
-            slm_buf_free(&b);
-        }
-    }
-    if (rc == SLM_EXIT_OK && as_json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "model", json_string(path));
-        json_object_set_new(o, "prompt_end", json_string(prompt));
-        json_object_set_new(o, "prefix", json_string(prefix));
-        json_object_set_new(o, "prompt_tokens", json_integer((json_int_t)np));
-        json_object_set_new(o, "shared_prefix", json_integer((json_int_t)shared));
-        json_object_set_new(o, "labels", jl);
-        json_object_set_new(o, "n_labels", json_integer((json_int_t)n));
-        json_object_set_new(o, "n_differ", json_integer((json_int_t)n_differ));
-        json_object_set_new(o, "n_merge", json_integer((json_int_t)n_merge));
-        json_object_set_new(o, "n_multi_token", json_integer((json_int_t)n_multi));
-        char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        else
-            rc = slm_die(SLM_EXIT_BAD_INPUT, "a label or the prompt is not UTF-8");
-        free(s);
-        json_decref(o);
-    } else if (rc == SLM_EXIT_OK) {
-        if (shared < np)
-            printf("the prompt's %zu tokens are cut back to the first %zu: every label is "
-                   "scored from there\n", np, shared);
-        printf("%zu of %zu labels tokenize differently alone than after the prompt; %zu merge "
-               "across the boundary; %zu take more than one token\n",
-               n_differ, n, n_merge, n_multi);
-    } else {
-        json_decref(jl);
-    }
-
-    for (size_t l = 0; l < n; l++) {
-        free(lt[l].alone);
-        free(lt[l].joint);
-        slm_vocab_pieces_free(lt[l].alone_pc, lt[l].n_alone);
-        slm_vocab_pieces_free(lt[l].joint_pc, lt[l].n_joint);
-    }
-    free(lt);
-    free(pids);
-    slm_vocab_pieces_free(ppc, np);
+    else if ((rc = labels_tokenize(v, a.prefix, &ls, &sc)) == SLM_EXIT_OK)
+        rc = labels_print(&a, &ls, &sc);
+out:
+    label_scan_free(&sc);
     slm_vocab_close(v);
-    free(prompt);
-    if (es)
-        slm_evalset_free(es);
-    else {
-        for (size_t l = 0; l < n; l++)
-            free(labels[l]);
-        free(labels);
-    }
+    label_set_free(&ls);
     return rc;
 }
 
 int cmd_models(int argc, char **argv)
 {
-    if (argc < 2 || slm_is_help(argv[1])) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(OVERVIEW, argc < 2 ? stderr : stdout);
         return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
     }
     if (!strcmp(argv[1], "make"))
@@ -896,5 +954,7 @@ int cmd_models(int argc, char **argv)
         return models_tokenize(argc - 1, argv + 1);
     if (!strcmp(argv[1], "labels"))
         return models_labels(argc - 1, argv + 1);
-    return slm_usage_error(USAGE, "unknown models subcommand '%s'", argv[1]);
+    fprintf(stderr, "slmbench: error: unknown models subcommand '%s'\n", argv[1]);
+    fputs(OVERVIEW, stderr);
+    return SLM_EXIT_USAGE;
 }

@@ -1,13 +1,11 @@
 /* cmd_report.c — `slmbench report`: the comparison report of stored runs. */
 #include "cli.h"
+#include "opts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: slmbench report RUN [RUN...] [--db FILE] [--format md|html|json] [--json]\n"
-    "                       [--out DIR] [--no-plots]\n"
-    "\n"
+static const char ABOUT[] =
     "Writes the report of one or more stored runs (side by side). RUN is a run id, a tag,\n"
     "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
     "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
@@ -115,45 +113,35 @@ int cmd_report(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL;
     int no_plots = 0;
-    const char **refs = slm_xcalloc((size_t)argc, sizeof *refs);
-    size_t nrefs = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (slm_is_help(argv[i])) {
-            fputs(USAGE, stdout);
-            free(refs);
-            return SLM_EXIT_OK;
-        } else if ((r = slm_opt_value(argc, argv, &i, "db", &v)) != 0) {
-            if (r < 0)
-                goto missing;
-            db = v;
-        } else if ((r = slm_opt_value(argc, argv, &i, "format", &v)) != 0) {
-            if (r < 0)
-                goto missing;
-            format = v;
-        } else if ((r = slm_opt_value(argc, argv, &i, "out", &v)) != 0) {
-            if (r < 0)
-                goto missing;
-            outdir = v;
-        } else if (slm_opt_flag(argv[i], "json"))
-            format = "json";
-        else if (slm_opt_flag(argv[i], "no-plots"))
-            no_plots = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            free(refs);
-            return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        } else
-            refs[nrefs++] = argv[i];
-    }
-    if (0) {
-missing:
+    slm_opt opts[] = {
+        SLM_OPT_DB(&db),
+        {.name = "format", .arg = "F", .kind = SLM_OPT_STR, .target = &format,
+         .help = "what goes to stdout: md (default), html or json"},
+        {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
+         .help = "the same as --format json"},
+        {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,
+         .help = "write report.md, report.html, report.json and plots/ into DIR"},
+        {.name = "no-plots", .kind = SLM_OPT_FLAG, .target = &no_plots,
+         .help = "with --out: draw no plots"},
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "report",
+        .synopsis = "report [RUN...]",
+        .about = ABOUT,
+        .opts = opts,
+        .max_pos = (size_t)argc,
+    };
+    const char **refs = slm_xcalloc((size_t)argc + 1, sizeof *refs);
+    size_t nrefs;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, refs, &nrefs);
+    if (prc != SLM_OPTS_GO) {
         free(refs);
-        return slm_usage_error(USAGE, "option '%s' needs a value", argv[argc - 1]);
+        return prc;
     }
     if (strcmp(format, "md") && strcmp(format, "json") && strcmp(format, "html")) {
         free(refs);
-        return slm_usage_error(USAGE, "unknown format '%s' (md, html or json)", format);
+        return slm_opts_usage_error(&cmd, "unknown format '%s' (md, html or json)", format);
     }
     if (!nrefs)
         refs[nrefs++] = "last";

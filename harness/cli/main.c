@@ -1,6 +1,6 @@
 /*
  * main.c — the slmbench command: one dispatch table of subcommands, each in its own
- * harness/cmd_<name>.c. Only this layer decides exit codes.
+ * harness/cli/cmd_<name>.c, its options in one table (opts.h). Only this layer decides exit codes.
  */
 #include "cli.h"
 
@@ -50,46 +50,6 @@ int slm_die(int code, const char *fmt, ...)
     return code;
 }
 
-int slm_usage_error(const char *usage_text, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("slmbench: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    fputs(usage_text, stderr);
-    return SLM_EXIT_USAGE;
-}
-
-int slm_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, "--", 2) || strncmp(a + 2, name, n))
-        return 0;
-    if (a[2 + n] == '=') {
-        *value = a + 3 + n;
-        return 1;
-    }
-    if (a[2 + n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
-}
-
-int slm_opt_flag(const char *arg, const char *name)
-{
-    return !strncmp(arg, "--", 2) && !strcmp(arg + 2, name);
-}
-
-int slm_is_help(const char *arg)
-{
-    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
-}
-
 int main(int argc, char **argv)
 {
     /* Every number slmbench writes uses '.' as the decimal separator. */
@@ -99,7 +59,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return SLM_EXIT_USAGE;
     }
-    if (slm_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return SLM_EXIT_OK;
     }

@@ -1,0 +1,201 @@
+/* opts.c — the option-table parser and the --help printer (see opts.h). */
+#include "opts.h"
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* The shared options: their names, placeholders, help and missing-value words live here
+ * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
+const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_STR,
+                            .help = "the database (default slmbench.db)", .needs = "a file"};
+const slm_opt slm_opt_json = {.name = "json", .kind = SLM_OPT_FLAG,
+                              .help = "JSON instead of text"};
+const slm_opt slm_opt_run = {.name = "run", .arg = "RUN", .kind = SLM_OPT_STR,
+                             .help = "the run: an id, a tag, a run name or 'last'",
+                             .needs = "a run"};
+const slm_opt slm_opt_quiet = {.name = "quiet", .kind = SLM_OPT_FLAG,
+                               .help = "only errors on stderr"};
+
+/* An entry with what it borrows from a shared option filled in. */
+static slm_opt resolve(const slm_opt *o)
+{
+    if (!o->like)
+        return *o;
+    slm_opt r = *o->like;
+    r.target = o->target;
+    if (o->kind) /* e.g. --json that sets a format string instead of a flag */
+        r.kind = o->kind;
+    if (o->value)
+        r.value = o->value;
+    if (o->help)
+        r.help = o->help;
+    return r;
+}
+
+static int is_end(const slm_opt *o)
+{
+    return !o->name && !o->like;
+}
+
+static void help_line(FILE *f, const slm_opt *o, int width)
+{
+    char left[64];
+    if (o->arg)
+        snprintf(left, sizeof left, "--%s %s", o->name, o->arg);
+    else
+        snprintf(left, sizeof left, "--%s", o->name);
+    /* an entry wider than the column gets its help on the next line */
+    if ((int)strlen(left) > width)
+        fprintf(f, "  %s\n  %-*s ", left, width, "");
+    else
+        fprintf(f, "  %-*s ", width, left);
+    for (const char *h = o->help ? o->help : ""; *h; h++) {
+        fputc(*h, f);
+        if (*h == '\n' && h[1])
+            fprintf(f, "  %-*s ", width, "");
+    }
+    fputc('\n', f);
+}
+
+void slm_opts_help(const slm_cmd *cmd, FILE *f)
+{
+    const char *s = cmd->synopsis;
+    for (int first = 1; *s; first = 0) {
+        const char *eol = strchr(s, '\n');
+        size_t n = eol ? (size_t)(eol - s) : strlen(s);
+        fprintf(f, "%s slmbench %.*s [options]\n", first ? "usage:" : "      ", (int)n, s);
+        s += n + (eol != NULL);
+    }
+    if (cmd->about)
+        fprintf(f, "\n%s", cmd->about);
+    /* the widest "--name ARG" sets the help column, within reason */
+    int width = 10;
+    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
+        slm_opt o = resolve(p);
+        int w = (int)strlen(o.name) + 2 + (o.arg ? (int)strlen(o.arg) + 1 : 0);
+        if (w > width && w <= 22)
+            width = w;
+    }
+    width += 1; /* two spaces between the widest entry and its help */
+    fputs("\noptions:\n", f);
+    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
+        slm_opt o = resolve(p);
+        help_line(f, &o, width);
+    }
+    fprintf(f, "  %-*s this help\n", width, "-h, --help");
+    if (cmd->footer)
+        fprintf(f, "\n%s", cmd->footer);
+}
+
+int slm_opts_usage_error(const slm_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slmbench: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    slm_opts_help(cmd, stderr);
+    return SLM_EXIT_USAGE;
+}
+
+/* The table entry --name (n bytes of name) stands for, resolved; 0 if none. */
+static int find(const slm_cmd *cmd, const char *name, size_t n, slm_opt *out)
+{
+    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
+        slm_opt o = resolve(p);
+        if (strlen(o.name) == n && !strncmp(o.name, name, n)) {
+            *out = o;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Stores value (NULL for a flag) as o says; a usage error when it does not fit. */
+static int store(const slm_cmd *cmd, const slm_opt *o, const char *value)
+{
+    const char *needs = o->needs ? o->needs : "a value";
+    char err[SLM_ERRLEN];
+    switch (o->kind) {
+    case SLM_OPT_FLAG:
+        *(int *)o->target = 1;
+        return SLM_OPTS_GO;
+    case SLM_OPT_CONST:
+        *(const char **)o->target = o->value;
+        return SLM_OPTS_GO;
+    case SLM_OPT_STR:
+        *(const char **)o->target = value;
+        return SLM_OPTS_GO;
+    case SLM_OPT_LONG: {
+        long v;
+        if (slm_parse_long(value, &v) || v < o->min)
+            return slm_opts_usage_error(cmd, "option '--%s' needs %s", o->name, needs);
+        *(long *)o->target = v;
+        return SLM_OPTS_GO;
+    }
+    case SLM_OPT_DOUBLE:
+        if (slm_parse_double(value, (double *)o->target))
+            return slm_opts_usage_error(cmd, "option '--%s': expected a number, got '%s'",
+                                        o->name, value);
+        return SLM_OPTS_GO;
+    case SLM_OPT_CALL:
+        if (o->set(value, o->target, err, sizeof err))
+            return slm_opts_usage_error(cmd, "option '--%s' %s", o->name, err);
+        return SLM_OPTS_GO;
+    }
+    return slm_opts_usage_error(cmd, "option '--%s' is not handled", o->name);
+}
+
+/* One "--name[=VALUE]" at argv[*i]; takes the value from argv[*i + 1] when needed. */
+static int one_option(const slm_cmd *cmd, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i] + 2, *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    slm_opt o;
+    if (!find(cmd, a, n, &o))
+        return slm_opts_usage_error(cmd, "unknown option '%s'", argv[*i]);
+    int takes_value = o.kind != SLM_OPT_FLAG && o.kind != SLM_OPT_CONST;
+    if (!takes_value) {
+        if (eq)
+            return slm_opts_usage_error(cmd, "option '--%s' takes no value", o.name);
+        return store(cmd, &o, NULL);
+    }
+    if (eq)
+        return store(cmd, &o, eq + 1);
+    if (*i + 1 >= argc)
+        return slm_opts_usage_error(cmd, "option '--%s' needs %s", o.name,
+                                    o.needs ? o.needs : "a value");
+    return store(cmd, &o, argv[++*i]);
+}
+
+int slm_opts_parse(const slm_cmd *cmd, int argc, char **argv, int first, const char **pos,
+                   size_t *n_pos)
+{
+    int options_end = 0;
+    *n_pos = 0;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        int is_option = !options_end && a[0] == '-' && a[1];
+        if (is_option && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+            slm_opts_help(cmd, stdout);
+            return SLM_EXIT_OK;
+        }
+        if (is_option && !strcmp(a, "--")) {
+            options_end = 1;
+            continue;
+        }
+        if (is_option) {
+            int rc = strncmp(a, "--", 2) ? slm_opts_usage_error(cmd, "unknown option '%s'", a)
+                                         : one_option(cmd, argc, argv, &i);
+            if (rc != SLM_OPTS_GO)
+                return rc;
+        } else if (*n_pos < cmd->max_pos) {
+            pos[(*n_pos)++] = a;
+        } else {
+            return slm_opts_usage_error(cmd, "unexpected argument '%s'", a);
+        }
+    }
+    return SLM_OPTS_GO;
+}

@@ -1,0 +1,38 @@
+/*
+ * store_cli.h — the store reads and writes the commands need beyond store.h, as named
+ * functions, so that no command file writes SQL (DESIGN: SQL lives in the store only).
+ */
+#ifndef SLM_STORE_CLI_H
+#define SLM_STORE_CLI_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Predictions of run_id whose engine call failed (stored with an error) into *n. Returns
+ * -1 with err filled on a database error. */
+int slm_store_run_errors(slm_store *st, int64_t run_id, long *n, char *err, size_t errlen);
+
+/* The sha256 of run_id's eval set data (the caller frees it), or NULL when not stored. */
+char *slm_store_run_data_sha(slm_store *st, int64_t run_id);
+
+/* Names run_id `name` (a baseline for gates): the tag row, stamped now, and the run's own
+ * tag column. Returns -1 with err filled when either write fails. */
+int slm_store_tag_run(slm_store *st, int64_t run_id, const char *name, char *err,
+                      size_t errlen);
+
+/* One stored prediction as `export predictions` writes it; text fields may be NULL, and
+ * confidence and e2e_ms are NaN where NULL. Valid only during the callback. */
+typedef struct slm_export_row {
+    const char *example_id, *gold, *pred, *probs_json;
+    double confidence, e2e_ms;
+} slm_export_row;
+
+/* Calls fn for every prediction of candidate_id in example order. Returns -1 with err
+ * filled on a database error. */
+int slm_store_each_prediction(slm_store *st, int64_t candidate_id,
+                              void (*fn)(const slm_export_row *row, void *ud), void *ud,
+                              char *err, size_t errlen);
+
+#endif
