@@ -238,7 +238,8 @@ int cmd_compare(int argc, char **argv)
     size_t nl = 0;
     pairing p = {0};
     rc = SLM_EXIT_OK;
-    if (parse_side(st, pos[0], &a, err, sizeof err) || parse_side(st, pos[1], &b, err, sizeof err) ||
+    if (parse_side(st, pos[0], &a, err, sizeof err) ||
+        parse_side(st, pos[1], &b, err, sizeof err) ||
         slm_run_labels(st, a.run, &labels, &nl, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
         goto out;
@@ -248,8 +249,8 @@ int cmd_compare(int argc, char **argv)
     free(sa);
     free(sb);
     if (!same && !allow) {
-        rc = slm_die(SLM_EXIT_BAD_INPUT, "runs %lld and %lld were evaluated on different data (eval "
-                     "set hash); pass --allow-different to pair them by example id anyway",
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "runs %lld and %lld were evaluated on different data "
+                     "(eval set hash); pass --allow-different to pair them by example id anyway",
                      (long long)a.run, (long long)b.run);
         goto out;
     }

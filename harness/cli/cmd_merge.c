@@ -3,6 +3,12 @@
 #include "opts.h"
 #include <stdlib.h>
 
+static const char ABOUT[] =
+    "Joins the databases of a sharded run (slmbench run CONFIG --shard I/N on N machines)\n"
+    "into one run in OUT.db and recomputes every metric over all examples; they equal those\n"
+    "of an unsharded run. Every shard 0..N-1 must be given, complete, of the same config and\n"
+    "eval set, unless --partial (the merged run is then marked failed).\n";
+
 int cmd_merge(int argc, char **argv)
 {
     int partial = 0;
@@ -15,10 +21,7 @@ int cmd_merge(int argc, char **argv)
     const slm_cmd cmd = {
         .name = "merge",
         .synopsis = "merge OUT.db IN.db...",
-        .about = "Joins the databases of a sharded run (slmbench run CONFIG --shard I/N on N machines)\n"
-                 "into one run in OUT.db and recomputes every metric over all examples; they equal those\n"
-                 "of an unsharded run. Every shard 0..N-1 must be given, complete, of the same config and\n"
-                 "eval set, unless --partial (the merged run is then marked failed).\n",
+        .about = ABOUT,
         .opts = opts,
         .max_pos = (size_t)argc,
     };

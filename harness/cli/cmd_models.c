@@ -484,7 +484,8 @@ static int models_tokenize(int argc, char **argv)
         .synopsis = "models tokenize MODEL.gguf (TEXT | --file F | --batch F)",
         .about = "The tokens llama.cpp makes of TEXT with the model's vocabulary, one line\n"
                  "'id<TAB>piece' each (control characters escaped), BOS/EOS where the model adds\n"
-                 "them. After \"--\" every argument is MODEL or TEXT, even one starting with '-'.\n",
+                 "them. After \"--\" every argument is MODEL or TEXT, even one starting with\n"
+                 "'-'.\n",
         .opts = opts,
         .max_pos = 2,
     };

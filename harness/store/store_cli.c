@@ -9,7 +9,8 @@ int slm_store_run_errors(slm_store *st, int64_t run_id, long *n, char *err, size
 {
     sqlite3_stmt *q;
     *n = 0;
-    if (slm_store_prepare(st, "SELECT count(*) FROM predictions WHERE run_id = ? AND error IS NOT NULL",
+    if (slm_store_prepare(st,
+                          "SELECT count(*) FROM predictions WHERE run_id = ? AND error IS NOT NULL",
                           &q, err, errlen))
         return -1;
     sqlite3_bind_int64(q, 1, run_id);
