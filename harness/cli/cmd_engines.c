@@ -21,7 +21,7 @@ int cmd_engines(int argc, char **argv)
         else
             return slm_usage_error(USAGE, "unknown option '%s'", argv[i]);
     }
-    slm_plugins *ps = slm_plugins_load();
+    slm_plugins *ps = slm_plugins_load_all();
     json_t *arr = json_array();
     int w = (int)strlen("CAPABILITIES"); /* the widest capability list sets the column */
     for (size_t i = 0; i < ps->n; i++) {
