@@ -34,7 +34,7 @@ LLAMA_DIR := $(THIRD)/llama
 DEPS_STAMP := build/.deps-stamp
 
 # Evaluated when a recipe runs (after the dependencies are installed), not when parsed.
-PKGS = sqlite3 yaml-0.1 jansson papi libcurl
+PKGS = sqlite3 yaml-0.1 jansson papi libcurl libcrypto
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
