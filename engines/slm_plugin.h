@@ -7,8 +7,9 @@
  *
  *     cc -shared -fPIC -I<slmbench>/engines myengine.c -o myengine.so
  *
- * Everything here is static inline, so it is compiled into the plugin: memory is freed by
- * the side that allocated it, and the plugin links nothing of the harness.
+ * Plain C11 (no POSIX needed). Everything here is static inline, so it is compiled into
+ * the plugin: memory is freed by the side that allocated it, and the plugin links
+ * nothing of the harness.
  *
  * Out of memory is an error of the call, never an abort: the allocators return NULL, the
  * buffer remembers that an append failed, and a slot returns slm_plugin_oom(err, errlen)
@@ -27,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #if defined(__GNUC__)
 #define SLM_PLUGIN_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -97,7 +97,9 @@ static inline void *slm_plugin_realloc(void *p, size_t n)
 
 static inline char *slm_plugin_strndup(const char *s, size_t n)
 {
-    size_t l = strnlen(s, n);
+    size_t l = 0;
+    while (l < n && s[l]) /* strnlen is POSIX, not C11 */
+        l++;
     char *d = slm_plugin_malloc(l + 1);
     if (d) {
         memcpy(d, s, l);
@@ -263,14 +265,6 @@ static inline char *slm_plugin_trim(char *s)
     memmove(s, b, n);
     s[n] = '\0';
     return s;
-}
-
-/* Monotonic clock in nanoseconds. */
-static inline uint64_t slm_plugin_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- results --------------------------------------------------------------------------- */

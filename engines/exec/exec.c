@@ -95,7 +95,7 @@ struct slm_engine {
 
     pid_t pid;     /* 0: no program running */
     int in_fd, out_fd, err_fd;
-    slm_plugin_buf out;   /* bytes read from stdout, not yet consumed */
+    slm_plugin_buf out; /* bytes read from stdout, not yet consumed */
     int out_eof;
     char tail[TAIL_BYTES]; /* last bytes of stderr (a ring flattened on each append) */
     size_t tail_len;
@@ -108,6 +108,14 @@ struct slm_engine {
     int gave_up;         /* restarts used up: every request fails */
     char last_fail[512]; /* why the program last died, for "keeps dying" */
 };
+
+/* Monotonic clock in nanoseconds. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
@@ -128,15 +136,15 @@ static int opt_long(const slm_options *o, const char *key, long min, long *out, 
     if (!v)
         return 0;
     if (slm_plugin_parse_long(v, &n) || n < min)
-        return slm_plugin_err(err, errlen, "exec: option '%s' must be an integer >= %ld, not '%s'", key,
-                       min, v);
+        return slm_plugin_err(err, errlen, "exec: option '%s' must be an integer >= %ld, not '%s'",
+                              key, min, v);
     *out = n;
     return 0;
 }
 
 static int64_t now_ms(void)
 {
-    return (int64_t)(slm_plugin_now_ns() / 1000000u);
+    return (int64_t)(now_ns() / 1000000u);
 }
 
 static void sleep_ms(long ms)
@@ -170,8 +178,9 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
         json_t *a = json_loads(p, 0, &je);
         if (!a || !json_is_array(a)) {
             json_decref(a);
-            return slm_plugin_err(err, errlen, "exec: option 'command' is not a json array of strings: %s",
-                           a ? "not an array" : je.text);
+            return slm_plugin_err(err, errlen,
+                                  "exec: option 'command' is not a json array of strings: %s",
+                                  a ? "not an array" : je.text);
         }
         v = must_calloc(json_array_size(a) + 1, sizeof *v);
         size_t i;
@@ -182,7 +191,7 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
                 json_decref(a);
                 free_strv(v);
                 return slm_plugin_err(err, errlen,
-                               "exec: option 'command': element %zu is not a string", i + 1);
+                                      "exec: option 'command': element %zu is not a string", i + 1);
             }
             v[n++] = must_strdup(json_string_value(x));
         }
@@ -435,7 +444,7 @@ static int start_child(slm_engine *e, char *err, size_t errlen)
         close(out[0]);
         close(ep[0]);
         return slm_plugin_err(err, errlen, "exec: cannot start program '%s'%s%s: %s", e->argv[0],
-                       e->cwd ? " in " : "", e->cwd ? e->cwd : "", strerror(rc));
+                              e->cwd ? " in " : "", e->cwd ? e->cwd : "", strerror(rc));
     }
     e->pid = pid;
     e->in_fd = in[1];
@@ -673,7 +682,7 @@ static void restart(slm_engine *e, const char *why)
 static int fail_kept(slm_engine *e, char *err, size_t errlen)
 {
     return slm_plugin_err(err, errlen, "program '%s' keeps dying: restarted %ld times; last: %s",
-                   e->prog, e->n_restarts, e->last_fail);
+                          e->prog, e->n_restarts, e->last_fail);
 }
 
 /*
@@ -701,8 +710,8 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
 
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text)
-        return slm_plugin_err(err, errlen, "exec: cannot encode the request for '%s' (invalid utf-8?)",
-                       id);
+        return slm_plugin_err(err, errlen,
+                              "exec: cannot encode the request for '%s' (invalid utf-8?)", id);
     size_t n = strlen(text);
     text = must_realloc(text, n + 2);
     text[n++] = '\n';
@@ -751,8 +760,8 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     json_error_t je;
     json_t *o = json_loads(line, 0, &je);
     if (!json_is_object(o)) {
-        int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog, id,
-                        o ? "json that is not an object" : "malformed json", line);
+        int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog,
+                               id, o ? "json that is not an object" : "malformed json", line);
         json_decref(o);
         free(line);
         return r;
@@ -772,8 +781,9 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     json_t *je2 = json_object_get(o, "error");
     if (je2 && !json_is_null(je2)) {
         int r = json_is_string(je2)
-                    ? slm_plugin_err(err, errlen, "program '%s': %s", e->prog, json_string_value(je2))
-                    : slm_plugin_err(err, errlen, "program '%s' failed on '%s'", e->prog, id);
+                        ? slm_plugin_err(err, errlen, "program '%s': %s", e->prog,
+                                         json_string_value(je2))
+                        : slm_plugin_err(err, errlen, "program '%s' failed on '%s'", e->prog, id);
         json_decref(o);
         return r;
     }
@@ -819,8 +829,9 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     *out = NULL;
     const char *cmd = opt(opts, "command");
     if (!cmd || !*cmd)
-        return slm_plugin_err(err, errlen, "exec: missing option 'command' (the program to run, e.g. "
-                                    "[\"python3\", \"model.py\"])");
+        return slm_plugin_err(err, errlen,
+                              "exec: missing option 'command' (the program to run, e.g. "
+                              "[\"python3\", \"model.py\"])");
     slm_engine *e = must_calloc(1, sizeof *e);
     e->pid = 0;
     e->in_fd = e->out_fd = e->err_fd = -1;
@@ -899,10 +910,11 @@ static int check_request(slm_engine *e, const slm_request *req, uint32_t cap, co
         return slm_plugin_err(err, errlen, "exec: example id is not valid utf-8");
     json_decref(valid);
     if (!(e->caps & cap))
-        return slm_plugin_err(err, errlen,
-                       "program '%s' does not declare the '%s' capability (its first line may "
-                       "be {\"slmbench\": 1, \"caps\": [\"generate\", \"score\"]})",
-                       e->prog, op);
+        return slm_plugin_err(
+                err, errlen,
+                "program '%s' does not declare the '%s' capability (its first line may "
+                "be {\"slmbench\": 1, \"caps\": [\"generate\", \"score\"]})",
+                e->prog, op);
     return 0;
 }
 
@@ -985,7 +997,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
             free(res);
         }
         return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
-                       bad);
+                              bad);
     }
     *out = res;
     return 0;
@@ -1083,7 +1095,7 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
             free(res);
         }
         return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
-                       bad);
+                              bad);
     }
     *out = res;
     return 0;

@@ -219,13 +219,13 @@ static int sym(const char *name, void **slot, char *err, size_t errlen)
 }
 
 /* Compares one default value; fills err and returns -1 on a mismatch. */
-#define ABI_EXPECT(fn, field, fmt, got, want)                                                \
-    do {                                                                                     \
-        if ((got) != (want))                                                                 \
-            return slm_plugin_err(err, errlen,                                                      \
-                           "llama.cpp library '%s' does not match the ABI slmbench was "     \
-                           "built for (%s: %s is " fmt ", expected " fmt ")",                \
-                           lib.path, fn, field, got, want);                                   \
+#define ABI_EXPECT(fn, field, fmt, got, want)                                                      \
+    do {                                                                                           \
+        if ((got) != (want))                                                                       \
+            return slm_plugin_err(err, errlen,                                                     \
+                                  "llama.cpp library '%s' does not match the ABI slmbench was "    \
+                                  "built for (%s: %s is " fmt ", expected " fmt ")",               \
+                                  lib.path, fn, field, got, want);                                 \
     } while (0)
 
 /*
@@ -334,7 +334,7 @@ static int engine_init(char *err, size_t errlen)
     if (!lib.handle) {
         const char *why = dlerror();
         slm_plugin_err(err, errlen, "cannot load llama.cpp library '%s': %s", lib.path,
-                why ? why : "unknown error");
+                       why ? why : "unknown error");
         lib_unload();
         return -1;
     }
@@ -457,11 +457,13 @@ struct slm_engine {
 };
 
 /* score() and generate() need weights and a context, which vocab_only leaves out. */
-#define NEEDS_CONTEXT(e)                                                                     \
-    do {                                                                                     \
-        if (!(e)->ctx)                                                                       \
-            return slm_plugin_err(err, errlen, "model '%s' was opened with vocab_only: it can only " \
-                           "tokenize", (e)->path);                                           \
+#define NEEDS_CONTEXT(e)                                                                           \
+    do {                                                                                           \
+        if (!(e)->ctx)                                                                             \
+            return slm_plugin_err(err, errlen,                                                     \
+                                  "model '%s' was opened with vocab_only: it can only "            \
+                                  "tokenize",                                                      \
+                                  (e)->path);                                                      \
     } while (0)
 
 static int parse_int_option(const char *key, const char *value, long lo, long hi, int *out,
@@ -471,9 +473,10 @@ static int parse_int_option(const char *key, const char *value, long lo, long hi
     if (slm_plugin_parse_long(value, &v) || v < lo || v > hi) {
         if (lo == 1 && hi == INT_MAX)
             return slm_plugin_err(err, errlen, "option '%s': expected a positive integer, got '%s'",
-                           key, value);
-        return slm_plugin_err(err, errlen, "option '%s': expected an integer from %ld to %ld, got '%s'",
-                       key, lo, hi, value);
+                                  key, value);
+        return slm_plugin_err(err, errlen,
+                              "option '%s': expected an integer from %ld to %ld, got '%s'", key, lo,
+                              hi, value);
     }
     *out = (int)v;
     return 0;
@@ -658,6 +661,10 @@ static void engine_close(slm_engine *e)
  * prompt then differs from the same text evaluated in one piece by about 1e-3 per token
  * (measured on v0.5.0), against about 1e-6 without it. Scores should not depend on how
  * the batch was laid out.
+ *
+ * Long (about 150 lines, complexity 43) because it is one straight sequence of option
+ * checks and llama.cpp calls, each undone in reverse on failure through the one close
+ * path; split it where a step gains a second caller.
  */
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
@@ -701,7 +708,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
                                         : (enum llama_flash_attn_type)(v[0] - '0');
             else
-                rc = slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k, v);
+                rc = slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k,
+                                    v);
         }
         if (rc)
             return -1;
@@ -715,8 +723,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (ngl == INT_MIN)
         ngl = gpu ? -1 : 0;
     else if (ngl != 0 && !gpu)
-        return slm_plugin_err(err, errlen, "option 'n_gpu_layers': %d asked, but no GPU backend is "
-                       "loaded (CPU only; use 0)", ngl);
+        return slm_plugin_err(err, errlen,
+                              "option 'n_gpu_layers': %d asked, but no GPU backend is "
+                              "loaded (CPU only; use 0)",
+                              ngl);
     if (ngl < 0)
         ngl = 999;
 
@@ -732,7 +742,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->model = lib.llama_model_load_from_file(model, mp);
     if (!e->model) {
         char why[LOG_LINE];
-        slm_plugin_err(err, errlen, "cannot load model '%s': %s", model, log_error(why, sizeof why));
+        slm_plugin_err(err, errlen, "cannot load model '%s': %s", model,
+                       log_error(why, sizeof why));
         engine_close(e);
         return -1;
     }
@@ -781,7 +792,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (!e->ctx) {
         char why[LOG_LINE];
         slm_plugin_err(err, errlen, "cannot create a context for model '%s': %s", model,
-                log_error(why, sizeof why));
+                       log_error(why, sizeof why));
         engine_close(e);
         return -1;
     }
@@ -904,8 +915,10 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
     if (!e->tmpl)
         return slm_plugin_err(err, errlen, "model '%s' has no chat template", e->path);
     if (!e->tmpl_name[0])
-        return slm_plugin_err(err, errlen, "the chat template of model '%s' is none of the formats "
-                       "llama.cpp can apply (llama_chat_apply_template refuses it)", e->path);
+        return slm_plugin_err(err, errlen,
+                              "the chat template of model '%s' is none of the formats "
+                              "llama.cpp can apply (llama_chat_apply_template refuses it)",
+                              e->path);
     char *content = must_strndup(req->prompt, plen);
     llama_chat_message msg = {"user", content};
     int32_t cap = (int32_t)(2 * plen + 256);
@@ -1125,8 +1138,8 @@ static int prefill(slm_engine *e, const llama_token *toks, int n, char *err, siz
         if (rc != 0) {
             char why[LOG_LINE];
             cache_reset(e);
-            return slm_plugin_err(err, errlen, "llama_decode failed on the prompt (%d): %s", (int)rc,
-                           log_error(why, sizeof why));
+            return slm_plugin_err(err, errlen, "llama_decode failed on the prompt (%d): %s",
+                                  (int)rc, log_error(why, sizeof why));
         }
     }
     const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
@@ -1166,7 +1179,7 @@ static int prompt_tokens(slm_engine *e, const slm_request *req, char **text, siz
         if (k == 0)
             return slm_plugin_err(err, errlen, "the prompt is empty");
         return slm_plugin_err(err, errlen, "the prompt has %d tokens, the context only %d", k,
-                       e->n_ctx);
+                              e->n_ctx);
     }
     return 0;
 }
@@ -1210,7 +1223,8 @@ static int choices_tokens(slm_engine *e, const char *text, size_t text_len, bool
         shared = k;
     }
     if (shared == 0 && n > 0)
-        return slm_plugin_err(err, errlen, "the prompt and its choices share no token at the start");
+        return slm_plugin_err(err, errlen,
+                              "the prompt and its choices share no token at the start");
     for (size_t i = 0; i < n; i++) {
         memmove(ct[i], ct[i] + shared, sizeof *ct[i] * (size_t)(nc[i] - shared));
         nc[i] -= shared;
@@ -1254,7 +1268,7 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
         if (d != 0) {
             char why[LOG_LINE];
             rc = slm_plugin_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
-                         log_error(why, sizeof why));
+                                log_error(why, sizeof why));
         }
     }
     int row = 0;
@@ -1319,11 +1333,13 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     r->n_prompt_tokens = np;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (np + nc[i] - 1 > e->n_ctx)
-            rc = slm_plugin_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
-                         "of %d tokens", i, np + nc[i], e->n_ctx);
+            rc = slm_plugin_err(err, errlen,
+                                "prompt and choice %zu (%d tokens) exceed the context "
+                                "of %d tokens",
+                                i, np + nc[i], e->n_ctx);
         else if (nc[i] - 1 > e->n_batch)
-            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", i,
-                         nc[i], e->n_batch);
+            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1",
+                                i, nc[i], e->n_batch);
         else {
             r->n_tokens[i] = nc[i];
             total += nc[i];
@@ -1419,11 +1435,13 @@ static int breq_prepare(slm_engine *e, const slm_request *req, const char *const
     for (size_t j = 0; j < n && rc == 0; j++) {
         int d = b->nc[j] > 1 ? b->nc[j] - 1 : 0;
         if (b->np + d > e->n_ctx)
-            rc = slm_plugin_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
-                         "of %d tokens", j, b->np + b->nc[j], e->n_ctx);
+            rc = slm_plugin_err(err, errlen,
+                                "prompt and choice %zu (%d tokens) exceed the context "
+                                "of %d tokens",
+                                j, b->np + b->nc[j], e->n_ctx);
         else if (d > e->n_batch)
-            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", j,
-                         b->nc[j], e->n_batch);
+            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1",
+                                j, b->nc[j], e->n_batch);
         else {
             b->r->n_tokens[j] = b->nc[j];
             b->max_dec = d > b->max_dec ? d : b->max_dec;
@@ -1441,7 +1459,7 @@ static int decode_batch(slm_engine *e, const char *what, char *err, size_t errle
         return 0;
     char why[LOG_LINE];
     return slm_plugin_err(err, errlen, "llama_decode failed on %s (%d): %s", what, (int)d,
-                   log_error(why, sizeof why));
+                          log_error(why, sizeof why));
 }
 
 /*
@@ -1665,7 +1683,8 @@ static void append_piece(slm_engine *e, slm_plugin_buf *b, llama_token tok)
  * The offset of the earliest stop string in b that ends after old_len (text added since
  * the last check, so a stop string spanning tokens is found once complete), or -1.
  */
-static long find_stop(const slm_plugin_buf *b, size_t old_len, const char *const *stop, size_t n_stop)
+static long find_stop(const slm_plugin_buf *b, size_t old_len, const char *const *stop,
+                      size_t n_stop)
 {
     long best = -1;
     for (size_t i = 0; i < n_stop; i++) {
@@ -1699,7 +1718,8 @@ static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sam
         if (!g) {
             char why[LOG_LINE];
             lib.llama_sampler_free(chain);
-            return slm_plugin_err(err, errlen, "cannot use the grammar: %s", log_error(why, sizeof why));
+            return slm_plugin_err(err, errlen, "cannot use the grammar: %s",
+                                  log_error(why, sizeof why));
         }
         lib.llama_sampler_chain_add(chain, g);
     }
@@ -1795,8 +1815,8 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         if (d != 0) {
             char why[LOG_LINE];
             cache_reset(e);
-            rc = slm_plugin_err(err, errlen, "llama_decode failed while generating (%d): %s", (int)d,
-                         log_error(why, sizeof why));
+            rc = slm_plugin_err(err, errlen, "llama_decode failed while generating (%d): %s",
+                                (int)d, log_error(why, sizeof why));
             break;
         }
         if (e->prefix_cache) /* sequence 0 holds it now: a later prompt may share it */
@@ -1930,7 +1950,7 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
     if (lib.llama_model_quantize(in_path, out_path, &qp) != 0) {
         char why[LOG_LINE];
         return slm_plugin_err(err, errlen, "cannot quantize '%s' to %s: %s", in_path, type,
-                       log_error(why, sizeof why));
+                              log_error(why, sizeof why));
     }
     return 0;
 }

@@ -107,6 +107,14 @@ struct slm_engine {
     char server[64];        /* the Server header of the last answer, "" if none */
 };
 
+/* Monotonic clock in nanoseconds. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- library-wide set-up ----------------------------------------------------------- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -124,7 +132,7 @@ static int engine_init(char *err, size_t errlen)
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
         return slm_plugin_err(err, errlen, "openai: libcurl set-up failed: %s",
-                       curl_easy_strerror(curl_init_rc));
+                              curl_easy_strerror(curl_init_rc));
     return 0;
 }
 
@@ -155,8 +163,9 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
     if (!v)
         return 0;
     if (slm_plugin_parse_long(v, &n) || n < lo || n > hi)
-        return slm_plugin_err(err, errlen, "openai: option '%s' must be an integer in [%ld, %ld], not '%s'",
-                       key, lo, hi, v);
+        return slm_plugin_err(err, errlen,
+                              "openai: option '%s' must be an integer in [%ld, %ld], not '%s'", key,
+                              lo, hi, v);
     *out = n;
     return 0;
 }
@@ -190,11 +199,11 @@ typedef struct attempt {
     int raw;                 /* keep the answer's body as it is (score's echo requests) */
     long status;             /* HTTP status of the last status line */
     long retry_after_s;      /* -1: none */
-    slm_plugin_buf body;            /* non-streamed: the body; streamed: the unparsed rest */
+    slm_plugin_buf body;     /* non-streamed: the body; streamed: the unparsed rest */
     size_t consumed;         /* streamed: bytes of the body parsed before body[0] */
     int sse_ok;              /* streamed with status 200: the body is parsed as SSE */
-    slm_plugin_buf errbody;         /* streamed with another status: the body, for the message */
-    char fail[SLM_PLUGIN_ERRLEN];   /* set when the answer cannot be used (malformed, too big) */
+    slm_plugin_buf errbody;  /* streamed with another status: the body, for the message */
+    char fail[SLM_PLUGIN_ERRLEN]; /* set when the answer cannot be used (malformed, too big) */
     char srvmsg[MSG_KEEP + 8]; /* ": <the server's error message>" of a non-200 answer */
     int done;                /* [DONE] seen */
     /* what was parsed */
@@ -256,7 +265,7 @@ static void absorb(attempt *a, json_t *o)
         if (json_is_string(t) && json_string_length(t)) {
             if (a->stream && !a->ph->prefill_ended) { /* the first token has arrived */
                 a->ph->prefill_ended = 1;
-                a->ph->t_first = slm_plugin_now_ns();
+                a->ph->t_first = now_ns();
                 ph_end(a->ph, SLM_PHASE_PREFILL, 0);
                 a->ph->decode_begun = 1;
                 ph_begin(a->ph, SLM_PHASE_DECODE);
@@ -703,10 +712,10 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
     slm_gen_result *r = NULL;
     if (oc == RETRY && x->same)
         slm_plugin_err(msg, n, "openai: %s, %d time%s (retries: %d)%s", x->why, x->tries,
-                x->tries == 1 ? "" : "s", e->retries, a->srvmsg);
+                       x->tries == 1 ? "" : "s", e->retries, a->srvmsg);
     else if (oc == RETRY)
         slm_plugin_err(msg, n, "openai: no answer after %d attempts (retries: %d); last: %s%s",
-                x->tries, e->retries, x->why, a->srvmsg);
+                       x->tries, e->retries, x->why, a->srvmsg);
     else if (oc == FAIL)
         slm_plugin_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
     else if (a->raw) { /* the answer as it came, for score() to read */
@@ -777,7 +786,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
     size_t next = 0, active = 0;
     int stop = 0, rc = 0;
     while (!stop && (next < n || active)) {
-        uint64_t now = slm_plugin_now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
+        uint64_t now = now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
         for (size_t k = 0; k < conc && !stop; k++) {
             xfer *x = &e->pool[k];
             if (x->in_multi)
@@ -829,13 +838,13 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             }
             snprintf(x->why, sizeof x->why, "%s", why);
             if (oc == RETRY && x->tries <= e->retries) {
-                x->not_before = slm_plugin_now_ns() +
+                x->not_before = now_ns() +
                                 (uint64_t)(backoff_ms(e, x->tries - 1, x->a.retry_after_s) * 1e6);
                 continue;
             }
             char fail[SLM_PLUGIN_ERRLEN] = "";
             size_t i = x->i;
-            double e2e = (double)(slm_plugin_now_ns() - x->t_start) / 1e6;
+            double e2e = (double)(now_ns() - x->t_start) / 1e6;
             slm_gen_result *r = xfer_end(e, x, oc, fail, sizeof fail);
             active--;
             if (m->done(m->ud, i, r, e2e, r ? NULL : fail))
@@ -911,8 +920,9 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     if (!e || !req || (!choices && n))
         return slm_plugin_err(err, errlen, "openai: no engine, request or choices");
     if (!e->score_echo)
-        return slm_plugin_err(err, errlen, "openai: scoring needs option score: echo and a server "
-                                    "that echoes prompt log-probabilities");
+        return slm_plugin_err(err, errlen,
+                              "openai: scoring needs option score: echo and a server "
+                              "that echoes prompt log-probabilities");
     size_t plen = req->prompt ? req->prompt_len : 0;
     json_t *o = json_object(), *prompts = json_array();
     if (e->model && e->model[0])
@@ -936,7 +946,8 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
     free(body);
     if (rc || !r1.reported || !r1.res)
-        return rc || r1.reported ? -1 : slm_plugin_err(err, errlen, "openai: the request was not run");
+        return rc || r1.reported ? -1
+                                 : slm_plugin_err(err, errlen, "openai: the request was not run");
 
     json_error_t je;
     json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
@@ -988,9 +999,10 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     json_decref(ans);
     if (bad) {
         slm_result_free_plain(r);
-        return slm_plugin_err(err, errlen, "openai: the server's echo has no usable log-probabilities "
-                                    "of the choices (it must honour echo with logprobs on "
-                                    "the completions endpoint, as vLLM does)");
+        return slm_plugin_err(err, errlen,
+                              "openai: the server's echo has no usable log-probabilities "
+                              "of the choices (it must honour echo with logprobs on "
+                              "the completions endpoint, as vLLM does)");
     }
     *out = r;
     return 0;
@@ -1002,10 +1014,11 @@ static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, s
 {
     if (!e || (!reqs && n_reqs) || !many || many->struct_size < sizeof(slm_gen_many) ||
         !many->done)
-        return slm_plugin_err(err, errlen, "openai: generate_many needs requests and a done callback");
+        return slm_plugin_err(err, errlen,
+                              "openai: generate_many needs requests and a done callback");
     if (many->concurrency > MAX_CONCURRENCY)
         return slm_plugin_err(err, errlen, "openai: concurrency %u is over the limit of %d",
-                       many->concurrency, MAX_CONCURRENCY);
+                              many->concurrency, MAX_CONCURRENCY);
     return run_many(e, reqs, n_reqs, params, NULL, many, err, errlen);
 }
 
@@ -1056,13 +1069,14 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     free(url);
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
         rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
-        return slm_plugin_err(err, errlen, "openai: cannot reach the server at '%s': %s", e->base_url,
-                       curl_easy_strerror(rc));
+        return slm_plugin_err(err, errlen, "openai: cannot reach the server at '%s': %s",
+                              e->base_url, curl_easy_strerror(rc));
     return 0;
 }
 
 /* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
- * api_key_env variable (named, never shown) and a server that cannot be reached. */
+ * api_key_env variable (named, never shown) and a server that cannot be reached.
+ * Complexity 40: one check per option, in the order the README lists them. */
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -1070,8 +1084,9 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     const char *base = opt(opts, "base_url");
     if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)))
-        return slm_plugin_err(err, errlen, "openai: option 'base_url' must be an http:// or https:// "
-                                    "url, e.g. http://127.0.0.1:8080/v1");
+        return slm_plugin_err(err, errlen,
+                              "openai: option 'base_url' must be an http:// or https:// "
+                              "url, e.g. http://127.0.0.1:8080/v1");
     slm_engine *e = must_calloc(1, sizeof *e);
     e->base_url = must_strdup(base);
     for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
@@ -1083,8 +1098,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->chat = !ep || !strcmp(ep, "chat");
     if (ep && !e->chat && strcmp(ep, "completions")) {
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'",
-                       ep);
+        return slm_plugin_err(
+                err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'", ep);
     }
     if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
         opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
@@ -1099,8 +1114,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     const char *rate = opt(opts, "rate");
     if (rate && (slm_plugin_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: option 'rate' must be requests per second >= 0, "
-                                    "not '%s'", rate);
+        return slm_plugin_err(err, errlen,
+                              "openai: option 'rate' must be requests per second >= 0, "
+                              "not '%s'",
+                              rate);
     }
     const char *cs = opt(opts, "constrain");
     if (cs) {
@@ -1112,25 +1129,29 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             e->constrain = CONSTRAIN_GRAMMAR;
         else {
             engine_close(e);
-            return slm_plugin_err(err, errlen, "openai: option 'constrain' must be auto, json_schema "
-                                        "or grammar, not '%s'", cs);
+            return slm_plugin_err(err, errlen,
+                                  "openai: option 'constrain' must be auto, json_schema "
+                                  "or grammar, not '%s'",
+                                  cs);
         }
     }
     const char *sc = opt(opts, "score");
     if (sc && strcmp(sc, "echo") && strcmp(sc, "none")) {
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: option 'score' must be echo or none, not '%s'", sc);
+        return slm_plugin_err(err, errlen, "openai: option 'score' must be echo or none, not '%s'",
+                              sc);
     }
     e->score_echo = sc && !strcmp(sc, "echo");
     if (e->score_echo && e->chat) {
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: score: echo needs endpoint: completions (the chat "
-                                    "endpoint cannot echo the prompt)");
+        return slm_plugin_err(err, errlen,
+                              "openai: score: echo needs endpoint: completions (the chat "
+                              "endpoint cannot echo the prompt)");
     }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
     e->model = must_strdup(mn ? mn : m ? m : "");
     e->url = must_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
-    e->rng = slm_plugin_now_ns() ^ (uint64_t)(uintptr_t)e;
+    e->rng = now_ns() ^ (uint64_t)(uintptr_t)e;
     if (!e->rng)
         e->rng = 1;
 
@@ -1141,8 +1162,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         const char *key = getenv(kenv);
         if (!key || !*key) {
             engine_close(e);
-            return slm_plugin_err(err, errlen, "openai: environment variable '%s' (api_key_env) is "
-                                        "not set or empty", kenv);
+            return slm_plugin_err(err, errlen,
+                                  "openai: environment variable '%s' (api_key_env) is "
+                                  "not set or empty",
+                                  kenv);
         }
         char *line = must_asprintf("Authorization: Bearer %s", key);
         e->headers = curl_slist_append(e->headers, line);

@@ -178,8 +178,9 @@ static int add_record(slm_engine *e, const char *id, char *text, double confiden
     size_t slot = find_slot(e, id);
     if (e->slots[slot]) {
         free(text);
-        return slm_plugin_err(err, errlen, "replay: '%s:%ld': duplicate id '%s' (first on line %ld)",
-                       e->path, line, id, e->recs[e->slots[slot] - 1].line);
+        return slm_plugin_err(err, errlen,
+                              "replay: '%s:%ld': duplicate id '%s' (first on line %ld)", e->path,
+                              line, id, e->recs[e->slots[slot] - 1].line);
     }
     if (e->n_recs == e->cap_recs) {
         size_t cap = e->cap_recs ? e->cap_recs * 2 : 64;
@@ -212,7 +213,7 @@ static int check_prob(const slm_engine *e, long line, const char *label, double 
 {
     if (!(p >= 0 && p <= 1 + 1e-6))
         return slm_plugin_err(err, errlen, "replay: '%s:%ld': probability of '%s' out of [0, 1]",
-                       e->path, line, label);
+                              e->path, line, label);
     return 0;
 }
 
@@ -287,17 +288,18 @@ static int csv_header(csv_load *L)
         }
         for (size_t j = 0; j < i && c != COL_IGNORED; j++)
             if (L->cols[j] == c)
-                return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': column '%s' appears twice",
-                               e->path, L->row_line, L->fields[i]);
+                return slm_plugin_err(L->err, L->errlen,
+                                      "replay: '%s:%ld': column '%s' appears twice", e->path,
+                                      L->row_line, L->fields[i]);
         L->cols[i] = c;
     }
     if (!has_id)
         return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': missing 'id' column", e->path,
-                       L->row_line);
+                              L->row_line);
     if (!has_answer)
         return slm_plugin_err(L->err, L->errlen,
-                       "replay: '%s:%ld': missing 'pred' column and no 'p_<label>' column",
-                       e->path, L->row_line);
+                              "replay: '%s:%ld': missing 'pred' column and no 'p_<label>' column",
+                              e->path, L->row_line);
     return 0;
 }
 
@@ -306,7 +308,7 @@ static int csv_record(csv_load *L)
     slm_engine *e = L->e;
     if (L->n_fields != L->n_cols)
         return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': %zu fields, the header has %zu",
-                       e->path, L->row_line, L->n_fields, L->n_cols);
+                              e->path, L->row_line, L->n_fields, L->n_cols);
     const char *id = NULL;
     char *text = NULL;
     double conf = NAN;
@@ -317,8 +319,8 @@ static int csv_record(csv_load *L)
         else if (L->cols[i] == COL_PRED && *f)
             text = L->fields[i]; /* moved into the record below */
         else if (L->cols[i] == COL_CONFIDENCE && *f && slm_plugin_parse_double(f, &conf))
-            return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': bad confidence '%s'", e->path,
-                           L->row_line, f);
+            return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': bad confidence '%s'",
+                                  e->path, L->row_line, f);
     }
     char *copy = NULL;
     if (text && !(copy = slm_plugin_strdup(text)))
@@ -331,8 +333,9 @@ static int csv_record(csv_load *L)
         const char *label = e->labels[L->cols[i]];
         double p;
         if (slm_plugin_parse_double(L->fields[i], &p))
-            return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': bad probability '%s' for '%s'",
-                           e->path, L->row_line, L->fields[i], label);
+            return slm_plugin_err(L->err, L->errlen,
+                                  "replay: '%s:%ld': bad probability '%s' for '%s'", e->path,
+                                  L->row_line, L->fields[i], label);
         if (check_prob(e, L->row_line, label, p, L->err, L->errlen))
             return -1;
         if (push_prob(e, (size_t)L->cols[i], p))
@@ -394,7 +397,7 @@ static int load_csv(slm_engine *e, const char *data, size_t len, char *err, size
     if (bad && !L.failed) {
         L.failed = 1;
         slm_plugin_err(err, errlen, "replay: '%s:%ld': %s", e->path, L.line,
-                csv_strerror(csv_error(&p)));
+                       csv_strerror(csv_error(&p)));
     }
     if (!L.failed && !L.header_done) {
         L.failed = 1;
@@ -424,16 +427,19 @@ static int jsonl_record(slm_engine *e, json_t *o, long line, char *err, size_t e
         snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(jid));
         id = idbuf;
     } else
-        return slm_plugin_err(err, errlen, "replay: '%s:%ld': missing 'id' (a string)", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': missing 'id' (a string)", e->path,
+                              line);
     if (out && !json_is_string(out) && !json_is_null(out))
-        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'output' is not a string", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'output' is not a string", e->path,
+                              line);
     if (!out && !probs)
         return slm_plugin_err(err, errlen, "replay: '%s:%ld': missing 'output'", e->path, line);
     if (conf && !json_is_number(conf) && !json_is_null(conf))
-        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'confidence' is not a number", e->path,
-                       line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'confidence' is not a number",
+                              e->path, line);
     if (probs && !json_is_object(probs))
-        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'probs' is not an object", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'probs' is not an object", e->path,
+                              line);
     char *text = NULL;
     if (json_is_string(out) &&
         !(text = slm_plugin_strndup(json_string_value(out), json_string_length(out))))
@@ -446,8 +452,9 @@ static int jsonl_record(slm_engine *e, json_t *o, long line, char *err, size_t e
     json_object_foreach(probs, key, v)
     {
         if (!json_is_number(v))
-            return slm_plugin_err(err, errlen, "replay: '%s:%ld': probability of '%s' is not a number",
-                           e->path, line, key);
+            return slm_plugin_err(err, errlen,
+                                  "replay: '%s:%ld': probability of '%s' is not a number", e->path,
+                                  line, key);
         char *label = slm_plugin_strdup(key);
         if (!label)
             return slm_plugin_oom(err, errlen);
@@ -496,7 +503,8 @@ static int opt_count(const slm_options *o, const char *key, long *out, char *err
         return 0;
     if (slm_plugin_parse_long(v, &n) || n < 0)
         return slm_plugin_err(err, errlen,
-                       "replay: option '%s' must be a non-negative integer, not '%s'", key, v);
+                              "replay: option '%s' must be a non-negative integer, not '%s'", key,
+                              v);
     *out = n;
     return 0;
 }
@@ -579,8 +587,9 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (!path || !*path)
         path = slm_plugin_opt(opts, "model");
     if (!path || !*path)
-        return slm_plugin_err(err, errlen,
-                       "replay: missing option 'file' (recorded predictions, csv or json lines)");
+        return slm_plugin_err(
+                err, errlen,
+                "replay: missing option 'file' (recorded predictions, csv or json lines)");
     slm_engine *e = slm_plugin_calloc(1, sizeof *e);
     if (!e)
         return slm_plugin_oom(err, errlen);
@@ -668,8 +677,9 @@ static int begin_request(slm_engine *e, const slm_request *req, const rec **out,
         if (!strcmp(e->fail_ids[i], req->id))
             return slm_plugin_err(err, errlen, "injected failure for id '%s'", req->id);
     if (e->fail_every > 0 && e->n_requests % e->fail_every == 0)
-        return slm_plugin_err(err, errlen, "injected failure for id '%s' (request %ld, fail_every %ld)",
-                       req->id, e->n_requests, e->fail_every);
+        return slm_plugin_err(err, errlen,
+                              "injected failure for id '%s' (request %ld, fail_every %ld)", req->id,
+                              e->n_requests, e->fail_every);
     if (!(*out = lookup(e, req->id)))
         return slm_plugin_err(err, errlen, "no recorded answer for id '%s'", req->id);
     return 0;
@@ -735,7 +745,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         else {
             free(lp);
             return slm_plugin_err(err, errlen, "no recorded answer for id '%s' and label '%s'",
-                           req->id, label);
+                                  req->id, label);
         }
     }
     slm_score_result *res = slm_plugin_calloc(1, sizeof *res);
