@@ -34,7 +34,7 @@ LLAMA_DIR := $(THIRD)/llama
 DEPS_STAMP := build/.deps-stamp
 
 # Evaluated when a recipe runs (after the dependencies are installed), not when parsed.
-PKGS = sqlite3 yaml-0.1 jansson papi libcurl
+PKGS = sqlite3 yaml-0.1 jansson papi libcurl libcrypto
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
@@ -99,19 +99,22 @@ $(OUT)/slmbench: $(CLI_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
-# Each engine: engines/<name>/*.c -> $(OUT)/engines/<name>.so, linked with the core
-# library for its helpers (util, sha256, json) but never with llama.cpp: the llamacpp
-# engine dlopen()s it at run time so a missing or mismatching library disables only it.
+# Each engine: engines/<name>/*.c -> $(OUT)/engines/<name>.so, built as a third party
+# would: only engines/ on the include path (slm_engine.h, slm_plugin.h) and none of the
+# core library. Never linked with llama.cpp either: the llamacpp engine dlopen()s it at run
+# time so a missing or mismatching library disables only it.
+PLUGIN_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) -Iengines $(PKG_CFLAGS) $(CPPFLAGS) \
+                $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 define ENGINE_RULE
 $(OUT)/obj/engines/$(1)/%.o: engines/$(1)/%.c | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC      $$<")
-	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' \
+	$$(Q)$$(CC) $$(PLUGIN_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' \
 	    -DSLM_LLAMA_CUDADIR='"$$(LLAMA_CUDADIR)"' -c $$< -o $$@
-$(OUT)/engines/$(1).so: $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard engines/$(1)/*.c)) $(CORE_LIB)
+$(OUT)/engines/$(1).so: $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard engines/$(1)/*.c))
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK    $$@")
-	$$(Q)$$(CC) -shared $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(CORE_LIB) $$(PKG_LIBS) -ldl -lm -lpthread
+	$$(Q)$$(CC) -shared $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(PKG_LIBS) -ldl -lm -lpthread
 endef
 $(foreach e,$(sort $(ENGINES)),$(eval $(call ENGINE_RULE,$(e))))
 
@@ -135,6 +138,14 @@ $(OUT)/tests/%: tests/server/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
+# The replay engine again, with slm_plugin.h's allocation-failure hook compiled in
+# (SLM_PLUGIN_FAIL_ALLOC=N fails its Nth allocation): out of memory as an error.
+FAULT_SOS := $(OUT)/tests/faults/replay.so
+$(OUT)/tests/faults/replay.so: engines/replay/replay.c engines/slm_plugin.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (faults)")
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -DSLM_PLUGIN_FAULTS -shared $< -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) -lm
+
 $(OUT)/tests/lib%.so: tests/helpers/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -144,7 +155,7 @@ DEMO_DIR := build/demo
 demo: all
 	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
 
-check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS)
+check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
 	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check

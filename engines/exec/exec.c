@@ -56,8 +56,7 @@
 #include <unistd.h>
 
 #include "slm_engine.h"
-#include "slm_result.h"
-#include "util.h"
+#include "plugin_must.h"
 
 extern char **environ;
 
@@ -96,7 +95,7 @@ struct slm_engine {
 
     pid_t pid;     /* 0: no program running */
     int in_fd, out_fd, err_fd;
-    slm_buf out;   /* bytes read from stdout, not yet consumed */
+    slm_plugin_buf out; /* bytes read from stdout, not yet consumed */
     int out_eof;
     char tail[TAIL_BYTES]; /* last bytes of stderr (a ring flattened on each append) */
     size_t tail_len;
@@ -109,6 +108,14 @@ struct slm_engine {
     int gave_up;         /* restarts used up: every request fails */
     char last_fail[512]; /* why the program last died, for "keeps dying" */
 };
+
+/* Monotonic clock in nanoseconds. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
@@ -128,16 +135,16 @@ static int opt_long(const slm_options *o, const char *key, long min, long *out, 
     long n;
     if (!v)
         return 0;
-    if (slm_parse_long(v, &n) || n < min)
-        return slm_err(err, errlen, "exec: option '%s' must be an integer >= %ld, not '%s'", key,
-                       min, v);
+    if (slm_plugin_parse_long(v, &n) || n < min)
+        return slm_plugin_err(err, errlen, "exec: option '%s' must be an integer >= %ld, not '%s'",
+                              key, min, v);
     *out = n;
     return 0;
 }
 
 static int64_t now_ms(void)
 {
-    return (int64_t)(slm_now_ns() / 1000000u);
+    return (int64_t)(now_ns() / 1000000u);
 }
 
 static void sleep_ms(long ms)
@@ -171,10 +178,11 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
         json_t *a = json_loads(p, 0, &je);
         if (!a || !json_is_array(a)) {
             json_decref(a);
-            return slm_err(err, errlen, "exec: option 'command' is not a json array of strings: %s",
-                           a ? "not an array" : je.text);
+            return slm_plugin_err(err, errlen,
+                                  "exec: option 'command' is not a json array of strings: %s",
+                                  a ? "not an array" : je.text);
         }
-        v = slm_xcalloc(json_array_size(a) + 1, sizeof *v);
+        v = must_calloc(json_array_size(a) + 1, sizeof *v);
         size_t i;
         json_t *x;
         json_array_foreach(a, i, x)
@@ -182,24 +190,24 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
             if (!json_is_string(x) || memchr(json_string_value(x), 0, json_string_length(x))) {
                 json_decref(a);
                 free_strv(v);
-                return slm_err(err, errlen,
-                               "exec: option 'command': element %zu is not a string", i + 1);
+                return slm_plugin_err(err, errlen,
+                                      "exec: option 'command': element %zu is not a string", i + 1);
             }
-            v[n++] = slm_xstrdup(json_string_value(x));
+            v[n++] = must_strdup(json_string_value(x));
         }
         json_decref(a);
     } else {
-        char *copy = slm_xstrdup(p), *save = NULL;
+        char *copy = must_strdup(p), *save = NULL;
         for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-            v = slm_xrealloc(v, (n + 2) * sizeof *v);
-            v[n++] = slm_xstrdup(t);
+            v = must_realloc(v, (n + 2) * sizeof *v);
+            v[n++] = must_strdup(t);
             v[n] = NULL;
         }
         free(copy);
     }
     if (n == 0 || !*v[0]) {
         free_strv(v);
-        return slm_err(err, errlen, "exec: option 'command' names no program");
+        return slm_plugin_err(err, errlen, "exec: option 'command' names no program");
     }
     *out = v;
     return 0;
@@ -211,18 +219,18 @@ static int build_env(const char *extra, char ***out, char *err, size_t errlen)
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **v = slm_xcalloc(n + 1, sizeof *v);
+    char **v = must_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
-        v[i] = slm_xstrdup(environ[i]);
+        v[i] = must_strdup(environ[i]);
     if (extra) {
-        char *copy = slm_xstrdup(extra), *save = NULL;
+        char *copy = must_strdup(extra), *save = NULL;
         for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
-            slm_trim(t);
+            slm_plugin_trim(t);
             if (!*t)
                 continue;
             char *eq = strchr(t, '=');
             if (!eq || eq == t) {
-                slm_err(err, errlen, "exec: option 'env': '%s' is not KEY=VALUE", t);
+                slm_plugin_err(err, errlen, "exec: option 'env': '%s' is not KEY=VALUE", t);
                 free(copy);
                 free_strv(v);
                 return -1;
@@ -231,12 +239,12 @@ static int build_env(const char *extra, char ***out, char *err, size_t errlen)
             for (i = 0; i < n && strncmp(v[i], t, klen); i++)
                 ;
             if (i == n) {
-                v = slm_xrealloc(v, (n + 2) * sizeof *v);
+                v = must_realloc(v, (n + 2) * sizeof *v);
                 v[++n] = NULL;
             } else {
                 free(v[i]);
             }
-            v[i] = slm_xstrdup(t);
+            v[i] = must_strdup(t);
         }
         free(copy);
     }
@@ -401,7 +409,7 @@ static int start_child(slm_engine *e, char *err, size_t errlen)
             if (ep[i] >= 0)
                 close(ep[i]);
         }
-        return slm_err(err, errlen, "exec: cannot make pipes: %s", strerror(en));
+        return slm_plugin_err(err, errlen, "exec: cannot make pipes: %s", strerror(en));
     }
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -435,8 +443,8 @@ static int start_child(slm_engine *e, char *err, size_t errlen)
         close(in[1]);
         close(out[0]);
         close(ep[0]);
-        return slm_err(err, errlen, "exec: cannot start program '%s'%s%s: %s", e->argv[0],
-                       e->cwd ? " in " : "", e->cwd ? e->cwd : "", strerror(rc));
+        return slm_plugin_err(err, errlen, "exec: cannot start program '%s'%s%s: %s", e->argv[0],
+                              e->cwd ? " in " : "", e->cwd ? e->cwd : "", strerror(rc));
     }
     e->pid = pid;
     e->in_fd = in[1];
@@ -531,7 +539,7 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
             char buf[65536];
             ssize_t k = read(e->out_fd, buf, sizeof buf);
             if (k > 0)
-                slm_buf_append(&e->out, buf, (size_t)k);
+                must_buf_append(&e->out, buf, (size_t)k);
             else if (k == 0)
                 e->out_eof = 1;
             else if (errno != EAGAIN && errno != EINTR)
@@ -547,7 +555,7 @@ static char *take_line(slm_engine *e)
     size_t n = (size_t)end, rest = e->out.len - n - 1;
     while (n > 0 && e->out.data[n - 1] == '\r')
         n--;
-    char *line = slm_xstrndup(e->out.data, n);
+    char *line = must_strndup(e->out.data, n);
     memmove(e->out.data, e->out.data + end + 1, rest);
     e->out.len = rest;
     e->out.data[rest] = '\0';
@@ -601,7 +609,7 @@ static void read_ready(slm_engine *e)
     for (;;) {
         ssize_t k = read(e->out_fd, buf, sizeof buf);
         if (k > 0) {
-            slm_buf_append(&e->out, buf, (size_t)k);
+            must_buf_append(&e->out, buf, (size_t)k);
             continue;
         }
         if (k < 0 && errno == EINTR)
@@ -637,7 +645,7 @@ static int await_hello(slm_engine *e, char *err, size_t errlen)
     int rc = pump(e, NULL, 0, 1, deadline);
     if (rc == IO_OK) {
         long end = line_end(e);
-        char *line = slm_xstrndup(e->out.data, (size_t)end);
+        char *line = must_strndup(e->out.data, (size_t)end);
         if (take_hello(e, line)) {
             free(take_line(e));
         }
@@ -647,7 +655,7 @@ static int await_hello(slm_engine *e, char *err, size_t errlen)
     if (rc == IO_EOF || child_exited(e)) {
         char why[512];
         describe_status(e, stop_child(e, 0), " on start", why, sizeof why);
-        return slm_err(err, errlen, "exec: %s", why);
+        return slm_plugin_err(err, errlen, "exec: %s", why);
     }
     return 0; /* no hello within hello_ms: a program that only generates */
 }
@@ -666,15 +674,15 @@ static void restart(slm_engine *e, const char *why)
         return;
     }
     e->n_restarts++;
-    char msg[SLM_ERRLEN];
+    char msg[SLM_PLUGIN_ERRLEN];
     if (start_child(e, msg, sizeof msg))
         snprintf(e->last_fail, sizeof e->last_fail, "%.500s", msg); /* tried again next request */
 }
 
 static int fail_kept(slm_engine *e, char *err, size_t errlen)
 {
-    return slm_err(err, errlen, "program '%s' keeps dying: restarted %ld times; last: %s",
-                   e->prog, e->n_restarts, e->last_fail);
+    return slm_plugin_err(err, errlen, "program '%s' keeps dying: restarted %ld times; last: %s",
+                          e->prog, e->n_restarts, e->last_fail);
 }
 
 /*
@@ -697,15 +705,15 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     }
     if (e->gave_up || e->pid == 0)
         return e->gave_up ? fail_kept(e, err, errlen)
-                          : slm_err(err, errlen, "%s", e->last_fail);
+                          : slm_plugin_err(err, errlen, "%s", e->last_fail);
     discard_stale(e);
 
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text)
-        return slm_err(err, errlen, "exec: cannot encode the request for '%s' (invalid utf-8?)",
-                       id);
+        return slm_plugin_err(err, errlen,
+                              "exec: cannot encode the request for '%s' (invalid utf-8?)", id);
     size_t n = strlen(text);
-    text = slm_xrealloc(text, n + 2);
+    text = must_realloc(text, n + 2);
     text[n++] = '\n';
     text[n] = '\0';
     int64_t deadline = now_ms() + e->timeout_ms;
@@ -732,7 +740,7 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         stop_child(e, 0);
         tail_quote(e, why, sizeof why);
         restart(e, why);
-        return slm_err(err, errlen, "%s", why);
+        return slm_plugin_err(err, errlen, "%s", why);
     }
     if (rc == IO_EOF) {
         /* stdout or stdin closed: the program is dying; give it a moment to finish */
@@ -746,14 +754,14 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         else
             describe_status(e, stop_child(e, 0), "", why, sizeof why);
         restart(e, why);
-        return slm_err(err, errlen, "%s", why);
+        return slm_plugin_err(err, errlen, "%s", why);
     }
 
     json_error_t je;
     json_t *o = json_loads(line, 0, &je);
     if (!json_is_object(o)) {
-        int r = slm_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog, id,
-                        o ? "json that is not an object" : "malformed json", line);
+        int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog,
+                               id, o ? "json that is not an object" : "malformed json", line);
         json_decref(o);
         free(line);
         return r;
@@ -768,13 +776,14 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         free(got);
         json_decref(o);
         restart(e, why); /* out of step: what it says next cannot be trusted */
-        return slm_err(err, errlen, "%s", why);
+        return slm_plugin_err(err, errlen, "%s", why);
     }
     json_t *je2 = json_object_get(o, "error");
     if (je2 && !json_is_null(je2)) {
         int r = json_is_string(je2)
-                    ? slm_err(err, errlen, "program '%s': %s", e->prog, json_string_value(je2))
-                    : slm_err(err, errlen, "program '%s' failed on '%s'", e->prog, id);
+                        ? slm_plugin_err(err, errlen, "program '%s': %s", e->prog,
+                                         json_string_value(je2))
+                        : slm_plugin_err(err, errlen, "program '%s' failed on '%s'", e->prog, id);
         json_decref(o);
         return r;
     }
@@ -804,7 +813,7 @@ static void engine_close(slm_engine *e)
         return;
     if (e->pid > 0)
         stop_child(e, 1);
-    slm_buf_free(&e->out);
+    slm_plugin_buf_free(&e->out);
     free_strv(e->argv);
     free_strv(e->envp);
     free(e->prog);
@@ -820,9 +829,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     *out = NULL;
     const char *cmd = opt(opts, "command");
     if (!cmd || !*cmd)
-        return slm_err(err, errlen, "exec: missing option 'command' (the program to run, e.g. "
-                                    "[\"python3\", \"model.py\"])");
-    slm_engine *e = slm_xcalloc(1, sizeof *e);
+        return slm_plugin_err(err, errlen,
+                              "exec: missing option 'command' (the program to run, e.g. "
+                              "[\"python3\", \"model.py\"])");
+    slm_engine *e = must_calloc(1, sizeof *e);
     e->pid = 0;
     e->in_fd = e->out_fd = e->err_fd = -1;
     e->timeout_ms = DEFAULTS.timeout_ms;
@@ -839,13 +849,13 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     }
     const char *cwd = opt(opts, "cwd");
     if (cwd && *cwd)
-        e->cwd = slm_xstrdup(cwd);
+        e->cwd = must_strdup(cwd);
     const char *base = strrchr(e->argv[0], '/');
-    e->prog = slm_xstrdup(base ? base + 1 : e->argv[0]);
-    slm_buf cl = {0};
+    e->prog = must_strdup(base ? base + 1 : e->argv[0]);
+    slm_plugin_buf cl = {0};
     for (size_t i = 0; e->argv[i]; i++)
-        slm_buf_printf(&cl, "%s%s", i ? " " : "", e->argv[i]);
-    e->cmdline = slm_buf_take(&cl);
+        must_buf_printf(&cl, "%s%s", i ? " " : "", e->argv[i]);
+    e->cmdline = must_buf_take(&cl);
     if (start_child(e, err, errlen) || await_hello(e, err, errlen)) {
         engine_close(e);
         return -1;
@@ -857,7 +867,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
 static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
 {
     if (!e || !info)
-        return slm_err(err, errlen, "exec: no engine or no info to fill");
+        return slm_plugin_err(err, errlen, "exec: no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
     m.caps = e->caps;
@@ -878,7 +888,7 @@ static json_t *new_request(const slm_request *req, const char *op, char *err, si
 {
     json_t *prompt = json_stringn(req->prompt, req->prompt_len);
     if (!prompt) {
-        slm_err(err, errlen, "exec: the prompt of '%s' is not valid utf-8", req->id);
+        slm_plugin_err(err, errlen, "exec: the prompt of '%s' is not valid utf-8", req->id);
         return NULL;
     }
     json_t *o = json_object();
@@ -894,14 +904,17 @@ static int check_request(slm_engine *e, const slm_request *req, uint32_t cap, co
                          char *err, size_t errlen)
 {
     if (!req || !req->id || !req->prompt)
-        return slm_err(err, errlen, "exec: request without id or prompt");
-    if (slm_utf8_invalid_at(req->id, strlen(req->id)) >= 0)
-        return slm_err(err, errlen, "exec: example id is not valid utf-8");
+        return slm_plugin_err(err, errlen, "exec: request without id or prompt");
+    json_t *valid = json_string(req->id); /* jansson refuses invalid utf-8 */
+    if (!valid)
+        return slm_plugin_err(err, errlen, "exec: example id is not valid utf-8");
+    json_decref(valid);
     if (!(e->caps & cap))
-        return slm_err(err, errlen,
-                       "program '%s' does not declare the '%s' capability (its first line may "
-                       "be {\"slmbench\": 1, \"caps\": [\"generate\", \"score\"]})",
-                       e->prog, op);
+        return slm_plugin_err(
+                err, errlen,
+                "program '%s' does not declare the '%s' capability (its first line may "
+                "be {\"slmbench\": 1, \"caps\": [\"generate\", \"score\"]})",
+                e->prog, op);
     return 0;
 }
 
@@ -932,7 +945,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         if (!s) {
             json_decref(ch);
             json_decref(rq);
-            return slm_err(err, errlen, "exec: choice %zu is not valid utf-8", i + 1);
+            return slm_plugin_err(err, errlen, "exec: choice %zu is not valid utf-8", i + 1);
         }
         json_array_append_new(ch, s);
     }
@@ -956,11 +969,11 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         bad = "'prompt_tokens' is not an integer";
     slm_score_result *res = NULL;
     if (!bad) {
-        res = slm_xcalloc(1, sizeof *res);
+        res = must_calloc(1, sizeof *res);
         res->kind = SLM_RESULT_SCORE;
         res->n = n;
-        res->logprob = slm_xcalloc(n ? n : 1, sizeof *res->logprob);
-        res->n_tokens = slm_xcalloc(n ? n : 1, sizeof *res->n_tokens);
+        res->logprob = must_calloc(n ? n : 1, sizeof *res->logprob);
+        res->n_tokens = must_calloc(n ? n : 1, sizeof *res->n_tokens);
         res->n_prompt_tokens = (int32_t)pt;
         res->timings = (slm_timings){-1, -1, -1, -1};
         for (size_t i = 0; i < n && !bad; i++) {
@@ -983,8 +996,8 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
             free(res->n_tokens);
             free(res);
         }
-        return slm_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
-                       bad);
+        return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
+                              bad);
     }
     *out = res;
     return 0;
@@ -1051,15 +1064,15 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         bad = "'logprobs' must have one number per token ('tokens')";
     slm_gen_result *res = NULL;
     if (!bad) {
-        res = slm_xcalloc(1, sizeof *res);
+        res = must_calloc(1, sizeof *res);
         res->kind = SLM_RESULT_GENERATE;
-        res->text = slm_xstrndup(json_string_value(text), json_string_length(text));
+        res->text = must_strndup(json_string_value(text), json_string_length(text));
         res->text_len = strlen(res->text); /* an embedded NUL ends the answer */
         apply_stops(res->text, &res->text_len, params);
         res->n_prompt_tokens = (int32_t)pt;
         if (json_is_array(lp) && json_array_size(lp) > 0) {
             size_t k = json_array_size(lp);
-            res->token_logprobs = slm_xcalloc(k, sizeof *res->token_logprobs);
+            res->token_logprobs = must_calloc(k, sizeof *res->token_logprobs);
             for (size_t i = 0; i < k && !bad; i++) {
                 json_t *x = json_array_get(lp, i);
                 if (!json_is_number(x))
@@ -1081,8 +1094,8 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
             free(res->token_logprobs);
             free(res);
         }
-        return slm_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
-                       bad);
+        return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
+                              bad);
     }
     *out = res;
     return 0;

@@ -26,14 +26,14 @@
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
 #include "llama_abi.h"
-#include "sha256.h"
 #include "slm_engine.h"
-#include "util.h"
+#include "plugin_must.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -139,7 +139,7 @@ static struct {
 
 static void log_commit(void)
 {
-    char *s = slm_trim(llog.cur);
+    char *s = slm_plugin_trim(llog.cur);
     if (*s) {
         if (llog.n == LOG_KEEP) {
             memmove(llog.msgs[0], llog.msgs[1], sizeof llog.msgs[0] * (LOG_KEEP - 1));
@@ -214,18 +214,18 @@ static int sym(const char *name, void **slot, char *err, size_t errlen)
     dlerror();
     *slot = dlsym(lib.handle, name);
     if (!*slot)
-        return slm_err(err, errlen, "llama.cpp library '%s' lacks '%s'", lib.path, name);
+        return slm_plugin_err(err, errlen, "llama.cpp library '%s' lacks '%s'", lib.path, name);
     return 0;
 }
 
 /* Compares one default value; fills err and returns -1 on a mismatch. */
-#define ABI_EXPECT(fn, field, fmt, got, want)                                                \
-    do {                                                                                     \
-        if ((got) != (want))                                                                 \
-            return slm_err(err, errlen,                                                      \
-                           "llama.cpp library '%s' does not match the ABI slmbench was "     \
-                           "built for (%s: %s is " fmt ", expected " fmt ")",                \
-                           lib.path, fn, field, got, want);                                   \
+#define ABI_EXPECT(fn, field, fmt, got, want)                                                      \
+    do {                                                                                           \
+        if ((got) != (want))                                                                       \
+            return slm_plugin_err(err, errlen,                                                     \
+                                  "llama.cpp library '%s' does not match the ABI slmbench was "    \
+                                  "built for (%s: %s is " fmt ", expected " fmt ")",               \
+                                  lib.path, fn, field, got, want);                                 \
     } while (0)
 
 /*
@@ -333,8 +333,8 @@ static int engine_init(char *err, size_t errlen)
     lib.handle = dlopen(lib.path, RTLD_NOW | RTLD_LOCAL);
     if (!lib.handle) {
         const char *why = dlerror();
-        slm_err(err, errlen, "cannot load llama.cpp library '%s': %s", lib.path,
-                why ? why : "unknown error");
+        slm_plugin_err(err, errlen, "cannot load llama.cpp library '%s': %s", lib.path,
+                       why ? why : "unknown error");
         lib_unload();
         return -1;
     }
@@ -457,23 +457,26 @@ struct slm_engine {
 };
 
 /* score() and generate() need weights and a context, which vocab_only leaves out. */
-#define NEEDS_CONTEXT(e)                                                                     \
-    do {                                                                                     \
-        if (!(e)->ctx)                                                                       \
-            return slm_err(err, errlen, "model '%s' was opened with vocab_only: it can only " \
-                           "tokenize", (e)->path);                                           \
+#define NEEDS_CONTEXT(e)                                                                           \
+    do {                                                                                           \
+        if (!(e)->ctx)                                                                             \
+            return slm_plugin_err(err, errlen,                                                     \
+                                  "model '%s' was opened with vocab_only: it can only "            \
+                                  "tokenize",                                                      \
+                                  (e)->path);                                                      \
     } while (0)
 
 static int parse_int_option(const char *key, const char *value, long lo, long hi, int *out,
                             char *err, size_t errlen)
 {
     long v;
-    if (slm_parse_long(value, &v) || v < lo || v > hi) {
+    if (slm_plugin_parse_long(value, &v) || v < lo || v > hi) {
         if (lo == 1 && hi == INT_MAX)
-            return slm_err(err, errlen, "option '%s': expected a positive integer, got '%s'",
-                           key, value);
-        return slm_err(err, errlen, "option '%s': expected an integer from %ld to %ld, got '%s'",
-                       key, lo, hi, value);
+            return slm_plugin_err(err, errlen, "option '%s': expected a positive integer, got '%s'",
+                                  key, value);
+        return slm_plugin_err(err, errlen,
+                              "option '%s': expected an integer from %ld to %ld, got '%s'", key, lo,
+                              hi, value);
     }
     *out = (int)v;
     return 0;
@@ -484,12 +487,12 @@ static int check_gguf(const char *path, const char *what, char *err, size_t errl
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return slm_err(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
+        return slm_plugin_err(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
     char magic[4];
     size_t n = fread(magic, 1, 4, f);
     fclose(f);
     if (n != 4 || memcmp(magic, "GGUF", 4) != 0)
-        return slm_err(err, errlen, "%s '%s' is not a GGUF file", what, path);
+        return slm_plugin_err(err, errlen, "%s '%s' is not a GGUF file", what, path);
     return 0;
 }
 
@@ -524,6 +527,18 @@ static void detect_template(slm_engine *e)
     snprintf(e->tmpl_name, sizeof e->tmpl_name, "custom");
 }
 
+/* SHA-256 of s as 64 lowercase hex digits; "" if libcrypto fails (out of memory). */
+static void sha256_hex(const char *s, char hex[65])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    hex[0] = '\0';
+    if (EVP_Digest(s, strlen(s), d, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
 /* The chat template, the built-in name it renders like and the hash of its text. Needs
  * only the model's metadata, so it works on a vocab_only model too. */
 static void template_facts(slm_engine *e)
@@ -532,7 +547,7 @@ static void template_facts(slm_engine *e)
     detect_template(e);
     e->tmpl_sha256[0] = '\0';
     if (e->tmpl)
-        slm_sha256_hex(e->tmpl, strlen(e->tmpl), e->tmpl_sha256);
+        sha256_hex(e->tmpl, e->tmpl_sha256);
 }
 
 /*
@@ -586,11 +601,11 @@ static uint64_t kv_bytes(slm_engine *e, double logged_mib)
             arch[0] = '\0';
         snprintf(key, sizeof key, "%s.attention.key_length", arch);
         if (lib.llama_model_meta_val_str(e->model, key, v, sizeof v) > 0 &&
-            !slm_parse_long(v, &x) && x > 0)
+            !slm_plugin_parse_long(v, &x) && x > 0)
             dk = x;
         snprintf(key, sizeof key, "%s.attention.value_length", arch);
         if (lib.llama_model_meta_val_str(e->model, key, v, sizeof v) > 0 &&
-            !slm_parse_long(v, &x) && x > 0)
+            !slm_plugin_parse_long(v, &x) && x > 0)
             dv = x;
         b = (uint64_t)n_layer * (uint64_t)e->n_kv * (uint64_t)n_head_kv * (uint64_t)(dk + dv) * 2;
     }
@@ -646,12 +661,16 @@ static void engine_close(slm_engine *e)
  * prompt then differs from the same text evaluated in one piece by about 1e-3 per token
  * (measured on v0.5.0), against about 1e-6 without it. Scores should not depend on how
  * the batch was laid out.
+ *
+ * Long (about 150 lines, complexity 43) because it is one straight sequence of option
+ * checks and llama.cpp calls, each undone in reverse on failure through the one close
+ * path; split it where a step gains a second caller.
  */
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!lib.handle)
-        return slm_err(err, errlen, "llama.cpp library not loaded (init was not called)");
+        return slm_plugin_err(err, errlen, "llama.cpp library not loaded (init was not called)");
     const char *model = NULL;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
@@ -689,13 +708,14 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                 fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
                                         : (enum llama_flash_attn_type)(v[0] - '0');
             else
-                rc = slm_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k, v);
+                rc = slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k,
+                                    v);
         }
         if (rc)
             return -1;
     }
     if (!model || !*model)
-        return slm_err(err, errlen, "option 'model' is required (path of a GGUF file)");
+        return slm_plugin_err(err, errlen, "option 'model' is required (path of a GGUF file)");
     if (check_gguf(model, "model", err, errlen))
         return -1;
     /* Every layer on the GPU where a GPU backend loaded, none otherwise; -1 means all. */
@@ -703,13 +723,15 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (ngl == INT_MIN)
         ngl = gpu ? -1 : 0;
     else if (ngl != 0 && !gpu)
-        return slm_err(err, errlen, "option 'n_gpu_layers': %d asked, but no GPU backend is "
-                       "loaded (CPU only; use 0)", ngl);
+        return slm_plugin_err(err, errlen,
+                              "option 'n_gpu_layers': %d asked, but no GPU backend is "
+                              "loaded (CPU only; use 0)",
+                              ngl);
     if (ngl < 0)
         ngl = 999;
 
-    slm_engine *e = slm_xcalloc(1, sizeof *e);
-    e->path = slm_xstrdup(model);
+    slm_engine *e = must_calloc(1, sizeof *e);
+    e->path = must_strdup(model);
     e->chat_default = chat;
     e->prefix_cache = prefix_cache;
 
@@ -720,12 +742,13 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->model = lib.llama_model_load_from_file(model, mp);
     if (!e->model) {
         char why[LOG_LINE];
-        slm_err(err, errlen, "cannot load model '%s': %s", model, log_error(why, sizeof why));
+        slm_plugin_err(err, errlen, "cannot load model '%s': %s", model,
+                       log_error(why, sizeof why));
         engine_close(e);
         return -1;
     }
     if (lib.llama_model_has_encoder(e->model)) {
-        slm_err(err, errlen, "model '%s' is an encoder-decoder model, not supported", model);
+        slm_plugin_err(err, errlen, "model '%s' is an encoder-decoder model, not supported", model);
         engine_close(e);
         return -1;
     }
@@ -768,8 +791,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->ctx = lib.llama_init_from_model(e->model, cp);
     if (!e->ctx) {
         char why[LOG_LINE];
-        slm_err(err, errlen, "cannot create a context for model '%s': %s", model,
-                log_error(why, sizeof why));
+        slm_plugin_err(err, errlen, "cannot create a context for model '%s': %s", model,
+                       log_error(why, sizeof why));
         engine_close(e);
         return -1;
     }
@@ -788,8 +811,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->n_parallel = n_parallel;
     e->n_threads = threads;
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
-    e->prompt_logits = slm_xmalloc(sizeof(float) * (size_t)e->n_vocab);
-    e->cache = slm_xmalloc(sizeof *e->cache * (size_t)e->n_ctx);
+    e->prompt_logits = must_malloc(sizeof(float) * (size_t)e->n_vocab);
+    e->cache = must_malloc(sizeof *e->cache * (size_t)e->n_ctx);
     *out = e;
     return 0;
 }
@@ -804,7 +827,7 @@ static void meta_str(slm_engine *e, const char *key, char *buf, size_t n)
 static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
 {
     if (!e || !info)
-        return slm_err(err, errlen, "no engine or no info to fill");
+        return slm_plugin_err(err, errlen, "no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
     m.caps = SLM_CAP_TOKENIZE;
@@ -852,19 +875,19 @@ static int tokenize(slm_engine *e, const char *text, size_t len, bool add_specia
 {
     *out = NULL;
     if (len > INT32_MAX / 2)
-        return slm_err(err, errlen, "text of %zu bytes is too long to tokenize", len);
+        return slm_plugin_err(err, errlen, "text of %zu bytes is too long to tokenize", len);
     int32_t cap = (int32_t)len + 8;
-    llama_token *t = slm_xmalloc(sizeof *t * (size_t)cap);
+    llama_token *t = must_malloc(sizeof *t * (size_t)cap);
     int32_t k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special,
                                   parse_special);
     if (k < 0 && k != INT32_MIN) {
         cap = -k;
-        t = slm_xrealloc(t, sizeof *t * (size_t)cap);
+        t = must_realloc(t, sizeof *t * (size_t)cap);
         k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special, parse_special);
     }
     if (k < 0) {
         free(t);
-        return slm_err(err, errlen, "cannot tokenize the text (%d)", (int)k);
+        return slm_plugin_err(err, errlen, "cannot tokenize the text (%d)", (int)k);
     }
     *out = t;
     *n = k;
@@ -885,29 +908,31 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
         wrap = 1;
     *special = false;
     if (!wrap) {
-        *out = slm_xstrndup(req->prompt, plen);
+        *out = must_strndup(req->prompt, plen);
         *len = plen;
         return 0;
     }
     if (!e->tmpl)
-        return slm_err(err, errlen, "model '%s' has no chat template", e->path);
+        return slm_plugin_err(err, errlen, "model '%s' has no chat template", e->path);
     if (!e->tmpl_name[0])
-        return slm_err(err, errlen, "the chat template of model '%s' is none of the formats "
-                       "llama.cpp can apply (llama_chat_apply_template refuses it)", e->path);
-    char *content = slm_xstrndup(req->prompt, plen);
+        return slm_plugin_err(err, errlen,
+                              "the chat template of model '%s' is none of the formats "
+                              "llama.cpp can apply (llama_chat_apply_template refuses it)",
+                              e->path);
+    char *content = must_strndup(req->prompt, plen);
     llama_chat_message msg = {"user", content};
     int32_t cap = (int32_t)(2 * plen + 256);
-    char *buf = slm_xmalloc((size_t)cap);
+    char *buf = must_malloc((size_t)cap);
     int32_t n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
     if (n >= cap) {
         cap = n + 1;
-        buf = slm_xrealloc(buf, (size_t)cap);
+        buf = must_realloc(buf, (size_t)cap);
         n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
     }
     free(content);
     if (n < 0 || n >= cap) {
         free(buf);
-        return slm_err(err, errlen, "cannot apply the chat template of model '%s'", e->path);
+        return slm_plugin_err(err, errlen, "cannot apply the chat template of model '%s'", e->path);
     }
     buf[n] = '\0';
     *out = buf;
@@ -934,7 +959,7 @@ static int engine_render(slm_engine *e, const slm_request *req, slm_text_result 
 {
     *out = NULL;
     if (!e || !req || !req->prompt)
-        return slm_err(err, errlen, "no engine or no prompt to render");
+        return slm_plugin_err(err, errlen, "no engine or no prompt to render");
     char *text;
     size_t len;
     bool special;
@@ -947,7 +972,7 @@ static int engine_render(slm_engine *e, const slm_request *req, slm_text_result 
         return -1;
     }
     free(toks);
-    slm_text_result *r = slm_xcalloc(1, sizeof *r);
+    slm_text_result *r = must_calloc(1, sizeof *r);
     r->kind = SLM_RESULT_TEXT;
     r->text = text;
     r->len = len;
@@ -1113,14 +1138,14 @@ static int prefill(slm_engine *e, const llama_token *toks, int n, char *err, siz
         if (rc != 0) {
             char why[LOG_LINE];
             cache_reset(e);
-            return slm_err(err, errlen, "llama_decode failed on the prompt (%d): %s", (int)rc,
-                           log_error(why, sizeof why));
+            return slm_plugin_err(err, errlen, "llama_decode failed on the prompt (%d): %s",
+                                  (int)rc, log_error(why, sizeof why));
         }
     }
     const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
     if (!lg) {
         cache_reset(e);
-        return slm_err(err, errlen, "llama.cpp returned no logits for the prompt");
+        return slm_plugin_err(err, errlen, "llama.cpp returned no logits for the prompt");
     }
     memcpy(e->prompt_logits, lg, sizeof(float) * (size_t)e->n_vocab);
     if (e->prefix_cache) {
@@ -1137,7 +1162,7 @@ static int prompt_tokens(slm_engine *e, const slm_request *req, char **text, siz
     *text = NULL;
     *toks = NULL;
     if (!req || !req->prompt)
-        return slm_err(err, errlen, "request without a prompt");
+        return slm_plugin_err(err, errlen, "request without a prompt");
     if (prompt_text(e, req, text, text_len, special, err, errlen))
         return -1;
     if (tokenize(e, *text, *text_len, true, *special, toks, n, err, errlen)) {
@@ -1152,9 +1177,9 @@ static int prompt_tokens(slm_engine *e, const slm_request *req, char **text, siz
         *text = NULL;
         *toks = NULL;
         if (k == 0)
-            return slm_err(err, errlen, "the prompt is empty");
-        return slm_err(err, errlen, "the prompt has %d tokens, the context only %d", k,
-                       e->n_ctx);
+            return slm_plugin_err(err, errlen, "the prompt is empty");
+        return slm_plugin_err(err, errlen, "the prompt has %d tokens, the context only %d", k,
+                              e->n_ctx);
     }
     return 0;
 }
@@ -1183,9 +1208,9 @@ static int choices_tokens(slm_engine *e, const char *text, size_t text_len, bool
     int shared = *np;
     for (size_t i = 0; i < n; i++) {
         if (!choices[i])
-            return slm_err(err, errlen, "choice %zu is NULL", i);
+            return slm_plugin_err(err, errlen, "choice %zu is NULL", i);
         size_t clen = strlen(choices[i]);
-        char *full = slm_xmalloc(text_len + clen + 1);
+        char *full = must_malloc(text_len + clen + 1);
         memcpy(full, text, text_len);
         memcpy(full + text_len, choices[i], clen + 1);
         int rc = tokenize(e, full, text_len + clen, true, special, &ct[i], &nc[i], err, errlen);
@@ -1198,7 +1223,8 @@ static int choices_tokens(slm_engine *e, const char *text, size_t text_len, bool
         shared = k;
     }
     if (shared == 0 && n > 0)
-        return slm_err(err, errlen, "the prompt and its choices share no token at the start");
+        return slm_plugin_err(err, errlen,
+                              "the prompt and its choices share no token at the start");
     for (size_t i = 0; i < n; i++) {
         memmove(ct[i], ct[i] + shared, sizeof *ct[i] * (size_t)(nc[i] - shared));
         nc[i] -= shared;
@@ -1241,8 +1267,8 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
         int32_t d = lib.llama_decode(e->ctx, e->batch);
         if (d != 0) {
             char why[LOG_LINE];
-            rc = slm_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
-                         log_error(why, sizeof why));
+            rc = slm_plugin_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
+                                log_error(why, sizeof why));
         }
     }
     int row = 0;
@@ -1254,7 +1280,7 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
         for (int k = 1; k < nc[i]; k++, row++) {
             const float *lg = lib.llama_get_logits_ith(e->ctx, row);
             if (!lg) {
-                rc = slm_err(err, errlen, "llama.cpp returned no logits for a choice");
+                rc = slm_plugin_err(err, errlen, "llama.cpp returned no logits for a choice");
                 break;
             }
             lp[i] += lg[ct[i][k]] - log_sum_exp(lg, e->n_vocab);
@@ -1280,10 +1306,10 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
 {
     *out = NULL;
     if (!e)
-        return slm_err(err, errlen, "no engine");
+        return slm_plugin_err(err, errlen, "no engine");
     NEEDS_CONTEXT(e);
     if (n > 0 && !choices)
-        return slm_err(err, errlen, "no choices to score");
+        return slm_plugin_err(err, errlen, "no choices to score");
     char *text;
     size_t text_len;
     bool special;
@@ -1292,13 +1318,13 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen))
         return -1;
 
-    llama_token **ct = slm_xcalloc(n, sizeof *ct);
-    int *nc = slm_xcalloc(n, sizeof *nc);
-    slm_score_result *r = slm_xcalloc(1, sizeof *r);
+    llama_token **ct = must_calloc(n, sizeof *ct);
+    int *nc = must_calloc(n, sizeof *nc);
+    slm_score_result *r = must_calloc(1, sizeof *r);
     r->kind = SLM_RESULT_SCORE;
     r->n = n;
-    r->logprob = slm_xcalloc(n, sizeof *r->logprob);
-    r->n_tokens = slm_xcalloc(n, sizeof *r->n_tokens);
+    r->logprob = must_calloc(n, sizeof *r->logprob);
+    r->n_tokens = must_calloc(n, sizeof *r->n_tokens);
     r->timings = (slm_timings){-1, -1, -1, -1};
 
     int rc = choices_tokens(e, text, text_len, special, pt, &np, choices, n, ct, nc, err,
@@ -1307,11 +1333,13 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     r->n_prompt_tokens = np;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (np + nc[i] - 1 > e->n_ctx)
-            rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
-                         "of %d tokens", i, np + nc[i], e->n_ctx);
+            rc = slm_plugin_err(err, errlen,
+                                "prompt and choice %zu (%d tokens) exceed the context "
+                                "of %d tokens",
+                                i, np + nc[i], e->n_ctx);
         else if (nc[i] - 1 > e->n_batch)
-            rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", i,
-                         nc[i], e->n_batch);
+            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1",
+                                i, nc[i], e->n_batch);
         else {
             r->n_tokens[i] = nc[i];
             total += nc[i];
@@ -1390,16 +1418,16 @@ static int breq_prepare(slm_engine *e, const slm_request *req, const char *const
     size_t text_len;
     bool special;
     if (!req)
-        return slm_err(err, errlen, "no request");
+        return slm_plugin_err(err, errlen, "no request");
     if (prompt_tokens(e, req, &text, &text_len, &special, &b->pt, &b->np, err, errlen))
         return -1;
-    b->ct = slm_xcalloc(n, sizeof *b->ct);
-    b->nc = slm_xcalloc(n, sizeof *b->nc);
-    b->r = slm_xcalloc(1, sizeof *b->r);
+    b->ct = must_calloc(n, sizeof *b->ct);
+    b->nc = must_calloc(n, sizeof *b->nc);
+    b->r = must_calloc(1, sizeof *b->r);
     b->r->kind = SLM_RESULT_SCORE;
     b->r->n = n;
-    b->r->logprob = slm_xcalloc(n, sizeof *b->r->logprob);
-    b->r->n_tokens = slm_xcalloc(n, sizeof *b->r->n_tokens);
+    b->r->logprob = must_calloc(n, sizeof *b->r->logprob);
+    b->r->n_tokens = must_calloc(n, sizeof *b->r->n_tokens);
     b->r->timings = (slm_timings){-1, -1, -1, -1};
     int rc = choices_tokens(e, text, text_len, special, b->pt, &b->np, choices, n, b->ct,
                             b->nc, err, errlen);
@@ -1407,11 +1435,13 @@ static int breq_prepare(slm_engine *e, const slm_request *req, const char *const
     for (size_t j = 0; j < n && rc == 0; j++) {
         int d = b->nc[j] > 1 ? b->nc[j] - 1 : 0;
         if (b->np + d > e->n_ctx)
-            rc = slm_err(err, errlen, "prompt and choice %zu (%d tokens) exceed the context "
-                         "of %d tokens", j, b->np + b->nc[j], e->n_ctx);
+            rc = slm_plugin_err(err, errlen,
+                                "prompt and choice %zu (%d tokens) exceed the context "
+                                "of %d tokens",
+                                j, b->np + b->nc[j], e->n_ctx);
         else if (d > e->n_batch)
-            rc = slm_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1", j,
-                         b->nc[j], e->n_batch);
+            rc = slm_plugin_err(err, errlen, "choice %zu has %d tokens, more than n_batch (%d) + 1",
+                                j, b->nc[j], e->n_batch);
         else {
             b->r->n_tokens[j] = b->nc[j];
             b->max_dec = d > b->max_dec ? d : b->max_dec;
@@ -1428,8 +1458,8 @@ static int decode_batch(slm_engine *e, const char *what, char *err, size_t errle
     if (d == 0)
         return 0;
     char why[LOG_LINE];
-    return slm_err(err, errlen, "llama_decode failed on %s (%d): %s", what, (int)d,
-                   log_error(why, sizeof why));
+    return slm_plugin_err(err, errlen, "llama_decode failed on %s (%d): %s", what, (int)d,
+                          log_error(why, sizeof why));
 }
 
 /*
@@ -1441,8 +1471,8 @@ static int decode_batch(slm_engine *e, const char *what, char *err, size_t errle
 static int prefill_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, size_t n,
                          char *err, size_t errlen)
 {
-    size_t *ends = slm_xmalloc(sizeof *ends * (g1 - g0)); /* requests ending in the batch */
-    int *rows = slm_xmalloc(sizeof *rows * (g1 - g0));    /* and their last token's row */
+    size_t *ends = must_malloc(sizeof *ends * (g1 - g0)); /* requests ending in the batch */
+    int *rows = must_malloc(sizeof *rows * (g1 - g0));    /* and their last token's row */
     int n_ends = 0, rc = 0;
     e->batch.n_tokens = 0;
     for (size_t i = g0; i < g1 && rc == 0; i++) {
@@ -1459,7 +1489,7 @@ static int prefill_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
             for (int m = 0; m < n_ends && rc == 0; m++) {
                 const float *lg = lib.llama_get_logits_ith(e->ctx, rows[m]);
                 if (!lg) {
-                    rc = slm_err(err, errlen, "llama.cpp returned no logits for a prompt");
+                    rc = slm_plugin_err(err, errlen, "llama.cpp returned no logits for a prompt");
                     break;
                 }
                 struct breq *q = &b[ends[m]];
@@ -1487,8 +1517,8 @@ static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
                          int cells, char *err, size_t errlen)
 {
     int first_seq = (int)(g1 - g0), max_round = e->n_seq_ctx - first_seq;
-    size_t *ri = slm_xmalloc(sizeof *ri * (size_t)max_round); /* the round's requests */
-    size_t *rj = slm_xmalloc(sizeof *rj * (size_t)max_round); /* and choices */
+    size_t *ri = must_malloc(sizeof *ri * (size_t)max_round); /* the round's requests */
+    size_t *rj = must_malloc(sizeof *rj * (size_t)max_round); /* and choices */
     int rc = 0;
     size_t i = g0, j = 0;
     while (rc == 0) {
@@ -1514,7 +1544,7 @@ static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
     full:
         if (n_round == 0) {
             if (i < g1) /* cannot happen: the group was sized for its longest choice */
-                rc = slm_err(err, errlen, "no room in the KV cache for a choice");
+                rc = slm_plugin_err(err, errlen, "no room in the KV cache for a choice");
             break;
         }
         rc = decode_batch(e, "the choices", err, errlen);
@@ -1525,7 +1555,7 @@ static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
             for (int k = 1; k < q->nc[rj[m]]; k++, row++) {
                 const float *lg = lib.llama_get_logits_ith(e->ctx, row);
                 if (!lg) {
-                    rc = slm_err(err, errlen, "llama.cpp returned no logits for a choice");
+                    rc = slm_plugin_err(err, errlen, "llama.cpp returned no logits for a choice");
                     break;
                 }
                 q->r->logprob[rj[m]] += lg[t[k]] - log_sum_exp(lg, e->n_vocab);
@@ -1554,24 +1584,24 @@ static int engine_score_batch(slm_engine *e, const slm_request *const *reqs, siz
                               char *err, size_t errlen)
 {
     if (!e)
-        return slm_err(err, errlen, "no engine");
+        return slm_plugin_err(err, errlen, "no engine");
     if (n_reqs > 0 && (!reqs || !out))
-        return slm_err(err, errlen, "no requests or no results to fill");
+        return slm_plugin_err(err, errlen, "no requests or no results to fill");
     for (size_t i = 0; i < n_reqs; i++)
         out[i] = NULL;
     NEEDS_CONTEXT(e);
     if (n > 0 && !choices)
-        return slm_err(err, errlen, "no choices to score");
+        return slm_plugin_err(err, errlen, "no choices to score");
     if (n_reqs == 0)
         return 0;
 
-    struct breq *b = slm_xcalloc(n_reqs, sizeof *b);
+    struct breq *b = must_calloc(n_reqs, sizeof *b);
     int rc = 0, total_np = 0, total_nc = 0;
     for (size_t i = 0; i < n_reqs && rc == 0; i++) {
-        char why[SLM_ERRLEN];
+        char why[SLM_PLUGIN_ERRLEN];
         if (breq_prepare(e, reqs[i], choices, n, &b[i], why, sizeof why)) {
             const char *id = reqs[i] && reqs[i]->id ? reqs[i]->id : "";
-            rc = slm_err(err, errlen, "request %zu ('%s'): %s", i, id, why);
+            rc = slm_plugin_err(err, errlen, "request %zu ('%s'): %s", i, id, why);
             break;
         }
         total_np += b[i].np;
@@ -1634,18 +1664,18 @@ static void gen_result_free(slm_gen_result *r)
 }
 
 /* Appends the text of a token (special tokens render as nothing). */
-static void append_piece(slm_engine *e, slm_buf *b, llama_token tok)
+static void append_piece(slm_engine *e, slm_plugin_buf *b, llama_token tok)
 {
     char small[64];
     int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, false);
     if (n >= 0) {
-        slm_buf_append(b, small, (size_t)n);
+        must_buf_append(b, small, (size_t)n);
         return;
     }
-    char *big = slm_xmalloc((size_t)-n);
+    char *big = must_malloc((size_t)-n);
     n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, false);
     if (n > 0)
-        slm_buf_append(b, big, (size_t)n);
+        must_buf_append(b, big, (size_t)n);
     free(big);
 }
 
@@ -1653,7 +1683,8 @@ static void append_piece(slm_engine *e, slm_buf *b, llama_token tok)
  * The offset of the earliest stop string in b that ends after old_len (text added since
  * the last check, so a stop string spanning tokens is found once complete), or -1.
  */
-static long find_stop(const slm_buf *b, size_t old_len, const char *const *stop, size_t n_stop)
+static long find_stop(const slm_plugin_buf *b, size_t old_len, const char *const *stop,
+                      size_t n_stop)
 {
     long best = -1;
     for (size_t i = 0; i < n_stop; i++) {
@@ -1678,7 +1709,7 @@ static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sam
     double temp = p && HAS_FIELD(p, slm_gen_params, temperature) ? p->temperature : 0;
     uint32_t seed = p && HAS_FIELD(p, slm_gen_params, seed) ? p->seed : 0;
     if (schema && *schema && !(grammar && *grammar))
-        return slm_err(err, errlen, "json_schema not supported yet, pass a grammar");
+        return slm_plugin_err(err, errlen, "json_schema not supported yet, pass a grammar");
     struct llama_sampler *chain =
         lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params());
     if (grammar && *grammar) {
@@ -1687,7 +1718,8 @@ static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sam
         if (!g) {
             char why[LOG_LINE];
             lib.llama_sampler_free(chain);
-            return slm_err(err, errlen, "cannot use the grammar: %s", log_error(why, sizeof why));
+            return slm_plugin_err(err, errlen, "cannot use the grammar: %s",
+                                  log_error(why, sizeof why));
         }
         lib.llama_sampler_chain_add(chain, g);
     }
@@ -1715,7 +1747,7 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
 {
     *out = NULL;
     if (!e)
-        return slm_err(err, errlen, "no engine");
+        return slm_plugin_err(err, errlen, "no engine");
     NEEDS_CONTEXT(e);
     int max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
                              params->max_tokens > 0
@@ -1748,8 +1780,8 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         return -1;
     }
 
-    slm_buf b = {0};
-    double *lps = slm_xmalloc(sizeof *lps * (size_t)max_tokens);
+    slm_plugin_buf b = {0};
+    double *lps = must_malloc(sizeof *lps * (size_t)max_tokens);
     int n_out = 0, n_decoded = 0;
     slm_finish finish = SLM_FINISH_LENGTH;
     probe_begin(req, SLM_PHASE_DECODE);
@@ -1757,7 +1789,7 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
         llama_token tok = lib.llama_sampler_sample(smpl, e->ctx, -1);
         if (!lg || tok < 0 || tok >= e->n_vocab) {
-            rc = slm_err(err, errlen, "llama.cpp gave no token to sample");
+            rc = slm_plugin_err(err, errlen, "llama.cpp gave no token to sample");
             break;
         }
         if (lib.llama_vocab_is_eog(e->vocab, tok)) {
@@ -1783,8 +1815,8 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         if (d != 0) {
             char why[LOG_LINE];
             cache_reset(e);
-            rc = slm_err(err, errlen, "llama_decode failed while generating (%d): %s", (int)d,
-                         log_error(why, sizeof why));
+            rc = slm_plugin_err(err, errlen, "llama_decode failed while generating (%d): %s",
+                                (int)d, log_error(why, sizeof why));
             break;
         }
         if (e->prefix_cache) /* sequence 0 holds it now: a later prompt may share it */
@@ -1794,15 +1826,15 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     probe_end(req, SLM_PHASE_DECODE, n_decoded);
     lib.llama_sampler_free(smpl);
     if (rc) {
-        slm_buf_free(&b);
+        slm_plugin_buf_free(&b);
         free(lps);
         return -1;
     }
 
-    slm_gen_result *r = slm_xcalloc(1, sizeof *r);
+    slm_gen_result *r = must_calloc(1, sizeof *r);
     r->kind = SLM_RESULT_GENERATE;
     r->text_len = b.len;
-    r->text = slm_buf_take(&b);
+    r->text = must_buf_take(&b);
     r->n_prompt_tokens = np;
     r->n_output_tokens = n_out;
     r->token_logprobs = lps;
@@ -1829,8 +1861,8 @@ static char *token_piece(slm_engine *e, llama_token tok)
     char small[64];
     int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, true);
     if (n >= 0)
-        return slm_xstrndup(small, (size_t)n);
-    char *big = slm_xmalloc((size_t)-n + 1);
+        return must_strndup(small, (size_t)n);
+    char *big = must_malloc((size_t)-n + 1);
     n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, true);
     big[n > 0 ? n : 0] = '\0';
     return big;
@@ -1842,19 +1874,19 @@ static int engine_tokenize(slm_engine *e, const char *text, size_t len, uint32_t
 {
     *out = NULL;
     if (!e)
-        return slm_err(err, errlen, "no engine");
+        return slm_plugin_err(err, errlen, "no engine");
     if (!text && len)
-        return slm_err(err, errlen, "no text to tokenize");
+        return slm_plugin_err(err, errlen, "no text to tokenize");
     llama_token *t;
     int n;
     if (tokenize(e, text ? text : "", len, flags & SLM_TOKENIZE_ADD_SPECIAL,
                  flags & SLM_TOKENIZE_PARSE_SPECIAL, &t, &n, err, errlen))
         return -1;
-    slm_token_result *r = slm_xcalloc(1, sizeof *r);
+    slm_token_result *r = must_calloc(1, sizeof *r);
     r->kind = SLM_RESULT_TOKENS;
     r->n = (size_t)n;
-    r->ids = slm_xcalloc((size_t)n + 1, sizeof *r->ids);
-    r->pieces = slm_xcalloc((size_t)n + 1, sizeof *r->pieces);
+    r->ids = must_calloc((size_t)n + 1, sizeof *r->ids);
+    r->pieces = must_calloc((size_t)n + 1, sizeof *r->pieces);
     for (int i = 0; i < n; i++) {
         r->ids[i] = t[i];
         r->pieces[i] = token_piece(e, t[i]);
@@ -1894,19 +1926,19 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
                            int threads, char *err, size_t errlen)
 {
     if (!lib.handle)
-        return slm_err(err, errlen, "llama.cpp library not loaded (init was not called)");
+        return slm_plugin_err(err, errlen, "llama.cpp library not loaded (init was not called)");
     if (!in_path || !out_path || !type)
-        return slm_err(err, errlen, "quantize needs an input, an output and a type");
+        return slm_plugin_err(err, errlen, "quantize needs an input, an output and a type");
     int ftype = -1;
     for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
         if (!strcasecmp(type, ftypes[i].name))
             ftype = ftypes[i].ftype;
     if (ftype < 0) {
-        slm_buf known = {0};
+        slm_plugin_buf known = {0};
         for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
-            slm_buf_printf(&known, "%s%s", i ? ", " : "", ftypes[i].name);
-        slm_err(err, errlen, "unknown quantization type '%s' (known: %s)", type, known.data);
-        slm_buf_free(&known);
+            must_buf_printf(&known, "%s%s", i ? ", " : "", ftypes[i].name);
+        slm_plugin_err(err, errlen, "unknown quantization type '%s' (known: %s)", type, known.data);
+        slm_plugin_buf_free(&known);
         return -1;
     }
     if (check_gguf(in_path, "model", err, errlen))
@@ -1917,8 +1949,8 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
     log_reset();
     if (lib.llama_model_quantize(in_path, out_path, &qp) != 0) {
         char why[LOG_LINE];
-        return slm_err(err, errlen, "cannot quantize '%s' to %s: %s", in_path, type,
-                       log_error(why, sizeof why));
+        return slm_plugin_err(err, errlen, "cannot quantize '%s' to %s: %s", in_path, type,
+                              log_error(why, sizeof why));
     }
     return 0;
 }

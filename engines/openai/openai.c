@@ -56,8 +56,7 @@
  * calls (keep-alive), one per request in flight.
  */
 #include "slm_engine.h"
-#include "slm_result.h"
-#include "util.h"
+#include "plugin_must.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -108,6 +107,14 @@ struct slm_engine {
     char server[64];        /* the Server header of the last answer, "" if none */
 };
 
+/* Monotonic clock in nanoseconds. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- library-wide set-up ----------------------------------------------------------- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -124,8 +131,8 @@ static int engine_init(char *err, size_t errlen)
 {
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
-        return slm_err(err, errlen, "openai: libcurl set-up failed: %s",
-                       curl_easy_strerror(curl_init_rc));
+        return slm_plugin_err(err, errlen, "openai: libcurl set-up failed: %s",
+                              curl_easy_strerror(curl_init_rc));
     return 0;
 }
 
@@ -155,9 +162,10 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
     long n;
     if (!v)
         return 0;
-    if (slm_parse_long(v, &n) || n < lo || n > hi)
-        return slm_err(err, errlen, "openai: option '%s' must be an integer in [%ld, %ld], not '%s'",
-                       key, lo, hi, v);
+    if (slm_plugin_parse_long(v, &n) || n < lo || n > hi)
+        return slm_plugin_err(err, errlen,
+                              "openai: option '%s' must be an integer in [%ld, %ld], not '%s'", key,
+                              lo, hi, v);
     *out = n;
     return 0;
 }
@@ -191,15 +199,15 @@ typedef struct attempt {
     int raw;                 /* keep the answer's body as it is (score's echo requests) */
     long status;             /* HTTP status of the last status line */
     long retry_after_s;      /* -1: none */
-    slm_buf body;            /* non-streamed: the body; streamed: the unparsed rest */
+    slm_plugin_buf body;     /* non-streamed: the body; streamed: the unparsed rest */
     size_t consumed;         /* streamed: bytes of the body parsed before body[0] */
     int sse_ok;              /* streamed with status 200: the body is parsed as SSE */
-    slm_buf errbody;         /* streamed with another status: the body, for the message */
-    char fail[SLM_ERRLEN];   /* set when the answer cannot be used (malformed, too big) */
+    slm_plugin_buf errbody;  /* streamed with another status: the body, for the message */
+    char fail[SLM_PLUGIN_ERRLEN]; /* set when the answer cannot be used (malformed, too big) */
     char srvmsg[MSG_KEEP + 8]; /* ": <the server's error message>" of a non-200 answer */
     int done;                /* [DONE] seen */
     /* what was parsed */
-    slm_buf text;
+    slm_plugin_buf text;
     double *lps;
     size_t n_lps, cap_lps;
     int n_content;           /* chunks with content (streamed) */
@@ -210,9 +218,9 @@ typedef struct attempt {
 
 static void attempt_reset(attempt *a)
 {
-    slm_buf_free(&a->body);
-    slm_buf_free(&a->errbody);
-    slm_buf_free(&a->text);
+    slm_plugin_buf_free(&a->body);
+    slm_plugin_buf_free(&a->errbody);
+    slm_plugin_buf_free(&a->text);
     free(a->lps);
     slm_engine *e = a->e;
     phases *ph = a->ph;
@@ -232,7 +240,7 @@ static void push_lp(attempt *a, double lp)
 {
     if (a->n_lps == a->cap_lps) {
         a->cap_lps = a->cap_lps ? a->cap_lps * 2 : 16;
-        a->lps = slm_xrealloc(a->lps, a->cap_lps * sizeof *a->lps);
+        a->lps = must_realloc(a->lps, a->cap_lps * sizeof *a->lps);
     }
     a->lps[a->n_lps++] = lp;
 }
@@ -257,12 +265,12 @@ static void absorb(attempt *a, json_t *o)
         if (json_is_string(t) && json_string_length(t)) {
             if (a->stream && !a->ph->prefill_ended) { /* the first token has arrived */
                 a->ph->prefill_ended = 1;
-                a->ph->t_first = slm_now_ns();
+                a->ph->t_first = now_ns();
                 ph_end(a->ph, SLM_PHASE_PREFILL, 0);
                 a->ph->decode_begun = 1;
                 ph_begin(a->ph, SLM_PHASE_DECODE);
             }
-            slm_buf_append(&a->text, json_string_value(t), json_string_length(t));
+            must_buf_append(&a->text, json_string_value(t), json_string_length(t));
             a->n_content++;
         }
         json_t *lp = json_object_get(choice, "logprobs"), *v;
@@ -361,7 +369,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     attempt *a = ud;
     size_t n = size * nmemb;
     if (a->stream && a->status == 200) {
-        slm_buf_append(&a->body, data, n);
+        must_buf_append(&a->body, data, n);
         if (a->body.len > MAX_BODY) {
             snprintf(a->fail, sizeof a->fail, "a streamed line longer than %u bytes", MAX_BODY);
             return 0;
@@ -369,12 +377,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         a->sse_ok = 1;
         return sse_lines(a) ? 0 : n; /* 0 stops the transfer: the answer is unusable */
     }
-    slm_buf *b = a->stream ? &a->errbody : &a->body;
+    slm_plugin_buf *b = a->stream ? &a->errbody : &a->body;
     if (b->len + n > MAX_BODY) {
         snprintf(a->fail, sizeof a->fail, "an answer larger than %u bytes", MAX_BODY);
         return 0;
     }
-    slm_buf_append(b, data, n);
+    must_buf_append(b, data, n);
     return n;
 }
 
@@ -384,16 +392,18 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     char line[256];
     snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), data);
-    slm_trim(line);
+    slm_plugin_trim(line);
     int code;
     if (!strncmp(line, "HTTP/", 5) && sscanf(line, "%*s %d", &code) == 1) {
         a->status = code; /* a new status line: forget the headers of an earlier one */
         a->retry_after_s = -1;
     } else if (!strncasecmp(line, "Server:", 7)) {
-        snprintf(a->e->server, sizeof a->e->server, "%s", slm_trim(line + 7));
+        /* truncated to the field, as a long Server header may be */
+        snprintf(a->e->server, sizeof a->e->server, "%.*s", (int)sizeof a->e->server - 1,
+                 slm_plugin_trim(line + 7));
     } else if (!strncasecmp(line, "Retry-After:", 12)) {
         long s;
-        if (!slm_parse_long(slm_trim(line + 12), &s) && s >= 0)
+        if (!slm_plugin_parse_long(slm_plugin_trim(line + 12), &s) && s >= 0)
             a->retry_after_s = s; /* an HTTP date is not understood: normal backoff */
     }
     return n;
@@ -403,7 +413,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 enum outcome { OK, RETRY, FAIL };
 
 /* The error message a server gave with a non-200 answer, or "". */
-static void server_message(const slm_buf *b, char *out, size_t n)
+static void server_message(const slm_plugin_buf *b, char *out, size_t n)
 {
     out[0] = '\0';
     if (!b->len)
@@ -586,7 +596,7 @@ typedef struct xfer {
     attempt a;
     int tries, same;
     long first_kind;
-    char why[SLM_ERRLEN];
+    char why[SLM_PLUGIN_ERRLEN];
     uint64_t t_start, not_before;
 } xfer;
 
@@ -615,13 +625,13 @@ static int pool_grow(slm_engine *e, size_t n, char *err, size_t errlen)
 {
     if (n <= e->n_pool)
         return 0;
-    e->pool = slm_xrealloc(e->pool, n * sizeof *e->pool);
+    e->pool = must_realloc(e->pool, n * sizeof *e->pool);
     for (size_t k = e->n_pool; k < n; k++) {
         memset(&e->pool[k], 0, sizeof e->pool[k]);
         e->pool[k].curl = easy_new(e);
         if (!e->pool[k].curl) {
             e->n_pool = k;
-            return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+            return slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
         }
         e->n_pool = k + 1;
     }
@@ -668,7 +678,7 @@ static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
     int stream = body ? 0 : e->stream;
     x->busy = 1;
     x->i = i;
-    x->json = body ? slm_xstrdup(body) : request_json(e, req, p, stream);
+    x->json = body ? must_strdup(body) : request_json(e, req, p, stream);
     memset(&x->ph, 0, sizeof x->ph);
     x->ph.probe = stream ? req->probe : NULL;
     x->a = (attempt){.e = e, .ph = &x->ph, .stream = stream, .raw = body != NULL};
@@ -701,23 +711,23 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
     }
     slm_gen_result *r = NULL;
     if (oc == RETRY && x->same)
-        slm_err(msg, n, "openai: %s, %d time%s (retries: %d)%s", x->why, x->tries,
-                x->tries == 1 ? "" : "s", e->retries, a->srvmsg);
+        slm_plugin_err(msg, n, "openai: %s, %d time%s (retries: %d)%s", x->why, x->tries,
+                       x->tries == 1 ? "" : "s", e->retries, a->srvmsg);
     else if (oc == RETRY)
-        slm_err(msg, n, "openai: no answer after %d attempts (retries: %d); last: %s%s",
-                x->tries, e->retries, x->why, a->srvmsg);
+        slm_plugin_err(msg, n, "openai: no answer after %d attempts (retries: %d); last: %s%s",
+                       x->tries, e->retries, x->why, a->srvmsg);
     else if (oc == FAIL)
-        slm_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
+        slm_plugin_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
     else if (a->raw) { /* the answer as it came, for score() to read */
-        r = slm_xcalloc(1, sizeof *r);
+        r = must_calloc(1, sizeof *r);
         r->kind = SLM_RESULT_GENERATE;
         r->text_len = a->body.len;
-        r->text = a->body.data ? slm_buf_take(&a->body) : slm_xstrdup("");
+        r->text = a->body.data ? must_buf_take(&a->body) : must_strdup("");
     } else {
-        r = slm_xcalloc(1, sizeof *r);
+        r = must_calloc(1, sizeof *r);
         r->kind = SLM_RESULT_GENERATE;
         r->text_len = a->text.len;
-        r->text = slm_buf_take(&a->text);
+        r->text = must_buf_take(&a->text);
         r->n_prompt_tokens = a->prompt_tokens >= 0 ? (int32_t)a->prompt_tokens : -1;
         r->n_output_tokens = n_out;
         if (a->n_lps && (int)a->n_lps == n_out) { /* else the counts disagree: no log-probs */
@@ -776,7 +786,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
     size_t next = 0, active = 0;
     int stop = 0, rc = 0;
     while (!stop && (next < n || active)) {
-        uint64_t now = slm_now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
+        uint64_t now = now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
         for (size_t k = 0; k < conc && !stop; k++) {
             xfer *x = &e->pool[k];
             if (x->in_multi)
@@ -796,14 +806,14 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
                 active++;
             }
             if (attempt_start(e, x)) {
-                rc = slm_err(err, errlen, "openai: libcurl cannot add a transfer");
+                rc = slm_plugin_err(err, errlen, "openai: libcurl cannot add a transfer");
                 stop = 1;
             }
         }
         int running = 0;
         CURLMcode mc = stop ? CURLM_OK : curl_multi_perform(e->multi, &running);
         if (mc != CURLM_OK) {
-            rc = slm_err(err, errlen, "openai: libcurl: %s", curl_multi_strerror(mc));
+            rc = slm_plugin_err(err, errlen, "openai: libcurl: %s", curl_multi_strerror(mc));
             break;
         }
         CURLMsg *msg;
@@ -816,7 +826,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             CURLcode cc = msg->data.result;
             curl_multi_remove_handle(e->multi, msg->easy_handle); /* msg is gone now */
             x->in_multi = 0;
-            char why[SLM_ERRLEN] = "";
+            char why[SLM_PLUGIN_ERRLEN] = "";
             long kind = 0;
             finished = 1; /* a slot may be free: start the next request at once */
             enum outcome oc = attempt_finish(e, &x->a, cc, x->curl, why, sizeof why, &kind);
@@ -828,13 +838,13 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             }
             snprintf(x->why, sizeof x->why, "%s", why);
             if (oc == RETRY && x->tries <= e->retries) {
-                x->not_before = slm_now_ns() +
+                x->not_before = now_ns() +
                                 (uint64_t)(backoff_ms(e, x->tries - 1, x->a.retry_after_s) * 1e6);
                 continue;
             }
-            char fail[SLM_ERRLEN] = "";
+            char fail[SLM_PLUGIN_ERRLEN] = "";
             size_t i = x->i;
-            double e2e = (double)(slm_now_ns() - x->t_start) / 1e6;
+            double e2e = (double)(now_ns() - x->t_start) / 1e6;
             slm_gen_result *r = xfer_end(e, x, oc, fail, sizeof fail);
             active--;
             if (m->done(m->ud, i, r, e2e, r ? NULL : fail))
@@ -874,13 +884,13 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
 {
     *out = NULL;
     if (!e || !req)
-        return slm_err(err, errlen, "openai: no engine or no request");
+        return slm_plugin_err(err, errlen, "openai: no engine or no request");
     one o = {.err = err, .errlen = errlen};
     slm_gen_many m = {sizeof m, 1, one_done, &o, NULL};
     if (run_many(e, &req, 1, params, NULL, &m, err, errlen))
         return -1;
     if (!o.reported)
-        return slm_err(err, errlen, "openai: the request was not run");
+        return slm_plugin_err(err, errlen, "openai: the request was not run");
     *out = o.res;
     return o.res ? 0 : -1;
 }
@@ -908,16 +918,17 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
 {
     *out = NULL;
     if (!e || !req || (!choices && n))
-        return slm_err(err, errlen, "openai: no engine, request or choices");
+        return slm_plugin_err(err, errlen, "openai: no engine, request or choices");
     if (!e->score_echo)
-        return slm_err(err, errlen, "openai: scoring needs option score: echo and a server "
-                                    "that echoes prompt log-probabilities");
+        return slm_plugin_err(err, errlen,
+                              "openai: scoring needs option score: echo and a server "
+                              "that echoes prompt log-probabilities");
     size_t plen = req->prompt ? req->prompt_len : 0;
     json_t *o = json_object(), *prompts = json_array();
     if (e->model && e->model[0])
         json_object_set_new(o, "model", json_string(e->model));
     for (size_t i = 0; i < n; i++) {
-        char *t = slm_xasprintf("%.*s%s", (int)plen, req->prompt ? req->prompt : "", choices[i]);
+        char *t = must_asprintf("%.*s%s", (int)plen, req->prompt ? req->prompt : "", choices[i]);
         json_array_append_new(prompts, json_string(t));
         free(t);
     }
@@ -935,17 +946,18 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
     free(body);
     if (rc || !r1.reported || !r1.res)
-        return rc || r1.reported ? -1 : slm_err(err, errlen, "openai: the request was not run");
+        return rc || r1.reported ? -1
+                                 : slm_plugin_err(err, errlen, "openai: the request was not run");
 
     json_error_t je;
     json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
     slm_result_free_plain(r1.res);
     json_t *cs = json_object_get(ans, "choices");
-    slm_score_result *r = slm_xcalloc(1, sizeof *r);
+    slm_score_result *r = must_calloc(1, sizeof *r);
     r->kind = SLM_RESULT_SCORE;
     r->n = n;
-    r->logprob = slm_xcalloc(n ? n : 1, sizeof *r->logprob);
-    r->n_tokens = slm_xcalloc(n ? n : 1, sizeof *r->n_tokens);
+    r->logprob = must_calloc(n ? n : 1, sizeof *r->logprob);
+    r->n_tokens = must_calloc(n ? n : 1, sizeof *r->n_tokens);
     r->n_prompt_tokens = -1;
     r->timings = (slm_timings){-1, -1, -1, -1};
     long from = code_points(req->prompt ? req->prompt : "", plen);
@@ -987,9 +999,10 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     json_decref(ans);
     if (bad) {
         slm_result_free_plain(r);
-        return slm_err(err, errlen, "openai: the server's echo has no usable log-probabilities "
-                                    "of the choices (it must honour echo with logprobs on "
-                                    "the completions endpoint, as vLLM does)");
+        return slm_plugin_err(err, errlen,
+                              "openai: the server's echo has no usable log-probabilities "
+                              "of the choices (it must honour echo with logprobs on "
+                              "the completions endpoint, as vLLM does)");
     }
     *out = r;
     return 0;
@@ -1001,10 +1014,11 @@ static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, s
 {
     if (!e || (!reqs && n_reqs) || !many || many->struct_size < sizeof(slm_gen_many) ||
         !many->done)
-        return slm_err(err, errlen, "openai: generate_many needs requests and a done callback");
+        return slm_plugin_err(err, errlen,
+                              "openai: generate_many needs requests and a done callback");
     if (many->concurrency > MAX_CONCURRENCY)
-        return slm_err(err, errlen, "openai: concurrency %u is over the limit of %d",
-                       many->concurrency, MAX_CONCURRENCY);
+        return slm_plugin_err(err, errlen, "openai: concurrency %u is over the limit of %d",
+                              many->concurrency, MAX_CONCURRENCY);
     return run_many(e, reqs, n_reqs, params, NULL, many, err, errlen);
 }
 
@@ -1036,13 +1050,13 @@ static void engine_close(slm_engine *e)
  * early when nothing listens there. Other answers, 404 included, are fine. */
 static int probe_server(slm_engine *e, char *err, size_t errlen)
 {
-    char *url = slm_xasprintf("%s/models", e->base_url);
+    char *url = must_asprintf("%s/models", e->base_url);
     attempt a = {.e = e};
     attempt_reset(&a);
     CURL *c = easy_new(e);
     if (!c) {
         free(url);
-        return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+        return slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -1055,13 +1069,14 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     free(url);
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
         rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
-        return slm_err(err, errlen, "openai: cannot reach the server at '%s': %s", e->base_url,
-                       curl_easy_strerror(rc));
+        return slm_plugin_err(err, errlen, "openai: cannot reach the server at '%s': %s",
+                              e->base_url, curl_easy_strerror(rc));
     return 0;
 }
 
 /* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
- * api_key_env variable (named, never shown) and a server that cannot be reached. */
+ * api_key_env variable (named, never shown) and a server that cannot be reached.
+ * Complexity 40: one check per option, in the order the README lists them. */
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -1069,10 +1084,11 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     const char *base = opt(opts, "base_url");
     if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)))
-        return slm_err(err, errlen, "openai: option 'base_url' must be an http:// or https:// "
-                                    "url, e.g. http://127.0.0.1:8080/v1");
-    slm_engine *e = slm_xcalloc(1, sizeof *e);
-    e->base_url = slm_xstrdup(base);
+        return slm_plugin_err(err, errlen,
+                              "openai: option 'base_url' must be an http:// or https:// "
+                              "url, e.g. http://127.0.0.1:8080/v1");
+    slm_engine *e = must_calloc(1, sizeof *e);
+    e->base_url = must_strdup(base);
     for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
         e->base_url[n - 1] = '\0';
     e->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -1082,8 +1098,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->chat = !ep || !strcmp(ep, "chat");
     if (ep && !e->chat && strcmp(ep, "completions")) {
         engine_close(e);
-        return slm_err(err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'",
-                       ep);
+        return slm_plugin_err(
+                err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'", ep);
     }
     if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
         opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
@@ -1096,10 +1112,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->stream = (int)stream;
     e->logprobs = (int)logprobs;
     const char *rate = opt(opts, "rate");
-    if (rate && (slm_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
+    if (rate && (slm_plugin_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
         engine_close(e);
-        return slm_err(err, errlen, "openai: option 'rate' must be requests per second >= 0, "
-                                    "not '%s'", rate);
+        return slm_plugin_err(err, errlen,
+                              "openai: option 'rate' must be requests per second >= 0, "
+                              "not '%s'",
+                              rate);
     }
     const char *cs = opt(opts, "constrain");
     if (cs) {
@@ -1111,25 +1129,29 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
             e->constrain = CONSTRAIN_GRAMMAR;
         else {
             engine_close(e);
-            return slm_err(err, errlen, "openai: option 'constrain' must be auto, json_schema "
-                                        "or grammar, not '%s'", cs);
+            return slm_plugin_err(err, errlen,
+                                  "openai: option 'constrain' must be auto, json_schema "
+                                  "or grammar, not '%s'",
+                                  cs);
         }
     }
     const char *sc = opt(opts, "score");
     if (sc && strcmp(sc, "echo") && strcmp(sc, "none")) {
         engine_close(e);
-        return slm_err(err, errlen, "openai: option 'score' must be echo or none, not '%s'", sc);
+        return slm_plugin_err(err, errlen, "openai: option 'score' must be echo or none, not '%s'",
+                              sc);
     }
     e->score_echo = sc && !strcmp(sc, "echo");
     if (e->score_echo && e->chat) {
         engine_close(e);
-        return slm_err(err, errlen, "openai: score: echo needs endpoint: completions (the chat "
-                                    "endpoint cannot echo the prompt)");
+        return slm_plugin_err(err, errlen,
+                              "openai: score: echo needs endpoint: completions (the chat "
+                              "endpoint cannot echo the prompt)");
     }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
-    e->model = slm_xstrdup(mn ? mn : m ? m : "");
-    e->url = slm_xasprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
-    e->rng = slm_now_ns() ^ (uint64_t)(uintptr_t)e;
+    e->model = must_strdup(mn ? mn : m ? m : "");
+    e->url = must_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
+    e->rng = now_ns() ^ (uint64_t)(uintptr_t)e;
     if (!e->rng)
         e->rng = 1;
 
@@ -1140,10 +1162,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         const char *key = getenv(kenv);
         if (!key || !*key) {
             engine_close(e);
-            return slm_err(err, errlen, "openai: environment variable '%s' (api_key_env) is "
-                                        "not set or empty", kenv);
+            return slm_plugin_err(err, errlen,
+                                  "openai: environment variable '%s' (api_key_env) is "
+                                  "not set or empty",
+                                  kenv);
         }
-        char *line = slm_xasprintf("Authorization: Bearer %s", key);
+        char *line = must_asprintf("Authorization: Bearer %s", key);
         e->headers = curl_slist_append(e->headers, line);
         memset(line, 0, strlen(line));
         free(line);
@@ -1151,7 +1175,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->multi = curl_multi_init();
     if (!e->multi || !e->headers || pool_grow(e, 1, err, errlen)) {
         engine_close(e);
-        return slm_err(err, errlen, "openai: cannot create a libcurl handle");
+        return slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
     }
     if (probe_server(e, err, errlen)) {
         engine_close(e);
@@ -1164,7 +1188,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
 static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
 {
     if (!e || !info)
-        return slm_err(err, errlen, "openai: no engine or no info to fill");
+        return slm_plugin_err(err, errlen, "openai: no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
     m.caps = ENGINE_CAPS | (e->chat ? SLM_CAP_CHAT_TEMPLATE : 0) | (e->score_echo ? SLM_CAP_SCORE : 0);

@@ -36,8 +36,7 @@
 #include <unistd.h>
 
 #include "slm_engine.h"
-#include "slm_result.h"
-#include "util.h"
+#include "slm_plugin.h"
 
 #define ENGINE_VERSION "0.1.0"
 #define ENGINE_CAPS (SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_TOKEN_LOGPROBS)
@@ -112,40 +111,55 @@ static const rec *lookup(const slm_engine *e, const char *id)
     return e->slots[i] ? &e->recs[e->slots[i] - 1] : NULL;
 }
 
-/* Keeps the table at most half full so probes stay short. */
-static void index_grow(slm_engine *e)
+/* Keeps the table at most half full so probes stay short; -1 when out of memory (the
+ * table is then as it was). */
+static int index_grow(slm_engine *e)
 {
     if (e->n_slots && (e->n_recs + 1) * 2 <= e->n_slots)
-        return;
+        return 0;
     size_t old_n = e->n_slots, *old = e->slots;
+    size_t *slots = slm_plugin_calloc(old_n ? old_n * 2 : 64, sizeof *e->slots);
+    if (!slots)
+        return -1;
     e->n_slots = old_n ? old_n * 2 : 64;
-    e->slots = slm_xcalloc(e->n_slots, sizeof *e->slots);
+    e->slots = slots;
     for (size_t i = 0; i < old_n; i++)
         if (old[i])
             e->slots[find_slot(e, e->recs[old[i] - 1].id)] = old[i];
     free(old);
+    return 0;
 }
 
 /* ---- building records ---------------------------------------------------------------- */
 
-/* Index of label in e->labels, added if new. */
-static size_t intern_label(slm_engine *e, const char *label)
+/* Index of label in e->labels, added if new; -1 when out of memory. */
+static long intern_label(slm_engine *e, const char *label)
 {
     for (size_t i = 0; i < e->n_labels; i++)
         if (!strcmp(e->labels[i], label))
-            return i;
-    e->labels = slm_xrealloc(e->labels, (e->n_labels + 1) * sizeof *e->labels);
-    e->labels[e->n_labels] = slm_xstrdup(label);
-    return e->n_labels++;
+            return (long)i;
+    char **labels = slm_plugin_realloc(e->labels, (e->n_labels + 1) * sizeof *e->labels);
+    if (!labels)
+        return -1;
+    e->labels = labels;
+    if (!(e->labels[e->n_labels] = slm_plugin_strdup(label)))
+        return -1;
+    return (long)e->n_labels++;
 }
 
-static void push_prob(slm_engine *e, size_t label, double p)
+/* 0, or -1 when out of memory. */
+static int push_prob(slm_engine *e, size_t label, double p)
 {
     if (e->n_probs == e->cap_probs) {
-        e->cap_probs = e->cap_probs ? e->cap_probs * 2 : 64;
-        e->probs = slm_xrealloc(e->probs, e->cap_probs * sizeof *e->probs);
+        size_t cap = e->cap_probs ? e->cap_probs * 2 : 64;
+        rec_prob *probs = slm_plugin_realloc(e->probs, cap * sizeof *e->probs);
+        if (!probs)
+            return -1;
+        e->probs = probs;
+        e->cap_probs = cap;
     }
     e->probs[e->n_probs++] = (rec_prob){label, p};
+    return 0;
 }
 
 /* Starts a record for id, taking ownership of text. Fails on an empty or duplicate id;
@@ -155,20 +169,35 @@ static int add_record(slm_engine *e, const char *id, char *text, double confiden
 {
     if (!*id) {
         free(text);
-        return slm_err(err, errlen, "replay: '%s:%ld': empty id", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': empty id", e->path, line);
     }
-    index_grow(e);
+    if (index_grow(e)) {
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
     size_t slot = find_slot(e, id);
     if (e->slots[slot]) {
         free(text);
-        return slm_err(err, errlen, "replay: '%s:%ld': duplicate id '%s' (first on line %ld)",
-                       e->path, line, id, e->recs[e->slots[slot] - 1].line);
+        return slm_plugin_err(err, errlen,
+                              "replay: '%s:%ld': duplicate id '%s' (first on line %ld)", e->path,
+                              line, id, e->recs[e->slots[slot] - 1].line);
     }
     if (e->n_recs == e->cap_recs) {
-        e->cap_recs = e->cap_recs ? e->cap_recs * 2 : 64;
-        e->recs = slm_xrealloc(e->recs, e->cap_recs * sizeof *e->recs);
+        size_t cap = e->cap_recs ? e->cap_recs * 2 : 64;
+        rec *recs = slm_plugin_realloc(e->recs, cap * sizeof *e->recs);
+        if (!recs) {
+            free(text);
+            return slm_plugin_oom(err, errlen);
+        }
+        e->recs = recs;
+        e->cap_recs = cap;
     }
-    e->recs[e->n_recs] = (rec){slm_xstrdup(id), text, confidence, e->n_probs, 0, line};
+    char *id_copy = slm_plugin_strdup(id);
+    if (!id_copy) {
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
+    e->recs[e->n_recs] = (rec){id_copy, text, confidence, e->n_probs, 0, line};
     e->slots[slot] = ++e->n_recs;
     return 0;
 }
@@ -183,8 +212,8 @@ static int check_prob(const slm_engine *e, long line, const char *label, double 
                       size_t errlen)
 {
     if (!(p >= 0 && p <= 1 + 1e-6))
-        return slm_err(err, errlen, "replay: '%s:%ld': probability of '%s' out of [0, 1]",
-                       e->path, line, label);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': probability of '%s' out of [0, 1]",
+                              e->path, line, label);
     return 0;
 }
 
@@ -215,10 +244,21 @@ static void on_field(void *s, size_t len, void *data)
     if (L->failed)
         return;
     if (L->n_fields == L->cap_fields) {
-        L->cap_fields = L->cap_fields ? L->cap_fields * 2 : 16;
-        L->fields = slm_xrealloc(L->fields, L->cap_fields * sizeof *L->fields);
+        size_t cap = L->cap_fields ? L->cap_fields * 2 : 16;
+        char **fields = slm_plugin_realloc(L->fields, cap * sizeof *L->fields);
+        if (!fields) {
+            L->failed = slm_plugin_oom(L->err, L->errlen);
+            return;
+        }
+        L->fields = fields;
+        L->cap_fields = cap;
     }
-    L->fields[L->n_fields++] = slm_xstrndup(s ? s : "", s ? len : 0);
+    char *f = slm_plugin_strndup(s ? s : "", s ? len : 0);
+    if (!f) {
+        L->failed = slm_plugin_oom(L->err, L->errlen);
+        return;
+    }
+    L->fields[L->n_fields++] = f;
 }
 
 static int csv_header(csv_load *L)
@@ -226,12 +266,13 @@ static int csv_header(csv_load *L)
     slm_engine *e = L->e;
     int has_id = 0, has_answer = 0;
     L->n_cols = L->n_fields;
-    L->cols = slm_xcalloc(L->n_cols, sizeof *L->cols);
+    if (!(L->cols = slm_plugin_calloc(L->n_cols, sizeof *L->cols)))
+        return slm_plugin_oom(L->err, L->errlen);
     for (size_t i = 0; i < L->n_fields; i++) {
         char *h = L->fields[i];
         if (i == 0 && !strncmp(h, "\xef\xbb\xbf", 3)) /* a byte-order mark */
             memmove(h, h + 3, strlen(h + 3) + 1);
-        slm_trim(h);
+        slm_plugin_trim(h);
         long c = COL_IGNORED;
         if (!strcmp(h, "id"))
             c = COL_ID, has_id++;
@@ -240,23 +281,25 @@ static int csv_header(csv_load *L)
         else if (!strcmp(h, "confidence"))
             c = COL_CONFIDENCE;
         else if (!strncmp(h, "p_", 2) && h[2]) {
-            char *label = slm_trim(h + 2);
-            c = (long)intern_label(e, label);
+            char *label = slm_plugin_trim(h + 2);
+            if ((c = intern_label(e, label)) < 0)
+                return slm_plugin_oom(L->err, L->errlen);
             has_answer = 1;
         }
         for (size_t j = 0; j < i && c != COL_IGNORED; j++)
             if (L->cols[j] == c)
-                return slm_err(L->err, L->errlen, "replay: '%s:%ld': column '%s' appears twice",
-                               e->path, L->row_line, L->fields[i]);
+                return slm_plugin_err(L->err, L->errlen,
+                                      "replay: '%s:%ld': column '%s' appears twice", e->path,
+                                      L->row_line, L->fields[i]);
         L->cols[i] = c;
     }
     if (!has_id)
-        return slm_err(L->err, L->errlen, "replay: '%s:%ld': missing 'id' column", e->path,
-                       L->row_line);
+        return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': missing 'id' column", e->path,
+                              L->row_line);
     if (!has_answer)
-        return slm_err(L->err, L->errlen,
-                       "replay: '%s:%ld': missing 'pred' column and no 'p_<label>' column",
-                       e->path, L->row_line);
+        return slm_plugin_err(L->err, L->errlen,
+                              "replay: '%s:%ld': missing 'pred' column and no 'p_<label>' column",
+                              e->path, L->row_line);
     return 0;
 }
 
@@ -264,8 +307,8 @@ static int csv_record(csv_load *L)
 {
     slm_engine *e = L->e;
     if (L->n_fields != L->n_cols)
-        return slm_err(L->err, L->errlen, "replay: '%s:%ld': %zu fields, the header has %zu",
-                       e->path, L->row_line, L->n_fields, L->n_cols);
+        return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': %zu fields, the header has %zu",
+                              e->path, L->row_line, L->n_fields, L->n_cols);
     const char *id = NULL;
     char *text = NULL;
     double conf = NAN;
@@ -275,24 +318,28 @@ static int csv_record(csv_load *L)
             id = f;
         else if (L->cols[i] == COL_PRED && *f)
             text = L->fields[i]; /* moved into the record below */
-        else if (L->cols[i] == COL_CONFIDENCE && *f && slm_parse_double(f, &conf))
-            return slm_err(L->err, L->errlen, "replay: '%s:%ld': bad confidence '%s'", e->path,
-                           L->row_line, f);
+        else if (L->cols[i] == COL_CONFIDENCE && *f && slm_plugin_parse_double(f, &conf))
+            return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': bad confidence '%s'",
+                                  e->path, L->row_line, f);
     }
-    if (add_record(e, id, text ? slm_xstrdup(text) : NULL, conf, L->row_line, L->err,
-                   L->errlen))
+    char *copy = NULL;
+    if (text && !(copy = slm_plugin_strdup(text)))
+        return slm_plugin_oom(L->err, L->errlen);
+    if (add_record(e, id, copy, conf, L->row_line, L->err, L->errlen))
         return -1;
     for (size_t i = 0; i < L->n_fields; i++) {
         if (L->cols[i] < 0 || !*L->fields[i])
             continue;
         const char *label = e->labels[L->cols[i]];
         double p;
-        if (slm_parse_double(L->fields[i], &p))
-            return slm_err(L->err, L->errlen, "replay: '%s:%ld': bad probability '%s' for '%s'",
-                           e->path, L->row_line, L->fields[i], label);
+        if (slm_plugin_parse_double(L->fields[i], &p))
+            return slm_plugin_err(L->err, L->errlen,
+                                  "replay: '%s:%ld': bad probability '%s' for '%s'", e->path,
+                                  L->row_line, L->fields[i], label);
         if (check_prob(e, L->row_line, label, p, L->err, L->errlen))
             return -1;
-        push_prob(e, (size_t)L->cols[i], p);
+        if (push_prob(e, (size_t)L->cols[i], p))
+            return slm_plugin_oom(L->err, L->errlen);
     }
     close_record(e);
     return 0;
@@ -328,7 +375,7 @@ static int load_csv(slm_engine *e, const char *data, size_t len, char *err, size
 {
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
-        return slm_err(err, errlen, "replay: cannot start the csv parser");
+        return slm_plugin_err(err, errlen, "replay: cannot start the csv parser");
     csv_set_blk_size(&p, 1u << 20); /* large fields without quadratic regrowth */
     csv_load L = {.e = e, .err = err, .errlen = errlen, .need_start = 1};
     const char *s = data, *end = data + len;
@@ -349,12 +396,12 @@ static int load_csv(slm_engine *e, const char *data, size_t len, char *err, size
         bad = 1;
     if (bad && !L.failed) {
         L.failed = 1;
-        slm_err(err, errlen, "replay: '%s:%ld': %s", e->path, L.line,
-                csv_strerror(csv_error(&p)));
+        slm_plugin_err(err, errlen, "replay: '%s:%ld': %s", e->path, L.line,
+                       csv_strerror(csv_error(&p)));
     }
     if (!L.failed && !L.header_done) {
         L.failed = 1;
-        slm_err(err, errlen, "replay: '%s:1': empty file, no header", e->path);
+        slm_plugin_err(err, errlen, "replay: '%s:1': empty file, no header", e->path);
     }
     for (size_t i = 0; i < L.n_fields; i++)
         free(L.fields[i]);
@@ -369,7 +416,7 @@ static int load_csv(slm_engine *e, const char *data, size_t len, char *err, size
 static int jsonl_record(slm_engine *e, json_t *o, long line, char *err, size_t errlen)
 {
     if (!json_is_object(o))
-        return slm_err(err, errlen, "replay: '%s:%ld': not a json object", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': not a json object", e->path, line);
     json_t *jid = json_object_get(o, "id"), *out = json_object_get(o, "output");
     json_t *conf = json_object_get(o, "confidence"), *probs = json_object_get(o, "probs");
     char idbuf[32];
@@ -380,19 +427,23 @@ static int jsonl_record(slm_engine *e, json_t *o, long line, char *err, size_t e
         snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(jid));
         id = idbuf;
     } else
-        return slm_err(err, errlen, "replay: '%s:%ld': missing 'id' (a string)", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': missing 'id' (a string)", e->path,
+                              line);
     if (out && !json_is_string(out) && !json_is_null(out))
-        return slm_err(err, errlen, "replay: '%s:%ld': 'output' is not a string", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'output' is not a string", e->path,
+                              line);
     if (!out && !probs)
-        return slm_err(err, errlen, "replay: '%s:%ld': missing 'output'", e->path, line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': missing 'output'", e->path, line);
     if (conf && !json_is_number(conf) && !json_is_null(conf))
-        return slm_err(err, errlen, "replay: '%s:%ld': 'confidence' is not a number", e->path,
-                       line);
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'confidence' is not a number",
+                              e->path, line);
     if (probs && !json_is_object(probs))
-        return slm_err(err, errlen, "replay: '%s:%ld': 'probs' is not an object", e->path, line);
-    char *text = json_is_string(out) ? slm_xstrndup(json_string_value(out),
-                                                    json_string_length(out))
-                                     : NULL;
+        return slm_plugin_err(err, errlen, "replay: '%s:%ld': 'probs' is not an object", e->path,
+                              line);
+    char *text = NULL;
+    if (json_is_string(out) &&
+        !(text = slm_plugin_strndup(json_string_value(out), json_string_length(out))))
+        return slm_plugin_oom(err, errlen);
     if (add_record(e, id, text, json_is_number(conf) ? json_number_value(conf) : NAN, line,
                    err, errlen))
         return -1;
@@ -401,12 +452,17 @@ static int jsonl_record(slm_engine *e, json_t *o, long line, char *err, size_t e
     json_object_foreach(probs, key, v)
     {
         if (!json_is_number(v))
-            return slm_err(err, errlen, "replay: '%s:%ld': probability of '%s' is not a number",
-                           e->path, line, key);
-        char *label = slm_trim(slm_xstrdup(key));
+            return slm_plugin_err(err, errlen,
+                                  "replay: '%s:%ld': probability of '%s' is not a number", e->path,
+                                  line, key);
+        char *label = slm_plugin_strdup(key);
+        if (!label)
+            return slm_plugin_oom(err, errlen);
+        slm_plugin_trim(label);
         int rc = check_prob(e, line, label, json_number_value(v), err, errlen);
-        if (!rc)
-            push_prob(e, intern_label(e, label), json_number_value(v));
+        long k = rc ? -1 : intern_label(e, label);
+        if (!rc && (k < 0 || push_prob(e, (size_t)k, json_number_value(v))))
+            rc = slm_plugin_oom(err, errlen);
         free(label);
         if (rc)
             return -1;
@@ -425,7 +481,7 @@ static int load_jsonl(slm_engine *e, const char *data, size_t len, char *err, si
             json_error_t je;
             json_t *o = json_loadb(s, n, 0, &je);
             if (!o)
-                return slm_err(err, errlen, "replay: '%s:%ld': %s", e->path, line, je.text);
+                return slm_plugin_err(err, errlen, "replay: '%s:%ld': %s", e->path, line, je.text);
             int rc = jsonl_record(e, o, line, err, errlen);
             json_decref(o);
             if (rc)
@@ -438,39 +494,65 @@ static int load_jsonl(slm_engine *e, const char *data, size_t len, char *err, si
 
 /* ---- options ------------------------------------------------------------------------- */
 
-static const char *opt(const slm_options *o, const char *key)
-{
-    for (size_t i = 0; o && i < o->n; i++)
-        if (o->items[i].key && !strcmp(o->items[i].key, key))
-            return o->items[i].value;
-    return NULL;
-}
-
 /* Reads a non-negative integer option; *out is left alone when the option is absent. */
 static int opt_count(const slm_options *o, const char *key, long *out, char *err, size_t errlen)
 {
-    const char *v = opt(o, key);
+    const char *v = slm_plugin_opt(o, key);
     long n;
     if (!v)
         return 0;
-    if (slm_parse_long(v, &n) || n < 0)
-        return slm_err(err, errlen,
-                       "replay: option '%s' must be a non-negative integer, not '%s'", key, v);
+    if (slm_plugin_parse_long(v, &n) || n < 0)
+        return slm_plugin_err(err, errlen,
+                              "replay: option '%s' must be a non-negative integer, not '%s'", key,
+                              v);
     *out = n;
     return 0;
 }
 
-static void parse_fail_ids(slm_engine *e, const char *list)
+/* 0, or -1 when out of memory. */
+static int parse_fail_ids(slm_engine *e, const char *list)
 {
-    char *copy = slm_xstrdup(list), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        slm_trim(t);
+    char *copy = slm_plugin_strdup(list), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        slm_plugin_trim(t);
         if (!*t)
             continue;
-        e->fail_ids = slm_xrealloc(e->fail_ids, (e->n_fail_ids + 1) * sizeof *e->fail_ids);
-        e->fail_ids[e->n_fail_ids++] = slm_xstrdup(t);
+        char **ids = slm_plugin_realloc(e->fail_ids, (e->n_fail_ids + 1) * sizeof *ids);
+        if (ids)
+            e->fail_ids = ids;
+        if (!ids || !(e->fail_ids[e->n_fail_ids] = slm_plugin_strdup(t)))
+            rc = -1;
+        else
+            e->n_fail_ids++;
     }
     free(copy);
+    return rc;
+}
+
+/* Reads a whole file, NUL-terminated, into *out (caller frees). */
+static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_plugin_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    slm_plugin_buf b = {0};
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && !slm_plugin_buf_append(&b, chunk, n))
+        ;
+    int bad = ferror(f) ? errno : 0;
+    fclose(f);
+    if (bad) {
+        slm_plugin_buf_free(&b);
+        return slm_plugin_err(err, errlen, "cannot read '%s': %s", path, strerror(bad));
+    }
+    *len = b.len;
+    if (!(*out = slm_plugin_buf_take(&b)))
+        return slm_plugin_oom(err, errlen);
+    return 0;
 }
 
 /* ---- the vtable ---------------------------------------------------------------------- */
@@ -501,18 +583,22 @@ static void engine_close(slm_engine *e)
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
     *out = NULL;
-    const char *path = opt(opts, "file");
+    const char *path = slm_plugin_opt(opts, "file");
     if (!path || !*path)
-        path = opt(opts, "model");
+        path = slm_plugin_opt(opts, "model");
     if (!path || !*path)
-        return slm_err(err, errlen,
-                       "replay: missing option 'file' (recorded predictions, csv or json lines)");
-    slm_engine *e = slm_xcalloc(1, sizeof *e);
-    e->path = slm_xstrdup(path);
+        return slm_plugin_err(
+                err, errlen,
+                "replay: missing option 'file' (recorded predictions, csv or json lines)");
+    slm_engine *e = slm_plugin_calloc(1, sizeof *e);
+    if (!e)
+        return slm_plugin_oom(err, errlen);
     e->die_after = -1;
-    const char *ids = opt(opts, "fail_ids");
-    if (ids)
-        parse_fail_ids(e, ids);
+    const char *ids = slm_plugin_opt(opts, "fail_ids");
+    if (!(e->path = slm_plugin_strdup(path)) || (ids && parse_fail_ids(e, ids))) {
+        engine_close(e);
+        return slm_plugin_oom(err, errlen);
+    }
     if (opt_count(opts, "delay_ms", &e->delay_ms, err, errlen) ||
         opt_count(opts, "fail_every", &e->fail_every, err, errlen) ||
         opt_count(opts, "die_after", &e->die_after, err, errlen)) {
@@ -520,11 +606,11 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     }
 
-    char *data = NULL, msg[SLM_ERRLEN];
+    char *data = NULL, msg[SLM_PLUGIN_ERRLEN];
     size_t len = 0;
-    if (slm_read_file(path, &data, &len, msg, sizeof msg)) {
+    if (read_file(path, &data, &len, msg, sizeof msg)) {
         engine_close(e);
-        return slm_err(err, errlen, "replay: %s", msg);
+        return slm_plugin_err(err, errlen, "replay: %s", msg);
     }
     size_t i = 0;
     if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
@@ -536,7 +622,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                          : load_csv(e, data, len, err, errlen);
     free(data);
     if (!rc && !e->n_recs)
-        rc = slm_err(err, errlen, "replay: '%s': no recorded answers", path);
+        rc = slm_plugin_err(err, errlen, "replay: '%s': no recorded answers", path);
     if (rc) {
         engine_close(e);
         return -1;
@@ -548,7 +634,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
 static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t errlen)
 {
     if (!e || !info)
-        return slm_err(err, errlen, "replay: no engine or no info to fill");
+        return slm_plugin_err(err, errlen, "replay: no engine or no info to fill");
     slm_model_info m;
     memset(&m, 0, sizeof m);
     m.caps = ENGINE_CAPS;
@@ -582,19 +668,20 @@ static int begin_request(slm_engine *e, const slm_request *req, const rec **out,
                          size_t errlen)
 {
     if (!req || !req->id)
-        return slm_err(err, errlen, "replay: request has no example id");
+        return slm_plugin_err(err, errlen, "replay: request has no example id");
     e->n_requests++;
     if (e->die_after >= 0 && e->n_ok >= e->die_after)
         _exit(99); /* a crash, on purpose: nothing is flushed or freed */
     sleep_ms(e->delay_ms);
     for (size_t i = 0; i < e->n_fail_ids; i++)
         if (!strcmp(e->fail_ids[i], req->id))
-            return slm_err(err, errlen, "injected failure for id '%s'", req->id);
+            return slm_plugin_err(err, errlen, "injected failure for id '%s'", req->id);
     if (e->fail_every > 0 && e->n_requests % e->fail_every == 0)
-        return slm_err(err, errlen, "injected failure for id '%s' (request %ld, fail_every %ld)",
-                       req->id, e->n_requests, e->fail_every);
+        return slm_plugin_err(err, errlen,
+                              "injected failure for id '%s' (request %ld, fail_every %ld)", req->id,
+                              e->n_requests, e->fail_every);
     if (!(*out = lookup(e, req->id)))
-        return slm_err(err, errlen, "no recorded answer for id '%s'", req->id);
+        return slm_plugin_err(err, errlen, "no recorded answer for id '%s'", req->id);
     return 0;
 }
 
@@ -629,7 +716,7 @@ static double logp(double p)
 static const char *trimmed(const char *s, char *buf, size_t n)
 {
     snprintf(buf, n, "%s", s ? s : "");
-    return slm_trim(buf);
+    return slm_plugin_trim(buf);
 }
 
 static int engine_score(slm_engine *e, const slm_request *req, const char *const *choices,
@@ -642,7 +729,9 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     char pred[512], label[512];
     if (r->text)
         trimmed(r->text, pred, sizeof pred);
-    double *lp = slm_xcalloc(n, sizeof *lp);
+    double *lp = slm_plugin_calloc(n, sizeof *lp);
+    if (!lp)
+        return slm_plugin_oom(err, errlen);
     for (size_t i = 0; i < n; i++) {
         trimmed(choices[i], label, sizeof label);
         const rec_prob *found = NULL;
@@ -655,15 +744,22 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
             lp[i] = strcmp(pred, label) ? LOGP_OTHER : 0.0;
         else {
             free(lp);
-            return slm_err(err, errlen, "no recorded answer for id '%s' and label '%s'",
-                           req->id, label);
+            return slm_plugin_err(err, errlen, "no recorded answer for id '%s' and label '%s'",
+                                  req->id, label);
         }
     }
-    slm_score_result *res = slm_xcalloc(1, sizeof *res);
+    slm_score_result *res = slm_plugin_calloc(1, sizeof *res);
+    if (!res) {
+        free(lp);
+        return slm_plugin_oom(err, errlen);
+    }
     res->kind = SLM_RESULT_SCORE;
     res->n = n;
     res->logprob = lp;
-    res->n_tokens = slm_xcalloc(n, sizeof *res->n_tokens);
+    if (!(res->n_tokens = slm_plugin_calloc(n, sizeof *res->n_tokens))) {
+        slm_result_free_plain(res);
+        return slm_plugin_oom(err, errlen);
+    }
     for (size_t i = 0; i < n; i++)
         res->n_tokens[i] = 1;
     res->n_prompt_tokens = count_words(req);
@@ -684,15 +780,23 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (begin_request(e, req, &r, err, errlen))
         return -1;
     if (!r->text)
-        return slm_err(err, errlen, "no recorded output for id '%s'", req->id);
-    slm_gen_result *res = slm_xcalloc(1, sizeof *res);
+        return slm_plugin_err(err, errlen, "no recorded output for id '%s'", req->id);
+    slm_gen_result *res = slm_plugin_calloc(1, sizeof *res);
+    if (!res)
+        return slm_plugin_oom(err, errlen);
     res->kind = SLM_RESULT_GENERATE;
-    res->text = slm_xstrdup(r->text);
+    if (!(res->text = slm_plugin_strdup(r->text))) {
+        slm_result_free_plain(res);
+        return slm_plugin_oom(err, errlen);
+    }
     res->text_len = strlen(res->text);
     res->n_prompt_tokens = count_words(req);
     res->n_output_tokens = 1;
     if (!isnan(r->confidence)) {
-        res->token_logprobs = slm_xmalloc(sizeof *res->token_logprobs);
+        if (!(res->token_logprobs = slm_plugin_malloc(sizeof *res->token_logprobs))) {
+            slm_result_free_plain(res);
+            return slm_plugin_oom(err, errlen);
+        }
         res->token_logprobs[0] = logp(r->confidence);
     }
     res->finish = SLM_FINISH_STOP;

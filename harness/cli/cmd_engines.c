@@ -23,7 +23,7 @@ int cmd_engines(int argc, char **argv)
     int prc = slm_opts_parse(&cmd, argc, argv, 1, NULL, &np);
     if (prc != SLM_OPTS_GO)
         return prc;
-    slm_plugins *ps = slm_plugins_load();
+    slm_plugins *ps = slm_plugins_load_all();
     json_t *arr = json_array();
     int w = (int)strlen("CAPABILITIES"); /* the widest capability list sets the column */
     for (size_t i = 0; i < ps->n; i++) {

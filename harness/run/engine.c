@@ -99,6 +99,34 @@ static int plugin_cmp(const void *a, const void *b)
     return strcmp(((const slm_plugin *)a)->name, ((const slm_plugin *)b)->name);
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The file name of path without its folder and ".so" into stem. */
+static void file_stem(const char *path, char *stem, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(stem, n, "%.*s", (int)(strlen(base) - 3), base);
+}
+
+/* Whether an earlier folder already gave a file of this stem (the first one wins). */
+static int have_stem(const slm_plugins *ps, const char *file)
+{
+    char a[256], b[256];
+    file_stem(file, a, sizeof a);
+    for (size_t k = 0; k < ps->n_files; k++) {
+        file_stem(ps->files[k], b, sizeof b);
+        if (!strcmp(a, b))
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds dir's *.so files to the list, in name order (not readdir's, so which of two files
+ * with one table name wins does not depend on the disk), skipping stems already listed. */
 static void scan_dir(slm_plugins *ps, const char *dir)
 {
     DIR *d = opendir(dir);
@@ -115,32 +143,32 @@ static void scan_dir(slm_plugins *ps, const char *dir)
         }
     }
     closedir(d);
+    if (nn > 1)
+        qsort(names, nn, sizeof *names, name_cmp);
     for (size_t i = 0; i < nn; i++) {
-        char *path = slm_xasprintf("%s/%s", dir, names[i]);
-        char stem[256];
-        snprintf(stem, sizeof stem, "%.*s", (int)(strlen(names[i]) - 3), names[i]);
-        int dup = 0;
-        for (size_t k = 0; k < ps->n; k++)
-            if (!strcmp(ps->items[k].name, stem))
-                dup = 1;
-        if (!dup) {
-            slm_plugin *p = slm_plugin_open(path);
-            int dup2 = 0;
-            for (size_t k = 0; k < ps->n; k++)
-                if (!strcmp(ps->items[k].name, p->name))
-                    dup2 = 1;
-            if (dup2) {
-                slm_plugin_unload(p);
-            } else {
-                ps->items = slm_xrealloc(ps->items, (ps->n + 1) * sizeof *ps->items);
-                ps->items[ps->n++] = *p;
-                free(p);
-            }
+        if (!have_stem(ps, names[i])) {
+            ps->files = slm_xrealloc(ps->files, (ps->n_files + 1) * sizeof *ps->files);
+            ps->files[ps->n_files++] = slm_xasprintf("%s/%s", dir, names[i]);
         }
-        free(path);
         free(names[i]);
     }
     free(names);
+}
+
+/* dlopen()s files[i] once; the plugin joins items unless one of its name is there. */
+static void open_file(slm_plugins *ps, size_t i)
+{
+    if (ps->opened[i])
+        return;
+    ps->opened[i] = 1;
+    slm_plugin *p = slm_plugin_open(ps->files[i]);
+    for (size_t k = 0; k < ps->n; k++)
+        if (!strcmp(ps->items[k].name, p->name)) {
+            slm_plugin_unload(p);
+            return;
+        }
+    ps->items[ps->n++] = *p; /* items has room for every file: it never moves */
+    free(p);
 }
 
 slm_plugins *slm_plugins_load(void)
@@ -162,17 +190,69 @@ slm_plugins *slm_plugins_load(void)
         free(a);
         free(b);
     }
-    if (ps->n > 1)
-        qsort(ps->items, ps->n, sizeof *ps->items, plugin_cmp);
+    ps->items = slm_xcalloc(ps->n_files ? ps->n_files : 1, sizeof *ps->items);
+    ps->opened = slm_xcalloc(ps->n_files ? ps->n_files : 1, 1);
     return ps;
+}
+
+void slm_plugins_open_all(slm_plugins *ps)
+{
+    for (size_t i = 0; ps && i < ps->n_files; i++)
+        open_file(ps, i);
+    if (ps && ps->n > 1)
+        qsort(ps->items, ps->n, sizeof *ps->items, plugin_cmp);
+}
+
+slm_plugins *slm_plugins_load_all(void)
+{
+    slm_plugins *ps = slm_plugins_load();
+    slm_plugins_open_all(ps);
+    return ps;
+}
+
+static slm_plugin *find_loaded(slm_plugins *ps, const char *name)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        if (!strcmp(ps->items[i].name, name))
+            return &ps->items[i];
+    return NULL;
 }
 
 slm_plugin *slm_plugins_find(slm_plugins *ps, const char *name)
 {
-    for (size_t i = 0; ps && i < ps->n; i++)
-        if (!strcmp(ps->items[i].name, name))
-            return &ps->items[i];
-    return NULL;
+    if (!ps)
+        return NULL;
+    slm_plugin *p = find_loaded(ps, name);
+    /* The engine's file is normally <name>.so; a table may name itself otherwise, which
+     * only loading every file can tell. */
+    for (size_t i = 0; !p && i < ps->n_files; i++) {
+        char stem[256];
+        file_stem(ps->files[i], stem, sizeof stem);
+        if (!strcmp(stem, name)) {
+            open_file(ps, i);
+            p = find_loaded(ps, name);
+        }
+    }
+    for (size_t i = 0; !p && i < ps->n_files; i++) {
+        open_file(ps, i);
+        p = find_loaded(ps, name);
+    }
+    return p;
+}
+
+void slm_plugins_names(slm_plugins *ps, slm_buf *out)
+{
+    if (!ps)
+        return;
+    for (size_t i = 0; i < ps->n_files; i++)
+        open_file(ps, i);
+    const char **names = slm_xcalloc(ps->n ? ps->n : 1, sizeof *names);
+    for (size_t i = 0; i < ps->n; i++)
+        names[i] = ps->items[i].name;
+    qsort(names, ps->n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < ps->n; i++)
+        slm_buf_printf(out, "%s%s", i ? ", " : "", names[i]);
+    free(names);
 }
 
 void slm_plugins_free(slm_plugins *ps)
@@ -181,6 +261,10 @@ void slm_plugins_free(slm_plugins *ps)
         return;
     for (size_t i = ps->n; i-- > 0;)
         plugin_release(&ps->items[i]);
+    for (size_t i = 0; i < ps->n_files; i++)
+        free(ps->files[i]);
+    free(ps->files);
+    free(ps->opened);
     free(ps->items);
     free(ps);
 }

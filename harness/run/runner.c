@@ -273,8 +273,7 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         cs->plugin = slm_plugins_find(ps, cc->engine);
         if (!cs->plugin) {
             slm_buf names = {0};
-            for (size_t k = 0; k < ps->n; k++)
-                slm_buf_printf(&names, "%s%s", k ? ", " : "", ps->items[k].name);
+            slm_plugins_names(ps, &names);
             slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
                     cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
             slm_buf_free(&names);
