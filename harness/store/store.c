@@ -1,6 +1,7 @@
 /* store.c — see store.h. */
 #include "store.h"
 #include "schema.h"
+#include "store_int.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@ struct slm_store {
     char *path;
     int depth;
     sqlite3_stmt *put_pred;
+    sqlite3_stmt *cached[SLM_STMT_COUNT]; /* slm_store_cached: prepared once, kept open */
 };
 
 
@@ -113,6 +115,8 @@ void slm_store_close(slm_store *st)
     if (!st)
         return;
     sqlite3_finalize(st->put_pred);
+    for (int i = 0; i < SLM_STMT_COUNT; i++)
+        sqlite3_finalize(st->cached[i]);
     if (st->db)
         sqlite3_close(st->db);
     free(st->path);
@@ -163,6 +167,22 @@ int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *
     if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
         return db_err(st, "cannot prepare a statement", err, errlen);
     return 0;
+}
+
+sqlite3_stmt *slm_store_cached(slm_store *st, slm_stmt_slot slot, const char *sql, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt **s = &st->cached[slot];
+    if (!*s && slm_store_prepare(st, sql, s, err, errlen))
+        return NULL;
+    sqlite3_reset(*s);
+    sqlite3_clear_bindings(*s);
+    return *s;
+}
+
+int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen)
+{
+    return db_err(st, what, err, errlen);
 }
 
 double slm_col_double(sqlite3_stmt *s, int i)
