@@ -1,5 +1,6 @@
 /* runner.c — see runner.h. */
 #include "runner.h"
+#include "scoring.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "evalset.h"
@@ -687,32 +688,6 @@ static void progress(const run_ctx *c, size_t ci, const char *name, size_t done,
 
 /* ---- one candidate ---- */
 
-static char *json_doubles(const double *v, size_t n)
-{
-    slm_buf b = {0};
-    slm_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        char num[40];
-        if (isfinite(v[i]))
-            slm_fmt_double(num, sizeof num, v[i], 17);
-        else
-            snprintf(num, sizeof num, "null");
-        slm_buf_printf(&b, "%s%s", i ? "," : "", num);
-    }
-    slm_buf_putc(&b, ']');
-    return slm_buf_take(&b);
-}
-
-static char *json_ints(const int32_t *v, size_t n)
-{
-    slm_buf b = {0};
-    slm_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++)
-        slm_buf_printf(&b, "%s%d", i ? "," : "", v[i]);
-    slm_buf_putc(&b, ']');
-    return slm_buf_take(&b);
-}
-
 /* Reads which examples a candidate already has (resume). done[i] = 1 if stored. */
 static int load_done(run_ctx *c, int64_t cid, unsigned char *done, int retry_errors, char *err,
                      size_t errlen)
@@ -821,12 +796,7 @@ static void judge_generated(run_ctx *c, size_t i, const slm_gen_result *res, con
         out->invalid_pred = ans;
         r->pred = ans;
     }
-    if (res->token_logprobs && res->n_output_tokens > 0) {
-        double lp = 0;
-        for (int t = 0; t < res->n_output_tokens; t++)
-            lp += res->token_logprobs[t];
-        r->confidence = exp(lp);
-    }
+    r->confidence = slm_generated_confidence(res->token_logprobs, res->n_output_tokens);
     r->n_prompt_tokens = res->n_prompt_tokens;
     r->n_output_tokens = res->n_output_tokens;
     *srv = res->timings;
@@ -905,36 +875,22 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
         int rc = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, err, sizeof err);
         t1 = slm_now_ns();
         if (rc == 0 && res && res->n == nl) {
-            /* Two normalisations over the label set: the summed log-probability of each
-             * label's tokens, and the mean per token; score_norm picks the one that
-             * predicts, both are stored. */
-            double *p = slm_xcalloc(nl, sizeof *p), *pm = slm_xcalloc(nl, sizeof *pm);
-            double *mean = slm_xcalloc(nl, sizeof *mean);
-            for (size_t k = 0; k < nl; k++)
-                mean[k] = res->logprob[k] / (res->n_tokens[k] > 0 ? res->n_tokens[k] : 1);
-            slm_softmax(res->logprob, nl, p);
-            slm_softmax(mean, nl, pm);
-            const double *use = c->cfg->score_mean ? pm : p;
-            size_t best = 0;
-            for (size_t k = 1; k < nl; k++)
-                if (use[k] > use[best])
-                    best = k;
-            r->pred = c->es->labels[best];
+            slm_scored sc;
+            slm_score_labels(res->logprob, res->n_tokens, nl, c->cfg->score_mean, gold, &sc);
+            r->pred = c->es->labels[sc.best];
             r->valid = 1;
-            r->correct = (int)best == gold;
-            r->confidence = use[best];
-            out->probs = json_doubles(use, nl);
-            out->probs_mean = json_doubles(pm, nl);
-            free(pm);
-            free(mean);
-            out->logprobs = json_doubles(res->logprob, nl);
-            out->ntok = json_ints(res->n_tokens, nl);
+            r->correct = sc.correct;
+            r->confidence = sc.confidence;
+            out->probs = slm_json_doubles(sc.probs, nl);
+            out->probs_mean = slm_json_doubles(sc.probs_mean, nl);
+            slm_scored_free(&sc);
+            out->logprobs = slm_json_doubles(res->logprob, nl);
+            out->ntok = slm_json_ints(res->n_tokens, nl);
             r->n_prompt_tokens = res->n_prompt_tokens;
             int tot = 0;
             for (size_t k = 0; k < nl; k++)
                 tot += res->n_tokens[k];
             r->n_output_tokens = tot;
-            free(p);
         } else {
             out->error = slm_xstrdup(rc ? (err[0] ? err : "engine error")
                                         : "engine returned a malformed score result");
@@ -1003,8 +959,8 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
         int bad = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, e2, sizeof e2);
         char *lp = NULL, *nt = NULL;
         if (!bad && res && res->n == nl) {
-            lp = json_doubles(res->logprob, nl);
-            nt = json_ints(res->n_tokens, nl);
+            lp = slm_json_doubles(res->logprob, nl);
+            nt = slm_json_ints(res->n_tokens, nl);
         } else if (!e2[0]) {
             snprintf(e2, sizeof e2, "engine returned a malformed score result");
         }
@@ -1652,21 +1608,11 @@ static int run_throughput(run_ctx *c, cand_state *cs)
         }
         for (size_t j = 0; j < m; j++) {
             slm_score_result *r = out[j];
-            double *p = slm_xcalloc(nl, sizeof *p);
-            double *mean = slm_xcalloc(nl, sizeof *mean);
-            for (size_t k = 0; k < nl; k++)
-                mean[k] = r->logprob[k] / (r->n_tokens[k] > 0 ? r->n_tokens[k] : 1);
-            slm_softmax(c->cfg->score_mean ? mean : r->logprob, nl, p);
-            size_t best = 0;
-            for (size_t k = 1; k < nl; k++)
-                if (p[k] > p[best])
-                    best = k;
+            size_t best = slm_score_best(r->logprob, r->n_tokens, nl, c->cfg->score_mean);
             pred[from + j] = (int)best;
             tokens += r->n_prompt_tokens;
             for (size_t k = 0; k < nl; k++)
                 tokens += r->n_tokens[k];
-            free(p);
-            free(mean);
             cs->plugin->vt->result_free(r);
         }
     }
