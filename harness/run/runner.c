@@ -190,8 +190,8 @@ static char *host_json(void)
     return r;
 }
 
-/* Validates everything that can be checked without loading a model. */
-static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
+/* The eval set, its evaluated and calibration splits, and what a JSON task needs. */
+static int load_inputs(run_ctx *c, char *err, size_t errlen)
 {
     const slm_run_cfg *cfg = c->cfg;
     if (slm_evalset_load(cfg->evalset, &c->es, err, errlen))
@@ -224,134 +224,155 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         c->grammar = slm_fields_grammar(c->es->fields, c->es->n_fields);
         c->schema = slm_fields_schema(c->es->fields, c->es->n_fields);
     }
-    if (cfg->few_shot > 0) {
-        /* Few-shot examples from the train split, drawn with the recorded seed; the same
-         * block for every example and candidate. */
-        slm_dataset *tr;
-        if (slm_evalset_load_split(c->es, "train", 0, &tr, err, errlen))
-            return SLM_RUN_BAD_INPUT;
-        size_t k = (size_t)cfg->few_shot < tr->n ? (size_t)cfg->few_shot : tr->n;
-        size_t *idx = slm_xcalloc(tr->n, sizeof *idx);
-        for (size_t i = 0; i < tr->n; i++)
-            idx[i] = i;
-        slm_rng rng;
-        slm_rng_seed(&rng, (uint64_t)cfg->few_shot_seed);
-        for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
-            size_t j = i + (size_t)slm_rng_below(&rng, tr->n - i);
-            size_t t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-        }
-        slm_buf sb = {0}, ids = {0};
-        slm_buf_putc(&ids, '[');
-        for (size_t i = 0; i < k; i++) {
-            const slm_example *ex = &tr->rows[idx[i]];
-            char *p = slm_prompt_render(c->es->prompt, ex->text, ex->id,
-                                        (const char *const *)c->es->labels, c->es->n_labels);
-            slm_buf_printf(&sb, "%s %s\n\n", p, ex->label);
-            free(p);
-            json_t *js = json_string(ex->id);
-            char *d = json_dumps(js, JSON_ENCODE_ANY);
-            slm_buf_printf(&ids, "%s%s", i ? "," : "", d);
-            free(d);
-            json_decref(js);
-        }
-        slm_buf_putc(&ids, ']');
-        c->shots = slm_buf_take(&sb);
-        c->shot_ids = slm_buf_take(&ids);
-        free(idx);
-        slm_dataset_free(tr);
-    }
     c->n = c->ds->n;
     if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
         c->n = (size_t)cfg->limit;
-    c->cands = slm_xcalloc(cfg->n_cands, sizeof *c->cands);
-    int is_score = !strcmp(cfg->mode, "score");
-    const char *first_quant = NULL, *first_name = NULL;
-    for (size_t i = 0; i < cfg->n_cands; i++) {
-        const slm_cand_cfg *cc = &cfg->cands[i];
-        cand_state *cs = &c->cands[i];
-        cs->cfg = cc;
-        cs->plugin = slm_plugins_find(ps, cc->engine);
-        if (!cs->plugin) {
-            slm_buf names = {0};
-            for (size_t k = 0; k < ps->n; k++)
-                slm_buf_printf(&names, "%s%s", k ? ", " : "", ps->items[k].name);
-            slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
-                    cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
-            slm_buf_free(&names);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (!cs->plugin->enabled) {
-            slm_err(err, errlen, "candidate '%s': engine '%s' is disabled: %s", cc->name,
-                    cc->engine, cs->plugin->reason);
-            return SLM_RUN_ENGINE;
-        }
-        uint32_t caps = cs->plugin->vt->caps;
-        if (is_score && !(caps & SLM_CAP_SCORE && cs->plugin->vt->score)) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot score choices; use "
-                    "mode: generate", cfg->path, cc->line, cc->name, cc->engine);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
-                    "mode: score", cfg->path, cc->line, cc->name, cc->engine);
-            return SLM_RUN_BAD_INPUT;
-        }
-        cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
-        if (cs->conc > 1 && is_score) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
-                    "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
-                    cc->name, cs->conc);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
-                    "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
-                    "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
-                    cs->conc);
-            return SLM_RUN_BAD_INPUT;
-        }
-        /* The model: a file for engines that read one (resolved against the config's
-         * folder), a name as written for the others (a served model). */
-        cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
-        /* two spare slots: vocab_only and n_ctx for the context sizing (cand_begin) */
-        cs->opts = slm_xcalloc(cc->n_opts + 2, sizeof *cs->opts);
-        for (size_t k = 0; k < cc->n_opts; k++) {
-            cs->opts[k] = cc->opts[k];
-            if (!strcmp(cc->opts[k].key, "model"))
-                cs->opts[k].value = cs->model;
-        }
-        if (caps & SLM_CAP_GGUF) {
-            if (!cs->model) {
-                slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path,
-                        cc->line, cc->name);
-                return SLM_RUN_BAD_INPUT;
-            }
-            slm_gguf_info gi;
-            char e2[SLM_ERRLEN];
-            if (slm_gguf_inspect(cs->model, &gi, e2, sizeof e2)) {
-                slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name,
-                        e2);
-                return SLM_RUN_BAD_INPUT;
-            }
-            snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
-            if (!cfg->mixed_quant) {
-                if (!first_quant) {
-                    first_quant = cs->quant;
-                    first_name = cc->name;
-                } else if (strcmp(first_quant, cs->quant)) {
-                    slm_err(err, errlen,
-                            "%s: quantization differs between candidates ('%s' is %s, '%s' is "
-                            "%s); a fair comparison holds it equal — add 'quantization: mixed' "
-                            "to the config to compare quantizations on purpose",
-                            cfg->path, first_name, first_quant, cc->name, cs->quant);
-                    return SLM_RUN_BAD_INPUT;
-                }
-            }
-        }
+    return SLM_RUN_OK;
+}
+
+/* Few-shot examples from the train split, drawn with the recorded seed; the same block for
+ * every example and candidate. */
+static int draw_few_shots(run_ctx *c, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    slm_dataset *tr;
+    if (slm_evalset_load_split(c->es, "train", 0, &tr, err, errlen))
+        return SLM_RUN_BAD_INPUT;
+    size_t k = (size_t)cfg->few_shot < tr->n ? (size_t)cfg->few_shot : tr->n;
+    size_t *idx = slm_xcalloc(tr->n ? tr->n : 1, sizeof *idx);
+    for (size_t i = 0; i < tr->n; i++)
+        idx[i] = i;
+    slm_rng rng;
+    slm_rng_seed(&rng, (uint64_t)cfg->few_shot_seed);
+    for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
+        size_t j = i + (size_t)slm_rng_below(&rng, tr->n - i);
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
     }
-    /* Render every prompt once; the same bytes go to every candidate. */
+    slm_buf sb = {0}, ids = {0};
+    slm_buf_putc(&ids, '[');
+    for (size_t i = 0; i < k; i++) {
+        const slm_example *ex = &tr->rows[idx[i]];
+        char *p = slm_prompt_render(c->es->prompt, ex->text, ex->id,
+                                    (const char *const *)c->es->labels, c->es->n_labels);
+        slm_buf_printf(&sb, "%s %s\n\n", p, ex->label);
+        free(p);
+        json_t *js = json_string(ex->id);
+        char *d = json_dumps(js, JSON_ENCODE_ANY);
+        slm_buf_printf(&ids, "%s%s", i ? "," : "", d);
+        free(d);
+        json_decref(js);
+    }
+    slm_buf_putc(&ids, ']');
+    c->shots = slm_buf_take(&sb);
+    c->shot_ids = slm_buf_take(&ids);
+    free(idx);
+    slm_dataset_free(tr);
+    return SLM_RUN_OK;
+}
+
+/* The candidate's engine: known, enabled, able to do what the run's mode and concurrency
+ * ask of it. */
+static int check_engine(run_ctx *c, slm_plugins *ps, cand_state *cs, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    const slm_cand_cfg *cc = cs->cfg;
+    int is_score = !strcmp(cfg->mode, "score");
+    cs->plugin = slm_plugins_find(ps, cc->engine);
+    if (!cs->plugin) {
+        slm_buf names = {0};
+        for (size_t k = 0; k < ps->n; k++)
+            slm_buf_printf(&names, "%s%s", k ? ", " : "", ps->items[k].name);
+        slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
+                cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
+        slm_buf_free(&names);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (!cs->plugin->enabled) {
+        slm_err(err, errlen, "candidate '%s': engine '%s' is disabled: %s", cc->name,
+                cc->engine, cs->plugin->reason);
+        return SLM_RUN_ENGINE;
+    }
+    uint32_t caps = cs->plugin->vt->caps;
+    if (is_score && !(caps & SLM_CAP_SCORE && cs->plugin->vt->score)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot score choices; use "
+                "mode: generate", cfg->path, cc->line, cc->name, cc->engine);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
+                "mode: score", cfg->path, cc->line, cc->name, cc->engine);
+        return SLM_RUN_BAD_INPUT;
+    }
+    cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
+    if (cs->conc > 1 && is_score) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
+                "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
+                cc->name, cs->conc);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
+                "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
+                "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
+                cs->conc);
+        return SLM_RUN_BAD_INPUT;
+    }
+    return SLM_RUN_OK;
+}
+
+/* The candidate's model (a file for engines that read one, resolved against the config's
+ * folder; a name as written for the others) and its options with that model; a GGUF
+ * file's quantization, which must match the first candidate's unless the config mixes on
+ * purpose (*first: the first candidate with a quantization so far). */
+static int check_model(run_ctx *c, cand_state *cs, const cand_state **first, char *err,
+                       size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    const slm_cand_cfg *cc = cs->cfg;
+    uint32_t caps = cs->plugin->vt->caps;
+    cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
+    /* two spare slots: vocab_only and n_ctx for the context sizing (cand_begin) */
+    cs->opts = slm_xcalloc(cc->n_opts + 2, sizeof *cs->opts);
+    for (size_t k = 0; k < cc->n_opts; k++) {
+        cs->opts[k] = cc->opts[k];
+        if (!strcmp(cc->opts[k].key, "model"))
+            cs->opts[k].value = cs->model;
+    }
+    if (!(caps & SLM_CAP_GGUF))
+        return SLM_RUN_OK;
+    if (!cs->model) {
+        slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path, cc->line,
+                cc->name);
+        return SLM_RUN_BAD_INPUT;
+    }
+    slm_gguf_info gi;
+    char e2[SLM_ERRLEN];
+    if (slm_gguf_inspect(cs->model, &gi, e2, sizeof e2)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name, e2);
+        return SLM_RUN_BAD_INPUT;
+    }
+    snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
+    if (cfg->mixed_quant)
+        return SLM_RUN_OK;
+    if (!*first) {
+        *first = cs;
+    } else if (strcmp((*first)->quant, cs->quant)) {
+        slm_err(err, errlen,
+                "%s: quantization differs between candidates ('%s' is %s, '%s' is %s); a fair "
+                "comparison holds it equal — add 'quantization: mixed' to the config to compare "
+                "quantizations on purpose",
+                cfg->path, (*first)->cfg->name, (*first)->quant, cc->name, cs->quant);
+        return SLM_RUN_BAD_INPUT;
+    }
+    return SLM_RUN_OK;
+}
+
+/* Renders every prompt once (the same bytes go to every candidate), the calibration
+ * prompts and the label choices. */
+static void render_prompts(run_ctx *c)
+{
     c->prompts = slm_xcalloc(c->n ? c->n : 1, sizeof *c->prompts);
     for (size_t i = 0; i < c->n; i++) {
         char *p = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
@@ -364,17 +385,38 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         }
     }
     if (c->cal) {
-        c->cal_prompts = slm_xcalloc(c->cal->n, sizeof *c->cal_prompts);
+        c->cal_prompts = slm_xcalloc(c->cal->n ? c->cal->n : 1, sizeof *c->cal_prompts);
         for (size_t i = 0; i < c->cal->n; i++)
             c->cal_prompts[i] = slm_prompt_render(c->es->prompt, c->cal->rows[i].text,
                                                   c->cal->rows[i].id,
                                                   (const char *const *)c->es->labels,
                                                   c->es->n_labels);
     }
-    c->choices = slm_xcalloc(c->es->n_labels, sizeof *c->choices);
+    c->choices = slm_xcalloc(c->es->n_labels ? c->es->n_labels : 1, sizeof *c->choices);
     for (size_t i = 0; i < c->es->n_labels; i++)
-        c->choices[i] = slm_xasprintf("%s%s", cfg->choice_prefix, c->es->labels[i]);
-    return SLM_RUN_OK;
+        c->choices[i] = slm_xasprintf("%s%s", c->cfg->choice_prefix, c->es->labels[i]);
+}
+
+/* Validates everything that can be checked without loading a model. */
+static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
+{
+    int rc = load_inputs(c, err, errlen);
+    if (rc == SLM_RUN_OK && c->cfg->few_shot > 0)
+        rc = draw_few_shots(c, err, errlen);
+    if (rc != SLM_RUN_OK)
+        return rc;
+    c->cands = slm_xcalloc(c->cfg->n_cands, sizeof *c->cands);
+    const cand_state *first = NULL;
+    for (size_t i = 0; i < c->cfg->n_cands && rc == SLM_RUN_OK; i++) {
+        cand_state *cs = &c->cands[i];
+        cs->cfg = &c->cfg->cands[i];
+        rc = check_engine(c, ps, cs, err, errlen);
+        if (rc == SLM_RUN_OK)
+            rc = check_model(c, cs, &first, err, errlen);
+    }
+    if (rc == SLM_RUN_OK)
+        render_prompts(c);
+    return rc;
 }
 
 /* The eval set's fields as stored: [{name, type, values?}]. Caller frees. */
