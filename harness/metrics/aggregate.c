@@ -1,166 +1,17 @@
-/* aggregate.c — see aggregate.h. */
+/* aggregate.c — see aggregate.h. One pass over a candidate's predictions (read through
+ * store_read.h) gathers the class indices and the timings; named steps then turn them
+ * into metrics, per-class rows and the confusion matrix. */
 #include "aggregate.h"
 #include "analysis.h"
-#include "structured.h"
 #include "evalset.h"
 #include "metrics.h"
+#include "structured.h"
 #include "util.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void slm_free_strv(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-int slm_run_labels(slm_store *st, int64_t run_id, char ***labels, size_t *n, char *err,
-                   size_t errlen)
-{
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st, "SELECT labels_json FROM evalsets WHERE run_id = ?", &s, err,
-                          errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, run_id);
-    int rc = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *a = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-        if (json_is_array(a)) {
-            *n = json_array_size(a);
-            *labels = slm_xcalloc(*n, sizeof **labels);
-            for (size_t i = 0; i < *n; i++) {
-                const char *l = json_string_value(json_array_get(a, i));
-                (*labels)[i] = slm_xstrdup(l ? l : "");
-            }
-            rc = 0;
-        } else {
-            slm_err(err, errlen, "run %lld: the stored label set is not a JSON array",
-                    (long long)run_id);
-        }
-        json_decref(a);
-    } else {
-        slm_err(err, errlen, "run %lld has no eval set", (long long)run_id);
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-static int put_metric(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *name,
-                      double v, long n);
-
-int slm_run_is_json_task(slm_store *st, int64_t run_id)
-{
-    sqlite3_stmt *s;
-    int json = 0;
-    if (slm_store_prepare(st, "SELECT task FROM evalsets WHERE run_id = ?", &s, NULL, 0))
-        return 0;
-    sqlite3_bind_int64(s, 1, run_id);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        json = strcmp((const char *)sqlite3_column_text(s, 0), "classification") != 0;
-    sqlite3_finalize(s);
-    return json;
-}
-
-/* Field-level scores of a JSON task: per field, the share of examples whose field equals
- * the label's; for extraction also precision/recall/F1 over non-null fields (a predicted
- * value is a positive, right when it equals a non-null gold value); failure kind counts. */
-int slm_structured_metrics(slm_store *st, int64_t run_id, int64_t cid, sqlite3_stmt *ins,
-                           char *err, size_t errlen)
-{
-    sqlite3_stmt *q;
-    json_t *fields = NULL;
-    char *task = NULL;
-    if (slm_store_prepare(st, "SELECT fields_json, task FROM evalsets WHERE run_id = ?", &q, err,
-                          errlen))
-        return -1;
-    sqlite3_bind_int64(q, 1, run_id);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        fields = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
-        task = slm_xstrdup((const char *)sqlite3_column_text(q, 1));
-    }
-    sqlite3_finalize(q);
-    size_t nf = json_array_size(fields);
-    long *eq = slm_xcalloc(nf + 1, sizeof *eq), *tp = slm_xcalloc(nf + 1, sizeof *tp),
-         *np = slm_xcalloc(nf + 1, sizeof *np), *ng = slm_xcalloc(nf + 1, sizeof *ng);
-    long kinds[7] = {0}, n = 0;
-    int rc = -1;
-    if (slm_store_prepare(st,
-                          "SELECT gold, pred, fail_kinds FROM predictions WHERE run_id = ? AND "
-                          "candidate_id = ?",
-                          &q, err, errlen))
-        goto out;
-    sqlite3_bind_int64(q, 1, run_id);
-    sqlite3_bind_int64(q, 2, cid);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        n++;
-        const char *g = (const char *)sqlite3_column_text(q, 0);
-        const char *p = (const char *)sqlite3_column_text(q, 1);
-        const char *fk = (const char *)sqlite3_column_text(q, 2);
-        json_t *gj = g ? json_loads(g, 0, NULL) : NULL, *pj = p && *p ? json_loads(p, 0, NULL) : NULL;
-        for (size_t i = 0; i < nf; i++) {
-            const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
-            json_t *gv = json_object_get(gj, name), *pv = json_object_get(pj, name);
-            int same = slm_json_field_equal(p && *p ? p : NULL, g, name);
-            eq[i] += same;
-            int gpos = gv && !json_is_null(gv), ppos = pv && !json_is_null(pv);
-            ng[i] += gpos;
-            np[i] += ppos;
-            tp[i] += ppos && gpos && same;
-        }
-        json_decref(gj);
-        json_decref(pj);
-        for (int k = 0; k < 7 && fk; k++)
-            kinds[k] += strstr(fk, slm_fail_kinds[k]) != NULL;
-    }
-    sqlite3_finalize(q);
-    long stp = 0, snp = 0, sng = 0;
-    for (size_t i = 0; i < nf; i++) {
-        const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
-        char key[160];
-        snprintf(key, sizeof key, "field_accuracy.%s", name);
-        if (put_metric(ins, run_id, cid, key, n ? (double)eq[i] / (double)n : NAN, n))
-            goto dberr;
-        if (task && !strcmp(task, "extraction")) {
-            double pr = np[i] ? (double)tp[i] / (double)np[i] : 0;
-            double re = ng[i] ? (double)tp[i] / (double)ng[i] : 0;
-            snprintf(key, sizeof key, "field_f1.%s", name);
-            if (put_metric(ins, run_id, cid, key, pr + re > 0 ? 2 * pr * re / (pr + re) : 0, n))
-                goto dberr;
-        }
-        stp += tp[i], snp += np[i], sng += ng[i];
-    }
-    if (task && !strcmp(task, "extraction")) {
-        double pr = snp ? (double)stp / (double)snp : 0, re = sng ? (double)stp / (double)sng : 0;
-        if (put_metric(ins, run_id, cid, "field_precision", pr, n) ||
-            put_metric(ins, run_id, cid, "field_recall", re, n) ||
-            put_metric(ins, run_id, cid, "field_f1", pr + re > 0 ? 2 * pr * re / (pr + re) : 0, n))
-            goto dberr;
-    }
-    for (int k = 0; k < 7; k++) {
-        char key[64];
-        snprintf(key, sizeof key, "fail.%s", slm_fail_kinds[k]);
-        if (put_metric(ins, run_id, cid, key, (double)kinds[k], n))
-            goto dberr;
-    }
-    rc = 0;
-    goto out;
-dberr:
-    slm_err(err, errlen, "%s: cannot store field metrics", slm_store_path(st));
-out:
-    free(eq);
-    free(tp);
-    free(np);
-    free(ng);
-    free(task);
-    json_decref(fields);
-    return rc;
-}
 
 typedef struct dvec {
     double *v;
@@ -176,20 +27,214 @@ static void dpush(dvec *d, double x)
     d->v[d->n++] = x;
 }
 
-static int put_metric(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *name,
-                      double v, long n)
+/* Where the metrics of one candidate go. */
+typedef struct sink {
+    slm_store *st;
+    int64_t run_id, cid;
+    char *err;
+    size_t errlen;
+} sink;
+
+static int put(const sink *k, const char *name, double v, long n)
 {
-    sqlite3_reset(ins);
-    sqlite3_bind_int64(ins, 1, run_id);
-    sqlite3_bind_int64(ins, 2, cid);
-    sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);
-    slm_bind_double(ins, 4, v);
-    sqlite3_bind_int64(ins, 5, n);
-    return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+    return slm_store_put_metric(k->st, k->run_id, k->cid, name, v, NAN, NAN, n, k->err,
+                                k->errlen);
 }
 
-static int put_summary(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const char *prefix,
-                       const dvec *d)
+/* What one pass over a candidate's predictions gathers. */
+typedef struct agg {
+    const char *const *labels;
+    size_t n_labels;
+    int json_task;
+    size_t n;
+    int *gold, *pred;       /* label indices; pred beyond the labels: an extra class */
+    char **extra;           /* predicted strings outside the label set, "<error>" */
+    size_t n_extra;
+    long n_invalid, n_errors;
+    dvec e2e, pre, dec, ttft, tpot, ptok, otok;
+    double sum_e2e, sum_pre, sum_ptok_pre, sum_tok;
+    double sum_dec, sum_dec_tok; /* decode time and tokens after the first */
+} agg;
+
+static void agg_free(agg *a)
+{
+    free(a->gold);
+    free(a->pred);
+    slm_free_strv(a->extra, a->n_extra);
+    dvec *d[] = {&a->e2e, &a->pre, &a->dec, &a->ttft, &a->tpot, &a->ptok, &a->otok};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        free(d[i]->v);
+}
+
+/* The class of a prediction outside the label set: one extra class per distinct string,
+ * engine errors together as "<error>". */
+static int extra_class(agg *a, const char *key)
+{
+    size_t k = 0;
+    while (k < a->n_extra && strcmp(a->extra[k], key))
+        k++;
+    if (k == a->n_extra) {
+        a->extra = slm_xrealloc(a->extra, (a->n_extra + 1) * sizeof *a->extra);
+        a->extra[a->n_extra++] = slm_xstrdup(key);
+    }
+    return (int)(a->n_labels + k);
+}
+
+/* Gold and predicted class of example i. JSON answers are right or wrong as a whole here
+ * (class 0 or 1); their fields are scored by structured_metrics. */
+static int classify(agg *a, const slm_pred *p, size_t i, int64_t run_id, char *err,
+                    size_t errlen)
+{
+    if (a->json_task) {
+        a->gold[i] = 0;
+        a->pred[i] = p->correct ? 0 : 1;
+        if (p->error)
+            a->n_errors++;
+        else if (!p->valid)
+            a->n_invalid++;
+        return 0;
+    }
+    int gi = slm_label_index(a->labels, a->n_labels, p->gold ? p->gold : "");
+    if (gi < 0)
+        return slm_err(err, errlen, "run %lld: gold label '%s' is not in the run's label set",
+                       (long long)run_id, p->gold ? p->gold : "");
+    int pi = p->pred ? slm_label_index(a->labels, a->n_labels, p->pred) : -1;
+    if (pi < 0) {
+        /* an invalid output, or an engine error: a class of its own */
+        if (p->pred)
+            a->n_invalid++;
+        else
+            a->n_errors++;
+        pi = extra_class(a, p->pred ? p->pred : "<error>");
+    }
+    a->gold[i] = gi;
+    a->pred[i] = pi;
+    return 0;
+}
+
+static void add_timings(agg *a, const slm_pred *p)
+{
+    double pt = p->n_prompt_tokens, ot = p->n_output_tokens;
+    if (!isnan(p->e2e_ms)) {
+        dpush(&a->e2e, p->e2e_ms);
+        a->sum_e2e += p->e2e_ms;
+    }
+    if (!isnan(p->prefill_ms)) {
+        dpush(&a->pre, p->prefill_ms);
+        if (!isnan(pt)) {
+            a->sum_pre += p->prefill_ms;
+            a->sum_ptok_pre += pt;
+        }
+    }
+    if (!isnan(p->decode_ms)) {
+        dpush(&a->dec, p->decode_ms);
+        if (!isnan(ot) && ot >= 2) {
+            a->sum_dec += p->decode_ms;
+            a->sum_dec_tok += ot - 1;
+        }
+    }
+    if (!isnan(p->ttft_ms))
+        dpush(&a->ttft, p->ttft_ms);
+    if (!isnan(p->tpot_ms))
+        dpush(&a->tpot, p->tpot_ms);
+    if (!isnan(pt))
+        dpush(&a->ptok, pt);
+    if (!isnan(ot))
+        dpush(&a->otok, ot);
+    a->sum_tok += (isnan(pt) ? 0 : pt) + (isnan(ot) ? 0 : ot);
+}
+
+static int gather(agg *a, const slm_pred *p, size_t n, int64_t run_id, char *err,
+                  size_t errlen)
+{
+    a->gold = slm_xcalloc(n ? n : 1, sizeof *a->gold);
+    a->pred = slm_xcalloc(n ? n : 1, sizeof *a->pred);
+    for (size_t i = 0; i < n; i++) {
+        if (classify(a, &p[i], i, run_id, err, errlen))
+            return -1;
+        add_timings(a, &p[i]);
+    }
+    a->n = n;
+    return 0;
+}
+
+/* Field-level scores of a JSON task: per field, the share of examples whose field equals
+ * the label's; for extraction also precision/recall/F1 over non-null fields (a predicted
+ * value is a positive, right when it equals a non-null gold value); failure kind counts. */
+typedef struct field_counts {
+    long eq, tp, np, ng;
+} field_counts;
+
+static void count_fields(json_t *fields, const slm_pred *p, field_counts *fc, long kinds[7])
+{
+    const char *pr = p->pred && *p->pred ? p->pred : NULL;
+    json_t *gj = p->gold ? json_loads(p->gold, 0, NULL) : NULL;
+    json_t *pj = pr ? json_loads(pr, 0, NULL) : NULL;
+    for (size_t i = 0; i < json_array_size(fields); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
+        json_t *gv = json_object_get(gj, name), *pv = json_object_get(pj, name);
+        int same = slm_json_field_equal(pr, p->gold, name);
+        int gpos = gv && !json_is_null(gv), ppos = pv && !json_is_null(pv);
+        fc[i].eq += same;
+        fc[i].ng += gpos;
+        fc[i].np += ppos;
+        fc[i].tp += ppos && gpos && same;
+    }
+    json_decref(gj);
+    json_decref(pj);
+    for (int k = 0; k < 7 && p->fail_kinds; k++)
+        kinds[k] += strstr(p->fail_kinds, slm_fail_kinds[k]) != NULL;
+}
+
+static double f1_of(double pr, double re)
+{
+    return pr + re > 0 ? 2 * pr * re / (pr + re) : 0;
+}
+
+static int structured_metrics(const sink *k, const slm_pred *p, size_t n)
+{
+    char *task = NULL, *fj = NULL;
+    if (slm_run_task_fields(k->st, k->run_id, &task, &fj, k->err, k->errlen))
+        return -1;
+    json_t *fields = fj ? json_loads(fj, 0, NULL) : NULL;
+    size_t nf = json_array_size(fields);
+    field_counts *fc = slm_xcalloc(nf + 1, sizeof *fc), sum = {0};
+    long kinds[7] = {0};
+    int extraction = task && !strcmp(task, "extraction"), bad = 0;
+    for (size_t i = 0; i < n; i++)
+        count_fields(fields, &p[i], fc, kinds);
+    for (size_t i = 0; i < nf && !bad; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(fields, i), "name"));
+        char key[160];
+        snprintf(key, sizeof key, "field_accuracy.%s", name);
+        bad = put(k, key, n ? (double)fc[i].eq / (double)n : NAN, (long)n);
+        if (extraction && !bad) {
+            snprintf(key, sizeof key, "field_f1.%s", name);
+            bad = put(k, key, f1_of(fc[i].np ? (double)fc[i].tp / (double)fc[i].np : 0,
+                                    fc[i].ng ? (double)fc[i].tp / (double)fc[i].ng : 0),
+                      (long)n);
+        }
+        sum.tp += fc[i].tp, sum.np += fc[i].np, sum.ng += fc[i].ng;
+    }
+    if (extraction && !bad) {
+        double pr = sum.np ? (double)sum.tp / (double)sum.np : 0;
+        double re = sum.ng ? (double)sum.tp / (double)sum.ng : 0;
+        bad = put(k, "field_precision", pr, (long)n) || put(k, "field_recall", re, (long)n) ||
+              put(k, "field_f1", f1_of(pr, re), (long)n);
+    }
+    for (int i = 0; i < 7 && !bad; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "fail.%s", slm_fail_kinds[i]);
+        bad = put(k, key, (double)kinds[i], (long)n);
+    }
+    free(fc);
+    free(task);
+    free(fj);
+    json_decref(fields);
+    return bad ? -1 : 0;
+}
+
+static int put_summary(const sink *k, const char *prefix, const dvec *d)
 {
     slm_summary s;
     slm_summarize(d->v, d->n, &s);
@@ -200,455 +245,273 @@ static int put_summary(sqlite3_stmt *ins, int64_t run_id, int64_t cid, const cha
     for (size_t i = 0; i < 5; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s_%s", prefix, parts[i].suf);
-        if (put_metric(ins, run_id, cid, name, s.n ? parts[i].v : NAN, (long)s.n))
+        if (put(k, name, s.n ? parts[i].v : NAN, (long)s.n))
             return -1;
     }
     return 0;
+}
+
+static double mean_of(const dvec *d)
+{
+    slm_summary s;
+    slm_summarize(d->v, d->n, &s);
+    return s.n ? s.mean : NAN;
+}
+
+/* Counts, accuracy and F1, rates, and the latency summaries. */
+static int put_scalars(const sink *k, const agg *a, const slm_cls_metrics *m)
+{
+    double n = (double)a->n;
+    long maj = 0;
+    for (size_t i = 0; i < a->n_labels; i++)
+        if (m->support[i] > maj)
+            maj = m->support[i];
+    int js = a->json_task;
+    const struct {
+        const char *name;
+        double v;
+    } scal[] = {
+        {"n", n},
+        {"n_correct", (double)m->n_correct},
+        {"n_invalid", (double)a->n_invalid},
+        {"n_errors", (double)a->n_errors},
+        {"accuracy", m->accuracy},
+        {"macro_f1", js ? NAN : m->macro_f1},
+        {"micro_f1", js ? NAN : m->micro_f1},
+        {"weighted_f1", js ? NAN : m->weighted_f1},
+        {"invalid_rate", (double)(a->n_invalid + a->n_errors) / n},
+        {"majority_rate", js ? NAN : (double)maj / n},
+        {"prompt_tokens_mean", mean_of(&a->ptok)},
+        {"output_tokens_mean", mean_of(&a->otok)},
+        {"prefill_tokens_per_s",
+         a->sum_pre > 0 ? a->sum_ptok_pre / (a->sum_pre / 1000.0) : NAN},
+        {"tokens_per_s", a->sum_e2e > 0 ? a->sum_tok / (a->sum_e2e / 1000.0) : NAN},
+        {"examples_per_s", a->sum_e2e > 0 ? (double)a->e2e.n / (a->sum_e2e / 1000.0) : NAN},
+    };
+    for (size_t i = 0; i < sizeof scal / sizeof scal[0]; i++)
+        if (put(k, scal[i].name, scal[i].v, (long)a->n))
+            return -1;
+    return put_summary(k, "e2e_ms", &a->e2e) || put_summary(k, "prefill_ms", &a->pre) ||
+                   put_summary(k, "decode_ms", &a->dec) || put_summary(k, "ttft_ms", &a->ttft) ||
+                   put_summary(k, "tpot_ms", &a->tpot)
+               ? -1
+               : 0;
+}
+
+/* Repeats: the spread of each example's samples (coefficient of variation of the
+ * end-to-end time), summarised by its median over examples; above 10% the candidate's
+ * latency is flagged as noisy. */
+static int put_repeat_spread(const sink *k)
+{
+    long *idx;
+    double *v;
+    size_t n;
+    if (slm_store_samples_e2e(k->st, k->run_id, k->cid, &idx, &v, &n, k->err, k->errlen))
+        return -1;
+    dvec cvs = {0};
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && idx[j] == idx[i]; j++)
+            ;
+        if (j - i < 2)
+            continue;
+        slm_summary sm;
+        slm_summarize(v + i, j - i, &sm);
+        if (sm.mean > 0)
+            dpush(&cvs, sm.stddev / sm.mean);
+    }
+    int rc = 0;
+    if (cvs.n) {
+        double med = slm_percentile(cvs.v, cvs.n, 50);
+        rc = put(k, "repeat_cv", med, (long)cvs.n) ||
+             put(k, "noisy", med > 0.10 ? 1.0 : 0.0, (long)cvs.n);
+    }
+    free(cvs.v);
+    free(idx);
+    free(v);
+    return rc ? -1 : 0;
+}
+
+/* The sum of one counter event, NaN when it was never available. */
+static double event_sum(const slm_counter_sum *c, size_t n, const char *event)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(c[i].event, event))
+            return c[i].sum;
+    return NAN;
+}
+
+/* Counters (whole process, read at the phase boundaries), turned into figures per token
+ * and per example; an event that was unavailable yields NULL, never 0. */
+static int put_counter_figures(const sink *k, const agg *a)
+{
+    slm_counter_sum *c;
+    size_t nc;
+    if (slm_store_counter_sums(k->st, k->run_id, k->cid, &c, &nc, k->err, k->errlen))
+        return -1;
+    double ins = event_sum(c, nc, "instructions"), cyc = event_sum(c, nc, "cycles");
+    double cmiss = event_sum(c, nc, "cache-misses"), bmiss = event_sum(c, nc, "branch-misses");
+    double tclk = event_sum(c, nc, "task-clock"), pf = event_sum(c, nc, "page-faults");
+    double cs = event_sum(c, nc, "context-switches"), cpu = event_sum(c, nc, "process_cpu_ns");
+    slm_counter_sums_free(c, nc);
+    double phase_ns = 0;
+    for (size_t i = 0; i < a->pre.n; i++)
+        phase_ns += a->pre.v[i] * 1e6;
+    for (size_t i = 0; i < a->dec.n; i++)
+        phase_ns += a->dec.v[i] * 1e6;
+    double tok = a->sum_tok > 0 ? a->sum_tok : NAN, n = (double)a->n;
+    const struct {
+        const char *name;
+        double v;
+    } cm[] = {
+        {"instructions_per_token", ins / tok},
+        {"cycles_per_token", cyc / tok},
+        {"ipc", ins / cyc},
+        {"cache_misses_per_kinstr", 1000.0 * cmiss / ins},
+        {"branch_misses_per_kinstr", 1000.0 * bmiss / ins},
+        /* ratios of clocks need enough time to mean anything (replay engines take µs) */
+        {"cpu_utilisation", phase_ns > 5e7 ? tclk / phase_ns : NAN},
+        {"task_clock_ms", tclk / 1e6},
+        {"process_cpu_ms", cpu / 1e6},
+        {"task_clock_vs_cpu_time", cpu > 5e7 ? tclk / cpu : NAN},
+        {"page_faults_per_example", pf / n},
+        {"context_switches_per_example", cs / n},
+        {"energy_per_token_j", NAN},
+    };
+    for (size_t i = 0; i < sizeof cm / sizeof cm[0]; i++)
+        if (put(k, cm[i].name, isfinite(cm[i].v) ? cm[i].v : NAN, (long)a->n))
+            return -1;
+    return 0;
+}
+
+/* x / y where y is positive, else NaN. */
+static double ratio(double x, double y)
+{
+    return y > 0 ? x / y : NAN;
+}
+
+/* Load, wall and engine share, machine facts and the roofline, from the candidate row. */
+static int put_cand_facts(const sink *k, const agg *a)
+{
+    slm_cand_facts f;
+    int found = slm_store_cand_facts(k->st, k->cid, &f, k->err, k->errlen);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    /* Roofline: prefill as achieved GFLOP/s (2 FLOPs per parameter per token); decode
+     * (generated tokens after the first) against the bound set by reading every weight
+     * once per token at the measured bandwidth. Score mode's decode scores labels. */
+    double gflops = a->sum_pre > 0 && !isnan(f.n_params)
+                        ? 2.0 * f.n_params * a->sum_ptok_pre / (a->sum_pre / 1000.0) / 1e9
+                        : NAN;
+    double dec_tps = f.generate && a->sum_dec > 0 ? a->sum_dec_tok / (a->sum_dec / 1000.0) : NAN;
+    double bound = f.bandwidth_gbs > 0 && f.size_bytes > 0 ? f.bandwidth_gbs * 1e9 / f.size_bytes
+                                                           : NAN;
+    const struct {
+        const char *name;
+        double v;
+    } fm[] = {
+        {"load_ms", f.load_ms},
+        {"wall_s", f.wall_ms / 1000.0},
+        {"peak_rss_mb", f.peak_rss_kb / 1024.0},
+        {"load1_before", f.load1_before},
+        {"load1_after", f.load1_after},
+        {"steal_pct", f.steal_pct},
+        {"bandwidth_gbs", f.bandwidth_gbs},
+        {"prefill_gflops", gflops},
+        {"decode_tokens_per_s", dec_tps},
+        {"decode_bound_tokens_per_s", bound},
+        {"roofline_decode_pct", !isnan(dec_tps) && bound > 0 ? 100.0 * dec_tps / bound : NAN},
+        {"throughput_examples_per_s", ratio(f.throughput_n, f.throughput_s)},
+        {"throughput_tokens_per_s", ratio(f.throughput_tokens, f.throughput_s)},
+        {"throughput_mismatches", f.throughput_mismatches},
+        {"flip_rate", ratio(f.repeat_check_flips, f.repeat_check_n)},
+        {"concurrency", isnan(f.concurrency) ? 1.0 : f.concurrency},
+        {"concurrent_examples_per_s", ratio(f.concurrent_n, f.concurrent_s)},
+        {"engine_share", f.wall_ms > 0 && !isnan(f.engine_ms) ? f.engine_ms / f.wall_ms : NAN},
+    };
+    for (size_t i = 0; i < sizeof fm / sizeof fm[0]; i++)
+        if (put(k, fm[i].name, fm[i].v, (long)a->n))
+            return -1;
+    return 0;
+}
+
+/* Per-class results and the confusion matrix over the labels and the extra classes. */
+static int put_classes(const sink *k, const agg *a, const slm_cls_metrics *m)
+{
+    size_t nc = a->n_labels + a->n_extra, nl = a->n_labels;
+    for (size_t i = 0; i < nc; i++) {
+        const char *name = i < nl ? a->labels[i] : a->extra[i - nl];
+        slm_class_row r = {name, i < nl, m->precision[i], m->recall[i], m->f1[i],
+                           m->support[i], m->pred_count[i]};
+        if (slm_store_put_per_class(k->st, k->run_id, k->cid, &r, k->err, k->errlen))
+            return -1;
+        for (size_t j = 0; j < nc; j++) {
+            long cnt = m->confusion[i * nc + j];
+            if (cnt && slm_store_put_confusion(k->st, k->run_id, k->cid, name,
+                                               j < nl ? a->labels[j] : a->extra[j - nl], cnt,
+                                               k->err, k->errlen))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every metric of a candidate with predictions, inside the caller's transaction. */
+static int put_all(const sink *k, const agg *a, const slm_pred *p)
+{
+    slm_cls_metrics m;
+    memset(&m, 0, sizeof m);
+    size_t ncls = a->json_task ? 2 : a->n_labels + a->n_extra;
+    int rc = slm_cls_metrics_compute(a->gold, a->pred, a->n, ncls, &m, k->err, k->errlen);
+    if (rc == 0)
+        rc = put_scalars(k, a, &m) || put_repeat_spread(k) || put_counter_figures(k, a) ||
+             put_cand_facts(k, a) ||
+             (a->json_task ? structured_metrics(k, p, a->n) : put_classes(k, a, &m));
+    slm_cls_metrics_free(&m);
+    return rc ? -1 : 0;
 }
 
 int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
                             const char *const *labels, size_t n_labels, char *err,
                             size_t errlen)
 {
-    sqlite3 *db = slm_store_db(st);
-    sqlite3_stmt *q = NULL, *ins = NULL, *pc = NULL, *cf = NULL;
-    int *gold = NULL, *pred = NULL;
-    char **extra = NULL; /* predicted strings outside the label set */
-    size_t n_extra = 0, n = 0, cap = 0;
-    long n_invalid = 0, n_errors = 0;
-    dvec e2e = {0}, pre = {0}, dec = {0}, ttft = {0}, tpot = {0}, ptok = {0}, otok = {0};
-    double sum_e2e = 0, sum_pre = 0, sum_ptok_pre = 0, sum_tok = 0;
-    double sum_dec = 0, sum_dec_tok = 0; /* decode time and tokens after the first */
-    slm_cls_metrics m;
-    memset(&m, 0, sizeof m);
-    int rc = -1;
-    int json_task = slm_run_is_json_task(st, run_id);
-
-    if (slm_store_prepare(st,
-                          "SELECT gold, pred, valid, e2e_ms, prefill_ms, decode_ms, ttft_ms, "
-                          "tpot_ms, n_prompt_tokens, n_output_tokens, error, correct FROM predictions "
-                          "WHERE run_id = ? AND candidate_id = ? ORDER BY example_idx",
-                          &q, err, errlen))
-        goto done;
-    sqlite3_bind_int64(q, 1, run_id);
-    sqlite3_bind_int64(q, 2, cid);
-    int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 512;
-            gold = slm_xrealloc(gold, cap * sizeof *gold);
-            pred = slm_xrealloc(pred, cap * sizeof *pred);
-        }
-        const char *g = (const char *)sqlite3_column_text(q, 0);
-        const char *p = (const char *)sqlite3_column_text(q, 1);
-        if (json_task) {
-            /* JSON answers: right or wrong as a whole here; fields are scored below */
-            gold[n] = 0;
-            pred[n] = sqlite3_column_int(q, 11) ? 0 : 1;
-            if (sqlite3_column_type(q, 10) != SQLITE_NULL)
-                n_errors++;
-            else if (!sqlite3_column_int(q, 2))
-                n_invalid++;
-            n++;
-            goto timings;
-        }
-        int gi = slm_label_index(labels, n_labels, g ? g : "");
-        if (gi < 0) {
-            slm_err(err, errlen, "run %lld: gold label '%s' is not in the run's label set",
-                    (long long)run_id, g ? g : "");
-            goto done;
-        }
-        int pi = p ? slm_label_index(labels, n_labels, p) : -1;
-        if (pi < 0) {
-            /* an invalid output, or an engine error: a class of its own */
-            const char *key = p ? p : "<error>";
-            if (!p)
-                n_errors++;
-            else
-                n_invalid++;
-            size_t k = 0;
-            while (k < n_extra && strcmp(extra[k], key))
-                k++;
-            if (k == n_extra) {
-                extra = slm_xrealloc(extra, (n_extra + 1) * sizeof *extra);
-                extra[n_extra++] = slm_xstrdup(key);
-            }
-            pi = (int)(n_labels + k);
-        }
-        gold[n] = gi;
-        pred[n] = pi;
-        n++;
-    timings:;
-        double v;
-        if (!isnan(v = slm_col_double(q, 3))) {
-            dpush(&e2e, v);
-            sum_e2e += v;
-        }
-        if (!isnan(v = slm_col_double(q, 4))) {
-            dpush(&pre, v);
-            double pt = slm_col_double(q, 8);
-            if (!isnan(pt)) {
-                sum_pre += v;
-                sum_ptok_pre += pt;
-            }
-        }
-        if (!isnan(v = slm_col_double(q, 5))) {
-            dpush(&dec, v);
-            double ot2 = slm_col_double(q, 9);
-            if (!isnan(ot2) && ot2 >= 2) {
-                sum_dec += v;
-                sum_dec_tok += ot2 - 1;
-            }
-        }
-        if (!isnan(v = slm_col_double(q, 6)))
-            dpush(&ttft, v);
-        if (!isnan(v = slm_col_double(q, 7)))
-            dpush(&tpot, v);
-        double pt = slm_col_double(q, 8), ot = slm_col_double(q, 9);
-        if (!isnan(pt))
-            dpush(&ptok, pt);
-        if (!isnan(ot))
-            dpush(&otok, ot);
-        sum_tok += (isnan(pt) ? 0 : pt) + (isnan(ot) ? 0 : ot);
+    slm_pred *p;
+    size_t n;
+    if (slm_store_predictions(st, cid, &p, &n, err, errlen))
+        return -1;
+    agg a = {.labels = labels, .n_labels = n_labels, .json_task = slm_run_is_json_task(st, run_id)};
+    sink k = {st, run_id, cid, err, errlen};
+    int rc = gather(&a, p, n, run_id, err, errlen);
+    if (rc == 0 && (rc = slm_store_begin(st, err, errlen)) == 0) {
+        rc = slm_store_clear_metrics(st, run_id, cid, err, errlen) ||
+             (n > 0 && put_all(&k, &a, p));
+        if (rc)
+            slm_store_rollback(st);
+        else
+            rc = slm_store_commit(st, err, errlen);
     }
-    if (step != SQLITE_DONE) {
-        slm_err(err, errlen, "%s: cannot read predictions: %s", slm_store_path(st),
-                sqlite3_errmsg(db));
-        goto done;
-    }
-    if (slm_store_begin(st, err, errlen))
-        goto done;
-    const char *dels[] = {"DELETE FROM metrics WHERE run_id = ?1 AND candidate_id = ?2",
-                          "DELETE FROM per_class WHERE run_id = ?1 AND candidate_id = ?2",
-                          "DELETE FROM confusion WHERE run_id = ?1 AND candidate_id = ?2"};
-    for (size_t i = 0; i < 3; i++) {
-        sqlite3_stmt *d;
-        if (slm_store_prepare(st, dels[i], &d, err, errlen))
-            goto rollback;
-        sqlite3_bind_int64(d, 1, run_id);
-        sqlite3_bind_int64(d, 2, cid);
-        int ok = sqlite3_step(d) == SQLITE_DONE;
-        sqlite3_finalize(d);
-        if (!ok)
-            goto dberr;
-    }
-    if (n == 0) {
-        rc = slm_store_commit(st, err, errlen);
-        goto done;
-    }
-    if (slm_cls_metrics_compute(gold, pred, n, json_task ? 2 : n_labels + n_extra, &m, err,
-                                errlen))
-        goto rollback;
-    if (slm_store_prepare(st,
-                          "INSERT INTO metrics (run_id, candidate_id, name, value, n) "
-                          "VALUES (?,?,?,?,?)",
-                          &ins, err, errlen))
-        goto rollback;
-    long maj = 0;
-    for (size_t k = 0; k < n_labels; k++)
-        if (m.support[k] > maj)
-            maj = m.support[k];
-    struct {
-        const char *name;
-        double v;
-    } scal[] = {
-        {"n", (double)n},
-        {"n_correct", (double)m.n_correct},
-        {"n_invalid", (double)n_invalid},
-        {"n_errors", (double)n_errors},
-        {"accuracy", m.accuracy},
-        {"macro_f1", json_task ? NAN : m.macro_f1},
-        {"micro_f1", json_task ? NAN : m.micro_f1},
-        {"weighted_f1", json_task ? NAN : m.weighted_f1},
-        {"invalid_rate", (double)(n_invalid + n_errors) / (double)n},
-        {"majority_rate", json_task ? NAN : (double)maj / (double)n},
-        {"prompt_tokens_mean", NAN},
-        {"output_tokens_mean", NAN},
-        {"prefill_tokens_per_s", sum_pre > 0 ? sum_ptok_pre / (sum_pre / 1000.0) : NAN},
-        {"tokens_per_s", sum_e2e > 0 ? sum_tok / (sum_e2e / 1000.0) : NAN},
-        {"examples_per_s", sum_e2e > 0 ? (double)e2e.n / (sum_e2e / 1000.0) : NAN},
-    };
-    slm_summary s;
-    slm_summarize(ptok.v, ptok.n, &s);
-    scal[10].v = s.n ? s.mean : NAN;
-    slm_summarize(otok.v, otok.n, &s);
-    scal[11].v = s.n ? s.mean : NAN;
-    for (size_t i = 0; i < sizeof scal / sizeof scal[0]; i++)
-        if (put_metric(ins, run_id, cid, scal[i].name, scal[i].v, (long)n))
-            goto dberr;
-    if (put_summary(ins, run_id, cid, "e2e_ms", &e2e) ||
-        put_summary(ins, run_id, cid, "prefill_ms", &pre) ||
-        put_summary(ins, run_id, cid, "decode_ms", &dec) ||
-        put_summary(ins, run_id, cid, "ttft_ms", &ttft) ||
-        put_summary(ins, run_id, cid, "tpot_ms", &tpot))
-        goto dberr;
-    /* Repeats: the spread of each example's samples (coefficient of variation of the
-     * end-to-end time), summarised by its median over examples; above 10% the candidate's
-     * latency is flagged as noisy. */
-    {
-        sqlite3_stmt *q2;
-        if (slm_store_prepare(st,
-                              "SELECT example_idx, e2e_ms FROM samples WHERE run_id = ? AND "
-                              "candidate_id = ? AND e2e_ms IS NOT NULL ORDER BY example_idx, rep",
-                              &q2, err, errlen))
-            goto rollback;
-        sqlite3_bind_int64(q2, 1, run_id);
-        sqlite3_bind_int64(q2, 2, cid);
-        dvec cvs = {0}, cur = {0};
-        long cur_idx = -1;
-        int more = 1;
-        while (more) {
-            more = sqlite3_step(q2) == SQLITE_ROW;
-            long idx = more ? (long)sqlite3_column_int64(q2, 0) : -2;
-            if (idx != cur_idx && cur.n >= 2) {
-                slm_summary sm;
-                slm_summarize(cur.v, cur.n, &sm);
-                if (sm.mean > 0)
-                    dpush(&cvs, sm.stddev / sm.mean);
-            }
-            if (idx != cur_idx)
-                cur.n = 0;
-            cur_idx = idx;
-            if (more)
-                dpush(&cur, sqlite3_column_double(q2, 1));
-        }
-        sqlite3_finalize(q2);
-        if (cvs.n) {
-            double med = slm_percentile(cvs.v, cvs.n, 50);
-            if (put_metric(ins, run_id, cid, "repeat_cv", med, (long)cvs.n) ||
-                put_metric(ins, run_id, cid, "noisy", med > 0.10 ? 1.0 : 0.0, (long)cvs.n)) {
-                free(cvs.v);
-                free(cur.v);
-                goto dberr;
-            }
-        }
-        free(cvs.v);
-        free(cur.v);
-    }
-    /* Counters (whole process, read at the phase boundaries), turned into figures per
-     * token and per example; an event that was unavailable yields NULL, never 0. */
-    {
-        sqlite3_stmt *q3;
-        if (slm_store_prepare(st,
-                              "SELECT event, sum(value), count(value) FROM counters WHERE "
-                              "run_id = ? AND candidate_id = ? AND value IS NOT NULL "
-                              "GROUP BY event",
-                              &q3, err, errlen))
-            goto rollback;
-        sqlite3_bind_int64(q3, 1, run_id);
-        sqlite3_bind_int64(q3, 2, cid);
-        double ins_ = NAN, cyc = NAN, cmiss = NAN, bmiss = NAN, tclk = NAN, pf = NAN, cs = NAN,
-               cpu = NAN;
-        while (sqlite3_step(q3) == SQLITE_ROW) {
-            const char *ev = (const char *)sqlite3_column_text(q3, 0);
-            double v = sqlite3_column_double(q3, 1);
-            if (!strcmp(ev, "instructions"))
-                ins_ = v;
-            else if (!strcmp(ev, "cycles"))
-                cyc = v;
-            else if (!strcmp(ev, "cache-misses"))
-                cmiss = v;
-            else if (!strcmp(ev, "branch-misses"))
-                bmiss = v;
-            else if (!strcmp(ev, "task-clock"))
-                tclk = v;
-            else if (!strcmp(ev, "page-faults"))
-                pf = v;
-            else if (!strcmp(ev, "context-switches"))
-                cs = v;
-            else if (!strcmp(ev, "process_cpu_ns"))
-                cpu = v;
-        }
-        sqlite3_finalize(q3);
-        double phase_ns = 0;
-        for (size_t i = 0; i < pre.n; i++)
-            phase_ns += pre.v[i] * 1e6;
-        for (size_t i = 0; i < dec.n; i++)
-            phase_ns += dec.v[i] * 1e6;
-        double tok = sum_tok > 0 ? sum_tok : NAN;
-        struct {
-            const char *name;
-            double v;
-        } cm[] = {
-            {"instructions_per_token", ins_ / tok},
-            {"cycles_per_token", cyc / tok},
-            {"ipc", ins_ / cyc},
-            {"cache_misses_per_kinstr", 1000.0 * cmiss / ins_},
-            {"branch_misses_per_kinstr", 1000.0 * bmiss / ins_},
-            /* ratios of clocks need enough time to mean anything (replay engines take µs) */
-            {"cpu_utilisation", phase_ns > 5e7 ? tclk / phase_ns : NAN},
-            {"task_clock_ms", tclk / 1e6},
-            {"process_cpu_ms", cpu / 1e6},
-            {"task_clock_vs_cpu_time", cpu > 5e7 ? tclk / cpu : NAN},
-            {"page_faults_per_example", pf / (double)n},
-            {"context_switches_per_example", cs / (double)n},
-            {"energy_per_token_j", NAN},
-        };
-        for (size_t i = 0; i < sizeof cm / sizeof cm[0]; i++)
-            if (put_metric(ins, run_id, cid, cm[i].name, isfinite(cm[i].v) ? cm[i].v : NAN, (long)n))
-                goto dberr;
-    }
-    /* load, wall and engine share come from the candidate row */
-    {
-        sqlite3_stmt *c;
-        if (slm_store_prepare(st,
-                              "SELECT c.load_ms, c.wall_ms, c.engine_ms, c.n_params, c.size_bytes, "
-                              "r.bandwidth_gbs, r.mode, c.peak_rss_kb, c.load1_before, "
-                              "c.load1_after, c.steal_pct, c.throughput_s, "
-                              "c.throughput_tokens, c.throughput_n, c.throughput_mismatches, "
-                              "c.repeat_check_n, c.repeat_check_flips, c.concurrency, "
-                              "c.concurrent_s, c.concurrent_n "
-                              "FROM candidates c "
-                              "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
-                              &c, err, errlen))
-            goto rollback;
-        sqlite3_bind_int64(c, 1, cid);
-        if (sqlite3_step(c) == SQLITE_ROW) {
-            double load = slm_col_double(c, 0), wall = slm_col_double(c, 1), eng = slm_col_double(c, 2);
-            double params = slm_col_double(c, 3), bytes = slm_col_double(c, 4), bw = slm_col_double(c, 5);
-            /* Roofline: prefill as achieved GFLOP/s (2 FLOPs per parameter per token);
-             * decode (generated tokens after the first) against the bound set by reading
-             * every weight once per token at the measured bandwidth. */
-            double gflops = sum_pre > 0 && !isnan(params)
-                                ? 2.0 * params * sum_ptok_pre / (sum_pre / 1000.0) / 1e9
-                                : NAN;
-            const char *mode = (const char *)sqlite3_column_text(c, 6);
-            int gen = mode && !strcmp(mode, "generate"); /* score mode's decode scores labels */
-            double dec_tps = gen && sum_dec > 0 ? sum_dec_tok / (sum_dec / 1000.0) : NAN;
-            double bound = bw > 0 && bytes > 0 ? bw * 1e9 / bytes : NAN;
-            if (put_metric(ins, run_id, cid, "load_ms", load, (long)n) ||
-                put_metric(ins, run_id, cid, "wall_s", wall / 1000.0, (long)n) ||
-                put_metric(ins, run_id, cid, "peak_rss_mb",
-                           sqlite3_column_type(c, 7) == SQLITE_NULL ? NAN
-                                                                   : slm_col_double(c, 7) / 1024.0,
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "load1_before", slm_col_double(c, 8), (long)n) ||
-                put_metric(ins, run_id, cid, "load1_after", slm_col_double(c, 9), (long)n) ||
-                put_metric(ins, run_id, cid, "steal_pct", slm_col_double(c, 10), (long)n) ||
-                put_metric(ins, run_id, cid, "bandwidth_gbs", bw, (long)n) ||
-                put_metric(ins, run_id, cid, "prefill_gflops", gflops, (long)n) ||
-                put_metric(ins, run_id, cid, "decode_tokens_per_s", dec_tps, (long)n) ||
-                put_metric(ins, run_id, cid, "decode_bound_tokens_per_s", bound, (long)n) ||
-                put_metric(ins, run_id, cid, "roofline_decode_pct",
-                           !isnan(dec_tps) && bound > 0 ? 100.0 * dec_tps / bound : NAN, (long)n) ||
-                put_metric(ins, run_id, cid, "throughput_examples_per_s",
-                           slm_col_double(c, 11) > 0 ? slm_col_double(c, 13) / slm_col_double(c, 11) : NAN,
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "throughput_tokens_per_s",
-                           slm_col_double(c, 11) > 0 ? slm_col_double(c, 12) / slm_col_double(c, 11) : NAN,
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "throughput_mismatches", slm_col_double(c, 14), (long)n) ||
-                put_metric(ins, run_id, cid, "flip_rate",
-                           slm_col_double(c, 15) > 0 ? slm_col_double(c, 16) / slm_col_double(c, 15) : NAN,
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "concurrency",
-                           sqlite3_column_type(c, 17) == SQLITE_NULL ? 1.0 : slm_col_double(c, 17),
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "concurrent_examples_per_s",
-                           slm_col_double(c, 18) > 0 ? slm_col_double(c, 19) / slm_col_double(c, 18) : NAN,
-                           (long)n) ||
-                put_metric(ins, run_id, cid, "engine_share",
-                           wall > 0 && !isnan(eng) ? eng / wall : NAN, (long)n)) {
-                sqlite3_finalize(c);
-                goto dberr;
-            }
-        }
-        sqlite3_finalize(c);
-    }
-    if (slm_store_prepare(st,
-                          "INSERT INTO per_class (run_id, candidate_id, label, in_label_set, "
-                          "precision, recall, f1, support, predicted) VALUES (?,?,?,?,?,?,?,?,?)",
-                          &pc, err, errlen) ||
-        slm_store_prepare(st,
-                          "INSERT INTO confusion (run_id, candidate_id, gold, pred, count) "
-                          "VALUES (?,?,?,?,?)",
-                          &cf, err, errlen))
-        goto rollback;
-    if (json_task && slm_structured_metrics(st, run_id, cid, ins, err, errlen))
-        goto rollback;
-    size_t nc = json_task ? 0 : n_labels + n_extra;
-    for (size_t k = 0; k < nc; k++) {
-        const char *name = k < n_labels ? labels[k] : extra[k - n_labels];
-        {
-            sqlite3_reset(pc);
-            sqlite3_bind_int64(pc, 1, run_id);
-            sqlite3_bind_int64(pc, 2, cid);
-            sqlite3_bind_text(pc, 3, name, -1, SQLITE_STATIC);
-            sqlite3_bind_int(pc, 4, k < n_labels);
-            sqlite3_bind_double(pc, 5, m.precision[k]);
-            sqlite3_bind_double(pc, 6, m.recall[k]);
-            sqlite3_bind_double(pc, 7, m.f1[k]);
-            sqlite3_bind_int64(pc, 8, m.support[k]);
-            sqlite3_bind_int64(pc, 9, m.pred_count[k]);
-            if (sqlite3_step(pc) != SQLITE_DONE)
-                goto dberr;
-        }
-        for (size_t j = 0; j < nc; j++) {
-            long cnt = m.confusion[k * nc + j];
-            if (!cnt)
-                continue;
-            sqlite3_reset(cf);
-            sqlite3_bind_int64(cf, 1, run_id);
-            sqlite3_bind_int64(cf, 2, cid);
-            sqlite3_bind_text(cf, 3, name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(cf, 4, j < n_labels ? labels[j] : extra[j - n_labels], -1,
-                              SQLITE_STATIC);
-            sqlite3_bind_int64(cf, 5, cnt);
-            if (sqlite3_step(cf) != SQLITE_DONE)
-                goto dberr;
-        }
-    }
-    rc = slm_store_commit(st, err, errlen);
-    if (rc == 0 && !json_task) {
+    if (rc == 0 && n > 0 && !a.json_task) {
         slm_run_cfg *cfg = NULL;
         rc = slm_run_cfg_from_db(st, run_id, &cfg, err, errlen) ||
              slm_analyze_candidate(st, run_id, cid, cfg, labels, n_labels, err, errlen);
         slm_run_cfg_free(cfg);
-        rc = rc ? -1 : 0;
     }
-    goto done;
-dberr:
-    slm_err(err, errlen, "%s: cannot store metrics: %s", slm_store_path(st), sqlite3_errmsg(db));
-rollback:
-    slm_store_rollback(st);
-    rc = -1;
-done:
-    sqlite3_finalize(q);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(pc);
-    sqlite3_finalize(cf);
-    slm_cls_metrics_free(&m);
-    free(gold);
-    free(pred);
-    slm_free_strv(extra, n_extra);
-    free(e2e.v);
-    free(pre.v);
-    free(dec.v);
-    free(ttft.v);
-    free(tpot.v);
-    free(ptok.v);
-    free(otok.v);
-    return rc;
+    agg_free(&a);
+    slm_preds_free(p, n);
+    return rc ? -1 : 0;
 }
 
 int slm_aggregate_run(slm_store *st, int64_t run_id, char *err, size_t errlen)
 {
     char **labels = NULL;
-    size_t nl = 0;
+    size_t nl = 0, nc = 0;
+    slm_cand *c = NULL;
     if (slm_run_labels(st, run_id, &labels, &nl, err, errlen))
         return -1;
-    sqlite3_stmt *s;
-    int rc = 0;
-    if (slm_store_prepare(st, "SELECT id FROM candidates WHERE run_id = ? ORDER BY idx", &s, err,
-                          errlen)) {
-        slm_free_strv(labels, nl);
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, run_id);
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
-        rc = slm_aggregate_candidate(st, run_id, sqlite3_column_int64(s, 0),
-                                     (const char *const *)labels, nl, err, errlen);
-    sqlite3_finalize(s);
+    int rc = slm_store_candidates(st, run_id, &c, &nc, err, errlen);
+    for (size_t i = 0; rc == 0 && i < nc; i++)
+        rc = slm_aggregate_candidate(st, run_id, c[i].id, (const char *const *)labels, nl, err,
+                                     errlen);
+    slm_cands_free(c, nc);
     slm_free_strv(labels, nl);
     return rc;
 }

@@ -1,6 +1,5 @@
-/* analysis.c — see analysis.h. */
+/* analysis.c — see analysis.h. Reads and writes through store_read.h. */
 #include "analysis.h"
-#include "aggregate.h"
 #include "evalset.h"
 #include "metrics.h"
 #include "util.h"
@@ -9,31 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-int slm_run_cfg_from_db(slm_store *st, int64_t run_id, slm_run_cfg **out, char *err,
-                        size_t errlen)
-{
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st, "SELECT config_path, config_text FROM runs WHERE id = ?", &s, err,
-                          errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, run_id);
-    int rc = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const char *path = (const char *)sqlite3_column_text(s, 0);
-        const char *text = (const char *)sqlite3_column_text(s, 1);
-        path = path ? path : "<db>";
-        const char *slash = strrchr(path, '/');
-        char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");
-        rc = slm_run_cfg_parse(path, dir, text ? text : "", text ? strlen(text) : 0, out, err,
-                               errlen);
-        free(dir);
-    } else {
-        slm_err(err, errlen, "%s: no run %lld", slm_store_path(st), (long long)run_id);
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
 
 /* ---- one candidate's predictions in memory ---- */
 
@@ -57,73 +31,74 @@ static void preds_free(preds *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The class of a prediction outside the label set (one per distinct string, engine
+ * errors together as "<error>"), numbered after the labels. */
+static int extra_class(char ***extra, size_t *n_extra, size_t nl, const char *key)
+{
+    size_t k = 0;
+    while (k < *n_extra && strcmp((*extra)[k], key))
+        k++;
+    if (k == *n_extra) {
+        *extra = slm_xrealloc(*extra, (*n_extra + 1) * sizeof **extra);
+        (*extra)[(*n_extra)++] = slm_xstrdup(key);
+    }
+    return (int)(nl + k);
+}
+
+/* Probabilities of row i from its JSON array; 0 when it does not have one per label. */
+static int read_probs(const char *pj, size_t nl, double *out)
+{
+    json_t *a = pj ? json_loads(pj, 0, NULL) : NULL;
+    int ok = json_array_size(a) == nl;
+    for (size_t k = 0; ok && k < nl; k++)
+        out[k] = json_number_value(json_array_get(a, k));
+    json_decref(a);
+    return ok;
+}
+
 static int load_preds(slm_store *st, int64_t cid, const char *const *labels, size_t nl, preds *p,
                       char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->nl = nl;
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT example_id, gold, pred, confidence, probs_json FROM predictions "
-                          "WHERE candidate_id = ? ORDER BY example_idx",
-                          &s, err, errlen))
+    slm_pred *r;
+    size_t n;
+    if (slm_store_predictions(st, cid, &r, &n, err, errlen))
         return -1;
-    sqlite3_bind_int64(s, 1, cid);
-    size_t cap = 0;
+    size_t cap = n ? n : 1;
+    p->ids = slm_xcalloc(cap, sizeof *p->ids);
+    p->gold = slm_xcalloc(cap, sizeof *p->gold);
+    p->pred = slm_xcalloc(cap, sizeof *p->pred);
+    p->conf = slm_xcalloc(cap, sizeof *p->conf);
+    p->correct = slm_xcalloc(cap, 1);
+    p->probs = slm_xcalloc(cap * (nl ? nl : 1), sizeof *p->probs);
     char **extra = NULL;
     size_t n_extra = 0;
-    int have_probs = 1;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (p->n == cap) {
-            cap = cap ? cap * 2 : 512;
-            p->ids = slm_xrealloc(p->ids, cap * sizeof *p->ids);
-            p->gold = slm_xrealloc(p->gold, cap * sizeof *p->gold);
-            p->pred = slm_xrealloc(p->pred, cap * sizeof *p->pred);
-            p->conf = slm_xrealloc(p->conf, cap * sizeof *p->conf);
-            p->correct = slm_xrealloc(p->correct, cap);
-            p->probs = slm_xrealloc(p->probs, cap * nl * sizeof *p->probs);
-        }
-        size_t i = p->n++;
-        p->ids[i] = slm_xstrdup((const char *)sqlite3_column_text(s, 0));
-        const char *g = (const char *)sqlite3_column_text(s, 1);
-        const char *pr = (const char *)sqlite3_column_text(s, 2);
-        p->gold[i] = slm_label_index(labels, nl, g ? g : "");
-        int pi = pr ? slm_label_index(labels, nl, pr) : -1;
-        if (pi < 0) {
-            const char *key = pr ? pr : "<error>";
-            size_t k = 0;
-            while (k < n_extra && strcmp(extra[k], key))
-                k++;
-            if (k == n_extra) {
-                extra = slm_xrealloc(extra, (n_extra + 1) * sizeof *extra);
-                extra[n_extra++] = slm_xstrdup(key);
-            }
-            pi = (int)(nl + k);
-        }
+    int have_probs = 1, rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        p->n++;
+        p->ids[i] = slm_xstrdup(r[i].example_id ? r[i].example_id : "");
+        const char *g = r[i].gold ? r[i].gold : "";
+        p->gold[i] = slm_label_index(labels, nl, g);
+        int pi = r[i].pred ? slm_label_index(labels, nl, r[i].pred) : -1;
+        if (pi < 0)
+            pi = extra_class(&extra, &n_extra, nl, r[i].pred ? r[i].pred : "<error>");
         p->pred[i] = pi;
         p->correct[i] = p->gold[i] >= 0 && pi == p->gold[i];
-        p->conf[i] = sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3);
-        if (isnan(p->conf[i]))
-            p->conf[i] = 0.0; /* no answer: no confidence */
-        const char *pj = (const char *)sqlite3_column_text(s, 4);
-        json_t *a = pj ? json_loads(pj, 0, NULL) : NULL;
-        if (json_array_size(a) == nl) {
-            for (size_t k = 0; k < nl; k++)
-                p->probs[i * nl + k] = json_number_value(json_array_get(a, k));
-        } else {
-            have_probs = 0;
-        }
-        json_decref(a);
+        /* no answer: no confidence */
+        p->conf[i] = isnan(r[i].confidence) ? 0.0 : r[i].confidence;
+        have_probs &= read_probs(r[i].probs_json, nl, p->probs + i * nl);
         if (p->gold[i] < 0) {
-            slm_err(err, errlen, "gold label '%s' is not in the run's label set", g ? g : "");
-            sqlite3_finalize(s);
-            slm_free_strv(extra, n_extra);
-            preds_free(p);
-            return -1;
+            rc = slm_err(err, errlen, "gold label '%s' is not in the run's label set", g);
+            break;
         }
     }
-    sqlite3_finalize(s);
+    slm_preds_free(r, n);
     slm_free_strv(extra, n_extra);
+    if (rc) {
+        preds_free(p);
+        return -1;
+    }
     p->n_classes = nl + n_extra;
     if (!have_probs || p->n == 0) {
         free(p->probs);
@@ -203,102 +178,52 @@ static double stat_f1_diff(const size_t *idx, size_t n, void *ud)
 
 /* ---- storing ---- */
 
+/* Where one candidate's results go. */
+typedef struct slm_target {
+    slm_store *st;
+    int64_t run_id, cid;
+    char *err;
+    size_t errlen;
+} slm_target;
+
 static int put_metric(slm_store *st, int64_t run_id, int64_t cid, const char *name, double v,
                       double lo, double hi, long n, char *err, size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "INSERT OR REPLACE INTO metrics (run_id, candidate_id, name, value, lo, "
-                          "hi, n) VALUES (?,?,?,?,?,?,?)",
-                          &s, err, errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, cid);
-    sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
-    slm_bind_double(s, 4, v);
-    slm_bind_double(s, 5, lo);
-    slm_bind_double(s, 6, hi);
-    sqlite3_bind_int64(s, 7, n);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(s);
-    if (rc)
-        slm_err(err, errlen, "%s: cannot store metric '%s'", slm_store_path(st), name);
-    return rc;
-}
-
-static int exec_bound(slm_store *st, const char *sql, int64_t run_id, int64_t cid, char *err,
-                      size_t errlen)
-{
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st, sql, &s, err, errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, cid);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(s);
-    return rc ? slm_err(err, errlen, "%s: %s", slm_store_path(st), sqlite3_errmsg(slm_store_db(st)))
-              : 0;
+    return slm_store_put_metric(st, run_id, cid, name, v, lo, hi, n, err, errlen);
 }
 
 static int put_reliability(slm_store *st, int64_t run_id, int64_t cid, const char *scheme,
                            const long *cnt, const double *conf, const double *acc, char *err,
                            size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "INSERT INTO reliability (run_id, candidate_id, scheme, bin, count, "
-                          "confidence, accuracy) VALUES (?,?,?,?,?,?,?)",
-                          &s, err, errlen))
-        return -1;
-    for (int b = 0; b < SLM_ECE_BINS; b++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, run_id);
-        sqlite3_bind_int64(s, 2, cid);
-        sqlite3_bind_text(s, 3, scheme, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, b + 1);
-        sqlite3_bind_int64(s, 5, cnt[b]);
-        slm_bind_double(s, 6, conf[b]);
-        slm_bind_double(s, 7, acc[b]);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            sqlite3_finalize(s);
-            return slm_err(err, errlen, "%s: cannot store reliability bins", slm_store_path(st));
-        }
-    }
-    sqlite3_finalize(s);
+    for (int b = 0; b < SLM_ECE_BINS; b++)
+        if (slm_store_put_reliability(st, run_id, cid, scheme, b + 1, cnt[b], conf[b], acc[b],
+                                      err, errlen))
+            return -1;
     return 0;
 }
 
-
 /* Label scores of a candidate's rows (sum of token log-probs, or the mean per token with
- * score_norm: mean), from `table` (predictions or calib_predictions), in example order.
+ * score_norm: mean), from its predictions or its calibration split, in example order.
  * Rows without scores (engine errors) are left out. */
-static size_t load_logits(slm_store *st, const char *table, int64_t cid, int mean,
+static size_t load_logits(slm_store *st, int calib, int64_t cid, int mean,
                           const char *const *labels, size_t nl, double **logits, int **gold)
 {
-    char *sql = slm_xasprintf("SELECT gold, logprobs_json, ntok_json FROM %s WHERE "
-                              "candidate_id = ? AND logprobs_json IS NOT NULL ORDER BY example_idx",
-                              table);
-    sqlite3_stmt *s;
+    slm_score_row *r;
+    size_t nr, n = 0;
     *logits = NULL;
     *gold = NULL;
-    size_t n = 0, cap = 0;
-    if (slm_store_prepare(st, sql, &s, NULL, 0)) {
-        free(sql);
+    if (slm_store_score_rows(st, cid, calib, &r, &nr, NULL, 0))
         return 0;
+    if (nr) {
+        *logits = slm_xcalloc(nr * (nl ? nl : 1), sizeof **logits);
+        *gold = slm_xcalloc(nr, sizeof **gold);
     }
-    free(sql);
-    sqlite3_bind_int64(s, 1, cid);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        int g = slm_label_index(labels, nl, (const char *)sqlite3_column_text(s, 0));
-        json_t *lp = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
-        const char *ntj = (const char *)sqlite3_column_text(s, 2);
-        json_t *nt = ntj ? json_loads(ntj, 0, NULL) : NULL;
+    for (size_t i = 0; i < nr; i++) {
+        int g = slm_label_index(labels, nl, r[i].gold ? r[i].gold : "");
+        json_t *lp = json_loads(r[i].logprobs_json, 0, NULL);
+        json_t *nt = r[i].ntok_json ? json_loads(r[i].ntok_json, 0, NULL) : NULL;
         if (g >= 0 && json_array_size(lp) == nl) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 256;
-                *logits = slm_xrealloc(*logits, cap * nl * sizeof **logits);
-                *gold = slm_xrealloc(*gold, cap * sizeof **gold);
-            }
             for (size_t k = 0; k < nl; k++) {
                 double v = json_number_value(json_array_get(lp, k));
                 json_int_t t = json_integer_value(json_array_get(nt, k));
@@ -309,7 +234,7 @@ static size_t load_logits(slm_store *st, const char *table, int64_t cid, int mea
         json_decref(lp);
         json_decref(nt);
     }
-    sqlite3_finalize(s);
+    slm_score_rows_free(r, nr);
     return n;
 }
 
@@ -321,8 +246,8 @@ static int temperature_scaling(slm_store *st, int64_t run_id, int64_t cid, const
     int mean = cfg && cfg->score_mean;
     double *cl = NULL, *tl = NULL;
     int *cg = NULL, *tg = NULL;
-    size_t nc = load_logits(st, "calib_predictions", cid, mean, labels, nl, &cl, &cg);
-    size_t nt = nc ? load_logits(st, "predictions", cid, mean, labels, nl, &tl, &tg) : 0;
+    size_t nc = load_logits(st, 1, cid, mean, labels, nl, &cl, &cg);
+    size_t nt = nc ? load_logits(st, 0, cid, mean, labels, nl, &tl, &tg) : 0;
     int rc = 0;
     if (nc && nt) {
         double T = slm_fit_temperature(cl, cg, nc, nl);
@@ -364,162 +289,177 @@ static int temperature_scaling(slm_store *st, int64_t run_id, int64_t cid, const
     return rc;
 }
 
+/* Reliability bins of both schemes; *ece, *mce and the equal-mass ECE for the callers. */
+static int put_calibration(const slm_target *t, const preds *p, double *ece, double *mce,
+                           double *ece_mass)
+{
+    long cnt[SLM_ECE_BINS];
+    double bconf[SLM_ECE_BINS], bacc[SLM_ECE_BINS], mce_mass;
+    *ece = slm_ece(p->conf, p->correct, p->n, SLM_ECE_BINS, 0, mce, cnt, bconf, bacc);
+    if (put_reliability(t->st, t->run_id, t->cid, "width", cnt, bconf, bacc, t->err, t->errlen))
+        return -1;
+    *ece_mass = slm_ece(p->conf, p->correct, p->n, SLM_ECE_BINS, 1, &mce_mass, cnt, bconf, bacc);
+    return put_reliability(t->st, t->run_id, t->cid, "mass", cnt, bconf, bacc, t->err,
+                           t->errlen);
+}
+
+/* Intervals of accuracy, macro-F1 and ECE (the values of accuracy and macro-F1 are stored
+ * by aggregate too; here the interval is added). */
+static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_ctx, int reps,
+                         uint64_t seed, double ece)
+{
+    size_t n = p->n, k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p->correct[i];
+    const struct {
+        const char *name;
+        slm_resample_stat stat;
+        double value;
+    } ci[] = {{"accuracy", stat_accuracy, (double)k / (double)n},
+              {"macro_f1", stat_macro_f1, macro_f1_of(p->gold, p->pred, n, p->n_classes)},
+              {"ece_15", stat_ece, ece}};
+    for (size_t i = 0; i < 3; i++) {
+        double lo = NAN, hi = NAN;
+        if (reps > 0)
+            slm_bootstrap_ci(n, ci[i].stat, rc_ctx, reps, seed, 0.95, &lo, &hi, NULL);
+        if (put_metric(t->st, t->run_id, t->cid, ci[i].name, ci[i].value, lo, hi, (long)n,
+                       t->err, t->errlen))
+            return -1;
+    }
+    return 0;
+}
+
+/* Metrics without an interval, n = the candidate's examples. */
+typedef struct named {
+    const char *name;
+    double v;
+} named;
+
+static int put_plain(const slm_target *t, const named *m, size_t k, size_t n)
+{
+    for (size_t i = 0; i < k; i++)
+        if (put_metric(t->st, t->run_id, t->cid, m[i].name, m[i].v, NAN, NAN, (long)n, t->err,
+                       t->errlen))
+            return -1;
+    return 0;
+}
+
+/* Coverage (and its confidence threshold) at each target accuracy of the config. */
+static int put_coverage(const slm_target *t, const preds *p, const slm_run_cfg *cfg)
+{
+    size_t nt = cfg ? cfg->n_coverage_targets : 0;
+    for (size_t i = 0; i < nt; i++) {
+        double c, th, a;
+        slm_coverage_at(p->conf, p->correct, p->n, cfg->coverage_targets[i], &c, &th, &a);
+        char name[64], name_th[80];
+        snprintf(name, sizeof name, "coverage_at_%.2f", cfg->coverage_targets[i]);
+        snprintf(name_th, sizeof name_th, "%s_threshold", name);
+        named m[] = {{name, c}, {name_th, th}};
+        if (put_plain(t, m, 2, p->n))
+            return -1;
+    }
+    return 0;
+}
+
+/* The risk-coverage curve. */
+static int put_risk_coverage(const slm_target *t, const preds *p)
+{
+    size_t n = p->n;
+    double *cov = slm_xcalloc(n, sizeof *cov), *risk = slm_xcalloc(n, sizeof *risk);
+    double *thr = slm_xcalloc(n, sizeof *thr);
+    size_t np = slm_risk_coverage(p->conf, p->correct, n, cov, risk, thr);
+    int rc = 0;
+    for (size_t i = 0; i < np && !rc; i++)
+        rc = slm_store_put_curve_point(t->st, t->run_id, t->cid, "risk_coverage", (long)i,
+                                       cov[i], risk[i], thr[i], t->err, t->errlen);
+    free(cov);
+    free(risk);
+    free(thr);
+    return rc;
+}
+
+/* The cascade: the small model answers when its confidence reaches the threshold,
+ * otherwise the ticket goes to the escalation target (which answers right with its stated
+ * accuracy); the small model is always called first. */
+static int put_cascade(const slm_target *t, const preds *p, const slm_run_cfg *cfg)
+{
+    size_t n = p->n, acc_n = 0, acc_ok = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p->conf[i] >= cfg->cascade_threshold) {
+            acc_n++;
+            acc_ok += p->correct[i];
+        }
+    double share = (double)acc_n / (double)n;
+    double esc = (double)(n - acc_n);
+    double overall = ((double)acc_ok + cfg->cascade_esc_acc * esc) / (double)n;
+    double cost = (double)n * cfg->cascade_slm_cost + esc * cfg->cascade_esc_cost;
+    double all_large = (double)n * cfg->cascade_esc_cost;
+    const named cm[] = {{"cascade_threshold", cfg->cascade_threshold},
+                        {"cascade_slm_share", share},
+                        {"cascade_slm_accuracy", acc_n ? (double)acc_ok / (double)acc_n : NAN},
+                        {"cascade_accuracy", overall},
+                        {"cascade_cost", cost},
+                        {"cascade_cost_all_large", all_large},
+                        {"cascade_cost_ratio", all_large > 0 ? cost / all_large : NAN},
+                        {"cascade_escalation_accuracy", cfg->cascade_esc_acc}};
+    return put_plain(t, cm, sizeof cm / sizeof cm[0], n);
+}
+
+/* Everything of a candidate with predictions, inside the caller's transaction. */
+static int analyze(const slm_target *t, const preds *p, const slm_run_cfg *cfg,
+                   const char *const *labels, size_t nl)
+{
+    size_t n = p->n;
+    resample_ctx rc_ctx = {.a = p};
+    rc_ctx.g = slm_xcalloc(n, sizeof *rc_ctx.g);
+    rc_ctx.pa = slm_xcalloc(n, sizeof *rc_ctx.pa);
+    rc_ctx.conf = slm_xcalloc(n, sizeof *rc_ctx.conf);
+    rc_ctx.corr = slm_xcalloc(n, 1);
+    int reps = cfg ? cfg->bootstrap : 1000;
+    uint64_t seed = cfg ? (uint64_t)cfg->seed : 1;
+    double ece, mce, ece_mass;
+    int rc = put_calibration(t, p, &ece, &mce, &ece_mass) ||
+             put_intervals(t, p, &rc_ctx, reps, seed, ece);
+    if (rc == 0) {
+        const named m[] = {
+            {"ece_15_mass", ece_mass},
+            {"mce_15", mce},
+            {"brier", p->probs ? slm_brier(p->probs, p->gold, n, nl) : NAN},
+            {"nll", p->probs ? slm_nll(p->probs, p->gold, n, nl) : NAN},
+            {"classwise_ece_15",
+             p->probs ? slm_classwise_ece(p->probs, p->gold, n, nl, SLM_ECE_BINS) : NAN},
+            {"aurc", slm_aurc(p->conf, p->correct, n)},
+            {"bootstrap_reps", reps},
+            {"bootstrap_seed", (double)seed}};
+        rc = put_plain(t, m, sizeof m / sizeof m[0], n) || put_coverage(t, p, cfg) ||
+             temperature_scaling(t->st, t->run_id, t->cid, cfg, labels, nl, t->err, t->errlen) ||
+             put_risk_coverage(t, p) || (cfg && cfg->has_cascade && put_cascade(t, p, cfg));
+    }
+    free(rc_ctx.g);
+    free(rc_ctx.pa);
+    free(rc_ctx.conf);
+    free(rc_ctx.corr);
+    return rc ? -1 : 0;
+}
+
 int slm_analyze_candidate(slm_store *st, int64_t run_id, int64_t cid, const slm_run_cfg *cfg,
                           const char *const *labels, size_t nl, char *err, size_t errlen)
 {
     preds p;
     if (load_preds(st, cid, labels, nl, &p, err, errlen))
         return -1;
-    int rc = -1;
-    size_t n = p.n;
-    resample_ctx rc_ctx = {.a = &p};
-    double *cov = NULL, *risk = NULL, *thr = NULL;
-    if (slm_store_begin(st, err, errlen))
-        goto out;
-    if (exec_bound(st, "DELETE FROM reliability WHERE run_id = ?1 AND candidate_id = ?2", run_id,
-                   cid, err, errlen) ||
-        exec_bound(st, "DELETE FROM curves WHERE run_id = ?1 AND candidate_id = ?2", run_id, cid,
-                   err, errlen))
-        goto rollback;
-    if (n == 0) {
-        rc = slm_store_commit(st, err, errlen);
-        goto out;
+    slm_target t = {st, run_id, cid, err, errlen};
+    int rc = slm_store_begin(st, err, errlen);
+    if (rc == 0) {
+        rc = slm_store_clear_analysis(st, run_id, cid, err, errlen) ||
+             (p.n > 0 && analyze(&t, &p, cfg, labels, nl));
+        if (rc)
+            slm_store_rollback(st);
+        else
+            rc = slm_store_commit(st, err, errlen);
     }
-    rc_ctx.g = slm_xcalloc(n, sizeof *rc_ctx.g);
-    rc_ctx.pa = slm_xcalloc(n, sizeof *rc_ctx.pa);
-    rc_ctx.conf = slm_xcalloc(n, sizeof *rc_ctx.conf);
-    rc_ctx.corr = slm_xcalloc(n, 1);
-    long cnt[SLM_ECE_BINS];
-    double bconf[SLM_ECE_BINS], bacc[SLM_ECE_BINS], mce, mce_mass;
-    double ece = slm_ece(p.conf, p.correct, n, SLM_ECE_BINS, 0, &mce, cnt, bconf, bacc);
-    if (put_reliability(st, run_id, cid, "width", cnt, bconf, bacc, err, errlen))
-        goto rollback;
-    double ece_mass = slm_ece(p.conf, p.correct, n, SLM_ECE_BINS, 1, &mce_mass, cnt, bconf, bacc);
-    if (put_reliability(st, run_id, cid, "mass", cnt, bconf, bacc, err, errlen))
-        goto rollback;
-    int reps = cfg ? cfg->bootstrap : 1000;
-    uint64_t seed = cfg ? (uint64_t)cfg->seed : 1;
-    double lo, hi;
-    /* intervals of accuracy, macro-F1 and ECE (value itself is stored by aggregate for
-     * accuracy and macro-F1; here the interval is added) */
-    struct {
-        const char *name;
-        slm_resample_stat stat;
-        double value;
-    } ci[] = {{"accuracy", stat_accuracy, NAN}, {"macro_f1", stat_macro_f1, NAN},
-              {"ece_15", stat_ece, ece}};
-    {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            k += p.correct[i];
-        ci[0].value = (double)k / (double)n;
-        ci[1].value = macro_f1_of(p.gold, p.pred, n, p.n_classes);
-    }
-    for (size_t i = 0; i < 3; i++) {
-        lo = hi = NAN;
-        if (reps > 0)
-            slm_bootstrap_ci(n, ci[i].stat, &rc_ctx, reps, seed, 0.95, &lo, &hi, NULL);
-        if (put_metric(st, run_id, cid, ci[i].name, ci[i].value, lo, hi, (long)n, err, errlen))
-            goto rollback;
-    }
-    double brier = p.probs ? slm_brier(p.probs, p.gold, n, nl) : NAN;
-    double nll = p.probs ? slm_nll(p.probs, p.gold, n, nl) : NAN;
-    double cw = p.probs ? slm_classwise_ece(p.probs, p.gold, n, nl, SLM_ECE_BINS) : NAN;
-    double aurc = slm_aurc(p.conf, p.correct, n);
-    struct {
-        const char *name;
-        double v;
-    } m[] = {{"ece_15_mass", ece_mass}, {"mce_15", mce},         {"brier", brier},
-             {"nll", nll},              {"classwise_ece_15", cw}, {"aurc", aurc},
-             {"bootstrap_reps", reps},  {"bootstrap_seed", (double)seed}};
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (put_metric(st, run_id, cid, m[i].name, m[i].v, NAN, NAN, (long)n, err, errlen))
-            goto rollback;
-    size_t nt = cfg ? cfg->n_coverage_targets : 0;
-    for (size_t t = 0; t < nt; t++) {
-        double c, th, a;
-        slm_coverage_at(p.conf, p.correct, n, cfg->coverage_targets[t], &c, &th, &a);
-        char name[64];
-        snprintf(name, sizeof name, "coverage_at_%.2f", cfg->coverage_targets[t]);
-        if (put_metric(st, run_id, cid, name, c, NAN, NAN, (long)n, err, errlen))
-            goto rollback;
-        snprintf(name, sizeof name, "coverage_at_%.2f_threshold", cfg->coverage_targets[t]);
-        if (put_metric(st, run_id, cid, name, th, NAN, NAN, (long)n, err, errlen))
-            goto rollback;
-    }
-    if (temperature_scaling(st, run_id, cid, cfg, labels, nl, err, errlen))
-        goto rollback;
-    /* the risk–coverage curve */
-    cov = slm_xcalloc(n, sizeof *cov);
-    risk = slm_xcalloc(n, sizeof *risk);
-    thr = slm_xcalloc(n, sizeof *thr);
-    size_t np = slm_risk_coverage(p.conf, p.correct, n, cov, risk, thr);
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "INSERT INTO curves (run_id, candidate_id, curve, idx, x, y, threshold) "
-                          "VALUES (?,?,'risk_coverage',?,?,?,?)",
-                          &s, err, errlen))
-        goto rollback;
-    for (size_t i = 0; i < np; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, run_id);
-        sqlite3_bind_int64(s, 2, cid);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
-        slm_bind_double(s, 4, cov[i]);
-        slm_bind_double(s, 5, risk[i]);
-        slm_bind_double(s, 6, thr[i]);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            sqlite3_finalize(s);
-            slm_err(err, errlen, "%s: cannot store the risk-coverage curve", slm_store_path(st));
-            goto rollback;
-        }
-    }
-    sqlite3_finalize(s);
-    /* the cascade: the small model answers when its confidence reaches the threshold,
-     * otherwise the ticket goes to the escalation target (which answers right with its
-     * stated accuracy); the small model is always called first */
-    if (cfg && cfg->has_cascade) {
-        size_t acc_n = 0, acc_ok = 0;
-        for (size_t i = 0; i < n; i++)
-            if (p.conf[i] >= cfg->cascade_threshold) {
-                acc_n++;
-                acc_ok += p.correct[i];
-            }
-        double share = (double)acc_n / (double)n;
-        double esc = (double)(n - acc_n);
-        double overall = ((double)acc_ok + cfg->cascade_esc_acc * esc) / (double)n;
-        double cost = (double)n * cfg->cascade_slm_cost + esc * cfg->cascade_esc_cost;
-        double all_large = (double)n * cfg->cascade_esc_cost;
-        struct {
-            const char *name;
-            double v;
-        } cm[] = {{"cascade_threshold", cfg->cascade_threshold},
-                  {"cascade_slm_share", share},
-                  {"cascade_slm_accuracy", acc_n ? (double)acc_ok / (double)acc_n : NAN},
-                  {"cascade_accuracy", overall},
-                  {"cascade_cost", cost},
-                  {"cascade_cost_all_large", all_large},
-                  {"cascade_cost_ratio", all_large > 0 ? cost / all_large : NAN},
-                  {"cascade_escalation_accuracy", cfg->cascade_esc_acc}};
-        for (size_t i = 0; i < sizeof cm / sizeof cm[0]; i++)
-            if (put_metric(st, run_id, cid, cm[i].name, cm[i].v, NAN, NAN, (long)n, err, errlen))
-                goto rollback;
-    }
-    rc = slm_store_commit(st, err, errlen);
-    goto out;
-rollback:
-    slm_store_rollback(st);
-    rc = -1;
-out:
-    free(cov);
-    free(risk);
-    free(thr);
-    free(rc_ctx.g);
-    free(rc_ctx.pa);
-    free(rc_ctx.conf);
-    free(rc_ctx.corr);
     preds_free(&p);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 static int cmp_ids(const void *x, const void *y, void *ids)
@@ -622,105 +562,64 @@ done:
     return rc;
 }
 
+/* Pairs ids[1..] against ids[0] and stores each comparison with Holm-adjusted p-values,
+ * inside the caller's transaction. */
+static int put_comparisons(slm_store *st, int64_t run_id, const int64_t *ids, size_t nc,
+                           const slm_run_cfg *cfg, const char *const *labels, size_t nl,
+                           char *err, size_t errlen)
+{
+    size_t m = nc - 1;
+    slm_paired *pr = slm_xcalloc(m, sizeof *pr);
+    double *pm = slm_xcalloc(m, sizeof *pm), *pf = slm_xcalloc(m, sizeof *pf);
+    double *hm = slm_xcalloc(m, sizeof *hm), *hf = slm_xcalloc(m, sizeof *hf);
+    int bad = 0;
+    for (size_t i = 0; i < m && !bad; i++) {
+        /* A = the candidate, B = the best: a negative difference means worse */
+        bad = slm_paired_compare(st, ids[i + 1], ids[0], labels, nl, cfg->bootstrap,
+                                 (uint64_t)cfg->seed, &pr[i], err, errlen);
+        pm[i] = pr[i].mcnemar_p;
+        pf[i] = isnan(pr[i].f1_p) ? 1.0 : pr[i].f1_p;
+    }
+    if (!bad) {
+        slm_holm(pm, m, hm);
+        slm_holm(pf, m, hf);
+    }
+    for (size_t i = 0; i < m && !bad; i++) {
+        slm_comparison_row r = {ids[i + 1], ids[0], (long)pr[i].n, pr[i].b, pr[i].c,
+                                pr[i].acc_diff, pr[i].mcnemar_p, pr[i].mcnemar_exact,
+                                pr[i].f1_diff, pr[i].f1_lo, pr[i].f1_hi, pr[i].f1_p, hm[i],
+                                hf[i], cfg->seed, cfg->bootstrap};
+        bad = slm_store_put_comparison(st, run_id, &r, err, errlen);
+    }
+    free(pr);
+    free(pm);
+    free(pf);
+    free(hm);
+    free(hf);
+    return bad ? -1 : 0;
+}
+
 int slm_compare_run(slm_store *st, int64_t run_id, char *err, size_t errlen)
 {
     if (slm_run_is_json_task(st, run_id))
         return 0; /* JSON answers are compared field by field in the report, not paired here */
     slm_run_cfg *cfg = NULL;
     char **labels = NULL;
-    size_t nl = 0;
+    size_t nl = 0, nc = 0;
+    int64_t *ids = NULL;
     if (slm_run_cfg_from_db(st, run_id, &cfg, err, errlen))
         return -1;
-    if (slm_run_labels(st, run_id, &labels, &nl, err, errlen)) {
-        slm_run_cfg_free(cfg);
-        return -1;
-    }
-    sqlite3_stmt *s;
     int rc = -1;
-    int64_t *ids = NULL;
-    size_t nc = 0;
-    if (slm_store_prepare(st,
-                          "SELECT c.id FROM candidates c "
-                          "LEFT JOIN metrics a ON a.candidate_id = c.id AND a.name = 'accuracy' "
-                          "LEFT JOIN metrics f ON f.candidate_id = c.id AND f.name = 'macro_f1' "
-                          "WHERE c.run_id = ? AND c.status = 'ok' "
-                          "ORDER BY a.value DESC, f.value DESC, c.idx",
-                          &s, err, errlen))
+    if (slm_run_labels(st, run_id, &labels, &nl, err, errlen) ||
+        slm_store_ranked_candidates(st, run_id, &ids, &nc, err, errlen) ||
+        slm_store_begin(st, err, errlen))
         goto out;
-    sqlite3_bind_int64(s, 1, run_id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = slm_xrealloc(ids, (nc + 1) * sizeof *ids);
-        ids[nc++] = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-    if (slm_store_begin(st, err, errlen))
-        goto out;
-    if (slm_store_prepare(st, "DELETE FROM comparisons WHERE run_id = ?", &s, err, errlen))
-        goto rollback;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (nc >= 2) {
-        size_t m = nc - 1;
-        slm_paired *pr = slm_xcalloc(m, sizeof *pr);
-        double *pm = slm_xcalloc(m, sizeof *pm), *pf = slm_xcalloc(m, sizeof *pf);
-        double *hm = slm_xcalloc(m, sizeof *hm), *hf = slm_xcalloc(m, sizeof *hf);
-        int bad = 0;
-        for (size_t i = 0; i < m && !bad; i++) {
-            /* A = the candidate, B = the best: a negative difference means worse */
-            bad = slm_paired_compare(st, ids[i + 1], ids[0], (const char *const *)labels, nl,
-                                     cfg->bootstrap, (uint64_t)cfg->seed, &pr[i], err, errlen);
-            pm[i] = pr[i].mcnemar_p;
-            pf[i] = isnan(pr[i].f1_p) ? 1.0 : pr[i].f1_p;
-        }
-        if (!bad) {
-            slm_holm(pm, m, hm);
-            slm_holm(pf, m, hf);
-            bad = slm_store_prepare(st,
-                                    "INSERT INTO comparisons (run_id, candidate_id, baseline_id, n, "
-                                    "b, c, accuracy_diff, mcnemar_p, mcnemar_exact, macro_f1_diff, "
-                                    "macro_f1_diff_lo, macro_f1_diff_hi, macro_f1_p, "
-                                    "mcnemar_p_holm, macro_f1_p_holm, seed, reps) VALUES "
-                                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                    &s, err, errlen);
-            for (size_t i = 0; i < m && !bad; i++) {
-                sqlite3_reset(s);
-                sqlite3_bind_int64(s, 1, run_id);
-                sqlite3_bind_int64(s, 2, ids[i + 1]);
-                sqlite3_bind_int64(s, 3, ids[0]);
-                sqlite3_bind_int64(s, 4, (sqlite3_int64)pr[i].n);
-                sqlite3_bind_int64(s, 5, pr[i].b);
-                sqlite3_bind_int64(s, 6, pr[i].c);
-                slm_bind_double(s, 7, pr[i].acc_diff);
-                slm_bind_double(s, 8, pr[i].mcnemar_p);
-                sqlite3_bind_int(s, 9, pr[i].mcnemar_exact);
-                slm_bind_double(s, 10, pr[i].f1_diff);
-                slm_bind_double(s, 11, pr[i].f1_lo);
-                slm_bind_double(s, 12, pr[i].f1_hi);
-                slm_bind_double(s, 13, pr[i].f1_p);
-                slm_bind_double(s, 14, hm[i]);
-                slm_bind_double(s, 15, hf[i]);
-                sqlite3_bind_int64(s, 16, cfg->seed);
-                sqlite3_bind_int(s, 17, cfg->bootstrap);
-                if (sqlite3_step(s) != SQLITE_DONE) {
-                    bad = slm_err(err, errlen, "%s: cannot store comparisons", slm_store_path(st));
-                }
-            }
-            if (!bad)
-                sqlite3_finalize(s);
-        }
-        free(pr);
-        free(pm);
-        free(pf);
-        free(hm);
-        free(hf);
-        if (bad)
-            goto rollback;
-    }
-    rc = slm_store_commit(st, err, errlen);
-    goto out;
-rollback:
-    slm_store_rollback(st);
+    if (slm_store_clear_comparisons(st, run_id, err, errlen) ||
+        (nc >= 2 && put_comparisons(st, run_id, ids, nc, cfg, (const char *const *)labels, nl,
+                                    err, errlen)))
+        slm_store_rollback(st);
+    else
+        rc = slm_store_commit(st, err, errlen);
 out:
     free(ids);
     slm_free_strv(labels, nl);

@@ -12,10 +12,7 @@
 
 #include "config.h"
 #include "store.h"
-
-/* The run's config as recorded (runs.config_text). Caller frees with slm_run_cfg_free. */
-int slm_run_cfg_from_db(slm_store *st, int64_t run_id, slm_run_cfg **out, char *err,
-                        size_t errlen);
+#include "store_read.h" /* slm_run_cfg_from_db, the rows this writes */
 
 /* Calibration, selective prediction, cascade and bootstrap intervals of one candidate,
  * replacing what was stored before. Runs inside the caller's transaction if any. */

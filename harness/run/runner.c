@@ -1,5 +1,7 @@
 /* runner.c — see runner.h. */
 #include "runner.h"
+#include "scoring.h"
+#include "store_run.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "evalset.h"
@@ -188,8 +190,8 @@ static char *host_json(void)
     return r;
 }
 
-/* Validates everything that can be checked without loading a model. */
-static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
+/* The eval set, its evaluated and calibration splits, and what a JSON task needs. */
+static int load_inputs(run_ctx *c, char *err, size_t errlen)
 {
     const slm_run_cfg *cfg = c->cfg;
     if (slm_evalset_load(cfg->evalset, &c->es, err, errlen))
@@ -222,133 +224,154 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         c->grammar = slm_fields_grammar(c->es->fields, c->es->n_fields);
         c->schema = slm_fields_schema(c->es->fields, c->es->n_fields);
     }
-    if (cfg->few_shot > 0) {
-        /* Few-shot examples from the train split, drawn with the recorded seed; the same
-         * block for every example and candidate. */
-        slm_dataset *tr;
-        if (slm_evalset_load_split(c->es, "train", 0, &tr, err, errlen))
-            return SLM_RUN_BAD_INPUT;
-        size_t k = (size_t)cfg->few_shot < tr->n ? (size_t)cfg->few_shot : tr->n;
-        size_t *idx = slm_xcalloc(tr->n, sizeof *idx);
-        for (size_t i = 0; i < tr->n; i++)
-            idx[i] = i;
-        slm_rng rng;
-        slm_rng_seed(&rng, (uint64_t)cfg->few_shot_seed);
-        for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
-            size_t j = i + (size_t)slm_rng_below(&rng, tr->n - i);
-            size_t t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-        }
-        slm_buf sb = {0}, ids = {0};
-        slm_buf_putc(&ids, '[');
-        for (size_t i = 0; i < k; i++) {
-            const slm_example *ex = &tr->rows[idx[i]];
-            char *p = slm_prompt_render(c->es->prompt, ex->text, ex->id,
-                                        (const char *const *)c->es->labels, c->es->n_labels);
-            slm_buf_printf(&sb, "%s %s\n\n", p, ex->label);
-            free(p);
-            json_t *js = json_string(ex->id);
-            char *d = json_dumps(js, JSON_ENCODE_ANY);
-            slm_buf_printf(&ids, "%s%s", i ? "," : "", d);
-            free(d);
-            json_decref(js);
-        }
-        slm_buf_putc(&ids, ']');
-        c->shots = slm_buf_take(&sb);
-        c->shot_ids = slm_buf_take(&ids);
-        free(idx);
-        slm_dataset_free(tr);
-    }
     c->n = c->ds->n;
     if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
         c->n = (size_t)cfg->limit;
-    c->cands = slm_xcalloc(cfg->n_cands, sizeof *c->cands);
-    int is_score = !strcmp(cfg->mode, "score");
-    const char *first_quant = NULL, *first_name = NULL;
-    for (size_t i = 0; i < cfg->n_cands; i++) {
-        const slm_cand_cfg *cc = &cfg->cands[i];
-        cand_state *cs = &c->cands[i];
-        cs->cfg = cc;
-        cs->plugin = slm_plugins_find(ps, cc->engine);
-        if (!cs->plugin) {
-            slm_buf names = {0};
-            slm_plugins_names(ps, &names);
-            slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
-                    cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
-            slm_buf_free(&names);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (!cs->plugin->enabled) {
-            slm_err(err, errlen, "candidate '%s': engine '%s' is disabled: %s", cc->name,
-                    cc->engine, cs->plugin->reason);
-            return SLM_RUN_ENGINE;
-        }
-        uint32_t caps = cs->plugin->vt->caps;
-        if (is_score && !(caps & SLM_CAP_SCORE && cs->plugin->vt->score)) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot score choices; use "
-                    "mode: generate", cfg->path, cc->line, cc->name, cc->engine);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
-                    "mode: score", cfg->path, cc->line, cc->name, cc->engine);
-            return SLM_RUN_BAD_INPUT;
-        }
-        cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
-        if (cs->conc > 1 && is_score) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
-                    "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
-                    cc->name, cs->conc);
-            return SLM_RUN_BAD_INPUT;
-        }
-        if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
-            slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
-                    "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
-                    "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
-                    cs->conc);
-            return SLM_RUN_BAD_INPUT;
-        }
-        /* The model: a file for engines that read one (resolved against the config's
-         * folder), a name as written for the others (a served model). */
-        cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
-        /* two spare slots: vocab_only and n_ctx for the context sizing (cand_begin) */
-        cs->opts = slm_xcalloc(cc->n_opts + 2, sizeof *cs->opts);
-        for (size_t k = 0; k < cc->n_opts; k++) {
-            cs->opts[k] = cc->opts[k];
-            if (!strcmp(cc->opts[k].key, "model"))
-                cs->opts[k].value = cs->model;
-        }
-        if (caps & SLM_CAP_GGUF) {
-            if (!cs->model) {
-                slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path,
-                        cc->line, cc->name);
-                return SLM_RUN_BAD_INPUT;
-            }
-            slm_gguf_info gi;
-            char e2[SLM_ERRLEN];
-            if (slm_gguf_inspect(cs->model, &gi, e2, sizeof e2)) {
-                slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name,
-                        e2);
-                return SLM_RUN_BAD_INPUT;
-            }
-            snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
-            if (!cfg->mixed_quant) {
-                if (!first_quant) {
-                    first_quant = cs->quant;
-                    first_name = cc->name;
-                } else if (strcmp(first_quant, cs->quant)) {
-                    slm_err(err, errlen,
-                            "%s: quantization differs between candidates ('%s' is %s, '%s' is "
-                            "%s); a fair comparison holds it equal — add 'quantization: mixed' "
-                            "to the config to compare quantizations on purpose",
-                            cfg->path, first_name, first_quant, cc->name, cs->quant);
-                    return SLM_RUN_BAD_INPUT;
-                }
-            }
-        }
+    return SLM_RUN_OK;
+}
+
+/* Few-shot examples from the train split, drawn with the recorded seed; the same block for
+ * every example and candidate. */
+static int draw_few_shots(run_ctx *c, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    slm_dataset *tr;
+    if (slm_evalset_load_split(c->es, "train", 0, &tr, err, errlen))
+        return SLM_RUN_BAD_INPUT;
+    size_t k = (size_t)cfg->few_shot < tr->n ? (size_t)cfg->few_shot : tr->n;
+    size_t *idx = slm_xcalloc(tr->n ? tr->n : 1, sizeof *idx);
+    for (size_t i = 0; i < tr->n; i++)
+        idx[i] = i;
+    slm_rng rng;
+    slm_rng_seed(&rng, (uint64_t)cfg->few_shot_seed);
+    for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
+        size_t j = i + (size_t)slm_rng_below(&rng, tr->n - i);
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
     }
-    /* Render every prompt once; the same bytes go to every candidate. */
+    slm_buf sb = {0}, ids = {0};
+    slm_buf_putc(&ids, '[');
+    for (size_t i = 0; i < k; i++) {
+        const slm_example *ex = &tr->rows[idx[i]];
+        char *p = slm_prompt_render(c->es->prompt, ex->text, ex->id,
+                                    (const char *const *)c->es->labels, c->es->n_labels);
+        slm_buf_printf(&sb, "%s %s\n\n", p, ex->label);
+        free(p);
+        json_t *js = json_string(ex->id);
+        char *d = json_dumps(js, JSON_ENCODE_ANY);
+        slm_buf_printf(&ids, "%s%s", i ? "," : "", d);
+        free(d);
+        json_decref(js);
+    }
+    slm_buf_putc(&ids, ']');
+    c->shots = slm_buf_take(&sb);
+    c->shot_ids = slm_buf_take(&ids);
+    free(idx);
+    slm_dataset_free(tr);
+    return SLM_RUN_OK;
+}
+
+/* The candidate's engine: known, enabled, able to do what the run's mode and concurrency
+ * ask of it. */
+static int check_engine(run_ctx *c, slm_plugins *ps, cand_state *cs, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    const slm_cand_cfg *cc = cs->cfg;
+    int is_score = !strcmp(cfg->mode, "score");
+    cs->plugin = slm_plugins_find(ps, cc->engine);
+    if (!cs->plugin) {
+        slm_buf names = {0};
+        slm_plugins_names(ps, &names);
+        slm_err(err, errlen, "%s:%d: candidate '%s': unknown engine '%s' (available: %s)",
+                cfg->path, cc->line, cc->name, cc->engine, names.len ? names.data : "none");
+        slm_buf_free(&names);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (!cs->plugin->enabled) {
+        slm_err(err, errlen, "candidate '%s': engine '%s' is disabled: %s", cc->name,
+                cc->engine, cs->plugin->reason);
+        return SLM_RUN_ENGINE;
+    }
+    uint32_t caps = cs->plugin->vt->caps;
+    if (is_score && !(caps & SLM_CAP_SCORE && cs->plugin->vt->score)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot score choices; use "
+                "mode: generate", cfg->path, cc->line, cc->name, cc->engine);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (!is_score && !(caps & SLM_CAP_GENERATE && cs->plugin->vt->generate)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot generate; use "
+                "mode: score", cfg->path, cc->line, cc->name, cc->engine);
+        return SLM_RUN_BAD_INPUT;
+    }
+    cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
+    if (cs->conc > 1 && is_score) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "
+                "(score mode's parallel form is throughput: true)", cfg->path, cc->line,
+                cc->name, cs->conc);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
+                "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
+                "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
+                cs->conc);
+        return SLM_RUN_BAD_INPUT;
+    }
+    return SLM_RUN_OK;
+}
+
+/* The candidate's model (a file for engines that read one, resolved against the config's
+ * folder; a name as written for the others) and its options with that model; a GGUF
+ * file's quantization, which must match the first candidate's unless the config mixes on
+ * purpose (*first: the first candidate with a quantization so far). */
+static int check_model(run_ctx *c, cand_state *cs, const cand_state **first, char *err,
+                       size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    const slm_cand_cfg *cc = cs->cfg;
+    uint32_t caps = cs->plugin->vt->caps;
+    cs->model = caps & SLM_CAP_MODEL_FILE ? cc->model_path : cc->model;
+    /* two spare slots: vocab_only and n_ctx for the context sizing (cand_begin) */
+    cs->opts = slm_xcalloc(cc->n_opts + 2, sizeof *cs->opts);
+    for (size_t k = 0; k < cc->n_opts; k++) {
+        cs->opts[k] = cc->opts[k];
+        if (!strcmp(cc->opts[k].key, "model"))
+            cs->opts[k].value = cs->model;
+    }
+    if (!(caps & SLM_CAP_GGUF))
+        return SLM_RUN_OK;
+    if (!cs->model) {
+        slm_err(err, errlen, "%s:%d: candidate '%s' has no 'model' file", cfg->path, cc->line,
+                cc->name);
+        return SLM_RUN_BAD_INPUT;
+    }
+    slm_gguf_info gi;
+    char e2[SLM_ERRLEN];
+    if (slm_gguf_inspect(cs->model, &gi, e2, sizeof e2)) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name, e2);
+        return SLM_RUN_BAD_INPUT;
+    }
+    snprintf(cs->quant, sizeof cs->quant, "%s", gi.quant);
+    if (cfg->mixed_quant)
+        return SLM_RUN_OK;
+    if (!*first) {
+        *first = cs;
+    } else if (strcmp((*first)->quant, cs->quant)) {
+        slm_err(err, errlen,
+                "%s: quantization differs between candidates ('%s' is %s, '%s' is %s); a fair "
+                "comparison holds it equal — add 'quantization: mixed' to the config to compare "
+                "quantizations on purpose",
+                cfg->path, (*first)->cfg->name, (*first)->quant, cc->name, cs->quant);
+        return SLM_RUN_BAD_INPUT;
+    }
+    return SLM_RUN_OK;
+}
+
+/* Renders every prompt once (the same bytes go to every candidate), the calibration
+ * prompts and the label choices. */
+static void render_prompts(run_ctx *c)
+{
     c->prompts = slm_xcalloc(c->n ? c->n : 1, sizeof *c->prompts);
     for (size_t i = 0; i < c->n; i++) {
         char *p = slm_prompt_render(c->es->prompt, c->ds->rows[i].text, c->ds->rows[i].id,
@@ -361,307 +384,190 @@ static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
         }
     }
     if (c->cal) {
-        c->cal_prompts = slm_xcalloc(c->cal->n, sizeof *c->cal_prompts);
+        c->cal_prompts = slm_xcalloc(c->cal->n ? c->cal->n : 1, sizeof *c->cal_prompts);
         for (size_t i = 0; i < c->cal->n; i++)
             c->cal_prompts[i] = slm_prompt_render(c->es->prompt, c->cal->rows[i].text,
                                                   c->cal->rows[i].id,
                                                   (const char *const *)c->es->labels,
                                                   c->es->n_labels);
     }
-    c->choices = slm_xcalloc(c->es->n_labels, sizeof *c->choices);
+    c->choices = slm_xcalloc(c->es->n_labels ? c->es->n_labels : 1, sizeof *c->choices);
     for (size_t i = 0; i < c->es->n_labels; i++)
-        c->choices[i] = slm_xasprintf("%s%s", cfg->choice_prefix, c->es->labels[i]);
-    return SLM_RUN_OK;
+        c->choices[i] = slm_xasprintf("%s%s", c->cfg->choice_prefix, c->es->labels[i]);
 }
 
-static int step_done(sqlite3_stmt *s)
+/* Validates everything that can be checked without loading a model. */
+static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    int rc = load_inputs(c, err, errlen);
+    if (rc == SLM_RUN_OK && c->cfg->few_shot > 0)
+        rc = draw_few_shots(c, err, errlen);
+    if (rc != SLM_RUN_OK)
+        return rc;
+    c->cands = slm_xcalloc(c->cfg->n_cands, sizeof *c->cands);
+    const cand_state *first = NULL;
+    for (size_t i = 0; i < c->cfg->n_cands && rc == SLM_RUN_OK; i++) {
+        cand_state *cs = &c->cands[i];
+        cs->cfg = &c->cfg->cands[i];
+        rc = check_engine(c, ps, cs, err, errlen);
+        if (rc == SLM_RUN_OK)
+            rc = check_model(c, cs, &first, err, errlen);
+    }
+    if (rc == SLM_RUN_OK)
+        render_prompts(c);
+    return rc;
 }
 
-/* Records the run, its eval set, its examples and its candidates, in one transaction. */
-static int record_run(run_ctx *c, char *err, size_t errlen)
+/* The eval set's fields as stored: [{name, type, values?}]. Caller frees. */
+static char *fields_json(const slm_evalset *es)
 {
-    slm_store *st = c->st;
-    const slm_run_cfg *cfg = c->cfg;
-    sqlite3 *db = slm_store_db(st);
-    sqlite3_stmt *s;
-    char now[32];
-    slm_utc_iso8601(now, sizeof now);
-    if (slm_store_begin(st, err, errlen))
-        return -1;
-    char *host = host_json();
-    int bad = slm_store_prepare(st,
-                                "INSERT INTO runs (name, status, created_at, mode, config_path, "
-                                "config_text, config_sha256, harness_version, git_rev, host_json, "
-                                "quantization_policy) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                                &s, err, errlen);
-    if (!bad) {
-        sqlite3_bind_text(s, 1, cfg->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, "running", -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, cfg->mode, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, cfg->path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, cfg->text, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, cfg->sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 8, SLM_VERSION, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 9, SLM_GIT_REV, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 10, host, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 11, cfg->mixed_quant ? "mixed" : "same", -1, SQLITE_STATIC);
-        bad = step_done(s);
-    }
-    free(host);
-    if (bad)
-        goto dberr;
-    c->run_id = sqlite3_last_insert_rowid(db);
-    if (c->o->shard_n > 0) {
-        char sh[48];
-        snprintf(sh, sizeof sh, "%d/%d", c->o->shard_i, c->o->shard_n);
-        if (slm_store_prepare(st, "UPDATE runs SET shard = ? WHERE id = ?", &s, err, errlen))
-            goto fail;
-        sqlite3_bind_text(s, 1, sh, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 2, c->run_id);
-        if (step_done(s))
-            goto dberr;
-    }
-    /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
-    if (cfg->bandwidth) {
-        double bw = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
-        if (slm_store_prepare(st, "UPDATE runs SET bandwidth_gbs = ? WHERE id = ?", &s, err,
-                              errlen) == 0) {
-            slm_bind_double(s, 1, bw);
-            sqlite3_bind_int64(s, 2, c->run_id);
-            if (step_done(s))
-                goto dberr;
-        } else {
-            goto fail;
+    json_t *fj = json_array();
+    for (size_t i = 0; i < es->n_fields; i++) {
+        const slm_field_def *f = &es->fields[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(f->name));
+        json_object_set_new(o, "type", json_string(f->type == SLM_FIELD_ENUM     ? "enum"
+                                                   : f->type == SLM_FIELD_NUMBER ? "number"
+                                                   : f->type == SLM_FIELD_LIST   ? "list"
+                                                                                 : "string"));
+        if (f->type == SLM_FIELD_ENUM) {
+            json_t *vals = json_array();
+            for (size_t k = 0; k < f->n_values; k++)
+                json_array_append_new(vals, json_string(f->values[k]));
+            json_object_set_new(o, "values", vals);
         }
+        json_array_append_new(fj, o);
     }
+    char *fd = json_dumps(fj, JSON_COMPACT);
+    json_decref(fj);
+    return fd;
+}
 
+/* The run row: the config, the host, the shard and the machine's memory bandwidth. */
+static int record_run_row(run_ctx *c, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    char now[32], sh[48];
+    slm_utc_iso8601(now, sizeof now);
+    snprintf(sh, sizeof sh, "%d/%d", c->o->shard_i, c->o->shard_n);
+    char *host = host_json();
+    slm_run_row r = {cfg->name, now, cfg->mode, cfg->path, cfg->text, cfg->sha256, SLM_VERSION,
+                     SLM_GIT_REV, host, cfg->mixed_quant ? "mixed" : "same",
+                     c->o->shard_n > 0 ? sh : NULL, NAN};
+    /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
+    if (cfg->bandwidth)
+        r.bandwidth_gbs = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
+    int rc = slm_store_begin_run(c->st, &r, &c->run_id, err, errlen);
+    free(host);
+    return rc;
+}
+
+/* The eval set row: what was evaluated, with which prompt and calibration split. */
+static int record_evalset(run_ctx *c, char *err, size_t errlen)
+{
+    const slm_run_cfg *cfg = c->cfg;
     json_t *labels = json_array();
     for (size_t i = 0; i < c->es->n_labels; i++)
         json_array_append_new(labels, json_string(c->es->labels[i]));
     char *lj = json_dumps(labels, JSON_COMPACT);
     json_decref(labels);
-    bad = slm_store_prepare(st,
-                            "INSERT INTO evalsets (run_id, name, version, split, path, sha256, "
-                            "n_rows, n_skipped, labels_json, prompt_path, prompt_template, "
-                            "prompt_sha256, choice_prefix) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            &s, err, errlen);
-    if (!bad) {
-        sqlite3_bind_int64(s, 1, c->run_id);
-        sqlite3_bind_text(s, 2, c->es->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, c->es->version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, cfg->split, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, c->ds->path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, c->ds->sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 7, (sqlite3_int64)c->n);
-        sqlite3_bind_int64(s, 8, (sqlite3_int64)c->ds->n_skipped);
-        sqlite3_bind_text(s, 9, lj, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 10, c->es->prompt_path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 11, c->es->prompt, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 12, c->es->prompt_sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 13, cfg->choice_prefix, -1, SQLITE_STATIC);
-        bad = step_done(s);
-    }
-    free(lj);
-    if (bad)
-        goto dberr;
-
-    {
-        json_t *fj = json_array();
-        for (size_t i = 0; i < c->es->n_fields; i++) {
-            const slm_field_def *f = &c->es->fields[i];
-            json_t *o = json_object();
-            json_object_set_new(o, "name", json_string(f->name));
-            json_object_set_new(o, "type", json_string(f->type == SLM_FIELD_ENUM     ? "enum"
-                                                       : f->type == SLM_FIELD_NUMBER ? "number"
-                                                       : f->type == SLM_FIELD_LIST   ? "list"
-                                                                                     : "string"));
-            if (f->type == SLM_FIELD_ENUM) {
-                json_t *vals = json_array();
-                for (size_t k = 0; k < f->n_values; k++)
-                    json_array_append_new(vals, json_string(f->values[k]));
-                json_object_set_new(o, "values", vals);
-            }
-            json_array_append_new(fj, o);
-        }
-        char *fd = json_dumps(fj, JSON_COMPACT);
-        json_decref(fj);
-        bad = slm_store_prepare(st,
-                                "UPDATE evalsets SET task = ?, fields_json = ?, few_shot_ids = ? "
-                                "WHERE run_id = ?",
-                                &s, err, errlen);
-        if (!bad) {
-            sqlite3_bind_text(s, 1, c->es->task, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, fd, -1, SQLITE_STATIC);
-            slm_bind_text(s, 3, c->shot_ids);
-            sqlite3_bind_int64(s, 4, c->run_id);
-            bad = step_done(s);
-        }
-        free(fd);
-        if (bad)
-            goto dberr;
-    }
+    char *fd = fields_json(c->es);
+    slm_evalset_row e = {c->es->name, c->es->version, cfg->split, c->ds->path, c->ds->sha256,
+                         (long)c->n, (long)c->ds->n_skipped, lj, c->es->prompt_path,
+                         c->es->prompt, c->es->prompt_sha256, cfg->choice_prefix, c->es->task,
+                         fd, c->shot_ids, NULL, NULL, NULL, 0};
     if (c->cal) {
-        bad = slm_store_prepare(st,
-                                "UPDATE evalsets SET calib_split = ?, calib_path = ?, "
-                                "calib_sha256 = ?, calib_n_rows = ? WHERE run_id = ?",
-                                &s, err, errlen);
-        if (!bad) {
-            sqlite3_bind_text(s, 1, cfg->calib_split, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, c->cal->path, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, c->cal->sha256, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 4, (sqlite3_int64)c->cal->n);
-            sqlite3_bind_int64(s, 5, c->run_id);
-            bad = step_done(s);
-        }
-        if (bad)
-            goto dberr;
+        e.calib_split = cfg->calib_split;
+        e.calib_path = c->cal->path;
+        e.calib_sha256 = c->cal->sha256;
+        e.calib_n_rows = (long)c->cal->n;
     }
-    if (slm_store_prepare(st,
-                          "INSERT INTO examples (run_id, idx, example_id, label, line, "
-                          "prompt_sha256) VALUES (?,?,?,?,?,?)",
-                          &s, err, errlen))
-        goto fail;
+    int rc = slm_store_add_evalset(c->st, c->run_id, &e, err, errlen);
+    free(lj);
+    free(fd);
+    return rc;
+}
+
+/* The examples of this shard, with the hash of the prompt each one is given. */
+static int record_examples(run_ctx *c, char *err, size_t errlen)
+{
     for (size_t i = 0; i < c->n; i++) {
         if (!IN_SHARD(c->o, i))
             continue;
         char h[65];
         slm_sha256_hex(c->prompts[i], strlen(c->prompts[i]), h);
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, c->run_id);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
-        sqlite3_bind_text(s, 3, c->ds->rows[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, c->ds->rows[i].label, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, c->ds->rows[i].line);
-        sqlite3_bind_text(s, 6, h, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            sqlite3_finalize(s);
-            goto dberr;
-        }
+        const slm_example *ex = &c->ds->rows[i];
+        if (slm_store_add_example(c->st, c->run_id, (long)i, ex->id, ex->label, ex->line, h, err,
+                                  errlen))
+            return -1;
     }
-    sqlite3_finalize(s);
+    return 0;
+}
 
-    if (slm_store_prepare(st,
-                          "INSERT INTO candidates (run_id, idx, name, engine, model_path, "
-                          "options_json, status, quant, constrained, concurrency) "
-                          "VALUES (?,?,?,?,?,?,'pending',?,?,?)",
-                          &s, err, errlen))
-        goto fail;
-    for (size_t i = 0; i < cfg->n_cands; i++) {
-        const slm_cand_cfg *cc = &cfg->cands[i];
+/* The candidates, pending, with their options as given. */
+static int record_candidates(run_ctx *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->cfg->n_cands; i++) {
+        const slm_cand_cfg *cc = &c->cfg->cands[i];
+        cand_state *cs = &c->cands[i];
         json_t *o = json_object();
         for (size_t k = 0; k < cc->n_opts; k++)
-            json_object_set_new(o, c->cands[i].opts[k].key, json_string(c->cands[i].opts[k].value));
+            json_object_set_new(o, cs->opts[k].key, json_string(cs->opts[k].value));
         char *oj = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(o);
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, c->run_id);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
-        sqlite3_bind_text(s, 3, cc->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, cc->engine, -1, SQLITE_STATIC);
-        slm_bind_text(s, 5, c->cands[i].model);
-        sqlite3_bind_text(s, 6, oj, -1, SQLITE_TRANSIENT);
-        slm_bind_text(s, 7, c->cands[i].quant[0] ? c->cands[i].quant : NULL);
-        sqlite3_bind_int(s, 8, cc->constrained);
-        sqlite3_bind_int(s, 9, c->cands[i].conc);
-        int ok = sqlite3_step(s) == SQLITE_DONE;
+        slm_cand_row r = {(long)i, cc->name, cc->engine, cs->model, oj,
+                          cs->quant[0] ? cs->quant : NULL, cc->constrained, cs->conc};
+        int rc = slm_store_add_candidate(c->st, c->run_id, &r, &cs->id, err, errlen);
         free(oj);
-        if (!ok) {
-            sqlite3_finalize(s);
-            goto dberr;
-        }
-        c->cands[i].id = sqlite3_last_insert_rowid(db);
+        if (rc)
+            return -1;
     }
-    sqlite3_finalize(s);
-    return slm_store_commit(st, err, errlen);
-dberr:
-    slm_err(err, errlen, "%s: cannot record the run: %s", slm_store_path(st), sqlite3_errmsg(db));
-fail:
-    slm_store_rollback(st);
-    return -1;
+    return 0;
+}
+
+/* Records the run, its eval set, its examples and its candidates, in one transaction. */
+static int record_run(run_ctx *c, char *err, size_t errlen)
+{
+    if (slm_store_begin(c->st, err, errlen))
+        return -1;
+    if (record_run_row(c, err, errlen) || record_evalset(c, err, errlen) ||
+        record_examples(c, err, errlen) || record_candidates(c, err, errlen)) {
+        slm_store_rollback(c->st);
+        return -1;
+    }
+    return slm_store_commit(c->st, err, errlen);
 }
 
 static int set_run_status(slm_store *st, int64_t run_id, const char *status, const char *error)
 {
-    sqlite3_stmt *s;
-    char now[32];
-    slm_utc_iso8601(now, sizeof now);
-    if (slm_store_prepare(st, "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
-                          &s, NULL, 0))
-        return -1;
-    sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-    if (strcmp(status, "running"))
-        sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 2);
-    slm_bind_text(s, 3, error);
-    sqlite3_bind_int64(s, 4, run_id);
-    return step_done(s);
+    return slm_store_set_run_status(st, run_id, status, error);
 }
 
 static int set_cand_status(slm_store *st, int64_t id, const char *status, const char *error)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st, "UPDATE candidates SET status = ?, error = ? WHERE id = ?", &s,
-                          NULL, 0))
-        return -1;
-    sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-    slm_bind_text(s, 2, error);
-    sqlite3_bind_int64(s, 3, id);
-    return step_done(s);
+    return slm_store_set_cand_status(st, id, status, error);
+}
+
+/* "" as NULL: the engine's unknown strings are stored as unknown. */
+static const char *known(const char *s)
+{
+    return s && s[0] ? s : NULL;
 }
 
 static int store_model_facts(slm_store *st, const cand_state *cs, const slm_model_info *mi,
                              const char *sha, int chat_used, uint32_t caps, double load_ms)
 {
-    sqlite3_stmt *s;
-    int64_t id = cs->id;
-    if (slm_store_prepare(st,
-                          "UPDATE candidates SET engine_version=?, model_sha256=?, arch=?, "
-                          "model_name=?, n_params=?, size_bytes=?, quant=?, n_ctx=?, "
-                          "n_ctx_train=?, n_vocab=?, n_layer=?, n_embd=?, n_threads=?, "
-                          "chat_template=?, chat_template_used=?, caps=?, load_ms=?, "
-                          "chat_template_sha256=?19, chat_probe_sha256=?20, n_ctx_need=?21, "
-                          "kv_bytes=?22, n_gpu_layers=?23, device=?24 WHERE id=?18",
-                          &s, NULL, 0))
-        return -1;
     char capsbuf[160];
     slm_caps_str(caps, capsbuf, sizeof capsbuf);
-#define TXT(i, v) slm_bind_text(s, i, (v)[0] ? (v) : NULL)
-#define NUM(i, v) ((v) ? sqlite3_bind_int64(s, i, (sqlite3_int64)(v)) : sqlite3_bind_null(s, i))
-    TXT(1, mi->engine_version);
-    slm_bind_text(s, 2, sha);
-    TXT(3, mi->arch);
-    TXT(4, mi->name);
-    NUM(5, mi->n_params);
-    NUM(6, mi->size_bytes);
-    TXT(7, mi->quant);
-    NUM(8, mi->n_ctx);
-    NUM(9, mi->n_ctx_train);
-    NUM(10, mi->n_vocab);
-    NUM(11, mi->n_layer);
-    NUM(12, mi->n_embd);
-    NUM(13, mi->n_threads);
-    TXT(14, mi->chat_template);
-    sqlite3_bind_int(s, 15, chat_used);
-    sqlite3_bind_text(s, 16, capsbuf, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(s, 17, load_ms);
-    sqlite3_bind_int64(s, 18, id);
-    TXT(19, mi->chat_template_text_sha256);
-    TXT(20, cs->probe_sha);
-    NUM(21, cs->n_ctx_need);
-    NUM(22, mi->kv_bytes);
-    /* 0 layers is a fact where the engine names its device, unknown otherwise */
-    if (mi->device[0])
-        sqlite3_bind_int(s, 23, mi->n_gpu_layers);
-    TXT(24, mi->device);
-#undef TXT
-#undef NUM
-    return step_done(s);
+    slm_model_facts f = {
+        known(mi->engine_version), sha, known(mi->arch), known(mi->name), known(mi->quant),
+        mi->n_params, mi->size_bytes, mi->n_ctx, mi->n_ctx_train, mi->n_vocab, mi->n_layer,
+        mi->n_embd, mi->n_threads, known(mi->chat_template), chat_used, capsbuf, load_ms,
+        known(mi->chat_template_text_sha256), known(cs->probe_sha), cs->n_ctx_need,
+        mi->kv_bytes,
+        /* 0 layers is a fact where the engine names its device, unknown otherwise */
+        mi->device[0] ? mi->n_gpu_layers : -1, known(mi->device)};
+    return slm_store_set_model_facts(st, cs->id, &f);
 }
 
 /* ---- progress ---- */
@@ -686,52 +592,12 @@ static void progress(const run_ctx *c, size_t ci, const char *name, size_t done,
 
 /* ---- one candidate ---- */
 
-static char *json_doubles(const double *v, size_t n)
-{
-    slm_buf b = {0};
-    slm_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        char num[40];
-        if (isfinite(v[i]))
-            slm_fmt_double(num, sizeof num, v[i], 17);
-        else
-            snprintf(num, sizeof num, "null");
-        slm_buf_printf(&b, "%s%s", i ? "," : "", num);
-    }
-    slm_buf_putc(&b, ']');
-    return slm_buf_take(&b);
-}
-
-static char *json_ints(const int32_t *v, size_t n)
-{
-    slm_buf b = {0};
-    slm_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++)
-        slm_buf_printf(&b, "%s%d", i ? "," : "", v[i]);
-    slm_buf_putc(&b, ']');
-    return slm_buf_take(&b);
-}
-
 /* Reads which examples a candidate already has (resume). done[i] = 1 if stored. */
 static int load_done(run_ctx *c, int64_t cid, unsigned char *done, int retry_errors, char *err,
                      size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(c->st,
-                          "SELECT example_idx, error IS NOT NULL FROM predictions "
-                          "WHERE run_id = ? AND candidate_id = ?",
-                          &s, err, errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, c->run_id);
-    sqlite3_bind_int64(s, 2, cid);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        sqlite3_int64 i = sqlite3_column_int64(s, 0);
-        int failed = sqlite3_column_int(s, 1);
-        if (i >= 0 && (size_t)i < c->n && !(retry_errors && failed))
-            done[i] = 1;
-    }
-    sqlite3_finalize(s);
-    return 0;
+    return slm_store_done_examples(c->st, c->run_id, cid, 0, retry_errors, done, c->n, err,
+                                   errlen);
 }
 
 typedef struct outcome {
@@ -820,12 +686,7 @@ static void judge_generated(run_ctx *c, size_t i, const slm_gen_result *res, con
         out->invalid_pred = ans;
         r->pred = ans;
     }
-    if (res->token_logprobs && res->n_output_tokens > 0) {
-        double lp = 0;
-        for (int t = 0; t < res->n_output_tokens; t++)
-            lp += res->token_logprobs[t];
-        r->confidence = exp(lp);
-    }
+    r->confidence = slm_generated_confidence(res->token_logprobs, res->n_output_tokens);
     r->n_prompt_tokens = res->n_prompt_tokens;
     r->n_output_tokens = res->n_output_tokens;
     *srv = res->timings;
@@ -904,36 +765,22 @@ static double run_example(run_ctx *c, cand_state *cs, slm_engine *eng, int chat,
         int rc = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, err, sizeof err);
         t1 = slm_now_ns();
         if (rc == 0 && res && res->n == nl) {
-            /* Two normalisations over the label set: the summed log-probability of each
-             * label's tokens, and the mean per token; score_norm picks the one that
-             * predicts, both are stored. */
-            double *p = slm_xcalloc(nl, sizeof *p), *pm = slm_xcalloc(nl, sizeof *pm);
-            double *mean = slm_xcalloc(nl, sizeof *mean);
-            for (size_t k = 0; k < nl; k++)
-                mean[k] = res->logprob[k] / (res->n_tokens[k] > 0 ? res->n_tokens[k] : 1);
-            slm_softmax(res->logprob, nl, p);
-            slm_softmax(mean, nl, pm);
-            const double *use = c->cfg->score_mean ? pm : p;
-            size_t best = 0;
-            for (size_t k = 1; k < nl; k++)
-                if (use[k] > use[best])
-                    best = k;
-            r->pred = c->es->labels[best];
+            slm_scored sc;
+            slm_score_labels(res->logprob, res->n_tokens, nl, c->cfg->score_mean, gold, &sc);
+            r->pred = c->es->labels[sc.best];
             r->valid = 1;
-            r->correct = (int)best == gold;
-            r->confidence = use[best];
-            out->probs = json_doubles(use, nl);
-            out->probs_mean = json_doubles(pm, nl);
-            free(pm);
-            free(mean);
-            out->logprobs = json_doubles(res->logprob, nl);
-            out->ntok = json_ints(res->n_tokens, nl);
+            r->correct = sc.correct;
+            r->confidence = sc.confidence;
+            out->probs = slm_json_doubles(sc.probs, nl);
+            out->probs_mean = slm_json_doubles(sc.probs_mean, nl);
+            slm_scored_free(&sc);
+            out->logprobs = slm_json_doubles(res->logprob, nl);
+            out->ntok = slm_json_ints(res->n_tokens, nl);
             r->n_prompt_tokens = res->n_prompt_tokens;
             int tot = 0;
             for (size_t k = 0; k < nl; k++)
                 tot += res->n_tokens[k];
             r->n_output_tokens = tot;
-            free(p);
         } else {
             out->error = slm_xstrdup(rc ? (err[0] ? err : "engine error")
                                         : "engine returned a malformed score result");
@@ -961,27 +808,7 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
     const slm_engine_vtable *vt = cs->plugin->vt;
     size_t n = c->cal->n, nl = c->es->n_labels;
     unsigned char *done = slm_xcalloc(n ? n : 1, 1);
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT example_idx FROM calib_predictions WHERE run_id = ? AND "
-                          "candidate_id = ? AND error IS NULL",
-                          &s, err, errlen)) {
-        free(done);
-        return SLM_RUN_ENGINE;
-    }
-    sqlite3_bind_int64(s, 1, c->run_id);
-    sqlite3_bind_int64(s, 2, cs->id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        sqlite3_int64 i = sqlite3_column_int64(s, 0);
-        if (i >= 0 && (size_t)i < n)
-            done[i] = 1;
-    }
-    sqlite3_finalize(s);
-    if (slm_store_prepare(st,
-                          "INSERT OR REPLACE INTO calib_predictions (run_id, candidate_id, "
-                          "example_idx, example_id, gold, logprobs_json, ntok_json, error) "
-                          "VALUES (?,?,?,?,?,?,?,?)",
-                          &s, err, errlen)) {
+    if (slm_store_done_examples(st, c->run_id, cs->id, 1, 0, done, n, err, errlen)) {
         free(done);
         return SLM_RUN_ENGINE;
     }
@@ -1002,8 +829,8 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
         int bad = vt->score(eng, &req, (const char *const *)c->choices, nl, &res, e2, sizeof e2);
         char *lp = NULL, *nt = NULL;
         if (!bad && res && res->n == nl) {
-            lp = json_doubles(res->logprob, nl);
-            nt = json_ints(res->n_tokens, nl);
+            lp = slm_json_doubles(res->logprob, nl);
+            nt = slm_json_ints(res->n_tokens, nl);
         } else if (!e2[0]) {
             snprintf(e2, sizeof e2, "engine returned a malformed score result");
         }
@@ -1015,20 +842,11 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
             rc = SLM_RUN_ENGINE;
             break;
         }
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, c->run_id);
-        sqlite3_bind_int64(s, 2, cs->id);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
-        sqlite3_bind_text(s, 4, ex->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, ex->label, -1, SQLITE_STATIC);
-        slm_bind_text(s, 6, lp);
-        slm_bind_text(s, 7, nt);
-        slm_bind_text(s, 8, lp ? NULL : e2);
-        int ok = sqlite3_step(s) == SQLITE_DONE;
+        int ok = slm_store_put_calib(st, c->run_id, cs->id, (long)i, ex->id, ex->label, lp, nt,
+                                     lp ? NULL : e2, err, errlen) == 0;
         free(lp);
         free(nt);
         if (!ok) {
-            slm_err(err, errlen, "%s: cannot store a calibration prediction", slm_store_path(st));
             slm_store_rollback(st);
             rc = SLM_RUN_ENGINE;
             break;
@@ -1041,7 +859,6 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
     }
     if (batch && rc != SLM_RUN_ENGINE && slm_store_commit(st, err, errlen))
         rc = SLM_RUN_ENGINE;
-    sqlite3_finalize(s);
     free(done);
     return rc;
 }
@@ -1333,7 +1150,7 @@ typedef struct stepper {
     cand_state *cs;
     size_t ci;
     int reps;
-    sqlite3_stmt *ins, *cins;
+    int counters;         /* store counters (one request in flight at a time) */
     size_t batch;         /* predictions in the open transaction */
     size_t chunk, chunk_from;
     double *extra;        /* [chunk][reps][4]: e2e, prefill, decode, ttft of repeats 1.. */
@@ -1346,6 +1163,26 @@ static void keep_repeat(stepper *k, size_t i, int r, const outcome *o)
     double *x = k->extra + ((i - k->chunk_from) * (size_t)k->reps + (size_t)r) * 4;
     x[0] = o->row.e2e_ms, x[1] = o->row.prefill_ms;
     x[2] = o->row.decode_ms, x[3] = o->row.ttft_ms;
+}
+
+/* Stores example i's counter readings per phase (unavailable events are left out: NULL is
+ * implied by counter_events). */
+static int keep_counters(run_ctx *c, cand_state *cs, size_t i, const outcome *o)
+{
+    static const char *const phase_name[] = {"prefill", "decode"};
+    size_t nev = slm_counters_count(c->ctr);
+    for (int ph = 0; ph < SLM_PHASE_COUNT; ph++)
+        for (size_t e = 0; e <= nev; e++) {
+            double v = o->ctr[ph][e];
+            if (e < nev && isnan(v) && !strcmp(slm_counters_source(c->ctr, e), "unavailable"))
+                continue;
+            if (slm_store_put_counter(c->st, c->run_id, cs->id, (long)i, phase_name[ph],
+                                      e < nev ? slm_counters_name(c->ctr, e) : "process_cpu_ns",
+                                      v, e < nev ? o->ctr_scale[ph][e] : NAN, cs->err,
+                                      sizeof cs->err))
+                return -1;
+        }
+    return 0;
 }
 
 /* Stores example i's prediction (with the samples of its repeats and its counters) in the
@@ -1366,53 +1203,22 @@ static int keep(stepper *k, size_t i, outcome *o)
         const double *x = k->extra + ((i - k->chunk_from) * (size_t)reps + (size_t)r) * 4;
         k->e2e[r] = x[0], k->pre[r] = x[1], k->dec[r] = x[2], k->ttf[r] = x[3];
     }
-    for (int r = 0; reps > 1 && r < reps && !bad; r++) {
-        sqlite3_reset(k->ins);
-        sqlite3_bind_int64(k->ins, 1, c->run_id);
-        sqlite3_bind_int64(k->ins, 2, cs->id);
-        sqlite3_bind_int64(k->ins, 3, (sqlite3_int64)i);
-        sqlite3_bind_int(k->ins, 4, r);
-        slm_bind_double(k->ins, 5, k->e2e[r]);
-        slm_bind_double(k->ins, 6, k->pre[r]);
-        slm_bind_double(k->ins, 7, k->dec[r]);
-        slm_bind_double(k->ins, 8, k->ttf[r]);
-        bad = sqlite3_step(k->ins) != SQLITE_DONE;
-    }
+    for (int r = 0; reps > 1 && r < reps && !bad; r++)
+        bad = slm_store_put_sample(st, c->run_id, cs->id, (long)i, r, k->e2e[r], k->pre[r],
+                                   k->dec[r], k->ttf[r], cs->err, sizeof cs->err);
     if (reps > 1) {
         o->row.e2e_ms = median_of(k->e2e, (size_t)reps);
         o->row.prefill_ms = median_of(k->pre, (size_t)reps);
         o->row.decode_ms = median_of(k->dec, (size_t)reps);
         o->row.ttft_ms = median_of(k->ttf, (size_t)reps);
     }
-    if (bad)
-        slm_err(cs->err, sizeof cs->err, "%s: cannot store latency samples", slm_store_path(st));
-    else {
+    if (!bad) {
         if (cs->rendered && cs->rendered[65 * i])
             o->row.rendered_sha256 = cs->rendered + 65 * i;
         bad = slm_store_put_prediction(st, &o->row, cs->err, sizeof cs->err);
     }
-    if (!bad && o->have_counters && k->cins) {
-        static const char *const phase_name[] = {"prefill", "decode"};
-        size_t nev = slm_counters_count(c->ctr);
-        for (int ph = 0; ph < SLM_PHASE_COUNT && !bad; ph++)
-            for (size_t e = 0; e <= nev && !bad; e++) {
-                double v = o->ctr[ph][e];
-                if (e < nev && isnan(v) && !strcmp(slm_counters_source(c->ctr, e), "unavailable"))
-                    continue; /* unavailable events: NULL is implied by counter_events */
-                sqlite3_reset(k->cins);
-                sqlite3_bind_int64(k->cins, 1, c->run_id);
-                sqlite3_bind_int64(k->cins, 2, cs->id);
-                sqlite3_bind_int64(k->cins, 3, (sqlite3_int64)i);
-                sqlite3_bind_text(k->cins, 4, phase_name[ph], -1, SQLITE_STATIC);
-                sqlite3_bind_text(k->cins, 5, e < nev ? slm_counters_name(c->ctr, e) : "process_cpu_ns",
-                                  -1, SQLITE_STATIC);
-                slm_bind_double(k->cins, 6, v);
-                slm_bind_double(k->cins, 7, e < nev ? o->ctr_scale[ph][e] : NAN);
-                bad = sqlite3_step(k->cins) != SQLITE_DONE;
-            }
-        if (bad)
-            slm_err(cs->err, sizeof cs->err, "%s: cannot store counters", slm_store_path(st));
-    }
+    if (!bad && o->have_counters && k->counters)
+        bad = keep_counters(c, cs, i, o);
     if (bad) {
         slm_store_rollback(st);
         k->batch = 0;
@@ -1540,21 +1346,7 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
         return cs->rc;
     stepper k = {.c = c, .cs = cs, .ci = ci, .reps = c->cfg->repeats > 0 ? c->cfg->repeats : 1};
     int reps = k.reps;
-    if (reps > 1 && slm_store_prepare(st,
-                                      "INSERT OR REPLACE INTO samples (run_id, candidate_id, "
-                                      "example_idx, rep, e2e_ms, prefill_ms, decode_ms, ttft_ms) "
-                                      "VALUES (?,?,?,?,?,?,?,?)",
-                                      &k.ins, cs->err, sizeof cs->err))
-        return cs->rc = SLM_RUN_ENGINE;
-    if (c->ctr && cs->conc <= 1 &&
-        slm_store_prepare(st,
-                          "INSERT OR REPLACE INTO counters (run_id, candidate_id, "
-                          "example_idx, phase, event, value, scale) "
-                          "VALUES (?,?,?,?,?,?,?)",
-                          &k.cins, cs->err, sizeof cs->err)) {
-        sqlite3_finalize(k.ins);
-        return cs->rc = SLM_RUN_ENGINE;
-    }
+    k.counters = c->ctr && cs->conc <= 1;
     k.e2e = slm_xcalloc((size_t)reps, sizeof *k.e2e);
     k.pre = slm_xcalloc((size_t)reps, sizeof *k.pre);
     k.dec = slm_xcalloc((size_t)reps, sizeof *k.dec);
@@ -1603,8 +1395,6 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
     }
     if (k.batch && cs->rc != SLM_RUN_ENGINE && slm_store_commit(st, cs->err, sizeof cs->err))
         cs->rc = SLM_RUN_ENGINE;
-    sqlite3_finalize(k.ins);
-    sqlite3_finalize(k.cins);
     free(k.extra);
     free(k.e2e);
     free(k.pre);
@@ -1651,21 +1441,11 @@ static int run_throughput(run_ctx *c, cand_state *cs)
         }
         for (size_t j = 0; j < m; j++) {
             slm_score_result *r = out[j];
-            double *p = slm_xcalloc(nl, sizeof *p);
-            double *mean = slm_xcalloc(nl, sizeof *mean);
-            for (size_t k = 0; k < nl; k++)
-                mean[k] = r->logprob[k] / (r->n_tokens[k] > 0 ? r->n_tokens[k] : 1);
-            slm_softmax(c->cfg->score_mean ? mean : r->logprob, nl, p);
-            size_t best = 0;
-            for (size_t k = 1; k < nl; k++)
-                if (p[k] > p[best])
-                    best = k;
+            size_t best = slm_score_best(r->logprob, r->n_tokens, nl, c->cfg->score_mean);
             pred[from + j] = (int)best;
             tokens += r->n_prompt_tokens;
             for (size_t k = 0; k < nl; k++)
                 tokens += r->n_tokens[k];
-            free(p);
-            free(mean);
             cs->plugin->vt->result_free(r);
         }
     }
@@ -1673,33 +1453,14 @@ static int run_throughput(run_ctx *c, cand_state *cs)
     if (rc == SLM_RUN_OK) {
         /* compare with the single-stream predictions */
         long mismatch = 0;
-        sqlite3_stmt *s;
-        if (slm_store_prepare(c->st,
-                              "SELECT example_idx, pred FROM predictions WHERE run_id = ? AND "
-                              "candidate_id = ?",
-                              &s, cs->err, sizeof cs->err) == 0) {
-            sqlite3_bind_int64(s, 1, c->run_id);
-            sqlite3_bind_int64(s, 2, cs->id);
-            while (sqlite3_step(s) == SQLITE_ROW) {
-                sqlite3_int64 i = sqlite3_column_int64(s, 0);
-                const char *pr = (const char *)sqlite3_column_text(s, 1);
-                if (i >= 0 && (size_t)i < n &&
-                    (!pr || slm_label_index((const char *const *)c->es->labels, nl, pr) != pred[i]))
+        char **stored = slm_xcalloc(n ? n : 1, sizeof *stored);
+        if (slm_store_pred_texts(c->st, c->run_id, cs->id, stored, n, NULL, 0) == 0)
+            for (size_t i = 0; i < n; i++)
+                if (stored[i] &&
+                    slm_label_index((const char *const *)c->es->labels, nl, stored[i]) != pred[i])
                     mismatch++;
-            }
-            sqlite3_finalize(s);
-        }
-        if (slm_store_prepare(c->st,
-                              "UPDATE candidates SET throughput_s = ?, throughput_tokens = ?, "
-                              "throughput_n = ?, throughput_mismatches = ? WHERE id = ?",
-                              &s, cs->err, sizeof cs->err) == 0) {
-            sqlite3_bind_double(s, 1, secs);
-            sqlite3_bind_double(s, 2, tokens);
-            sqlite3_bind_int64(s, 3, (sqlite3_int64)n);
-            sqlite3_bind_int64(s, 4, mismatch);
-            sqlite3_bind_int64(s, 5, cs->id);
-            step_done(s);
-        }
+        slm_free_strv(stored, n);
+        slm_store_set_throughput(c->st, cs->id, secs, tokens, (long)n, mismatch);
     }
     free(reqs);
     free(ptr);
@@ -1714,34 +1475,20 @@ static void repeat_check(run_ctx *c, cand_state *cs)
 {
     size_t n = (size_t)c->o->repeat_check < c->n ? (size_t)c->o->repeat_check : c->n;
     long flips = 0;
-    sqlite3_stmt *s;
-    if (slm_store_prepare(c->st,
-                          "SELECT coalesce(pred, '') FROM predictions WHERE run_id = ? AND "
-                          "candidate_id = ? AND example_idx = ?",
-                          &s, NULL, 0))
+    char **stored = slm_xcalloc(n ? n : 1, sizeof *stored);
+    if (slm_store_pred_texts(c->st, c->run_id, cs->id, stored, n, NULL, 0)) {
+        free(stored);
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         outcome o;
         run_example(c, cs, cs->eng, cs->chat, i, &o);
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, c->run_id);
-        sqlite3_bind_int64(s, 2, cs->id);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
-        if (sqlite3_step(s) == SQLITE_ROW &&
-            strcmp((const char *)sqlite3_column_text(s, 0), o.row.pred ? o.row.pred : ""))
+        if (stored[i] && strcmp(stored[i], o.row.pred ? o.row.pred : ""))
             flips++;
         outcome_free(&o);
     }
-    sqlite3_finalize(s);
-    if (slm_store_prepare(c->st,
-                          "UPDATE candidates SET repeat_check_n = ?, repeat_check_flips = ? "
-                          "WHERE id = ?",
-                          &s, NULL, 0) == 0) {
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)n);
-        sqlite3_bind_int64(s, 2, flips);
-        sqlite3_bind_int64(s, 3, cs->id);
-        step_done(s);
-    }
+    slm_free_strv(stored, n);
+    slm_store_set_repeat_check(c->st, cs->id, (long)n, flips);
 }
 
 /* Finishes a candidate: calibration split, close, times, host load, status, metrics. */
@@ -1774,31 +1521,12 @@ static int cand_end(run_ctx *c, size_t ci)
     steal_jiffies(st_after);
     double dsteal = st_after[0] - cs->steal_before[0], dtot = st_after[1] - cs->steal_before[1];
     /* Wall and engine time accumulate over resumed sessions. */
-    sqlite3_stmt *s;
-    if (cs->active &&
-        slm_store_prepare(st,
-                          "UPDATE candidates SET wall_ms = coalesce(wall_ms, 0) + ?, "
-                          "engine_ms = coalesce(engine_ms, 0) + ?, load1_before = ?, "
-                          "load1_after = ?, steal_pct = ?, repeats = ?, peak_rss_kb = ?, "
-                          "concurrent_s = coalesce(concurrent_s, 0) + ?9, "
-                          "concurrent_n = coalesce(concurrent_n, 0) + ?10 "
-                          "WHERE id = ?8",
-                          &s, NULL, 0) == 0) {
-        sqlite3_bind_double(s, 1, wall);
-        sqlite3_bind_double(s, 2, cs->engine_ms);
-        slm_bind_double(s, 3, cs->load1_before);
-        slm_bind_double(s, 4, load1());
-        slm_bind_double(s, 5, dtot > 0 ? 100.0 * dsteal / dtot : NAN);
-        sqlite3_bind_int(s, 6, c->cfg->repeats > 0 ? c->cfg->repeats : 1);
-        long rss = slm_peak_rss_kb();
-        if (rss > 0)
-            sqlite3_bind_int64(s, 7, rss);
-        else
-            sqlite3_bind_null(s, 7);
-        sqlite3_bind_int64(s, 8, cs->id);
-        sqlite3_bind_double(s, 9, cs->conc_ms / 1000.0); /* 0 unless concurrent */
-        sqlite3_bind_int64(s, 10, (sqlite3_int64)cs->conc_n);
-        step_done(s);
+    if (cs->active) {
+        slm_cand_totals t = {wall, cs->engine_ms, cs->load1_before, load1(),
+                             dtot > 0 ? 100.0 * dsteal / dtot : NAN,
+                             c->cfg->repeats > 0 ? c->cfg->repeats : 1, slm_peak_rss_kb(),
+                             cs->conc_ms / 1000.0 /* 0 unless concurrent */, (long)cs->conc_n};
+        slm_store_add_cand_totals(st, cs->id, &t);
     }
     cs->active = 0;
     if (cs->rc == SLM_RUN_OK) {
@@ -1829,34 +1557,17 @@ static int open_counters(run_ctx *c, char *err, size_t errlen)
         return slm_err(err, errlen, "%s: at most %d counter events", c->cfg->path, MAX_EVENTS);
     if (slm_counters_open(ev, n, &c->ctr, err, errlen))
         return -1;
-    sqlite3_stmt *s;
-    if (slm_store_prepare(c->st,
-                          "INSERT OR REPLACE INTO counter_events (run_id, event, source, unit, "
-                          "reason) VALUES (?,?,?,?,?)",
-                          &s, err, errlen))
-        return -1;
     char reason[512];
     int has_energy = slm_energy_probe(reason, sizeof reason);
-    for (size_t i = 0; i <= slm_counters_count(c->ctr); i++) {
-        int last = i == slm_counters_count(c->ctr);
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, c->run_id);
-        if (last) {
-            sqlite3_bind_text(s, 2, "energy", -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, has_energy ? "available" : "unavailable", -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, "J", -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 5, has_energy ? "not yet read per phase" : reason, -1,
-                              SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_text(s, 2, slm_counters_name(c->ctr, i), -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, slm_counters_source(c->ctr, i), -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, slm_counters_unit(c->ctr, i), -1, SQLITE_STATIC);
-            const char *why = slm_counters_reason(c->ctr, i);
-            slm_bind_text(s, 5, why && *why ? why : NULL);
-        }
-        sqlite3_step(s);
+    for (size_t i = 0; i < slm_counters_count(c->ctr); i++) {
+        const char *why = slm_counters_reason(c->ctr, i);
+        slm_store_put_counter_event(c->st, c->run_id, slm_counters_name(c->ctr, i),
+                                    slm_counters_source(c->ctr, i), slm_counters_unit(c->ctr, i),
+                                    why && *why ? why : NULL, err, errlen);
     }
-    sqlite3_finalize(s);
+    slm_store_put_counter_event(c->st, c->run_id, "energy",
+                                has_energy ? "available" : "unavailable", "J",
+                                has_energy ? "not yet read per phase" : reason, err, errlen);
     return 0;
 }
 
@@ -1878,15 +1589,9 @@ static int execute(run_ctx *c, char *err, size_t errlen)
     }
     for (size_t i = 0; i < k; i++) {
         /* candidates already complete (resume) are skipped */
-        sqlite3_stmt *s;
-        int already = 0;
-        if (slm_store_prepare(c->st, "SELECT status FROM candidates WHERE id = ?", &s, NULL, 0) ==
-            0) {
-            sqlite3_bind_int64(s, 1, c->cands[i].id);
-            if (sqlite3_step(s) == SQLITE_ROW)
-                already = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
-            sqlite3_finalize(s);
-        }
+        char status[16];
+        slm_store_cand_status(c->st, c->cands[i].id, status, sizeof status);
+        int already = !strcmp(status, "ok");
         todo[i] = !(already && !c->o->retry_errors);
     }
     if (c->cfg->interleave) {
@@ -1965,93 +1670,68 @@ int slm_run_start(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps, const 
     return rc;
 }
 
+/* Checks a resumed run against its stored start: the same data, every candidate known. */
+static int resume_check(run_ctx *c, char *err, size_t errlen)
+{
+    char stored[65];
+    long stored_n;
+    slm_store_run_data(c->st, c->run_id, stored, &stored_n);
+    if (strcmp(stored, c->ds->sha256) || stored_n != (long)c->n) {
+        slm_err(err, errlen, "cannot resume run %lld: '%s' changed since the run started "
+                "(sha256 %.12s…, now %.12s…)", (long long)c->run_id, c->ds->path, stored,
+                c->ds->sha256);
+        return SLM_RUN_BAD_INPUT;
+    }
+    for (size_t i = 0; i < c->cfg->n_cands; i++) {
+        const char *name = c->cfg->cands[i].name;
+        int found = slm_store_candidate_id(c->st, c->run_id, name, &c->cands[i].id, err, errlen);
+        if (found < 0)
+            return SLM_RUN_ENGINE;
+        if (found > 0) {
+            slm_err(err, errlen, "run %lld has no candidate '%s'", (long long)c->run_id, name);
+            return SLM_RUN_BAD_INPUT;
+        }
+    }
+    return SLM_RUN_OK;
+}
+
 int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_t *run_id,
                    char *err, size_t errlen)
 {
-    sqlite3_stmt *s;
-    const char *sql = *run_id > 0
-                          ? "SELECT id, config_path, config_text, status, shard FROM runs WHERE id = ?"
-                          : o->retry_errors
-                                ? "SELECT id, config_path, config_text, status, shard FROM runs "
-                                  "ORDER BY id DESC LIMIT 1"
-                                : "SELECT id, config_path, config_text, status, shard FROM runs WHERE "
-                                  "status IN ('running','interrupted','failed') "
-                                  "ORDER BY id DESC LIMIT 1";
-    if (slm_store_prepare(st, sql, &s, err, errlen))
+    slm_resume_row r;
+    int found = slm_store_run_to_resume(st, *run_id, o->retry_errors, &r, err, errlen);
+    if (found < 0)
         return SLM_RUN_ENGINE;
-    if (*run_id > 0)
-        sqlite3_bind_int64(s, 1, *run_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+    if (found > 0) {
         slm_err(err, errlen, "%s: no unfinished run to resume", slm_store_path(st));
         return SLM_RUN_BAD_INPUT;
     }
-    int64_t id = sqlite3_column_int64(s, 0);
-    char *path = slm_xstrdup((const char *)sqlite3_column_text(s, 1));
-    char *text = slm_xstrdup((const char *)sqlite3_column_text(s, 2));
-    int complete = !strcmp((const char *)sqlite3_column_text(s, 3), "complete");
     /* a sharded run resumes as the same shard */
     slm_run_opts oo = *o;
-    if (sqlite3_column_text(s, 4))
-        sscanf((const char *)sqlite3_column_text(s, 4), "%d/%d", &oo.shard_i, &oo.shard_n);
+    if (r.shard)
+        sscanf(r.shard, "%d/%d", &oo.shard_i, &oo.shard_n);
     o = &oo;
-    sqlite3_finalize(s);
-    if (complete && !o->retry_errors) {
-        free(path);
-        free(text);
-        slm_err(err, errlen, "run %lld is already complete", (long long)id);
+    if (!strcmp(r.status, "complete") && !o->retry_errors) {
+        slm_err(err, errlen, "run %lld is already complete", (long long)r.id);
+        slm_resume_row_free(&r);
         return SLM_RUN_BAD_INPUT;
     }
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");
+    const char *slash = strrchr(r.config_path, '/');
+    char *dir = slash ? slm_xstrndup(r.config_path, (size_t)(slash - r.config_path))
+                      : slm_xstrdup(".");
     slm_run_cfg *cfg = NULL;
-    int rc = slm_run_cfg_parse(path, dir, text, strlen(text), &cfg, err, errlen);
+    int rc = slm_run_cfg_parse(r.config_path, dir, r.config_text, strlen(r.config_text), &cfg,
+                               err, errlen);
     free(dir);
-    free(text);
-    free(path);
+    int64_t id = r.id;
+    slm_resume_row_free(&r);
     if (rc)
         return SLM_RUN_BAD_INPUT;
     run_ctx c = {.cfg = cfg, .st = st, .o = o, .run_id = id};
     *run_id = id;
     rc = prepare(&c, ps, err, errlen);
-    if (rc == SLM_RUN_OK) {
-        /* the data must be what the run started with */
-        char stored[65] = "";
-        long stored_n = -1;
-        if (slm_store_prepare(st, "SELECT sha256, n_rows FROM evalsets WHERE run_id = ?", &s, err,
-                              errlen) == 0) {
-            sqlite3_bind_int64(s, 1, id);
-            if (sqlite3_step(s) == SQLITE_ROW) {
-                snprintf(stored, sizeof stored, "%s", (const char *)sqlite3_column_text(s, 0));
-                stored_n = (long)sqlite3_column_int64(s, 1);
-            }
-            sqlite3_finalize(s);
-        }
-        if (strcmp(stored, c.ds->sha256) || stored_n != (long)c.n) {
-            slm_err(err, errlen, "cannot resume run %lld: '%s' changed since the run started "
-                    "(sha256 %.12s…, now %.12s…)", (long long)id, c.ds->path, stored, c.ds->sha256);
-            rc = SLM_RUN_BAD_INPUT;
-        }
-    }
-    if (rc == SLM_RUN_OK) {
-        for (size_t i = 0; i < cfg->n_cands && rc == SLM_RUN_OK; i++) {
-            if (slm_store_prepare(st, "SELECT id FROM candidates WHERE run_id = ? AND name = ?",
-                                  &s, err, errlen)) {
-                rc = SLM_RUN_ENGINE;
-                break;
-            }
-            sqlite3_bind_int64(s, 1, id);
-            sqlite3_bind_text(s, 2, cfg->cands[i].name, -1, SQLITE_STATIC);
-            if (sqlite3_step(s) == SQLITE_ROW)
-                c.cands[i].id = sqlite3_column_int64(s, 0);
-            else {
-                slm_err(err, errlen, "run %lld has no candidate '%s'", (long long)id,
-                        cfg->cands[i].name);
-                rc = SLM_RUN_BAD_INPUT;
-            }
-            sqlite3_finalize(s);
-        }
-    }
+    if (rc == SLM_RUN_OK)
+        rc = resume_check(&c, err, errlen);
     if (rc == SLM_RUN_OK) {
         set_run_status(st, id, "running", NULL);
         rc = execute(&c, err, errlen);

@@ -1,5 +1,7 @@
 /* store.c — see store.h. */
 #include "store.h"
+#include "schema.h"
+#include "store_int.h"
 #include "util.h"
 
 #include <errno.h>
@@ -13,172 +15,9 @@ struct slm_store {
     char *path;
     int depth;
     sqlite3_stmt *put_pred;
+    sqlite3_stmt *cached[SLM_STMT_COUNT]; /* slm_store_cached: prepared once, kept open */
 };
 
-/* Migrations: MIGRATIONS[i] upgrades the schema from version i to i+1. Append only. */
-static const char *const MIGRATIONS[] = {
-    /* 0 -> 1 */
-    "CREATE TABLE runs ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL,"
-    "  tag TEXT,"
-    "  status TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed')),"
-    "  created_at TEXT NOT NULL,"
-    "  finished_at TEXT,"
-    "  mode TEXT NOT NULL,"
-    "  config_path TEXT,"
-    "  config_text TEXT NOT NULL,"
-    "  config_sha256 TEXT NOT NULL,"
-    "  harness_version TEXT NOT NULL,"
-    "  git_rev TEXT,"
-    "  host_json TEXT,"
-    "  quantization_policy TEXT,"
-    "  error TEXT);"
-    "CREATE TABLE evalsets ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
-    "  name TEXT NOT NULL, version TEXT, split TEXT NOT NULL, path TEXT NOT NULL,"
-    "  sha256 TEXT NOT NULL, n_rows INTEGER NOT NULL, n_skipped INTEGER NOT NULL DEFAULT 0,"
-    "  labels_json TEXT NOT NULL, prompt_path TEXT, prompt_template TEXT NOT NULL,"
-    "  prompt_sha256 TEXT NOT NULL, choice_prefix TEXT,"
-    "  PRIMARY KEY (run_id));"
-    "CREATE TABLE examples ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
-    "  idx INTEGER NOT NULL, example_id TEXT NOT NULL, label TEXT NOT NULL,"
-    "  line INTEGER, prompt_sha256 TEXT NOT NULL,"
-    "  PRIMARY KEY (run_id, idx));"
-    "CREATE TABLE candidates ("
-    "  id INTEGER PRIMARY KEY,"
-    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
-    "  idx INTEGER NOT NULL, name TEXT NOT NULL, engine TEXT NOT NULL,"
-    "  engine_version TEXT, model_path TEXT, model_sha256 TEXT, arch TEXT, model_name TEXT,"
-    "  n_params INTEGER, size_bytes INTEGER, quant TEXT, n_ctx INTEGER, n_ctx_train INTEGER,"
-    "  n_vocab INTEGER, n_layer INTEGER, n_embd INTEGER, n_threads INTEGER,"
-    "  chat_template TEXT, chat_template_used INTEGER NOT NULL DEFAULT 0,"
-    "  options_json TEXT, caps TEXT,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending','running','ok','failed')),"
-    "  error TEXT, load_ms REAL, wall_ms REAL, engine_ms REAL,"
-    "  UNIQUE (run_id, name));"
-    "CREATE TABLE predictions ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  example_idx INTEGER NOT NULL, example_id TEXT NOT NULL, gold TEXT NOT NULL,"
-    "  pred TEXT, raw_output TEXT, correct INTEGER NOT NULL, valid INTEGER NOT NULL,"
-    "  confidence REAL, probs_json TEXT, logprobs_json TEXT, ntok_json TEXT,"
-    "  n_prompt_tokens INTEGER, n_output_tokens INTEGER,"
-    "  e2e_ms REAL, prefill_ms REAL, decode_ms REAL, ttft_ms REAL, tpot_ms REAL,"
-    "  error TEXT,"
-    "  PRIMARY KEY (run_id, candidate_id, example_idx));"
-    "CREATE TABLE metrics ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  name TEXT NOT NULL, value REAL, lo REAL, hi REAL, n INTEGER,"
-    "  PRIMARY KEY (run_id, candidate_id, name));"
-    "CREATE TABLE per_class ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  label TEXT NOT NULL, in_label_set INTEGER NOT NULL, precision REAL, recall REAL,"
-    "  f1 REAL, support INTEGER, predicted INTEGER,"
-    "  PRIMARY KEY (run_id, candidate_id, label));"
-    "CREATE TABLE confusion ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  gold TEXT NOT NULL, pred TEXT NOT NULL, count INTEGER NOT NULL,"
-    "  PRIMARY KEY (run_id, candidate_id, gold, pred));"
-    "CREATE TABLE tags (name TEXT PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
-    "  created_at TEXT NOT NULL);"
-    /* Documented views for the sqlite3 shell (README: 'Querying the database'). */
-    "CREATE VIEW v_runs AS SELECT r.id AS run_id, r.name, r.tag, r.status, r.created_at,"
-    "  r.finished_at, r.mode, e.name AS evalset, e.split, e.n_rows,"
-    "  (SELECT count(*) FROM candidates c WHERE c.run_id = r.id) AS n_candidates"
-    "  FROM runs r LEFT JOIN evalsets e ON e.run_id = r.id;"
-    "CREATE VIEW v_summary AS SELECT c.run_id, c.name AS candidate, c.engine, c.quant,"
-    "  c.n_params, c.status,"
-    "  max(CASE WHEN m.name='accuracy' THEN m.value END) AS accuracy,"
-    "  max(CASE WHEN m.name='macro_f1' THEN m.value END) AS macro_f1,"
-    "  max(CASE WHEN m.name='e2e_ms_p50' THEN m.value END) AS e2e_ms_p50,"
-    "  max(CASE WHEN m.name='e2e_ms_p95' THEN m.value END) AS e2e_ms_p95,"
-    "  max(CASE WHEN m.name='tokens_per_s' THEN m.value END) AS tokens_per_s"
-    "  FROM candidates c LEFT JOIN metrics m ON m.candidate_id = c.id"
-    "  GROUP BY c.id ORDER BY c.run_id, c.idx;"
-    "CREATE VIEW v_predictions AS SELECT p.run_id, c.name AS candidate, p.example_idx,"
-    "  p.example_id, p.gold, p.pred, p.correct, p.valid, p.confidence, p.e2e_ms,"
-    "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
-    "  FROM predictions p JOIN candidates c ON c.id = p.candidate_id;"
-    "CREATE INDEX predictions_by_candidate ON predictions(candidate_id, example_idx);",
-    /* 1 -> 2: calibration, selective prediction, paired comparisons */
-    "ALTER TABLE predictions ADD COLUMN probs_mean_json TEXT;"
-    "CREATE TABLE reliability ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  scheme TEXT NOT NULL CHECK (scheme IN ('width','mass')), bin INTEGER NOT NULL,"
-    "  count INTEGER NOT NULL, confidence REAL, accuracy REAL,"
-    "  PRIMARY KEY (run_id, candidate_id, scheme, bin));"
-    "CREATE TABLE curves ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  curve TEXT NOT NULL, idx INTEGER NOT NULL, x REAL, y REAL, threshold REAL,"
-    "  PRIMARY KEY (run_id, candidate_id, curve, idx));"
-    "CREATE TABLE comparisons ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  baseline_id INTEGER NOT NULL REFERENCES candidates(id), n INTEGER NOT NULL,"
-    "  b INTEGER NOT NULL, c INTEGER NOT NULL, accuracy_diff REAL, mcnemar_p REAL,"
-    "  mcnemar_exact INTEGER, macro_f1_diff REAL, macro_f1_diff_lo REAL, macro_f1_diff_hi REAL,"
-    "  macro_f1_p REAL, mcnemar_p_holm REAL, macro_f1_p_holm REAL, seed INTEGER, reps INTEGER,"
-    "  PRIMARY KEY (run_id, candidate_id));"
-    "CREATE TABLE calib_predictions ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  example_idx INTEGER NOT NULL, example_id TEXT NOT NULL, gold TEXT NOT NULL,"
-    "  logprobs_json TEXT, ntok_json TEXT, error TEXT,"
-    "  PRIMARY KEY (run_id, candidate_id, example_idx));"
-    "ALTER TABLE evalsets ADD COLUMN calib_split TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN calib_path TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN calib_sha256 TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN calib_n_rows INTEGER;",
-    /* 2 -> 3: latency rigour, hardware counters, roofline */
-    "ALTER TABLE candidates ADD COLUMN load1_before REAL;"
-    "ALTER TABLE candidates ADD COLUMN load1_after REAL;"
-    "ALTER TABLE candidates ADD COLUMN steal_pct REAL;"
-    "ALTER TABLE candidates ADD COLUMN repeats INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN peak_rss_kb INTEGER;"
-    "ALTER TABLE runs ADD COLUMN bandwidth_gbs REAL;"
-    "CREATE TABLE samples ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  example_idx INTEGER NOT NULL, rep INTEGER NOT NULL,"
-    "  e2e_ms REAL, prefill_ms REAL, decode_ms REAL, ttft_ms REAL,"
-    "  PRIMARY KEY (run_id, candidate_id, example_idx, rep));"
-    "CREATE TABLE counter_events ("
-    "  run_id INTEGER NOT NULL, event TEXT NOT NULL, source TEXT NOT NULL, unit TEXT,"
-    "  reason TEXT, PRIMARY KEY (run_id, event));"
-    "CREATE TABLE counters ("
-    "  run_id INTEGER NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
-    "  example_idx INTEGER NOT NULL, phase TEXT NOT NULL, event TEXT NOT NULL,"
-    "  value REAL, scale REAL,"
-    "  PRIMARY KEY (run_id, candidate_id, example_idx, phase, event));"
-    "ALTER TABLE candidates ADD COLUMN throughput_s REAL;"
-    "ALTER TABLE candidates ADD COLUMN throughput_tokens REAL;"
-    "ALTER TABLE candidates ADD COLUMN throughput_n INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN throughput_mismatches INTEGER;",
-    /* 3 -> 4: flakiness */
-    "ALTER TABLE candidates ADD COLUMN repeat_check_n INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN repeat_check_flips INTEGER;",
-    /* 4 -> 5: structured outputs */
-    "ALTER TABLE predictions ADD COLUMN fail_kinds TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN task TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN fields_json TEXT;"
-    "ALTER TABLE evalsets ADD COLUMN few_shot_ids TEXT;"
-    "ALTER TABLE candidates ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0;",
-    /* 5 -> 6: shards and merged runs */
-    "ALTER TABLE runs ADD COLUMN shard TEXT;"
-    "ALTER TABLE runs ADD COLUMN merged_from TEXT;",
-    /* 6 -> 7: requests in flight at once */
-    "ALTER TABLE candidates ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 1;"
-    "ALTER TABLE candidates ADD COLUMN concurrent_s REAL;"
-    "ALTER TABLE candidates ADD COLUMN concurrent_n INTEGER;",
-    /* 7 -> 8: real models: the chat template as rendered, the context sized from the eval
-     * set, KV-cache bytes, GPU offload */
-    "ALTER TABLE candidates ADD COLUMN chat_template_sha256 TEXT;"
-    "ALTER TABLE candidates ADD COLUMN chat_probe_sha256 TEXT;"
-    "ALTER TABLE candidates ADD COLUMN n_ctx_need INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN kv_bytes INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN n_gpu_layers INTEGER;"
-    "ALTER TABLE candidates ADD COLUMN device TEXT;"
-    "ALTER TABLE predictions ADD COLUMN rendered_sha256 TEXT;",
-};
-#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 static int db_err(slm_store *st, const char *what, char *err, size_t errlen)
 {
@@ -216,18 +55,21 @@ static int migrate(slm_store *st, char *err, size_t errlen)
     int v = 0;
     if (user_version(st, &v, err, errlen))
         return -1;
-    if (v > N_MIGRATIONS)
+    if (v > SLM_SCHEMA_VERSION)
         return slm_err(err, errlen,
                        "%s: database schema version %d is newer than this slmbench supports "
                        "(%d); upgrade slmbench",
-                       st->path, v, N_MIGRATIONS);
-    for (; v < N_MIGRATIONS; v++) {
+                       st->path, v, SLM_SCHEMA_VERSION);
+    for (; v < SLM_SCHEMA_VERSION; v++) {
         if (slm_store_exec(st, "BEGIN IMMEDIATE", err, errlen))
             return -1;
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (slm_store_exec(st, MIGRATIONS[v], err, errlen) ||
-            slm_store_exec(st, pragma, err, errlen)) {
+        /* the migration and its version number commit together or not at all */
+        slm_buf sql = {0};
+        slm_schema_migration(v + 1, &sql);
+        slm_buf_printf(&sql, "PRAGMA user_version = %d;", v + 1);
+        int bad = slm_store_exec(st, sql.data, err, errlen);
+        slm_buf_free(&sql);
+        if (bad) {
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -273,6 +115,8 @@ void slm_store_close(slm_store *st)
     if (!st)
         return;
     sqlite3_finalize(st->put_pred);
+    for (int i = 0; i < SLM_STMT_COUNT; i++)
+        sqlite3_finalize(st->cached[i]);
     if (st->db)
         sqlite3_close(st->db);
     free(st->path);
@@ -323,6 +167,22 @@ int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *
     if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
         return db_err(st, "cannot prepare a statement", err, errlen);
     return 0;
+}
+
+sqlite3_stmt *slm_store_cached(slm_store *st, slm_stmt_slot slot, const char *sql, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt **s = &st->cached[slot];
+    if (!*s && slm_store_prepare(st, sql, s, err, errlen))
+        return NULL;
+    sqlite3_reset(*s);
+    sqlite3_clear_bindings(*s);
+    return *s;
+}
+
+int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen)
+{
+    return db_err(st, what, err, errlen);
 }
 
 double slm_col_double(sqlite3_stmt *s, int i)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLM_SCHEMA_VERSION 8
+#include "schema.h" /* SLM_SCHEMA_VERSION */
 
 typedef struct slm_store slm_store;
 

@@ -1,0 +1,460 @@
+/* schema.c — see schema.h. The declarations below are the only place a column is named
+ * with its type; store.c, merge.c and the migrations read them. */
+#include "schema.h"
+
+#include <string.h>
+
+/* One line per migration, in order: MIGRATION_NOTES[v - 1] says what version v brought.
+ * Append only; the schema version is their number. */
+static const char *const MIGRATION_NOTES[] = {
+    "the first schema: runs, eval sets, examples, candidates, predictions, metrics",
+    "calibration, selective prediction, paired comparisons",
+    "latency rigour, hardware counters, roofline",
+    "flakiness",
+    "structured outputs",
+    "shards and merged runs",
+    "requests in flight at once",
+    "real models: chat template as rendered, context sized from the eval set, KV-cache "
+    "bytes, GPU offload",
+};
+_Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
+               "SLM_SCHEMA_VERSION must equal the number of migrations");
+
+/* Column makers: C copies, then the merge rules of schema.h. */
+#define C(n, d, v) {n, d, v, SLM_MERGE_COPY, NULL}
+#define ID(n, d) {n, d, 1, SLM_MERGE_ID, NULL}
+#define RUN(n, d) {n, d, 1, SLM_MERGE_RUN, NULL}
+#define CAND(n, d) {n, d, 1, SLM_MERGE_CAND, NULL}
+#define SET(n, d, v, x) {n, d, v, SLM_MERGE_SET, x}
+#define SUM(n, d, v) {n, d, v, SLM_MERGE_SUM, NULL}
+#define MAX(n, d, v) {n, d, v, SLM_MERGE_MAX, NULL}
+
+#define CAND_REF "INTEGER NOT NULL REFERENCES candidates(id)"
+
+static const slm_col RUNS[] = {
+    ID("id", "INTEGER PRIMARY KEY"),
+    C("name", "TEXT NOT NULL", 1),
+    SET("tag", "TEXT", 1, "NULL"), /* a tag names one run of one database */
+    SET("status",
+        "TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed'))", 1,
+        "'running'"), /* until every metric is recomputed */
+    C("created_at", "TEXT NOT NULL", 1),
+    C("finished_at", "TEXT", 1),
+    C("mode", "TEXT NOT NULL", 1),
+    C("config_path", "TEXT", 1),
+    C("config_text", "TEXT NOT NULL", 1),
+    C("config_sha256", "TEXT NOT NULL", 1),
+    C("harness_version", "TEXT NOT NULL", 1),
+    C("git_rev", "TEXT", 1),
+    C("host_json", "TEXT", 1),
+    C("quantization_policy", "TEXT", 1),
+    SET("error", "TEXT", 1, "NULL"),
+    C("bandwidth_gbs", "REAL", 3),
+    SET("shard", "TEXT", 6, "NULL"),       /* the merged run is whole */
+    SET("merged_from", "TEXT", 6, "NULL"), /* written once every shard is in */
+};
+
+static const slm_col EVALSETS[] = {
+    RUN("run_id", "INTEGER NOT NULL REFERENCES runs(id)"),
+    C("name", "TEXT NOT NULL", 1),
+    C("version", "TEXT", 1),
+    C("split", "TEXT NOT NULL", 1),
+    C("path", "TEXT NOT NULL", 1),
+    C("sha256", "TEXT NOT NULL", 1),
+    C("n_rows", "INTEGER NOT NULL", 1),
+    C("n_skipped", "INTEGER NOT NULL DEFAULT 0", 1),
+    C("labels_json", "TEXT NOT NULL", 1),
+    C("prompt_path", "TEXT", 1),
+    C("prompt_template", "TEXT NOT NULL", 1),
+    C("prompt_sha256", "TEXT NOT NULL", 1),
+    C("choice_prefix", "TEXT", 1),
+    C("calib_split", "TEXT", 2),
+    C("calib_path", "TEXT", 2),
+    C("calib_sha256", "TEXT", 2),
+    C("calib_n_rows", "INTEGER", 2),
+    C("task", "TEXT", 5),
+    C("fields_json", "TEXT", 5),
+    C("few_shot_ids", "TEXT", 5),
+};
+
+static const slm_col EXAMPLES[] = {
+    RUN("run_id", "INTEGER NOT NULL REFERENCES runs(id)"),
+    C("idx", "INTEGER NOT NULL", 1),
+    C("example_id", "TEXT NOT NULL", 1),
+    C("label", "TEXT NOT NULL", 1),
+    C("line", "INTEGER", 1),
+    C("prompt_sha256", "TEXT NOT NULL", 1),
+};
+
+/* A merged candidate ran on several machines: its times and counts add up, its peaks
+ * and its worst steal are the largest shard's, its facts are the first shard's. */
+static const slm_col CANDIDATES[] = {
+    ID("id", "INTEGER PRIMARY KEY"),
+    RUN("run_id", "INTEGER NOT NULL REFERENCES runs(id)"),
+    C("idx", "INTEGER NOT NULL", 1),
+    C("name", "TEXT NOT NULL", 1),
+    C("engine", "TEXT NOT NULL", 1),
+    C("engine_version", "TEXT", 1),
+    C("model_path", "TEXT", 1),
+    C("model_sha256", "TEXT", 1),
+    C("arch", "TEXT", 1),
+    C("model_name", "TEXT", 1),
+    C("n_params", "INTEGER", 1),
+    C("size_bytes", "INTEGER", 1),
+    C("quant", "TEXT", 1),
+    C("n_ctx", "INTEGER", 1),
+    C("n_ctx_train", "INTEGER", 1),
+    C("n_vocab", "INTEGER", 1),
+    C("n_layer", "INTEGER", 1),
+    C("n_embd", "INTEGER", 1),
+    C("n_threads", "INTEGER", 1),
+    C("chat_template", "TEXT", 1),
+    C("chat_template_used", "INTEGER NOT NULL DEFAULT 0", 1),
+    C("options_json", "TEXT", 1),
+    C("caps", "TEXT", 1),
+    SET("status", "TEXT NOT NULL CHECK (status IN ('pending','running','ok','failed'))", 1,
+        "'ok'"),
+    SET("error", "TEXT", 1, "NULL"),
+    C("load_ms", "REAL", 1),
+    SUM("wall_ms", "REAL", 1),
+    SUM("engine_ms", "REAL", 1),
+    C("load1_before", "REAL", 3), /* the first shard's: one machine's load, not a sum */
+    C("load1_after", "REAL", 3),
+    MAX("steal_pct", "REAL", 3),  /* the worst machine is what makes timings suspect */
+    C("repeats", "INTEGER", 3),
+    MAX("peak_rss_kb", "INTEGER", 3), /* each shard is its own process */
+    SUM("throughput_s", "REAL", 3),   /* total examples over total seconds, like wall_ms */
+    SUM("throughput_tokens", "REAL", 3),
+    SUM("throughput_n", "INTEGER", 3),
+    SUM("throughput_mismatches", "INTEGER", 3),
+    SUM("repeat_check_n", "INTEGER", 4),
+    SUM("repeat_check_flips", "INTEGER", 4),
+    C("constrained", "INTEGER NOT NULL DEFAULT 0", 5),
+    C("concurrency", "INTEGER NOT NULL DEFAULT 1", 7),
+    SUM("concurrent_s", "REAL", 7),
+    SUM("concurrent_n", "INTEGER", 7),
+    C("chat_template_sha256", "TEXT", 8),
+    C("chat_probe_sha256", "TEXT", 8),
+    C("n_ctx_need", "INTEGER", 8),
+    C("kv_bytes", "INTEGER", 8),
+    C("n_gpu_layers", "INTEGER", 8),
+    C("device", "TEXT", 8),
+};
+
+static const slm_col PREDICTIONS[] = {
+    RUN("run_id", "INTEGER NOT NULL"),
+    CAND("candidate_id", CAND_REF),
+    C("example_idx", "INTEGER NOT NULL", 1),
+    C("example_id", "TEXT NOT NULL", 1),
+    C("gold", "TEXT NOT NULL", 1),
+    C("pred", "TEXT", 1),
+    C("raw_output", "TEXT", 1),
+    C("correct", "INTEGER NOT NULL", 1),
+    C("valid", "INTEGER NOT NULL", 1),
+    C("confidence", "REAL", 1),
+    C("probs_json", "TEXT", 1),
+    C("logprobs_json", "TEXT", 1),
+    C("ntok_json", "TEXT", 1),
+    C("n_prompt_tokens", "INTEGER", 1),
+    C("n_output_tokens", "INTEGER", 1),
+    C("e2e_ms", "REAL", 1),
+    C("prefill_ms", "REAL", 1),
+    C("decode_ms", "REAL", 1),
+    C("ttft_ms", "REAL", 1),
+    C("tpot_ms", "REAL", 1),
+    C("error", "TEXT", 1),
+    C("probs_mean_json", "TEXT", 2),
+    C("fail_kinds", "TEXT", 5),
+    C("rendered_sha256", "TEXT", 8),
+};
+
+static const slm_col METRICS[] = {
+    RUN("run_id", "INTEGER NOT NULL"),
+    CAND("candidate_id", CAND_REF),
+    C("name", "TEXT NOT NULL", 1),
+    C("value", "REAL", 1),
+    C("lo", "REAL", 1),
+    C("hi", "REAL", 1),
+    C("n", "INTEGER", 1),
+};
+
+static const slm_col PER_CLASS[] = {
+    RUN("run_id", "INTEGER NOT NULL"),
+    CAND("candidate_id", CAND_REF),
+    C("label", "TEXT NOT NULL", 1),
+    C("in_label_set", "INTEGER NOT NULL", 1),
+    C("precision", "REAL", 1),
+    C("recall", "REAL", 1),
+    C("f1", "REAL", 1),
+    C("support", "INTEGER", 1),
+    C("predicted", "INTEGER", 1),
+};
+
+static const slm_col CONFUSION[] = {
+    RUN("run_id", "INTEGER NOT NULL"),
+    CAND("candidate_id", CAND_REF),
+    C("gold", "TEXT NOT NULL", 1),
+    C("pred", "TEXT NOT NULL", 1),
+    C("count", "INTEGER NOT NULL", 1),
+};
+
+static const slm_col TAGS[] = {
+    C("name", "TEXT PRIMARY KEY", 1),
+    RUN("run_id", "INTEGER NOT NULL REFERENCES runs(id)"),
+    C("created_at", "TEXT NOT NULL", 1),
+};
+
+static const slm_col RELIABILITY[] = {
+    {"run_id", "INTEGER NOT NULL", 2, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 2, SLM_MERGE_CAND, NULL},
+    C("scheme", "TEXT NOT NULL CHECK (scheme IN ('width','mass'))", 2),
+    C("bin", "INTEGER NOT NULL", 2),
+    C("count", "INTEGER NOT NULL", 2),
+    C("confidence", "REAL", 2),
+    C("accuracy", "REAL", 2),
+};
+
+static const slm_col CURVES[] = {
+    {"run_id", "INTEGER NOT NULL", 2, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 2, SLM_MERGE_CAND, NULL},
+    C("curve", "TEXT NOT NULL", 2),
+    C("idx", "INTEGER NOT NULL", 2),
+    C("x", "REAL", 2),
+    C("y", "REAL", 2),
+    C("threshold", "REAL", 2),
+};
+
+static const slm_col COMPARISONS[] = {
+    {"run_id", "INTEGER NOT NULL", 2, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 2, SLM_MERGE_CAND, NULL},
+    {"baseline_id", CAND_REF, 2, SLM_MERGE_CAND, NULL},
+    C("n", "INTEGER NOT NULL", 2),
+    C("b", "INTEGER NOT NULL", 2),
+    C("c", "INTEGER NOT NULL", 2),
+    C("accuracy_diff", "REAL", 2),
+    C("mcnemar_p", "REAL", 2),
+    C("mcnemar_exact", "INTEGER", 2),
+    C("macro_f1_diff", "REAL", 2),
+    C("macro_f1_diff_lo", "REAL", 2),
+    C("macro_f1_diff_hi", "REAL", 2),
+    C("macro_f1_p", "REAL", 2),
+    C("mcnemar_p_holm", "REAL", 2),
+    C("macro_f1_p_holm", "REAL", 2),
+    C("seed", "INTEGER", 2),
+    C("reps", "INTEGER", 2),
+};
+
+static const slm_col CALIB_PREDICTIONS[] = {
+    {"run_id", "INTEGER NOT NULL", 2, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 2, SLM_MERGE_CAND, NULL},
+    C("example_idx", "INTEGER NOT NULL", 2),
+    C("example_id", "TEXT NOT NULL", 2),
+    C("gold", "TEXT NOT NULL", 2),
+    C("logprobs_json", "TEXT", 2),
+    C("ntok_json", "TEXT", 2),
+    C("error", "TEXT", 2),
+};
+
+static const slm_col SAMPLES[] = {
+    {"run_id", "INTEGER NOT NULL", 3, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 3, SLM_MERGE_CAND, NULL},
+    C("example_idx", "INTEGER NOT NULL", 3),
+    C("rep", "INTEGER NOT NULL", 3),
+    C("e2e_ms", "REAL", 3),
+    C("prefill_ms", "REAL", 3),
+    C("decode_ms", "REAL", 3),
+    C("ttft_ms", "REAL", 3),
+};
+
+static const slm_col COUNTER_EVENTS[] = {
+    {"run_id", "INTEGER NOT NULL", 3, SLM_MERGE_RUN, NULL},
+    C("event", "TEXT NOT NULL", 3),
+    C("source", "TEXT NOT NULL", 3),
+    C("unit", "TEXT", 3),
+    C("reason", "TEXT", 3),
+};
+
+static const slm_col COUNTERS[] = {
+    {"run_id", "INTEGER NOT NULL", 3, SLM_MERGE_RUN, NULL},
+    {"candidate_id", CAND_REF, 3, SLM_MERGE_CAND, NULL},
+    C("example_idx", "INTEGER NOT NULL", 3),
+    C("phase", "TEXT NOT NULL", 3),
+    C("event", "TEXT NOT NULL", 3),
+    C("value", "REAL", 3),
+    C("scale", "REAL", 3),
+};
+
+#define T(n, v, cols, keys, scope) {n, v, cols, sizeof cols / sizeof cols[0], keys, scope}
+
+/* Creation order: a database lists its tables in this order, as the migrations made
+ * them. Metrics and everything computed from predictions are recomputed by a merge. */
+static const slm_table TABLES[] = {
+    T("runs", 1, RUNS, NULL, SLM_SCOPE_ONCE),
+    T("evalsets", 1, EVALSETS, "PRIMARY KEY (run_id)", SLM_SCOPE_ONCE),
+    T("examples", 1, EXAMPLES, "PRIMARY KEY (run_id, idx)", SLM_SCOPE_EACH),
+    T("candidates", 1, CANDIDATES, "UNIQUE (run_id, name)", SLM_SCOPE_ONCE),
+    T("predictions", 1, PREDICTIONS, "PRIMARY KEY (run_id, candidate_id, example_idx)",
+      SLM_SCOPE_EACH),
+    T("metrics", 1, METRICS, "PRIMARY KEY (run_id, candidate_id, name)", SLM_SCOPE_NONE),
+    T("per_class", 1, PER_CLASS, "PRIMARY KEY (run_id, candidate_id, label)",
+      SLM_SCOPE_NONE),
+    T("confusion", 1, CONFUSION, "PRIMARY KEY (run_id, candidate_id, gold, pred)",
+      SLM_SCOPE_NONE),
+    T("tags", 1, TAGS, NULL, SLM_SCOPE_NONE),
+    T("reliability", 2, RELIABILITY, "PRIMARY KEY (run_id, candidate_id, scheme, bin)",
+      SLM_SCOPE_NONE),
+    T("curves", 2, CURVES, "PRIMARY KEY (run_id, candidate_id, curve, idx)", SLM_SCOPE_NONE),
+    T("comparisons", 2, COMPARISONS, "PRIMARY KEY (run_id, candidate_id)", SLM_SCOPE_NONE),
+    T("calib_predictions", 2, CALIB_PREDICTIONS,
+      "PRIMARY KEY (run_id, candidate_id, example_idx)", SLM_SCOPE_EACH),
+    T("samples", 3, SAMPLES, "PRIMARY KEY (run_id, candidate_id, example_idx, rep)",
+      SLM_SCOPE_EACH),
+    T("counter_events", 3, COUNTER_EVENTS, "PRIMARY KEY (run_id, event)", SLM_SCOPE_ONCE),
+    T("counters", 3, COUNTERS, "PRIMARY KEY (run_id, candidate_id, example_idx, phase, event)",
+      SLM_SCOPE_EACH),
+};
+#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
+
+/* Views and indexes, created after the tables of their version. The views are documented
+ * for the sqlite3 shell (README: 'Querying the database'). */
+static const struct {
+    int since;
+    const char *sql;
+} EXTRAS[] = {
+    {1, "CREATE VIEW v_runs AS SELECT r.id AS run_id, r.name, r.tag, r.status, r.created_at,"
+        "  r.finished_at, r.mode, e.name AS evalset, e.split, e.n_rows,"
+        "  (SELECT count(*) FROM candidates c WHERE c.run_id = r.id) AS n_candidates"
+        "  FROM runs r LEFT JOIN evalsets e ON e.run_id = r.id;"},
+    {1, "CREATE VIEW v_summary AS SELECT c.run_id, c.name AS candidate, c.engine, c.quant,"
+        "  c.n_params, c.status,"
+        "  max(CASE WHEN m.name='accuracy' THEN m.value END) AS accuracy,"
+        "  max(CASE WHEN m.name='macro_f1' THEN m.value END) AS macro_f1,"
+        "  max(CASE WHEN m.name='e2e_ms_p50' THEN m.value END) AS e2e_ms_p50,"
+        "  max(CASE WHEN m.name='e2e_ms_p95' THEN m.value END) AS e2e_ms_p95,"
+        "  max(CASE WHEN m.name='tokens_per_s' THEN m.value END) AS tokens_per_s"
+        "  FROM candidates c LEFT JOIN metrics m ON m.candidate_id = c.id"
+        "  GROUP BY c.id ORDER BY c.run_id, c.idx;"},
+    {1, "CREATE VIEW v_predictions AS SELECT p.run_id, c.name AS candidate, p.example_idx,"
+        "  p.example_id, p.gold, p.pred, p.correct, p.valid, p.confidence, p.e2e_ms,"
+        "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
+        "  FROM predictions p JOIN candidates c ON c.id = p.candidate_id;"},
+    {1, "CREATE INDEX predictions_by_candidate ON predictions(candidate_id, example_idx);"},
+};
+
+/* Columns declared at run time (slm_schema_add_column); a few slots are plenty. */
+enum { N_ADDED = 4 };
+static struct {
+    const slm_table *table;
+    const slm_col *col;
+} added[N_ADDED];
+static size_t n_added;
+
+size_t slm_schema_n_tables(void)
+{
+    return N_TABLES;
+}
+
+const slm_table *slm_schema_table(size_t i)
+{
+    return i < N_TABLES ? &TABLES[i] : NULL;
+}
+
+const slm_table *slm_schema_find(const char *name)
+{
+    for (size_t i = 0; i < N_TABLES; i++)
+        if (!strcmp(TABLES[i].name, name))
+            return &TABLES[i];
+    return NULL;
+}
+
+size_t slm_table_n_cols(const slm_table *t)
+{
+    size_t n = t->n_cols;
+    for (size_t i = 0; i < n_added; i++)
+        n += added[i].table == t;
+    return n;
+}
+
+const slm_col *slm_table_col(const slm_table *t, size_t i)
+{
+    if (i < t->n_cols)
+        return &t->cols[i];
+    i -= t->n_cols;
+    for (size_t k = 0; k < n_added; k++)
+        if (added[k].table == t && i-- == 0)
+            return added[k].col;
+    return NULL;
+}
+
+int slm_schema_add_column(const char *table, const slm_col *col)
+{
+    const slm_table *t = slm_schema_find(table);
+    if (!t || n_added == N_ADDED)
+        return -1;
+    added[n_added].table = t;
+    added[n_added].col = col;
+    n_added++;
+    return 0;
+}
+
+static void create_table(const slm_table *t, slm_buf *out)
+{
+    slm_buf_printf(out, "CREATE TABLE %s (", t->name);
+    const char *sep = "";
+    for (size_t i = 0; i < slm_table_n_cols(t); i++) {
+        const slm_col *c = slm_table_col(t, i);
+        if (c->since > t->since)
+            continue; /* added later, by its own migration's ALTER TABLE */
+        slm_buf_printf(out, "%s%s %s", sep, c->name, c->decl);
+        sep = ", ";
+    }
+    if (t->keys)
+        slm_buf_printf(out, ", %s", t->keys);
+    slm_buf_puts(out, ");\n");
+}
+
+void slm_schema_migration(int to, slm_buf *out)
+{
+    for (size_t i = 0; i < N_TABLES; i++) {
+        const slm_table *t = &TABLES[i];
+        if (t->since == to) {
+            create_table(t, out);
+            continue;
+        }
+        for (size_t k = 0; t->since < to && k < slm_table_n_cols(t); k++) {
+            const slm_col *c = slm_table_col(t, k);
+            if (c->since == to)
+                slm_buf_printf(out, "ALTER TABLE %s ADD COLUMN %s %s;\n", t->name, c->name,
+                               c->decl);
+        }
+    }
+    for (size_t i = 0; i < sizeof EXTRAS / sizeof EXTRAS[0]; i++)
+        if (EXTRAS[i].since == to)
+            slm_buf_printf(out, "%s\n", EXTRAS[i].sql);
+}
+
+int slm_schema_check(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < N_TABLES; i++) {
+        const slm_table *t = &TABLES[i];
+        if (t->since < 1 || t->since > SLM_SCHEMA_VERSION)
+            return slm_err(err, errlen, "table '%s': version %d out of 1..%d", t->name,
+                           t->since, SLM_SCHEMA_VERSION);
+        for (size_t k = 0; k < slm_table_n_cols(t); k++) {
+            const slm_col *c = slm_table_col(t, k);
+            if (c->since < t->since || c->since > SLM_SCHEMA_VERSION)
+                return slm_err(err, errlen, "column '%s.%s': version %d out of %d..%d",
+                               t->name, c->name, c->since, t->since, SLM_SCHEMA_VERSION);
+        }
+    }
+    for (int v = 1; v <= SLM_SCHEMA_VERSION; v++) {
+        slm_buf b = {0};
+        slm_schema_migration(v, &b);
+        size_t len = b.len;
+        slm_buf_free(&b);
+        if (!len)
+            return slm_err(err, errlen, "migration to version %d (%s) does nothing", v,
+                           MIGRATION_NOTES[v - 1]);
+    }
+    return 0;
+}

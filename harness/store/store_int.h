@@ -1,0 +1,31 @@
+/*
+ * store_int.h — what the store's own files (store*.c, merge.c) share and nothing outside
+ * harness/store includes: statements prepared once per handle, and the error helper.
+ */
+#ifndef SLM_STORE_INT_H
+#define SLM_STORE_INT_H
+
+#include "store.h"
+
+/* One slot per statement a hot path runs many times (a metric per name, a sample per
+ * repeat): prepared on first use, finalized by slm_store_close. */
+typedef enum slm_stmt_slot {
+    SLM_STMT_PUT_METRIC,
+    SLM_STMT_PUT_PER_CLASS,
+    SLM_STMT_PUT_CONFUSION,
+    SLM_STMT_PUT_SAMPLE,
+    SLM_STMT_PUT_COUNTER,
+    SLM_STMT_PUT_CALIB,
+    SLM_STMT_PUT_EXAMPLE,
+    SLM_STMT_COUNT
+} slm_stmt_slot;
+
+/* The statement of slot (prepared from sql the first time), reset with no bindings;
+ * NULL with err on a prepare failure. */
+sqlite3_stmt *slm_store_cached(slm_store *st, slm_stmt_slot slot, const char *sql, char *err,
+                               size_t errlen);
+
+/* Fills err with "path: what: SQLite's message" and returns -1. */
+int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen);
+
+#endif
