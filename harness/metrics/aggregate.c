@@ -367,6 +367,7 @@ int slm_aggregate_candidate(slm_store *st, int64_t run_id, int64_t cid,
         {"prefill_tokens_per_s", sum_pre > 0 ? sum_ptok_pre / (sum_pre / 1000.0) : NAN},
         {"tokens_per_s", sum_e2e > 0 ? sum_tok / (sum_e2e / 1000.0) : NAN},
         {"examples_per_s", sum_e2e > 0 ? (double)e2e.n / (sum_e2e / 1000.0) : NAN},
+        {"recall_spread", json_task ? NAN : slm_recall_spread(&m, n_labels)},
     };
     slm_summary s;
     slm_summarize(ptok.v, ptok.n, &s);

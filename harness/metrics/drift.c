@@ -536,7 +536,7 @@ static void put_val(slm_buf *b, const slm_field *f, double v)
         slm_buf_puts(b, "–");
         return;
     }
-    if (f->percent) {
+    if ((f->fmt == SLM_FMT_PCT)) {
         slm_fmt_double(t, sizeof t, v * 100.0, 4);
         slm_buf_printf(b, "%s%%", t);
     } else {
@@ -1195,7 +1195,7 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
         slm_buf_printf(&gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
     slm_buf_puts(&gp, ")\n    set grid lc rgb '#dddddd'\n"
                       "    set key below horizontal\n");
-    if (f->percent)
+    if ((f->fmt == SLM_FMT_PCT))
         slm_buf_puts(&gp, "    set yrange [0:1.05]\n");
     else
         slm_buf_puts(&gp, "    set offsets 0, 0, graph 0.08, graph 0.08\n");
