@@ -3,6 +3,8 @@
 #include "drift.h"
 #include "drift_data.h"
 #include "fields.h"
+#include "gnuplot.h"
+#include "json_out.h"
 #include "plots.h"
 #include "report.h"
 #include "report_html.h"
@@ -330,18 +332,6 @@ static const char CSS[] =
     "figure{margin:1.2em 0;padding:.8em;border:1px solid #e3e3e8;border-radius:6px}"
     "figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:.9em}";
 
-static void html_esc(slm_buf *b, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '<': slm_buf_puts(b, "&lt;"); break;
-        case '>': slm_buf_puts(b, "&gt;"); break;
-        case '&': slm_buf_puts(b, "&amp;"); break;
-        case '"': slm_buf_puts(b, "&quot;"); break;
-        case '\'': slm_buf_puts(b, "&#39;"); break;
-        default: slm_buf_putc(b, *s);
-        }
-}
 
 void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *outdir,
                     slm_buf *out)
@@ -362,7 +352,7 @@ void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *
         slm_buf_puts(out, "<h2>Charts</h2>\n");
         if (ch->note) {
             slm_buf_puts(out, "<p class=\"note\">");
-            html_esc(out, ch->note);
+            slm_html_esc(out, ch->note);
             slm_buf_puts(out, "</p>\n");
         }
         for (size_t i = 0; i < ch->n; i++) {
@@ -374,13 +364,13 @@ void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *
             char e2[SLM_ERRLEN];
             if (slm_read_file(path, &svg, &len, e2, sizeof e2) == 0) {
                 slm_buf_puts(out, "<figure><img alt=\"");
-                html_esc(out, c->caption);
+                slm_html_esc(out, c->caption);
                 slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
                 slm_base64(out, svg, len);
                 slm_buf_puts(out, "\"><figcaption>");
-                html_esc(out, c->caption);
+                slm_html_esc(out, c->caption);
                 slm_buf_puts(out, " — data: <code>");
-                html_esc(out, c->dat);
+                slm_html_esc(out, c->dat);
                 slm_buf_puts(out, "</code></figcaption></figure>\n");
                 free(svg);
             }
@@ -392,15 +382,7 @@ void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *
 
 /* ---- JSON ----------------------------------------------------------------------------- */
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
 
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
 
 int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
 {
@@ -435,17 +417,17 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
             json_t *mo = json_object(), *mv = json_object();
             json_object_set_new(mo, "month", json_string(d->month[j]));
             json_object_set_new(mo, "run_id", json_integer(p->run_id));
-            json_object_set_new(mo, "created_at", jstr(p->created_at));
-            json_object_set_new(mo, "model_sha256", jstr(p->model_sha));
-            json_object_set_new(mo, "evalset_version", jstr(p->es_version));
-            json_object_set_new(mo, "evalset_sha256", jstr(p->es_sha));
+            json_object_set_new(mo, "created_at", slm_json_str(p->created_at));
+            json_object_set_new(mo, "model_sha256", slm_json_str(p->model_sha));
+            json_object_set_new(mo, "evalset_version", slm_json_str(p->es_version));
+            json_object_set_new(mo, "evalset_sha256", slm_json_str(p->es_sha));
             json_object_set_new(mo, "previous_month",
                                 p->prev >= 0 ? json_string(d->month[p->prev]) : json_null());
             for (size_t k = 0; k < d->nmet; k++) {
                 json_t *v = json_object();
-                json_object_set_new(v, "value", jnum(p->v[k]));
-                json_object_set_new(v, "lo", jnum(p->lo[k]));
-                json_object_set_new(v, "hi", jnum(p->hi[k]));
+                json_object_set_new(v, "value", slm_json_num(p->v[k]));
+                json_object_set_new(v, "lo", slm_json_num(p->lo[k]));
+                json_object_set_new(v, "hi", slm_json_num(p->hi[k]));
                 json_object_set_new(v, "flagged", json_boolean(p->flag[k] != 0));
                 json_object_set_new(v, "direction",
                                     p->flag[k] ? json_string(flag_word(p->flag[k])) : json_null());
@@ -456,15 +438,15 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
                         flags, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:s}",
                                          "model", s->model, "evalset", s->evalset, "metric",
                                          d->met[k]->name, "month", d->month[j], "value",
-                                         jnum(p->v[k]), "previous_month", d->month[p->prev],
-                                         "previous_value", jnum(q->v[k]), "previous_lo",
-                                         jnum(q->lo[k]), "previous_hi", jnum(q->hi[k]),
+                                         slm_json_num(p->v[k]), "previous_month", d->month[p->prev],
+                                         "previous_value", slm_json_num(q->v[k]), "previous_lo",
+                                         slm_json_num(q->lo[k]), "previous_hi", slm_json_num(q->hi[k]),
                                          "direction", flag_word(p->flag[k])));
                 }
             }
             json_object_set_new(mo, "metrics", mv);
-            json_object_set_new(mo, "e2e_ms_p50", jnum(p->p50));
-            json_object_set_new(mo, "e2e_ms_p95", jnum(p->p95));
+            json_object_set_new(mo, "e2e_ms_p50", slm_json_num(p->p50));
+            json_object_set_new(mo, "e2e_ms_p95", slm_json_num(p->p95));
             json_array_append_new(months, mo);
         }
         json_object_set_new(so, "months", months);
@@ -479,8 +461,8 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
                                              "model", d->s[h->s].model, "evalset",
                                              d->s[h->s].evalset, "from", d->month[h->from], "to",
                                              d->month[h->to], "label", h->label, "recall_from",
-                                             jnum(h->r0), "recall_to", jnum(h->r1), "f1_from",
-                                             jnum(h->f0), "f1_to", jnum(h->f1)));
+                                             slm_json_num(h->r0), "recall_to", slm_json_num(h->r1), "f1_from",
+                                             slm_json_num(h->f0), "f1_to", slm_json_num(h->f1)));
     }
     json_object_set_new(root, "per_class_shifts", shs);
     json_t *lds = json_array();
@@ -496,11 +478,11 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
                            "s:i, s:o, s:b}",
                            "evalset", l->evalset, "from", d->month[l->from], "to",
                            d->month[l->to], "run_from", (json_int_t)l->run_a, "run_to",
-                           (json_int_t)l->run_b, "version_from", jstr(l->ver_a), "version_to",
-                           jstr(l->ver_b), "sha256_from", jstr(l->sha_a), "sha256_to",
-                           jstr(l->sha_b), "counts_from", ca, "counts_to", cb, "tvd",
-                           jnum(l->tvd), "chi2", jnum(l->chi2), "df", l->df, "p_value",
-                           jnum(l->p), "expected_below_5", l->low_expected));
+                           (json_int_t)l->run_b, "version_from", slm_json_str(l->ver_a), "version_to",
+                           slm_json_str(l->ver_b), "sha256_from", slm_json_str(l->sha_a), "sha256_to",
+                           slm_json_str(l->sha_b), "counts_from", ca, "counts_to", cb, "tvd",
+                           slm_json_num(l->tvd), "chi2", slm_json_num(l->chi2), "df", l->df, "p_value",
+                           slm_json_num(l->p), "expected_below_5", l->low_expected));
     }
     json_object_set_new(root, "label_drift", lds);
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -515,41 +497,6 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
 
 /* ---- charts --------------------------------------------------------------------------- */
 
-/* A gnuplot single-quoted string (no escapes; '' is '; control characters as spaces). */
-static void gp_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '\'');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            slm_buf_puts(b, "''");
-        else
-            slm_buf_putc(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-    slm_buf_putc(b, '\'');
-}
-
-/* A "..." label of a data file: gnuplot has no escape for '"', so it becomes '. */
-static void dat_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '"');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        slm_buf_putc(b, c == '"' ? '\'' : c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-    slm_buf_putc(b, '"');
-}
-
-static void dat_num(slm_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "NaN");
-        return;
-    }
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 10);
-    slm_buf_puts(b, t);
-}
 
 static char *series_label(const slm_drift *d, size_t i)
 {
@@ -599,11 +546,11 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
             if (!p->present || !isfinite(p->v[k]))
                 continue;
             slm_buf_printf(&rows, "%zu \"%s\" ", j + 1, d->month[j]);
-            dat_num(&rows, p->v[k]);
+            slm_gp_num(&rows, p->v[k]);
             slm_buf_putc(&rows, ' ');
-            dat_num(&rows, p->lo[k]);
+            slm_gp_num(&rows, p->lo[k]);
             slm_buf_putc(&rows, ' ');
-            dat_num(&rows, p->hi[k]);
+            slm_gp_num(&rows, p->hi[k]);
             slm_buf_printf(&rows, " %d\n", p->flag[k]);
             band |= isfinite(p->lo[k]) && isfinite(p->hi[k]);
             nflag += p->flag[k] != 0;
@@ -617,7 +564,7 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
         if (nb)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# series ");
-        dat_str(&dat, label);
+        slm_gp_dat_str(&dat, label);
         slm_buf_putc(&dat, '\n');
         slm_buf_append(&dat, rows.data, rows.len);
         slm_buf_free(&rows);
@@ -628,7 +575,7 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
                            plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
         slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:3 with linespoints lt %d title ",
                        plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
-        gp_str(&plot, label);
+        slm_gp_str(&plot, label);
         if (nflag) {
             slm_buf_printf(&plot, ", \\\n         '%s.dat' index %zu using 1:($6 != 0 ? $3 : NaN) "
                                   "with points pt 6 ps 3 lw 2.5 lc rgb '#d62728' %s",
@@ -672,11 +619,11 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
     {
         slm_buf t = {0};
         slm_buf_printf(&t, "%s by month", f->title);
-        gp_str(&gp, t.data);
+        slm_gp_str(&gp, t.data);
         slm_buf_free(&t);
     }
     slm_buf_puts(&gp, "\n    set ylabel ");
-    gp_str(&gp, *f->unit ? f->unit : f->name);
+    slm_gp_str(&gp, *f->unit ? f->unit : f->name);
     slm_buf_printf(&gp, "\n    set xrange [0.5:%zu.5]\n    set xtics (", d->nm);
     for (size_t j = 0; j < d->nm; j++)
         slm_buf_printf(&gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
@@ -697,7 +644,7 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
                        l->ver_b ? l->ver_b : "?");
         if (slm_streq_null(l->ver_a, l->ver_b))
             slm_buf_puts(&t, " (new content)");
-        gp_str(&gp, t.data);
+        slm_gp_str(&gp, t.data);
         slm_buf_free(&t);
         slm_buf_printf(&gp, " at %zu, graph %.2f left offset 0.4,0 font ',9' tc rgb '#555555'\n",
                        l->to + 1, 0.96 - 0.05 * (double)(i % 4));

@@ -6,6 +6,7 @@
  * by hand), in its own process group, with stdin and stdout on /dev/null, stderr read
  * back for the reason of a failure, and a deadline after which the group is killed. */
 #include "plots.h"
+#include "gnuplot.h"
 #include "pareto.h"
 #include "store_reports.h"
 #include "util.h"
@@ -47,54 +48,6 @@ typedef struct ctx {
 } ctx;
 
 /* ---- text and numbers ---------------------------------------------------------------- */
-
-/* A gnuplot single-quoted string: no backslash processing, '' stands for '. Control
- * characters (newlines would end the command) become spaces. Text is drawn noenhanced, so
- * _ ^ @ & { } are shown as they are. */
-static void gp_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '\'');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\'')
-            slm_buf_puts(b, "''");
-        else if (ch < 0x20 || ch == 0x7f)
-            slm_buf_putc(b, ' ');
-        else
-            slm_buf_putc(b, (char)ch);
-    }
-    slm_buf_putc(b, '\'');
-}
-
-/* A label column of a data file. gnuplot reads "..." as one field but has no escape for
- * a '"' inside it, so that becomes '; control characters become spaces. */
-static void dat_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"')
-            slm_buf_putc(b, '\'');
-        else if (ch < 0x20 || ch == 0x7f)
-            slm_buf_putc(b, ' ');
-        else
-            slm_buf_putc(b, (char)ch);
-    }
-    slm_buf_putc(b, '"');
-}
-
-/* A number with '.' whatever the locale; NaN and infinities as NaN, which gnuplot reads
- * as an undefined value and leaves out. */
-static void put_num(slm_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "NaN");
-        return;
-    }
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 10);
-    slm_buf_puts(b, t);
-}
 
 static char *fmt_num(double v, int digits)
 {
@@ -526,7 +479,7 @@ static void tics(slm_buf *b, const char *axis, char *const *labels, size_t n, co
     for (size_t i = 0; i < n; i++) {
         if (i)
             slm_buf_puts(b, ", ");
-        gp_str(b, labels[i]);
+        slm_gp_str(b, labels[i]);
         slm_buf_printf(b, " %zu", i);
     }
     slm_buf_printf(b, ") %s\n", opts);
@@ -589,15 +542,15 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
         for (size_t i = 0; i < n; i++) {
             if (block && !p[i].front)
                 continue;
-            put_num(&dat, p[i].lat);
+            slm_gp_num(&dat, p[i].lat);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].acc);
+            slm_gp_num(&dat, p[i].acc);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].lo);
+            slm_gp_num(&dat, p[i].lo);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].hi);
+            slm_gp_num(&dat, p[i].hi);
             slm_buf_printf(&dat, " %d ", p[i].front);
-            dat_str(&dat, x->c[p[i].c].label);
+            slm_gp_dat_str(&dat, x->c[p[i].c].label);
             slm_buf_putc(&dat, '\n');
         }
     }
@@ -612,11 +565,11 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
     /* labels from the script, exactly as stored (the .dat column has '"' replaced) */
     for (size_t i = 0; i < n; i++) {
         slm_buf_puts(&body, "    set label ");
-        gp_str(&body, x->c[p[i].c].label);
+        slm_gp_str(&body, x->c[p[i].c].label);
         slm_buf_puts(&body, " at ");
-        put_num(&body, p[i].lat);
+        slm_gp_num(&body, p[i].lat);
         slm_buf_puts(&body, ", ");
-        put_num(&body, p[i].acc);
+        slm_gp_num(&body, p[i].acc);
         slm_buf_puts(&body, " offset char 0.8, char 0.7 font ',9'\n");
     }
     slm_buf_printf(&body,
@@ -669,22 +622,22 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
         for (size_t k = 0; k < nb; k++) {
             double lo = (double)(br[k].bin - 1) / nbins, hi = (double)br[k].bin / nbins;
             slm_buf_printf(&rows, "%d ", br[k].bin);
-            put_num(&rows, lo);
+            slm_gp_num(&rows, lo);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, hi);
+            slm_gp_num(&rows, hi);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, (lo + hi) / 2);
+            slm_gp_num(&rows, (lo + hi) / 2);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, br[k].count ? br[k].conf : NAN);
+            slm_gp_num(&rows, br[k].count ? br[k].conf : NAN);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, br[k].count ? br[k].acc : NAN);
+            slm_gp_num(&rows, br[k].count ? br[k].acc : NAN);
             slm_buf_printf(&rows, " %ld\n", br[k].count);
         }
         free(br);
         if (np)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         slm_buf_append(&dat, rows.data, rows.len);
         slm_buf_free(&rows);
@@ -700,7 +653,7 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
             slm_buf_printf(&title, " (n = %ld)", total);
         }
         slm_buf_puts(&panels, "    set title ");
-        gp_str(&panels, title.data);
+        slm_gp_str(&panels, title.data);
         slm_buf_free(&title);
         const char *t1 = np ? "notitle" : "title 'perfect calibration'";
         const char *t2 = np ? "notitle" : "title 'accuracy of the bin'";
@@ -772,15 +725,15 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
         if (nb)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         /* the step starts at 0 at the fastest example */
-        put_num(&dat, v[0]);
+        slm_gp_num(&dat, v[0]);
         slm_buf_puts(&dat, " 0\n");
         for (size_t k = 0; k < n; k++) {
-            put_num(&dat, v[k]);
+            slm_gp_num(&dat, v[k]);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, (double)(k + 1) / (double)n);
+            slm_gp_num(&dat, (double)(k + 1) / (double)n);
             slm_buf_putc(&dat, '\n');
         }
         if (v[0] < lmin)
@@ -789,7 +742,7 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
             lmax = v[n - 1];
         slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with steps lw 2 title ",
                        nb ? ", \\\n         " : "    plot ", name, nb);
-        gp_str(&plot, x->c[i].label);
+        slm_gp_str(&plot, x->c[i].label);
         free(v);
         nb++;
     }
@@ -870,7 +823,7 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
     slm_buf dat = {0}, body = {0};
     slm_buf_puts(&dat, "# pred_index gold_index count share_of_gold pred gold\n"
                        "# candidate ");
-    dat_str(&dat, x->c[i].label);
+    slm_gp_dat_str(&dat, x->c[i].label);
     slm_buf_puts(&dat, "\n# every cell of the matrix, one gold label per scan (blank line)\n");
     for (size_t g = 0; g < L; g++) {
         long row = 0;
@@ -878,11 +831,11 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
             row += count[g * L + p];
         for (size_t p = 0; p < L; p++) {
             slm_buf_printf(&dat, "%zu %zu %ld ", p, g, count[g * L + p]);
-            put_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
+            slm_gp_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, labels.v[p]);
+            slm_gp_dat_str(&dat, labels.v[p]);
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, labels.v[g]);
+            slm_gp_dat_str(&dat, labels.v[g]);
             slm_buf_putc(&dat, '\n');
         }
         slm_buf_putc(&dat, '\n');
@@ -891,7 +844,7 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
     {
         slm_buf t = {0};
         slm_buf_printf(&t, "Confusion matrix: %s (n = %ld)", x->c[i].label, total);
-        gp_str(&body, t.data);
+        slm_gp_str(&body, t.data);
         slm_buf_free(&t);
     }
     slm_buf_printf(&body,
@@ -968,16 +921,16 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
     for (size_t i = 0; i < x->nc; i++)
         if (has[i]) {
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, x->c[i].label);
+            slm_gp_dat_str(&dat, x->c[i].label);
         }
     slm_buf_puts(&dat, "\n# F1 of each label (rows) for each candidate (columns 3 onwards)\n");
     for (size_t l = 0; l < labels.n; l++) {
         slm_buf_printf(&dat, "%zu ", l);
-        dat_str(&dat, labels.v[l]);
+        slm_gp_dat_str(&dat, labels.v[l]);
         for (size_t i = 0; i < x->nc; i++)
             if (has[i]) {
                 slm_buf_putc(&dat, ' ');
-                put_num(&dat, l < nf[i] ? f1[i][l] : NAN);
+                slm_gp_num(&dat, l < nf[i] ? f1[i][l] : NAN);
             }
         slm_buf_putc(&dat, '\n');
     }
@@ -1003,7 +956,7 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
         char *w = fmt_num(bw, 6);
         slm_buf_printf(&body, "%s'%s.dat' using ($1 + %s):%zu:(%s) with boxes title ",
                        j ? ", \\\n         " : "    plot ", name, off, col, w);
-        gp_str(&body, x->c[i].label);
+        slm_gp_str(&body, x->c[i].label);
         free(off);
         free(w);
         col++;
@@ -1044,11 +997,11 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         }
         slm_buf rows = {0};
         for (size_t k = 0; k < n; k++) {
-            put_num(&rows, pts[k].x);
+            slm_gp_num(&rows, pts[k].x);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, pts[k].y);
+            slm_gp_num(&rows, pts[k].y);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, pts[k].threshold);
+            slm_gp_num(&rows, pts[k].threshold);
             slm_buf_putc(&rows, '\n');
         }
         free(pts);
@@ -1059,7 +1012,7 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         if (nb)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         slm_buf_append(&dat, rows.data, rows.len);
         slm_buf_free(&rows);
@@ -1073,7 +1026,7 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         }
         slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with lines lw 2 title ",
                        nb ? ", \\\n         " : "    plot ", name, nb);
-        gp_str(&plot, t.data);
+        slm_gp_str(&plot, t.data);
         slm_buf_free(&t);
         nb++;
     }
@@ -1127,11 +1080,11 @@ static int plot_counters(ctx *x, char *err, size_t errlen)
         if (!isfinite(ipt[i]) && !isfinite(ipc[i]))
             continue;
         slm_buf_printf(&dat, "%zu ", lab.n);
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, ' ');
-        put_num(&dat, ipt[i]);
+        slm_gp_num(&dat, ipt[i]);
         slm_buf_putc(&dat, ' ');
-        put_num(&dat, ipc[i]);
+        slm_gp_num(&dat, ipc[i]);
         slm_buf_putc(&dat, '\n');
         lab.v = slm_xrealloc(lab.v, (lab.n + 1) * sizeof *lab.v);
         lab.v[lab.n++] = slm_xstrdup(x->c[i].label);

@@ -3,6 +3,7 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
+#include "json_out.h"
 #include "pareto.h"
 #include "store_reports.h"
 
@@ -985,15 +986,7 @@ int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_bu
     return rc;
 }
 
-static json_t *jnum(double v)
-{
-    return isnan(v) || isinf(v) ? json_null() : json_real(v);
-}
 
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
 
 /* Every stored metric of a candidate, in the order of the field table, then any other
  * (the families: field scores and failure kinds) in stored order. */
@@ -1004,7 +997,7 @@ static json_t *metrics_json(slm_store *st, int64_t cid)
     size_t n;
     if (slm_store_metrics_of(st, cid, &v, &n, NULL, 0) == 0) {
         for (size_t i = 0; i < n; i++)
-            json_object_set_new(tmp, v[i].name, jnum(v[i].value));
+            json_object_set_new(tmp, v[i].name, slm_json_num(v[i].value));
         slm_metric_values_free(v, n);
     }
     for (size_t f = 0; f < slm_n_fields; f++) {
@@ -1031,9 +1024,9 @@ static json_t *classes_json(slm_store *st, int64_t cid)
         json_t *p = json_object();
         json_object_set_new(p, "label", json_string(rows[i].label));
         json_object_set_new(p, "in_label_set", json_boolean(rows[i].in_label_set));
-        json_object_set_new(p, "precision", jnum(rows[i].precision));
-        json_object_set_new(p, "recall", jnum(rows[i].recall));
-        json_object_set_new(p, "f1", jnum(rows[i].f1));
+        json_object_set_new(p, "precision", slm_json_num(rows[i].precision));
+        json_object_set_new(p, "recall", slm_json_num(rows[i].recall));
+        json_object_set_new(p, "f1", slm_json_num(rows[i].f1));
         json_object_set_new(p, "support", json_integer(rows[i].support));
         json_object_set_new(p, "predicted", json_integer(rows[i].predicted));
         json_array_append_new(pcs, p);
@@ -1056,42 +1049,42 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
         }
         json_t *jr = json_object(), *cands = json_array();
         json_object_set_new(jr, "run_id", json_integer(r.id));
-        json_object_set_new(jr, "name", jstr(r.name));
-        json_object_set_new(jr, "status", jstr(r.status));
-        json_object_set_new(jr, "mode", jstr(r.mode));
-        json_object_set_new(jr, "created_at", jstr(r.created));
-        json_object_set_new(jr, "finished_at", jstr(r.finished));
-        json_object_set_new(jr, "evalset", jstr(r.es_name));
-        json_object_set_new(jr, "split", jstr(r.split));
+        json_object_set_new(jr, "name", slm_json_str(r.name));
+        json_object_set_new(jr, "status", slm_json_str(r.status));
+        json_object_set_new(jr, "mode", slm_json_str(r.mode));
+        json_object_set_new(jr, "created_at", slm_json_str(r.created));
+        json_object_set_new(jr, "finished_at", slm_json_str(r.finished));
+        json_object_set_new(jr, "evalset", slm_json_str(r.es_name));
+        json_object_set_new(jr, "split", slm_json_str(r.split));
         json_object_set_new(jr, "n_examples", json_integer(r.n_rows));
-        json_object_set_new(jr, "data_sha256", jstr(r.es_sha));
-        json_object_set_new(jr, "prompt_sha256", jstr(r.prompt_sha));
-        json_object_set_new(jr, "harness_version", jstr(r.harness));
-        json_object_set_new(jr, "git_rev", jstr(r.git));
+        json_object_set_new(jr, "data_sha256", slm_json_str(r.es_sha));
+        json_object_set_new(jr, "prompt_sha256", slm_json_str(r.prompt_sha));
+        json_object_set_new(jr, "harness_version", slm_json_str(r.harness));
+        json_object_set_new(jr, "git_rev", slm_json_str(r.git));
         json_object_set_new(jr, "candidates", cands);
         for (size_t k = 0; k < r.nc; k++) {
             const cand_row *c = &r.c[k];
             json_t *jc = json_object();
-            json_object_set_new(jc, "name", jstr(c->name));
-            json_object_set_new(jc, "engine", jstr(c->engine));
-            json_object_set_new(jc, "status", jstr(c->status));
-            json_object_set_new(jc, "error", jstr(c->error));
-            json_object_set_new(jc, "model_path", jstr(c->model_path));
-            json_object_set_new(jc, "model_sha256", jstr(c->model_sha));
-            json_object_set_new(jc, "arch", jstr(c->arch));
-            json_object_set_new(jc, "quant", jstr(c->quant));
-            json_object_set_new(jc, "n_params", jnum(c->n_params));
-            json_object_set_new(jc, "engine_version", jstr(c->engine_version));
-            json_object_set_new(jc, "n_ctx", jnum(c->n_ctx));
-            json_object_set_new(jc, "n_ctx_need", jnum(c->n_ctx_need));
-            json_object_set_new(jc, "kv_bytes", jnum(c->kv_bytes));
-            json_object_set_new(jc, "peak_rss_kb", jnum(c->peak_rss_kb));
-            json_object_set_new(jc, "n_gpu_layers", jnum(c->n_gpu_layers));
-            json_object_set_new(jc, "device", jstr(c->device));
-            json_object_set_new(jc, "chat_template", jstr(c->chat_template));
+            json_object_set_new(jc, "name", slm_json_str(c->name));
+            json_object_set_new(jc, "engine", slm_json_str(c->engine));
+            json_object_set_new(jc, "status", slm_json_str(c->status));
+            json_object_set_new(jc, "error", slm_json_str(c->error));
+            json_object_set_new(jc, "model_path", slm_json_str(c->model_path));
+            json_object_set_new(jc, "model_sha256", slm_json_str(c->model_sha));
+            json_object_set_new(jc, "arch", slm_json_str(c->arch));
+            json_object_set_new(jc, "quant", slm_json_str(c->quant));
+            json_object_set_new(jc, "n_params", slm_json_num(c->n_params));
+            json_object_set_new(jc, "engine_version", slm_json_str(c->engine_version));
+            json_object_set_new(jc, "n_ctx", slm_json_num(c->n_ctx));
+            json_object_set_new(jc, "n_ctx_need", slm_json_num(c->n_ctx_need));
+            json_object_set_new(jc, "kv_bytes", slm_json_num(c->kv_bytes));
+            json_object_set_new(jc, "peak_rss_kb", slm_json_num(c->peak_rss_kb));
+            json_object_set_new(jc, "n_gpu_layers", slm_json_num(c->n_gpu_layers));
+            json_object_set_new(jc, "device", slm_json_str(c->device));
+            json_object_set_new(jc, "chat_template", slm_json_str(c->chat_template));
             json_object_set_new(jc, "chat_template_used", json_boolean(c->chat_used));
-            json_object_set_new(jc, "chat_template_sha256", jstr(c->tmpl_sha));
-            json_object_set_new(jc, "chat_probe_sha256", jstr(c->probe_sha));
+            json_object_set_new(jc, "chat_template_sha256", slm_json_str(c->tmpl_sha));
+            json_object_set_new(jc, "chat_probe_sha256", slm_json_str(c->probe_sha));
             json_object_set_new(jc, "metrics", metrics_json(st, c->id));
             json_object_set_new(jc, "per_class", classes_json(st, c->id));
             json_array_append_new(cands, jc);
