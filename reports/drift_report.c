@@ -63,7 +63,9 @@ static void put_sha(slm_buf *b, const char *sha)
     slm_buf_puts(b, "`");
 }
 
-void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf *b)
+/* The title, what the review counts and how, and the verdict; 0 when there is nothing
+ * more to write (no series). */
+static int md_intro(const slm_drift *d, slm_buf *b)
 {
     slm_buf_printf(b, "# Drift review %s to %s\n\n", d->month[0], d->month[d->nm - 1]);
     slm_buf_puts(b, "Database `");
@@ -80,54 +82,102 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
                    SLM_DRIFT_CLASS_DELTA);
     if (!d->ns) {
         slm_buf_puts(b, "No complete run in the window.\n");
-        return;
+        return 0;
     }
     if (d->nflag)
         slm_buf_printf(b, "**%zu change%s flagged.**\n\n", d->nflag, d->nflag == 1 ? "" : "s");
     else
         slm_buf_puts(b, "**No change flagged.**\n\n");
+    return 1;
+}
 
-    /* flagged changes */
-    if (d->nflag) {
-        slm_buf_puts(b, "## Flagged changes\n\n"
-                        "| model | eval set | metric | month | value | previous month | "
-                        "previous value | previous 95% interval | direction |\n"
-                        "|---|---|---|---|---:|---|---:|---|---|\n");
-        for (size_t i = 0; i < d->ns; i++)
-            for (size_t j = 0; j < d->nm; j++) {
-                const point *p = &d->s[i].pt[j];
-                if (!p->present)
+/* The flagged changes, one row per metric × series × month. */
+static void md_flagged(const slm_drift *d, slm_buf *b)
+{
+    if (!d->nflag)
+        return;
+    slm_buf_puts(b, "## Flagged changes\n\n"
+                    "| model | eval set | metric | month | value | previous month | "
+                    "previous value | previous 95% interval | direction |\n"
+                    "|---|---|---|---|---:|---|---:|---|---|\n");
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++) {
+            const point *p = &d->s[i].pt[j];
+            if (!p->present)
+                continue;
+            for (size_t k = 0; k < d->nmet; k++) {
+                if (!p->flag[k])
                     continue;
-                for (size_t k = 0; k < d->nmet; k++) {
-                    if (!p->flag[k])
-                        continue;
-                    const point *q = &d->s[i].pt[p->prev];
-                    const slm_field *f = d->met[k];
-                    slm_buf_puts(b, "| ");
-                    slm_md_cell(b, d->s[i].model);
-                    slm_buf_puts(b, " | ");
-                    slm_md_cell(b, d->s[i].evalset);
-                    slm_buf_printf(b, " | %s | %s | ", f->name, d->month[j]);
-                    put_val(b, f, p->v[k]);
-                    slm_buf_printf(b, " | %s | ", d->month[p->prev]);
-                    put_val(b, f, q->v[k]);
-                    slm_buf_puts(b, " | ");
-                    if (isfinite(q->lo[k]) && isfinite(q->hi[k])) {
-                        slm_buf_puts(b, "[");
-                        put_val(b, f, q->lo[k]);
-                        slm_buf_puts(b, ", ");
-                        put_val(b, f, q->hi[k]);
-                        slm_buf_puts(b, "]");
-                    } else {
-                        slm_buf_printf(b, "none (±%d%% rule)", (int)(SLM_DRIFT_LATENCY_REL * 100));
-                    }
-                    slm_buf_printf(b, " | %s |\n", flag_word(p->flag[k]));
+                const point *q = &d->s[i].pt[p->prev];
+                const slm_field *f = d->met[k];
+                slm_buf_puts(b, "| ");
+                slm_md_cell(b, d->s[i].model);
+                slm_buf_puts(b, " | ");
+                slm_md_cell(b, d->s[i].evalset);
+                slm_buf_printf(b, " | %s | %s | ", f->name, d->month[j]);
+                put_val(b, f, p->v[k]);
+                slm_buf_printf(b, " | %s | ", d->month[p->prev]);
+                put_val(b, f, q->v[k]);
+                slm_buf_puts(b, " | ");
+                if (isfinite(q->lo[k]) && isfinite(q->hi[k])) {
+                    slm_buf_puts(b, "[");
+                    put_val(b, f, q->lo[k]);
+                    slm_buf_puts(b, ", ");
+                    put_val(b, f, q->hi[k]);
+                    slm_buf_puts(b, "]");
+                } else {
+                    slm_buf_printf(b, "none (±%d%% rule)", (int)(SLM_DRIFT_LATENCY_REL * 100));
                 }
+                slm_buf_printf(b, " | %s |\n", flag_word(p->flag[k]));
             }
-        slm_buf_putc(b, '\n');
-    }
+        }
+    slm_buf_putc(b, '\n');
+}
 
-    /* one table per series */
+/* Month j of series s: run, each metric (with interval and flag), eval set, model. */
+static void md_series_row(const slm_drift *d, const series *s, size_t j, slm_buf *b)
+{
+    const point *p = &s->pt[j];
+    slm_buf_printf(b, "| %s |", d->month[j]);
+    if (!p->present) {
+        slm_buf_puts(b, " – |");
+        for (size_t k = 0; k < d->nmet; k++)
+            slm_buf_puts(b, " – |");
+        slm_buf_puts(b, " | |\n");
+        return;
+    }
+    slm_buf_printf(b, " %lld |", (long long)p->run_id);
+    for (size_t k = 0; k < d->nmet; k++) {
+        const slm_field *f = d->met[k];
+        slm_buf_puts(b, p->flag[k] ? " **" : " ");
+        put_val(b, f, p->v[k]);
+        slm_buf_puts(b, p->flag[k] ? "**" : "");
+        if (isfinite(p->lo[k]) && isfinite(p->hi[k])) {
+            slm_buf_puts(b, " [");
+            put_val(b, f, p->lo[k]);
+            slm_buf_puts(b, ", ");
+            put_val(b, f, p->hi[k]);
+            slm_buf_puts(b, "]");
+        }
+        if (p->flag[k])
+            slm_buf_printf(b, " FLAGGED (%s)", flag_word(p->flag[k]));
+        slm_buf_puts(b, " |");
+    }
+    const point *q = p->prev >= 0 ? &s->pt[p->prev] : NULL;
+    slm_buf_puts(b, " ");
+    slm_md_cell(b, p->es_version ? p->es_version : "–");
+    if (q && (!slm_streq_null(q->es_version, p->es_version) || !slm_streq_null(q->es_sha, p->es_sha)))
+        slm_buf_puts(b, " (eval set changed)");
+    slm_buf_puts(b, " | ");
+    put_sha(b, p->model_sha);
+    if (q && !slm_streq_null(q->model_sha, p->model_sha))
+        slm_buf_puts(b, " (model file changed)");
+    slm_buf_puts(b, " |\n");
+}
+
+/* One table per series (model × eval set), a row per month of the window. */
+static void md_series(const slm_drift *d, slm_buf *b)
+{
     for (size_t i = 0; i < d->ns; i++) {
         const series *s = &d->s[i];
         slm_buf_puts(b, "## ");
@@ -146,48 +196,15 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
         for (size_t k = 0; k < d->nmet; k++)
             slm_buf_puts(b, "---:|");
         slm_buf_puts(b, "---|---|\n");
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &s->pt[j];
-            slm_buf_printf(b, "| %s |", d->month[j]);
-            if (!p->present) {
-                slm_buf_puts(b, " – |");
-                for (size_t k = 0; k < d->nmet; k++)
-                    slm_buf_puts(b, " – |");
-                slm_buf_puts(b, " | |\n");
-                continue;
-            }
-            slm_buf_printf(b, " %lld |", (long long)p->run_id);
-            for (size_t k = 0; k < d->nmet; k++) {
-                const slm_field *f = d->met[k];
-                slm_buf_puts(b, p->flag[k] ? " **" : " ");
-                put_val(b, f, p->v[k]);
-                slm_buf_puts(b, p->flag[k] ? "**" : "");
-                if (isfinite(p->lo[k]) && isfinite(p->hi[k])) {
-                    slm_buf_puts(b, " [");
-                    put_val(b, f, p->lo[k]);
-                    slm_buf_puts(b, ", ");
-                    put_val(b, f, p->hi[k]);
-                    slm_buf_puts(b, "]");
-                }
-                if (p->flag[k])
-                    slm_buf_printf(b, " FLAGGED (%s)", flag_word(p->flag[k]));
-                slm_buf_puts(b, " |");
-            }
-            const point *q = p->prev >= 0 ? &s->pt[p->prev] : NULL;
-            slm_buf_puts(b, " ");
-            slm_md_cell(b, p->es_version ? p->es_version : "–");
-            if (q && (!slm_streq_null(q->es_version, p->es_version) || !slm_streq_null(q->es_sha, p->es_sha)))
-                slm_buf_puts(b, " (eval set changed)");
-            slm_buf_puts(b, " | ");
-            put_sha(b, p->model_sha);
-            if (q && !slm_streq_null(q->model_sha, p->model_sha))
-                slm_buf_puts(b, " (model file changed)");
-            slm_buf_puts(b, " |\n");
-        }
+        for (size_t j = 0; j < d->nm; j++)
+            md_series_row(d, s, j, b);
         slm_buf_putc(b, '\n');
     }
+}
 
-    /* per-class shifts */
+/* Per-class recall/F1 shifts beyond SLM_DRIFT_CLASS_DELTA. */
+static void md_shifts(const slm_drift *d, slm_buf *b)
+{
     slm_buf_printf(b, "## Per-class shifts\n\nRecall or F1 of a label moving by more than %.2f "
                       "between consecutive months with data.\n\n",
                    SLM_DRIFT_CLASS_DELTA);
@@ -216,8 +233,11 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
         }
         slm_buf_putc(b, '\n');
     }
+}
 
-    /* label-distribution drift */
+/* Label-distribution drift where an eval set's version or hash changed. */
+static void md_label_drift(const slm_drift *d, slm_buf *b)
+{
     slm_buf_puts(b, "## Label-distribution drift between eval-set versions\n\n"
                     "Where an eval set's sha256 or version changed between consecutive months "
                     "with data: total variation distance (TVD) between the gold-label shares of "
@@ -271,8 +291,11 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
             slm_buf_putc(b, '\n');
         }
     }
+}
 
-    /* latency */
+/* e2e p50 and p95 per series and month, whatever metrics are reviewed. */
+static void md_latency(const slm_drift *d, slm_buf *b)
+{
     slm_buf_printf(b, "## Latency by month\n\nEnd-to-end latency percentiles; a change of p95 by "
                       "more than %d%% from the previous month with data is flagged when e2e_ms_p95 "
                       "is among the reviewed metrics.\n\n"
@@ -301,7 +324,11 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
             slm_buf_puts(b, " |\n");
         }
     slm_buf_putc(b, '\n');
+}
 
+/* The charts drawn, linked by their PNG paths. */
+static void md_charts(const slm_drift_charts *ch, slm_buf *b)
+{
     if (ch) {
         slm_buf_puts(b, "## Charts\n\n");
         if (ch->note) {
@@ -317,6 +344,18 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
             slm_buf_printf(b, " (data: `%s`)\n\n", c->dat);
         }
     }
+}
+
+void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf *b)
+{
+    if (!md_intro(d, b))
+        return;
+    md_flagged(d, b);
+    md_series(d, b);
+    md_shifts(d, b);
+    md_label_drift(d, b);
+    md_latency(d, b);
+    md_charts(ch, b);
 }
 
 /* ---- HTML ----------------------------------------------------------------------------- */
@@ -525,16 +564,15 @@ static const char PROLOGUE[] =
 
 /* One chart: writes drift_<metric>.dat and .gp into dir and draws them. *why is set
  * (caller frees) when gnuplot did not draw; *missing when it could not be started. */
-static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_chart *c,
-                     int *missing, char **why, char *err, size_t errlen)
+/* The data of chart k (one block per series with values) into dat and the plot command
+ * into plot; returns the number of series drawn. */
+static size_t chart_data(const slm_drift *d, size_t k, const char *stem, slm_buf *dat,
+                         slm_buf *plot)
 {
     const slm_field *f = d->met[k];
-    char *stem = slm_xasprintf("drift_%s", f->name);
-    slm_buf dat = {0}, gp = {0}, plot = {0};
-    int rc = -1;
-    slm_buf_printf(&dat, "# %s by month: month_index month value lo hi flagged\n"
-                         "# one block per series (gnuplot: index i), named in its first line; "
-                         "flagged: 1 better, -1 worse, 2 changed, 0 not flagged\n",
+    slm_buf_printf(dat, "# %s by month: month_index month value lo hi flagged\n"
+                        "# one block per series (gnuplot: index i), named in its first line; "
+                        "flagged: 1 better, -1 worse, 2 changed, 0 not flagged\n",
                    f->name);
     size_t nb = 0, nflag_series = 0;
     for (size_t i = 0; i < d->ns; i++) {
@@ -562,22 +600,22 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
         }
         char *label = series_label(d, i);
         if (nb)
-            slm_buf_puts(&dat, "\n\n");
-        slm_buf_puts(&dat, "# series ");
-        slm_gp_dat_str(&dat, label);
-        slm_buf_putc(&dat, '\n');
-        slm_buf_append(&dat, rows.data, rows.len);
+            slm_buf_puts(dat, "\n\n");
+        slm_buf_puts(dat, "# series ");
+        slm_gp_dat_str(dat, label);
+        slm_buf_putc(dat, '\n');
+        slm_buf_append(dat, rows.data, rows.len);
         slm_buf_free(&rows);
         int lt = (int)(nb % 9) + 1;
         if (band)
-            slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:4:5 with filledcurves "
+            slm_buf_printf(plot, "%s'%s.dat' index %zu using 1:4:5 with filledcurves "
                                   "fs transparent solid 0.18 noborder lt %d notitle",
-                           plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
-        slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:3 with linespoints lt %d title ",
-                       plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
-        slm_gp_str(&plot, label);
+                           plot->len ? ", \\\n         " : "    plot ", stem, nb, lt);
+        slm_buf_printf(plot, "%s'%s.dat' index %zu using 1:3 with linespoints lt %d title ",
+                       plot->len ? ", \\\n         " : "    plot ", stem, nb, lt);
+        slm_gp_str(plot, label);
         if (nflag) {
-            slm_buf_printf(&plot, ", \\\n         '%s.dat' index %zu using 1:($6 != 0 ? $3 : NaN) "
+            slm_buf_printf(plot, ", \\\n         '%s.dat' index %zu using 1:($6 != 0 ? $3 : NaN) "
                                   "with points pt 6 ps 3 lw 2.5 lc rgb '#d62728' %s",
                            stem, nb, nflag_series ? "notitle" : "title 'flagged change'");
             nflag_series++;
@@ -585,26 +623,22 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
         free(label);
         nb++;
     }
-    c->metric = slm_xstrdup(f->name);
-    c->caption = slm_xasprintf("%s by month, one line per model%s; circled months are flagged "
-                               "changes.",
-                               f->title,
-                               f->name[0] && strstr(f->name, "_ms_")
-                                   ? " (no interval: flagged beyond a 20% change)"
-                                   : " with its 95% interval as a band");
-    c->dat = slm_xasprintf("plots/%s.dat", stem);
-    if (!nb) {
-        *why = slm_xasprintf("no values of %s in the window", f->name);
-        rc = 0;
-        goto out;
-    }
-    slm_buf_printf(&gp, "# %s.gp — written by slmbench drift. Run `gnuplot %s.gp` in this "
+    return nb;
+}
+
+/* The gnuplot script of chart k: prologue, both terminals, axes from the field, a dashed
+ * line where an eval set changed, then the plot command. */
+static void chart_script(const slm_drift *d, size_t k, const char *stem, const slm_buf *plot,
+                         slm_buf *gp)
+{
+    const slm_field *f = d->met[k];
+    slm_buf_printf(gp, "# %s.gp — written by slmbench drift. Run `gnuplot %s.gp` in this "
                         "folder to redraw %s.svg and %s.png from %s.dat.\n",
                    stem, stem, stem, stem, stem);
-    slm_buf_puts(&gp, PROLOGUE);
+    slm_buf_puts(gp, PROLOGUE);
     int w = 260 + 90 * (int)d->nm;
     w = w < 800 ? 800 : w > 2400 ? 2400 : w;
-    slm_buf_printf(&gp,
+    slm_buf_printf(gp,
                    "do for [fmt in 'svg png'] {\n"
                    "    if (fmt eq 'svg') {\n"
                    "        set terminal svg size %d,480 dynamic noenhanced font 'Sans,12' "
@@ -619,24 +653,24 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
     {
         slm_buf t = {0};
         slm_buf_printf(&t, "%s by month", f->title);
-        slm_gp_str(&gp, t.data);
+        slm_gp_str(gp, t.data);
         slm_buf_free(&t);
     }
-    slm_buf_puts(&gp, "\n    set ylabel ");
-    slm_gp_str(&gp, *f->unit ? f->unit : f->name);
-    slm_buf_printf(&gp, "\n    set xrange [0.5:%zu.5]\n    set xtics (", d->nm);
+    slm_buf_puts(gp, "\n    set ylabel ");
+    slm_gp_str(gp, *f->unit ? f->unit : f->name);
+    slm_buf_printf(gp, "\n    set xrange [0.5:%zu.5]\n    set xtics (", d->nm);
     for (size_t j = 0; j < d->nm; j++)
-        slm_buf_printf(&gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
-    slm_buf_puts(&gp, ")\n    set grid lc rgb '#dddddd'\n"
+        slm_buf_printf(gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
+    slm_buf_puts(gp, ")\n    set grid lc rgb '#dddddd'\n"
                       "    set key below horizontal\n");
     if ((f->fmt == SLM_FMT_PCT))
-        slm_buf_puts(&gp, "    set yrange [0:1.05]\n");
+        slm_buf_puts(gp, "    set yrange [0:1.05]\n");
     else
-        slm_buf_puts(&gp, "    set offsets 0, 0, graph 0.08, graph 0.08\n");
+        slm_buf_puts(gp, "    set offsets 0, 0, graph 0.08, graph 0.08\n");
     /* a dashed line where an eval set changed version or content */
     for (size_t i = 0; i < d->nld; i++) {
         const ldrift *l = &d->ld[i];
-        slm_buf_printf(&gp, "    set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 "
+        slm_buf_printf(gp, "    set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 "
                             "lc rgb '#888888'\n    set label ",
                        l->to + 1, l->to + 1);
         slm_buf t = {0};
@@ -644,23 +678,31 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
                        l->ver_b ? l->ver_b : "?");
         if (slm_streq_null(l->ver_a, l->ver_b))
             slm_buf_puts(&t, " (new content)");
-        slm_gp_str(&gp, t.data);
+        slm_gp_str(gp, t.data);
         slm_buf_free(&t);
-        slm_buf_printf(&gp, " at %zu, graph %.2f left offset 0.4,0 font ',9' tc rgb '#555555'\n",
+        slm_buf_printf(gp, " at %zu, graph %.2f left offset 0.4,0 font ',9' tc rgb '#555555'\n",
                        l->to + 1, 0.96 - 0.05 * (double)(i % 4));
     }
-    slm_buf_append(&gp, plot.data, plot.len);
-    slm_buf_puts(&gp, "\n    unset output\n}\n");
+    slm_buf_append(gp, plot->data, plot->len);
+    slm_buf_puts(gp, "\n    unset output\n}\n");
+}
+
+/* Writes the chart's .dat and .gp into dir and draws it (unless gnuplot is *missing);
+ * -1 only when a file cannot be written. */
+static int chart_draw(const char *dir, const char *stem, const slm_buf *dat, const slm_buf *gp,
+                      slm_drift_chart *c, int *missing, char **why, char *err, size_t errlen)
+{
+    int rc = -1;
     char *datp = slm_xasprintf("%s/%s.dat", dir, stem), *gpp = slm_xasprintf("%s/%s.gp", dir, stem);
     char *svgp = slm_xasprintf("%s/%s.svg", dir, stem), *pngp = slm_xasprintf("%s/%s.png", dir, stem);
     unlink(svgp), unlink(pngp);
-    if (slm_write_file_atomic(datp, dat.data, dat.len, err, errlen) ||
-        slm_write_file_atomic(gpp, gp.data, gp.len, err, errlen))
-        goto out2;
+    if (slm_write_file_atomic(datp, dat->data, dat->len, err, errlen) ||
+        slm_write_file_atomic(gpp, gp->data, gp->len, err, errlen))
+        goto out;
     rc = 0;
     if (*missing) {
         *why = slm_xstrdup("gnuplot could not be run");
-        goto out2;
+        goto out;
     }
     char script[300], reason[SLM_ERRLEN];
     snprintf(script, sizeof script, "%s.gp", stem);
@@ -674,9 +716,33 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
         *why = slm_xstrdup(g ? reason : "gnuplot wrote no image");
         unlink(svgp), unlink(pngp);
     }
-out2:
-    free(datp), free(gpp), free(svgp), free(pngp);
 out:
+    free(datp), free(gpp), free(svgp), free(pngp);
+    return rc;
+}
+
+static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_chart *c,
+                     int *missing, char **why, char *err, size_t errlen)
+{
+    const slm_field *f = d->met[k];
+    char *stem = slm_xasprintf("drift_%s", f->name);
+    slm_buf dat = {0}, gp = {0}, plot = {0};
+    int rc = 0;
+    size_t nb = chart_data(d, k, stem, &dat, &plot);
+    c->metric = slm_xstrdup(f->name);
+    c->caption = slm_xasprintf("%s by month, one line per model%s; circled months are flagged "
+                               "changes.",
+                               f->title,
+                               f->name[0] && strstr(f->name, "_ms_")
+                                   ? " (no interval: flagged beyond a 20% change)"
+                                   : " with its 95% interval as a band");
+    c->dat = slm_xasprintf("plots/%s.dat", stem);
+    if (!nb) {
+        *why = slm_xasprintf("no values of %s in the window", f->name);
+    } else {
+        chart_script(d, k, stem, &plot, &gp);
+        rc = chart_draw(dir, stem, &dat, &gp, c, missing, why, err, errlen);
+    }
     slm_buf_free(&dat), slm_buf_free(&gp), slm_buf_free(&plot);
     free(stem);
     return rc;
