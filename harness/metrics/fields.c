@@ -21,8 +21,8 @@ const slm_field slm_fields[] = {
     {"micro_f1", "micro-F1", NULL, "", 1, PCT, 4},
     {"weighted_f1", "weighted-F1", NULL, "", 1, PCT, 4},
     {"invalid_rate", "invalid rate", NULL, "", -1, PCT, 4},
-    {"recall_spread", "per-class recall spread (max - min over labels with support)",
-     "recall spread", "", -1, PCT, 3},
+    /* max - min recall over the labels with gold examples (metrics.h) */
+    {"recall_spread", "per-class recall spread", "recall spread", "", -1, PCT, 3},
     {"majority_rate", "majority-class rate", NULL, "", 0, PCT, 4},
     {"ece_15", "ECE (15 equal-width bins)", NULL, "", -1, NUM, 3},
     {"ece_15_mass", "ECE (15 equal-mass bins)", NULL, "", -1, NUM, 3},
