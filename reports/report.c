@@ -144,11 +144,18 @@ static void field_header(slm_buf *b, const char *first, const char *const *names
 
 static void comparison(slm_store *st, const run_info *r, slm_buf *b)
 {
-    static const char *const cols[] = {"accuracy", "macro_f1", "e2e_ms_p50", "e2e_ms_p95",
-                                       "tokens_per_s"};
-    slm_buf_puts(b, "| candidate | engine | quant | params | accuracy | macro-F1 | e2e p50 ms | "
-                    "e2e p95 ms | tokens/s | status |\n");
-    slm_buf_puts(b, "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    /* the summary fields by column title; times add their unit ("e2e p50 ms"), rates
+     * name theirs in the title ("tokens/s") */
+    slm_buf_puts(b, "| candidate | engine | quant | params |");
+    for (size_t k = 0; k < slm_n_summary_fields; k++) {
+        const slm_field *f = slm_field_find(slm_summary_fields[k]);
+        slm_buf_printf(b, " %s%s%s |", slm_field_col(f), !strcmp(f->unit, "ms") ? " " : "",
+                       !strcmp(f->unit, "ms") ? f->unit : "");
+    }
+    slm_buf_puts(b, " status |\n|---|---|---|---:|");
+    for (size_t k = 0; k < slm_n_summary_fields; k++)
+        slm_buf_puts(b, "---:|");
+    slm_buf_puts(b, "---|\n");
     for (size_t i = 0; i < r->nc; i++) {
         const cand_row *c = &r->c[i];
         slm_buf_puts(b, "| ");
@@ -159,8 +166,8 @@ static void comparison(slm_store *st, const run_info *r, slm_buf *b)
         slm_md_cell(b, c->quant ? c->quant : "–");
         slm_buf_puts(b, " | ");
         human_count(b, c->n_params);
-        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
-            field_cell(b, st, c->id, cols[k]);
+        for (size_t k = 0; k < slm_n_summary_fields; k++)
+            field_cell(b, st, c->id, slm_summary_fields[k]);
         slm_buf_puts(b, " | ");
         slm_md_cell(b, c->status);
         slm_buf_puts(b, " |\n");

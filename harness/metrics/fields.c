@@ -65,14 +65,14 @@ const slm_field slm_fields[] = {
     {"tokens_per_s", "tokens/s", "tokens/s", "tok/s", 1, NUM, 4},
     {"examples_per_s", "examples/s", NULL, "ex/s", 1, NUM, 4},
     {"throughput_examples_per_s", "examples/s, throughput mode", NULL, "ex/s", 1, NUM, 4},
-    {"concurrency", "requests in flight at once", NULL, "", 0, NUM, 5},
+    {"concurrency", "requests in flight at once", NULL, "", 0, CNT, 5},
     {"concurrent_examples_per_s", "examples/s at that concurrency", NULL, "ex/s", 1, NUM, 4},
     {"throughput_tokens_per_s", "tokens/s, throughput mode", NULL, "tok/s", 1, NUM, 4},
     {"throughput_mismatches", "throughput predictions differing from single-stream", NULL, "", -1, CNT, 10},
     {"load_ms", "model load", NULL, "ms", -1, NUM, 4},
     {"flip_rate", "flip rate on re-run examples", NULL, "", -1, PCT, 3},
     {"repeat_cv", "repeat spread (median CV of e2e)", NULL, "", -1, PCT, 3},
-    {"noisy", "noisy (repeat CV above 10%)", NULL, "", -1, NUM, 1},
+    {"noisy", "noisy (repeat CV above 10%)", NULL, "", -1, CNT, 1},
     {"wall_s", "wall time", NULL, "s", -1, NUM, 4},
     {"peak_rss_mb", "peak resident memory", NULL, "MiB", -1, NUM, 4},
     {"load1_before", "load average before", NULL, "", 0, NUM, 3},
@@ -105,6 +105,10 @@ const slm_field slm_fields[] = {
     {"fail.", "answers with this failure kind", NULL, "", -1, CNT, 10},
 };
 const size_t slm_n_fields = sizeof slm_fields / sizeof slm_fields[0];
+
+const char *const slm_summary_fields[] = {"accuracy", "macro_f1", "e2e_ms_p50", "e2e_ms_p95",
+                                          "tokens_per_s"};
+const size_t slm_n_summary_fields = sizeof slm_summary_fields / sizeof slm_summary_fields[0];
 
 const slm_field *slm_field_find(const char *name)
 {

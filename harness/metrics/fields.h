@@ -33,6 +33,11 @@ typedef struct slm_field {
 extern const slm_field slm_fields[];
 extern const size_t slm_n_fields;
 
+/* The metrics of the one-line summary of a candidate, in column order: the comparison
+ * table of the Markdown report (and, proposed, the columns of the v_summary view). */
+extern const char *const slm_summary_fields[];
+extern const size_t slm_n_summary_fields;
+
 /* The row named exactly name (families are not matched), or NULL. */
 const slm_field *slm_field_find(const char *name);
 
