@@ -6,6 +6,9 @@
  * by hand), in its own process group, with stdin and stdout on /dev/null, stderr read
  * back for the reason of a failure, and a deadline after which the group is killed. */
 #include "plots.h"
+#include "gnuplot.h"
+#include "pareto.h"
+#include "store_reports.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,54 +49,6 @@ typedef struct ctx {
 
 /* ---- text and numbers ---------------------------------------------------------------- */
 
-/* A gnuplot single-quoted string: no backslash processing, '' stands for '. Control
- * characters (newlines would end the command) become spaces. Text is drawn noenhanced, so
- * _ ^ @ & { } are shown as they are. */
-static void gp_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '\'');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\'')
-            slm_buf_puts(b, "''");
-        else if (ch < 0x20 || ch == 0x7f)
-            slm_buf_putc(b, ' ');
-        else
-            slm_buf_putc(b, (char)ch);
-    }
-    slm_buf_putc(b, '\'');
-}
-
-/* A label column of a data file. gnuplot reads "..." as one field but has no escape for
- * a '"' inside it, so that becomes '; control characters become spaces. */
-static void dat_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"')
-            slm_buf_putc(b, '\'');
-        else if (ch < 0x20 || ch == 0x7f)
-            slm_buf_putc(b, ' ');
-        else
-            slm_buf_putc(b, (char)ch);
-    }
-    slm_buf_putc(b, '"');
-}
-
-/* A number with '.' whatever the locale; NaN and infinities as NaN, which gnuplot reads
- * as an undefined value and leaves out. */
-static void put_num(slm_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "NaN");
-        return;
-    }
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 10);
-    slm_buf_puts(b, t);
-}
-
 static char *fmt_num(double v, int digits)
 {
     char t[40];
@@ -111,32 +66,25 @@ static double metric(slm_store *st, int64_t cid, const char *name, double *lo, d
 
 static int load_cands(ctx *x, const int64_t *run_ids, size_t n_runs, char *err, size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(x->st, "SELECT id, name FROM candidates WHERE run_id = ? ORDER BY idx",
-                          &s, err, errlen))
-        return -1;
     for (size_t r = 0; r < n_runs; r++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, run_ids[r]);
-        int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            x->c = slm_xrealloc(x->c, (x->nc + 1) * sizeof *x->c);
-            cand *c = &x->c[x->nc++];
-            c->id = sqlite3_column_int64(s, 0);
-            c->run_id = run_ids[r];
-            const char *name = (const char *)sqlite3_column_text(s, 1);
-            c->label = n_runs > 1 ? slm_xasprintf("%lld:%s", (long long)run_ids[r], name ? name : "")
-                                  : slm_xstrdup(name ? name : "");
+        slm_cand *c;
+        size_t n;
+        if (slm_store_candidates(x->st, run_ids[r], &c, &n, err, errlen))
+            return -1;
+        x->c = slm_xrealloc(x->c, (x->nc + n + 1) * sizeof *x->c);
+        for (size_t i = 0; i < n; i++) {
+            cand *d = &x->c[x->nc++];
+            d->id = c[i].id;
+            d->run_id = run_ids[r];
+            const char *name = c[i].name ? c[i].name : "";
+            d->label = n_runs > 1 ? slm_xasprintf("%lld:%s", (long long)run_ids[r], name)
+                                  : slm_xstrdup(name);
         }
-        if (rc != SQLITE_DONE) {
-            sqlite3_finalize(s);
-            return slm_err(err, errlen, "%s: cannot read the candidates: %s",
-                           slm_store_path(x->st), sqlite3_errmsg(slm_store_db(x->st)));
-        }
+        slm_cands_free(c, n);
     }
-    sqlite3_finalize(s);
     return 0;
 }
+
 
 /* A list of distinct strings in first-seen order. */
 typedef struct strlist {
@@ -531,7 +479,7 @@ static void tics(slm_buf *b, const char *axis, char *const *labels, size_t n, co
     for (size_t i = 0; i < n; i++) {
         if (i)
             slm_buf_puts(b, ", ");
-        gp_str(b, labels[i]);
+        slm_gp_str(b, labels[i]);
         slm_buf_printf(b, " %zu", i);
     }
     slm_buf_printf(b, ") %s\n", opts);
@@ -576,12 +524,15 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
         return 0;
     }
     qsort(p, n, sizeof *p, cmp_pt);
-    double best = -INFINITY, lmin = p[0].lat, lmax = p[n - 1].lat;
+    double lmin = p[0].lat, lmax = p[n - 1].lat;
+    double *acc = slm_xcalloc(n, sizeof *acc), *lat = slm_xcalloc(n, sizeof *lat);
+    int *front = slm_xcalloc(n, sizeof *front);
     for (size_t i = 0; i < n; i++)
-        if (p[i].acc > best) {
-            p[i].front = 1;
-            best = p[i].acc;
-        }
+        acc[i] = p[i].acc, lat[i] = p[i].lat;
+    slm_pareto_front(acc, lat, n, front); /* the recommendation's rule, ties included */
+    for (size_t i = 0; i < n; i++)
+        p[i].front = front[i];
+    free(acc), free(lat), free(front);
     slm_buf dat = {0}, body = {0};
     slm_buf_puts(&dat, "# e2e_ms_p95 accuracy accuracy_lo accuracy_hi on_frontier candidate\n"
                        "# block 0: every candidate, by latency; block 1: the Pareto frontier\n");
@@ -591,15 +542,15 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
         for (size_t i = 0; i < n; i++) {
             if (block && !p[i].front)
                 continue;
-            put_num(&dat, p[i].lat);
+            slm_gp_num(&dat, p[i].lat);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].acc);
+            slm_gp_num(&dat, p[i].acc);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].lo);
+            slm_gp_num(&dat, p[i].lo);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, p[i].hi);
+            slm_gp_num(&dat, p[i].hi);
             slm_buf_printf(&dat, " %d ", p[i].front);
-            dat_str(&dat, x->c[p[i].c].label);
+            slm_gp_dat_str(&dat, x->c[p[i].c].label);
             slm_buf_putc(&dat, '\n');
         }
     }
@@ -614,11 +565,11 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
     /* labels from the script, exactly as stored (the .dat column has '"' replaced) */
     for (size_t i = 0; i < n; i++) {
         slm_buf_puts(&body, "    set label ");
-        gp_str(&body, x->c[p[i].c].label);
+        slm_gp_str(&body, x->c[p[i].c].label);
         slm_buf_puts(&body, " at ");
-        put_num(&body, p[i].lat);
+        slm_gp_num(&body, p[i].lat);
         slm_buf_puts(&body, ", ");
-        put_num(&body, p[i].acc);
+        slm_gp_num(&body, p[i].acc);
         slm_buf_puts(&body, " offset char 0.8, char 0.7 font ',9'\n");
     }
     slm_buf_printf(&body,
@@ -643,12 +594,6 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
     const char *caption = "Reliability diagrams, 15 equal-width confidence bins: bars are the "
                           "accuracy of each bin, dots its mean confidence, numbers its "
                           "example count; a calibrated model follows the diagonal.";
-    sqlite3_stmt *s;
-    if (slm_store_prepare(x->st,
-                          "SELECT bin, count, confidence, accuracy FROM reliability WHERE "
-                          "candidate_id = ? AND scheme = 'width' ORDER BY bin",
-                          &s, err, errlen))
-        return -1;
     slm_buf dat = {0}, panels = {0};
     slm_buf_puts(&dat, "# bin bin_lo bin_hi bin_centre mean_confidence accuracy count\n"
                        "# one block per candidate (gnuplot: index k), named in its first line\n");
@@ -657,22 +602,18 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
         slm_buf rows = {0};
         long total = 0;
         int nbins = 0;
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, x->c[i].id);
         /* bins are numbered 1..B; read them once to know B */
-        typedef struct { int bin; long count; double conf, acc; } binrow;
-        binrow *br = NULL;
-        size_t nb = 0;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            br = slm_xrealloc(br, (nb + 1) * sizeof *br);
-            br[nb].bin = sqlite3_column_int(s, 0);
-            br[nb].count = (long)sqlite3_column_int64(s, 1);
-            br[nb].conf = slm_col_double(s, 2);
-            br[nb].acc = slm_col_double(s, 3);
-            total += br[nb].count;
-            if (br[nb].bin > nbins)
-                nbins = br[nb].bin;
-            nb++;
+        slm_rel_bin *br;
+        size_t nb;
+        if (slm_store_reliability(x->st, x->c[i].id, "width", &br, &nb, err, errlen)) {
+            slm_buf_free(&dat);
+            slm_buf_free(&panels);
+            return -1;
+        }
+        for (size_t k = 0; k < nb; k++) {
+            total += br[k].count;
+            if (br[k].bin > nbins)
+                nbins = br[k].bin;
         }
         if (!total) {
             free(br);
@@ -681,22 +622,22 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
         for (size_t k = 0; k < nb; k++) {
             double lo = (double)(br[k].bin - 1) / nbins, hi = (double)br[k].bin / nbins;
             slm_buf_printf(&rows, "%d ", br[k].bin);
-            put_num(&rows, lo);
+            slm_gp_num(&rows, lo);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, hi);
+            slm_gp_num(&rows, hi);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, (lo + hi) / 2);
+            slm_gp_num(&rows, (lo + hi) / 2);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, br[k].count ? br[k].conf : NAN);
+            slm_gp_num(&rows, br[k].count ? br[k].conf : NAN);
             slm_buf_putc(&rows, ' ');
-            put_num(&rows, br[k].count ? br[k].acc : NAN);
+            slm_gp_num(&rows, br[k].count ? br[k].acc : NAN);
             slm_buf_printf(&rows, " %ld\n", br[k].count);
         }
         free(br);
         if (np)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         slm_buf_append(&dat, rows.data, rows.len);
         slm_buf_free(&rows);
@@ -712,7 +653,7 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
             slm_buf_printf(&title, " (n = %ld)", total);
         }
         slm_buf_puts(&panels, "    set title ");
-        gp_str(&panels, title.data);
+        slm_gp_str(&panels, title.data);
         slm_buf_free(&title);
         const char *t1 = np ? "notitle" : "title 'perfect calibration'";
         const char *t2 = np ? "notitle" : "title 'accuracy of the bin'";
@@ -728,7 +669,6 @@ static int plot_reliability(ctx *x, char *err, size_t errlen)
                        t1, name, np, t2, np, t3, np);
         np++;
     }
-    sqlite3_finalize(s);
     if (!np) {
         slm_buf_free(&dat);
         slm_buf_free(&panels);
@@ -765,28 +705,18 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
     const char *name = "latency_cdf";
     const char *caption = "Empirical CDF of the end-to-end latency of each example, per "
                           "candidate; the dotted line marks the 95th percentile.";
-    sqlite3_stmt *s;
-    if (slm_store_prepare(x->st,
-                          "SELECT e2e_ms FROM predictions WHERE candidate_id = ? AND "
-                          "e2e_ms IS NOT NULL ORDER BY e2e_ms",
-                          &s, err, errlen))
-        return -1;
     slm_buf dat = {0}, plot = {0};
     slm_buf_puts(&dat, "# e2e_ms fraction_at_or_below\n"
                        "# one block per candidate (gnuplot: index k), named in its first line\n");
     size_t nb = 0;
     double lmin = INFINITY, lmax = 0;
     for (size_t i = 0; i < x->nc; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, x->c[i].id);
-        double *v = NULL;
-        size_t n = 0;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            double e = sqlite3_column_double(s, 0);
-            if (!isfinite(e))
-                continue;
-            v = slm_xrealloc(v, (n + 1) * sizeof *v);
-            v[n++] = e;
+        double *v;
+        size_t n;
+        if (slm_store_latencies(x->st, x->c[i].id, &v, &n, err, errlen)) {
+            slm_buf_free(&dat);
+            slm_buf_free(&plot);
+            return -1;
         }
         if (!n) {
             free(v);
@@ -795,15 +725,15 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
         if (nb)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         /* the step starts at 0 at the fastest example */
-        put_num(&dat, v[0]);
+        slm_gp_num(&dat, v[0]);
         slm_buf_puts(&dat, " 0\n");
         for (size_t k = 0; k < n; k++) {
-            put_num(&dat, v[k]);
+            slm_gp_num(&dat, v[k]);
             slm_buf_putc(&dat, ' ');
-            put_num(&dat, (double)(k + 1) / (double)n);
+            slm_gp_num(&dat, (double)(k + 1) / (double)n);
             slm_buf_putc(&dat, '\n');
         }
         if (v[0] < lmin)
@@ -812,11 +742,10 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
             lmax = v[n - 1];
         slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with steps lw 2 title ",
                        nb ? ", \\\n         " : "    plot ", name, nb);
-        gp_str(&plot, x->c[i].label);
+        slm_gp_str(&plot, x->c[i].label);
         free(v);
         nb++;
     }
-    sqlite3_finalize(s);
     if (!nb) {
         slm_buf_free(&dat);
         slm_buf_free(&plot);
@@ -853,38 +782,33 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
     strlist labels = {0};
     long *count = NULL;
     int rc = 0;
-    sqlite3_stmt *s;
     /* label order: as the aggregation stored the classes (label set, then extra outputs) */
-    if (slm_store_prepare(x->st, "SELECT label FROM per_class WHERE candidate_id = ? ORDER BY rowid",
-                          &s, err, errlen)) {
+    slm_class_stat *rows;
+    size_t nrows;
+    if (slm_store_classes(x->st, x->c[i].id, SLM_CLASSES_STORED, &rows, &nrows, err, errlen)) {
         rc = -1;
         goto out;
     }
-    sqlite3_bind_int64(s, 1, x->c[i].id);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        strlist_add(&labels, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    if (slm_store_prepare(x->st, "SELECT gold, pred, count FROM confusion WHERE candidate_id = ?",
-                          &s, err, errlen)) {
+    for (size_t k = 0; k < nrows; k++)
+        strlist_add(&labels, rows[k].label);
+    slm_class_rows_free(rows, nrows);
+    slm_conf_cell *cc;
+    size_t ncc;
+    if (slm_store_confusion(x->st, x->c[i].id, &cc, &ncc, err, errlen)) {
         rc = -1;
         goto out;
     }
-    sqlite3_bind_int64(s, 1, x->c[i].id);
     typedef struct { size_t g, p; long n; } cell;
-    cell *cells = NULL;
+    cell *cells = slm_xcalloc(ncc + 1, sizeof *cells);
     size_t ncell = 0;
     long total = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *g = (const char *)sqlite3_column_text(s, 0);
-        const char *pr = (const char *)sqlite3_column_text(s, 1);
-        cells = slm_xrealloc(cells, (ncell + 1) * sizeof *cells);
-        cells[ncell].g = strlist_add(&labels, g ? g : "");
-        cells[ncell].p = strlist_add(&labels, pr ? pr : "");
-        cells[ncell].n = (long)sqlite3_column_int64(s, 2);
-        total += cells[ncell].n;
-        ncell++;
+    for (size_t k = 0; k < ncc; k++, ncell++) {
+        cells[ncell].g = strlist_add(&labels, cc[k].gold);
+        cells[ncell].p = strlist_add(&labels, cc[k].pred);
+        cells[ncell].n = cc[k].count;
+        total += cc[k].count;
     }
-    sqlite3_finalize(s);
+    slm_conf_cells_free(cc, ncc);
     if (!total) {
         free(cells);
         skip(x, name, caption, "no confusion counts stored");
@@ -899,7 +823,7 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
     slm_buf dat = {0}, body = {0};
     slm_buf_puts(&dat, "# pred_index gold_index count share_of_gold pred gold\n"
                        "# candidate ");
-    dat_str(&dat, x->c[i].label);
+    slm_gp_dat_str(&dat, x->c[i].label);
     slm_buf_puts(&dat, "\n# every cell of the matrix, one gold label per scan (blank line)\n");
     for (size_t g = 0; g < L; g++) {
         long row = 0;
@@ -907,11 +831,11 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
             row += count[g * L + p];
         for (size_t p = 0; p < L; p++) {
             slm_buf_printf(&dat, "%zu %zu %ld ", p, g, count[g * L + p]);
-            put_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
+            slm_gp_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, labels.v[p]);
+            slm_gp_dat_str(&dat, labels.v[p]);
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, labels.v[g]);
+            slm_gp_dat_str(&dat, labels.v[g]);
             slm_buf_putc(&dat, '\n');
         }
         slm_buf_putc(&dat, '\n');
@@ -920,7 +844,7 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
     {
         slm_buf t = {0};
         slm_buf_printf(&t, "Confusion matrix: %s (n = %ld)", x->c[i].label, total);
-        gp_str(&body, t.data);
+        slm_gp_str(&body, t.data);
         slm_buf_free(&t);
     }
     slm_buf_printf(&body,
@@ -960,36 +884,34 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
     const char *name = "per_class_f1";
     const char *caption = "F1 of each label (of the label set), one bar per candidate.";
     strlist labels = {0};
-    sqlite3_stmt *s;
-    if (slm_store_prepare(x->st,
-                          "SELECT label, f1 FROM per_class WHERE candidate_id = ? AND "
-                          "in_label_set = 1 ORDER BY rowid",
-                          &s, err, errlen))
-        return -1;
     /* f1[c * cap + l]; labels are discovered as we go */
+    int rc = 0;
     double **f1 = slm_xcalloc(x->nc ? x->nc : 1, sizeof *f1);
     size_t *nf = slm_xcalloc(x->nc ? x->nc : 1, sizeof *nf);
     int *has = slm_xcalloc(x->nc ? x->nc : 1, sizeof *has);
     size_t ncand = 0;
     for (size_t i = 0; i < x->nc; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, x->c[i].id);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            size_t l = strlist_add(&labels, (const char *)sqlite3_column_text(s, 0));
+        slm_class_stat *rows;
+        size_t nrows;
+        if (slm_store_classes(x->st, x->c[i].id, SLM_CLASSES_SET, &rows, &nrows, err, errlen)) {
+            rc = -1;
+            goto out;
+        }
+        for (size_t r = 0; r < nrows; r++) {
+            size_t l = strlist_add(&labels, rows[r].label);
             if (l >= nf[i]) {
                 f1[i] = slm_xrealloc(f1[i], (l + 1) * sizeof **f1);
                 for (size_t k = nf[i]; k <= l; k++)
                     f1[i][k] = NAN;
                 nf[i] = l + 1;
             }
-            f1[i][l] = slm_col_double(s, 1);
+            f1[i][l] = rows[r].f1;
             if (isfinite(f1[i][l]))
                 has[i] = 1;
         }
+        slm_class_rows_free(rows, nrows);
         ncand += has[i];
     }
-    sqlite3_finalize(s);
-    int rc = 0;
     if (!ncand) {
         skip(x, name, caption, "no per-class F1 stored");
         goto out;
@@ -999,16 +921,16 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
     for (size_t i = 0; i < x->nc; i++)
         if (has[i]) {
             slm_buf_putc(&dat, ' ');
-            dat_str(&dat, x->c[i].label);
+            slm_gp_dat_str(&dat, x->c[i].label);
         }
     slm_buf_puts(&dat, "\n# F1 of each label (rows) for each candidate (columns 3 onwards)\n");
     for (size_t l = 0; l < labels.n; l++) {
         slm_buf_printf(&dat, "%zu ", l);
-        dat_str(&dat, labels.v[l]);
+        slm_gp_dat_str(&dat, labels.v[l]);
         for (size_t i = 0; i < x->nc; i++)
             if (has[i]) {
                 slm_buf_putc(&dat, ' ');
-                put_num(&dat, l < nf[i] ? f1[i][l] : NAN);
+                slm_gp_num(&dat, l < nf[i] ? f1[i][l] : NAN);
             }
         slm_buf_putc(&dat, '\n');
     }
@@ -1034,7 +956,7 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
         char *w = fmt_num(bw, 6);
         slm_buf_printf(&body, "%s'%s.dat' using ($1 + %s):%zu:(%s) with boxes title ",
                        j ? ", \\\n         " : "    plot ", name, off, col, w);
-        gp_str(&body, x->c[i].label);
+        slm_gp_str(&body, x->c[i].label);
         free(off);
         free(w);
         col++;
@@ -1061,30 +983,28 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
     const char *caption = "Risk-coverage curves: answering only the examples whose confidence "
                           "is above a threshold, the error rate (risk) among them against the "
                           "share answered (coverage); lower is better, AURC in the key.";
-    sqlite3_stmt *s;
-    if (slm_store_prepare(x->st,
-                          "SELECT x, y, threshold FROM curves WHERE candidate_id = ? AND "
-                          "curve = 'risk_coverage' ORDER BY idx",
-                          &s, err, errlen))
-        return -1;
     slm_buf dat = {0}, plot = {0};
     slm_buf_puts(&dat, "# coverage risk threshold\n"
                        "# one block per candidate (gnuplot: index k), named in its first line\n");
     size_t nb = 0;
     for (size_t i = 0; i < x->nc; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, x->c[i].id);
-        slm_buf rows = {0};
-        size_t n = 0;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            put_num(&rows, slm_col_double(s, 0));
-            slm_buf_putc(&rows, ' ');
-            put_num(&rows, slm_col_double(s, 1));
-            slm_buf_putc(&rows, ' ');
-            put_num(&rows, slm_col_double(s, 2));
-            slm_buf_putc(&rows, '\n');
-            n++;
+        slm_curve_pt *pts;
+        size_t n;
+        if (slm_store_curve(x->st, x->c[i].id, "risk_coverage", &pts, &n, err, errlen)) {
+            slm_buf_free(&dat);
+            slm_buf_free(&plot);
+            return -1;
         }
+        slm_buf rows = {0};
+        for (size_t k = 0; k < n; k++) {
+            slm_gp_num(&rows, pts[k].x);
+            slm_buf_putc(&rows, ' ');
+            slm_gp_num(&rows, pts[k].y);
+            slm_buf_putc(&rows, ' ');
+            slm_gp_num(&rows, pts[k].threshold);
+            slm_buf_putc(&rows, '\n');
+        }
+        free(pts);
         if (!n) {
             slm_buf_free(&rows);
             continue;
@@ -1092,7 +1012,7 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         if (nb)
             slm_buf_puts(&dat, "\n\n");
         slm_buf_puts(&dat, "# candidate ");
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, '\n');
         slm_buf_append(&dat, rows.data, rows.len);
         slm_buf_free(&rows);
@@ -1106,11 +1026,10 @@ static int plot_risk_coverage(ctx *x, char *err, size_t errlen)
         }
         slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with lines lw 2 title ",
                        nb ? ", \\\n         " : "    plot ", name, nb);
-        gp_str(&plot, t.data);
+        slm_gp_str(&plot, t.data);
         slm_buf_free(&t);
         nb++;
     }
-    sqlite3_finalize(s);
     if (!nb) {
         slm_buf_free(&dat);
         slm_buf_free(&plot);
@@ -1161,11 +1080,11 @@ static int plot_counters(ctx *x, char *err, size_t errlen)
         if (!isfinite(ipt[i]) && !isfinite(ipc[i]))
             continue;
         slm_buf_printf(&dat, "%zu ", lab.n);
-        dat_str(&dat, x->c[i].label);
+        slm_gp_dat_str(&dat, x->c[i].label);
         slm_buf_putc(&dat, ' ');
-        put_num(&dat, ipt[i]);
+        slm_gp_num(&dat, ipt[i]);
         slm_buf_putc(&dat, ' ');
-        put_num(&dat, ipc[i]);
+        slm_gp_num(&dat, ipc[i]);
         slm_buf_putc(&dat, '\n');
         lab.v = slm_xrealloc(lab.v, (lab.n + 1) * sizeof *lab.v);
         lab.v[lab.n++] = slm_xstrdup(x->c[i].label);

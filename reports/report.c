@@ -3,6 +3,9 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
+#include "json_out.h"
+#include "pareto.h"
+#include "store_reports.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -33,106 +36,17 @@ void slm_md_cell(slm_buf *b, const char *s)
 
 /* ---- reading a run ---- */
 
-typedef struct cand_row {
-    int64_t id;
-    char *name, *engine, *status, *error, *quant, *arch, *model_path, *model_sha,
-        *engine_version, *chat_template;
-    int chat_used;
-    double n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads;
-    /* schema 8: the template as rendered, the sized context, memory, device */
-    char *tmpl_sha, *probe_sha, *device;
-    double n_ctx_need, kv_bytes, n_gpu_layers, peak_rss_kb;
-} cand_row;
-
-typedef struct run_info {
-    int64_t id;
-    char *name, *status, *created, *finished, *mode, *harness, *git, *host, *error, *policy;
-    char *es_name, *es_version, *split, *es_path, *es_sha, *prompt_sha, *labels_json;
-    long n_rows;
-    cand_row *c;
-    size_t nc;
-} run_info;
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? slm_xstrdup((const char *)t) : NULL;
-}
+typedef slm_cand_card cand_row;
+typedef slm_run_facts run_info;
 
 static void run_info_free(run_info *r)
 {
-    free(r->name), free(r->status), free(r->created), free(r->finished), free(r->mode);
-    free(r->harness), free(r->git), free(r->host), free(r->error), free(r->policy);
-    free(r->es_name), free(r->es_version), free(r->split), free(r->es_path), free(r->es_sha);
-    free(r->prompt_sha), free(r->labels_json);
-    for (size_t i = 0; i < r->nc; i++) {
-        cand_row *c = &r->c[i];
-        free(c->name), free(c->engine), free(c->status), free(c->error), free(c->quant);
-        free(c->arch), free(c->model_path), free(c->model_sha), free(c->engine_version);
-        free(c->chat_template), free(c->tmpl_sha), free(c->probe_sha), free(c->device);
-    }
-    free(r->c);
+    slm_run_facts_free(r);
 }
 
 static int load_run(slm_store *st, int64_t id, run_info *r, char *err, size_t errlen)
 {
-    memset(r, 0, sizeof *r);
-    r->id = id;
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT r.name, r.status, r.created_at, r.finished_at, r.mode, "
-                          "r.harness_version, r.git_rev, r.host_json, r.error, "
-                          "r.quantization_policy, e.name, e.version, e.split, e.path, e.sha256, "
-                          "e.prompt_sha256, e.labels_json, e.n_rows FROM runs r LEFT JOIN "
-                          "evalsets e ON e.run_id = r.id WHERE r.id = ?",
-                          &s, err, errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
-        return slm_err(err, errlen, "%s: no run %lld", slm_store_path(st), (long long)id);
-    }
-    char **f[] = {&r->name, &r->status, &r->created, &r->finished, &r->mode, &r->harness,
-                  &r->git, &r->host, &r->error, &r->policy, &r->es_name, &r->es_version,
-                  &r->split, &r->es_path, &r->es_sha, &r->prompt_sha, &r->labels_json};
-    for (int i = 0; i < 17; i++)
-        *f[i] = col_str(s, i);
-    r->n_rows = (long)sqlite3_column_int64(s, 17);
-    sqlite3_finalize(s);
-    if (slm_store_prepare(st,
-                          "SELECT id, name, engine, status, error, quant, arch, model_path, "
-                          "model_sha256, engine_version, chat_template, chat_template_used, "
-                          "n_params, size_bytes, n_ctx, n_vocab, n_layer, n_embd, n_threads, "
-                          "chat_template_sha256, chat_probe_sha256, device, n_ctx_need, "
-                          "kv_bytes, n_gpu_layers, peak_rss_kb "
-                          "FROM candidates WHERE run_id = ? ORDER BY idx",
-                          &s, err, errlen))
-        return -1;
-    sqlite3_bind_int64(s, 1, id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        r->c = slm_xrealloc(r->c, (r->nc + 1) * sizeof *r->c);
-        cand_row *c = &r->c[r->nc++];
-        memset(c, 0, sizeof *c);
-        c->id = sqlite3_column_int64(s, 0);
-        char **g[] = {&c->name, &c->engine, &c->status, &c->error, &c->quant, &c->arch,
-                      &c->model_path, &c->model_sha, &c->engine_version, &c->chat_template};
-        for (int i = 0; i < 10; i++)
-            *g[i] = col_str(s, i + 1);
-        c->chat_used = sqlite3_column_int(s, 11);
-        double *h[] = {&c->n_params, &c->size_bytes, &c->n_ctx, &c->n_vocab, &c->n_layer,
-                       &c->n_embd, &c->n_threads};
-        for (int i = 0; i < 7; i++)
-            *h[i] = slm_col_double(s, i + 12);
-        c->tmpl_sha = col_str(s, 19);
-        c->probe_sha = col_str(s, 20);
-        c->device = col_str(s, 21);
-        c->n_ctx_need = slm_col_double(s, 22);
-        c->kv_bytes = slm_col_double(s, 23);
-        c->n_gpu_layers = slm_col_double(s, 24);
-        c->peak_rss_kb = slm_col_double(s, 25);
-    }
-    sqlite3_finalize(s);
-    return 0;
+    return slm_store_run_facts(st, id, r, err, errlen);
 }
 
 static double metric(slm_store *st, int64_t cid, const char *name)
@@ -192,11 +106,56 @@ static void human_count(slm_buf *b, double v)
     slm_buf_puts(b, t);
 }
 
+/* A value as its field in the table says: a percentage, a whole number, or `digits`
+ * significant digits; a name the table lacks gets 4 digits (test_report checks there is
+ * none). */
+static void field_val(slm_buf *b, const char *name, double v)
+{
+    const slm_field *f = slm_field_lookup(name);
+    if (f && f->fmt == SLM_FMT_PCT)
+        pct(b, v);
+    else if (f && f->fmt == SLM_FMT_COUNT && !isnan(v))
+        slm_buf_printf(b, "%.0f", v);
+    else
+        num(b, v, f && f->fmt == SLM_FMT_NUM ? f->digits : 4);
+}
+
+/* " | value" of a candidate's stored metric. */
+static void field_cell(slm_buf *b, slm_store *st, int64_t cid, const char *name)
+{
+    slm_buf_puts(b, " | ");
+    field_val(b, name, metric(st, cid, name));
+}
+
+/* The header of a table of metric columns after `first`: titles from the field table,
+ * right-aligned. */
+static void field_header(slm_buf *b, const char *first, const char *const *names, size_t n)
+{
+    slm_buf_printf(b, "| %s |", first);
+    for (size_t i = 0; i < n; i++) {
+        const slm_field *f = slm_field_lookup(names[i]);
+        slm_buf_printf(b, " %s |", f ? slm_field_col(f) : names[i]);
+    }
+    slm_buf_puts(b, "\n|---|");
+    for (size_t i = 0; i < n; i++)
+        slm_buf_puts(b, "---:|");
+    slm_buf_puts(b, "\n");
+}
+
 static void comparison(slm_store *st, const run_info *r, slm_buf *b)
 {
-    slm_buf_puts(b, "| candidate | engine | quant | params | accuracy | macro-F1 | e2e p50 ms | "
-                    "e2e p95 ms | tokens/s | status |\n");
-    slm_buf_puts(b, "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    /* the summary fields by column title; times add their unit ("e2e p50 ms"), rates
+     * name theirs in the title ("tokens/s") */
+    slm_buf_puts(b, "| candidate | engine | quant | params |");
+    for (size_t k = 0; k < slm_n_summary_fields; k++) {
+        const slm_field *f = slm_field_find(slm_summary_fields[k]);
+        slm_buf_printf(b, " %s%s%s |", slm_field_col(f), !strcmp(f->unit, "ms") ? " " : "",
+                       !strcmp(f->unit, "ms") ? f->unit : "");
+    }
+    slm_buf_puts(b, " status |\n|---|---|---|---:|");
+    for (size_t k = 0; k < slm_n_summary_fields; k++)
+        slm_buf_puts(b, "---:|");
+    slm_buf_puts(b, "---|\n");
     for (size_t i = 0; i < r->nc; i++) {
         const cand_row *c = &r->c[i];
         slm_buf_puts(b, "| ");
@@ -207,16 +166,8 @@ static void comparison(slm_store *st, const run_info *r, slm_buf *b)
         slm_md_cell(b, c->quant ? c->quant : "–");
         slm_buf_puts(b, " | ");
         human_count(b, c->n_params);
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, c->id, "accuracy"));
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, c->id, "macro_f1"));
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, c->id, "e2e_ms_p50"), 3);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, c->id, "e2e_ms_p95"), 3);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, c->id, "tokens_per_s"), 4);
+        for (size_t k = 0; k < slm_n_summary_fields; k++)
+            field_cell(b, st, c->id, slm_summary_fields[k]);
         slm_buf_puts(b, " | ");
         slm_md_cell(b, c->status);
         slm_buf_puts(b, " |\n");
@@ -258,74 +209,66 @@ static void short_sha(slm_buf *b, const char *sha)
 
 static void per_class(slm_store *st, const cand_row *c, slm_buf *b)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT label, in_label_set, precision, recall, f1, support, predicted "
-                          "FROM per_class WHERE candidate_id = ? ORDER BY in_label_set DESC, "
-                          "rowid",
-                          &s, NULL, 0))
+    slm_class_stat *rows;
+    size_t n;
+    if (slm_store_classes(st, c->id, SLM_CLASSES_SET_FIRST, &rows, &n, NULL, 0))
         return;
-    sqlite3_bind_int64(s, 1, c->id);
     slm_buf_puts(b, "| label | precision | recall | F1 | support | predicted |\n");
     slm_buf_puts(b, "|---|---:|---:|---:|---:|---:|\n");
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    for (size_t i = 0; i < n; i++) {
         slm_buf_puts(b, "| ");
-        if (!sqlite3_column_int(s, 1))
+        if (!rows[i].in_label_set)
             slm_buf_puts(b, "(invalid) ");
-        slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
-        for (int k = 2; k <= 4; k++) {
+        slm_md_cell(b, rows[i].label);
+        double v[] = {rows[i].precision, rows[i].recall, rows[i].f1};
+        for (int k = 0; k < 3; k++) {
             slm_buf_puts(b, " | ");
-            num(b, slm_col_double(s, k), 3);
+            num(b, v[k], 3);
         }
-        slm_buf_printf(b, " | %lld | %lld |\n", (long long)sqlite3_column_int64(s, 5),
-                       (long long)sqlite3_column_int64(s, 6));
+        slm_buf_printf(b, " | %ld | %ld |\n", rows[i].support, rows[i].predicted);
     }
-    sqlite3_finalize(s);
+    slm_class_rows_free(rows, n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The index of s among v[0..n), n when absent. */
+static size_t str_index(char *const *v, size_t n, const char *s)
+{
+    size_t k = 0;
+    while (k < n && strcmp(v[k], s))
+        k++;
+    return k;
 }
 
 static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_buf *b)
 {
     json_t *labels = json_loads(r->labels_json ? r->labels_json : "[]", 0, NULL);
     size_t nl = json_array_size(labels);
-    /* predicted strings outside the label set become extra columns */
-    sqlite3_stmt *s;
-    char **cols = slm_xcalloc(nl ? nl : 1, sizeof *cols);
+    slm_conf_cell *cell = NULL;
+    size_t ncell = 0;
+    if (slm_store_confusion(st, c->id, &cell, &ncell, NULL, 0))
+        ncell = 0;
+    /* predicted strings outside the label set become extra columns, sorted */
+    char **cols = slm_xcalloc(nl + ncell + 1, sizeof *cols);
     size_t ncols = 0;
     for (size_t i = 0; i < nl; i++)
         cols[ncols++] = slm_xstrdup(json_string_value(json_array_get(labels, i)));
-    if (slm_store_prepare(st,
-                          "SELECT DISTINCT pred FROM confusion WHERE candidate_id = ? ORDER BY pred",
-                          &s, NULL, 0) == 0) {
-        sqlite3_bind_int64(s, 1, c->id);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *p = (const char *)sqlite3_column_text(s, 0);
-            size_t k = 0;
-            while (k < ncols && strcmp(cols[k], p))
-                k++;
-            if (k == ncols) {
-                cols = slm_xrealloc(cols, (ncols + 1) * sizeof *cols);
-                cols[ncols++] = slm_xstrdup(p);
-            }
-        }
-        sqlite3_finalize(s);
-    }
+    size_t first_extra = ncols;
+    for (size_t k = 0; k < ncell; k++)
+        if (str_index(cols, ncols, cell[k].pred) == ncols)
+            cols[ncols++] = slm_xstrdup(cell[k].pred);
+    qsort(cols + first_extra, ncols - first_extra, sizeof *cols, cmp_str);
     long *m = slm_xcalloc(nl * ncols + 1, sizeof *m);
-    if (slm_store_prepare(st, "SELECT gold, pred, count FROM confusion WHERE candidate_id = ?", &s,
-                          NULL, 0) == 0) {
-        sqlite3_bind_int64(s, 1, c->id);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *g = (const char *)sqlite3_column_text(s, 0);
-            const char *p = (const char *)sqlite3_column_text(s, 1);
-            size_t gi = 0, pi = 0;
-            while (gi < nl && strcmp(cols[gi], g))
-                gi++;
-            while (pi < ncols && strcmp(cols[pi], p))
-                pi++;
-            if (gi < nl && pi < ncols)
-                m[gi * ncols + pi] += (long)sqlite3_column_int64(s, 2);
-        }
-        sqlite3_finalize(s);
+    for (size_t k = 0; k < ncell; k++) {
+        size_t gi = str_index(cols, nl, cell[k].gold), pi = str_index(cols, ncols, cell[k].pred);
+        if (gi < nl && pi < ncols)
+            m[gi * ncols + pi] += cell[k].count;
     }
+    slm_conf_cells_free(cell, ncell);
     slm_buf_puts(b, "| gold \\ predicted |");
     for (size_t j = 0; j < ncols; j++) {
         slm_buf_puts(b, " ");
@@ -352,26 +295,17 @@ static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_b
 }
 
 
-/* A metric with its stored interval, "0.712 [0.675, 0.748]" (percent when pct_). */
-static void metric_ci(slm_store *st, int64_t cid, const char *name, int as_pct, slm_buf *b)
+/* A metric with its stored interval, "0.712 [0.675, 0.748]", formatted as its field. */
+static void metric_ci(slm_store *st, int64_t cid, const char *name, slm_buf *b)
 {
     double lo, hi;
     double v = slm_store_metric(st, cid, name, &lo, &hi);
-    if (as_pct)
-        pct(b, v);
-    else
-        num(b, v, 3);
+    field_val(b, name, v);
     if (!isnan(lo) && !isnan(hi)) {
         slm_buf_puts(b, " [");
-        if (as_pct) {
-            pct(b, lo);
-            slm_buf_puts(b, ", ");
-            pct(b, hi);
-        } else {
-            num(b, lo, 3);
-            slm_buf_puts(b, ", ");
-            num(b, hi, 3);
-        }
+        field_val(b, name, lo);
+        slm_buf_puts(b, ", ");
+        field_val(b, name, hi);
         slm_buf_puts(b, "]");
     }
 }
@@ -390,27 +324,24 @@ static void calibration(slm_store *st, const run_info *r, slm_buf *b)
         slm_buf_puts(b, "| ");
         slm_md_cell(b, c->name);
         slm_buf_puts(b, " | ");
-        metric_ci(st, c->id, "accuracy", 1, b);
+        metric_ci(st, c->id, "accuracy", b);
         slm_buf_puts(b, " | ");
-        metric_ci(st, c->id, "macro_f1", 1, b);
+        metric_ci(st, c->id, "macro_f1", b);
         slm_buf_puts(b, " | ");
-        metric_ci(st, c->id, "ece_15", 0, b);
+        metric_ci(st, c->id, "ece_15", b);
         static const char *const plain[] = {"ece_15_mass", "mce_15", "brier", "nll", "aurc"};
-        for (size_t k = 0; k < 5; k++) {
-            slm_buf_puts(b, " | ");
-            num(b, metric(st, c->id, plain[k]), 3);
-        }
+        for (size_t k = 0; k < 5; k++)
+            field_cell(b, st, c->id, plain[k]);
         static const char *const cov[] = {"0.90", "0.95", "0.99"};
         for (size_t k = 0; k < 3; k++) {
             char n1[64], n2[64];
             snprintf(n1, sizeof n1, "coverage_at_%s", cov[k]);
             snprintf(n2, sizeof n2, "coverage_at_%s_threshold", cov[k]);
-            slm_buf_puts(b, " | ");
-            pct(b, metric(st, c->id, n1));
+            field_cell(b, st, c->id, n1);
             double t = metric(st, c->id, n2);
             if (!isnan(t)) {
                 slm_buf_puts(b, " (");
-                num(b, t, 3);
+                field_val(b, n2, t);
                 slm_buf_puts(b, ")");
             }
         }
@@ -437,21 +368,112 @@ static void temperature(slm_store *st, const run_info *r, slm_buf *b)
         int64_t id = r->c[i].id;
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
-        slm_buf_puts(b, " | ");
-        double ncal = metric(st, id, "calibration_n");
-        if (isnan(ncal))
-            slm_buf_puts(b, "–");
-        else
-            slm_buf_printf(b, "%.0f", ncal);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "temperature"), 3);
+        field_cell(b, st, id, "calibration_n");
+        field_cell(b, st, id, "temperature");
         static const char *const pairs[][2] = {
             {"ece_15", "ece_15_ts"}, {"nll", "nll_ts"}, {"brier", "brier_ts"}};
         for (size_t k = 0; k < 3; k++) {
-            slm_buf_puts(b, " | ");
-            num(b, metric(st, id, pairs[k][0]), 3);
+            field_cell(b, st, id, pairs[k][0]);
             slm_buf_puts(b, " → ");
-            num(b, metric(st, id, pairs[k][1]), 3);
+            field_val(b, pairs[k][1], metric(st, id, pairs[k][1]));
+        }
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+/* Hardware counters: every figure, or why it is unavailable. */
+static void counters(slm_store *st, const run_info *r, slm_buf *b)
+{
+    static const char *const cn[] = {"instructions_per_token", "cycles_per_token", "ipc",
+                                     "cache_misses_per_kinstr", "branch_misses_per_kinstr",
+                                     "cpu_utilisation", "task_clock_vs_cpu_time",
+                                     "page_faults_per_example", "context_switches_per_example",
+                                     "energy_per_token_j"};
+    const size_t ncn = sizeof cn / sizeof cn[0];
+    slm_buf_puts(b, "\nCounters (whole process, all threads, read at the prefill and decode "
+                    "boundaries):\n\n");
+    field_header(b, "candidate", cn, ncn);
+    for (size_t i = 0; i < r->nc; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t j = 0; j < ncn; j++) {
+            double v = metric(st, r->c[i].id, cn[j]);
+            slm_buf_puts(b, " | ");
+            if (isnan(v))
+                slm_buf_puts(b, "unavailable");
+            else
+                field_val(b, cn[j], v);
+        }
+        slm_buf_puts(b, " |\n");
+    }
+    slm_counter_event *ev;
+    size_t nev;
+    if (slm_store_counter_events(st, r->id, &ev, &nev, NULL, 0))
+        return;
+    for (size_t i = 0; i < nev; i++) {
+        if (!i)
+            slm_buf_puts(b, "\n| event | source | why unavailable |\n|---|---|---|\n");
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, ev[i].event);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, ev[i].source);
+        slm_buf_puts(b, " | ");
+        slm_md_cell(b, ev[i].reason ? ev[i].reason : "");
+        slm_buf_puts(b, " |\n");
+    }
+    slm_counter_events_free(ev, nev);
+}
+
+/* Throughput mode beside single-stream, when any candidate ran it. */
+static void throughput(slm_store *st, const run_info *r, slm_buf *b)
+{
+    int any_tp = 0;
+    for (size_t i = 0; i < r->nc; i++)
+        any_tp |= !isnan(metric(st, r->c[i].id, "throughput_examples_per_s"));
+    if (!any_tp)
+        return;
+    slm_buf_puts(b, "\nThroughput mode (many examples as parallel sequences in one batch, "
+                    "like MLPerf's Offline scenario) beside single-stream:\n\n"
+                    "| candidate | examples/s single-stream | examples/s batched | tokens/s "
+                    "single-stream | tokens/s batched | predictions differing |\n"
+                    "|---|---:|---:|---:|---:|---:|\n");
+    static const char *const t[] = {"examples_per_s", "throughput_examples_per_s",
+                                    "tokens_per_s", "throughput_tokens_per_s",
+                                    "throughput_mismatches"};
+    for (size_t i = 0; i < r->nc; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t j = 0; j < 5; j++)
+            field_cell(b, st, r->c[i].id, t[j]);
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+/* Concurrency, when any candidate kept more than one request in flight. */
+static void concurrency(slm_store *st, const run_info *r, slm_buf *b)
+{
+    int any_conc = 0;
+    for (size_t i = 0; i < r->nc; i++)
+        any_conc |= metric(st, r->c[i].id, "concurrency") > 1;
+    if (!any_conc)
+        return;
+    slm_buf_puts(b, "\nConcurrency (requests kept in flight at once, as a served model sees "
+                    "under load; latencies above were measured under that load, from each "
+                    "request's start, and examples/s is over the time requests were in "
+                    "flight):\n\n| candidate | concurrency | examples/s | e2e p50 ms | "
+                    "e2e p95 ms |\n|---|---:|---:|---:|---:|\n");
+    static const char *const t[] = {"concurrency", "concurrent_examples_per_s", "e2e_ms_p50",
+                                    "e2e_ms_p95"};
+    for (size_t i = 0; i < r->nc; i++) {
+        int64_t id = r->c[i].id;
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t j = 0; j < 4; j++) {
+            double v = metric(st, id, t[j]);
+            if (j == 1 && isnan(v) && metric(st, id, "concurrency") <= 1)
+                v = metric(st, id, "examples_per_s"); /* one at a time: the same thing */
+            slm_buf_puts(b, " | ");
+            field_val(b, t[j], v);
         }
         slm_buf_puts(b, " |\n");
     }
@@ -466,127 +488,30 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
                     "load avg before → after | steal % | prefill GFLOP/s | decode tok/s | "
                     "decode bound tok/s | % of bound |\n"
                     "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|\n");
+    static const char *const k[] = {"steal_pct", "prefill_gflops", "decode_tokens_per_s",
+                                    "decode_bound_tokens_per_s", "roofline_decode_pct"};
     for (size_t i = 0; i < r->nc; i++) {
         int64_t id = r->c[i].id;
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "load_ms"), 4);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "peak_rss_mb"), 4);
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "repeat_cv"));
+        field_cell(b, st, id, "load_ms");
+        field_cell(b, st, id, "peak_rss_mb");
+        field_cell(b, st, id, "repeat_cv");
         double noisy = metric(st, id, "noisy");
-        slm_buf_puts(b, isnan(noisy) ? " | – (no repeats) | " : noisy > 0 ? " | **noisy** | " : " | no | ");
-        num(b, metric(st, id, "load1_before"), 3);
+        slm_buf_puts(b, isnan(noisy) ? " | – (no repeats)" : noisy > 0 ? " | **noisy**" : " | no");
+        field_cell(b, st, id, "load1_before");
         slm_buf_puts(b, " → ");
-        num(b, metric(st, id, "load1_after"), 3);
-        static const char *const k[] = {"steal_pct", "prefill_gflops", "decode_tokens_per_s",
-                                        "decode_bound_tokens_per_s", "roofline_decode_pct"};
-        for (size_t j = 0; j < 5; j++) {
-            slm_buf_puts(b, " | ");
-            num(b, metric(st, id, k[j]), 3);
-        }
+        field_val(b, "load1_after", metric(st, id, "load1_after"));
+        for (size_t j = 0; j < 5; j++)
+            field_cell(b, st, id, k[j]);
         slm_buf_puts(b, " |\n");
     }
-    /* counters: every figure, or why it is unavailable */
-    slm_buf_puts(b, "\nCounters (whole process, all threads, read at the prefill and decode "
-                    "boundaries):\n\n| candidate | instructions/token | cycles/token | IPC | "
-                    "cache misses/1k instr | branch misses/1k instr | CPU utilisation | "
-                    "task-clock / process CPU | page faults/example | context switches/example "
-                    "| energy/token J |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    static const char *const cn[] = {"instructions_per_token", "cycles_per_token", "ipc",
-                                     "cache_misses_per_kinstr", "branch_misses_per_kinstr",
-                                     "cpu_utilisation", "task_clock_vs_cpu_time",
-                                     "page_faults_per_example", "context_switches_per_example",
-                                     "energy_per_token_j"};
-    for (size_t i = 0; i < r->nc; i++) {
-        slm_buf_puts(b, "| ");
-        slm_md_cell(b, r->c[i].name);
-        for (size_t j = 0; j < sizeof cn / sizeof cn[0]; j++) {
-            double v = metric(st, r->c[i].id, cn[j]);
-            slm_buf_puts(b, " | ");
-            if (isnan(v))
-                slm_buf_puts(b, "unavailable");
-            else
-                num(b, v, 4);
-        }
-        slm_buf_puts(b, " |\n");
-    }
-    sqlite3_stmt *q;
-    if (slm_store_prepare(st, "SELECT event, source, reason FROM counter_events WHERE run_id = ?",
-                          &q, NULL, 0) == 0) {
-        sqlite3_bind_int64(q, 1, r->id);
-        int any = 0;
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            if (!any)
-                slm_buf_puts(b, "\n| event | source | why unavailable |\n|---|---|---|\n");
-            any = 1;
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, (const char *)sqlite3_column_text(q, 0));
-            slm_buf_puts(b, " | ");
-            slm_md_cell(b, (const char *)sqlite3_column_text(q, 1));
-            slm_buf_puts(b, " | ");
-            const char *why = (const char *)sqlite3_column_text(q, 2);
-            slm_md_cell(b, why ? why : "");
-            slm_buf_puts(b, " |\n");
-        }
-        sqlite3_finalize(q);
-    }
-    int any_tp = 0;
-    for (size_t i = 0; i < r->nc; i++)
-        any_tp |= !isnan(metric(st, r->c[i].id, "throughput_examples_per_s"));
-    if (any_tp) {
-        slm_buf_puts(b, "\nThroughput mode (many examples as parallel sequences in one batch, "
-                        "like MLPerf's Offline scenario) beside single-stream:\n\n"
-                        "| candidate | examples/s single-stream | examples/s batched | tokens/s "
-                        "single-stream | tokens/s batched | predictions differing |\n"
-                        "|---|---:|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < r->nc; i++) {
-            int64_t id = r->c[i].id;
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, r->c[i].name);
-            static const char *const t[] = {"examples_per_s", "throughput_examples_per_s",
-                                            "tokens_per_s", "throughput_tokens_per_s",
-                                            "throughput_mismatches"};
-            for (size_t j = 0; j < 5; j++) {
-                slm_buf_puts(b, " | ");
-                num(b, metric(st, id, t[j]), 4);
-            }
-            slm_buf_puts(b, " |\n");
-        }
-    }
-    int any_conc = 0;
-    for (size_t i = 0; i < r->nc; i++)
-        any_conc |= metric(st, r->c[i].id, "concurrency") > 1;
-    if (any_conc) {
-        slm_buf_puts(b, "\nConcurrency (requests kept in flight at once, as a served model sees "
-                        "under load; latencies above were measured under that load, from each "
-                        "request's start, and examples/s is over the time requests were in "
-                        "flight):\n\n| candidate | concurrency | examples/s | e2e p50 ms | "
-                        "e2e p95 ms |\n|---|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < r->nc; i++) {
-            int64_t id = r->c[i].id;
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, r->c[i].name);
-            static const char *const t[] = {"concurrency", "concurrent_examples_per_s",
-                                            "e2e_ms_p50", "e2e_ms_p95"};
-            for (size_t j = 0; j < 4; j++) {
-                double v = metric(st, id, t[j]);
-                if (j == 1 && isnan(v) && metric(st, id, "concurrency") <= 1)
-                    v = metric(st, id, "examples_per_s"); /* one at a time: the same thing */
-                slm_buf_puts(b, " | ");
-                if (j == 0 && !isnan(v))
-                    slm_buf_printf(b, "%.0f", v);
-                else
-                    num(b, v, 4);
-            }
-            slm_buf_puts(b, " |\n");
-        }
-    }
+    counters(st, r, b);
+    throughput(st, r, b);
+    concurrency(st, r, b);
     double bw = metric(st, r->c[0].id, "bandwidth_gbs");
     slm_buf_puts(b, "\nMemory bandwidth measured with a STREAM-style triad at the start of the run: ");
-    num(b, bw, 3);
+    field_val(b, "bandwidth_gbs", bw);
     slm_buf_puts(b, " GB/s. The decode bound is that bandwidth divided by the model's bytes (every "
                     "weight read once per generated token); decode figures exist in generate "
                     "mode. A candidate is noisy when the median coefficient of variation of its "
@@ -598,21 +523,14 @@ static void structured_outputs(slm_store *st, const run_info *r, slm_buf *b)
 {
     if (!r->nc || !slm_run_is_json_task(st, r->id))
         return;
-    sqlite3_stmt *q;
-    if (slm_store_prepare(st,
-                          "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE "
-                          "'field\\_%' ESCAPE '\\' OR name LIKE 'fail.%') ORDER BY name LIKE "
-                          "'fail.%', name",
-                          &q, NULL, 0))
+    char **names;
+    size_t nn;
+    if (slm_store_structured_names(st, r->id, &names, &nn, NULL, 0))
         return;
-    sqlite3_bind_int64(q, 1, r->id);
-    char **names = NULL;
-    size_t nn = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        names = slm_xrealloc(names, (nn + 1) * sizeof *names);
-        names[nn++] = slm_xstrdup((const char *)sqlite3_column_text(q, 0));
-    }
-    sqlite3_finalize(q);
+    slm_cand *cands = NULL;
+    size_t ncands = 0;
+    if (slm_store_candidates(st, r->id, &cands, &ncands, NULL, 0))
+        ncands = 0;
     slm_buf_puts(b, "\n### Structured outputs\n\nAnswers are JSON objects, judged field by field. "
                     "Exact match needs every field right; failure kinds are counted per answer "
                     "(an answer can show several).\n\n| candidate | constrained | exact match | "
@@ -629,144 +547,98 @@ static void structured_outputs(slm_store *st, const run_info *r, slm_buf *b)
     for (size_t i = 0; i < r->nc; i++) {
         int64_t id = r->c[i].id;
         int constrained = 0;
-        if (slm_store_prepare(st, "SELECT constrained FROM candidates WHERE id = ?", &q, NULL, 0) == 0) {
-            sqlite3_bind_int64(q, 1, id);
-            if (sqlite3_step(q) == SQLITE_ROW)
-                constrained = sqlite3_column_int(q, 0);
-            sqlite3_finalize(q);
-        }
+        for (size_t k = 0; k < ncands; k++)
+            if (cands[k].id == id)
+                constrained = cands[k].constrained;
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
         slm_buf_printf(b, " | %s | ", constrained ? "grammar" : "no");
         pct(b, metric(st, id, "accuracy"));
         slm_buf_puts(b, " | ");
         pct(b, 1.0 - metric(st, id, "invalid_rate"));
-        for (size_t k = 0; k < nn; k++) {
-            slm_buf_puts(b, " | ");
-            double v = metric(st, id, names[k]);
-            if (!strncmp(names[k], "fail.", 5))
-                slm_buf_printf(b, isnan(v) ? "–" : "%.0f", v);
-            else
-                pct(b, v);
-        }
+        for (size_t k = 0; k < nn; k++)
+            field_cell(b, st, id, names[k]);
         slm_buf_puts(b, " |\n");
     }
-    for (size_t k = 0; k < nn; k++)
-        free(names[k]);
-    free(names);
+    slm_cands_free(cands, ncands);
+    slm_free_strv(names, nn);
 }
 
 static void significance(slm_store *st, const run_info *r, slm_buf *b)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT c.name, bc.name, x.n, x.b, x.c, x.accuracy_diff, x.mcnemar_p, "
-                          "x.mcnemar_exact, x.mcnemar_p_holm, x.macro_f1_diff, x.macro_f1_diff_lo, "
-                          "x.macro_f1_diff_hi, x.macro_f1_p, x.macro_f1_p_holm, x.reps, x.seed "
-                          "FROM comparisons x JOIN candidates c ON c.id = x.candidate_id "
-                          "JOIN candidates bc ON bc.id = x.baseline_id WHERE x.run_id = ? "
-                          "ORDER BY c.idx",
-                          &s, NULL, 0))
+    slm_comparison_stat *x;
+    size_t n;
+    if (slm_store_comparisons(st, r->id, &x, &n, NULL, 0))
         return;
-    sqlite3_bind_int64(s, 1, r->id);
-    int header = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (!header) {
+    for (size_t i = 0; i < n; i++) {
+        if (!i)
             slm_buf_printf(b, "\n### Is the difference real?\n\nEvery candidate paired with the "
                               "best (`%s`) on the same examples: McNemar's test on the examples "
                               "only one of them got right (b: only this candidate, c: only the "
                               "best; exact binomial when b+c < 25, else chi-square with "
                               "continuity correction), and a paired bootstrap of the macro-F1 "
-                              "difference (%lld replicates, seed %lld); p-values Holm-corrected "
+                              "difference (%ld replicates, seed %ld); p-values Holm-corrected "
                               "across candidates, significant at 0.05.\n\n"
                               "| candidate | n | b | c | Δ accuracy | McNemar p | Holm p | "
                               "Δ macro-F1 [95%% CI] | bootstrap p | Holm p | significant |\n"
                               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
-                           (const char *)sqlite3_column_text(s, 1),
-                           (long long)sqlite3_column_int64(s, 14),
-                           (long long)sqlite3_column_int64(s, 15));
-            header = 1;
-        }
+                           x[i].baseline, x[i].reps, x[i].seed);
         slm_buf_puts(b, "| ");
-        slm_md_cell(b, (const char *)sqlite3_column_text(s, 0));
-        slm_buf_printf(b, " | %lld | %lld | %lld | ", (long long)sqlite3_column_int64(s, 2),
-                       (long long)sqlite3_column_int64(s, 3), (long long)sqlite3_column_int64(s, 4));
-        double d = slm_col_double(s, 5);
-        char t[48];
-        snprintf(t, sizeof t, "%+.1f pt", d * 100.0);
-        slm_buf_puts(b, t);
+        slm_md_cell(b, x[i].name);
+        slm_buf_printf(b, " | %ld | %ld | %ld | %+.1f pt | ", x[i].n, x[i].b, x[i].c,
+                       x[i].acc_diff * 100.0);
+        num(b, x[i].mcnemar_p, 3);
+        slm_buf_puts(b, x[i].mcnemar_exact ? " (exact)" : " (χ²)");
         slm_buf_puts(b, " | ");
-        num(b, slm_col_double(s, 6), 3);
-        slm_buf_puts(b, sqlite3_column_int(s, 7) ? " (exact)" : " (χ²)");
+        num(b, x[i].mcnemar_p_holm, 3);
+        slm_buf_printf(b, " | %+.1f pt [%+.1f, %+.1f] | ", x[i].f1_diff * 100.0,
+                       x[i].f1_diff_lo * 100.0, x[i].f1_diff_hi * 100.0);
+        num(b, x[i].f1_p, 3);
         slm_buf_puts(b, " | ");
-        num(b, slm_col_double(s, 8), 3);
-        snprintf(t, sizeof t, " | %+.1f pt [%+.1f, %+.1f] | ", slm_col_double(s, 9) * 100.0,
-                 slm_col_double(s, 10) * 100.0, slm_col_double(s, 11) * 100.0);
-        slm_buf_puts(b, t);
-        num(b, slm_col_double(s, 12), 3);
-        slm_buf_puts(b, " | ");
-        num(b, slm_col_double(s, 13), 3);
-        double hm = slm_col_double(s, 8), hf = slm_col_double(s, 13);
+        num(b, x[i].f1_p_holm, 3);
+        double hm = x[i].mcnemar_p_holm, hf = x[i].f1_p_holm;
         slm_buf_puts(b, (hm < 0.05 || hf < 0.05) ? " | **yes** |\n" : " | no |\n");
     }
-    sqlite3_finalize(s);
+    slm_comparison_rows_free(x, n);
 }
 
 static void cascade(slm_store *st, const run_info *r, slm_buf *b)
 {
     if (!r->nc || isnan(metric(st, r->c[0].id, "cascade_threshold")))
         return;
+    static const char *const cols[] = {"cascade_threshold", "cascade_slm_share",
+                                       "cascade_slm_accuracy", "cascade_escalation_accuracy",
+                                       "cascade_accuracy", "cascade_cost",
+                                       "cascade_cost_all_large", "cascade_cost_ratio"};
+    const size_t n = sizeof cols / sizeof cols[0];
     slm_buf_puts(b, "\n### Cascade scenario\n\nThe small model answers when its confidence "
                     "reaches the threshold; otherwise the example is escalated to the larger "
                     "model or a person (assumed accuracy below). The small model is always "
-                    "called first.\n\n| candidate | threshold | handled by the SLM | accuracy "
-                    "on that share | escalation accuracy | overall accuracy | cost | cost, all "
-                    "to the large model | cost ratio |\n"
-                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                    "called first.\n\n");
+    field_header(b, "candidate", cols, n);
     for (size_t i = 0; i < r->nc; i++) {
-        int64_t id = r->c[i].id;
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "cascade_threshold"), 3);
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "cascade_slm_share"));
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "cascade_slm_accuracy"));
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "cascade_escalation_accuracy"));
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "cascade_accuracy"));
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "cascade_cost"), 4);
-        slm_buf_puts(b, " | ");
-        num(b, metric(st, id, "cascade_cost_all_large"), 4);
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, id, "cascade_cost_ratio"));
+        for (size_t k = 0; k < n; k++)
+            field_cell(b, st, r->c[i].id, cols[k]);
         slm_buf_puts(b, " |\n");
     }
 }
 
 static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT bin, count, confidence, accuracy FROM reliability WHERE "
-                          "candidate_id = ? AND scheme = 'width' ORDER BY bin",
-                          &s, NULL, 0))
+    slm_rel_bin *bins;
+    size_t n;
+    if (slm_store_reliability(st, c->id, "width", &bins, &n, NULL, 0))
         return;
-    sqlite3_bind_int64(s, 1, c->id);
-    int any = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (!any) {
-            slm_buf_puts(b, "\nReliability (15 equal-width bins of top-label confidence):\n\n"
-                            "| bin | confidence range | examples | mean confidence | accuracy | gap |\n"
-                            "|---:|---|---:|---:|---:|---:|\n");
-            any = 1;
-        }
-        int bin = sqlite3_column_int(s, 0);
-        long cnt = (long)sqlite3_column_int64(s, 1);
-        double conf = slm_col_double(s, 2), acc = slm_col_double(s, 3);
+    if (n)
+        slm_buf_puts(b, "\nReliability (15 equal-width bins of top-label confidence):\n\n"
+                        "| bin | confidence range | examples | mean confidence | accuracy | gap |\n"
+                        "|---:|---|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < n; i++) {
+        int bin = bins[i].bin;
+        long cnt = bins[i].count;
+        double conf = bins[i].conf, acc = bins[i].acc;
         char t[96];
         snprintf(t, sizeof t, "| %d | %s%.3f, %.3f] | %ld | ", bin, bin == 1 ? "[" : "(",
                  (bin - 1) / 15.0, bin / 15.0, cnt);
@@ -778,119 +650,152 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
         num(b, cnt ? fabs(acc - conf) : NAN, 3);
         slm_buf_puts(b, " |\n");
     }
-    sqlite3_finalize(s);
+    free(bins);
 }
 
-/* The recommendation: candidates on the accuracy–p95-latency Pareto front that meet the
- * config's requirements; the pick is the most accurate of them (then the fastest). */
+/* The recommendation: candidates on the accuracy–p95-latency Pareto front (pareto.h)
+ * that meet the config's requirements; the pick is the most accurate of them (then the
+ * fastest). A candidate whose status is not ok is never on the front, but its figures
+ * still dominate others. */
+typedef struct rec {
+    size_t n;
+    double min_acc, max_ece, max_p95; /* requirements, NaN when not set */
+    double *acc, *p95, *ece;
+    int *front, *meets;
+    long pick;                        /* -1: none qualifies */
+} rec;
+
+static void rec_compute(slm_store *st, const run_info *r, rec *x)
+{
+    slm_run_cfg *cfg = NULL;
+    x->min_acc = x->max_ece = x->max_p95 = NAN;
+    if (slm_run_cfg_from_db(st, r->id, &cfg, NULL, 0) == 0) {
+        x->min_acc = cfg->req_min_accuracy;
+        x->max_ece = cfg->req_max_ece;
+        x->max_p95 = cfg->req_max_p95_ms;
+    }
+    slm_run_cfg_free(cfg);
+    size_t n = x->n = r->nc;
+    x->acc = slm_xcalloc(n, sizeof *x->acc);
+    x->p95 = slm_xcalloc(n, sizeof *x->p95);
+    x->ece = slm_xcalloc(n, sizeof *x->ece);
+    x->front = slm_xcalloc(n, sizeof *x->front);
+    x->meets = slm_xcalloc(n, sizeof *x->meets);
+    for (size_t i = 0; i < n; i++) {
+        x->acc[i] = metric(st, r->c[i].id, "accuracy");
+        x->p95[i] = metric(st, r->c[i].id, "e2e_ms_p95");
+        x->ece[i] = metric(st, r->c[i].id, "ece_15");
+    }
+    slm_pareto_front(x->acc, x->p95, n, x->front);
+    x->pick = -1;
+    for (size_t i = 0; i < n; i++) {
+        int ok = !isnan(x->acc[i]) && !isnan(x->p95[i]) && r->c[i].status &&
+                 !strcmp(r->c[i].status, "ok");
+        x->front[i] = x->front[i] && ok;
+        x->meets[i] = ok && !(x->acc[i] < x->min_acc) && !(x->ece[i] > x->max_ece) &&
+                      !(x->p95[i] > x->max_p95);
+    }
+    for (size_t i = 0; i < n; i++) {
+        long p = x->pick;
+        if (x->front[i] && x->meets[i] &&
+            (p < 0 || x->acc[i] > x->acc[p] || (x->acc[i] == x->acc[p] && x->p95[i] < x->p95[p])))
+            x->pick = (long)i;
+    }
+}
+
+static void rec_free(rec *x)
+{
+    free(x->acc), free(x->p95), free(x->ece), free(x->front), free(x->meets);
+}
+
+/* The requirements line and the pick (or why there is none). */
+static void rec_summary(const run_info *r, const rec *x, slm_buf *b)
+{
+    slm_buf_puts(b, "### Recommendation\n\nRequirements: ");
+    int any_req = 0;
+    if (!isnan(x->min_acc))
+        slm_buf_printf(b, "%saccuracy ≥ %.1f%%", any_req++ ? ", " : "", x->min_acc * 100);
+    if (!isnan(x->max_ece))
+        slm_buf_printf(b, "%sECE ≤ %.3f", any_req++ ? ", " : "", x->max_ece);
+    if (!isnan(x->max_p95))
+        slm_buf_printf(b, "%sp95 latency ≤ %.1f ms", any_req++ ? ", " : "", x->max_p95);
+    slm_buf_puts(b, any_req ? " (from the run config).\n\n"
+                            : "none set (add `requirements:` to the run config).\n\n");
+    if (x->pick < 0) {
+        slm_buf_puts(b, "**No candidate qualifies**: none on the accuracy–latency front meets "
+                        "the requirements.\n\n");
+        return;
+    }
+    size_t p = (size_t)x->pick;
+    slm_buf_puts(b, "**Pick `");
+    slm_md_cell(b, r->c[p].name);
+    slm_buf_puts(b, "`**: the most accurate candidate on the accuracy–latency front that "
+                    "meets the requirements (accuracy ");
+    field_val(b, "accuracy", x->acc[p]);
+    slm_buf_puts(b, ", p95 ");
+    field_val(b, "e2e_ms_p95", x->p95[p]);
+    slm_buf_puts(b, " ms, ECE ");
+    field_val(b, "ece_15", x->ece[p]);
+    slm_buf_puts(b, ").\n\n");
+}
+
+/* Why candidate i was not picked. */
+static void rec_why_not(const run_info *r, const rec *x, size_t i, slm_buf *b)
+{
+    if ((long)i == x->pick) {
+        slm_buf_puts(b, "picked");
+    } else if (!x->front[i]) {
+        for (size_t j = 0; j < x->n; j++)
+            if (j != i && x->front[j] && x->acc[j] >= x->acc[i] && x->p95[j] <= x->p95[i]) {
+                slm_buf_puts(b, "dominated by ");
+                slm_md_cell(b, r->c[j].name);
+                slm_buf_puts(b, " (as accurate or more, and as fast or faster)");
+                break;
+            }
+        if (isnan(x->acc[i]) || isnan(x->p95[i]))
+            slm_buf_puts(b, "no results");
+    } else if (!x->meets[i]) {
+        int k = 0;
+        if (x->acc[i] < x->min_acc)
+            slm_buf_printf(b, "%saccuracy below %.1f%%", k++ ? "; " : "", x->min_acc * 100);
+        if (x->ece[i] > x->max_ece)
+            slm_buf_printf(b, "%sECE above %.3f", k++ ? "; " : "", x->max_ece);
+        if (x->p95[i] > x->max_p95)
+            slm_buf_printf(b, "%sp95 above %.1f ms", k++ ? "; " : "", x->max_p95);
+    } else {
+        slm_buf_puts(b, "less accurate than the pick (faster: consider it if latency "
+                        "matters more)");
+    }
+}
+
 static void recommendation(slm_store *st, const run_info *r, slm_buf *b)
 {
     if (!r->nc)
         return;
-    slm_run_cfg *cfg = NULL;
-    double min_acc = NAN, max_ece = NAN, max_p95 = NAN;
-    if (slm_run_cfg_from_db(st, r->id, &cfg, NULL, 0) == 0) {
-        min_acc = cfg->req_min_accuracy;
-        max_ece = cfg->req_max_ece;
-        max_p95 = cfg->req_max_p95_ms;
-    }
-    slm_run_cfg_free(cfg);
-    size_t n = r->nc;
-    double *acc = slm_xcalloc(n, sizeof *acc), *p95 = slm_xcalloc(n, sizeof *p95),
-           *ece = slm_xcalloc(n, sizeof *ece);
-    int *front = slm_xcalloc(n, sizeof *front), *meets = slm_xcalloc(n, sizeof *meets);
-    for (size_t i = 0; i < n; i++) {
-        acc[i] = metric(st, r->c[i].id, "accuracy");
-        p95[i] = metric(st, r->c[i].id, "e2e_ms_p95");
-        ece[i] = metric(st, r->c[i].id, "ece_15");
-    }
-    for (size_t i = 0; i < n; i++) {
-        int ok = !isnan(acc[i]) && !isnan(p95[i]) && r->c[i].status && !strcmp(r->c[i].status, "ok");
-        front[i] = ok;
-        for (size_t j = 0; j < n && ok; j++)
-            if (j != i && !isnan(acc[j]) && !isnan(p95[j]) && acc[j] >= acc[i] &&
-                p95[j] <= p95[i] && (acc[j] > acc[i] || p95[j] < p95[i]))
-                front[i] = 0;
-        meets[i] = ok && !(acc[i] < min_acc) && !(ece[i] > max_ece) && !(p95[i] > max_p95);
-    }
-    long pick = -1;
-    for (size_t i = 0; i < n; i++)
-        if (front[i] && meets[i] &&
-            (pick < 0 || acc[i] > acc[pick] || (acc[i] == acc[pick] && p95[i] < p95[pick])))
-            pick = (long)i;
-    slm_buf_puts(b, "### Recommendation\n\n");
-    slm_buf_puts(b, "Requirements: ");
-    int any_req = 0;
-    if (!isnan(min_acc))
-        slm_buf_printf(b, "%saccuracy ≥ %.1f%%", any_req++ ? ", " : "", min_acc * 100);
-    if (!isnan(max_ece))
-        slm_buf_printf(b, "%sECE ≤ %.3f", any_req++ ? ", " : "", max_ece);
-    if (!isnan(max_p95))
-        slm_buf_printf(b, "%sp95 latency ≤ %.1f ms", any_req++ ? ", " : "", max_p95);
-    slm_buf_puts(b, any_req ? " (from the run config).\n\n"
-                            : "none set (add `requirements:` to the run config).\n\n");
-    if (pick >= 0) {
-        slm_buf_puts(b, "**Pick `");
-        slm_md_cell(b, r->c[pick].name);
-        slm_buf_puts(b, "`**: the most accurate candidate on the accuracy–latency front that "
-                        "meets the requirements (accuracy ");
-        pct(b, acc[pick]);
-        slm_buf_puts(b, ", p95 ");
-        num(b, p95[pick], 3);
-        slm_buf_puts(b, " ms, ECE ");
-        num(b, ece[pick], 3);
-        slm_buf_puts(b, ").\n\n");
-    } else {
-        slm_buf_puts(b, "**No candidate qualifies**: none on the accuracy–latency front meets "
-                        "the requirements.\n\n");
-    }
+    rec x;
+    rec_compute(st, r, &x);
+    rec_summary(r, &x, b);
     slm_buf_puts(b, "| candidate | accuracy | p95 ms | ECE | on the front | meets requirements | "
                     "why not picked |\n|---|---:|---:|---:|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < x.n; i++) {
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
         slm_buf_puts(b, " | ");
-        pct(b, acc[i]);
+        field_val(b, "accuracy", x.acc[i]);
         slm_buf_puts(b, " | ");
-        num(b, p95[i], 3);
+        field_val(b, "e2e_ms_p95", x.p95[i]);
         slm_buf_puts(b, " | ");
-        num(b, ece[i], 3);
-        slm_buf_printf(b, " | %s | %s | ", front[i] ? "yes" : "no", meets[i] ? "yes" : "no");
-        if ((long)i == pick) {
-            slm_buf_puts(b, "picked");
-        } else if (!front[i]) {
-            for (size_t j = 0; j < n; j++)
-                if (j != i && front[j] && acc[j] >= acc[i] && p95[j] <= p95[i]) {
-                    slm_buf_puts(b, "dominated by ");
-                    slm_md_cell(b, r->c[j].name);
-                    slm_buf_puts(b, " (as accurate or more, and as fast or faster)");
-                    break;
-                }
-            if (isnan(acc[i]) || isnan(p95[i]))
-                slm_buf_puts(b, "no results");
-        } else if (!meets[i]) {
-            int k = 0;
-            if (acc[i] < min_acc)
-                slm_buf_printf(b, "%saccuracy below %.1f%%", k++ ? "; " : "", min_acc * 100);
-            if (ece[i] > max_ece)
-                slm_buf_printf(b, "%sECE above %.3f", k++ ? "; " : "", max_ece);
-            if (p95[i] > max_p95)
-                slm_buf_printf(b, "%sp95 above %.1f ms", k++ ? "; " : "", max_p95);
-        } else {
-            slm_buf_puts(b, "less accurate than the pick (faster: consider it if latency "
-                            "matters more)");
-        }
+        field_val(b, "ece_15", x.ece[i]);
+        slm_buf_printf(b, " | %s | %s | ", x.front[i] ? "yes" : "no", x.meets[i] ? "yes" : "no");
+        rec_why_not(r, &x, i, b);
         slm_buf_puts(b, " |\n");
     }
     slm_buf_puts(b, "\n");
-    free(acc);
-    free(p95);
-    free(ece);
-    free(front);
-    free(meets);
+    rec_free(&x);
 }
 
-static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
+/* The run's identity: status, eval set, hashes, mode, times, versions, host. */
+static void run_header(const run_info *r, slm_buf *b)
 {
     slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
     slm_md_cell(b, r->name);
@@ -927,21 +832,11 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
     slm_buf_puts(b, ") |\n| host | ");
     slm_md_cell(b, r->host);
     slm_buf_puts(b, " |\n\n");
-    recommendation(st, r, b);
-    slm_buf_puts(b, "### Comparison\n\n");
-    comparison(st, r, b);
-    if (r->nc) {
-        double maj = metric(st, r->c[0].id, "majority_rate");
-        slm_buf_puts(b, "\nMajority-class rate (always answering the most frequent label): ");
-        pct(b, maj);
-        slm_buf_puts(b, "\n");
-    }
-    structured_outputs(st, r, b);
-    calibration(st, r, b);
-    temperature(st, r, b);
-    significance(st, r, b);
-    cascade(st, r, b);
-    performance(st, r, b);
+}
+
+/* One row per candidate: what model, how big, how configured, which bytes. */
+static void model_facts(const run_info *r, slm_buf *b)
+{
     slm_buf_puts(b, "\n### Model facts\n\n| candidate | arch | params | size | quant | ctx | "
                     "ctx needed | KV cache | vocab | layers | embd | threads | device | "
                     "chat template | template sha256 | file sha256 | engine |\n"
@@ -989,27 +884,31 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         slm_md_cell(b, c->engine_version ? c->engine_version : c->engine);
         slm_buf_puts(b, " |\n");
     }
-    slm_buf_puts(b, "\n### Latency (ms per example; warm-up excluded)\n\n"
-                    "| candidate | e2e mean | e2e p50 | e2e p90 | e2e p95 | e2e p99 | "
-                    "prefill p50 | prefill p95 | decode p50 | TTFT p50 | TTFT p95 | TPOT p50 | "
-                    "prompt tok | prefill tok/s | tokens/s | engine share |\n"
-                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+}
+
+/* The latency table: columns from the field table. */
+static void latency(slm_store *st, const run_info *r, slm_buf *b)
+{
     static const char *const lat[] = {"e2e_ms_mean", "e2e_ms_p50", "e2e_ms_p90", "e2e_ms_p95",
                                       "e2e_ms_p99", "prefill_ms_p50", "prefill_ms_p95",
                                       "decode_ms_p50", "ttft_ms_p50", "ttft_ms_p95",
                                       "tpot_ms_p50", "prompt_tokens_mean",
-                                      "prefill_tokens_per_s", "tokens_per_s"};
+                                      "prefill_tokens_per_s", "tokens_per_s", "engine_share"};
+    const size_t n = sizeof lat / sizeof lat[0];
+    slm_buf_puts(b, "\n### Latency (ms per example; warm-up excluded)\n\n");
+    field_header(b, "candidate", lat, n);
     for (size_t i = 0; i < r->nc; i++) {
         slm_buf_puts(b, "| ");
         slm_md_cell(b, r->c[i].name);
-        for (size_t k = 0; k < sizeof lat / sizeof lat[0]; k++) {
-            slm_buf_puts(b, " | ");
-            num(b, metric(st, r->c[i].id, lat[k]), 4);
-        }
-        slm_buf_puts(b, " | ");
-        pct(b, metric(st, r->c[i].id, "engine_share"));
+        for (size_t k = 0; k < n; k++)
+            field_cell(b, st, r->c[i].id, lat[k]);
         slm_buf_puts(b, " |\n");
     }
+}
+
+/* Per candidate: its error, per-class results, confusion matrix and reliability bins. */
+static void per_candidate(slm_store *st, const run_info *r, slm_buf *b)
+{
     for (size_t i = 0; i < r->nc; i++) {
         const cand_row *c = &r->c[i];
         slm_buf_puts(b, "\n### ");
@@ -1026,6 +925,29 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         confusion(st, r, c, b);
         reliability(st, c, b);
     }
+}
+
+static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
+{
+    run_header(r, b);
+    recommendation(st, r, b);
+    slm_buf_puts(b, "### Comparison\n\n");
+    comparison(st, r, b);
+    if (r->nc) {
+        double maj = metric(st, r->c[0].id, "majority_rate");
+        slm_buf_puts(b, "\nMajority-class rate (always answering the most frequent label): ");
+        pct(b, maj);
+        slm_buf_puts(b, "\n");
+    }
+    structured_outputs(st, r, b);
+    calibration(st, r, b);
+    temperature(st, r, b);
+    significance(st, r, b);
+    cascade(st, r, b);
+    performance(st, r, b);
+    model_facts(r, b);
+    latency(st, r, b);
+    per_candidate(st, r, b);
 }
 
 int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *out,
@@ -1050,14 +972,10 @@ int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_bu
                     slm_md_cell(out, c->name);
                     slm_buf_puts(out, " | ");
                     slm_md_cell(out, c->quant ? c->quant : "–");
-                    slm_buf_puts(out, " | ");
-                    pct(out, metric(st, c->id, "accuracy"));
-                    slm_buf_puts(out, " | ");
-                    pct(out, metric(st, c->id, "macro_f1"));
-                    slm_buf_puts(out, " | ");
-                    num(out, metric(st, c->id, "e2e_ms_p50"), 3);
-                    slm_buf_puts(out, " | ");
-                    num(out, metric(st, c->id, "e2e_ms_p95"), 3);
+                    static const char *const cols[] = {"accuracy", "macro_f1", "e2e_ms_p50",
+                                                       "e2e_ms_p95"};
+                    for (size_t f = 0; f < 4; f++)
+                        field_cell(out, st, c->id, cols[f]);
                     slm_buf_puts(out, " |\n");
                 }
             slm_buf_puts(out, "\n");
@@ -1075,14 +993,53 @@ int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_bu
     return rc;
 }
 
-static json_t *jnum(double v)
+
+
+/* Every stored metric of a candidate, in the order of the field table, then any other
+ * (the families: field scores and failure kinds) in stored order. */
+static json_t *metrics_json(slm_store *st, int64_t cid)
 {
-    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+    json_t *m = json_object(), *tmp = json_object();
+    slm_metric_value *v;
+    size_t n;
+    if (slm_store_metrics_of(st, cid, &v, &n, NULL, 0) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(tmp, v[i].name, slm_json_num(v[i].value));
+        slm_metric_values_free(v, n);
+    }
+    for (size_t f = 0; f < slm_n_fields; f++) {
+        json_t *x = json_object_get(tmp, slm_fields[f].name);
+        if (x) {
+            json_object_set(m, slm_fields[f].name, x);
+            json_object_del(tmp, slm_fields[f].name);
+        }
+    }
+    json_object_update(m, tmp);
+    json_decref(tmp);
+    return m;
 }
 
-static json_t *jstr(const char *s)
+/* The per-class rows of a candidate, as stored. */
+static json_t *classes_json(slm_store *st, int64_t cid)
 {
-    return s ? json_string(s) : json_null();
+    json_t *pcs = json_array();
+    slm_class_stat *rows;
+    size_t n;
+    if (slm_store_classes(st, cid, SLM_CLASSES_STORED, &rows, &n, NULL, 0))
+        return pcs;
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_object();
+        json_object_set_new(p, "label", json_string(rows[i].label));
+        json_object_set_new(p, "in_label_set", json_boolean(rows[i].in_label_set));
+        json_object_set_new(p, "precision", slm_json_num(rows[i].precision));
+        json_object_set_new(p, "recall", slm_json_num(rows[i].recall));
+        json_object_set_new(p, "f1", slm_json_num(rows[i].f1));
+        json_object_set_new(p, "support", json_integer(rows[i].support));
+        json_object_set_new(p, "predicted", json_integer(rows[i].predicted));
+        json_array_append_new(pcs, p);
+    }
+    slm_class_rows_free(rows, n);
+    return pcs;
 }
 
 int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *out, char *err,
@@ -1099,83 +1056,44 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
         }
         json_t *jr = json_object(), *cands = json_array();
         json_object_set_new(jr, "run_id", json_integer(r.id));
-        json_object_set_new(jr, "name", jstr(r.name));
-        json_object_set_new(jr, "status", jstr(r.status));
-        json_object_set_new(jr, "mode", jstr(r.mode));
-        json_object_set_new(jr, "created_at", jstr(r.created));
-        json_object_set_new(jr, "finished_at", jstr(r.finished));
-        json_object_set_new(jr, "evalset", jstr(r.es_name));
-        json_object_set_new(jr, "split", jstr(r.split));
+        json_object_set_new(jr, "name", slm_json_str(r.name));
+        json_object_set_new(jr, "status", slm_json_str(r.status));
+        json_object_set_new(jr, "mode", slm_json_str(r.mode));
+        json_object_set_new(jr, "created_at", slm_json_str(r.created));
+        json_object_set_new(jr, "finished_at", slm_json_str(r.finished));
+        json_object_set_new(jr, "evalset", slm_json_str(r.es_name));
+        json_object_set_new(jr, "split", slm_json_str(r.split));
         json_object_set_new(jr, "n_examples", json_integer(r.n_rows));
-        json_object_set_new(jr, "data_sha256", jstr(r.es_sha));
-        json_object_set_new(jr, "prompt_sha256", jstr(r.prompt_sha));
-        json_object_set_new(jr, "harness_version", jstr(r.harness));
-        json_object_set_new(jr, "git_rev", jstr(r.git));
+        json_object_set_new(jr, "data_sha256", slm_json_str(r.es_sha));
+        json_object_set_new(jr, "prompt_sha256", slm_json_str(r.prompt_sha));
+        json_object_set_new(jr, "harness_version", slm_json_str(r.harness));
+        json_object_set_new(jr, "git_rev", slm_json_str(r.git));
         json_object_set_new(jr, "candidates", cands);
         for (size_t k = 0; k < r.nc; k++) {
             const cand_row *c = &r.c[k];
-            json_t *jc = json_object(), *m = json_object();
-            json_object_set_new(jc, "name", jstr(c->name));
-            json_object_set_new(jc, "engine", jstr(c->engine));
-            json_object_set_new(jc, "status", jstr(c->status));
-            json_object_set_new(jc, "error", jstr(c->error));
-            json_object_set_new(jc, "model_path", jstr(c->model_path));
-            json_object_set_new(jc, "model_sha256", jstr(c->model_sha));
-            json_object_set_new(jc, "arch", jstr(c->arch));
-            json_object_set_new(jc, "quant", jstr(c->quant));
-            json_object_set_new(jc, "n_params", jnum(c->n_params));
-            json_object_set_new(jc, "engine_version", jstr(c->engine_version));
-            json_object_set_new(jc, "n_ctx", jnum(c->n_ctx));
-            json_object_set_new(jc, "n_ctx_need", jnum(c->n_ctx_need));
-            json_object_set_new(jc, "kv_bytes", jnum(c->kv_bytes));
-            json_object_set_new(jc, "peak_rss_kb", jnum(c->peak_rss_kb));
-            json_object_set_new(jc, "n_gpu_layers", jnum(c->n_gpu_layers));
-            json_object_set_new(jc, "device", jstr(c->device));
-            json_object_set_new(jc, "chat_template", jstr(c->chat_template));
+            json_t *jc = json_object();
+            json_object_set_new(jc, "name", slm_json_str(c->name));
+            json_object_set_new(jc, "engine", slm_json_str(c->engine));
+            json_object_set_new(jc, "status", slm_json_str(c->status));
+            json_object_set_new(jc, "error", slm_json_str(c->error));
+            json_object_set_new(jc, "model_path", slm_json_str(c->model_path));
+            json_object_set_new(jc, "model_sha256", slm_json_str(c->model_sha));
+            json_object_set_new(jc, "arch", slm_json_str(c->arch));
+            json_object_set_new(jc, "quant", slm_json_str(c->quant));
+            json_object_set_new(jc, "n_params", slm_json_num(c->n_params));
+            json_object_set_new(jc, "engine_version", slm_json_str(c->engine_version));
+            json_object_set_new(jc, "n_ctx", slm_json_num(c->n_ctx));
+            json_object_set_new(jc, "n_ctx_need", slm_json_num(c->n_ctx_need));
+            json_object_set_new(jc, "kv_bytes", slm_json_num(c->kv_bytes));
+            json_object_set_new(jc, "peak_rss_kb", slm_json_num(c->peak_rss_kb));
+            json_object_set_new(jc, "n_gpu_layers", slm_json_num(c->n_gpu_layers));
+            json_object_set_new(jc, "device", slm_json_str(c->device));
+            json_object_set_new(jc, "chat_template", slm_json_str(c->chat_template));
             json_object_set_new(jc, "chat_template_used", json_boolean(c->chat_used));
-            json_object_set_new(jc, "chat_template_sha256", jstr(c->tmpl_sha));
-            json_object_set_new(jc, "chat_probe_sha256", jstr(c->probe_sha));
-            /* every stored metric, in the order of the field table, then any other */
-            sqlite3_stmt *s;
-            if (slm_store_prepare(st, "SELECT name, value FROM metrics WHERE candidate_id = ?",
-                                  &s, err, errlen) == 0) {
-                sqlite3_bind_int64(s, 1, c->id);
-                json_t *tmp = json_object();
-                while (sqlite3_step(s) == SQLITE_ROW)
-                    json_object_set_new(tmp, (const char *)sqlite3_column_text(s, 0),
-                                        jnum(slm_col_double(s, 1)));
-                sqlite3_finalize(s);
-                for (size_t f = 0; f < slm_n_fields; f++) {
-                    json_t *v = json_object_get(tmp, slm_fields[f].name);
-                    if (v) {
-                        json_object_set(m, slm_fields[f].name, v);
-                        json_object_del(tmp, slm_fields[f].name);
-                    }
-                }
-                json_object_update(m, tmp);
-                json_decref(tmp);
-            }
-            json_object_set_new(jc, "metrics", m);
-            json_t *pcs = json_array();
-            if (slm_store_prepare(st,
-                                  "SELECT label, in_label_set, precision, recall, f1, support, "
-                                  "predicted FROM per_class WHERE candidate_id = ? ORDER BY rowid",
-                                  &s, err, errlen) == 0) {
-                sqlite3_bind_int64(s, 1, c->id);
-                while (sqlite3_step(s) == SQLITE_ROW) {
-                    json_t *p = json_object();
-                    json_object_set_new(p, "label", json_string((const char *)sqlite3_column_text(s, 0)));
-                    json_object_set_new(p, "in_label_set", json_boolean(sqlite3_column_int(s, 1)));
-                    json_object_set_new(p, "precision", jnum(slm_col_double(s, 2)));
-                    json_object_set_new(p, "recall", jnum(slm_col_double(s, 3)));
-                    json_object_set_new(p, "f1", jnum(slm_col_double(s, 4)));
-                    json_object_set_new(p, "support", json_integer(sqlite3_column_int64(s, 5)));
-                    json_object_set_new(p, "predicted", json_integer(sqlite3_column_int64(s, 6)));
-                    json_array_append_new(pcs, p);
-                }
-                sqlite3_finalize(s);
-            }
-            json_object_set_new(jc, "per_class", pcs);
+            json_object_set_new(jc, "chat_template_sha256", slm_json_str(c->tmpl_sha));
+            json_object_set_new(jc, "chat_probe_sha256", slm_json_str(c->probe_sha));
+            json_object_set_new(jc, "metrics", metrics_json(st, c->id));
+            json_object_set_new(jc, "per_class", classes_json(st, c->id));
             json_array_append_new(cands, jc);
         }
         json_array_append_new(runs, jr);

@@ -25,6 +25,31 @@ static int starts_entity(const char *p)
 }
 
 /* Inline Markdown of one cell or paragraph line into HTML. */
+/* The character at s as HTML text. With entities, an '&' that starts a character
+ * reference (starts_entity) is kept as it is, so Markdown can carry &amp; and the like. */
+static void html_char(slm_buf *b, const char *s, int entities)
+{
+    switch (*s) {
+    case '<': slm_buf_puts(b, "&lt;"); break;
+    case '>': slm_buf_puts(b, "&gt;"); break;
+    case '"': slm_buf_puts(b, "&quot;"); break;
+    case '\'': slm_buf_puts(b, "&#39;"); break;
+    case '&':
+        if (entities && starts_entity(s))
+            slm_buf_putc(b, '&');
+        else
+            slm_buf_puts(b, "&amp;");
+        break;
+    default: slm_buf_putc(b, *s);
+    }
+}
+
+void slm_html_esc(slm_buf *b, const char *s)
+{
+    for (; s && *s; s++)
+        html_char(b, s, 0);
+}
+
 static void inline_md(slm_buf *b, const char *s, size_t len)
 {
     int bold = 0, code = 0;
@@ -63,19 +88,7 @@ static void inline_md(slm_buf *b, const char *s, size_t len)
                 }
             }
         }
-        switch (ch) {
-        case '<': slm_buf_puts(b, "&lt;"); break;
-        case '>': slm_buf_puts(b, "&gt;"); break;
-        case '"': slm_buf_puts(b, "&quot;"); break;
-        case '\'': slm_buf_puts(b, "&#39;"); break;
-        case '&':
-            if (starts_entity(s + i))
-                slm_buf_putc(b, '&');
-            else
-                slm_buf_puts(b, "&amp;");
-            break;
-        default: slm_buf_putc(b, ch);
-        }
+        html_char(b, s + i, 1);
     }
     if (code)
         slm_buf_puts(b, "</code>");

@@ -22,6 +22,10 @@ typedef struct slm_figure {
  * writer produced (&lt; &gt; &amp; &quot; &#NN;) are kept. */
 void slm_md_to_html(const char *md, slm_buf *out);
 
+/* Text as HTML: < > & " ' escaped, nothing else touched (the one HTML escaper; Markdown
+ * inline text goes through slm_md_to_html). */
+void slm_html_esc(slm_buf *b, const char *s);
+
 /* The whole page: Markdown report of the runs, figures (may be 0), and a note about plots
  * (e.g. why they were skipped; may be NULL). */
 int slm_report_html(slm_store *st, const int64_t *run_ids, size_t n_runs,

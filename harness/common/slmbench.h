@@ -14,6 +14,7 @@
 #include "evalset.h"
 #include "fields.h"
 #include "gate.h"
+#include "gate_report.h"
 #include "gguf.h"
 #include "hftokenizer.h"
 #include "merge.h"

@@ -287,6 +287,7 @@ static int put_scalars(const sink *k, const agg *a, const slm_cls_metrics *m)
          a->sum_pre > 0 ? a->sum_ptok_pre / (a->sum_pre / 1000.0) : NAN},
         {"tokens_per_s", a->sum_e2e > 0 ? a->sum_tok / (a->sum_e2e / 1000.0) : NAN},
         {"examples_per_s", a->sum_e2e > 0 ? (double)a->e2e.n / (a->sum_e2e / 1000.0) : NAN},
+        {"recall_spread", js ? NAN : slm_recall_spread(m, a->n_labels)},
     };
     for (size_t i = 0; i < sizeof scal / sizeof scal[0]; i++)
         if (put(k, scal[i].name, scal[i].v, (long)a->n))

@@ -3,15 +3,14 @@
  * One pass over the window's (run, candidate) rows, oldest first, fills a grid of
  * series × months in which a later run of the same month simply replaces an earlier one;
  * metrics, per-class results and eval-set labels are then read for the chosen runs only.
- * Every writer (Markdown, HTML, JSON, charts) works from that grid. */
+ * Every writer (Markdown, HTML, JSON, charts: reports/drift_report.c) works from that
+ * grid. */
 #include "drift.h"
+#include "drift_data.h"
 #include "fields.h"
 #include "metrics.h"
-#include "plots.h"
-#include "report.h"
-#include "report_html.h"
+#include "store_reports.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,92 +18,12 @@
 
 static const char *const DEFAULT_METRICS[] = {"accuracy", "macro_f1", "ece_15", "e2e_ms_p95"};
 #define N_DEFAULT (sizeof DEFAULT_METRICS / sizeof DEFAULT_METRICS[0])
-#define MAXM SLM_DRIFT_MAX_METRICS
-
-enum { FLAG_NONE = 0, FLAG_BETTER = 1, FLAG_WORSE = -1, FLAG_CHANGED = 2 };
-
-typedef struct point {
-    int present;
-    int64_t run_id, cand_id;
-    char *created_at, *model_sha, *es_version, *es_sha;
-    double v[MAXM], lo[MAXM], hi[MAXM];
-    int flag[MAXM];
-    int prev;          /* month index of the previous month with data, -1 if none */
-    double p50, p95;   /* e2e latency, for the latency table whatever the metrics */
-    size_t ncls;
-    char **cls;
-    double *rec, *f1;
-} point;
-
-typedef struct series {
-    char *model, *evalset;
-    point *pt; /* [n_months] */
-} series;
-
-typedef struct es_month {
-    int present;
-    int64_t run_id;
-    char *version, *sha;
-} es_month;
-
-typedef struct es_row {
-    char *name;
-    es_month *m; /* [n_months] */
-} es_row;
-
-typedef struct shift {
-    size_t s, from, to;
-    char *label;
-    double r0, r1, f0, f1;
-} shift;
-
-typedef struct ldrift {
-    char *evalset;
-    size_t from, to;
-    int64_t run_a, run_b;
-    char *ver_a, *ver_b, *sha_a, *sha_b;
-    size_t k;
-    char **labels;
-    long *ca, *cb, na, nb;
-    double tvd, chi2, p;
-    int df, low_expected;
-} ldrift;
-
-struct slm_drift {
-    char *db_path;
-    int y0, m0;
-    size_t nm;
-    char (*month)[16];
-    size_t nmet;
-    const slm_field *met[MAXM];
-    series *s;
-    size_t ns;
-    es_row *e;
-    size_t ne;
-    shift *sh;
-    size_t nsh;
-    ldrift *ld;
-    size_t nld;
-    size_t nflag, nruns;
-};
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static char *col_str(sqlite3_stmt *s, int i)
+static char *dup_or_null(const char *s)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? slm_xstrdup((const char *)t) : NULL;
-}
-
-static int streq_null(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static int db_fail(slm_store *st, const char *what, char *err, size_t errlen)
-{
-    return slm_err(err, errlen, "%s: cannot read %s: %s", slm_store_path(st), what,
-                   sqlite3_errmsg(slm_store_db(st)));
+    return s ? slm_xstrdup(s) : NULL;
 }
 
 int slm_drift_parse_month(const char *s, int *year, int *month, char *err, size_t errlen)
@@ -125,21 +44,13 @@ bad:
 
 int slm_drift_latest_month(slm_store *st, int *year, int *month, char *err, size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT strftime('%Y-%m', created_at) AS m FROM runs WHERE status = "
-                          "'complete' AND m IS NOT NULL ORDER BY m DESC LIMIT 1",
-                          &s, err, errlen))
+    char m[8];
+    int rc = slm_store_latest_month(st, m, err, errlen);
+    if (rc < 0)
         return -1;
-    int rc = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const char *m = (const char *)sqlite3_column_text(s, 0);
-        rc = slm_drift_parse_month(m, year, month, err, errlen);
-    } else {
-        slm_err(err, errlen, "%s: no complete runs in the database", slm_store_path(st));
-    }
-    sqlite3_finalize(s);
-    return rc;
+    if (rc > 0)
+        return slm_err(err, errlen, "%s: no complete runs in the database", slm_store_path(st));
+    return slm_drift_parse_month(m, year, month, err, errlen);
 }
 
 /* ---- reading -------------------------------------------------------------------------- */
@@ -180,121 +91,74 @@ static void point_clear(point *p)
 
 static int read_rows(slm_store *st, slm_drift *d, char *err, size_t errlen)
 {
-    sqlite3_stmt *s;
-    if (slm_store_prepare(st,
-                          "SELECT c.id, c.name, c.model_sha256, r.id, r.created_at, e.name, "
-                          "e.version, e.sha256, strftime('%Y-%m', r.created_at) AS m "
-                          "FROM runs r JOIN evalsets e ON e.run_id = r.id "
-                          "JOIN candidates c ON c.run_id = r.id "
-                          "WHERE r.status = 'complete' AND c.status = 'ok' AND m BETWEEN ? AND ? "
-                          "ORDER BY julianday(r.created_at), r.id, c.idx",
-                          &s, err, errlen))
+    slm_window_row *w;
+    size_t n;
+    if (slm_store_window(st, d->month[0], d->month[d->nm - 1], &w, &n, err, errlen))
         return -1;
-    sqlite3_bind_text(s, 1, d->month[0], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, d->month[d->nm - 1], -1, SQLITE_STATIC);
-    int rc;
     int64_t last_run = -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *m = (const char *)sqlite3_column_text(s, 8);
+    for (size_t i = 0; i < n; i++) {
         int y, mo;
-        if (!m || slm_drift_parse_month(m, &y, &mo, NULL, 0))
+        if (!w[i].month || slm_drift_parse_month(w[i].month, &y, &mo, NULL, 0))
             continue;
         long idx = (long)(y * 12 + mo - 1) - (long)(d->y0 * 12 + d->m0 - 1);
         if (idx < 0 || (size_t)idx >= d->nm)
             continue;
-        const char *model = (const char *)sqlite3_column_text(s, 1);
-        const char *esname = (const char *)sqlite3_column_text(s, 5);
-        series *se = find_series(d, model ? model : "", esname ? esname : "");
+        series *se = find_series(d, w[i].model, w[i].es_name);
         point *p = &se->pt[idx];
         point_clear(p);
         p->present = 1;
-        p->cand_id = sqlite3_column_int64(s, 0);
-        p->model_sha = col_str(s, 2);
-        p->run_id = sqlite3_column_int64(s, 3);
-        p->created_at = col_str(s, 4);
-        p->es_version = col_str(s, 6);
-        p->es_sha = col_str(s, 7);
-        es_month *em = &find_es(d, esname ? esname : "")->m[idx];
+        p->cand_id = w[i].cand_id;
+        p->model_sha = dup_or_null(w[i].model_sha);
+        p->run_id = w[i].run_id;
+        p->created_at = dup_or_null(w[i].created_at);
+        p->es_version = dup_or_null(w[i].es_version);
+        p->es_sha = dup_or_null(w[i].es_sha);
+        es_month *em = &find_es(d, w[i].es_name)->m[idx];
         free(em->version), free(em->sha);
         em->present = 1;
         em->run_id = p->run_id;
-        em->version = col_str(s, 6);
-        em->sha = col_str(s, 7);
+        em->version = dup_or_null(w[i].es_version);
+        em->sha = dup_or_null(w[i].es_sha);
         if (p->run_id != last_run)
             d->nruns++;
         last_run = p->run_id;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_fail(st, "the runs", err, errlen);
+    slm_window_rows_free(w, n);
     return 0;
 }
 
-static int read_metric(sqlite3_stmt *q, int64_t cid, const char *name, double *v, double *lo,
-                       double *hi)
+/* The metrics and the label set's per-class recall and F1 of one chosen candidate. */
+static int read_point(slm_store *st, const slm_drift *d, point *p, char *err, size_t errlen)
 {
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, cid);
-    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
-    *v = *lo = *hi = NAN;
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        *v = slm_col_double(q, 0);
-        *lo = slm_col_double(q, 1);
-        *hi = slm_col_double(q, 2);
-        return 0;
+    for (size_t k = 0; k < d->nmet; k++)
+        p->v[k] = slm_store_metric(st, p->cand_id, d->met[k]->name, &p->lo[k], &p->hi[k]);
+    p->p50 = slm_store_metric(st, p->cand_id, "e2e_ms_p50", NULL, NULL);
+    p->p95 = slm_store_metric(st, p->cand_id, "e2e_ms_p95", NULL, NULL);
+    slm_class_stat *rows;
+    size_t n;
+    if (slm_store_classes(st, p->cand_id, SLM_CLASSES_SET_BY_LABEL, &rows, &n, err, errlen))
+        return -1;
+    p->cls = slm_xcalloc(n + 1, sizeof *p->cls);
+    p->rec = slm_xcalloc(n + 1, sizeof *p->rec);
+    p->f1 = slm_xcalloc(n + 1, sizeof *p->f1);
+    for (size_t i = 0; i < n; i++) {
+        p->cls[i] = rows[i].label; /* taken over */
+        rows[i].label = NULL;
+        p->rec[i] = rows[i].recall;
+        p->f1[i] = rows[i].f1;
     }
-    return rc == SQLITE_DONE ? 0 : -1;
+    p->ncls = n;
+    slm_class_rows_free(rows, n);
+    return 0;
 }
 
 static int read_points(slm_store *st, slm_drift *d, char *err, size_t errlen)
 {
-    sqlite3_stmt *q = NULL, *pc = NULL;
-    int rc = -1;
-    if (slm_store_prepare(st,
-                          "SELECT value, lo, hi FROM metrics WHERE candidate_id = ? AND name = ?",
-                          &q, err, errlen) ||
-        slm_store_prepare(st,
-                          "SELECT label, recall, f1 FROM per_class WHERE candidate_id = ? AND "
-                          "in_label_set = 1 ORDER BY label",
-                          &pc, err, errlen))
-        goto out;
     for (size_t i = 0; i < d->ns; i++)
-        for (size_t j = 0; j < d->nm; j++) {
-            point *p = &d->s[i].pt[j];
-            if (!p->present)
-                continue;
-            double lo, hi;
-            for (size_t k = 0; k < d->nmet; k++)
-                if (read_metric(q, p->cand_id, d->met[k]->name, &p->v[k], &p->lo[k], &p->hi[k]))
-                    goto fail;
-            if (read_metric(q, p->cand_id, "e2e_ms_p50", &p->p50, &lo, &hi) ||
-                read_metric(q, p->cand_id, "e2e_ms_p95", &p->p95, &lo, &hi))
-                goto fail;
-            sqlite3_reset(pc);
-            sqlite3_bind_int64(pc, 1, p->cand_id);
-            int r;
-            while ((r = sqlite3_step(pc)) == SQLITE_ROW) {
-                p->cls = slm_xrealloc(p->cls, (p->ncls + 1) * sizeof *p->cls);
-                p->rec = slm_xrealloc(p->rec, (p->ncls + 1) * sizeof *p->rec);
-                p->f1 = slm_xrealloc(p->f1, (p->ncls + 1) * sizeof *p->f1);
-                char *l = col_str(pc, 0);
-                p->cls[p->ncls] = l ? l : slm_xstrdup("");
-                p->rec[p->ncls] = slm_col_double(pc, 1);
-                p->f1[p->ncls] = slm_col_double(pc, 2);
-                p->ncls++;
-            }
-            if (r != SQLITE_DONE)
-                goto fail;
-        }
-    rc = 0;
-    goto out;
-fail:
-    rc = db_fail(st, "the metrics", err, errlen);
-out:
-    sqlite3_finalize(q);
-    sqlite3_finalize(pc);
-    return rc;
+        for (size_t j = 0; j < d->nm; j++)
+            if (d->s[i].pt[j].present && read_point(st, d, &d->s[i].pt[j], err, errlen))
+                return -1;
+    return 0;
 }
 
 /* ---- analysis ------------------------------------------------------------------------- */
@@ -360,21 +224,23 @@ static size_t label_index(ldrift *l, const char *label)
     return l->k++;
 }
 
-static int label_counts(sqlite3_stmt *q, int64_t run_id, ldrift *l, int side)
+/* Adds the gold label counts of run_id to side a (side 0) or b (side 1) of l. */
+static int label_counts(slm_store *st, int64_t run_id, ldrift *l, int side, char *err,
+                        size_t errlen)
 {
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, run_id);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *lab = (const char *)sqlite3_column_text(q, 0);
-        size_t i = label_index(l, lab ? lab : "");
-        long n = (long)sqlite3_column_int64(q, 1);
+    slm_label_count *c;
+    size_t n;
+    if (slm_store_gold_counts(st, run_id, &c, &n, err, errlen))
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = label_index(l, c[k].label);
         if (side)
-            l->cb[i] += n, l->nb += n;
+            l->cb[i] += c[k].n, l->nb += c[k].n;
         else
-            l->ca[i] += n, l->na += n;
+            l->ca[i] += c[k].n, l->na += c[k].n;
     }
-    return rc == SQLITE_DONE ? 0 : -1;
+    slm_label_counts_free(c, n);
+    return 0;
 }
 
 /* TVD and Pearson's chi-square test of homogeneity of the 2 × K table (ca; cb). */
@@ -408,12 +274,6 @@ static void homogeneity(ldrift *l)
 
 static int analyse_labels(slm_store *st, slm_drift *d, char *err, size_t errlen)
 {
-    sqlite3_stmt *q;
-    if (slm_store_prepare(st,
-                          "SELECT label, count(*) FROM examples WHERE run_id = ? GROUP BY label "
-                          "ORDER BY label",
-                          &q, err, errlen))
-        return -1;
     for (size_t i = 0; i < d->ne; i++) {
         int prev = -1;
         for (size_t j = 0; j < d->nm; j++) {
@@ -421,7 +281,7 @@ static int analyse_labels(slm_store *st, slm_drift *d, char *err, size_t errlen)
             if (!m->present)
                 continue;
             const es_month *pm = prev >= 0 ? &d->e[i].m[prev] : NULL;
-            if (pm && (!streq_null(pm->sha, m->sha) || !streq_null(pm->version, m->version))) {
+            if (pm && (!slm_streq_null(pm->sha, m->sha) || !slm_streq_null(pm->version, m->version))) {
                 d->ld = slm_xrealloc(d->ld, (d->nld + 1) * sizeof *d->ld);
                 ldrift *l = &d->ld[d->nld++];
                 memset(l, 0, sizeof *l);
@@ -432,16 +292,14 @@ static int analyse_labels(slm_store *st, slm_drift *d, char *err, size_t errlen)
                 l->ver_b = m->version ? slm_xstrdup(m->version) : NULL;
                 l->sha_a = pm->sha ? slm_xstrdup(pm->sha) : NULL;
                 l->sha_b = m->sha ? slm_xstrdup(m->sha) : NULL;
-                if (label_counts(q, l->run_a, l, 0) || label_counts(q, l->run_b, l, 1)) {
-                    sqlite3_finalize(q);
-                    return db_fail(st, "the examples", err, errlen);
-                }
+                if (label_counts(st, l->run_a, l, 0, err, errlen) ||
+                    label_counts(st, l->run_b, l, 1, err, errlen))
+                    return -1;
                 homogeneity(l);
             }
             prev = (int)j;
         }
     }
-    sqlite3_finalize(q);
     return 0;
 }
 
@@ -524,776 +382,4 @@ size_t slm_drift_n_flagged(const slm_drift *d)
 size_t slm_drift_n_series(const slm_drift *d)
 {
     return d ? d->ns : 0;
-}
-
-/* ---- formatting ----------------------------------------------------------------------- */
-
-/* A value as reports show it: percentages for rate fields, ms and the like otherwise. */
-static void put_val(slm_buf *b, const slm_field *f, double v)
-{
-    char t[48];
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    if (f->percent) {
-        slm_fmt_double(t, sizeof t, v * 100.0, 4);
-        slm_buf_printf(b, "%s%%", t);
-    } else {
-        slm_fmt_double(t, sizeof t, v, f->digits > 0 ? f->digits : 4);
-        slm_buf_puts(b, t);
-    }
-}
-
-static void put_num(slm_buf *b, double v, int digits)
-{
-    char t[48];
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    slm_fmt_double(t, sizeof t, v, digits);
-    slm_buf_puts(b, t);
-}
-
-static const char *flag_word(int f)
-{
-    return f == FLAG_BETTER ? "better" : f == FLAG_WORSE ? "worse" : f == FLAG_CHANGED ? "changed" : "";
-}
-
-static void put_sha(slm_buf *b, const char *sha)
-{
-    if (!sha || !*sha) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    slm_buf_puts(b, "`");
-    char t[13];
-    snprintf(t, sizeof t, "%s", sha);
-    slm_md_cell(b, t);
-    slm_buf_puts(b, "`");
-}
-
-void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf *b)
-{
-    slm_buf_printf(b, "# Drift review %s to %s\n\n", d->month[0], d->month[d->nm - 1]);
-    slm_buf_puts(b, "Database `");
-    slm_md_cell(b, d->db_path);
-    slm_buf_printf(b,
-                   "`: %zu complete run%s in the window, %zu series (model × eval set). "
-                   "Months are calendar months of the run's start (UTC); a month's value is "
-                   "that of the latest complete run of the month. A value is **flagged** when "
-                   "it lies outside the 95%% interval of the previous month with data; a "
-                   "metric without an interval (latency) when it moved by more than %d%% from "
-                   "the previous month. Per-class shifts (recall or F1 moving by more than "
-                   "%.2f) and label-distribution drift are listed, not flagged.\n\n",
-                   d->nruns, d->nruns == 1 ? "" : "s", d->ns, (int)(SLM_DRIFT_LATENCY_REL * 100),
-                   SLM_DRIFT_CLASS_DELTA);
-    if (!d->ns) {
-        slm_buf_puts(b, "No complete run in the window.\n");
-        return;
-    }
-    if (d->nflag)
-        slm_buf_printf(b, "**%zu change%s flagged.**\n\n", d->nflag, d->nflag == 1 ? "" : "s");
-    else
-        slm_buf_puts(b, "**No change flagged.**\n\n");
-
-    /* flagged changes */
-    if (d->nflag) {
-        slm_buf_puts(b, "## Flagged changes\n\n"
-                        "| model | eval set | metric | month | value | previous month | "
-                        "previous value | previous 95% interval | direction |\n"
-                        "|---|---|---|---|---:|---|---:|---|---|\n");
-        for (size_t i = 0; i < d->ns; i++)
-            for (size_t j = 0; j < d->nm; j++) {
-                const point *p = &d->s[i].pt[j];
-                if (!p->present)
-                    continue;
-                for (size_t k = 0; k < d->nmet; k++) {
-                    if (!p->flag[k])
-                        continue;
-                    const point *q = &d->s[i].pt[p->prev];
-                    const slm_field *f = d->met[k];
-                    slm_buf_puts(b, "| ");
-                    slm_md_cell(b, d->s[i].model);
-                    slm_buf_puts(b, " | ");
-                    slm_md_cell(b, d->s[i].evalset);
-                    slm_buf_printf(b, " | %s | %s | ", f->name, d->month[j]);
-                    put_val(b, f, p->v[k]);
-                    slm_buf_printf(b, " | %s | ", d->month[p->prev]);
-                    put_val(b, f, q->v[k]);
-                    slm_buf_puts(b, " | ");
-                    if (isfinite(q->lo[k]) && isfinite(q->hi[k])) {
-                        slm_buf_puts(b, "[");
-                        put_val(b, f, q->lo[k]);
-                        slm_buf_puts(b, ", ");
-                        put_val(b, f, q->hi[k]);
-                        slm_buf_puts(b, "]");
-                    } else {
-                        slm_buf_printf(b, "none (±%d%% rule)", (int)(SLM_DRIFT_LATENCY_REL * 100));
-                    }
-                    slm_buf_printf(b, " | %s |\n", flag_word(p->flag[k]));
-                }
-            }
-        slm_buf_putc(b, '\n');
-    }
-
-    /* one table per series */
-    for (size_t i = 0; i < d->ns; i++) {
-        const series *s = &d->s[i];
-        slm_buf_puts(b, "## ");
-        slm_md_cell(b, s->model);
-        slm_buf_puts(b, " on ");
-        slm_md_cell(b, s->evalset);
-        slm_buf_puts(b, "\n\n| month | run |");
-        for (size_t k = 0; k < d->nmet; k++) {
-            slm_buf_putc(b, ' ');
-            slm_md_cell(b, d->met[k]->title);
-            if (*d->met[k]->unit)
-                slm_buf_printf(b, " (%s)", d->met[k]->unit);
-            slm_buf_puts(b, " |");
-        }
-        slm_buf_puts(b, " eval set version | model sha256 |\n|---|---:|");
-        for (size_t k = 0; k < d->nmet; k++)
-            slm_buf_puts(b, "---:|");
-        slm_buf_puts(b, "---|---|\n");
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &s->pt[j];
-            slm_buf_printf(b, "| %s |", d->month[j]);
-            if (!p->present) {
-                slm_buf_puts(b, " – |");
-                for (size_t k = 0; k < d->nmet; k++)
-                    slm_buf_puts(b, " – |");
-                slm_buf_puts(b, " | |\n");
-                continue;
-            }
-            slm_buf_printf(b, " %lld |", (long long)p->run_id);
-            for (size_t k = 0; k < d->nmet; k++) {
-                const slm_field *f = d->met[k];
-                slm_buf_puts(b, p->flag[k] ? " **" : " ");
-                put_val(b, f, p->v[k]);
-                slm_buf_puts(b, p->flag[k] ? "**" : "");
-                if (isfinite(p->lo[k]) && isfinite(p->hi[k])) {
-                    slm_buf_puts(b, " [");
-                    put_val(b, f, p->lo[k]);
-                    slm_buf_puts(b, ", ");
-                    put_val(b, f, p->hi[k]);
-                    slm_buf_puts(b, "]");
-                }
-                if (p->flag[k])
-                    slm_buf_printf(b, " FLAGGED (%s)", flag_word(p->flag[k]));
-                slm_buf_puts(b, " |");
-            }
-            const point *q = p->prev >= 0 ? &s->pt[p->prev] : NULL;
-            slm_buf_puts(b, " ");
-            slm_md_cell(b, p->es_version ? p->es_version : "–");
-            if (q && (!streq_null(q->es_version, p->es_version) || !streq_null(q->es_sha, p->es_sha)))
-                slm_buf_puts(b, " (eval set changed)");
-            slm_buf_puts(b, " | ");
-            put_sha(b, p->model_sha);
-            if (q && !streq_null(q->model_sha, p->model_sha))
-                slm_buf_puts(b, " (model file changed)");
-            slm_buf_puts(b, " |\n");
-        }
-        slm_buf_putc(b, '\n');
-    }
-
-    /* per-class shifts */
-    slm_buf_printf(b, "## Per-class shifts\n\nRecall or F1 of a label moving by more than %.2f "
-                      "between consecutive months with data.\n\n",
-                   SLM_DRIFT_CLASS_DELTA);
-    if (!d->nsh) {
-        slm_buf_puts(b, "None.\n\n");
-    } else {
-        slm_buf_puts(b, "| model | eval set | from | to | label | recall | Δ recall | F1 | Δ F1 |\n"
-                        "|---|---|---|---|---|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < d->nsh; i++) {
-            const shift *h = &d->sh[i];
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, d->s[h->s].model);
-            slm_buf_puts(b, " | ");
-            slm_md_cell(b, d->s[h->s].evalset);
-            slm_buf_printf(b, " | %s | %s | ", d->month[h->from], d->month[h->to]);
-            slm_md_cell(b, h->label);
-            slm_buf_puts(b, " | ");
-            put_num(b, h->r0, 3);
-            slm_buf_puts(b, " → ");
-            put_num(b, h->r1, 3);
-            slm_buf_printf(b, " | %+.3f | ", h->r1 - h->r0);
-            put_num(b, h->f0, 3);
-            slm_buf_puts(b, " → ");
-            put_num(b, h->f1, 3);
-            slm_buf_printf(b, " | %+.3f |\n", h->f1 - h->f0);
-        }
-        slm_buf_putc(b, '\n');
-    }
-
-    /* label-distribution drift */
-    slm_buf_puts(b, "## Label-distribution drift between eval-set versions\n\n"
-                    "Where an eval set's sha256 or version changed between consecutive months "
-                    "with data: total variation distance (TVD) between the gold-label shares of "
-                    "the two runs' examples, and Pearson's chi-square test of homogeneity.\n\n");
-    if (!d->nld) {
-        slm_buf_puts(b, "No eval set changed in the window.\n\n");
-    } else {
-        slm_buf_puts(b, "| eval set | from | to | versions | sha256 | n | TVD | chi-square | df | "
-                        "p-value |\n|---|---|---|---|---|---|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < d->nld; i++) {
-            const ldrift *l = &d->ld[i];
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, l->evalset);
-            slm_buf_printf(b, " | %s (run %lld) | %s (run %lld) | ", d->month[l->from],
-                           (long long)l->run_a, d->month[l->to], (long long)l->run_b);
-            slm_md_cell(b, l->ver_a ? l->ver_a : "–");
-            slm_buf_puts(b, " → ");
-            slm_md_cell(b, l->ver_b ? l->ver_b : "–");
-            slm_buf_puts(b, " | ");
-            put_sha(b, l->sha_a);
-            slm_buf_puts(b, " → ");
-            put_sha(b, l->sha_b);
-            slm_buf_printf(b, " | %ld → %ld | ", l->na, l->nb);
-            put_num(b, l->tvd, 4);
-            slm_buf_puts(b, " | ");
-            put_num(b, l->chi2, 4);
-            slm_buf_printf(b, " | %d | ", l->df);
-            put_num(b, l->p, 4);
-            slm_buf_puts(b, l->low_expected ? " (rough: expected counts below 5)" : "");
-            slm_buf_puts(b, " |\n");
-        }
-        slm_buf_putc(b, '\n');
-        for (size_t i = 0; i < d->nld; i++) {
-            const ldrift *l = &d->ld[i];
-            slm_buf_puts(b, "### ");
-            slm_md_cell(b, l->evalset);
-            slm_buf_printf(b, ", %s → %s: gold labels\n\n| label | %s | share | %s | share | "
-                              "Δ share |\n|---|---:|---:|---:|---:|---:|\n",
-                           d->month[l->from], d->month[l->to], d->month[l->from], d->month[l->to]);
-            for (size_t k = 0; k < l->k; k++) {
-                double sa = l->na ? (double)l->ca[k] / (double)l->na : NAN;
-                double sb = l->nb ? (double)l->cb[k] / (double)l->nb : NAN;
-                slm_buf_puts(b, "| ");
-                slm_md_cell(b, l->labels[k]);
-                slm_buf_printf(b, " | %ld | ", l->ca[k]);
-                put_num(b, sa, 3);
-                slm_buf_printf(b, " | %ld | ", l->cb[k]);
-                put_num(b, sb, 3);
-                slm_buf_printf(b, " | %+.3f |\n", sb - sa);
-            }
-            slm_buf_putc(b, '\n');
-        }
-    }
-
-    /* latency */
-    slm_buf_printf(b, "## Latency by month\n\nEnd-to-end latency percentiles; a change of p95 by "
-                      "more than %d%% from the previous month with data is flagged when e2e_ms_p95 "
-                      "is among the reviewed metrics.\n\n"
-                      "| model | eval set | month | e2e p50 (ms) | e2e p95 (ms) | p95 change |\n"
-                      "|---|---|---|---:|---:|---:|\n",
-                   (int)(SLM_DRIFT_LATENCY_REL * 100));
-    for (size_t i = 0; i < d->ns; i++)
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &d->s[i].pt[j];
-            if (!p->present)
-                continue;
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, d->s[i].model);
-            slm_buf_puts(b, " | ");
-            slm_md_cell(b, d->s[i].evalset);
-            slm_buf_printf(b, " | %s | ", d->month[j]);
-            put_num(b, p->p50, 4);
-            slm_buf_puts(b, " | ");
-            put_num(b, p->p95, 4);
-            slm_buf_puts(b, " | ");
-            const point *q = p->prev >= 0 ? &d->s[i].pt[p->prev] : NULL;
-            if (q && isfinite(q->p95) && q->p95 != 0 && isfinite(p->p95))
-                slm_buf_printf(b, "%+.1f%%", 100.0 * (p->p95 - q->p95) / q->p95);
-            else
-                slm_buf_puts(b, "–");
-            slm_buf_puts(b, " |\n");
-        }
-    slm_buf_putc(b, '\n');
-
-    if (ch) {
-        slm_buf_puts(b, "## Charts\n\n");
-        if (ch->note) {
-            slm_md_cell(b, ch->note);
-            slm_buf_puts(b, "\n\n");
-        }
-        for (size_t i = 0; i < ch->n; i++) {
-            const slm_drift_chart *c = &ch->v[i];
-            if (!c->png)
-                continue;
-            slm_buf_printf(b, "![drift_%s](%s)\n\n", c->metric, c->png);
-            slm_md_cell(b, c->caption);
-            slm_buf_printf(b, " (data: `%s`)\n\n", c->dat);
-        }
-    }
-}
-
-/* ---- HTML ----------------------------------------------------------------------------- */
-
-static const char CSS[] =
-    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;"
-    "max-width:1200px;padding:1.5em;color:#1d1d1f;background:#fff}"
-    "h1{font-size:1.8em}h2{border-bottom:2px solid #e3e3e8;padding-bottom:.2em;margin-top:1.8em}"
-    ".tw{overflow-x:auto;margin:.6em 0 1.2em}table{border-collapse:collapse;font-size:.9em}"
-    "th,td{padding:.35em .7em;border-bottom:1px solid #e3e3e8;white-space:nowrap}"
-    "th{background:#f4f4f7}td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}"
-    "code{background:#f4f4f7;padding:0 .25em;border-radius:3px}strong{color:#b00020}"
-    "figure{margin:1.2em 0;padding:.8em;border:1px solid #e3e3e8;border-radius:6px}"
-    "figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:.9em}";
-
-static void html_esc(slm_buf *b, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '<': slm_buf_puts(b, "&lt;"); break;
-        case '>': slm_buf_puts(b, "&gt;"); break;
-        case '&': slm_buf_puts(b, "&amp;"); break;
-        case '"': slm_buf_puts(b, "&quot;"); break;
-        case '\'': slm_buf_puts(b, "&#39;"); break;
-        default: slm_buf_putc(b, *s);
-        }
-}
-
-void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *outdir,
-                    slm_buf *out)
-{
-    /* The Markdown without its chart links: the page embeds the charts itself. */
-    slm_buf md = {0};
-    slm_drift_markdown(d, NULL, &md);
-    slm_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                      "img-src data:; style-src 'unsafe-inline'\">\n"
-                      "<title>slmbench drift review</title>\n<style>");
-    slm_buf_puts(out, CSS);
-    slm_buf_puts(out, "</style>\n</head>\n<body>\n");
-    slm_md_to_html(md.data ? md.data : "", out);
-    slm_buf_free(&md);
-    if (ch) {
-        slm_buf_puts(out, "<h2>Charts</h2>\n");
-        if (ch->note) {
-            slm_buf_puts(out, "<p class=\"note\">");
-            html_esc(out, ch->note);
-            slm_buf_puts(out, "</p>\n");
-        }
-        for (size_t i = 0; i < ch->n; i++) {
-            const slm_drift_chart *c = &ch->v[i];
-            if (!c->svg || !outdir)
-                continue;
-            char *path = slm_xasprintf("%s/%s", outdir, c->svg), *svg = NULL;
-            size_t len = 0;
-            char e2[SLM_ERRLEN];
-            if (slm_read_file(path, &svg, &len, e2, sizeof e2) == 0) {
-                slm_buf_puts(out, "<figure><img alt=\"");
-                html_esc(out, c->caption);
-                slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
-                slm_base64(out, svg, len);
-                slm_buf_puts(out, "\"><figcaption>");
-                html_esc(out, c->caption);
-                slm_buf_puts(out, " — data: <code>");
-                html_esc(out, c->dat);
-                slm_buf_puts(out, "</code></figcaption></figure>\n");
-                free(svg);
-            }
-            free(path);
-        }
-    }
-    slm_buf_puts(out, "</body>\n</html>\n");
-}
-
-/* ---- JSON ----------------------------------------------------------------------------- */
-
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
-{
-    json_t *root = json_object();
-    json_object_set_new(root, "database", json_string(d->db_path));
-    json_object_set_new(root, "from", json_string(d->month[0]));
-    json_object_set_new(root, "to", json_string(d->month[d->nm - 1]));
-    json_t *ms = json_array();
-    for (size_t j = 0; j < d->nm; j++)
-        json_array_append_new(ms, json_string(d->month[j]));
-    json_object_set_new(root, "months", ms);
-    json_t *mets = json_array();
-    for (size_t k = 0; k < d->nmet; k++)
-        json_array_append_new(mets, json_string(d->met[k]->name));
-    json_object_set_new(root, "metrics", mets);
-    json_object_set_new(root, "rule", json_pack("{s:s, s:f, s:f}", "interval",
-                                                "outside the previous month's 95% interval",
-                                                "relative_without_interval", SLM_DRIFT_LATENCY_REL,
-                                                "per_class_delta", SLM_DRIFT_CLASS_DELTA));
-    json_object_set_new(root, "n_runs", json_integer((json_int_t)d->nruns));
-    json_object_set_new(root, "n_flagged", json_integer((json_int_t)d->nflag));
-    json_t *flags = json_array(), *sers = json_array();
-    for (size_t i = 0; i < d->ns; i++) {
-        const series *s = &d->s[i];
-        json_t *so = json_object(), *months = json_array();
-        json_object_set_new(so, "model", json_string(s->model));
-        json_object_set_new(so, "evalset", json_string(s->evalset));
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &s->pt[j];
-            if (!p->present)
-                continue;
-            json_t *mo = json_object(), *mv = json_object();
-            json_object_set_new(mo, "month", json_string(d->month[j]));
-            json_object_set_new(mo, "run_id", json_integer(p->run_id));
-            json_object_set_new(mo, "created_at", jstr(p->created_at));
-            json_object_set_new(mo, "model_sha256", jstr(p->model_sha));
-            json_object_set_new(mo, "evalset_version", jstr(p->es_version));
-            json_object_set_new(mo, "evalset_sha256", jstr(p->es_sha));
-            json_object_set_new(mo, "previous_month",
-                                p->prev >= 0 ? json_string(d->month[p->prev]) : json_null());
-            for (size_t k = 0; k < d->nmet; k++) {
-                json_t *v = json_object();
-                json_object_set_new(v, "value", jnum(p->v[k]));
-                json_object_set_new(v, "lo", jnum(p->lo[k]));
-                json_object_set_new(v, "hi", jnum(p->hi[k]));
-                json_object_set_new(v, "flagged", json_boolean(p->flag[k] != 0));
-                json_object_set_new(v, "direction",
-                                    p->flag[k] ? json_string(flag_word(p->flag[k])) : json_null());
-                json_object_set_new(mv, d->met[k]->name, v);
-                if (p->flag[k]) {
-                    const point *q = &s->pt[p->prev];
-                    json_array_append_new(
-                        flags, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:s}",
-                                         "model", s->model, "evalset", s->evalset, "metric",
-                                         d->met[k]->name, "month", d->month[j], "value",
-                                         jnum(p->v[k]), "previous_month", d->month[p->prev],
-                                         "previous_value", jnum(q->v[k]), "previous_lo",
-                                         jnum(q->lo[k]), "previous_hi", jnum(q->hi[k]),
-                                         "direction", flag_word(p->flag[k])));
-                }
-            }
-            json_object_set_new(mo, "metrics", mv);
-            json_object_set_new(mo, "e2e_ms_p50", jnum(p->p50));
-            json_object_set_new(mo, "e2e_ms_p95", jnum(p->p95));
-            json_array_append_new(months, mo);
-        }
-        json_object_set_new(so, "months", months);
-        json_array_append_new(sers, so);
-    }
-    json_object_set_new(root, "flags", flags);
-    json_object_set_new(root, "series", sers);
-    json_t *shs = json_array();
-    for (size_t i = 0; i < d->nsh; i++) {
-        const shift *h = &d->sh[i];
-        json_array_append_new(shs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
-                                             "model", d->s[h->s].model, "evalset",
-                                             d->s[h->s].evalset, "from", d->month[h->from], "to",
-                                             d->month[h->to], "label", h->label, "recall_from",
-                                             jnum(h->r0), "recall_to", jnum(h->r1), "f1_from",
-                                             jnum(h->f0), "f1_to", jnum(h->f1)));
-    }
-    json_object_set_new(root, "per_class_shifts", shs);
-    json_t *lds = json_array();
-    for (size_t i = 0; i < d->nld; i++) {
-        const ldrift *l = &d->ld[i];
-        json_t *ca = json_object(), *cb = json_object();
-        for (size_t k = 0; k < l->k; k++) {
-            json_object_set_new(ca, l->labels[k], json_integer(l->ca[k]));
-            json_object_set_new(cb, l->labels[k], json_integer(l->cb[k]));
-        }
-        json_array_append_new(
-            lds, json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                           "s:i, s:o, s:b}",
-                           "evalset", l->evalset, "from", d->month[l->from], "to",
-                           d->month[l->to], "run_from", (json_int_t)l->run_a, "run_to",
-                           (json_int_t)l->run_b, "version_from", jstr(l->ver_a), "version_to",
-                           jstr(l->ver_b), "sha256_from", jstr(l->sha_a), "sha256_to",
-                           jstr(l->sha_b), "counts_from", ca, "counts_to", cb, "tvd",
-                           jnum(l->tvd), "chi2", jnum(l->chi2), "df", l->df, "p_value",
-                           jnum(l->p), "expected_below_5", l->low_expected));
-    }
-    json_object_set_new(root, "label_drift", lds);
-    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    json_decref(root);
-    if (!txt)
-        return slm_err(err, errlen, "cannot encode the drift review as JSON");
-    slm_buf_puts(out, txt);
-    slm_buf_putc(out, '\n');
-    free(txt);
-    return 0;
-}
-
-/* ---- charts --------------------------------------------------------------------------- */
-
-/* A gnuplot single-quoted string (no escapes; '' is '; control characters as spaces). */
-static void gp_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '\'');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            slm_buf_puts(b, "''");
-        else
-            slm_buf_putc(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-    slm_buf_putc(b, '\'');
-}
-
-/* A "..." label of a data file: gnuplot has no escape for '"', so it becomes '. */
-static void dat_str(slm_buf *b, const char *s)
-{
-    slm_buf_putc(b, '"');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        slm_buf_putc(b, c == '"' ? '\'' : c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-    slm_buf_putc(b, '"');
-}
-
-static void dat_num(slm_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        slm_buf_puts(b, "NaN");
-        return;
-    }
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 10);
-    slm_buf_puts(b, t);
-}
-
-static char *series_label(const slm_drift *d, size_t i)
-{
-    int one_es = 1;
-    for (size_t k = 1; k < d->ns; k++)
-        if (strcmp(d->s[k].evalset, d->s[0].evalset))
-            one_es = 0;
-    return one_es ? slm_xstrdup(d->s[i].model)
-                  : slm_xasprintf("%s @ %s", d->s[i].model, d->s[i].evalset);
-}
-
-static const char PROLOGUE[] =
-    "set encoding utf8\n"
-    "set decimalsign '.'\n"
-    "set datafile commentschars '#'\n"
-    "set linetype 1 lc rgb '#1f77b4' lw 2 pt 7\n"
-    "set linetype 2 lc rgb '#ff7f0e' lw 2 pt 5\n"
-    "set linetype 3 lc rgb '#2ca02c' lw 2 pt 9\n"
-    "set linetype 4 lc rgb '#9467bd' lw 2 pt 13\n"
-    "set linetype 5 lc rgb '#8c564b' lw 2 pt 11\n"
-    "set linetype 6 lc rgb '#e377c2' lw 2 pt 7\n"
-    "set linetype 7 lc rgb '#7f7f7f' lw 2 pt 5\n"
-    "set linetype 8 lc rgb '#bcbd22' lw 2 pt 9\n"
-    "set linetype 9 lc rgb '#17becf' lw 2 pt 11\n"
-    "set linetype cycle 9\n";
-
-/* One chart: writes drift_<metric>.dat and .gp into dir and draws them. *why is set
- * (caller frees) when gnuplot did not draw; *missing when it could not be started. */
-static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_chart *c,
-                     int *missing, char **why, char *err, size_t errlen)
-{
-    const slm_field *f = d->met[k];
-    char *stem = slm_xasprintf("drift_%s", f->name);
-    slm_buf dat = {0}, gp = {0}, plot = {0};
-    int rc = -1;
-    slm_buf_printf(&dat, "# %s by month: month_index month value lo hi flagged\n"
-                         "# one block per series (gnuplot: index i), named in its first line; "
-                         "flagged: 1 better, -1 worse, 2 changed, 0 not flagged\n",
-                   f->name);
-    size_t nb = 0, nflag_series = 0;
-    for (size_t i = 0; i < d->ns; i++) {
-        size_t n = 0, nflag = 0;
-        int band = 0;
-        slm_buf rows = {0};
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &d->s[i].pt[j];
-            if (!p->present || !isfinite(p->v[k]))
-                continue;
-            slm_buf_printf(&rows, "%zu \"%s\" ", j + 1, d->month[j]);
-            dat_num(&rows, p->v[k]);
-            slm_buf_putc(&rows, ' ');
-            dat_num(&rows, p->lo[k]);
-            slm_buf_putc(&rows, ' ');
-            dat_num(&rows, p->hi[k]);
-            slm_buf_printf(&rows, " %d\n", p->flag[k]);
-            band |= isfinite(p->lo[k]) && isfinite(p->hi[k]);
-            nflag += p->flag[k] != 0;
-            n++;
-        }
-        if (!n) {
-            slm_buf_free(&rows);
-            continue;
-        }
-        char *label = series_label(d, i);
-        if (nb)
-            slm_buf_puts(&dat, "\n\n");
-        slm_buf_puts(&dat, "# series ");
-        dat_str(&dat, label);
-        slm_buf_putc(&dat, '\n');
-        slm_buf_append(&dat, rows.data, rows.len);
-        slm_buf_free(&rows);
-        int lt = (int)(nb % 9) + 1;
-        if (band)
-            slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:4:5 with filledcurves "
-                                  "fs transparent solid 0.18 noborder lt %d notitle",
-                           plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
-        slm_buf_printf(&plot, "%s'%s.dat' index %zu using 1:3 with linespoints lt %d title ",
-                       plot.len ? ", \\\n         " : "    plot ", stem, nb, lt);
-        gp_str(&plot, label);
-        if (nflag) {
-            slm_buf_printf(&plot, ", \\\n         '%s.dat' index %zu using 1:($6 != 0 ? $3 : NaN) "
-                                  "with points pt 6 ps 3 lw 2.5 lc rgb '#d62728' %s",
-                           stem, nb, nflag_series ? "notitle" : "title 'flagged change'");
-            nflag_series++;
-        }
-        free(label);
-        nb++;
-    }
-    c->metric = slm_xstrdup(f->name);
-    c->caption = slm_xasprintf("%s by month, one line per model%s; circled months are flagged "
-                               "changes.",
-                               f->title,
-                               f->name[0] && strstr(f->name, "_ms_")
-                                   ? " (no interval: flagged beyond a 20% change)"
-                                   : " with its 95% interval as a band");
-    c->dat = slm_xasprintf("plots/%s.dat", stem);
-    if (!nb) {
-        *why = slm_xasprintf("no values of %s in the window", f->name);
-        rc = 0;
-        goto out;
-    }
-    slm_buf_printf(&gp, "# %s.gp — written by slmbench drift. Run `gnuplot %s.gp` in this "
-                        "folder to redraw %s.svg and %s.png from %s.dat.\n",
-                   stem, stem, stem, stem, stem);
-    slm_buf_puts(&gp, PROLOGUE);
-    int w = 260 + 90 * (int)d->nm;
-    w = w < 800 ? 800 : w > 2400 ? 2400 : w;
-    slm_buf_printf(&gp,
-                   "do for [fmt in 'svg png'] {\n"
-                   "    if (fmt eq 'svg') {\n"
-                   "        set terminal svg size %d,480 dynamic noenhanced font 'Sans,12' "
-                   "background rgb 'white'\n"
-                   "    } else {\n"
-                   "        set terminal pngcairo size %d,480 noenhanced font 'Sans,10' "
-                   "background rgb 'white'\n"
-                   "    }\n"
-                   "    set output '%s.'.fmt\n"
-                   "    set title ",
-                   w, w, stem);
-    {
-        slm_buf t = {0};
-        slm_buf_printf(&t, "%s by month", f->title);
-        gp_str(&gp, t.data);
-        slm_buf_free(&t);
-    }
-    slm_buf_puts(&gp, "\n    set ylabel ");
-    gp_str(&gp, *f->unit ? f->unit : f->name);
-    slm_buf_printf(&gp, "\n    set xrange [0.5:%zu.5]\n    set xtics (", d->nm);
-    for (size_t j = 0; j < d->nm; j++)
-        slm_buf_printf(&gp, "%s'%s' %zu", j ? ", " : "", d->month[j], j + 1);
-    slm_buf_puts(&gp, ")\n    set grid lc rgb '#dddddd'\n"
-                      "    set key below horizontal\n");
-    if (f->percent)
-        slm_buf_puts(&gp, "    set yrange [0:1.05]\n");
-    else
-        slm_buf_puts(&gp, "    set offsets 0, 0, graph 0.08, graph 0.08\n");
-    /* a dashed line where an eval set changed version or content */
-    for (size_t i = 0; i < d->nld; i++) {
-        const ldrift *l = &d->ld[i];
-        slm_buf_printf(&gp, "    set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 "
-                            "lc rgb '#888888'\n    set label ",
-                       l->to + 1, l->to + 1);
-        slm_buf t = {0};
-        slm_buf_printf(&t, "%s: v%s -> v%s", l->evalset, l->ver_a ? l->ver_a : "?",
-                       l->ver_b ? l->ver_b : "?");
-        if (streq_null(l->ver_a, l->ver_b))
-            slm_buf_puts(&t, " (new content)");
-        gp_str(&gp, t.data);
-        slm_buf_free(&t);
-        slm_buf_printf(&gp, " at %zu, graph %.2f left offset 0.4,0 font ',9' tc rgb '#555555'\n",
-                       l->to + 1, 0.96 - 0.05 * (double)(i % 4));
-    }
-    slm_buf_append(&gp, plot.data, plot.len);
-    slm_buf_puts(&gp, "\n    unset output\n}\n");
-    char *datp = slm_xasprintf("%s/%s.dat", dir, stem), *gpp = slm_xasprintf("%s/%s.gp", dir, stem);
-    char *svgp = slm_xasprintf("%s/%s.svg", dir, stem), *pngp = slm_xasprintf("%s/%s.png", dir, stem);
-    unlink(svgp), unlink(pngp);
-    if (slm_write_file_atomic(datp, dat.data, dat.len, err, errlen) ||
-        slm_write_file_atomic(gpp, gp.data, gp.len, err, errlen))
-        goto out2;
-    rc = 0;
-    if (*missing) {
-        *why = slm_xstrdup("gnuplot could not be run");
-        goto out2;
-    }
-    char script[300], reason[SLM_ERRLEN];
-    snprintf(script, sizeof script, "%s.gp", stem);
-    int g = slm_gnuplot_run(dir, script, reason, sizeof reason);
-    if (g == 0 && access(svgp, R_OK) == 0 && access(pngp, R_OK) == 0) {
-        c->svg = slm_xasprintf("plots/%s.svg", stem);
-        c->png = slm_xasprintf("plots/%s.png", stem);
-    } else {
-        if (g == -2)
-            *missing = 1;
-        *why = slm_xstrdup(g ? reason : "gnuplot wrote no image");
-        unlink(svgp), unlink(pngp);
-    }
-out2:
-    free(datp), free(gpp), free(svgp), free(pngp);
-out:
-    slm_buf_free(&dat), slm_buf_free(&gp), slm_buf_free(&plot);
-    free(stem);
-    return rc;
-}
-
-int slm_drift_charts_write(const slm_drift *d, const char *outdir, slm_drift_charts *ch,
-                           char *err, size_t errlen)
-{
-    memset(ch, 0, sizeof *ch);
-    char *dir = slm_xasprintf("%s/plots", outdir);
-    int rc = -1, missing = 0;
-    slm_buf note = {0};
-    if (slm_mkdir_p(dir, err, errlen))
-        goto out;
-    ch->v = slm_xcalloc(d->nmet, sizeof *ch->v);
-    for (size_t k = 0; k < d->nmet; k++) {
-        char *why = NULL;
-        int was_missing = missing;
-        if (chart_one(d, k, dir, &ch->v[ch->n++], &missing, &why, err, errlen))
-            goto out;
-        if (why) {
-            /* without gnuplot every chart has the same reason: say it once */
-            if (was_missing)
-                ;
-            else if (missing)
-                slm_buf_printf(&note, "%sCharts not drawn: %s", note.len ? "; " : "", why);
-            else
-                slm_buf_printf(&note, "%s%s: %s", note.len ? "; " : "Charts not drawn: ",
-                               ch->v[ch->n - 1].metric, why);
-            free(why);
-        }
-    }
-    if (note.len) {
-        slm_buf_puts(&note, ".");
-        ch->note = slm_buf_take(&note);
-    }
-    rc = 0;
-out:
-    slm_buf_free(&note);
-    free(dir);
-    return rc;
-}
-
-void slm_drift_charts_free(slm_drift_charts *ch)
-{
-    if (!ch)
-        return;
-    for (size_t i = 0; i < ch->n; i++)
-        free(ch->v[i].metric), free(ch->v[i].caption), free(ch->v[i].dat), free(ch->v[i].svg),
-            free(ch->v[i].png);
-    free(ch->v);
-    free(ch->note);
-    memset(ch, 0, sizeof *ch);
 }

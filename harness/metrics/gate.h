@@ -23,6 +23,7 @@
 #ifndef SLM_GATE_H
 #define SLM_GATE_H
 
+#include "fields.h"
 #include "store.h"
 #include "util.h"
 
@@ -50,9 +51,24 @@ int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
                   char *err, size_t errlen);
 void slm_gate_result_free(slm_gate_result *r);
 
-/* Renderings of a result. */
-void slm_gate_markdown(const slm_gate_result *r, slm_buf *out);
-void slm_gate_junit(const slm_gate_result *r, slm_buf *out);
-void slm_gate_json(const slm_gate_result *r, slm_buf *out);
+/* Renderings of a result: reports/gate_report.h (slm_gate_markdown, _junit, _json). */
+
+/* A named threshold of `absolute:` (accuracy_min, p95_ms_max, ...) and the field of
+ * fields.c it bounds. */
+typedef struct slm_gate_alias {
+    const char *key, *field;
+} slm_gate_alias;
+extern const slm_gate_alias slm_gate_aliases[];
+extern const size_t slm_gate_n_aliases;
+
+/* The field a key of `absolute:` bounds: a named threshold, or <field>_min for a field
+ * where higher is better, <field>_max where lower is better (e.g. recall_spread_max).
+ * NULL when the key names no field or bounds it on the wrong side. */
+const slm_field *slm_gate_threshold_field(const char *key);
+
+/* Appends one absolute check to r: value against threshold (a minimum when is_min, else a
+ * maximum; shown as percentages when as_pct). NaN threshold: no check; NaN value fails. */
+void slm_gate_absolute(slm_gate_result *r, const char *cand, const char *name, double value,
+                       double threshold, int is_min, int as_pct);
 
 #endif

@@ -100,6 +100,18 @@ void slm_cls_metrics_free(slm_cls_metrics *m)
     memset(m, 0, sizeof *m);
 }
 
+double slm_recall_spread(const slm_cls_metrics *m, size_t n_labels)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t c = 0; m && c < n_labels && c < m->n_classes; c++) {
+        if (m->support[c] <= 0)
+            continue;
+        lo = fmin(lo, m->recall[c]);
+        hi = fmax(hi, m->recall[c]);
+    }
+    return hi >= lo ? hi - lo : NAN;
+}
+
 /* ---- summaries and percentiles ------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)

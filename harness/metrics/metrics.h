@@ -54,6 +54,12 @@ int slm_cls_metrics_compute(const int *gold, const int *pred, size_t n, size_t n
  * safe on a zeroed struct or twice in a row. */
 void slm_cls_metrics_free(slm_cls_metrics *m);
 
+/* Per-class recall spread: max - min of recall[c] over the real labels c < n_labels that
+ * have gold examples (support[c] > 0); the extra classes of invalid outputs have no gold
+ * examples and never count. 0 when one label has support, NaN when none has (or m is
+ * NULL). A model that is good on average but blind to one class shows a large spread. */
+double slm_recall_spread(const slm_cls_metrics *m, size_t n_labels);
+
 /* ---- summaries and percentiles ------------------------------------------------------- */
 
 /* Percentile p in [0, 100] of the ascending, finite values sorted[0..n), with linear

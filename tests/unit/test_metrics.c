@@ -1058,6 +1058,25 @@ static void temperature_apply_cases(void **state)
     }
 }
 
+/* Recall spread: only real labels with gold examples count; an invalid-output class
+ * (index >= n_labels) and a label without support are left out. */
+static void recall_spread_cases(void **state)
+{
+    (void)state;
+    /* labels a=0, b=1, c=2 (c never gold); class 3 an invalid output */
+    int gold[] = {0, 0, 0, 0, 1, 1};
+    int pred[] = {0, 0, 0, 3, 1, 2};
+    slm_cls_metrics m;
+    assert_int_equal(slm_cls_metrics_compute(gold, pred, 6, 4, &m, NULL, 0), 0);
+    /* recall a = 3/4, recall b = 1/2; c has no support */
+    assert_true(fabs(slm_recall_spread(&m, 3) - 0.25) < 1e-12);
+    /* only label a counted: one class, no spread */
+    assert_true(slm_recall_spread(&m, 1) == 0.0);
+    assert_true(isnan(slm_recall_spread(&m, 0)));
+    assert_true(isnan(slm_recall_spread(NULL, 3)));
+    slm_cls_metrics_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1087,7 @@ int main(void)
         cmocka_unit_test(cls_one_example),
         cmocka_unit_test(cls_all_correct),
         cmocka_unit_test(cls_all_wrong),
+        cmocka_unit_test(recall_spread_cases),
         cmocka_unit_test(cls_errors),
         cmocka_unit_test(percentile_numpy_values),
         cmocka_unit_test(percentile_unsorted_ties_missing),

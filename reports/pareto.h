@@ -1,0 +1,22 @@
+/*
+ * pareto.h — the one accuracy–latency Pareto front of the reports (the recommendation of
+ * report.c and the frontier line of plots.c).
+ *
+ * Tie rule: a point is on the front unless another point is at least as accurate AND at
+ * least as fast, and strictly better in one of the two. Two points with the same accuracy
+ * and the same latency are therefore both on the front (neither dominates the other).
+ * Points with a NaN coordinate are never on the front and dominate nothing.
+ */
+#ifndef SLM_PARETO_H
+#define SLM_PARETO_H
+
+#include <stddef.h>
+
+/* front[i] = 1 when point i (acc[i] higher better, lat[i] lower better) is on the front,
+ * else 0. */
+void slm_pareto_front(const double *acc, const double *lat, size_t n, int *front);
+
+/* 1 when point j dominates point i by the rule above. */
+int slm_pareto_dominates(const double *acc, const double *lat, size_t j, size_t i);
+
+#endif
