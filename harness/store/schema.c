@@ -1,6 +1,7 @@
 /* schema.c — see schema.h. The declarations below are the only place a column is named
  * with its type; store.c, merge.c and the migrations read them. */
 #include "schema.h"
+#include "fields.h"
 
 #include <string.h>
 
@@ -325,15 +326,7 @@ static const struct {
         "  r.finished_at, r.mode, e.name AS evalset, e.split, e.n_rows,"
         "  (SELECT count(*) FROM candidates c WHERE c.run_id = r.id) AS n_candidates"
         "  FROM runs r LEFT JOIN evalsets e ON e.run_id = r.id;"},
-    {1, "CREATE VIEW v_summary AS SELECT c.run_id, c.name AS candidate, c.engine, c.quant,"
-        "  c.n_params, c.status,"
-        "  max(CASE WHEN m.name='accuracy' THEN m.value END) AS accuracy,"
-        "  max(CASE WHEN m.name='macro_f1' THEN m.value END) AS macro_f1,"
-        "  max(CASE WHEN m.name='e2e_ms_p50' THEN m.value END) AS e2e_ms_p50,"
-        "  max(CASE WHEN m.name='e2e_ms_p95' THEN m.value END) AS e2e_ms_p95,"
-        "  max(CASE WHEN m.name='tokens_per_s' THEN m.value END) AS tokens_per_s"
-        "  FROM candidates c LEFT JOIN metrics m ON m.candidate_id = c.id"
-        "  GROUP BY c.id ORDER BY c.run_id, c.idx;"},
+    {1, NULL}, /* v_summary: its metric columns are the field table's (summary_view) */
     {1, "CREATE VIEW v_predictions AS SELECT p.run_id, c.name AS candidate, p.example_idx,"
         "  p.example_id, p.gold, p.pred, p.correct, p.valid, p.confidence, p.e2e_ms,"
         "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
@@ -413,6 +406,23 @@ static void create_table(const slm_table *t, slm_buf *out)
     slm_buf_puts(out, ");\n");
 }
 
+/* The v_summary view: one row per candidate, one column per metric of the comparison
+ * table (slm_summary_fields), so the view follows the field table. */
+static void summary_view(slm_buf *out)
+{
+    slm_buf_printf(out, "CREATE VIEW v_summary AS SELECT c.run_id, c.name AS candidate, "
+                        "c.engine, c.quant,  c.n_params, c.status,");
+    for (size_t i = 0; i < slm_n_summary_fields; i++) {
+        const char *f = slm_summary_fields[i];
+        int plain = strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(f);
+        slm_buf_printf(out, "  max(CASE WHEN m.name='%s' THEN m.value END) AS %s%s%s%s", f,
+                       plain ? "" : "\"", f, plain ? "" : "\"",
+                       i + 1 < slm_n_summary_fields ? "," : "");
+    }
+    slm_buf_printf(out, "  FROM candidates c LEFT JOIN metrics m ON m.candidate_id = c.id"
+                        "  GROUP BY c.id ORDER BY c.run_id, c.idx;\n");
+}
+
 void slm_schema_migration(int to, slm_buf *out)
 {
     for (size_t i = 0; i < N_TABLES; i++) {
@@ -429,8 +439,12 @@ void slm_schema_migration(int to, slm_buf *out)
         }
     }
     for (size_t i = 0; i < sizeof EXTRAS / sizeof EXTRAS[0]; i++)
-        if (EXTRAS[i].since == to)
-            slm_buf_printf(out, "%s\n", EXTRAS[i].sql);
+        if (EXTRAS[i].since == to) {
+            if (EXTRAS[i].sql)
+                slm_buf_printf(out, "%s\n", EXTRAS[i].sql);
+            else
+                summary_view(out);
+        }
 }
 
 int slm_schema_check(char *err, size_t errlen)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fields.h"
 #include "schema.h"
 #include "store_read.h"
 #include "store_run.h"
@@ -66,6 +67,15 @@ static void fresh_database(void **state)
     assert_int_equal(one_long(st, "PRAGMA user_version"), SLM_SCHEMA_VERSION);
     assert_declared_columns(st);
     assert_int_equal(one_long(st, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), 3);
+    /* v_summary's metric columns are the field table's comparison metrics, in order */
+    assert_int_equal(one_long(st, "SELECT count(*) FROM pragma_table_info('v_summary')"),
+                     6 + (long)slm_n_summary_fields);
+    for (size_t i = 0; i < slm_n_summary_fields; i++) {
+        char *sql = slm_xasprintf("SELECT count(*) FROM pragma_table_info('v_summary') WHERE "
+                                  "cid = %zu AND name = '%s'", 6 + i, slm_summary_fields[i]);
+        assert_int_equal(one_long(st, sql), 1);
+        free(sql);
+    }
     slm_store_close(st);
     slm_store_close(NULL);
     tiny_db_remove(path);
