@@ -166,6 +166,51 @@ static char *last_line(const char *s)
     return slm_xstrndup(best, n);
 }
 
+/* Waits for pid at most timeout_s, collecting its stderr (outfd) into msg (the first
+ * 16 KiB); kills its process group when time runs out. Returns 1 when it timed out. */
+static int wait_collect(pid_t pid, int outfd, int timeout_s, slm_buf *msg, int *status)
+{
+    double deadline = slm_now_ms() + 1000.0 * timeout_s;
+    int timed_out = 0, open_out = 1;
+    for (;;) {
+        double left = deadline - slm_now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        if (open_out) {
+            struct pollfd p = {.fd = outfd, .events = POLLIN};
+            int r = poll(&p, 1, left > 100 ? 100 : (int)left + 1);
+            if (r > 0) {
+                char t[512];
+                ssize_t n = read(outfd, t, sizeof t);
+                if (n > 0) {
+                    if (msg->len < 16384)
+                        slm_buf_append(msg, t, (size_t)n);
+                } else if (n == 0 || errno != EINTR) {
+                    open_out = 0;
+                }
+            }
+        } else {
+            usleep(10000);
+        }
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) { /* SIGCHLD ignored by the caller: no status */
+            *status = 0;
+            break;
+        }
+    }
+    if (timed_out) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    return timed_out;
+}
+
 /* Runs `prog script` in dir. Returns 0 when gnuplot exited with status 0; otherwise -1
  * with *why set (caller frees) and *not_found set when the program could not be
  * started at all. */
@@ -213,44 +258,8 @@ static int gnuplot_exec(const char *dir, const char *prog, char **envp, int time
     close(outp[1]);
 
     slm_buf msg = {0};
-    double deadline = slm_now_ms() + 1000.0 * timeout_s;
-    int timed_out = 0, status = 0, open_out = 1;
-    for (;;) {
-        double left = deadline - slm_now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        if (open_out) {
-            struct pollfd p = {.fd = outp[0], .events = POLLIN};
-            int r = poll(&p, 1, left > 100 ? 100 : (int)left + 1);
-            if (r > 0) {
-                char t[512];
-                ssize_t n = read(outp[0], t, sizeof t);
-                if (n > 0) {
-                    if (msg.len < 16384)
-                        slm_buf_append(&msg, t, (size_t)n);
-                } else if (n == 0 || errno != EINTR) {
-                    open_out = 0;
-                }
-            }
-        } else {
-            usleep(10000);
-        }
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) { /* SIGCHLD ignored by the caller: no status */
-            status = 0;
-            break;
-        }
-    }
-    if (timed_out) {
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    }
+    int status = 0;
+    int timed_out = wait_collect(pid, outp[0], timeout_s, &msg, &status);
     int exec_errno = 0;
     ssize_t n;
     while ((n = read(errp[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
