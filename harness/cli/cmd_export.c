@@ -10,9 +10,12 @@
 #include <string.h>
 
 static const char ABOUT[] =
-    "Writes CSV with header id,label,pred,confidence,p_<label>...,latency_ms (one p_\n"
-    "column per label of the eval set, as stored; latency_ms is end-to-end). RUN is a\n"
-    "run id, a tag, a run name or 'last'.\n";
+    "export predictions writes CSV with header id,label,pred,confidence,p_<label>...,\n"
+    "latency_ms (one p_ column per label of the eval set, as stored; latency_ms is\n"
+    "end-to-end): the file the replay engine reads. export table writes every column of\n"
+    "one table of the database (runs, evalsets, examples, candidates, predictions, metrics,\n"
+    "per_class, confusion, ...) for the run, as the schema declares them; --candidate\n"
+    "keeps that candidate's rows. RUN is a run id, a tag, a run name or 'last'.\n";
 
 /* One CSV field through libcsv's writer. libcsv quotes every field it writes; a field
  * quoted only when it holds a comma, quote or line break is as valid RFC 4180 and keeps
@@ -85,6 +88,19 @@ static void csv_row(const slm_export_row *r, void *ud)
     slm_buf_putc(b, '\n');
 }
 
+/* export table: one CSV line per call (the header first), every field through libcsv's
+ * quoting rule; NULL is an empty field. */
+static void table_row(size_t n, const char *const *v, void *ud)
+{
+    slm_buf *b = ud;
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            slm_buf_putc(b, ',');
+        csv_field(b, v[k]);
+    }
+    slm_buf_putc(b, '\n');
+}
+
 /* The id of the candidate called cand in run_id into *cid (-1 when cand is NULL or not
  * there); *names lists the run's candidates for the message that follows a miss. */
 static int find_candidate(slm_store *st, int64_t run_id, const char *cand, int64_t *cid,
@@ -104,46 +120,16 @@ static int find_candidate(slm_store *st, int64_t run_id, const char *cand, int64
     return 0;
 }
 
-int cmd_export(int argc, char **argv)
+/* export predictions: the replay file of one candidate into b. */
+static int export_predictions(slm_store *st, const slm_cmd *cmd, const char *run_ref,
+                              const char *cand, slm_buf *b)
 {
-    const char *db = "slmbench.db", *cand = NULL, *out = NULL, *run_ref = NULL;
-    slm_opt opts[] = {
-        {.name = "candidate", .arg = "NAME", .kind = SLM_OPT_STR, .target = &cand,
-         .needs = "a name",
-         .help = "the candidate whose predictions are written"},
-        SLM_OPT_DB(&db),
-        {.name = "out", .arg = "FILE", .kind = SLM_OPT_STR, .target = &out, .needs = "a file",
-         .help = "write FILE instead of stdout"},
-        {0},
-    };
-    const slm_cmd cmd = {
-        .name = "export predictions",
-        .synopsis = "export predictions RUN --candidate NAME",
-        .about = ABOUT,
-        .opts = opts,
-        .max_pos = 1,
-    };
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        slm_opts_help(&cmd, argc < 2 ? stderr : stdout);
-        return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
-    }
-    if (strcmp(argv[1], "predictions"))
-        return slm_opts_usage_error(&cmd, "unknown export '%s' (predictions)", argv[1]);
-    size_t np;
-    int prc = slm_opts_parse(&cmd, argc, argv, 2, &run_ref, &np);
-    if (prc != SLM_OPTS_GO)
-        return prc;
-    if (!run_ref)
-        return slm_opts_usage_error(&cmd, "missing RUN");
     char err[SLM_ERRLEN];
-    slm_store *st;
-    if (slm_store_open(db, 0, &st, err, sizeof err))
-        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     int rc = SLM_EXIT_OK;
     int64_t run_id, cid = -1;
     char **labels = NULL;
     size_t nl = 0;
-    slm_buf b = {0}, names = {0};
+    slm_buf names = {0};
     if (slm_store_resolve_run(st, run_ref, &run_id, err, sizeof err) ||
         slm_run_labels(st, run_id, &labels, &nl, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
@@ -155,29 +141,102 @@ int cmd_export(int argc, char **argv)
     }
     if (cid < 0) {
         if (!cand)
-            rc = slm_opts_usage_error(&cmd, "missing --candidate (run %lld has: %s)",
+            rc = slm_opts_usage_error(cmd, "missing --candidate (run %lld has: %s)",
                                       (long long)run_id, names.data ? names.data : "none");
         else
             rc = slm_die(SLM_EXIT_BAD_INPUT, "run %lld has no candidate '%s' (it has: %s)",
                          (long long)run_id, cand, names.data ? names.data : "none");
         goto done;
     }
-    csv_header(&b, labels, nl);
-    csv_out co = {&b, nl};
-    if (slm_store_each_prediction(st, cid, csv_row, &co, err, sizeof err)) {
+    csv_header(b, labels, nl);
+    csv_out co = {b, nl};
+    if (slm_store_each_prediction(st, cid, csv_row, &co, err, sizeof err))
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-        goto done;
-    }
-    if (out) {
-        if (slm_write_file_atomic(out, b.data, b.len, err, sizeof err))
-            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-    } else {
-        fwrite(b.data, 1, b.len, stdout);
-    }
 done:
     slm_buf_free(&names);
-    slm_buf_free(&b);
     slm_free_strv(labels, nl);
+    return rc;
+}
+
+/* export table: every declared column of one table for the run (and candidate) into b. */
+static int export_table(slm_store *st, const slm_cmd *cmd, const char *table,
+                        const char *run_ref, const char *cand, slm_buf *b)
+{
+    char err[SLM_ERRLEN];
+    int64_t run_id, cid = -1;
+    if (slm_store_resolve_run(st, run_ref, &run_id, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    if (cand) {
+        slm_buf names = {0};
+        int bad = find_candidate(st, run_id, cand, &cid, &names, err, sizeof err);
+        int rc = bad ? slm_die(SLM_EXIT_ENGINE, "%s", err)
+                 : cid < 0 ? slm_die(SLM_EXIT_BAD_INPUT, "run %lld has no candidate '%s' (it "
+                                     "has: %s)", (long long)run_id, cand,
+                                     names.data ? names.data : "none")
+                           : SLM_EXIT_OK;
+        slm_buf_free(&names);
+        if (rc != SLM_EXIT_OK)
+            return rc;
+    }
+    int r = slm_store_each_table_row(st, table, run_id, cid, table_row, b, err, sizeof err);
+    if (r == 1)
+        return slm_opts_usage_error(cmd, "no table '%s' in the database", table);
+    if (r)
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    return SLM_EXIT_OK;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    const char *db = "slmbench.db", *cand = NULL, *out = NULL;
+    const char *pos[2] = {NULL, NULL}; /* predictions: RUN; table: NAME RUN */
+    slm_opt opts[] = {
+        {.name = "candidate", .arg = "NAME", .kind = SLM_OPT_STR, .target = &cand,
+         .needs = "a name",
+         .help = "the candidate whose predictions (or rows) are written"},
+        SLM_OPT_DB(&db),
+        {.name = "out", .arg = "FILE", .kind = SLM_OPT_STR, .target = &out, .needs = "a file",
+         .help = "write FILE instead of stdout"},
+        {0},
+    };
+    slm_cmd cmd = {
+        .name = "export",
+        .synopsis = "export predictions RUN --candidate NAME\n"
+                    "export table TABLE RUN",
+        .about = ABOUT,
+        .opts = opts,
+        .max_pos = 1,
+    };
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        slm_opts_help(&cmd, argc < 2 ? stderr : stdout);
+        return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
+    }
+    int table = !strcmp(argv[1], "table");
+    if (strcmp(argv[1], "predictions") && !table)
+        return slm_opts_usage_error(&cmd, "unknown export '%s' (predictions, table)", argv[1]);
+    cmd.max_pos = table ? 2 : 1;
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 2, pos, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
+    if (table && np < 2)
+        return slm_opts_usage_error(&cmd, np ? "missing RUN" : "missing TABLE and RUN");
+    if (!table && !pos[0])
+        return slm_opts_usage_error(&cmd, "missing RUN");
+    char err[SLM_ERRLEN];
+    slm_store *st;
+    if (slm_store_open(db, 0, &st, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    slm_buf b = {0};
+    int rc = table ? export_table(st, &cmd, pos[0], pos[1], cand, &b)
+                   : export_predictions(st, &cmd, pos[0], cand, &b);
+    if (rc == SLM_EXIT_OK && out) {
+        if (slm_write_file_atomic(out, b.data, b.len, err, sizeof err))
+            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+    } else if (rc == SLM_EXIT_OK) {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    slm_buf_free(&b);
     slm_store_close(st);
     return rc;
 }

@@ -1,9 +1,12 @@
 /* store_cli.c — the commands' own store reads and writes (see store_cli.h). */
 #include "store_cli.h"
+#include "schema.h"
 #include "slmbench.h"
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
 
 int slm_store_run_errors(slm_store *st, int64_t run_id, long *n, char *err, size_t errlen)
 {
@@ -90,5 +93,61 @@ int slm_store_each_prediction(slm_store *st, int64_t candidate_id,
         fn(&r, ud);
     }
     sqlite3_finalize(s);
+    return 0;
+}
+
+/* The column of t that holds a run id and the one that holds a candidate id (NULL where
+ * the table has none). */
+static void id_columns(const slm_table *t, const char **run_col, const char **cand_col)
+{
+    int is_runs = !strcmp(t->name, "runs"), is_cands = !strcmp(t->name, "candidates");
+    *run_col = is_runs ? "id" : "run_id";
+    *cand_col = is_cands ? "id" : NULL;
+    for (size_t k = 0; !is_cands && k < slm_table_n_cols(t); k++)
+        if (!strcmp(slm_table_col(t, k)->name, "candidate_id"))
+            *cand_col = "candidate_id";
+}
+
+int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
+                             void (*fn)(size_t n, const char *const *v, void *ud), void *ud,
+                             char *err, size_t errlen)
+{
+    const slm_table *t = slm_schema_find(table);
+    if (!t)
+        return 1;
+    const char *run_col, *cand_col;
+    id_columns(t, &run_col, &cand_col);
+    size_t n = slm_table_n_cols(t);
+    const char **v = slm_xcalloc(n, sizeof *v);
+    slm_buf sql = {0};
+    slm_buf_puts(&sql, "SELECT ");
+    for (size_t k = 0; k < n; k++) {
+        v[k] = slm_table_col(t, k)->name;
+        slm_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", v[k]);
+    }
+    fn(n, v, ud);
+    slm_buf_printf(&sql, " FROM \"%s\" WHERE %s = ?1", t->name, run_col);
+    if (cid >= 0 && cand_col)
+        slm_buf_printf(&sql, " AND %s = ?2", cand_col);
+    slm_buf_puts(&sql, " ORDER BY rowid");
+    sqlite3_stmt *s;
+    int rc = slm_store_prepare(st, sql.data, &s, err, errlen);
+    slm_buf_free(&sql);
+    if (rc) {
+        free(v);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    if (cid >= 0 && cand_col)
+        sqlite3_bind_int64(s, 2, cid);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        for (size_t k = 0; k < n; k++)
+            v[k] = (const char *)sqlite3_column_text(s, (int)k);
+        fn(n, v, ud);
+    }
+    sqlite3_finalize(s);
+    free(v);
+    if (rc != SQLITE_DONE)
+        return slm_err(err, errlen, "%s: cannot read table %s", slm_store_path(st), table);
     return 0;
 }

@@ -35,4 +35,12 @@ int slm_store_each_prediction(slm_store *st, int64_t candidate_id,
                               void (*fn)(const slm_export_row *row, void *ud), void *ud,
                               char *err, size_t errlen);
 
+/* Every declared column of table (schema.c) for run_id — and for candidate cid alone when
+ * cid >= 0 and the table has one — in row order: fn gets the column names first, then
+ * each row's values as text (NULL for NULL). Returns 1 when no table is called that, -1
+ * with err filled on a database error. */
+int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
+                             void (*fn)(size_t n, const char *const *v, void *ud), void *ud,
+                             char *err, size_t errlen);
+
 #endif
