@@ -1,6 +1,7 @@
 /* merge.c — see merge.h. Attaches each shard database in turn, checks it belongs with the
  * others, copies its rows into the output (store_merge.c, column by column as schema.c
  * declares them), then recomputes every metric over the union. */
+#include "store_int.h"
 #include "merge.h"
 #include "aggregate.h"
 #include "analysis.h"

@@ -1,5 +1,6 @@
 /* schema.c — see schema.h. The declarations below are the only place a column is named
  * with its type; store.c, merge.c and the migrations read them. */
+#include "store_int.h"
 #include "schema.h"
 #include "fields.h"
 

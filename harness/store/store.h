@@ -11,7 +11,6 @@
 #ifndef SLM_STORE_H
 #define SLM_STORE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,17 +22,12 @@ typedef struct slm_store slm_store;
  * written by a newer slmbench (higher schema version) is refused. */
 int slm_store_open(const char *path, int create, slm_store **out, char *err, size_t errlen);
 void slm_store_close(slm_store *st);
-sqlite3 *slm_store_db(slm_store *st);
 const char *slm_store_path(const slm_store *st);
 
 /* Transactions; begin/commit nest by counting (only the outermost is real). */
 int slm_store_begin(slm_store *st, char *err, size_t errlen);
 int slm_store_commit(slm_store *st, char *err, size_t errlen);
 void slm_store_rollback(slm_store *st);
-
-/* Runs a statement with printf-style formatting of identifiers ONLY (never data: bind
- * values through sqlite3 instead). */
-int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen);
 
 /* Resolves a run reference: "last" (newest run), a run id, or a tag/name (newest run with
  * that tag, else with that name). */
@@ -68,13 +62,6 @@ typedef struct slm_pred_row {
  * transaction). */
 int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, size_t errlen);
 
-/* Binds a double, as NULL when NaN. */
-void slm_bind_double(sqlite3_stmt *s, int i, double v);
-void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
-
-/* Column i of a result row as a double; NULL reads as NaN. */
-double slm_col_double(sqlite3_stmt *s, int i);
-
 /* A candidate's stored metric (value, and its interval when lo/hi are not NULL); NaN
  * where absent or NULL. */
 double slm_store_metric(slm_store *st, int64_t candidate_id, const char *name, double *lo,
@@ -97,8 +84,5 @@ void slm_cands_free(slm_cand *c, size_t n);
 int slm_store_candidate_id(slm_store *st, int64_t run_id, const char *name, int64_t *id,
                            char *err, size_t errlen);
 
-/* Prepares sql or fills err with the SQLite message. */
-int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
-                      size_t errlen);
 
 #endif

@@ -1,4 +1,5 @@
 /* store_cli.c — the commands' own store reads and writes (see store_cli.h). */
+#include "store_int.h"
 #include "store_cli.h"
 #include "schema.h"
 #include "slmbench.h"

@@ -1,11 +1,33 @@
 /*
  * store_int.h — what the store's own files (store*.c, merge.c) share and nothing outside
- * harness/store includes: statements prepared once per handle, and the error helper.
+ * harness/store includes (tests may): the SQLite connection and statement helpers,
+ * statements prepared once per handle, and the error helper.
  */
 #ifndef SLM_STORE_INT_H
 #define SLM_STORE_INT_H
 
 #include "store.h"
+
+#include <sqlite3.h>
+
+/* The connection, and the SQLite-level helpers the store's files build on. */
+sqlite3 *slm_store_db(slm_store *st);
+
+/* Runs a statement with printf-style formatting of identifiers ONLY (never data: bind
+ * values through sqlite3 instead). */
+int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen);
+
+/* Binds a double, as NULL when NaN. */
+void slm_bind_double(sqlite3_stmt *s, int i, double v);
+void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* Column i of a result row as a double; NULL reads as NaN. */
+double slm_col_double(sqlite3_stmt *s, int i);
+
+/* Prepares sql or fills err with the SQLite message. */
+int slm_store_prepare(slm_store *st, const char *sql, sqlite3_stmt **out, char *err,
+                      size_t errlen);
+
 
 /* One slot per statement a hot path runs many times (a metric per name, a sample per
  * repeat): prepared on first use, finalized by slm_store_close. */

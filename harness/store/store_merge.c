@@ -1,5 +1,6 @@
 /* store_merge.c — see store_merge.h. Every statement that copies rows is generated from
  * the column tables of schema.c: the list of columns is never written here. */
+#include "store_int.h"
 #include "store_merge.h"
 #include "schema.h"
 #include "util.h"

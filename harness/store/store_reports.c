@@ -1,5 +1,6 @@
 /* store_reports.c — see store_reports.h. Every SQL text the reports room reads with lives
  * here, next to the others of the store. */
+#include "store_int.h"
 #include "store_reports.h"
 #include "util.h"
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "store_int.h"
 #include "store.h"
 #include "util.h"
 

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "store_int.h"
 #include "aggregate.h"
 #include "tiny_run.h"
 

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "store_int.h"
 #include "merge.h"
 #include "schema.h"
 #include "tiny_run.h"

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "store_int.h"
 #include "plots.h"
 #include "store.h"
 #include "util.h"

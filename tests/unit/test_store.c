@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "store_int.h"
 #include "fields.h"
 #include "schema.h"
 #include "store_read.h"
