@@ -159,47 +159,141 @@ static void classifier_part(const mb *b, uint64_t t, float *e)
     e[b->dBias] = 1.0f;
 }
 
+/* Token embeddings: random, the classifier's part, and the fill that gives every row
+ * squared norm D, so RMSNorm leaves it as it is. */
+static void gen_embd(const gen_ctx *gc, uint64_t row, float *out)
+{
+    const mb *b = gc->b;
+    const size_t D = b->sh.n_embd;
+    fill_random(out, D, SIGMA_EMB, b->seed, gc->id, row);
+    classifier_part(b, row, out); /* leaves the fill 0 */
+    double n2 = 0;
+    for (size_t i = 0; i < D; i++)
+        n2 += (double)out[i] * out[i];
+    out[b->dFill] = (float)sqrt(n2 < (double)D ? (double)D - n2 : 0.0);
+}
+
+/* Llama 3.1's scaling of the rotary frequencies (factor 32, low 1, high 4, original
+ * context 8192), as stored in rope_freqs: a divisor per frequency. */
+static void gen_rope(const slm_shape *s, float *out)
+{
+    const double factor = 32, low = 1, high = 4, orig = 8192;
+    const size_t hd = s->head_dim;
+    for (size_t i = 0; i < hd / 2; i++) {
+        double freq = pow(s->rope_base, -2.0 * (double)i / (double)hd);
+        double wavelen = 2 * M_PI / freq;
+        double f;
+        if (wavelen < orig / high)
+            f = 1;
+        else if (wavelen > orig / low)
+            f = factor;
+        else {
+            double smooth = (orig / wavelen - low) / (high - low);
+            f = 1 / ((1 - smooth) / factor + smooth);
+        }
+        out[i] = (float)f;
+    }
+}
+
+/* Gate and up rows: layer 0's successor neurons, random elsewhere. */
+static void gen_ffn_in(const gen_ctx *gc, uint64_t row, float *out)
+{
+    const mb *b = gc->b;
+    const size_t D = b->sh.n_embd;
+    if (gc->layer == 0 && row < b->n_succ) {
+        /* neuron k: silu(c * bias) * (want_k - succ_k), a linear map */
+        memset(out, 0, D * sizeof *out);
+        if (gc->kind == T_GATE)
+            out[b->dBias] = (float)FFN_GATE;
+        else {
+            out[b->dWant + row] = 1.0f;
+            out[b->dS + row] = -1.0f;
+        }
+        return;
+    }
+    fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
+}
+
+/* Key and value rows: layer 0's first kv heads belong to the classifier. */
+static void gen_kv(const gen_ctx *gc, uint64_t row, float *out)
+{
+    const mb *b = gc->b;
+    const size_t D = b->sh.n_embd, hd = b->sh.head_dim;
+    if (gc->layer == 0 && row / hd < b->n_ckv) {
+        memset(out, 0, D * sizeof *out);
+        if (gc->kind == T_V) {
+            /* slot j: label j's evidence and, through the bias, its prior; slot L:
+             * the bias alone, for the margin */
+            size_t j = row;
+            if (j < b->L) {
+                out[b->dF + j] = 1.0f;
+                out[b->dBias] = (float)(b->kappa * b->log_prior[j] / b->scale);
+            } else if (j == b->L) {
+                out[b->dBias] = 1.0f;
+            }
+        }
+        return;
+    }
+    fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
+}
+
+/* Attention output rows: small random writes outside the classifier; layer 0 writes each
+ * slot into its label (or margin) dimension. */
+static void gen_attn_out(const gen_ctx *gc, uint64_t row, float *out)
+{
+    const mb *b = gc->b;
+    const slm_shape *s = &b->sh;
+    const size_t hd = s->head_dim, G = s->n_head / s->n_head_kv;
+    size_t nin = (size_t)s->n_head * hd;
+    if (row >= b->DC) {
+        fill_random(out, nin, SIGMA_WRITE / sqrtf((float)nin), b->seed, gc->id, row);
+        return;
+    }
+    memset(out, 0, nin * sizeof *out);
+    if (gc->layer != 0)
+        return;
+    /* slot j lives in kv head j / hd, read by q heads (j / hd) * G ...: take the first */
+    size_t j = (size_t)-1;
+    if (row >= b->dAp && row < b->dAp + b->L)
+        j = row - b->dAp;
+    else if (row == b->dMp)
+        j = b->L;
+    if (j != (size_t)-1)
+        out[(j / hd) * G * hd + j % hd] = (float)EPS_WRITE;
+}
+
+/* Down rows: small random writes outside the classifier; layer 0's successor neurons
+ * write into the successor dimensions. */
+static void gen_ffn_down(const gen_ctx *gc, uint64_t row, float *out)
+{
+    const mb *b = gc->b;
+    const size_t n_ff = b->sh.n_ff;
+    if (row >= b->DC) {
+        fill_random(out, n_ff, SIGMA_WRITE / sqrtf((float)n_ff), b->seed, gc->id, row);
+        return;
+    }
+    memset(out, 0, n_ff * sizeof *out);
+    if (gc->layer == 0 && row >= b->dS && row < b->dS + b->n_succ)
+        out[row - b->dS] = (float)(1.0 / (FFN_GATE / (1.0 + exp(-FFN_GATE))));
+}
+
+/* One row of a tensor, by its kind (the writer calls this as it writes). */
 static void gen_row(void *ud, uint64_t row, float *out)
 {
     const gen_ctx *gc = ud;
     const mb *b = gc->b;
     const slm_shape *s = &b->sh;
     const size_t D = s->n_embd, hd = s->head_dim;
-    const size_t G = s->n_head / s->n_head_kv;
     switch (gc->kind) {
-    case T_EMBD: {
-        fill_random(out, D, SIGMA_EMB, b->seed, gc->id, row);
-        classifier_part(b, row, out); /* leaves the fill 0 */
-        double n2 = 0;
-        for (size_t i = 0; i < D; i++)
-            n2 += (double)out[i] * out[i];
-        /* every embedding has squared norm D: RMSNorm then leaves it as it is */
-        out[b->dFill] = (float)sqrt(n2 < (double)D ? (double)D - n2 : 0.0);
+    case T_EMBD:
+        gen_embd(gc, row, out);
         return;
-    }
     case T_OUT_NORM:
         memcpy(out, b->g, D * sizeof *out);
         return;
-    case T_ROPE: {
-        /* Llama 3.1's scaling of the rotary frequencies (factor 32, low 1, high 4, original
-         * context 8192), as stored in rope_freqs: a divisor per frequency. */
-        const double factor = 32, low = 1, high = 4, orig = 8192;
-        for (size_t i = 0; i < hd / 2; i++) {
-            double freq = pow(s->rope_base, -2.0 * (double)i / (double)hd);
-            double wavelen = 2 * M_PI / freq;
-            double f;
-            if (wavelen < orig / high)
-                f = 1;
-            else if (wavelen > orig / low)
-                f = factor;
-            else {
-                double smooth = (orig / wavelen - low) / (high - low);
-                f = 1 / ((1 - smooth) / factor + smooth);
-            }
-            out[i] = (float)f;
-        }
+    case T_ROPE:
+        gen_rope(s, out);
         return;
-    }
     case T_ATTN_NORM: case T_FFN_NORM: case T_QN: case T_KN: {
         size_t n = gc->kind == T_QN || gc->kind == T_KN ? hd : D;
         for (size_t i = 0; i < n; i++)
@@ -207,39 +301,13 @@ static void gen_row(void *ud, uint64_t row, float *out)
         return;
     }
     case T_GATE: case T_UP:
-        if (gc->layer == 0 && row < b->n_succ) {
-            /* neuron k: silu(c * bias) * (want_k - succ_k), a linear map */
-            memset(out, 0, D * sizeof *out);
-            if (gc->kind == T_GATE)
-                out[b->dBias] = (float)FFN_GATE;
-            else {
-                out[b->dWant + row] = 1.0f;
-                out[b->dS + row] = -1.0f;
-            }
-            return;
-        }
-        fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
+        gen_ffn_in(gc, row, out);
         return;
     case T_Q:
         fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
         return;
     case T_K: case T_V:
-        if (gc->layer == 0 && row / hd < b->n_ckv) {
-            memset(out, 0, D * sizeof *out);
-            if (gc->kind == T_V) {
-                /* slot j: label j's evidence and, through the bias, its prior; slot L:
-                 * the bias alone, for the margin */
-                size_t j = row;
-                if (j < b->L) {
-                    out[b->dF + j] = 1.0f;
-                    out[b->dBias] = (float)(b->kappa * b->log_prior[j] / b->scale);
-                } else if (j == b->L) {
-                    out[b->dBias] = 1.0f;
-                }
-            }
-            return;
-        }
-        fill_random(out, D, SIGMA_READ, b->seed, gc->id, row);
+        gen_kv(gc, row, out);
         return;
     case T_QB: case T_KB: case T_VB: {
         size_t n = gc->kind == T_QB ? (size_t)s->n_head * hd : (size_t)s->n_head_kv * hd;
@@ -248,34 +316,11 @@ static void gen_row(void *ud, uint64_t row, float *out)
             memset(out, 0, b->n_ckv * hd * sizeof *out);
         return;
     }
-    case T_O: {
-        size_t nin = (size_t)s->n_head * hd;
-        if (row >= b->DC) {
-            fill_random(out, nin, SIGMA_WRITE / sqrtf((float)nin), b->seed, gc->id, row);
-            return;
-        }
-        memset(out, 0, nin * sizeof *out);
-        if (gc->layer != 0)
-            return;
-        /* slot j lives in kv head j / hd, read by q heads (j / hd) * G ...: take the first */
-        size_t j = (size_t)-1;
-        if (row >= b->dAp && row < b->dAp + b->L)
-            j = row - b->dAp;
-        else if (row == b->dMp)
-            j = b->L;
-        if (j != (size_t)-1)
-            out[(j / hd) * G * hd + j % hd] = (float)EPS_WRITE;
+    case T_O:
+        gen_attn_out(gc, row, out);
         return;
-    }
     case T_DOWN:
-        if (row >= b->DC) {
-            fill_random(out, s->n_ff, SIGMA_WRITE / sqrtf((float)s->n_ff), b->seed, gc->id,
-                        row);
-            return;
-        }
-        memset(out, 0, s->n_ff * sizeof *out);
-        if (gc->layer == 0 && row >= b->dS && row < b->dS + b->n_succ)
-            out[row - b->dS] = (float)(1.0 / (FFN_GATE / (1.0 + exp(-FFN_GATE))));
+        gen_ffn_down(gc, row, out);
         return;
     }
 }
