@@ -1,5 +1,5 @@
-/* config.c — see config.h. The key table comes first; the parsing steps follow it in the
- * order slm_run_cfg_parse() calls them. */
+/* config.c — see config.h. The key table comes first, then what reads a row, then the
+ * parsing steps of slm_run_cfg_parse() (at the end, calling them in order). */
 #include "config.h"
 #include "sha256.h"
 #include "util.h"
@@ -14,8 +14,8 @@
 
 /* Every key of the run config. Rows with an offset are filled by the table (top-level ones
  * by parse_scalars(), in this order; nested ones by parse_map()); the others by a step
- * below (parse_identity, parse_list, parse_candidates). A config with several mistakes
- * reports the first in this order. */
+ * below (parse_identity, parse_list, parse_candidates). Scalar keys are checked in this
+ * order, before the lists, mappings and candidates. */
 static const slm_cfg_key KEYS[] = {
     {.path = "name", .type = SLM_CFG_STR,
      .help = "run name (default: the config file's name without its extension)"},
