@@ -71,7 +71,7 @@ acc_r=$(sql "$TMP/p.db" "select value from metrics where name='accuracy'")
 rm -f "$TMP/k.db"
 "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/k.db" --quiet >/dev/null 2>&1 &
 pid=$!
-sleep 0.5
+wait_rows "$TMP/k.db" 2 || true
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 before=$(sql "$TMP/k.db" "select count(*) from predictions")
@@ -90,7 +90,7 @@ acc_k=$(sql "$TMP/k.db" "select value from metrics where name='accuracy'")
 rm -f "$TMP/i.db"
 "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/i.db" --quiet >/dev/null 2>"$TMP/int.err" &
 pid=$!
-sleep 0.5
+wait_rows "$TMP/i.db" 2 || true
 kill -INT $pid
 if wait $pid; then rc=0; else rc=$?; fi
 [ "$rc" = 130 ] && ok "SIGINT exits 130" || notok "SIGINT exit $rc"
