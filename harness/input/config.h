@@ -45,6 +45,8 @@
  *       model: models/small.gguf    # a file relative to this file, or a served model's name
  *       options: {n_ctx: 2048}      # passed to the engine as strings
  *
+ * Every key with its default, type and bounds: slm_cfg_print_defaults() below.
+ *
  * Ownership: slm_run_cfg_load() returns a config freed by slm_run_cfg_free().
  */
 #ifndef SLM_CONFIG_H
@@ -52,6 +54,7 @@
 
 #include "slm_engine.h"
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct slm_cand_cfg {
     char *name;
@@ -108,6 +111,52 @@ typedef struct slm_run_cfg {
     slm_cand_cfg *cands;
     size_t n_cands;
 } slm_run_cfg;
+
+/*
+ * The key table: every key of the run config, one row each, in the order they are checked.
+ * It drives the parsing of scalar keys (type, bounds, allowed values, default), the lists
+ * of allowed keys (an unknown key is an error naming its line) and slm_cfg_print_defaults().
+ * Nested keys are written "requirements.max_ece" and "candidates[].model".
+ */
+typedef enum slm_cfg_type {
+    SLM_CFG_STR,        /* a string, kept as written */
+    SLM_CFG_WORD,       /* one of `values`, kept as a string (mode) */
+    SLM_CFG_ENUM,       /* one of `values`, kept as its index (an int) */
+    SLM_CFG_INT,        /* an integer into an int */
+    SLM_CFG_LONG,       /* an integer into a long */
+    SLM_CFG_BOOL,       /* true/false, yes/no, on/off, 1/0 into an int */
+    SLM_CFG_NUMBER,     /* a number into a double */
+    SLM_CFG_LIST,       /* a list (or, where the help says so, one scalar) */
+    SLM_CFG_MAP         /* a mapping of the keys that follow it */
+} slm_cfg_type;
+
+enum {
+    SLM_CFG_REQUIRED = 1,   /* must be present (for nested keys: when the parent is) */
+    SLM_CFG_NCPU = 2        /* the default is the number of online CPUs */
+};
+
+typedef struct slm_cfg_key {
+    const char *path;       /* "threads", "cascade.threshold", "candidates[].engine" */
+    slm_cfg_type type;
+    const char *def;        /* the default: a scalar's value, a list's YAML flow text; NULL:
+                             * none (the field stays unset: NULL, 0, NaN for numbers) */
+    double min, max;        /* numbers: inclusive bounds, checked when min < max */
+    const char *values;     /* SLM_CFG_WORD, SLM_CFG_ENUM: allowed values, "score|generate" */
+    unsigned flags;         /* SLM_CFG_REQUIRED, SLM_CFG_NCPU */
+    size_t off;             /* offsetof(slm_run_cfg, field) that the table fills, or 0 when a
+                             * parsing step of config.c handles the key itself */
+    const char *help;       /* one line */
+} slm_cfg_key;
+
+/* The key table and its length. Static; never freed. */
+const slm_cfg_key *slm_cfg_keys(size_t *n);
+
+/* The row for path ("threads", "cascade.threshold"), or NULL. */
+const slm_cfg_key *slm_cfg_key_find(const char *path);
+
+/* Writes every key with its default, type, bounds and description as a commented YAML
+ * document (keys without a default are commented out). */
+void slm_cfg_print_defaults(FILE *f);
 
 /* Loads and validates a config file. Errors: "file:line: reason". */
 int slm_run_cfg_load(const char *path, slm_run_cfg **out, char *err, size_t errlen);

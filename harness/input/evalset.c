@@ -517,6 +517,92 @@ static char *join_dir(const char *dir, const char *rel)
     return slm_xasprintf("%s/%s", dir, rel);
 }
 
+/* name, version, task (and a JSON task's fields), description. */
+static int evalset_header(slm_evalset *e, const slm_yaml *y, const slm_ynode *r, char *err,
+                          size_t errlen)
+{
+    static const char *const tasks[] = {"classification", "structured", "extraction"};
+    static const slm_task kinds[] = {SLM_TASK_CLASSIFICATION, SLM_TASK_STRUCTURED,
+                                          SLM_TASK_EXTRACTION};
+    const char *name = slm_ymap_str(r, "name");
+    if (!name || !*name)
+        return slm_err(err, errlen, "%s: missing 'name'", e->yaml_path);
+    e->name = slm_xstrdup(name);
+    e->version = slm_xstrdup(slm_ymap_str(r, "version") ? slm_ymap_str(r, "version") : "1");
+    e->task = slm_xstrdup(slm_ymap_str(r, "task") ? slm_ymap_str(r, "task") : "classification");
+    e->description = slm_xstrdup(slm_ymap_str(r, "description") ? slm_ymap_str(r, "description") : "");
+    size_t t = 0;
+    while (t < 3 && strcmp(e->task, tasks[t]))
+        t++;
+    if (t == 3)
+        return slm_err(err, errlen, "%s:%d: task '%s' is not supported (classification, "
+                       "structured, extraction)", e->yaml_path, slm_ymap_get(r, "task")->line,
+                       e->task);
+    e->task_kind = kinds[t];
+    if (e->task_kind != SLM_TASK_CLASSIFICATION)
+        return parse_fields(e, y, slm_ymap_get(r, "fields"), err, errlen);
+    return 0;
+}
+
+static int evalset_labels(slm_evalset *e, const slm_ynode *r, char *err, size_t errlen)
+{
+    const slm_ynode *labels = slm_ymap_get(r, "labels");
+    if (e->task_kind != SLM_TASK_CLASSIFICATION && !labels) {
+        /* the label space of a JSON task is the fields; labels stay empty */
+    } else if (!labels || labels->kind != SLM_Y_SEQ || labels->n < 2) {
+        return slm_err(err, errlen, "%s:%d: 'labels' must be a list of at least two labels",
+                       e->yaml_path, labels ? labels->line : r->line);
+    }
+    e->labels = slm_xcalloc(labels ? labels->n : 1, sizeof *e->labels);
+    for (size_t i = 0; labels && i < labels->n; i++) {
+        const slm_ynode *l = labels->items[i];
+        if (l->kind != SLM_Y_SCALAR || !*slm_trim(l->scalar))
+            return slm_err(err, errlen, "%s:%d: labels must be non-empty strings", e->yaml_path,
+                           l->line);
+        if (slm_label_index((const char *const *)e->labels, e->n_labels, l->scalar) >= 0)
+            return slm_err(err, errlen, "%s:%d: duplicate label '%s'", e->yaml_path, l->line,
+                           l->scalar);
+        e->labels[e->n_labels++] = slm_xstrdup(l->scalar);
+    }
+    return 0;
+}
+
+/* The prompt template file: read, and valid UTF-8 text. */
+static int evalset_prompt(slm_evalset *e, const slm_ynode *r, char *err, size_t errlen)
+{
+    const char *prompt = slm_ymap_str(r, "prompt");
+    if (!prompt)
+        return slm_err(err, errlen, "%s: missing 'prompt' (the prompt template file)",
+                       e->yaml_path);
+    e->prompt_path = join_dir(e->dir, prompt);
+    size_t plen;
+    if (slm_read_file(e->prompt_path, &e->prompt, &plen, err, errlen))
+        return -1;
+    if (slm_utf8_invalid_at(e->prompt, plen) >= 0 || strlen(e->prompt) != plen)
+        return slm_err(err, errlen, "%s: the prompt template is not valid UTF-8 text",
+                       e->prompt_path);
+    slm_sha256_hex(e->prompt, plen, e->prompt_sha256);
+    return 0;
+}
+
+static int evalset_splits(slm_evalset *e, const slm_ynode *r, char *err, size_t errlen)
+{
+    const slm_ynode *splits = slm_ymap_get(r, "splits");
+    if (!splits || splits->kind != SLM_Y_MAP || splits->n == 0)
+        return slm_err(err, errlen, "%s:%d: 'splits' must map split names to files",
+                       e->yaml_path, splits ? splits->line : r->line);
+    e->splits = slm_xcalloc(splits->n, sizeof *e->splits);
+    for (size_t i = 0; i < splits->n; i++) {
+        const slm_ynode *v = splits->values[i];
+        if (v->kind != SLM_Y_SCALAR || !*v->scalar)
+            return slm_err(err, errlen, "%s:%d: split '%s' must name a file", e->yaml_path,
+                           v->line, splits->keys[i]);
+        e->splits[e->n_splits].name = slm_xstrdup(splits->keys[i]);
+        e->splits[e->n_splits++].path = join_dir(e->dir, v->scalar);
+    }
+    return 0;
+}
+
 int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errlen)
 {
     char *yaml_path;
@@ -538,92 +624,14 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
     const slm_ynode *r = y->root;
     static const char *const keys[] = {"name", "version", "task", "description", "labels",
                                        "fields", "prompt", "splits", NULL};
-    int rc = -1;
-    if (!r || r->kind != SLM_Y_MAP) {
-        slm_err(err, errlen, "%s:%d: expected a mapping with name, task, labels, prompt, splits",
-                yaml_path, r ? r->line : 1);
-        goto done;
-    }
-    if (slm_ymap_check_keys(y, r, keys, "evalset.yaml", err, errlen))
-        goto done;
-    const char *name = slm_ymap_str(r, "name");
-    if (!name || !*name) {
-        slm_err(err, errlen, "%s: missing 'name'", yaml_path);
-        goto done;
-    }
-    e->name = slm_xstrdup(name);
-    e->version = slm_xstrdup(slm_ymap_str(r, "version") ? slm_ymap_str(r, "version") : "1");
-    e->task = slm_xstrdup(slm_ymap_str(r, "task") ? slm_ymap_str(r, "task") : "classification");
-    e->description = slm_xstrdup(slm_ymap_str(r, "description") ? slm_ymap_str(r, "description") : "");
-    if (!strcmp(e->task, "classification"))
-        e->task_kind = SLM_TASK_CLASSIFICATION;
-    else if (!strcmp(e->task, "structured"))
-        e->task_kind = SLM_TASK_STRUCTURED;
-    else if (!strcmp(e->task, "extraction"))
-        e->task_kind = SLM_TASK_EXTRACTION;
-    else {
-        slm_err(err, errlen, "%s:%d: task '%s' is not supported (classification, structured, "
-                "extraction)", yaml_path, slm_ymap_get(r, "task")->line, e->task);
-        goto done;
-    }
-    if (e->task_kind != SLM_TASK_CLASSIFICATION) {
-        if (parse_fields(e, y, slm_ymap_get(r, "fields"), err, errlen))
-            goto done;
-    }
-    const slm_ynode *labels = slm_ymap_get(r, "labels");
-    if (e->task_kind != SLM_TASK_CLASSIFICATION && !labels) {
-        /* the label space of a JSON task is the fields; labels stay empty */
-    } else if (!labels || labels->kind != SLM_Y_SEQ || labels->n < 2) {
-        slm_err(err, errlen, "%s:%d: 'labels' must be a list of at least two labels", yaml_path,
-                labels ? labels->line : r->line);
-        goto done;
-    }
-    e->labels = slm_xcalloc(labels ? labels->n : 1, sizeof *e->labels);
-    for (size_t i = 0; labels && i < labels->n; i++) {
-        const slm_ynode *l = labels->items[i];
-        if (l->kind != SLM_Y_SCALAR || !*slm_trim(l->scalar)) {
-            slm_err(err, errlen, "%s:%d: labels must be non-empty strings", yaml_path, l->line);
-            goto done;
-        }
-        if (slm_label_index((const char *const *)e->labels, e->n_labels, l->scalar) >= 0) {
-            slm_err(err, errlen, "%s:%d: duplicate label '%s'", yaml_path, l->line, l->scalar);
-            goto done;
-        }
-        e->labels[e->n_labels++] = slm_xstrdup(l->scalar);
-    }
-    const char *prompt = slm_ymap_str(r, "prompt");
-    if (!prompt) {
-        slm_err(err, errlen, "%s: missing 'prompt' (the prompt template file)", yaml_path);
-        goto done;
-    }
-    e->prompt_path = join_dir(e->dir, prompt);
-    size_t plen;
-    if (slm_read_file(e->prompt_path, &e->prompt, &plen, err, errlen))
-        goto done;
-    if (slm_utf8_invalid_at(e->prompt, plen) >= 0 || strlen(e->prompt) != plen) {
-        slm_err(err, errlen, "%s: the prompt template is not valid UTF-8 text", e->prompt_path);
-        goto done;
-    }
-    slm_sha256_hex(e->prompt, plen, e->prompt_sha256);
-    const slm_ynode *splits = slm_ymap_get(r, "splits");
-    if (!splits || splits->kind != SLM_Y_MAP || splits->n == 0) {
-        slm_err(err, errlen, "%s:%d: 'splits' must map split names to files", yaml_path,
-                splits ? splits->line : r->line);
-        goto done;
-    }
-    e->splits = slm_xcalloc(splits->n, sizeof *e->splits);
-    for (size_t i = 0; i < splits->n; i++) {
-        const slm_ynode *v = splits->values[i];
-        if (v->kind != SLM_Y_SCALAR || !*v->scalar) {
-            slm_err(err, errlen, "%s:%d: split '%s' must name a file", yaml_path, v->line,
-                    splits->keys[i]);
-            goto done;
-        }
-        e->splits[e->n_splits].name = slm_xstrdup(splits->keys[i]);
-        e->splits[e->n_splits++].path = join_dir(e->dir, v->scalar);
-    }
-    rc = 0;
-done:
+    int rc;
+    if (!r || r->kind != SLM_Y_MAP)
+        rc = slm_err(err, errlen, "%s:%d: expected a mapping with name, task, labels, prompt, "
+                     "splits", yaml_path, r ? r->line : 1);
+    else
+        rc = slm_ymap_check_keys(y, r, keys, "evalset.yaml", err, errlen) ||
+             evalset_header(e, y, r, err, errlen) || evalset_labels(e, r, err, errlen) ||
+             evalset_prompt(e, r, err, errlen) || evalset_splits(e, r, err, errlen);
     slm_yaml_free(y);
     if (rc) {
         slm_evalset_free(e);

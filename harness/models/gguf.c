@@ -714,6 +714,161 @@ static const char *guess_quant(const uint64_t *type_counts)
     }
 }
 
+/* The header: magic, version, and counts a file of its size can hold. */
+static int inspect_header(rd *r, slm_gguf_info *out)
+{
+    const char *path = r->path;
+    char magic[4];
+    if (r->size < 4 || rd_bytes(r, magic, 4, "magic") || memcmp(magic, GGUF_MAGIC, 4) != 0)
+        return slm_err(r->err, r->errlen, "%s: not a GGUF file (bad magic)", path);
+    if (rd_u32(r, &out->version, "version"))
+        return -1;
+    if (out->version < 2 || out->version > 3)
+        return slm_err(r->err, r->errlen, "%s: unsupported GGUF version %u (2 and 3 are "
+                       "supported)", path, out->version);
+    if (rd_u64(r, &out->n_tensors, "tensor count") || rd_u64(r, &out->n_kv, "metadata count"))
+        return -1;
+    /* A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at
+     * least 8 + 4 + 8 + 4 + 8. */
+    if (out->n_kv > (r->size - r->pos) / 13)
+        return slm_err(r->err, r->errlen, "%s: truncated or corrupt: metadata count %llu is more "
+                       "than a file of %llu bytes can hold", path,
+                       (unsigned long long)out->n_kv, (unsigned long long)r->size);
+    if (out->n_tensors > (r->size - r->pos) / 32)
+        return slm_err(r->err, r->errlen, "%s: truncated or corrupt: tensor count %llu is more "
+                       "than a file of %llu bytes can hold", path,
+                       (unsigned long long)out->n_tensors, (unsigned long long)r->size);
+    return 0;
+}
+
+/* The metadata: every key/value, and what *out takes from the integer ones. */
+static int inspect_metadata(rd *r, slm_gguf_info *out, ikv *ints, size_t *n_ints)
+{
+    const char *path = r->path;
+    for (uint64_t i = 0; i < out->n_kv; i++)
+        if (rd_kv(r, out, ints, n_ints))
+            return -1;
+    for (size_t i = 0; i < *n_ints; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ints[i].key, ints[j].key) == 0)
+                return slm_err(r->err, r->errlen, "%s: duplicate metadata key '%s'", path,
+                               ints[i].key);
+    static const char *const tok_keys[3] = {"tokenizer.ggml.bos_token_id",
+                                            "tokenizer.ggml.eos_token_id",
+                                            "tokenizer.ggml.eot_token_id"};
+    int64_t *tok_ids[3] = {&out->bos_token_id, &out->eos_token_id, &out->eot_token_id};
+    for (int k = 0; k < 3; k++) {
+        const ikv *t = find_int(ints, *n_ints, tok_keys[k]);
+        *tok_ids[k] = t && t->val < (uint64_t)INT32_MAX ? (int64_t)t->val : -1;
+    }
+    const ikv *ft = find_int(ints, *n_ints, "general.file_type");
+    if (ft)
+        out->file_type = ft->val > 100000 ? -1 : (int)ft->val;
+    const ikv *al = find_int(ints, *n_ints, "general.alignment");
+    out->alignment = al ? al->val : SLM_GGUF_ALIGNMENT;
+    if (out->alignment == 0 || out->alignment > 65536 || (out->alignment & (out->alignment - 1)))
+        return slm_err(r->err, r->errlen, "%s: bad alignment %llu", path,
+                       (unsigned long long)out->alignment);
+    if (out->architecture[0]) {
+        out->context_length = arch_int(ints, *n_ints, out->architecture, "context_length");
+        out->embedding_length = arch_int(ints, *n_ints, out->architecture, "embedding_length");
+        out->block_count = arch_int(ints, *n_ints, out->architecture, "block_count");
+    }
+    return 0;
+}
+
+/* One tensor info after its name: shape, type, offset, each checked. Sets *n_el, *n_dims,
+ * *type and *end (where its data ends, relative to the data offset). */
+static int inspect_tensor(rd *r, const slm_gguf_info *out, const char *name, uint64_t *n_el,
+                          uint32_t *n_dims, uint32_t *type, uint64_t *end)
+{
+    const char *path = r->path;
+    uint64_t ne[SLM_GGUF_MAX_DIMS], offset;
+    if (rd_u32(r, n_dims, "tensor dimension count"))
+        return -1;
+    if (*n_dims < 1 || *n_dims > SLM_GGUF_MAX_DIMS)
+        return slm_err(r->err, r->errlen, "%s: tensor '%s' has %u dimensions", path, name,
+                       *n_dims);
+    *n_el = 1;
+    for (uint32_t d = 0; d < *n_dims; d++) {
+        if (rd_u64(r, &ne[d], "tensor shape"))
+            return -1;
+        if (ne[d] == 0 || ne[d] > (UINT64_C(1) << 62) / *n_el)
+            return slm_err(r->err, r->errlen, "%s: tensor '%s' has an absurd shape", path, name);
+        *n_el *= ne[d];
+    }
+    if (rd_u32(r, type, "tensor type") || rd_u64(r, &offset, "tensor offset"))
+        return -1;
+    uint32_t blck, tsz;
+    slm_gguf_type_layout(*type, &blck, &tsz);
+    if (!blck)
+        return slm_err(r->err, r->errlen, "%s: tensor '%s' has unknown type %u", path, name,
+                       *type);
+    if (ne[0] % blck)
+        return slm_err(r->err, r->errlen, "%s: tensor '%s' has rows of %llu elements, not a "
+                       "multiple of the %s block size %u", path, name,
+                       (unsigned long long)ne[0], TYPES[*type].name, blck);
+    if (offset % out->alignment)
+        return slm_err(r->err, r->errlen, "%s: tensor '%s' data offset %llu is not aligned to "
+                       "%llu", path, name, (unsigned long long)offset,
+                       (unsigned long long)out->alignment);
+    uint64_t nbytes = *n_el / blck * tsz;
+    if (offset > r->size || nbytes > r->size)
+        return slm_err(r->err, r->errlen, "%s: truncated: tensor '%s' needs bytes up to %llu "
+                       "but the file has %llu", path, name,
+                       (unsigned long long)offset + nbytes, (unsigned long long)r->size);
+    *end = offset + nbytes;
+    return 0;
+}
+
+/* The tensor infos, then whether all their data lies inside the file. */
+static int inspect_tensors(rd *r, slm_gguf_info *out, uint64_t *type_counts)
+{
+    uint64_t *ends = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *ends);
+    char **names = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *names);
+    uint64_t n_read = 0;
+    int bad = 0;
+    for (uint64_t i = 0; i < out->n_tensors && !bad; i++) {
+        char *name;
+        uint32_t n_dims = 0, type = 0;
+        uint64_t n_el = 0;
+        if (rd_str(r, &name, "tensor name")) {
+            bad = -1;
+            break;
+        }
+        names[n_read++] = name;
+        if (inspect_tensor(r, out, name, &n_el, &n_dims, &type, &ends[i])) {
+            bad = -1;
+            break;
+        }
+        out->n_params += n_el;
+        if (n_dims >= 2)
+            type_counts[type]++;
+        for (uint64_t j = 0; j < i && !bad; j++)
+            if (strcmp(names[j], name) == 0)
+                bad = slm_err(r->err, r->errlen, "%s: duplicate tensor '%s'", r->path, name);
+    }
+    if (!bad) {
+        out->data_offset = (r->pos + out->alignment - 1) / out->alignment * out->alignment;
+        for (uint64_t i = 0; i < out->n_tensors; i++) {
+            uint64_t end = out->data_offset + ends[i];
+            if (end > r->size) {
+                bad = slm_err(r->err, r->errlen, "%s: truncated: tensor '%s' needs bytes up to "
+                              "%llu but the file has %llu", r->path, names[i],
+                              (unsigned long long)end, (unsigned long long)r->size);
+                break;
+            }
+            if (ends[i] > out->data_size)
+                out->data_size = ends[i];
+        }
+    }
+    for (uint64_t i = 0; i < n_read; i++)
+        free(names[i]);
+    free(names);
+    free(ends);
+    return bad ? -1 : 0;
+}
+
 int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -731,157 +886,12 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
     out->file_size = r.size;
     ikv *ints = NULL;
     size_t n_ints = 0;
-    int rc = -1;
-    char magic[4];
-    if (r.size < 4 || rd_bytes(&r, magic, 4, "magic") || memcmp(magic, GGUF_MAGIC, 4) != 0) {
-        slm_err(err, errlen, "%s: not a GGUF file (bad magic)", path);
-        goto done;
-    }
-    if (rd_u32(&r, &out->version, "version"))
-        goto done;
-    if (out->version < 2 || out->version > 3) {
-        slm_err(err, errlen, "%s: unsupported GGUF version %u (2 and 3 are supported)", path,
-                out->version);
-        goto done;
-    }
-    if (rd_u64(&r, &out->n_tensors, "tensor count") || rd_u64(&r, &out->n_kv, "metadata count"))
-        goto done;
-    /* A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at
-     * least 8 + 4 + 8 + 4 + 8. */
-    if (out->n_kv > (r.size - r.pos) / 13) {
-        slm_err(err, errlen, "%s: truncated or corrupt: metadata count %llu is more than a file of %llu bytes can hold", path,
-                (unsigned long long)out->n_kv, (unsigned long long)r.size);
-        goto done;
-    }
-    if (out->n_tensors > (r.size - r.pos) / 32) {
-        slm_err(err, errlen, "%s: truncated or corrupt: tensor count %llu is more than a file of %llu bytes can hold", path,
-                (unsigned long long)out->n_tensors, (unsigned long long)r.size);
-        goto done;
-    }
-    ints = slm_xcalloc((size_t)out->n_kv + 1, sizeof *ints);
-    for (uint64_t i = 0; i < out->n_kv; i++)
-        if (rd_kv(&r, out, ints, &n_ints))
-            goto done;
-    for (size_t i = 0; i < n_ints; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(ints[i].key, ints[j].key) == 0) {
-                slm_err(err, errlen, "%s: duplicate metadata key '%s'", path, ints[i].key);
-                goto done;
-            }
-    static const char *const tok_keys[3] = {"tokenizer.ggml.bos_token_id",
-                                            "tokenizer.ggml.eos_token_id",
-                                            "tokenizer.ggml.eot_token_id"};
-    int64_t *tok_ids[3] = {&out->bos_token_id, &out->eos_token_id, &out->eot_token_id};
-    for (int k = 0; k < 3; k++) {
-        const ikv *t = find_int(ints, n_ints, tok_keys[k]);
-        *tok_ids[k] = t && t->val < (uint64_t)INT32_MAX ? (int64_t)t->val : -1;
-    }
-    const ikv *ft = find_int(ints, n_ints, "general.file_type");
-    if (ft)
-        out->file_type = ft->val > 100000 ? -1 : (int)ft->val;
-    const ikv *al = find_int(ints, n_ints, "general.alignment");
-    out->alignment = al ? al->val : SLM_GGUF_ALIGNMENT;
-    if (out->alignment == 0 || out->alignment > 65536 || (out->alignment & (out->alignment - 1))) {
-        slm_err(err, errlen, "%s: bad alignment %llu", path, (unsigned long long)out->alignment);
-        goto done;
-    }
-    if (out->architecture[0]) {
-        out->context_length = arch_int(ints, n_ints, out->architecture, "context_length");
-        out->embedding_length = arch_int(ints, n_ints, out->architecture, "embedding_length");
-        out->block_count = arch_int(ints, n_ints, out->architecture, "block_count");
-    }
-
-    /* Tensor infos: check each; their data is checked once the data offset is known. */
-    uint64_t *ends = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *ends);
-    char **names = slm_xcalloc((size_t)out->n_tensors + 1, sizeof *names);
     uint64_t type_counts[N_TYPES] = {0};
-    uint64_t n_read = 0;
-    int bad = 0;
-    for (uint64_t i = 0; i < out->n_tensors && !bad; i++) {
-        char *name;
-        uint32_t n_dims, type;
-        uint64_t ne[SLM_GGUF_MAX_DIMS], offset;
-        if (rd_str(&r, &name, "tensor name")) {
-            bad = 1;
-            break;
-        }
-        names[n_read++] = name;
-        if (rd_u32(&r, &n_dims, "tensor dimension count")) {
-            bad = 1;
-            break;
-        }
-        if (n_dims < 1 || n_dims > SLM_GGUF_MAX_DIMS) {
-            bad = slm_err(err, errlen, "%s: tensor '%s' has %u dimensions", path, name, n_dims);
-            break;
-        }
-        uint64_t n_el = 1;
-        for (uint32_t d = 0; d < n_dims && !bad; d++) {
-            if (rd_u64(&r, &ne[d], "tensor shape")) {
-                bad = 1;
-            } else if (ne[d] == 0 || ne[d] > (UINT64_C(1) << 62) / n_el) {
-                bad = slm_err(err, errlen, "%s: tensor '%s' has an absurd shape", path, name);
-            } else {
-                n_el *= ne[d];
-            }
-        }
-        if (bad)
-            break;
-        if (rd_u32(&r, &type, "tensor type") || rd_u64(&r, &offset, "tensor offset")) {
-            bad = 1;
-            break;
-        }
-        uint32_t blck, tsz;
-        slm_gguf_type_layout(type, &blck, &tsz);
-        if (!blck) {
-            bad = slm_err(err, errlen, "%s: tensor '%s' has unknown type %u", path, name, type);
-            break;
-        }
-        if (ne[0] % blck) {
-            bad = slm_err(err, errlen, "%s: tensor '%s' has rows of %llu elements, not a multiple of the %s block size %u",
-                          path, name, (unsigned long long)ne[0], TYPES[type].name, blck);
-            break;
-        }
-        if (offset % out->alignment) {
-            bad = slm_err(err, errlen, "%s: tensor '%s' data offset %llu is not aligned to %llu",
-                          path, name, (unsigned long long)offset,
-                          (unsigned long long)out->alignment);
-            break;
-        }
-        uint64_t nbytes = n_el / blck * tsz;
-        if (offset > r.size || nbytes > r.size) {
-            bad = slm_err(err, errlen, "%s: truncated: tensor '%s' needs bytes up to %llu but the file has %llu",
-                          path, name, (unsigned long long)offset + nbytes,
-                          (unsigned long long)r.size);
-            break;
-        }
-        ends[i] = offset + nbytes;
-        out->n_params += n_el;
-        if (n_dims >= 2)
-            type_counts[type]++;
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(names[j], name) == 0) {
-                bad = slm_err(err, errlen, "%s: duplicate tensor '%s'", path, name);
-                break;
-            }
-    }
-    if (!bad) {
-        out->data_offset = (r.pos + out->alignment - 1) / out->alignment * out->alignment;
-        for (uint64_t i = 0; i < out->n_tensors; i++) {
-            uint64_t end = out->data_offset + ends[i];
-            if (end > r.size) {
-                bad = slm_err(err, errlen, "%s: truncated: tensor '%s' needs bytes up to %llu but the file has %llu",
-                              path, names[i], (unsigned long long)end, (unsigned long long)r.size);
-                break;
-            }
-            if (ends[i] > out->data_size)
-                out->data_size = ends[i];
-        }
-    }
-    for (uint64_t i = 0; i < n_read; i++)
-        free(names[i]);
-    free(names);
-    free(ends);
-    if (bad)
+    int rc = -1;
+    if (inspect_header(&r, out))
+        goto done;
+    ints = slm_xcalloc((size_t)out->n_kv + 1, sizeof *ints);
+    if (inspect_metadata(&r, out, ints, &n_ints) || inspect_tensors(&r, out, type_counts))
         goto done;
     out->quant = slm_gguf_ftype_name(out->file_type);
     if (!out->quant)

@@ -591,6 +591,206 @@ static int add2(build *b, const char *name, size_t ne0, size_t ne1, float *data,
     return slm_gguf_add_tensor(b->w, name, (uint32_t)type, ne1 ? 2 : 1, ne, data, err, errlen);
 }
 
+/* The demo model's layout (see demo_layout) and the numbers its weights are made of. */
+typedef struct layout {
+    size_t L, W, V;           /* labels, word features, tokens */
+    size_t d_bias, d_word, d_other, d_stop, d_nostop, d_bos, d_label;
+    size_t D, FF, head_dim, n_head;
+    double a, bs, c;          /* the embedding's word, stop and bias entries */
+    size_t n_tmpl;            /* the prompt template's tokens */
+    double ref_len, scale;
+    int wt;                   /* weight type */
+} layout;
+
+static void demo_layout(const build *b, const slm_factory_opts *o, size_t n_tmpl,
+                        double mean_text_tokens, layout *y)
+{
+    y->L = b->n_labels;
+    y->W = b->n_words;
+    y->V = b->v.n;
+    /* Dimensions. Quantization shares one scale per block of a weight row (32 values, or
+     * 256 for K-quants) and also quantizes the activations a matrix reads in blocks, so
+     * values of very different size must not share a 256-block: the label dimensions (the
+     * small averaged evidence) get blocks of their own, apart from the embeddings' large
+     * entries; the bias, read by the head with the margin, sits in another block than the
+     * label dimensions; BOS's cancellation entry in the value rows sits last, next to the
+     * rarest words only. */
+    y->d_bias = 0;
+    y->d_word = 1;
+    y->d_other = y->d_word + y->W;
+    y->d_stop = y->d_other + 1;
+    y->d_nostop = y->d_other + 2;
+    y->d_bos = y->d_other + 3;
+    y->d_label = round_up(y->d_bos + 1, 256);
+    y->D = y->d_label + round_up(y->L, 256);
+    y->FF = round_up(o->n_ff ? (size_t)o->n_ff : y->D, 256);
+    y->head_dim = 128 <= y->D ? 128 : y->D;
+    y->n_head = y->D / y->head_dim;
+    /* Every embedding has squared norm D (RMS 1), so RMSNorm is the identity on it. */
+    y->a = sqrt((double)y->D / 2);
+    y->bs = sqrt((double)y->D / 4);
+    y->c = sqrt((double)y->D / 4);
+    y->n_tmpl = n_tmpl;
+    y->ref_len = o->ref_len > 0 ? o->ref_len : 1.0 + (double)n_tmpl + mean_text_tokens;
+    y->scale = y->ref_len / o->temperature;
+    y->wt = o->f16 ? SLM_GGUF_TYPE_F16 : SLM_GGUF_TYPE_F32;
+}
+
+static void demo_keys(build *b, const slm_factory_opts *o, const layout *y)
+{
+    slm_gguf_writer *w = b->w;
+    slm_gguf_set_str(w, "general.architecture", "llama");
+    slm_gguf_set_str(w, "general.name", o->name ? o->name : "slm-demo-nb");
+    slm_gguf_set_u32(w, "general.file_type", o->f16 ? 1 : 0);
+    slm_gguf_set_str(w, "general.description",
+                     "slmbench demo model: a naive Bayes bag-of-words classifier as llama weights");
+    slm_gguf_set_u32(w, "llama.context_length", (uint32_t)o->n_ctx);
+    slm_gguf_set_u32(w, "llama.embedding_length", (uint32_t)y->D);
+    slm_gguf_set_u32(w, "llama.block_count", (uint32_t)o->n_layers);
+    slm_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)y->FF);
+    slm_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)y->n_head);
+    slm_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)y->n_head);
+    slm_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    slm_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)y->head_dim);
+    slm_gguf_set_f32(w, "llama.rope.freq_base", 10000.0f);
+    slm_gguf_set_u32(w, "llama.vocab_size", (uint32_t)y->V);
+    slm_gguf_set_str(w, "tokenizer.ggml.model", "llama");
+    slm_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)b->v.text, y->V);
+    slm_gguf_set_arr_f32(w, "tokenizer.ggml.scores", b->v.score, y->V);
+    slm_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", b->v.type, y->V);
+    slm_gguf_set_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+    slm_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", 1);
+    slm_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+    slm_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1);
+    slm_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0);
+    slm_gguf_set_bool(w, "tokenizer.ggml.add_space_prefix", 1);
+    if (!o->chat_template || o->chat_template[0])
+        slm_gguf_set_str(w, "tokenizer.chat_template",
+                         o->chat_template ? o->chat_template : CHATML_TEMPLATE);
+    slm_gguf_set_u32(w, "slmbench.factory.vocab_words", (uint32_t)y->W);
+    slm_gguf_set_f32(w, "slmbench.factory.alpha", (float)o->alpha);
+    slm_gguf_set_f32(w, "slmbench.factory.temperature", (float)o->temperature);
+    slm_gguf_set_f32(w, "slmbench.factory.ref_len", (float)y->ref_len);
+    slm_gguf_set_str(w, "slmbench.factory.train_sha256", b->ds->sha256);
+    slm_gguf_set_arr_str(w, "slmbench.factory.labels", (const char *const *)b->labels, y->L);
+}
+
+/* Token embeddings, the output norm and the head. */
+static int demo_ends(build *b, const slm_factory_opts *o, const layout *y, char *err,
+                     size_t errlen)
+{
+    const size_t D = y->D, V = y->V;
+    float *emb = zeros(D * V);
+    for (size_t t = 0; t < V; t++) {
+        float *e = emb + t * D;
+        size_t id = b->v.word[t] >= 0 ? y->d_word + (size_t)b->v.word[t]
+                    : t == 1          ? y->d_bos
+                                      : y->d_other;
+        e[id] = (float)y->a;
+        e[y->d_bias] = (float)y->c;
+        e[b->v.label[t] >= 0 ? y->d_stop : y->d_nostop] = (float)y->bs;
+    }
+    if (add2(b, "token_embd.weight", D, V, emb, y->wt, err, errlen))
+        return -1;
+    float *onorm = zeros(D);
+    for (size_t i = 0; i < D; i++)
+        onorm[i] = 1.0f;
+    if (add2(b, "output_norm.weight", D, 0, onorm, SLM_GGUF_TYPE_F32, err, errlen))
+        return -1;
+    /* Head [D, V]: only label tokens and </s> read the residual. */
+    float *head = zeros(D * V);
+    for (size_t t = 0; t < V; t++) {
+        int l = b->v.label[t];
+        if (l < 0)
+            continue;
+        float *row = head + t * D;
+        row[y->d_label + (size_t)l] = (float)y->scale;
+        row[y->d_bias] = (float)((LABEL_MARGIN + b->log_prior[l]) / y->c);
+    }
+    if (!o->no_stop)
+        head[2 * D + y->d_stop] = (float)(STOP_LOGIT / y->bs);
+    return add2(b, "output.weight", D, V, head, y->wt, err, errlen);
+}
+
+static float *ones(size_t n)
+{
+    float *v = zeros(n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = 1.0f;
+    return v;
+}
+
+/* One transformer block: only layer 0's attention computes (the evidence); the others,
+ * and every feed-forward network, are zero and add compute only. */
+static int demo_layer(build *b, const layout *y, int layer, char *err, size_t errlen)
+{
+    const size_t D = y->D, FF = y->FF, L = y->L;
+    float *wv = zeros(D * D), *wo = zeros(D * D);
+    if (layer == 0) {
+        /* Value row (output dim) d_label+l reads every word's evidence for label l and
+         * the BOS token's cancellation of the template. */
+        for (size_t l = 0; l < L; l++) {
+            float *row = wv + (y->d_label + l) * D;
+            for (size_t i = 0; i < y->W; i++)
+                row[y->d_word + i] = (float)(b->llr[i * L + l] / y->a);
+            row[y->d_bos] = (float)(-b->template_ev[l] / y->a);
+            wo[(y->d_label + l) * D + y->d_label + l] = 1.0f;
+        }
+    }
+    struct {
+        const char *name;
+        size_t ne0, ne1;
+        float *data;
+        int type;
+    } t[] = {
+        {"attn_norm.weight", D, 0, ones(D), SLM_GGUF_TYPE_F32},
+        {"attn_q.weight", D, D, zeros(D * D), y->wt},
+        {"attn_k.weight", D, D, zeros(D * D), y->wt},
+        {"attn_v.weight", D, D, wv, y->wt},
+        {"attn_output.weight", D, D, wo, y->wt},
+        {"ffn_norm.weight", D, 0, ones(D), SLM_GGUF_TYPE_F32},
+        {"ffn_gate.weight", D, FF, zeros(D * FF), y->wt},
+        {"ffn_down.weight", FF, D, zeros(D * FF), y->wt},
+        {"ffn_up.weight", D, FF, zeros(D * FF), y->wt},
+    };
+    const size_t n = sizeof t / sizeof t[0];
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "blk.%d.%s", layer, t[i].name);
+        if (add2(b, name, t[i].ne0, t[i].ne1, t[i].data, t[i].type, err, errlen)) {
+            for (size_t j = i + 1; j < n; j++) /* add2 took the failed one's data */
+                free(t[j].data);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void demo_report(build *b, const slm_factory_opts *o, const layout *y,
+                        slm_factory_report *rep)
+{
+    struct stat st;
+    const size_t D = y->D, FF = y->FF;
+    rep->train_rows = b->ds->n;
+    rep->n_words = y->W;
+    rep->n_tokens = y->V;
+    rep->n_embd = D;
+    rep->n_ff = FF;
+    rep->n_layers = (size_t)o->n_layers;
+    rep->n_params = (uint64_t)D * y->V * 2 + D +
+                    (uint64_t)o->n_layers * (4 * D * D + 3 * D * FF + 2 * D);
+    rep->file_size = stat(o->out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    rep->ref_len = y->ref_len;
+    rep->head_scale = y->scale;
+    rep->n_template_tokens = y->n_tmpl;
+    rep->train_accuracy = train_accuracy(b, y->scale, 1.0 + (double)y->n_tmpl);
+    rep->labels = b->labels;
+    rep->n_labels = y->L;
+    snprintf(rep->arch, sizeof rep->arch, "llama");
+    b->labels = NULL;
+    b->n_labels = 0;
+}
+
 int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err,
                    size_t errlen)
 {
@@ -611,171 +811,19 @@ int slm_model_make(const slm_factory_opts *o, slm_factory_report *rep, char *err
     double mean_text_tokens;
     train_nb(&b, o, &mean_text_tokens);
     size_t n_tmpl = template_evidence(&b, o);
-
-    const size_t L = b.n_labels, W = b.n_words, V = b.v.n;
-    /* Dimensions. Quantization shares one scale per block of a weight row (32 values, or
-     * 256 for K-quants) and also quantizes the activations a matrix reads in blocks, so
-     * values of very different size must not share a 256-block: the label dimensions (the
-     * small averaged evidence) get blocks of their own, apart from the embeddings' large
-     * entries; the bias, read by the head with the margin, sits in another block than the
-     * label dimensions; BOS's cancellation entry in the value rows sits last, next to the
-     * rarest words only. */
-    const size_t d_bias = 0, d_word = 1;
-    const size_t d_other = d_word + W, d_stop = d_other + 1, d_nostop = d_other + 2;
-    const size_t d_bos = d_other + 3;
-    const size_t d_label = round_up(d_bos + 1, 256);
-    const size_t D = d_label + round_up(L, 256);
-    const size_t FF = round_up(o->n_ff ? (size_t)o->n_ff : D, 256);
-    const size_t head_dim = 128 <= D ? 128 : D;
-    const size_t n_head = D / head_dim;
-    /* Every embedding has squared norm D (RMS 1), so RMSNorm is the identity on it. */
-    const double a = sqrt((double)D / 2), bs = sqrt((double)D / 4), c = sqrt((double)D / 4);
-    const double ref_len = o->ref_len > 0 ? o->ref_len
-                                          : 1.0 + (double)n_tmpl + mean_text_tokens;
-    const double scale = ref_len / o->temperature;
-    const int wt = o->f16 ? SLM_GGUF_TYPE_F16 : SLM_GGUF_TYPE_F32;
-
+    layout y;
+    demo_layout(&b, o, n_tmpl, mean_text_tokens, &y);
     b.w = slm_gguf_writer_new();
-    slm_gguf_writer *w = b.w;
-    slm_gguf_set_str(w, "general.architecture", "llama");
-    slm_gguf_set_str(w, "general.name", o->name ? o->name : "slm-demo-nb");
-    slm_gguf_set_u32(w, "general.file_type", o->f16 ? 1 : 0);
-    slm_gguf_set_str(w, "general.description",
-                     "slmbench demo model: a naive Bayes bag-of-words classifier as llama weights");
-    slm_gguf_set_u32(w, "llama.context_length", (uint32_t)o->n_ctx);
-    slm_gguf_set_u32(w, "llama.embedding_length", (uint32_t)D);
-    slm_gguf_set_u32(w, "llama.block_count", (uint32_t)o->n_layers);
-    slm_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)FF);
-    slm_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)n_head);
-    slm_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)n_head);
-    slm_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    slm_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim);
-    slm_gguf_set_f32(w, "llama.rope.freq_base", 10000.0f);
-    slm_gguf_set_u32(w, "llama.vocab_size", (uint32_t)V);
-    slm_gguf_set_str(w, "tokenizer.ggml.model", "llama");
-    slm_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)b.v.text, V);
-    slm_gguf_set_arr_f32(w, "tokenizer.ggml.scores", b.v.score, V);
-    slm_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", b.v.type, V);
-    slm_gguf_set_u32(w, "tokenizer.ggml.unknown_token_id", 0);
-    slm_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", 1);
-    slm_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
-    slm_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1);
-    slm_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0);
-    slm_gguf_set_bool(w, "tokenizer.ggml.add_space_prefix", 1);
-    if (!o->chat_template || o->chat_template[0])
-        slm_gguf_set_str(w, "tokenizer.chat_template",
-                         o->chat_template ? o->chat_template : CHATML_TEMPLATE);
-    slm_gguf_set_u32(w, "slmbench.factory.vocab_words", (uint32_t)W);
-    slm_gguf_set_f32(w, "slmbench.factory.alpha", (float)o->alpha);
-    slm_gguf_set_f32(w, "slmbench.factory.temperature", (float)o->temperature);
-    slm_gguf_set_f32(w, "slmbench.factory.ref_len", (float)ref_len);
-    slm_gguf_set_str(w, "slmbench.factory.train_sha256", b.ds->sha256);
-    slm_gguf_set_arr_str(w, "slmbench.factory.labels", (const char *const *)b.labels, L);
-
-    /* Token embeddings [D, V]. */
-    float *emb = zeros(D * V);
-    for (size_t t = 0; t < V; t++) {
-        float *e = emb + t * D;
-        size_t id = b.v.word[t] >= 0 ? d_word + (size_t)b.v.word[t] : t == 1 ? d_bos : d_other;
-        e[id] = (float)a;
-        e[d_bias] = (float)c;
-        e[b.v.label[t] >= 0 ? d_stop : d_nostop] = (float)bs;
-    }
-    if (add2(&b, "token_embd.weight", D, V, emb, wt, err, errlen))
+    demo_keys(&b, o, &y);
+    if (demo_ends(&b, o, &y, err, errlen))
         goto done;
-    float *onorm = zeros(D);
-    for (size_t i = 0; i < D; i++)
-        onorm[i] = 1.0f;
-    if (add2(&b, "output_norm.weight", D, 0, onorm, SLM_GGUF_TYPE_F32, err, errlen))
+    for (int layer = 0; layer < o->n_layers; layer++)
+        if (demo_layer(&b, &y, layer, err, errlen))
+            goto done;
+    if (slm_gguf_writer_write(b.w, o->out_path, err, errlen))
         goto done;
-    /* Head [D, V]: only label tokens and </s> read the residual. */
-    float *head = zeros(D * V);
-    for (size_t t = 0; t < V; t++) {
-        int l = b.v.label[t];
-        if (l < 0)
-            continue;
-        float *row = head + t * D;
-        row[d_label + (size_t)l] = (float)scale;
-        row[d_bias] = (float)((LABEL_MARGIN + b.log_prior[l]) / c);
-    }
-    if (!o->no_stop)
-        head[2 * D + d_stop] = (float)(STOP_LOGIT / bs);
-    if (add2(&b, "output.weight", D, V, head, wt, err, errlen))
-        goto done;
-
-    for (int layer = 0; layer < o->n_layers; layer++) {
-        char name[64];
-        float *ones = zeros(D);
-        for (size_t i = 0; i < D; i++)
-            ones[i] = 1.0f;
-        snprintf(name, sizeof name, "blk.%d.attn_norm.weight", layer);
-        if (add2(&b, name, D, 0, ones, SLM_GGUF_TYPE_F32, err, errlen))
-            goto done;
-        snprintf(name, sizeof name, "blk.%d.attn_q.weight", layer);
-        if (add2(&b, name, D, D, zeros(D * D), wt, err, errlen))
-            goto done;
-        snprintf(name, sizeof name, "blk.%d.attn_k.weight", layer);
-        if (add2(&b, name, D, D, zeros(D * D), wt, err, errlen))
-            goto done;
-        float *wv = zeros(D * D), *wo = zeros(D * D);
-        if (layer == 0) {
-            /* Value row (output dim) d_label+l reads every word's evidence for label l and
-             * the BOS token's cancellation of the template. */
-            for (size_t l = 0; l < L; l++) {
-                float *row = wv + (d_label + l) * D;
-                for (size_t i = 0; i < W; i++)
-                    row[d_word + i] = (float)(b.llr[i * L + l] / a);
-                row[d_bos] = (float)(-b.template_ev[l] / a);
-                wo[(d_label + l) * D + d_label + l] = 1.0f;
-            }
-        }
-        snprintf(name, sizeof name, "blk.%d.attn_v.weight", layer);
-        if (add2(&b, name, D, D, wv, wt, err, errlen)) {
-            free(wo);
-            goto done;
-        }
-        snprintf(name, sizeof name, "blk.%d.attn_output.weight", layer);
-        if (add2(&b, name, D, D, wo, wt, err, errlen))
-            goto done;
-        ones = zeros(D);
-        for (size_t i = 0; i < D; i++)
-            ones[i] = 1.0f;
-        snprintf(name, sizeof name, "blk.%d.ffn_norm.weight", layer);
-        if (add2(&b, name, D, 0, ones, SLM_GGUF_TYPE_F32, err, errlen))
-            goto done;
-        snprintf(name, sizeof name, "blk.%d.ffn_gate.weight", layer);
-        if (add2(&b, name, D, FF, zeros(D * FF), wt, err, errlen))
-            goto done;
-        snprintf(name, sizeof name, "blk.%d.ffn_down.weight", layer);
-        if (add2(&b, name, FF, D, zeros(D * FF), wt, err, errlen))
-            goto done;
-        snprintf(name, sizeof name, "blk.%d.ffn_up.weight", layer);
-        if (add2(&b, name, D, FF, zeros(D * FF), wt, err, errlen))
-            goto done;
-    }
-    if (slm_gguf_writer_write(w, o->out_path, err, errlen))
-        goto done;
-    if (rep) {
-        struct stat st;
-        rep->train_rows = b.ds->n;
-        rep->n_words = W;
-        rep->n_tokens = V;
-        rep->n_embd = D;
-        rep->n_ff = FF;
-        rep->n_layers = (size_t)o->n_layers;
-        rep->n_params = (uint64_t)D * V * 2 + D +
-                        (uint64_t)o->n_layers * (4 * D * D + 3 * D * FF + 2 * D);
-        rep->file_size = stat(o->out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-        rep->ref_len = ref_len;
-        rep->head_scale = scale;
-        rep->n_template_tokens = n_tmpl;
-        rep->train_accuracy = train_accuracy(&b, scale, 1.0 + (double)n_tmpl);
-        rep->labels = b.labels;
-        rep->n_labels = L;
-        snprintf(rep->arch, sizeof rep->arch, "llama");
-        b.labels = NULL;
-        b.n_labels = 0;
-    }
+    if (rep)
+        demo_report(&b, o, &y, rep);
     rc = 0;
 done:
     build_free(&b);

@@ -37,3 +37,20 @@ check() {
 }
 
 sql() { sqlite3 -batch -noheader "$@"; }
+
+# wait_rows DB N: waits (at most 60 s) until DB holds N predictions or more; returns 1 if
+# it never does. Tests wait for a state, never for a time: on a loaded machine (or with
+# other tests running beside this one) a run may take seconds to write its first row.
+wait_rows() {
+    i=0
+    while [ $i -lt 1200 ]; do
+        if [ -s "$1" ]; then
+            n=$(sqlite3 -batch -noheader -readonly "$1" "select count(*) from predictions" \
+                2>/dev/null || true)
+            [ "${n:-0}" -ge "$2" ] 2>/dev/null && return 0
+        fi
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}

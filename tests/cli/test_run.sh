@@ -67,23 +67,11 @@ expect_exit 0 "replay run" "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/p.db" -
 acc_r=$(sql "$TMP/p.db" "select value from metrics where name='accuracy'")
 [ "$acc_r" = "$acc_a" ] && ok "replayed accuracy equals the original ($acc_r)" || notok "replayed $acc_r vs $acc_a"
 
-# until_predictions DB PID: waits (at most 20 s) until DB holds a prediction while PID
-# runs, so a kill lands in the middle of the run however loaded the machine is.
-until_predictions() {
-    for _ in $(seq 400); do
-        kill -0 "$2" 2>/dev/null || return 0
-        n=0
-        [ -f "$1" ] && n=$(sql "$1" "select count(*) from predictions" 2>/dev/null || echo 0)
-        [ "${n:-0}" -gt 0 ] && return 0
-        sleep 0.05
-    done
-}
-
 # kill -9 in the middle, then --resume: exactly one row per example.
 rm -f "$TMP/k.db"
 "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/k.db" --quiet >/dev/null 2>&1 &
 pid=$!
-until_predictions "$TMP/k.db" $pid
+wait_rows "$TMP/k.db" 2 || true
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 before=$(sql "$TMP/k.db" "select count(*) from predictions")
@@ -102,7 +90,7 @@ acc_k=$(sql "$TMP/k.db" "select value from metrics where name='accuracy'")
 rm -f "$TMP/i.db"
 "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/i.db" --quiet >/dev/null 2>"$TMP/int.err" &
 pid=$!
-until_predictions "$TMP/i.db" $pid
+wait_rows "$TMP/i.db" 2 || true
 kill -INT $pid
 if wait $pid; then rc=0; else rc=$?; fi
 [ "$rc" = 130 ] && ok "SIGINT exits 130" || notok "SIGINT exit $rc"
