@@ -1,5 +1,6 @@
 /* cmd_run.c — `slmbench run`: evaluate candidates, or resume an interrupted run. */
 #include "cli.h"
+#include "config.h"
 #include "opts.h"
 #include "store_cli.h"
 
@@ -29,6 +30,7 @@ typedef struct run_args {
     int resume, retry, no_progress, quiet;
     long repeat_check;
     int shard[2]; /* I, N */
+    int print_defaults;
 } run_args;
 
 /* --shard I/N: 0 <= I < N. */
@@ -79,6 +81,9 @@ static int parse_args(int argc, char **argv, run_args *a)
          .needs = "I/N with 0 <= I < N", .set = set_shard,
          .help = "evaluate only examples whose index % N == I (0 <= I < N); join the\n"
                  "shards' databases with slmbench merge"},
+        {.name = "print-defaults", .kind = SLM_OPT_FLAG, .target = &a->print_defaults,
+         .help = "print every config key with its type, default and bounds (as YAML), and\n"
+                 "exit"},
         {.name = "no-progress", .kind = SLM_OPT_FLAG, .target = &a->no_progress,
          .help = "no progress bar even on a terminal"},
         SLM_OPT_QUIET(&a->quiet),
@@ -97,6 +102,10 @@ static int parse_args(int argc, char **argv, run_args *a)
     int rc = slm_opts_parse(&cmd, argc, argv, 1, &a->config, &np);
     if (rc != SLM_OPTS_GO)
         return rc;
+    if (a->print_defaults) {
+        slm_cfg_print_defaults(stdout);
+        return SLM_EXIT_OK;
+    }
     if (!a->resume && !a->config)
         return slm_opts_usage_error(&cmd, "missing CONFIG.yaml");
     if (a->resume && a->config)

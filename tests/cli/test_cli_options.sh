@@ -59,3 +59,8 @@ expect_exit 2 "models make --type f8" "$SLMBENCH" models make --train t.csv --ou
 expect_err "option '--type' expects f16 or f32, got 'f8'" "says what --type takes"
 expect_exit 2 "models make --vocab x" "$SLMBENCH" models make --train t.csv --out m.gguf --vocab x
 expect_err "option '--vocab': expected a number, got 'x'" "says --vocab needs a number"
+
+# run --print-defaults: the config key table as YAML (harness/input/config.c)
+expect_exit 0 "run --print-defaults" "$SLMBENCH" run --print-defaults
+expect_out '^mode: score +# score\|generate' "the defaults name each key's default, type and bounds"
+expect_out '^# evalset: ' "required keys without a default are commented out"
