@@ -38,7 +38,7 @@
 #ifndef SLM_MODELSHAPE_H
 #define SLM_MODELSHAPE_H
 
-#include "modelfactory.h"
+#include "modelopts.h"
 
 #include <stdint.h>
 
