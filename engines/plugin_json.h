@@ -15,7 +15,11 @@
  * jansson is shared by the whole process: the plugin pins itself in memory
  * (RTLD_NODELETE) before installing the wrapper, so a dlclose() cannot leave jansson
  * calling unmapped code. With -DSLM_PLUGIN_FAULTS, jansson's allocations count towards
- * SLM_PLUGIN_FAIL_ALLOC like the plugin's own.
+ * SLM_PLUGIN_FAIL_ALLOC like the plugin's own, except inside plugin_json_load(): jansson
+ * 2.14's parser itself crashes when some of its allocations fail (a failed grow of its
+ * token buffer, e.g. while reading {"token_logprobs":1}), which no plugin can prevent.
+ * Parse through plugin_json_load(), never json_loads(): a parse can also lose a byte and
+ * succeed when memory runs out, so it checks plugin_json_oom() after every parse.
  */
 #ifndef SLM_PLUGIN_JSON_H
 #define SLM_PLUGIN_JSON_H
@@ -26,14 +30,14 @@
 #include <jansson.h>
 #include <pthread.h>
 
-static _Thread_local int plugin_json_failed_;
+static _Thread_local int plugin_json_failed_, plugin_json_parsing_;
 static json_malloc_t plugin_json_prev_malloc_;
 static json_free_t plugin_json_prev_free_;
 static pthread_once_t plugin_json_once_ = PTHREAD_ONCE_INIT;
 
 static void *plugin_json_malloc_(size_t n)
 {
-    void *p = slm_plugin_fault_() ? NULL : plugin_json_prev_malloc_(n);
+    void *p = !plugin_json_parsing_ && slm_plugin_fault_() ? NULL : plugin_json_prev_malloc_(n);
     if (!p)
         plugin_json_failed_ = 1;
     return p;
@@ -69,6 +73,21 @@ static inline void plugin_json_clear(void)
 static inline int plugin_json_oom(void)
 {
     return plugin_json_failed_;
+}
+
+/* Parses s[0..n) (flags 0); NULL when it is not JSON (je says why) or memory ran out
+ * (plugin_json_oom() then says so). Clears the note first. */
+static inline json_t *plugin_json_load(const char *s, size_t n, json_error_t *je)
+{
+    plugin_json_clear();
+    plugin_json_parsing_ = 1;
+    json_t *o = json_loadb(s, n, 0, je);
+    plugin_json_parsing_ = 0;
+    if (o && plugin_json_failed_) { /* a byte may be missing */
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
 }
 
 #endif /* SLM_PLUGIN_JSON_H */

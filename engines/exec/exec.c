@@ -215,10 +215,11 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
     size_t n = 0;
     if (*p == '[') {
         json_error_t je;
-        plugin_json_clear();
-        json_t *a = json_loads(p, 0, &je);
-        if (!a && plugin_json_oom())
+        json_t *a = plugin_json_load(p, strlen(p), &je);
+        if (plugin_json_oom()) {
+            json_decref(a);
             return slm_plugin_oom(err, errlen);
+        }
         if (!a || !json_is_array(a)) {
             json_decref(a);
             return slm_plugin_err(err, errlen,
@@ -645,10 +646,11 @@ static int take_hello(slm_engine *e, const char *line)
 {
     if (!strstr(line, "\"slmbench\""))
         return 0;
-    plugin_json_clear();
-    json_t *o = json_loads(line, 0, NULL);
-    if (!o && plugin_json_oom())
+    json_t *o = plugin_json_load(line, strlen(line), NULL);
+    if (plugin_json_oom()) {
+        json_decref(o);
         return -1;
+    }
     if (!json_is_object(o) || !json_object_get(o, "slmbench")) {
         json_decref(o);
         return 0;
@@ -817,6 +819,10 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
 
     plugin_json_clear();
     char *text = json_dumps(req, JSON_COMPACT), *line = NULL;
+    if (text && plugin_json_oom()) {
+        free(text);
+        text = NULL;
+    }
     if (!text)
         return plugin_json_oom() ? slm_plugin_oom(err, errlen)
                                  : slm_plugin_err(err, errlen,
@@ -863,9 +869,9 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     }
 
     json_error_t je;
-    plugin_json_clear();
-    json_t *o = json_loads(line, 0, &je);
-    if (!o && plugin_json_oom()) {
+    json_t *o = plugin_json_load(line, strlen(line), &je);
+    if (plugin_json_oom()) {
+        json_decref(o);
         free(line);
         return slm_plugin_oom(err, errlen);
     }
@@ -1019,7 +1025,7 @@ static json_t *new_request(const slm_request *req, const char *op, char *err, si
     bad |= json_object_set_new(o, "prompt", prompt);
     if (req->chat_template)
         bad |= json_object_set_new(o, "chat_template", json_true());
-    if (bad) { /* id and op are valid utf-8 (checked): memory ran out */
+    if (bad || plugin_json_oom()) { /* id and op are valid utf-8 (checked): memory ran out */
         json_decref(o);
         slm_plugin_oom(err, errlen);
         return NULL;
@@ -1081,7 +1087,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         }
         bad_json |= json_array_append_new(ch, s);
     }
-    if (bad_json | json_object_set_new(rq, "choices", ch)) {
+    if ((bad_json | json_object_set_new(rq, "choices", ch)) || plugin_json_oom()) {
         json_decref(rq);
         return slm_plugin_oom(err, errlen);
     }

@@ -358,9 +358,8 @@ static int sse_lines(attempt *a)
             continue;
         }
         json_error_t je;
-        plugin_json_clear();
-        json_t *o = json_loadb(l + off, n - off, 0, &je);
-        if (!o && plugin_json_oom())
+        json_t *o = plugin_json_load(l + off, n - off, &je);
+        if (plugin_json_oom())
             return attempt_oom(a);
         if (!o) {
             snprintf(a->fail, sizeof a->fail, "malformed json from the server at byte %zu: %s",
@@ -447,7 +446,7 @@ static void server_message(const slm_plugin_buf *b, char *out, size_t n)
     out[0] = '\0';
     if (!b->len)
         return;
-    json_t *o = json_loadb(b->data, b->len, 0, NULL);
+    json_t *o = plugin_json_load(b->data, b->len, NULL); /* out of memory: no message */
     json_t *er = json_object_get(o, "error"), *m = json_object_get(er, "message");
     if (json_is_string(m))
         snprintf(out, n, ": %.*s", MSG_KEEP, json_string_value(m));
@@ -518,9 +517,8 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         return OK;
     }
     json_error_t je;
-    plugin_json_clear();
-    json_t *o = json_loadb(a->body.data ? a->body.data : "", a->body.len, 0, &je);
-    if (!o && plugin_json_oom()) {
+    json_t *o = plugin_json_load(a->body.data ? a->body.data : "", a->body.len, &je);
+    if (plugin_json_oom()) {
         snprintf(why, whylen, "%s", SLM_PLUGIN_OOM_MSG);
         return FAIL;
     }
@@ -553,6 +551,14 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
 static char *request_json(const slm_engine *e, const slm_request *req, const slm_gen_params *p,
                           int stream)
 {
+    /* Constrained decoding: a JSON schema goes as OpenAI's response_format, which vLLM,
+     * llama-server, Ollama and SGLang all accept; a GBNF grammar (llama-server's own
+     * extension) is sent only when no schema is given, or with constrain: grammar. */
+    json_t *schema = p && p->json_schema && e->constrain != CONSTRAIN_GRAMMAR
+                         ? plugin_json_load(p->json_schema, strlen(p->json_schema), NULL)
+                         : NULL;
+    if (!schema && plugin_json_oom())
+        return NULL;
     plugin_json_clear();
     json_t *o = json_object();
     if (e->model && e->model[0])
@@ -577,12 +583,6 @@ static char *request_json(const slm_engine *e, const slm_request *req, const slm
                 json_array_append_new(st, json_string(p->stop[i]));
         json_object_set_new(o, "stop", st);
     }
-    /* Constrained decoding: a JSON schema goes as OpenAI's response_format, which vLLM,
-     * llama-server, Ollama and SGLang all accept; a GBNF grammar (llama-server's own
-     * extension) is sent only when no schema is given, or with constrain: grammar. */
-    json_t *schema = p && p->json_schema && e->constrain != CONSTRAIN_GRAMMAR
-                         ? json_loads(p->json_schema, 0, NULL)
-                         : NULL;
     if (schema)
         json_object_set_new(o, "response_format",
                             json_pack("{s:s,s:{s:s,s:b,s:o}}", "type", "json_schema",
@@ -605,6 +605,10 @@ static char *request_json(const slm_engine *e, const slm_request *req, const slm
     /* a failed allocation anywhere above dropped a field: better no request than a wrong one */
     char *s = plugin_json_oom() ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    if (s && plugin_json_oom()) { /* json_dumps() may lose a byte and succeed */
+        free(s);
+        s = NULL;
+    }
     return s;
 }
 
@@ -988,6 +992,10 @@ static int echo_request(const slm_engine *e, const slm_request *req, const char 
     json_object_set_new(o, "temperature", json_real(0.0));
     *body = bad || plugin_json_oom() ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    if (*body && plugin_json_oom()) { /* json_dumps() may lose a byte and succeed */
+        free(*body);
+        *body = NULL;
+    }
     return *body ? 0 : -1;
 }
 
@@ -1025,8 +1033,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
                                  : slm_plugin_err(err, errlen, "openai: the request was not run");
 
     json_error_t je;
-    plugin_json_clear();
-    json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
+    json_t *ans = plugin_json_load(r1.res->text, r1.res->text_len, &je);
     slm_result_free_plain(r1.res);
     json_t *cs = json_object_get(ans, "choices");
     slm_score_result *r = plugin_json_oom() ? NULL : slm_plugin_calloc(1, sizeof *r);
@@ -1278,6 +1285,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->model = slm_plugin_strdup(mn ? mn : m ? m : "");
     e->url = slm_plugin_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
     if (!e->model || !e->url || add_headers(e, opt(opts, "api_key_env"), err, errlen)) {
+        if (!e->model || !e->url)
+            slm_plugin_oom(err, errlen);
         engine_close(e);
         return -1;
     }
@@ -1285,9 +1294,11 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (!e->rng)
         e->rng = 1;
     e->multi = curl_multi_init();
-    if (!e->multi || pool_grow(e, 1, err, errlen)) {
+    if (!e->multi || pool_grow(e, 1, err, errlen)) { /* pool_grow() says why */
+        if (!e->multi)
+            slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
+        return -1;
     }
     if (probe_server(e, err, errlen)) {
         engine_close(e);
