@@ -861,8 +861,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             if (!x->busy) {
                 if (xfer_begin(e, x, next, reqs[next], p, body, now)) {
                     /* this request fails; the others go on */
-                    if (m->done(m->ud, next++, NULL, 0, "openai: " SLM_PLUGIN_OOM_MSG))
-                        stop = 1;
+                    stop = m->done(m->ud, next++, NULL, 0, "openai: " SLM_PLUGIN_OOM_MSG);
                     continue;
                 }
                 next++;
@@ -1170,6 +1169,14 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+/* The model name sent and the endpoint's url; -1 (err set) when out of memory. */
+static int set_names(slm_engine *e, const char *model, char *err, size_t errlen)
+{
+    e->model = slm_plugin_strdup(model);
+    e->url = slm_plugin_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
+    return e->model && e->url ? 0 : slm_plugin_oom(err, errlen);
+}
+
 /* Appends one header line to e->headers; -1 when out of memory (the list kept whole). */
 static int add_header(slm_engine *e, const char *line)
 {
@@ -1282,11 +1289,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                               "endpoint cannot echo the prompt)");
     }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
-    e->model = slm_plugin_strdup(mn ? mn : m ? m : "");
-    e->url = slm_plugin_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
-    if (!e->model || !e->url || add_headers(e, opt(opts, "api_key_env"), err, errlen)) {
-        if (!e->model || !e->url)
-            slm_plugin_oom(err, errlen);
+    if (set_names(e, mn ? mn : m ? m : "", err, errlen) ||
+        add_headers(e, opt(opts, "api_key_env"), err, errlen)) {
         engine_close(e);
         return -1;
     }
