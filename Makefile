@@ -140,13 +140,15 @@ $(OUT)/tests/%: tests/server/%.c $(CORE_LIB) | $(DEPS_STAMP)
 
 # Engines again, with slm_plugin.h's allocation-failure hook compiled in
 # (SLM_PLUGIN_FAIL_ALLOC=N fails the Nth allocation): out of memory as an error.
-FAULT_ENGINES := replay exec openai
+FAULT_ENGINES := replay exec openai llamacpp
 FAULT_SOS := $(FAULT_ENGINES:%=$(OUT)/tests/faults/%.so)
 define FAULT_RULE
 $(OUT)/tests/faults/$(1).so: $(wildcard engines/$(1)/*.c) $(wildcard engines/*.h) | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC      engines/$(1) (faults)")
-	$$(Q)$$(CC) $$(PLUGIN_CFLAGS) -DSLM_PLUGIN_FAULTS -shared $$(filter %.c,$$^) -o $$@ $$(ALL_LDFLAGS) $$(PKG_LIBS) -ldl -lm -lpthread
+	$$(Q)$$(CC) $$(PLUGIN_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' \
+	    -DSLM_LLAMA_CUDADIR='"$$(LLAMA_CUDADIR)"' -DSLM_PLUGIN_FAULTS -shared $$(filter %.c,$$^) \
+	    -o $$@ $$(ALL_LDFLAGS) $$(PKG_LIBS) -ldl -lm -lpthread
 endef
 $(foreach e,$(FAULT_ENGINES),$(eval $(call FAULT_RULE,$(e))))
 

@@ -39,7 +39,7 @@
 #include "util.h"
 
 static char g_so[1100], g_preds[1024], g_dir[64], g_bin[1024];
-static char g_exec[1100], g_exec_cmd[1200], g_url[64];
+static char g_exec[1100], g_exec_cmd[1200], g_url[64], g_gguf[128];
 static pid_t g_server;
 
 enum { WORKED = 0, OPEN_OOM = 2, CALL_OOM = 3, WRONG = 4 };
@@ -164,6 +164,27 @@ static int many_done(void *ud, size_t i, slm_gen_result *res, double e2e_ms, con
     return 0;
 }
 
+/* The optional slots the plugin has (score_batch, tokenize, render): 0, or -1 (err set). */
+static int optional_calls(const slm_engine_vtable *vt, slm_engine *e, char *err, size_t errlen)
+{
+    slm_request req = {sizeof req, "t1", "a prompt", 8, 1, NULL}; /* chat template on */
+    slm_request r2 = {sizeof r2, "t2", "another prompt", 14, 0, NULL};
+    const slm_request *reqs[] = {&req, &r2};
+    const char *const choices[] = {" billing", " shipping"};
+    slm_score_result *sb[2] = {NULL, NULL};
+    slm_token_result *tr = NULL;
+    slm_text_result *xr = NULL;
+    int rc = (vt->score_batch && vt->score_batch(e, reqs, 2, choices, 2, sb, err, errlen)) ||
+             (vt->tokenize && vt->tokenize(e, "a prompt", 8, SLM_TOKENIZE_ADD_SPECIAL, &tr, err,
+                                           errlen)) ||
+             (vt->render && vt->render(e, &req, &xr, err, errlen));
+    vt->result_free(sb[0]);
+    vt->result_free(sb[1]);
+    vt->result_free(tr);
+    vt->result_free(xr);
+    return rc ? -1 : 0;
+}
+
 /* The calls after a successful open(): WORKED, CALL_OOM or WRONG. */
 static int calls(const slm_engine_vtable *vt, slm_engine *e, const fault_case *fc)
 {
@@ -186,6 +207,8 @@ static int calls(const slm_engine_vtable *vt, slm_engine *e, const fault_case *f
         rc = is_oom(err) ? CALL_OOM : WRONG;
     vt->result_free(sr);
     vt->result_free(gr);
+    if (rc == WORKED && optional_calls(vt, e, err, sizeof err))
+        rc = is_oom(err) ? CALL_OOM : WRONG;
     if (rc == WORKED && fc->many && vt->generate_many) {
         slm_request r2 = req;
         r2.id = "t2";
@@ -275,6 +298,18 @@ static void exec_each_allocation_failing_is_an_error(void **state)
     /* argv, environment, names; each request's json, the answer's line and result */
     fault_case fc = {"exec", {{"command", g_exec_cmd}, {"env", "SLM_OOM_TEST=1"}, {"cwd", "/"}},
                      3, 1, 1, 1, 10, 10};
+    each_allocation_fails(&fc);
+}
+
+static void llamacpp_each_allocation_failing_is_an_error(void **state)
+{
+    if (!g_gguf[0]) {
+        skip();
+        return;
+    }
+    /* the handle, its buffers; tokens, templates, results of every slot */
+    fault_case fc = {"llamacpp", {{"model", g_gguf}, {"n_ctx", "256"}, {"threads", "1"}},
+                     3, 1, 1, 0, 3, 10};
     each_allocation_fails(&fc);
 }
 
@@ -376,6 +411,20 @@ static void run_goes_on_with_the_next_candidate(void **state)
     unlink(preds);
 }
 
+/* A tiny demo model for llamacpp in g_gguf, made by slmbench itself ("" without it). */
+static void make_gguf(void)
+{
+    const char *slmbench = getenv("SLMBENCH"), *root = getenv("SLM_ROOT");
+    char cmd[4096];
+    snprintf(g_gguf, sizeof g_gguf, "%s/m.gguf", g_dir);
+    snprintf(cmd, sizeof cmd,
+             "'%s' models make --train '%s/tests/fixtures/tiny/train.csv' --out '%s' "
+             "--vocab 30 >/dev/null 2>&1",
+             slmbench ? slmbench : "", root && *root ? root : ".", g_gguf);
+    if (!slmbench || !*slmbench || system(cmd))
+        g_gguf[0] = '\0';
+}
+
 static int group_setup(void **state)
 {
     const char *bin = getenv("SLM_TEST_BIN");
@@ -397,11 +446,16 @@ static int group_setup(void **state)
         free(abs);
     }
     snprintf(g_dir, sizeof g_dir, "/tmp/slm_oom_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    if (!mkdtemp(g_dir))
+        return -1;
+    make_gguf();
+    return 0;
 }
 
 static int group_teardown(void **state)
 {
+    if (g_gguf[0])
+        unlink(g_gguf);
     if (g_server > 0) {
         kill(g_server, SIGKILL);
         waitpid(g_server, NULL, 0);
@@ -421,6 +475,7 @@ int main(void)
         cmocka_unit_test(replay_each_allocation_failing_is_an_error),
         cmocka_unit_test(exec_each_allocation_failing_is_an_error),
         cmocka_unit_test(openai_each_allocation_failing_is_an_error),
+        cmocka_unit_test(llamacpp_each_allocation_failing_is_an_error),
         cmocka_unit_test(run_goes_on_with_the_next_candidate),
     };
     return cmocka_run_group_tests_name("engine_oom", tests, group_setup, group_teardown);
