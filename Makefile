@@ -138,13 +138,19 @@ $(OUT)/tests/%: tests/server/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
-# The replay engine again, with slm_plugin.h's allocation-failure hook compiled in
-# (SLM_PLUGIN_FAIL_ALLOC=N fails its Nth allocation): out of memory as an error.
-FAULT_SOS := $(OUT)/tests/faults/replay.so
-$(OUT)/tests/faults/replay.so: engines/replay/replay.c engines/slm_plugin.h | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $< (faults)")
-	$(Q)$(CC) $(PLUGIN_CFLAGS) -DSLM_PLUGIN_FAULTS -shared $< -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) -lm
+# Engines again, with slm_plugin.h's allocation-failure hook compiled in
+# (SLM_PLUGIN_FAIL_ALLOC=N fails the Nth allocation): out of memory as an error.
+FAULT_ENGINES := replay exec openai llamacpp
+FAULT_SOS := $(FAULT_ENGINES:%=$(OUT)/tests/faults/%.so)
+define FAULT_RULE
+$(OUT)/tests/faults/$(1).so: $(wildcard engines/$(1)/*.c) $(wildcard engines/*.h) | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC      engines/$(1) (faults)")
+	$$(Q)$$(CC) $$(PLUGIN_CFLAGS) $$(LLAMA_CFLAGS) -DSLM_LLAMA_LIBDIR='"$$(LLAMA_LIBDIR)"' \
+	    -DSLM_LLAMA_CUDADIR='"$$(LLAMA_CUDADIR)"' -DSLM_PLUGIN_FAULTS -shared $$(filter %.c,$$^) \
+	    -o $$@ $$(ALL_LDFLAGS) $$(PKG_LIBS) -ldl -lm -lpthread
+endef
+$(foreach e,$(FAULT_ENGINES),$(eval $(call FAULT_RULE,$(e))))
 
 $(OUT)/tests/lib%.so: tests/helpers/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -124,22 +124,32 @@ typedef struct slm_plugin_buf {
     int oom;
 } slm_plugin_buf;
 
+/* Makes room for n more bytes and the NUL after them; 0, or -1 when out of memory. Unlike
+ * a failed append, a failed reserve leaves b as it was and usable (oom not set), for a
+ * caller that reads into data + len and can try again later. */
+static inline int slm_plugin_buf_reserve(slm_plugin_buf *b, size_t n)
+{
+    if (b->len + n + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    char *d = slm_plugin_realloc(b->data, cap);
+    if (!d)
+        return -1;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
 /* Appends data[0..n); 0, or -1 when out of memory. */
 static inline int slm_plugin_buf_append(slm_plugin_buf *b, const void *data, size_t n)
 {
     if (b->oom)
         return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = slm_plugin_realloc(b->data, cap);
-        if (!d) {
-            b->oom = 1;
-            return -1;
-        }
-        b->data = d;
-        b->cap = cap;
+    if (slm_plugin_buf_reserve(b, n)) {
+        b->oom = 1;
+        return -1;
     }
     if (n)
         memcpy(b->data + b->len, data, n);

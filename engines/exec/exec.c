@@ -56,7 +56,8 @@
 #include <unistd.h>
 
 #include "slm_engine.h"
-#include "plugin_must.h"
+#include "slm_plugin.h"
+#include "plugin_json.h"
 
 extern char **environ;
 
@@ -72,6 +73,9 @@ static const struct {
 #define TAIL_BYTES 2048 /* stderr kept for messages */
 #define TAIL_LINES 3    /* of which this many last lines are quoted */
 #define MAX_LINE (64u << 20) /* a response line longer than this is an error */
+
+/* What reading an answer sets its `bad` to when a result cannot be allocated. */
+static const char BAD_OOM[] = SLM_PLUGIN_OOM_MSG;
 
 /* Capability names a hello line may declare. */
 static const struct {
@@ -163,6 +167,42 @@ static void free_strv(char **v)
 
 /* ---- options: command and environment -------------------------------------------------- */
 
+/* Appends a copy of s to the NULL-terminated *v of *n strings; -1 (v unchanged) when out
+ * of memory. */
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+    char *d = slm_plugin_strdup(s);
+    char **nv = d ? slm_plugin_realloc(*v, (*n + 2) * sizeof **v) : NULL;
+    if (!nv) {
+        free(d);
+        return -1;
+    }
+    nv[(*n)++] = d;
+    nv[*n] = NULL;
+    *v = nv;
+    return 0;
+}
+
+/* Splits s into words separated by spaces and tabs, into a new NULL-terminated *out (left
+ * NULL when there is none); -1 when out of memory (nothing left allocated). */
+static int split_words(const char *s, char ***out, size_t *n)
+{
+    char *copy = slm_plugin_strdup(s), *save = NULL;
+    char **v = NULL;
+    *n = 0;
+    if (!copy)
+        return -1;
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+        if (strv_push(&v, n, t)) {
+            free(copy);
+            free_strv(v);
+            return -1;
+        }
+    free(copy);
+    *out = v;
+    return 0;
+}
+
 /* Splits the command option into a NULL-terminated argv: a JSON array of strings, or
  * words separated by spaces and tabs (no quoting: nothing here is a shell). */
 static int parse_command(const char *s, char ***out, char *err, size_t errlen)
@@ -175,35 +215,40 @@ static int parse_command(const char *s, char ***out, char *err, size_t errlen)
     size_t n = 0;
     if (*p == '[') {
         json_error_t je;
-        json_t *a = json_loads(p, 0, &je);
+        json_t *a = plugin_json_load(p, strlen(p), &je);
+        if (plugin_json_oom()) {
+            json_decref(a);
+            return slm_plugin_oom(err, errlen);
+        }
         if (!a || !json_is_array(a)) {
             json_decref(a);
             return slm_plugin_err(err, errlen,
                                   "exec: option 'command' is not a json array of strings: %s",
                                   a ? "not an array" : je.text);
         }
-        v = must_calloc(json_array_size(a) + 1, sizeof *v);
+        v = slm_plugin_calloc(json_array_size(a) + 1, sizeof *v);
         size_t i;
         json_t *x;
         json_array_foreach(a, i, x)
         {
+            if (!v)
+                break;
             if (!json_is_string(x) || memchr(json_string_value(x), 0, json_string_length(x))) {
                 json_decref(a);
                 free_strv(v);
                 return slm_plugin_err(err, errlen,
                                       "exec: option 'command': element %zu is not a string", i + 1);
             }
-            v[n++] = must_strdup(json_string_value(x));
+            if (!(v[n++] = slm_plugin_strdup(json_string_value(x)))) {
+                free_strv(v); /* NULL-terminated at the failed one */
+                v = NULL;
+            }
         }
         json_decref(a);
-    } else {
-        char *copy = must_strdup(p), *save = NULL;
-        for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-            v = must_realloc(v, (n + 2) * sizeof *v);
-            v[n++] = must_strdup(t);
-            v[n] = NULL;
-        }
-        free(copy);
+        if (!v)
+            return slm_plugin_oom(err, errlen);
+    } else if (split_words(p, &v, &n)) {
+        return slm_plugin_oom(err, errlen);
     }
     if (n == 0 || !*v[0]) {
         free_strv(v);
@@ -219,11 +264,19 @@ static int build_env(const char *extra, char ***out, char *err, size_t errlen)
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **v = must_calloc(n + 1, sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = must_strdup(environ[i]);
+    char **v = slm_plugin_calloc(n + 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        if (!(v[i] = slm_plugin_strdup(environ[i]))) {
+            free_strv(v); /* NULL-terminated at the failed one */
+            v = NULL;
+        }
+    char *copy = v && extra ? slm_plugin_strdup(extra) : NULL;
+    if (!v || (extra && !copy)) {
+        free_strv(v);
+        return slm_plugin_oom(err, errlen);
+    }
     if (extra) {
-        char *copy = must_strdup(extra), *save = NULL;
+        char *save = NULL;
         for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
             slm_plugin_trim(t);
             if (!*t)
@@ -238,13 +291,16 @@ static int build_env(const char *extra, char ***out, char *err, size_t errlen)
             size_t klen = (size_t)(eq - t) + 1, i;
             for (i = 0; i < n && strncmp(v[i], t, klen); i++)
                 ;
-            if (i == n) {
-                v = must_realloc(v, (n + 2) * sizeof *v);
-                v[++n] = NULL;
-            } else {
-                free(v[i]);
+            char *kv = i < n ? slm_plugin_strdup(t) : NULL;
+            if (i < n ? !kv : strv_push(&v, &n, t)) {
+                free(copy);
+                free_strv(v);
+                return slm_plugin_oom(err, errlen);
             }
-            v[i] = must_strdup(t);
+            if (kv) {
+                free(v[i]);
+                v[i] = kv;
+            }
         }
         free(copy);
     }
@@ -460,7 +516,22 @@ static int start_child(slm_engine *e, char *err, size_t errlen)
 
 /* ---- I/O ------------------------------------------------------------------------------ */
 
-enum { IO_OK = 0, IO_TIMEOUT = 1, IO_EOF = 2 };
+enum { IO_OK = 0, IO_TIMEOUT = 1, IO_EOF = 2, IO_OOM = 3 };
+
+/* Reads what stdout holds straight into e->out, room made first: when memory runs out,
+ * nothing is read, so the stream stays whole for the next request. Bytes read (> 0), 0 at
+ * end of file, -1 on an error (errno), -2 when out of memory. */
+static ssize_t read_out(slm_engine *e)
+{
+    if (slm_plugin_buf_reserve(&e->out, 65536))
+        return -2;
+    ssize_t k = read(e->out_fd, e->out.data + e->out.len, e->out.cap - e->out.len - 1);
+    if (k > 0) {
+        e->out.len += (size_t)k;
+        e->out.data[e->out.len] = '\0';
+    }
+    return k;
+}
 
 /* Writes without letting a closed pipe raise SIGPIPE in slmbench: the signal is blocked
  * for this thread during the write and a SIGPIPE it caused is taken off the queue. */
@@ -495,7 +566,7 @@ static long line_end(const slm_engine *e)
  * The one I/O loop: writes w[0..wn) to the program's stdin, reads its stdout into e->out
  * and drains its stderr, until the write is done and (if want_line) a whole line is
  * buffered. IO_TIMEOUT at the deadline (ms, monotonic), IO_EOF if the program closed
- * stdout or stdin (it died, or is about to).
+ * stdout or stdin (it died, or is about to), IO_OOM when e->out cannot grow.
  */
 static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t deadline)
 {
@@ -536,26 +607,26 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
                 return IO_EOF; /* EPIPE: the program closed its stdin */
         }
         if (fds[io].revents) {
-            char buf[65536];
-            ssize_t k = read(e->out_fd, buf, sizeof buf);
-            if (k > 0)
-                must_buf_append(&e->out, buf, (size_t)k);
-            else if (k == 0)
-                e->out_eof = 1;
-            else if (errno != EAGAIN && errno != EINTR)
+            ssize_t k = read_out(e);
+            if (k == -2)
+                return IO_OOM;
+            if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
                 e->out_eof = 1;
         }
     }
 }
 
-/* Takes the first line (without '\n', '\r') out of e->out; caller frees. */
+/* Takes the first line (without '\n', '\r') out of e->out; caller frees. NULL when out of
+ * memory, the line left where it was. */
 static char *take_line(slm_engine *e)
 {
     long end = line_end(e);
     size_t n = (size_t)end, rest = e->out.len - n - 1;
     while (n > 0 && e->out.data[n - 1] == '\r')
         n--;
-    char *line = must_strndup(e->out.data, n);
+    char *line = slm_plugin_strndup(e->out.data, n);
+    if (!line)
+        return NULL;
     memmove(e->out.data, e->out.data + end + 1, rest);
     e->out.len = rest;
     e->out.data[rest] = '\0';
@@ -569,12 +640,17 @@ static int blank(const char *s)
     return !*s;
 }
 
-/* If line is a hello object, takes the capabilities and names from it and returns 1. */
+/* If line is a hello object, takes the capabilities and names from it and returns 1; -1
+ * when memory ran out while reading it. */
 static int take_hello(slm_engine *e, const char *line)
 {
     if (!strstr(line, "\"slmbench\""))
         return 0;
-    json_t *o = json_loads(line, 0, NULL);
+    json_t *o = plugin_json_load(line, strlen(line), NULL);
+    if (plugin_json_oom()) {
+        json_decref(o);
+        return -1;
+    }
     if (!json_is_object(o) || !json_object_get(o, "slmbench")) {
         json_decref(o);
         return 0;
@@ -602,39 +678,43 @@ static int take_hello(slm_engine *e, const char *line)
     return 1;
 }
 
-/* Reads whatever stdout and stderr hold right now, without waiting. */
-static void read_ready(slm_engine *e)
+/* Reads whatever stdout and stderr hold right now, without waiting; -1 when out of
+ * memory (what was not read stays in the pipe). */
+static int read_ready(slm_engine *e)
 {
-    char buf[65536];
+    int rc = 0;
     for (;;) {
-        ssize_t k = read(e->out_fd, buf, sizeof buf);
-        if (k > 0) {
-            must_buf_append(&e->out, buf, (size_t)k);
+        ssize_t k = read_out(e);
+        if (k > 0)
             continue;
-        }
-        if (k < 0 && errno == EINTR)
+        if (k == -1 && errno == EINTR)
             continue;
         if (k == 0)
             e->out_eof = 1;
+        rc = k == -2 ? -1 : 0;
         break;
     }
     if (e->err_fd >= 0)
         drain_stderr(e);
+    return rc;
 }
 
 /* Drops whatever the program printed between requests (taking a late hello line):
- * leftovers of an earlier answer must not be read as the next one. */
-static void discard_stale(slm_engine *e)
+ * leftovers of an earlier answer must not be read as the next one. -1 when out of
+ * memory: the rest is dropped all the same. */
+static int discard_stale(slm_engine *e)
 {
-    read_ready(e);
-    while (line_end(e) >= 0) {
+    int rc = read_ready(e);
+    while (!rc && line_end(e) >= 0) {
         char *line = take_line(e);
-        take_hello(e, line);
+        if (!line || take_hello(e, line) < 0)
+            rc = -1;
         free(line);
     }
     e->out.len = 0;
     if (e->out.data)
         e->out.data[0] = '\0';
+    return rc;
 }
 
 /* Waits up to hello_ms for the first line; a hello sets the capabilities, anything else is
@@ -643,14 +723,16 @@ static int await_hello(slm_engine *e, char *err, size_t errlen)
 {
     int64_t deadline = now_ms() + e->hello_ms;
     int rc = pump(e, NULL, 0, 1, deadline);
+    if (rc == IO_OOM)
+        return slm_plugin_oom(err, errlen);
     if (rc == IO_OK) {
         long end = line_end(e);
-        char *line = must_strndup(e->out.data, (size_t)end);
-        if (take_hello(e, line)) {
-            free(take_line(e));
-        }
+        char *line = slm_plugin_strndup(e->out.data, (size_t)end);
+        int hello = line ? take_hello(e, line) : -1;
         free(line);
-        return 0;
+        if (hello > 0) /* drop it; when that fails, discard_stale() will */
+            free(take_line(e));
+        return hello < 0 ? slm_plugin_oom(err, errlen) : 0;
     }
     if (rc == IO_EOF || child_exited(e)) {
         char why[512];
@@ -685,6 +767,32 @@ static int fail_kept(slm_engine *e, char *err, size_t errlen)
                           e->prog, e->n_restarts, e->last_fail);
 }
 
+/* Writes the request line text[0..n) and reads the answer's line into *line (caller
+ * frees), skipping blank lines and late hellos: IO_OK, or IO_TIMEOUT, IO_EOF, IO_OOM. */
+static int exchange(slm_engine *e, const char *text, size_t n, char **line)
+{
+    int64_t deadline = now_ms() + e->timeout_ms;
+    *line = NULL;
+    for (;;) {
+        int rc = pump(e, text, n, 1, deadline);
+        text = NULL;
+        n = 0;
+        if (rc != IO_OK)
+            return rc;
+        char *l = take_line(e);
+        int hello = l && !blank(l) ? take_hello(e, l) : 0;
+        if (!l || hello < 0) {
+            free(l);
+            return IO_OOM;
+        }
+        if (!blank(l) && !hello) {
+            *line = l;
+            return IO_OK;
+        }
+        free(l);
+    }
+}
+
 /*
  * Sends one request (a JSON object with "id") and reads the answer for that id into *out.
  * A death or a timeout kills and restarts the program; a malformed line, an "error" or a
@@ -706,34 +814,37 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     if (e->gave_up || e->pid == 0)
         return e->gave_up ? fail_kept(e, err, errlen)
                           : slm_plugin_err(err, errlen, "%s", e->last_fail);
-    discard_stale(e);
+    if (discard_stale(e))
+        return slm_plugin_oom(err, errlen);
 
-    char *text = json_dumps(req, JSON_COMPACT);
+    plugin_json_clear();
+    char *text = json_dumps(req, JSON_COMPACT), *line = NULL;
+    if (text && plugin_json_oom()) {
+        free(text);
+        text = NULL;
+    }
     if (!text)
-        return slm_plugin_err(err, errlen,
-                              "exec: cannot encode the request for '%s' (invalid utf-8?)", id);
+        return plugin_json_oom() ? slm_plugin_oom(err, errlen)
+                                 : slm_plugin_err(err, errlen,
+                                                  "exec: cannot encode the request for '%s' "
+                                                  "(invalid utf-8?)",
+                                                  id);
     size_t n = strlen(text);
-    text = must_realloc(text, n + 2);
+    char *nl = slm_plugin_realloc(text, n + 2);
+    if (!nl) {
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
+    text = nl;
     text[n++] = '\n';
     text[n] = '\0';
-    int64_t deadline = now_ms() + e->timeout_ms;
-    const char *w = text;
-    size_t wn = n;
-    char *line = NULL;
-    int rc;
-    for (;;) {
-        rc = pump(e, w, wn, 1, deadline);
-        w = NULL;
-        wn = 0;
-        if (rc != IO_OK)
-            break;
-        line = take_line(e);
-        if (!blank(line) && !take_hello(e, line))
-            break;
-        free(line);
-        line = NULL;
-    }
+    int rc = exchange(e, text, n, &line);
     free(text);
+    if (rc == IO_OOM) { /* an answer may be half read: the stream cannot be trusted */
+        stop_child(e, 0);
+        restart(e, SLM_PLUGIN_OOM_MSG);
+        return slm_plugin_oom(err, errlen);
+    }
     if (rc == IO_TIMEOUT) {
         char why[512];
         snprintf(why, sizeof why, "program '%s' timed out after %ld ms", e->prog, e->timeout_ms);
@@ -758,7 +869,12 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
     }
 
     json_error_t je;
-    json_t *o = json_loads(line, 0, &je);
+    json_t *o = plugin_json_load(line, strlen(line), &je);
+    if (plugin_json_oom()) {
+        json_decref(o);
+        free(line);
+        return slm_plugin_oom(err, errlen);
+    }
     if (!json_is_object(o)) {
         int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog,
                                id, o ? "json that is not an object" : "malformed json", line);
@@ -832,7 +948,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_plugin_err(err, errlen,
                               "exec: missing option 'command' (the program to run, e.g. "
                               "[\"python3\", \"model.py\"])");
-    slm_engine *e = must_calloc(1, sizeof *e);
+    plugin_json_init();
+    slm_engine *e = slm_plugin_calloc(1, sizeof *e);
+    if (!e)
+        return slm_plugin_oom(err, errlen);
     e->pid = 0;
     e->in_fd = e->out_fd = e->err_fd = -1;
     e->timeout_ms = DEFAULTS.timeout_ms;
@@ -848,14 +967,16 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     }
     const char *cwd = opt(opts, "cwd");
-    if (cwd && *cwd)
-        e->cwd = must_strdup(cwd);
     const char *base = strrchr(e->argv[0], '/');
-    e->prog = must_strdup(base ? base + 1 : e->argv[0]);
+    e->prog = slm_plugin_strdup(base ? base + 1 : e->argv[0]);
     slm_plugin_buf cl = {0};
     for (size_t i = 0; e->argv[i]; i++)
-        must_buf_printf(&cl, "%s%s", i ? " " : "", e->argv[i]);
-    e->cmdline = must_buf_take(&cl);
+        slm_plugin_buf_printf(&cl, "%s%s", i ? " " : "", e->argv[i]);
+    e->cmdline = slm_plugin_buf_take(&cl); /* NULL if a printf failed */
+    if ((cwd && *cwd && !(e->cwd = slm_plugin_strdup(cwd))) || !e->prog || !e->cmdline) {
+        engine_close(e);
+        return slm_plugin_oom(err, errlen);
+    }
     if (start_child(e, err, errlen) || await_hello(e, err, errlen)) {
         engine_close(e);
         return -1;
@@ -883,20 +1004,32 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     return 0;
 }
 
-/* The fields every request carries. NULL (err set) if the prompt cannot be encoded. */
+/* The fields every request carries. NULL (err set) if the prompt cannot be encoded or
+ * memory ran out. */
 static json_t *new_request(const slm_request *req, const char *op, char *err, size_t errlen)
 {
+    plugin_json_clear();
     json_t *prompt = json_stringn(req->prompt, req->prompt_len);
     if (!prompt) {
-        slm_plugin_err(err, errlen, "exec: the prompt of '%s' is not valid utf-8", req->id);
+        if (plugin_json_oom())
+            slm_plugin_oom(err, errlen);
+        else
+            slm_plugin_err(err, errlen, "exec: the prompt of '%s' is not valid utf-8", req->id);
         return NULL;
     }
+    /* a set_new() on a NULL object or of a NULL value fails (the value is released) */
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(req->id));
-    json_object_set_new(o, "op", json_string(op));
-    json_object_set_new(o, "prompt", prompt);
+    int bad = !o;
+    bad |= json_object_set_new(o, "id", json_string(req->id));
+    bad |= json_object_set_new(o, "op", json_string(op));
+    bad |= json_object_set_new(o, "prompt", prompt);
     if (req->chat_template)
-        json_object_set_new(o, "chat_template", json_true());
+        bad |= json_object_set_new(o, "chat_template", json_true());
+    if (bad || plugin_json_oom()) { /* id and op are valid utf-8 (checked): memory ran out */
+        json_decref(o);
+        slm_plugin_oom(err, errlen);
+        return NULL;
+    }
     return o;
 }
 
@@ -905,9 +1038,12 @@ static int check_request(slm_engine *e, const slm_request *req, uint32_t cap, co
 {
     if (!req || !req->id || !req->prompt)
         return slm_plugin_err(err, errlen, "exec: request without id or prompt");
+    plugin_json_clear();
     json_t *valid = json_string(req->id); /* jansson refuses invalid utf-8 */
     if (!valid)
-        return slm_plugin_err(err, errlen, "exec: example id is not valid utf-8");
+        return plugin_json_oom() ? slm_plugin_oom(err, errlen)
+                                 : slm_plugin_err(err, errlen,
+                                                  "exec: example id is not valid utf-8");
     json_decref(valid);
     if (!(e->caps & cap))
         return slm_plugin_err(
@@ -939,17 +1075,22 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     json_t *rq = new_request(req, "score", err, errlen);
     if (!rq)
         return -1;
+    plugin_json_clear();
     json_t *ch = json_array();
-    for (size_t i = 0; i < n; i++) {
+    int bad_json = !ch;
+    for (size_t i = 0; i < n && !bad_json; i++) {
         json_t *s = json_string(choices[i]);
-        if (!s) {
+        if (!s && !plugin_json_oom()) {
             json_decref(ch);
             json_decref(rq);
             return slm_plugin_err(err, errlen, "exec: choice %zu is not valid utf-8", i + 1);
         }
-        json_array_append_new(ch, s);
+        bad_json |= json_array_append_new(ch, s);
     }
-    json_object_set_new(rq, "choices", ch);
+    if ((bad_json | json_object_set_new(rq, "choices", ch)) || plugin_json_oom()) {
+        json_decref(rq);
+        return slm_plugin_oom(err, errlen);
+    }
     json_t *o;
     probe_begin(req->probe, SLM_PHASE_PREFILL);
     int rc = round_trip(e, rq, req->id, &o, err, errlen);
@@ -969,11 +1110,17 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         bad = "'prompt_tokens' is not an integer";
     slm_score_result *res = NULL;
     if (!bad) {
-        res = must_calloc(1, sizeof *res);
+        res = slm_plugin_calloc(1, sizeof *res);
+        if (res) {
+            res->logprob = slm_plugin_calloc(n ? n : 1, sizeof *res->logprob);
+            res->n_tokens = slm_plugin_calloc(n ? n : 1, sizeof *res->n_tokens);
+        }
+        if (!res || !res->logprob || !res->n_tokens)
+            bad = BAD_OOM;
+    }
+    if (!bad) {
         res->kind = SLM_RESULT_SCORE;
         res->n = n;
-        res->logprob = must_calloc(n ? n : 1, sizeof *res->logprob);
-        res->n_tokens = must_calloc(n ? n : 1, sizeof *res->n_tokens);
         res->n_prompt_tokens = (int32_t)pt;
         res->timings = (slm_timings){-1, -1, -1, -1};
         for (size_t i = 0; i < n && !bad; i++) {
@@ -996,6 +1143,8 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
             free(res->n_tokens);
             free(res);
         }
+        if (bad == BAD_OOM)
+            return slm_plugin_oom(err, errlen);
         return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
                               bad);
     }
@@ -1017,6 +1166,28 @@ static void apply_stops(char *text, size_t *len, const slm_gen_params *p)
     }
 }
 
+/* Adds generate()'s parameters to the request rq; -1 when memory ran out. A stop string,
+ * grammar or schema that is not valid utf-8 is left out, as it always was. */
+static int add_gen_params(json_t *rq, const slm_gen_params *params, long max_tokens)
+{
+    plugin_json_clear();
+    int bad = json_object_set_new(rq, "max_tokens", json_integer(max_tokens));
+    json_t *stop = json_array();
+    for (size_t i = 0; stop && params && params->stop && i < params->n_stop; i++)
+        if (params->stop[i])
+            json_array_append_new(stop, json_string(params->stop[i]));
+    bad |= json_object_set_new(rq, "stop", stop);
+    if (params && params->grammar)
+        json_object_set_new(rq, "grammar", json_string(params->grammar));
+    if (params && params->json_schema)
+        json_object_set_new(rq, "json_schema", json_string(params->json_schema));
+    if (params && params->temperature > 0) {
+        bad |= json_object_set_new(rq, "temperature", json_real(params->temperature));
+        bad |= json_object_set_new(rq, "seed", json_integer(params->seed));
+    }
+    return bad || plugin_json_oom() ? -1 : 0;
+}
+
 static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
                            slm_gen_result **out, char *err, size_t errlen)
 {
@@ -1028,19 +1199,9 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         return -1;
     long max_tokens = params && params->max_tokens > 0 ? params->max_tokens
                                                        : DEFAULTS.max_tokens;
-    json_object_set_new(rq, "max_tokens", json_integer(max_tokens));
-    json_t *stop = json_array();
-    for (size_t i = 0; params && params->stop && i < params->n_stop; i++)
-        if (params->stop[i])
-            json_array_append_new(stop, json_string(params->stop[i]));
-    json_object_set_new(rq, "stop", stop);
-    if (params && params->grammar)
-        json_object_set_new(rq, "grammar", json_string(params->grammar));
-    if (params && params->json_schema)
-        json_object_set_new(rq, "json_schema", json_string(params->json_schema));
-    if (params && params->temperature > 0) {
-        json_object_set_new(rq, "temperature", json_real(params->temperature));
-        json_object_set_new(rq, "seed", json_integer(params->seed));
+    if (add_gen_params(rq, params, max_tokens)) {
+        json_decref(rq);
+        return slm_plugin_oom(err, errlen);
     }
     json_t *o;
     if (round_trip(e, rq, req->id, &o, err, errlen)) {
@@ -1064,15 +1225,22 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         bad = "'logprobs' must have one number per token ('tokens')";
     slm_gen_result *res = NULL;
     if (!bad) {
-        res = must_calloc(1, sizeof *res);
+        res = slm_plugin_calloc(1, sizeof *res);
+        if (res)
+            res->text = slm_plugin_strndup(json_string_value(text), json_string_length(text));
+        size_t k = json_is_array(lp) ? json_array_size(lp) : 0;
+        if (res && res->text && k)
+            res->token_logprobs = slm_plugin_calloc(k, sizeof *res->token_logprobs);
+        if (!res || !res->text || (k && !res->token_logprobs))
+            bad = BAD_OOM;
+    }
+    if (!bad) {
         res->kind = SLM_RESULT_GENERATE;
-        res->text = must_strndup(json_string_value(text), json_string_length(text));
         res->text_len = strlen(res->text); /* an embedded NUL ends the answer */
         apply_stops(res->text, &res->text_len, params);
         res->n_prompt_tokens = (int32_t)pt;
-        if (json_is_array(lp) && json_array_size(lp) > 0) {
+        if (res->token_logprobs) {
             size_t k = json_array_size(lp);
-            res->token_logprobs = must_calloc(k, sizeof *res->token_logprobs);
             for (size_t i = 0; i < k && !bad; i++) {
                 json_t *x = json_array_get(lp, i);
                 if (!json_is_number(x))
@@ -1094,6 +1262,8 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
             free(res->token_logprobs);
             free(res);
         }
+        if (bad == BAD_OOM)
+            return slm_plugin_oom(err, errlen);
         return slm_plugin_err(err, errlen, "program '%s' answered '%s' badly: %s", e->prog, req->id,
                               bad);
     }

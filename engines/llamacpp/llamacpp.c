@@ -27,7 +27,7 @@
  */
 #include "llama_abi.h"
 #include "slm_engine.h"
-#include "plugin_must.h"
+#include "slm_plugin.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -662,7 +662,7 @@ static void engine_close(slm_engine *e)
  * (measured on v0.5.0), against about 1e-6 without it. Scores should not depend on how
  * the batch was laid out.
  *
- * Long (about 150 lines, complexity 43) because it is one straight sequence of option
+ * Long (about 160 lines, complexity 47) because it is one straight sequence of option
  * checks and llama.cpp calls, each undone in reverse on failure through the one close
  * path; split it where a step gains a second caller.
  */
@@ -730,8 +730,11 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (ngl < 0)
         ngl = 999;
 
-    slm_engine *e = must_calloc(1, sizeof *e);
-    e->path = must_strdup(model);
+    slm_engine *e = slm_plugin_calloc(1, sizeof *e);
+    if (!e || !(e->path = slm_plugin_strdup(model))) {
+        free(e);
+        return slm_plugin_oom(err, errlen);
+    }
     e->chat_default = chat;
     e->prefix_cache = prefix_cache;
 
@@ -811,8 +814,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->n_parallel = n_parallel;
     e->n_threads = threads;
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
-    e->prompt_logits = must_malloc(sizeof(float) * (size_t)e->n_vocab);
-    e->cache = must_malloc(sizeof *e->cache * (size_t)e->n_ctx);
+    e->prompt_logits = slm_plugin_malloc(sizeof(float) * (size_t)e->n_vocab);
+    e->cache = slm_plugin_malloc(sizeof *e->cache * (size_t)e->n_ctx);
+    if (!e->prompt_logits || !e->cache) {
+        engine_close(e);
+        return slm_plugin_oom(err, errlen);
+    }
     *out = e;
     return 0;
 }
@@ -877,12 +884,19 @@ static int tokenize(slm_engine *e, const char *text, size_t len, bool add_specia
     if (len > INT32_MAX / 2)
         return slm_plugin_err(err, errlen, "text of %zu bytes is too long to tokenize", len);
     int32_t cap = (int32_t)len + 8;
-    llama_token *t = must_malloc(sizeof *t * (size_t)cap);
+    llama_token *t = slm_plugin_malloc(sizeof *t * (size_t)cap);
+    if (!t)
+        return slm_plugin_oom(err, errlen);
     int32_t k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special,
                                   parse_special);
     if (k < 0 && k != INT32_MIN) {
         cap = -k;
-        t = must_realloc(t, sizeof *t * (size_t)cap);
+        llama_token *t2 = slm_plugin_realloc(t, sizeof *t * (size_t)cap);
+        if (!t2) {
+            free(t);
+            return slm_plugin_oom(err, errlen);
+        }
+        t = t2;
         k = lib.llama_tokenize(e->vocab, text, (int32_t)len, t, cap, add_special, parse_special);
     }
     if (k < 0) {
@@ -908,9 +922,9 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
         wrap = 1;
     *special = false;
     if (!wrap) {
-        *out = must_strndup(req->prompt, plen);
+        *out = slm_plugin_strndup(req->prompt, plen);
         *len = plen;
-        return 0;
+        return *out ? 0 : slm_plugin_oom(err, errlen);
     }
     if (!e->tmpl)
         return slm_plugin_err(err, errlen, "model '%s' has no chat template", e->path);
@@ -919,17 +933,25 @@ static int prompt_text(slm_engine *e, const slm_request *req, char **out, size_t
                               "the chat template of model '%s' is none of the formats "
                               "llama.cpp can apply (llama_chat_apply_template refuses it)",
                               e->path);
-    char *content = must_strndup(req->prompt, plen);
+    char *content = slm_plugin_strndup(req->prompt, plen);
     llama_chat_message msg = {"user", content};
     int32_t cap = (int32_t)(2 * plen + 256);
-    char *buf = must_malloc((size_t)cap);
-    int32_t n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
+    char *buf = content ? slm_plugin_malloc((size_t)cap) : NULL;
+    int32_t n = buf ? lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap) : -1;
     if (n >= cap) {
         cap = n + 1;
-        buf = must_realloc(buf, (size_t)cap);
-        n = lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap);
+        char *b2 = slm_plugin_realloc(buf, (size_t)cap);
+        if (b2)
+            buf = b2;
+        n = b2 ? lib.llama_chat_apply_template(e->tmpl, &msg, 1, true, buf, cap) : -1;
+        if (!b2)
+            cap = 0; /* marks the failure below */
     }
     free(content);
+    if (!buf || !cap) {
+        free(buf);
+        return slm_plugin_oom(err, errlen);
+    }
     if (n < 0 || n >= cap) {
         free(buf);
         return slm_plugin_err(err, errlen, "cannot apply the chat template of model '%s'", e->path);
@@ -972,7 +994,11 @@ static int engine_render(slm_engine *e, const slm_request *req, slm_text_result 
         return -1;
     }
     free(toks);
-    slm_text_result *r = must_calloc(1, sizeof *r);
+    slm_text_result *r = slm_plugin_calloc(1, sizeof *r);
+    if (!r) {
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
     r->kind = SLM_RESULT_TEXT;
     r->text = text;
     r->len = len;
@@ -1210,7 +1236,9 @@ static int choices_tokens(slm_engine *e, const char *text, size_t text_len, bool
         if (!choices[i])
             return slm_plugin_err(err, errlen, "choice %zu is NULL", i);
         size_t clen = strlen(choices[i]);
-        char *full = must_malloc(text_len + clen + 1);
+        char *full = slm_plugin_malloc(text_len + clen + 1);
+        if (!full)
+            return slm_plugin_oom(err, errlen);
         memcpy(full, text, text_len);
         memcpy(full + text_len, choices[i], clen + 1);
         int rc = tokenize(e, full, text_len + clen, true, special, &ct[i], &nc[i], err, errlen);
@@ -1240,6 +1268,24 @@ static void score_result_free(slm_score_result *r)
     free(r->logprob);
     free(r->n_tokens);
     free(r);
+}
+
+/* A zeroed result for n choices, timings unknown; NULL when out of memory. */
+static slm_score_result *score_result_new(size_t n)
+{
+    slm_score_result *r = slm_plugin_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = SLM_RESULT_SCORE;
+    r->n = n;
+    r->logprob = slm_plugin_calloc(n, sizeof *r->logprob);
+    r->n_tokens = slm_plugin_calloc(n, sizeof *r->n_tokens);
+    r->timings = (slm_timings){-1, -1, -1, -1};
+    if (!r->logprob || !r->n_tokens) {
+        score_result_free(r);
+        return NULL;
+    }
+    return r;
 }
 
 /*
@@ -1318,14 +1364,17 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen))
         return -1;
 
-    llama_token **ct = must_calloc(n, sizeof *ct);
-    int *nc = must_calloc(n, sizeof *nc);
-    slm_score_result *r = must_calloc(1, sizeof *r);
-    r->kind = SLM_RESULT_SCORE;
-    r->n = n;
-    r->logprob = must_calloc(n, sizeof *r->logprob);
-    r->n_tokens = must_calloc(n, sizeof *r->n_tokens);
-    r->timings = (slm_timings){-1, -1, -1, -1};
+    llama_token **ct = slm_plugin_calloc(n, sizeof *ct);
+    int *nc = slm_plugin_calloc(n, sizeof *nc);
+    slm_score_result *r = score_result_new(n);
+    if (!ct || !nc || !r) {
+        free(ct);
+        free(nc);
+        score_result_free(r);
+        free(pt);
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
 
     int rc = choices_tokens(e, text, text_len, special, pt, &np, choices, n, ct, nc, err,
                             errlen);
@@ -1421,14 +1470,13 @@ static int breq_prepare(slm_engine *e, const slm_request *req, const char *const
         return slm_plugin_err(err, errlen, "no request");
     if (prompt_tokens(e, req, &text, &text_len, &special, &b->pt, &b->np, err, errlen))
         return -1;
-    b->ct = must_calloc(n, sizeof *b->ct);
-    b->nc = must_calloc(n, sizeof *b->nc);
-    b->r = must_calloc(1, sizeof *b->r);
-    b->r->kind = SLM_RESULT_SCORE;
-    b->r->n = n;
-    b->r->logprob = must_calloc(n, sizeof *b->r->logprob);
-    b->r->n_tokens = must_calloc(n, sizeof *b->r->n_tokens);
-    b->r->timings = (slm_timings){-1, -1, -1, -1};
+    b->ct = slm_plugin_calloc(n, sizeof *b->ct);
+    b->nc = slm_plugin_calloc(n, sizeof *b->nc);
+    b->r = score_result_new(n);
+    if (!b->ct || !b->nc || !b->r) { /* the caller frees what was made with breq_free() */
+        free(text);
+        return slm_plugin_oom(err, errlen);
+    }
     int rc = choices_tokens(e, text, text_len, special, b->pt, &b->np, choices, n, b->ct,
                             b->nc, err, errlen);
     b->r->n_prompt_tokens = b->np;
@@ -1471,9 +1519,9 @@ static int decode_batch(slm_engine *e, const char *what, char *err, size_t errle
 static int prefill_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, size_t n,
                          char *err, size_t errlen)
 {
-    size_t *ends = must_malloc(sizeof *ends * (g1 - g0)); /* requests ending in the batch */
-    int *rows = must_malloc(sizeof *rows * (g1 - g0));    /* and their last token's row */
-    int n_ends = 0, rc = 0;
+    size_t *ends = slm_plugin_malloc(sizeof *ends * (g1 - g0)); /* requests ending in the batch */
+    int *rows = slm_plugin_malloc(sizeof *rows * (g1 - g0));    /* and their last token's row */
+    int n_ends = 0, rc = ends && rows ? 0 : slm_plugin_oom(err, errlen);
     e->batch.n_tokens = 0;
     for (size_t i = g0; i < g1 && rc == 0; i++) {
         for (int k = 0; k < b[i].np && rc == 0; k++) {
@@ -1517,9 +1565,9 @@ static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
                          int cells, char *err, size_t errlen)
 {
     int first_seq = (int)(g1 - g0), max_round = e->n_seq_ctx - first_seq;
-    size_t *ri = must_malloc(sizeof *ri * (size_t)max_round); /* the round's requests */
-    size_t *rj = must_malloc(sizeof *rj * (size_t)max_round); /* and choices */
-    int rc = 0;
+    size_t *ri = slm_plugin_malloc(sizeof *ri * (size_t)max_round); /* the round's requests */
+    size_t *rj = slm_plugin_malloc(sizeof *rj * (size_t)max_round); /* and choices */
+    int rc = ri && rj ? 0 : slm_plugin_oom(err, errlen);
     size_t i = g0, j = 0;
     while (rc == 0) {
         /* Fill a round from where the last one stopped. */
@@ -1595,7 +1643,9 @@ static int engine_score_batch(slm_engine *e, const slm_request *const *reqs, siz
     if (n_reqs == 0)
         return 0;
 
-    struct breq *b = must_calloc(n_reqs, sizeof *b);
+    struct breq *b = slm_plugin_calloc(n_reqs, sizeof *b);
+    if (!b)
+        return slm_plugin_oom(err, errlen);
     int rc = 0, total_np = 0, total_nc = 0;
     for (size_t i = 0; i < n_reqs && rc == 0; i++) {
         char why[SLM_PLUGIN_ERRLEN];
@@ -1669,13 +1719,17 @@ static void append_piece(slm_engine *e, slm_plugin_buf *b, llama_token tok)
     char small[64];
     int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, false);
     if (n >= 0) {
-        must_buf_append(b, small, (size_t)n);
+        slm_plugin_buf_append(b, small, (size_t)n); /* b->oom says whether it failed */
         return;
     }
-    char *big = must_malloc((size_t)-n);
+    char *big = slm_plugin_malloc((size_t)-n);
+    if (!big) {
+        b->oom = 1;
+        return;
+    }
     n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, false);
     if (n > 0)
-        must_buf_append(b, big, (size_t)n);
+        slm_plugin_buf_append(b, big, (size_t)n);
     free(big);
 }
 
@@ -1781,7 +1835,11 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     }
 
     slm_plugin_buf b = {0};
-    double *lps = must_malloc(sizeof *lps * (size_t)max_tokens);
+    double *lps = slm_plugin_malloc(sizeof *lps * (size_t)max_tokens);
+    if (!lps) {
+        lib.llama_sampler_free(smpl);
+        return slm_plugin_oom(err, errlen);
+    }
     int n_out = 0, n_decoded = 0;
     slm_finish finish = SLM_FINISH_LENGTH;
     probe_begin(req, SLM_PHASE_DECODE);
@@ -1799,6 +1857,10 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         lps[n_out++] = lg[tok] - log_sum_exp(lg, e->n_vocab);
         size_t old_len = b.len;
         append_piece(e, &b, tok);
+        if (b.oom) {
+            rc = slm_plugin_oom(err, errlen);
+            break;
+        }
         long at = find_stop(&b, old_len, stop, n_stop);
         if (at >= 0) {
             b.len = (size_t)at;
@@ -1831,10 +1893,18 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
         return -1;
     }
 
-    slm_gen_result *r = must_calloc(1, sizeof *r);
+    slm_gen_result *r = slm_plugin_calloc(1, sizeof *r);
+    size_t text_len_out = b.len;
+    char *out_text = r ? slm_plugin_buf_take(&b) : NULL;
+    if (!out_text) {
+        slm_plugin_buf_free(&b);
+        free(lps);
+        free(r);
+        return slm_plugin_oom(err, errlen);
+    }
     r->kind = SLM_RESULT_GENERATE;
-    r->text_len = b.len;
-    r->text = must_buf_take(&b);
+    r->text_len = text_len_out;
+    r->text = out_text;
     r->n_prompt_tokens = np;
     r->n_output_tokens = n_out;
     r->token_logprobs = lps;
@@ -1855,14 +1925,17 @@ static void token_result_free(slm_token_result *r)
     free(r);
 }
 
-/* The token's text as the vocabulary holds it, special tokens by name (caller frees). */
+/* The token's text as the vocabulary holds it, special tokens by name (caller frees);
+ * NULL when out of memory. */
 static char *token_piece(slm_engine *e, llama_token tok)
 {
     char small[64];
     int32_t n = lib.llama_token_to_piece(e->vocab, tok, small, sizeof small, 0, true);
     if (n >= 0)
-        return must_strndup(small, (size_t)n);
-    char *big = must_malloc((size_t)-n + 1);
+        return slm_plugin_strndup(small, (size_t)n);
+    char *big = slm_plugin_malloc((size_t)-n + 1);
+    if (!big)
+        return NULL;
     n = lib.llama_token_to_piece(e->vocab, tok, big, -n, 0, true);
     big[n > 0 ? n : 0] = '\0';
     return big;
@@ -1882,16 +1955,25 @@ static int engine_tokenize(slm_engine *e, const char *text, size_t len, uint32_t
     if (tokenize(e, text ? text : "", len, flags & SLM_TOKENIZE_ADD_SPECIAL,
                  flags & SLM_TOKENIZE_PARSE_SPECIAL, &t, &n, err, errlen))
         return -1;
-    slm_token_result *r = must_calloc(1, sizeof *r);
-    r->kind = SLM_RESULT_TOKENS;
-    r->n = (size_t)n;
-    r->ids = must_calloc((size_t)n + 1, sizeof *r->ids);
-    r->pieces = must_calloc((size_t)n + 1, sizeof *r->pieces);
-    for (int i = 0; i < n; i++) {
+    slm_token_result *r = slm_plugin_calloc(1, sizeof *r);
+    if (r) {
+        r->kind = SLM_RESULT_TOKENS;
+        r->ids = slm_plugin_calloc((size_t)n + 1, sizeof *r->ids);
+        r->pieces = slm_plugin_calloc((size_t)n + 1, sizeof *r->pieces);
+    }
+    int ok = r && r->ids && r->pieces;
+    for (int i = 0; ok && i < n; i++) {
         r->ids[i] = t[i];
-        r->pieces[i] = token_piece(e, t[i]);
+        ok = (r->pieces[i] = token_piece(e, t[i])) != NULL;
+        r->n = (size_t)i + 1; /* what token_result_free() frees */
     }
     free(t);
+    if (!ok) {
+        if (r)
+            token_result_free(r);
+        return slm_plugin_oom(err, errlen);
+    }
+    r->n = (size_t)n;
     *out = r;
     return 0;
 }
@@ -1936,8 +2018,12 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
     if (ftype < 0) {
         slm_plugin_buf known = {0};
         for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
-            must_buf_printf(&known, "%s%s", i ? ", " : "", ftypes[i].name);
-        slm_plugin_err(err, errlen, "unknown quantization type '%s' (known: %s)", type, known.data);
+            slm_plugin_buf_printf(&known, "%s%s", i ? ", " : "", ftypes[i].name);
+        if (known.oom)
+            slm_plugin_oom(err, errlen);
+        else
+            slm_plugin_err(err, errlen, "unknown quantization type '%s' (known: %s)", type,
+                           known.data);
         slm_plugin_buf_free(&known);
         return -1;
     }

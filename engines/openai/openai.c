@@ -56,7 +56,8 @@
  * calls (keep-alive), one per request in flight.
  */
 #include "slm_engine.h"
-#include "plugin_must.h"
+#include "slm_plugin.h"
+#include "plugin_json.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -236,13 +237,25 @@ static void attempt_reset(attempt *a)
     a->prompt_ms = a->predicted_ms = a->total_ms = -1;
 }
 
-static void push_lp(attempt *a, double lp)
+/* Marks the attempt unusable because memory ran out; returns -1. */
+static int attempt_oom(attempt *a)
+{
+    snprintf(a->fail, sizeof a->fail, "%s", SLM_PLUGIN_OOM_MSG);
+    return -1;
+}
+
+static int push_lp(attempt *a, double lp)
 {
     if (a->n_lps == a->cap_lps) {
-        a->cap_lps = a->cap_lps ? a->cap_lps * 2 : 16;
-        a->lps = must_realloc(a->lps, a->cap_lps * sizeof *a->lps);
+        size_t cap = a->cap_lps ? a->cap_lps * 2 : 16;
+        double *l = slm_plugin_realloc(a->lps, cap * sizeof *a->lps);
+        if (!l)
+            return attempt_oom(a);
+        a->lps = l;
+        a->cap_lps = cap;
     }
     a->lps[a->n_lps++] = lp;
+    return 0;
 }
 
 static double num(json_t *v, double dflt)
@@ -251,8 +264,9 @@ static double num(json_t *v, double dflt)
 }
 
 /* Takes what an answer (or one streamed chunk) says: text, log-probs, finish, usage,
- * timings. Unknown fields are ignored; absent ones leave the attempt as it was. */
-static void absorb(attempt *a, json_t *o)
+ * timings. Unknown fields are ignored; absent ones leave the attempt as it was. -1 (with
+ * a->fail) when memory ran out. */
+static int absorb(attempt *a, json_t *o)
 {
     json_t *choice = json_array_get(json_object_get(o, "choices"), 0);
     if (choice) {
@@ -270,17 +284,20 @@ static void absorb(attempt *a, json_t *o)
                 a->ph->decode_begun = 1;
                 ph_begin(a->ph, SLM_PHASE_DECODE);
             }
-            must_buf_append(&a->text, json_string_value(t), json_string_length(t));
+            if (slm_plugin_buf_append(&a->text, json_string_value(t), json_string_length(t)))
+                return attempt_oom(a);
             a->n_content++;
         }
         json_t *lp = json_object_get(choice, "logprobs"), *v;
         size_t i;
         if (a->e->chat) {
             json_array_foreach(json_object_get(lp, "content"), i, v)
-                push_lp(a, num(json_object_get(v, "logprob"), 0.0));
+                if (push_lp(a, num(json_object_get(v, "logprob"), 0.0)))
+                    return -1;
         } else {
             json_array_foreach(json_object_get(lp, "token_logprobs"), i, v)
-                push_lp(a, num(v, 0.0));
+                if (push_lp(a, num(v, 0.0)))
+                    return -1;
         }
         json_t *fr = json_object_get(choice, "finish_reason");
         if (json_is_string(fr))
@@ -315,6 +332,7 @@ static void absorb(attempt *a, json_t *o)
         a->prompt_tokens = (long)num(json_object_get(o, "prompt_eval_count"), -1);
     if (a->completion_tokens < 0)
         a->completion_tokens = (long)num(json_object_get(o, "eval_count"), -1);
+    return 0;
 }
 
 /* Parses the complete lines of a streamed body; the incomplete rest stays in a->body. */
@@ -340,7 +358,9 @@ static int sse_lines(attempt *a)
             continue;
         }
         json_error_t je;
-        json_t *o = json_loadb(l + off, n - off, 0, &je);
+        json_t *o = plugin_json_load(l + off, n - off, &je);
+        if (plugin_json_oom())
+            return attempt_oom(a);
         if (!o) {
             snprintf(a->fail, sizeof a->fail, "malformed json from the server at byte %zu: %s",
                      a->consumed + start + off + (size_t)je.position, je.text);
@@ -354,8 +374,10 @@ static int sse_lines(attempt *a)
             json_decref(o);
             return -1;
         }
-        absorb(a, o);
+        int rc = absorb(a, o);
         json_decref(o);
+        if (rc)
+            return -1;
     }
     a->consumed += at;
     memmove(a->body.data, a->body.data + at, a->body.len - at);
@@ -369,7 +391,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     attempt *a = ud;
     size_t n = size * nmemb;
     if (a->stream && a->status == 200) {
-        must_buf_append(&a->body, data, n);
+        if (slm_plugin_buf_append(&a->body, data, n)) {
+            attempt_oom(a);
+            return 0; /* stops the transfer */
+        }
         if (a->body.len > MAX_BODY) {
             snprintf(a->fail, sizeof a->fail, "a streamed line longer than %u bytes", MAX_BODY);
             return 0;
@@ -382,7 +407,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         snprintf(a->fail, sizeof a->fail, "an answer larger than %u bytes", MAX_BODY);
         return 0;
     }
-    must_buf_append(b, data, n);
+    if (slm_plugin_buf_append(b, data, n)) {
+        attempt_oom(a);
+        return 0;
+    }
     return n;
 }
 
@@ -418,7 +446,7 @@ static void server_message(const slm_plugin_buf *b, char *out, size_t n)
     out[0] = '\0';
     if (!b->len)
         return;
-    json_t *o = json_loadb(b->data, b->len, 0, NULL);
+    json_t *o = plugin_json_load(b->data, b->len, NULL); /* out of memory: no message */
     json_t *er = json_object_get(o, "error"), *m = json_object_get(er, "message");
     if (json_is_string(m))
         snprintf(out, n, ": %.*s", MSG_KEEP, json_string_value(m));
@@ -489,7 +517,11 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         return OK;
     }
     json_error_t je;
-    json_t *o = json_loadb(a->body.data ? a->body.data : "", a->body.len, 0, &je);
+    json_t *o = plugin_json_load(a->body.data ? a->body.data : "", a->body.len, &je);
+    if (plugin_json_oom()) {
+        snprintf(why, whylen, "%s", SLM_PLUGIN_OOM_MSG);
+        return FAIL;
+    }
     if (!o) {
         snprintf(why, whylen, "malformed json from the server at byte %d: %s", je.position,
                  je.text);
@@ -502,24 +534,40 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         json_decref(o);
         return FAIL;
     }
-    if (!a->raw)
-        absorb(a, o);
+    int bad = a->raw ? 0 : absorb(a, o);
     json_decref(o);
+    if (bad) {
+        snprintf(why, whylen, "%s", a->fail);
+        return FAIL;
+    }
     return OK;
 }
 
 /* ---- the request --------------------------------------------------------------------- */
 
+/* The body of a generate request, or NULL when memory ran out. Fields whose text is not
+ * valid utf-8 (a prompt, a stop string, a grammar) are left out and the server judges
+ * what is left, as they always were. Long: one step per field of the OpenAI request. */
 static char *request_json(const slm_engine *e, const slm_request *req, const slm_gen_params *p,
                           int stream)
 {
+    /* Constrained decoding: a JSON schema goes as OpenAI's response_format, which vLLM,
+     * llama-server, Ollama and SGLang all accept; a GBNF grammar (llama-server's own
+     * extension) is sent only when no schema is given, or with constrain: grammar. */
+    json_t *schema = p && p->json_schema && e->constrain != CONSTRAIN_GRAMMAR
+                         ? plugin_json_load(p->json_schema, strlen(p->json_schema), NULL)
+                         : NULL;
+    if (!schema && plugin_json_oom())
+        return NULL;
+    plugin_json_clear();
     json_t *o = json_object();
     if (e->model && e->model[0])
         json_object_set_new(o, "model", json_string(e->model));
     json_t *prompt = json_stringn(req->prompt ? req->prompt : "", req->prompt ? req->prompt_len : 0);
     if (e->chat)
         json_object_set_new(o, "messages",
-                            json_pack("[{s:s,s:o}]", "role", "user", "content", prompt));
+                            prompt ? json_pack("[{s:s,s:o}]", "role", "user", "content", prompt)
+                                   : NULL);
     else
         json_object_set_new(o, "prompt", prompt);
     int max_tokens = p && p->max_tokens > 0 ? p->max_tokens : DEFAULT_MAX_TOKENS;
@@ -535,12 +583,6 @@ static char *request_json(const slm_engine *e, const slm_request *req, const slm
                 json_array_append_new(st, json_string(p->stop[i]));
         json_object_set_new(o, "stop", st);
     }
-    /* Constrained decoding: a JSON schema goes as OpenAI's response_format, which vLLM,
-     * llama-server, Ollama and SGLang all accept; a GBNF grammar (llama-server's own
-     * extension) is sent only when no schema is given, or with constrain: grammar. */
-    json_t *schema = p && p->json_schema && e->constrain != CONSTRAIN_GRAMMAR
-                         ? json_loads(p->json_schema, 0, NULL)
-                         : NULL;
     if (schema)
         json_object_set_new(o, "response_format",
                             json_pack("{s:s,s:{s:s,s:b,s:o}}", "type", "json_schema",
@@ -560,8 +602,13 @@ static char *request_json(const slm_engine *e, const slm_request *req, const slm
         json_object_set_new(o, "stream", json_true());
         json_object_set_new(o, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
-    char *s = json_dumps(o, JSON_COMPACT);
+    /* a failed allocation anywhere above dropped a field: better no request than a wrong one */
+    char *s = plugin_json_oom() ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    if (s && plugin_json_oom()) { /* json_dumps() may lose a byte and succeed */
+        free(s);
+        s = NULL;
+    }
     return s;
 }
 
@@ -625,7 +672,10 @@ static int pool_grow(slm_engine *e, size_t n, char *err, size_t errlen)
 {
     if (n <= e->n_pool)
         return 0;
-    e->pool = must_realloc(e->pool, n * sizeof *e->pool);
+    xfer *pool = slm_plugin_realloc(e->pool, n * sizeof *e->pool);
+    if (!pool)
+        return slm_plugin_oom(err, errlen);
+    e->pool = pool;
     for (size_t k = e->n_pool; k < n; k++) {
         memset(&e->pool[k], 0, sizeof e->pool[k]);
         e->pool[k].curl = easy_new(e);
@@ -671,14 +721,16 @@ static int attempt_start(slm_engine *e, xfer *x)
     return 0;
 }
 
-/* Takes request i into the free slot x. */
-static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
-                       const slm_gen_params *p, const char *body, uint64_t now)
+/* Takes request i into the free slot x; -1 (x left free) when memory ran out. */
+static int xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
+                      const slm_gen_params *p, const char *body, uint64_t now)
 {
     int stream = body ? 0 : e->stream;
+    x->json = body ? slm_plugin_strdup(body) : request_json(e, req, p, stream);
+    if (!x->json)
+        return -1;
     x->busy = 1;
     x->i = i;
-    x->json = body ? must_strdup(body) : request_json(e, req, p, stream);
     memset(&x->ph, 0, sizeof x->ph);
     x->ph.probe = stream ? req->probe : NULL;
     x->a = (attempt){.e = e, .ph = &x->ph, .stream = stream, .raw = body != NULL};
@@ -693,6 +745,7 @@ static void xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
         x->ph.prefill_begun = 1;
         ph_begin(&x->ph, SLM_PHASE_PREFILL);
     }
+    return 0;
 }
 
 /* Ends x's request: its result, or its error in msg. Frees the slot. */
@@ -718,16 +771,16 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
                        x->tries, e->retries, x->why, a->srvmsg);
     else if (oc == FAIL)
         slm_plugin_err(msg, n, "openai: %s%s", x->why, a->srvmsg);
+    else if (!(r = slm_plugin_calloc(1, sizeof *r)))
+        slm_plugin_err(msg, n, "openai: %s", SLM_PLUGIN_OOM_MSG);
     else if (a->raw) { /* the answer as it came, for score() to read */
-        r = must_calloc(1, sizeof *r);
         r->kind = SLM_RESULT_GENERATE;
         r->text_len = a->body.len;
-        r->text = a->body.data ? must_buf_take(&a->body) : must_strdup("");
+        r->text = slm_plugin_buf_take(&a->body); /* "" when empty */
     } else {
-        r = must_calloc(1, sizeof *r);
         r->kind = SLM_RESULT_GENERATE;
         r->text_len = a->text.len;
-        r->text = must_buf_take(&a->text);
+        r->text = slm_plugin_buf_take(&a->text);
         r->n_prompt_tokens = a->prompt_tokens >= 0 ? (int32_t)a->prompt_tokens : -1;
         r->n_output_tokens = n_out;
         if (a->n_lps && (int)a->n_lps == n_out) { /* else the counts disagree: no log-probs */
@@ -742,6 +795,11 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
                                   ? a->prompt_ms + a->predicted_ms
                                   : -1;
         r->timings.ttft_ms = x->ph.t_first ? (double)(x->ph.t_first - x->ph.t0) / 1e6 : -1;
+    }
+    if (r && !r->text) {
+        slm_result_free_plain(r);
+        r = NULL;
+        slm_plugin_err(msg, n, "openai: %s", SLM_PLUGIN_OOM_MSG);
     }
     attempt_reset(a);
     free(x->json);
@@ -801,7 +859,11 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             if (!rate_take(e, now, &wait_ns))
                 break;
             if (!x->busy) {
-                xfer_begin(e, x, next, reqs[next], p, body, now);
+                if (xfer_begin(e, x, next, reqs[next], p, body, now)) {
+                    /* this request fails; the others go on */
+                    stop = m->done(m->ud, next++, NULL, 0, "openai: " SLM_PLUGIN_OOM_MSG);
+                    continue;
+                }
                 next++;
                 active++;
             }
@@ -904,6 +966,38 @@ static long code_points(const char *s, size_t n)
     return k;
 }
 
+/* The body of score()'s echo request into *body (caller frees); -1 when memory ran out.
+ * A prompt + choice that is not valid utf-8 is left out, as it always was. */
+static int echo_request(const slm_engine *e, const slm_request *req, const char *const *choices,
+                        size_t n, char **body)
+{
+    size_t plen = req->prompt ? req->prompt_len : 0;
+    int bad = 0;
+    plugin_json_clear();
+    json_t *o = json_object(), *prompts = json_array();
+    if (e->model && e->model[0])
+        json_object_set_new(o, "model", json_string(e->model));
+    for (size_t i = 0; i < n && !bad; i++) {
+        char *t = slm_plugin_asprintf("%.*s%s", (int)plen, req->prompt ? req->prompt : "",
+                                      choices[i]);
+        bad = !t;
+        json_array_append_new(prompts, t ? json_string(t) : NULL);
+        free(t);
+    }
+    json_object_set_new(o, "prompt", prompts);
+    json_object_set_new(o, "echo", json_true());
+    json_object_set_new(o, "logprobs", json_integer(1));
+    json_object_set_new(o, "max_tokens", json_integer(1));
+    json_object_set_new(o, "temperature", json_real(0.0));
+    *body = bad || plugin_json_oom() ? NULL : json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (*body && plugin_json_oom()) { /* json_dumps() may lose a byte and succeed */
+        free(*body);
+        *body = NULL;
+    }
+    return *body ? 0 : -1;
+}
+
 /*
  * Score mode through a completions endpoint that echoes the prompt with its tokens'
  * log-probabilities (option score: echo; vLLM does, as OpenAI's legacy completions did):
@@ -924,21 +1018,9 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
                               "openai: scoring needs option score: echo and a server "
                               "that echoes prompt log-probabilities");
     size_t plen = req->prompt ? req->prompt_len : 0;
-    json_t *o = json_object(), *prompts = json_array();
-    if (e->model && e->model[0])
-        json_object_set_new(o, "model", json_string(e->model));
-    for (size_t i = 0; i < n; i++) {
-        char *t = must_asprintf("%.*s%s", (int)plen, req->prompt ? req->prompt : "", choices[i]);
-        json_array_append_new(prompts, json_string(t));
-        free(t);
-    }
-    json_object_set_new(o, "prompt", prompts);
-    json_object_set_new(o, "echo", json_true());
-    json_object_set_new(o, "logprobs", json_integer(1));
-    json_object_set_new(o, "max_tokens", json_integer(1));
-    json_object_set_new(o, "temperature", json_real(0.0));
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    char *body = NULL;
+    if (echo_request(e, req, choices, n, &body))
+        return slm_plugin_oom(err, errlen);
 
     one r1 = {.err = err, .errlen = errlen};
     slm_gen_many m = {sizeof m, 1, one_done, &r1, NULL};
@@ -950,14 +1032,25 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
                                  : slm_plugin_err(err, errlen, "openai: the request was not run");
 
     json_error_t je;
-    json_t *ans = json_loadb(r1.res->text, r1.res->text_len, 0, &je);
+    json_t *ans = plugin_json_load(r1.res->text, r1.res->text_len, &je);
     slm_result_free_plain(r1.res);
     json_t *cs = json_object_get(ans, "choices");
-    slm_score_result *r = must_calloc(1, sizeof *r);
+    slm_score_result *r = plugin_json_oom() ? NULL : slm_plugin_calloc(1, sizeof *r);
+    if (r) {
+        r->logprob = slm_plugin_calloc(n ? n : 1, sizeof *r->logprob);
+        r->n_tokens = slm_plugin_calloc(n ? n : 1, sizeof *r->n_tokens);
+    }
+    if (!r || !r->logprob || !r->n_tokens) {
+        if (r) {
+            free(r->logprob);
+            free(r->n_tokens);
+            free(r);
+        }
+        json_decref(ans);
+        return slm_plugin_oom(err, errlen);
+    }
     r->kind = SLM_RESULT_SCORE;
     r->n = n;
-    r->logprob = must_calloc(n ? n : 1, sizeof *r->logprob);
-    r->n_tokens = must_calloc(n ? n : 1, sizeof *r->n_tokens);
     r->n_prompt_tokens = -1;
     r->timings = (slm_timings){-1, -1, -1, -1};
     long from = code_points(req->prompt ? req->prompt : "", plen);
@@ -1050,7 +1143,9 @@ static void engine_close(slm_engine *e)
  * early when nothing listens there. Other answers, 404 included, are fine. */
 static int probe_server(slm_engine *e, char *err, size_t errlen)
 {
-    char *url = must_asprintf("%s/models", e->base_url);
+    char *url = slm_plugin_asprintf("%s/models", e->base_url);
+    if (!url)
+        return slm_plugin_oom(err, errlen);
     attempt a = {.e = e};
     attempt_reset(&a);
     CURL *c = easy_new(e);
@@ -1074,6 +1169,47 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+/* The model name sent and the endpoint's url; -1 (err set) when out of memory. */
+static int set_names(slm_engine *e, const char *model, char *err, size_t errlen)
+{
+    e->model = slm_plugin_strdup(model);
+    e->url = slm_plugin_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
+    return e->model && e->url ? 0 : slm_plugin_oom(err, errlen);
+}
+
+/* Appends one header line to e->headers; -1 when out of memory (the list kept whole). */
+static int add_header(slm_engine *e, const char *line)
+{
+    struct curl_slist *h = curl_slist_append(e->headers, line);
+    if (!h)
+        return -1;
+    e->headers = h;
+    return 0;
+}
+
+/* The request headers, with the API key from the variable kenv if given. Fails (err set)
+ * when that variable is unset or memory ran out. */
+static int add_headers(slm_engine *e, const char *kenv, char *err, size_t errlen)
+{
+    if (add_header(e, "Content-Type: application/json") || add_header(e, "Expect:"))
+        return slm_plugin_oom(err, errlen);
+    if (!kenv)
+        return 0;
+    const char *key = getenv(kenv);
+    if (!key || !*key)
+        return slm_plugin_err(err, errlen,
+                              "openai: environment variable '%s' (api_key_env) is not set or "
+                              "empty",
+                              kenv);
+    char *line = slm_plugin_asprintf("Authorization: Bearer %s", key);
+    int rc = line ? add_header(e, line) : -1;
+    if (line) {
+        memset(line, 0, strlen(line)); /* the copy curl made is wiped at close */
+        free(line);
+    }
+    return rc ? slm_plugin_oom(err, errlen) : 0;
+}
+
 /* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
  * api_key_env variable (named, never shown) and a server that cannot be reached.
  * Complexity 40: one check per option, in the order the README lists them. */
@@ -1087,8 +1223,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_plugin_err(err, errlen,
                               "openai: option 'base_url' must be an http:// or https:// "
                               "url, e.g. http://127.0.0.1:8080/v1");
-    slm_engine *e = must_calloc(1, sizeof *e);
-    e->base_url = must_strdup(base);
+    plugin_json_init();
+    slm_engine *e = slm_plugin_calloc(1, sizeof *e);
+    if (!e || !(e->base_url = slm_plugin_strdup(base))) {
+        free(e);
+        return slm_plugin_oom(err, errlen);
+    }
     for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
         e->base_url[n - 1] = '\0';
     e->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -1149,33 +1289,20 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
                               "endpoint cannot echo the prompt)");
     }
     const char *mn = opt(opts, "model_name"), *m = opt(opts, "model");
-    e->model = must_strdup(mn ? mn : m ? m : "");
-    e->url = must_asprintf("%s/%s", e->base_url, e->chat ? "chat/completions" : "completions");
+    if (set_names(e, mn ? mn : m ? m : "", err, errlen) ||
+        add_headers(e, opt(opts, "api_key_env"), err, errlen)) {
+        engine_close(e);
+        return -1;
+    }
     e->rng = now_ns() ^ (uint64_t)(uintptr_t)e;
     if (!e->rng)
         e->rng = 1;
-
-    e->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    e->headers = curl_slist_append(e->headers, "Expect:");
-    const char *kenv = opt(opts, "api_key_env");
-    if (kenv) {
-        const char *key = getenv(kenv);
-        if (!key || !*key) {
-            engine_close(e);
-            return slm_plugin_err(err, errlen,
-                                  "openai: environment variable '%s' (api_key_env) is "
-                                  "not set or empty",
-                                  kenv);
-        }
-        char *line = must_asprintf("Authorization: Bearer %s", key);
-        e->headers = curl_slist_append(e->headers, line);
-        memset(line, 0, strlen(line));
-        free(line);
-    }
     e->multi = curl_multi_init();
-    if (!e->multi || !e->headers || pool_grow(e, 1, err, errlen)) {
+    if (!e->multi || pool_grow(e, 1, err, errlen)) { /* pool_grow() says why */
+        if (!e->multi)
+            slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
         engine_close(e);
-        return slm_plugin_err(err, errlen, "openai: cannot create a libcurl handle");
+        return -1;
     }
     if (probe_server(e, err, errlen)) {
         engine_close(e);
