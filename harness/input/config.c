@@ -470,8 +470,10 @@ static int parse_cascade(const slm_yaml *y, const slm_ynode *r, slm_run_cfg *c, 
         return rc < 0 ? -1 : 0;
     for (size_t i = 0; i < N_KEYS; i++) {
         const slm_cfg_key *k = &KEYS[i];
+        if (!child_key(k, "cascade.") || !bounded(k))
+            continue; /* only the cascade rows hold a double at k->off */
         double v = *(double *)((char *)c + k->off);
-        if (child_key(k, "cascade.") && bounded(k) && (v < k->min || v > k->max))
+        if (v < k->min || v > k->max)
             return slm_err(err, errlen, "%s:%d: cascade threshold and accuracy must be in "
                            "[0, 1], costs >= 0", y->path, slm_ymap_get(r, "cascade")->line);
     }
