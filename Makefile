@@ -62,10 +62,13 @@ CORE_LIB := $(OUT)/libslmcore.a
 ENGINES := $(notdir $(patsubst %/,%,$(dir $(wildcard engines/*/*.c))))
 ENGINE_SOS := $(foreach e,$(sort $(ENGINES)),$(OUT)/engines/$(e).so)
 
-# tests/unit: the core's modules; tests/engines: the engine plugins through the ABI.
+# tests/unit: the core's modules; tests/engines: the engine plugins through the ABI;
+# tests/fuzz: hostile inputs through every parser (plain programs, cmocka-style output).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 ENGINE_TEST_SRCS := $(wildcard tests/engines/test_*.c)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%) $(ENGINE_TEST_SRCS:tests/engines/%.c=$(OUT)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%) $(ENGINE_TEST_SRCS:tests/engines/%.c=$(OUT)/tests/%) \
+             $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/tests/%)
 # tests/helpers/fake_*.c are shared libraries standing in for real ones (fake_llama.c:
 # a libllama with the wrong ABI); the other helpers are programs.
 TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
@@ -127,6 +130,11 @@ $(OUT)/tests/%: tests/engines/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/engines $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -lcmocka -ldl -lm -lpthread
+
+$(OUT)/tests/%: tests/fuzz/%.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
 $(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -471,7 +471,7 @@ static int parse_cascade(const slm_yaml *y, const slm_ynode *r, slm_run_cfg *c, 
     for (size_t i = 0; i < N_KEYS; i++) {
         const slm_cfg_key *k = &KEYS[i];
         if (!child_key(k, "cascade.") || !bounded(k))
-            continue; /* only cascade's rows hold doubles at k->off */
+            continue; /* only the cascade rows hold a double at k->off */
         double v = *(double *)((char *)c + k->off);
         if (v < k->min || v > k->max)
             return slm_err(err, errlen, "%s:%d: cascade threshold and accuracy must be in "

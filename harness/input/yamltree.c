@@ -34,11 +34,17 @@ static void node_free(slm_ynode *n)
     free(n);
 }
 
+/* Deepest nesting of sequences and maps accepted. The tree is built (and freed) by
+ * recursion, one C frame or two per level, so a hostile "[[[[..." of a few ten thousand
+ * levels would overflow the stack; no config or eval set comes near this. */
+#define MAX_DEPTH 64
+
 typedef struct parse_ctx {
     yaml_parser_t parser;
     const char *name;
     char *err;
     size_t errlen;
+    int depth;             /* sequences and maps open around the node being parsed */
 } parse_ctx;
 
 static int next_event(parse_ctx *c, yaml_event_t *ev)
@@ -122,7 +128,11 @@ static int parse_map(parse_ctx *c, slm_ynode *map)
 
 static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
 {
-    int line = (int)ev->start_mark.line + 1;
+    int line = (int)ev->start_mark.line + 1, rc;
+    if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+        c->depth >= MAX_DEPTH)
+        return slm_err(c->err, c->errlen, "%s:%d: nested deeper than %d levels", c->name, line,
+                       MAX_DEPTH);
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         *out = node_new(SLM_Y_SCALAR, line);
@@ -130,7 +140,10 @@ static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
         return 0;
     case YAML_SEQUENCE_START_EVENT:
         *out = node_new(SLM_Y_SEQ, line);
-        if (parse_seq(c, *out)) {
+        c->depth++;
+        rc = parse_seq(c, *out);
+        c->depth--;
+        if (rc) {
             node_free(*out);
             *out = NULL;
             return -1;
@@ -138,7 +151,10 @@ static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
         return 0;
     case YAML_MAPPING_START_EVENT:
         *out = node_new(SLM_Y_MAP, line);
-        if (parse_map(c, *out)) {
+        c->depth++;
+        rc = parse_map(c, *out);
+        c->depth--;
+        if (rc) {
             node_free(*out);
             *out = NULL;
             return -1;
