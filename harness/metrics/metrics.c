@@ -219,11 +219,21 @@ void slm_softmax(const double *logprob, size_t k, double *p)
             p[j] = v;
         return;
     }
-    double sum = 0;
+    double stack[64], *t = k <= 64 ? stack : slm_xmalloc(k * sizeof *t);
     for (size_t j = 0; j < k; j++) {
         p[j] = exp(logprob[j] - mx); /* exp(-inf) = 0; the max gives 1, so sum >= 1 */
-        sum += p[j];
+        t[j] = p[j];
     }
+    /* Summed smallest first, in value order rather than label order: the same scores in
+     * any label order give bit-identical probabilities, so equal confidences tie exactly
+     * (selective prediction and equal-mass bins rank ties as ties), and the small terms are
+     * not lost against the large one. */
+    qsort(t, k, sizeof *t, cmp_double);
+    double sum = 0;
+    for (size_t j = 0; j < k; j++)
+        sum += t[j];
+    if (t != stack)
+        free(t);
     for (size_t j = 0; j < k; j++)
         p[j] /= sum;
 }

@@ -4,6 +4,7 @@
  * without running anything) and against numpy's documented percentile results.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -371,6 +372,32 @@ static void summarize_one_and_none(void **state)
 }
 
 /* ---- probabilities and calibration --------------------------------------------------- */
+
+/* The same scores in any label order give bit-identical probabilities (ties stay ties),
+ * for few labels and for more than the stack buffer holds. */
+static void softmax_order_free(void **state)
+{
+    (void)state;
+    size_t ks[] = {3, 7, 150};
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        size_t k = ks[t];
+        double *a = calloc(k, sizeof *a), *b = calloc(k, sizeof *b);
+        double *pa = calloc(k, sizeof *pa), *pb = calloc(k, sizeof *pb);
+        for (size_t j = 0; j < k; j++)
+            a[j] = -0.37 * (double)((j * 7919) % k) - 1e-3 * (double)j;
+        for (size_t j = 0; j < k; j++)
+            b[j] = a[(j * 31 + 5) % k]; /* a permutation (31 is prime to 3, 7 and 150) */
+        slm_softmax(a, k, pa);
+        slm_softmax(b, k, pb);
+        for (size_t j = 0; j < k; j++)
+            assert_memory_equal(&pb[j], &pa[(j * 31 + 5) % k], sizeof(double));
+        double sum = 0;
+        for (size_t j = 0; j < k; j++)
+            sum += pa[j];
+        assert_true(fabs(sum - 1.0) < 1e-12);
+        free(a), free(b), free(pa), free(pb);
+    }
+}
 
 static void softmax_cases(void **state)
 {
@@ -1095,6 +1122,7 @@ int main(void)
         cmocka_unit_test(summarize_hand),
         cmocka_unit_test(summarize_one_and_none),
         cmocka_unit_test(softmax_cases),
+        cmocka_unit_test(softmax_order_free),
         cmocka_unit_test(brier_hand),
         cmocka_unit_test(nll_hand),
         cmocka_unit_test(ece_bin_every_edge),
