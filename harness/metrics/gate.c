@@ -298,6 +298,19 @@ static double class_recall(const slm_class_stat *rows, size_t n, const char *lab
     return NAN;
 }
 
+/* A label without gold examples in the run has no recall (0/0): its check is not judged —
+ * it neither fails nor passes silently; the detail says why. */
+static void class_recall_check(slm_gate_result *res, const char *cn, const char *name,
+                               double recall, double t)
+{
+    if (!isnan(recall)) {
+        slm_gate_absolute(res, cn, name, recall, t, 1, 1);
+        return;
+    }
+    add(res, cn, name, 1, "not judged: no gold example of this label in the run (recall "
+                          "undefined), threshold %.2f%%", t * 100);
+}
+
 /* Absolute checks of one candidate: the field thresholds, then per-class recall. */
 static void gate_absolute_checks(slm_store *st, const gate_cfg *g, int64_t cid,
                                  const char *cn, char *const *labels, size_t nl,
@@ -326,7 +339,7 @@ static void gate_absolute_checks(slm_store *st, const gate_cfg *g, int64_t cid,
             continue;
         char nm[256];
         snprintf(nm, sizeof nm, "class_recall_min[%s]", labels[k]);
-        slm_gate_absolute(res, cn, nm, class_recall(rows, nr, labels[k]), t, 1, 1);
+        class_recall_check(res, cn, nm, class_recall(rows, nr, labels[k]), t);
     }
     slm_class_rows_free(rows, nr);
 }

@@ -65,10 +65,13 @@ int slm_cls_metrics_compute(const int *gold, const int *pred, size_t n, size_t n
         double tp = (double)out->confusion[c * n_classes + c];
         double fp = (double)out->pred_count[c] - tp;
         double fn = (double)out->support[c] - tp;
-        out->precision[c] = ratio0(tp, tp + fp);
-        out->recall[c] = ratio0(tp, tp + fn);
-        out->f1[c] = ratio0(2 * tp, 2 * tp + fp + fn);
+        /* A class's own precision (never predicted), recall (no gold example) or F1
+         * (neither) is 0/0: undefined, NaN (stored as NULL, shown as "–"), never 0. In
+         * macro-F1 a present class's 0/0 part counts as 0 through its F1 (DESIGN §6). */
+        out->precision[c] = tp + fp > 0 ? tp / (tp + fp) : NAN;
+        out->recall[c] = tp + fn > 0 ? tp / (tp + fn) : NAN;
         out->present[c] = out->support[c] > 0 || out->pred_count[c] > 0;
+        out->f1[c] = out->present[c] ? ratio0(2 * tp, 2 * tp + fp + fn) : NAN;
         sum_tp += tp;
         sum_fp += fp;
         sum_fn += fn;
@@ -76,7 +79,8 @@ int slm_cls_metrics_compute(const int *gold, const int *pred, size_t n, size_t n
             macro += out->f1[c];
             n_present++;
         }
-        weighted += (double)out->support[c] * out->f1[c];
+        if (out->support[c] > 0)
+            weighted += (double)out->support[c] * out->f1[c];
     }
     out->accuracy = (double)out->n_correct / (double)n;
     /* n > 0 guarantees a present class and a non-zero micro denominator. */

@@ -410,9 +410,9 @@ int slm_store_put_per_class(slm_store *st, int64_t run_id, int64_t cid, const sl
     sqlite3_bind_int64(s, 2, cid);
     sqlite3_bind_text(s, 3, r->label, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 4, r->in_label_set);
-    sqlite3_bind_double(s, 5, r->precision);
-    sqlite3_bind_double(s, 6, r->recall);
-    sqlite3_bind_double(s, 7, r->f1);
+    slm_bind_double(s, 5, r->precision);
+    slm_bind_double(s, 6, r->recall);
+    slm_bind_double(s, 7, r->f1);
     sqlite3_bind_int64(s, 8, r->support);
     sqlite3_bind_int64(s, 9, r->predicted);
     if (sqlite3_step(s) != SQLITE_DONE)

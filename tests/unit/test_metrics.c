@@ -77,19 +77,24 @@ static void cls_never_predicted_never_present(void **state)
     /* 4 classes, gold 0 1 1 2, pred 0 1 0 0. Class 2 is never predicted, class 3 is
      * neither gold nor predicted (so it is not in the union and not in macro-F1).
      * TP 1,1,0,0; support 1,2,1,0; pred 3,1,0,0.
-     * P = 1/3, 1, 0 (0/0), 0 (0/0); R = 1, 1/2, 0, 0 (0/0); F1 = 1/2, 2/3, 0, 0.
+     * P = 1/3, 1, undefined (0/0), undefined; R = 1, 1/2, 0, undefined (0/0);
+     * F1 = 1/2, 2/3, 0, undefined (class 3 is in no set). Undefined is NaN, never 0.
      * macro = (1/2 + 2/3 + 0)/3 = 7/18; weighted = (1*1/2 + 2*2/3 + 1*0)/4 = 11/24;
      * accuracy = micro = 2/4. */
     const int gold[] = {0, 1, 1, 2}, pred[] = {0, 1, 0, 0};
     slm_cls_metrics m;
     assert_int_equal(slm_cls_metrics_compute(gold, pred, 4, 4, &m, NULL, 0), 0);
     const unsigned char present[] = {1, 1, 1, 0};
-    const double p[] = {1.0 / 3, 1, 0, 0}, r[] = {1, 0.5, 0, 0}, f[] = {0.5, 2.0 / 3, 0, 0};
+    const double p[] = {1.0 / 3, 1, NAN, NAN}, r[] = {1, 0.5, 0, NAN}, f[] = {0.5, 2.0 / 3, 0, NAN};
     for (size_t c = 0; c < 4; c++) {
         assert_int_equal(m.present[c], present[c]);
-        assert_near(m.precision[c], p[c], TOL);
-        assert_near(m.recall[c], r[c], TOL);
-        assert_near(m.f1[c], f[c], TOL);
+        const double got[] = {m.precision[c], m.recall[c], m.f1[c]}, want[] = {p[c], r[c], f[c]};
+        for (size_t j = 0; j < 3; j++) {
+            if (isnan(want[j]))
+                assert_true(isnan(got[j]));
+            else
+                assert_near(got[j], want[j], TOL);
+        }
     }
     assert_int_equal(m.pred_count[2], 0);
     assert_int_equal(m.support[3], 0);
@@ -105,7 +110,7 @@ static void cls_invalid_prediction_class(void **state)
     (void)state;
     /* Real labels 0, 1; class 2 stands for one invalid output (never gold).
      * gold 0 0 1, pred 0 2 1. TP 1,1,0; support 2,1,0; pred 1,1,1.
-     * P = 1, 1, 0; R = 1/2, 1, 0 (0/0); F1 = 2/3, 1, 0.
+     * P = 1, 1, 0; R = 1/2, 1, undefined (0/0, NaN); F1 = 2/3, 1, 0.
      * Class 2 is predicted, so it is in the union: macro = (2/3 + 1 + 0)/3 = 5/9
      * (5/6 if the invalid class were ignored). weighted = (2*2/3 + 1*1 + 0*0)/3 = 7/9.
      * accuracy = micro = 2/3 (micro = 2/(2 + (1+1)/2)). */
@@ -117,7 +122,7 @@ static void cls_invalid_prediction_class(void **state)
     assert_int_equal(m.pred_count[2], 1);
     assert_int_equal(m.confusion[0 * 3 + 2], 1);
     assert_near(m.precision[2], 0, TOL);
-    assert_near(m.recall[2], 0, TOL);
+    assert_true(isnan(m.recall[2]));
     assert_near(m.f1[2], 0, TOL);
     assert_near(m.macro_f1, 5.0 / 9, TOL);
     assert_near(m.weighted_f1, 7.0 / 9, TOL);
@@ -131,14 +136,14 @@ static void cls_ties_constant_predictor(void **state)
     (void)state;
     /* A classifier that always answers 0 on a balanced set: gold 0 1 0 1, pred 0 0 0 0.
      * Class 0: TP 2, FP 2, FN 0 → P 1/2, R 1, F1 4/6 = 2/3. Class 1: TP 0, FP 0, FN 2 →
-     * P 0 (0/0), R 0, F1 0. macro = 1/3; weighted = (2*2/3 + 2*0)/4 = 1/3; accuracy 1/2. */
+     * P undefined (0/0, NaN), R 0, F1 0. macro = 1/3; weighted = (2*2/3 + 2*0)/4 = 1/3; accuracy 1/2. */
     const int gold[] = {0, 1, 0, 1}, pred[] = {0, 0, 0, 0};
     slm_cls_metrics m;
     assert_int_equal(slm_cls_metrics_compute(gold, pred, 4, 2, &m, NULL, 0), 0);
     assert_near(m.precision[0], 0.5, TOL);
     assert_near(m.recall[0], 1, TOL);
     assert_near(m.f1[0], 2.0 / 3, TOL);
-    assert_near(m.precision[1], 0, TOL);
+    assert_true(isnan(m.precision[1]));
     assert_near(m.f1[1], 0, TOL);
     assert_near(m.macro_f1, 1.0 / 3, TOL);
     assert_near(m.weighted_f1, 1.0 / 3, TOL);

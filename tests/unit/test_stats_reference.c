@@ -280,7 +280,8 @@ static void ref_cls(const ref_case *c, double *acc, double *macro, double *micro
             col += cm[b][a];
         }
         double prec = col > 0 ? tp / col : 0, rec = row > 0 ? tp / row : 0;
-        f1[a] = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+        /* a class in neither the gold nor the predicted set has no F1 of its own (NaN) */
+        f1[a] = row > 0 || col > 0 ? (prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0) : NAN;
         right += tp;
         tp_all += tp;
         fp_all += col - tp;
@@ -289,7 +290,8 @@ static void ref_cls(const ref_case *c, double *acc, double *macro, double *micro
             present++;
             sum_f1 += f1[a];
         }
-        wsum += row * f1[a];
+        if (row > 0)
+            wsum += row * f1[a];
     }
     *acc = right / (double)c->n;
     *macro = sum_f1 / present;
