@@ -373,6 +373,12 @@ static void gate_latency_increase(slm_store *st, const gate_cfg *g, int64_t cid,
                                   const char *cn, slm_gate_result *res)
 {
     double p_new = metric_of(st, cid, "e2e_ms_p95"), p_old = metric_of(st, bid, "e2e_ms_p95");
+    if (!(p_old > 0) || !(p_new >= 0)) {
+        /* no ratio to judge: said, never a silent pass */
+        add(res, cn, "latency_increase", 1, "not judged: p95 %.4g ms vs baseline %.4g ms (%s)",
+            p_new, p_old, !(p_new >= 0) ? "the run has no p95" : "the baseline has no p95 above 0");
+        return;
+    }
     double cv_new = metric_of(st, cid, "repeat_cv"), cv_old = metric_of(st, bid, "repeat_cv");
     double inc = (p_new / p_old - 1.0) * 100.0;
     /* the spread measured by repeats: twice the larger median CV, as a percentage */

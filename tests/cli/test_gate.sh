@@ -60,3 +60,8 @@ expect_exit 3 "unknown baseline" "$SLMBENCH" gate "$TMP/gate.yaml" --baseline no
 printf 'absolute: {accuracy_min: 0.99}\n' > "$TMP/strict.yaml"
 expect_exit 1 "an absolute threshold fails" "$SLMBENCH" gate "$TMP/strict.yaml" --run rerun --db "$TMP/g.db"
 expect_exit 2 "tag needs two arguments" "$SLMBENCH" tag base --db "$TMP/g.db"
+# A baseline p95 of 0 (or none) gives no ratio: the latency check is "not judged", said so.
+cp "$TMP/g.db" "$TMP/z.db"
+sql "$TMP/z.db" "update metrics set value = 0 where name = 'e2e_ms_p95' and run_id = (select run_id from tags where name = 'main')"
+expect_exit 0 "a zero baseline p95 does not fail the gate" "$SLMBENCH" gate "$TMP/gate.yaml" --run rerun --db "$TMP/z.db"
+expect_out 'latency\\_increase \| not judged: .*baseline has no p95 above 0' "the latency check says it was not judged"
