@@ -142,6 +142,21 @@ static void field_header(slm_buf *b, const char *first, const char *const *names
     slm_buf_puts(b, "\n");
 }
 
+/* A table of metric columns, one row per candidate of the run: header from the field
+ * table, each cell formatted by its field. */
+static void field_table(slm_store *st, const run_info *r, const char *const *cols, size_t n,
+                        slm_buf *b)
+{
+    field_header(b, "candidate", cols, n);
+    for (size_t i = 0; i < r->nc; i++) {
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, r->c[i].name);
+        for (size_t k = 0; k < n; k++)
+            field_cell(b, st, r->c[i].id, cols[k]);
+        slm_buf_puts(b, " |\n");
+    }
+}
+
 static void comparison(slm_store *st, const run_info *r, slm_buf *b)
 {
     /* the summary fields by column title; times add their unit ("e2e p50 ms"), rates
@@ -615,14 +630,7 @@ static void cascade(slm_store *st, const run_info *r, slm_buf *b)
                     "reaches the threshold; otherwise the example is escalated to the larger "
                     "model or a person (assumed accuracy below). The small model is always "
                     "called first.\n\n");
-    field_header(b, "candidate", cols, n);
-    for (size_t i = 0; i < r->nc; i++) {
-        slm_buf_puts(b, "| ");
-        slm_md_cell(b, r->c[i].name);
-        for (size_t k = 0; k < n; k++)
-            field_cell(b, st, r->c[i].id, cols[k]);
-        slm_buf_puts(b, " |\n");
-    }
+    field_table(st, r, cols, n, b);
 }
 
 static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
@@ -896,14 +904,7 @@ static void latency(slm_store *st, const run_info *r, slm_buf *b)
                                       "prefill_tokens_per_s", "tokens_per_s", "engine_share"};
     const size_t n = sizeof lat / sizeof lat[0];
     slm_buf_puts(b, "\n### Latency (ms per example; warm-up excluded)\n\n");
-    field_header(b, "candidate", lat, n);
-    for (size_t i = 0; i < r->nc; i++) {
-        slm_buf_puts(b, "| ");
-        slm_md_cell(b, r->c[i].name);
-        for (size_t k = 0; k < n; k++)
-            field_cell(b, st, r->c[i].id, lat[k]);
-        slm_buf_puts(b, " |\n");
-    }
+    field_table(st, r, lat, n, b);
 }
 
 /* Per candidate: its error, per-class results, confusion matrix and reliability bins. */

@@ -168,12 +168,12 @@ static int export_table(slm_store *st, const slm_cmd *cmd, const char *table,
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     if (cand) {
         slm_buf names = {0};
-        int bad = find_candidate(st, run_id, cand, &cid, &names, err, sizeof err);
-        int rc = bad ? slm_die(SLM_EXIT_ENGINE, "%s", err)
-                 : cid < 0 ? slm_die(SLM_EXIT_BAD_INPUT, "run %lld has no candidate '%s' (it "
-                                     "has: %s)", (long long)run_id, cand,
-                                     names.data ? names.data : "none")
-                           : SLM_EXIT_OK;
+        int rc = SLM_EXIT_OK;
+        if (find_candidate(st, run_id, cand, &cid, &names, err, sizeof err))
+            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+        else if (cid < 0)
+            rc = slm_die(SLM_EXIT_BAD_INPUT, "run %lld has no candidate '%s' (it has: %s)",
+                         (long long)run_id, cand, names.data ? names.data : "none");
         slm_buf_free(&names);
         if (rc != SLM_EXIT_OK)
             return rc;
