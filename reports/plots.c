@@ -7,6 +7,7 @@
  * back for the reason of a failure, and a deadline after which the group is killed. */
 #include "plots.h"
 #include "gnuplot.h"
+#include "latpairs.h"
 #include "pareto.h"
 #include "store_reports.h"
 #include "util.h"
@@ -517,7 +518,8 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
     const char *name = "accuracy_latency";
     const char *caption = "Accuracy against p95 end-to-end latency, one point per candidate "
                           "with its accuracy interval; the line joins the Pareto frontier "
-                          "(no other candidate is both more accurate and faster).";
+                          "(no other candidate is both more accurate and measurably faster, "
+                          "latency differences within the measured noise being ties).";
     pt *p = slm_xcalloc(x->nc ? x->nc : 1, sizeof *p);
     size_t n = 0;
     for (size_t i = 0; i < x->nc; i++) {
@@ -536,12 +538,15 @@ static int plot_accuracy_latency(ctx *x, char *err, size_t errlen)
     double lmin = p[0].lat, lmax = p[n - 1].lat;
     double *acc = slm_xcalloc(n, sizeof *acc), *lat = slm_xcalloc(n, sizeof *lat);
     int *front = slm_xcalloc(n, sizeof *front);
+    int64_t *ids = slm_xcalloc(n, sizeof *ids);
     for (size_t i = 0; i < n; i++)
-        acc[i] = p[i].acc, lat[i] = p[i].lat;
-    slm_pareto_front(acc, lat, n, front); /* the recommendation's rule, ties included */
+        acc[i] = p[i].acc, lat[i] = p[i].lat, ids[i] = x->c[p[i].c].id;
+    /* the recommendation's rule, ties within the measured noise included */
+    unsigned char *faster = slm_faster_matrix(x->st, ids, lat, n, NULL, 0);
+    slm_pareto_front(acc, lat, faster, n, front);
     for (size_t i = 0; i < n; i++)
         p[i].front = front[i];
-    free(acc), free(lat), free(front);
+    free(acc), free(lat), free(front), free(ids), free(faster);
     slm_buf dat = {0}, body = {0};
     slm_buf_puts(&dat, "# e2e_ms_p95 accuracy accuracy_lo accuracy_hi on_frontier candidate\n"
                        "# block 0: every candidate, by latency; block 1: the Pareto frontier\n");

@@ -4,6 +4,7 @@
 #include "analysis.h"
 #include "fields.h"
 #include "json_out.h"
+#include "latpairs.h"
 #include "pareto.h"
 #include "store_reports.h"
 
@@ -663,13 +664,17 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
 
 /* The recommendation: candidates on the accuracy–p95-latency Pareto front (pareto.h)
  * that meet the config's requirements; the pick is the most accurate of them (then the
- * fastest). A candidate whose status is not ok is never on the front, but its figures
- * still dominate others. */
+ * fastest). "Faster" means measurably faster (latpairs.h): a latency difference within the
+ * run's measured noise is a tie, so the pick does not flip with the machine's load. A
+ * candidate whose status is not ok is never on the front, but its figures still dominate
+ * others. */
 typedef struct rec {
     size_t n;
     double min_acc, max_ece, max_p95; /* requirements, NaN when not set */
     double *acc, *p95, *ece;
     int *front, *meets;
+    unsigned char *faster;            /* n * n: [j * n + i] j measurably faster than i */
+    char note[512];                   /* how "faster" was decided */
     long pick;                        /* -1: none qualifies */
 } rec;
 
@@ -694,7 +699,12 @@ static void rec_compute(slm_store *st, const run_info *r, rec *x)
         x->p95[i] = metric(st, r->c[i].id, "e2e_ms_p95");
         x->ece[i] = metric(st, r->c[i].id, "ece_15");
     }
-    slm_pareto_front(x->acc, x->p95, n, x->front);
+    int64_t *ids = slm_xcalloc(n ? n : 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r->c[i].id;
+    x->faster = slm_faster_matrix(st, ids, x->p95, n, x->note, sizeof x->note);
+    free(ids);
+    slm_pareto_front(x->acc, x->p95, x->faster, n, x->front);
     x->pick = -1;
     for (size_t i = 0; i < n; i++) {
         int ok = !isnan(x->acc[i]) && !isnan(x->p95[i]) && r->c[i].status &&
@@ -706,14 +716,15 @@ static void rec_compute(slm_store *st, const run_info *r, rec *x)
     for (size_t i = 0; i < n; i++) {
         long p = x->pick;
         if (x->front[i] && x->meets[i] &&
-            (p < 0 || x->acc[i] > x->acc[p] || (x->acc[i] == x->acc[p] && x->p95[i] < x->p95[p])))
+            (p < 0 || x->acc[i] > x->acc[p] ||
+             (x->acc[i] == x->acc[p] && x->faster[i * n + (size_t)p])))
             x->pick = (long)i;
     }
 }
 
 static void rec_free(rec *x)
 {
-    free(x->acc), free(x->p95), free(x->ece), free(x->front), free(x->meets);
+    free(x->acc), free(x->p95), free(x->ece), free(x->front), free(x->meets), free(x->faster);
 }
 
 /* The requirements line and the pick (or why there is none). */
@@ -754,10 +765,14 @@ static void rec_why_not(const run_info *r, const rec *x, size_t i, slm_buf *b)
         slm_buf_puts(b, "picked");
     } else if (!x->front[i]) {
         for (size_t j = 0; j < x->n; j++)
-            if (j != i && x->front[j] && x->acc[j] >= x->acc[i] && x->p95[j] <= x->p95[i]) {
+            if (j != i && x->front[j] &&
+                slm_pareto_dominates(x->acc, x->p95, x->faster, x->n, j, i)) {
                 slm_buf_puts(b, "dominated by ");
                 slm_md_cell(b, r->c[j].name);
-                slm_buf_puts(b, " (as accurate or more, and as fast or faster)");
+                slm_buf_puts(b, x->faster[j * x->n + i]
+                                    ? " (as accurate or more, and measurably faster)"
+                                    : " (more accurate, and its latency no worse beyond "
+                                      "the measured noise)");
                 break;
             }
         if (isnan(x->acc[i]) || isnan(x->p95[i]))
@@ -770,9 +785,15 @@ static void rec_why_not(const run_info *r, const rec *x, size_t i, slm_buf *b)
             slm_buf_printf(b, "%sECE above %.3f", k++ ? "; " : "", x->max_ece);
         if (x->p95[i] > x->max_p95)
             slm_buf_printf(b, "%sp95 above %.1f ms", k++ ? "; " : "", x->max_p95);
+    } else if (x->faster[i * x->n + (size_t)x->pick]) {
+        slm_buf_puts(b, "less accurate than the pick, and measurably faster: consider it if "
+                        "latency matters more");
+    } else if (x->acc[i] < x->acc[x->pick]) {
+        slm_buf_puts(b, "less accurate than the pick; its latency ties with the pick's "
+                        "within the measured noise");
     } else {
-        slm_buf_puts(b, "less accurate than the pick (faster: consider it if latency "
-                        "matters more)");
+        slm_buf_puts(b, "ties with the pick on accuracy, and on latency within the measured "
+                        "noise (the pick comes first in the config)");
     }
 }
 
@@ -798,6 +819,8 @@ static void recommendation(slm_store *st, const run_info *r, slm_buf *b)
         rec_why_not(r, &x, i, b);
         slm_buf_puts(b, " |\n");
     }
+    if (x.n > 1 && x.note[0])
+        slm_buf_printf(b, "\n%s\n", x.note);
     slm_buf_puts(b, "\n");
     rec_free(&x);
 }

@@ -14,7 +14,10 @@
  *   counters: true                  # hardware/software counters at the phase boundaries
  *   events: [instructions, task-clock]   # default: slm_counters_default_events()
  *   bandwidth: true                 # measure memory bandwidth (STREAM triad) for the roofline
- *   interleave: false               # all models open at once, candidates take turns
+ *   interleave: auto                # auto | true | false: candidates take turns on a few
+ *                                   # examples at a time, all models open at once (auto:
+ *                                   # when the models fit in memory together)
+ *   interleave_turn: 4              # examples per turn when interleaved
  *   quantization: same              # same (all candidates share one) | mixed
  *   choice_prefix: " "              # score mode: text put before each label
  *   max_tokens: 16                  # generate mode
@@ -82,7 +85,8 @@ typedef struct slm_run_cfg {
     int warmup;
     int repeats;
     int concurrency;    /* default requests in flight at once, per candidate */
-    int interleave;
+    int interleave;     /* SLM_INTERLEAVE_AUTO | _OFF | _ON */
+    int interleave_turn;
     int bandwidth;
     int counters;
     int throughput;
@@ -169,5 +173,8 @@ void slm_run_cfg_free(slm_run_cfg *c);
 
 /* The value of option key for a candidate, or NULL. */
 const char *slm_cand_opt(const slm_cand_cfg *c, const char *key);
+
+/* The values of `interleave` (the index of its word). */
+enum { SLM_INTERLEAVE_AUTO = 0, SLM_INTERLEAVE_OFF = 1, SLM_INTERLEAVE_ON = 2 };
 
 #endif

@@ -3,6 +3,9 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
+#include "latcmp.h"
+#include "latpairs.h"
+#include "store_read.h"
 #include "store_reports.h"
 #include "yamltree.h"
 
@@ -42,17 +45,23 @@ const slm_field *slm_gate_threshold_field(const char *key)
     return (f->higher_better > 0) == !strcmp(key + n - 4, "_min") ? f : NULL;
 }
 
-static void add(slm_gate_result *r, const char *cand, const char *name, int passed,
+/* The outcome of one check: add()'s `state` (0 and 1 read as booleans). */
+enum { FAILS = 0, PASSES = 1, NOT_JUDGED = 2 };
+
+static void add(slm_gate_result *r, const char *cand, const char *name, int state,
                 const char *fmt, ...) SLM_PRINTF(5, 6);
 
-static void add(slm_gate_result *r, const char *cand, const char *name, int passed,
+static void add(slm_gate_result *r, const char *cand, const char *name, int state,
                 const char *fmt, ...)
 {
     r->checks = slm_xrealloc(r->checks, (r->n + 1) * sizeof *r->checks);
     slm_gate_check *c = &r->checks[r->n++];
     c->candidate = slm_xstrdup(cand);
     c->name = slm_xstrdup(name);
+    int passed = state != FAILS;
     c->passed = passed;
+    c->judged = state != NOT_JUDGED;
+    r->n_skipped += !c->judged;
     slm_buf b = {0};
     va_list ap;
     va_start(ap, fmt);
@@ -125,6 +134,9 @@ typedef struct gate_cfg {
                            in file order */
     size_t nb;
     double drop_max, alpha, lat_max;
+    const char *base_cand;   /* baseline: candidate: the baseline's name; NULL the same name */
+    const char *lat_ref;     /* baseline: latency_reference: a candidate of both runs */
+    int across_jobs;         /* baseline: latency_across_jobs: true */
 } gate_cfg;
 
 static void gate_cfg_free(gate_cfg *g)
@@ -166,8 +178,9 @@ static int add_bound(gate_cfg *g, const char *key, char *err, size_t errlen)
 static int gate_parse(const char *gate_path, gate_cfg *g, char *err, size_t errlen)
 {
     static const char *const keys[] = {"run", "candidates", "absolute", "baseline", "name", NULL};
-    static const char *const bkeys[] = {"ref", "accuracy_drop_max_points", "alpha",
-                                        "latency_increase_max_pct", NULL};
+    static const char *const bkeys[] = {"ref", "candidate", "accuracy_drop_max_points", "alpha",
+                                        "latency_increase_max_pct", "latency_reference",
+                                        "latency_across_jobs", NULL};
     memset(g, 0, sizeof *g);
     if (slm_yaml_load(gate_path, &g->y, err, errlen))
         return -1;
@@ -209,6 +222,12 @@ static int gate_parse(const char *gate_path, gate_cfg *g, char *err, size_t errl
         return -1;
     if (isnan(g->alpha))
         g->alpha = 0.05;
+    if (!(g->alpha > 0 && g->alpha < 0.5))
+        return slm_err(err, errlen, "%s: baseline alpha must lie in (0, 0.5)", gate_path);
+    g->base_cand = slm_ymap_str(g->base, "candidate");
+    g->lat_ref = slm_ymap_str(g->base, "latency_reference");
+    if (slm_ymap_bool(g->y, g->base, "latency_across_jobs", &g->across_jobs, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -225,7 +244,9 @@ static int gate_runs(slm_store *st, const gate_cfg *g, const char *run_ref,
     const char *bref = baseline_ref ? baseline_ref : slm_ymap_str(g->base, "ref");
     if (bref && slm_store_resolve_run(st, bref, &res->baseline_id, err, errlen))
         return SLM_GATE_INVALID;
-    if (res->baseline_id == res->run_id && bref) {
+    if (!bref && g->base_cand)
+        res->baseline_id = res->run_id; /* the baseline model ran in the same job */
+    if (res->baseline_id == res->run_id && bref && !g->base_cand) {
         slm_err(err, errlen, "baseline '%s' is the gated run itself (run %lld)", bref,
                 (long long)res->run_id);
         return SLM_GATE_INVALID;
@@ -240,7 +261,8 @@ static int gate_runs(slm_store *st, const gate_cfg *g, const char *run_ref,
                 (long long)res->run_id);
         return SLM_GATE_ERROR;
     }
-    for (int k = 0; res->baseline_id && !allow_different && k < 2; k++) {
+    int one_run = res->baseline_id == res->run_id;
+    for (int k = 0; res->baseline_id && !one_run && !allow_different && k < 2; k++) {
         char *a = slm_store_run_hash(st, res->run_id, k);
         char *b = slm_store_run_hash(st, res->baseline_id, k);
         int same = a && b && !strcmp(a, b);
@@ -307,8 +329,9 @@ static void class_recall_check(slm_gate_result *res, const char *cn, const char 
         slm_gate_absolute(res, cn, name, recall, t, 1, 1);
         return;
     }
-    add(res, cn, name, 1, "not judged: no gold example of this label in the run (recall "
-                          "undefined), threshold %.2f%%", t * 100);
+    add(res, cn, name, NOT_JUDGED,
+        "not judged: no gold example of this label in the run (recall undefined), threshold "
+        "%.2f%%", t * 100);
 }
 
 /* Absolute checks of one candidate: the field thresholds, then per-class recall. */
@@ -368,15 +391,48 @@ static void gate_accuracy_drop(slm_store *st, const gate_cfg *g, int64_t cid, in
                    : "");
 }
 
-/* p95 increase against the baseline: too large AND beyond the repeat spread fails. */
-static void gate_latency_increase(slm_store *st, const gate_cfg *g, int64_t cid, int64_t bid,
-                                  const char *cn, slm_gate_result *res)
+/* ---- latency: like with like ---- */
+
+/* The verdict on a latency ratio and its interval at level 1 − 2α: a one-sided test of
+ * "no slower than allowed" at α. Fails when the whole interval lies above 1 + allowed (a
+ * real slowdown, wrongly declared with probability at most α), passes when it lies at or
+ * below, and is not judged when it straddles the allowance: the measurement is too noisy
+ * (or too short) to say. */
+static void judge_ratio(slm_gate_result *res, const gate_cfg *g, const char *cn,
+                        const slm_lat_ratio *q, const char *how)
+{
+    double allow = 1.0 + g->lat_max / 100.0;
+    if (isnan(q->lo)) {
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: %s; %zu turns of paired examples, too few for an interval (6 at "
+            "least)", how, q->n_blocks);
+        return;
+    }
+    int state = q->lo > allow ? FAILS : q->hi <= allow ? PASSES : NOT_JUDGED;
+    add(res, cn, "latency_increase", state,
+        "%s%s: latency ratio %.3f, %.0f%% interval [%.3f, %.3f] (sign test over %zu turns, "
+        "%zu paired examples); allowed +%.1f%%%s",
+        state == NOT_JUDGED ? "not judged: " : "", how, q->ratio, q->level * 100, q->lo, q->hi,
+        q->n_blocks, q->n_pairs, g->lat_max,
+        state == FAILS    ? " — a real slowdown"
+        : state == PASSES ? ""
+                          : " — the interval straddles the allowance: too noisy or too few "
+                            "examples to decide");
+}
+
+/* Across jobs, on request (latency_across_jobs: true): the p95 of two runs measured at
+ * different times, judged only where neither ran in conditions that make it meaningless;
+ * too large AND beyond the spread measured by repeats fails. */
+static void latency_across_jobs(slm_store *st, const gate_cfg *g, int64_t cid, int64_t bid,
+                                const char *cn, slm_gate_result *res)
 {
     double p_new = metric_of(st, cid, "e2e_ms_p95"), p_old = metric_of(st, bid, "e2e_ms_p95");
-    if (!(p_old > 0) || !(p_new >= 0)) {
-        /* no ratio to judge: said, never a silent pass */
-        add(res, cn, "latency_increase", 1, "not judged: p95 %.4g ms vs baseline %.4g ms (%s)",
-            p_new, p_old, !(p_new >= 0) ? "the run has no p95" : "the baseline has no p95 above 0");
+    char why[160];
+    if (slm_cand_unquiet(st, cid, "the run", why, sizeof why) ||
+        slm_cand_unquiet(st, bid, "the baseline", why, sizeof why)) {
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: p95 %.4g ms vs baseline %.4g ms, measured in different jobs and %s",
+            p_new, p_old, why);
         return;
     }
     double cv_new = metric_of(st, cid, "repeat_cv"), cv_old = metric_of(st, bid, "repeat_cv");
@@ -392,27 +448,132 @@ static void gate_latency_increase(slm_store *st, const gate_cfg *g, int64_t cid,
     else
         snprintf(sp, sizeof sp, "±%.1f%%", spread);
     add(res, cn, "latency_increase", !(big && beyond),
-        "p95 %.4g ms vs baseline %.4g ms: %+.1f%% (allowed %.1f%%); repeat spread %s%s", p_new,
-        p_old, inc, g->lat_max, sp,
+        "p95 %.4g ms vs baseline %.4g ms, measured in different jobs: %+.1f%% (allowed "
+        "%.1f%%); repeat spread %s%s",
+        p_new, p_old, inc, g->lat_max, sp,
         big && beyond ? " — a real slowdown"
         : big         ? " — within the measured noise"
                       : "");
 }
 
-/* Relative checks of one candidate against the same name in the baseline run. */
+/* Normalised by a reference candidate run in both jobs: how much slower the candidate
+ * became relative to the reference, turn by turn on the same examples. */
+static void latency_normalised(slm_store *st, const gate_cfg *g, int64_t run_id,
+                               int64_t base_id, int64_t cid, int64_t bid, const char *cn,
+                               slm_gate_result *res)
+{
+    int64_t r1, r2;
+    size_t t1 = slm_cand_turn(st, cid), t2 = slm_cand_turn(st, bid);
+    if (slm_store_candidate_id(st, run_id, g->lat_ref, &r1, NULL, 0) != 0 ||
+        slm_store_candidate_id(st, base_id, g->lat_ref, &r2, NULL, 0) != 0) {
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: the latency reference '%s' did not run in both the run and the "
+            "baseline", g->lat_ref);
+        return;
+    }
+    if (!t1 || !t2) {
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: the %s did not interleave its candidates (interleave), so '%s' "
+            "was not measured alongside '%s'", t1 ? "baseline" : "run", g->lat_ref, cn);
+        return;
+    }
+    double *v[4] = {NULL, NULL, NULL, NULL};
+    size_t n[4] = {0, 0, 0, 0};
+    int64_t ids[4] = {cid, r1, bid, r2};
+    int bad = 0;
+    for (int k = 0; k < 4; k++)
+        bad |= slm_cand_latencies(st, ids[k], &v[k], &n[k]);
+    size_t m = n[0];
+    for (int k = 1; k < 4; k++)
+        m = n[k] < m ? n[k] : m;
+    if (!bad) {
+        slm_lat_ratio q;
+        slm_lat_ratio_normalised(v[0], v[1], v[2], v[3], m, t1 > t2 ? t1 : t2,
+                                 1.0 - 2.0 * g->alpha, &q);
+        char how[192];
+        snprintf(how, sizeof how, "relative to '%s' measured alongside in both jobs",
+                 g->lat_ref);
+        judge_ratio(res, g, cn, &q, how);
+    } else {
+        add(res, cn, "latency_increase", FAILS, "cannot read the latencies");
+    }
+    for (int k = 0; k < 4; k++)
+        free(v[k]);
+}
+
+/* In the same job: the candidate against the baseline model, turn by turn. */
+static void latency_same_job(slm_store *st, const gate_cfg *g, int64_t cid, int64_t bid,
+                             const char *cn, const char *bn, slm_gate_result *res)
+{
+    size_t turn = slm_cand_turn(st, cid);
+    char why[160], how[192];
+    if (!turn && slm_cand_unquiet(st, cid, "the run", why, sizeof why)) {
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: '%s' and '%s' ran one after another (not interleaved) and %s", cn,
+            bn, why);
+        return;
+    }
+    double *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    if (slm_cand_latencies(st, cid, &a, &na) || slm_cand_latencies(st, bid, &b, &nb)) {
+        add(res, cn, "latency_increase", FAILS, "cannot read the latencies");
+    } else {
+        slm_lat_ratio q;
+        slm_lat_ratio_paired(a, b, na < nb ? na : nb, turn ? turn : 4, 1.0 - 2.0 * g->alpha,
+                             &q);
+        snprintf(how, sizeof how, "against '%s' in the same job, %s", bn,
+                 turn ? "interleaved" : "one after another on a quiet machine");
+        judge_ratio(res, g, cn, &q, how);
+    }
+    free(a);
+    free(b);
+}
+
+/* The latency check against the baseline, comparing like with like (gate.h). */
+static void gate_latency_increase(slm_store *st, const gate_cfg *g, int64_t cid, int64_t bid,
+                                  const char *cn, const char *bn, slm_gate_result *res)
+{
+    double p_new = metric_of(st, cid, "e2e_ms_p95"), p_old = metric_of(st, bid, "e2e_ms_p95");
+    if (!(p_old > 0) || !(p_new >= 0)) {
+        /* no latency to judge: said, never a silent pass */
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: p95 %.4g ms vs baseline %.4g ms (%s)", p_new, p_old,
+            !(p_new >= 0) ? "the run has no p95" : "the baseline has no p95 above 0");
+        return;
+    }
+    if (res->baseline_id == res->run_id)
+        latency_same_job(st, g, cid, bid, cn, bn, res);
+    else if (g->lat_ref)
+        latency_normalised(st, g, res->run_id, res->baseline_id, cid, bid, cn, res);
+    else if (g->across_jobs)
+        latency_across_jobs(st, g, cid, bid, cn, res);
+    else
+        add(res, cn, "latency_increase", NOT_JUDGED,
+            "not judged: p95 %.4g ms vs baseline %.4g ms were measured in different jobs, "
+            "where the machine's load alone moves latency; run the baseline model in the "
+            "same job (baseline: candidate:) or a reference candidate in both "
+            "(latency_reference:)", p_new, p_old);
+}
+
+/* Relative checks of one candidate against the baseline candidate: the same name in the
+ * baseline run, or `candidate:` (in the gated run itself when there is no `ref`). */
 static void gate_relative_checks(slm_store *st, const gate_cfg *g, int64_t cid, const char *cn,
                                  char *const *labels, size_t nl, slm_gate_result *res)
 {
     int64_t bid;
-    if (slm_store_candidate_id(st, res->baseline_id, cn, &bid, NULL, 0) != 0) {
-        add(res, cn, "baseline", 1, "no candidate '%s' in baseline run %lld: relative checks "
-            "skipped", cn, (long long)res->baseline_id);
+    const char *bn = g->base_cand ? g->base_cand : cn;
+    if (res->baseline_id == res->run_id && !strcmp(bn, cn))
+        return; /* the baseline itself */
+    if (slm_store_candidate_id(st, res->baseline_id, bn, &bid, NULL, 0) != 0) {
+        add(res, cn, "baseline", NOT_JUDGED,
+            "no candidate '%s' in baseline run %lld: relative checks skipped", bn,
+            (long long)res->baseline_id);
         return;
     }
     if (!isnan(g->drop_max))
         gate_accuracy_drop(st, g, cid, bid, cn, labels, nl, res);
-    if (!isnan(g->lat_max))
-        gate_latency_increase(st, g, cid, bid, cn, res);
+    if (!isnan(g->lat_max) && !(g->lat_ref && !strcmp(g->lat_ref, cn)))
+        gate_latency_increase(st, g, cid, bid, cn, bn, res);
 }
 
 int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,

@@ -16,9 +16,32 @@
  *     invalid_rate_max: 0.01
  *   baseline:
  *     ref: main                       # tag, run id, run name or 'last'; --baseline overrides
+ *     candidate: prod-q8_0            # the baseline's candidate (default: the same name);
+ *                                     # without ref, a candidate of the gated run itself
  *     accuracy_drop_max_points: 1.0
  *     alpha: 0.05
  *     latency_increase_max_pct: 10
+ *     latency_reference: ref-model    # a candidate run in both jobs (see below)
+ *     latency_across_jobs: false      # judge raw p95 across jobs (quiet machines only)
+ *
+ * Latency is compared like with like (latcmp.h). Latencies measured in different jobs
+ * differ by the machine's load as much as by the model, so the latency check judges:
+ *   - in the same job (baseline `candidate:` without `ref`): the candidate against the
+ *     baseline model turn by turn (interleaved runs; a run that did not interleave is
+ *     judged the same way only when its conditions were quiet);
+ *   - across jobs with `latency_reference`: how much slower the candidate became relative
+ *     to the reference candidate measured alongside it in each job (both interleaved);
+ *   - across jobs with `latency_across_jobs: true`: the p95 ratio against the allowance and
+ *     the repeat spread, only when neither run's conditions make latency meaningless (load
+ *     average above the CPUs, steal above 5%, noisy repeats);
+ *   - otherwise: not judged, and the detail says how to make it judgeable.
+ * The paired comparisons are a one-sided test at `alpha`: the check fails when the whole
+ * interval of the latency ratio (level 1 − 2·alpha) lies above 1 + allowed, passes when it
+ * lies at or below, and is not judged when it straddles the allowance.
+ *
+ * A check is passed, failed, or not judged (nothing to judge, or too noisy to decide): a
+ * not-judged check never fails the gate, and every rendering says it was not judged (the
+ * JUnit output as a skipped test case).
  */
 #ifndef SLM_GATE_H
 #define SLM_GATE_H
@@ -30,14 +53,15 @@
 typedef struct slm_gate_check {
     char *candidate;
     char *name;       /* e.g. "accuracy_min", "class_recall_min[billing]", "accuracy_drop" */
-    int passed;
+    int passed;       /* 0 only when it failed */
+    int judged;       /* 0 when not judged (passed is then 1): the detail says why */
     char *detail;     /* one line: value, threshold, test */
 } slm_gate_check;
 
 typedef struct slm_gate_result {
-    int64_t run_id, baseline_id;   /* baseline_id 0 when none */
+    int64_t run_id, baseline_id;   /* baseline_id 0 when none; run_id for `candidate:` alone */
     slm_gate_check *checks;
-    size_t n, n_failed;
+    size_t n, n_failed, n_skipped;
 } slm_gate_result;
 
 /* Outcomes of slm_gate_eval. */

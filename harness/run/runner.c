@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -121,6 +122,7 @@ typedef struct run_ctx {
     char *schema;        /* ... and as a JSON Schema */
     char *shots;         /* few-shot block put before every prompt, or NULL */
     char *shot_ids;      /* JSON array of the few-shot example ids */
+    size_t turn;         /* examples per turn of interleaved candidates; 0 one after another */
 } run_ctx;
 
 static void ctx_free(run_ctx *c)
@@ -443,6 +445,51 @@ static char *fields_json(const slm_evalset *es)
     return fd;
 }
 
+/* Bytes of memory available now (/proc/meminfo's MemAvailable); 0 unknown. */
+static double mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    double kb = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024.0;
+}
+
+/* Whether the candidates take turns (interleave: true, or auto with the models fitting in
+ * memory together) and how many examples a turn holds. Interleaving is what makes their
+ * latencies comparable on a busy machine: a burst of load hits a turn of each alike.
+ * auto: the model files, plus a quarter for context and compute buffers, must fit in the
+ * memory available now (a model served over HTTP takes none here). A run with one
+ * candidate has nothing to interleave with. */
+static size_t decide_turn(const run_ctx *c)
+{
+    const slm_run_cfg *cfg = c->cfg;
+    if (cfg->interleave == SLM_INTERLEAVE_OFF || cfg->n_cands < 2)
+        return 0;
+    if (cfg->interleave == SLM_INTERLEAVE_AUTO) {
+        double need = 0, have = mem_available();
+        for (size_t i = 0; i < cfg->n_cands; i++) {
+            struct stat sb;
+            const char *m = cfg->cands[i].model_path;
+            if (m && stat(m, &sb) == 0)
+                need += 1.25 * (double)sb.st_size;
+        }
+        if (!(have > 0) || need > have) {
+            if (c->o->progress)
+                fprintf(stderr, "slmbench: candidates run one after another: their models "
+                                "need about %.1f GiB together, %.1f GiB is available "
+                                "(interleave: auto)\n",
+                        need / 1073741824.0, have / 1073741824.0);
+            return 0;
+        }
+    }
+    return (size_t)(cfg->interleave_turn > 0 ? cfg->interleave_turn : 1);
+}
+
 /* The run row: the config, the host, the shard and the machine's memory bandwidth. */
 static int record_run_row(run_ctx *c, char *err, size_t errlen)
 {
@@ -453,7 +500,7 @@ static int record_run_row(run_ctx *c, char *err, size_t errlen)
     char *host = host_json();
     slm_run_row r = {cfg->name, now, cfg->mode, cfg->path, cfg->text, cfg->sha256, SLM_VERSION,
                      SLM_GIT_REV, host, cfg->mixed_quant ? "mixed" : "same",
-                     c->o->shard_n > 0 ? sh : NULL, NAN};
+                     c->o->shard_n > 0 ? sh : NULL, NAN, (long)c->turn};
     /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
     if (cfg->bandwidth)
         r.bandwidth_gbs = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
@@ -530,6 +577,7 @@ static int record_run(run_ctx *c, char *err, size_t errlen)
 {
     if (slm_store_begin(c->st, err, errlen))
         return -1;
+    c->turn = decide_turn(c);
     if (record_run_row(c, err, errlen) || record_evalset(c, err, errlen) ||
         record_examples(c, err, errlen) || record_candidates(c, err, errlen)) {
         slm_store_rollback(c->st);
@@ -1059,7 +1107,7 @@ static int cand_begin(run_ctx *c, size_t ci)
     }
     cs->load1_before = load1();
     steal_jiffies(cs->steal_before);
-    if (!c->cfg->interleave)
+    if (!c->turn)
         slm_peak_rss_reset(); /* peak memory of this candidate alone */
 
     char e2[SLM_ERRLEN] = "";
@@ -1594,13 +1642,14 @@ static int execute(run_ctx *c, char *err, size_t errlen)
         int already = !strcmp(status, "ok");
         todo[i] = !(already && !c->o->retry_errors);
     }
-    if (c->cfg->interleave) {
-        /* Every model open at once; chunks of examples go to the candidates in rotating
-         * order, so a drift of the machine (thermal, neighbours) hits them alike. */
+    if (c->turn) {
+        /* Every model open at once; turns of a few examples go to the candidates in
+         * rotating order, so a drift of the machine (load, thermal, neighbours) hits them
+         * alike and their latencies pair turn by turn (latcmp.h). */
         for (size_t i = 0; i < k; i++)
             if (todo[i])
                 cand_begin(c, i);
-        size_t chunk = (size_t)c->cfg->commit_every, round = 0;
+        size_t chunk = c->turn, round = 0;
         for (size_t from = 0; from < c->n; from += chunk, round++) {
             for (size_t j = 0; j < k; j++) {
                 size_t i = (j + round) % k;
@@ -1614,12 +1663,12 @@ static int execute(run_ctx *c, char *err, size_t errlen)
     for (size_t i = 0; i < k; i++) {
         if (!todo[i])
             continue;
-        if (!c->cfg->interleave && cand_begin(c, i) == SLM_RUN_OK)
+        if (!c->turn && cand_begin(c, i) == SLM_RUN_OK)
             cand_step(c, i, 0, c->n);
         int rc = cand_end(c, i);
         if (rc == SLM_RUN_INTERRUPTED) {
             worst = rc;
-            if (!c->cfg->interleave)
+            if (!c->turn)
                 break;
             continue;
         }
@@ -1724,10 +1773,13 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
                                err, errlen);
     free(dir);
     int64_t id = r.id;
+    long turn = r.interleave_turn;
     slm_resume_row_free(&r);
     if (rc)
         return SLM_RUN_BAD_INPUT;
     run_ctx c = {.cfg = cfg, .st = st, .o = o, .run_id = id};
+    /* the turns the run started with, so a resumed run pairs as it began */
+    c.turn = turn >= 0 ? (size_t)turn : decide_turn(&c);
     *run_id = id;
     rc = prepare(&c, ps, err, errlen);
     if (rc == SLM_RUN_OK)

@@ -18,6 +18,7 @@ static const char *const MIGRATION_NOTES[] = {
     "requests in flight at once",
     "real models: chat template as rendered, context sized from the eval set, KV-cache "
     "bytes, GPU offload",
+    "latency compared like with like: the run's interleaving turn",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -54,6 +55,7 @@ static const slm_col RUNS[] = {
     C("bandwidth_gbs", "REAL", 3),
     SET("shard", "TEXT", 6, "NULL"),       /* the merged run is whole */
     SET("merged_from", "TEXT", 6, "NULL"), /* written once every shard is in */
+    C("interleave_turn", "INTEGER", 9), /* examples per turn; 0 one candidate after another */
 };
 
 static const slm_col EVALSETS[] = {

@@ -312,7 +312,10 @@ int slm_store_cand_facts(slm_store *st, int64_t cid, slm_cand_facts *f, char *er
                                "c.load1_before, c.load1_after, c.steal_pct, c.throughput_s, "
                                "c.throughput_tokens, c.throughput_n, c.throughput_mismatches, "
                                "c.repeat_check_n, c.repeat_check_flips, c.concurrency, "
-                               "c.concurrent_s, c.concurrent_n FROM candidates c "
+                               "c.concurrent_s, c.concurrent_n, r.interleave_turn, "
+                               "json_extract(r.host_json, '$.cpus_online'), "
+                               "(SELECT value FROM metrics m WHERE m.candidate_id = c.id AND "
+                               "m.name = 'noisy') FROM candidates c "
                                "JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
                                cid, 0, 1, err, errlen);
     if (!s)
@@ -325,7 +328,8 @@ int slm_store_cand_facts(slm_store *st, int64_t cid, slm_cand_facts *f, char *er
                          &f->load1_after, &f->steal_pct, &f->throughput_s,
                          &f->throughput_tokens, &f->throughput_n, &f->throughput_mismatches,
                          &f->repeat_check_n, &f->repeat_check_flips, &f->concurrency,
-                         &f->concurrent_s, &f->concurrent_n};
+                         &f->concurrent_s, &f->concurrent_n, &f->interleave_turn,
+                         &f->cpus_online, &f->noisy};
         for (int i = 0; i < (int)(sizeof dst / sizeof dst[0]); i++)
             if (dst[i])
                 *dst[i] = slm_col_double(s, i);

@@ -89,6 +89,9 @@ typedef struct slm_cand_facts {
     double throughput_s, throughput_tokens, throughput_n, throughput_mismatches;
     double repeat_check_n, repeat_check_flips;
     double concurrency, concurrent_s, concurrent_n;
+    double interleave_turn;   /* the run's: examples per turn, 0 sequential, NaN unknown */
+    double cpus_online;       /* the run's host: online CPUs, NaN unknown */
+    double noisy;             /* the candidate's `noisy` metric (1, 0), NaN without repeats */
 } slm_cand_facts;
 
 /* 0 found, 1 no such candidate, -1 database error. */

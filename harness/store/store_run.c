@@ -34,8 +34,8 @@ int slm_store_begin_run(slm_store *st, const slm_run_row *r, int64_t *run_id, ch
     if (slm_store_prepare(st,
                           "INSERT INTO runs (name, status, created_at, mode, config_path, "
                           "config_text, config_sha256, harness_version, git_rev, host_json, "
-                          "quantization_policy, shard, bandwidth_gbs) "
-                          "VALUES (?,'running',?,?,?,?,?,?,?,?,?,?,?)",
+                          "quantization_policy, shard, bandwidth_gbs, interleave_turn) "
+                          "VALUES (?,'running',?,?,?,?,?,?,?,?,?,?,?,?)",
                           &s, err, errlen))
         return -1;
     const char *text[] = {r->name,         r->created_at,      r->mode,
@@ -45,6 +45,7 @@ int slm_store_begin_run(slm_store *st, const slm_run_row *r, int64_t *run_id, ch
     for (int i = 0; i < (int)(sizeof text / sizeof text[0]); i++)
         slm_bind_text(s, i + 1, text[i]);
     slm_bind_double(s, 12, r->bandwidth_gbs);
+    sqlite3_bind_int64(s, 13, r->interleave_turn);
     if (step_done(s))
         return slm_store_db_err(st, "cannot record the run", err, errlen);
     *run_id = sqlite3_last_insert_rowid(slm_store_db(st));
@@ -405,12 +406,13 @@ int slm_store_pred_texts(slm_store *st, int64_t run_id, int64_t cid, char **pred
 int slm_store_run_to_resume(slm_store *st, int64_t id, int any_status, slm_resume_row *r,
                             char *err, size_t errlen)
 {
-    const char *sql = id > 0 ? "SELECT id, config_path, config_text, status, shard FROM runs "
-                               "WHERE id = ?"
-                      : any_status ? "SELECT id, config_path, config_text, status, shard FROM "
-                                     "runs ORDER BY id DESC LIMIT 1"
-                                   : "SELECT id, config_path, config_text, status, shard FROM "
-                                     "runs WHERE status IN ('running','interrupted','failed') "
+    const char *sql = id > 0 ? "SELECT id, config_path, config_text, status, shard, "
+                               "interleave_turn FROM runs WHERE id = ?"
+                      : any_status ? "SELECT id, config_path, config_text, status, shard, "
+                                     "interleave_turn FROM runs ORDER BY id DESC LIMIT 1"
+                                   : "SELECT id, config_path, config_text, status, shard, "
+                                     "interleave_turn FROM runs WHERE status IN "
+                                     "('running','interrupted','failed') "
                                      "ORDER BY id DESC LIMIT 1";
     sqlite3_stmt *s;
     memset(r, 0, sizeof *r);
@@ -428,6 +430,8 @@ int slm_store_run_to_resume(slm_store *st, int64_t id, int any_status, slm_resum
         r->config_text = slm_xstrdup(v[1] ? v[1] : "");
         r->status = slm_xstrdup(v[2] ? v[2] : "");
         r->shard = v[3] ? slm_xstrdup(v[3]) : NULL;
+        r->interleave_turn = sqlite3_column_type(s, 5) == SQLITE_NULL
+                                 ? -1 : (long)sqlite3_column_int64(s, 5);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : 1;

@@ -21,6 +21,7 @@ typedef struct slm_run_row {
     const char *harness_version, *git_rev, *host_json, *quantization_policy;
     const char *shard;        /* "I/N", or NULL for a whole run */
     double bandwidth_gbs;     /* NaN when not measured */
+    long interleave_turn;     /* examples per turn of interleaved candidates; 0 sequential */
 } slm_run_row;
 
 /* Inserts the run as 'running'; *run_id is its id. */
@@ -133,6 +134,7 @@ int slm_store_pred_texts(slm_store *st, int64_t run_id, int64_t cid, char **pred
 typedef struct slm_resume_row {
     int64_t id;
     char *config_path, *config_text, *status, *shard; /* shard NULL for a whole run */
+    long interleave_turn;     /* as the run started; -1 unknown (before schema 9) */
 } slm_resume_row;
 
 /* 0 found, 1 none, -1 database error. */
