@@ -532,6 +532,12 @@ static void performance(slm_store *st, const run_info *r, slm_buf *b)
                     "weight read once per generated token); decode figures exist in generate "
                     "mode. A candidate is noisy when the median coefficient of variation of its "
                     "repeated end-to-end times exceeds 10%.\n");
+    size_t turn = slm_cand_turn(st, r->c[0].id);
+    if (turn && r->nc > 1)
+        slm_buf_printf(b, "\nThe candidates took turns of %zu examples with every model open at "
+                          "once (interleave), so their latencies were measured under the same "
+                          "conditions; the peak memory is the process's, all models together.\n",
+                       turn);
 }
 
 /* JSON tasks: exact match, field scores and the failure kinds, one row per candidate. */

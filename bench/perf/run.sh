@@ -4,7 +4,8 @@
 #   bench/perf/run.sh SLMBENCH [BUILD]
 # BUILD (default: the folder of SLMBENCH) holds engines/ and the programs of bench/perf/*.c
 # in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
-# throughput benches. BENCH_ONLY=shapes runs only the last section (realistic shapes).
+# throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
+# BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh).
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
@@ -25,6 +26,10 @@ shapes_section() {
 }
 if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
+    exit 0
+fi
+if [ "${BENCH_ONLY:-}" = gate-noise ]; then
+    sh bench/perf/gate_noise.sh "$SLMBENCH"
     exit 0
 fi
 sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
@@ -90,3 +95,6 @@ done
 
 echo
 shapes_section
+
+echo
+sh bench/perf/gate_noise.sh "$SLMBENCH" || echo "   (gate_noise failed; see the messages above)"
