@@ -44,6 +44,11 @@ const slm_field slm_fields[] = {
     {"coverage_at_0.95_threshold", "threshold for 95%", NULL, "", 0, NUM, 3},
     {"coverage_at_0.99", "coverage at 99% accuracy", NULL, "", 1, PCT, 3},
     {"coverage_at_0.99_threshold", "threshold for 99%", NULL, "", 0, NUM, 3},
+    /* rows left out of the metrics above (analysis.c calib_rows): calibration, selective
+     * prediction and temperature scaling describe the rows with a confidence; Brier, NLL
+     * and classwise ECE the rows with every label's probability */
+    {"conf_missing", "rows without a confidence (left out of calibration)", "no confidence", "", -1, CNT, 10},
+    {"probs_missing", "rows without probabilities (left out of Brier, NLL)", "no probabilities", "", -1, CNT, 10},
     {"cascade_threshold", "cascade threshold", "threshold", "", 0, NUM, 3},
     {"cascade_slm_share", "handled by the SLM alone", "handled by the SLM", "", 0, PCT, 3},
     {"cascade_slm_accuracy", "accuracy on that share", "accuracy on that share", "", 1, PCT, 3},
