@@ -10,6 +10,13 @@
 #define LAT1(p, s, t, c) {p "_" s, t " " s, c " " s, "ms", -1, NUM, 4}
 #define LAT(p, t, c) LAT1(p, "mean", t, c), LAT1(p, "p50", t, c), LAT1(p, "p90", t, c), \
                      LAT1(p, "p95", t, c), LAT1(p, "p99", t, c)
+/* With repeats the summaries above are over every request (the samples table); these are
+ * over the per-example medians (stored only then; without repeats they would repeat the
+ * above). */
+#define LATM1(p, s, t, c) {p "_" s "_of_medians", t " " s " of per-example medians", \
+                           c " " s " (medians)", "ms", -1, NUM, 4}
+#define LATM(p, t, c) LATM1(p, "mean", t, c), LATM1(p, "p50", t, c), LATM1(p, "p90", t, c), \
+                      LATM1(p, "p95", t, c), LATM1(p, "p99", t, c)
 
 const slm_field slm_fields[] = {
     {"n", "examples", NULL, "", 0, CNT, 10},
@@ -64,6 +71,10 @@ const slm_field slm_fields[] = {
     LAT("decode_ms", "decode", "decode"),
     LAT("ttft_ms", "TTFT", "TTFT"),
     LAT("tpot_ms", "TPOT", "TPOT"),
+    LATM("e2e_ms", "end-to-end", "e2e"),
+    LATM("prefill_ms", "prefill", "prefill"),
+    LATM("decode_ms", "decode", "decode"),
+    LATM("ttft_ms", "TTFT", "TTFT"),
     {"prompt_tokens_mean", "prompt tokens (mean)", "prompt tok", "tok", 0, NUM, 4},
     {"output_tokens_mean", "output tokens (mean)", NULL, "tok", 0, NUM, 4},
     {"prefill_tokens_per_s", "prefill rate", "prefill tok/s", "tok/s", 1, NUM, 4},

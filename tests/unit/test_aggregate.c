@@ -255,6 +255,31 @@ static void brier_over_rows_with_probs(void **state)
     assert_true(metric(f, f->r2c2, "conf_missing") == 0);
 }
 
+static void percentiles_over_requests(void **state)
+{
+    const fixture *f = *state;
+    int64_t c = f->r2c1;
+    /* numpy's default (linear) percentile of the 16 requests 10 9 10, 11 10 14, 12 11 18,
+     * 13 12 22, 14 13 26 and 15 (example 5, no samples): */
+    NEAR(metric(f, c, "e2e_ms_p50"), 12.5);
+    NEAR(metric(f, c, "e2e_ms_p90"), 20.0);
+    NEAR(metric(f, c, "e2e_ms_p95"), 23.0);
+    NEAR(metric(f, c, "e2e_ms_p99"), 25.4);
+    NEAR(metric(f, c, "e2e_ms_mean"), 13.75);
+    assert_true(metric_n(f, c, "e2e_ms_p95") == 16);
+    /* and of the per-example medians 10..15 */
+    NEAR(metric(f, c, "e2e_ms_p50_of_medians"), 12.5);
+    NEAR(metric(f, c, "e2e_ms_p90_of_medians"), 14.5);
+    NEAR(metric(f, c, "e2e_ms_p95_of_medians"), 14.75);
+    NEAR(metric(f, c, "e2e_ms_p99_of_medians"), 14.95);
+    NEAR(metric(f, c, "e2e_ms_mean_of_medians"), 12.5);
+    /* no samples, no repeats: over the examples, and no *_of_medians rows */
+    NEAR(metric(f, f->r2c2, "e2e_ms_p95"), 14.75);
+    assert_true(one_double(f, "SELECT count(*) FROM metrics WHERE candidate_id = %lld AND "
+                              "name LIKE '%%of_medians'", f->r2c2) == 0);
+    assert_true(isnan(metric(f, c, "prefill_ms_p95"))); /* no prefill timings anywhere */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +289,7 @@ int main(void)
         cmocka_unit_test(calibration_rows),
         cmocka_unit_test(missing_confidence_left_out),
         cmocka_unit_test(brier_over_rows_with_probs),
+        cmocka_unit_test(percentiles_over_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
