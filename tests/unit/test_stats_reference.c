@@ -7,7 +7,9 @@
  * sorted; AURC takes each k and counts the examples above and tied with the k-th;
  * coverage tries every distinct threshold; F1 is 2PR/(P+R) from a confusion matrix built
  * here; Holm is the O(m^2) max over smaller p-values; McNemar's binomial is Pascal's
- * triangle in doubles. Nothing here calls the library for the quantity it checks.
+ * triangle in doubles; the equal-mass edges come from k-th smallest values found by
+ * counting. Nothing here calls the library for the quantity it checks. Equal-mass ECE is
+ * also pinned against constants numpy computed (reference_ece_mass_numpy).
  *
  * The inputs are the awkward ones: ties, confidences exactly on bin edges (k/15), 0 and 1,
  * classes never predicted or never gold, one example, all right, all wrong, and a few
