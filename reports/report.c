@@ -326,6 +326,25 @@ static void metric_ci(slm_store *st, int64_t cid, const char *name, slm_buf *b)
     }
 }
 
+/* Under the calibration table, per candidate that has any, the rows its calibration
+ * metrics leave out (conf_missing, probs_missing: analysis.c). */
+static void left_out_note(slm_store *st, const run_info *r, slm_buf *b)
+{
+    int said = 0;
+    for (size_t i = 0; i < r->nc; i++) {
+        double cm = metric(st, r->c[i].id, "conf_missing");
+        double pm = metric(st, r->c[i].id, "probs_missing");
+        if (!(cm > 0 || pm > 0))
+            continue;
+        slm_buf_puts(b, said++ ? "" : "\n");
+        slm_md_cell(b, r->c[i].name);
+        slm_buf_printf(b, ": %.0f rows without a confidence are left out of ECE, MCE, AURC "
+                          "and coverage, %.0f without probabilities out of Brier and NLL "
+                          "(accuracy counts them as wrong).\n",
+                       cm > 0 ? cm : 0, pm > 0 ? pm : 0);
+    }
+}
+
 static void calibration(slm_store *st, const run_info *r, slm_buf *b)
 {
     slm_buf_puts(b, "\n### Calibration and selective prediction\n\n"
@@ -363,6 +382,7 @@ static void calibration(slm_store *st, const run_info *r, slm_buf *b)
         }
         slm_buf_puts(b, " |\n");
     }
+    left_out_note(st, r, b);
 }
 
 static void temperature(slm_store *st, const run_info *r, slm_buf *b)

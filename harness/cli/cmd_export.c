@@ -15,7 +15,8 @@ static const char ABOUT[] =
     "end-to-end): the file the replay engine reads. export table writes every column of\n"
     "one table of the database (runs, evalsets, examples, candidates, predictions, metrics,\n"
     "per_class, confusion, ...) for the run, as the schema declares them; --candidate\n"
-    "keeps that candidate's rows. RUN is a run id, a tag, a run name or 'last'.\n";
+    "keeps that candidate's rows. RUN is a run id, a tag, a run name or 'last'. Every real\n"
+    "number is written with the digits that read back as the same double (up to 17).\n";
 
 /* One CSV field through libcsv's writer. libcsv quotes every field it writes; a field
  * quoted only when it holds a comma, quote or line break is as valid RFC 4180 and keeps
@@ -41,8 +42,8 @@ static void csv_num(slm_buf *b, double v)
 {
     if (isnan(v))
         return;
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 10);
+    char t[SLM_REAL_TEXT_LEN];
+    slm_real_text(t, sizeof t, v); /* round-trip precision: ties stay ties, and only ties */
     slm_buf_puts(b, t);
 }
 

@@ -234,7 +234,8 @@ static int structured_metrics(const sink *k, const slm_pred *p, size_t n)
     return bad ? -1 : 0;
 }
 
-static int put_summary(const sink *k, const char *prefix, const dvec *d)
+/* prefix_mean, prefix_p50, ... prefix_p99 (each followed by tail) of the values of d. */
+static int put_summary(const sink *k, const char *prefix, const char *tail, const dvec *d)
 {
     slm_summary s;
     slm_summarize(d->v, d->n, &s);
@@ -244,7 +245,7 @@ static int put_summary(const sink *k, const char *prefix, const dvec *d)
     } parts[] = {{"mean", s.mean}, {"p50", s.p50}, {"p90", s.p90}, {"p95", s.p95}, {"p99", s.p99}};
     for (size_t i = 0; i < 5; i++) {
         char name[64];
-        snprintf(name, sizeof name, "%s_%s", prefix, parts[i].suf);
+        snprintf(name, sizeof name, "%s_%s%s", prefix, parts[i].suf, tail);
         if (put(k, name, s.n ? parts[i].v : NAN, (long)s.n))
             return -1;
     }
@@ -258,7 +259,7 @@ static double mean_of(const dvec *d)
     return s.n ? s.mean : NAN;
 }
 
-/* Counts, accuracy and F1, rates, and the latency summaries. */
+/* Counts, accuracy and F1, rates. */
 static int put_scalars(const sink *k, const agg *a, const slm_cls_metrics *m)
 {
     double n = (double)a->n;
@@ -292,11 +293,59 @@ static int put_scalars(const sink *k, const agg *a, const slm_cls_metrics *m)
     for (size_t i = 0; i < sizeof scal / sizeof scal[0]; i++)
         if (put(k, scal[i].name, scal[i].v, (long)a->n))
             return -1;
-    return put_summary(k, "e2e_ms", &a->e2e) || put_summary(k, "prefill_ms", &a->pre) ||
-                   put_summary(k, "decode_ms", &a->dec) || put_summary(k, "ttft_ms", &a->ttft) ||
-                   put_summary(k, "tpot_ms", &a->tpot)
-               ? -1
-               : 0;
+    return 0;
+}
+
+/* The timings of every request, with repeats: per prediction (p[0..n) in example order)
+ * its samples (s[0..ns), by example then repeat), or its own row's timings where it has
+ * none; NaN timings left out. req: e2e, prefill, decode, TTFT. */
+static void requests_of(const slm_pred *p, size_t n, const slm_sample *s, size_t ns,
+                        dvec req[4])
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (j < ns && s[j].example_idx < p[i].example_idx)
+            j++; /* a sample without a prediction row describes nothing stored */
+        size_t from = j;
+        for (; j < ns && s[j].example_idx == p[i].example_idx; j++) {
+            const double v[4] = {s[j].e2e_ms, s[j].prefill_ms, s[j].decode_ms, s[j].ttft_ms};
+            for (int c = 0; c < 4; c++)
+                if (!isnan(v[c]))
+                    dpush(&req[c], v[c]);
+        }
+        if (j > from)
+            continue;
+        const double v[4] = {p[i].e2e_ms, p[i].prefill_ms, p[i].decode_ms, p[i].ttft_ms};
+        for (int c = 0; c < 4; c++)
+            if (!isnan(v[c]))
+                dpush(&req[c], v[c]);
+    }
+}
+
+/* The latency summaries (mean and percentiles, DESIGN §6). Without repeats, over the
+ * examples. With repeats (samples stored), over every request — the tail a user sees — and
+ * over the per-example medians (the prediction rows) as the *_of_medians family. TPOT has
+ * no samples: its summary is over the prediction rows either way. */
+static int put_latency(const sink *k, const agg *a, const slm_pred *p)
+{
+    slm_sample *s;
+    size_t ns;
+    if (slm_store_samples(k->st, k->run_id, k->cid, &s, &ns, k->err, k->errlen))
+        return -1;
+    static const char *const prefix[] = {"e2e_ms", "prefill_ms", "decode_ms", "ttft_ms"};
+    const dvec *med[] = {&a->e2e, &a->pre, &a->dec, &a->ttft};
+    dvec req[4] = {{0}};
+    if (ns)
+        requests_of(p, a->n, s, ns, req);
+    int rc = 0;
+    for (int c = 0; c < 4 && !rc; c++)
+        rc = put_summary(k, prefix[c], "", ns ? &req[c] : med[c]) ||
+             (ns && put_summary(k, prefix[c], "_of_medians", med[c]));
+    rc = rc || put_summary(k, "tpot_ms", "", &a->tpot);
+    for (int c = 0; c < 4; c++)
+        free(req[c].v);
+    free(s);
+    return rc ? -1 : 0;
 }
 
 /* Repeats: the spread of each example's samples (coefficient of variation of the
@@ -464,8 +513,8 @@ static int put_all(const sink *k, const agg *a, const slm_pred *p)
     size_t ncls = a->json_task ? 2 : a->n_labels + a->n_extra;
     int rc = slm_cls_metrics_compute(a->gold, a->pred, a->n, ncls, &m, k->err, k->errlen);
     if (rc == 0)
-        rc = put_scalars(k, a, &m) || put_repeat_spread(k) || put_counter_figures(k, a) ||
-             put_cand_facts(k, a) ||
+        rc = put_scalars(k, a, &m) || put_latency(k, a, p) || put_repeat_spread(k) ||
+             put_counter_figures(k, a) || put_cand_facts(k, a) ||
              (a->json_task ? structured_metrics(k, p, a->n) : put_classes(k, a, &m));
     slm_cls_metrics_free(&m);
     return rc ? -1 : 0;

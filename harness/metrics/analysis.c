@@ -15,9 +15,10 @@ typedef struct preds {
     size_t n, nl, n_classes;
     char **ids;
     int *gold, *pred;        /* pred: label index, or an extra class for invalid/errors */
-    double *conf;            /* NaN when unknown */
+    double *conf;            /* NaN when unknown (an engine error: no answer) */
     unsigned char *correct;
-    double *probs;           /* [n * nl] or NULL when not every example has them */
+    double *probs;           /* [n * nl]; rows without probabilities are not read */
+    unsigned char *has_probs; /* [n] 1 where the row has a full probability vector */
 } preds;
 
 static void preds_free(preds *p)
@@ -28,6 +29,7 @@ static void preds_free(preds *p)
     free(p->conf);
     free(p->correct);
     free(p->probs);
+    free(p->has_probs);
     memset(p, 0, sizeof *p);
 }
 
@@ -45,13 +47,18 @@ static int extra_class(char ***extra, size_t *n_extra, size_t nl, const char *ke
     return (int)(nl + k);
 }
 
-/* Probabilities of row i from its JSON array; 0 when it does not have one per label. */
+/* Probabilities of a row from its JSON array: 1 when it holds one finite number per
+ * label, else 0 — no array (engine error), another length, or an entry that is null (the
+ * writer's form of NaN) or not a number — and the row counts as without probabilities. */
 static int read_probs(const char *pj, size_t nl, double *out)
 {
     json_t *a = pj ? json_loads(pj, 0, NULL) : NULL;
-    int ok = json_array_size(a) == nl;
-    for (size_t k = 0; ok && k < nl; k++)
-        out[k] = json_number_value(json_array_get(a, k));
+    int ok = nl > 0 && json_array_size(a) == nl;
+    for (size_t k = 0; ok && k < nl; k++) {
+        json_t *v = json_array_get(a, k);
+        out[k] = json_number_value(v);
+        ok = json_is_number(v) && isfinite(out[k]);
+    }
     json_decref(a);
     return ok;
 }
@@ -72,9 +79,10 @@ static int load_preds(slm_store *st, int64_t cid, const char *const *labels, siz
     p->conf = slm_xcalloc(cap, sizeof *p->conf);
     p->correct = slm_xcalloc(cap, 1);
     p->probs = slm_xcalloc(cap * (nl ? nl : 1), sizeof *p->probs);
+    p->has_probs = slm_xcalloc(cap, 1);
     char **extra = NULL;
     size_t n_extra = 0;
-    int have_probs = 1, rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         p->n++;
         p->ids[i] = slm_xstrdup(r[i].example_id ? r[i].example_id : "");
@@ -85,9 +93,9 @@ static int load_preds(slm_store *st, int64_t cid, const char *const *labels, siz
             pi = extra_class(&extra, &n_extra, nl, r[i].pred ? r[i].pred : "<error>");
         p->pred[i] = pi;
         p->correct[i] = p->gold[i] >= 0 && pi == p->gold[i];
-        /* no answer: no confidence */
-        p->conf[i] = isnan(r[i].confidence) ? 0.0 : r[i].confidence;
-        have_probs &= read_probs(r[i].probs_json, nl, p->probs + i * nl);
+        /* no answer (NULL in the store): no confidence, NaN, left out of calibration */
+        p->conf[i] = r[i].confidence;
+        p->has_probs[i] = (unsigned char)read_probs(r[i].probs_json, nl, p->probs + i * nl);
         if (p->gold[i] < 0) {
             rc = slm_err(err, errlen, "gold label '%s' is not in the run's label set", g);
             break;
@@ -100,11 +108,50 @@ static int load_preds(slm_store *st, int64_t cid, const char *const *labels, siz
         return -1;
     }
     p->n_classes = nl + n_extra;
-    if (!have_probs || p->n == 0) {
-        free(p->probs);
-        p->probs = NULL;
-    }
     return 0;
+}
+
+/* The rows calibration and selective prediction describe: the answered ones. A row
+ * without a confidence (an engine error) cannot be binned or ranked; it is left out, not
+ * given 0, and the count left out is stored (conf_missing). Brier, NLL and classwise ECE
+ * need every label's probability: they run over the rows that have them (probs_missing
+ * counts the others). Accuracy and the cascade still count every row. */
+typedef struct calib_rows {
+    size_t n;               /* rows with a confidence */
+    double *conf;
+    unsigned char *correct;
+    size_t n_probs;         /* rows with probabilities */
+    double *probs;          /* [n_probs * nl] */
+    int *gold;              /* [n_probs] */
+} calib_rows;
+
+static void calib_rows_of(const preds *p, calib_rows *c)
+{
+    size_t nl = p->nl;
+    memset(c, 0, sizeof *c);
+    c->conf = slm_xcalloc(p->n, sizeof *c->conf);
+    c->correct = slm_xcalloc(p->n, 1);
+    c->probs = slm_xcalloc(p->n * (nl ? nl : 1), sizeof *c->probs);
+    c->gold = slm_xcalloc(p->n, sizeof *c->gold);
+    for (size_t i = 0; i < p->n; i++) {
+        if (!isnan(p->conf[i])) {
+            c->conf[c->n] = p->conf[i];
+            c->correct[c->n++] = p->correct[i];
+        }
+        if (p->has_probs[i]) {
+            memcpy(c->probs + c->n_probs * nl, p->probs + i * nl, nl * sizeof *c->probs);
+            c->gold[c->n_probs++] = p->gold[i];
+        }
+    }
+}
+
+static void calib_rows_free(calib_rows *c)
+{
+    free(c->conf);
+    free(c->correct);
+    free(c->probs);
+    free(c->gold);
+    memset(c, 0, sizeof *c);
 }
 
 /* ---- bootstrap statistics ---- */
@@ -146,14 +193,19 @@ static double stat_macro_f1(const size_t *idx, size_t n, void *ud)
     return macro_f1_of(c->g, c->pa, n, c->a->n_classes);
 }
 
+/* ECE of a resample of all the candidate's rows, over its rows with a confidence (as the
+ * point value); NaN, and the replicate skipped, when it drew none. */
 static double stat_ece(const size_t *idx, size_t n, void *ud)
 {
     resample_ctx *c = ud;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        c->conf[i] = c->a->conf[idx[i]];
-        c->corr[i] = c->a->correct[idx[i]];
+        if (isnan(c->a->conf[idx[i]]))
+            continue;
+        c->conf[m] = c->a->conf[idx[i]];
+        c->corr[m++] = c->a->correct[idx[i]];
     }
-    return slm_ece(c->conf, c->corr, n, SLM_ECE_BINS, 0, NULL, NULL, NULL, NULL);
+    return slm_ece(c->conf, c->corr, m, SLM_ECE_BINS, 0, NULL, NULL, NULL, NULL);
 }
 
 static double stat_f1_diff(const size_t *idx, size_t n, void *ud)
@@ -203,9 +255,22 @@ static int put_reliability(slm_store *st, int64_t run_id, int64_t cid, const cha
     return 0;
 }
 
+/* Whether a JSON array holds nl numbers (null is the writer's form of a non-finite score,
+ * NaN or -inf, which cannot be told apart once stored). */
+static int all_numbers(const json_t *a, size_t nl)
+{
+    if (json_array_size(a) != nl)
+        return 0;
+    for (size_t k = 0; k < nl; k++)
+        if (!json_is_number(json_array_get(a, k)))
+            return 0;
+    return 1;
+}
+
 /* Label scores of a candidate's rows (sum of token log-probs, or the mean per token with
  * score_norm: mean), from its predictions or its calibration split, in example order.
- * Rows without scores (engine errors) are left out. */
+ * Rows without a full set of scores (engine errors, a null score) are left out, so the
+ * temperature-scaled metrics describe the answered rows, like the others. */
 static size_t load_logits(slm_store *st, int calib, int64_t cid, int mean,
                           const char *const *labels, size_t nl, double **logits, int **gold)
 {
@@ -223,7 +288,7 @@ static size_t load_logits(slm_store *st, int calib, int64_t cid, int mean,
         int g = slm_label_index(labels, nl, r[i].gold ? r[i].gold : "");
         json_t *lp = json_loads(r[i].logprobs_json, 0, NULL);
         json_t *nt = r[i].ntok_json ? json_loads(r[i].ntok_json, 0, NULL) : NULL;
-        if (g >= 0 && json_array_size(lp) == nl) {
+        if (g >= 0 && nl > 0 && all_numbers(lp, nl)) {
             for (size_t k = 0; k < nl; k++) {
                 double v = json_number_value(json_array_get(lp, k));
                 json_int_t t = json_integer_value(json_array_get(nt, k));
@@ -289,24 +354,27 @@ static int temperature_scaling(slm_store *st, int64_t run_id, int64_t cid, const
     return rc;
 }
 
-/* Reliability bins of both schemes; *ece, *mce and the equal-mass ECE for the callers. */
-static int put_calibration(const slm_target *t, const preds *p, double *ece, double *mce,
+/* Reliability bins of both schemes over the answered rows (equal mass: one row per bin
+ * of slm_ece's scheme, bin b = the b-th edge, empty past the last edge); *ece, *mce and
+ * the equal-mass ECE for the callers. */
+static int put_calibration(const slm_target *t, const calib_rows *c, double *ece, double *mce,
                            double *ece_mass)
 {
     long cnt[SLM_ECE_BINS];
     double bconf[SLM_ECE_BINS], bacc[SLM_ECE_BINS], mce_mass;
-    *ece = slm_ece(p->conf, p->correct, p->n, SLM_ECE_BINS, 0, mce, cnt, bconf, bacc);
+    *ece = slm_ece(c->conf, c->correct, c->n, SLM_ECE_BINS, 0, mce, cnt, bconf, bacc);
     if (put_reliability(t->st, t->run_id, t->cid, "width", cnt, bconf, bacc, t->err, t->errlen))
         return -1;
-    *ece_mass = slm_ece(p->conf, p->correct, p->n, SLM_ECE_BINS, 1, &mce_mass, cnt, bconf, bacc);
+    *ece_mass = slm_ece(c->conf, c->correct, c->n, SLM_ECE_BINS, 1, &mce_mass, cnt, bconf, bacc);
     return put_reliability(t->st, t->run_id, t->cid, "mass", cnt, bconf, bacc, t->err,
                            t->errlen);
 }
 
 /* Intervals of accuracy, macro-F1 and ECE (the values of accuracy and macro-F1 are stored
- * by aggregate too; here the interval is added). */
+ * by aggregate too; here the interval is added). Every row is resampled; the ECE (value
+ * and replicates) is over the answered rows, n_ece of them in the sample. */
 static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_ctx, int reps,
-                         uint64_t seed, double ece)
+                         uint64_t seed, double ece, size_t n_ece)
 {
     size_t n = p->n, k = 0;
     for (size_t i = 0; i < n; i++)
@@ -315,14 +383,15 @@ static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_c
         const char *name;
         slm_resample_stat stat;
         double value;
-    } ci[] = {{"accuracy", stat_accuracy, (double)k / (double)n},
-              {"macro_f1", stat_macro_f1, macro_f1_of(p->gold, p->pred, n, p->n_classes)},
-              {"ece_15", stat_ece, ece}};
+        size_t n;
+    } ci[] = {{"accuracy", stat_accuracy, (double)k / (double)n, n},
+              {"macro_f1", stat_macro_f1, macro_f1_of(p->gold, p->pred, n, p->n_classes), n},
+              {"ece_15", stat_ece, ece, n_ece}};
     for (size_t i = 0; i < 3; i++) {
         double lo = NAN, hi = NAN;
-        if (reps > 0)
+        if (reps > 0 && ci[i].n > 0)
             slm_bootstrap_ci(n, ci[i].stat, rc_ctx, reps, seed, 0.95, &lo, &hi, NULL);
-        if (put_metric(t->st, t->run_id, t->cid, ci[i].name, ci[i].value, lo, hi, (long)n,
+        if (put_metric(t->st, t->run_id, t->cid, ci[i].name, ci[i].value, lo, hi, (long)ci[i].n,
                        t->err, t->errlen))
             return -1;
     }
@@ -344,8 +413,9 @@ static int put_plain(const slm_target *t, const named *m, size_t k, size_t n)
     return 0;
 }
 
-/* Coverage (and its confidence threshold) at each target accuracy of the config. */
-static int put_coverage(const slm_target *t, const preds *p, const slm_run_cfg *cfg)
+/* Coverage (and its confidence threshold) at each target accuracy of the config, over the
+ * answered rows: a share of them (an errored row has no confidence to accept it by). */
+static int put_coverage(const slm_target *t, const calib_rows *p, const slm_run_cfg *cfg)
 {
     size_t nt = cfg ? cfg->n_coverage_targets : 0;
     for (size_t i = 0; i < nt; i++) {
@@ -361,8 +431,8 @@ static int put_coverage(const slm_target *t, const preds *p, const slm_run_cfg *
     return 0;
 }
 
-/* The risk-coverage curve. */
-static int put_risk_coverage(const slm_target *t, const preds *p)
+/* The risk-coverage curve of the answered rows. */
+static int put_risk_coverage(const slm_target *t, const calib_rows *p)
 {
     size_t n = p->n;
     double *cov = slm_xcalloc(n, sizeof *cov), *risk = slm_xcalloc(n, sizeof *risk);
@@ -380,7 +450,8 @@ static int put_risk_coverage(const slm_target *t, const preds *p)
 
 /* The cascade: the small model answers when its confidence reaches the threshold,
  * otherwise the ticket goes to the escalation target (which answers right with its stated
- * accuracy); the small model is always called first. */
+ * accuracy); the small model is always called first. Over every row: one without a
+ * confidence (an engine error, NaN) never reaches the threshold and is escalated. */
 static int put_cascade(const slm_target *t, const preds *p, const slm_run_cfg *cfg)
 {
     size_t n = p->n, acc_n = 0, acc_ok = 0;
@@ -418,23 +489,29 @@ static int analyze(const slm_target *t, const preds *p, const slm_run_cfg *cfg,
     int reps = cfg ? cfg->bootstrap : 1000;
     uint64_t seed = cfg ? (uint64_t)cfg->seed : 1;
     double ece, mce, ece_mass;
-    int rc = put_calibration(t, p, &ece, &mce, &ece_mass) ||
-             put_intervals(t, p, &rc_ctx, reps, seed, ece);
+    calib_rows c;
+    calib_rows_of(p, &c);
+    int rc = put_calibration(t, &c, &ece, &mce, &ece_mass) ||
+             put_intervals(t, p, &rc_ctx, reps, seed, ece, c.n);
     if (rc == 0) {
-        const named m[] = {
-            {"ece_15_mass", ece_mass},
-            {"mce_15", mce},
-            {"brier", p->probs ? slm_brier(p->probs, p->gold, n, nl) : NAN},
-            {"nll", p->probs ? slm_nll(p->probs, p->gold, n, nl) : NAN},
-            {"classwise_ece_15",
-             p->probs ? slm_classwise_ece(p->probs, p->gold, n, nl, SLM_ECE_BINS) : NAN},
-            {"aurc", slm_aurc(p->conf, p->correct, n)},
-            {"bootstrap_reps", reps},
-            {"bootstrap_seed", (double)seed}};
-        rc = put_plain(t, m, sizeof m / sizeof m[0], n) || put_coverage(t, p, cfg) ||
+        /* slm_ece, slm_aurc, slm_brier... are NaN (NULL) over no rows */
+        const named answered[] = {{"ece_15_mass", ece_mass},
+                                  {"mce_15", mce},
+                                  {"aurc", slm_aurc(c.conf, c.correct, c.n)}};
+        const named with_probs[] = {
+            {"brier", slm_brier(c.probs, c.gold, c.n_probs, nl)},
+            {"nll", slm_nll(c.probs, c.gold, c.n_probs, nl)},
+            {"classwise_ece_15", slm_classwise_ece(c.probs, c.gold, c.n_probs, nl, SLM_ECE_BINS)}};
+        const named all[] = {{"conf_missing", (double)(n - c.n)},
+                             {"probs_missing", (double)(n - c.n_probs)},
+                             {"bootstrap_reps", reps},
+                             {"bootstrap_seed", (double)seed}};
+        rc = put_plain(t, answered, 3, c.n) || put_plain(t, with_probs, 3, c.n_probs) ||
+             put_plain(t, all, 4, n) || put_coverage(t, &c, cfg) ||
              temperature_scaling(t->st, t->run_id, t->cid, cfg, labels, nl, t->err, t->errlen) ||
-             put_risk_coverage(t, p) || (cfg && cfg->has_cascade && put_cascade(t, p, cfg));
+             put_risk_coverage(t, &c) || (cfg && cfg->has_cascade && put_cascade(t, p, cfg));
     }
+    calib_rows_free(&c);
     free(rc_ctx.g);
     free(rc_ctx.pa);
     free(rc_ctx.conf);

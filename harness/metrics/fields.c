@@ -10,6 +10,13 @@
 #define LAT1(p, s, t, c) {p "_" s, t " " s, c " " s, "ms", -1, NUM, 4}
 #define LAT(p, t, c) LAT1(p, "mean", t, c), LAT1(p, "p50", t, c), LAT1(p, "p90", t, c), \
                      LAT1(p, "p95", t, c), LAT1(p, "p99", t, c)
+/* With repeats the summaries above are over every request (the samples table); these are
+ * over the per-example medians (stored only then; without repeats they would repeat the
+ * above). */
+#define LATM1(p, s, t, c) {p "_" s "_of_medians", t " " s " of per-example medians", \
+                           c " " s " (medians)", "ms", -1, NUM, 4}
+#define LATM(p, t, c) LATM1(p, "mean", t, c), LATM1(p, "p50", t, c), LATM1(p, "p90", t, c), \
+                      LATM1(p, "p95", t, c), LATM1(p, "p99", t, c)
 
 const slm_field slm_fields[] = {
     {"n", "examples", NULL, "", 0, CNT, 10},
@@ -44,6 +51,11 @@ const slm_field slm_fields[] = {
     {"coverage_at_0.95_threshold", "threshold for 95%", NULL, "", 0, NUM, 3},
     {"coverage_at_0.99", "coverage at 99% accuracy", NULL, "", 1, PCT, 3},
     {"coverage_at_0.99_threshold", "threshold for 99%", NULL, "", 0, NUM, 3},
+    /* rows left out of the metrics above (analysis.c calib_rows): calibration, selective
+     * prediction and temperature scaling describe the rows with a confidence; Brier, NLL
+     * and classwise ECE the rows with every label's probability */
+    {"conf_missing", "rows without a confidence (left out of calibration)", "no confidence", "", -1, CNT, 10},
+    {"probs_missing", "rows without probabilities (left out of Brier, NLL)", "no probabilities", "", -1, CNT, 10},
     {"cascade_threshold", "cascade threshold", "threshold", "", 0, NUM, 3},
     {"cascade_slm_share", "handled by the SLM alone", "handled by the SLM", "", 0, PCT, 3},
     {"cascade_slm_accuracy", "accuracy on that share", "accuracy on that share", "", 1, PCT, 3},
@@ -59,6 +71,10 @@ const slm_field slm_fields[] = {
     LAT("decode_ms", "decode", "decode"),
     LAT("ttft_ms", "TTFT", "TTFT"),
     LAT("tpot_ms", "TPOT", "TPOT"),
+    LATM("e2e_ms", "end-to-end", "e2e"),
+    LATM("prefill_ms", "prefill", "prefill"),
+    LATM("decode_ms", "decode", "decode"),
+    LATM("ttft_ms", "TTFT", "TTFT"),
     {"prompt_tokens_mean", "prompt tokens (mean)", "prompt tok", "tok", 0, NUM, 4},
     {"output_tokens_mean", "output tokens (mean)", NULL, "tok", 0, NUM, 4},
     {"prefill_tokens_per_s", "prefill rate", "prefill tok/s", "tok/s", 1, NUM, 4},

@@ -304,6 +304,19 @@ typedef struct conf_idx {
     size_t idx;
 } conf_idx;
 
+/* Per-bin sums of one ECE computation. */
+typedef struct ece_bins {
+    size_t *cnt, *corr;
+    double *conf;
+} ece_bins;
+
+static void ece_bins_add(ece_bins *e, size_t m, double conf, int correct)
+{
+    e->cnt[m]++;
+    e->conf[m] += conf;
+    e->corr[m] += correct != 0;
+}
+
 static int cmp_conf_idx(const void *a, const void *b)
 {
     const conf_idx *x = a, *y = b;
@@ -312,82 +325,101 @@ static int cmp_conf_idx(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+size_t slm_ece_mass_edges(const double *sorted, size_t n, int n_bins, double *edges)
+{
+    if (n == 0 || n_bins < 1)
+        return 0;
+    size_t B = (size_t)n_bins < n ? (size_t)n_bins : n;
+    size_t q = n / B, r = n % B, end = 0, ne = 0;
+    /* np.array_split: the first n mod B chunks hold q + 1 values, the others q. */
+    for (size_t b = 0; b + 1 < B; b++) {
+        end += q + (b < r);
+        double e = (sorted[end - 1] + sorted[end]) / 2.0; /* as Kumar et al.'s code */
+        if (ne == 0 || e != edges[ne - 1])
+            edges[ne++] = e; /* sorted input: a duplicate can only repeat the last edge */
+    }
+    if (ne == 0 || edges[ne - 1] != 1.0)
+        edges[ne++] = 1.0;
+    return ne;
+}
+
+/* Equal-mass bins (metrics.h): the confidences sorted (by value; the index only makes the
+ * sort deterministic — sums run in value order, so ties in any order give the same bits),
+ * then each one in the first bin whose upper edge is >= it. */
+static void ece_mass_fill(const double *conf, const unsigned char *correct, size_t n,
+                          int n_bins, ece_bins *e)
+{
+    conf_idx *s = slm_xmalloc(n * sizeof *s);
+    double *v = slm_xmalloc(n * sizeof *v), *edges = slm_xmalloc((size_t)n_bins * sizeof *edges);
+    for (size_t i = 0; i < n; i++) {
+        s[i].conf = conf[i];
+        s[i].idx = i;
+    }
+    qsort(s, n, sizeof *s, cmp_conf_idx);
+    for (size_t i = 0; i < n; i++)
+        v[i] = s[i].conf;
+    size_t ne = slm_ece_mass_edges(v, n, n_bins, edges), m = 0;
+    for (size_t j = 0; j < n; j++) {
+        while (m + 1 < ne && edges[m] < v[j])
+            m++; /* the last edge is 1.0 >= every confidence */
+        ece_bins_add(e, m, v[j], correct[s[j].idx]);
+    }
+    free(edges);
+    free(v);
+    free(s);
+}
+
 double slm_ece(const double *conf, const unsigned char *correct, size_t n, int n_bins,
                int equal_mass, double *mce, long *bin_count, double *bin_conf,
                double *bin_acc)
 {
     if (mce)
         *mce = NAN;
-    if (n_bins >= 1) {
-        for (int m = 0; m < n_bins; m++) {
-            if (bin_count)
-                bin_count[m] = 0;
-            if (bin_conf)
-                bin_conf[m] = NAN;
-            if (bin_acc)
-                bin_acc[m] = NAN;
-        }
+    for (int m = 0; m < n_bins; m++) {
+        if (bin_count)
+            bin_count[m] = 0;
+        if (bin_conf)
+            bin_conf[m] = NAN;
+        if (bin_acc)
+            bin_acc[m] = NAN;
     }
     if (n == 0 || n_bins < 1)
         return NAN;
-    if (equal_mass && n > SIZE_MAX / (size_t)n_bins)
-        return NAN; /* b*n below would overflow; far beyond any eval set */
     for (size_t i = 0; i < n; i++)
         if (!(conf[i] >= 0.0 && conf[i] <= 1.0))
             return NAN;
 
     size_t B = (size_t)n_bins;
-    size_t *cnt = slm_xcalloc(B, sizeof *cnt);
-    double *sconf = slm_xcalloc(B, sizeof *sconf);
-    size_t *scorr = slm_xcalloc(B, sizeof *scorr);
-
-    if (!equal_mass) {
-        for (size_t i = 0; i < n; i++) {
-            size_t m = (size_t)slm_ece_bin(conf[i], n_bins) - 1;
-            cnt[m]++;
-            sconf[m] += conf[i];
-            scorr[m] += correct[i] != 0;
-        }
-    } else {
-        conf_idx *s = slm_xmalloc(n * sizeof *s);
-        for (size_t i = 0; i < n; i++) {
-            s[i].conf = conf[i];
-            s[i].idx = i;
-        }
-        qsort(s, n, sizeof *s, cmp_conf_idx);
-        for (size_t b = 0; b < B; b++) {
-            size_t lo = b * n / B, hi = (b + 1) * n / B;
-            for (size_t j = lo; j < hi; j++) {
-                cnt[b]++;
-                sconf[b] += s[j].conf;
-                scorr[b] += correct[s[j].idx] != 0;
-            }
-        }
-        free(s);
-    }
+    ece_bins e = {slm_xcalloc(B, sizeof *e.cnt), slm_xcalloc(B, sizeof *e.corr),
+                  slm_xcalloc(B, sizeof *e.conf)};
+    if (equal_mass)
+        ece_mass_fill(conf, correct, n, n_bins, &e);
+    else
+        for (size_t i = 0; i < n; i++)
+            ece_bins_add(&e, (size_t)slm_ece_bin(conf[i], n_bins) - 1, conf[i], correct[i]);
 
     double ece = 0, worst = 0;
     for (size_t m = 0; m < B; m++) {
         if (bin_count)
-            bin_count[m] = (long)cnt[m];
-        if (cnt[m] == 0)
+            bin_count[m] = (long)e.cnt[m];
+        if (e.cnt[m] == 0)
             continue;
-        double cm = sconf[m] / (double)cnt[m];
-        double am = (double)scorr[m] / (double)cnt[m];
+        double cm = e.conf[m] / (double)e.cnt[m];
+        double am = (double)e.corr[m] / (double)e.cnt[m];
         double gap = fabs(am - cm);
         if (bin_conf)
             bin_conf[m] = cm;
         if (bin_acc)
             bin_acc[m] = am;
-        ece += (double)cnt[m] / (double)n * gap;
+        ece += (double)e.cnt[m] / (double)n * gap;
         if (gap > worst)
             worst = gap;
     }
     if (mce)
         *mce = worst;
-    free(scorr);
-    free(sconf);
-    free(cnt);
+    free(e.conf);
+    free(e.corr);
+    free(e.cnt);
     return ece;
 }
 

@@ -118,10 +118,16 @@ double slm_nll(const double *probs, const int *gold, size_t n, size_t k);
  * (correctly rounded divisions), and membership is decided by exact comparisons against
  * them, so a confidence written as the double k/B always lands in bin k.
  *
- * Equal mass (equal_mass != 0): the examples are sorted by confidence ascending, ties by
- * their original index (so the split is deterministic; tied confidences may straddle a
- * boundary), and bin b in 0..B-1 gets sorted positions [floor(b*n/B), floor((b+1)*n/B)).
- * Counts differ by at most one; with n < B some bins are empty.
+ * Equal mass (equal_mass != 0), as Kumar et al. 2019 ("Verified uncertainty calibration")
+ * and HELM define it: the confidences are sorted and cut into B' = min(B, n) chunks of
+ * sizes as numpy's array_split (the first n mod B' chunks one longer than the others);
+ * the upper edge of each chunk but the last is the midpoint (last + next first) / 2 of the
+ * values either side of the cut, the last edge is 1.0, and repeated edges are dropped
+ * (slm_ece_mass_edges). Each confidence goes to the first bin whose upper edge is >= it
+ * (right-closed, as bisect_left / np.searchsorted(side='left')), so tied confidences never
+ * straddle a bin, and the value does not depend on the order of the examples (per-bin sums
+ * run in confidence order). Bins are indexed by edge; with ties some may be empty, and
+ * those past the last edge are always empty.
  *
  * In both cases, with n_m examples in bin m, acc_m their fraction correct and conf_m their
  * mean confidence: ECE = sum over non-empty bins of (n_m/n) * |acc_m - conf_m|, and
@@ -131,11 +137,18 @@ double slm_nll(const double *probs, const int *gold, size_t n, size_t k);
  * 0 and NaN mean confidence and accuracy.
  *
  * Returns the ECE, or NaN (and *mce NaN, every bin empty) when n == 0, n_bins < 1, or a
- * confidence is NaN or outside [0, 1]. Aborts only on memory exhaustion (equal mass
- * sorts a copy). */
+ * confidence is NaN or outside [0, 1] — a caller with missing confidences leaves those
+ * rows out first (analysis.c does, and reports how many). Aborts only on memory
+ * exhaustion (equal mass sorts a copy). */
 double slm_ece(const double *conf, const unsigned char *correct, size_t n, int n_bins,
                int equal_mass, double *mce, long *bin_count, double *bin_conf,
                double *bin_acc);
+
+/* The upper bin edges of the equal-mass scheme (see slm_ece) for the ascending
+ * confidences sorted[0..n), written to edges (room for n_bins values), ascending and
+ * distinct, the last 1.0. Returns their count (1..min(n_bins, n)), 0 when n == 0 or
+ * n_bins < 1. The order of sorted is not checked. */
+size_t slm_ece_mass_edges(const double *sorted, size_t n, int n_bins, double *edges);
 
 /* The equal-width bin (1..n_bins) of one confidence in [0, 1], as slm_ece() assigns it;
  * 0 when conf is NaN or outside [0, 1] or n_bins < 1. Exposed so reports and tests can

@@ -66,6 +66,19 @@ int slm_store_tag_run(slm_store *st, int64_t run_id, const char *name, char *err
                      errlen);
 }
 
+void slm_real_text(char *buf, size_t n, double v)
+{
+    /* A double has at most 17 significant digits that matter; fewer often suffice, and
+     * %g drops the trailing zeros, so 15 digits already give the shortest form of values
+     * such as 0.1. main forces LC_NUMERIC=C, so strtod reads what slm_fmt_double wrote. */
+    for (int prec = 15; prec < 17 && isfinite(v); prec++) {
+        slm_fmt_double(buf, n, v, prec);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+    slm_fmt_double(buf, n, v, 17);
+}
+
 static double column_or_nan(sqlite3_stmt *s, int col)
 {
     return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
@@ -141,12 +154,20 @@ int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, i
     sqlite3_bind_int64(s, 1, run_id);
     if (cid >= 0 && cand_col)
         sqlite3_bind_int64(s, 2, cid);
+    char(*real)[SLM_REAL_TEXT_LEN] = slm_xcalloc(n, sizeof *real);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        for (size_t k = 0; k < n; k++)
-            v[k] = (const char *)sqlite3_column_text(s, (int)k);
+        for (size_t k = 0; k < n; k++) {
+            if (sqlite3_column_type(s, (int)k) == SQLITE_FLOAT) {
+                slm_real_text(real[k], sizeof real[k], sqlite3_column_double(s, (int)k));
+                v[k] = real[k];
+            } else {
+                v[k] = (const char *)sqlite3_column_text(s, (int)k);
+            }
+        }
         fn(n, v, ud);
     }
     sqlite3_finalize(s);
+    free(real);
     free(v);
     if (rc != SQLITE_DONE)
         return slm_err(err, errlen, "%s: cannot read table %s", slm_store_path(st), table);

@@ -22,6 +22,14 @@ char *slm_store_run_data_sha(slm_store *st, int64_t run_id);
 int slm_store_tag_run(slm_store *st, int64_t run_id, const char *name, char *err,
                       size_t errlen);
 
+/* The text of a REAL in every export (CSV of `export predictions` and `export table`):
+ * the shortest of %.15g, %.16g and %.17g (C locale) that reads back as the same double
+ * (%.17g always does), so an export neither creates ties (0.1 + 0.2 is
+ * 0.30000000000000004, not 0.3) nor breaks them, and 0.1 stays "0.1". Non-finite values
+ * print as %g does ("inf", "-inf", "nan"). buf should hold 32 bytes. */
+#define SLM_REAL_TEXT_LEN 32
+void slm_real_text(char *buf, size_t n, double v);
+
 /* One stored prediction as `export predictions` writes it; text fields may be NULL, and
  * confidence and e2e_ms are NaN where NULL. Valid only during the callback. */
 typedef struct slm_export_row {
@@ -37,7 +45,8 @@ int slm_store_each_prediction(slm_store *st, int64_t candidate_id,
 
 /* Every declared column of table (schema.c) for run_id — and for candidate cid alone when
  * cid >= 0 and the table has one — in row order: fn gets the column names first, then
- * each row's values as text (NULL for NULL). Returns 1 when no table is called that, -1
+ * each row's values as text (NULL for NULL; a REAL as slm_real_text writes it, where
+ * SQLite's own text would keep only 15 digits). Returns 1 when no table is called that, -1
  * with err filled on a database error. */
 int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
                              void (*fn)(size_t n, const char *const *v, void *ud), void *ud,

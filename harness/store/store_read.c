@@ -275,6 +275,32 @@ int slm_store_samples_e2e(slm_store *st, int64_t run_id, int64_t cid, long **exa
     return 0;
 }
 
+int slm_store_samples(slm_store *st, int64_t run_id, int64_t cid, slm_sample **out, size_t *n,
+                      char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = prep_ids(st,
+                               "SELECT example_idx, e2e_ms, prefill_ms, decode_ms, ttft_ms "
+                               "FROM samples WHERE run_id = ? AND candidate_id = ? "
+                               "ORDER BY example_idx, rep",
+                               run_id, cid, 2, err, errlen);
+    if (!s)
+        return -1;
+    size_t cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        *out = grow(*out, *n, &cap, sizeof **out);
+        slm_sample *x = &(*out)[(*n)++];
+        x->example_idx = (long)sqlite3_column_int64(s, 0);
+        x->e2e_ms = slm_col_double(s, 1);
+        x->prefill_ms = slm_col_double(s, 2);
+        x->decode_ms = slm_col_double(s, 3);
+        x->ttft_ms = slm_col_double(s, 4);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
 int slm_store_counter_sums(slm_store *st, int64_t run_id, int64_t cid, slm_counter_sum **out,
                            size_t *n, char *err, size_t errlen)
 {

@@ -71,6 +71,16 @@ void slm_score_rows_free(slm_score_row *r, size_t n);
 int slm_store_samples_e2e(slm_store *st, int64_t run_id, int64_t cid, long **example_idx,
                           double **e2e_ms, size_t *n, char *err, size_t errlen);
 
+/* Every latency sample of a candidate (each request of repeats > 1), by example then
+ * repeat; NaN where a phase was not measured (NULL). *out is freed with free(). */
+typedef struct slm_sample {
+    long example_idx;
+    double e2e_ms, prefill_ms, decode_ms, ttft_ms;
+} slm_sample;
+
+int slm_store_samples(slm_store *st, int64_t run_id, int64_t cid, slm_sample **out, size_t *n,
+                      char *err, size_t errlen);
+
 /* Per event, the sum of a candidate's available counter readings. */
 typedef struct slm_counter_sum {
     char *event;

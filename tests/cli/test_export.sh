@@ -48,6 +48,29 @@ r=list(csv.DictReader(open(sys.argv[1], newline="")))
 print(repr(r[0]["raw_output"]))' "$TMP/q.csv")
 [ "$back" = "'a,\"b\"\\nc'" ] && ok "quoted field round-trips" || notok "quoted field came back as $back"
 
+# Round-trip precision (issue 15): every REAL comes out with the digits that read back as
+# the same double — 0.1 + 0.2 is not written as 0.3 (%.10g, or SQLite's own 15-digit
+# text, would make it tie with a real 0.3), 1/3 keeps every bit, and 0.3 stays "0.3".
+sql "$DB" "update metrics set value = 0.1 + 0.2 where candidate_id = $cid and name = 'accuracy';
+update metrics set value = 1.0 / 3 where candidate_id = $cid and name = 'macro_f1';
+update metrics set value = 0.3 where candidate_id = $cid and name = 'ece_15';
+update predictions set confidence = 0.1 + 0.2,
+  probs_json = '[0.33333333333333331,0.30000000000000004,0.36666666666666664]'
+  where candidate_id = $cid and example_idx = 0"
+"$SLMBENCH" export table metrics 1 --candidate "$cand" --db "$DB" >"$TMP/m.csv"
+"$SLMBENCH" export predictions 1 --candidate "$cand" --db "$DB" >"$TMP/p.csv"
+back=$(/usr/bin/python3 -c 'import csv,sys
+m={r["name"]: r["value"] for r in csv.DictReader(open(sys.argv[1], newline=""))}
+p=list(csv.reader(open(sys.argv[2], newline="")))[1]
+bad=[]
+if float(m["accuracy"]) != 0.1 + 0.2: bad.append("0.1+0.2 as " + m["accuracy"])
+if float(m["macro_f1"]) != 1 / 3: bad.append("1/3 as " + m["macro_f1"])
+if m["ece_15"] != "0.3": bad.append("0.3 as " + m["ece_15"])
+if float(p[3]) != 0.1 + 0.2: bad.append("confidence as " + p[3])
+if [float(x) for x in p[4:7]] != [1 / 3, 0.1 + 0.2, 0.36666666666666664]: bad.append("probs as " + ",".join(p[4:7]))
+print("; ".join(bad) or "same")' "$TMP/m.csv" "$TMP/p.csv")
+[ "$back" = same ] && ok "reals round-trip bit for bit (table and predictions)" || notok "round trip: $back"
+
 expect_exit 2 "unknown table" "$SLMBENCH" export table nope 1 --db "$DB"
 expect_err "no table 'nope'" "unknown table named"
 expect_exit 2 "table without a run" "$SLMBENCH" export table metrics --db "$DB"

@@ -3,6 +3,9 @@
  * against numbers worked out by hand: accuracy, per-class precision/recall/F1, macro-F1,
  * the majority rate, latency summaries, the confusion matrix, the candidate row's facts,
  * an invalid answer as a class of its own, and the calibration rows analysis adds.
+ * A second run has an engine error (no confidence, no probabilities), a row whose
+ * probabilities hold a null, and repeats (latency samples): calibration over the answered
+ * rows, Brier and NLL over the rows with probabilities, percentiles over every request.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -25,13 +28,53 @@ static const tiny_ex EX[] = {
     {"b", "b", 0.95, "b", 0.7},
 };
 
+/* Run 2, c1: right, wrong, right, right, an engine error (example 4), wrong. */
+static const tiny_ex EX2[] = {
+    {"a", "a", 0.9, "a", 0.6},  {"a", "b", 0.7, "b", 0.5}, {"b", "b", 0.8, "b", 0.55},
+    {"b", "b", 0.95, "b", 0.7}, {"a", "a", 0.5, "a", 0.8}, {"b", "a", 0.6, "a", 0.9},
+};
+
+/* Run 2's changes to c1: example 4 failed; probabilities for 0..3, a null in 5's; three
+ * e2e samples (10+i, 9+i, 10+4i ms; median 10+i, the row's own value) for examples 0..4,
+ * none for 5 (its row, 15 ms, stands for its one request). */
+#define RUN2_SQL                                                                           \
+    "UPDATE predictions SET pred = NULL, error = 'boom', valid = 0, correct = 0, "         \
+    "confidence = NULL WHERE run_id = %1$lld AND example_idx = 4 AND candidate_id = %2$lld;" \
+    "UPDATE predictions SET probs_json = CASE example_idx WHEN 0 THEN '[0.9,0.1]' "        \
+    "WHEN 1 THEN '[0.3,0.7]' WHEN 2 THEN '[0.2,0.8]' WHEN 3 THEN '[0.05,0.95]' "           \
+    "WHEN 5 THEN '[0.6,null]' END WHERE run_id = %1$lld AND candidate_id = %2$lld;"         \
+    "WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < 4) "         \
+    "INSERT INTO samples (run_id, candidate_id, example_idx, rep, e2e_ms) "                \
+    "SELECT %1$lld, %2$lld, x, 0, 10 + x FROM i UNION ALL "                                \
+    "SELECT %1$lld, %2$lld, x, 1, 9 + x FROM i UNION ALL "                                 \
+    "SELECT %1$lld, %2$lld, x, 2, 10 + 4 * x FROM i;"
+
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-12)
 
 typedef struct fixture {
     char *path;
     slm_store *st;
     int64_t run, c1, c2;
+    int64_t run2, r2c1, r2c2; /* the second run's candidates */
 } fixture;
+
+/* The second run (after the first is aggregated). */
+static int setup_run2(fixture *f)
+{
+    char err[SLM_ERRLEN];
+    f->run2 = tiny_run(f->st, NULL, EX2, 0, 6, 2);
+    if (slm_store_candidate_id(f->st, f->run2, "c1", &f->r2c1, err, sizeof err) ||
+        slm_store_candidate_id(f->st, f->run2, "c2", &f->r2c2, err, sizeof err))
+        return -1;
+    char *sql = slm_xasprintf(RUN2_SQL, (long long)f->run2, (long long)f->r2c1);
+    tiny_exec(f->st, sql);
+    free(sql);
+    if (slm_aggregate_run(f->st, f->run2, err, sizeof err)) {
+        fprintf(stderr, "aggregate: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
 
 static int setup(void **state)
 {
@@ -49,7 +92,7 @@ static int setup(void **state)
         slm_store_candidate_id(f->st, f->run, "c2", &f->c2, err, sizeof err))
         return -1;
     *state = f;
-    return 0;
+    return setup_run2(f);
 }
 
 static int teardown(void **state)
@@ -156,6 +199,87 @@ static void calibration_rows(void **state)
     NEAR(metric(f, f->c1, "ece_15"), (0.1 + 0.7 + 0.2 + 0.05) / 4);
 }
 
+/* The metrics table's n of a metric of cid. */
+static double metric_n(const fixture *f, int64_t cid, const char *name)
+{
+    char *q = slm_xasprintf("SELECT n FROM metrics WHERE candidate_id = %%lld AND name = '%s'",
+                            name);
+    double v = one_double(f, q, cid);
+    free(q);
+    return v;
+}
+
+static void missing_confidence_left_out(void **state)
+{
+    const fixture *f = *state;
+    int64_t c = f->r2c1;
+    assert_true(metric(f, c, "conf_missing") == 1);
+    assert_true(metric(f, c, "probs_missing") == 2); /* the error and the row with a null */
+    NEAR(metric(f, c, "accuracy"), 3.0 / 6);         /* the error counts as wrong here */
+    /* answered: .9 r, .7 w, .8 r, .95 r, .6 w, each in a bin of its own (both schemes):
+     * ECE = (.1 + .7 + .2 + .05 + .6)/5 = 0.33; the error at confidence 0 would give
+     * 1.65/6 = 0.275 */
+    NEAR(metric(f, c, "ece_15"), 0.33);
+    NEAR(metric(f, c, "ece_15_mass"), 0.33);
+    NEAR(metric(f, c, "mce_15"), 0.7);
+    assert_true(metric_n(f, c, "ece_15") == 5);
+    assert_true(metric_n(f, c, "ece_15_mass") == 5);
+    double lo, hi;
+    slm_store_metric(f->st, c, "ece_15", &lo, &hi);
+    assert_true(lo <= hi); /* replicates without a confidence are left out, not NaN */
+    /* AURC: errors of the top k = 0,0,0,1,2 → (1/4 + 2/5)/5 = 0.13 (with the error
+     * ranked last at 0: 0.191666...) */
+    NEAR(metric(f, c, "aurc"), 0.13);
+    /* coverage at 90%: .95 .9 .8 are right, 3 of the 5 answered (3/6 with the error) */
+    NEAR(metric(f, c, "coverage_at_0.90"), 0.6);
+    NEAR(metric(f, c, "coverage_at_0.90_threshold"), 0.8);
+    assert_true(one_double(f, "SELECT sum(count) FROM reliability WHERE candidate_id = %lld "
+                              "AND scheme = 'mass'", c) == 5);
+    assert_true(one_double(f, "SELECT count(*) FROM curves WHERE candidate_id = %lld", c) == 5);
+}
+
+static void brier_over_rows_with_probs(void **state)
+{
+    const fixture *f = *state;
+    int64_t c = f->r2c1;
+    /* numpy: P = [[.9,.1],[.3,.7],[.2,.8],[.05,.95]], one-hot gold a a b b:
+     * ((P - Y)**2).sum(1).mean() = 0.27125; -(ln .9 + ln .3 + ln .8 + ln .95)/4 */
+    NEAR(metric(f, c, "brier"), 0.27125);
+    NEAR(metric(f, c, "nll"), 0.39594254142138063);
+    assert_true(metric_n(f, c, "brier") == 4);
+    /* c2 has no probabilities at all: NaN (NULL), every row counted as missing */
+    assert_true(isnan(metric(f, f->r2c2, "brier")));
+    assert_true(one_double(f, "SELECT count(*) FROM metrics WHERE candidate_id = %lld AND "
+                              "name = 'brier' AND value IS NULL", f->r2c2) == 1);
+    assert_true(metric(f, f->r2c2, "probs_missing") == 6);
+    assert_true(metric(f, f->r2c2, "conf_missing") == 0);
+}
+
+static void percentiles_over_requests(void **state)
+{
+    const fixture *f = *state;
+    int64_t c = f->r2c1;
+    /* numpy's default (linear) percentile of the 16 requests 10 9 10, 11 10 14, 12 11 18,
+     * 13 12 22, 14 13 26 and 15 (example 5, no samples): */
+    NEAR(metric(f, c, "e2e_ms_p50"), 12.5);
+    NEAR(metric(f, c, "e2e_ms_p90"), 20.0);
+    NEAR(metric(f, c, "e2e_ms_p95"), 23.0);
+    NEAR(metric(f, c, "e2e_ms_p99"), 25.4);
+    NEAR(metric(f, c, "e2e_ms_mean"), 13.75);
+    assert_true(metric_n(f, c, "e2e_ms_p95") == 16);
+    /* and of the per-example medians 10..15 */
+    NEAR(metric(f, c, "e2e_ms_p50_of_medians"), 12.5);
+    NEAR(metric(f, c, "e2e_ms_p90_of_medians"), 14.5);
+    NEAR(metric(f, c, "e2e_ms_p95_of_medians"), 14.75);
+    NEAR(metric(f, c, "e2e_ms_p99_of_medians"), 14.95);
+    NEAR(metric(f, c, "e2e_ms_mean_of_medians"), 12.5);
+    /* no samples, no repeats: over the examples, and no *_of_medians rows */
+    NEAR(metric(f, f->r2c2, "e2e_ms_p95"), 14.75);
+    assert_true(one_double(f, "SELECT count(*) FROM metrics WHERE candidate_id = %lld AND "
+                              "name LIKE '%%of_medians'", f->r2c2) == 0);
+    assert_true(isnan(metric(f, c, "prefill_ms_p95"))); /* no prefill timings anywhere */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +287,9 @@ int main(void)
         cmocka_unit_test(invalid_answer_is_a_class),
         cmocka_unit_test(latency_and_facts),
         cmocka_unit_test(calibration_rows),
+        cmocka_unit_test(missing_confidence_left_out),
+        cmocka_unit_test(brier_over_rows_with_probs),
+        cmocka_unit_test(percentiles_over_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -597,14 +597,13 @@ static void ece_hand_small(void **state)
 static void ece_equal_mass_ties(void **state)
 {
     (void)state;
-    /* Same data, 2 equal-mass bins. Sorted by (conf, index): 0.3 (#3, wrong), 0.6 (#2,
-     * right), 0.9 (#0, right), 0.9 (#1, wrong) — the tie at 0.9 keeps index order.
-     * Bin 0 = positions [0, 2): conf 0.45, acc 0.5, gap 0.05. Bin 1 = [2, 4): conf 0.9,
-     * acc 0.5, gap 0.4. ECE = 0.5*0.05 + 0.5*0.4 = 0.225; MCE = 0.4. */
+    /* Same data, 2 equal-mass bins. Sorted: 0.3 (wrong), 0.6 (right) | 0.9, 0.9 (one
+     * right): the edge is (0.6 + 0.9)/2 = 0.75, then 1. Bin 0: conf 0.45, acc 0.5, gap 0.05;
+     * bin 1: conf 0.9, acc 0.5, gap 0.4. ECE = 0.5*0.05 + 0.5*0.4 = 0.225; MCE = 0.4. */
     const double conf[] = {0.9, 0.9, 0.6, 0.3};
     const unsigned char ok[] = {1, 0, 1, 0};
-    double mce, bconf[2], bacc[2];
-    long cnt[2];
+    double mce, bconf[3], bacc[3];
+    long cnt[3];
     assert_near(slm_ece(conf, ok, 4, 2, 1, &mce, cnt, bconf, bacc), 0.225, TOL);
     assert_near(mce, 0.4, TOL);
     assert_int_equal(cnt[0], 2);
@@ -612,15 +611,30 @@ static void ece_equal_mass_ties(void **state)
     assert_near(bconf[0], 0.45, TOL);
     assert_near(bacc[0], 0.5, 0);
 
-    /* Ties straddling a boundary: three at 0.5 in 3 bins, right/wrong/right by index.
-     * Each bin gets one example in index order: gaps 0.5, 0.5, 0.5 → ECE 0.5. */
+    /* Three tied at 0.5 in 3 bins: the chunks are one each, but both cut edges are 0.5
+     * (one after removing the duplicate), so all three share bin 0 — a tie never
+     * straddles a bin. acc 2/3, conf 0.5: ECE = MCE = 1/6; bins 1 and 2 are empty (the
+     * old sort-position split gave 0.5). */
     const double same[] = {0.5, 0.5, 0.5};
     const unsigned char rwr[] = {1, 0, 1};
-    double bacc3[3];
-    assert_near(slm_ece(same, rwr, 3, 3, 1, &mce, NULL, NULL, bacc3), 0.5, TOL);
-    assert_near(bacc3[0], 1, 0);
-    assert_near(bacc3[1], 0, 0);
-    assert_near(bacc3[2], 1, 0);
+    assert_near(slm_ece(same, rwr, 3, 3, 1, &mce, cnt, NULL, bacc), 1.0 / 6, TOL);
+    assert_near(mce, 1.0 / 6, TOL);
+    assert_int_equal(cnt[0], 3);
+    assert_int_equal(cnt[1], 0);
+    assert_int_equal(cnt[2], 0);
+    assert_nan(bacc[1]);
+
+    /* A cut inside a tie: sorted 0.2 0.6 | 0.6 0.6 | 0.9 0.9, edges 0.6, 0.75, 1. Every 0.6
+     * goes to bin 0 (right-closed), bin 1 = (0.6, 0.75] is empty. Bin 0: conf 2/4, acc
+     * 2/4, gap 0; bin 2: conf 0.9, acc 1, gap 0.1. ECE = (2/6)*0.1; MCE = 0.1. */
+    const double cut[] = {0.6, 0.9, 0.2, 0.6, 0.9, 0.6};
+    const unsigned char cok[] = {1, 1, 0, 0, 1, 1};
+    assert_near(slm_ece(cut, cok, 6, 3, 1, &mce, cnt, bconf, NULL), 0.1 / 3, TOL);
+    assert_near(mce, 0.1, TOL);
+    assert_int_equal(cnt[0], 4);
+    assert_int_equal(cnt[1], 0);
+    assert_int_equal(cnt[2], 2);
+    assert_near(bconf[0], 0.5, TOL);
 }
 
 static void ece_equal_mass_split(void **state)
@@ -634,23 +648,36 @@ static void ece_equal_mass_split(void **state)
         conf[i] = (15 - i) / 15.0; /* descending, so the sort matters */
         ok[i] = i % 2;
     }
-    /* n = 16: bin b = [floor(16b/15), floor(16(b+1)/15)); floor(16b/15) = b for b <= 14,
-     * so bins 0..13 hold one and bin 14 holds positions 14, 15. */
+    /* n = 16 into 15 chunks as np.array_split: 16 mod 15 = 1, so the FIRST chunk holds two
+     * (0 and 1/15) and the others one each. */
     slm_ece(conf, ok, 16, B, 1, NULL, cnt, NULL, NULL);
-    for (int b = 0; b < B - 1; b++)
+    assert_int_equal(cnt[0], 2);
+    for (int b = 1; b < B; b++)
         assert_int_equal(cnt[b], 1);
-    assert_int_equal(cnt[B - 1], 2);
-    /* n = 3: floor(3b/15) = floor(b/5) → bins 4, 9 and 14 hold one each, the rest none. */
+    double sorted[16], edges[B];
+    for (int i = 0; i < 16; i++)
+        sorted[i] = i / 15.0;
+    assert_int_equal(slm_ece_mass_edges(sorted, 16, B, edges), B);
+    assert_true(edges[0] == (1 / 15.0 + 2 / 15.0) / 2);
+    assert_true(edges[B - 1] == 1.0);
+    /* n = 3 < 15 bins: B' = 3 chunks of one, edges (13/15 + 14/15)/2, (14/15 + 1)/2, 1;
+     * bins 0..2 hold one each, the rest none. */
     double bconf[B];
     slm_ece(conf, ok, 3, B, 1, NULL, cnt, bconf, NULL);
     for (int b = 0; b < B; b++) {
-        assert_int_equal(cnt[b], (b == 4 || b == 9 || b == 14) ? 1 : 0);
+        assert_int_equal(cnt[b], b < 3 ? 1 : 0);
         if (!cnt[b])
             assert_nan(bconf[b]);
     }
-    /* Sorted ascending: conf[2] = 13/15 < conf[1] < conf[0] = 1. */
-    assert_near(bconf[4], 13.0 / 15, 0);
-    assert_near(bconf[14], 1, 0);
+    assert_near(bconf[0], 13.0 / 15, 0);
+    assert_near(bconf[2], 1, 0);
+    /* edges of nothing, or with no bins */
+    assert_int_equal(slm_ece_mass_edges(sorted, 0, B, edges), 0);
+    assert_int_equal(slm_ece_mass_edges(sorted, 16, 0, edges), 0);
+    /* all at 1: the midpoints are 1, so one edge */
+    const double ones[] = {1, 1, 1, 1};
+    assert_int_equal(slm_ece_mass_edges(ones, 4, B, edges), 1);
+    assert_true(edges[0] == 1.0);
 }
 
 static void ece_errors(void **state)

@@ -7,7 +7,9 @@
  * sorted; AURC takes each k and counts the examples above and tied with the k-th;
  * coverage tries every distinct threshold; F1 is 2PR/(P+R) from a confusion matrix built
  * here; Holm is the O(m^2) max over smaller p-values; McNemar's binomial is Pascal's
- * triangle in doubles. Nothing here calls the library for the quantity it checks.
+ * triangle in doubles; the equal-mass edges come from k-th smallest values found by
+ * counting. Nothing here calls the library for the quantity it checks. Equal-mass ECE is
+ * also pinned against constants numpy computed (reference_ece_mass_numpy).
  *
  * The inputs are the awkward ones: ties, confidences exactly on bin edges (k/15), 0 and 1,
  * classes never predicted or never gold, one example, all right, all wrong, and a few
@@ -101,24 +103,56 @@ static double ref_ece_width(const double *conf, const unsigned char *ok, size_t 
     return ece;
 }
 
-/* Equal-mass ECE: the rank of each example counted pairwise (confidence, then index). */
+/* The k-th smallest (0-based) of conf[0..n), found by counting: v = conf[i] is it when
+ * fewer than k + 1 values lie below v and at least k + 1 lie at or below v. */
+static double ref_kth(const double *conf, size_t n, size_t k)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t below = 0, upto = 0;
+        for (size_t j = 0; j < n; j++) {
+            below += conf[j] < conf[i];
+            upto += conf[j] <= conf[i];
+        }
+        if (below <= k && k < upto)
+            return conf[i];
+    }
+    return NAN;
+}
+
+/* Equal-mass upper edges (Kumar et al. / HELM, DESIGN §6): numpy's array_split sizes
+ * (divmod: the first n mod B chunks one longer), midpoints of the k-th smallest values
+ * either side of each cut, then 1.0; an edge equal to an earlier one is skipped. */
+static size_t ref_mass_edges(const double *conf, size_t n, int B, double *edges)
+{
+    size_t nb = (size_t)B < n ? (size_t)B : n, each = n / nb, extras = n % nb, cut = 0, ne = 0;
+    for (size_t b = 1; b <= nb; b++) {
+        cut += b <= extras ? each + 1 : each;
+        double e = b == nb ? 1.0 : (ref_kth(conf, n, cut - 1) + ref_kth(conf, n, cut)) / 2.0;
+        int dup = 0;
+        for (size_t j = 0; j < ne; j++)
+            dup |= edges[j] == e;
+        if (!dup)
+            edges[ne++] = e;
+    }
+    return ne;
+}
+
+/* Equal-mass ECE: bin m holds the confidences with exactly m edges below them (the first
+ * edge >= the confidence is the m-th: bisect_left), scanned per bin over every example. */
 static double ref_ece_mass(const double *conf, const unsigned char *ok, size_t n, int B,
                            double *mce)
 {
-    size_t rank[MAXN];
-    for (size_t i = 0; i < n; i++) {
-        rank[i] = 0;
-        for (size_t j = 0; j < n; j++)
-            if (conf[j] < conf[i] || (conf[j] == conf[i] && j < i))
-                rank[i]++;
-    }
+    double edges[128];
+    size_t ne = ref_mass_edges(conf, n, B, edges);
     double ece = 0;
     *mce = 0;
-    for (int b = 0; b < B; b++) {
-        size_t from = (size_t)b * n / (size_t)B, to = (size_t)(b + 1) * n / (size_t)B;
+    for (size_t m = 0; m < ne; m++) {
         double cnt = 0, sc = 0, sa = 0;
         for (size_t i = 0; i < n; i++) {
-            if (rank[i] >= from && rank[i] < to) {
+            size_t below = 0;
+            for (size_t j = 0; j < ne; j++)
+                below += edges[j] < conf[i];
+            if (below == m) {
                 cnt += 1;
                 sc += conf[i];
                 sa += ok[i] ? 1 : 0;
@@ -524,6 +558,117 @@ static void reference_random_cases(void **state)
     }
 }
 
+/* ---- equal-mass ECE against numpy ----------------------------------------------------
+ * The constants below were written by /usr/bin/python3 (numpy 1.24) running this, the
+ * definition as Kumar et al.'s uncertainty-calibration code (get_equal_bins, get_bin) and
+ * HELM compute it; the inputs come from np.random.default_rng(20261215) (random37: 37
+ * distinct values; ties50: six levels, most at 0.9 and 1.0, so a chunk boundary falls
+ * inside a tie and one bin is empty; n7: fewer examples than bins; round100: two
+ * decimals, 0 and 1 included; same20: one value), printed with repr (exact doubles):
+ *
+ *   def ece_mass(conf, ok, B=15):
+ *       conf = np.asarray(conf, dtype=np.float64); ok = np.asarray(ok, dtype=np.float64)
+ *       s = np.sort(conf); B = min(B, len(s)); ch = np.array_split(s, B)
+ *       edges = [(ch[i][-1] + ch[i + 1][0]) / 2.0 for i in range(B - 1)] + [1.0]
+ *       edges = sorted(set(edges))
+ *       b = np.searchsorted(edges, conf, side="left")
+ *       ece, mce, counts = 0.0, 0.0, []
+ *       for m in range(len(edges)):
+ *           sel = b == m; counts.append(int(sel.sum()))
+ *           if sel.sum() == 0: continue
+ *           gap = abs(ok[sel].mean() - conf[sel].mean())
+ *           ece += sel.sum() / len(conf) * gap; mce = max(mce, gap)
+ *       return ece, mce, edges, counts
+ */
+static const double random37_conf[] = {0.5395835396242067, 0.37298762436507227, 0.7746806473237139, 0.35505757982388186, 0.5697682207809658, 0.6246882378803255, 0.5001509581104452, 0.8530049527184205, 0.7911214734725338, 0.8356458698784093, 0.8841885714072353, 0.6397904214031773, 0.31733159381560944, 0.3345635997964004, 0.9451705453377266, 0.7495328821790366, 0.852509189586315, 0.784161439279107, 0.9169458877228069, 0.4944768178842147, 0.7422324734261478, 0.30873978688979253, 0.8681586366052394, 0.43689556395393925, 0.7577484915640644, 0.42468922725613484, 0.8269323164513085, 0.5276020587745336, 0.5135137643747543, 0.4521996282754177, 0.9170136040472663, 0.8710957795889849, 0.5808657237803379, 0.9851223784638055, 0.6408784426990655, 0.5944132490848597, 0.3977017529083246};
+static const unsigned char random37_ok[] = {1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1};
+static const double random37_edges[] = {0.3448105898101411, 0.4111954900822297, 0.4733382230798162, 0.5205579115746439, 0.5753169722806518, 0.6322393296417514, 0.7458826778025922, 0.7662145694438891, 0.7876414563758204, 0.8312890931648589, 0.8527570711523678, 0.8696272080971121, 0.9005672295650211, 0.9310920746924964, 1.0};
+static const long random37_counts[] = {3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2};
+static const double ties50_conf[] = {1.0, 0.9, 1.0, 0.9, 0.9, 0.7, 1.0, 0.9, 0.7, 1.0, 0.9, 0.9, 1.0, 1.0, 0.9, 0.55, 1.0, 0.55, 0.9, 0.9, 0.7, 1.0, 0.7, 0.9, 0.9, 1.0, 0.55, 1.0, 0.9, 0.7, 1.0, 0.9, 1.0, 1.0, 0.9, 0.9, 0.9, 0.7, 0.9, 0.55, 0.7, 0.55, 1.0, 1.0, 1.0, 0.55, 1.0, 0.4, 0.2, 0.55};
+static const unsigned char ties50_ok[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0};
+static const double ties50_edges[] = {0.55, 0.7, 0.8, 0.9, 1.0};
+static const long ties50_counts[] = {9, 7, 0, 17, 17};
+static const double n7_conf[] = {0.95, 0.35, 0.6, 0.95, 0.8, 0.5, 0.72};
+static const unsigned char n7_ok[] = {1, 0, 1, 0, 1, 1, 0};
+static const double n7_edges[] = {0.425, 0.55, 0.6599999999999999, 0.76, 0.875, 0.95, 1.0};
+static const long n7_counts[] = {1, 1, 1, 1, 1, 2, 0};
+static const double round100_conf[] = {0.41, 0.41, 0.02, 0.0, 0.75, 0.73, 0.65, 0.56, 0.45, 0.88, 1.0, 0.77, 0.37, 0.15, 0.49, 0.59, 0.01, 0.03, 0.08, 0.73, 0.56, 0.26, 0.51, 0.77, 0.18, 0.1, 0.39, 0.62, 0.08, 0.36, 0.62, 0.49, 0.35, 0.36, 0.05, 0.37, 0.04, 0.11, 0.82, 0.87, 0.7, 0.61, 0.19, 0.46, 0.65, 0.13, 0.13, 0.23, 0.1, 0.15, 0.42, 0.65, 0.77, 0.12, 0.21, 0.64, 0.97, 0.5, 0.94, 0.06, 0.21, 0.94, 0.23, 0.73, 0.58, 0.01, 0.21, 0.08, 0.35, 0.74, 0.59, 0.93, 0.08, 0.59, 0.56, 0.19, 0.54, 0.18, 0.93, 0.81, 0.67, 0.8, 0.05, 0.11, 0.51, 0.71, 0.88, 0.43, 0.88, 0.93, 0.6, 0.22, 0.26, 0.66, 0.91, 0.14, 0.49, 0.9, 0.12, 0.12};
+static const unsigned char round100_ok[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0};
+static const double round100_edges[] = {0.05, 0.1, 0.13, 0.19, 0.245, 0.37, 0.455, 0.525, 0.59, 0.65, 0.72, 0.77, 0.875, 0.93, 1.0};
+static const long round100_counts[] = {8, 7, 7, 7, 6, 8, 6, 7, 8, 8, 4, 8, 4, 8, 4};
+static const double same20_conf[] = {0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8};
+static const unsigned char same20_ok[] = {0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1};
+static const double same20_edges[] = {0.8, 1.0};
+static const long same20_counts[] = {20, 0};
+
+typedef struct numpy_case {
+    const double *conf;
+    const unsigned char *ok;
+    size_t n;
+    const double *edges;
+    const long *counts;
+    size_t n_edges;
+    double ece, mce;
+} numpy_case;
+
+static const numpy_case NUMPY_MASS[] = {
+    {random37_conf, random37_ok, 37, random37_edges, random37_counts, 15, 0.2816977392726997, 0.7794210433014104},
+    {ties50_conf, ties50_ok, 50, ties50_edges, ties50_counts, 5, 0.08499999999999996, 0.27222222222222225},
+    {n7_conf, n7_ok, 7, n7_edges, n7_counts, 7, 0.4385714285714285, 0.72},
+    {round100_conf, round100_ok, 100, round100_edges, round100_counts, 15, 0.07890000000000001, 0.2516666666666667},
+    {same20_conf, same20_ok, 20, same20_edges, same20_counts, 2, 0.15000000000000013, 0.15000000000000013},
+};
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Edges bit for bit (the same IEEE operations as numpy), counts exactly, ECE and MCE to
+ * 1e-12 (numpy's pairwise sums differ in the last bits); the naive reference above agrees
+ * too; and any order of the examples gives the very same bits. */
+static void reference_ece_mass_numpy(void **state)
+{
+    (void)state;
+    enum { NMAX = 128 };
+    for (size_t t = 0; t < sizeof NUMPY_MASS / sizeof NUMPY_MASS[0]; t++) {
+        const numpy_case *c = &NUMPY_MASS[t];
+        assert_true(c->n <= NMAX);
+        double sorted[NMAX], edges[BINS], bconf[BINS], bacc[BINS], mce, mce_r;
+        long cnt[BINS];
+        memcpy(sorted, c->conf, c->n * sizeof *sorted);
+        qsort(sorted, c->n, sizeof *sorted, cmp_dbl);
+        assert_int_equal(slm_ece_mass_edges(sorted, c->n, BINS, edges), c->n_edges);
+        for (size_t m = 0; m < c->n_edges; m++)
+            assert_true(edges[m] == c->edges[m]);
+        double e = slm_ece(c->conf, c->ok, c->n, BINS, 1, &mce, cnt, bconf, bacc);
+        cur_case = "numpy equal mass";
+        if (fabs(e - c->ece) > 1e-12 || fabs(mce - c->mce) > 1e-12)
+            fail_msg("case %zu: ECE %.17g MCE %.17g, numpy %.17g %.17g", t, e, mce, c->ece,
+                     c->mce);
+        for (size_t m = 0; m < BINS; m++)
+            assert_int_equal(cnt[m], m < c->n_edges ? c->counts[m] : 0);
+        assert_close(ref_ece_mass(c->conf, c->ok, c->n, BINS, &mce_r), c->ece, "naive vs numpy");
+        assert_close(mce_r, c->mce, "naive MCE vs numpy");
+        /* reversed, and rotated by 7: bit-identical ECE, MCE and bins */
+        for (int shape = 0; shape < 2; shape++) {
+            double pc[NMAX], pmce, pconf[BINS];
+            unsigned char pok[NMAX];
+            long pcnt[BINS];
+            for (size_t i = 0; i < c->n; i++) {
+                size_t j = shape ? (i + 7) % c->n : c->n - 1 - i;
+                pc[i] = c->conf[j];
+                pok[i] = c->ok[j];
+            }
+            assert_true(slm_ece(pc, pok, c->n, BINS, 1, &pmce, pcnt, pconf, NULL) == e);
+            assert_true(pmce == mce);
+            for (size_t m = 0; m < c->n_edges; m++)
+                assert_true(pcnt[m] == cnt[m] && (!cnt[m] || pconf[m] == bconf[m]));
+        }
+    }
+}
+
 /* McNemar: exact binomial via Pascal's triangle in doubles; chi-square via 1 - erf. */
 static void reference_mcnemar(void **state)
 {
@@ -795,6 +940,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reference_fixed_cases),
         cmocka_unit_test(reference_random_cases),
+        cmocka_unit_test(reference_ece_mass_numpy),
         cmocka_unit_test(reference_mcnemar),
         cmocka_unit_test(reference_holm),
         cmocka_unit_test(reference_temperature),
