@@ -307,8 +307,9 @@ static int put_calibration(const slm_target *t, const preds *p, double *ece, dou
  * by aggregate too; here the interval is added), all from the same seeded resamples:
  * percentile for accuracy (a mean: its replicates centre on it), BCa for macro-F1 and ECE,
  * biased statistics whose replicates sit off-centre (resampling duplicates examples, which
- * pushes ECE up). Where BCa is undefined (the value below or above every replicate) the
- * interval is NULL rather than a percentile one that would not contain the value. */
+ * pushes ECE up). Where BCa is undefined (the value below or above every replicate, or the
+ * whole interval between the two outermost replicates: see slm_bca_endpoints) the interval
+ * is NULL rather than a percentile one that would not contain the value. */
 static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_ctx, int reps,
                          uint64_t seed, double ece)
 {

@@ -779,16 +779,13 @@ static double bca_acceleration(const double *jack, size_t nj)
     return s2 > 0 ? s3 / (6.0 * pow(s2, 1.5)) : 0.0;
 }
 
-/* The BCa endpoint at nominal quantile q from the sorted replicates; NaN where the
- * adjustment's denominator 1 - a (z0 + z_q) is not positive (|a| far beyond any real
- * statistic's). */
-static double bca_endpoint(const double *sorted, size_t m, double z0, double a, double q)
+/* The BCa-adjusted quantile q' for the nominal quantile q; NaN where the adjustment's
+ * denominator 1 - a (z0 + z_q) is not positive (|a| far beyond any real statistic's). */
+static double bca_quantile(double z0, double a, double q)
 {
     double w = z0 + slm_norm_quantile(q);
     double den = 1.0 - a * w;
-    if (!(den > 0))
-        return NAN;
-    return slm_percentile_sorted(sorted, m, 100.0 * slm_norm_cdf(z0 + w / den));
+    return den > 0 ? slm_norm_cdf(z0 + w / den) : NAN;
 }
 
 int slm_bca_endpoints(double estimate, const double *reps, size_t m, const double *jack,
@@ -812,19 +809,20 @@ int slm_bca_endpoints(double estimate, const double *reps, size_t m, const doubl
         *z0_out = z0;
     if (a_out)
         *a_out = a;
-    double l = NAN, h = NAN;
+    double ql = NAN, qh = NAN;
     if (isfinite(z0) && isfinite(a)) {
-        l = bca_endpoint(v, m, z0, a, (1.0 - level) / 2.0);
-        h = bca_endpoint(v, m, z0, a, (1.0 + level) / 2.0);
+        ql = bca_quantile(z0, a, (1.0 - level) / 2.0);
+        qh = bca_quantile(z0, a, (1.0 + level) / 2.0);
     }
+    /* the whole interval between the two outermost replicates of one side: m resamples
+     * cannot place it (it would collapse onto the extreme replicate) */
+    int ok = !isnan(ql) && !isnan(qh) && qh >= 1.0 / (double)m && ql <= 1.0 - 1.0 / (double)m;
+    if (ok && lo)
+        *lo = slm_percentile_sorted(v, m, 100.0 * ql);
+    if (ok && hi)
+        *hi = slm_percentile_sorted(v, m, 100.0 * qh);
     free(v);
-    if (isnan(l) || isnan(h))
-        return -1;
-    if (lo)
-        *lo = l;
-    if (hi)
-        *hi = h;
-    return 0;
+    return ok ? 0 : -1;
 }
 
 /* stat on each leave-one-out subset of 0..n-1 (n >= 2), into a new array (caller frees). */

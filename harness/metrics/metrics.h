@@ -275,8 +275,13 @@ double slm_norm_quantile(double p);
  * With z0 = a = 0 this is the percentile interval. *z0_out and *a_out (if non-NULL)
  * receive z0 and a. Returns 0; -1 with *lo, *hi NaN when the estimate is not finite,
  * m or nj is 0, level is not in (0, 1), no replicate is finite, a jackknife value is not
- * finite, the estimate lies below or above every replicate (share 0 or 1: z0 infinite,
- * BCa undefined) or 1 - a (z0 + z_q) <= 0. Aborts only on memory exhaustion. */
+ * finite, or BCa is undefined: the estimate lies below or above every replicate (share 0
+ * or 1, z0 infinite), 1 - a (z0 + z_q) <= 0, or the whole interval falls between the two
+ * outermost replicates of one side (upper q' < 1/m or lower q' > 1 - 1/m: m resamples
+ * cannot place it, and it would collapse to a point). A lower q' below 1/m alone is kept:
+ * that endpoint is then the smallest replicate, as far as m resamples reach (the usual
+ * case for ECE, whose bias is large next to its spread). Aborts only on memory
+ * exhaustion. */
 int slm_bca_endpoints(double estimate, const double *reps, size_t m, const double *jack,
                       size_t nj, double level, double *lo, double *hi, double *z0_out,
                       double *a_out);

@@ -150,18 +150,38 @@ static void bca_undefined(void **state)
     assert_true(isnan(lo) && isnan(hi));
     assert_int_equal(slm_bca_endpoints(200, reps, 200, jack, 10, 0.95, &lo, &hi, NULL, NULL),
                      -1);
-    /* just inside (ties with the largest, counted half) it is defined */
-    assert_int_equal(slm_bca_endpoints(199, reps, 200, jack, 10, 0.95, &lo, &hi, NULL, NULL),
+    /* inside (190.5 of 200 below, z0 = 1.67) it is defined */
+    assert_int_equal(slm_bca_endpoints(190, reps, 200, jack, 10, 0.95, &lo, &hi, NULL, NULL),
                      0);
-    /* a ≈ 1/6 (one jackknife value far below the rest) and z0 ≈ 2.81: at level
-     * 0.999999 the upper adjustment's 1 - a (z0 + z) is negative */
+    /* a ≈ 1/6 (one jackknife value far below the rest): at level 0.999999 the upper
+     * adjustment's 1 - a (z0 + z) = 1 - 0.1665 (1.67 + 4.89) is negative */
     jack[999] = -1;
     double a;
-    assert_int_equal(slm_bca_endpoints(199, reps, 200, jack, 1000, 0.95, &lo, &hi, NULL, &a), 0);
+    assert_int_equal(slm_bca_endpoints(190, reps, 200, jack, 1000, 0.95, &lo, &hi, NULL, &a), 0);
     assert_true(a > 0.16 && a < 1.0 / 6.0);
     assert_int_equal(
-        slm_bca_endpoints(199, reps, 200, jack, 1000, 0.999999, &lo, &hi, NULL, NULL), -1);
+        slm_bca_endpoints(190, reps, 200, jack, 1000, 0.999999, &lo, &hi, NULL, NULL), -1);
     assert_true(isnan(lo) && isnan(hi));
+    /* the whole interval below the second-smallest of 1000 replicates 0..999: with 3 of
+     * them below the estimate (z0 = -2.75, a = 0) the upper q' = Φ(-3.54) = 2.0e-4 <
+     * 1/1000, undefined; with 6 below (z0 = -2.51) it is 1.1e-3, defined */
+    double r1000[1000];
+    for (int i = 0; i < 1000; i++)
+        r1000[i] = i;
+    jack[999] = 0;
+    assert_int_equal(
+        slm_bca_endpoints(2.5, r1000, 1000, jack, 10, 0.95, &lo, &hi, NULL, NULL), -1);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_equal(slm_bca_endpoints(5.5, r1000, 1000, jack, 10, 0.95, &lo, &hi, NULL, NULL),
+                     0);
+    /* the lower end at the smallest replicate (q' = Φ(-6.98)), the upper at position
+     * 999 q' = 1.09 */
+    assert_true(lo >= 0 && lo < 1e-6 && hi > 1 && hi < 1.2);
+    assert_int_equal(
+        slm_bca_endpoints(996.5, r1000, 1000, jack, 10, 0.95, &lo, &hi, NULL, NULL), -1);
+    assert_int_equal(
+        slm_bca_endpoints(993.5, r1000, 1000, jack, 10, 0.95, &lo, &hi, NULL, NULL), 0);
+    assert_true(hi > 999 - 1e-6 && hi <= 999 && lo > 997.8 && lo < 998);
     /* bad input */
     jack[3] = NAN;
     assert_int_equal(slm_bca_endpoints(50, reps, 200, jack, 10, 0.95, &lo, &hi, NULL, NULL),
