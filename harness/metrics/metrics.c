@@ -642,8 +642,8 @@ int slm_bootstrap_ci(size_t n, slm_resample_stat stat, void *ud, int reps, uint6
     return 0;
 }
 
-/* Counts the kept replicates v[0..m) (sorted) on each side of 0 and fills out; shared by
- * slm_paired_bootstrap() and slm_paired_bootstrap_test(). */
+/* Counts the kept replicates v[0..m) (sorted) on each side of 0 and fills out (for
+ * slm_paired_bootstrap_test()). */
 static void boot_test_fill(const double *v, size_t m, slm_boot_test *out)
 {
     size_t le = 0, ge = 0;
@@ -652,7 +652,7 @@ static void boot_test_fill(const double *v, size_t m, slm_boot_test *out)
         ge += v[i] >= 0;
     }
     size_t side = le < ge ? le : ge;
-    /* The add-one rule (Davison and Hinkley 1997, §4.2.1): with r of B replicates on the
+    /* The add-one rule (Davison and Hinkley 1997, ch. 4): with r of B replicates on the
      * far side, (r + 1)/(B + 1) is a valid one-sided p-value, never 0; doubled for two
      * sides. */
     double p = 2.0 * ((double)side + 1.0) / ((double)m + 1.0);

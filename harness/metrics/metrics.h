@@ -240,7 +240,7 @@ typedef struct slm_boot_test {
  * indices, which is what makes it paired). Resampling and skipping as slm_bootstrap_ci().
  *
  * The p-value follows the add-one rule of Monte Carlo tests (Davison and Hinkley 1997,
- * §4.2.1; North, Curtis and Sham 2002): with r of the B kept replicates on the far side
+ * ch. 4; North, Curtis and Sham 2002): with r of the B kept replicates on the far side
  * of 0, the one-sided p is (r + 1)/(B + 1) and the two-sided p = min(1, 2 (r + 1)/(B + 1)).
  * It is never 0: when no replicate crosses 0 (r = 0) it is 2/(B + 1), the smallest value
  * B replicates can support (0.002 for B = 1000), and means "p at most 2/(B + 1)", not a
