@@ -5,6 +5,7 @@
 #include "fields.h"
 #include "json_out.h"
 #include "latpairs.h"
+#include "metrics.h"
 #include "pareto.h"
 #include "store_reports.h"
 
@@ -348,7 +349,12 @@ static void left_out_note(slm_store *st, const run_info *r, slm_buf *b)
 static void calibration(slm_store *st, const run_info *r, slm_buf *b)
 {
     slm_buf_puts(b, "\n### Calibration and selective prediction\n\n"
-                    "Intervals are 95% bootstrap intervals. Coverage at a target accuracy is the "
+                    "Intervals are 95% bootstrap intervals from one set of seeded resamples: "
+                    "percentile for accuracy; BCa (bias-corrected and accelerated) for macro-F1 "
+                    "and ECE, whose resampled values sit off-centre, so their intervals need not "
+                    "be centred on the value (none is shown where BCa is undefined: the value "
+                    "beyond every replicate, or the whole interval between the two outermost "
+                    "ones). Coverage at a target accuracy is the "
                     "largest share of examples the model may answer alone (confidence ≥ τ) while "
                     "its accuracy on them meets the target.\n\n"
                     "| candidate | accuracy | macro-F1 | ECE | ECE (equal mass) | MCE | Brier | NLL "
@@ -606,36 +612,97 @@ static void structured_outputs(slm_store *st, const run_info *r, slm_buf *b)
     slm_free_strv(names, nn);
 }
 
+/* The explanation above the significance table: the tests, the p-value floor, the pick of
+ * the best and the Holm family (M p-values; from a database before schema 9, -1: the rows
+ * shown were the family), and what "needed" means. */
+static void significance_intro(slm_buf *b, const slm_comparison_stat *x, size_t n, long M,
+                               double alpha_needed)
+{
+    slm_buf_printf(b, "\n### Is the difference real?\n\nEvery candidate paired with the best "
+                      "(`%s`) on the same examples: McNemar's test on the examples only one of "
+                      "them got right (b: only this candidate, c: only the best; exact binomial "
+                      "when b+c < 25, else chi-square with continuity correction), and a paired "
+                      "bootstrap of the macro-F1 difference (B = %ld replicates, seed %ld; "
+                      "p = 2(r+1)/(B+1) with r the replicates beyond 0, so never 0: \"≤\" marks "
+                      "one where none crossed, whose p is at most that). ",
+                   x[0].baseline, x[0].reps, x[0].seed);
+    slm_buf_puts(b, "The best was picked by accuracy on these same examples, so its lead is an "
+                    "optimistic estimate of the true gap. ");
+    if (M == 1)
+        slm_buf_puts(b, "One pair, so nothing to correct for (Holm p = p)");
+    else if (x[0].holm_family > (long)n)
+        slm_buf_printf(b, "So that the pick cannot shrink the p-values, all %ld pairs of "
+                          "candidates were tested and the p-values Holm-corrected across all of "
+                          "them, not only the rows shown",
+                       M);
+    else
+        slm_buf_printf(b, "P-values Holm-corrected across the %ld comparisons shown", M);
+    char t[128] = "0.05";
+    if (M > 1) {
+        char a[32];
+        slm_fmt_double(a, sizeof a, alpha_needed, 3);
+        snprintf(t, sizeof t, "0.05/%ld = %s (enough after Holm whatever the other pairs show)",
+                 M, a);
+    }
+    slm_buf_printf(b, "; significant: a Holm p below 0.05. Needed: the smallest accuracy "
+                      "difference McNemar would call significant at this n and b + c, at %s: "
+                      "a smaller difference is not significant at this n, which is not the same "
+                      "as no difference.\n\n"
+                      "| candidate | n | b | c | Δ accuracy | needed | McNemar p | Holm p | "
+                      "Δ macro-F1 [95%% CI] | bootstrap p | Holm p | significant |\n"
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+                   t);
+}
+
+/* A bootstrap p at its floor (no replicate crossed 0), as "≤ v" with v rounded up to 3
+ * significant digits so the bound stays true. */
+static void p_bound(slm_buf *b, double p)
+{
+    double e = pow(10.0, floor(log10(p)) - 2.0);
+    char t[32];
+    slm_fmt_double(t, sizeof t, ceil(p / e - 1e-9) * e, 3);
+    slm_buf_printf(b, "≤ %s", t);
+}
+
+/* "±4.5 pt": the smallest significant accuracy difference at this n and b + c. */
+static void needed_cell(slm_buf *b, const slm_comparison_stat *x, double alpha)
+{
+    double need = slm_mcnemar_needed_pt(x->n, x->b + x->c, alpha);
+    if (isnan(need))
+        slm_buf_puts(b, "–");
+    else if (isinf(need))
+        slm_buf_printf(b, "none with b+c = %ld", x->b + x->c);
+    else
+        slm_buf_printf(b, "±%.1f pt", need);
+}
+
 static void significance(slm_store *st, const run_info *r, slm_buf *b)
 {
     slm_comparison_stat *x;
     size_t n;
     if (slm_store_comparisons(st, r->id, &x, &n, NULL, 0))
         return;
+    long M = n && x[0].holm_family > 0 ? x[0].holm_family : (long)n;
+    double alpha = M > 0 ? 0.05 / (double)M : 0.05;
     for (size_t i = 0; i < n; i++) {
         if (!i)
-            slm_buf_printf(b, "\n### Is the difference real?\n\nEvery candidate paired with the "
-                              "best (`%s`) on the same examples: McNemar's test on the examples "
-                              "only one of them got right (b: only this candidate, c: only the "
-                              "best; exact binomial when b+c < 25, else chi-square with "
-                              "continuity correction), and a paired bootstrap of the macro-F1 "
-                              "difference (%ld replicates, seed %ld); p-values Holm-corrected "
-                              "across candidates, significant at 0.05.\n\n"
-                              "| candidate | n | b | c | Δ accuracy | McNemar p | Holm p | "
-                              "Δ macro-F1 [95%% CI] | bootstrap p | Holm p | significant |\n"
-                              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
-                           x[i].baseline, x[i].reps, x[i].seed);
+            significance_intro(b, x, n, M, alpha);
         slm_buf_puts(b, "| ");
         slm_md_cell(b, x[i].name);
         slm_buf_printf(b, " | %ld | %ld | %ld | %+.1f pt | ", x[i].n, x[i].b, x[i].c,
                        x[i].acc_diff * 100.0);
+        needed_cell(b, &x[i], alpha);
+        slm_buf_puts(b, " | ");
         num(b, x[i].mcnemar_p, 3);
         slm_buf_puts(b, x[i].mcnemar_exact ? " (exact)" : " (χ²)");
         slm_buf_puts(b, " | ");
         num(b, x[i].mcnemar_p_holm, 3);
         slm_buf_printf(b, " | %+.1f pt [%+.1f, %+.1f] | ", x[i].f1_diff * 100.0,
                        x[i].f1_diff_lo * 100.0, x[i].f1_diff_hi * 100.0);
-        num(b, x[i].f1_p, 3);
+        if (x[i].f1_crossed == 0 && x[i].f1_p > 0)
+            p_bound(b, x[i].f1_p);
+        else
+            num(b, x[i].f1_p, 3);
         slm_buf_puts(b, " | ");
         num(b, x[i].f1_p_holm, 3);
         double hm = x[i].mcnemar_p_holm, hf = x[i].f1_p_holm;

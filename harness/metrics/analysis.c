@@ -371,8 +371,14 @@ static int put_calibration(const slm_target *t, const calib_rows *c, double *ece
 }
 
 /* Intervals of accuracy, macro-F1 and ECE (the values of accuracy and macro-F1 are stored
- * by aggregate too; here the interval is added). Every row is resampled; the ECE (value
- * and replicates) is over the answered rows, n_ece of them in the sample. */
+ * by aggregate too; here the interval is added), all from the same seeded resamples:
+ * percentile for accuracy (a mean: its replicates centre on it), BCa for macro-F1 and ECE,
+ * biased statistics whose replicates sit off-centre (resampling duplicates examples, which
+ * pushes ECE up). Where BCa is undefined (the value below or above every replicate, or the
+ * whole interval between the two outermost replicates: see slm_bca_endpoints) the interval
+ * is NULL rather than a percentile one that would not contain the value. Every row is
+ * resampled; the ECE (value and replicates) is over the answered rows, n_ece of them in the
+ * sample. */
 static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_ctx, int reps,
                          uint64_t seed, double ece, size_t n_ece)
 {
@@ -384,12 +390,15 @@ static int put_intervals(const slm_target *t, const preds *p, resample_ctx *rc_c
         slm_resample_stat stat;
         double value;
         size_t n;
-    } ci[] = {{"accuracy", stat_accuracy, (double)k / (double)n, n},
-              {"macro_f1", stat_macro_f1, macro_f1_of(p->gold, p->pred, n, p->n_classes), n},
-              {"ece_15", stat_ece, ece, n_ece}};
+        int bca;
+    } ci[] = {{"accuracy", stat_accuracy, (double)k / (double)n, n, 0},
+              {"macro_f1", stat_macro_f1, macro_f1_of(p->gold, p->pred, n, p->n_classes), n, 1},
+              {"ece_15", stat_ece, ece, n_ece, 1}};
     for (size_t i = 0; i < 3; i++) {
         double lo = NAN, hi = NAN;
-        if (reps > 0 && ci[i].n > 0)
+        if (reps > 0 && ci[i].n > 0 && ci[i].bca)
+            slm_bootstrap_bca(n, ci[i].stat, rc_ctx, reps, seed, 0.95, &lo, &hi);
+        else if (reps > 0 && ci[i].n > 0)
             slm_bootstrap_ci(n, ci[i].stat, rc_ctx, reps, seed, 0.95, &lo, &hi, NULL);
         if (put_metric(t->st, t->run_id, t->cid, ci[i].name, ci[i].value, lo, hi, (long)ci[i].n,
                        t->err, t->errlen))
@@ -620,9 +629,15 @@ int slm_paired_compare(slm_store *st, int64_t cand_a, int64_t cand_b, const char
     out->f1_a = macro_f1_of(pa.gold, pa.pred, nk, pa.n_classes);
     out->f1_b = out->f1_a - out->f1_diff;
     out->f1_lo = out->f1_hi = out->f1_p = NAN;
-    if (reps > 0)
-        slm_paired_bootstrap(nk, stat_f1_diff, &c, reps, seed, &out->f1_lo, &out->f1_hi,
-                             &out->f1_p);
+    out->f1_crossed = -1;
+    if (reps > 0) {
+        slm_boot_test bt;
+        slm_paired_bootstrap_test(nk, stat_f1_diff, &c, reps, seed, &bt);
+        out->f1_lo = bt.lo;
+        out->f1_hi = bt.hi;
+        out->f1_p = bt.p;
+        out->f1_crossed = bt.crossed;
+    }
     free(all);
     free(c.g);
     free(c.pa);
@@ -639,33 +654,46 @@ done:
     return rc;
 }
 
-/* Pairs ids[1..] against ids[0] and stores each comparison with Holm-adjusted p-values,
- * inside the caller's transaction. */
+/* Every pair (i, j), i > j, of the ranked candidates ids[0..nc), with j = 0 (the best)
+ * first: pairs [0, nc - 1) are candidate i + 1 against the best. A = ids[i], B = ids[j],
+ * so a negative difference means worse than the one ranked higher. */
+static int compare_all_pairs(slm_store *st, const int64_t *ids, size_t nc,
+                             const slm_run_cfg *cfg, const char *const *labels, size_t nl,
+                             slm_paired *pr, char *err, size_t errlen)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < nc; j++)
+        for (size_t i = j + 1; i < nc; i++, k++)
+            if (slm_paired_compare(st, ids[i], ids[j], labels, nl, cfg->bootstrap,
+                                   (uint64_t)cfg->seed, &pr[k], err, errlen))
+                return -1;
+    return 0;
+}
+
+/* Tests all nc(nc-1)/2 pairs, Holm-adjusts across all of them (see slm_compare_run) and
+ * stores the nc - 1 pairs with the best ids[0], inside the caller's transaction. */
 static int put_comparisons(slm_store *st, int64_t run_id, const int64_t *ids, size_t nc,
                            const slm_run_cfg *cfg, const char *const *labels, size_t nl,
                            char *err, size_t errlen)
 {
-    size_t m = nc - 1;
+    size_t m = nc * (nc - 1) / 2;
     slm_paired *pr = slm_xcalloc(m, sizeof *pr);
     double *pm = slm_xcalloc(m, sizeof *pm), *pf = slm_xcalloc(m, sizeof *pf);
     double *hm = slm_xcalloc(m, sizeof *hm), *hf = slm_xcalloc(m, sizeof *hf);
-    int bad = 0;
-    for (size_t i = 0; i < m && !bad; i++) {
-        /* A = the candidate, B = the best: a negative difference means worse */
-        bad = slm_paired_compare(st, ids[i + 1], ids[0], labels, nl, cfg->bootstrap,
-                                 (uint64_t)cfg->seed, &pr[i], err, errlen);
-        pm[i] = pr[i].mcnemar_p;
-        pf[i] = isnan(pr[i].f1_p) ? 1.0 : pr[i].f1_p;
-    }
+    int bad = compare_all_pairs(st, ids, nc, cfg, labels, nl, pr, err, errlen);
     if (!bad) {
+        for (size_t i = 0; i < m; i++) {
+            pm[i] = pr[i].mcnemar_p;
+            pf[i] = pr[i].f1_p; /* NaN without a bootstrap: every Holm p NULL then */
+        }
         slm_holm(pm, m, hm);
         slm_holm(pf, m, hf);
     }
-    for (size_t i = 0; i < m && !bad; i++) {
+    for (size_t i = 0; i + 1 < nc && !bad; i++) {
         slm_comparison_row r = {ids[i + 1], ids[0], (long)pr[i].n, pr[i].b, pr[i].c,
                                 pr[i].acc_diff, pr[i].mcnemar_p, pr[i].mcnemar_exact,
                                 pr[i].f1_diff, pr[i].f1_lo, pr[i].f1_hi, pr[i].f1_p, hm[i],
-                                hf[i], cfg->seed, cfg->bootstrap};
+                                hf[i], cfg->seed, cfg->bootstrap, pr[i].f1_crossed, (long)m};
         bad = slm_store_put_comparison(st, run_id, &r, err, errlen);
     }
     free(pr);

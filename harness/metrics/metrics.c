@@ -674,32 +674,225 @@ int slm_bootstrap_ci(size_t n, slm_resample_stat stat, void *ud, int reps, uint6
     return 0;
 }
 
-int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
-                         uint64_t seed, double *lo, double *hi, double *p_two_sided)
+/* Counts the kept replicates v[0..m) (sorted) on each side of 0 and fills out (for
+ * slm_paired_bootstrap_test()). */
+static void boot_test_fill(const double *v, size_t m, slm_boot_test *out)
 {
-    set_nan(lo, hi, p_two_sided);
+    size_t le = 0, ge = 0;
+    for (size_t i = 0; i < m; i++) {
+        le += v[i] <= 0;
+        ge += v[i] >= 0;
+    }
+    size_t side = le < ge ? le : ge;
+    /* The add-one rule (Davison and Hinkley 1997, ch. 4): with r of B replicates on the
+     * far side, (r + 1)/(B + 1) is a valid one-sided p-value, never 0; doubled for two
+     * sides. */
+    double p = 2.0 * ((double)side + 1.0) / ((double)m + 1.0);
+    out->lo = slm_percentile_sorted(v, m, 2.5);
+    out->hi = slm_percentile_sorted(v, m, 97.5);
+    out->p = p > 1 ? 1.0 : p;
+    out->crossed = (long)side;
+    out->kept = (long)m;
+}
+
+int slm_paired_bootstrap_test(size_t n, slm_resample_stat diff, void *ud, int reps,
+                              uint64_t seed, slm_boot_test *out)
+{
+    out->lo = out->hi = out->p = NAN;
+    out->crossed = out->kept = -1;
     if (n == 0 || reps < 1 || !diff)
         return -1;
     size_t m;
     double *v = bootstrap_replicates(n, diff, ud, reps, seed, &m);
     if (!v)
         return -1;
-    if (lo)
-        *lo = slm_percentile_sorted(v, m, 2.5);
-    if (hi)
-        *hi = slm_percentile_sorted(v, m, 97.5);
-    if (p_two_sided) {
-        size_t le = 0, ge = 0;
-        for (size_t i = 0; i < m; i++) {
-            le += v[i] <= 0;
-            ge += v[i] >= 0;
-        }
-        size_t side = le < ge ? le : ge;
-        double p = 2.0 * (double)side / (double)m;
-        *p_two_sided = p > 1 ? 1 : p;
-    }
+    boot_test_fill(v, m, out);
     free(v);
     return 0;
+}
+
+int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
+                         uint64_t seed, double *lo, double *hi, double *p_two_sided)
+{
+    slm_boot_test t;
+    int rc = slm_paired_bootstrap_test(n, diff, ud, reps, seed, &t);
+    if (lo)
+        *lo = t.lo;
+    if (hi)
+        *hi = t.hi;
+    if (p_two_sided)
+        *p_two_sided = t.p;
+    return rc;
+}
+
+/* ---- the normal distribution, BCa ---- */
+
+double slm_norm_cdf(double x)
+{
+    /* erfc keeps the lower tail accurate where 1 + erf would cancel */
+    return 0.5 * erfc(-x * 0.70710678118654752440);
+}
+
+/* Wichura's AS241 (PPND16) rational approximations, relative error about 1e-16: the
+ * central one for |p - 0.5| <= 0.425, then two in r = sqrt(-ln(min(p, 1 - p))). */
+static double ppnd16_central(double q)
+{
+    double r = 0.180625 - q * q;
+    double num = ((((((2509.0809287301226727 * r + 33430.575583588128105) * r +
+                      67265.770927008700853) * r + 45921.953931549871457) * r +
+                    13731.693765509461125) * r + 1971.5909503065514427) * r +
+                  133.14166789178437745) * r + 3.387132872796366608;
+    double den = ((((((5226.495278852854561 * r + 28729.085735721942674) * r +
+                      39307.89580009271061) * r + 21213.794301586595867) * r +
+                    5394.1960214247511077) * r + 687.1870074920579083) * r +
+                  42.313330701600911252) * r + 1.0;
+    return q * num / den;
+}
+
+static double ppnd16_tail(double r)
+{
+    double num, den;
+    if (r <= 5.0) {
+        r -= 1.6;
+        num = ((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r +
+                   0.24178072517745061177) * r + 1.27045825245236838258) * r +
+                 3.64784832476320460504) * r + 5.7694972214606914055) * r +
+               4.6303378461565452959) * r + 1.42343711074968357734;
+        den = ((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r +
+                   0.0151986665636164571966) * r + 0.14810397642748007459) * r +
+                 0.68976733498510000455) * r + 1.6763848301838038494) * r +
+               2.05319162663775882187) * r + 1.0;
+    } else {
+        r -= 5.0;
+        num = ((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r +
+                   0.0012426609473880784386) * r + 0.026532189526576123093) * r +
+                 0.29656057182850489123) * r + 1.7848265399172913358) * r +
+               5.4637849111641143699) * r + 6.6579046435011037772;
+        den = ((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r +
+                   1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r +
+                 0.0148753612908506148525) * r + 0.13692988092273580531) * r +
+               0.59983220655588793769) * r + 1.0;
+    }
+    return num / den;
+}
+
+double slm_norm_quantile(double p)
+{
+    if (!(p >= 0.0 && p <= 1.0))
+        return NAN;
+    if (p == 0.0)
+        return -INFINITY;
+    if (p == 1.0)
+        return INFINITY;
+    double q = p - 0.5;
+    if (fabs(q) <= 0.425)
+        return ppnd16_central(q);
+    double x = ppnd16_tail(sqrt(-log(q < 0 ? p : 1.0 - p)));
+    return q < 0 ? -x : x;
+}
+
+/* Efron's acceleration from jackknife values: a = sum d^3 / (6 (sum d^2)^(3/2)), d = mean
+ * - jack[i]; 0 when every jackknife value is the same. NaN when one is not finite. */
+static double bca_acceleration(const double *jack, size_t nj)
+{
+    double mean = 0;
+    for (size_t i = 0; i < nj; i++) {
+        if (!isfinite(jack[i]))
+            return NAN;
+        mean += jack[i];
+    }
+    mean /= (double)nj;
+    double s2 = 0, s3 = 0;
+    for (size_t i = 0; i < nj; i++) {
+        double d = mean - jack[i];
+        s2 += d * d;
+        s3 += d * d * d;
+    }
+    return s2 > 0 ? s3 / (6.0 * pow(s2, 1.5)) : 0.0;
+}
+
+/* The BCa-adjusted quantile q' for the nominal quantile q; NaN where the adjustment's
+ * denominator 1 - a (z0 + z_q) is not positive (|a| far beyond any real statistic's). */
+static double bca_quantile(double z0, double a, double q)
+{
+    double w = z0 + slm_norm_quantile(q);
+    double den = 1.0 - a * w;
+    return den > 0 ? slm_norm_cdf(z0 + w / den) : NAN;
+}
+
+int slm_bca_endpoints(double estimate, const double *reps, size_t m, const double *jack,
+                      size_t nj, double level, double *lo, double *hi, double *z0_out,
+                      double *a_out)
+{
+    set_nan(lo, hi, z0_out);
+    if (a_out)
+        *a_out = NAN;
+    if (!isfinite(estimate) || m == 0 || nj == 0 || !(level > 0.0 && level < 1.0))
+        return -1;
+    double *v = sorted_finite(reps, m, &m);
+    if (!v)
+        return -1;
+    double below = 0;
+    for (size_t i = 0; i < m; i++)
+        below += v[i] < estimate ? 1.0 : v[i] == estimate ? 0.5 : 0.0;
+    double z0 = slm_norm_quantile(below / (double)m);
+    double a = bca_acceleration(jack, nj);
+    if (z0_out)
+        *z0_out = z0;
+    if (a_out)
+        *a_out = a;
+    double ql = NAN, qh = NAN;
+    if (isfinite(z0) && isfinite(a)) {
+        ql = bca_quantile(z0, a, (1.0 - level) / 2.0);
+        qh = bca_quantile(z0, a, (1.0 + level) / 2.0);
+    }
+    /* the whole interval between the two outermost replicates of one side: m resamples
+     * cannot place it (it would collapse onto the extreme replicate) */
+    int ok = !isnan(ql) && !isnan(qh) && qh >= 1.0 / (double)m && ql <= 1.0 - 1.0 / (double)m;
+    if (ok && lo)
+        *lo = slm_percentile_sorted(v, m, 100.0 * ql);
+    if (ok && hi)
+        *hi = slm_percentile_sorted(v, m, 100.0 * qh);
+    free(v);
+    return ok ? 0 : -1;
+}
+
+/* stat on each leave-one-out subset of 0..n-1 (n >= 2), into a new array (caller frees). */
+static double *jackknife(size_t n, slm_resample_stat stat, void *ud)
+{
+    size_t *idx = slm_xmalloc((n - 1) * sizeof *idx);
+    double *jack = slm_xmalloc(n * sizeof *jack);
+    for (size_t i = 0; i + 1 < n; i++)
+        idx[i] = i + 1; /* 0 left out */
+    jack[0] = stat(idx, n - 1, ud);
+    for (size_t i = 1; i < n; i++) {
+        idx[i - 1] = i - 1; /* put i - 1 back where i was: i left out */
+        jack[i] = stat(idx, n - 1, ud);
+    }
+    free(idx);
+    return jack;
+}
+
+int slm_bootstrap_bca(size_t n, slm_resample_stat stat, void *ud, int reps, uint64_t seed,
+                      double level, double *lo, double *hi)
+{
+    set_nan(lo, hi, NULL);
+    if (n < 2 || reps < 1 || !stat || !(level > 0.0 && level < 1.0))
+        return -1;
+    size_t *all = slm_xmalloc(n * sizeof *all);
+    for (size_t i = 0; i < n; i++)
+        all[i] = i;
+    double est = stat(all, n, ud);
+    free(all);
+    size_t m;
+    double *v = isfinite(est) ? bootstrap_replicates(n, stat, ud, reps, seed, &m) : NULL;
+    if (!v)
+        return -1;
+    double *jack = jackknife(n, stat, ud);
+    int rc = slm_bca_endpoints(est, v, m, jack, n, level, lo, hi, NULL, NULL);
+    free(jack);
+    free(v);
+    return rc;
 }
 
 double slm_mcnemar_p(long b, long c, int *exact)
@@ -728,6 +921,37 @@ double slm_mcnemar_p(long b, long c, int *exact)
     double d = fabs((double)b - (double)c) - 1.0;
     double x = d * d / (double)nn;
     return erfc(sqrt(x / 2.0));
+}
+
+/* The smallest gap d = |b - c|, of the parity of m, over the splits b + c = m whose
+ * McNemar p is below alpha; -1 when none is. */
+static long mcnemar_min_gap(long m, double alpha)
+{
+    long d = m % 2;
+    if (m >= 25) {
+        /* chi-square branch: p < alpha <=> (d - 1)^2 / m > z^2, z = the (1 - alpha/2)
+         * normal quantile; start at the first d of m's parity above 1 + z sqrt(m) and
+         * let slm_mcnemar_p() settle the boundary (rounding, and d = 0 having the p of
+         * d = 2 under the uncorrected-at-0 rule of DESIGN §6). */
+        double t = 1.0 + slm_norm_quantile(1.0 - alpha / 2.0) * sqrt((double)m);
+        if (t > (double)m)
+            t = (double)m;
+        if (t > (double)d)
+            d += 2 * (long)floor((t - (double)d) / 2.0);
+        while (d - 2 >= 0 && slm_mcnemar_p((m + d - 2) / 2, (m - d + 2) / 2, NULL) < alpha)
+            d -= 2;
+    }
+    while (d <= m && !(slm_mcnemar_p((m + d) / 2, (m - d) / 2, NULL) < alpha))
+        d += 2;
+    return d <= m ? d : -1;
+}
+
+double slm_mcnemar_needed_pt(long n, long m, double alpha)
+{
+    if (n < 1 || m < 0 || m > n || !(alpha > 0.0 && alpha < 1.0))
+        return NAN;
+    long d = mcnemar_min_gap(m, alpha);
+    return d < 0 ? INFINITY : 100.0 * (double)d / (double)n;
 }
 
 typedef struct p_idx {

@@ -239,17 +239,78 @@ typedef double (*slm_resample_stat)(const size_t *idx, size_t n, void *ud);
 int slm_bootstrap_ci(size_t n, slm_resample_stat stat, void *ud, int reps, uint64_t seed,
                      double level, double *lo, double *hi, double *se);
 
+/* The test a paired bootstrap makes of "no difference". */
+typedef struct slm_boot_test {
+    double lo, hi;  /* the 95% percentile interval of the kept replicates */
+    double p;       /* two-sided p-value, min(1, 2 (r + 1)/(B + 1)); never 0 */
+    long crossed;   /* r: the kept replicates on the smaller side of 0 (<= 0 or >= 0; a
+                     * replicate exactly 0 counts on both sides) */
+    long kept;      /* B: the finite replicates */
+} slm_boot_test;
+
 /* Paired bootstrap of a difference between two candidates scored on the same n examples
  * (diff returns statistic(A) - statistic(B) on a resample; both candidates see the same
- * indices, which is what makes it paired). Resampling and skipping as slm_bootstrap_ci();
- * *lo, *hi = the 95% percentile interval of the kept diffs. *p_two_sided =
- * min(1, 2 * min(share of kept diffs <= 0, share >= 0)) — the usual bootstrap two-sided
- * p-value for "no difference"; a replicate exactly 0 counts on both sides, so an all-zero
- * distribution gives 1. Its resolution is 1/reps (it is never below 2/reps unless every
- * replicate lies strictly on one side, which gives 0). Any output pointer may be NULL.
- * Returns 0, or -1 with the outputs NaN on the errors of slm_bootstrap_ci(). */
+ * indices, which is what makes it paired). Resampling and skipping as slm_bootstrap_ci().
+ *
+ * The p-value follows the add-one rule of Monte Carlo tests (Davison and Hinkley 1997,
+ * ch. 4; North, Curtis and Sham 2002): with r of the B kept replicates on the far side
+ * of 0, the one-sided p is (r + 1)/(B + 1) and the two-sided p = min(1, 2 (r + 1)/(B + 1)).
+ * It is never 0: when no replicate crosses 0 (r = 0) it is 2/(B + 1), the smallest value
+ * B replicates can support (0.002 for B = 1000), and means "p at most 2/(B + 1)", not a
+ * measured value; out->crossed == 0 says so, and reports print it with "≤". An all-zero
+ * distribution gives 1.
+ * Returns 0, or -1 (out's numbers NaN, counts -1) on the errors of slm_bootstrap_ci().
+ * Aborts only on memory exhaustion. */
+int slm_paired_bootstrap_test(size_t n, slm_resample_stat diff, void *ud, int reps,
+                              uint64_t seed, slm_boot_test *out);
+
+/* slm_paired_bootstrap_test() with its interval and p-value written to separate pointers,
+ * any of which may be NULL. Returns 0, or -1 with the outputs NaN. */
 int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
                          uint64_t seed, double *lo, double *hi, double *p_two_sided);
+
+/* The standard normal distribution function Φ(x) = erfc(-x/√2)/2, accurate in both tails. */
+double slm_norm_cdf(double x);
+
+/* Its inverse Φ⁻¹(p) by Wichura's algorithm AS241 (relative error about 1e-16):
+ * -inf at 0, +inf at 1, NaN for p NaN or outside [0, 1]. */
+double slm_norm_quantile(double p);
+
+/* BCa interval (bias-corrected and accelerated; Efron 1987, Efron and Tibshirani 1993
+ * §14.3) from explicit inputs, so it can be checked against an independent computation:
+ * the estimate on the full sample, the bootstrap replicates reps[0..m) (any order;
+ * non-finite ones skipped), the jackknife values jack[0..nj) (the statistic with each
+ * example left out in turn) and the level (e.g. 0.95).
+ *   z0 = Φ⁻¹(share of replicates below the estimate, ties counting one half),
+ *   a  = Σ d_i³ / (6 (Σ d_i²)^(3/2)), d_i = mean(jack) - jack_i (0 if all jack are equal),
+ *   for q = (1 - level)/2 and (1 + level)/2: q' = Φ(z0 + (z0 + z_q)/(1 - a (z0 + z_q))),
+ *   endpoint = the 100 q' percentile of the replicates as slm_percentile().
+ * With z0 = a = 0 this is the percentile interval. *z0_out and *a_out (if non-NULL)
+ * receive z0 and a. Returns 0; -1 with *lo, *hi NaN when the estimate is not finite,
+ * m or nj is 0, level is not in (0, 1), no replicate is finite, a jackknife value is not
+ * finite, or BCa is undefined: the estimate lies below or above every replicate (share 0
+ * or 1, z0 infinite), 1 - a (z0 + z_q) <= 0, or the whole interval falls between the two
+ * outermost replicates of one side (upper q' < 1/m or lower q' > 1 - 1/m: m resamples
+ * cannot place it, and it would collapse to a point). A lower q' below 1/m alone is kept:
+ * that endpoint is then the smallest replicate, as far as m resamples reach (the usual
+ * case for ECE, whose bias is large next to its spread). Aborts only on memory
+ * exhaustion. */
+int slm_bca_endpoints(double estimate, const double *reps, size_t m, const double *jack,
+                      size_t nj, double level, double *lo, double *hi, double *z0_out,
+                      double *a_out);
+
+/* BCa bootstrap interval of stat over n >= 2 examples: the estimate is stat on all n
+ * examples (indices 0..n-1 in order), the replicates are exactly those of
+ * slm_bootstrap_ci() with the same reps and seed (so both kinds of interval come from one
+ * set of resamples), the jackknife calls stat n times on n - 1 indices (example i left
+ * out, the others in order), then slm_bca_endpoints(). Meant for statistics whose
+ * resampled values sit off-centre (biased ones such as ECE and macro-F1), where the
+ * percentile interval would be shifted. Costs reps + n + 1 evaluations of stat.
+ * Returns 0; -1 with *lo, *hi NaN on the errors of slm_bootstrap_ci(), n < 2, a
+ * non-finite estimate, or the failures of slm_bca_endpoints() (BCa undefined).
+ * Aborts only on memory exhaustion. */
+int slm_bootstrap_bca(size_t n, slm_resample_stat stat, void *ud, int reps, uint64_t seed,
+                      double level, double *lo, double *hi);
 
 /* McNemar's test, two-sided, for paired right/wrong outcomes: b = examples only
  * candidate A got right, c = only B got right. With b + c < 25 the exact binomial test:
@@ -261,6 +322,25 @@ int slm_paired_bootstrap(size_t n, slm_resample_stat diff, void *ud, int reps,
  * b + c == 0 gives p = 1 (*exact = 1). Returns NaN (*exact = 0) when b or c is negative.
  * exact may be NULL. */
 double slm_mcnemar_p(long b, long c, int *exact);
+
+/* The smallest accuracy difference, in points, that McNemar's test (as slm_mcnemar_p(),
+ * two-sided, exact when b + c < 25 else chi-square with continuity correction) would call
+ * significant (p < alpha) on n paired examples of which m = b + c are discordant (one
+ * candidate right, the other wrong).
+ *
+ * What is held fixed: n and m. The accuracy difference of such a pair is (b - c)/n, and
+ * b - c can only be one of -m, -m + 2, ..., m; this returns 100 d/n for the smallest
+ * d = |b - c| in that list whose split b = (m + d)/2, c = (m - d)/2 has p < alpha. McNemar
+ * conditions on m, so for the observed m this is exactly the line between "significant"
+ * and "not": an observed difference smaller than it was not significant and could not
+ * have been at this n and m — "not significant at n = 200 (a drop of 4.5 points would be
+ * needed)", not "noise". It is not a power calculation: a real difference would usually
+ * come with another m.
+ *
+ * Returns +inf when no split of m qualifies (too few discordant pairs: m <= 5 at alpha =
+ * 0.05, where even b = m, c = 0 has p >= alpha; m = 0 always); NaN when n < 1, m < 0,
+ * m > n or alpha is not in (0, 1). */
+double slm_mcnemar_needed_pt(long n, long m, double alpha);
 
 /* Holm's step-down adjustment of m p-values: with p sorted ascending p_(1) <= ... <=
  * p_(m), adjusted_(i) = min(1, max over j <= i of (m - j + 1) * p_(j)), written back in

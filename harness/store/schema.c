@@ -19,6 +19,8 @@ static const char *const MIGRATION_NOTES[] = {
     "real models: chat template as rendered, context sized from the eval set, KV-cache "
     "bytes, GPU offload",
     "latency compared like with like: the run's interleaving turn",
+    "honest comparisons: the bootstrap replicates of the macro-F1 difference that crossed 0 "
+    "(0: its p is the floor 2/(B+1)) and the size of the Holm family (every pair)",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -246,6 +248,8 @@ static const slm_col COMPARISONS[] = {
     C("macro_f1_p_holm", "REAL", 2),
     C("seed", "INTEGER", 2),
     C("reps", "INTEGER", 2),
+    C("macro_f1_crossed", "INTEGER", 10), /* NULL: no bootstrap (or a database before 10) */
+    C("holm_family", "INTEGER", 10),      /* p-values the Holm adjustment ran over */
 };
 
 static const slm_col CALIB_PREDICTIONS[] = {

@@ -533,8 +533,8 @@ int slm_store_put_comparison(slm_store *st, int64_t run_id, const slm_comparison
                           "INSERT INTO comparisons (run_id, candidate_id, baseline_id, n, b, c, "
                           "accuracy_diff, mcnemar_p, mcnemar_exact, macro_f1_diff, "
                           "macro_f1_diff_lo, macro_f1_diff_hi, macro_f1_p, mcnemar_p_holm, "
-                          "macro_f1_p_holm, seed, reps) VALUES "
-                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "macro_f1_p_holm, seed, reps, macro_f1_crossed, holm_family) "
+                          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &s, err, errlen))
         return -1;
     sqlite3_bind_int64(s, 1, run_id);
@@ -554,6 +554,11 @@ int slm_store_put_comparison(slm_store *st, int64_t run_id, const slm_comparison
     slm_bind_double(s, 15, r->macro_f1_p_holm);
     sqlite3_bind_int64(s, 16, r->seed);
     sqlite3_bind_int(s, 17, r->reps);
+    if (r->f1_crossed >= 0)
+        sqlite3_bind_int64(s, 18, r->f1_crossed);
+    else
+        sqlite3_bind_null(s, 18);
+    sqlite3_bind_int64(s, 19, r->holm_family);
     int ok = sqlite3_step(s) == SQLITE_DONE;
     sqlite3_finalize(s);
     return ok ? 0 : slm_err(err, errlen, "%s: cannot store comparisons", slm_store_path(st));

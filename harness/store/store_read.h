@@ -151,6 +151,8 @@ typedef struct slm_comparison_row {
     double mcnemar_p_holm, macro_f1_p_holm;
     long seed;
     int reps;
+    long f1_crossed;  /* bootstrap replicates beyond 0 (slm_paired.f1_crossed); -1: NULL */
+    long holm_family; /* how many p-values the Holm adjustment ran over */
 } slm_comparison_row;
 
 int slm_store_clear_comparisons(slm_store *st, int64_t run_id, char *err, size_t errlen);

@@ -381,7 +381,8 @@ int slm_store_comparisons(slm_store *st, int64_t run_id, slm_comparison_stat **r
     if (query(st,
               "SELECT c.name, bc.name, x.n, x.b, x.c, x.accuracy_diff, x.mcnemar_p, "
               "x.mcnemar_exact, x.mcnemar_p_holm, x.macro_f1_diff, x.macro_f1_diff_lo, "
-              "x.macro_f1_diff_hi, x.macro_f1_p, x.macro_f1_p_holm, x.reps, x.seed "
+              "x.macro_f1_diff_hi, x.macro_f1_p, x.macro_f1_p_holm, x.reps, x.seed, "
+              "coalesce(x.macro_f1_crossed, -1), coalesce(x.holm_family, -1) "
               "FROM comparisons x JOIN candidates c ON c.id = x.candidate_id "
               "JOIN candidates bc ON bc.id = x.baseline_id WHERE x.run_id = ? "
               "ORDER BY c.idx",
@@ -406,6 +407,8 @@ int slm_store_comparisons(slm_store *st, int64_t run_id, slm_comparison_stat **r
         r->f1_p_holm = slm_col_double(s, 13);
         r->reps = (long)sqlite3_column_int64(s, 14);
         r->seed = (long)sqlite3_column_int64(s, 15);
+        r->f1_crossed = (long)sqlite3_column_int64(s, 16);
+        r->holm_family = (long)sqlite3_column_int64(s, 17);
     }
     return done(st, s, step, "the comparisons", err, errlen);
 }

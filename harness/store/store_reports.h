@@ -138,6 +138,8 @@ typedef struct slm_comparison_stat {
     int mcnemar_exact;
     double mcnemar_p_holm, f1_diff, f1_diff_lo, f1_diff_hi, f1_p, f1_p_holm;
     long reps, seed;
+    long f1_crossed;  /* bootstrap replicates beyond 0 (0: f1_p is its floor); -1 if NULL */
+    long holm_family; /* p-values in the Holm family; -1 if NULL (before schema 10) */
 } slm_comparison_stat;
 
 /* The significance rows of a run (each candidate against the best), in config order. */

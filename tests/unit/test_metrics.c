@@ -961,24 +961,24 @@ static void paired_bootstrap_cases(void **state)
     (void)state;
     const double x[] = {0, 1, 1, 0, 1, 1, 1, 0, 1, 1};
     double lo, hi, p, lo2, hi2, p2;
-    /* Always +1: no replicate <= 0 → p = 2*0 = 0; lo = hi = 1. */
+    /* Always +1: no replicate <= 0 → p = 2 (0 + 1)/(100 + 1), its floor; lo = hi = 1. */
     boot_data d = {x, 1};
     assert_int_equal(slm_paired_bootstrap(10, stat_constant, &d, 100, 5, &lo, &hi, &p), 0);
     assert_near(lo, 1, 0);
     assert_near(hi, 1, 0);
-    assert_near(p, 0, 0);
+    assert_near(p, 2.0 / 101.0, 0);
     /* Always 0: both shares are 1 → 2 capped to 1. */
     d.constant = 0;
     assert_int_equal(slm_paired_bootstrap(10, stat_constant, &d, 100, 5, &lo, &hi, &p), 0);
     assert_near(p, 1, 0);
     /* The mean of x (all >= 0, some 1): every replicate > 0 unless all draws hit zeros
-     * (0.3^10, about 6e-6): p = 0 for this seed, and deterministic. */
+     * (0.3^10, about 6e-6): p at its floor 2/1001 for this seed, and deterministic. */
     assert_int_equal(slm_paired_bootstrap(10, stat_mean, &d, 1000, 9, &lo, &hi, &p), 0);
     assert_int_equal(slm_paired_bootstrap(10, stat_mean, &d, 1000, 9, &lo2, &hi2, &p2), 0);
     assert_near(lo, lo2, 0);
     assert_near(hi, hi2, 0);
     assert_near(p, p2, 0);
-    assert_near(p, 0, 0);
+    assert_near(p, 2.0 / 1001.0, 0);
     /* Centred data {-1, 1}: about half each side, p near 1 (and never above). */
     const double pm[] = {-1, 1, -1, 1, -1, 1, -1, 1, 0, 0, 0};
     boot_data e = {pm, 0};

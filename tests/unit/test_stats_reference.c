@@ -914,7 +914,8 @@ static void reference_bootstrap(void **state)
             le += reps_v[k] <= 0;
             ge += reps_v[k] >= 0;
         }
-        double p_ref = fmin(1.0, 2 * fmin(le, ge) / reps);
+        /* the add-one rule: r replicates beyond 0 give 2 (r + 1)/(B + 1), never 0 */
+        double p_ref = fmin(1.0, 2 * (fmin(le, ge) + 1) / (reps + 1));
         double lo_ref = ref_quantile(reps_v, (size_t)reps, (1 - level) / 2);
         double hi_ref = ref_quantile(reps_v, (size_t)reps, (1 + level) / 2);
         double lo95 = ref_quantile(reps_v, (size_t)reps, 0.025);
