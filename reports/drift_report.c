@@ -45,6 +45,15 @@ static void put_num(slm_buf *b, double v, int digits)
     slm_buf_puts(b, t);
 }
 
+/* A p-value: 4 significant digits, "< 0.0001" below that. */
+static void put_p(slm_buf *b, double p)
+{
+    if (isfinite(p) && p < 1e-4)
+        slm_buf_puts(b, "< 0.0001");
+    else
+        put_num(b, p, 4);
+}
+
 static const char *flag_word(int f)
 {
     return f == FLAG_BETTER ? "better" : f == FLAG_WORSE ? "worse" : f == FLAG_CHANGED ? "changed" : "";
@@ -63,6 +72,51 @@ static void put_sha(slm_buf *b, const char *sha)
     slm_buf_puts(b, "`");
 }
 
+/* One signed difference of kind: percentage points for a share, a relative change of
+ * the normalised latency (the difference is of logs), a plain number otherwise. */
+static void put_delta(slm_buf *b, slm_drift_kind kind, int pct, double x)
+{
+    if (!isfinite(x))
+        slm_buf_puts(b, "–");
+    else if (kind == SLM_DK_LATENCY)
+        slm_buf_printf(b, "%+.1f%%", 100.0 * expm1(x));
+    else if (pct)
+        slm_buf_printf(b, "%+.1f pts", 100.0 * x);
+    else
+        slm_buf_printf(b, "%+.4f", x);
+}
+
+/* "difference [lo, hi]" of a test. */
+static void put_diff(slm_buf *b, slm_drift_kind kind, int pct, const slm_drift_diff *r)
+{
+    put_delta(b, kind, pct, r->diff);
+    slm_buf_puts(b, " [");
+    put_delta(b, kind, pct, r->lo);
+    slm_buf_puts(b, ", ");
+    put_delta(b, kind, pct, r->hi);
+    slm_buf_puts(b, "]");
+}
+
+/* The test's name as the report says it, with its sample sizes. */
+static void put_method(slm_buf *b, const slm_drift_diff *r)
+{
+    slm_buf_puts(b, r->method);
+    if (r->n_pairs)
+        slm_buf_printf(b, ", %ld paired", r->n_pairs);
+    else
+        slm_buf_printf(b, ", n %ld → %ld", r->n_a, r->n_b);
+    if (r->reps)
+        slm_buf_printf(b, ", %d reps", r->reps);
+}
+
+static void put_model_es(slm_buf *b, const series *s)
+{
+    slm_buf_puts(b, "| ");
+    slm_md_cell(b, s->model);
+    slm_buf_puts(b, " | ");
+    slm_md_cell(b, s->evalset);
+}
+
 /* The title, what the review counts and how, and the verdict; 0 when there is nothing
  * more to write (no series). */
 static int md_intro(const slm_drift *d, slm_buf *b)
@@ -73,13 +127,20 @@ static int md_intro(const slm_drift *d, slm_buf *b)
     slm_buf_printf(b,
                    "`: %zu complete run%s in the window, %zu series (model × eval set). "
                    "Months are calendar months of the run's start (UTC); a month's value is "
-                   "that of the latest complete run of the month. A value is **flagged** when "
-                   "it lies outside the 95%% interval of the previous month with data; a "
-                   "metric without an interval (latency) when it moved by more than %d%% from "
-                   "the previous month. Per-class shifts (recall or F1 moving by more than "
-                   "%.2f) and label-distribution drift are listed, not flagged.\n\n",
-                   d->nruns, d->nruns == 1 ? "" : "s", d->ns, (int)(SLM_DRIFT_LATENCY_REL * 100),
-                   SLM_DRIFT_CLASS_DELTA);
+                   "that of the latest complete run of the month. Each month is compared with "
+                   "the previous month with data by a test of the difference, computed from "
+                   "the stored predictions (paired by example id when both runs evaluated the "
+                   "same eval-set data): accuracy and per-class recall by McNemar's test "
+                   "(paired) or Fisher's exact / Yates' chi-square test (independent); "
+                   "macro-F1 and ECE by a seeded bootstrap of the difference (%d replicates, "
+                   "seed %llu); latency only as a ratio to a reference candidate measured in "
+                   "the same run. The %zu tests of the review (metrics, per-class recalls, "
+                   "label distributions) are adjusted together by Benjamini–Hochberg; a change "
+                   "is **flagged** when its adjusted p is below %g (latency: and a move above "
+                   "%d%%). Intervals are 95%%, not adjusted.\n\n",
+                   d->nruns, d->nruns == 1 ? "" : "s", d->ns, d->reps,
+                   (unsigned long long)d->seed, d->ntests, d->alpha,
+                   (int)(SLM_DRIFT_LATENCY_REL * 100));
     if (!d->ns) {
         slm_buf_puts(b, "No complete run in the window.\n");
         return 0;
@@ -91,46 +152,81 @@ static int md_intro(const slm_drift *d, slm_buf *b)
     return 1;
 }
 
-/* The flagged changes, one row per metric × series × month. */
+/* The cells "difference | test | p | adjusted p" of a judged test. */
+static void md_test_cells(slm_buf *b, slm_drift_kind kind, int pct, const dtest *t)
+{
+    put_diff(b, kind, pct, &t->d);
+    slm_buf_puts(b, " | ");
+    put_method(b, &t->d);
+    slm_buf_puts(b, " | ");
+    put_p(b, t->d.p);
+    slm_buf_puts(b, " | ");
+    put_p(b, t->p_adj);
+}
+
+static void md_flagged_metrics(const slm_drift *d, slm_buf *b)
+{
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++)
+            for (size_t k = 0; d->s[i].pt[j].present && k < d->nmet; k++) {
+                const point *p = &d->s[i].pt[j];
+                const slm_field *f = d->met[k];
+                if (!p->t[k].flag)
+                    continue;
+                put_model_es(b, &d->s[i]);
+                slm_buf_printf(b, " | %s | %s → %s | ", f->name, d->month[p->prev], d->month[j]);
+                put_val(b, f, d->s[i].pt[p->prev].v[k]);
+                slm_buf_puts(b, " → ");
+                put_val(b, f, p->v[k]);
+                slm_buf_puts(b, " | ");
+                md_test_cells(b, slm_drift_kind_of(f->name, NULL, NULL), f->fmt == SLM_FMT_PCT,
+                              &p->t[k]);
+                slm_buf_printf(b, " | %s |\n", flag_word(p->t[k].flag));
+            }
+}
+
+/* The flagged changes: metrics, per-class recalls and label distributions. */
 static void md_flagged(const slm_drift *d, slm_buf *b)
 {
     if (!d->nflag)
         return;
     slm_buf_puts(b, "## Flagged changes\n\n"
-                    "| model | eval set | metric | month | value | previous month | "
-                    "previous value | previous 95% interval | direction |\n"
-                    "|---|---|---|---|---:|---|---:|---|---|\n");
-    for (size_t i = 0; i < d->ns; i++)
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &d->s[i].pt[j];
-            if (!p->present)
-                continue;
-            for (size_t k = 0; k < d->nmet; k++) {
-                if (!p->flag[k])
-                    continue;
-                const point *q = &d->s[i].pt[p->prev];
-                const slm_field *f = d->met[k];
-                slm_buf_puts(b, "| ");
-                slm_md_cell(b, d->s[i].model);
-                slm_buf_puts(b, " | ");
-                slm_md_cell(b, d->s[i].evalset);
-                slm_buf_printf(b, " | %s | %s | ", f->name, d->month[j]);
-                put_val(b, f, p->v[k]);
-                slm_buf_printf(b, " | %s | ", d->month[p->prev]);
-                put_val(b, f, q->v[k]);
-                slm_buf_puts(b, " | ");
-                if (isfinite(q->lo[k]) && isfinite(q->hi[k])) {
-                    slm_buf_puts(b, "[");
-                    put_val(b, f, q->lo[k]);
-                    slm_buf_puts(b, ", ");
-                    put_val(b, f, q->hi[k]);
-                    slm_buf_puts(b, "]");
-                } else {
-                    slm_buf_printf(b, "none (±%d%% rule)", (int)(SLM_DRIFT_LATENCY_REL * 100));
-                }
-                slm_buf_printf(b, " | %s |\n", flag_word(p->flag[k]));
-            }
-        }
+                    "| model | eval set | metric | months | value | difference [95% interval] | "
+                    "test | p | adjusted p | direction |\n"
+                    "|---|---|---|---|---|---|---|---:|---:|---|\n");
+    md_flagged_metrics(d, b);
+    for (size_t c = 0; c < d->nct; c++) {
+        const ctest *ct = &d->ct[c];
+        if (!ct->t.flag)
+            continue;
+        put_model_es(b, &d->s[ct->s]);
+        slm_buf_puts(b, " | recall of ");
+        slm_md_cell(b, ct->label);
+        slm_buf_printf(b, " | %s → %s | ", d->month[ct->from], d->month[ct->to]);
+        put_num(b, ct->t.d.a, 3);
+        slm_buf_puts(b, " → ");
+        put_num(b, ct->t.d.b, 3);
+        slm_buf_puts(b, " | ");
+        md_test_cells(b, SLM_DK_ACCURACY, 1, &ct->t);
+        slm_buf_printf(b, " | %s |\n", flag_word(ct->t.flag));
+    }
+    for (size_t i = 0; i < d->nld; i++) {
+        const ldrift *l = &d->ld[i];
+        if (!l->flag)
+            continue;
+        slm_buf_puts(b, "| – | ");
+        slm_md_cell(b, l->evalset);
+        slm_buf_printf(b, " | label distribution | %s → %s | TVD ", d->month[l->from],
+                       d->month[l->to]);
+        put_num(b, l->lt.tvd, 3);
+        slm_buf_puts(b, " | – | ");
+        slm_buf_puts(b, l->lt.method);
+        slm_buf_puts(b, " | ");
+        put_p(b, l->lt.p);
+        slm_buf_puts(b, " | ");
+        put_p(b, l->p_adj);
+        slm_buf_puts(b, " | changed |\n");
+    }
     slm_buf_putc(b, '\n');
 }
 
@@ -175,7 +271,30 @@ static void md_series_row(const slm_drift *d, const series *s, size_t j, slm_buf
     slm_buf_puts(b, " |\n");
 }
 
-/* One table per series (model × eval set), a row per month of the window. */
+/* Every test of series s: month, metric, difference, test, p, adjusted p, verdict. */
+static void md_series_tests(const slm_drift *d, const series *s, slm_buf *b)
+{
+    slm_buf_puts(b, "| month | metric | difference [95% interval] | test | p | adjusted p | "
+                    "verdict |\n|---|---|---|---|---:|---:|---|\n");
+    for (size_t j = 0; j < d->nm; j++)
+        for (size_t k = 0; s->pt[j].present && s->pt[j].prev >= 0 && k < d->nmet; k++) {
+            const dtest *t = &s->pt[j].t[k];
+            const slm_field *f = d->met[k];
+            slm_buf_printf(b, "| %s | %s | ", d->month[j], f->name);
+            if (!t->judged) {
+                slm_buf_puts(b, "– | – | – | – | not judged: ");
+                slm_md_cell(b, t->why ? t->why : "");
+                slm_buf_puts(b, " |\n");
+                continue;
+            }
+            md_test_cells(b, slm_drift_kind_of(f->name, NULL, NULL), f->fmt == SLM_FMT_PCT, t);
+            slm_buf_printf(b, " | %s%s |\n", t->flag ? "FLAGGED " : "not flagged",
+                           flag_word(t->flag));
+        }
+    slm_buf_putc(b, '\n');
+}
+
+/* One table per series (model × eval set), a row per month of the window, then its tests. */
 static void md_series(const slm_drift *d, slm_buf *b)
 {
     for (size_t i = 0; i < d->ns; i++) {
@@ -199,96 +318,135 @@ static void md_series(const slm_drift *d, slm_buf *b)
         for (size_t j = 0; j < d->nm; j++)
             md_series_row(d, s, j, b);
         slm_buf_putc(b, '\n');
+        md_series_tests(d, s, b);
     }
 }
 
-/* Per-class recall/F1 shifts beyond SLM_DRIFT_CLASS_DELTA. */
-static void md_shifts(const slm_drift *d, slm_buf *b)
+/* Per-class recall tests: how many, and the flagged ones. */
+static void md_classes(const slm_drift *d, slm_buf *b)
 {
-    slm_buf_printf(b, "## Per-class shifts\n\nRecall or F1 of a label moving by more than %.2f "
-                      "between consecutive months with data.\n\n",
-                   SLM_DRIFT_CLASS_DELTA);
-    if (!d->nsh) {
-        slm_buf_puts(b, "None.\n\n");
-    } else {
-        slm_buf_puts(b, "| model | eval set | from | to | label | recall | Δ recall | F1 | Δ F1 |\n"
-                        "|---|---|---|---|---|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < d->nsh; i++) {
-            const shift *h = &d->sh[i];
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, d->s[h->s].model);
-            slm_buf_puts(b, " | ");
-            slm_md_cell(b, d->s[h->s].evalset);
-            slm_buf_printf(b, " | %s | %s | ", d->month[h->from], d->month[h->to]);
-            slm_md_cell(b, h->label);
-            slm_buf_puts(b, " | ");
-            put_num(b, h->r0, 3);
-            slm_buf_puts(b, " → ");
-            put_num(b, h->r1, 3);
-            slm_buf_printf(b, " | %+.3f | ", h->r1 - h->r0);
-            put_num(b, h->f0, 3);
-            slm_buf_puts(b, " → ");
-            put_num(b, h->f1, 3);
-            slm_buf_printf(b, " | %+.3f |\n", h->f1 - h->f0);
-        }
-        slm_buf_putc(b, '\n');
+    size_t nf = 0;
+    for (size_t c = 0; c < d->nct; c++)
+        nf += d->ct[c].t.flag != FLAG_NONE;
+    slm_buf_printf(b, "## Per-class recall\n\nThe recall of every label with gold examples in "
+                      "both months, tested as accuracy is on that label's examples: %zu test%s, "
+                      "%zu flagged.\n\n",
+                   d->nct, d->nct == 1 ? "" : "s", nf);
+    if (!nf)
+        return;
+    slm_buf_puts(b, "| model | eval set | from | to | label | recall | difference [95% interval] "
+                    "| test | p | adjusted p | direction |\n"
+                    "|---|---|---|---|---|---|---|---|---:|---:|---|\n");
+    for (size_t c = 0; c < d->nct; c++) {
+        const ctest *ct = &d->ct[c];
+        if (!ct->t.flag)
+            continue;
+        put_model_es(b, &d->s[ct->s]);
+        slm_buf_printf(b, " | %s | %s | ", d->month[ct->from], d->month[ct->to]);
+        slm_md_cell(b, ct->label);
+        slm_buf_puts(b, " | ");
+        put_num(b, ct->t.d.a, 3);
+        slm_buf_puts(b, " → ");
+        put_num(b, ct->t.d.b, 3);
+        slm_buf_puts(b, " | ");
+        md_test_cells(b, SLM_DK_ACCURACY, 1, &ct->t);
+        slm_buf_printf(b, " | %s |\n", flag_word(ct->t.flag));
     }
+    slm_buf_putc(b, '\n');
+}
+
+static void md_label_row(const slm_drift *d, const ldrift *l, slm_buf *b)
+{
+    slm_buf_puts(b, "| ");
+    slm_md_cell(b, l->evalset);
+    slm_buf_printf(b, " | %s (run %lld) | %s (run %lld) | ", d->month[l->from],
+                   (long long)l->run_a, d->month[l->to], (long long)l->run_b);
+    slm_md_cell(b, l->ver_a ? l->ver_a : "–");
+    slm_buf_puts(b, " → ");
+    slm_md_cell(b, l->ver_b ? l->ver_b : "–");
+    slm_buf_puts(b, " | ");
+    put_sha(b, l->sha_a);
+    slm_buf_puts(b, " → ");
+    put_sha(b, l->sha_b);
+    slm_buf_printf(b, " | %ld → %ld | ", l->na, l->nb);
+    put_num(b, l->lt.tvd, 4);
+    slm_buf_puts(b, " | ");
+    put_num(b, l->lt.tvd_null, 3);
+    slm_buf_puts(b, " (");
+    put_num(b, l->lt.tvd_null_hi, 3);
+    slm_buf_puts(b, ") | ");
+    put_num(b, l->lt.chi2, 4);
+    slm_buf_printf(b, " | %d | %s | ", l->lt.df, l->lt.method);
+    put_p(b, l->lt.p);
+    slm_buf_puts(b, " | ");
+    put_p(b, l->p_adj);
+    slm_buf_printf(b, " | %s |\n", l->flag ? "FLAGGED" : "not flagged");
+}
+
+static void md_label_counts(const slm_drift *d, const ldrift *l, slm_buf *b)
+{
+    slm_buf_puts(b, "### ");
+    slm_md_cell(b, l->evalset);
+    slm_buf_printf(b, ", %s → %s: gold labels\n\n| label | %s | share | %s | share | "
+                      "Δ share |\n|---|---:|---:|---:|---:|---:|\n",
+                   d->month[l->from], d->month[l->to], d->month[l->from], d->month[l->to]);
+    for (size_t k = 0; k < l->k; k++) {
+        double sa = l->na ? (double)l->ca[k] / (double)l->na : NAN;
+        double sb = l->nb ? (double)l->cb[k] / (double)l->nb : NAN;
+        slm_buf_puts(b, "| ");
+        slm_md_cell(b, l->labels[k]);
+        slm_buf_printf(b, " | %ld | ", l->ca[k]);
+        put_num(b, sa, 3);
+        slm_buf_printf(b, " | %ld | ", l->cb[k]);
+        put_num(b, sb, 3);
+        slm_buf_printf(b, " | %+.3f |\n", sb - sa);
+    }
+    slm_buf_putc(b, '\n');
 }
 
 /* Label-distribution drift where an eval set's version or hash changed. */
 static void md_label_drift(const slm_drift *d, slm_buf *b)
 {
-    slm_buf_puts(b, "## Label-distribution drift between eval-set versions\n\n"
-                    "Where an eval set's sha256 or version changed between consecutive months "
-                    "with data: total variation distance (TVD) between the gold-label shares of "
-                    "the two runs' examples, and Pearson's chi-square test of homogeneity.\n\n");
+    slm_buf_printf(b, "## Label-distribution drift between eval-set versions\n\n"
+                      "Where an eval set's sha256 or version changed between consecutive months "
+                      "with data: total variation distance (TVD) between the gold-label shares of "
+                      "the two runs' examples, beside its mean (and 95th percentile) over %d "
+                      "random splits of the pooled labels — the TVD expected with no drift at "
+                      "these sample sizes — and a test of homogeneity: Pearson's chi-square "
+                      "(Yates-corrected at df = 1), or with an expected count below 5, Fisher's "
+                      "exact test (two labels) or a Monte-Carlo permutation p over the same "
+                      "splits.\n\n",
+                   d->reps);
     if (!d->nld) {
         slm_buf_puts(b, "No eval set changed in the window.\n\n");
-    } else {
-        slm_buf_puts(b, "| eval set | from | to | versions | sha256 | n | TVD | chi-square | df | "
-                        "p-value |\n|---|---|---|---|---|---|---:|---:|---:|---:|\n");
-        for (size_t i = 0; i < d->nld; i++) {
-            const ldrift *l = &d->ld[i];
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, l->evalset);
-            slm_buf_printf(b, " | %s (run %lld) | %s (run %lld) | ", d->month[l->from],
-                           (long long)l->run_a, d->month[l->to], (long long)l->run_b);
-            slm_md_cell(b, l->ver_a ? l->ver_a : "–");
-            slm_buf_puts(b, " → ");
-            slm_md_cell(b, l->ver_b ? l->ver_b : "–");
-            slm_buf_puts(b, " | ");
-            put_sha(b, l->sha_a);
-            slm_buf_puts(b, " → ");
-            put_sha(b, l->sha_b);
-            slm_buf_printf(b, " | %ld → %ld | ", l->na, l->nb);
-            put_num(b, l->tvd, 4);
-            slm_buf_puts(b, " | ");
-            put_num(b, l->chi2, 4);
-            slm_buf_printf(b, " | %d | ", l->df);
-            put_num(b, l->p, 4);
-            slm_buf_puts(b, l->low_expected ? " (rough: expected counts below 5)" : "");
-            slm_buf_puts(b, " |\n");
-        }
-        slm_buf_putc(b, '\n');
-        for (size_t i = 0; i < d->nld; i++) {
-            const ldrift *l = &d->ld[i];
-            slm_buf_puts(b, "### ");
-            slm_md_cell(b, l->evalset);
-            slm_buf_printf(b, ", %s → %s: gold labels\n\n| label | %s | share | %s | share | "
-                              "Δ share |\n|---|---:|---:|---:|---:|---:|\n",
-                           d->month[l->from], d->month[l->to], d->month[l->from], d->month[l->to]);
-            for (size_t k = 0; k < l->k; k++) {
-                double sa = l->na ? (double)l->ca[k] / (double)l->na : NAN;
-                double sb = l->nb ? (double)l->cb[k] / (double)l->nb : NAN;
-                slm_buf_puts(b, "| ");
-                slm_md_cell(b, l->labels[k]);
-                slm_buf_printf(b, " | %ld | ", l->ca[k]);
-                put_num(b, sa, 3);
-                slm_buf_printf(b, " | %ld | ", l->cb[k]);
-                put_num(b, sb, 3);
-                slm_buf_printf(b, " | %+.3f |\n", sb - sa);
-            }
-            slm_buf_putc(b, '\n');
+        return;
+    }
+    slm_buf_puts(b, "| eval set | from | to | versions | sha256 | n | TVD | TVD with no drift "
+                    "(95th pct) | chi-square | df | test | p | adjusted p | verdict |\n"
+                    "|---|---|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---|\n");
+    for (size_t i = 0; i < d->nld; i++)
+        md_label_row(d, &d->ld[i], b);
+    slm_buf_putc(b, '\n');
+    for (size_t i = 0; i < d->nld; i++)
+        md_label_counts(d, &d->ld[i], b);
+}
+
+/* Whether e2e_ms_p95 of point p (series s) was judged, as a cell. */
+static void put_latency_verdict(const slm_drift *d, const point *p, slm_buf *b)
+{
+    const char *sep = "";
+    for (size_t k = 0; k < d->nmet; k++) {
+        if (slm_drift_kind_of(d->met[k]->name, NULL, NULL) != SLM_DK_LATENCY)
+            continue;
+        const dtest *t = &p->t[k];
+        slm_buf_printf(b, "%s%s: ", sep, d->met[k]->name);
+        sep = "; ";
+        if (!t->judged) {
+            slm_buf_puts(b, "not judged, ");
+            slm_md_cell(b, t->why ? t->why : "");
+        } else {
+            put_delta(b, SLM_DK_LATENCY, 0, t->d.diff);
+            slm_buf_puts(b, t->flag ? " FLAGGED" : " not flagged");
         }
     }
 }
@@ -296,21 +454,25 @@ static void md_label_drift(const slm_drift *d, slm_buf *b)
 /* e2e p50 and p95 per series and month, whatever metrics are reviewed. */
 static void md_latency(const slm_drift *d, slm_buf *b)
 {
-    slm_buf_printf(b, "## Latency by month\n\nEnd-to-end latency percentiles; a change of p95 by "
-                      "more than %d%% from the previous month with data is flagged when e2e_ms_p95 "
-                      "is among the reviewed metrics.\n\n"
-                      "| model | eval set | month | e2e p50 (ms) | e2e p95 (ms) | p95 change |\n"
-                      "|---|---|---|---:|---:|---:|\n",
-                   (int)(SLM_DRIFT_LATENCY_REL * 100));
+    slm_buf_puts(b, "## Latency by month\n\nTwo months are two jobs, so a raw change says as "
+                    "much about the machine's load as about the model: latency is judged only "
+                    "as a ratio to the latency reference measured in the same run");
+    if (d->ref) {
+        slm_buf_puts(b, " (here `");
+        slm_md_cell(b, d->ref);
+        slm_buf_puts(b, "`)");
+    }
+    slm_buf_printf(b, ", in runs whose load average stayed within their CPUs, with steal up "
+                      "to %.0f%% and no noisy flag.\n\n"
+                      "| model | eval set | month | e2e p50 (ms) | e2e p95 (ms) | p95 change | "
+                      "p95 / reference | judgement |\n|---|---|---|---:|---:|---:|---:|---|\n",
+                   SLM_DRIFT_STEAL_MAX);
     for (size_t i = 0; i < d->ns; i++)
         for (size_t j = 0; j < d->nm; j++) {
             const point *p = &d->s[i].pt[j];
             if (!p->present)
                 continue;
-            slm_buf_puts(b, "| ");
-            slm_md_cell(b, d->s[i].model);
-            slm_buf_puts(b, " | ");
-            slm_md_cell(b, d->s[i].evalset);
+            put_model_es(b, &d->s[i]);
             slm_buf_printf(b, " | %s | ", d->month[j]);
             put_num(b, p->p50, 4);
             slm_buf_puts(b, " | ");
@@ -321,6 +483,11 @@ static void md_latency(const slm_drift *d, slm_buf *b)
                 slm_buf_printf(b, "%+.1f%%", 100.0 * (p->p95 - q->p95) / q->p95);
             else
                 slm_buf_puts(b, "–");
+            slm_buf_puts(b, " | ");
+            put_num(b, p->ratio95, 4);
+            slm_buf_puts(b, " | ");
+            if (q)
+                put_latency_verdict(d, p, b);
             slm_buf_puts(b, " |\n");
         }
     slm_buf_putc(b, '\n');
@@ -352,7 +519,7 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
         return;
     md_flagged(d, b);
     md_series(d, b);
-    md_shifts(d, b);
+    md_classes(d, b);
     md_label_drift(d, b);
     md_latency(d, b);
     md_charts(ch, b);
@@ -421,7 +588,159 @@ void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *
 
 /* ---- JSON ----------------------------------------------------------------------------- */
 
+/* A test as JSON: its numbers, or {"judged": false, "reason": ...}. */
+static json_t *json_test(const dtest *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "judged", json_boolean(t->judged));
+    if (!t->judged) {
+        json_object_set_new(o, "reason", slm_json_str(t->why));
+        return o;
+    }
+    const slm_drift_diff *r = &t->d;
+    json_object_set_new(o, "method", json_string(r->method));
+    json_object_set_new(o, "from_value", slm_json_num(r->a));
+    json_object_set_new(o, "to_value", slm_json_num(r->b));
+    json_object_set_new(o, "difference", slm_json_num(r->diff));
+    json_object_set_new(o, "difference_lo", slm_json_num(r->lo));
+    json_object_set_new(o, "difference_hi", slm_json_num(r->hi));
+    json_object_set_new(o, "p_value", slm_json_num(r->p));
+    json_object_set_new(o, "p_adjusted", slm_json_num(t->p_adj));
+    json_object_set_new(o, "n_from", json_integer(r->n_a));
+    json_object_set_new(o, "n_to", json_integer(r->n_b));
+    json_object_set_new(o, "paired", json_boolean(r->n_pairs > 0));
+    if (r->n_pairs) {
+        json_object_set_new(o, "right_only_from", json_integer(r->only_a));
+        json_object_set_new(o, "right_only_to", json_integer(r->only_b));
+    }
+    if (r->reps) {
+        json_object_set_new(o, "replicates", json_integer(r->reps));
+        json_object_set_new(o, "seed", json_integer((json_int_t)t->seed));
+    }
+    json_object_set_new(o, "flagged", json_boolean(t->flag != FLAG_NONE));
+    json_object_set_new(o, "direction", t->flag ? json_string(flag_word(t->flag)) : json_null());
+    return o;
+}
 
+/* The flag of metric k at month j of series s, for the "flags" list. */
+static json_t *json_flag(const slm_drift *d, const series *s, size_t j, size_t k)
+{
+    const point *p = &s->pt[j], *q = &s->pt[p->prev];
+    const dtest *t = &p->t[k];
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
+                     "model", s->model, "evalset", s->evalset, "metric", d->met[k]->name,
+                     "month", d->month[j], "value", slm_json_num(p->v[k]), "previous_month",
+                     d->month[p->prev], "previous_value", slm_json_num(q->v[k]), "difference",
+                     slm_json_num(t->d.diff), "difference_lo", slm_json_num(t->d.lo),
+                     "difference_hi", slm_json_num(t->d.hi), "p_value", slm_json_num(t->d.p),
+                     "p_adjusted", slm_json_num(t->p_adj), "method", t->d.method, "direction",
+                     flag_word(t->flag));
+}
+
+/* One month of a series: run, metrics with their tests, latency. */
+static json_t *json_month(const slm_drift *d, const series *s, size_t j, json_t *flags)
+{
+    const point *p = &s->pt[j];
+    json_t *mo = json_object(), *mv = json_object();
+    json_object_set_new(mo, "month", json_string(d->month[j]));
+    json_object_set_new(mo, "run_id", json_integer(p->run_id));
+    json_object_set_new(mo, "created_at", slm_json_str(p->created_at));
+    json_object_set_new(mo, "model_sha256", slm_json_str(p->model_sha));
+    json_object_set_new(mo, "evalset_version", slm_json_str(p->es_version));
+    json_object_set_new(mo, "evalset_sha256", slm_json_str(p->es_sha));
+    json_object_set_new(mo, "previous_month",
+                        p->prev >= 0 ? json_string(d->month[p->prev]) : json_null());
+    for (size_t k = 0; k < d->nmet; k++) {
+        json_t *v = json_object();
+        json_object_set_new(v, "value", slm_json_num(p->v[k]));
+        json_object_set_new(v, "lo", slm_json_num(p->lo[k]));
+        json_object_set_new(v, "hi", slm_json_num(p->hi[k]));
+        json_object_set_new(v, "flagged", json_boolean(p->flag[k] != 0));
+        json_object_set_new(v, "direction",
+                            p->flag[k] ? json_string(flag_word(p->flag[k])) : json_null());
+        json_object_set_new(v, "test", p->prev >= 0 ? json_test(&p->t[k]) : json_null());
+        json_object_set_new(mv, d->met[k]->name, v);
+        if (p->flag[k])
+            json_array_append_new(flags, json_flag(d, s, j, k));
+    }
+    json_object_set_new(mo, "metrics", mv);
+    json_object_set_new(mo, "e2e_ms_p50", slm_json_num(p->p50));
+    json_object_set_new(mo, "e2e_ms_p95", slm_json_num(p->p95));
+    json_object_set_new(mo, "e2e_p95_to_reference", slm_json_num(p->ratio95));
+    json_object_set_new(mo, "latency_not_judged", slm_json_str(p->lat_why));
+    return mo;
+}
+
+static json_t *json_classes(const slm_drift *d, json_t *flags)
+{
+    json_t *a = json_array();
+    for (size_t c = 0; c < d->nct; c++) {
+        const ctest *ct = &d->ct[c];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "model", d->s[ct->s].model,
+                              "evalset", d->s[ct->s].evalset, "from", d->month[ct->from], "to",
+                              d->month[ct->to], "label", ct->label);
+        json_object_set_new(o, "recall", json_test(&ct->t));
+        json_array_append_new(a, o);
+        if (ct->t.flag) {
+            json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s}", "model", d->s[ct->s].model,
+                                  "evalset", d->s[ct->s].evalset, "metric", "recall", "label",
+                                  ct->label, "month", d->month[ct->to]);
+            json_object_set_new(f, "previous_month", json_string(d->month[ct->from]));
+            json_object_set_new(f, "difference", slm_json_num(ct->t.d.diff));
+            json_object_set_new(f, "p_adjusted", slm_json_num(ct->t.p_adj));
+            json_object_set_new(f, "direction", json_string(flag_word(ct->t.flag)));
+            json_array_append_new(flags, f);
+        }
+    }
+    return a;
+}
+
+static json_t *json_label_drift(const ldrift *l, const slm_drift *d)
+{
+    json_t *ca = json_object(), *cb = json_object();
+    for (size_t k = 0; k < l->k; k++) {
+        json_object_set_new(ca, l->labels[k], json_integer(l->ca[k]));
+        json_object_set_new(cb, l->labels[k], json_integer(l->cb[k]));
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "evalset",
+                          l->evalset, "from", d->month[l->from], "to", d->month[l->to],
+                          "run_from", (json_int_t)l->run_a, "run_to", (json_int_t)l->run_b,
+                          "version_from", slm_json_str(l->ver_a), "version_to",
+                          slm_json_str(l->ver_b), "sha256_from", slm_json_str(l->sha_a),
+                          "sha256_to", slm_json_str(l->sha_b), "counts_from", ca, "counts_to", cb);
+    const slm_label_test *t = &l->lt;
+    json_object_set_new(o, "tvd", slm_json_num(t->tvd));
+    json_object_set_new(o, "tvd_no_drift_mean", slm_json_num(t->tvd_null));
+    json_object_set_new(o, "tvd_no_drift_p95", slm_json_num(t->tvd_null_hi));
+    json_object_set_new(o, "chi2", slm_json_num(t->chi2));
+    json_object_set_new(o, "df", json_integer(t->df));
+    json_object_set_new(o, "method", json_string(t->method));
+    json_object_set_new(o, "p_value", slm_json_num(t->p));
+    json_object_set_new(o, "p_adjusted", slm_json_num(l->p_adj));
+    json_object_set_new(o, "expected_below_5", json_boolean(t->small));
+    json_object_set_new(o, "replicates", json_integer(t->reps));
+    json_object_set_new(o, "seed", json_integer((json_int_t)l->seed));
+    json_object_set_new(o, "flagged", json_boolean(l->flag != FLAG_NONE));
+    return o;
+}
+
+/* How the review judges, stated once. */
+static json_t *json_rule(const slm_drift *d)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "multiplicity", json_string("benjamini-hochberg"));
+    json_object_set_new(r, "family", json_string("every judged test of the review: metrics x "
+                                                 "series x months, per-class recalls, label "
+                                                 "distributions"));
+    json_object_set_new(r, "alpha", json_real(d->alpha));
+    json_object_set_new(r, "n_tests", json_integer((json_int_t)d->ntests));
+    json_object_set_new(r, "bootstrap_replicates", json_integer(d->reps));
+    json_object_set_new(r, "seed", json_integer((json_int_t)d->seed));
+    json_object_set_new(r, "latency_reference", slm_json_str(d->ref));
+    json_object_set_new(r, "latency_min_relative_change", json_real(SLM_DRIFT_LATENCY_REL));
+    json_object_set_new(r, "latency_max_steal_pct", json_real(SLM_DRIFT_STEAL_MAX));
+    return r;
+}
 
 int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
 {
@@ -429,100 +748,40 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
     json_object_set_new(root, "database", json_string(d->db_path));
     json_object_set_new(root, "from", json_string(d->month[0]));
     json_object_set_new(root, "to", json_string(d->month[d->nm - 1]));
-    json_t *ms = json_array();
+    json_t *ms = json_array(), *mets = json_array();
     for (size_t j = 0; j < d->nm; j++)
         json_array_append_new(ms, json_string(d->month[j]));
     json_object_set_new(root, "months", ms);
-    json_t *mets = json_array();
     for (size_t k = 0; k < d->nmet; k++)
         json_array_append_new(mets, json_string(d->met[k]->name));
     json_object_set_new(root, "metrics", mets);
-    json_object_set_new(root, "rule", json_pack("{s:s, s:f, s:f}", "interval",
-                                                "outside the previous month's 95% interval",
-                                                "relative_without_interval", SLM_DRIFT_LATENCY_REL,
-                                                "per_class_delta", SLM_DRIFT_CLASS_DELTA));
+    json_object_set_new(root, "rule", json_rule(d));
     json_object_set_new(root, "n_runs", json_integer((json_int_t)d->nruns));
     json_object_set_new(root, "n_flagged", json_integer((json_int_t)d->nflag));
     json_t *flags = json_array(), *sers = json_array();
     for (size_t i = 0; i < d->ns; i++) {
         const series *s = &d->s[i];
-        json_t *so = json_object(), *months = json_array();
-        json_object_set_new(so, "model", json_string(s->model));
-        json_object_set_new(so, "evalset", json_string(s->evalset));
-        for (size_t j = 0; j < d->nm; j++) {
-            const point *p = &s->pt[j];
-            if (!p->present)
-                continue;
-            json_t *mo = json_object(), *mv = json_object();
-            json_object_set_new(mo, "month", json_string(d->month[j]));
-            json_object_set_new(mo, "run_id", json_integer(p->run_id));
-            json_object_set_new(mo, "created_at", slm_json_str(p->created_at));
-            json_object_set_new(mo, "model_sha256", slm_json_str(p->model_sha));
-            json_object_set_new(mo, "evalset_version", slm_json_str(p->es_version));
-            json_object_set_new(mo, "evalset_sha256", slm_json_str(p->es_sha));
-            json_object_set_new(mo, "previous_month",
-                                p->prev >= 0 ? json_string(d->month[p->prev]) : json_null());
-            for (size_t k = 0; k < d->nmet; k++) {
-                json_t *v = json_object();
-                json_object_set_new(v, "value", slm_json_num(p->v[k]));
-                json_object_set_new(v, "lo", slm_json_num(p->lo[k]));
-                json_object_set_new(v, "hi", slm_json_num(p->hi[k]));
-                json_object_set_new(v, "flagged", json_boolean(p->flag[k] != 0));
-                json_object_set_new(v, "direction",
-                                    p->flag[k] ? json_string(flag_word(p->flag[k])) : json_null());
-                json_object_set_new(mv, d->met[k]->name, v);
-                if (p->flag[k]) {
-                    const point *q = &s->pt[p->prev];
-                    json_array_append_new(
-                        flags, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:s}",
-                                         "model", s->model, "evalset", s->evalset, "metric",
-                                         d->met[k]->name, "month", d->month[j], "value",
-                                         slm_json_num(p->v[k]), "previous_month", d->month[p->prev],
-                                         "previous_value", slm_json_num(q->v[k]), "previous_lo",
-                                         slm_json_num(q->lo[k]), "previous_hi", slm_json_num(q->hi[k]),
-                                         "direction", flag_word(p->flag[k])));
-                }
-            }
-            json_object_set_new(mo, "metrics", mv);
-            json_object_set_new(mo, "e2e_ms_p50", slm_json_num(p->p50));
-            json_object_set_new(mo, "e2e_ms_p95", slm_json_num(p->p95));
-            json_array_append_new(months, mo);
-        }
-        json_object_set_new(so, "months", months);
-        json_array_append_new(sers, so);
+        json_t *months = json_array();
+        for (size_t j = 0; j < d->nm; j++)
+            if (s->pt[j].present)
+                json_array_append_new(months, json_month(d, s, j, flags));
+        json_array_append_new(sers, json_pack("{s:s, s:s, s:o}", "model", s->model, "evalset",
+                                              s->evalset, "months", months));
+    }
+    json_t *cls = json_classes(d, flags), *lds = json_array();
+    for (size_t i = 0; i < d->nld; i++) {
+        json_array_append_new(lds, json_label_drift(&d->ld[i], d));
+        if (d->ld[i].flag)
+            json_array_append_new(flags, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "evalset",
+                                                   d->ld[i].evalset, "metric", "label_distribution",
+                                                   "month", d->month[d->ld[i].to], "previous_month",
+                                                   d->month[d->ld[i].from], "p_adjusted",
+                                                   slm_json_num(d->ld[i].p_adj), "direction",
+                                                   "changed"));
     }
     json_object_set_new(root, "flags", flags);
     json_object_set_new(root, "series", sers);
-    json_t *shs = json_array();
-    for (size_t i = 0; i < d->nsh; i++) {
-        const shift *h = &d->sh[i];
-        json_array_append_new(shs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
-                                             "model", d->s[h->s].model, "evalset",
-                                             d->s[h->s].evalset, "from", d->month[h->from], "to",
-                                             d->month[h->to], "label", h->label, "recall_from",
-                                             slm_json_num(h->r0), "recall_to", slm_json_num(h->r1), "f1_from",
-                                             slm_json_num(h->f0), "f1_to", slm_json_num(h->f1)));
-    }
-    json_object_set_new(root, "per_class_shifts", shs);
-    json_t *lds = json_array();
-    for (size_t i = 0; i < d->nld; i++) {
-        const ldrift *l = &d->ld[i];
-        json_t *ca = json_object(), *cb = json_object();
-        for (size_t k = 0; k < l->k; k++) {
-            json_object_set_new(ca, l->labels[k], json_integer(l->ca[k]));
-            json_object_set_new(cb, l->labels[k], json_integer(l->cb[k]));
-        }
-        json_array_append_new(
-            lds, json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                           "s:i, s:o, s:b}",
-                           "evalset", l->evalset, "from", d->month[l->from], "to",
-                           d->month[l->to], "run_from", (json_int_t)l->run_a, "run_to",
-                           (json_int_t)l->run_b, "version_from", slm_json_str(l->ver_a), "version_to",
-                           slm_json_str(l->ver_b), "sha256_from", slm_json_str(l->sha_a), "sha256_to",
-                           slm_json_str(l->sha_b), "counts_from", ca, "counts_to", cb, "tvd",
-                           slm_json_num(l->tvd), "chi2", slm_json_num(l->chi2), "df", l->df, "p_value",
-                           slm_json_num(l->p), "expected_below_5", l->low_expected));
-    }
+    json_object_set_new(root, "per_class", cls);
     json_object_set_new(root, "label_drift", lds);
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(root);
@@ -733,8 +992,8 @@ static int chart_one(const slm_drift *d, size_t k, const char *dir, slm_drift_ch
     c->caption = slm_xasprintf("%s by month, one line per model%s; circled months are flagged "
                                "changes.",
                                f->title,
-                               f->name[0] && strstr(f->name, "_ms_")
-                                   ? " (no interval: flagged beyond a 20% change)"
+                               slm_drift_kind_of(f->name, NULL, NULL) == SLM_DK_LATENCY
+                                   ? " (judged only as a ratio to a reference candidate)"
                                    : " with its 95% interval as a band");
     c->dat = slm_xasprintf("plots/%s.dat", stem);
     if (!nb) {

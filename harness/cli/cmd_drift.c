@@ -9,11 +9,14 @@
 static const char ABOUT[] =
     "Month-by-month history of every deployed model (candidate name) on every eval set:\n"
     "a month's value is that of the latest complete run of the month (runs.created_at, UTC).\n"
-    "A value is flagged when it lies outside the previous month's 95% interval; a metric\n"
-    "without an interval (latency) when it moved by more than 20% from the previous month.\n"
-    "Also listed: per-class recall/F1 shifts beyond 0.10, and label-distribution drift\n"
-    "(total variation distance, chi-square test) where an eval set's version or sha256\n"
-    "changed.\n";
+    "Each month is compared with the previous one by a test of the difference, from the\n"
+    "stored predictions (paired by example id on the same eval-set data): accuracy and\n"
+    "per-class recall by McNemar's test, or Fisher's exact / Yates' chi-square test;\n"
+    "macro-F1 and ECE by a seeded bootstrap of the difference. Latency is judged only as a\n"
+    "ratio to --latency-reference measured in the same run (and not on a loaded machine).\n"
+    "Label-distribution drift where an eval set's version or sha256 changed: TVD beside\n"
+    "its value with no drift, chi-square (Yates at df = 1), Fisher or Monte-Carlo test.\n"
+    "All tests are adjusted together by Benjamini-Hochberg; flagged: adjusted p < alpha.\n";
 
 static const char FOOTER[] =
     "exit codes: 0 ok, 1 a change flagged with --fail-on-drift, 2 usage, 3 bad input\n"
@@ -148,8 +151,10 @@ static int write_stdout(const slm_drift *d, const char *format)
 int cmd_drift(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL, *month = NULL;
-    const char *from = NULL, *to = NULL, *metrics = NULL;
+    const char *from = NULL, *to = NULL, *metrics = NULL, *reference = NULL;
     int fail_on_drift = 0;
+    double alpha = SLM_DRIFT_ALPHA;
+    long reps = SLM_DRIFT_REPS, seed = SLM_DRIFT_SEED;
     slm_opt opts[] = {
         {.name = "month", .arg = "M", .kind = SLM_OPT_STR, .target = &month,
          .help = "the 6 months ending at M (M included); default: the month of the\n"
@@ -170,6 +175,17 @@ int cmd_drift(int argc, char **argv)
         {.name = "metrics", .arg = "LIST", .kind = SLM_OPT_STR, .target = &metrics,
          .help = "comma-separated metric names (default accuracy,macro_f1,ece_15,\n"
                  "e2e_ms_p95)"},
+        {.name = "alpha", .arg = "A", .kind = SLM_OPT_DOUBLE, .target = &alpha,
+         .help = "flag a change when its Benjamini-Hochberg adjusted p is below A\n"
+                 "(0 < A < 1, default 0.05)"},
+        {.name = "latency-reference", .arg = "NAME", .kind = SLM_OPT_STR, .target = &reference,
+         .help = "judge latency as a ratio to candidate NAME measured in the same run;\n"
+                 "without it latency is shown, not judged"},
+        {.name = "reps", .arg = "N", .kind = SLM_OPT_LONG, .target = &reps, .min = 100,
+         .needs = "an integer of at least 100",
+         .help = "bootstrap and permutation replicates (default 1000)"},
+        {.name = "seed", .arg = "S", .kind = SLM_OPT_LONG, .target = &seed, .min = 1,
+         .needs = "a positive integer", .help = "seed of the review's bootstraps (default 1)"},
         {.name = "fail-on-drift", .kind = SLM_OPT_FLAG, .target = &fail_on_drift,
          .help = "exit 1 when any change is flagged"},
         {0},
@@ -191,6 +207,12 @@ int cmd_drift(int argc, char **argv)
         return slm_opts_usage_error(&cmd, "give either --month or --from/--to, not both");
     if (!from != !to)
         return slm_opts_usage_error(&cmd, "--from and --to go together");
+    if (!(alpha > 0 && alpha < 1))
+        return slm_opts_usage_error(&cmd, "--alpha must lie between 0 and 1, got %g", alpha);
+    if (reps > 1000000)
+        return slm_opts_usage_error(&cmd, "--reps: at most 1000000, got %ld", reps);
+    if (reference && !*reference)
+        return slm_opts_usage_error(&cmd, "--latency-reference names no candidate");
     char **names = NULL;
     size_t nnames = 0;
     if (metrics && (rc = parse_metrics(&cmd, metrics, &names, &nnames)) != SLM_OPTS_GO)
@@ -200,6 +222,10 @@ int cmd_drift(int argc, char **argv)
     slm_drift_opts o = {0};
     o.metrics = (const char *const *)names;
     o.n_metrics = nnames;
+    o.alpha = alpha;
+    o.reps = (int)reps;
+    o.seed = (uint64_t)seed;
+    o.latency_reference = reference;
     slm_store *st = NULL;
     slm_drift *d = NULL;
     /* the months are checked before the database is opened */

@@ -2,15 +2,20 @@
  *
  * One pass over the window's (run, candidate) rows, oldest first, fills a grid of
  * series × months in which a later run of the same month simply replaces an earlier one;
- * metrics, per-class results and eval-set labels are then read for the chosen runs only.
- * Every writer (Markdown, HTML, JSON, charts: reports/drift_report.c) works from that
- * grid. */
+ * metrics, predictions and eval-set labels are then read for the chosen runs only. The
+ * tests (drift_stats.c) compare each month with the previous one; one Benjamini–Hochberg
+ * adjustment over all of them sets the flags. Every writer (Markdown, HTML, JSON, charts:
+ * reports/drift_report.c) works from that grid. */
 #include "drift.h"
 #include "drift_data.h"
+#include "drift_stats.h"
+#include "evalset.h"
 #include "fields.h"
 #include "metrics.h"
+#include "store_read.h"
 #include "store_reports.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +58,7 @@ int slm_drift_latest_month(slm_store *st, int *year, int *month, char *err, size
     return slm_drift_parse_month(m, year, month, err, errlen);
 }
 
-/* ---- reading -------------------------------------------------------------------------- */
+/* ---- reading the grid ----------------------------------------------------------------- */
 
 static series *find_series(slm_drift *d, const char *model, const char *evalset)
 {
@@ -83,10 +88,24 @@ static es_row *find_es(slm_drift *d, const char *name)
 static void point_clear(point *p)
 {
     free(p->created_at), free(p->model_sha), free(p->es_version), free(p->es_sha);
-    for (size_t i = 0; i < p->ncls; i++)
-        free(p->cls[i]);
-    free(p->cls), free(p->rec), free(p->f1);
+    free(p->lat_why);
+    for (size_t k = 0; k < MAXM; k++)
+        free(p->t[k].why);
+    slm_free_strv(p->labels, p->nl);
+    slm_free_strv(p->ids, p->n);
+    free(p->gold), free(p->pred), free(p->conf);
+    for (int f = 0; f < N_PHASES; f++)
+        free(p->lat[f]), free(p->ref[f]);
     memset(p, 0, sizeof *p);
+}
+
+/* The latency reference's candidate in run_id among the window's rows, or 0. */
+static int64_t reference_of(const slm_window_row *w, size_t n, int64_t run_id, const char *ref)
+{
+    for (size_t i = 0; ref && i < n; i++)
+        if (w[i].run_id == run_id && !strcmp(w[i].model, ref))
+            return w[i].cand_id;
+    return 0;
 }
 
 static int read_rows(slm_store *st, slm_drift *d, char *err, size_t errlen)
@@ -108,6 +127,7 @@ static int read_rows(slm_store *st, slm_drift *d, char *err, size_t errlen)
         point_clear(p);
         p->present = 1;
         p->cand_id = w[i].cand_id;
+        p->ref_id = reference_of(w, n, w[i].run_id, d->ref);
         p->model_sha = dup_or_null(w[i].model_sha);
         p->run_id = w[i].run_id;
         p->created_at = dup_or_null(w[i].created_at);
@@ -127,28 +147,179 @@ static int read_rows(slm_store *st, slm_drift *d, char *err, size_t errlen)
     return 0;
 }
 
-/* The metrics and the label set's per-class recall and F1 of one chosen candidate. */
-static int read_point(slm_store *st, const slm_drift *d, point *p, char *err, size_t errlen)
+/* ---- reading a month's predictions ---------------------------------------------------- */
+
+/* The class of an answer outside the label set: one per distinct string, engine errors
+ * together as "<error>", numbered after the labels (as aggregate.c counts them). */
+static int extra_class(char ***extra, size_t *n_extra, size_t nl, const char *key)
+{
+    size_t k = 0;
+    while (k < *n_extra && strcmp((*extra)[k], key))
+        k++;
+    if (k == *n_extra) {
+        *extra = slm_xrealloc(*extra, (*n_extra + 1) * sizeof **extra);
+        (*extra)[(*n_extra)++] = slm_xstrdup(key);
+    }
+    return (int)(nl + k);
+}
+
+static double *phase_array(const slm_pred *r, size_t n, int f)
+{
+    double *v = slm_xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const double x[N_PHASES] = {r[i].e2e_ms, r[i].prefill_ms, r[i].decode_ms, r[i].ttft_ms,
+                                    r[i].tpot_ms};
+        v[i] = x[f];
+    }
+    return v;
+}
+
+/* The predictions of candidate cid as labels, answers, confidences and latencies. */
+static int load_sample(slm_store *st, int64_t run_id, int64_t cid, point *p, char *err,
+                       size_t errlen)
+{
+    if (slm_run_labels(st, run_id, &p->labels, &p->nl, err, errlen))
+        return -1;
+    slm_pred *r;
+    size_t n;
+    if (slm_store_predictions(st, cid, &r, &n, err, errlen))
+        return -1;
+    p->ids = slm_xcalloc(n + 1, sizeof *p->ids);
+    p->gold = slm_xcalloc(n + 1, sizeof *p->gold);
+    p->pred = slm_xcalloc(n + 1, sizeof *p->pred);
+    p->conf = slm_xcalloc(n + 1, sizeof *p->conf);
+    char **extra = NULL;
+    size_t n_extra = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *const *labels = (const char *const *)p->labels;
+        const char *g = r[i].gold ? r[i].gold : "";
+        p->ids[i] = slm_xstrdup(r[i].example_id ? r[i].example_id : "");
+        p->n = i + 1;
+        p->gold[i] = slm_label_index(labels, p->nl, g);
+        if (p->gold[i] < 0)
+            rc = slm_err(err, errlen, "run %lld: gold label '%s' is not in the run's label set",
+                         (long long)run_id, g);
+        int pi = r[i].pred ? slm_label_index(labels, p->nl, r[i].pred) : -1;
+        p->pred[i] = pi >= 0 ? pi : extra_class(&extra, &n_extra, p->nl,
+                                                 r[i].pred ? r[i].pred : "<error>");
+        p->conf[i] = r[i].pred ? r[i].confidence : NAN;
+    }
+    for (int f = 0; f < N_PHASES && !rc; f++)
+        p->lat[f] = phase_array(r, n, f);
+    p->ncls = p->nl + n_extra;
+    slm_free_strv(extra, n_extra);
+    slm_preds_free(r, n);
+    return rc;
+}
+
+static slm_drift_sample sample_of(const point *p, int phase)
+{
+    slm_drift_sample s = {p->n, p->nl, p->ncls, (const char *const *)p->ids, p->gold, p->pred,
+                          p->conf, NULL, NULL};
+    if (phase >= 0 && phase < N_PHASES && p->ref[phase]) {
+        s.lat = p->lat[phase];
+        s.ref = p->ref[phase];
+    }
+    return s;
+}
+
+/* The reference's per-example latencies aligned with p's examples (NaN where it has
+ * none), and the ratio of the e2e p95s over the examples both have. */
+static int load_reference(slm_store *st, point *p, char *err, size_t errlen)
+{
+    point r = {0};
+    int rc = load_sample(st, p->run_id, p->ref_id, &r, err, errlen);
+    if (!rc) {
+        slm_drift_sample a = sample_of(p, -1), b = sample_of(&r, -1);
+        slm_drift_pairs pp;
+        slm_drift_pair(&a, &b, &pp);
+        for (int f = 0; f < N_PHASES; f++) {
+            p->ref[f] = slm_xcalloc(p->n + 1, sizeof *p->ref[f]);
+            for (size_t i = 0; i < p->n; i++)
+                p->ref[f][i] = NAN;
+            for (size_t k = 0; k < pp.n; k++)
+                p->ref[f][pp.ia[k]] = r.lat[f][pp.ib[k]];
+        }
+        slm_drift_pairs_free(&pp);
+        double *x = slm_xcalloc(p->n + 1, sizeof *x), *y = slm_xcalloc(p->n + 1, sizeof *y);
+        size_t m = 0;
+        for (size_t i = 0; i < p->n; i++)
+            if (isfinite(p->lat[0][i]) && isfinite(p->ref[0][i]) && p->ref[0][i] > 0)
+                x[m] = p->lat[0][i], y[m++] = p->ref[0][i];
+        p->ratio95 = m ? slm_percentile(x, m, 95) / slm_percentile(y, m, 95) : NAN;
+        free(x), free(y);
+    }
+    point_clear(&r);
+    return rc;
+}
+
+/* The online CPUs recorded with a run (runs.host_json cpus_online), or -1. */
+static long run_cpus(slm_store *st, int64_t run_id)
+{
+    slm_run_facts f;
+    long cpus = -1;
+    if (slm_store_run_facts(st, run_id, &f, NULL, 0) == 0 && f.host) {
+        json_t *h = json_loads(f.host, 0, NULL);
+        json_t *c = json_object_get(h, "cpus_online");
+        if (json_is_integer(c) && json_integer_value(c) > 0)
+            cpus = (long)json_integer_value(c);
+        json_decref(h);
+    }
+    slm_run_facts_free(&f);
+    return cpus;
+}
+
+/* Why the latency candidate cid measured in a run with `cpus` online CPUs cannot be
+ * judged (owned string), or NULL. */
+static char *bad_conditions(slm_store *st, int64_t run_id, int64_t cid, const char *who,
+                            long cpus)
+{
+    slm_cand_facts f;
+    if (cpus < 1)
+        return slm_xasprintf("run %lld: the number of CPUs is not recorded, its load cannot "
+                             "be checked", (long long)run_id);
+    if (slm_store_cand_facts(st, cid, &f, NULL, 0))
+        return slm_xasprintf("run %lld: %s's conditions cannot be read", (long long)run_id, who);
+    double load = f.load1_before > f.load1_after || isnan(f.load1_after) ? f.load1_before
+                                                                         : f.load1_after;
+    if (isfinite(load) && load > (double)cpus)
+        return slm_xasprintf("run %lld: %s ran at load average %.2f, above the %ld CPUs",
+                             (long long)run_id, who, load, cpus);
+    if (isfinite(f.steal_pct) && f.steal_pct > SLM_DRIFT_STEAL_MAX)
+        return slm_xasprintf("run %lld: %s saw %.1f%% CPU steal, above %.0f%%",
+                             (long long)run_id, who, f.steal_pct, SLM_DRIFT_STEAL_MAX);
+    if (slm_store_metric(st, cid, "noisy", NULL, NULL) == 1.0)
+        return slm_xasprintf("run %lld: %s is flagged noisy (repeat CV above 10%%)",
+                             (long long)run_id, who);
+    return NULL;
+}
+
+/* The metrics and predictions of one chosen candidate; with a latency reference, its
+ * latencies and both candidates' run conditions. */
+static int read_point(slm_store *st, const slm_drift *d, const series *s, point *p, char *err,
+                      size_t errlen)
 {
     for (size_t k = 0; k < d->nmet; k++)
         p->v[k] = slm_store_metric(st, p->cand_id, d->met[k]->name, &p->lo[k], &p->hi[k]);
     p->p50 = slm_store_metric(st, p->cand_id, "e2e_ms_p50", NULL, NULL);
     p->p95 = slm_store_metric(st, p->cand_id, "e2e_ms_p95", NULL, NULL);
-    slm_class_stat *rows;
-    size_t n;
-    if (slm_store_classes(st, p->cand_id, SLM_CLASSES_SET_BY_LABEL, &rows, &n, err, errlen))
+    p->ratio95 = NAN;
+    if (load_sample(st, p->run_id, p->cand_id, p, err, errlen))
         return -1;
-    p->cls = slm_xcalloc(n + 1, sizeof *p->cls);
-    p->rec = slm_xcalloc(n + 1, sizeof *p->rec);
-    p->f1 = slm_xcalloc(n + 1, sizeof *p->f1);
-    for (size_t i = 0; i < n; i++) {
-        p->cls[i] = rows[i].label; /* taken over */
-        rows[i].label = NULL;
-        p->rec[i] = rows[i].recall;
-        p->f1[i] = rows[i].f1;
+    if (!d->ref || !strcmp(s->model, d->ref))
+        return 0;
+    if (!p->ref_id) {
+        p->lat_why = slm_xasprintf("run %lld has no ok candidate '%s' (the latency reference)",
+                                   (long long)p->run_id, d->ref);
+        return 0;
     }
-    p->ncls = n;
-    slm_class_rows_free(rows, n);
+    if (load_reference(st, p, err, errlen))
+        return -1;
+    long cpus = run_cpus(st, p->run_id);
+    p->lat_why = bad_conditions(st, p->run_id, p->cand_id, "the candidate", cpus);
+    if (!p->lat_why)
+        p->lat_why = bad_conditions(st, p->run_id, p->ref_id, "the reference", cpus);
     return 0;
 }
 
@@ -156,26 +327,108 @@ static int read_points(slm_store *st, slm_drift *d, char *err, size_t errlen)
 {
     for (size_t i = 0; i < d->ns; i++)
         for (size_t j = 0; j < d->nm; j++)
-            if (d->s[i].pt[j].present && read_point(st, d, &d->s[i].pt[j], err, errlen))
+            if (d->s[i].pt[j].present && read_point(st, d, &d->s[i], &d->s[i].pt[j], err, errlen))
                 return -1;
     return 0;
 }
 
-/* ---- analysis ------------------------------------------------------------------------- */
+/* ---- the tests of a series ------------------------------------------------------------ */
 
-static int judge(const slm_field *f, double v, double pv, double plo, double phi)
+static void not_judged(dtest *t, char *why)
 {
-    if (!isfinite(v) || !isfinite(pv))
-        return FLAG_NONE;
-    int out;
-    if (isfinite(plo) && isfinite(phi))
-        out = v < plo || v > phi;
-    else
-        out = fabs(v - pv) > SLM_DRIFT_LATENCY_REL * fabs(pv) && v != pv;
-    if (!out)
-        return FLAG_NONE;
-    double dir = (double)f->higher_better * (v - pv);
-    return dir > 0 ? FLAG_BETTER : dir < 0 ? FLAG_WORSE : FLAG_CHANGED;
+    t->judged = 0;
+    free(t->why);
+    t->why = why;
+}
+
+/* Why latency metric of series s cannot be judged between q and p, or NULL. */
+static char *latency_why(const slm_drift *d, const series *s, const point *q, const point *p)
+{
+    if (!d->ref)
+        return slm_xstrdup("measured in different jobs without a common reference "
+                           "(--latency-reference NAME)");
+    if (!strcmp(s->model, d->ref))
+        return slm_xstrdup("the latency reference itself");
+    if (q->lat_why)
+        return slm_xstrdup(q->lat_why);
+    if (p->lat_why)
+        return slm_xstrdup(p->lat_why);
+    return NULL;
+}
+
+/* The test of metric k of series s, month p against month q (pairs: NULL unless paired). */
+static void test_metric(const slm_drift *d, const series *s, const point *q, point *p, size_t k,
+                        const slm_drift_pairs *pairs)
+{
+    dtest *t = &p->t[k];
+    const char *name = d->met[k]->name;
+    double pct = NAN;
+    int phase = -1;
+    slm_drift_kind kind = slm_drift_kind_of(name, &pct, &phase);
+    if (kind == SLM_DK_NONE) {
+        not_judged(t, slm_xstrdup("no two-sample test for this metric in the drift review"));
+        return;
+    }
+    char *why = kind == SLM_DK_LATENCY ? latency_why(d, s, q, p) : NULL;
+    if (why) {
+        not_judged(t, why);
+        return;
+    }
+    char *what = slm_xasprintf("%s\x1f%s\x1f%s", s->model, s->evalset, name);
+    slm_drift_cfg cfg = {d->reps, slm_drift_seed(d->seed, q->run_id, p->run_id, what), pct, -1, -1};
+    free(what);
+    slm_drift_sample a = sample_of(q, phase), b = sample_of(p, phase);
+    /* latency: two independent samples of each run's examples */
+    const slm_drift_pairs *pp = kind == SLM_DK_LATENCY ? NULL : pairs;
+    t->judged = slm_drift_compare(kind, &a, &b, pp, &cfg, &t->d) == 0;
+    t->seed = kind == SLM_DK_ACCURACY ? 0 : cfg.seed;
+    if (!t->judged)
+        not_judged(t, slm_xstrdup("nothing to compare (no examples with a value in a month)"));
+}
+
+static size_t label_at(const point *p, const char *label)
+{
+    for (size_t i = 0; i < p->nl; i++)
+        if (!strcmp(p->labels[i], label))
+            return i;
+    return (size_t)-1;
+}
+
+/* Per-class recall tests of series si between months q (index from) and p (index to). */
+static void test_classes(slm_drift *d, size_t si, size_t from, size_t to,
+                         const slm_drift_pairs *pairs)
+{
+    const point *q = &d->s[si].pt[from], *p = &d->s[si].pt[to];
+    slm_drift_sample a = sample_of(q, -1), b = sample_of(p, -1);
+    for (size_t c = 0; c < p->nl; c++) {
+        size_t c0 = label_at(q, p->labels[c]);
+        if (c0 == (size_t)-1)
+            continue;
+        slm_drift_cfg cfg = {d->reps, 0, NAN, (int)c0, (int)c};
+        slm_drift_diff r;
+        if (slm_drift_compare(SLM_DK_ACCURACY, &a, &b, pairs, &cfg, &r))
+            continue; /* no gold example of the label in a month */
+        d->ct = slm_xrealloc(d->ct, (d->nct + 1) * sizeof *d->ct);
+        ctest *ct = &d->ct[d->nct++];
+        memset(ct, 0, sizeof *ct);
+        ct->s = si, ct->from = from, ct->to = to;
+        ct->label = slm_xstrdup(p->labels[c]);
+        ct->t.judged = 1;
+        ct->t.d = r;
+    }
+}
+
+/* Paired when both runs evaluated the same eval-set data (sha256) and examples match. */
+static int pair_months(const point *q, const point *p, slm_drift_pairs *pp)
+{
+    if (!q->es_sha || !p->es_sha || strcmp(q->es_sha, p->es_sha))
+        return 0;
+    slm_drift_sample a = sample_of(q, -1), b = sample_of(p, -1);
+    if (slm_drift_pair(&a, &b, pp) || !pp->n) {
+        slm_drift_pairs_free(pp);
+        return 0;
+    }
+    return 1;
 }
 
 static void analyse_series(slm_drift *d, size_t si)
@@ -189,27 +442,18 @@ static void analyse_series(slm_drift *d, size_t si)
         p->prev = prev;
         if (prev >= 0) {
             const point *q = &s->pt[prev];
-            for (size_t k = 0; k < d->nmet; k++) {
-                p->flag[k] = judge(d->met[k], p->v[k], q->v[k], q->lo[k], q->hi[k]);
-                if (p->flag[k])
-                    d->nflag++;
-            }
-            for (size_t c = 0; c < p->ncls; c++)
-                for (size_t c0 = 0; c0 < q->ncls; c0++) {
-                    if (strcmp(p->cls[c], q->cls[c0]))
-                        continue;
-                    double dr = p->rec[c] - q->rec[c0], df = p->f1[c] - q->f1[c0];
-                    const double lim = SLM_DRIFT_CLASS_DELTA + 1e-12;
-                    if (fabs(dr) > lim || fabs(df) > lim) {
-                        d->sh = slm_xrealloc(d->sh, (d->nsh + 1) * sizeof *d->sh);
-                        d->sh[d->nsh++] = (shift){si, (size_t)prev, j, slm_xstrdup(p->cls[c]),
-                                                  q->rec[c0], p->rec[c], q->f1[c0], p->f1[c]};
-                    }
-                }
+            slm_drift_pairs pp = {0};
+            int paired = pair_months(q, p, &pp);
+            for (size_t k = 0; k < d->nmet; k++)
+                test_metric(d, s, q, p, k, paired ? &pp : NULL);
+            test_classes(d, si, (size_t)prev, j, paired ? &pp : NULL);
+            slm_drift_pairs_free(&pp);
         }
         prev = (int)j;
     }
 }
+
+/* ---- label distributions -------------------------------------------------------------- */
 
 static size_t label_index(ldrift *l, const char *label)
 {
@@ -243,33 +487,20 @@ static int label_counts(slm_store *st, int64_t run_id, ldrift *l, int side, char
     return 0;
 }
 
-/* TVD and Pearson's chi-square test of homogeneity of the 2 × K table (ca; cb). */
-static void homogeneity(ldrift *l)
+static ldrift *new_ldrift(slm_drift *d, const es_row *e, size_t from, size_t to)
 {
-    l->tvd = l->chi2 = l->p = NAN;
-    l->df = 0;
-    if (!l->na || !l->nb)
-        return;
-    double n = (double)(l->na + l->nb), tvd = 0, x2 = 0;
-    int kept = 0;
-    for (size_t i = 0; i < l->k; i++) {
-        double t = (double)(l->ca[i] + l->cb[i]);
-        tvd += fabs((double)l->ca[i] / (double)l->na - (double)l->cb[i] / (double)l->nb);
-        if (t == 0)
-            continue;
-        kept++;
-        double ea = (double)l->na * t / n, eb = (double)l->nb * t / n;
-        x2 += ((double)l->ca[i] - ea) * ((double)l->ca[i] - ea) / ea +
-              ((double)l->cb[i] - eb) * ((double)l->cb[i] - eb) / eb;
-        if (ea < 5 || eb < 5)
-            l->low_expected = 1;
-    }
-    l->tvd = tvd / 2.0;
-    l->df = kept - 1;
-    if (l->df > 0) {
-        l->chi2 = x2;
-        l->p = slm_chi2_sf(x2, l->df);
-    }
+    const es_month *pm = &e->m[from], *m = &e->m[to];
+    d->ld = slm_xrealloc(d->ld, (d->nld + 1) * sizeof *d->ld);
+    ldrift *l = &d->ld[d->nld++];
+    memset(l, 0, sizeof *l);
+    l->evalset = slm_xstrdup(e->name);
+    l->from = from, l->to = to;
+    l->run_a = pm->run_id, l->run_b = m->run_id;
+    l->ver_a = dup_or_null(pm->version);
+    l->ver_b = dup_or_null(m->version);
+    l->sha_a = dup_or_null(pm->sha);
+    l->sha_b = dup_or_null(m->sha);
+    return l;
 }
 
 static int analyse_labels(slm_store *st, slm_drift *d, char *err, size_t errlen)
@@ -277,29 +508,136 @@ static int analyse_labels(slm_store *st, slm_drift *d, char *err, size_t errlen)
     for (size_t i = 0; i < d->ne; i++) {
         int prev = -1;
         for (size_t j = 0; j < d->nm; j++) {
-            es_month *m = &d->e[i].m[j];
+            const es_month *m = &d->e[i].m[j];
             if (!m->present)
                 continue;
             const es_month *pm = prev >= 0 ? &d->e[i].m[prev] : NULL;
             if (pm && (!slm_streq_null(pm->sha, m->sha) || !slm_streq_null(pm->version, m->version))) {
-                d->ld = slm_xrealloc(d->ld, (d->nld + 1) * sizeof *d->ld);
-                ldrift *l = &d->ld[d->nld++];
-                memset(l, 0, sizeof *l);
-                l->evalset = slm_xstrdup(d->e[i].name);
-                l->from = (size_t)prev, l->to = j;
-                l->run_a = pm->run_id, l->run_b = m->run_id;
-                l->ver_a = pm->version ? slm_xstrdup(pm->version) : NULL;
-                l->ver_b = m->version ? slm_xstrdup(m->version) : NULL;
-                l->sha_a = pm->sha ? slm_xstrdup(pm->sha) : NULL;
-                l->sha_b = m->sha ? slm_xstrdup(m->sha) : NULL;
+                ldrift *l = new_ldrift(d, &d->e[i], (size_t)prev, j);
                 if (label_counts(st, l->run_a, l, 0, err, errlen) ||
                     label_counts(st, l->run_b, l, 1, err, errlen))
                     return -1;
-                homogeneity(l);
+                char *what = slm_xasprintf("labels\x1f%s", l->evalset);
+                l->seed = slm_drift_seed(d->seed, l->run_a, l->run_b, what);
+                free(what);
+                slm_label_test_run(l->ca, l->cb, l->k, d->reps, l->seed, &l->lt);
             }
             prev = (int)j;
         }
     }
+    return 0;
+}
+
+/* ---- the family: Benjamini–Hochberg over every judged test ---------------------------- */
+
+/* The direction of a flagged difference diff of a metric (higher_better as fields.c). */
+static int direction(int higher_better, double diff)
+{
+    double dir = (double)higher_better * diff;
+    return dir > 0 ? FLAG_BETTER : dir < 0 ? FLAG_WORSE : FLAG_CHANGED;
+}
+
+/* One test of the family: its p-value and where its adjusted p-value goes. */
+typedef struct slot {
+    double p;
+    double *adj;
+} slot;
+
+static void add_slot(slot **v, size_t *n, double p, double *adj)
+{
+    *v = slm_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = (slot){p, adj};
+}
+
+/* Every judged test of the review with a p-value: series × months × metrics, per-class
+ * tests, label distributions. */
+static size_t family(slm_drift *d, slot **v)
+{
+    size_t m = 0;
+    *v = NULL;
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++)
+            for (size_t k = 0; d->s[i].pt[j].present && k < d->nmet; k++) {
+                dtest *t = &d->s[i].pt[j].t[k];
+                t->p_adj = NAN;
+                if (t->judged && isfinite(t->d.p))
+                    add_slot(v, &m, t->d.p, &t->p_adj);
+            }
+    for (size_t c = 0; c < d->nct; c++) {
+        d->ct[c].t.p_adj = NAN;
+        if (isfinite(d->ct[c].t.d.p))
+            add_slot(v, &m, d->ct[c].t.d.p, &d->ct[c].t.p_adj);
+    }
+    for (size_t l = 0; l < d->nld; l++) {
+        d->ld[l].p_adj = NAN;
+        if (isfinite(d->ld[l].lt.p))
+            add_slot(v, &m, d->ld[l].lt.p, &d->ld[l].p_adj);
+    }
+    return m;
+}
+
+static void set_flags(slm_drift *d)
+{
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++)
+            for (size_t k = 0; d->s[i].pt[j].present && k < d->nmet; k++) {
+                point *pt = &d->s[i].pt[j];
+                dtest *t = &pt->t[k];
+                int hit = t->judged && t->p_adj < d->alpha;
+                if (hit && slm_drift_kind_of(d->met[k]->name, NULL, NULL) == SLM_DK_LATENCY)
+                    hit = fabs(expm1(t->d.diff)) > SLM_DRIFT_LATENCY_REL;
+                t->flag = hit ? direction(d->met[k]->higher_better, t->d.diff) : FLAG_NONE;
+                pt->flag[k] = t->flag;
+                d->nflag += hit;
+            }
+    for (size_t c = 0; c < d->nct; c++) {
+        dtest *t = &d->ct[c].t;
+        t->flag = t->p_adj < d->alpha ? direction(1, t->d.diff) : FLAG_NONE;
+        d->nflag += t->flag != FLAG_NONE;
+    }
+    for (size_t l = 0; l < d->nld; l++) {
+        d->ld[l].flag = d->ld[l].p_adj < d->alpha ? FLAG_CHANGED : FLAG_NONE;
+        d->nflag += d->ld[l].flag != FLAG_NONE;
+    }
+}
+
+static void adjust(slm_drift *d)
+{
+    slot *v;
+    size_t m = family(d, &v);
+    double *p = slm_xcalloc(m + 1, sizeof *p);
+    for (size_t i = 0; i < m; i++)
+        p[i] = v[i].p;
+    slm_bh(p, m, p);
+    for (size_t i = 0; i < m; i++)
+        *v[i].adj = p[i];
+    free(p);
+    free(v);
+    d->ntests = m;
+    set_flags(d);
+}
+
+/* ---- the review ----------------------------------------------------------------------- */
+
+/* Checks the options and sets the review's metrics and settings; -1 with err. */
+static int setup(slm_drift *d, const slm_drift_opts *o, char *err, size_t errlen)
+{
+    const char *const *names = o->metrics ? o->metrics : DEFAULT_METRICS;
+    size_t nmet = o->metrics ? o->n_metrics : N_DEFAULT;
+    if (nmet == 0 || nmet > MAXM)
+        return slm_err(err, errlen, "give 1 to %d metrics", MAXM);
+    d->nmet = nmet;
+    for (size_t k = 0; k < nmet; k++)
+        if (!(d->met[k] = slm_field_find(names[k])))
+            return slm_err(err, errlen, "unknown metric '%s'", names[k]);
+    d->alpha = o->alpha == 0 ? SLM_DRIFT_ALPHA : o->alpha;
+    if (!(d->alpha > 0 && d->alpha < 1))
+        return slm_err(err, errlen, "alpha must lie between 0 and 1, got %g", o->alpha);
+    d->reps = o->reps == 0 ? SLM_DRIFT_REPS : o->reps;
+    if (d->reps < 100 || d->reps > 1000000)
+        return slm_err(err, errlen, "give 100 to 1000000 replicates, got %d", o->reps);
+    d->seed = o->seed ? o->seed : SLM_DRIFT_SEED;
+    d->ref = o->latency_reference ? slm_xstrdup(o->latency_reference) : NULL;
     return 0;
 }
 
@@ -315,18 +653,10 @@ int slm_drift_compute(slm_store *st, const slm_drift_opts *o, slm_drift **out, c
                        o->to_year, o->to_month, o->from_year, o->from_month);
     if (b - a >= 1200)
         return slm_err(err, errlen, "the window is longer than 100 years");
-    const char *const *names = o->metrics ? o->metrics : DEFAULT_METRICS;
-    size_t nmet = o->metrics ? o->n_metrics : N_DEFAULT;
-    if (nmet == 0 || nmet > MAXM)
-        return slm_err(err, errlen, "give 1 to %d metrics", MAXM);
     slm_drift *d = slm_xcalloc(1, sizeof *d);
-    d->nmet = nmet;
-    for (size_t k = 0; k < nmet; k++) {
-        d->met[k] = slm_field_find(names[k]);
-        if (!d->met[k]) {
-            slm_drift_free(d);
-            return slm_err(err, errlen, "unknown metric '%s'", names[k]);
-        }
+    if (setup(d, o, err, errlen)) {
+        slm_drift_free(d);
+        return -1;
     }
     d->db_path = slm_xstrdup(slm_store_path(st));
     d->y0 = o->from_year, d->m0 = o->from_month;
@@ -343,6 +673,7 @@ int slm_drift_compute(slm_store *st, const slm_drift_opts *o, slm_drift **out, c
     }
     for (size_t i = 0; i < d->ns; i++)
         analyse_series(d, i);
+    adjust(d);
     *out = d;
     return 0;
 }
@@ -361,8 +692,8 @@ void slm_drift_free(slm_drift *d)
             free(d->e[i].m[j].version), free(d->e[i].m[j].sha);
         free(d->e[i].m), free(d->e[i].name);
     }
-    for (size_t i = 0; i < d->nsh; i++)
-        free(d->sh[i].label);
+    for (size_t i = 0; i < d->nct; i++)
+        free(d->ct[i].label), free(d->ct[i].t.why);
     for (size_t i = 0; i < d->nld; i++) {
         ldrift *l = &d->ld[i];
         for (size_t k = 0; k < l->k; k++)
@@ -370,7 +701,8 @@ void slm_drift_free(slm_drift *d)
         free(l->labels), free(l->ca), free(l->cb), free(l->evalset);
         free(l->ver_a), free(l->ver_b), free(l->sha_a), free(l->sha_b);
     }
-    free(d->s), free(d->e), free(d->sh), free(d->ld), free(d->month), free(d->db_path);
+    free(d->s), free(d->e), free(d->ct), free(d->ld), free(d->month), free(d->db_path);
+    free(d->ref);
     free(d);
 }
 

@@ -11,23 +11,45 @@
 #include <string.h>
 
 #include "drift.h"
+#include "drift_stats.h"
 #include "fields.h"
 
 #define MAXM SLM_DRIFT_MAX_METRICS
+#define N_PHASES 5 /* e2e, prefill, decode, ttft, tpot (slm_drift_kind_of) */
 
 enum { FLAG_NONE = 0, FLAG_BETTER = 1, FLAG_WORSE = -1, FLAG_CHANGED = 2 };
 
+/* One test of the review: a metric of a series between two months, a class's recall, or
+ * a label distribution. */
+typedef struct dtest {
+    int judged;        /* 1: tested, p is in the family; 0: not judged, see why */
+    char *why;         /* owned; why not judged (NULL when judged) */
+    slm_drift_diff d;  /* month b (this one) minus month a (the previous with data) */
+    double p_adj;      /* Benjamini–Hochberg over every judged test of the review */
+    uint64_t seed;     /* the bootstrap seed of this test (0 when no bootstrap) */
+    int flag;          /* FLAG_* */
+} dtest;
+
+/* One month of one series: the chosen run's candidate, its stored metrics, and its
+ * predictions as the tests read them. */
 typedef struct point {
     int present;
-    int64_t run_id, cand_id;
+    int64_t run_id, cand_id, ref_id; /* ref_id: the latency reference's candidate, or 0 */
     char *created_at, *model_sha, *es_version, *es_sha;
-    double v[MAXM], lo[MAXM], hi[MAXM];
-    int flag[MAXM];
+    double v[MAXM], lo[MAXM], hi[MAXM]; /* stored values and 95% intervals */
+    dtest t[MAXM];     /* against month prev */
+    int flag[MAXM];    /* t[k].flag, kept for the charts */
     int prev;          /* month index of the previous month with data, -1 if none */
-    double p50, p95;   /* e2e latency, for the latency table whatever the metrics */
-    size_t ncls;
-    char **cls;
-    double *rec, *f1;
+    double p50, p95;   /* stored e2e latency, for the latency table whatever the metrics */
+    double ratio95;    /* p95 of the per-example e2e latency / the reference's (NaN) */
+    char *lat_why;     /* owned; why this month's latency cannot be judged (NULL: it can) */
+    /* the predictions */
+    size_t n, nl, ncls;
+    char **labels;     /* [nl] the run's label set */
+    char **ids;        /* [n] */
+    int *gold, *pred;  /* [n] */
+    double *conf;      /* [n] NaN when none */
+    double *lat[N_PHASES], *ref[N_PHASES]; /* [n] per phase; ref NULL without reference */
 } point;
 
 typedef struct series {
@@ -46,11 +68,12 @@ typedef struct es_row {
     es_month *m; /* [n_months] */
 } es_row;
 
-typedef struct shift {
+/* A class's recall between two months of a series (tested like accuracy). */
+typedef struct ctest {
     size_t s, from, to;
     char *label;
-    double r0, r1, f0, f1;
-} shift;
+    dtest t;
+} ctest;
 
 typedef struct ldrift {
     char *evalset;
@@ -60,8 +83,10 @@ typedef struct ldrift {
     size_t k;
     char **labels;
     long *ca, *cb, na, nb;
-    double tvd, chi2, p;
-    int df, low_expected;
+    slm_label_test lt; /* TVD, its value under no drift, the test */
+    uint64_t seed;
+    double p_adj;
+    int flag;          /* FLAG_CHANGED or FLAG_NONE */
 } ldrift;
 
 struct slm_drift {
@@ -75,11 +100,16 @@ struct slm_drift {
     size_t ns;
     es_row *e;
     size_t ne;
-    shift *sh;
-    size_t nsh;
+    ctest *ct;
+    size_t nct;
     ldrift *ld;
     size_t nld;
     size_t nflag, nruns;
+    size_t ntests;     /* judged tests in the family */
+    double alpha;
+    int reps;
+    uint64_t seed;
+    char *ref;         /* --latency-reference, or NULL */
 };
 
 /* Two strings equal, NULL equal only to NULL (versions and hashes may be absent). */
