@@ -1,6 +1,7 @@
 /* drift_report.c — the writers of the drift review (drift.h): Markdown, HTML, JSON and
  * the gnuplot charts, all from the grid computed by harness/metrics/drift.c. */
 #include "drift.h"
+#include "latpairs.h"
 #include "drift_data.h"
 #include "fields.h"
 #include "gnuplot.h"
@@ -466,7 +467,7 @@ static void md_latency(const slm_drift *d, slm_buf *b)
                       "to %.0f%% and no noisy flag.\n\n"
                       "| model | eval set | month | e2e p50 (ms) | e2e p95 (ms) | p95 change | "
                       "p95 / reference | judgement |\n|---|---|---|---:|---:|---:|---:|---|\n",
-                   SLM_DRIFT_STEAL_MAX);
+                   SLM_STEAL_MAX_PCT);
     for (size_t i = 0; i < d->ns; i++)
         for (size_t j = 0; j < d->nm; j++) {
             const point *p = &d->s[i].pt[j];
@@ -738,7 +739,7 @@ static json_t *json_rule(const slm_drift *d)
     json_object_set_new(r, "seed", json_integer((json_int_t)d->seed));
     json_object_set_new(r, "latency_reference", slm_json_str(d->ref));
     json_object_set_new(r, "latency_min_relative_change", json_real(SLM_DRIFT_LATENCY_REL));
-    json_object_set_new(r, "latency_max_steal_pct", json_real(SLM_DRIFT_STEAL_MAX));
+    json_object_set_new(r, "latency_max_steal_pct", json_real(SLM_STEAL_MAX_PCT));
     return r;
 }
 

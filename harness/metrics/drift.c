@@ -11,6 +11,7 @@
 #include "drift_stats.h"
 #include "evalset.h"
 #include "fields.h"
+#include "latpairs.h"
 #include "metrics.h"
 #include "store_read.h"
 #include "store_reports.h"
@@ -254,45 +255,13 @@ static int load_reference(slm_store *st, point *p, char *err, size_t errlen)
     return rc;
 }
 
-/* The online CPUs recorded with a run (runs.host_json cpus_online), or -1. */
-static long run_cpus(slm_store *st, int64_t run_id)
+/* Why the latency of candidate cid of a run cannot be judged (owned string), or NULL:
+ * latpairs.h's rule, shared with the gate and the recommendation. */
+static char *bad_conditions(slm_store *st, int64_t run_id, int64_t cid, const char *who)
 {
-    slm_run_facts f;
-    long cpus = -1;
-    if (slm_store_run_facts(st, run_id, &f, NULL, 0) == 0 && f.host) {
-        json_t *h = json_loads(f.host, 0, NULL);
-        json_t *c = json_object_get(h, "cpus_online");
-        if (json_is_integer(c) && json_integer_value(c) > 0)
-            cpus = (long)json_integer_value(c);
-        json_decref(h);
-    }
-    slm_run_facts_free(&f);
-    return cpus;
-}
-
-/* Why the latency candidate cid measured in a run with `cpus` online CPUs cannot be
- * judged (owned string), or NULL. */
-static char *bad_conditions(slm_store *st, int64_t run_id, int64_t cid, const char *who,
-                            long cpus)
-{
-    slm_cand_facts f;
-    if (cpus < 1)
-        return slm_xasprintf("run %lld: the number of CPUs is not recorded, its load cannot "
-                             "be checked", (long long)run_id);
-    if (slm_store_cand_facts(st, cid, &f, NULL, 0))
-        return slm_xasprintf("run %lld: %s's conditions cannot be read", (long long)run_id, who);
-    double load = f.load1_before > f.load1_after || isnan(f.load1_after) ? f.load1_before
-                                                                         : f.load1_after;
-    if (isfinite(load) && load > (double)cpus)
-        return slm_xasprintf("run %lld: %s ran at load average %.2f, above the %ld CPUs",
-                             (long long)run_id, who, load, cpus);
-    if (isfinite(f.steal_pct) && f.steal_pct > SLM_DRIFT_STEAL_MAX)
-        return slm_xasprintf("run %lld: %s saw %.1f%% CPU steal, above %.0f%%",
-                             (long long)run_id, who, f.steal_pct, SLM_DRIFT_STEAL_MAX);
-    if (slm_store_metric(st, cid, "noisy", NULL, NULL) == 1.0)
-        return slm_xasprintf("run %lld: %s is flagged noisy (repeat CV above 10%%)",
-                             (long long)run_id, who);
-    return NULL;
+    char what[160], why[320];
+    snprintf(what, sizeof what, "run %lld: %s", (long long)run_id, who);
+    return slm_cand_unquiet(st, cid, what, why, sizeof why) ? slm_xstrdup(why) : NULL;
 }
 
 /* The metrics and predictions of one chosen candidate; with a latency reference, its
@@ -316,10 +285,9 @@ static int read_point(slm_store *st, const slm_drift *d, const series *s, point 
     }
     if (load_reference(st, p, err, errlen))
         return -1;
-    long cpus = run_cpus(st, p->run_id);
-    p->lat_why = bad_conditions(st, p->run_id, p->cand_id, "the candidate", cpus);
+    p->lat_why = bad_conditions(st, p->run_id, p->cand_id, "the candidate");
     if (!p->lat_why)
-        p->lat_why = bad_conditions(st, p->run_id, p->ref_id, "the reference", cpus);
+        p->lat_why = bad_conditions(st, p->run_id, p->ref_id, "the reference");
     return 0;
 }
 

@@ -81,7 +81,6 @@
 #define SLM_DRIFT_ALPHA 0.05        /* default: flagged at a BH-adjusted p below it */
 #define SLM_DRIFT_REPS 1000         /* default bootstrap / permutation replicates */
 #define SLM_DRIFT_SEED 1            /* default seed of the review */
-#define SLM_DRIFT_STEAL_MAX 5.0     /* CPU steal (%) above which latency is not judged */
 
 typedef struct slm_drift slm_drift;
 

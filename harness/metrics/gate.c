@@ -5,6 +5,7 @@
 #include "fields.h"
 #include "latcmp.h"
 #include "latpairs.h"
+#include "metrics.h"
 #include "store_read.h"
 #include "store_reports.h"
 #include "yamltree.h"
@@ -381,14 +382,24 @@ static void gate_accuracy_drop(slm_store *st, const gate_cfg *g, int64_t cid, in
     }
     double drop = -pr.acc_diff * 100.0;
     int big = drop > g->drop_max, sig = pr.mcnemar_p < g->alpha;
+    /* what a drop would have needed to be significant at this n and b + c (McNemar
+     * conditions on b + c): "not significant" says how much it could have seen */
+    char needed[160] = "";
+    if (big && !sig) {
+        double need = slm_mcnemar_needed_pt((long)pr.n, pr.b + pr.c, g->alpha);
+        if (isinf(need))
+            snprintf(needed, sizeof needed, " — larger than allowed but not significant at "
+                     "n = %zu: with b + c = %ld no drop could be", pr.n, pr.b + pr.c);
+        else
+            snprintf(needed, sizeof needed, " — larger than allowed but not significant at "
+                     "n = %zu (a drop of %.1f points would be needed)", pr.n, need);
+    }
     add(res, cn, "accuracy_drop", !(big && sig),
         "accuracy %.2f%% vs baseline %.2f%%: drop %.2f pt (allowed %.2f pt); McNemar "
         "p = %.4g (%s, b=%ld, c=%ld, n=%zu) %s α = %.3g%s",
         pr.acc_a * 100, pr.acc_b * 100, drop, g->drop_max, pr.mcnemar_p,
         pr.mcnemar_exact ? "exact" : "chi-square", pr.b, pr.c, pr.n, sig ? "<" : "≥", g->alpha,
-        big && sig ? " — a real regression"
-        : big      ? " — larger than allowed but not significant: noise"
-                   : "");
+        big && sig ? " — a real regression" : needed);
 }
 
 /* ---- latency: like with like ---- */
@@ -452,7 +463,7 @@ static void latency_across_jobs(slm_store *st, const gate_cfg *g, int64_t cid, i
         "%.1f%%); repeat spread %s%s",
         p_new, p_old, inc, g->lat_max, sp,
         big && beyond ? " — a real slowdown"
-        : big         ? " — within the measured noise"
+        : big         ? " — but within the spread measured by repeats"
                       : "");
 }
 

@@ -48,17 +48,25 @@ size_t slm_cand_turn(slm_store *st, int64_t cid)
 int slm_cand_unquiet(slm_store *st, int64_t cid, const char *what, char *why, size_t n)
 {
     slm_cand_facts f;
-    if (!facts(st, cid, &f))
-        return 0;
+    if (!facts(st, cid, &f)) {
+        snprintf(why, n, "%s: its conditions cannot be read", what);
+        return 1;
+    }
+    if (!(f.cpus_online >= 1)) {
+        snprintf(why, n, "%s: the number of CPUs is not recorded, its load cannot be checked",
+                 what);
+        return 1;
+    }
     double load = fmax(isnan(f.load1_before) ? 0 : f.load1_before,
                        isnan(f.load1_after) ? 0 : f.load1_after);
-    if (f.cpus_online > 0 && load > f.cpus_online)
-        snprintf(why, n, "%s ran with a load average of %.2f on %.0f CPUs", what, load,
+    if (load > f.cpus_online)
+        snprintf(why, n, "%s ran at load average %.2f, above the %.0f CPUs", what, load,
                  f.cpus_online);
-    else if (f.steal_pct > 5)
-        snprintf(why, n, "%s ran with %.1f%% CPU steal", what, f.steal_pct);
+    else if (f.steal_pct > SLM_STEAL_MAX_PCT)
+        snprintf(why, n, "%s saw %.1f%% CPU steal, above %.0f%%", what, f.steal_pct,
+                 SLM_STEAL_MAX_PCT);
     else if (f.noisy > 0)
-        snprintf(why, n, "%s's repeats were noisy (median CV above 10%%)", what);
+        snprintf(why, n, "%s is flagged noisy (repeat CV above 10%%)", what);
     else
         return 0;
     return 1;

@@ -22,10 +22,15 @@ int slm_cand_latencies(slm_store *st, int64_t cid, double **v, size_t *n);
  * unknown). */
 size_t slm_cand_turn(slm_store *st, int64_t cid);
 
-/* 1, with why ("<what> ran with a load average of 3.10 on 2 CPUs"), when the candidate's
+/* CPU steal above this share of the time makes latency meaningless outside its turns. */
+#define SLM_STEAL_MAX_PCT 5.0
+
+/* 1, with why ("<what> ran at load average 3.10, above the 2 CPUs"), when the candidate's
  * latencies were measured in conditions that make them meaningless outside their own
  * turns: the load average above the machine's CPUs before or after it ran, CPU steal above
- * 5%, or repeats flagged noisy. 0 quiet, or unknown. */
+ * SLM_STEAL_MAX_PCT, or repeats flagged noisy — or when that cannot be known (no CPU count
+ * recorded, the candidate unreadable). 0 quiet. The one rule of the gate, the
+ * recommendation and drift. */
 int slm_cand_unquiet(slm_store *st, int64_t cid, const char *what, char *why, size_t n);
 
 /* The level of the pairwise intervals of slm_faster_matrix(). */
