@@ -3,7 +3,7 @@
 #   bench/perf/gate_noise.sh SLMBENCH [IDENTICAL] [SLOWER]
 # Under the load of the test suite running in a loop beside it (tests/run.sh, what a
 # parallel `make check` does; LOAD=0 runs without it), each run holds two candidates in one
-# job, interleaved (turns of 4 examples):
+# job, interleaved (turns of 2 examples):
 #   - IDENTICAL runs (default 20): the demo's spm classifier (2 layers, Q8_0) as `prod`
 #     and again as `new`:
 #     the gate (baseline: {candidate: prod, latency_increase_max_pct: 10}) must never fail;
@@ -39,7 +39,7 @@ BASE=$(layers_model "$1")
 SLOW=$(layers_model "$2")
 echo "prod: $1 layers ($BASE), slower: $2 layers ($SLOW)"
 cfg() { # file name new_model
-    printf 'name: %s\nevalset: ../../../%s\nsplit: test\nthreads: 1\nwarmup: 3\nlimit: %s\nbootstrap: 0\ncounters: false\nbandwidth: false\ninterleave: true\ninterleave_turn: 4\ncandidates:\n  - {name: prod, model: %s}\n  - {name: new, model: %s}\n' \
+    printf 'name: %s\nevalset: ../../../%s\nsplit: test\nthreads: 1\nwarmup: 3\nlimit: %s\nbootstrap: 0\ncounters: false\nbandwidth: false\ninterleave: true\ninterleave_turn: 2\ncandidates:\n  - {name: prod, model: %s}\n  - {name: new, model: %s}\n' \
         "$2" "$ES" "$LIMIT" "$(pwd)/$BASE" "$3" > "$1"
 }
 printf 'baseline: {candidate: prod, latency_increase_max_pct: 10, alpha: 0.05}\n' > "$DIR/gate.yaml"

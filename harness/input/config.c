@@ -45,7 +45,7 @@ static const slm_cfg_key KEYS[] = {
     {.path = "interleave", .type = SLM_CFG_ENUM, .def = "auto", .values = "auto|false|true",
      .off = RUN(interleave),
      .help = "candidates take turns, all models open (auto: when they fit in memory)"},
-    {.path = "interleave_turn", .type = SLM_CFG_INT, .def = "4", .min = 1, .max = 100000,
+    {.path = "interleave_turn", .type = SLM_CFG_INT, .def = "2", .min = 1, .max = 100000,
      .off = RUN(interleave_turn), .help = "examples per turn when interleaved"},
     {.path = "bandwidth", .type = SLM_CFG_BOOL, .def = "true", .off = RUN(bandwidth),
      .help = "measure memory bandwidth (STREAM triad) for the roofline"},

@@ -17,7 +17,8 @@
  *   interleave: auto                # auto | true | false: candidates take turns on a few
  *                                   # examples at a time, all models open at once (auto:
  *                                   # when the models fit in memory together)
- *   interleave_turn: 4              # examples per turn when interleaved
+ *   interleave_turn: 2              # examples per turn when interleaved (2 at least with
+ *                                   # repeats: a prompt never runs twice in a row)
  *   quantization: same              # same (all candidates share one) | mixed
  *   choice_prefix: " "              # score mode: text put before each label
  *   max_tokens: 16                  # generate mode

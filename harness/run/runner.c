@@ -487,7 +487,12 @@ static size_t decide_turn(const run_ctx *c)
             return 0;
         }
     }
-    return (size_t)(cfg->interleave_turn > 0 ? cfg->interleave_turn : 1);
+    /* with repeats, a turn of one example would run the same prompt twice in a row (a
+     * cache hit, not a request): two at least */
+    int turn = cfg->interleave_turn > 0 ? cfg->interleave_turn : 1;
+    if (cfg->repeats > 1 && turn < 2)
+        turn = 2;
+    return (size_t)turn;
 }
 
 /* The run row: the config, the host, the shard and the machine's memory bandwidth. */

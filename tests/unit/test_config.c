@@ -60,7 +60,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->bandwidth, 1);
     assert_int_equal(c->counters, 1);
     assert_int_equal(c->interleave, SLM_INTERLEAVE_AUTO);
-    assert_int_equal(c->interleave_turn, 4);
+    assert_int_equal(c->interleave_turn, 2);
     assert_int_equal(c->throughput, 0);
     assert_int_equal(c->seed, 1);
     assert_int_equal(c->few_shot_seed, 1);
