@@ -100,6 +100,12 @@ expect_exit 1 "normalised by a reference in both jobs: the slowdown fails" "$SLM
 expect_out '❌ \| new \| latency\\_increase \|.*relative to .prod. measured alongside in both jobs' "the detail names the reference"
 lat_run again 20 20
 expect_exit 0 "normalised: an identical rerun passes" "$SLMBENCH" gate "$TMP/norm.yaml" --run again --db "$TMP/lat.db"
+# One after another (not interleaved) on a loaded machine: not judged, with the reason.
+sed 's/^interleave: true/interleave: false/; s/^name: slow/name: seq/' "$TMP/slow.yaml" > "$TMP/seq.yaml"
+"$SLMBENCH" run "$TMP/seq.yaml" --db "$TMP/lat.db" --quiet >/dev/null
+sql "$TMP/lat.db" "update candidates set load1_before = 99 where run_id = (select id from runs where name = 'seq')"
+expect_exit 0 "a sequential run under load does not fail on latency" "$SLMBENCH" gate "$TMP/same.yaml" --run seq --db "$TMP/lat.db"
+expect_out '➖ \| new \| latency\\_increase \| not judged: .new. and .prod. ran one after another \(not interleaved\) and the run ran at load average 99.00, above the [0-9]+ CPUs' "it is not judged and names the load"
 printf 'baseline: {ref: same, latency_reference: nosuch, latency_increase_max_pct: 10}\n' > "$TMP/noref.yaml"
 expect_exit 0 "a reference missing from a run is not judged" "$SLMBENCH" gate "$TMP/noref.yaml" --run again --db "$TMP/lat.db"
 expect_out "not judged: the latency reference 'nosuch' did not run in both" "and says so"
