@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nexit codes: 0 ok, 1 a gate or threshold failed, 2 usage, 3 bad input,\n"
-               "            4 engine or runtime failure, 130 interrupted\n");
+               "            4 engine or runtime failure (also: output that cannot be written),\n"
+               "            130 interrupted\n");
 }
 
 int slm_die(int code, const char *fmt, ...)
@@ -50,6 +52,27 @@ int slm_die(int code, const char *fmt, ...)
     return code;
 }
 
+/* Every command writes its data to stdout through stdio: a write that failed (a full disk,
+ * /dev/full, a closed pipe's EIO) is only seen here, once the buffer is flushed and the
+ * stream closed. A command that succeeded but whose output was lost is a runtime failure
+ * (exit 4); a command that already failed keeps its own exit code. A stdout closed before
+ * the start (>&-) that nothing was written to is not an error (EBADF from the close). */
+static int finish_output(int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad && errno != EBADF) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    slm_die(SLM_EXIT_ENGINE, "cannot write the output: %s",
+            e ? strerror(e) : "write error");
+    return rc == SLM_EXIT_OK ? SLM_EXIT_ENGINE : rc;
+}
+
 int main(int argc, char **argv)
 {
     /* Every number slmbench writes uses '.' as the decimal separator. */
@@ -61,15 +84,15 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return SLM_EXIT_OK;
+        return finish_output(SLM_EXIT_OK);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("slmbench %s (%s)\n", SLM_VERSION, SLM_GIT_REV);
-        return SLM_EXIT_OK;
+        return finish_output(SLM_EXIT_OK);
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name))
-            return COMMANDS[i].fn(argc - 1, argv + 1);
+            return finish_output(COMMANDS[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "slmbench: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return SLM_EXIT_USAGE;
