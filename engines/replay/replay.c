@@ -7,7 +7,10 @@
  * id,label,pred,confidence,p_<label>...,latency_ms in any order; only id is required,
  * and one of pred or a p_ column) or JSON lines, one object per line with "id", "output"
  * and optionally "confidence" (a number) and "probs" (an object label -> probability).
- * The format is taken from the first non-blank byte: '{' means JSON lines.
+ * The format is taken from the first non-blank byte: '{' means JSON lines. In the CSV, an
+ * id or pred cell that begins with a single quote followed by = + - @ tab CR or another
+ * quote loses that first quote: export predictions writes it to keep spreadsheets from
+ * reading the cell as a formula, and reading it back this way gives the stored text.
  *
  * Options of open():
  *   file (or model)  the recorded file (required; `file` wins when both are given)
@@ -303,6 +306,13 @@ static int csv_header(csv_load *L)
     return 0;
 }
 
+/* A text cell without the quote that export predictions put in front of a formula (see
+ * the top of this file): unchanged unless it begins with ' and one of = + - @ tab CR '. */
+static const char *unguard(const char *f)
+{
+    return f[0] == '\'' && f[1] && strchr("=+-@\t\r'", f[1]) ? f + 1 : f;
+}
+
 static int csv_record(csv_load *L)
 {
     slm_engine *e = L->e;
@@ -310,14 +320,14 @@ static int csv_record(csv_load *L)
         return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': %zu fields, the header has %zu",
                               e->path, L->row_line, L->n_fields, L->n_cols);
     const char *id = NULL;
-    char *text = NULL;
+    const char *text = NULL;
     double conf = NAN;
     for (size_t i = 0; i < L->n_fields; i++) {
         const char *f = L->fields[i];
         if (L->cols[i] == COL_ID)
-            id = f;
+            id = unguard(f);
         else if (L->cols[i] == COL_PRED && *f)
-            text = L->fields[i]; /* moved into the record below */
+            text = unguard(f); /* copied into the record below */
         else if (L->cols[i] == COL_CONFIDENCE && *f && slm_plugin_parse_double(f, &conf))
             return slm_plugin_err(L->err, L->errlen, "replay: '%s:%ld': bad confidence '%s'",
                                   e->path, L->row_line, f);

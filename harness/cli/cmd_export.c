@@ -16,15 +16,49 @@ static const char ABOUT[] =
     "one table of the database (runs, evalsets, examples, candidates, predictions, metrics,\n"
     "per_class, confusion, ...) for the run, as the schema declares them; --candidate\n"
     "keeps that candidate's rows. RUN is a run id, a tag, a run name or 'last'. Every real\n"
-    "number is written with the digits that read back as the same double (up to 17).\n";
+    "number is written with the digits that read back as the same double (up to 17).\n"
+    "Spreadsheet formulas are neutralised: a text cell that begins with = + - @, a tab or\n"
+    "a carriage return (and is not a number such as -1) is written with a single quote in\n"
+    "front, as OWASP recommends for CSV injection; so is one that begins with ' and then\n"
+    "one of those or another '. The replay engine removes that one quote again, so an\n"
+    "export is still the replay file. --raw writes the text exactly as stored.\n";
+
+/* Spreadsheet formula injection (OWASP "CSV injection"): a cell that begins with = + - @,
+ * a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets. Such a
+ * text cell is written with a single quote in front ('=cmd|...), which spreadsheets show
+ * as text. So that the quote can be taken off again without doubt (the replay engine
+ * does), a cell that begins with a quote followed by one of those characters or another
+ * quote gets one more quote too: reading back removes one leading quote exactly where the
+ * cell begins with ' and then one of = + - @ tab CR ', and that undoes this. A number
+ * (-1, +0.5, -2e-3: what strtod reads whole, finite, made of digits, sign, point and
+ * exponent) is not a formula and is written as it is. */
+static int formula_start(char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+static int plain_number(const char *s)
+{
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+        return 0;
+    char *end;
+    double v = strtod(s, &end);
+    return *end == '\0' && isfinite(v);
+}
+
+/* 1 when the cell s is written with a quote in front (see above). */
+static int needs_guard(const char *s)
+{
+    if (s[0] == '\'')
+        return s[1] == '\'' || formula_start(s[1]);
+    return formula_start(s[0]) && !plain_number(s);
+}
 
 /* One CSV field through libcsv's writer. libcsv quotes every field it writes; a field
  * quoted only when it holds a comma, quote or line break is as valid RFC 4180 and keeps
  * the export what it always was, so plain fields are written as they are. */
-static void csv_field(slm_buf *b, const char *s)
+static void csv_quote(slm_buf *b, const char *s)
 {
-    if (!s)
-        return;
     size_t n = strlen(s);
     if (!strpbrk(s, ",\"\r\n")) {
         slm_buf_puts(b, s);
@@ -36,6 +70,18 @@ static void csv_field(slm_buf *b, const char *s)
     for (size_t i = 0; i < need; i++)
         slm_buf_putc(b, q[i]);
     free(q);
+}
+
+/* A text cell: guarded against formulas (unless raw), then quoted where needed. */
+static void csv_field(slm_buf *b, const char *s, int raw)
+{
+    if (!s)
+        return;
+    char *guarded = NULL;
+    if (!raw && needs_guard(s))
+        s = guarded = slm_xasprintf("'%s", s);
+    csv_quote(b, s);
+    free(guarded);
 }
 
 static void csv_num(slm_buf *b, double v)
@@ -54,7 +100,7 @@ static void csv_header(slm_buf *b, char **labels, size_t nl)
     for (size_t k = 0; k < nl; k++) {
         char *h = slm_xasprintf("p_%s", labels[k]);
         slm_buf_putc(b, ',');
-        csv_field(b, h);
+        csv_quote(b, h); /* "p_" first: never a formula */
         free(h);
     }
     slm_buf_puts(b, ",latency_ms\n");
@@ -63,17 +109,18 @@ static void csv_header(slm_buf *b, char **labels, size_t nl)
 typedef struct csv_out {
     slm_buf *b;
     size_t n_labels;
+    int raw; /* --raw: text cells exactly as stored, no formula guard */
 } csv_out;
 
 static void csv_row(const slm_export_row *r, void *ud)
 {
     csv_out *o = ud;
     slm_buf *b = o->b;
-    csv_field(b, r->example_id);
+    csv_field(b, r->example_id, o->raw);
     slm_buf_putc(b, ',');
-    csv_field(b, r->gold);
+    csv_field(b, r->gold, o->raw);
     slm_buf_putc(b, ',');
-    csv_field(b, r->pred);
+    csv_field(b, r->pred, o->raw);
     slm_buf_putc(b, ',');
     csv_num(b, r->confidence);
     json_t *probs = r->probs_json ? json_loads(r->probs_json, 0, NULL) : NULL;
@@ -93,11 +140,12 @@ static void csv_row(const slm_export_row *r, void *ud)
  * quoting rule; NULL is an empty field. */
 static void table_row(size_t n, const char *const *v, void *ud)
 {
-    slm_buf *b = ud;
+    csv_out *o = ud;
+    slm_buf *b = o->b;
     for (size_t k = 0; k < n; k++) {
         if (k)
             slm_buf_putc(b, ',');
-        csv_field(b, v[k]);
+        csv_field(b, v[k], o->raw);
     }
     slm_buf_putc(b, '\n');
 }
@@ -123,7 +171,7 @@ static int find_candidate(slm_store *st, int64_t run_id, const char *cand, int64
 
 /* export predictions: the replay file of one candidate into b. */
 static int export_predictions(slm_store *st, const slm_cmd *cmd, const char *run_ref,
-                              const char *cand, slm_buf *b)
+                              const char *cand, int raw, slm_buf *b)
 {
     char err[SLM_ERRLEN];
     int rc = SLM_EXIT_OK;
@@ -150,7 +198,7 @@ static int export_predictions(slm_store *st, const slm_cmd *cmd, const char *run
         goto done;
     }
     csv_header(b, labels, nl);
-    csv_out co = {b, nl};
+    csv_out co = {b, nl, raw};
     if (slm_store_each_prediction(st, cid, csv_row, &co, err, sizeof err))
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
 done:
@@ -161,7 +209,7 @@ done:
 
 /* export table: every declared column of one table for the run (and candidate) into b. */
 static int export_table(slm_store *st, const slm_cmd *cmd, const char *table,
-                        const char *run_ref, const char *cand, slm_buf *b)
+                        const char *run_ref, const char *cand, int raw, slm_buf *b)
 {
     char err[SLM_ERRLEN];
     int64_t run_id, cid = -1;
@@ -179,7 +227,8 @@ static int export_table(slm_store *st, const slm_cmd *cmd, const char *table,
         if (rc != SLM_EXIT_OK)
             return rc;
     }
-    int r = slm_store_each_table_row(st, table, run_id, cid, table_row, b, err, sizeof err);
+    csv_out co = {b, 0, raw};
+    int r = slm_store_each_table_row(st, table, run_id, cid, table_row, &co, err, sizeof err);
     if (r == 1)
         return slm_opts_usage_error(cmd, "no table '%s' in the database", table);
     if (r)
@@ -191,6 +240,7 @@ int cmd_export(int argc, char **argv)
 {
     const char *db = "slmbench.db", *cand = NULL, *out = NULL;
     const char *pos[2] = {NULL, NULL}; /* predictions: RUN; table: NAME RUN */
+    int raw = 0;
     slm_opt opts[] = {
         {.name = "candidate", .arg = "NAME", .kind = SLM_OPT_STR, .target = &cand,
          .needs = "a name",
@@ -198,6 +248,9 @@ int cmd_export(int argc, char **argv)
         SLM_OPT_DB(&db),
         {.name = "out", .arg = "FILE", .kind = SLM_OPT_STR, .target = &out, .needs = "a file",
          .help = "write FILE instead of stdout"},
+        {.name = "raw", .kind = SLM_OPT_FLAG, .target = &raw,
+         .help = "text cells exactly as stored: no quote before a cell that begins with\n"
+                 "= + - @ tab CR (a formula to a spreadsheet); for programs, not spreadsheets"},
         {0},
     };
     slm_cmd cmd = {
@@ -229,8 +282,8 @@ int cmd_export(int argc, char **argv)
     if (slm_store_open(db, 0, &st, err, sizeof err))
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     slm_buf b = {0};
-    int rc = table ? export_table(st, &cmd, pos[0], pos[1], cand, &b)
-                   : export_predictions(st, &cmd, pos[0], cand, &b);
+    int rc = table ? export_table(st, &cmd, pos[0], pos[1], cand, raw, &b)
+                   : export_predictions(st, &cmd, pos[0], cand, raw, &b);
     if (rc == SLM_EXIT_OK && out) {
         if (slm_write_file_atomic(out, b.data, b.len, err, sizeof err))
             rc = slm_die(SLM_EXIT_ENGINE, "%s", err);

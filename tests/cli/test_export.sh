@@ -76,3 +76,88 @@ expect_err "no table 'nope'" "unknown table named"
 expect_exit 2 "table without a run" "$SLMBENCH" export table metrics --db "$DB"
 expect_exit 3 "no such run" "$SLMBENCH" export table metrics 99 --db "$DB"
 expect_exit 3 "no such candidate" "$SLMBENCH" export table metrics 1 --candidate nobody --db "$DB"
+
+# Spreadsheet formulas (issue 16, defect 8): ids, labels and predictions that a spreadsheet
+# would run (=..., @..., +..., -..., a tab first) are written with a quote in front; a
+# number such as -7 is not; a cell that begins with ' and a formula character or a second
+# ' gets one more quote, so the replay engine, which takes that one quote off, reads an
+# export back exactly: a replay of the export stores the same ids and predictions.
+H="$TMP/hostile"
+mkdir -p "$H"
+cat >"$H/evalset.yaml" <<'YAML'
+name: hostile
+version: 1
+task: classification
+labels: ["=1+1", "@SUM(A1)", "-1", "ok"]
+prompt: prompt.txt
+splits:
+  test: test.csv
+YAML
+printf 'Ticket: {{text}}\nCategory:' >"$H/prompt.txt"
+/usr/bin/python3 -c 'import csv,json,sys
+rows=[["=cmd|'"'"' /C calc'"'"'!A0","=1+1"], ["@SUM(1+1)","@SUM(A1)"], ["+1+1","-1"],
+      ["-2+3","ok"], ["'"'"'=q","ok"], ["'"''"'z","ok"], ["'"'"'plain","ok"], ["-7","-1"],
+      ["=HYPERLINK(\"http://x\",\"y\")","ok"]]
+w=csv.writer(open(sys.argv[1], "w", newline=""))
+w.writerow(["id","text","label"])
+for i,l in rows: w.writerow([i, "some text", l])
+with open(sys.argv[2], "w") as f:
+    for i,l in rows: f.write(json.dumps({"id": i, "output": l}) + "\n")' "$H/test.csv" "$H/rec.jsonl"
+printf 'name: %s\nevalset: %s\nwarmup: 0\nbootstrap: 50\ncandidates:\n  - {name: m, engine: replay, model: %s}\n' \
+    first "$H" rec.jsonl >"$H/first.yaml"
+HDB="$TMP/h.db"
+expect_exit 0 "run over formula-like ids and labels" "$SLMBENCH" run "$H/first.yaml" --db "$HDB" --quiet
+"$SLMBENCH" export predictions first --candidate m --db "$HDB" >"$H/p.csv"
+"$SLMBENCH" export predictions first --candidate m --db "$HDB" --raw >"$H/raw.csv" || notok "export predictions --raw failed"
+# cells FILE: id|label|pred of each record, Python's repr of each cell
+cells() {
+    /usr/bin/python3 -c 'import csv,sys
+for r in list(csv.reader(open(sys.argv[1], newline="")))[1:]: print("|".join(repr(c) for c in r[:3]))' "$1"
+}
+# written out by hand from the rule (README "export"): quote before = @ + - unless a
+# number, one more quote before '= and '', none before 'plain or -7 / -1
+want="\"'=cmd|' /C calc'!A0\"|\"'=1+1\"|\"'=1+1\"
+\"'@SUM(1+1)\"|\"'@SUM(A1)\"|\"'@SUM(A1)\"
+\"'+1+1\"|'-1'|'-1'
+\"'-2+3\"|'ok'|'ok'
+\"''=q\"|'ok'|'ok'
+\"'''z\"|'ok'|'ok'
+\"'plain\"|'ok'|'ok'
+'-7'|'-1'|'-1'
+'\\'=HYPERLINK(\"http://x\",\"y\")'|'ok'|'ok'"
+got=$(cells "$H/p.csv")
+[ "$got" = "$want" ] && ok "export guards formula cells (and only those)" ||
+    notok "guarded cells: $(printf '%s\n' "$got" | tr '\n' ' ')"
+bad=$(/usr/bin/python3 -c 'import csv,sys
+n=0
+for r in csv.reader(open(sys.argv[1], newline="")):
+    for c in r:
+        try: float(c); continue
+        except ValueError: pass
+        if c[:1] in ("=", "+", "-", "@", "\t", "\r"): n += 1
+print(n)' "$H/p.csv")
+[ "$bad" = 0 ] && ok "no cell of the export begins a formula" || notok "$bad cells begin a formula"
+raw_ids=$(/usr/bin/python3 -c 'import csv,sys
+print("|".join(r[0] for r in list(csv.reader(open(sys.argv[1], newline="")))[1:]))' "$H/raw.csv")
+[ "$raw_ids" = "$(sql "$HDB" "select group_concat(example_id, '|') from (select example_id from predictions order by example_idx)")" ] &&
+    ok "--raw writes the ids exactly as stored" || notok "--raw ids: $raw_ids"
+head -n 1 "$H/p.csv" | grep -qF 'p_=1+1,p_@SUM(A1),p_-1,p_ok' && ok "p_<label> headers stay as they are" ||
+    notok "header: $(head -n 1 "$H/p.csv")"
+printf 'name: %s\nevalset: %s\nwarmup: 0\nbootstrap: 50\ncandidates:\n  - {name: m, engine: replay, model: %s}\n' \
+    again "$H" p.csv >"$H/again.yaml"
+expect_exit 0 "the guarded export replays" "$SLMBENCH" run "$H/again.yaml" --db "$HDB" --quiet
+same=$(sql "$HDB" "select count(*) from predictions a join predictions b
+  on a.example_idx = b.example_idx and a.run_id = 1 and b.run_id = 2
+  where a.example_id = b.example_id and a.pred = b.pred")
+[ "$same" = 9 ] && ok "the replay of the export stores the same 9 ids and predictions" ||
+    notok "replay of the export: $same of 9 the same"
+# export table: every text column is guarded the same way; numbers are not
+sql "$HDB" "update predictions set raw_output = char(9) || '=x', error = '-bad' where run_id = 1 and example_idx = 0"
+"$SLMBENCH" export table predictions first --db "$HDB" >"$H/t.csv"
+"$SLMBENCH" export table predictions first --db "$HDB" --raw >"$H/traw.csv" || notok "export table --raw failed"
+got=$(/usr/bin/python3 -c 'import csv,sys
+for f in sys.argv[1:]:
+    r=list(csv.DictReader(open(f, newline="")))[0]
+    print(repr(r["raw_output"]), repr(r["error"]), r["example_idx"])' "$H/t.csv" "$H/traw.csv" | tr '\n' ' ')
+[ "$got" = "\"'\\t=x\" \"'-bad\" 0 '\\t=x' '-bad' 0 " ] && ok "export table guards text cells; --raw does not" ||
+    notok "export table cells: $got"
