@@ -14,11 +14,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t slm_ctl_esc(slm_buf *b, const char *s)
+{
+    unsigned char c = (unsigned char)s[0], d = c ? (unsigned char)s[1] : 0;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\0') || c == 0x7f) {
+        slm_buf_printf(b, "\\x%02x", c);
+        return 1;
+    }
+    if (c == 0xc2 && d >= 0x80 && d <= 0x9f) {
+        slm_buf_printf(b, "\\u%04x", d);
+        return 2;
+    }
+    return 0;
+}
+
+void slm_ctl_text(slm_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        size_t k = slm_ctl_esc(b, s);
+        if (k)
+            s += k - 1;
+        else
+            slm_buf_putc(b, *s);
+    }
+}
+
 void slm_md_cell(slm_buf *b, const char *s)
 {
     if (!s)
         return;
     for (; *s; s++) {
+        size_t k;
         switch (*s) {
         case '|': slm_buf_puts(b, "\\|"); break;
         case '<': slm_buf_puts(b, "&lt;"); break;
@@ -31,7 +57,11 @@ void slm_md_cell(slm_buf *b, const char *s)
         case ']': slm_buf_puts(b, "\\]"); break;
         case '\r': break;
         case '\n': slm_buf_puts(b, " "); break;
-        default: slm_buf_putc(b, *s);
+        default:
+            if ((k = slm_ctl_esc(b, s)))
+                s += k - 1;
+            else
+                slm_buf_putc(b, *s);
         }
     }
 }
@@ -199,9 +229,13 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
         run_info_free(&r);
         return -1;
     }
-    slm_buf_printf(out, "\nrun %lld '%s': %s on %s/%s (%ld examples, mode %s)\n\n",
-                   (long long)r.id, r.name, r.status, r.es_name ? r.es_name : "?",
-                   r.split ? r.split : "?", r.n_rows, r.mode);
+    slm_buf_printf(out, "\nrun %lld '", (long long)r.id);
+    slm_ctl_text(out, r.name); /* the name, eval set and split come from files */
+    slm_buf_printf(out, "': %s on ", r.status);
+    slm_ctl_text(out, r.es_name ? r.es_name : "?");
+    slm_buf_putc(out, '/');
+    slm_ctl_text(out, r.split ? r.split : "?");
+    slm_buf_printf(out, " (%ld examples, mode %s)\n\n", r.n_rows, r.mode);
     comparison(st, &r, out);
     if (r.nc) {
         double maj = metric(st, r.c[0].id, "majority_rate");

@@ -26,9 +26,13 @@ static int starts_entity(const char *p)
 
 /* Inline Markdown of one cell or paragraph line into HTML. */
 /* The character at s as HTML text. With entities, an '&' that starts a character
- * reference (starts_entity) is kept as it is, so Markdown can carry &amp; and the like. */
-static void html_char(slm_buf *b, const char *s, int entities)
+ * reference (starts_entity) is kept as it is, so Markdown can carry &amp; and the like.
+ * A control character is written visibly (slm_ctl_esc). Returns the bytes consumed. */
+static size_t html_char(slm_buf *b, const char *s, int entities)
 {
+    size_t k = slm_ctl_esc(b, s);
+    if (k)
+        return k;
     switch (*s) {
     case '<': slm_buf_puts(b, "&lt;"); break;
     case '>': slm_buf_puts(b, "&gt;"); break;
@@ -42,12 +46,13 @@ static void html_char(slm_buf *b, const char *s, int entities)
         break;
     default: slm_buf_putc(b, *s);
     }
+    return 1;
 }
 
 void slm_html_esc(slm_buf *b, const char *s)
 {
-    for (; s && *s; s++)
-        html_char(b, s, 0);
+    while (s && *s)
+        s += html_char(b, s, 0);
 }
 
 static void inline_md(slm_buf *b, const char *s, size_t len)
@@ -88,7 +93,7 @@ static void inline_md(slm_buf *b, const char *s, size_t len)
                 }
             }
         }
-        html_char(b, s + i, 1);
+        i += html_char(b, s + i, 1) - 1; /* a C1 control is two bytes */
     }
     if (code)
         slm_buf_puts(b, "</code>");

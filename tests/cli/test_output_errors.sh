@@ -92,3 +92,51 @@ expect_exit 0 "the same export without the limit" \
     "$SLMBENCH" export predictions last --candidate m $BIG --out "$TMP/p.csv"
 [ "$(wc -c < "$TMP/p.csv")" -gt 131072 ] && ok "it writes the file, larger than the limit" ||
     notok "the export is not larger than the limit: $(wc -c < "$TMP/p.csv") bytes"
+
+# Control characters from the data never reach a report or the terminal (issue 16, defect
+# 9): a replayed model whose answers carry ESC sequences (a colour, a title change, a
+# screen clear), BEL, backspace, DEL and C1 controls in UTF-8 (U+009B, the one-byte CSI),
+# under a run and candidate name with ESC too. report (md on stdout, --format html),
+# report --out's report.md and report.html, and run's summary on stdout hold no byte
+# 0x00-0x08, 0x0b-0x1f or 0x7f, and no UTF-8 C1 (C2 80-C2 9F); the ESC is shown as \x1b.
+# report --json holds no C0 byte (JSON escapes them as \u001b; DEL and C1 stay the
+# characters they are, as JSON allows).
+/usr/bin/python3 -c 'import csv,sys
+rows=list(csv.reader(open(sys.argv[1], newline="")))[1:]
+w=csv.writer(open(sys.argv[2], "w", newline=""))
+w.writerow(["id","label","pred","confidence","latency_ms"])
+bad=["\x1b[31mred\x1b[0m", "\x1b]0;owned\x07", "\x1b[2J\x1b[H", "a\x08b\x7fc", "\u009b31m"]
+for k,r in enumerate(rows): w.writerow([r[0], r[-1], bad[k % len(bad)] + r[-1] if k < 10 else r[-1], 0.9, 1])' \
+    "$FX/test.csv" "$TMP/ctl.csv"
+printf 'name: "ctl \\e[31mrun"\nevalset: %s\nmode: generate\nwarmup: 0\nbandwidth: false\ncandidates:\n  - {name: "m\\e[1mx", engine: replay, model: ctl.csv}\n' \
+    "$FX" > "$TMP/ctl.yaml"
+# controls FILE [c0]: the number of control bytes (as above; with c0, C0 only) in FILE
+controls() {
+    /usr/bin/python3 -c 'import re,sys
+d=open(sys.argv[1], "rb").read()
+c0=rb"[\x00-\x08\x0b-\x1f]"
+print(len(re.findall(c0 if sys.argv[2:] else c0 + rb"|\x7f|\xc2[\x80-\x9f]", d)))' "$@"
+}
+if "$SLMBENCH" run "$TMP/ctl.yaml" --db "$TMP/ctl.db" >"$TMP/ctl_run.txt" 2>"$TMP/err"; then
+    ok "a run whose answers hold control characters"
+else
+    notok "run with control characters: $(tail -n 3 "$TMP/err")"
+fi
+[ "$(controls "$TMP/ctl_run.txt")" = 0 ] && ok "run's summary holds no control character" ||
+    notok "run's summary holds $(controls "$TMP/ctl_run.txt") control characters"
+for f in md html json; do
+    "$SLMBENCH" report last --format $f --db "$TMP/ctl.db" >"$TMP/ctl.$f" 2>&1 || true
+    # shellcheck disable=SC2046
+    n=$(controls "$TMP/ctl.$f" $([ $f = json ] && echo c0))
+    [ -s "$TMP/ctl.$f" ] && [ "$n" = 0 ] && ok "report --format $f on stdout holds no control character" ||
+        notok "report --format $f on stdout holds $n control characters"
+done
+"$SLMBENCH" report last --db "$TMP/ctl.db" --out "$TMP/ctlrep" --no-plots >/dev/null 2>&1 || true
+for f in report.md report.html; do
+    n=$(controls "$TMP/ctlrep/$f")
+    [ -s "$TMP/ctlrep/$f" ] && [ "$n" = 0 ] && ok "$f holds no control character" ||
+        notok "$f holds $n control characters"
+done
+grep -qF 'ctl \x1b\[31mrun' "$TMP/ctl.md" && grep -qF '(invalid) \x1b]0;owned\x07billing' "$TMP/ctl.html" &&
+    grep -qF "run 1 'ctl \\x1b[31mrun'" "$TMP/ctl_run.txt" && grep -qF '\u009b31m' "$TMP/ctl.md" &&
+    ok "the controls are shown as \\x1b, \\x07, \\u009b" || notok "no visible \\x1b in the reports"
