@@ -156,6 +156,8 @@ typedef struct csv_state {
     long line;                       /* physical line being fed */
     long rec_newlines;               /* newlines inside the current record's fields */
     long last_rec_end;               /* line where the previous record ended */
+    long nul_col;                    /* first field of the record holding a NUL byte, or -1 */
+    size_t nul_byte;                 /* its 0-based offset in that field */
     int stop;
 } csv_state;
 
@@ -172,6 +174,11 @@ static void csv_field(void *data, size_t len, void *ud)
     for (size_t i = 0; i < len; i++)
         if (p[i] == '\n')
             c->rec_newlines++;
+    const char *z = memchr(p, '\0', len);
+    if (z && c->nul_col < 0) {
+        c->nul_col = (long)c->nf;
+        c->nul_byte = (size_t)(z - p);
+    }
     c->fields[c->nf++] = slm_xstrndup(p, len);
 }
 
@@ -181,6 +188,24 @@ static void clear_fields(csv_state *c)
         free(c->fields[i]);
     c->nf = 0;
     c->rec_newlines = 0;
+    c->nul_col = -1;
+}
+
+/* The reason for a record with a NUL byte (a C string would end there and silently
+ * truncate the field): the field's name where the header gives one, its column, the byte. */
+static void nul_reason(const csv_state *c, char *why, size_t n)
+{
+    long i = c->nul_col;
+    const char *name = i == c->col_id ? "id" : i == c->col_text ? "text"
+                       : i == c->col_label ? "label" : i == c->col_slice ? "slice" : NULL;
+    if (!c->header_done)
+        snprintf(why, n, "header column %ld contains a NUL byte (byte %zu)", i + 1,
+                 c->nul_byte + 1);
+    else if (name)
+        snprintf(why, n, "field '%s' (column %ld) contains a NUL byte (byte %zu)", name, i + 1,
+                 c->nul_byte + 1);
+    else
+        snprintf(why, n, "column %ld contains a NUL byte (byte %zu)", i + 1, c->nul_byte + 1);
 }
 
 static void csv_record(int term, void *ud)
@@ -195,6 +220,19 @@ static void csv_record(int term, void *ud)
     long start = end - c->rec_newlines;
     c->last_rec_end = end;
     row_sink *s = c->sink;
+    if (c->nul_col >= 0) {
+        char why[128];
+        nul_reason(c, why, sizeof why);
+        if (!c->header_done) {
+            slm_err(s->err, s->errlen, "%s:%ld: %s", s->path, start, why);
+            s->failed = 1;
+            c->stop = 1;
+        } else if (sink_row(s, start, NULL, NULL, NULL, why)) {
+            c->stop = 1;
+        }
+        clear_fields(c);
+        return;
+    }
     if (!c->header_done) {
         c->header_done = 1;
         c->col_id = c->col_text = c->col_label = c->col_slice = -1;
@@ -253,7 +291,7 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
     /* libcsv grows a field by blk_size bytes at a time; a large step keeps a huge field
      * (rejected later, but read first) from costing quadratic copying. */
     csv_set_blk_size(&p, 1u << 20);
-    csv_state c = {.sink = s, .line = 1};
+    csv_state c = {.sink = s, .line = 1, .nul_col = -1};
     size_t off = 0;
     int rc = 0;
     /* Feed line by line so errors can name the line. */

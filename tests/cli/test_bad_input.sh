@@ -35,6 +35,7 @@ printf '%s\na1,hello,billing\na2,caf\377 bill,billing\n' "$H" >"$D/utf8.csv"
 : >"$D/empty.csv"
 printf '%s\n' "$H" >"$D/header.csv"
 printf '%s\na1,hello,billing\na2,bye,shipping\na1,again,billing\n' "$H" >"$D/dup.csv"
+printf '%s\na1,hello,billing\na2,nul\000inside,shipping\n' "$H" >"$D/nul.csv"
 
 # case NAME LINE REASON: LINE is '-' for a whole-file problem.
 CASES="unterm|3|malformed CSV: unterminated quoted field \(the record starting on this line never ends
@@ -47,7 +48,8 @@ utf8|3|field 'text' is not valid UTF-8
 big|3|field 'text' is 10485760 bytes, more than the limit of 1048576
 empty|-|file is empty
 header|-|no rows
-dup|4|duplicate id 'a1' \(first on line 2\)"
+dup|4|duplicate id 'a1' \(first on line 2\)
+nul|3|field 'text' \(column 2\) contains a NUL byte \(byte 4\)"
 
 # ---- slmbench evalsets check ----
 echo "$CASES" | while IFS='|' read -r name line why; do

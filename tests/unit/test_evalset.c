@@ -104,6 +104,29 @@ static void test_csv_refused(void **state)
     expect_refused("emptylabel.csv", "id,text,label\n1,a,\n", 0, "empty label for id '1'");
 }
 
+/* A NUL byte inside a field is refused with the line, the field and the byte, not read as
+ * the end of the text (libcsv passes it on; a C string would stop there). */
+static void test_csv_nul(void **state)
+{
+    const char nul[] = "id,text,label\nt1,fine,bug\nt2,nul\0inside,billing\n";
+    expect_refused("nul.csv", nul, sizeof nul - 1,
+                   "nul.csv:3: field 'text' (column 2) contains a NUL byte (byte 4)");
+    const char nulq[] = "id,text,label\nt1,\"two\nlines\",bug\nt2,b,bill\0ing\n";
+    expect_refused("nulq.csv", nulq, sizeof nulq - 1,
+                   "nulq.csv:4: field 'label' (column 3) contains a NUL byte (byte 5)");
+    const char hdr[] = "id,te\0xt,label\nt1,a,bug\n";
+    expect_refused("nulh.csv", hdr, sizeof hdr - 1,
+                   "nulh.csv:1: header column 2 contains a NUL byte (byte 3)");
+    /* skip_bad_rows skips such a row like any other bad row */
+    slm_dataset *d = load("nulskip.csv", nul, sizeof nul - 1, 1);
+    if (!d)
+        fail_msg("%s", err);
+    assert_int_equal(d->n, 1);
+    assert_int_equal(d->n_skipped, 1);
+    assert_string_equal(d->rows[0].id, "t1");
+    slm_dataset_free(d);
+}
+
 static void test_skip_bad_rows(void **state)
 {
     slm_dataset *d = load("skip.csv", "id,text,label\n1,a,bug\n2,b,nope\n3,c,billing\n", 0, 1);
@@ -199,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_accepted),
         cmocka_unit_test(test_csv_refused),
+        cmocka_unit_test(test_csv_nul),
         cmocka_unit_test(test_skip_bad_rows),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_evalset_yaml),
