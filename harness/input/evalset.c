@@ -340,6 +340,22 @@ static char *json_field(json_t *o, const char *key)
     return NULL;
 }
 
+/* A key given twice in one object (jansson would keep the last): the reason names the key
+ * as written (jansson's message ends "near '\"key\"'") and the byte column where it starts
+ * on the line (the JSON began at byte `lead` + 1; jansson's position is just past the key). */
+static void duplicate_key_reason(const json_error_t *je, size_t lead, char *why, size_t n)
+{
+    const char *near = strstr(je->text, " near '");
+    const char *end = near ? strrchr(near, '\'') : NULL;
+    if (near && end > near + 7) {
+        int klen = (int)(end - (near + 7));
+        snprintf(why, n, "duplicate key %.*s (column %ld): each key may appear once in a row",
+                 klen, near + 7, (long)lead + je->position - klen + 1);
+    } else {
+        snprintf(why, n, "duplicate key: %s", je->text);
+    }
+}
+
 static int load_jsonl(row_sink *s, const char *buf, size_t len)
 {
     long line = 0;
@@ -359,11 +375,15 @@ static int load_jsonl(row_sink *s, const char *buf, size_t len)
         if (b == k)
             continue;
         json_error_t je;
-        json_t *o = json_loadb(l + b, k - b, 0, &je);
+        json_t *o = json_loadb(l + b, k - b, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
             json_decref(o);
             char why[300];
-            snprintf(why, sizeof why, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+            if (!o && json_error_code(&je) == json_error_duplicate_key)
+                duplicate_key_reason(&je, b, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "not a JSON object%s%s", o ? "" : ": ",
+                         o ? "" : je.text);
             if (sink_row(s, line, NULL, NULL, NULL, why))
                 return -1;
             continue;

@@ -80,6 +80,9 @@ expect_out '^  rows +3$' "JSON lines: 3 rows"
 printf '{"id":"a1","text":"hello","label":"billing"}\n{"id":"a2","text":"bye"\n' >"$D/bad.jsonl"
 expect_exit 3 "evalsets check bad.jsonl" "$SLMBENCH" evalsets check "$D/bad.jsonl" --labels "$TINY"
 expect_err "$D/bad.jsonl:2: not a JSON object" "bad.jsonl names line 2"
+printf '{"id":"a1","text":"hello","label":"billing"}\n{"id":"a2","text":"bye","label":"billing","label":"shipping"}\n' >"$D/dupkey.jsonl"
+expect_exit 3 "evalsets check dupkey.jsonl" "$SLMBENCH" evalsets check "$D/dupkey.jsonl" --labels "$TINY"
+expect_err "$D/dupkey.jsonl:2: duplicate key \"label\" \(column 43\)" "dupkey.jsonl names line 2 and the key"
 
 # ---- the same bad data through slmbench run ----
 M=$TMP/m.gguf

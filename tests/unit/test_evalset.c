@@ -159,6 +159,17 @@ static void test_jsonl(void **state)
     expect_refused("utf8.jsonl", "{\"id\": \"1\", \"text\": \"caf\xe9\", \"label\": \"bug\"}\n", 0,
                    "utf8.jsonl:1");
     expect_refused("broken.jsonl", "{\"id\": \"1\", \"text\": \n", 0, "broken.jsonl:1");
+    /* a key given twice is refused (jansson would keep the last one), in a row and inside
+     * an object label; the column is the byte where the second key starts */
+    expect_refused("dup.jsonl",
+                   "{\"id\": \"1\", \"text\": \"a\", \"label\": \"bug\"}\n"
+                   "{\"id\": \"2\", \"text\": \"b\", \"label\": \"bug\", \"label\": \"billing\"}\n",
+                   0, "dup.jsonl:2: duplicate key \"label\" (column 42)");
+    expect_refused("dupid.jsonl", "  {\"id\": \"1\", \"id\": \"2\", \"text\": \"a\", \"label\": \"bug\"}\n",
+                   0, "dupid.jsonl:1: duplicate key \"id\" (column 15)");
+    expect_refused("dupobj.jsonl",
+                   "{\"id\": \"1\", \"text\": \"a\", \"label\": {\"k\": 1, \"k\": 2}}\n", 0,
+                   "dupobj.jsonl:1: duplicate key \"k\"");
 }
 
 static void test_evalset_yaml(void **state)
