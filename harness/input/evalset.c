@@ -156,6 +156,9 @@ typedef struct csv_state {
     long line;                       /* physical line being fed */
     long rec_newlines;               /* newlines inside the current record's fields */
     long last_rec_end;               /* line where the previous record ended */
+    long fields_done;                /* fields completed so far in the file */
+    long quote_line;                 /* line where the quoted field still open began, or 0 */
+    long quote_field;                /* fields_done when that quoted field began */
     long nul_col;                    /* first field of the record holding a NUL byte, or -1 */
     size_t nul_byte;                 /* its 0-based offset in that field */
     int stop;
@@ -180,6 +183,7 @@ static void csv_field(void *data, size_t len, void *ud)
         c->nul_byte = (size_t)(z - p);
     }
     c->fields[c->nf++] = slm_xstrndup(p, len);
+    c->fields_done++;
 }
 
 static void clear_fields(csv_state *c)
@@ -283,6 +287,26 @@ static void csv_record(int term, void *ud)
     clear_fields(c);
 }
 
+/* Called after each complete line (its newline fed): libcsv's public `quoted` flag says
+ * whether a quoted field is still open; if it is a field not open at the end of the previous
+ * line, it began on this line. */
+static void note_open_quote(csv_state *c, const struct csv_parser *p)
+{
+    if (!p->quoted)
+        c->quote_line = 0;
+    else if (!c->quote_line || c->fields_done != c->quote_field) {
+        c->quote_line = c->line;
+        c->quote_field = c->fields_done;
+    }
+}
+
+/* The line to name for a parse error noticed on line c->line: where the quoted field in
+ * which it was noticed began, when that field was open since an earlier line. */
+static long quote_start(const csv_state *c)
+{
+    return c->quote_line && c->fields_done == c->quote_field ? c->quote_line : c->line;
+}
+
 static int load_csv(row_sink *s, const char *buf, size_t len)
 {
     struct csv_parser p;
@@ -299,19 +323,26 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
         const char *nl = memchr(buf + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
         if (csv_parse(&p, buf + off, n, csv_field, csv_record, &c) != n) {
-            rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s", s->path, c.line,
-                         csv_strerror(csv_error(&p)));
+            long at = quote_start(&c);
+            if (at != c.line)
+                rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s (in the quoted field "
+                             "that starts on this line; noticed on line %ld)", s->path, at,
+                             csv_strerror(csv_error(&p)), c.line);
+            else
+                rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s", s->path, c.line,
+                             csv_strerror(csv_error(&p)));
             break;
         }
         off += n;
-        if (nl)
+        if (nl) {
+            note_open_quote(&c, &p);
             c.line++;
+        }
     }
     if (!rc && !c.stop && csv_fini(&p, csv_field, csv_record, &c) != 0)
         rc = slm_err(s->err, s->errlen,
-                     "%s:%ld: malformed CSV: unterminated quoted field (the record starting "
-                     "on this line never ends; its quote is still open at the end of the file)",
-                     s->path, c.last_rec_end + 1);
+                     "%s:%ld: malformed CSV: unterminated quoted field (the quote opened on "
+                     "this line is still open at the end of the file)", s->path, quote_start(&c));
     clear_fields(&c);
     free(c.fields);
     csv_free(&p);

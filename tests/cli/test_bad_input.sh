@@ -24,6 +24,7 @@ D=$TMP/data
 mkdir -p "$D"
 H='id,text,label'
 printf '%s\na1,hello,billing\na2,"unterminated,billing\na3,foo,billing\n' "$H" >"$D/unterm.csv"
+printf '%s\na1,hello,billing\na2,"unterminated,billing\na3,foo,billing\na4,"foo",billing\n' "$H" >"$D/unterm2.csv"
 printf 'id,text\na1,hello\n' >"$D/nolabel.csv"
 printf '%s\na1,hello,billing\na2,bye,billing,extra\n' "$H" >"$D/extra.csv"
 printf '%s\na1,hello,billing\na2,bye\n' "$H" >"$D/few.csv"
@@ -38,7 +39,8 @@ printf '%s\na1,hello,billing\na2,bye,shipping\na1,again,billing\n' "$H" >"$D/dup
 printf '%s\na1,hello,billing\na2,nul\000inside,shipping\n' "$H" >"$D/nul.csv"
 
 # case NAME LINE REASON: LINE is '-' for a whole-file problem.
-CASES="unterm|3|malformed CSV: unterminated quoted field \(the record starting on this line never ends
+CASES="unterm|3|malformed CSV: unterminated quoted field \(the quote opened on this line is still open at the end
+unterm2|3|malformed CSV: .* \(in the quoted field that starts on this line; noticed on line 5\)
 nolabel|1|header has no 'label' column
 extra|3|expected 3 fields as in the header, found 4
 few|3|expected 3 fields as in the header, found 2

@@ -104,6 +104,24 @@ static void test_csv_refused(void **state)
     expect_refused("emptylabel.csv", "id,text,label\n1,a,\n", 0, "empty label for id '1'");
 }
 
+/* An unterminated quote is reported at the line where the quoted field begins, not where
+ * the parser noticed it (a later quote closing it, or the end of the file). */
+static void test_csv_unterminated_quote(void **state)
+{
+    /* closed by the quote of a later line, followed by other characters: noticed on line 3 */
+    expect_refused("q1.csv", "id,text,label\n1,\"never closed,bug\n2,\"b\",bug\n", 0,
+                   "q1.csv:2: malformed CSV");
+    /* blank lines before it (libcsv skips them): the quote opens on line 5, the file ends */
+    expect_refused("q2.csv", "id,text,label\n1,a,bug\n\n\n2,\"never closed,bug\n3,c,bug\n", 0,
+                   "q2.csv:5: malformed CSV: unterminated quoted field");
+    /* a quoted field over two good lines, then a stray character after its closing quote */
+    expect_refused("q3.csv", "id,text,label\n1,\"two\nlines\"x,bug\n", 0,
+                   "q3.csv:2: malformed CSV");
+    /* a quote opened on the last line, which has no newline */
+    expect_refused("q4.csv", "id,text,label\n1,a,bug\n2,\"open,bug", 0,
+                   "q4.csv:3: malformed CSV: unterminated quoted field");
+}
+
 /* A NUL byte inside a field is refused with the line, the field and the byte, not read as
  * the end of the text (libcsv passes it on; a C string would stop there). */
 static void test_csv_nul(void **state)
@@ -234,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_csv_accepted),
         cmocka_unit_test(test_csv_refused),
         cmocka_unit_test(test_csv_nul),
+        cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_skip_bad_rows),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_evalset_yaml),
