@@ -127,6 +127,9 @@ runbad() { # runbad CODE WHAT CONFIG REGEX
 printf 'evalset: %s\ncandidates:\n  - name: c1\n    model: [%s\n' "$ES" "$M" >"$TMP/syntax.yaml"
 runbad 3 "YAML syntax error" "$TMP/syntax.yaml" \
     "$TMP/syntax.yaml:[0-9]+: invalid YAML: .*started on line 4"
+# 50,000 nested brackets: a clear error at the nesting limit, not a stack overflow
+{ printf 'evalset: %s\ncandidates: ' "$ES"; head -c 50000 /dev/zero | tr '\000' '['; echo; } >"$TMP/deep.yaml"
+runbad 3 "50,000 nested brackets" "$TMP/deep.yaml" "$TMP/deep.yaml:2: nested deeper than 64 levels"
 printf 'evalset: %s\nwarmup: 0\nbogus: 1\ncandidates:\n  - name: c1\n    model: %s\n' "$ES" "$M" >"$TMP/unknown.yaml"
 runbad 3 "unknown top-level key" "$TMP/unknown.yaml" "$TMP/unknown.yaml:3: unknown key 'bogus'"
 printf 'evalset: %s\ncandidates:\n  - name: c1\n    engine: nope\n    model: %s\n' "$ES" "$M" >"$TMP/engine.yaml"
