@@ -156,6 +156,11 @@ typedef struct csv_state {
     long line;                       /* physical line being fed */
     long rec_newlines;               /* newlines inside the current record's fields */
     long last_rec_end;               /* line where the previous record ended */
+    long fields_done;                /* fields completed so far in the file */
+    long quote_line;                 /* line where the quoted field still open began, or 0 */
+    long quote_field;                /* fields_done when that quoted field began */
+    long nul_col;                    /* first field of the record holding a NUL byte, or -1 */
+    size_t nul_byte;                 /* its 0-based offset in that field */
     int stop;
 } csv_state;
 
@@ -172,7 +177,13 @@ static void csv_field(void *data, size_t len, void *ud)
     for (size_t i = 0; i < len; i++)
         if (p[i] == '\n')
             c->rec_newlines++;
+    const char *z = memchr(p, '\0', len);
+    if (z && c->nul_col < 0) {
+        c->nul_col = (long)c->nf;
+        c->nul_byte = (size_t)(z - p);
+    }
     c->fields[c->nf++] = slm_xstrndup(p, len);
+    c->fields_done++;
 }
 
 static void clear_fields(csv_state *c)
@@ -181,6 +192,24 @@ static void clear_fields(csv_state *c)
         free(c->fields[i]);
     c->nf = 0;
     c->rec_newlines = 0;
+    c->nul_col = -1;
+}
+
+/* The reason for a record with a NUL byte (a C string would end there and silently
+ * truncate the field): the field's name where the header gives one, its column, the byte. */
+static void nul_reason(const csv_state *c, char *why, size_t n)
+{
+    long i = c->nul_col;
+    const char *name = i == c->col_id ? "id" : i == c->col_text ? "text"
+                       : i == c->col_label ? "label" : i == c->col_slice ? "slice" : NULL;
+    if (!c->header_done)
+        snprintf(why, n, "header column %ld contains a NUL byte (byte %zu)", i + 1,
+                 c->nul_byte + 1);
+    else if (name)
+        snprintf(why, n, "field '%s' (column %ld) contains a NUL byte (byte %zu)", name, i + 1,
+                 c->nul_byte + 1);
+    else
+        snprintf(why, n, "column %ld contains a NUL byte (byte %zu)", i + 1, c->nul_byte + 1);
 }
 
 static void csv_record(int term, void *ud)
@@ -195,6 +224,19 @@ static void csv_record(int term, void *ud)
     long start = end - c->rec_newlines;
     c->last_rec_end = end;
     row_sink *s = c->sink;
+    if (c->nul_col >= 0) {
+        char why[128];
+        nul_reason(c, why, sizeof why);
+        if (!c->header_done) {
+            slm_err(s->err, s->errlen, "%s:%ld: %s", s->path, start, why);
+            s->failed = 1;
+            c->stop = 1;
+        } else if (sink_row(s, start, NULL, NULL, NULL, why)) {
+            c->stop = 1;
+        }
+        clear_fields(c);
+        return;
+    }
     if (!c->header_done) {
         c->header_done = 1;
         c->col_id = c->col_text = c->col_label = c->col_slice = -1;
@@ -245,6 +287,26 @@ static void csv_record(int term, void *ud)
     clear_fields(c);
 }
 
+/* Called after each complete line (its newline fed): libcsv's public `quoted` flag says
+ * whether a quoted field is still open; if it is a field not open at the end of the previous
+ * line, it began on this line. */
+static void note_open_quote(csv_state *c, const struct csv_parser *p)
+{
+    if (!p->quoted)
+        c->quote_line = 0;
+    else if (!c->quote_line || c->fields_done != c->quote_field) {
+        c->quote_line = c->line;
+        c->quote_field = c->fields_done;
+    }
+}
+
+/* The line to name for a parse error noticed on line c->line: where the quoted field in
+ * which it was noticed began, when that field was open since an earlier line. */
+static long quote_start(const csv_state *c)
+{
+    return c->quote_line && c->fields_done == c->quote_field ? c->quote_line : c->line;
+}
+
 static int load_csv(row_sink *s, const char *buf, size_t len)
 {
     struct csv_parser p;
@@ -253,7 +315,7 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
     /* libcsv grows a field by blk_size bytes at a time; a large step keeps a huge field
      * (rejected later, but read first) from costing quadratic copying. */
     csv_set_blk_size(&p, 1u << 20);
-    csv_state c = {.sink = s, .line = 1};
+    csv_state c = {.sink = s, .line = 1, .nul_col = -1};
     size_t off = 0;
     int rc = 0;
     /* Feed line by line so errors can name the line. */
@@ -261,19 +323,26 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
         const char *nl = memchr(buf + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
         if (csv_parse(&p, buf + off, n, csv_field, csv_record, &c) != n) {
-            rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s", s->path, c.line,
-                         csv_strerror(csv_error(&p)));
+            long at = quote_start(&c);
+            if (at != c.line)
+                rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s (in the quoted field "
+                             "that starts on this line; noticed on line %ld)", s->path, at,
+                             csv_strerror(csv_error(&p)), c.line);
+            else
+                rc = slm_err(s->err, s->errlen, "%s:%ld: malformed CSV: %s", s->path, c.line,
+                             csv_strerror(csv_error(&p)));
             break;
         }
         off += n;
-        if (nl)
+        if (nl) {
+            note_open_quote(&c, &p);
             c.line++;
+        }
     }
     if (!rc && !c.stop && csv_fini(&p, csv_field, csv_record, &c) != 0)
         rc = slm_err(s->err, s->errlen,
-                     "%s:%ld: malformed CSV: unterminated quoted field (the record starting "
-                     "on this line never ends; its quote is still open at the end of the file)",
-                     s->path, c.last_rec_end + 1);
+                     "%s:%ld: malformed CSV: unterminated quoted field (the quote opened on "
+                     "this line is still open at the end of the file)", s->path, quote_start(&c));
     clear_fields(&c);
     free(c.fields);
     csv_free(&p);
@@ -302,6 +371,22 @@ static char *json_field(json_t *o, const char *key)
     return NULL;
 }
 
+/* A key given twice in one object (jansson would keep the last): the reason names the key
+ * as written (jansson's message ends "near '\"key\"'") and the byte column where it starts
+ * on the line (the JSON began at byte `lead` + 1; jansson's position is just past the key). */
+static void duplicate_key_reason(const json_error_t *je, size_t lead, char *why, size_t n)
+{
+    const char *near = strstr(je->text, " near '");
+    const char *end = near ? strrchr(near, '\'') : NULL;
+    if (near && end > near + 7) {
+        int klen = (int)(end - (near + 7));
+        snprintf(why, n, "duplicate key %.*s (column %ld): each key may appear once in a row",
+                 klen, near + 7, (long)lead + je->position - klen + 1);
+    } else {
+        snprintf(why, n, "duplicate key: %s", je->text);
+    }
+}
+
 static int load_jsonl(row_sink *s, const char *buf, size_t len)
 {
     long line = 0;
@@ -321,11 +406,15 @@ static int load_jsonl(row_sink *s, const char *buf, size_t len)
         if (b == k)
             continue;
         json_error_t je;
-        json_t *o = json_loadb(l + b, k - b, 0, &je);
+        json_t *o = json_loadb(l + b, k - b, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
             json_decref(o);
             char why[300];
-            snprintf(why, sizeof why, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+            if (!o && json_error_code(&je) == json_error_duplicate_key)
+                duplicate_key_reason(&je, b, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "not a JSON object%s%s", o ? "" : ": ",
+                         o ? "" : je.text);
             if (sink_row(s, line, NULL, NULL, NULL, why))
                 return -1;
             continue;

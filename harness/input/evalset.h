@@ -49,8 +49,9 @@ typedef struct slm_dataset {
 /* Loads a CSV (header with at least id,text,label; any order; other columns ignored) or a
  * JSON-lines file (*.jsonl, *.ndjson: objects with id, text, label). A UTF-8 BOM and CRLF
  * line ends are accepted. Rejected: an empty file, a missing column, a row with too few or
- * too many fields, an unterminated quote, invalid UTF-8, an empty id/text/label, a field
- * over SLM_MAX_FIELD_BYTES, a duplicate id, a label outside opts->labels. */
+ * too many fields, an unterminated quote, invalid UTF-8, a NUL byte in a CSV field, a key
+ * given twice in a JSON line (also inside an object label), an empty id/text/label, a
+ * field over SLM_MAX_FIELD_BYTES, a duplicate id, a label outside opts->labels. */
 int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
                      size_t errlen);
 void slm_dataset_free(slm_dataset *d);

@@ -2,6 +2,7 @@
 #include "yamltree.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -63,6 +64,59 @@ static int next_event(parse_ctx *c, yaml_event_t *ev)
 
 static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out);
 
+/* Room for item n of an array of n items grown in powers of two (amortised linear). */
+static void *grow(void *p, size_t n, size_t size)
+{
+    if ((n & (n - 1)) == 0)
+        p = slm_xrealloc(p, (n ? 2 * n : 1) * size);
+    return p;
+}
+
+/* The keys of one mapping being parsed, by hash (open addressing; slots hold indices into
+ * the map's keys, SIZE_MAX when empty), so the duplicate check is linear in the keys, not
+ * quadratic (a mapping of 100,000 keys took minutes). */
+typedef struct key_set {
+    size_t *slot;
+    size_t cap;            /* a power of two, at least twice the keys held */
+} key_set;
+
+static size_t key_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot where key is, or the empty slot where it would go. */
+static size_t key_slot(const key_set *ks, char *const *keys, const char *key)
+{
+    size_t k = key_hash(key) & (ks->cap - 1);
+    while (ks->slot[k] != SIZE_MAX && strcmp(keys[ks->slot[k]], key) != 0)
+        k = (k + 1) & (ks->cap - 1);
+    return k;
+}
+
+static int key_seen(const key_set *ks, char *const *keys, const char *key)
+{
+    return ks->cap && ks->slot[key_slot(ks, keys, key)] != SIZE_MAX;
+}
+
+/* Adds keys[idx] (not yet in the set); keys[0..idx-1] are the ones already held. */
+static void key_add(key_set *ks, char *const *keys, size_t idx)
+{
+    if ((idx + 1) * 2 > ks->cap) {
+        free(ks->slot);
+        ks->cap = ks->cap ? ks->cap * 2 : 16;
+        ks->slot = slm_xmalloc(ks->cap * sizeof *ks->slot);
+        for (size_t i = 0; i < ks->cap; i++)
+            ks->slot[i] = SIZE_MAX;
+        for (size_t i = 0; i < idx; i++)
+            ks->slot[key_slot(ks, keys, keys[i])] = i;
+    }
+    ks->slot[key_slot(ks, keys, keys[idx])] = idx;
+}
+
 static int parse_seq(parse_ctx *c, slm_ynode *seq)
 {
     for (;;) {
@@ -78,12 +132,12 @@ static int parse_seq(parse_ctx *c, slm_ynode *seq)
         yaml_event_delete(&ev);
         if (rc)
             return -1;
-        seq->items = slm_xrealloc(seq->items, (seq->n + 1) * sizeof *seq->items);
+        seq->items = grow(seq->items, seq->n, sizeof *seq->items);
         seq->items[seq->n++] = item;
     }
 }
 
-static int parse_map(parse_ctx *c, slm_ynode *map)
+static int parse_map(parse_ctx *c, slm_ynode *map, key_set *ks)
 {
     for (;;) {
         yaml_event_t ev;
@@ -102,12 +156,11 @@ static int parse_map(parse_ctx *c, slm_ynode *map)
         char *key = slm_xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
         int kline = (int)ev.start_mark.line + 1;
         yaml_event_delete(&ev);
-        for (size_t i = 0; i < map->n; i++)
-            if (strcmp(map->keys[i], key) == 0) {
-                slm_err(c->err, c->errlen, "%s:%d: duplicate key '%s'", c->name, kline, key);
-                free(key);
-                return -1;
-            }
+        if (key_seen(ks, map->keys, key)) {
+            slm_err(c->err, c->errlen, "%s:%d: duplicate key '%s'", c->name, kline, key);
+            free(key);
+            return -1;
+        }
         if (next_event(c, &ev)) {
             free(key);
             return -1;
@@ -119,10 +172,11 @@ static int parse_map(parse_ctx *c, slm_ynode *map)
             free(key);
             return -1;
         }
-        map->keys = slm_xrealloc(map->keys, (map->n + 1) * sizeof *map->keys);
-        map->values = slm_xrealloc(map->values, (map->n + 1) * sizeof *map->values);
+        map->keys = grow(map->keys, map->n, sizeof *map->keys);
+        map->values = grow(map->values, map->n, sizeof *map->values);
         map->keys[map->n] = key;
-        map->values[map->n++] = val;
+        map->values[map->n] = val;
+        key_add(ks, map->keys, map->n++);
     }
 }
 
@@ -152,7 +206,9 @@ static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
     case YAML_MAPPING_START_EVENT:
         *out = node_new(SLM_Y_MAP, line);
         c->depth++;
-        rc = parse_map(c, *out);
+        key_set ks = {NULL, 0};
+        rc = parse_map(c, *out, &ks);
+        free(ks.slot);
         c->depth--;
         if (rc) {
             node_free(*out);

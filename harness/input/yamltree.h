@@ -1,6 +1,8 @@
 /*
  * yamltree.h — a small YAML document tree on top of libyaml, with line numbers, for the run
- * config and evalset.yaml. Anchors and aliases are refused; tags are ignored.
+ * config and evalset.yaml. Anchors and aliases are refused; tags are ignored. Refused too,
+ * with the line: nesting deeper than 64 sequences/mappings, a key given twice in a mapping
+ * (checked by hash: linear in the number of keys).
  *
  * Ownership: slm_yaml_load() returns a tree owned by the caller, freed with
  * slm_yaml_free(); every node and string inside belongs to the tree.

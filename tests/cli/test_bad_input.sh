@@ -24,6 +24,7 @@ D=$TMP/data
 mkdir -p "$D"
 H='id,text,label'
 printf '%s\na1,hello,billing\na2,"unterminated,billing\na3,foo,billing\n' "$H" >"$D/unterm.csv"
+printf '%s\na1,hello,billing\na2,"unterminated,billing\na3,foo,billing\na4,"foo",billing\n' "$H" >"$D/unterm2.csv"
 printf 'id,text\na1,hello\n' >"$D/nolabel.csv"
 printf '%s\na1,hello,billing\na2,bye,billing,extra\n' "$H" >"$D/extra.csv"
 printf '%s\na1,hello,billing\na2,bye\n' "$H" >"$D/few.csv"
@@ -35,9 +36,11 @@ printf '%s\na1,hello,billing\na2,caf\377 bill,billing\n' "$H" >"$D/utf8.csv"
 : >"$D/empty.csv"
 printf '%s\n' "$H" >"$D/header.csv"
 printf '%s\na1,hello,billing\na2,bye,shipping\na1,again,billing\n' "$H" >"$D/dup.csv"
+printf '%s\na1,hello,billing\na2,nul\000inside,shipping\n' "$H" >"$D/nul.csv"
 
 # case NAME LINE REASON: LINE is '-' for a whole-file problem.
-CASES="unterm|3|malformed CSV: unterminated quoted field \(the record starting on this line never ends
+CASES="unterm|3|malformed CSV: unterminated quoted field \(the quote opened on this line is still open at the end
+unterm2|3|malformed CSV: .* \(in the quoted field that starts on this line; noticed on line 5\)
 nolabel|1|header has no 'label' column
 extra|3|expected 3 fields as in the header, found 4
 few|3|expected 3 fields as in the header, found 2
@@ -47,7 +50,8 @@ utf8|3|field 'text' is not valid UTF-8
 big|3|field 'text' is 10485760 bytes, more than the limit of 1048576
 empty|-|file is empty
 header|-|no rows
-dup|4|duplicate id 'a1' \(first on line 2\)"
+dup|4|duplicate id 'a1' \(first on line 2\)
+nul|3|field 'text' \(column 2\) contains a NUL byte \(byte 4\)"
 
 # ---- slmbench evalsets check ----
 echo "$CASES" | while IFS='|' read -r name line why; do
@@ -78,6 +82,9 @@ expect_out '^  rows +3$' "JSON lines: 3 rows"
 printf '{"id":"a1","text":"hello","label":"billing"}\n{"id":"a2","text":"bye"\n' >"$D/bad.jsonl"
 expect_exit 3 "evalsets check bad.jsonl" "$SLMBENCH" evalsets check "$D/bad.jsonl" --labels "$TINY"
 expect_err "$D/bad.jsonl:2: not a JSON object" "bad.jsonl names line 2"
+printf '{"id":"a1","text":"hello","label":"billing"}\n{"id":"a2","text":"bye","label":"billing","label":"shipping"}\n' >"$D/dupkey.jsonl"
+expect_exit 3 "evalsets check dupkey.jsonl" "$SLMBENCH" evalsets check "$D/dupkey.jsonl" --labels "$TINY"
+expect_err "$D/dupkey.jsonl:2: duplicate key \"label\" \(column 43\)" "dupkey.jsonl names line 2 and the key"
 
 # ---- the same bad data through slmbench run ----
 M=$TMP/m.gguf
@@ -120,6 +127,9 @@ runbad() { # runbad CODE WHAT CONFIG REGEX
 printf 'evalset: %s\ncandidates:\n  - name: c1\n    model: [%s\n' "$ES" "$M" >"$TMP/syntax.yaml"
 runbad 3 "YAML syntax error" "$TMP/syntax.yaml" \
     "$TMP/syntax.yaml:[0-9]+: invalid YAML: .*started on line 4"
+# 50,000 nested brackets: a clear error at the nesting limit, not a stack overflow
+{ printf 'evalset: %s\ncandidates: ' "$ES"; head -c 50000 /dev/zero | tr '\000' '['; echo; } >"$TMP/deep.yaml"
+runbad 3 "50,000 nested brackets" "$TMP/deep.yaml" "$TMP/deep.yaml:2: nested deeper than 64 levels"
 printf 'evalset: %s\nwarmup: 0\nbogus: 1\ncandidates:\n  - name: c1\n    model: %s\n' "$ES" "$M" >"$TMP/unknown.yaml"
 runbad 3 "unknown top-level key" "$TMP/unknown.yaml" "$TMP/unknown.yaml:3: unknown key 'bogus'"
 printf 'evalset: %s\ncandidates:\n  - name: c1\n    engine: nope\n    model: %s\n' "$ES" "$M" >"$TMP/engine.yaml"

@@ -104,6 +104,47 @@ static void test_csv_refused(void **state)
     expect_refused("emptylabel.csv", "id,text,label\n1,a,\n", 0, "empty label for id '1'");
 }
 
+/* An unterminated quote is reported at the line where the quoted field begins, not where
+ * the parser noticed it (a later quote closing it, or the end of the file). */
+static void test_csv_unterminated_quote(void **state)
+{
+    /* closed by the quote of a later line, followed by other characters: noticed on line 3 */
+    expect_refused("q1.csv", "id,text,label\n1,\"never closed,bug\n2,\"b\",bug\n", 0,
+                   "q1.csv:2: malformed CSV");
+    /* blank lines before it (libcsv skips them): the quote opens on line 5, the file ends */
+    expect_refused("q2.csv", "id,text,label\n1,a,bug\n\n\n2,\"never closed,bug\n3,c,bug\n", 0,
+                   "q2.csv:5: malformed CSV: unterminated quoted field");
+    /* a quoted field over two good lines, then a stray character after its closing quote */
+    expect_refused("q3.csv", "id,text,label\n1,\"two\nlines\"x,bug\n", 0,
+                   "q3.csv:2: malformed CSV");
+    /* a quote opened on the last line, which has no newline */
+    expect_refused("q4.csv", "id,text,label\n1,a,bug\n2,\"open,bug", 0,
+                   "q4.csv:3: malformed CSV: unterminated quoted field");
+}
+
+/* A NUL byte inside a field is refused with the line, the field and the byte, not read as
+ * the end of the text (libcsv passes it on; a C string would stop there). */
+static void test_csv_nul(void **state)
+{
+    const char nul[] = "id,text,label\nt1,fine,bug\nt2,nul\0inside,billing\n";
+    expect_refused("nul.csv", nul, sizeof nul - 1,
+                   "nul.csv:3: field 'text' (column 2) contains a NUL byte (byte 4)");
+    const char nulq[] = "id,text,label\nt1,\"two\nlines\",bug\nt2,b,bill\0ing\n";
+    expect_refused("nulq.csv", nulq, sizeof nulq - 1,
+                   "nulq.csv:4: field 'label' (column 3) contains a NUL byte (byte 5)");
+    const char hdr[] = "id,te\0xt,label\nt1,a,bug\n";
+    expect_refused("nulh.csv", hdr, sizeof hdr - 1,
+                   "nulh.csv:1: header column 2 contains a NUL byte (byte 3)");
+    /* skip_bad_rows skips such a row like any other bad row */
+    slm_dataset *d = load("nulskip.csv", nul, sizeof nul - 1, 1);
+    if (!d)
+        fail_msg("%s", err);
+    assert_int_equal(d->n, 1);
+    assert_int_equal(d->n_skipped, 1);
+    assert_string_equal(d->rows[0].id, "t1");
+    slm_dataset_free(d);
+}
+
 static void test_skip_bad_rows(void **state)
 {
     slm_dataset *d = load("skip.csv", "id,text,label\n1,a,bug\n2,b,nope\n3,c,billing\n", 0, 1);
@@ -136,6 +177,17 @@ static void test_jsonl(void **state)
     expect_refused("utf8.jsonl", "{\"id\": \"1\", \"text\": \"caf\xe9\", \"label\": \"bug\"}\n", 0,
                    "utf8.jsonl:1");
     expect_refused("broken.jsonl", "{\"id\": \"1\", \"text\": \n", 0, "broken.jsonl:1");
+    /* a key given twice is refused (jansson would keep the last one), in a row and inside
+     * an object label; the column is the byte where the second key starts */
+    expect_refused("dup.jsonl",
+                   "{\"id\": \"1\", \"text\": \"a\", \"label\": \"bug\"}\n"
+                   "{\"id\": \"2\", \"text\": \"b\", \"label\": \"bug\", \"label\": \"billing\"}\n",
+                   0, "dup.jsonl:2: duplicate key \"label\" (column 42)");
+    expect_refused("dupid.jsonl", "  {\"id\": \"1\", \"id\": \"2\", \"text\": \"a\", \"label\": \"bug\"}\n",
+                   0, "dupid.jsonl:1: duplicate key \"id\" (column 15)");
+    expect_refused("dupobj.jsonl",
+                   "{\"id\": \"1\", \"text\": \"a\", \"label\": {\"k\": 1, \"k\": 2}}\n", 0,
+                   "dupobj.jsonl:1: duplicate key \"k\"");
 }
 
 static void test_evalset_yaml(void **state)
@@ -199,6 +251,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_accepted),
         cmocka_unit_test(test_csv_refused),
+        cmocka_unit_test(test_csv_nul),
+        cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_skip_bad_rows),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_evalset_yaml),

@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
+#include "util.h"
 #include "yamltree.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char err[256];
@@ -81,12 +85,95 @@ static void test_refused(void **state)
     assert_non_null(strstr(err, "c.yaml:"));
 }
 
+/* "key: " then `n` times `open` ("[" or "{a: "), unterminated */
+static char *nested(const char *key, size_t n, const char *open)
+{
+    size_t k = strlen(key), u = strlen(open);
+    char *t = slm_xmalloc(k + 2 + n * u + 2), *w = t;
+    w += sprintf(w, "%s: ", key);
+    for (size_t i = 0; i < n; i++, w += u)
+        memcpy(w, open, u);
+    strcpy(w, "\n");
+    return t;
+}
+
+/* Nesting is limited (the tree is built by recursion): 64 levels load, 65 and a hostile
+ * 50,000 are a clear error, also through the run config loader, never a crash. */
+static void test_depth_limit(void **state)
+{
+    /* 63 sequences inside the root mapping: 64 levels, accepted */
+    char *t = slm_xmalloc(200);
+    snprintf(t, 200, "a: %.*s1%.*s\n", 63,
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 63,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    slm_yaml *y = parse(t);
+    if (!y)
+        fail_msg("64 levels refused: %s", err);
+    const slm_ynode *n = slm_ymap_get(y->root, "a");
+    for (int i = 1; i < 63; i++)
+        n = n->items[0];
+    assert_int_equal(n->kind, SLM_Y_SEQ);
+    assert_string_equal(n->items[0]->scalar, "1");
+    slm_yaml_free(y);
+    snprintf(t, 200, "a: %.*s1%.*s\n", 64,
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 64,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    assert_null(parse(t));
+    assert_string_equal(err, "c.yaml:1: nested deeper than 64 levels");
+    free(t);
+    const char *const opens[] = {"[", "{a: "};
+    for (int i = 0; i < 2; i++) {
+        t = nested("a", 50000, opens[i]);
+        assert_null(parse(t));
+        assert_string_equal(err, "c.yaml:1: nested deeper than 64 levels");
+        slm_run_cfg *cfg = NULL;
+        err[0] = '\0';
+        assert_int_equal(slm_run_cfg_parse("run.yaml", ".", t, strlen(t), &cfg, err, sizeof err),
+                         -1);
+        assert_null(cfg);
+        assert_string_equal(err, "run.yaml:1: nested deeper than 64 levels");
+        free(t);
+    }
+}
+
+/* A mapping of 100,000 distinct keys loads whole (the duplicate check is not quadratic:
+ * 100,000 keys took minutes before); one duplicate at its very end is found, with its line. */
+static void test_many_keys(void **state)
+{
+    enum { N = 100000 };
+    char *t = slm_xmalloc((size_t)N * 24 + 64), *w = t;
+    for (int i = 0; i < N; i++)
+        w += sprintf(w, "k%d: %d\n", i, i);
+    slm_yaml *y = parse(t);
+    if (!y)
+        fail_msg("%s", err);
+    assert_int_equal(y->root->n, N);
+    assert_string_equal(y->root->keys[N - 1], "k99999");
+    assert_string_equal(slm_ymap_str(y->root, "k12345"), "12345");
+    assert_int_equal(slm_ymap_get(y->root, "k99999")->line, N);
+    slm_yaml_free(y);
+    sprintf(w, "k4711: again\n");
+    assert_null(parse(t));
+    assert_string_equal(err, "c.yaml:100001: duplicate key 'k4711'");
+    /* keys equal to a prefix or differing only in the last byte are distinct */
+    y = parse("ab: 1\na: 2\nabc: 3\nac: 4\n\"\": 5\n");
+    if (!y)
+        fail_msg("%s", err);
+    assert_int_equal(y->root->n, 5);
+    slm_yaml_free(y);
+    assert_null(parse("x: {ab: 1, a: 2, ab: 3}\n"));
+    assert_string_equal(err, "c.yaml:1: duplicate key 'ab'");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree),
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_many_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
