@@ -308,3 +308,28 @@ for sig in HUP TERM; do
     [ "$n" = "24|24" ] && ok "one row per example after SIG$sig and resume" \
         || notok "after SIG$sig resume: $n"
 done
+
+# kill -9 with the default commit_every loses no finished prediction (issue 16, defect 13):
+# every row visible before the kill keeps its rowid and latency through the resume, so none
+# was computed again.
+grep -v '^commit_every:' "$TMP/replay.yaml" > "$TMP/dflt.yaml"
+rm -f "$TMP/d9.db"
+"$SLMBENCH" run "$TMP/dflt.yaml" --db "$TMP/d9.db" --quiet >/dev/null 2>&1 &
+pid=$!
+wait_rows "$TMP/d9.db" 5 || true
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+keep="select example_idx, rowid, e2e_ms from predictions order by example_idx"
+sql "$TMP/d9.db" "$keep" > "$TMP/d9.before"
+nb=$(wc -l < "$TMP/d9.before")
+st=$(sql "$TMP/d9.db" "select status from runs")
+[ "$st" = running ] && [ "$nb" -ge 5 ] && [ "$nb" -lt 24 ] \
+    && ok "default commit_every: $nb predictions visible when killed" \
+    || notok "default commit_every, after kill -9: status $st, $nb predictions"
+expect_exit 0 "resume after kill -9 (default commit_every)" \
+    "$SLMBENCH" run --resume --db "$TMP/d9.db" --quiet
+sql "$TMP/d9.db" "$keep" > "$TMP/d9.after"
+lost=$(grep -Fxv -f "$TMP/d9.after" "$TMP/d9.before" | head -n 3)
+[ -z "$lost" ] && [ "$(wc -l < "$TMP/d9.after")" = 24 ] \
+    && ok "none of the $nb stored predictions recomputed on resume" \
+    || notok "stored predictions changed on resume: $lost"
