@@ -333,3 +333,19 @@ lost=$(grep -Fxv -f "$TMP/d9.after" "$TMP/d9.before" | head -n 3)
 [ -z "$lost" ] && [ "$(wc -l < "$TMP/d9.after")" = 24 ] \
     && ok "none of the $nb stored predictions recomputed on resume" \
     || notok "stored predictions changed on resume: $lost"
+
+# Four runs creating the same new database at once all succeed (issue 16, defect 2: the
+# migration read user_version before taking the write lock).
+rm -f "$TMP/race.db"
+for i in 1 2 3 4; do
+    "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/race.db" --quiet >/dev/null 2>"$TMP/race$i.err" &
+    eval "race$i=\$!"
+done
+bad=0
+for i in 1 2 3 4; do
+    eval "p=\$race$i"
+    wait "$p" || bad=$((bad + 1))
+done
+nr=$(sql "$TMP/race.db" "select count(*) from runs where status = 'complete'")
+[ "$bad" = 0 ] && [ "$nr" = 4 ] && ok "four runs creating one database at once all complete" \
+    || notok "concurrent creation: $bad failed, $nr complete: $(cat "$TMP"/race?.err | head -n 2)"
