@@ -195,8 +195,13 @@ int cmd_run(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* Ctrl-C, kill and a closed terminal all stop the run at the next safe point, marked
+     * interrupted and resumable; a SIGHUP that was ignored (nohup) stays ignored. */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
 
     slm_run_opts o = {.progress = !a.no_progress && !a.quiet && isatty(2),
                       .quiet = a.quiet,

@@ -32,7 +32,7 @@ static const slm_cfg_key KEYS[] = {
      .off = RUN(warmup), .help = "untimed requests per candidate"},
     {.path = "max_tokens", .type = SLM_CFG_INT, .def = "16", .min = 1, .max = 100000,
      .off = RUN(max_tokens), .help = "generate mode: tokens per answer at most"},
-    {.path = "commit_every", .type = SLM_CFG_INT, .def = "32", .min = 1, .max = 100000,
+    {.path = "commit_every", .type = SLM_CFG_INT, .def = "1", .min = 1, .max = 100000,
      .off = RUN(commit_every), .help = "predictions per database transaction"},
     {.path = "bootstrap", .type = SLM_CFG_INT, .def = "1000", .min = 0, .max = 1000000,
      .off = RUN(bootstrap), .help = "bootstrap replicates for confidence intervals"},

@@ -26,7 +26,7 @@
  *   chat_template: false            # wrap prompts in each model's chat template
  *   limit: 0                        # evaluate only the first N examples (0: all)
  *   skip_bad_rows: false
- *   commit_every: 32                # predictions per transaction
+ *   commit_every: 1                 # predictions per transaction (kill -9 loses fewer than this)
  *   calibration_split: calibration  # fit temperature scaling there (never on the test split)
  *   few_shot: 0                     # examples from the train split put before each prompt
  *   few_shot_seed: 1                # which ones (recorded)

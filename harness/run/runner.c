@@ -28,6 +28,7 @@
 /* ---- probe: clocks at the engine's phase boundaries ---- */
 
 #define MAX_EVENTS 16
+#define REPEAT_CHUNK 32 /* examples per pass of repeats (sequential runs) */
 
 typedef struct probe_state {
     uint64_t begin[SLM_PHASE_COUNT], end[SLM_PHASE_COUNT];
@@ -1407,7 +1408,7 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
     /* Repeats go in passes over a chunk of examples (1..reps-1 first, then the stored
      * pass 0), never the same prompt twice in a row: an engine that keeps the previous
      * prompt in its cache would otherwise time a cache hit, not a request. */
-    k.chunk = (size_t)c->cfg->commit_every;
+    k.chunk = REPEAT_CHUNK; /* not commit_every: a chunk of 1 would repeat a prompt at once */
     if (cs->conc > 1 && k.chunk < 16 * (size_t)cs->conc)
         k.chunk = 16 * (size_t)cs->conc; /* each chunk ends waiting for its slowest request */
     k.extra = reps > 1 ? slm_xcalloc(k.chunk * (size_t)reps * 4, sizeof *k.extra) : NULL;

@@ -50,19 +50,47 @@ static int user_version(slm_store *st, int *v, char *err, size_t errlen)
     return 0;
 }
 
-static int migrate(slm_store *st, char *err, size_t errlen)
+/* How long an open waits for another process's lock, in ms. */
+enum { BUSY_MS = 10000, BUSY_STEP_MS = 5 };
+
+/* Switching to WAL needs the database to itself, and SQLite answers SQLITE_BUSY at once
+ * rather than calling the busy handler while another process is creating or migrating the
+ * same file: retry for as long as the busy timeout would have waited. */
+static int set_wal(slm_store *st, char *err, size_t errlen)
+{
+    for (int waited = 0;; waited += BUSY_STEP_MS) {
+        int rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_MS)
+            return db_err(st, "cannot switch to WAL", err, errlen);
+        sqlite3_sleep(BUSY_STEP_MS);
+    }
+}
+
+/* One step: under the write lock (BEGIN IMMEDIATE, waiting out the busy timeout), read
+ * user_version and apply the next migration with its version number, or nothing when the
+ * database is current. Reading the version before taking the lock let two processes
+ * creating the same database both see 0 and the second fail with "table runs already
+ * exists". *done is set when there is nothing left to do. */
+static int migrate_step(slm_store *st, int *done, char *err, size_t errlen)
 {
     int v = 0;
-    if (user_version(st, &v, err, errlen))
+    if (slm_store_exec(st, "BEGIN IMMEDIATE", err, errlen))
         return -1;
-    if (v > SLM_SCHEMA_VERSION)
+    if (user_version(st, &v, err, errlen)) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (v > SLM_SCHEMA_VERSION) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return slm_err(err, errlen,
                        "%s: database schema version %d is newer than this slmbench supports "
                        "(%d); upgrade slmbench",
                        st->path, v, SLM_SCHEMA_VERSION);
-    for (; v < SLM_SCHEMA_VERSION; v++) {
-        if (slm_store_exec(st, "BEGIN IMMEDIATE", err, errlen))
-            return -1;
+    }
+    *done = v == SLM_SCHEMA_VERSION;
+    if (!*done) {
         /* the migration and its version number commit together or not at all */
         slm_buf sql = {0};
         slm_schema_migration(v + 1, &sql);
@@ -73,9 +101,15 @@ static int migrate(slm_store *st, char *err, size_t errlen)
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        if (slm_store_exec(st, "COMMIT", err, errlen))
-            return -1;
     }
+    return slm_store_exec(st, "COMMIT", err, errlen);
+}
+
+static int migrate(slm_store *st, char *err, size_t errlen)
+{
+    for (int done = 0; !done;)
+        if (migrate_step(st, &done, err, errlen))
+            return -1;
     return 0;
 }
 
@@ -98,9 +132,9 @@ int slm_store_open(const char *path, int create, slm_store **out, char *err, siz
         slm_store_close(st);
         return -1;
     }
-    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_busy_timeout(st->db, BUSY_MS);
     /* A file that is not a database fails on the first read. */
-    if (slm_store_exec(st, "PRAGMA journal_mode = WAL", err, errlen) ||
+    if (set_wal(st, err, errlen) ||
         slm_store_exec(st, "PRAGMA synchronous = NORMAL", err, errlen) ||
         slm_store_exec(st, "PRAGMA foreign_keys = ON", err, errlen) || migrate(st, err, errlen)) {
         slm_store_close(st);

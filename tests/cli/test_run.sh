@@ -284,3 +284,68 @@ YAML
 "$SLMBENCH" run "$TMP/flaky.yaml" --db "$TMP/fk.db" --quiet --repeat-check 20 >/dev/null 2>&1 || true
 fk=$(sql "$TMP/fk.db" "select value > 0 from metrics where name = 'flip_rate'")
 [ "$fk" = 1 ] && ok "a flaky engine shows flips ($(sql "$TMP/fk.db" "select value from metrics where name = 'flip_rate'"))" || notok "flaky engine flip rate: $fk"
+
+# SIGHUP (a closed terminal) and SIGTERM stop a run like Ctrl-C: marked interrupted, exit
+# 130, resumable (issue 16, defect 14a). A SIGHUP ignored by whoever started the tests
+# (nohup) is inherited and stays ignored by design, so that case cannot be tested here.
+hup_ignored=$(awk '/^SigIgn:/ { print (substr($2, length($2)) ~ /[13579bdf]/) }' /proc/$$/status)
+for sig in HUP TERM; do
+    if [ "$sig" = HUP ] && [ "$hup_ignored" = 1 ]; then
+        skip "SIGHUP stops a run (SIGHUP is ignored by the test's parent)"
+        continue
+    fi
+    rm -f "$TMP/s.db"
+    "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/s.db" --quiet >/dev/null 2>"$TMP/sig.err" &
+    pid=$!
+    wait_rows "$TMP/s.db" 2 || true
+    kill -$sig $pid
+    if wait $pid; then rc=0; else rc=$?; fi
+    st=$(sql "$TMP/s.db" "select status from runs")
+    [ "$rc" = 130 ] && [ "$st" = interrupted ] && ok "SIG$sig: exit 130, run marked interrupted" \
+        || notok "after SIG$sig: exit $rc, status $st"
+    expect_exit 0 "resume after SIG$sig" "$SLMBENCH" run --resume --db "$TMP/s.db" --quiet
+    n=$(sql "$TMP/s.db" "select count(*), count(distinct example_idx) from predictions")
+    [ "$n" = "24|24" ] && ok "one row per example after SIG$sig and resume" \
+        || notok "after SIG$sig resume: $n"
+done
+
+# kill -9 with the default commit_every loses no finished prediction (issue 16, defect 13):
+# every row visible before the kill keeps its rowid and latency through the resume, so none
+# was computed again.
+grep -v '^commit_every:' "$TMP/replay.yaml" > "$TMP/dflt.yaml"
+rm -f "$TMP/d9.db"
+"$SLMBENCH" run "$TMP/dflt.yaml" --db "$TMP/d9.db" --quiet >/dev/null 2>&1 &
+pid=$!
+wait_rows "$TMP/d9.db" 5 || true
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+keep="select example_idx, rowid, e2e_ms from predictions order by example_idx"
+sql "$TMP/d9.db" "$keep" > "$TMP/d9.before"
+nb=$(wc -l < "$TMP/d9.before")
+st=$(sql "$TMP/d9.db" "select status from runs")
+[ "$st" = running ] && [ "$nb" -ge 5 ] && [ "$nb" -lt 24 ] \
+    && ok "default commit_every: $nb predictions visible when killed" \
+    || notok "default commit_every, after kill -9: status $st, $nb predictions"
+expect_exit 0 "resume after kill -9 (default commit_every)" \
+    "$SLMBENCH" run --resume --db "$TMP/d9.db" --quiet
+sql "$TMP/d9.db" "$keep" > "$TMP/d9.after"
+lost=$(grep -Fxv -f "$TMP/d9.after" "$TMP/d9.before" | head -n 3)
+[ -z "$lost" ] && [ "$(wc -l < "$TMP/d9.after")" = 24 ] \
+    && ok "none of the $nb stored predictions recomputed on resume" \
+    || notok "stored predictions changed on resume: $lost"
+
+# Four runs creating the same new database at once all succeed (issue 16, defect 2: the
+# migration read user_version before taking the write lock).
+rm -f "$TMP/race.db"
+for i in 1 2 3 4; do
+    "$SLMBENCH" run "$TMP/replay.yaml" --db "$TMP/race.db" --quiet >/dev/null 2>"$TMP/race$i.err" &
+    eval "race$i=\$!"
+done
+bad=0
+for i in 1 2 3 4; do
+    eval "p=\$race$i"
+    wait "$p" || bad=$((bad + 1))
+done
+nr=$(sql "$TMP/race.db" "select count(*) from runs where status = 'complete'")
+[ "$bad" = 0 ] && [ "$nr" = 4 ] && ok "four runs creating one database at once all complete" \
+    || notok "concurrent creation: $bad failed, $nr complete: $(cat "$TMP"/race?.err | head -n 2)"

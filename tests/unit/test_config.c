@@ -52,7 +52,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->threads, ncpu > 0 ? ncpu : 1);
     assert_int_equal(c->warmup, 2);
     assert_int_equal(c->max_tokens, 16);
-    assert_int_equal(c->commit_every, 32);
+    assert_int_equal(c->commit_every, 1); /* a commit per prediction: kill -9 loses none */
     assert_int_equal(c->bootstrap, 1000);
     assert_int_equal(c->repeats, 1);
     assert_int_equal(c->concurrency, 1);

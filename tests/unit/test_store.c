@@ -2,13 +2,17 @@
  * test_store.c — the store module: a new database gets the declared schema at the current
  * version, an old one (any version) is migrated, a newer one is refused; runs resolve by
  * id, tag, name and "last"; the candidate list; a prediction and a metric go in and come
- * back; a rolled-back transaction leaves nothing.
+ * back; a rolled-back transaction leaves nothing; several processes creating the same new
+ * database at once all succeed (issue 16, defect 2).
  */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -234,6 +238,58 @@ static void rollback_leaves_nothing(void **state)
     tiny_db_remove(path);
 }
 
+/* One child: waits until the parent opens the gate (closes the pipe), then creates the
+ * store; exit status 0 when it opened and found the current version, 1 otherwise. */
+static void racing_opener(const char *path, int gate)
+{
+    char c, err[SLM_ERRLEN] = "";
+    slm_store *st;
+    (void)!read(gate, &c, 1); /* returns 0 when the parent closes its end */
+    int bad = slm_store_open(path, 1, &st, err, sizeof err);
+    if (bad)
+        fprintf(stderr, "racing opener: %s\n", err);
+    else if (one_long(st, "PRAGMA user_version") != SLM_SCHEMA_VERSION)
+        bad = 1;
+    if (!bad)
+        slm_store_close(st);
+    _exit(bad ? 1 : 0);
+}
+
+/* Eight processes create the same new database at once, ten times over: every one succeeds
+ * (before the fix, the migration read user_version before taking the write lock and the
+ * losers failed with "table runs already exists"). */
+static void concurrent_creation(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 10, PROCS = 8 };
+    for (int r = 0; r < ROUNDS; r++) {
+        char *path = tiny_db_path("race");
+        int gate[2];
+        pid_t pid[PROCS];
+        assert_int_equal(pipe(gate), 0);
+        for (int i = 0; i < PROCS; i++) {
+            pid[i] = fork();
+            assert_true(pid[i] >= 0);
+            if (pid[i] == 0) {
+                close(gate[1]);
+                racing_opener(path, gate[0]);
+            }
+        }
+        close(gate[0]);
+        close(gate[1]); /* all children start together */
+        int failed = 0;
+        for (int i = 0; i < PROCS; i++) {
+            int status = 0;
+            assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+            failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        if (failed)
+            fail_msg("round %d: %d of %d processes failed to create %s", r, failed, PROCS,
+                     path);
+        tiny_db_remove(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +300,7 @@ int main(void)
         cmocka_unit_test(resolve_runs_and_candidates),
         cmocka_unit_test(prediction_and_metric_round_trip),
         cmocka_unit_test(rollback_leaves_nothing),
+        cmocka_unit_test(concurrent_creation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
