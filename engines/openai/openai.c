@@ -43,6 +43,8 @@
  * "total_duration" (ns). Streaming marks the probe's phases: PREFILL from the start of
  * the request to the first chunk with content (TTFT), DECODE from there to the end.
  * Without streaming the phases are not marked (nothing is known between send and answer).
+ * A stream is complete at `data: [DONE]`: the request ends there even when the server
+ * leaves the connection open (nothing after [DONE] is read).
  *
  * Retries, with exponential backoff (200 ms doubling, capped at 10 s, jittered to
  * 50-100%): HTTP 429 (waiting Retry-After instead when the server sends it, capped at
@@ -354,8 +356,9 @@ static int sse_lines(attempt *a)
         while (off < n && l[off] == ' ')
             off++;
         if (n - off == 6 && !strncmp(l + off, "[DONE]", 6)) {
-            a->done = 1;
-            continue;
+            a->done = 1; /* the answer is complete: whatever follows is ignored */
+            at = a->body.len;
+            break;
         }
         json_error_t je;
         json_t *o = plugin_json_load(l + off, n - off, &je);
@@ -400,7 +403,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
             return 0;
         }
         a->sse_ok = 1;
-        return sse_lines(a) ? 0 : n; /* 0 stops the transfer: the answer is unusable */
+        /* 0 stops the transfer: the answer is unusable, or complete at [DONE] (a server
+         * may leave the connection open after it; attempt_finish takes that as success) */
+        return sse_lines(a) || a->done ? 0 : n;
     }
     slm_plugin_buf *b = a->stream ? &a->errbody : &a->body;
     if (b->len + n > MAX_BODY) {
@@ -465,6 +470,8 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         snprintf(why, whylen, "%s", a->fail);
         return FAIL;
     }
+    if (a->stream && a->done && rc == CURLE_WRITE_ERROR)
+        rc = CURLE_OK; /* on_body ended the transfer at [DONE] */
     switch (rc) {
     case CURLE_OK:
         break;

@@ -1,0 +1,27 @@
+# The openai engine against a hostile or unlucky server (tests/server/slm_test_server's
+# faults, issue 16): a stream finished at `data: [DONE]` on a connection left open, answers
+# too large for memory, an API key echoed back in an error, and Ctrl-C during a request
+# that never ends. Each section failed before its fix.
+. "$(dirname "$0")/lib.sh"
+FX="$ROOT/tests/fixtures/tiny"
+. "$(dirname "$0")/openai_lib.sh"
+
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/a.gguf" --vocab 40 >/dev/null
+N=4
+
+# run_fault NAME FAULT OPTIONS: one run of N examples against a server with FAULT; exit in $rc.
+run_fault() {
+    start_server --fault "$2"
+    cfg "$TMP/$1.yaml" $N "$3"
+    if "$SLMBENCH" run "$TMP/$1.yaml" --db "$TMP/$1.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+    stop_server
+}
+
+# ---- `data: [DONE]`, then the connection left open (defect 11) ----
+# The answer is complete at [DONE]: the request ends there, well before timeout_ms.
+for ep in chat completions; do
+    run_fault "done-$ep" done-open "endpoint: $ep, stream: 1, timeout_ms: 3000, retries: 0"
+    e=$(sql "$TMP/done-$ep.db" "select count(*) || '|' || count(error) || '|' || sum(raw_output <> '') || '|' || (max(e2e_ms) < 2500) from predictions")
+    [ "$rc" = 0 ] && [ "$e" = "$N|0|$N|1" ] && ok "[DONE] on an open connection ($ep): $N answers, each ended at [DONE]" \
+        || { notok "[DONE] on an open connection ($ep): exit $rc, rows|errors|answered|fast $e"; sql "$TMP/done-$ep.db" "select error from predictions limit 1" | sed 's/^/#   /'; }
+done
