@@ -10,7 +10,8 @@
  *                (POST <base_url>/completions, the rendered prompt sent raw)
  *   api_key_env  NAME of an environment variable holding the API key, read at open and
  *                sent as "Authorization: Bearer <key>"; the key itself is never written
- *                into an error message, a log line or anything open() is given back
+ *                into an error message, a log line or anything open() is given back;
+ *                a server that quotes it back is redacted (see below)
  *   timeout_ms   limit of one HTTP request, connection included (default 30000)
  *   retries      further attempts after a failed one (default 3)
  *   stream       1: ask for Server-Sent Events and measure TTFT (default 0)
@@ -52,6 +53,11 @@
  * before their last chunk. Not retried: other 4xx answers, and a malformed body, which
  * fails the call at once ("malformed json from the server at byte 12: ...").
  *
+ * Secrets: every error message the engine gives (a server's own message included) has
+ * the configured key (also its start, where a message was cut inside it), the token of
+ * any `Bearer <token>` and any `sk-...` token (8 or more of [A-Za-z0-9_-]) replaced with
+ * "[redacted]": a server may echo the key it was sent.
+ *
  * Threads: a handle is used by one thread at a time (slm_engine.h); different handles may
  * be used from different threads at once — nothing is shared but libcurl's global set-up,
  * done once through pthread_once. The multi handle keeps its connections alive between
@@ -61,6 +67,7 @@
 #include "slm_plugin.h"
 #include "plugin_json.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -107,6 +114,7 @@ struct slm_engine {
     struct xfer *pool;      /* [n_pool] easy handles, one per request in flight */
     size_t n_pool;
     struct curl_slist *headers; /* the Authorization line, if any, is wiped at close */
+    char *key;              /* the API key (for redact()), wiped at close; NULL if none */
     char server[64];        /* the Server header of the last answer, "" if none */
 };
 
@@ -171,6 +179,68 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
                               lo, hi, v);
     *out = n;
     return 0;
+}
+
+/* ---- secrets -------------------------------------------------------------------------- */
+
+#define REDACTED "[redacted]"
+#define KEY_MIN 4  /* a configured key shorter than this is not searched for */
+#define SK_MIN 8   /* characters after "sk-" that make a token look like a key */
+
+/* Bytes of the secret-looking token at s[i], 0 if none: the configured key (or its start
+ * where a message was cut inside it), a `Bearer <token>` (its token only), or an
+ * `sk-<at least SK_MIN of [A-Za-z0-9_-]>` token starting a word. *keep gets the bytes
+ * kept before REDACTED ("Bearer "). */
+static size_t secret_at(const slm_engine *e, const char *s, size_t i, size_t *keep)
+{
+    const char *p = s + i;
+    *keep = 0;
+    size_t kl = e && e->key ? strlen(e->key) : 0, rest = strlen(p);
+    if (kl >= KEY_MIN && !strncmp(p, e->key, rest < kl ? rest : kl) && (rest >= kl || rest >= KEY_MIN))
+        return rest < kl ? rest : kl;
+    if (!strncasecmp(p, "bearer ", 7)) {
+        size_t k = 7, t;
+        while (p[k] == ' ')
+            k++;
+        for (t = k; p[t] && !isspace((unsigned char)p[t]) && p[t] != '"' && p[t] != '\'';)
+            t++;
+        *keep = 7;
+        return t > k ? t : 0;
+    }
+    if (!strncmp(p, "sk-", 3) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+        size_t t = 3;
+        while (isalnum((unsigned char)p[t]) || p[t] == '_' || p[t] == '-')
+            t++;
+        return t >= 3 + SK_MIN ? t : 0;
+    }
+    return 0;
+}
+
+/* Replaces in s (cap bytes) every secret secret_at() finds with REDACTED; a message that
+ * no longer fits is cut. Every error message the engine gives goes through here: a server
+ * may quote the key it was sent in its own error message. */
+static void redact(const slm_engine *e, char *s, size_t cap)
+{
+    char *out = cap ? malloc(cap) : NULL;
+    if (!out) { /* no memory to rewrite it: say nothing rather than maybe the key */
+        if (cap)
+            snprintf(s, cap, "openai: (an error message withheld: out of memory)");
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; s[i] && o + 1 < cap;) {
+        size_t keep, n = secret_at(e, s, i, &keep);
+        if (!n) {
+            out[o++] = s[i++];
+            continue;
+        }
+        int w = snprintf(out + o, cap - o, "%.*s%s", (int)keep, s + i, REDACTED);
+        o += w > 0 && (size_t)w < cap - o ? (size_t)w : cap - 1 - o;
+        i += n;
+    }
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+    free(out);
 }
 
 /* ---- one HTTP attempt ---------------------------------------------------------------- */
@@ -808,6 +878,8 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
         r = NULL;
         slm_plugin_err(msg, n, "openai: %s", SLM_PLUGIN_OOM_MSG);
     }
+    if (!r)
+        redact(e, msg, n);
     attempt_reset(a);
     free(x->json);
     x->json = NULL;
@@ -927,6 +999,8 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
         }
     }
     pool_abandon(e, conc);
+    if (rc)
+        redact(e, err, errlen);
     return rc;
 }
 
@@ -1140,6 +1214,9 @@ static void engine_close(slm_engine *e)
         if (h->data && !strncasecmp(h->data, "Authorization:", 14))
             memset(h->data, 0, strlen(h->data)); /* the key does not outlive the handle */
     curl_slist_free_all(e->headers);
+    if (e->key)
+        memset(e->key, 0, strlen(e->key));
+    free(e->key);
     free(e->base_url);
     free(e->url);
     free(e->model);
@@ -1209,7 +1286,8 @@ static int add_headers(slm_engine *e, const char *kenv, char *err, size_t errlen
                               "empty",
                               kenv);
     char *line = slm_plugin_asprintf("Authorization: Bearer %s", key);
-    int rc = line ? add_header(e, line) : -1;
+    e->key = slm_plugin_strdup(key); /* for redact() */
+    int rc = line && e->key ? add_header(e, line) : -1;
     if (line) {
         memset(line, 0, strlen(line)); /* the copy curl made is wiped at close */
         free(line);

@@ -25,3 +25,18 @@ for ep in chat completions; do
     [ "$rc" = 0 ] && [ "$e" = "$N|0|$N|1" ] && ok "[DONE] on an open connection ($ep): $N answers, each ended at [DONE]" \
         || { notok "[DONE] on an open connection ($ep): exit $rc, rows|errors|answered|fast $e"; sql "$TMP/done-$ep.db" "select error from predictions limit 1" | sed 's/^/#   /'; }
 done
+
+# ---- an API key echoed back in the server's error message (defect 6) ----
+# The server quotes the Authorization header in its 401; the stored error, stderr and the
+# report keep the message but not the key: neither an sk- key nor one of another shape.
+for key in sk-test-SECRET-123456 hunter2-SECRET-plain; do
+    export SLM_ECHO_KEY="$key"
+    run_fault echo-key echo-auth "api_key_env: SLM_ECHO_KEY, retries: 0"
+    "$SLMBENCH" report last --db "$TMP/echo-key.db" >"$TMP/echo.md" 2>>"$TMP/err" || true
+    e=$(sql "$TMP/echo-key.db" "select count(*) from predictions where error like '%HTTP 401%Incorrect API key provided: [redacted]. Authorization: Bearer [redacted]'")
+    leaks=$( (sqlite3 "$TMP/echo-key.db" .dump; cat "$TMP/err" "$TMP/out" "$TMP/echo.md") | grep -c SECRET || true)
+    [ "$rc" = 4 ] && [ "$e" = $N ] && [ "$leaks" = 0 ] && ok "a key echoed by the server ($key) is redacted from the stored errors, stderr and the report" \
+        || { notok "echoed key $key: exit $rc, $e of $N redacted errors, $leaks lines with the key"; sql "$TMP/echo-key.db" "select error from predictions limit 1" | sed 's/^/#   /'; }
+    rm -f "$TMP/echo-key.db"
+done
+unset SLM_ECHO_KEY

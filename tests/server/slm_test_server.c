@@ -46,8 +46,9 @@
  *                   open without the body's last chunk (non-streamed answers as usual)
  *   huge:MIB        an answer of MIB MiB of text (0: a stream that never ends): streamed,
  *                   64 KiB content chunks; non-streamed, one JSON body of that size
- *   echo-auth       HTTP 401 whose error message quotes the request's Authorization header
- *                   (as some servers do), the only place this server shows it
+ *   echo-auth       HTTP 401 whose error message quotes the request's key bare and its
+ *                   Authorization header (as some servers do), the only place this server
+ *                   shows them
  *
  * One thread per connection (at most MAX_CONN; keep-alive supported); inference is
  * serialised by a mutex. It exits on SIGTERM or SIGINT, and after --max-requests
@@ -872,8 +873,9 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         return send_error(c->fd, 500, "Internal Server Error", "injected fault: server error",
                           ka, NULL) ? -1 : 0;
     case F_ECHO_AUTH: {
-        char m[1200];
-        snprintf(m, sizeof m, "Incorrect API key provided. Authorization: %s", r->auth);
+        char m[2200]; /* the key bare (as OpenAI's message), then the whole header */
+        const char *k = strncasecmp(r->auth, "Bearer ", 7) ? r->auth : r->auth + 7;
+        snprintf(m, sizeof m, "Incorrect API key provided: %s. Authorization: %s", k, r->auth);
         return send_error(c->fd, 401, "Unauthorized", m, ka, NULL) ? -1 : 0;
     }
     default:
