@@ -14,6 +14,10 @@
  *                a server that quotes it back is redacted (see below)
  *   timeout_ms   limit of one HTTP request, connection included (default 30000)
  *   retries      further attempts after a failed one (default 3)
+ *   max_response_bytes  the most bytes of one answer's body, streamed or not (default
+ *                8 MiB, 1024 to 1 GiB): a larger answer fails its request at once, not
+ *                retried ("response too large"), and memory stays bounded by it — an
+ *                endless stream included; the text kept is never larger than the body
  *   stream       1: ask for Server-Sent Events and measure TTFT (default 0)
  *   logprobs     1: ask for per-token log-probabilities (default 1)
  *   rate         most requests per second this handle sends, every attempt of every
@@ -91,7 +95,8 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 10000
 #define RETRY_AFTER_CAP_S 60
-#define MAX_BODY (64u << 20) /* an answer larger than this is refused */
+#define DEFAULT_MAX_RESPONSE (8L << 20) /* option max_response_bytes */
+#define MAX_MAX_RESPONSE (1L << 30)
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
 #define MAX_CONCURRENCY 1024
 
@@ -105,6 +110,7 @@ struct slm_engine {
     int chat;               /* endpoint chat (1) or completions (0) */
     int stream, logprobs, retries;
     long timeout_ms;
+    long max_resp;          /* max_response_bytes: the most bytes of one answer's body */
     double rate;            /* requests per second; 0: no limit */
     uint64_t next_slot_ns;  /* token bucket (burst 1): earliest time of the next request */
     uint64_t rng;           /* jitter of the backoff */
@@ -459,6 +465,15 @@ static int sse_lines(attempt *a)
     return 0;
 }
 
+/* Marks the attempt failed for an answer over max_response_bytes; 0 stops the transfer. */
+static size_t too_large(attempt *a)
+{
+    snprintf(a->fail, sizeof a->fail,
+             "response too large: more than %ld bytes (max_response_bytes %ld)", a->e->max_resp,
+             a->e->max_resp);
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
     attempt *a = ud;
@@ -468,20 +483,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
             attempt_oom(a);
             return 0; /* stops the transfer */
         }
-        if (a->body.len > MAX_BODY) {
-            snprintf(a->fail, sizeof a->fail, "a streamed line longer than %u bytes", MAX_BODY);
-            return 0;
-        }
+        if (a->consumed + a->body.len > (size_t)a->e->max_resp)
+            return too_large(a);
         a->sse_ok = 1;
         /* 0 stops the transfer: the answer is unusable, or complete at [DONE] (a server
          * may leave the connection open after it; attempt_finish takes that as success) */
         return sse_lines(a) || a->done ? 0 : n;
     }
     slm_plugin_buf *b = a->stream ? &a->errbody : &a->body;
-    if (b->len + n > MAX_BODY) {
-        snprintf(a->fail, sizeof a->fail, "an answer larger than %u bytes", MAX_BODY);
-        return 0;
-    }
+    if (b->len + n > (size_t)a->e->max_resp)
+        return too_large(a);
     if (slm_plugin_buf_append(b, data, n)) {
         attempt_oom(a);
         return 0;
@@ -1295,6 +1306,24 @@ static int add_headers(slm_engine *e, const char *kenv, char *err, size_t errlen
     return rc ? slm_plugin_oom(err, errlen) : 0;
 }
 
+/* The integer options, defaults where absent; -1 (err set) on a bad one. */
+static int open_numbers(slm_engine *e, const slm_options *opts, char *err, size_t errlen)
+{
+    long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
+    e->timeout_ms = DEFAULT_TIMEOUT_MS;
+    e->max_resp = DEFAULT_MAX_RESPONSE;
+    if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
+        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
+        opt_long(opts, "max_response_bytes", 1024, MAX_MAX_RESPONSE, &e->max_resp, err, errlen) ||
+        opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
+        opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen))
+        return -1;
+    e->retries = (int)retries;
+    e->stream = (int)stream;
+    e->logprobs = (int)logprobs;
+    return 0;
+}
+
 /* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
  * api_key_env variable (named, never shown) and a server that cannot be reached.
  * Complexity 40: one check per option, in the order the README lists them. */
@@ -1316,9 +1345,6 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     }
     for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
         e->base_url[n - 1] = '\0';
-    e->timeout_ms = DEFAULT_TIMEOUT_MS;
-    e->logprobs = 1;
-    long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
     const char *ep = opt(opts, "endpoint");
     e->chat = !ep || !strcmp(ep, "chat");
     if (ep && !e->chat && strcmp(ep, "completions")) {
@@ -1326,16 +1352,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_plugin_err(
                 err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'", ep);
     }
-    if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
-        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
-        opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
-        opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen)) {
+    if (open_numbers(e, opts, err, errlen)) {
         engine_close(e);
         return -1;
     }
-    e->retries = (int)retries;
-    e->stream = (int)stream;
-    e->logprobs = (int)logprobs;
     const char *rate = opt(opts, "rate");
     if (rate && (slm_plugin_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
         engine_close(e);

@@ -40,3 +40,29 @@ for key in sk-test-SECRET-123456 hunter2-SECRET-plain; do
     rm -f "$TMP/echo-key.db"
 done
 unset SLM_ECHO_KEY
+
+# ---- answers too large (defect 5) ----
+# A 60 MiB answer to max_tokens 4 and a 100 MiB stream each fail their request with
+# "response too large" at max_response_bytes (default 8 MiB), not retried, nothing of them
+# stored, and the process stays small (peak resident memory from /usr/bin/time).
+# big_case NAME FAULT OPTIONS: the run under /usr/bin/time; $rss is its peak RSS in KiB.
+big_case() {
+    start_server --fault "$2"
+    cfg "$TMP/$1.yaml" 2 "$3"
+    if /usr/bin/time -f %M -o "$TMP/rss" "$SLMBENCH" run "$TMP/$1.yaml" --db "$TMP/$1.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+    stop_server
+    rss=$(tail -n 1 "$TMP/rss")
+    e=$(sql "$TMP/$1.db" "select count(*) from predictions where raw_output is null and error like 'openai: response too large: more than $4 bytes (max_response_bytes $4)'")
+    echo "# $1: peak RSS $rss KiB"
+    [ "$rc" = 4 ] && [ "$e" = 2 ] && [ "$rss" -lt 65536 ] && ok "$1: each request fails 'response too large' at $4 bytes, peak RSS $rss KiB < 64 MiB" \
+        || { notok "$1: exit $rc, $e of 2 'response too large', peak RSS $rss KiB"; sql "$TMP/$1.db" "select substr(error, 1, 200) from predictions limit 1" | sed 's/^/#   /'; }
+}
+if [ -x /usr/bin/time ]; then
+    big_case big-body huge:60 "endpoint: completions, retries: 2" 8388608
+    big_case big-chat huge:60 "retries: 2" 8388608
+    big_case big-stream huge:100 "stream: 1, retries: 2" 8388608
+    big_case small-cap huge:1 "stream: 1, max_response_bytes: 65536" 65536
+    [ "${HOSTILE_ENDLESS:-1}" = 1 ] && big_case endless-stream huge:0 "stream: 1, timeout_ms: 60000" 8388608
+else
+    skip "answers too large: no /usr/bin/time to measure peak memory"
+fi
