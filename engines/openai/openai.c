@@ -57,6 +57,10 @@
  * before their last chunk. Not retried: other 4xx answers, and a malformed body, which
  * fails the call at once ("malformed json from the server at byte 12: ...").
  *
+ * Ctrl-C: the harness's stop flag (set_stop, ABI 1.4; many->stop for generate_many) is
+ * read at least every 100 ms; once set, the transfers in flight are abandoned, no retry
+ * starts, and generate()/score() fail with "interrupted".
+ *
  * Secrets: every error message the engine gives (a server's own message included) has
  * the configured key (also its start, where a message was cut inside it), the token of
  * any `Bearer <token>` and any `sk-...` token (8 or more of [A-Za-z0-9_-]) replaced with
@@ -121,6 +125,7 @@ struct slm_engine {
     size_t n_pool;
     struct curl_slist *headers; /* the Authorization line, if any, is wiped at close */
     char *key;              /* the API key (for redact()), wiped at close; NULL if none */
+    const volatile sig_atomic_t *stop; /* the harness's Ctrl-C flag (set_stop), or NULL */
     char server[64];        /* the Server header of the last answer, "" if none */
 };
 
@@ -1009,9 +1014,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             curl_multi_poll(e->multi, NULL, 0, ms, NULL);
         }
     }
-    pool_abandon(e, conc);
-    if (rc)
-        redact(e, err, errlen);
+    pool_abandon(e, conc); /* err (libcurl's words, never a server's) needs no redact() */
     return rc;
 }
 
@@ -1033,6 +1036,16 @@ static int one_done(void *ud, size_t i, slm_gen_result *res, double e2e_ms, cons
     return 0;
 }
 
+/* The message of a one-request call that ended without its request's end: stopped by the
+ * harness's Ctrl-C flag, or not run at all. */
+static int not_run(const slm_engine *e, char *err, size_t errlen)
+{
+    return slm_plugin_err(err, errlen, "%s",
+                          e->stop && *e->stop
+                              ? "openai: interrupted (the request was abandoned, not retried)"
+                              : "openai: the request was not run");
+}
+
 static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
                            slm_gen_result **out, char *err, size_t errlen)
 {
@@ -1040,11 +1053,11 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (!e || !req)
         return slm_plugin_err(err, errlen, "openai: no engine or no request");
     one o = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &o, NULL};
+    slm_gen_many m = {sizeof m, 1, one_done, &o, e->stop};
     if (run_many(e, &req, 1, params, NULL, &m, err, errlen))
         return -1;
     if (!o.reported)
-        return slm_plugin_err(err, errlen, "openai: the request was not run");
+        return not_run(e, err, errlen);
     *out = o.res;
     return o.res ? 0 : -1;
 }
@@ -1115,13 +1128,12 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         return slm_plugin_oom(err, errlen);
 
     one r1 = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &r1, NULL};
+    slm_gen_many m = {sizeof m, 1, one_done, &r1, e->stop};
     const slm_request *rq = req;
     int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
     free(body);
     if (rc || !r1.reported || !r1.res)
-        return rc || r1.reported ? -1
-                                 : slm_plugin_err(err, errlen, "openai: the request was not run");
+        return rc || r1.reported ? -1 : not_run(e, err, errlen);
 
     json_error_t je;
     json_t *ans = plugin_json_load(r1.res->text, r1.res->text_len, &je);
@@ -1437,6 +1449,14 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     return 0;
 }
 
+/* The harness's Ctrl-C flag: generate() and score() read it as generate_many() reads
+ * many->stop (at least every 100 ms), and end at once, no retry, when it is set. */
+static void engine_set_stop(slm_engine *e, const volatile sig_atomic_t *stop)
+{
+    if (e)
+        e->stop = stop;
+}
+
 static void engine_result_free(void *result)
 {
     slm_result_free_plain(result);
@@ -1462,6 +1482,9 @@ static const slm_engine_vtable vtable = {
     .shutdown = NULL,                    /* libcurl stays set up (see engine_init) */
     .score_batch = NULL,                 /* no scoring */
     .generate_many = engine_generate_many, /* libcurl multi, up to `concurrency` at once */
+    .tokenize = NULL,                    /* the server owns its tokenizer */
+    .render = NULL,                      /* the server renders its chat template */
+    .set_stop = engine_set_stop,         /* Ctrl-C ends a request in flight (1.4) */
 };
 
 /* The plugin's only export: the table above, static and constant. */

@@ -66,3 +66,45 @@ if [ -x /usr/bin/time ]; then
 else
     skip "answers too large: no /usr/bin/time to measure peak memory"
 fi
+
+# ---- Ctrl-C during a request that never ends (defect 4) ----
+# timeout_ms 30000 and retries 3 would hold a run for two minutes: SIGINT once the server
+# has the request (its /stats say so) ends the run within seconds (polled, at most 10 s),
+# marked interrupted with exit 130, the interrupted request not stored (no retry, no error
+# row), and resume against a healthy server completes it.
+for mode in "" "stream: 1, " "endpoint: completions, score: echo, "; do
+    start_server --fault hang
+    what=${mode:-"plain, "}
+    cfg "$TMP/int.yaml" $N "${mode}timeout_ms: 30000, retries: 3"
+    case "$mode" in *score*) sed -i 's/^mode: generate/mode: score/' "$TMP/int.yaml" ;; esac
+    rm -f "$TMP/int.db"
+    "$SLMBENCH" run "$TMP/int.yaml" --db "$TMP/int.db" --quiet >"$TMP/out" 2>"$TMP/err" &
+    pid=$!
+    i=0
+    while [ $i -lt 600 ]; do
+        r=$(curl -s "http://127.0.0.1:$PORT/stats" | sed -n 's/.*"requests": *\([0-9]*\).*/\1/p')
+        [ "${r:-0}" -ge 1 ] && break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -INT $pid
+    i=0
+    while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 $pid 2>/dev/null; then
+        notok "${what}SIGINT during a hung request: still running 10 s later"
+        kill -KILL $pid 2>/dev/null || true
+        wait $pid 2>/dev/null || true
+    else
+        if wait $pid; then rc=0; else rc=$?; fi
+        e=$(sql "$TMP/int.db" "select r.status || '|' || (select count(*) from predictions) from runs r")
+        [ "$rc" = 130 ] && [ "$e" = "interrupted|0" ] && ok "${what}SIGINT during a hung request: exit 130 after $i x 0.1 s, run interrupted, nothing stored" \
+            || { notok "${what}SIGINT during a hung request: exit $rc, status|rows $e"; sed 's/^/#   /' "$TMP/err" | head -n 3; }
+    fi
+    stop_server
+    start_server --echo
+    if "$SLMBENCH" run --resume --db "$TMP/int.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+    e=$(sql "$TMP/int.db" "select count(*) || '|' || count(error) from predictions")
+    [ "$rc" = 0 ] && [ "$e" = "$N|0" ] && ok "${what}resume after the SIGINT completes the run" \
+        || { notok "${what}resume after the SIGINT: exit $rc, rows|errors $e"; sed 's/^/#   /' "$TMP/err" | head -n 3; }
+    stop_server
+done
