@@ -48,8 +48,9 @@
  * "total_duration" (ns). Streaming marks the probe's phases: PREFILL from the start of
  * the request to the first chunk with content (TTFT), DECODE from there to the end.
  * Without streaming the phases are not marked (nothing is known between send and answer).
- * A stream is complete at `data: [DONE]`: the request ends there even when the server
- * leaves the connection open (nothing after [DONE] is read).
+ * A stream is complete at `data: [DONE]`: nothing after it is read, and a server that
+ * leaves the connection open after it has the transfer ended DONE_GRACE_MS (200 ms) later
+ * (at the next progress call, within a second), the answer counted complete.
  *
  * Retries, with exponential backoff (200 ms doubling, capped at 10 s, jittered to
  * 50-100%): HTTP 429 (waiting Retry-After instead when the server sends it, capped at
@@ -101,6 +102,7 @@
 #define RETRY_AFTER_CAP_S 60
 #define DEFAULT_MAX_RESPONSE (8L << 20) /* option max_response_bytes */
 #define MAX_MAX_RESPONSE (1L << 30)
+#define DONE_GRACE_MS 200    /* a stream's body may end this long after its [DONE] */
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
 #define MAX_CONCURRENCY 1024
 
@@ -290,6 +292,7 @@ typedef struct attempt {
     char fail[SLM_PLUGIN_ERRLEN]; /* set when the answer cannot be used (malformed, too big) */
     char srvmsg[MSG_KEEP + 8]; /* ": <the server's error message>" of a non-200 answer */
     int done;                /* [DONE] seen */
+    uint64_t done_ns;        /* when */
     /* what was parsed */
     slm_plugin_buf text;
     double *lps;
@@ -438,6 +441,7 @@ static int sse_lines(attempt *a)
             off++;
         if (n - off == 6 && !strncmp(l + off, "[DONE]", 6)) {
             a->done = 1; /* the answer is complete: whatever follows is ignored */
+            a->done_ns = now_ns();
             at = a->body.len;
             break;
         }
@@ -484,6 +488,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     attempt *a = ud;
     size_t n = size * nmemb;
     if (a->stream && a->status == 200) {
+        if (a->done)
+            return n; /* after [DONE]: ignored */
         if (slm_plugin_buf_append(&a->body, data, n)) {
             attempt_oom(a);
             return 0; /* stops the transfer */
@@ -491,9 +497,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         if (a->consumed + a->body.len > (size_t)a->e->max_resp)
             return too_large(a);
         a->sse_ok = 1;
-        /* 0 stops the transfer: the answer is unusable, or complete at [DONE] (a server
-         * may leave the connection open after it; attempt_finish takes that as success) */
-        return sse_lines(a) || a->done ? 0 : n;
+        return sse_lines(a) ? 0 : n; /* 0 stops the transfer: the answer is unusable */
     }
     slm_plugin_buf *b = a->stream ? &a->errbody : &a->body;
     if (b->len + n > (size_t)a->e->max_resp)
@@ -503,6 +507,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     return n;
+}
+
+/* libcurl's progress callback (at least once a second, more often while data flows):
+ * nonzero ends the transfer. A stream whose body has not ended DONE_GRACE_MS after its
+ * [DONE] (a server leaving the connection open) is ended there; attempt_finish() counts
+ * it answered. The grace lets a well-behaved server end the body, so the connection is
+ * kept alive for the next request. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const attempt *a = ud;
+    return a && a->done && now_ns() - a->done_ns > DONE_GRACE_MS * 1000000ull;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
@@ -556,8 +573,8 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         snprintf(why, whylen, "%s", a->fail);
         return FAIL;
     }
-    if (a->stream && a->done && rc == CURLE_WRITE_ERROR)
-        rc = CURLE_OK; /* on_body ended the transfer at [DONE] */
+    if (a->stream && a->done)
+        rc = CURLE_OK; /* complete at [DONE], whatever became of the connection after it */
     switch (rc) {
     case CURLE_OK:
         break;
@@ -753,6 +770,9 @@ static CURL *easy_new(slm_engine *e)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress); /* its data: the attempt */
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "slmbench-openai/" ENGINE_VERSION);
@@ -807,6 +827,7 @@ static int attempt_start(slm_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(x->json));
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->a);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->a);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->a);
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return -1;
@@ -1264,6 +1285,7 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &a);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms < 5000 ? e->timeout_ms : 5000L);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
