@@ -1444,6 +1444,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     }
     if (probe_server(e, err, errlen)) {
+        redact(e, err, errlen); /* base_url may carry credentials */
         engine_close(e);
         return -1;
     }

@@ -40,6 +40,20 @@ for key in sk-test-SECRET-123456 hunter2-SECRET-plain; do
     rm -f "$TMP/echo-key.db"
 done
 unset SLM_ECHO_KEY
+# credentials in base_url are not repeated by the error of a server that cannot be reached
+cat >"$TMP/cred.yaml" <<YAML
+name: cred
+evalset: $FX
+mode: generate
+limit: 1
+candidates:
+  - {name: s, engine: openai, model: m, options: {base_url: "http://u:sk-SECRET-abcdefgh@127.0.0.1:1/v1", retries: 0}}
+YAML
+if "$SLMBENCH" run "$TMP/cred.yaml" --db "$TMP/cred.db" >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+leaks=$(grep -c SECRET "$TMP/err" || true) # (the stored config keeps base_url as written)
+[ "$rc" != 0 ] && [ "$leaks" = 0 ] && grep -q "cannot reach the server at 'http://u:\[redacted\]@" "$TMP/err" \
+    && ok "an sk- token in base_url is redacted from the error of an unreachable server" \
+    || { notok "base_url credentials: exit $rc, $leaks lines with the token"; sed 's/^/#   /' "$TMP/err" | head -n 2; }
 
 # ---- answers too large (defect 5) ----
 # A 60 MiB answer to max_tokens 4 and a 100 MiB stream each fail their request with
