@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 3
+#define SLM_ENGINE_ABI_MINOR 4
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -352,7 +352,19 @@ typedef struct slm_engine_vtable {
      */
     int (*render)(slm_engine *e, const slm_request *req, slm_text_result **out, char *err,
                   size_t errlen);
-    /* ---- end of version 1.3; later slots go below, marked with their version ---- */
+    /* ---- end of version 1.3 ---- */
+
+    /* ---- version 1.4 ---- */
+
+    /*
+     * Hands the engine the harness's Ctrl-C flag (never NULL), once after open(); it stays
+     * valid until close(). An engine that waits on something outside (a server, a
+     * program) reads it at least every 100 ms inside score() and generate() and, once it
+     * is nonzero, abandons the call at once — no retry — and fails it; the harness stores
+     * nothing for a call that failed with the flag set. May be NULL.
+     */
+    void (*set_stop)(slm_engine *e, const volatile sig_atomic_t *stop);
+    /* ---- end of version 1.4; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 
 typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);

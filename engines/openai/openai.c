@@ -10,9 +10,14 @@
  *                (POST <base_url>/completions, the rendered prompt sent raw)
  *   api_key_env  NAME of an environment variable holding the API key, read at open and
  *                sent as "Authorization: Bearer <key>"; the key itself is never written
- *                into an error message, a log line or anything open() is given back
+ *                into an error message, a log line or anything open() is given back;
+ *                a server that quotes it back is redacted (see below)
  *   timeout_ms   limit of one HTTP request, connection included (default 30000)
  *   retries      further attempts after a failed one (default 3)
+ *   max_response_bytes  the most bytes of one answer's body, streamed or not (default
+ *                8 MiB, 1024 to 1 GiB): a larger answer fails its request at once, not
+ *                retried ("response too large"), and memory stays bounded by it — an
+ *                endless stream included; the text kept is never larger than the body
  *   stream       1: ask for Server-Sent Events and measure TTFT (default 0)
  *   logprobs     1: ask for per-token log-probabilities (default 1)
  *   rate         most requests per second this handle sends, every attempt of every
@@ -43,12 +48,24 @@
  * "total_duration" (ns). Streaming marks the probe's phases: PREFILL from the start of
  * the request to the first chunk with content (TTFT), DECODE from there to the end.
  * Without streaming the phases are not marked (nothing is known between send and answer).
+ * A stream is complete at `data: [DONE]`: nothing after it is read, and a server that
+ * leaves the connection open after it has the transfer ended DONE_GRACE_MS (200 ms) later
+ * (at the next progress call, within a second), the answer counted complete.
  *
  * Retries, with exponential backoff (200 ms doubling, capped at 10 s, jittered to
  * 50-100%): HTTP 429 (waiting Retry-After instead when the server sends it, capped at
  * 60 s), 408 and 5xx, timeouts, refused and dropped connections, and streams that end
  * before their last chunk. Not retried: other 4xx answers, and a malformed body, which
  * fails the call at once ("malformed json from the server at byte 12: ...").
+ *
+ * Ctrl-C: the harness's stop flag (set_stop, ABI 1.4; many->stop for generate_many) is
+ * read at least every 100 ms; once set, the transfers in flight are abandoned, no retry
+ * starts, and generate()/score() fail with "interrupted".
+ *
+ * Secrets: every error message the engine gives (a server's own message included) has
+ * the configured key (also its start, where a message was cut inside it), the token of
+ * any `Bearer <token>` and any `sk-...` token (8 or more of [A-Za-z0-9_-]) replaced with
+ * "[redacted]": a server may echo the key it was sent.
  *
  * Threads: a handle is used by one thread at a time (slm_engine.h); different handles may
  * be used from different threads at once — nothing is shared but libcurl's global set-up,
@@ -59,6 +76,7 @@
 #include "slm_plugin.h"
 #include "plugin_json.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -82,7 +100,9 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 10000
 #define RETRY_AFTER_CAP_S 60
-#define MAX_BODY (64u << 20) /* an answer larger than this is refused */
+#define DEFAULT_MAX_RESPONSE (8L << 20) /* option max_response_bytes */
+#define MAX_MAX_RESPONSE (1L << 30)
+#define DONE_GRACE_MS 200    /* a stream's body may end this long after its [DONE] */
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
 #define MAX_CONCURRENCY 1024
 
@@ -96,6 +116,7 @@ struct slm_engine {
     int chat;               /* endpoint chat (1) or completions (0) */
     int stream, logprobs, retries;
     long timeout_ms;
+    long max_resp;          /* max_response_bytes: the most bytes of one answer's body */
     double rate;            /* requests per second; 0: no limit */
     uint64_t next_slot_ns;  /* token bucket (burst 1): earliest time of the next request */
     uint64_t rng;           /* jitter of the backoff */
@@ -105,6 +126,8 @@ struct slm_engine {
     struct xfer *pool;      /* [n_pool] easy handles, one per request in flight */
     size_t n_pool;
     struct curl_slist *headers; /* the Authorization line, if any, is wiped at close */
+    char *key;              /* the API key (for redact()), wiped at close; NULL if none */
+    const volatile sig_atomic_t *stop; /* the harness's Ctrl-C flag (set_stop), or NULL */
     char server[64];        /* the Server header of the last answer, "" if none */
 };
 
@@ -171,6 +194,68 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
     return 0;
 }
 
+/* ---- secrets -------------------------------------------------------------------------- */
+
+#define REDACTED "[redacted]"
+#define KEY_MIN 4  /* a configured key shorter than this is not searched for */
+#define SK_MIN 8   /* characters after "sk-" that make a token look like a key */
+
+/* Bytes of the secret-looking token at s[i], 0 if none: the configured key (or its start
+ * where a message was cut inside it), a `Bearer <token>` (its token only), or an
+ * `sk-<at least SK_MIN of [A-Za-z0-9_-]>` token starting a word. *keep gets the bytes
+ * kept before REDACTED ("Bearer "). */
+static size_t secret_at(const slm_engine *e, const char *s, size_t i, size_t *keep)
+{
+    const char *p = s + i;
+    *keep = 0;
+    size_t kl = e && e->key ? strlen(e->key) : 0, rest = strlen(p);
+    if (kl >= KEY_MIN && !strncmp(p, e->key, rest < kl ? rest : kl) && (rest >= kl || rest >= KEY_MIN))
+        return rest < kl ? rest : kl;
+    if (!strncasecmp(p, "bearer ", 7)) {
+        size_t k = 7, t;
+        while (p[k] == ' ')
+            k++;
+        for (t = k; p[t] && !isspace((unsigned char)p[t]) && p[t] != '"' && p[t] != '\'';)
+            t++;
+        *keep = 7;
+        return t > k ? t : 0;
+    }
+    if (!strncmp(p, "sk-", 3) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+        size_t t = 3;
+        while (isalnum((unsigned char)p[t]) || p[t] == '_' || p[t] == '-')
+            t++;
+        return t >= 3 + SK_MIN ? t : 0;
+    }
+    return 0;
+}
+
+/* Replaces in s (cap bytes) every secret secret_at() finds with REDACTED; a message that
+ * no longer fits is cut. Every error message the engine gives goes through here: a server
+ * may quote the key it was sent in its own error message. */
+static void redact(const slm_engine *e, char *s, size_t cap)
+{
+    char *out = cap ? malloc(cap) : NULL;
+    if (!out) { /* no memory to rewrite it: say nothing rather than maybe the key */
+        if (cap)
+            snprintf(s, cap, "openai: (an error message withheld: out of memory)");
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; s[i] && o + 1 < cap;) {
+        size_t keep, n = secret_at(e, s, i, &keep);
+        if (!n) {
+            out[o++] = s[i++];
+            continue;
+        }
+        int w = snprintf(out + o, cap - o, "%.*s%s", (int)keep, s + i, REDACTED);
+        o += w > 0 && (size_t)w < cap - o ? (size_t)w : cap - 1 - o;
+        i += n;
+    }
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+    free(out);
+}
+
 /* ---- one HTTP attempt ---------------------------------------------------------------- */
 
 /* The probe's state over all attempts of one generate(): each phase at most once. */
@@ -207,6 +292,7 @@ typedef struct attempt {
     char fail[SLM_PLUGIN_ERRLEN]; /* set when the answer cannot be used (malformed, too big) */
     char srvmsg[MSG_KEEP + 8]; /* ": <the server's error message>" of a non-200 answer */
     int done;                /* [DONE] seen */
+    uint64_t done_ns;        /* when */
     /* what was parsed */
     slm_plugin_buf text;
     double *lps;
@@ -354,8 +440,10 @@ static int sse_lines(attempt *a)
         while (off < n && l[off] == ' ')
             off++;
         if (n - off == 6 && !strncmp(l + off, "[DONE]", 6)) {
-            a->done = 1;
-            continue;
+            a->done = 1; /* the answer is complete: whatever follows is ignored */
+            a->done_ns = now_ns();
+            at = a->body.len;
+            break;
         }
         json_error_t je;
         json_t *o = plugin_json_load(l + off, n - off, &je);
@@ -386,32 +474,52 @@ static int sse_lines(attempt *a)
     return 0;
 }
 
+/* Marks the attempt failed for an answer over max_response_bytes; 0 stops the transfer. */
+static size_t too_large(attempt *a)
+{
+    snprintf(a->fail, sizeof a->fail,
+             "response too large: more than %ld bytes (max_response_bytes %ld)", a->e->max_resp,
+             a->e->max_resp);
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
     attempt *a = ud;
     size_t n = size * nmemb;
     if (a->stream && a->status == 200) {
+        if (a->done)
+            return n; /* after [DONE]: ignored */
         if (slm_plugin_buf_append(&a->body, data, n)) {
             attempt_oom(a);
             return 0; /* stops the transfer */
         }
-        if (a->body.len > MAX_BODY) {
-            snprintf(a->fail, sizeof a->fail, "a streamed line longer than %u bytes", MAX_BODY);
-            return 0;
-        }
+        if (a->consumed + a->body.len > (size_t)a->e->max_resp)
+            return too_large(a);
         a->sse_ok = 1;
         return sse_lines(a) ? 0 : n; /* 0 stops the transfer: the answer is unusable */
     }
     slm_plugin_buf *b = a->stream ? &a->errbody : &a->body;
-    if (b->len + n > MAX_BODY) {
-        snprintf(a->fail, sizeof a->fail, "an answer larger than %u bytes", MAX_BODY);
-        return 0;
-    }
+    if (b->len + n > (size_t)a->e->max_resp)
+        return too_large(a);
     if (slm_plugin_buf_append(b, data, n)) {
         attempt_oom(a);
         return 0;
     }
     return n;
+}
+
+/* libcurl's progress callback (at least once a second, more often while data flows):
+ * nonzero ends the transfer. A stream whose body has not ended DONE_GRACE_MS after its
+ * [DONE] (a server leaving the connection open) is ended there; attempt_finish() counts
+ * it answered. The grace lets a well-behaved server end the body, so the connection is
+ * kept alive for the next request. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const attempt *a = ud;
+    return a && a->done && now_ns() - a->done_ns > DONE_GRACE_MS * 1000000ull;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
@@ -465,6 +573,8 @@ static enum outcome attempt_finish(slm_engine *e, attempt *a, CURLcode rc, CURL 
         snprintf(why, whylen, "%s", a->fail);
         return FAIL;
     }
+    if (a->stream && a->done)
+        rc = CURLE_OK; /* complete at [DONE], whatever became of the connection after it */
     switch (rc) {
     case CURLE_OK:
         break;
@@ -660,6 +770,9 @@ static CURL *easy_new(slm_engine *e)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress); /* its data: the attempt */
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "slmbench-openai/" ENGINE_VERSION);
@@ -714,6 +827,7 @@ static int attempt_start(slm_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(x->json));
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->a);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->a);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->a);
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return -1;
@@ -801,6 +915,8 @@ static slm_gen_result *xfer_end(slm_engine *e, xfer *x, enum outcome oc, char *m
         r = NULL;
         slm_plugin_err(msg, n, "openai: %s", SLM_PLUGIN_OOM_MSG);
     }
+    if (!r)
+        redact(e, msg, n);
     attempt_reset(a);
     free(x->json);
     x->json = NULL;
@@ -919,7 +1035,7 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             curl_multi_poll(e->multi, NULL, 0, ms, NULL);
         }
     }
-    pool_abandon(e, conc);
+    pool_abandon(e, conc); /* err (libcurl's words, never a server's) needs no redact() */
     return rc;
 }
 
@@ -941,6 +1057,16 @@ static int one_done(void *ud, size_t i, slm_gen_result *res, double e2e_ms, cons
     return 0;
 }
 
+/* The message of a one-request call that ended without its request's end: stopped by the
+ * harness's Ctrl-C flag, or not run at all. */
+static int not_run(const slm_engine *e, char *err, size_t errlen)
+{
+    return slm_plugin_err(err, errlen, "%s",
+                          e->stop && *e->stop
+                              ? "openai: interrupted (the request was abandoned, not retried)"
+                              : "openai: the request was not run");
+}
+
 static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_params *params,
                            slm_gen_result **out, char *err, size_t errlen)
 {
@@ -948,11 +1074,11 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (!e || !req)
         return slm_plugin_err(err, errlen, "openai: no engine or no request");
     one o = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &o, NULL};
+    slm_gen_many m = {sizeof m, 1, one_done, &o, e->stop};
     if (run_many(e, &req, 1, params, NULL, &m, err, errlen))
         return -1;
     if (!o.reported)
-        return slm_plugin_err(err, errlen, "openai: the request was not run");
+        return not_run(e, err, errlen);
     *out = o.res;
     return o.res ? 0 : -1;
 }
@@ -1023,13 +1149,12 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         return slm_plugin_oom(err, errlen);
 
     one r1 = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &r1, NULL};
+    slm_gen_many m = {sizeof m, 1, one_done, &r1, e->stop};
     const slm_request *rq = req;
     int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
     free(body);
     if (rc || !r1.reported || !r1.res)
-        return rc || r1.reported ? -1
-                                 : slm_plugin_err(err, errlen, "openai: the request was not run");
+        return rc || r1.reported ? -1 : not_run(e, err, errlen);
 
     json_error_t je;
     json_t *ans = plugin_json_load(r1.res->text, r1.res->text_len, &je);
@@ -1133,6 +1258,9 @@ static void engine_close(slm_engine *e)
         if (h->data && !strncasecmp(h->data, "Authorization:", 14))
             memset(h->data, 0, strlen(h->data)); /* the key does not outlive the handle */
     curl_slist_free_all(e->headers);
+    if (e->key)
+        memset(e->key, 0, strlen(e->key));
+    free(e->key);
     free(e->base_url);
     free(e->url);
     free(e->model);
@@ -1157,6 +1285,7 @@ static int probe_server(slm_engine *e, char *err, size_t errlen)
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &a);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms < 5000 ? e->timeout_ms : 5000L);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
@@ -1202,12 +1331,31 @@ static int add_headers(slm_engine *e, const char *kenv, char *err, size_t errlen
                               "empty",
                               kenv);
     char *line = slm_plugin_asprintf("Authorization: Bearer %s", key);
-    int rc = line ? add_header(e, line) : -1;
+    e->key = slm_plugin_strdup(key); /* for redact() */
+    int rc = line && e->key ? add_header(e, line) : -1;
     if (line) {
         memset(line, 0, strlen(line)); /* the copy curl made is wiped at close */
         free(line);
     }
     return rc ? slm_plugin_oom(err, errlen) : 0;
+}
+
+/* The integer options, defaults where absent; -1 (err set) on a bad one. */
+static int open_numbers(slm_engine *e, const slm_options *opts, char *err, size_t errlen)
+{
+    long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
+    e->timeout_ms = DEFAULT_TIMEOUT_MS;
+    e->max_resp = DEFAULT_MAX_RESPONSE;
+    if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
+        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
+        opt_long(opts, "max_response_bytes", 1024, MAX_MAX_RESPONSE, &e->max_resp, err, errlen) ||
+        opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
+        opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen))
+        return -1;
+    e->retries = (int)retries;
+    e->stream = (int)stream;
+    e->logprobs = (int)logprobs;
+    return 0;
 }
 
 /* Opens a handle for the server at base_url. Fails on a missing or bad option, an unset
@@ -1231,9 +1379,6 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     }
     for (size_t n = strlen(e->base_url); n && e->base_url[n - 1] == '/'; n--)
         e->base_url[n - 1] = '\0';
-    e->timeout_ms = DEFAULT_TIMEOUT_MS;
-    e->logprobs = 1;
-    long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
     const char *ep = opt(opts, "endpoint");
     e->chat = !ep || !strcmp(ep, "chat");
     if (ep && !e->chat && strcmp(ep, "completions")) {
@@ -1241,16 +1386,10 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return slm_plugin_err(
                 err, errlen, "openai: option 'endpoint' must be chat or completions, not '%s'", ep);
     }
-    if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
-        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
-        opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
-        opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen)) {
+    if (open_numbers(e, opts, err, errlen)) {
         engine_close(e);
         return -1;
     }
-    e->retries = (int)retries;
-    e->stream = (int)stream;
-    e->logprobs = (int)logprobs;
     const char *rate = opt(opts, "rate");
     if (rate && (slm_plugin_parse_double(rate, &e->rate) || !(e->rate >= 0) || isinf(e->rate))) {
         engine_close(e);
@@ -1305,6 +1444,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         return -1;
     }
     if (probe_server(e, err, errlen)) {
+        redact(e, err, errlen); /* base_url may carry credentials */
         engine_close(e);
         return -1;
     }
@@ -1332,6 +1472,14 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     return 0;
 }
 
+/* The harness's Ctrl-C flag: generate() and score() read it as generate_many() reads
+ * many->stop (at least every 100 ms), and end at once, no retry, when it is set. */
+static void engine_set_stop(slm_engine *e, const volatile sig_atomic_t *stop)
+{
+    if (e)
+        e->stop = stop;
+}
+
 static void engine_result_free(void *result)
 {
     slm_result_free_plain(result);
@@ -1357,6 +1505,9 @@ static const slm_engine_vtable vtable = {
     .shutdown = NULL,                    /* libcurl stays set up (see engine_init) */
     .score_batch = NULL,                 /* no scoring */
     .generate_many = engine_generate_many, /* libcurl multi, up to `concurrency` at once */
+    .tokenize = NULL,                    /* the server owns its tokenizer */
+    .render = NULL,                      /* the server renders its chat template */
+    .set_stop = engine_set_stop,         /* Ctrl-C ends a request in flight (1.4) */
 };
 
 /* The plugin's only export: the table above, static and constant. */

@@ -890,6 +890,11 @@ static int run_calibration(run_ctx *c, cand_state *cs, slm_engine *eng, int chat
         }
         if (res && vt->result_free)
             vt->result_free(res);
+        if (!lp && c->o->stop && *c->o->stop) { /* a call cut short by Ctrl-C: not kept */
+            free(nt);
+            rc = SLM_RUN_INTERRUPTED;
+            break;
+        }
         if (batch == 0 && slm_store_begin(st, err, errlen)) {
             free(lp);
             free(nt);
@@ -1151,6 +1156,9 @@ static int cand_begin(run_ctx *c, size_t ci)
     }
     cs->active = 1;
     double load_ms = slm_now_ms() - tl;
+    void (*set_stop)(slm_engine *, const volatile sig_atomic_t *) = SLM_SLOT(vt, set_stop);
+    if (set_stop && c->o->stop)
+        set_stop(cs->eng, c->o->stop); /* a call in flight ends at Ctrl-C (1.4) */
     slm_model_info mi;
     memset(&mi, 0, sizeof mi);
     mi.struct_size = sizeof mi;
@@ -1444,6 +1452,11 @@ static int cand_step(run_ctx *c, size_t ci, size_t from, size_t to)
         }
         outcome o;
         cs->engine_ms += run_example(c, cs, cs->eng, cs->chat, i, &o);
+        if (o.error && c->o->stop && *c->o->stop) { /* a call cut short by Ctrl-C: not kept */
+            outcome_free(&o);
+            cs->rc = SLM_RUN_INTERRUPTED;
+            break;
+        }
         keep(&k, i, &o);
         outcome_free(&o);
     }

@@ -42,6 +42,13 @@
  *   malformed       HTTP 200 with a body that is not valid JSON
  *   drop            close the connection in the middle of the answer
  *   slow-stream:MS  streamed chunks MS milliseconds apart (non-streamed answers as usual)
+ *   done-open       a streamed answer complete to `data: [DONE]`, then the connection left
+ *                   open without the body's last chunk (non-streamed answers as usual)
+ *   huge:MIB        an answer of MIB MiB of text (0: a stream that never ends): streamed,
+ *                   64 KiB content chunks; non-streamed, one JSON body of that size
+ *   echo-auth       HTTP 401 whose error message quotes the request's key bare and its
+ *                   Authorization header (as some servers do), the only place this server
+ *                   shows them
  *
  * One thread per connection (at most MAX_CONN; keep-alive supported); inference is
  * serialised by a mutex. It exits on SIGTERM or SIGINT, and after --max-requests
@@ -74,7 +81,10 @@
 #define POLL_MS 100
 #define MAX_PIECES 4096
 
-enum fault_kind { F_NONE, F_DELAY, F_HANG, F_429, F_500, F_MALFORMED, F_DROP, F_SLOW_STREAM };
+enum fault_kind {
+    F_NONE, F_DELAY, F_HANG, F_429, F_500, F_MALFORMED, F_DROP, F_SLOW_STREAM, F_DONE_OPEN,
+    F_HUGE, F_ECHO_AUTH
+};
 
 static const struct {
     const char *name;
@@ -83,7 +93,8 @@ static const struct {
 } fault_names[] = {
     {"delay", F_DELAY, 1},   {"hang", F_HANG, 0},         {"429", F_429, 2},
     {"500", F_500, 0},       {"malformed", F_MALFORMED, 0}, {"drop", F_DROP, 0},
-    {"slow-stream", F_SLOW_STREAM, 1},
+    {"slow-stream", F_SLOW_STREAM, 1}, {"done-open", F_DONE_OPEN, 0}, {"huge", F_HUGE, 1},
+    {"echo-auth", F_ECHO_AUTH, 0},
 };
 
 /* The server's state; one per process. */
@@ -184,6 +195,7 @@ typedef struct http_req {
     char path[256];
     int keep_alive;
     int auth_ok;
+    char auth[1024]; /* the Authorization header, for the echo-auth fault only */
     char *body;
     size_t body_len;
 } http_req;
@@ -239,6 +251,9 @@ static int read_request(conn *c, http_req *r)
     if (header(c->buf, hlen, "Connection", v, sizeof v))
         r->keep_alive = strcasecmp(v, "close") != 0;
     r->auth_ok = 1;
+    r->auth[0] = '\0';
+    if (S.fault == F_ECHO_AUTH)
+        header(c->buf, hlen, "Authorization", r->auth, sizeof r->auth);
     if (S.api_key) {
         char *want = slm_xasprintf("Bearer %s", S.api_key);
         char got[1024] = "";
@@ -671,9 +686,67 @@ static int stream_answer(int fd, const job *j, const answer *a, long id, enum fa
     rc = send_event(fd, c);
     json_decref(c);
     const char *done = "data: [DONE]\n\n";
-    if (rc || send_chunk(fd, done, strlen(done)) || send_all(fd, "0\r\n\r\n", 5))
+    if (rc || send_chunk(fd, done, strlen(done)))
+        return -1;
+    if (f == F_DONE_OPEN)
+        return 1; /* the caller leaves the connection open, the body unfinished */
+    return send_all(fd, "0\r\n\r\n", 5) ? -1 : 0;
+}
+
+#define HUGE_PIECE (64 * 1024)
+
+/* The huge fault streamed: content chunks of HUGE_PIECE bytes until mib MiB were sent
+ * (mib 0: until the client leaves), then the end as usual. -1: the connection is gone. */
+static int huge_stream(int fd, const job *j, long mib)
+{
+    char *hdr = slm_xasprintf("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                              "Transfer-Encoding: chunked\r\nServer: %s\r\n\r\n",
+                              S.engine_version);
+    int rc = send_all(fd, hdr, strlen(hdr));
+    free(hdr);
+    char *piece = slm_xmalloc(HUGE_PIECE + 1);
+    memset(piece, 'x', HUGE_PIECE);
+    piece[HUGE_PIECE] = '\0';
+    json_t *choice = json_pack("{s:i,s:n}", "index", 0, "finish_reason");
+    if (j->chat)
+        json_object_set_new(choice, "delta", json_pack("{s:s}", "content", piece));
+    else
+        json_object_set_new(choice, "text", json_string(piece));
+    json_t *c = chunk_json(j, 1, choice);
+    for (long sent = 0; !rc && !stopping && (mib == 0 || sent < mib * 16); sent++)
+        rc = send_event(fd, c);
+    json_decref(c);
+    free(piece);
+    const char *end = j->chat ? "data: {\"choices\":[{\"index\":0,\"delta\":{},"
+                                "\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n"
+                              : "data: {\"choices\":[{\"index\":0,\"text\":\"\","
+                                "\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
+    if (rc || send_chunk(fd, end, strlen(end)) || send_all(fd, "0\r\n\r\n", 5))
         return -1;
     return 0;
+}
+
+/* The huge fault not streamed: one answer whose text is mib MiB of 'x'. */
+static int huge_body(int fd, const job *j, long mib, int keep_alive)
+{
+    const char *pre = j->chat ? "{\"choices\":[{\"index\":0,\"finish_reason\":\"length\","
+                                "\"message\":{\"role\":\"assistant\",\"content\":\""
+                              : "{\"choices\":[{\"index\":0,\"finish_reason\":\"length\","
+                                "\"text\":\"";
+    const char *post = j->chat ? "\"}}]}" : "\"}]}";
+    size_t n = (size_t)mib << 20;
+    char *hdr = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
+                              "application/json\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
+                              S.engine_version, strlen(pre) + n + strlen(post),
+                              keep_alive ? "keep-alive" : "close");
+    int rc = send_all(fd, hdr, strlen(hdr)) || send_all(fd, pre, strlen(pre));
+    free(hdr);
+    char *piece = slm_xmalloc(HUGE_PIECE);
+    memset(piece, 'x', HUGE_PIECE);
+    for (size_t sent = 0; !rc && sent < n; sent += HUGE_PIECE)
+        rc = send_all(fd, piece, n - sent < HUGE_PIECE ? n - sent : HUGE_PIECE);
+    free(piece);
+    return rc || send_all(fd, post, strlen(post)) ? -1 : 0;
 }
 
 /* Waits until the peer closes the connection or the server stops (the hang fault). */
@@ -799,6 +872,12 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     case F_500:
         return send_error(c->fd, 500, "Internal Server Error", "injected fault: server error",
                           ka, NULL) ? -1 : 0;
+    case F_ECHO_AUTH: {
+        char m[2200]; /* the key bare (as OpenAI's message), then the whole header */
+        const char *k = strncasecmp(r->auth, "Bearer ", 7) ? r->auth : r->auth + 7;
+        snprintf(m, sizeof m, "Incorrect API key provided: %s. Authorization: %s", k, r->auth);
+        return send_error(c->fd, 401, "Unauthorized", m, ka, NULL) ? -1 : 0;
+    }
     default:
         break;
     }
@@ -815,6 +894,11 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     if (rc) {
         job_free(&j);
         return send_error(c->fd, 400, "Bad Request", msg, ka, NULL) ? -1 : 0;
+    }
+    if (f == F_HUGE) {
+        rc = j.stream ? huge_stream(c->fd, &j, farg) : huge_body(c->fd, &j, farg, ka);
+        job_free(&j);
+        return rc;
     }
     if (j.echo) {
         json_t *o = echo_json(&j, id, msg, sizeof msg);
@@ -835,6 +919,10 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     }
     if (j.stream) {
         rc = stream_answer(c->fd, &j, a, id, f, farg);
+        if (rc == 1) { /* done-open */
+            wait_for_close(c);
+            rc = -1;
+        }
     } else if (f == F_MALFORMED) {
         const char *bad = "{\"id\": \"cmpl-x\", \"choices\": [{\"text\": \"bro";
         rc = send_response(c->fd, 200, "OK", NULL, bad, strlen(bad), ka);
@@ -958,7 +1046,7 @@ static int parse_fault(const char *spec, char *err, size_t errlen)
     }
     return slm_err(err, errlen,
                    "unknown fault '%s' (delay:MS, hang, 429[:S], 500, malformed, drop, "
-                   "slow-stream:MS)",
+                   "slow-stream:MS, done-open, huge:MIB, echo-auth)",
                    spec);
 }
 
