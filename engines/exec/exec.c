@@ -28,7 +28,9 @@
  * the harness's inherited counters see it) in its own process group, with stdin, stdout
  * and stderr on pipes. Every wait is a poll() bounded by timeout_ms, with the request
  * written, the answer read and stderr drained in the same loop, so neither side can block
- * the other whatever the sizes. The last lines of stderr go into error messages.
+ * the other whatever the sizes. The last lines of stderr go into error messages. With the
+ * harness's stop flag (set_stop, ABI 1.4) the loop also wakes every 100 ms: at Ctrl-C a
+ * request in flight is abandoned at once, the program SIGKILLed, nothing retried.
  *
  * A request that hits a death or a timeout fails with its cause; the process group is
  * SIGKILLed and reaped, and a new program is started before the next request. A malformed
@@ -110,6 +112,7 @@ struct slm_engine {
 
     long n_restarts;
     int gave_up;         /* restarts used up: every request fails */
+    const volatile sig_atomic_t *stop; /* the harness's Ctrl-C flag (set_stop), or NULL */
     char last_fail[512]; /* why the program last died, for "keeps dying" */
 };
 
@@ -516,7 +519,7 @@ static int start_child(slm_engine *e, char *err, size_t errlen)
 
 /* ---- I/O ------------------------------------------------------------------------------ */
 
-enum { IO_OK = 0, IO_TIMEOUT = 1, IO_EOF = 2, IO_OOM = 3 };
+enum { IO_OK = 0, IO_TIMEOUT = 1, IO_EOF = 2, IO_OOM = 3, IO_STOP = 4 };
 
 /* Reads what stdout holds straight into e->out, room made first: when memory runs out,
  * nothing is read, so the stream stays whole for the next request. Bytes read (> 0), 0 at
@@ -566,7 +569,8 @@ static long line_end(const slm_engine *e)
  * The one I/O loop: writes w[0..wn) to the program's stdin, reads its stdout into e->out
  * and drains its stderr, until the write is done and (if want_line) a whole line is
  * buffered. IO_TIMEOUT at the deadline (ms, monotonic), IO_EOF if the program closed
- * stdout or stdin (it died, or is about to), IO_OOM when e->out cannot grow.
+ * stdout or stdin (it died, or is about to), IO_OOM when e->out cannot grow, IO_STOP when
+ * the harness's stop flag is set (Ctrl-C: read at least every 100 ms).
  */
 static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t deadline)
 {
@@ -576,6 +580,8 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
             return IO_OK;
         if (e->out_eof || e->out.len > MAX_LINE)
             return IO_EOF;
+        if (e->stop && *e->stop)
+            return IO_STOP;
         int64_t left = deadline - now_ms();
         if (left <= 0)
             return IO_TIMEOUT;
@@ -591,7 +597,8 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
             iw = nf;
             fds[nf++] = (struct pollfd){e->in_fd, POLLOUT, 0};
         }
-        int r = poll(fds, (nfds_t)nf, left > 1000000 ? 1000000 : (int)left);
+        int64_t cap = e->stop ? 100 : 1000000; /* the stop flag is read between polls */
+        int r = poll(fds, (nfds_t)nf, left > cap ? (int)cap : (int)left);
         if (r < 0) {
             if (errno == EINTR) /* a signal for the harness (SIGINT): keep waiting */
                 continue;
@@ -844,6 +851,11 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         stop_child(e, 0);
         restart(e, SLM_PLUGIN_OOM_MSG);
         return slm_plugin_oom(err, errlen);
+    }
+    if (rc == IO_STOP) { /* Ctrl-C: the request is abandoned, the program stopped, no retry */
+        stop_child(e, 0);
+        return slm_plugin_err(err, errlen, "exec: interrupted (the request '%s' to program "
+                              "'%s' was abandoned)", id, e->prog);
     }
     if (rc == IO_TIMEOUT) {
         char why[512];
@@ -1272,6 +1284,13 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
 }
 
 
+/* The harness's Ctrl-C flag: a request in flight ends within 100 ms of it (ABI 1.4). */
+static void engine_set_stop(slm_engine *e, const volatile sig_atomic_t *stop)
+{
+    if (e)
+        e->stop = stop;
+}
+
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
     .struct_size = sizeof(slm_engine_vtable),
@@ -1290,6 +1309,7 @@ static const slm_engine_vtable vtable = {
     .quantize = NULL,                   /* nothing to quantize */
     .shutdown = NULL,                   /* nothing library-wide */
     .score_batch = NULL,                /* one request at a time */
+    .set_stop = engine_set_stop,        /* Ctrl-C ends a request in flight (1.4) */
 };
 
 /* The plugin's only export: the table above, static and constant. */

@@ -87,6 +87,30 @@ case "$e" in "te03|program 'exec_model' timed out after 500 ms; stderr: exec_mod
 n=$(count "$TMP/h.db" h "and p.error is null")
 [ "$n" = 23 ] && ok "the other 23 answered" || notok "answered after the hang: $n"
 
+# Ctrl-C while a request hangs (timeout_ms 30 s, 3 restarts): the run ends at once, not
+# after the timeouts; the abandoned request is not stored; the program is gone.
+config hangint generate "{name: h, engine: exec, options: {command: '$M --hang-on te03', timeout_ms: '30000', restarts: '3'}}"
+"$SLMBENCH" run "$TMP/hangint.yaml" --db "$TMP/hi.db" --quiet >/dev/null 2>"$TMP/hi.err" &
+pid=$!
+wait_rows "$TMP/hi.db" 2 || notok "the run never stored two rows"
+kill -INT $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+    notok "SIGINT during a hung exec request: still running 10 s later"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+else
+    rc=0
+    wait $pid || rc=$?
+    [ "$rc" = 130 ] && ok "SIGINT during a hung exec request exits 130 within 10 s" || notok "exit after SIGINT: $rc"
+fi
+st=$(sql "$TMP/hi.db" "select status from runs")
+[ "$st" = interrupted ] && ok "the run is interrupted, resumable" || notok "run status after SIGINT: $st"
+e=$(count "$TMP/hi.db" h "and p.example_id = 'te03'")
+[ "$e" = 0 ] && ok "the abandoned request is not stored" || notok "te03 rows after SIGINT: $e"
+[ -z "$(leftovers)" ] && ok "no program left after Ctrl-C" || notok "left behind: $(leftovers)"
+
 # Garbage, an answer for another id, and an error reply: each fails its example alone.
 config bad generate \
     "{name: g, engine: exec, options: {command: '$M --garbage-on te05'}}" \
