@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 4
+#define SLM_ENGINE_ABI_MINOR 5
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -87,8 +87,9 @@ typedef struct slm_option {
 } slm_option;
 
 /*
- * Options passed to open(). Well-known keys (an engine ignores keys it does not know and
- * reports an error for values it cannot parse):
+ * Options passed to open(). Well-known keys (every engine accepts them, ignoring those it
+ * does not use; since 1.5 check_options() refuses other keys the engine does not know, and
+ * open() reports an error for values it cannot parse):
  *   model         path of the model file (llamacpp), model name (openai), ...
  *   n_ctx         context size in tokens
  *   threads       number of CPU threads
@@ -364,7 +365,19 @@ typedef struct slm_engine_vtable {
      * nothing for a call that failed with the flag set. May be NULL.
      */
     void (*set_stop)(slm_engine *e, const volatile sig_atomic_t *stop);
-    /* ---- end of version 1.4; later slots go below, marked with their version ---- */
+    /* ---- end of version 1.4 ---- */
+
+    /* ---- version 1.5 ---- */
+
+    /*
+     * Checks options as open() would read them, without opening anything: -1 (err names the
+     * option) on a key the engine does not know (the well-known keys above excepted: the
+     * harness adds some itself) or a value out of its range. The harness calls it for every
+     * candidate before any engine opens and refuses the config on a failure. May be NULL
+     * (then open() is the first to see the options).
+     */
+    int (*check_options)(const slm_options *opts, char *err, size_t errlen);
+    /* ---- end of version 1.5; later slots go below, marked with their version ---- */
 } slm_engine_vtable;
 
 typedef const slm_engine_vtable *(*slm_engine_entry_fn)(void);

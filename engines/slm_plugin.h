@@ -235,6 +235,67 @@ static inline const char *slm_plugin_opt(const slm_options *o, const char *key)
     return NULL;
 }
 
+/* Edit distance between a and b (both shorter than 64 bytes; longer ones count as far). */
+static inline size_t slm_plugin_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 64 || lb >= 64)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The option keys every engine accepts (the well-known keys of slm_engine.h, some of which
+ * the harness adds itself: model, threads, n_ctx, vocab_only); an engine that does not use
+ * one ignores it. */
+static const char *const slm_plugin_common_keys[] = {
+    "model", "n_ctx", "threads", "seed", "chat_template", "vocab_only", "n_gpu_layers", NULL};
+
+/* For check_options (1.5): -1 (err: "<engine>: unknown option 'k' (did you mean 'x'?)")
+ * when a key is neither in known (NULL-terminated) nor a common key; the suggestion is the
+ * nearest key within an edit distance of 2, or a third of the key's length, or a key that
+ * starts with the given one (or the reverse, 3 bytes at least). */
+static inline int slm_plugin_check_keys(const slm_options *o, const char *const *known,
+                                        const char *engine, char *err, size_t errlen)
+{
+    for (size_t i = 0; o && i < o->n; i++) {
+        const char *k = o->items[i].key ? o->items[i].key : "", *near = NULL;
+        size_t best = (size_t)-1, lim = strlen(k) / 3 > 2 ? strlen(k) / 3 : 2;
+        int found = 0;
+        for (int pass = 0; pass < 2 && !found; pass++)
+            for (const char *const *c = pass ? slm_plugin_common_keys : known; c && *c; c++) {
+                size_t d = slm_plugin_edit_distance(k, *c), m = strlen(*c) < strlen(k)
+                                                                   ? strlen(*c) : strlen(k);
+                if (d && m >= 3 && !strncmp(k, *c, m))
+                    d = 1; /* one is the start of the other: 'delay' for 'delay_ms' */
+                found |= d == 0;
+                if (d < best)
+                    best = d, near = *c;
+            }
+        if (found)
+            continue;
+        if (near && best <= lim)
+            return slm_plugin_err(err, errlen, "%s: unknown option '%s' (did you mean '%s'?)",
+                                  engine, k, near);
+        return slm_plugin_err(err, errlen, "%s: unknown option '%s'", engine, k);
+    }
+    return 0;
+}
+
 /* Parse a whole string as a base-10 integer / a number; 0, or -1 (NULL, "", junk, range). */
 static inline int slm_plugin_parse_long(const char *s, long *out)
 {

@@ -1291,6 +1291,21 @@ static void engine_set_stop(slm_engine *e, const volatile sig_atomic_t *stop)
         e->stop = stop;
 }
 
+/* Checks the option keys and the integer options as engine_open() reads them, without
+ * starting anything (1.5). */
+static int engine_check_options(const slm_options *opts, char *err, size_t errlen)
+{
+    static const char *const known[] = {"command",  "env",      "cwd", "timeout_ms",
+                                        "restarts", "hello_ms", NULL};
+    long dummy;
+    if (slm_plugin_check_keys(opts, known, "exec", err, errlen) ||
+        opt_long(opts, "timeout_ms", 1, &dummy, err, errlen) ||
+        opt_long(opts, "restarts", 0, &dummy, err, errlen) ||
+        opt_long(opts, "hello_ms", 0, &dummy, err, errlen))
+        return -1;
+    return 0;
+}
+
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
     .struct_size = sizeof(slm_engine_vtable),
@@ -1310,6 +1325,7 @@ static const slm_engine_vtable vtable = {
     .shutdown = NULL,                   /* nothing library-wide */
     .score_batch = NULL,                /* one request at a time */
     .set_stop = engine_set_stop,        /* Ctrl-C ends a request in flight (1.4) */
+    .check_options = engine_check_options, /* keys and numbers, nothing started (1.5) */
 };
 
 /* The plugin's only export: the table above, static and constant. */

@@ -2043,6 +2043,41 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
 
 /* ---- the table ---- */
 
+/* The integer options open() reads and their ranges (check_options). */
+static const struct {
+    const char *key;
+    long lo, hi;
+} int_options[] = {
+    {"n_ctx", 1, INT_MAX},        {"threads", 1, INT_MAX},   {"n_batch", 1, INT_MAX},
+    {"n_seq_max", 2, MAX_N_SEQ},  {"chat_template", 0, 1},   {"prefix_cache", 0, 1},
+    {"n_parallel", 1, MAX_N_PARALLEL}, {"vocab_only", 0, 1}, {"n_gpu_layers", -1, INT_MAX},
+};
+
+/* Checks every option as engine_open() parses it, without opening anything (1.5). */
+static int engine_check_options(const slm_options *opts, char *err, size_t errlen)
+{
+    static const char *const known[] = {"model",         "n_ctx",      "threads",
+                                        "n_batch",       "n_seq_max",  "chat_template",
+                                        "prefix_cache",  "n_parallel", "vocab_only",
+                                        "n_gpu_layers",  "flash_attn", NULL};
+    if (slm_plugin_check_keys(opts, known, "llamacpp", err, errlen))
+        return -1;
+    for (size_t i = 0; opts && i < opts->n; i++) {
+        const char *k = opts->items[i].key, *v = opts->items[i].value;
+        int dummy;
+        if (!k || !v)
+            continue;
+        for (size_t j = 0; j < sizeof int_options / sizeof *int_options; j++)
+            if (!strcmp(k, int_options[j].key) &&
+                parse_int_option(k, v, int_options[j].lo, int_options[j].hi, &dummy, err, errlen))
+                return -1;
+        if (!strcmp(k, "flash_attn") && strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "auto"))
+            return slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k,
+                                  v);
+    }
+    return 0;
+}
+
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
     .struct_size = sizeof(slm_engine_vtable),
@@ -2064,6 +2099,7 @@ static const slm_engine_vtable vtable = {
     .score_batch = engine_score_batch,
     .tokenize = engine_tokenize,
     .render = engine_render,
+    .check_options = engine_check_options,
 };
 
 /* The plugin's entry point: returns the engine's constant table. */

@@ -1485,6 +1485,47 @@ static void engine_result_free(void *result)
     slm_result_free_plain(result);
 }
 
+/* Whether v is one of the words of list (NULL-terminated); an absent option is. */
+static int one_of(const char *v, const char *const *list)
+{
+    for (; v && *list; list++)
+        if (!strcmp(v, *list))
+            return 1;
+    return !v;
+}
+
+/* Checks the option keys and the values engine_open() parses, without reaching the
+ * server (1.5). The numbers through open_numbers() on a scratch handle. */
+static int engine_check_options(const slm_options *opts, char *err, size_t errlen)
+{
+    static const char *const known[] = {
+            "base_url",  "endpoint", "timeout_ms", "retries",    "max_response_bytes",
+            "stream",    "logprobs", "rate",       "constrain",  "score",
+            "model_name", "api_key_env", NULL};
+    static const char *const endpoints[] = {"chat", "completions", NULL};
+    static const char *const constrains[] = {"auto", "json_schema", "grammar", NULL};
+    static const char *const scores[] = {"echo", "none", NULL};
+    slm_engine scratch = {0};
+    double rate;
+    const char *r = opt(opts, "rate");
+    if (slm_plugin_check_keys(opts, known, "openai", err, errlen) ||
+        open_numbers(&scratch, opts, err, errlen))
+        return -1;
+    if (!one_of(opt(opts, "endpoint"), endpoints))
+        return slm_plugin_err(err, errlen, "openai: option 'endpoint' must be chat or "
+                              "completions, not '%s'", opt(opts, "endpoint"));
+    if (!one_of(opt(opts, "constrain"), constrains))
+        return slm_plugin_err(err, errlen, "openai: option 'constrain' must be auto, "
+                              "json_schema or grammar, not '%s'", opt(opts, "constrain"));
+    if (!one_of(opt(opts, "score"), scores))
+        return slm_plugin_err(err, errlen, "openai: option 'score' must be echo or none, "
+                              "not '%s'", opt(opts, "score"));
+    if (r && (slm_plugin_parse_double(r, &rate) || !(rate >= 0) || isinf(rate)))
+        return slm_plugin_err(err, errlen, "openai: option 'rate' must be requests per "
+                              "second >= 0, not '%s'", r);
+    return 0;
+}
+
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
     .struct_size = sizeof(slm_engine_vtable),
@@ -1508,6 +1549,7 @@ static const slm_engine_vtable vtable = {
     .tokenize = NULL,                    /* the server owns its tokenizer */
     .render = NULL,                      /* the server renders its chat template */
     .set_stop = engine_set_stop,         /* Ctrl-C ends a request in flight (1.4) */
+    .check_options = engine_check_options, /* keys and values, no request (1.5) */
 };
 
 /* The plugin's only export: the table above, static and constant. */

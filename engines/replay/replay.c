@@ -819,8 +819,24 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
 }
 
 
+/* Checks the option keys and the counts as engine_open() reads them, without reading the
+ * file (1.5). */
+static int engine_check_options(const slm_options *opts, char *err, size_t errlen)
+{
+    static const char *const known[] = {"file",       "fail_ids",  "delay_ms",
+                                        "fail_every", "die_after", NULL};
+    long dummy;
+    if (slm_plugin_check_keys(opts, known, "replay", err, errlen) ||
+        opt_count(opts, "delay_ms", &dummy, err, errlen) ||
+        opt_count(opts, "fail_every", &dummy, err, errlen) ||
+        opt_count(opts, "die_after", &dummy, err, errlen))
+        return -1;
+    return 0;
+}
+
 static const slm_engine_vtable vtable = {
     .abi_version = SLM_ENGINE_ABI_VERSION,
+    .check_options = engine_check_options,
     .struct_size = sizeof(slm_engine_vtable),
     .name = "replay",
     .version = ENGINE_VERSION,

@@ -307,6 +307,15 @@ static int check_engine(run_ctx *c, slm_plugins *ps, cand_state *cs, char *err, 
                 "mode: score", cfg->path, cc->line, cc->name, cc->engine);
         return SLM_RUN_BAD_INPUT;
     }
+    int (*check_options)(const slm_options *, char *, size_t) =
+            SLM_SLOT(cs->plugin->vt, check_options);
+    slm_options given = {cc->opts, cc->n_opts};
+    char e2[SLM_ERRLEN] = "";
+    if (check_options && check_options(&given, e2, sizeof e2) != 0) {
+        slm_err(err, errlen, "%s:%d: candidate '%s': %s", cfg->path, cc->line, cc->name,
+                e2[0] ? e2 : "bad options");
+        return SLM_RUN_BAD_INPUT;
+    }
     cs->conc = cc->concurrency > 0 ? cc->concurrency : cfg->concurrency; /* default 1 */
     if (cs->conc > 1 && is_score) {
         slm_err(err, errlen, "%s:%d: candidate '%s': concurrency %d needs mode: generate "

@@ -188,3 +188,35 @@ expect_exit 3 "report on a missing database" "$SLMBENCH" report --db "$TMP/nope.
 expect_err "$TMP/nope.db.*No such file" "report: names the missing database"
 if [ -e "$TMP/nope.db" ]; then notok "report created the missing database"; else
     ok "report does not create the missing database"; fi
+
+# ---- engine options, checked before any model loads (issue 16, defect 10) ----
+# no_predictions WHAT DB: nothing ran: the database is absent or holds no prediction.
+no_predictions() {
+    if [ ! -e "$2" ] || [ -z "$HAVE_SQLITE" ]; then ok "$1: no predictions (no database)"; return; fi
+    n=$(sql "$2" "select count(*) from predictions" 2>&1 || true)
+    if [ "$n" = 0 ]; then ok "$1: no predictions"; else notok "$1: expected no predictions, got '$n'"; fi
+}
+optbad() { # optbad WHAT ENGINE-AND-OPTIONS REGEX: a second candidate c2 with these options
+    f=$TMP/opt.yaml
+    { echo "evalset: $ES"; echo "warmup: 0"; echo "candidates:"
+      printf '  - name: c1\n    engine: llamacpp\n    model: %s\n' "$M"
+      printf '  - name: c2\n'; printf '%b\n' "$1"; } >"$f"
+    runbad 3 "$2" "$f" "^slmbench: error: $f:7: candidate 'c2': $3"
+    no_predictions "run: $2" "$TMP/x.db"
+}
+optbad "    engine: llamacpp\n    model: $M\n    options: {n_ctxx: 512}" "llamacpp: unknown option n_ctxx" \
+    "llamacpp: unknown option 'n_ctxx' \(did you mean 'n_ctx'\?\)"
+optbad "    engine: llamacpp\n    model: $M\n    options: {n_ctx: -1}" "llamacpp: n_ctx: -1" \
+    "option 'n_ctx': expected a positive integer, got '-1'"
+optbad "    engine: llamacpp\n    model: $M\n    options: {flash_attn: maybe}" "llamacpp: flash_attn: maybe" \
+    "option 'flash_attn': expected 0, 1 or auto, got 'maybe'"
+optbad "    engine: openai\n    model: demo\n    options: {base_url: \"http://127.0.0.1:9/v1\", retires: 2}" \
+    "openai: unknown option retires" "openai: unknown option 'retires' \(did you mean 'retries'\?\)"
+optbad "    engine: openai\n    model: demo\n    options: {base_url: \"http://127.0.0.1:9/v1\", zzz: 1}" \
+    "openai: unknown option with nothing near" "openai: unknown option 'zzz'$"
+optbad "    engine: openai\n    model: demo\n    options: {base_url: \"http://127.0.0.1:9/v1\", retries: -1}" \
+    "openai: retries: -1" "openai: option 'retries' must be an integer in \[0, [0-9]+\], not '-1'"
+optbad "    engine: exec\n    options: {command: '[\"true\"]', hello_ms: x}" "exec: hello_ms: x" \
+    "exec: option 'hello_ms' must be an integer >= 0, not 'x'"
+optbad "    engine: replay\n    options: {file: /nonexistent, delay: 5}" "replay: unknown option delay" \
+    "replay: unknown option 'delay' \(did you mean 'delay_ms'\?\)"

@@ -94,8 +94,10 @@ n=$(sql "$TMP/s.db" "select count(*) from predictions")
 [ "$(sql "$TMP/s.db" "select n_ctx from candidates")" = 64 ] && ok "the explicit n_ctx is used" ||
     notok "n_ctx $(sql "$TMP/s.db" "select n_ctx from candidates")"
 
-# n_gpu_layers: parsed and refused here, where no GPU backend loads.
-for v in 8 abc; do
+# n_gpu_layers: 8 refused at open, where no GPU backend loads (exit 4); abc refused with the
+# config's other bad input before any model loads (check_options, exit 3).
+for v in 8:4 abc:3; do
+    code=${v#*:}; v=${v%:*}
     cat >"$TMP/gpu.yaml" <<YAML
 name: gpu
 evalset: $FX
@@ -103,7 +105,7 @@ threads: 1
 candidates:
   - {name: gpu, model: qwen3.gguf, options: {n_gpu_layers: $v}}
 YAML
-    expect_exit 4 "n_gpu_layers: $v refused" "$SLMBENCH" run "$TMP/gpu.yaml" --db "$TMP/gpu-$v.db"
+    expect_exit "$code" "n_gpu_layers: $v refused" "$SLMBENCH" run "$TMP/gpu.yaml" --db "$TMP/gpu-$v.db"
     expect_err "option 'n_gpu_layers'" "the message names the option ($v)"
 done
 sed -i 's/n_gpu_layers: abc/n_gpu_layers: 0/' "$TMP/gpu.yaml"
