@@ -6,7 +6,6 @@
 #include "latcmp.h"
 #include "latpairs.h"
 #include "metrics.h"
-#include "store_read.h"
 #include "store_reports.h"
 #include "yamltree.h"
 

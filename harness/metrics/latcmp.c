@@ -57,55 +57,57 @@ static void summarise(double *r, size_t nb, size_t n_pairs, double level, slm_la
     }
 }
 
-void slm_lat_ratio_paired(const double *a, const double *b, size_t n, size_t block,
-                          double level, slm_lat_ratio *out)
+/* The per-block statistics of nv (2 or 4) aligned series into r (at least n / block + 1):
+ * over the examples of a block where every series has a latency, ln(Σv0 / Σv1), minus
+ * ln(Σv2 / Σv3) when there are four. Returns the blocks; *pairs the examples used. */
+static size_t block_logs(const double *const *v, int nv, size_t n, size_t block, double *r,
+                         size_t *pairs)
+{
+    size_t nb = 0;
+    *pairs = 0;
+    for (size_t from = 0; from < n; from += block) {
+        double sum[4] = {0, 0, 0, 0};
+        size_t m = 0;
+        for (size_t i = from; i < from + block && i < n; i++) {
+            int all = 1;
+            for (int k = 0; k < nv; k++)
+                all &= usable(v[k][i]);
+            if (!all)
+                continue;
+            for (int k = 0; k < nv; k++)
+                sum[k] += v[k][i];
+            m++;
+        }
+        if (!m)
+            continue;
+        r[nb++] = log(sum[0] / sum[1]) - (nv == 4 ? log(sum[2] / sum[3]) : 0.0);
+        *pairs += m;
+    }
+    return nb;
+}
+
+static void ratio_of(const double *const *v, int nv, size_t n, size_t block, double level,
+                     slm_lat_ratio *out)
 {
     if (block < 1)
         block = 1;
     double *r = slm_xmalloc((n / block + 1) * sizeof *r);
-    size_t nb = 0, pairs = 0;
-    for (size_t from = 0; from < n; from += block) {
-        double sa = 0, sb = 0;
-        size_t m = 0;
-        for (size_t i = from; i < from + block && i < n; i++)
-            if (usable(a[i]) && usable(b[i])) {
-                sa += a[i];
-                sb += b[i];
-                m++;
-            }
-        if (m) {
-            r[nb++] = log(sa / sb);
-            pairs += m;
-        }
-    }
+    size_t pairs, nb = block_logs(v, nv, n, block, r, &pairs);
     summarise(r, nb, pairs, level, out);
     free(r);
+}
+
+void slm_lat_ratio_paired(const double *a, const double *b, size_t n, size_t block,
+                          double level, slm_lat_ratio *out)
+{
+    const double *v[2] = {a, b};
+    ratio_of(v, 2, n, block, level, out);
 }
 
 void slm_lat_ratio_normalised(const double *a1, const double *r1, const double *a2,
                               const double *r2, size_t n, size_t block, double level,
                               slm_lat_ratio *out)
 {
-    if (block < 1)
-        block = 1;
-    double *r = slm_xmalloc((n / block + 1) * sizeof *r);
-    size_t nb = 0, pairs = 0;
-    for (size_t from = 0; from < n; from += block) {
-        double s[4] = {0, 0, 0, 0};
-        size_t m = 0;
-        for (size_t i = from; i < from + block && i < n; i++)
-            if (usable(a1[i]) && usable(r1[i]) && usable(a2[i]) && usable(r2[i])) {
-                s[0] += a1[i];
-                s[1] += r1[i];
-                s[2] += a2[i];
-                s[3] += r2[i];
-                m++;
-            }
-        if (m) {
-            r[nb++] = log(s[0] / s[1]) - log(s[2] / s[3]);
-            pairs += m;
-        }
-    }
-    summarise(r, nb, pairs, level, out);
-    free(r);
+    const double *v[4] = {a1, r1, a2, r2};
+    ratio_of(v, 4, n, block, level, out);
 }

@@ -99,7 +99,11 @@ unsigned char *slm_faster_matrix(slm_store *st, const int64_t *cids, const doubl
                                  size_t n, char *note, size_t notelen)
 {
     unsigned char *f = slm_xcalloc(n ? n * n : 1, 1);
-    size_t turn = n ? slm_cand_turn(st, cids[0]) : 0;
+    if (note && notelen)
+        note[0] = '\0';
+    if (n < 2)
+        return f; /* nothing to compare: no prediction read */
+    size_t turn = slm_cand_turn(st, cids[0]);
     if (turn && note)
         snprintf(note, notelen, "The candidates took turns of %zu examples: a candidate "
                                 "counts as faster when its p95 is lower and the %.0f%% "
