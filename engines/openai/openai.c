@@ -63,9 +63,9 @@
  * starts, and generate()/score() fail with "interrupted".
  *
  * Secrets: every error message the engine gives (a server's own message included) has
- * the configured key (also its start, where a message was cut inside it), the token of
- * any `Bearer <token>` and any `sk-...` token (8 or more of [A-Za-z0-9_-]) replaced with
- * "[redacted]": a server may echo the key it was sent.
+ * the configured key (also its start, where a message was cut inside it) and whatever
+ * else looks like a secret by slm_redact.h's rules (Bearer tokens, sk- keys, api_key=...,
+ * a URL's password) replaced with "[redacted]": a server may echo the key it was sent.
  *
  * Threads: a handle is used by one thread at a time (slm_engine.h); different handles may
  * be used from different threads at once — nothing is shared but libcurl's global set-up,
@@ -75,6 +75,7 @@
 #include "slm_engine.h"
 #include "slm_plugin.h"
 #include "plugin_json.h"
+#include "slm_redact.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -196,42 +197,14 @@ static int opt_long(const slm_options *o, const char *key, long lo, long hi, lon
 
 /* ---- secrets -------------------------------------------------------------------------- */
 
-#define REDACTED "[redacted]"
-#define KEY_MIN 4  /* a configured key shorter than this is not searched for */
-#define SK_MIN 8   /* characters after "sk-" that make a token look like a key */
+/* What looks like a secret is defined once, in slm_redact.h (shared with the core, which
+ * redacts again wherever slmbench stores, prints or renders text): the configured key
+ * (or its start, where a message was cut inside it), Bearer tokens, sk- keys, the value
+ * of a name such as api_key, a URL's password. */
 
-/* Bytes of the secret-looking token at s[i], 0 if none: the configured key (or its start
- * where a message was cut inside it), a `Bearer <token>` (its token only), or an
- * `sk-<at least SK_MIN of [A-Za-z0-9_-]>` token starting a word. *keep gets the bytes
- * kept before REDACTED ("Bearer "). */
-static size_t secret_at(const slm_engine *e, const char *s, size_t i, size_t *keep)
-{
-    const char *p = s + i;
-    *keep = 0;
-    size_t kl = e && e->key ? strlen(e->key) : 0, rest = strlen(p);
-    if (kl >= KEY_MIN && !strncmp(p, e->key, rest < kl ? rest : kl) && (rest >= kl || rest >= KEY_MIN))
-        return rest < kl ? rest : kl;
-    if (!strncasecmp(p, "bearer ", 7)) {
-        size_t k = 7, t;
-        while (p[k] == ' ')
-            k++;
-        for (t = k; p[t] && !isspace((unsigned char)p[t]) && p[t] != '"' && p[t] != '\'';)
-            t++;
-        *keep = 7;
-        return t > k ? t : 0;
-    }
-    if (!strncmp(p, "sk-", 3) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
-        size_t t = 3;
-        while (isalnum((unsigned char)p[t]) || p[t] == '_' || p[t] == '-')
-            t++;
-        return t >= 3 + SK_MIN ? t : 0;
-    }
-    return 0;
-}
-
-/* Replaces in s (cap bytes) every secret secret_at() finds with REDACTED; a message that
- * no longer fits is cut. Every error message the engine gives goes through here: a server
- * may quote the key it was sent in its own error message. */
+/* Replaces in s (cap bytes) every secret with "[redacted]"; a message that no longer fits
+ * is cut. Every error message the engine gives goes through here: a server may quote the
+ * key it was sent in its own error message. */
 static void redact(const slm_engine *e, char *s, size_t cap)
 {
     char *out = cap ? malloc(cap) : NULL;
@@ -240,18 +213,8 @@ static void redact(const slm_engine *e, char *s, size_t cap)
             snprintf(s, cap, "openai: (an error message withheld: out of memory)");
         return;
     }
-    size_t o = 0;
-    for (size_t i = 0; s[i] && o + 1 < cap;) {
-        size_t keep, n = secret_at(e, s, i, &keep);
-        if (!n) {
-            out[o++] = s[i++];
-            continue;
-        }
-        int w = snprintf(out + o, cap - o, "%.*s%s", (int)keep, s + i, REDACTED);
-        o += w > 0 && (size_t)w < cap - o ? (size_t)w : cap - 1 - o;
-        i += n;
-    }
-    out[o] = '\0';
+    const char *key = e ? e->key : NULL;
+    size_t o = slm_redact_into(out, cap, s, &key, key ? 1 : 0);
     memcpy(s, out, o + 1);
     free(out);
 }
