@@ -18,7 +18,8 @@
  *     "sk-learn-pipeline-v2" stay, "sk-proj-4f9Qx..." goes);
  *   - the value of a name that names a secret, written `name: value`, `name=value` or
  *     `"name": "value"`: the name's last word (words split at _ - .) is apikey, secret,
- *     password, passwd, pwd or authorization, or it is `token` or `key` after another
+ *     password, passwd or authorization (not pwd: PWD is the
+ *     working directory), or it is `token` or `key` after another
  *     word where the key is api/access/secret/private (api_key, hf_token, x-api-key,
  *     OPENAI_API_KEY, client_secret; not max_tokens, not a lone "key:" or "token:", which
  *     appear in ordinary messages). A quoted value ends at its quote, a bare one at white
@@ -52,7 +53,7 @@ static inline int slm_rd_tok68(int c)
 /* Whether name[0..n) names a secret in free text (the rule above). */
 static inline int slm_rd_secret_word(const char *name, size_t n)
 {
-    static const char *const ALONE[] = {"apikey", "secret", "password", "passwd", "pwd",
+    static const char *const ALONE[] = {"apikey", "secret", "password", "passwd",
                                         "authorization"};
     static const char *const PAIRED[] = {"key", "token"};
     size_t w = n;

@@ -46,7 +46,7 @@ int slm_die(int code, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("slmbench: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    slm_vsay(stderr, fmt, ap); /* secrets redacted, control characters shown */
     fputc('\n', stderr);
     va_end(ap);
     return code;

@@ -93,7 +93,7 @@ int slm_opts_usage_error(const slm_cmd *cmd, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("slmbench: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    slm_vsay(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
     slm_opts_help(cmd, stderr);

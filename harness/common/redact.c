@@ -1,5 +1,6 @@
 /* redact.c — see redact.h. */
 #include "redact.h"
+#include "ctlesc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -137,4 +138,25 @@ void slm_redact_err(char *err, size_t errlen)
     char *r = slm_redact(err);
     snprintf(err, errlen, "%s", r);
     free(r);
+}
+
+void slm_vsay(FILE *f, const char *fmt, va_list ap)
+{
+    slm_buf raw = {0}, out = {0};
+    slm_buf_vprintf(&raw, fmt, ap);
+    char *r = slm_redact(raw.data ? raw.data : "");
+    slm_ctl_text(&out, r);
+    if (out.data)
+        fputs(out.data, f);
+    free(r);
+    slm_buf_free(&raw);
+    slm_buf_free(&out);
+}
+
+void slm_say(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    slm_vsay(f, fmt, ap);
+    va_end(ap);
 }

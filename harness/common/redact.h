@@ -51,6 +51,12 @@ void slm_redact_append(slm_buf *b, const char *s);
 /* s redacted, newly allocated (caller frees); NULL for NULL. */
 char *slm_redact(const char *s);
 
+/* The one door of slmbench's messages on stderr (errors, warnings, notes): fmt formatted,
+ * every secret redacted and every control character shown visibly (slm_ctl_esc; line
+ * feeds and tabs kept), then written to f. */
+void slm_say(FILE *f, const char *fmt, ...) SLM_PRINTF(2, 3);
+void slm_vsay(FILE *f, const char *fmt, va_list ap);
+
 /* Redacts the message in err (errlen bytes) in place; a message that no longer fits is
  * cut. */
 void slm_redact_err(char *err, size_t errlen);

@@ -22,6 +22,7 @@
 #include "modelfactory.h"
 #include "prompt.h"
 #include "plots.h"
+#include "redact.h"
 #include "report.h"
 #include "report_html.h"
 #include "runner.h"

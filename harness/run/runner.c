@@ -9,6 +9,8 @@
 #include "metrics.h"
 #include "counters.h"
 #include "prompt.h"
+#include "ctlesc.h"
+#include "redact.h"
 #include "roofline.h"
 #include "sha256.h"
 #include "structured.h"
@@ -204,7 +206,7 @@ static int load_inputs(run_ctx *c, char *err, size_t errlen)
     if (slm_evalset_load_split(c->es, cfg->split, cfg->skip_bad_rows, &c->ds, err, errlen))
         return SLM_RUN_BAD_INPUT;
     if (c->ds->n_skipped)
-        fprintf(stderr, "slmbench: warning: skipped %zu bad rows of '%s' (first: %s)\n",
+        slm_say(stderr, "slmbench: warning: skipped %zu bad rows of '%s' (first: %s)\n",
                 c->ds->n_skipped, c->ds->path, c->ds->first_skip_reason);
     if (cfg->calib_split) {
         if (slm_evalset_load_split(c->es, cfg->calib_split, cfg->skip_bad_rows, &c->cal, err,
@@ -409,8 +411,19 @@ static void render_prompts(run_ctx *c)
 }
 
 /* Validates everything that can be checked without loading a model. */
+/* The secrets of this run (redact.h), known before anything is stored or printed: what
+ * each candidate's options name as secret, and slmbench's secret-named variables. */
+static void register_secrets(const slm_run_cfg *cfg)
+{
+    slm_secret_add_environ();
+    for (size_t i = 0; i < cfg->n_cands; i++)
+        for (size_t k = 0; k < cfg->cands[i].n_opts; k++)
+            slm_secret_add_option(cfg->cands[i].opts[k].key, cfg->cands[i].opts[k].value);
+}
+
 static int prepare(run_ctx *c, slm_plugins *ps, char *err, size_t errlen)
 {
+    register_secrets(c->cfg);
     int rc = load_inputs(c, err, errlen);
     if (rc == SLM_RUN_OK && c->cfg->few_shot > 0)
         rc = draw_few_shots(c, err, errlen);
@@ -648,8 +661,12 @@ static void progress(const run_ctx *c, size_t ci, const char *name, size_t done,
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
+    slm_buf shown = {0}; /* the name's control characters shown, never sent raw */
+    slm_ctl_text(&shown, name);
     fprintf(stderr, "\r\033[K[%zu/%zu] %-20.20s [%s] %zu/%zu %6.1f ex/s ETA %3.0fs%s", ci + 1,
-            c->cfg->n_cands, name, bar, done, total, rate, eta, final ? "\n" : "");
+            c->cfg->n_cands, shown.data ? shown.data : "", bar, done, total, rate, eta,
+            final ? "\n" : "");
+    slm_buf_free(&shown);
     fflush(stderr);
 }
 
@@ -1207,7 +1224,7 @@ static int cand_begin(run_ctx *c, size_t ci)
         outcome_free(&o);
     }
     if (!c->o->quiet && !c->o->progress)
-        fprintf(stderr, "slmbench: candidate %zu/%zu '%s': %zu examples%s\n", ci + 1,
+        slm_say(stderr, "slmbench: candidate %zu/%zu '%s': %zu examples%s\n", ci + 1,
                 c->cfg->n_cands, cc->name, cs->todo,
                 c->cfg->repeats > 1 ? " (repeated)" : "");
     cs->t0 = slm_now_ms();
@@ -1702,7 +1719,7 @@ static int execute(run_ctx *c, char *err, size_t errlen)
         }
         if (rc != SLM_RUN_OK) {
             /* the failed candidate is recorded; the others go on */
-            fprintf(stderr, "slmbench: error: %s\n", c->cands[i].err);
+            slm_say(stderr, "slmbench: error: %s\n", c->cands[i].err);
             slm_buf_printf(&failures, "%s%s", failures.len ? "; " : "", c->cands[i].err);
             if (worst == SLM_RUN_OK)
                 worst = rc;
@@ -1772,6 +1789,31 @@ static int resume_check(run_ctx *c, char *err, size_t errlen)
     return SLM_RUN_OK;
 }
 
+/* The config a run started with: the stored text, or, where a secret was redacted from it
+ * (its SHA-256 is no longer the stored one), the file it came from if that file is still
+ * the same (the stored SHA-256). Replaces r->config_text; 0, or -1 with err set. */
+static int resume_config(slm_resume_row *r, char *err, size_t errlen)
+{
+    char sha[65], e2[SLM_ERRLEN];
+    slm_sha256_hex(r->config_text, strlen(r->config_text), sha);
+    if (!r->config_sha256 || !strcmp(sha, r->config_sha256))
+        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    if (slm_read_file(r->config_path, &text, &len, e2, sizeof e2) == 0) {
+        slm_sha256_hex(text, len, sha);
+        if (!strcmp(sha, r->config_sha256) && strlen(text) == len) {
+            free(r->config_text);
+            r->config_text = text;
+            return 0;
+        }
+        free(text);
+    }
+    return slm_err(err, errlen, "cannot resume run %lld: its stored config had secrets "
+                   "redacted, and '%s' is no longer the file it started with; put that "
+                   "file back", (long long)r->id, r->config_path);
+}
+
 int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_t *run_id,
                    char *err, size_t errlen)
 {
@@ -1790,6 +1832,10 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
     o = &oo;
     if (!strcmp(r.status, "complete") && !o->retry_errors) {
         slm_err(err, errlen, "run %lld is already complete", (long long)r.id);
+        slm_resume_row_free(&r);
+        return SLM_RUN_BAD_INPUT;
+    }
+    if (resume_config(&r, err, errlen)) {
         slm_resume_row_free(&r);
         return SLM_RUN_BAD_INPUT;
     }

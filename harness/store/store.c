@@ -2,6 +2,7 @@
 #include "store.h"
 #include "schema.h"
 #include "store_int.h"
+#include "redact.h"
 #include "util.h"
 
 #include <errno.h>
@@ -264,6 +265,14 @@ void slm_bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
+void slm_bind_redacted(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, slm_redact(v), -1, free);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, size_t errlen)
 {
     if (!st->put_pred &&
@@ -304,7 +313,7 @@ int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, si
     slm_bind_double(s, 18, r->decode_ms);
     slm_bind_double(s, 19, r->ttft_ms);
     slm_bind_double(s, 20, r->tpot_ms);
-    slm_bind_text(s, 21, r->error);
+    slm_bind_redacted(s, 21, r->error);
     slm_bind_text(s, 22, r->probs_mean_json);
     slm_bind_text(s, 23, r->fail_kinds && *r->fail_kinds ? r->fail_kinds : NULL);
     slm_bind_text(s, 24, r->rendered_sha256);

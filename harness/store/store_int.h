@@ -20,6 +20,10 @@ int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen);
 /* Binds a double, as NULL when NaN. */
 void slm_bind_double(sqlite3_stmt *s, int i, double v);
 void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds v with every secret redacted (redact.h), as NULL when NULL: every error, config
+ * text and option set written to the database goes through here, whichever engine or
+ * part of slmbench wrote the text. */
+void slm_bind_redacted(sqlite3_stmt *s, int i, const char *v);
 
 /* Column i of a result row as a double; NULL reads as NaN. */
 double slm_col_double(sqlite3_stmt *s, int i);

@@ -1,6 +1,8 @@
 /* store_read.c — see store_read.h. */
 #include "store_read.h"
 #include "config.h"
+#include "redact.h"
+#include "sha256.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -106,24 +108,49 @@ int slm_run_is_json_task(slm_store *st, int64_t run_id)
     return json;
 }
 
+/* The stored config text as YAML that parses: where secrets were redacted from it (its
+ * SHA-256 is no longer config_sha256), each SLM_REDACTED is read as the plain word
+ * REDACTED, since "[redacted]" unquoted is a YAML sequence (and breaks a flow mapping).
+ * The settings read back from it never need a secret's value. Caller frees. */
+static char *readable_config(const char *text, const char *sha256)
+{
+    char hex[65];
+    slm_sha256_hex(text, strlen(text), hex);
+    if (!sha256 || !strcmp(hex, sha256))
+        return slm_xstrdup(text);
+    slm_buf b = {0};
+    for (const char *p = text, *q; *p; p = q + strlen(SLM_REDACTED)) {
+        if (!(q = strstr(p, SLM_REDACTED))) {
+            slm_buf_puts(&b, p);
+            break;
+        }
+        slm_buf_append(&b, p, (size_t)(q - p));
+        slm_buf_puts(&b, "REDACTED");
+    }
+    return slm_buf_take(&b);
+}
+
 int slm_run_cfg_from_db(slm_store *st, int64_t run_id, slm_run_cfg **out, char *err,
                         size_t errlen)
 {
-    sqlite3_stmt *s = prep_ids(st, "SELECT config_path, config_text FROM runs WHERE id = ?",
+    sqlite3_stmt *s = prep_ids(st, "SELECT config_path, config_text, config_sha256 FROM runs "
+                                   "WHERE id = ?",
                                run_id, 0, 1, err, errlen);
     if (!s)
         return -1;
     int rc = -1;
     if (sqlite3_step(s) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(s, 0);
-        const char *text = (const char *)sqlite3_column_text(s, 1);
+        const char *stored = (const char *)sqlite3_column_text(s, 1);
+        char *text = readable_config(stored ? stored : "",
+                                     (const char *)sqlite3_column_text(s, 2));
         path = path ? path : "<db>";
         /* relative paths in the config are relative to where the config was */
         const char *slash = strrchr(path, '/');
         char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");
-        rc = slm_run_cfg_parse(path, dir, text ? text : "", text ? strlen(text) : 0, out, err,
-                               errlen);
+        rc = slm_run_cfg_parse(path, dir, text, strlen(text), out, err, errlen);
         free(dir);
+        free(text);
     } else {
         slm_err(err, errlen, "%s: no run %lld", slm_store_path(st), (long long)run_id);
     }

@@ -44,6 +44,9 @@ int slm_store_begin_run(slm_store *st, const slm_run_row *r, int64_t *run_id, ch
                           r->quantization_policy, r->shard};
     for (int i = 0; i < (int)(sizeof text / sizeof text[0]); i++)
         slm_bind_text(s, i + 1, text[i]);
+    /* a key written into the config stays out of the database (config_sha256 is still
+     * the file's: a resume finds the file by it) */
+    slm_bind_redacted(s, 5, r->config_text);
     slm_bind_double(s, 12, r->bandwidth_gbs);
     sqlite3_bind_int64(s, 13, r->interleave_turn);
     if (step_done(s))
@@ -121,7 +124,7 @@ int slm_store_add_candidate(slm_store *st, int64_t run_id, const slm_cand_row *c
     slm_bind_text(s, 3, c->name);
     slm_bind_text(s, 4, c->engine);
     slm_bind_text(s, 5, c->model_path);
-    slm_bind_text(s, 6, c->options_json);
+    slm_bind_redacted(s, 6, c->options_json);
     slm_bind_text(s, 7, c->quant);
     sqlite3_bind_int(s, 8, c->constrained);
     sqlite3_bind_int(s, 9, c->concurrency);
@@ -162,7 +165,7 @@ int slm_store_set_run_status(slm_store *st, int64_t run_id, const char *status,
     slm_utc_iso8601(now, sizeof now);
     slm_bind_text(s, 1, status);
     slm_bind_text(s, 2, strcmp(status, "running") ? now : NULL);
-    slm_bind_text(s, 3, error);
+    slm_bind_redacted(s, 3, error);
     sqlite3_bind_int64(s, 4, run_id);
     return step_done(s);
 }
@@ -174,7 +177,7 @@ int slm_store_set_cand_status(slm_store *st, int64_t cid, const char *status, co
                           NULL, 0))
         return -1;
     slm_bind_text(s, 1, status);
-    slm_bind_text(s, 2, error);
+    slm_bind_redacted(s, 2, error);
     sqlite3_bind_int64(s, 3, cid);
     return step_done(s);
 }
@@ -348,7 +351,7 @@ int slm_store_put_calib(slm_store *st, int64_t run_id, int64_t cid, long idx,
     slm_bind_text(s, 5, gold);
     slm_bind_text(s, 6, logprobs_json);
     slm_bind_text(s, 7, ntok_json);
-    slm_bind_text(s, 8, error);
+    slm_bind_redacted(s, 8, error);
     if (sqlite3_step(s) != SQLITE_DONE)
         return slm_err(err, errlen, "%s: cannot store a calibration prediction",
                        slm_store_path(st));
@@ -407,11 +410,11 @@ int slm_store_run_to_resume(slm_store *st, int64_t id, int any_status, slm_resum
                             char *err, size_t errlen)
 {
     const char *sql = id > 0 ? "SELECT id, config_path, config_text, status, shard, "
-                               "interleave_turn FROM runs WHERE id = ?"
+                               "interleave_turn, config_sha256 FROM runs WHERE id = ?"
                       : any_status ? "SELECT id, config_path, config_text, status, shard, "
-                                     "interleave_turn FROM runs ORDER BY id DESC LIMIT 1"
+                                     "interleave_turn, config_sha256 FROM runs ORDER BY id DESC LIMIT 1"
                                    : "SELECT id, config_path, config_text, status, shard, "
-                                     "interleave_turn FROM runs WHERE status IN "
+                                     "interleave_turn, config_sha256 FROM runs WHERE status IN "
                                      "('running','interrupted','failed') "
                                      "ORDER BY id DESC LIMIT 1";
     sqlite3_stmt *s;
@@ -432,6 +435,8 @@ int slm_store_run_to_resume(slm_store *st, int64_t id, int any_status, slm_resum
         r->shard = v[3] ? slm_xstrdup(v[3]) : NULL;
         r->interleave_turn = sqlite3_column_type(s, 5) == SQLITE_NULL
                                  ? -1 : (long)sqlite3_column_int64(s, 5);
+        const char *sha = (const char *)sqlite3_column_text(s, 6);
+        r->config_sha256 = slm_xstrdup(sha ? sha : "");
     }
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : 1;
@@ -443,6 +448,7 @@ void slm_resume_row_free(slm_resume_row *r)
     free(r->config_text);
     free(r->status);
     free(r->shard);
+    free(r->config_sha256);
     memset(r, 0, sizeof *r);
 }
 

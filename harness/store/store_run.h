@@ -135,6 +135,7 @@ typedef struct slm_resume_row {
     int64_t id;
     char *config_path, *config_text, *status, *shard; /* shard NULL for a whole run */
     long interleave_turn;     /* as the run started; -1 unknown (before schema 9) */
+    char *config_sha256;      /* of the config as read; config_text may be redacted */
 } slm_resume_row;
 
 /* 0 found, 1 none, -1 database error. */

@@ -108,6 +108,7 @@ static void registration(void **state)
     assert_true(slm_secret_name("OPENAI_API_KEY") && slm_secret_name("client_secret"));
     assert_false(slm_secret_name("max_tokens") || slm_secret_name("api_key_env"));
     assert_false(slm_secret_name("monkey") || slm_secret_name("base_url"));
+    assert_false(slm_secret_name("PWD") || slm_secret_name("OLDPWD")); /* the cwd */
     setenv("SLM_TEST_ACCESS_TOKEN", "environ-secret-1", 1);
     setenv("SLM_TEST_USE_TOKEN", "true", 1); /* under SLM_SECRET_ENV_MIN */
     slm_secret_add_environ();
@@ -120,11 +121,12 @@ static void err_buffer_cut(void **state)
     (void)state;
     slm_secrets_clear();
     slm_secret_add("k1");
-    char err[24] = "x Bearer abcdefgh1234567890";
+    char err[24];
+    snprintf(err, sizeof err, "%s", "x Bearer abcdefgh1234567890"); /* cut to 23 bytes */
     slm_redact_err(err, sizeof err);
     assert_string_equal(err, "x Bearer [redacted]");
-    char small[12] = "sk-abcdefghij12345678";
-    small[11] = '\0'; /* a cut message: no longer an sk- key by itself */
+    char small[12];
+    snprintf(small, sizeof small, "%s", "sk-abcdefghij12345678"); /* no longer a key */
     slm_redact_err(small, sizeof small);
     assert_string_equal(small, "sk-abcdefgh");
     char out[16];
