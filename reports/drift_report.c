@@ -784,13 +784,10 @@ int slm_drift_json(const slm_drift *d, slm_buf *out, char *err, size_t errlen)
     json_object_set_new(root, "series", sers);
     json_object_set_new(root, "per_class", cls);
     json_object_set_new(root, "label_drift", lds);
-    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    int rc = slm_json_emit(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(root);
-    if (!txt)
+    if (rc)
         return slm_err(err, errlen, "cannot encode the drift review as JSON");
-    slm_buf_puts(out, txt);
-    slm_buf_putc(out, '\n');
-    free(txt);
     return 0;
 }
 

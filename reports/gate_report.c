@@ -1,5 +1,6 @@
 /* gate_report.c — see gate_report.h. */
 #include "gate_report.h"
+#include "json_out.h"
 #include "report.h"
 
 #include <jansson.h>
@@ -94,9 +95,6 @@ void slm_gate_json(const slm_gate_result *r, slm_buf *b)
         json_array_append_new(arr, c);
     }
     json_object_set_new(o, "checks", arr);
-    char *s = json_dumps(o, JSON_INDENT(2));
-    slm_buf_puts(b, s);
-    slm_buf_putc(b, '\n');
-    free(s);
+    slm_json_emit(b, o, JSON_INDENT(2));
     json_decref(o);
 }

@@ -1226,10 +1226,8 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
         run_info_free(&r);
     }
     if (!rc) {
-        char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
-        slm_buf_puts(out, s);
-        slm_buf_putc(out, '\n');
-        free(s);
+        if (slm_json_emit(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(12)))
+            rc = slm_err(err, errlen, "cannot encode the report as JSON");
     }
     json_decref(root);
     return rc;

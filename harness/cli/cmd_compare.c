@@ -136,9 +136,10 @@ static void print_json(const pairing *p, const results *r)
         json_object_set_new(o, "bootstrap_seed", json_integer(r->seed));
         json_array_append_new(arr, o);
     }
-    char *js = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
-    puts(js);
-    free(js);
+    slm_buf js = {0};
+    slm_json_emit(&js, arr, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    fputs(js.data ? js.data : "", stdout);
+    slm_buf_free(&js);
     json_decref(arr);
 }
 

@@ -273,6 +273,13 @@ void slm_bind_redacted(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
+void slm_redact_read(char **v)
+{
+    char *r = slm_redact(*v);
+    free(*v);
+    *v = r;
+}
+
 int slm_store_put_prediction(slm_store *st, const slm_pred_row *r, char *err, size_t errlen)
 {
     if (!st->put_pred &&

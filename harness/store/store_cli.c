@@ -122,6 +122,13 @@ static void id_columns(const slm_table *t, const char **run_col, const char **ca
             *cand_col = "candidate_id";
 }
 
+/* The columns whose text may carry a secret: errors (a server's message), the config and
+ * the options as written. Exported redacted, whatever version wrote them. */
+static int may_hold_secret(const char *col)
+{
+    return !strcmp(col, "error") || !strcmp(col, "config_text") || !strcmp(col, "options_json");
+}
+
 int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
                              void (*fn)(size_t n, const char *const *v, void *ud), void *ud,
                              char *err, size_t errlen)
@@ -155,11 +162,16 @@ int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, i
     if (cid >= 0 && cand_col)
         sqlite3_bind_int64(s, 2, cid);
     char(*real)[SLM_REAL_TEXT_LEN] = slm_xcalloc(n, sizeof *real);
+    char **red = slm_xcalloc(n, sizeof *red);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         for (size_t k = 0; k < n; k++) {
             if (sqlite3_column_type(s, (int)k) == SQLITE_FLOAT) {
                 slm_real_text(real[k], sizeof real[k], sqlite3_column_double(s, (int)k));
                 v[k] = real[k];
+            } else if (may_hold_secret(slm_table_col(t, k)->name)) {
+                free(red[k]);
+                red[k] = slm_redact((const char *)sqlite3_column_text(s, (int)k));
+                v[k] = red[k];
             } else {
                 v[k] = (const char *)sqlite3_column_text(s, (int)k);
             }
@@ -167,6 +179,9 @@ int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, i
         fn(n, v, ud);
     }
     sqlite3_finalize(s);
+    for (size_t k = 0; k < n; k++)
+        free(red[k]);
+    free(red);
     free(real);
     free(v);
     if (rc != SQLITE_DONE)

@@ -24,6 +24,9 @@ void slm_bind_text(sqlite3_stmt *s, int i, const char *v);
  * text and option set written to the database goes through here, whichever engine or
  * part of slmbench wrote the text. */
 void slm_bind_redacted(sqlite3_stmt *s, int i, const char *v);
+/* Replaces the allocated *v (NULL stays NULL) with its redacted copy: what is read back
+ * for a report or an export, so a database written before redaction leaks nothing. */
+void slm_redact_read(char **v);
 
 /* Column i of a result row as a double; NULL reads as NaN. */
 double slm_col_double(sqlite3_stmt *s, int i);

@@ -206,6 +206,7 @@ int slm_store_predictions(slm_store *st, int64_t cid, slm_pred **out, size_t *n,
         p->gold = col_dup(s, 2);
         p->pred = col_dup(s, 3);
         p->error = col_dup(s, 4);
+        slm_redact_read(&p->error);
         p->fail_kinds = col_dup(s, 5);
         p->probs_json = col_dup(s, 6);
         p->correct = sqlite3_column_int(s, 7);

@@ -65,6 +65,7 @@ static void cand_facts_read(sqlite3_stmt *s, slm_cand_card *c)
                   &c->model_path, &c->model_sha, &c->engine_version, &c->chat_template};
     for (int i = 0; i < 10; i++)
         *g[i] = col_str(s, i + 1);
+    slm_redact_read(&c->error);
     c->chat_used = sqlite3_column_int(s, 11);
     double *h[] = {&c->n_params, &c->size_bytes, &c->n_ctx, &c->n_vocab, &c->n_layer,
                    &c->n_embd, &c->n_threads};
@@ -101,6 +102,7 @@ int slm_store_run_facts(slm_store *st, int64_t id, slm_run_facts *r, char *err, 
                   &r->split, &r->es_path, &r->es_sha, &r->prompt_sha, &r->labels_json};
     for (int i = 0; i < 17; i++)
         *f[i] = col_str(s, i);
+    slm_redact_read(&r->error);
     r->n_rows = (long)sqlite3_column_int64(s, 17);
     sqlite3_finalize(s);
     if (query(st,
