@@ -131,3 +131,42 @@ if command -v script >/dev/null 2>&1; then
 else
     skip "progress line (script(1) not installed)"
 fi
+
+# ---- resuming a run whose stored config had a key redacted ----
+# The stored text says MY_API_KEY=[redacted]; the resume reads the config file instead
+# (its SHA-256 is the stored one), so the program gets the real key; a changed file is
+# refused rather than run with "[redacted]" as the key.
+cat >"$TMP/keycheck.sh" <<SH
+#!/bin/sh
+while IFS= read -r line; do
+    id=\$(printf '%s' "\$line" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+    if [ -f "$TMP/fail-now" ] || [ "\$MY_API_KEY" != inlineKey-8817 ]; then
+        printf '{"id": "%s", "error": "refused"}\n' "\$id"
+    else
+        printf '{"id": "%s", "text": "billing"}\n' "\$id"
+    fi
+done
+SH
+chmod +x "$TMP/keycheck.sh"
+cat >"$TMP/res.yaml" <<YAML
+name: res
+evalset: $FX
+mode: generate
+warmup: 0
+limit: 3
+candidates:
+  - {name: k, engine: exec, options: {command: '$TMP/keycheck.sh', env: 'MY_API_KEY=inlineKey-8817'}}
+YAML
+touch "$TMP/fail-now"
+"$SLMBENCH" run "$TMP/res.yaml" --db "$TMP/res.db" --quiet >/dev/null 2>&1 || true
+cp "$TMP/res.db" "$TMP/res2.db"
+rm -f "$TMP/fail-now"
+if "$SLMBENCH" run --resume --retry-errors --db "$TMP/res.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+e=$(sql "$TMP/res.db" "select count(*) || '|' || count(error) from predictions")
+[ "$rc" = 0 ] && [ "$e" = "3|0" ] && ok "resume of a redacted config reads the unchanged config file: the program gets the real key" \
+    || { notok "resume: exit $rc, rows|errors $e"; sed 's/^/#   /' "$TMP/err" | head -n 3; }
+echo "# changed" >>"$TMP/res.yaml"
+expect_exit 3 "resume refused when the config file changed since (its key was redacted from the stored copy)" \
+    "$SLMBENCH" run --resume --retry-errors --db "$TMP/res2.db" --quiet
+expect_err "its stored config had secrets redacted, and '.*res.yaml' is no longer the file it started with" \
+    "the refusal says why and what to do"
