@@ -1790,13 +1790,15 @@ static int resume_check(run_ctx *c, char *err, size_t errlen)
 }
 
 /* The config a run started with: the stored text, or, where a secret was redacted from it
- * (its SHA-256 is no longer the stored one), the file it came from if that file is still
- * the same (the stored SHA-256). Replaces r->config_text; 0, or -1 with err set. */
+ * (it holds SLM_REDACTED and its SHA-256 is no longer the stored one), the file it came
+ * from if that file is still the same (the stored SHA-256). Replaces r->config_text; 0,
+ * or -1 with err set. */
 static int resume_config(slm_resume_row *r, char *err, size_t errlen)
 {
     char sha[65], e2[SLM_ERRLEN];
     slm_sha256_hex(r->config_text, strlen(r->config_text), sha);
-    if (!r->config_sha256 || !strcmp(sha, r->config_sha256))
+    if (!r->config_sha256 || !strcmp(sha, r->config_sha256)
+        || !strstr(r->config_text, SLM_REDACTED))
         return 0;
     char *text = NULL;
     size_t len = 0;

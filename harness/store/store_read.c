@@ -116,7 +116,7 @@ static char *readable_config(const char *text, const char *sha256)
 {
     char hex[65];
     slm_sha256_hex(text, strlen(text), hex);
-    if (!sha256 || !strcmp(hex, sha256))
+    if (!sha256 || !strcmp(hex, sha256) || !strstr(text, SLM_REDACTED))
         return slm_xstrdup(text);
     slm_buf b = {0};
     for (const char *p = text, *q; *p; p = q + strlen(SLM_REDACTED)) {
