@@ -69,6 +69,11 @@ ENGINE_TEST_SRCS := $(wildcard tests/engines/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%) $(ENGINE_TEST_SRCS:tests/engines/%.c=$(OUT)/tests/%) \
              $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/tests/%)
+# tests/fuzz/fuzz_<t>.c: libFuzzer targets (make fuzz, below); make check links each with
+# tests/fuzz/replay_main.c and the normal CC as $(OUT)/tests/test_fuzz_<t>, which replays
+# tests/fuzz/corpus/<t>/ and tests/fuzz/crashes/<t>/.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(OUT)/tests/test_fuzz_%)
 # tests/helpers/fake_*.c are shared libraries standing in for real ones (fake_llama.c:
 # a libllama with the wrong ABI); the other helpers are programs.
 TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
@@ -136,6 +141,14 @@ $(OUT)/tests/%: tests/fuzz/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
+# fuzz_http.c includes engines/openai/openai.c (its parsers are static there)
+$(FUZZ_REPLAY_BINS): $(OUT)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \
+                     tests/fuzz/fuzz_target.h engines/openai/openai.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (replay)")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DFUZZ_TARGET='"$*"' $< tests/fuzz/replay_main.c \
+	    -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
 $(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -169,7 +182,7 @@ DEMO_DIR := build/demo
 demo: all
 	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
 
-check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
+check: all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
 	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check
