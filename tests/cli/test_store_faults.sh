@@ -10,7 +10,7 @@
 # predictions, statuses, model facts, counter events, quality metrics, comparisons.
 #
 # The matrix is printed as "# ..." lines. make check runs a spread (every N up to 20, then
-# 20 more across the range); FAULTS_FULL=1 runs every N.
+# 20 more across the range; 10 and 10 under AddressSanitizer); FAULTS_FULL=1 runs every N, FAULTS_STEP=K every Kth.
 #
 # Under AddressSanitizer the shim is preloaded after the ASan runtime (which must come
 # first); the chain is then ASan's interceptor -> shim -> libc.
@@ -78,13 +78,18 @@ calls() {
     cut -d' ' -f1 "$TMP/count"
 }
 
-# spread T: 1..20, then 20 values up to T (every N with FAULTS_FULL=1).
+# spread T: 1..HEAD, then HEAD values up to T; every N with FAULTS_FULL=1, every Kth with
+# FAULTS_STEP=K.
 spread() {
     if [ "${FAULTS_FULL:-0}" = 1 ]; then seq 1 "$1"; return; fi
-    awk -v t="$1" 'BEGIN { for (n = 1; n <= 20 && n <= t; n++) print n;
-        if (t > 20) for (k = 1; k <= 20; k++) { n = 20 + int((t - 20) * k / 20 + 0.5);
-            if (n > 20 && n != last) print n; last = n } }'
+    if [ -n "${FAULTS_STEP:-}" ]; then seq 1 "$FAULTS_STEP" "$1"; return; fi
+    awk -v t="$1" -v h="$HEAD" 'BEGIN { for (n = 1; n <= h && n <= t; n++) print n;
+        if (t > h) for (k = 1; k <= h; k++) { n = h + int((t - h) * k / h + 0.5);
+            if (n > h && n != last) print n; last = n } }'
 }
+# 20 and 20; under a sanitizer (each run several times slower) 10 and 10
+HEAD=20
+[ -n "$asan" ] && HEAD=10
 
 # recover DB: after a failed run, finish it as a user would: --resume, or where nothing
 # was recorded (--resume: "no unfinished run", "no database"), the run again. Prints
@@ -152,10 +157,11 @@ echo "# a run makes $T writes and $S syncs on its database files"
 [ "${T:-0}" -gt 100 ] && ok "the shim counts the run's writes ($T)" || notok "the shim counted ${T:-no} writes"
 echo "# op    errno  mode   N      failed exit integrity recovery state"
 matrix write EIO sticky 'disk I/O error' $(spread "$T")
-# a transient fault: the odd N up to 20 and the whole spread beyond; a full disk: every
+# a transient fault: the odd N up to HEAD and the whole spread beyond; a full disk: every
 # fourth N of the spread (all with FAULTS_FULL=1)
-every() { if [ "${FAULTS_FULL:-0}" = 1 ]; then cat; else awk -v k="$1" 'NR % k == 0'; fi; }
-matrix write EIO once 'disk I/O error' $(spread "$T" | awk '$1 > 20 || $1 % 2')
+every() { if [ "${FAULTS_FULL:-0}${FAULTS_STEP:-}" != 0 ]; then cat; else awk -v k="$1" 'NR % k == 0'; fi; }
+odd() { if [ "${FAULTS_FULL:-0}${FAULTS_STEP:-}" != 0 ]; then cat; else awk -v h="$HEAD" '$1 > h || $1 % 2'; fi; }
+matrix write EIO once 'disk I/O error' $(spread "$T" | odd)
 matrix write ENOSPC sticky 'disk is full|No space left on device' $(spread "$T" | every 4)
 matrix sync EIO sticky 'disk I/O error' $(seq 1 "${S:-1}")
 
