@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1689,7 +1690,11 @@ static int execute(run_ctx *c, char *err, size_t errlen)
         int rc = open_counters(c, e2, sizeof e2);
         if (rc != SLM_RUN_OK) {
             free(todo);
-            slm_err(err, errlen, "%s", e2);
+            if (rc == SLM_RUN_ENGINE) /* the store failed: the run is recorded, running */
+                slm_err(err, errlen, "%s; finish it with: slmbench run --resume --db %s", e2,
+                        slm_store_path(c->st));
+            else
+                slm_err(err, errlen, "%s", e2);
             return rc;
         }
     }
@@ -1772,6 +1777,9 @@ int slm_run_start(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps, const 
     int rc = prepare(&c, ps, err, errlen);
     if (rc == SLM_RUN_OK) {
         if (record_run(&c, err, errlen)) {
+            /* rolled back: there is nothing to resume, --resume would say so */
+            size_t len = strlen(err);
+            snprintf(err + len, errlen - len, "; nothing of the run was recorded, run it again");
             rc = SLM_RUN_ENGINE;
         } else {
             *run_id = c.run_id;

@@ -121,11 +121,22 @@ static int migrate_step(slm_store *st, int *done, char *err, size_t errlen)
     return slm_store_exec(st, "COMMIT", err, errlen);
 }
 
+/* Applies every migration; a failure names what was being done (a bare "disk I/O error"
+ * did not say the schema was being written). */
 static int migrate(slm_store *st, char *err, size_t errlen)
 {
-    for (int done = 0; !done;)
-        if (migrate_step(st, &done, err, errlen))
-            return -1;
+    char e[SLM_ERRLEN];
+    for (int done = 0; !done;) {
+        e[0] = '\0';
+        if (migrate_step(st, &done, e, sizeof e) == 0)
+            continue;
+        /* a newer database's message is complete as it is */
+        if (strstr(e, "is newer than this slmbench"))
+            return slm_err(err, errlen, "%s", e);
+        const char *why = strncmp(e, st->path, strlen(st->path)) ? e : e + strlen(st->path);
+        return slm_err(err, errlen, "%s: cannot create or upgrade the schema%s%s", st->path,
+                       *why == ':' ? "" : ": ", why);
+    }
     return 0;
 }
 

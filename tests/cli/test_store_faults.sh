@@ -123,6 +123,13 @@ one() {
     *) why="exit $rc: $(tail -n 3 "$TMP/f.err" | tr '\n' ' ')" ;;
     esac
     grep -Eq "Sanitizer|runtime error|Segmentation" "$TMP/f.err" && why="$why sanitizer report"
+    # the message says what to do: resume a recorded run, else run again
+    runs=$(sqlite3 -batch -noheader "$db" "select count(*) from runs" 2>/dev/null || echo 0)
+    if [ "$rc" = 4 ] && [ "${runs:-0}" -gt 0 ]; then
+        grep -q -- "run --resume --db $db" "$TMP/f.err" || why="$why no resume hint"
+    elif [ "$rc" = 4 ]; then
+        grep -Eq "run it again|schema|WAL" "$TMP/f.err" || why="$why no hint to run again"
+    fi
     ic=ok
     if [ -f "$db" ]; then ic=$(sqlite3 -batch -noheader "$db" "pragma integrity_check" 2>&1 | head -n 1); fi
     [ "$ic" = ok ] || why="$why integrity: $ic"
