@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -624,6 +625,17 @@ static int set_cand_status(slm_store *st, int64_t id, const char *status, const 
     return slm_store_set_cand_status(st, id, status, error);
 }
 
+/* A write of the candidate's record failed (a full disk, an I/O error): the candidate
+ * fails with the store's message, so nothing is half-recorded under an 'ok' and the run
+ * resumes it. Returns SLM_RUN_ENGINE. */
+static int store_failed(slm_store *st, cand_state *cs, const char *what)
+{
+    char e[SLM_ERRLEN];
+    slm_store_db_err(st, what, e, sizeof e);
+    slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cs->cfg->name, e);
+    return cs->rc = SLM_RUN_ENGINE;
+}
+
 /* "" as NULL: the engine's unknown strings are stored as unknown. */
 static const char *known(const char *s)
 {
@@ -1148,7 +1160,8 @@ static int cand_begin(run_ctx *c, size_t ci)
         slm_peak_rss_reset(); /* peak memory of this candidate alone */
 
     char e2[SLM_ERRLEN] = "";
-    set_cand_status(st, cs->id, "running", NULL);
+    if (set_cand_status(st, cs->id, "running", NULL))
+        return store_failed(st, cs, "cannot mark the candidate running");
     /* Where the engine renders, the context is sized from the eval set unless n_ctx is
      * given: the tokenizer alone is opened first (vocab_only) to count every prompt. */
     int can_render = SLM_SLOT(vt, render) != NULL;
@@ -1213,7 +1226,8 @@ static int cand_begin(run_ctx *c, size_t ci)
     if (!(vt->caps & SLM_CAP_MODEL_FILE) || !cs->model ||
         slm_sha256_file(cs->model, sha, e2, sizeof e2))
         sha[0] = '\0';
-    store_model_facts(st, cs, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms);
+    if (store_model_facts(st, cs, &mi, sha[0] ? sha : NULL, cs->chat, mi.caps, load_ms))
+        return store_failed(st, cs, "cannot record the model's facts");
     if (check_fits(c, cs, mi.n_ctx, asked_ctx))
         return cs->rc;
 
@@ -1553,7 +1567,8 @@ static int run_throughput(run_ctx *c, cand_state *cs)
                     slm_label_index((const char *const *)c->es->labels, nl, stored[i]) != pred[i])
                     mismatch++;
         slm_free_strv(stored, n);
-        slm_store_set_throughput(c->st, cs->id, secs, tokens, (long)n, mismatch);
+        if (slm_store_set_throughput(c->st, cs->id, secs, tokens, (long)n, mismatch))
+            rc = store_failed(c->st, cs, "cannot record the throughput");
     }
     free(reqs);
     free(ptr);
@@ -1564,14 +1579,14 @@ static int run_throughput(run_ctx *c, cand_state *cs)
 
 /* Flakiness: the first N examples again; a prediction that differs from the stored one
  * is a flip (a deterministic engine has none). */
-static void repeat_check(run_ctx *c, cand_state *cs)
+static int repeat_check(run_ctx *c, cand_state *cs)
 {
     size_t n = (size_t)c->o->repeat_check < c->n ? (size_t)c->o->repeat_check : c->n;
     long flips = 0;
     char **stored = slm_xcalloc(n ? n : 1, sizeof *stored);
     if (slm_store_pred_texts(c->st, c->run_id, cs->id, stored, n, NULL, 0)) {
         free(stored);
-        return;
+        return store_failed(c->st, cs, "cannot read the predictions");
     }
     for (size_t i = 0; i < n; i++) {
         outcome o;
@@ -1581,7 +1596,9 @@ static void repeat_check(run_ctx *c, cand_state *cs)
         outcome_free(&o);
     }
     slm_free_strv(stored, n);
-    slm_store_set_repeat_check(c->st, cs->id, (long)n, flips);
+    if (slm_store_set_repeat_check(c->st, cs->id, (long)n, flips))
+        return store_failed(c->st, cs, "cannot record the repeat check");
+    return SLM_RUN_OK;
 }
 
 /* Finishes a candidate: calibration split, close, times, host load, status, metrics. */
@@ -1604,7 +1621,7 @@ static int cand_end(run_ctx *c, size_t ci)
     if (cs->rc == SLM_RUN_OK && c->cfg->throughput)
         cs->rc = run_throughput(c, cs);
     if (cs->rc == SLM_RUN_OK && c->o->repeat_check > 0)
-        repeat_check(c, cs);
+        cs->rc = repeat_check(c, cs);
     if (cs->eng)
         cs->plugin->vt->close(cs->eng);
     cs->eng = NULL;
@@ -1619,49 +1636,62 @@ static int cand_end(run_ctx *c, size_t ci)
                              dtot > 0 ? 100.0 * dsteal / dtot : NAN,
                              c->cfg->repeats > 0 ? c->cfg->repeats : 1, slm_peak_rss_kb(),
                              cs->conc_ms / 1000.0 /* 0 unless concurrent */, (long)cs->conc_n};
-        slm_store_add_cand_totals(st, cs->id, &t);
+        if (slm_store_add_cand_totals(st, cs->id, &t) && cs->rc == SLM_RUN_OK)
+            store_failed(st, cs, "cannot record the candidate's times");
     }
     cs->active = 0;
     if (cs->rc == SLM_RUN_OK) {
-        set_cand_status(st, cs->id, "ok", NULL);
+        /* Metrics first, 'ok' last: a candidate marked ok has its metrics, and one whose
+         * store failed in between is not ok, so a resumed run computes them again (the
+         * other order left a resumed run without the candidate's metrics). */
         char e3[SLM_ERRLEN];
         if (slm_aggregate_candidate(st, c->run_id, cs->id, (const char *const *)c->es->labels,
                                     c->es->n_labels, e3, sizeof e3)) {
             slm_err(cs->err, sizeof cs->err, "%s", e3);
             cs->rc = SLM_RUN_ENGINE;
+        } else if (set_cand_status(st, cs->id, "ok", NULL)) {
+            store_failed(st, cs, "cannot mark the candidate ok");
         }
-    } else if (cs->rc == SLM_RUN_INTERRUPTED) {
-        set_cand_status(st, cs->id, "pending", NULL);
-    } else {
-        set_cand_status(st, cs->id, "failed", cs->err);
     }
+    /* best effort: where the store itself failed, these fail too and the candidate stays
+     * 'running', which a resume redoes alike */
+    if (cs->rc == SLM_RUN_INTERRUPTED)
+        set_cand_status(st, cs->id, "pending", NULL);
+    else if (cs->rc != SLM_RUN_OK)
+        set_cand_status(st, cs->id, "failed", cs->err);
     return cs->rc;
 }
 
 /* Opens the run's counter set and records, per event, its source or why it is
- * unavailable (stored NULL, never 0). */
+ * unavailable (stored NULL, never 0). SLM_RUN_BAD_INPUT for events that cannot be
+ * counted, SLM_RUN_ENGINE when the store fails. */
 static int open_counters(run_ctx *c, char *err, size_t errlen)
 {
     const char *const *ev = (const char *const *)c->cfg->events;
     size_t n = c->cfg->n_events;
     if (!n)
         ev = slm_counters_default_events(&n);
-    if (n > MAX_EVENTS)
-        return slm_err(err, errlen, "%s: at most %d counter events", c->cfg->path, MAX_EVENTS);
+    if (n > MAX_EVENTS) {
+        slm_err(err, errlen, "%s: at most %d counter events", c->cfg->path, MAX_EVENTS);
+        return SLM_RUN_BAD_INPUT;
+    }
     if (slm_counters_open(ev, n, &c->ctr, err, errlen))
-        return -1;
+        return SLM_RUN_BAD_INPUT;
     char reason[512];
     int has_energy = slm_energy_probe(reason, sizeof reason);
     for (size_t i = 0; i < slm_counters_count(c->ctr); i++) {
         const char *why = slm_counters_reason(c->ctr, i);
-        slm_store_put_counter_event(c->st, c->run_id, slm_counters_name(c->ctr, i),
-                                    slm_counters_source(c->ctr, i), slm_counters_unit(c->ctr, i),
-                                    why && *why ? why : NULL, err, errlen);
+        if (slm_store_put_counter_event(c->st, c->run_id, slm_counters_name(c->ctr, i),
+                                        slm_counters_source(c->ctr, i),
+                                        slm_counters_unit(c->ctr, i), why && *why ? why : NULL,
+                                        err, errlen))
+            return SLM_RUN_ENGINE;
     }
-    slm_store_put_counter_event(c->st, c->run_id, "energy",
-                                has_energy ? "available" : "unavailable", "J",
-                                has_energy ? "not yet read per phase" : reason, err, errlen);
-    return 0;
+    if (slm_store_put_counter_event(c->st, c->run_id, "energy",
+                                    has_energy ? "available" : "unavailable", "J",
+                                    has_energy ? "not yet read per phase" : reason, err, errlen))
+        return SLM_RUN_ENGINE;
+    return SLM_RUN_OK;
 }
 
 /* Runs every candidate that is not yet done, then settles the run's status. */
@@ -1674,10 +1704,15 @@ static int execute(run_ctx *c, char *err, size_t errlen)
     if (c->cfg->counters && !c->ctr) {
         /* Opened before any engine starts its threads, so inheritance covers them. */
         char e2[SLM_ERRLEN];
-        if (open_counters(c, e2, sizeof e2)) {
+        int rc = open_counters(c, e2, sizeof e2);
+        if (rc != SLM_RUN_OK) {
             free(todo);
-            slm_err(err, errlen, "%s", e2);
-            return SLM_RUN_BAD_INPUT;
+            if (rc == SLM_RUN_ENGINE) /* the store failed: the run is recorded, running */
+                slm_err(err, errlen, "%s; finish it with: slmbench run --resume --db %s", e2,
+                        slm_store_path(c->st));
+            else
+                slm_err(err, errlen, "%s", e2);
+            return rc;
         }
     }
     for (size_t i = 0; i < k; i++) {
@@ -1732,15 +1767,20 @@ static int execute(run_ctx *c, char *err, size_t errlen)
                 (long long)c->run_id, slm_store_path(c->st));
     } else if (worst != SLM_RUN_OK) {
         set_run_status(c->st, c->run_id, "failed", failures.data);
-        slm_err(err, errlen, "run %lld failed: %s", (long long)c->run_id, failures.data);
+        slm_err(err, errlen, "run %lld failed: %s; finish it with: slmbench run --resume --db %s",
+                (long long)c->run_id, failures.data, slm_store_path(c->st));
     } else {
         char e2[SLM_ERRLEN];
         if (slm_compare_run(c->st, c->run_id, e2, sizeof e2)) {
             set_run_status(c->st, c->run_id, "failed", e2);
-            slm_err(err, errlen, "run %lld: %s", (long long)c->run_id, e2);
+            slm_err(err, errlen, "run %lld: %s; finish it with: slmbench run --resume --db %s",
+                    (long long)c->run_id, e2, slm_store_path(c->st));
             worst = SLM_RUN_ENGINE;
-        } else {
-            set_run_status(c->st, c->run_id, "complete", NULL);
+        } else if (set_run_status(c->st, c->run_id, "complete", NULL)) {
+            slm_store_db_err(c->st, "cannot mark the run complete", e2, sizeof e2);
+            slm_err(err, errlen, "run %lld: %s; finish it with: slmbench run --resume --db %s",
+                    (long long)c->run_id, e2, slm_store_path(c->st));
+            worst = SLM_RUN_ENGINE;
         }
     }
     slm_buf_free(&failures);
@@ -1754,6 +1794,9 @@ int slm_run_start(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps, const 
     int rc = prepare(&c, ps, err, errlen);
     if (rc == SLM_RUN_OK) {
         if (record_run(&c, err, errlen)) {
+            /* rolled back: there is nothing to resume, --resume would say so */
+            size_t len = strlen(err);
+            snprintf(err + len, errlen - len, "; nothing of the run was recorded, run it again");
             rc = SLM_RUN_ENGINE;
         } else {
             *run_id = c.run_id;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,16 +21,31 @@ struct slm_store {
 };
 
 
+/* The system's reason behind an I/O failure, " (No space left on device)", else "": SQLite
+ * says only "disk I/O error" when growing the -shm file on a full disk fails, and the
+ * operator needs to know that the disk is full. */
+static void os_reason(slm_store *st, char *buf, size_t n)
+{
+    int code = sqlite3_errcode(st->db) & 0xff, sys = sqlite3_system_errno(st->db);
+    buf[0] = '\0';
+    if ((code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) && sys > 0)
+        snprintf(buf, n, " (%s)", strerror(sys));
+}
+
 static int db_err(slm_store *st, const char *what, char *err, size_t errlen)
 {
-    return slm_err(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    char why[96];
+    os_reason(st, why, sizeof why);
+    return slm_err(err, errlen, "%s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db), why);
 }
 
 int slm_store_exec(slm_store *st, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        slm_err(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        char why[96];
+        os_reason(st, why, sizeof why);
+        slm_err(err, errlen, "%s: %s%s", st->path, msg ? msg : sqlite3_errmsg(st->db), why);
         sqlite3_free(msg);
         return -1;
     }
@@ -106,11 +122,22 @@ static int migrate_step(slm_store *st, int *done, char *err, size_t errlen)
     return slm_store_exec(st, "COMMIT", err, errlen);
 }
 
+/* Applies every migration; a failure names what was being done (a bare "disk I/O error"
+ * did not say the schema was being written). */
 static int migrate(slm_store *st, char *err, size_t errlen)
 {
-    for (int done = 0; !done;)
-        if (migrate_step(st, &done, err, errlen))
-            return -1;
+    char e[SLM_ERRLEN];
+    for (int done = 0; !done;) {
+        e[0] = '\0';
+        if (migrate_step(st, &done, e, sizeof e) == 0)
+            continue;
+        /* a newer database's message is complete as it is */
+        if (strstr(e, "is newer than this slmbench"))
+            return slm_err(err, errlen, "%s", e);
+        const char *why = strncmp(e, st->path, strlen(st->path)) ? e : e + strlen(st->path);
+        return slm_err(err, errlen, "%s: cannot create or upgrade the schema%s%s", st->path,
+                       *why == ':' ? "" : ": ", why);
+    }
     return 0;
 }
 
@@ -185,7 +212,14 @@ int slm_store_commit(slm_store *st, char *err, size_t errlen)
         return 0;
     if (--st->depth > 0)
         return 0;
-    return slm_store_exec(st, "COMMIT", err, errlen);
+    if (slm_store_exec(st, "COMMIT", err, errlen) == 0)
+        return 0;
+    /* A COMMIT that failed on I/O may leave the transaction open; ending it here keeps the
+     * next statements out of a transaction nobody will commit (a later BEGIN would fail
+     * with "cannot start a transaction within a transaction"). */
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
 }
 
 void slm_store_rollback(slm_store *st)

@@ -29,6 +29,11 @@ int slm_store_begin(slm_store *st, char *err, size_t errlen);
 int slm_store_commit(slm_store *st, char *err, size_t errlen);
 void slm_store_rollback(slm_store *st);
 
+/* Fills err with "path: what: SQLite's message" (and the system's reason behind an I/O
+ * error, " (No space left on device)") for the last call on st that failed, and returns -1:
+ * for callers of the functions that report failure without a message (status updates). */
+int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen);
+
 /* Resolves a run reference: "last" (newest run), a run id, or a tag/name (newest run with
  * that tag, else with that name). */
 int slm_store_resolve_run(slm_store *st, const char *ref, int64_t *run_id, char *err,

@@ -54,7 +54,5 @@ typedef enum slm_stmt_slot {
 sqlite3_stmt *slm_store_cached(slm_store *st, slm_stmt_slot slot, const char *sql, char *err,
                                size_t errlen);
 
-/* Fills err with "path: what: SQLite's message" and returns -1. */
-int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen);
 
 #endif
