@@ -60,6 +60,7 @@
 #include "slm_engine.h"
 #include "slm_plugin.h"
 #include "plugin_json.h"
+#include "../../harness/common/slm_limits.h" /* every size limit, in one place */
 
 extern char **environ;
 
@@ -74,7 +75,6 @@ static const struct {
 
 #define TAIL_BYTES 2048 /* stderr kept for messages */
 #define TAIL_LINES 3    /* of which this many last lines are quoted */
-#define MAX_LINE (64u << 20) /* a response line longer than this is an error */
 
 /* What reading an answer sets its `bad` to when a result cannot be allocated. */
 static const char BAD_OOM[] = SLM_PLUGIN_OOM_MSG;
@@ -578,7 +578,7 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
     for (;;) {
         if (woff == wn && (!want_line || line_end(e) >= 0))
             return IO_OK;
-        if (e->out_eof || e->out.len > MAX_LINE)
+        if (e->out_eof || e->out.len > SLM_EXEC_MAX_LINE_BYTES)
             return IO_EOF;
         if (e->stop && *e->stop)
             return IO_STOP;
@@ -871,9 +871,9 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         while (!child_exited(e) && now_ms() - t < 200)
             sleep_ms(2);
         char why[512];
-        if (e->out.len > MAX_LINE)
+        if (e->out.len > SLM_EXEC_MAX_LINE_BYTES)
             snprintf(why, sizeof why, "program '%s' sent a line longer than %u bytes", e->prog,
-                     MAX_LINE);
+                     SLM_EXEC_MAX_LINE_BYTES);
         else
             describe_status(e, stop_child(e, 0), "", why, sizeof why);
         restart(e, why);

@@ -28,6 +28,7 @@
 #include "llama_abi.h"
 #include "slm_engine.h"
 #include "slm_plugin.h"
+#include "../../harness/common/slm_limits.h" /* every size limit, in one place */
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -52,10 +53,8 @@
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_N_SEQ_MAX 32
 #define DEFAULT_N_PARALLEL 8
-#define MAX_N_PARALLEL 128
 #define PARALLEL_CHOICES 8  /* choice sequences per parallel prompt the context reserves */
 #define PARALLEL_CELLS 256  /* KV cells per parallel prompt (prompt and choices) reserved */
-#define MAX_N_SEQ 256 /* llama.cpp's LLAMA_MAX_SEQ */
 #define DEFAULT_MAX_TOKENS 32
 #define LOG_KEEP 4    /* error messages kept from llama.cpp's log */
 #define LOG_LINE 320
@@ -692,13 +691,13 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
         else if (!strcmp(k, "n_batch"))
             rc = parse_int_option(k, v, 1, INT_MAX, &n_batch, err, errlen);
         else if (!strcmp(k, "n_seq_max"))
-            rc = parse_int_option(k, v, 2, MAX_N_SEQ, &n_seq_max, err, errlen);
+            rc = parse_int_option(k, v, 2, SLM_LLAMA_MAX_N_SEQ, &n_seq_max, err, errlen);
         else if (!strcmp(k, "chat_template"))
             rc = parse_int_option(k, v, 0, 1, &chat, err, errlen);
         else if (!strcmp(k, "prefix_cache"))
             rc = parse_int_option(k, v, 0, 1, &prefix_cache, err, errlen);
         else if (!strcmp(k, "n_parallel"))
-            rc = parse_int_option(k, v, 1, MAX_N_PARALLEL, &n_parallel, err, errlen);
+            rc = parse_int_option(k, v, 1, SLM_LLAMA_MAX_N_PARALLEL, &n_parallel, err, errlen);
         else if (!strcmp(k, "vocab_only"))
             rc = parse_int_option(k, v, 0, 1, &vocab_only, err, errlen);
         else if (!strcmp(k, "n_gpu_layers"))
@@ -775,8 +774,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (n_parallel > 1 && n_parallel * PARALLEL_CELLS > n_kv)
         n_kv = n_parallel * PARALLEL_CELLS;
     int n_seq_ctx = n_parallel * (1 + PARALLEL_CHOICES);
-    if (n_seq_ctx > MAX_N_SEQ)
-        n_seq_ctx = MAX_N_SEQ;
+    if (n_seq_ctx > SLM_LLAMA_MAX_N_SEQ)
+        n_seq_ctx = SLM_LLAMA_MAX_N_SEQ;
     if (n_seq_ctx < n_seq_max)
         n_seq_ctx = n_seq_max;
 
@@ -2049,8 +2048,8 @@ static const struct {
     long lo, hi;
 } int_options[] = {
     {"n_ctx", 1, INT_MAX},        {"threads", 1, INT_MAX},   {"n_batch", 1, INT_MAX},
-    {"n_seq_max", 2, MAX_N_SEQ},  {"chat_template", 0, 1},   {"prefix_cache", 0, 1},
-    {"n_parallel", 1, MAX_N_PARALLEL}, {"vocab_only", 0, 1}, {"n_gpu_layers", -1, INT_MAX},
+    {"n_seq_max", 2, SLM_LLAMA_MAX_N_SEQ},  {"chat_template", 0, 1},   {"prefix_cache", 0, 1},
+    {"n_parallel", 1, SLM_LLAMA_MAX_N_PARALLEL}, {"vocab_only", 0, 1}, {"n_gpu_layers", -1, INT_MAX},
 };
 
 /* Checks every option as engine_open() parses it, without opening anything (1.5). */

@@ -13,9 +13,7 @@
 
 #include <stddef.h>
 
-/* Largest accepted field, in bytes. A larger one is a bad row (a prompt that size is a
- * mistake, and it would blow any small model's context anyway). */
-#define SLM_MAX_FIELD_BYTES (1u << 20)
+#include "slm_limits.h" /* SLM_MAX_FIELD_BYTES, SLM_MAX_ROW_BYTES, SLM_MAX_ROWS, ... */
 
 typedef struct slm_example {
     char *id;

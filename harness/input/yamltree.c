@@ -1,5 +1,6 @@
 /* yamltree.c — see yamltree.h. Builds a node tree from libyaml's event stream. */
 #include "yamltree.h"
+#include "slm_limits.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -34,11 +35,6 @@ static void node_free(slm_ynode *n)
     free(n->values);
     free(n);
 }
-
-/* Deepest nesting of sequences and maps accepted. The tree is built (and freed) by
- * recursion, one C frame or two per level, so a hostile "[[[[..." of a few ten thousand
- * levels would overflow the stack; no config or eval set comes near this. */
-#define MAX_DEPTH 64
 
 typedef struct parse_ctx {
     yaml_parser_t parser;
@@ -184,9 +180,9 @@ static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
 {
     int line = (int)ev->start_mark.line + 1, rc;
     if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
-        c->depth >= MAX_DEPTH)
+        c->depth >= SLM_MAX_YAML_DEPTH)
         return slm_err(c->err, c->errlen, "%s:%d: nested deeper than %d levels", c->name, line,
-                       MAX_DEPTH);
+                       SLM_MAX_YAML_DEPTH);
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         *out = node_new(SLM_Y_SCALAR, line);
