@@ -708,7 +708,7 @@ int slm_run_cfg_load(const char *path, slm_run_cfg **out, char *err, size_t errl
 {
     char *text;
     size_t len;
-    if (slm_read_file(path, &text, &len, err, errlen))
+    if (slm_yaml_check_size(path, err, errlen) || slm_read_file(path, &text, &len, err, errlen))
         return -1;
     const char *slash = strrchr(path, '/');
     char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");
