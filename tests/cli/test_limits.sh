@@ -1,0 +1,148 @@
+#!/bin/sh
+# The limits of harness/common/slm_limits.h, end to end (README "Limits"): for each, an
+# input just under it is accepted and one just over it is refused with exit 3 and the
+# documented message naming the file and line. Big inputs are generated here, at test
+# time; the 1 GiB split file is a sparse file (it is refused before it is read), so the
+# whole test reads about 60 MB.
+. "$(dirname "$0")/lib.sh"
+
+TINY=$ROOT/tests/fixtures/tiny
+D=$TMP/d
+mkdir -p "$D"
+
+# xs N: N bytes of 'x' on stdout.
+xs() { head -c "$1" /dev/zero | tr '\000' x; }
+
+# check_data NAME WANT_EXIT [REGEX]: evalsets check on $D/NAME against tiny's labels.
+check_data() {
+    expect_exit "$2" "evalsets check $1" "$SLMBENCH" evalsets check "$D/$1" --labels "$TINY"
+    [ $# -lt 3 ] || expect_err "^slmbench: error: $D/$1$3" "$1: the message names the place and the limit"
+}
+
+# ---- a field: 1 MiB (SLM_MAX_FIELD_BYTES) ----
+{ echo id,text,label; printf 'a1,'; xs 1048576; echo ,billing; } >"$D/field-ok.csv"
+{ echo id,text,label; echo a0,hi,billing; printf 'a1,'; xs 1048577; echo ,billing; } >"$D/field-over.csv"
+check_data field-ok.csv 0
+check_data field-over.csv 3 ":3: field 'text' is 1048577 bytes, more than the limit of 1048576$"
+{ printf '{"id":"a1","label":"billing","text":"'; xs 1048576; echo '"}'; } >"$D/field-ok.jsonl"
+{ printf '{"id":"a1","label":"billing","text":"'; xs 1048577; echo '"}'; } >"$D/field-over.jsonl"
+check_data field-ok.jsonl 0
+check_data field-over.jsonl 3 ":1: field 'text' is 1048577 bytes, more than the limit of 1048576$"
+
+# ---- a row: 4 MiB (SLM_MAX_ROW_BYTES) of a CSV record's fields, of a JSON line ----
+# id (2) + text (1 MiB) + label (7) + a, b (1 MiB each) + c: 4 MiB in all, then one more
+c=$((4194304 - 2 - 7 - 3 * 1048576))
+for k in ok over; do
+    { echo id,text,label,a,b,c; printf 'a1,'; xs 1048576; printf ',billing,'; xs 1048576
+      printf ,; xs 1048576; printf ,; xs "$c"; [ $k = ok ] || printf x; echo; } >"$D/row-$k.csv"
+done
+check_data row-ok.csv 0
+check_data row-over.csv 3 ":2: row is 4194305 bytes, more than the limit of 4194304$"
+# {"id":"a1","text":"t","label":"billing","pad":"xxx..."}: 49 bytes around the padding
+for k in 0 1; do
+    { printf '{"id":"a1","text":"t","label":"billing","pad":"'; xs $((4194304 - 49 + k))
+      echo '"}'; } >"$D/row-$k.jsonl"
+done
+mv "$D/row-0.jsonl" "$D/row-ok.jsonl"
+mv "$D/row-1.jsonl" "$D/row-over.jsonl"
+n=$(head -n 1 "$D/row-ok.jsonl" | tr -d '\n' | wc -c)
+[ "$n" = 4194304 ] && ok "row-ok.jsonl: a line of exactly 4194304 bytes" || notok "row-ok.jsonl is $n bytes"
+check_data row-ok.jsonl 0
+check_data row-over.jsonl 3 ":1: row is 4194305 bytes, more than the limit of 4194304$"
+
+# ---- rows: 1,000,000 (SLM_MAX_ROWS), never skipped ----
+awk 'BEGIN { print "id,text,label"; for (i = 1; i <= 1000000; i++) print "r" i ",t,billing" }' >"$D/rows-ok.csv"
+cp "$D/rows-ok.csv" "$D/rows-over.csv"
+echo 'r0,t,billing' >>"$D/rows-over.csv"
+check_data rows-ok.csv 0
+expect_out '^  rows +1000000$' "rows-ok.csv: 1000000 rows"
+check_data rows-over.csv 3 ":1000002: more than 1000000 rows, the limit of one split file$"
+expect_exit 3 "rows-over.csv with --skip-bad-rows: still refused" "$SLMBENCH" evalsets check \
+    "$D/rows-over.csv" --labels "$TINY" --skip-bad-rows
+rm -f "$D"/rows-*.csv
+
+# ---- a split file: 1 GiB (SLM_MAX_SPLIT_FILE_BYTES), refused before it is read ----
+truncate -s 1073741825 "$D/huge.csv"
+check_data huge.csv 3 ": 1073741825 bytes, more than the limit of 1073741824 for a split file$"
+rm -f "$D/huge.csv"
+
+# ---- evalset.yaml: labels (10,000 of 256 bytes), the template (256 KiB, 8 placeholders) ----
+# es DIR NLABELS LABEL_BYTES TEMPLATE_BYTES PLACEHOLDERS: an eval set; label i is "l<i>"
+# padded with 'y' to LABEL_BYTES for the first label; the template ends with {{text}}.
+es() {
+    mkdir -p "$1"
+    printf 'id,text,label\na1,hello,l1\na2,bye,l2\n' >"$1/test.csv"
+    awk -v n="$2" -v lb="$3" 'BEGIN {
+        print "name: big"; print "prompt: prompt.txt"; print "splits: {test: test.csv}"
+        print "labels:"
+        for (i = 1; i <= n; i++) {
+            l = "l" i
+            if (i == n) while (length(l) < lb) l = l "y"
+            print "  - " l
+        }
+    }' >"$1/evalset.yaml"
+    # PLACEHOLDERS - 1 of {{id}} on line 1, padding on line 2, {{text}} on line 3
+    { i=1; while [ $i -lt "$5" ]; do printf '{{id}}'; i=$((i + 1)); done; echo
+      xs $(($4 - 6 * ($5 - 1) - 2 - 8)); echo; printf '{{text}}'; } >"$1/prompt.txt"
+}
+check_es() { # check_es NAME WANT_EXIT [REGEX]
+    expect_exit "$2" "evalsets check $1" "$SLMBENCH" evalsets check "$D/$1"
+    [ $# -lt 3 ] || expect_err "^slmbench: error: $D/$1/$3" "$1: the message names the place and the limit"
+}
+es "$D/labels-ok" 10000 256 1000 1
+es "$D/labels-over" 10001 8 1000 1
+es "$D/label-long" 3 257 1000 1
+es "$D/tmpl-ok" 3 8 262144 8
+es "$D/tmpl-big" 3 8 262145 1
+es "$D/tmpl-ph" 3 8 1000 9
+check_es labels-ok 0
+expect_out "10000 labels" "labels-ok: 10000 labels"
+check_es labels-over 3 "evalset.yaml:10005: 10001 labels, more than the limit of 10000$"
+check_es label-long 3 "evalset.yaml:7: label is 257 bytes, more than the limit of 256$"
+n=$(wc -c <"$D/tmpl-ok/prompt.txt")
+[ "$n" = 262144 ] && ok "tmpl-ok: a template of exactly 262144 bytes" || notok "tmpl-ok template is $n bytes"
+check_es tmpl-ok 0
+check_es tmpl-big 3 "prompt.txt: 262145 bytes, more than the limit of 262144 for a prompt template$"
+check_es tmpl-ph 3 "prompt.txt:3: more than 8 placeholders, the limit of a template$"
+
+# ---- YAML: 4 MiB (SLM_MAX_YAML_BYTES); a run config's keys, nodes and candidates ----
+for k in ok over; do
+    es "$D/yaml-$k" 3 8 1000 1
+    y=$D/yaml-$k/evalset.yaml
+    pad=$((4194304 - $(wc -c <"$y") - 2))
+    [ $k = ok ] || pad=$((pad + 1))
+    { printf '#'; xs "$pad"; echo; } >>"$y"
+done
+check_es yaml-ok 0
+check_es yaml-over 3 "evalset.yaml: 4194305 bytes, more than the limit of 4194304 for a YAML file$"
+
+# cfg NAME NCAND KEYS ITEMS: a run config with NCAND candidates of the engine 'nope' (so
+# that a config within the limits still fails, later, at the unknown engine), KEYS options
+# in the first candidate's options and ITEMS stop strings.
+cfg() {
+    awk -v es="$TINY" -v nc="$2" -v nk="$3" -v ni="$4" 'BEGIN {
+        print "evalset: " es; printf "stop: ["
+        for (i = 0; i < ni; i++) printf "%ss", (i ? "," : "")
+        print "]"; print "candidates:"
+        for (i = 1; i <= nc; i++) {
+            print "  - name: c" i; print "    engine: nope"; print "    model: m"
+            if (i == 1 && nk) { print "    options:"; for (k = 1; k <= nk; k++) print "      o" k ": 1" }
+        }
+    }' >"$D/$1.yaml"
+}
+runcfg() { # runcfg NAME REGEX: refused with exit 3 and REGEX after the config's path
+    expect_exit 3 "run $1.yaml" "$SLMBENCH" run "$D/$1.yaml" --db "$D/x.db"
+    expect_err "^slmbench: error: $D/$1.yaml$2" "run $1.yaml: the message"
+}
+cfg cands-ok 256 0 1
+cfg cands-over 257 0 1
+cfg keys-ok 1 10000 1
+cfg keys-over 1 10001 1
+cfg nodes-over 1 0 100000
+runcfg cands-ok ":4: candidate 'c1': unknown engine 'nope'"
+runcfg cands-over ":772: 257 candidates, more than the limit of 256$"
+runcfg keys-ok ":4: candidate 'c1': unknown engine 'nope'"
+runcfg keys-over ":10008: more than 10000 keys in one mapping \(the limit\)$"
+runcfg nodes-over ":2: more than 100000 YAML nodes in one document \(the limit\)$"
+truncate -s 4194305 "$D/huge.yaml"
+runcfg huge ": 4194305 bytes, more than the limit of 4194304 for a YAML file$"
