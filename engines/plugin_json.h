@@ -79,8 +79,9 @@ static inline int plugin_json_oom(void)
 }
 
 /* The offset where s[0..n) holds more than max JSON values, or -1. Counts an upper bound
- * without parsing: one value, plus one for each '[', '{' and ',' outside strings (every
- * value but a container's first follows a comma). */
+ * without parsing: one value, plus one for each '[', '{', ',' and ':' outside strings
+ * (every value but a container's first follows a comma; a ':' counts an object's key, which
+ * costs a parser as much as a value). */
 static inline long plugin_json_values_over_(const char *s, size_t n, long max)
 {
     long count = 1;
@@ -94,7 +95,7 @@ static inline long plugin_json_values_over_(const char *s, size_t n, long max)
                 in_str = 0;
         } else if (ch == '"') {
             in_str = 1;
-        } else if ((ch == '[' || ch == '{' || ch == ',') && ++count > max) {
+        } else if ((ch == '[' || ch == '{' || ch == ',' || ch == ':') && ++count > max) {
             return (long)i;
         }
     }
@@ -103,8 +104,8 @@ static inline long plugin_json_values_over_(const char *s, size_t n, long max)
 
 /* Parses s[0..n) (flags 0); NULL when it is not JSON (je says why) or memory ran out
  * (plugin_json_oom() then says so). Clears the note first. A text of more than
- * SLM_PLUGIN_JSON_MAX_VALUES values is refused before parsing (a parser's node costs
- * some 140 bytes, so three bytes "[]," of input would cost fifty times their size):
+ * SLM_PLUGIN_JSON_MAX_VALUES values is refused before parsing (jansson spends up to 120
+ * bytes per value so counted, so three bytes "[]," of input would cost 45 times their size):
  * NULL, je->text "more than N JSON values (the limit)", je->position where it was crossed. */
 static inline json_t *plugin_json_load(const char *s, size_t n, json_error_t *je)
 {

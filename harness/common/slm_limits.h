@@ -107,12 +107,14 @@
  * fails ("response line longer than 67108864 bytes") and the program is restarted. */
 #define SLM_EXEC_MAX_LINE_BYTES (64u << 20)
 
-/* exec and openai: most JSON values (scalars, arrays, objects) in one JSON text they parse
- * (an answer's body, one event of a stream, one line of exec's program). jansson spends
- * about 140 bytes on an empty array, so a body of "[],[],..." costs fifty times its size:
- * 7 MiB of it took 348 MB. Half a million leave room for the logprobs of an echoed prompt
- * of 100,000 tokens and bound one parse to about 70 MB. Over it: the answer is malformed
- * ("malformed json from the server at byte N: more than 500000 JSON values (the limit)"). */
+/* exec and openai: most JSON values (scalars, arrays, objects, keys) in one JSON text they
+ * parse (an answer's body, one event of a stream, one line of exec's program), counted
+ * from its '[', '{', ',' and ':' before parsing. jansson spends up to 120 bytes per value so
+ * counted ("{},{},..."; 136 bytes an empty array), so a body of "[],[],..." costs 45
+ * times its size: 7 MiB of it took 348 MB. Half a million leave room for the logprobs of
+ * an echoed prompt of 80,000 tokens and bound one parse's nodes to about 60 MB. Over it:
+ * the answer is malformed ("malformed json from the server at byte N: more than 500000
+ * JSON values (the limit)"; exec: "... not JSON ..."). */
 #define SLM_PLUGIN_JSON_MAX_VALUES 500000L
 
 /* llamacpp: most prompts score_batch() evaluates side by side (option n_parallel), and

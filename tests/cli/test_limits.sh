@@ -146,3 +146,47 @@ runcfg keys-over ":10008: more than 10000 keys in one mapping \(the limit\)$"
 runcfg nodes-over ":2: more than 100000 YAML nodes in one document \(the limit\)$"
 truncate -s 4194305 "$D/huge.yaml"
 runcfg huge ": 4194305 bytes, more than the limit of 4194304 for a YAML file$"
+
+# ---- exec: an answer line of 64 MiB (SLM_EXEC_MAX_LINE_BYTES), 500,000 JSON values ----
+# (SLM_PLUGIN_JSON_MAX_VALUES, counted from '[', '{', ',' and ':'). A python program
+# answers every request with a padded line: KIND pad (a "pad" string making the line
+# exactly N bytes with its newline) or arrays (N counted values: {"id":..,"text":"ok",
+# "junk":[[],...]} counts 7 besides the arrays' two each, so N is odd).
+if command -v python3 >/dev/null 2>&1 && command -v sqlite3 >/dev/null 2>&1; then
+    cat >"$D/big_answer.py" <<'PY'
+import json, sys
+kind, n = sys.argv[1], int(sys.argv[2])
+for line in sys.stdin:
+    rid = json.loads(line)["id"]
+    if kind == "pad":
+        head = '{"id":%s,"text":"ok","pad":"' % json.dumps(rid)
+        out = head + "x" * (n - len(head) - 3) + '"}\n'
+    else:
+        out = '{"id":%s,"text":"ok","junk":[%s]}\n' % (json.dumps(rid), ",".join(["[]"] * ((n - 7) // 2)))
+    sys.stdout.write(out)
+    sys.stdout.flush()
+PY
+    # exec_run NAME KIND N: one example through the program; the stored error in $e
+    exec_run() {
+        printf 'evalset: %s\nmode: generate\nwarmup: 0\nlimit: 1\ncandidates:\n  - {name: x, engine: exec, options: {command: %s, timeout_ms: 60000}}\n' \
+            "$TINY" "'[\"python3\", \"$D/big_answer.py\", \"$2\", \"$3\"]'" >"$D/$1.yaml"
+        if "$SLMBENCH" run "$D/$1.yaml" --db "$D/$1.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+        e=$(sqlite3 -batch -noheader "$D/$1.db" "select coalesce(substr(error, 1, 200), 'answer ' || raw_output) from predictions")
+    }
+    exec_run line-ok pad 67108865
+    [ "$rc" = 0 ] && [ "$e" = "answer ok" ] && ok "exec: an answer line of 67108864 bytes (and its newline) is read" \
+        || notok "exec: line of 64 MiB: exit $rc, $e"
+    exec_run line-over pad 67108866
+    [ "$rc" = 4 ] && [ "$e" = "program 'python3' sent a line longer than 67108864 bytes" ] \
+        && ok "exec: a line over 64 MiB fails the request (exit 4)" || notok "exec: line over 64 MiB: exit $rc, $e"
+    exec_run values-ok arrays 499999
+    [ "$rc" = 0 ] && [ "$e" = "answer ok" ] && ok "exec: an answer of 499999 JSON values is read" \
+        || notok "exec: 499999 values: exit $rc, $e"
+    exec_run values-over arrays 500001
+    case "$e" in "program 'python3' answered 'te01' with malformed json - more than 500000 JSON values (the limit): "*)
+        [ "$rc" = 4 ] && ok "exec: an answer of 500001 JSON values fails the request (exit 4)" || notok "exec: values over: exit $rc" ;;
+    *) notok "exec: 500001 values: exit $rc, $e" ;; esac
+    rm -f "$D"/*.db
+else
+    skip "exec limits (no python3 or sqlite3)"
+fi
