@@ -111,8 +111,8 @@
  * parse (an answer's body, one event of a stream, one line of exec's program), counted
  * from its '[', '{', ',' and ':' before parsing. jansson spends up to 120 bytes per value so
  * counted ("{},{},..."; 136 bytes an empty array), so a body of "[],[],..." costs 45
- * times its size: 7 MiB of it took 348 MB. Half a million leave room for the logprobs of
- * an echoed prompt of 80,000 tokens and bound one parse's nodes to about 60 MB. Over it:
+ * times its size: 7 MiB of it took 340 MiB. Half a million leave room for the logprobs of
+ * an echoed prompt of 80,000 tokens and bound one parse's nodes to about 60 MiB. Over it:
  * the answer is malformed ("malformed json from the server at byte N: more than 500000
  * JSON values (the limit)"; exec: "... not JSON ..."). */
 #define SLM_PLUGIN_JSON_MAX_VALUES 500000L
