@@ -227,6 +227,19 @@ static void nul_reason(const csv_state *c, char *why, size_t n)
         snprintf(why, n, "column %ld contains a NUL byte (byte %zu)", i + 1, c->nul_byte + 1);
 }
 
+/* A record over SLM_MAX_ROW_BYTES whose id, text and label are each within
+ * SLM_MAX_FIELD_BYTES (a field over that is named by sink_row() instead). */
+static int row_too_big(const csv_state *c)
+{
+    if (c->rec_bytes <= SLM_MAX_ROW_BYTES || c->nf != c->n_cols)
+        return 0;
+    int cols[3] = {c->col_id, c->col_text, c->col_label};
+    for (int i = 0; i < 3; i++)
+        if (strlen(c->fields[cols[i]]) > SLM_MAX_FIELD_BYTES)
+            return 0;
+    return 1;
+}
+
 static void csv_record(int term, void *ud)
 {
     csv_state *c = ud;
@@ -279,9 +292,9 @@ static void csv_record(int term, void *ud)
         clear_fields(c);
         return;
     }
-    if (c->nf != c->n_cols || c->rec_bytes > SLM_MAX_ROW_BYTES) {
+    if (c->nf != c->n_cols || row_too_big(c)) {
         char why[128];
-        if (c->rec_bytes > SLM_MAX_ROW_BYTES)
+        if (c->nf == c->n_cols)
             snprintf(why, sizeof why, "row is %zu bytes, more than the limit of %u", c->rec_bytes,
                      SLM_MAX_ROW_BYTES);
         else
