@@ -147,6 +147,28 @@ runcfg nodes-over ":2: more than 100000 YAML nodes in one document \(the limit\)
 truncate -s 4194305 "$D/huge.yaml"
 runcfg huge ": 4194305 bytes, more than the limit of 4194304 for a YAML file$"
 
+# ---- threads and concurrency (1,024); llamacpp n_parallel (128) and n_seq_max (256) ----
+# within the limit the config goes on to fail later (the engine 'nope', or the run is fine)
+for k in threads concurrency; do
+    for v in 1024 1025; do
+        printf 'evalset: %s\n%s: %s\ncandidates:\n  - {name: c1, engine: nope, model: m}\n' "$TINY" $k $v >"$D/$k-$v.yaml"
+    done
+    runcfg $k-1024 ":4: candidate 'c1': unknown engine 'nope'"
+    runcfg $k-1025 ":2: key '$k': 1025 is out of range \[1, 1024\]$"
+done
+"$SLMBENCH" models make --train "$TINY/train.csv" --evalset "$TINY" --out "$D/m.gguf" --vocab 30 >/dev/null
+for o in "n_parallel 128 129" "n_seq_max 256 257"; do
+    set -- $o
+    for v in $2 $3; do
+        printf 'evalset: %s\nlimit: 2\nwarmup: 0\ncandidates:\n  - {name: c, engine: llamacpp, model: %s, options: {%s: %s}}\n' \
+            "$TINY" "$D/m.gguf" "$1" "$v" >"$D/$1-$v.yaml"
+    done
+    rm -f "$D/x.db"*
+    expect_exit 0 "llamacpp $1: $2 runs" "$SLMBENCH" run "$D/$1-$2.yaml" --db "$D/x.db" --quiet
+    runcfg "$1-$3" ":5: candidate 'c': option '$1': expected an integer from [0-9]+ to $2, got '$3'$"
+done
+rm -f "$D/x.db"*
+
 # ---- exec: an answer line of 64 MiB (SLM_EXEC_MAX_LINE_BYTES), 500,000 JSON values ----
 # (SLM_PLUGIN_JSON_MAX_VALUES, counted from '[', '{', ',' and ':'). A python program
 # answers every request with a padded line: KIND pad (a "pad" string making the line
