@@ -32,11 +32,11 @@
 /* Most rows of one split file (the header and blank lines not counted; skipped rows
  * counted). Users have tens of thousands of examples; this leaves a factor 20 above the
  * largest public classification sets. Over it: bad input ("file:line: more than 1000000
- * rows"), never skipped. */
+ * rows, the limit of one split file"), never skipped. */
 #define SLM_MAX_ROWS 1000000L
 
 /* Largest split file, in bytes, checked before it is read. A million rows of a kilobyte.
- * Over it: bad input ("file: N bytes, more than the limit of 1073741824"). */
+ * Over it: bad input ("file: N bytes, more than the limit of 1073741824 for a split file"). */
 #define SLM_MAX_SPLIT_FILE_BYTES (1L << 30)
 
 /* Most labels of a classification eval set (and values of one enum field of a structured
@@ -51,19 +51,21 @@
 
 /* Largest prompt template file, in bytes. Small models have contexts of a few thousand to
  * 32k tokens (about 128 KiB of text); twice that leaves room for long few-shot prompts.
- * Over it: bad input ("file: N bytes, more than the limit of 262144"). */
+ * Over it: bad input ("file: N bytes, more than the limit of 262144 for a prompt
+ * template"). */
 #define SLM_MAX_TEMPLATE_BYTES (256L << 10)
 
 /* Most placeholders ({{text}}, {{labels}}, {{id}}) in one template. With the limits above a
- * rendered prompt stays under SLM_MAX_TEMPLATE_BYTES + 8 * 2.5 MiB (about 21 MiB). Over it:
- * bad input at the placeholder's line. */
+ * rendered prompt stays under SLM_MAX_TEMPLATE_BYTES + 8 * 2.5 MiB (about 21 MiB; few_shot,
+ * at most 64, puts up to that many more in front). Over it: bad input at the placeholder's
+ * line ("prompt.txt:3: more than 8 placeholders, the limit of a template"). */
 #define SLM_MAX_TEMPLATE_PLACEHOLDERS 8
 
 /* ---- YAML: run configs and evalset.yaml (harness/input/yamltree.c, config.c) ---- */
 
 /* Largest YAML file, in bytes, checked before it is read: ten thousand labels of 256 bytes
  * fit with room to spare. Over it: bad input ("file: N bytes, more than the limit of
- * 4194304"). */
+ * 4194304 for a YAML file"). */
 #define SLM_MAX_YAML_BYTES (4L << 20)
 
 /* Deepest nesting of sequences and mappings. The tree is built (and freed) by recursion,
@@ -73,12 +75,12 @@
 #define SLM_MAX_YAML_DEPTH 64
 
 /* Most keys of one YAML mapping. A config has a few dozen; engine options a few more.
- * Over it: bad input ("file:line: more than 10000 keys in one mapping"). */
+ * Over it: bad input ("file:line: more than 10000 keys in one mapping (the limit)"). */
 #define SLM_MAX_YAML_KEYS 10000L
 
 /* Most nodes (scalars, sequences, mappings) of one YAML document: ten thousand labels and
  * fields with their values fit. Over it: bad input ("file:line: more than 100000 YAML
- * nodes"). */
+ * nodes in one document (the limit)"). */
 #define SLM_MAX_YAML_NODES 100000L
 
 /* Most candidates of one run config. Every candidate evaluates every example. Over it: bad
@@ -103,18 +105,21 @@
 /* openai: the most retries of one request (option retries). */
 #define SLM_OPENAI_MAX_RETRIES 100L
 
-/* exec: the longest response line the program may write, in bytes. Over it: the request
- * fails ("response line longer than 67108864 bytes") and the program is restarted. */
+/* exec: the longest answer line the program may write, in bytes, its newline not counted.
+ * Over it: the request fails ("program 'x' sent a line longer than 67108864 bytes") and the
+ * program is restarted. */
 #define SLM_EXEC_MAX_LINE_BYTES (64u << 20)
 
 /* exec and openai: most JSON values (scalars, arrays, objects, keys) in one JSON text they
  * parse (an answer's body, one event of a stream, one line of exec's program), counted
  * from its '[', '{', ',' and ':' before parsing. jansson spends up to 120 bytes per value so
- * counted ("{},{},..."; 136 bytes an empty array), so a body of "[],[],..." costs 45
- * times its size: 7 MiB of it took 340 MiB. Half a million leave room for the logprobs of
- * an echoed prompt of 80,000 tokens and bound one parse's nodes to about 60 MiB. Over it:
+ * counted ("{},{},..."; an empty array costs 136 bytes and counts twice), so a body of
+ * "[],[],..." costs 45 times its size: 7 MiB of it took 340 MiB. Half a million leave
+ * room for the logprobs of an echoed prompt of 80,000 tokens and bound one parse's nodes
+ * to about 60 MiB. Over it:
  * the answer is malformed ("malformed json from the server at byte N: more than 500000
- * JSON values (the limit)"; exec: "... not JSON ..."). */
+ * JSON values (the limit)"; exec: "program 'x' answered 'id' with malformed json - more
+ * than 500000 JSON values (the limit): '...'"). */
 #define SLM_PLUGIN_JSON_MAX_VALUES 500000L
 
 /* llamacpp: most prompts score_batch() evaluates side by side (option n_parallel), and
