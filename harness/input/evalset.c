@@ -21,6 +21,7 @@ typedef struct row_sink {
     size_t errlen;
     int failed;
     char *pending_slice;   /* slice of the row being sunk (taken by sink_row) */
+    size_t rows_cap;       /* d->rows has room for this many (grown by doubling) */
     /* id uniqueness: open-addressing table of indices into d->rows */
     size_t *ht;
     size_t ht_cap;
@@ -125,7 +126,11 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
                      s->opts->labels_from ? s->opts->labels_from : "");
     }
     if (!reason[0]) {
-        s->d->rows = slm_xrealloc(s->d->rows, (s->d->n + 1) * sizeof *s->d->rows);
+        if (s->d->n == s->rows_cap) { /* by doubling: a million rows one by one cost minutes
+                                         where realloc copies (valgrind, sanitizers) */
+            s->rows_cap = s->rows_cap ? 2 * s->rows_cap : 64;
+            s->d->rows = slm_xrealloc(s->d->rows, s->rows_cap * sizeof *s->d->rows);
+        }
         long prev = ht_insert(s, id, s->d->n);
         if (prev >= 0) {
             snprintf(reason, sizeof reason, "duplicate id '%.80s' (first on line %ld)", id,
