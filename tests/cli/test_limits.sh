@@ -188,6 +188,10 @@ for line in sys.stdin:
     sys.stdout.write(out)
     sys.stdout.flush()
 PY
+    # Under a sanitizer build these runs go without LeakSanitizer: its tracer crashed
+    # (signal 11) at the exit of these runs inside this test, though not when run alone;
+    # ASan still checks them, and valgrind found them clean.
+    case "$SLMBENCH" in */sanitize/*) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" ;; esac
     # exec_run NAME KIND N: one example through the program; the stored error in $e
     exec_run() {
         printf 'evalset: %s\nmode: generate\nwarmup: 0\nlimit: 1\ncandidates:\n  - {name: x, engine: exec, options: {command: %s, timeout_ms: 60000}}\n' \
