@@ -25,10 +25,13 @@
 #define SLM_PLUGIN_JSON_H
 
 #include "slm_plugin.h"
+#include "../harness/common/slm_limits.h" /* SLM_PLUGIN_JSON_MAX_VALUES */
 
 #include <dlfcn.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 static _Thread_local int plugin_json_failed_, plugin_json_parsing_;
 static json_malloc_t plugin_json_prev_malloc_;
@@ -75,10 +78,50 @@ static inline int plugin_json_oom(void)
     return plugin_json_failed_;
 }
 
+/* The offset where s[0..n) holds more than max JSON values, or -1. Counts an upper bound
+ * without parsing: one value, plus one for each '[', '{', ',' and ':' outside strings
+ * (every value but a container's first follows a comma; a ':' counts an object's key, which
+ * costs a parser as much as a value). */
+static inline long plugin_json_values_over_(const char *s, size_t n, long max)
+{
+    long count = 1;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if ((ch == '[' || ch == '{' || ch == ',' || ch == ':') && ++count > max) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 /* Parses s[0..n) (flags 0); NULL when it is not JSON (je says why) or memory ran out
- * (plugin_json_oom() then says so). Clears the note first. */
+ * (plugin_json_oom() then says so). Clears the note first. A text of more than
+ * SLM_PLUGIN_JSON_MAX_VALUES values is refused before parsing (jansson spends up to 120
+ * bytes per value so counted, so three bytes "[]," of input would cost 45 times their size):
+ * NULL, je->text "more than N JSON values (the limit)", je->position where it was crossed. */
 static inline json_t *plugin_json_load(const char *s, size_t n, json_error_t *je)
 {
+    long over = plugin_json_values_over_(s, n, SLM_PLUGIN_JSON_MAX_VALUES);
+    if (over >= 0) {
+        if (je) {
+            memset(je, 0, sizeof *je);
+            je->position = (int)over;
+            je->line = -1;
+            je->column = -1;
+            snprintf(je->text, sizeof je->text, "more than %ld JSON values (the limit)",
+                     (long)SLM_PLUGIN_JSON_MAX_VALUES);
+        }
+        plugin_json_clear();
+        return NULL;
+    }
     plugin_json_clear();
     plugin_json_parsing_ = 1;
     json_t *o = json_loadb(s, n, 0, je);

@@ -60,6 +60,7 @@
 #include "slm_engine.h"
 #include "slm_plugin.h"
 #include "plugin_json.h"
+#include "../../harness/common/slm_limits.h" /* every size limit, in one place */
 
 extern char **environ;
 
@@ -74,7 +75,6 @@ static const struct {
 
 #define TAIL_BYTES 2048 /* stderr kept for messages */
 #define TAIL_LINES 3    /* of which this many last lines are quoted */
-#define MAX_LINE (64u << 20) /* a response line longer than this is an error */
 
 /* What reading an answer sets its `bad` to when a result cannot be allocated. */
 static const char BAD_OOM[] = SLM_PLUGIN_OOM_MSG;
@@ -102,6 +102,7 @@ struct slm_engine {
     pid_t pid;     /* 0: no program running */
     int in_fd, out_fd, err_fd;
     slm_plugin_buf out; /* bytes read from stdout, not yet consumed */
+    size_t out_nonl;    /* the first out_nonl bytes of out hold no '\n' (0 after a change) */
     int out_eof;
     char tail[TAIL_BYTES]; /* last bytes of stderr (a ring flattened on each append) */
     size_t tail_len;
@@ -441,6 +442,7 @@ static int stop_child(slm_engine *e, int grace)
         close(e->out_fd);
     e->out_fd = e->err_fd = -1;
     e->out.len = 0;
+    e->out_nonl = 0;
     if (e->out.data)
         e->out.data[0] = '\0';
     e->out_eof = 0;
@@ -559,9 +561,14 @@ static ssize_t write_nosigpipe(int fd, const void *p, size_t n)
 }
 
 /* Index of the end of the first complete line in e->out, or -1. */
-static long line_end(const slm_engine *e)
+static long line_end(slm_engine *e)
 {
-    const char *nl = e->out.len ? memchr(e->out.data, '\n', e->out.len) : NULL;
+    /* the bytes already searched are not searched again: a 64 MiB line read 64 KiB at a
+     * time would otherwise cost a thousand scans of up to 64 MiB */
+    size_t from = e->out_nonl <= e->out.len ? e->out_nonl : 0;
+    const char *nl = e->out.len ? memchr(e->out.data + from, '\n', e->out.len - from) : NULL;
+    if (!nl)
+        e->out_nonl = e->out.len;
     return nl ? (long)(nl - e->out.data) : -1;
 }
 
@@ -576,9 +583,11 @@ static int pump(slm_engine *e, const char *w, size_t wn, int want_line, int64_t 
 {
     size_t woff = 0;
     for (;;) {
-        if (woff == wn && (!want_line || line_end(e) >= 0))
+        long le = want_line ? line_end(e) : -1; /* a line longer than the limit is not one */
+        if (woff == wn && (!want_line || (le >= 0 && le <= (long)SLM_EXEC_MAX_LINE_BYTES)))
             return IO_OK;
-        if (e->out_eof || e->out.len > MAX_LINE)
+        if (e->out_eof || le > (long)SLM_EXEC_MAX_LINE_BYTES ||
+            (le < 0 && e->out.len > SLM_EXEC_MAX_LINE_BYTES))
             return IO_EOF;
         if (e->stop && *e->stop)
             return IO_STOP;
@@ -636,6 +645,7 @@ static char *take_line(slm_engine *e)
         return NULL;
     memmove(e->out.data, e->out.data + end + 1, rest);
     e->out.len = rest;
+    e->out_nonl = 0;
     e->out.data[rest] = '\0';
     return line;
 }
@@ -719,6 +729,7 @@ static int discard_stale(slm_engine *e)
         free(line);
     }
     e->out.len = 0;
+    e->out_nonl = 0;
     if (e->out.data)
         e->out.data[0] = '\0';
     return rc;
@@ -871,9 +882,10 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         while (!child_exited(e) && now_ms() - t < 200)
             sleep_ms(2);
         char why[512];
-        if (e->out.len > MAX_LINE)
+        if (line_end(e) > (long)SLM_EXEC_MAX_LINE_BYTES ||
+            (line_end(e) < 0 && e->out.len > SLM_EXEC_MAX_LINE_BYTES))
             snprintf(why, sizeof why, "program '%s' sent a line longer than %u bytes", e->prog,
-                     MAX_LINE);
+                     SLM_EXEC_MAX_LINE_BYTES);
         else
             describe_status(e, stop_child(e, 0), "", why, sizeof why);
         restart(e, why);
@@ -888,8 +900,9 @@ static int round_trip(slm_engine *e, json_t *req, const char *id, json_t **out, 
         return slm_plugin_oom(err, errlen);
     }
     if (!json_is_object(o)) {
-        int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s: '%.80s'", e->prog,
-                               id, o ? "json that is not an object" : "malformed json", line);
+        int r = slm_plugin_err(err, errlen, "program '%s' answered '%s' with %s%s%s: '%.80s'",
+                               e->prog, id, o ? "json that is not an object" : "malformed json",
+                               o ? "" : " - ", o ? "" : je.text, line);
         json_decref(o);
         free(line);
         return r;

@@ -28,10 +28,12 @@
 #include "llama_abi.h"
 #include "slm_engine.h"
 #include "slm_plugin.h"
+#include "../../harness/common/slm_limits.h" /* every size limit, in one place */
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -52,10 +54,8 @@
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_N_SEQ_MAX 32
 #define DEFAULT_N_PARALLEL 8
-#define MAX_N_PARALLEL 128
 #define PARALLEL_CHOICES 8  /* choice sequences per parallel prompt the context reserves */
 #define PARALLEL_CELLS 256  /* KV cells per parallel prompt (prompt and choices) reserved */
-#define MAX_N_SEQ 256 /* llama.cpp's LLAMA_MAX_SEQ */
 #define DEFAULT_MAX_TOKENS 32
 #define LOG_KEEP 4    /* error messages kept from llama.cpp's log */
 #define LOG_LINE 320
@@ -638,6 +638,64 @@ static void engine_close(slm_engine *e)
     free(e);
 }
 
+/* The options engine_open() reads, parsed by parse_open_options(). */
+typedef struct open_opts {
+    const char *model;
+    int n_ctx, threads, n_batch, n_seq_max, chat, prefix_cache, n_parallel, vocab_only;
+    int ngl; /* n_gpu_layers; INT_MIN: not given */
+    enum llama_flash_attn_type fa;
+} open_opts;
+
+/* The integer options and their ranges: the one table that both engine_open() and
+ * engine_check_options() read (through parse_open_options()). */
+static const struct {
+    const char *key;
+    long lo, hi;
+    size_t off; /* of the int in open_opts */
+} int_options[] = {
+    {"n_ctx", 1, INT_MAX, offsetof(open_opts, n_ctx)},
+    {"threads", 1, INT_MAX, offsetof(open_opts, threads)},
+    {"n_batch", 1, INT_MAX, offsetof(open_opts, n_batch)},
+    {"n_seq_max", 2, SLM_LLAMA_MAX_N_SEQ, offsetof(open_opts, n_seq_max)},
+    {"chat_template", 0, 1, offsetof(open_opts, chat)},
+    {"prefix_cache", 0, 1, offsetof(open_opts, prefix_cache)},
+    {"n_parallel", 1, SLM_LLAMA_MAX_N_PARALLEL, offsetof(open_opts, n_parallel)},
+    {"vocab_only", 0, 1, offsetof(open_opts, vocab_only)},
+    {"n_gpu_layers", -1, INT_MAX, offsetof(open_opts, ngl)},
+};
+#define N_INT_OPTIONS (sizeof int_options / sizeof *int_options)
+
+/* Fills o with the defaults, then with opts (keys it does not know are left to
+ * slm_plugin_check_keys()); -1 with err on a value out of range or malformed. */
+static int parse_open_options(const slm_options *opts, open_opts *o, char *err, size_t errlen)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (open_opts){.n_ctx = DEFAULT_N_CTX, .threads = ncpu > 0 ? (int)ncpu : 1,
+                     .n_batch = DEFAULT_N_BATCH, .n_seq_max = DEFAULT_N_SEQ_MAX,
+                     .prefix_cache = 1, .n_parallel = DEFAULT_N_PARALLEL, .ngl = INT_MIN,
+                     .fa = LLAMA_FLASH_ATTN_TYPE_DISABLED};
+    for (size_t i = 0; opts && i < opts->n; i++) {
+        const char *k = opts->items[i].key, *v = opts->items[i].value;
+        if (!k || !v)
+            continue;
+        if (!strcmp(k, "model")) {
+            o->model = v;
+        } else if (!strcmp(k, "flash_attn")) {
+            if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "auto"))
+                return slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'",
+                                      k, v);
+            o->fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
+                                       : (enum llama_flash_attn_type)(v[0] - '0');
+        }
+        for (size_t j = 0; j < N_INT_OPTIONS; j++)
+            if (!strcmp(k, int_options[j].key) &&
+                parse_int_option(k, v, int_options[j].lo, int_options[j].hi,
+                                 (int *)((char *)o + int_options[j].off), err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
 /*
  * Opens a GGUF model. Options: model (required), n_ctx (2048, at most the
  * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
@@ -662,58 +720,26 @@ static void engine_close(slm_engine *e)
  * (measured on v0.5.0), against about 1e-6 without it. Scores should not depend on how
  * the batch was laid out.
  *
- * Long (about 160 lines, complexity 47) because it is one straight sequence of option
- * checks and llama.cpp calls, each undone in reverse on failure through the one close
- * path; split it where a step gains a second caller.
+ * The options are parsed by parse_open_options() from int_options, the table that
+ * check_options() reads too.
+ *
+ * Long (about 120 lines, complexity 27) because it is one straight sequence of
+ * llama.cpp calls, each undone in reverse on failure through the one close path; split
+ * it where a step gains a second caller.
  */
 static int engine_open(const slm_options *opts, slm_engine **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!lib.handle)
         return slm_plugin_err(err, errlen, "llama.cpp library not loaded (init was not called)");
-    const char *model = NULL;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int n_ctx = DEFAULT_N_CTX, n_batch = DEFAULT_N_BATCH, n_seq_max = DEFAULT_N_SEQ_MAX;
-    int threads = ncpu > 0 ? (int)ncpu : 1, chat = 0, prefix_cache = 1;
-    int n_parallel = DEFAULT_N_PARALLEL, vocab_only = 0;
-    int ngl = INT_MIN; /* n_gpu_layers: not given */
-    enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
-    for (size_t i = 0; opts && i < opts->n; i++) {
-        const char *k = opts->items[i].key, *v = opts->items[i].value;
-        if (!k || !v)
-            continue;
-        int rc = 0;
-        if (!strcmp(k, "model"))
-            model = v;
-        else if (!strcmp(k, "n_ctx"))
-            rc = parse_int_option(k, v, 1, INT_MAX, &n_ctx, err, errlen);
-        else if (!strcmp(k, "threads"))
-            rc = parse_int_option(k, v, 1, INT_MAX, &threads, err, errlen);
-        else if (!strcmp(k, "n_batch"))
-            rc = parse_int_option(k, v, 1, INT_MAX, &n_batch, err, errlen);
-        else if (!strcmp(k, "n_seq_max"))
-            rc = parse_int_option(k, v, 2, MAX_N_SEQ, &n_seq_max, err, errlen);
-        else if (!strcmp(k, "chat_template"))
-            rc = parse_int_option(k, v, 0, 1, &chat, err, errlen);
-        else if (!strcmp(k, "prefix_cache"))
-            rc = parse_int_option(k, v, 0, 1, &prefix_cache, err, errlen);
-        else if (!strcmp(k, "n_parallel"))
-            rc = parse_int_option(k, v, 1, MAX_N_PARALLEL, &n_parallel, err, errlen);
-        else if (!strcmp(k, "vocab_only"))
-            rc = parse_int_option(k, v, 0, 1, &vocab_only, err, errlen);
-        else if (!strcmp(k, "n_gpu_layers"))
-            rc = parse_int_option(k, v, -1, INT_MAX, &ngl, err, errlen);
-        else if (!strcmp(k, "flash_attn")) {
-            if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "auto"))
-                fa = !strcmp(v, "auto") ? LLAMA_FLASH_ATTN_TYPE_AUTO
-                                        : (enum llama_flash_attn_type)(v[0] - '0');
-            else
-                rc = slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k,
-                                    v);
-        }
-        if (rc)
-            return -1;
-    }
+    open_opts o;
+    if (parse_open_options(opts, &o, err, errlen))
+        return -1;
+    const char *model = o.model;
+    int n_ctx = o.n_ctx, n_batch = o.n_batch, n_seq_max = o.n_seq_max, threads = o.threads;
+    int chat = o.chat, prefix_cache = o.prefix_cache, n_parallel = o.n_parallel;
+    int vocab_only = o.vocab_only, ngl = o.ngl;
+    enum llama_flash_attn_type fa = o.fa;
     if (!model || !*model)
         return slm_plugin_err(err, errlen, "option 'model' is required (path of a GGUF file)");
     if (check_gguf(model, "model", err, errlen))
@@ -775,8 +801,8 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (n_parallel > 1 && n_parallel * PARALLEL_CELLS > n_kv)
         n_kv = n_parallel * PARALLEL_CELLS;
     int n_seq_ctx = n_parallel * (1 + PARALLEL_CHOICES);
-    if (n_seq_ctx > MAX_N_SEQ)
-        n_seq_ctx = MAX_N_SEQ;
+    if (n_seq_ctx > SLM_LLAMA_MAX_N_SEQ)
+        n_seq_ctx = SLM_LLAMA_MAX_N_SEQ;
     if (n_seq_ctx < n_seq_max)
         n_seq_ctx = n_seq_max;
 
@@ -2043,38 +2069,20 @@ static int engine_quantize(const char *in_path, const char *out_path, const char
 
 /* ---- the table ---- */
 
-/* The integer options open() reads and their ranges (check_options). */
-static const struct {
-    const char *key;
-    long lo, hi;
-} int_options[] = {
-    {"n_ctx", 1, INT_MAX},        {"threads", 1, INT_MAX},   {"n_batch", 1, INT_MAX},
-    {"n_seq_max", 2, MAX_N_SEQ},  {"chat_template", 0, 1},   {"prefix_cache", 0, 1},
-    {"n_parallel", 1, MAX_N_PARALLEL}, {"vocab_only", 0, 1}, {"n_gpu_layers", -1, INT_MAX},
-};
-
-/* Checks every option as engine_open() parses it, without opening anything (1.5). */
+/* Checks every option as engine_open() parses it (the same table, the same function),
+ * without opening anything (1.5). */
 static int engine_check_options(const slm_options *opts, char *err, size_t errlen)
 {
-    static const char *const known[] = {"model",         "n_ctx",      "threads",
-                                        "n_batch",       "n_seq_max",  "chat_template",
-                                        "prefix_cache",  "n_parallel", "vocab_only",
-                                        "n_gpu_layers",  "flash_attn", NULL};
-    if (slm_plugin_check_keys(opts, known, "llamacpp", err, errlen))
+    const char *known[N_INT_OPTIONS + 3];
+    for (size_t j = 0; j < N_INT_OPTIONS; j++)
+        known[j] = int_options[j].key;
+    known[N_INT_OPTIONS] = "model";
+    known[N_INT_OPTIONS + 1] = "flash_attn";
+    known[N_INT_OPTIONS + 2] = NULL;
+    open_opts o;
+    if (slm_plugin_check_keys(opts, known, "llamacpp", err, errlen) ||
+        parse_open_options(opts, &o, err, errlen))
         return -1;
-    for (size_t i = 0; opts && i < opts->n; i++) {
-        const char *k = opts->items[i].key, *v = opts->items[i].value;
-        int dummy;
-        if (!k || !v)
-            continue;
-        for (size_t j = 0; j < sizeof int_options / sizeof *int_options; j++)
-            if (!strcmp(k, int_options[j].key) &&
-                parse_int_option(k, v, int_options[j].lo, int_options[j].hi, &dummy, err, errlen))
-                return -1;
-        if (!strcmp(k, "flash_attn") && strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "auto"))
-            return slm_plugin_err(err, errlen, "option '%s': expected 0, 1 or auto, got '%s'", k,
-                                  v);
-    }
     return 0;
 }
 

@@ -76,6 +76,7 @@
 #include "slm_plugin.h"
 #include "plugin_json.h"
 #include "slm_redact.h"
+#include "../../harness/common/slm_limits.h" /* every size limit, in one place */
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -96,16 +97,12 @@
      SLM_CAP_CONCURRENT)
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_RETRIES 3
-#define MAX_RETRIES 100
 #define DEFAULT_MAX_TOKENS 32
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 10000
 #define RETRY_AFTER_CAP_S 60
-#define DEFAULT_MAX_RESPONSE (8L << 20) /* option max_response_bytes */
-#define MAX_MAX_RESPONSE (1L << 30)
 #define DONE_GRACE_MS 200    /* a stream's body may end this long after its [DONE] */
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
-#define MAX_CONCURRENCY 1024
 
 /* How constrained decoding is asked for (option constrain). */
 enum { CONSTRAIN_AUTO, CONSTRAIN_SCHEMA, CONSTRAIN_GRAMMAR };
@@ -1197,9 +1194,9 @@ static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, s
         !many->done)
         return slm_plugin_err(err, errlen,
                               "openai: generate_many needs requests and a done callback");
-    if (many->concurrency > MAX_CONCURRENCY)
-        return slm_plugin_err(err, errlen, "openai: concurrency %u is over the limit of %d",
-                              many->concurrency, MAX_CONCURRENCY);
+    if (many->concurrency > SLM_MAX_CONCURRENCY)
+        return slm_plugin_err(err, errlen, "openai: concurrency %u is over the limit of %ld",
+                              many->concurrency, SLM_MAX_CONCURRENCY);
     return run_many(e, reqs, n_reqs, params, NULL, many, err, errlen);
 }
 
@@ -1308,10 +1305,11 @@ static int open_numbers(slm_engine *e, const slm_options *opts, char *err, size_
 {
     long retries = DEFAULT_RETRIES, stream = 0, logprobs = 1;
     e->timeout_ms = DEFAULT_TIMEOUT_MS;
-    e->max_resp = DEFAULT_MAX_RESPONSE;
+    e->max_resp = SLM_OPENAI_DEFAULT_MAX_RESPONSE_BYTES;
     if (opt_long(opts, "timeout_ms", 1, 24L * 3600 * 1000, &e->timeout_ms, err, errlen) ||
-        opt_long(opts, "retries", 0, MAX_RETRIES, &retries, err, errlen) ||
-        opt_long(opts, "max_response_bytes", 1024, MAX_MAX_RESPONSE, &e->max_resp, err, errlen) ||
+        opt_long(opts, "retries", 0, SLM_OPENAI_MAX_RETRIES, &retries, err, errlen) ||
+        opt_long(opts, "max_response_bytes", SLM_OPENAI_MIN_MAX_RESPONSE_BYTES,
+                 SLM_OPENAI_MAX_MAX_RESPONSE_BYTES, &e->max_resp, err, errlen) ||
         opt_long(opts, "stream", 0, 1, &stream, err, errlen) ||
         opt_long(opts, "logprobs", 0, 1, &logprobs, err, errlen))
         return -1;

@@ -2,6 +2,7 @@
  * parsing steps of slm_run_cfg_parse() (at the end, calling them in order). */
 #include "config.h"
 #include "sha256.h"
+#include "slm_limits.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -26,7 +27,8 @@ static const slm_cfg_key KEYS[] = {
      .help = "the split evaluated"},
     {.path = "mode", .type = SLM_CFG_WORD, .def = "score", .values = "score|generate",
      .off = RUN(mode), .help = "score each label, or generate text and match it"},
-    {.path = "threads", .type = SLM_CFG_INT, .min = 1, .max = 1024, .flags = SLM_CFG_NCPU,
+    {.path = "threads", .type = SLM_CFG_INT, .min = 1, .max = SLM_MAX_THREADS,
+     .flags = SLM_CFG_NCPU,
      .off = RUN(threads), .help = "threads per candidate (default: online CPUs)"},
     {.path = "warmup", .type = SLM_CFG_INT, .def = "2", .min = 0, .max = 1000,
      .off = RUN(warmup), .help = "untimed requests per candidate"},
@@ -38,7 +40,8 @@ static const slm_cfg_key KEYS[] = {
      .off = RUN(bootstrap), .help = "bootstrap replicates for confidence intervals"},
     {.path = "repeats", .type = SLM_CFG_INT, .def = "1", .min = 1, .max = 1000,
      .off = RUN(repeats), .help = "run each example N times; all samples kept, median used"},
-    {.path = "concurrency", .type = SLM_CFG_INT, .def = "1", .min = 1, .max = 1024,
+    {.path = "concurrency", .type = SLM_CFG_INT, .def = "1", .min = 1,
+     .max = SLM_MAX_CONCURRENCY,
      .off = RUN(concurrency), .help = "generate mode: requests in flight at once"},
     {.path = "few_shot", .type = SLM_CFG_INT, .def = "0", .min = 0, .max = 64,
      .off = RUN(few_shot), .help = "examples from the train split put before each prompt"},
@@ -111,11 +114,11 @@ static const slm_cfg_key KEYS[] = {
      .help = "passed to the engine as strings, e.g. {n_ctx: 2048}"},
     {.path = "candidates[].chat_template", .type = SLM_CFG_BOOL,
      .help = "overrides the run's chat_template"},
-    {.path = "candidates[].threads", .type = SLM_CFG_INT, .min = 1, .max = 1024,
+    {.path = "candidates[].threads", .type = SLM_CFG_INT, .min = 1, .max = SLM_MAX_THREADS,
      .help = "overrides the run's threads"},
     {.path = "candidates[].constrained", .type = SLM_CFG_BOOL, .def = "false",
      .help = "JSON tasks: grammar-constrained decoding"},
-    {.path = "candidates[].concurrency", .type = SLM_CFG_INT, .min = 1, .max = 1024,
+    {.path = "candidates[].concurrency", .type = SLM_CFG_INT, .min = 1, .max = SLM_MAX_CONCURRENCY,
      .help = "overrides the run's concurrency"},
 };
 #define N_KEYS (sizeof KEYS / sizeof *KEYS)
@@ -574,6 +577,10 @@ static int parse_candidates(const slm_yaml *y, const slm_ynode *r, slm_run_cfg *
     if (!cands || cands->kind != SLM_Y_SEQ || cands->n == 0)
         return slm_err(err, errlen, "%s:%d: 'candidates' must be a non-empty list", y->path,
                        cands ? cands->line : r->line);
+    if (cands->n > SLM_MAX_CANDIDATES)
+        return slm_err(err, errlen, "%s:%d: %zu candidates, more than the limit of %ld",
+                       y->path, cands->items[SLM_MAX_CANDIDATES]->line, cands->n,
+                       SLM_MAX_CANDIDATES);
     c->cands = slm_xcalloc(cands->n, sizeof *c->cands);
     for (size_t i = 0; i < cands->n; i++) {
         const slm_ynode *n = cands->items[i];
@@ -701,7 +708,7 @@ int slm_run_cfg_load(const char *path, slm_run_cfg **out, char *err, size_t errl
 {
     char *text;
     size_t len;
-    if (slm_read_file(path, &text, &len, err, errlen))
+    if (slm_yaml_check_size(path, err, errlen) || slm_read_file(path, &text, &len, err, errlen))
         return -1;
     const char *slash = strrchr(path, '/');
     char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path)) : slm_xstrdup(".");

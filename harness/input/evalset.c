@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- rows ---- */
 
@@ -20,6 +21,7 @@ typedef struct row_sink {
     size_t errlen;
     int failed;
     char *pending_slice;   /* slice of the row being sunk (taken by sink_row) */
+    size_t rows_cap;       /* d->rows has room for this many (grown by doubling) */
     /* id uniqueness: open-addressing table of indices into d->rows */
     size_t *ht;
     size_t ht_cap;
@@ -73,6 +75,17 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
 {
     char reason[512];
     reason[0] = '\0';
+    if (s->d->n + s->d->n_skipped >= (size_t)SLM_MAX_ROWS) {
+        /* never skipped: the file is too long, not the row bad */
+        free(id);
+        free(text);
+        free(label);
+        free(s->pending_slice);
+        s->pending_slice = NULL;
+        s->failed = 1;
+        return slm_err(s->err, s->errlen, "%s:%ld: more than %ld rows, the limit of one split "
+                       "file", s->path, line, SLM_MAX_ROWS);
+    }
     if (why) {
         snprintf(reason, sizeof reason, "%s", why);
     } else {
@@ -113,7 +126,11 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
                      s->opts->labels_from ? s->opts->labels_from : "");
     }
     if (!reason[0]) {
-        s->d->rows = slm_xrealloc(s->d->rows, (s->d->n + 1) * sizeof *s->d->rows);
+        if (s->d->n == s->rows_cap) { /* by doubling: a million rows one by one cost minutes
+                                         where realloc copies (valgrind, sanitizers) */
+            s->rows_cap = s->rows_cap ? 2 * s->rows_cap : 64;
+            s->d->rows = slm_xrealloc(s->d->rows, s->rows_cap * sizeof *s->d->rows);
+        }
         long prev = ht_insert(s, id, s->d->n);
         if (prev >= 0) {
             snprintf(reason, sizeof reason, "duplicate id '%.80s' (first on line %ld)", id,
@@ -159,6 +176,7 @@ typedef struct csv_state {
     long fields_done;                /* fields completed so far in the file */
     long quote_line;                 /* line where the quoted field still open began, or 0 */
     long quote_field;                /* fields_done when that quoted field began */
+    size_t rec_bytes;                /* bytes of the current record's fields */
     long nul_col;                    /* first field of the record holding a NUL byte, or -1 */
     size_t nul_byte;                 /* its 0-based offset in that field */
     int stop;
@@ -184,6 +202,7 @@ static void csv_field(void *data, size_t len, void *ud)
     }
     c->fields[c->nf++] = slm_xstrndup(p, len);
     c->fields_done++;
+    c->rec_bytes += len;
 }
 
 static void clear_fields(csv_state *c)
@@ -192,6 +211,7 @@ static void clear_fields(csv_state *c)
         free(c->fields[i]);
     c->nf = 0;
     c->rec_newlines = 0;
+    c->rec_bytes = 0;
     c->nul_col = -1;
 }
 
@@ -210,6 +230,19 @@ static void nul_reason(const csv_state *c, char *why, size_t n)
                  c->nul_byte + 1);
     else
         snprintf(why, n, "column %ld contains a NUL byte (byte %zu)", i + 1, c->nul_byte + 1);
+}
+
+/* A record over SLM_MAX_ROW_BYTES whose id, text and label are each within
+ * SLM_MAX_FIELD_BYTES (a field over that is named by sink_row() instead). */
+static int row_too_big(const csv_state *c)
+{
+    if (c->rec_bytes <= SLM_MAX_ROW_BYTES || c->nf != c->n_cols)
+        return 0;
+    int cols[3] = {c->col_id, c->col_text, c->col_label};
+    for (int i = 0; i < 3; i++)
+        if (strlen(c->fields[cols[i]]) > SLM_MAX_FIELD_BYTES)
+            return 0;
+    return 1;
 }
 
 static void csv_record(int term, void *ud)
@@ -264,10 +297,14 @@ static void csv_record(int term, void *ud)
         clear_fields(c);
         return;
     }
-    if (c->nf != c->n_cols) {
+    if (c->nf != c->n_cols || row_too_big(c)) {
         char why[128];
-        snprintf(why, sizeof why, "expected %zu fields as in the header, found %zu", c->n_cols,
-                 c->nf);
+        if (c->nf == c->n_cols)
+            snprintf(why, sizeof why, "row is %zu bytes, more than the limit of %u", c->rec_bytes,
+                     SLM_MAX_ROW_BYTES);
+        else
+            snprintf(why, sizeof why, "expected %zu fields as in the header, found %zu",
+                     c->n_cols, c->nf);
         if (sink_row(s, start, NULL, NULL, NULL, why))
             c->stop = 1;
         clear_fields(c);
@@ -405,6 +442,14 @@ static int load_jsonl(row_sink *s, const char *buf, size_t len)
             b++;
         if (b == k)
             continue;
+        if (k - b > SLM_MAX_ROW_BYTES) {
+            char why[128];
+            snprintf(why, sizeof why, "row is %zu bytes, more than the limit of %u", k - b,
+                     SLM_MAX_ROW_BYTES);
+            if (sink_row(s, line, NULL, NULL, NULL, why))
+                return -1;
+            continue;
+        }
         json_error_t je;
         json_t *o = json_loadb(l + b, k - b, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
@@ -445,12 +490,23 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* Refuses a regular file over max bytes before it is read (what: "split file"). */
+static int check_size(const char *path, long max, const char *what, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > max)
+        return slm_err(err, errlen, "%s: %lld bytes, more than the limit of %ld for a %s", path,
+                       (long long)st.st_size, max, what);
+    return 0;
+}
+
 int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
                      size_t errlen)
 {
     char *buf;
     size_t len;
-    if (slm_read_file(path, &buf, &len, err, errlen))
+    if (check_size(path, SLM_MAX_SPLIT_FILE_BYTES, "split file", err, errlen) ||
+        slm_read_file(path, &buf, &len, err, errlen))
         return -1;
     int rc = slm_dataset_parse(path, buf, len, opts, out, err, errlen);
     free(buf);
@@ -580,11 +636,19 @@ static int parse_fields(slm_evalset *e, const slm_yaml *y, const slm_ynode *f, c
         const slm_ynode *v = f->values[i];
         if (v->kind == SLM_Y_SEQ) {
             d->type = SLM_FIELD_ENUM;
+            if (v->n > (size_t)SLM_MAX_LABELS)
+                return slm_err(err, errlen, "%s:%d: field '%s' has %zu values, more than the "
+                               "limit of %ld", y->path, v->items[SLM_MAX_LABELS]->line, d->name,
+                               v->n, SLM_MAX_LABELS);
             d->values = slm_xcalloc(v->n ? v->n : 1, sizeof *d->values);
             for (size_t k = 0; k < v->n; k++) {
                 if (v->items[k]->kind != SLM_Y_SCALAR)
                     return slm_err(err, errlen, "%s:%d: values of field '%s' must be strings",
                                    y->path, v->items[k]->line, d->name);
+                if (strlen(v->items[k]->scalar) > (size_t)SLM_MAX_LABEL_BYTES)
+                    return slm_err(err, errlen, "%s:%d: a value of field '%s' is %zu bytes, "
+                                   "more than the limit of %ld", y->path, v->items[k]->line,
+                                   d->name, strlen(v->items[k]->scalar), SLM_MAX_LABEL_BYTES);
                 d->values[d->n_values++] = slm_xstrdup(v->items[k]->scalar);
             }
             if (d->n_values < 2)
@@ -649,12 +713,19 @@ static int evalset_labels(slm_evalset *e, const slm_ynode *r, char *err, size_t 
         return slm_err(err, errlen, "%s:%d: 'labels' must be a list of at least two labels",
                        e->yaml_path, labels ? labels->line : r->line);
     }
+    if (labels && labels->n > (size_t)SLM_MAX_LABELS)
+        return slm_err(err, errlen, "%s:%d: %zu labels, more than the limit of %ld",
+                       e->yaml_path, labels->items[SLM_MAX_LABELS]->line, labels->n,
+                       SLM_MAX_LABELS);
     e->labels = slm_xcalloc(labels ? labels->n : 1, sizeof *e->labels);
     for (size_t i = 0; labels && i < labels->n; i++) {
         const slm_ynode *l = labels->items[i];
         if (l->kind != SLM_Y_SCALAR || !*slm_trim(l->scalar))
             return slm_err(err, errlen, "%s:%d: labels must be non-empty strings", e->yaml_path,
                            l->line);
+        if (strlen(l->scalar) > (size_t)SLM_MAX_LABEL_BYTES)
+            return slm_err(err, errlen, "%s:%d: label is %zu bytes, more than the limit of %ld",
+                           e->yaml_path, l->line, strlen(l->scalar), SLM_MAX_LABEL_BYTES);
         if (slm_label_index((const char *const *)e->labels, e->n_labels, l->scalar) >= 0)
             return slm_err(err, errlen, "%s:%d: duplicate label '%s'", e->yaml_path, l->line,
                            l->scalar);
@@ -672,7 +743,8 @@ static int evalset_prompt(slm_evalset *e, const slm_ynode *r, char *err, size_t 
                        e->yaml_path);
     e->prompt_path = join_dir(e->dir, prompt);
     size_t plen;
-    if (slm_read_file(e->prompt_path, &e->prompt, &plen, err, errlen))
+    if (check_size(e->prompt_path, SLM_MAX_TEMPLATE_BYTES, "prompt template", err, errlen) ||
+        slm_read_file(e->prompt_path, &e->prompt, &plen, err, errlen))
         return -1;
     if (slm_utf8_invalid_at(e->prompt, plen) >= 0 || strlen(e->prompt) != plen)
         return slm_err(err, errlen, "%s: the prompt template is not valid UTF-8 text",

@@ -13,9 +13,7 @@
 
 #include <stddef.h>
 
-/* Largest accepted field, in bytes. A larger one is a bad row (a prompt that size is a
- * mistake, and it would blow any small model's context anyway). */
-#define SLM_MAX_FIELD_BYTES (1u << 20)
+#include "slm_limits.h" /* SLM_MAX_FIELD_BYTES, SLM_MAX_ROW_BYTES, SLM_MAX_ROWS, ... */
 
 typedef struct slm_example {
     char *id;
@@ -51,7 +49,9 @@ typedef struct slm_dataset {
  * line ends are accepted. Rejected: an empty file, a missing column, a row with too few or
  * too many fields, an unterminated quote, invalid UTF-8, a NUL byte in a CSV field, a key
  * given twice in a JSON line (also inside an object label), an empty id/text/label, a
- * field over SLM_MAX_FIELD_BYTES, a duplicate id, a label outside opts->labels. */
+ * field over SLM_MAX_FIELD_BYTES, a row over SLM_MAX_ROW_BYTES, a duplicate id, a label
+ * outside opts->labels (each a bad row); a file over SLM_MAX_SPLIT_FILE_BYTES (refused
+ * before it is read) or of more than SLM_MAX_ROWS rows (never skipped). */
 int slm_dataset_load(const char *path, const slm_load_opts *opts, slm_dataset **out, char *err,
                      size_t errlen);
 
@@ -108,7 +108,9 @@ typedef struct slm_evalset {
 } slm_evalset;
 
 /* Loads evalset.yaml (given the file, or the folder holding it) and the prompt file. Does
- * not load the splits: see slm_evalset_load_split(). */
+ * not load the splits: see slm_evalset_load_split(). Refused with file:line: more than
+ * SLM_MAX_LABELS labels (or values of an enum field), one longer than SLM_MAX_LABEL_BYTES,
+ * a prompt template over SLM_MAX_TEMPLATE_BYTES. */
 int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errlen);
 void slm_evalset_free(slm_evalset *e);
 

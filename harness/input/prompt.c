@@ -1,5 +1,6 @@
 /* prompt.c — see prompt.h. */
 #include "prompt.h"
+#include "slm_limits.h"
 #include "util.h"
 
 #include <string.h>
@@ -22,7 +23,7 @@ static int placeholder_at(const char *p, size_t *len)
 
 int slm_prompt_check(const char *tmpl, const char *tmpl_name, char *err, size_t errlen)
 {
-    int line = 1, has_text = 0;
+    int line = 1, has_text = 0, n_ph = 0;
     for (const char *p = tmpl; *p; p++) {
         if (*p == '\n')
             line++;
@@ -37,6 +38,9 @@ int slm_prompt_check(const char *tmpl, const char *tmpl_name, char *err, size_t 
                                "{{labels}}, {{id}})",
                                tmpl_name, line, n > 60 ? 60 : n, p);
             }
+            if (++n_ph > SLM_MAX_TEMPLATE_PLACEHOLDERS)
+                return slm_err(err, errlen, "%s:%d: more than %d placeholders, the limit of a "
+                               "template", tmpl_name, line, SLM_MAX_TEMPLATE_PLACEHOLDERS);
             if (k == 0)
                 has_text = 1;
             p += len - 1;

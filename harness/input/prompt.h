@@ -10,7 +10,9 @@
 
 #include <stddef.h>
 
-/* Checks a template once, before any example: 0, or -1 with "file:line: ..." in err. */
+/* Checks a template once, before any example: 0, or -1 with "file:line: ..." in err. More
+ * than SLM_MAX_TEMPLATE_PLACEHOLDERS placeholders is an error (it bounds a rendered
+ * prompt: see slm_limits.h). */
 int slm_prompt_check(const char *tmpl, const char *tmpl_name, char *err, size_t errlen);
 
 /* Renders the template for one example; returns a new string (caller frees). The template

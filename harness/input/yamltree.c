@@ -1,11 +1,13 @@
 /* yamltree.c — see yamltree.h. Builds a node tree from libyaml's event stream. */
 #include "yamltree.h"
+#include "slm_limits.h"
 #include "util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 static slm_ynode *node_new(slm_ynode_kind kind, int line)
@@ -35,17 +37,13 @@ static void node_free(slm_ynode *n)
     free(n);
 }
 
-/* Deepest nesting of sequences and maps accepted. The tree is built (and freed) by
- * recursion, one C frame or two per level, so a hostile "[[[[..." of a few ten thousand
- * levels would overflow the stack; no config or eval set comes near this. */
-#define MAX_DEPTH 64
-
 typedef struct parse_ctx {
     yaml_parser_t parser;
     const char *name;
     char *err;
     size_t errlen;
     int depth;             /* sequences and maps open around the node being parsed */
+    long nodes;            /* nodes parsed so far (SLM_MAX_YAML_NODES) */
 } parse_ctx;
 
 static int next_event(parse_ctx *c, yaml_event_t *ev)
@@ -153,8 +151,13 @@ static int parse_map(parse_ctx *c, slm_ynode *map, key_set *ks)
             return slm_err(c->err, c->errlen, "%s:%d: mapping keys must be plain scalars",
                            c->name, line);
         }
-        char *key = slm_xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
         int kline = (int)ev.start_mark.line + 1;
+        if (map->n >= (size_t)SLM_MAX_YAML_KEYS) {
+            yaml_event_delete(&ev);
+            return slm_err(c->err, c->errlen, "%s:%d: more than %ld keys in one mapping (the "
+                           "limit)", c->name, kline, SLM_MAX_YAML_KEYS);
+        }
+        char *key = slm_xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
         yaml_event_delete(&ev);
         if (key_seen(ks, map->keys, key)) {
             slm_err(c->err, c->errlen, "%s:%d: duplicate key '%s'", c->name, kline, key);
@@ -184,9 +187,12 @@ static int parse_node(parse_ctx *c, yaml_event_t *ev, slm_ynode **out)
 {
     int line = (int)ev->start_mark.line + 1, rc;
     if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
-        c->depth >= MAX_DEPTH)
+        c->depth >= SLM_MAX_YAML_DEPTH)
         return slm_err(c->err, c->errlen, "%s:%d: nested deeper than %d levels", c->name, line,
-                       MAX_DEPTH);
+                       SLM_MAX_YAML_DEPTH);
+    if (++c->nodes > SLM_MAX_YAML_NODES)
+        return slm_err(c->err, c->errlen, "%s:%d: more than %ld YAML nodes in one document (the "
+                       "limit)", c->name, line, SLM_MAX_YAML_NODES);
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         *out = node_new(SLM_Y_SCALAR, line);
@@ -227,6 +233,9 @@ int slm_yaml_parse(const char *name, const char *text, size_t len, slm_yaml **ou
                    size_t errlen)
 {
     parse_ctx c = {.name = name, .err = err, .errlen = errlen};
+    if (len > (size_t)SLM_MAX_YAML_BYTES)
+        return slm_err(err, errlen, "%s: %zu bytes, more than the limit of %ld for a YAML file",
+                       name, len, SLM_MAX_YAML_BYTES);
     if (!yaml_parser_initialize(&c.parser))
         return slm_err(err, errlen, "%s: cannot initialise the YAML parser", name);
     yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
@@ -271,11 +280,20 @@ done:
     return 0;
 }
 
+int slm_yaml_check_size(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SLM_MAX_YAML_BYTES)
+        return slm_err(err, errlen, "%s: %lld bytes, more than the limit of %ld for a YAML file",
+                       path, (long long)st.st_size, SLM_MAX_YAML_BYTES);
+    return 0;
+}
+
 int slm_yaml_load(const char *path, slm_yaml **out, char *err, size_t errlen)
 {
     char *text;
     size_t len;
-    if (slm_read_file(path, &text, &len, err, errlen))
+    if (slm_yaml_check_size(path, err, errlen) || slm_read_file(path, &text, &len, err, errlen))
         return -1;
     int rc = slm_yaml_parse(path, text, len, out, err, errlen);
     free(text);

@@ -30,11 +30,18 @@ typedef struct slm_yaml {
     slm_ynode *root;       /* NULL for an empty document */
 } slm_yaml;
 
-/* Parses a YAML file or buffer. Errors name the file and line: "x.yaml:3: ..." */
+/* Parses a YAML file or buffer. Errors name the file and line: "x.yaml:3: ..." The limits
+ * of slm_limits.h hold: at most SLM_MAX_YAML_BYTES of text, SLM_MAX_YAML_DEPTH levels,
+ * SLM_MAX_YAML_KEYS keys in one mapping, SLM_MAX_YAML_NODES nodes; over one, -1 and err
+ * says which ("x.yaml:7: more than 10000 keys in one mapping (the limit)"). */
 int slm_yaml_load(const char *path, slm_yaml **out, char *err, size_t errlen);
 int slm_yaml_parse(const char *name, const char *text, size_t len, slm_yaml **out, char *err,
                    size_t errlen);
 void slm_yaml_free(slm_yaml *y);
+/* Refuses a regular file over SLM_MAX_YAML_BYTES before it is read: -1, err "x.yaml: N
+ * bytes, more than the limit of 4194304 for a YAML file"; 0 otherwise (also when the file
+ * cannot be stat'ed: reading it then gives the error). */
+int slm_yaml_check_size(const char *path, char *err, size_t errlen);
 
 /* Lookup in a map: the value node for key, or NULL (also when m is not a map). */
 const slm_ynode *slm_ymap_get(const slm_ynode *m, const char *key);

@@ -118,7 +118,7 @@ config bad generate \
     "{name: r, engine: exec, options: {command: '$M --error-on te09'}}"
 expect_exit 4 "malformed answers" "$SLMBENCH" run "$TMP/bad.yaml" --db "$TMP/b.db" --quiet
 e=$(errors "$TMP/b.db" g)
-[ "$e" = "te05|program 'exec_model' answered 'te05' with malformed json: 'this is not json {'" ] \
+[ "$e" = "te05|program 'exec_model' answered 'te05' with malformed json - '[' or '{' expected near 'this': 'this is not json {'" ] \
     && ok "non-JSON answer stored as an error" || notok "garbage: $e"
 e=$(errors "$TMP/b.db" w)
 [ "$e" = "te07|program 'exec_model' answered request 'te07' with id \"not-it\"" ] \

@@ -85,6 +85,45 @@ else
     skip "answers too large: no /usr/bin/time to measure peak memory"
 fi
 
+# ---- peak memory against a hostile server (issue 16, limits; README "Limits") ----
+# The bound: peak RSS <= baseline + concurrency x (4 x max_response_bytes + 64 MiB) - per
+# request in flight its body (at most max_response_bytes), jansson's copy and lexer buffer
+# of it, and at most SLM_PLUGIN_JSON_MAX_VALUES parsed values (~60 MB). The baseline is a
+# healthy run's peak. Every case fails its requests with the error of its limit (exit 4),
+# except a body of tiny arrays just under the values limit, which is answered.
+# mem_case NAME FAULT N OPTIONS RUN_KEYS CONCURRENCY WANT_EXIT ERROR_LIKE: $rss in KiB.
+mem_case() {
+    start_server --fault "$2"
+    cfg "$TMP/$1.yaml" "$3" "$4" "$5"
+    if /usr/bin/time -f %M -o "$TMP/rss" "$SLMBENCH" run "$TMP/$1.yaml" --db "$TMP/$1.db" --quiet >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
+    stop_server
+    rss=$(tail -n 1 "$TMP/rss")
+    e=$(sql "$TMP/$1.db" "select count(*) from predictions where coalesce(error, 'answer ' || raw_output) like '$8'")
+    bound=$((base + $6 * (4 * 8192 + 65536)))
+    echo "# $1: peak RSS $rss KiB (bound $bound KiB)"
+    case "$SLMBENCH" in */sanitize/*) rss=0 ;; esac
+    [ "$rc" = "$7" ] && [ "$e" = "$3" ] && [ "$rss" -le "$bound" ] \
+        && ok "$1: $3 requests end as '$8', peak RSS $rss KiB <= baseline + $6 x (4 x 8 MiB + 64 MiB) = $bound KiB" \
+        || { notok "$1: exit $rc (want $7), $e of $3 like '$8', peak RSS $rss KiB (bound $bound)"; sql "$TMP/$1.db" "select substr(coalesce(error, raw_output), 1, 200) from predictions limit 1" | sed 's/^/#   /'; }
+}
+if [ -x /usr/bin/time ]; then
+    start_server --fault delay:0
+    cfg "$TMP/base.yaml" 2 "retries: 0"
+    /usr/bin/time -f %M -o "$TMP/rss" "$SLMBENCH" run "$TMP/base.yaml" --db "$TMP/base.db" --quiet >/dev/null 2>&1 || true
+    stop_server
+    base=$(tail -n 1 "$TMP/rss")
+    echo "# baseline (a healthy run): peak RSS $base KiB"
+    T="retries: 0, timeout_ms: 60000"
+    mem_case endless-header huge-header:0 2 "$T" "" 1 4 'openai: %'
+    mem_case endless-chunked huge-chunked:0 2 "$T" "" 1 4 'openai: response too large: %'
+    mem_case million-arrays arrays:3000 2 "$T" "" 1 4 'openai: malformed json from the server at byte % more than 500000 JSON values (the limit)'
+    mem_case arrays-under arrays:700 2 "$T" "" 1 0 'answer ok'
+    mem_case nested-7mib nested:7 2 "$T" "" 1 4 'openai: malformed json from the server%'
+    mem_case endless-stream-x16 huge:0 16 "stream: 1, $T" "concurrency: 16" 16 4 'openai: response too large: %'
+    mem_case huge-body-x16 huge:60 16 "$T" "concurrency: 16" 16 4 'openai: response too large: %'
+    mem_case million-arrays-x16 arrays:3000 16 "$T" "concurrency: 16" 16 4 'openai: malformed json % more than 500000 JSON values (the limit)'
+fi
+
 # ---- Ctrl-C during a request that never ends (defect 4) ----
 # timeout_ms 30000 and retries 3 would hold a run for two minutes: SIGINT once the server
 # has the request (its /stats say so) ends the run within seconds (polled, at most 10 s),

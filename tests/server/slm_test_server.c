@@ -46,6 +46,13 @@
  *                   open without the body's last chunk (non-streamed answers as usual)
  *   huge:MIB        an answer of MIB MiB of text (0: a stream that never ends): streamed,
  *                   64 KiB content chunks; non-streamed, one JSON body of that size
+ *   huge-header:MIB an answer whose header never ends: MIB MiB of 1000-byte header lines
+ *                   (0: until the client leaves)
+ *   huge-chunked:MIB a non-streamed answer sent chunked, its JSON text MIB MiB of 'x' (0: a
+ *                   body that never ends)
+ *   arrays:KIB      a non-streamed answer with KIB KiB of tiny JSON arrays ("[],[],...", a
+ *                   million in 3000 KiB) beside its choices, so a parser builds a node for each
+ *   nested:MIB      a non-streamed answer of MIB MiB of '[' (nesting as deep as it goes)
  *   echo-auth       HTTP 401 whose error message quotes the request's key bare and its
  *                   Authorization header (as some servers do), the only place this server
  *                   shows them
@@ -83,7 +90,7 @@
 
 enum fault_kind {
     F_NONE, F_DELAY, F_HANG, F_429, F_500, F_MALFORMED, F_DROP, F_SLOW_STREAM, F_DONE_OPEN,
-    F_HUGE, F_ECHO_AUTH
+    F_HUGE, F_ECHO_AUTH, F_HUGE_HEADER, F_HUGE_CHUNKED, F_ARRAYS, F_NESTED
 };
 
 static const struct {
@@ -94,7 +101,8 @@ static const struct {
     {"delay", F_DELAY, 1},   {"hang", F_HANG, 0},         {"429", F_429, 2},
     {"500", F_500, 0},       {"malformed", F_MALFORMED, 0}, {"drop", F_DROP, 0},
     {"slow-stream", F_SLOW_STREAM, 1}, {"done-open", F_DONE_OPEN, 0}, {"huge", F_HUGE, 1},
-    {"echo-auth", F_ECHO_AUTH, 0},
+    {"echo-auth", F_ECHO_AUTH, 0},   {"huge-header", F_HUGE_HEADER, 1},
+    {"huge-chunked", F_HUGE_CHUNKED, 1}, {"arrays", F_ARRAYS, 1}, {"nested", F_NESTED, 1},
 };
 
 /* The server's state; one per process. */
@@ -749,6 +757,75 @@ static int huge_body(int fd, const job *j, long mib, int keep_alive)
     return rc || send_all(fd, post, strlen(post)) ? -1 : 0;
 }
 
+/* The huge-header fault: a status line, then header lines of 1000 bytes until mib MiB were
+ * sent (0: until the client leaves); a complete answer would follow, but no client should
+ * wait for it. -1: the connection is gone. */
+static int huge_header(int fd, long mib)
+{
+    char line[1000];
+    memset(line, 'x', sizeof line);
+    memcpy(line, "X-Pad: ", 7);
+    memcpy(line + sizeof line - 2, "\r\n", 2);
+    int rc = send_all(fd, "HTTP/1.1 200 OK\r\n", 17);
+    for (long sent = 0; !rc && !stopping && (mib == 0 || sent < mib << 20); sent += sizeof line)
+        rc = send_all(fd, line, sizeof line);
+    return rc || send_all(fd, "Content-Length: 2\r\n\r\n{}", 24) ? -1 : 0;
+}
+
+/* A non-streamed 200 answer: pre, then pat repeated for n bytes, then post. chunked: sent
+ * with Transfer-Encoding: chunked, and n 0 means a body that never ends (until the client
+ * leaves); otherwise with its Content-Length. -1: the connection is gone. */
+static int pattern_body(int fd, const char *pre, const char *pat, size_t n, const char *post,
+                        int chunked, int keep_alive)
+{
+    size_t plen = strlen(pat), len = strlen(pre) + n + strlen(post);
+    char *hdr = chunked ? slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
+                                        "application/json\r\nTransfer-Encoding: chunked\r\n"
+                                        "Connection: %s\r\n\r\n", S.engine_version,
+                                        keep_alive ? "keep-alive" : "close")
+                        : slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
+                                        "application/json\r\nContent-Length: %zu\r\n"
+                                        "Connection: %s\r\n\r\n", S.engine_version, len,
+                                        keep_alive ? "keep-alive" : "close");
+    int rc = send_all(fd, hdr, strlen(hdr));
+    free(hdr);
+    char *piece = slm_xmalloc(HUGE_PIECE);
+    for (size_t i = 0; i < HUGE_PIECE; i++)
+        piece[i] = pat[i % plen];
+    size_t step = HUGE_PIECE - HUGE_PIECE % plen;
+    rc = rc || (chunked ? send_chunk(fd, pre, strlen(pre)) : send_all(fd, pre, strlen(pre)));
+    for (size_t sent = 0; !rc && !stopping && (n == 0 || sent < n); sent += step) {
+        size_t k = n && n - sent < step ? n - sent : step;
+        rc = chunked ? send_chunk(fd, piece, k) : send_all(fd, piece, k);
+    }
+    free(piece);
+    if (rc || (chunked ? send_chunk(fd, post, strlen(post)) || send_all(fd, "0\r\n\r\n", 5)
+                       : send_all(fd, post, strlen(post))))
+        return -1;
+    return 0;
+}
+
+/* The faults that answer with a body built of a pattern (huge-chunked, arrays, nested). */
+static int pattern_fault(int fd, const job *j, enum fault_kind f, long mib, int keep_alive)
+{
+    static const char chat_pre[] = "{\"choices\":[{\"index\":0,\"finish_reason\":\"length\","
+                                   "\"message\":{\"role\":\"assistant\",\"content\":\"";
+    static const char text_pre[] = "{\"choices\":[{\"index\":0,\"finish_reason\":\"length\","
+                                   "\"text\":\"";
+    const char *post = j->chat ? "\"}}]}" : "\"}]}";
+    size_t n = (size_t)mib << 20;
+    if (f == F_HUGE_CHUNKED)
+        return pattern_body(fd, j->chat ? chat_pre : text_pre, "x", n, post, 1, keep_alive);
+    if (f == F_NESTED)
+        return pattern_body(fd, "{\"junk\":", "[", n, "", 0, keep_alive);
+    /* {"junk":[[],[],...,[]],"choices":[{... "ok"}]}: the answer "ok" after the arrays */
+    n = (size_t)mib << 10; /* arrays:KIB */
+    char *tail = slm_xasprintf("[]],%sok%s", (j->chat ? chat_pre : text_pre) + 1, post);
+    int rc = pattern_body(fd, "{\"junk\":[", "[],", n - n % 3, tail, 0, keep_alive);
+    free(tail);
+    return rc;
+}
+
 /* Waits until the peer closes the connection or the server stops (the hang fault). */
 static void wait_for_close(conn *c)
 {
@@ -900,6 +977,11 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         job_free(&j);
         return rc;
     }
+    if (f == F_HUGE_HEADER || f == F_HUGE_CHUNKED || f == F_ARRAYS || f == F_NESTED) {
+        rc = f == F_HUGE_HEADER ? huge_header(c->fd, farg) : pattern_fault(c->fd, &j, f, farg, ka);
+        job_free(&j);
+        return rc ? -1 : 0;
+    }
     if (j.echo) {
         json_t *o = echo_json(&j, id, msg, sizeof msg);
         job_free(&j);
@@ -1046,7 +1128,8 @@ static int parse_fault(const char *spec, char *err, size_t errlen)
     }
     return slm_err(err, errlen,
                    "unknown fault '%s' (delay:MS, hang, 429[:S], 500, malformed, drop, "
-                   "slow-stream:MS, done-open, huge:MIB, echo-auth)",
+                   "slow-stream:MS, done-open, huge:MIB, echo-auth, huge-header:MIB, "
+                   "huge-chunked:MIB, arrays:KIB, nested:MIB)",
                    spec);
 }
 

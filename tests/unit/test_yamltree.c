@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "slm_limits.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -136,25 +137,31 @@ static void test_depth_limit(void **state)
     }
 }
 
-/* A mapping of 100,000 distinct keys loads whole (the duplicate check is not quadratic:
- * 100,000 keys took minutes before); one duplicate at its very end is found, with its line. */
+/* A mapping of SLM_MAX_YAML_KEYS (10,000) distinct keys loads whole, its duplicate check
+ * hashed (100,000 keys took minutes before it was); a duplicate as the last key is found,
+ * with its line; one key more than the limit is refused at its line. */
 static void test_many_keys(void **state)
 {
-    enum { N = 100000 };
-    char *t = slm_xmalloc((size_t)N * 24 + 64), *w = t;
-    for (int i = 0; i < N; i++)
+    enum { N = SLM_MAX_YAML_KEYS };
+    char *t = slm_xmalloc((size_t)N * 24 + 64), *w = t, *last = NULL;
+    for (int i = 0; i < N; i++) {
+        last = w;
         w += sprintf(w, "k%d: %d\n", i, i);
+    }
     slm_yaml *y = parse(t);
     if (!y)
         fail_msg("%s", err);
     assert_int_equal(y->root->n, N);
-    assert_string_equal(y->root->keys[N - 1], "k99999");
-    assert_string_equal(slm_ymap_str(y->root, "k12345"), "12345");
-    assert_int_equal(slm_ymap_get(y->root, "k99999")->line, N);
+    assert_string_equal(y->root->keys[N - 1], "k9999");
+    assert_string_equal(slm_ymap_str(y->root, "k1234"), "1234");
+    assert_int_equal(slm_ymap_get(y->root, "k9999")->line, N);
     slm_yaml_free(y);
-    sprintf(w, "k4711: again\n");
+    sprintf(w, "k%d: one too many\n", N);
     assert_null(parse(t));
-    assert_string_equal(err, "c.yaml:100001: duplicate key 'k4711'");
+    assert_string_equal(err, "c.yaml:10001: more than 10000 keys in one mapping (the limit)");
+    sprintf(last, "k4711: again\n");
+    assert_null(parse(t));
+    assert_string_equal(err, "c.yaml:10000: duplicate key 'k4711'");
     /* keys equal to a prefix or differing only in the last byte are distinct */
     y = parse("ab: 1\na: 2\nabc: 3\nac: 4\n\"\": 5\n");
     if (!y)
@@ -166,6 +173,55 @@ static void test_many_keys(void **state)
     free(t);
 }
 
+/* A flow list of n scalars: n + 1 nodes (the list and its items), all on line 1. */
+static char *flow_list(long n)
+{
+    char *t = slm_xmalloc((size_t)n * 2 + 8), *w = t;
+    *w++ = '[';
+    for (long i = 0; i < n; i++) {
+        *w++ = i ? ',' : '1';
+        if (i)
+            *w++ = '1';
+    }
+    strcpy(w, "]\n");
+    return t;
+}
+
+/* SLM_MAX_YAML_NODES (100,000) nodes load; one more is refused. SLM_MAX_YAML_BYTES of text
+ * parse; one byte more is refused before parsing (a comment line pads the text). */
+static void test_nodes_and_bytes(void **state)
+{
+    char *t = flow_list(SLM_MAX_YAML_NODES - 1);
+    slm_yaml *y = parse(t);
+    if (!y)
+        fail_msg("%s", err);
+    assert_int_equal(y->root->n, SLM_MAX_YAML_NODES - 1);
+    slm_yaml_free(y);
+    free(t);
+    t = flow_list(SLM_MAX_YAML_NODES);
+    assert_null(parse(t));
+    assert_string_equal(err, "c.yaml:1: more than 100000 YAML nodes in one document (the limit)");
+    free(t);
+    size_t n = (size_t)SLM_MAX_YAML_BYTES;
+    t = slm_xmalloc(n + 2);
+    memset(t, ' ', n + 1);
+    memcpy(t, "a: 1\n#", 6);
+    t[n - 1] = '\n';
+    t[n] = '\0';
+    y = parse(t);
+    if (!y)
+        fail_msg("%s", err);
+    assert_string_equal(slm_ymap_str(y->root, "a"), "1");
+    slm_yaml_free(y);
+    t[n - 1] = ' ';
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    assert_null(parse(t));
+    assert_string_equal(err, "c.yaml: 4194305 bytes, more than the limit of 4194304 for a YAML "
+                        "file");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_nodes_and_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
