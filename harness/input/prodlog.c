@@ -492,7 +492,7 @@ static int check_row(slm_prodlog *r, json_t *o, slm_prod_row *row, char *err, si
     }
     char why[160];
     if (slm_rfc3339_utc(ts, row->ts, row->month, why, sizeof why))
-        return slm_err(err, errlen, "%s:%ld: ts '%s' is %s", r->path, row->line, ts, why);
+        return slm_err(err, errlen, "%s:%ld: ts '%s': %s", r->path, row->line, ts, why);
     if (number_fields(r, o, row, err, errlen) ||
         name_field(r, o, "corrected_label", (size_t)SLM_PROD_MAX_NAME_BYTES,
                    &row->corrected_label, row->line, err, errlen) ||
