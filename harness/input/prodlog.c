@@ -456,22 +456,28 @@ static void hash_part(slm_sha256 *c, const char *s)
     slm_sha256_update(c, "\n", 1);
 }
 
+/* A double as its 8 bytes (little or big endian alike on one machine: the hash is compared
+ * within one database); NaN stands for absent. */
+static void hash_double(slm_sha256 *c, double v)
+{
+    unsigned char b[9] = {isnan(v) ? '-' : '+'};
+    if (!isnan(v))
+        memcpy(b + 1, &v, 8);
+    slm_sha256_update(c, b, isnan(v) ? 1 : 9);
+}
+
 static void content_hash(slm_prod_row *row)
 {
-    char conf[40], lat[40], esc[4];
-    snprintf(conf, sizeof conf, "%.17g", row->confidence);
-    snprintf(lat, sizeof lat, "%.17g", row->latency_ms);
-    snprintf(esc, sizeof esc, "%d", row->escalated);
     slm_sha256 c;
     slm_sha256_init(&c);
-    const char *parts[] = {row->id,  row->ts,
-                           row->pred, conf,
-                           row->probs_json, isnan(row->latency_ms) ? NULL : lat,
-                           row->escalated < 0 ? NULL : esc, row->corrected_label,
-                           row->model, row->text ? row->text_sha256 : NULL,
-                           row->tags_json};
+    const char *parts[] = {row->id, row->ts, row->pred, row->probs_json,
+                           row->escalated < 0 ? NULL : row->escalated ? "1" : "0",
+                           row->corrected_label, row->model,
+                           row->text ? row->text_sha256 : NULL, row->tags_json};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         hash_part(&c, parts[i]);
+    hash_double(&c, row->confidence);
+    hash_double(&c, row->latency_ms);
     slm_sha256_final_hex(&c, row->content_sha256);
 }
 

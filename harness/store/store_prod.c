@@ -278,7 +278,11 @@ int slm_prod_writer_open(slm_store *st, int64_t deployment_id, const char *path,
     w->ingest_id = sqlite3_last_insert_rowid(slm_store_db(st));
     w->keep_text = keep_text;
     w->path = slm_xstrdup(path);
-    if (slm_store_prepare(st, INSERT_ROW, &w->ins, err, errlen) ||
+    /* a larger page cache for the ingest's three B-trees (the table, its UNIQUE key and the
+     * month index): with SQLite's default 2 MiB, a million rows re-read index pages from
+     * the file at every insert. Bounded: 32 MiB whatever the log's size. */
+    if (slm_store_exec(st, "PRAGMA cache_size = -32768", err, errlen) ||
+        slm_store_prepare(st, INSERT_ROW, &w->ins, err, errlen) ||
         slm_store_prepare(st, FIND_ROW, &w->find, err, errlen) ||
         writer_begin(w, err, errlen)) {
         slm_prod_writer_close(w);
@@ -414,4 +418,225 @@ void slm_prod_writer_close(slm_prod_writer *w)
     sqlite3_finalize(w->find);
     free(w->path);
     free(w);
+}
+
+/* ---- the read side ---- */
+
+int slm_prod_months(slm_store *st, int64_t deployment_id, slm_prod_month **out, size_t *n,
+                    char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "SELECT month, count(*) FROM prod_predictions WHERE "
+                              "deployment_id = ? GROUP BY month ORDER BY month",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, deployment_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = slm_xrealloc(*out, cap * sizeof **out);
+        }
+        const char *m = (const char *)sqlite3_column_text(s, 0);
+        snprintf((*out)[*n].month, sizeof (*out)[*n].month, "%s", m ? m : "");
+        (*out)[*n].n = (long)sqlite3_column_int64(s, 1);
+        (*n)++;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        slm_prod_months_free(*out);
+        *out = NULL;
+        *n = 0;
+        return slm_store_db_err(st, "cannot read the months of a deployment", err, errlen);
+    }
+    return 0;
+}
+
+void slm_prod_months_free(slm_prod_month *m)
+{
+    free(m);
+}
+
+static const char *text_col(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+static void fill_rec(sqlite3_stmt *s, int with_text, slm_prod_rec *r)
+{
+    r->log_id = text_col(s, 0);
+    r->ts = text_col(s, 1);
+    r->pred = text_col(s, 2);
+    r->confidence = slm_col_double(s, 3);
+    r->probs_json = text_col(s, 4);
+    r->latency_ms = slm_col_double(s, 5);
+    r->escalated = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 6);
+    r->corrected_label = text_col(s, 7);
+    r->model = text_col(s, 8);
+    r->text_sha256 = text_col(s, 9);
+    int has = sqlite3_column_type(s, 10) != SQLITE_NULL;
+    r->text_bytes = has ? (long)sqlite3_column_int64(s, 10) : -1;
+    r->text_words = has ? (long)sqlite3_column_int64(s, 11) : -1;
+    r->tags_json = text_col(s, 12);
+    r->text = with_text ? text_col(s, 13) : NULL;
+}
+
+int slm_prod_each(slm_store *st, int64_t deployment_id, const char *month, int with_text,
+                  slm_prod_fn fn, void *ud, char *err, size_t errlen)
+{
+    /* the text column is selected only when asked for: SQLite then never reads its
+     * overflow pages */
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT log_id, ts, pred, confidence, probs_json, latency_ms, escalated, "
+             "corrected_label, model, text_sha256, text_bytes, text_words, tags_json%s FROM "
+             "prod_predictions WHERE deployment_id = ?1 AND (?2 IS NULL OR month = ?2) "
+             "ORDER BY ts, log_id",
+             with_text ? ", text" : "");
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, sql, &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, deployment_id);
+    slm_bind_text(s, 2, month);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        slm_prod_rec r;
+        fill_rec(s, with_text, &r);
+        if (fn(&r, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0
+                             : slm_store_db_err(st, "cannot read production rows", err, errlen);
+}
+
+/* The index of label l in labels, or -1. */
+static int label_index(char **labels, size_t n, const char *l)
+{
+    for (size_t i = 0; l && i < n; i++)
+        if (!strcmp(labels[i], l))
+            return (int)i;
+    return -1;
+}
+
+/* A JSON array of numbers into v[0..n) (NaN where absent or not a number). */
+static void json_doubles(const char *json, double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = NAN;
+    json_t *a = json ? json_loads(json, 0, NULL) : NULL;
+    for (size_t i = 0; json_is_array(a) && i < n && i < json_array_size(a); i++) {
+        json_t *x = json_array_get(a, i);
+        if (json_is_number(x))
+            v[i] = json_number_value(x);
+    }
+    json_decref(a);
+}
+
+static void ref_row(slm_prod_ref *ref, size_t i, sqlite3_stmt *s)
+{
+    size_t nl = ref->n_labels;
+    ref->example_id[i] = col_dup(s, 0);
+    ref->gold[i] = label_index(ref->labels, nl, text_col(s, 1));
+    ref->pred[i] = label_index(ref->labels, nl, text_col(s, 2));
+    ref->confidence[i] = slm_col_double(s, 3);
+    json_doubles(text_col(s, 4), ref->probs + i * nl, nl);
+    json_doubles(text_col(s, 5), ref->logprobs + i * nl, nl);
+    ref->e2e_ms[i] = slm_col_double(s, 6);
+}
+
+static void ref_grow(slm_prod_ref *ref, size_t cap)
+{
+    size_t nl = ref->n_labels ? ref->n_labels : 1;
+    ref->example_id = slm_xrealloc(ref->example_id, cap * sizeof *ref->example_id);
+    ref->gold = slm_xrealloc(ref->gold, cap * sizeof *ref->gold);
+    ref->pred = slm_xrealloc(ref->pred, cap * sizeof *ref->pred);
+    ref->confidence = slm_xrealloc(ref->confidence, cap * sizeof *ref->confidence);
+    ref->probs = slm_xrealloc(ref->probs, cap * nl * sizeof *ref->probs);
+    ref->logprobs = slm_xrealloc(ref->logprobs, cap * nl * sizeof *ref->logprobs);
+    ref->e2e_ms = slm_xrealloc(ref->e2e_ms, cap * sizeof *ref->e2e_ms);
+}
+
+static int ref_predictions(slm_store *st, slm_prod_ref *ref, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "SELECT example_id, gold, pred, confidence, probs_json, "
+                              "logprobs_json, e2e_ms FROM predictions WHERE candidate_id = ? "
+                              "ORDER BY example_idx",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, ref->candidate_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (ref->n == cap)
+            ref_grow(ref, cap = cap ? 2 * cap : 256);
+        ref_row(ref, ref->n++, s);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0
+                             : slm_store_db_err(st, "cannot read the reference run", err, errlen);
+}
+
+static int ref_evalset(slm_store *st, slm_prod_ref *ref, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st, "SELECT path, split, sha256 FROM evalsets WHERE run_id = ?", &s,
+                          err, errlen))
+        return -1;
+    sqlite3_bind_int64(s, 1, ref->run_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        ref->evalset_path = col_dup(s, 0);
+        ref->evalset_split = col_dup(s, 1);
+        ref->evalset_sha256 = col_dup(s, 2);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? 0
+               : slm_store_db_err(st, "cannot read the reference eval set", err, errlen);
+}
+
+int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_ref *ref, char *err,
+                       size_t errlen)
+{
+    memset(ref, 0, sizeof *ref);
+    if (!d->run_id || !d->candidate_id)
+        return slm_err(err, errlen, "deployment '%s' is not tied to an eval run (slmbench "
+                       "deploy)", d->name);
+    ref->run_id = d->run_id;
+    ref->candidate_id = d->candidate_id;
+    if (slm_run_labels(st, d->run_id, &ref->labels, &ref->n_labels, err, errlen) ||
+        ref_predictions(st, ref, err, errlen) || ref_evalset(st, ref, err, errlen)) {
+        slm_prod_ref_free(ref);
+        return -1;
+    }
+    ref->temperature = slm_store_metric(st, d->candidate_id, "temperature", NULL, NULL);
+    ref->accuracy = slm_store_metric(st, d->candidate_id, "accuracy", NULL, NULL);
+    return 0;
+}
+
+void slm_prod_ref_free(slm_prod_ref *ref)
+{
+    if (!ref)
+        return;
+    slm_free_strv(ref->labels, ref->n_labels);
+    for (size_t i = 0; i < ref->n; i++)
+        free(ref->example_id[i]);
+    free(ref->example_id);
+    free(ref->gold);
+    free(ref->pred);
+    free(ref->confidence);
+    free(ref->probs);
+    free(ref->logprobs);
+    free(ref->e2e_ms);
+    free(ref->evalset_path);
+    free(ref->evalset_split);
+    free(ref->evalset_sha256);
+    memset(ref, 0, sizeof *ref);
 }
