@@ -284,7 +284,18 @@ static int name_field(slm_prodlog *r, json_t *o, const char *key, size_t max, co
     return 0;
 }
 
-static int check_probs_entry(slm_prodlog *r, const char *k, json_t *v, int csv, json_t *canon,
+/* One probability, checked, into the canonical set. */
+typedef struct prob {
+    const char *label; /* owned by the parsed object */
+    double p;
+} prob;
+
+static int cmp_prob(const void *a, const void *b)
+{
+    return strcmp(((const prob *)a)->label, ((const prob *)b)->label);
+}
+
+static int check_probs_entry(slm_prodlog *r, const char *k, json_t *v, int csv, prob *out,
                              double *sum, long line, char *err, size_t errlen)
 {
     double p;
@@ -294,9 +305,56 @@ static int check_probs_entry(slm_prodlog *r, const char *k, json_t *v, int csv, 
     if (number_of(v, csv, &p) || p < 0 || p > 1)
         return slm_err(err, errlen, "%s:%ld: probs of '%s' is not a number in [0, 1]",
                        r->path, line, k);
-    json_object_set_new(canon, k, json_real(p));
+    out->label = k;
+    out->p = p;
     *sum += p;
     return 0;
+}
+
+/* s as a JSON string (quotes, backslashes and controls escaped). */
+static void json_quoted(slm_buf *b, const char *s)
+{
+    slm_buf_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            slm_buf_printf(b, "\\%c", c);
+        else if (c < 0x20)
+            slm_buf_printf(b, "\\u%04x", c);
+        else
+            slm_buf_putc(b, (char)c);
+    }
+    slm_buf_putc(b, '"');
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as v: "0.9", not
+ * "0.90000000000000002" (the stored JSON stays small and readable, and exact). */
+static void shortest_double(slm_buf *b, double v)
+{
+    char t[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (prec == 17 || strtod(t, NULL) == v)
+            break;
+    }
+    slm_buf_puts(b, t);
+}
+
+/* The canonical probs text: keys sorted by bytes, numbers shortest exact. */
+static char *probs_text(prob *pr, size_t n)
+{
+    qsort(pr, n, sizeof *pr, cmp_prob);
+    slm_buf b = {0};
+    slm_buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            slm_buf_putc(&b, ',');
+        json_quoted(&b, pr[i].label);
+        slm_buf_putc(&b, ':');
+        shortest_double(&b, pr[i].p);
+    }
+    slm_buf_putc(&b, '}');
+    return slm_buf_take(&b);
 }
 
 /* probs: an object label -> p (in CSV: JSON text, or p_<label> cells gathered by the CSV
@@ -325,21 +383,23 @@ static int probs_field(slm_prodlog *r, json_t *o, int csv, long line, const char
                      r->path, line, (long)SLM_PROD_MAX_PROBS);
     double sum = 0;
     const char *k;
-    json_t *pv, *canon = json_object();
+    json_t *pv;
+    size_t n = 0;
+    prob *pr = rc ? NULL : slm_xmalloc((json_object_size(v) + 1) * sizeof *pr);
     json_object_foreach(v, k, pv) {
         if (rc)
             break;
-        rc = check_probs_entry(r, k, pv, csv, canon, &sum, line, err, errlen);
+        rc = check_probs_entry(r, k, pv, csv, &pr[n++], &sum, line, err, errlen);
     }
     if (!rc && fabs(sum - 1) > SLM_PROD_PROBS_TOL)
         rc = slm_err(err, errlen, "%s:%ld: probs sum to %.6g, not 1 within %g", r->path, line,
                      sum, SLM_PROD_PROBS_TOL);
     if (!rc) {
         free(r->probs);
-        r->probs = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+        r->probs = probs_text(pr, n);
         *out = r->probs;
     }
-    json_decref(canon);
+    free(pr);
     json_decref(parsed);
     return rc;
 }
