@@ -89,6 +89,15 @@ got=$(sql "$DB" "select probs_json from prod_predictions where log_id = 'c1'")
 case "$got" in '{"billing":0.69'*'"shipping":0.29'*|'{"billing":0.7,"shipping":0.3}') ok "probs JSON text read from CSV" ;;
     *) notok "c1 probs: $got" ;; esac
 
+# a quoted CSV text over two lines is one row, named by the line it starts on
+printf 'id,ts,pred,confidence,text\nm1,2026-11-06T00:00:00Z,billing,0.5,"line one\nline ""two"""\nm2,2026-11-06T00:00:01Z,billing,0.5,x\n' >"$TMP/multi.csv"
+expect_exit 0 "a CSV text over two lines" "$SLMBENCH" ingest "$TMP/multi.csv" $D
+got=$(sql "$DB" "select group_concat(log_id || ':' || source_line || ':' || text_words, ' ') from prod_predictions where log_id like 'm_'")
+[ "$got" = "m1:2:4 m2:4:1" ] && ok "a multi-line CSV cell is one row at its first line" || notok "multi-line: $got"
+printf 'id,ts,pred,confidence,text\nu1,2026-11-06T00:00:00Z,billing,0.5,"open\n' >"$TMP/open.csv"
+expect_exit 3 "a quoted CSV field still open at the end is refused" "$SLMBENCH" ingest "$TMP/open.csv" $D --skip-bad-rows
+expect_err "open.csv:2: unterminated quoted field" "the unterminated field names its line"
+
 # ---- a conflict: a stored id with other content ----
 printf '{"id":"t2","ts":"2026-11-03T09:00:00Z","pred":"technical","confidence":0.6}\n' >"$TMP/conflict.jsonl"
 expect_exit 0 "a log repeating an id with other content" "$SLMBENCH" ingest "$TMP/conflict.jsonl" $D --json
