@@ -1,11 +1,132 @@
 /*
- * slm_limits.h — every size limit of slmbench, in one place.
+ * slm_limits.h — every size limit of slmbench, in one place (README "Limits" has the table).
  *
- * (This branch adds the production-log section; the limits branch fills in the rest of
- * the file. On merging both, keep every section.)
+ * Each limit says what it bounds, why this value, and what happens at it. "Bad input"
+ * means a clear error naming the file and line (or the option) and exit 3, before any
+ * model loads; an engine's limit fails that request (stored as an error, exit 4). Nothing
+ * grows without bound: the inputs are read whole, so a file-size limit also bounds the
+ * memory a load takes (about twice the file).
+ *
+ * The engine plugins include this header too (they are built in-tree); an engine option
+ * that may raise a limit has its default and its maximum here. Only constants live here.
+ *
+ * Named slm_limits.h, not limits.h: harness/common is on the include path, and a
+ * "limits.h" there would hide the C library's <limits.h> (INT_MAX) from every file.
  */
 #ifndef SLM_LIMITS_H
 #define SLM_LIMITS_H
+
+/* ---- eval sets (harness/input/evalset.c) ---- */
+
+/* Largest id, text or label of one row, in bytes. A prompt that size is a mistake and would
+ * blow any small model's context anyway. Over it: a bad row ("file:line: field 'text' is N
+ * bytes, more than the limit of 1048576"; skipped with skip_bad_rows). */
+#define SLM_MAX_FIELD_BYTES (1u << 20)
+
+/* Largest row: a CSV record (all its fields, other columns included) or a JSON line, in
+ * bytes. Room for the three largest fields and a few columns more. Over it: a bad row
+ * ("file:line: row is N bytes, more than the limit of 4194304"); a JSON line that long is
+ * refused before it is parsed. */
+#define SLM_MAX_ROW_BYTES (4u << 20)
+
+/* Most rows of one split file (the header and blank lines not counted; skipped rows
+ * counted). Users have tens of thousands of examples; this leaves a factor 20 above the
+ * largest public classification sets. Over it: bad input ("file:line: more than 1000000
+ * rows, the limit of one split file"), never skipped. */
+#define SLM_MAX_ROWS 1000000L
+
+/* Largest split file, in bytes, checked before it is read. A million rows of a kilobyte.
+ * Over it: bad input ("file: N bytes, more than the limit of 1073741824 for a split file"). */
+#define SLM_MAX_SPLIT_FILE_BYTES (1L << 30)
+
+/* Most labels of a classification eval set (and values of one enum field of a structured
+ * one). clinc150 has 150; every label is scored for every example, so ten thousand is
+ * already a very slow run. Over it: bad input at the label list's line. */
+#define SLM_MAX_LABELS 10000L
+
+/* Longest label (or enum value) in evalset.yaml, in bytes. A label is a few words that the
+ * model scores token by token; the bound keeps the {{labels}} list of a prompt within
+ * SLM_MAX_LABELS * (SLM_MAX_LABEL_BYTES + 2), 2.5 MiB. Over it: bad input at its line. */
+#define SLM_MAX_LABEL_BYTES 256L
+
+/* Largest prompt template file, in bytes. Small models have contexts of a few thousand to
+ * 32k tokens (about 128 KiB of text); twice that leaves room for long few-shot prompts.
+ * Over it: bad input ("file: N bytes, more than the limit of 262144 for a prompt
+ * template"). */
+#define SLM_MAX_TEMPLATE_BYTES (256L << 10)
+
+/* Most placeholders ({{text}}, {{labels}}, {{id}}) in one template. With the limits above a
+ * rendered prompt stays under SLM_MAX_TEMPLATE_BYTES + 8 * 2.5 MiB (about 21 MiB; few_shot,
+ * at most 64, puts up to that many more in front). Over it: bad input at the placeholder's
+ * line ("prompt.txt:3: more than 8 placeholders, the limit of a template"). */
+#define SLM_MAX_TEMPLATE_PLACEHOLDERS 8
+
+/* ---- YAML: run configs and evalset.yaml (harness/input/yamltree.c, config.c) ---- */
+
+/* Largest YAML file, in bytes, checked before it is read: ten thousand labels of 256 bytes
+ * fit with room to spare. Over it: bad input ("file: N bytes, more than the limit of
+ * 4194304 for a YAML file"). */
+#define SLM_MAX_YAML_BYTES (4L << 20)
+
+/* Deepest nesting of sequences and mappings. The tree is built (and freed) by recursion,
+ * one C frame or two per level, so a hostile "[[[[..." of some ten thousand levels would
+ * overflow the stack; no config or eval set comes near this. Over it: bad input
+ * ("file:line: nested deeper than 64 levels"). */
+#define SLM_MAX_YAML_DEPTH 64
+
+/* Most keys of one YAML mapping. A config has a few dozen; engine options a few more.
+ * Over it: bad input ("file:line: more than 10000 keys in one mapping (the limit)"). */
+#define SLM_MAX_YAML_KEYS 10000L
+
+/* Most nodes (scalars, sequences, mappings) of one YAML document: ten thousand labels and
+ * fields with their values fit. Over it: bad input ("file:line: more than 100000 YAML
+ * nodes in one document (the limit)"). */
+#define SLM_MAX_YAML_NODES 100000L
+
+/* Most candidates of one run config. Every candidate evaluates every example. Over it: bad
+ * input at the candidate's line. */
+#define SLM_MAX_CANDIDATES 256L
+
+/* Most threads and most concurrent requests a candidate may ask for (candidates[].threads,
+ * candidates[].concurrency, openai's concurrency). Over it: bad input at the key's line. */
+#define SLM_MAX_THREADS 1024L
+#define SLM_MAX_CONCURRENCY 1024L
+
+/* ---- engines ---- */
+
+/* openai: the most bytes of one answer's body, streamed or not, unless the option
+ * max_response_bytes says otherwise (between MIN and MAX). Over it: the request fails
+ * ("response too large: more than N bytes (max_response_bytes N)"), never retried; the
+ * transfer stops at once, so each connection holds at most this much. */
+#define SLM_OPENAI_DEFAULT_MAX_RESPONSE_BYTES (8L << 20)
+#define SLM_OPENAI_MIN_MAX_RESPONSE_BYTES 1024L
+#define SLM_OPENAI_MAX_MAX_RESPONSE_BYTES (1L << 30)
+
+/* openai: the most retries of one request (option retries). */
+#define SLM_OPENAI_MAX_RETRIES 100L
+
+/* exec: the longest answer line the program may write, in bytes, its newline not counted.
+ * Over it: the request fails ("program 'x' sent a line longer than 67108864 bytes") and the
+ * program is restarted. */
+#define SLM_EXEC_MAX_LINE_BYTES (64u << 20)
+
+/* exec and openai: most JSON values (scalars, arrays, objects, keys) in one JSON text they
+ * parse (an answer's body, one event of a stream, one line of exec's program), counted
+ * from its '[', '{', ',' and ':' before parsing. jansson spends up to 120 bytes per value so
+ * counted ("{},{},..."; an empty array costs 136 bytes and counts twice), so a body of
+ * "[],[],..." costs 45 times its size: 7 MiB of it took 340 MiB. Half a million leave
+ * room for the logprobs of an echoed prompt of 80,000 tokens and bound one parse's nodes
+ * to about 60 MiB. Over it:
+ * the answer is malformed ("malformed json from the server at byte N: more than 500000
+ * JSON values (the limit)"; exec: "program 'x' answered 'id' with malformed json - more
+ * than 500000 JSON values (the limit): '...'"). */
+#define SLM_PLUGIN_JSON_MAX_VALUES 500000L
+
+/* llamacpp: most prompts score_batch() evaluates side by side (option n_parallel), and
+ * most sequences of a context (option n_seq_max; llama.cpp's LLAMA_MAX_SEQ). Over them:
+ * the option is refused with the config's line (exit 3). */
+#define SLM_LLAMA_MAX_N_PARALLEL 128
+#define SLM_LLAMA_MAX_N_SEQ 256
 
 /* ---- production logs (slmbench ingest: harness/input/prodlog.c) ---- */
 
