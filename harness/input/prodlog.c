@@ -329,8 +329,34 @@ static void json_quoted(slm_buf *b, const char *s)
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as v: "0.9", not
  * "0.90000000000000002" (the stored JSON stays small and readable, and exact). */
+/* The fast path of shortest_double for what logs hold, probabilities of at most six
+ * decimals, 0 or from 1e-4 up: v equals k / 10^6 (a correctly rounded division of exact values, so the
+ * decimal "0.dddddd" reads back as v), written without printf. 0 when it does not apply. */
+static int six_decimals(slm_buf *b, double v)
+{
+    if (!(v == 0 || (v >= 1e-4 && v <= 1))) /* below 1e-4 %g (and Python) write 1e-05 */
+        return 0;
+    long long k = llround(v * 1e6);
+    if ((double)k / 1e6 != v)
+        return 0;
+    if (k == 0 || k == 1000000) {
+        slm_buf_putc(b, k ? '1' : '0');
+        return 1;
+    }
+    char t[9] = "0.";
+    for (int i = 7; i >= 2; i--, k /= 10)
+        t[i] = (char)('0' + k % 10);
+    int end = 8;
+    while (t[end - 1] == '0')
+        end--;
+    slm_buf_append(b, t, (size_t)end);
+    return 1;
+}
+
 static void shortest_double(slm_buf *b, double v)
 {
+    if (six_decimals(b, v))
+        return;
     char t[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(t, sizeof t, "%.*g", prec, v);

@@ -98,6 +98,18 @@ printf 'id,ts,pred,confidence,text\nu1,2026-11-06T00:00:00Z,billing,0.5,"open\n'
 expect_exit 3 "a quoted CSV field still open at the end is refused" "$SLMBENCH" ingest "$TMP/open.csv" $D --skip-bad-rows
 expect_err "open.csv:2: unterminated quoted field" "the unterminated field names its line"
 
+# probs stored with sorted keys and the shortest decimal that reads back as the same double
+# (expected texts from Python: json.dumps(dict(sorted(p.items())), separators=(',', ':')))
+cat >"$TMP/probs.jsonl" <<'EOF2'
+{"id":"p1","ts":"2026-11-07T00:00:00Z","pred":"a","confidence":0.5,"probs":{"z":0.000001,"a":0.123457,"m":0.876542}}
+{"id":"p2","ts":"2026-11-07T00:00:00Z","pred":"a","confidence":0.5,"probs":{"b":0.1,"a":0.9000000000000001}}
+{"id":"p3","ts":"2026-11-07T00:00:00Z","pred":"a","confidence":0.5,"probs":{"b":1e-7,"a":0.9999999,"c\"q":0}}
+EOF2
+expect_exit 0 "probs of every precision" "$SLMBENCH" ingest "$TMP/probs.jsonl" $D
+got=$(sql "$DB" "select group_concat(probs_json, ' ') from (select probs_json from prod_predictions where log_id like 'p_' order by log_id)")
+[ "$got" = '{"a":0.123457,"m":0.876542,"z":1e-06} {"a":0.9000000000000001,"b":0.1} {"a":0.9999999,"b":1e-07,"c\"q":0}' ] &&
+    ok "probs: sorted keys, shortest exact numbers" || notok "probs: $got"
+
 # ---- a conflict: a stored id with other content ----
 printf '{"id":"t2","ts":"2026-11-03T09:00:00Z","pred":"technical","confidence":0.6}\n' >"$TMP/conflict.jsonl"
 expect_exit 0 "a log repeating an id with other content" "$SLMBENCH" ingest "$TMP/conflict.jsonl" $D --json
