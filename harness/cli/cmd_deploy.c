@@ -31,7 +31,7 @@ int cmd_deploy(int argc, char **argv)
         .synopsis = "deploy --run RUN --candidate NAME --deployment NAME",
         .about = ABOUT,
         .footer = "exit codes: 0 ok, 2 usage, 3 refused (run, candidate, existing tie), "
-                  "4 database failure",
+                  "4 database failure\n",
         .opts = opts,
         .max_pos = 0,
     };

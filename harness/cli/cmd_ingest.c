@@ -122,7 +122,8 @@ int cmd_ingest(int argc, char **argv)
          .help = "the deployment the log belongs to (created if new)", .needs = "a name"},
         {.name = "format", .arg = "jsonl|csv", .kind = SLM_OPT_STR, .target = &format,
          .help = "the log's format (default: csv for a .csv file, else jsonl)"},
-        SLM_OPT_JSON(&json),
+        {.like = &slm_opt_json, .target = &json,
+         .help = "the summary as JSON on stdout (it stays on stderr too unless --quiet)"},
         {.name = "no-text", .kind = SLM_OPT_FLAG, .target = &no_text,
          .help = "store only the text's SHA-256 and length (bytes, words), not the text"},
         SLM_OPT_QUIET(&quiet),
@@ -136,7 +137,7 @@ int cmd_ingest(int argc, char **argv)
         .name = "ingest",
         .synopsis = "ingest FILE --deployment NAME",
         .about = ABOUT,
-        .footer = "exit codes: 0 ok, 2 usage, 3 bad input (file:line), 4 database failure",
+        .footer = "exit codes: 0 ok, 2 usage, 3 bad input (file:line), 4 database failure\n",
         .opts = opts,
         .max_pos = 1,
     };
