@@ -5,7 +5,8 @@
 # BUILD (default: the folder of SLMBENCH) holds engines/ and the programs of bench/perf/*.c
 # in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
 # throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
-# BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh).
+# BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
+# BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS).
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
@@ -26,6 +27,10 @@ shapes_section() {
 }
 if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
+    exit 0
+fi
+if [ "${BENCH_ONLY:-}" = ingest ]; then
+    sh bench/perf/ingest.sh "$SLMBENCH" "$DIR"
     exit 0
 fi
 if [ "${BENCH_ONLY:-}" = gate-noise ]; then
@@ -98,3 +103,6 @@ shapes_section
 
 echo
 sh bench/perf/gate_noise.sh "$SLMBENCH" || echo "   (gate_noise failed; see the messages above)"
+
+echo
+sh bench/perf/ingest.sh "$SLMBENCH" "$DIR" || echo "   (the ingest bench failed; see the messages above)"

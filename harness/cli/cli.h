@@ -21,6 +21,8 @@ int cmd_export(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_evalsets(int argc, char **argv);
 int cmd_engines(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
 
 /* Prints "slmbench: error: <msg>" and returns code. */
 int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);

@@ -17,11 +17,13 @@ static const struct {
 } COMMANDS[] = {
     {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
     {"counters", cmd_counters, "probe the hardware and software event counters on this machine"},
+    {"deploy", cmd_deploy, "tie a deployment to the eval run's candidate that was shipped"},
     {"drift", cmd_drift, "monthly drift review: metric history, flagged changes, label drift"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
     {"export", cmd_export, "export stored predictions as CSV"},
     {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
+    {"ingest", cmd_ingest, "read a production log (JSON lines or CSV) into the database"},
     {"merge", cmd_merge, "join the databases of a sharded run (run --shard I/N)"},
     {"models", cmd_models, "make, quantize and inspect GGUF models"},
     {"report", cmd_report, "write the comparison report of runs (Markdown, HTML, JSON, plots)"},

@@ -17,6 +17,7 @@
 #include "gate_report.h"
 #include "gguf.h"
 #include "hftokenizer.h"
+#include "ingest.h"
 #include "json_out.h"
 #include "merge.h"
 #include "metrics.h"

@@ -21,6 +21,8 @@ static const char *const MIGRATION_NOTES[] = {
     "latency compared like with like: the run's interleaving turn",
     "honest comparisons: the bootstrap replicates of the macro-F1 difference that crossed 0 "
     "(0: its p is the floor 2/(B+1)) and the size of the Holm family (every pair)",
+    "production logs: deployments tied to an eval run's candidate, production predictions, "
+    "the ingest log; runs.as_of (the date a run is dated to)",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -58,6 +60,7 @@ static const slm_col RUNS[] = {
     SET("shard", "TEXT", 6, "NULL"),       /* the merged run is whole */
     SET("merged_from", "TEXT", 6, "NULL"), /* written once every shard is in */
     C("interleave_turn", "INTEGER", 9), /* examples per turn; 0 one candidate after another */
+    C("as_of", "TEXT", 11), /* the date the run is dated to (run --as-of); NULL: created_at */
 };
 
 static const slm_col EVALSETS[] = {
@@ -292,6 +295,78 @@ static const slm_col COUNTERS[] = {
     C("scale", "REAL", 3),
 };
 
+/* Production logs (slmbench ingest, deploy; store_prod.h). Per database, never merged. */
+
+/* A deployment: a name, and the eval run's candidate that was shipped (NULL until tied). */
+static const slm_col DEPLOYMENTS[] = {
+    C("id", "INTEGER PRIMARY KEY", 11),
+    C("name", "TEXT NOT NULL UNIQUE", 11),
+    C("run_id", "INTEGER REFERENCES runs(id)", 11),
+    C("candidate_id", "INTEGER REFERENCES candidates(id)", 11),
+    C("evalset_sha256", "TEXT", 11), /* the tied run's eval set data, at tie time */
+    C("labels_json", "TEXT", 11),    /* its label set: pred outside it is counted */
+    C("created_at", "TEXT NOT NULL", 11),
+    C("tied_at", "TEXT", 11),
+};
+
+/* Every tie of a deployment to a run's candidate, the first and each forced re-tie. */
+static const slm_col DEPLOYMENT_TIES[] = {
+    C("deployment_id", "INTEGER NOT NULL REFERENCES deployments(id)", 11),
+    C("run_id", "INTEGER NOT NULL REFERENCES runs(id)", 11),
+    C("candidate_id", "INTEGER NOT NULL REFERENCES candidates(id)", 11),
+    C("tied_at", "TEXT NOT NULL", 11),
+    C("forced", "INTEGER NOT NULL DEFAULT 0", 11), /* 1: replaced an earlier tie */
+};
+
+/* One ingest call: what it read and what became of each row. Updated at every batch
+ * commit, so a killed ingest leaves its counts up to its last commit (status running). */
+static const slm_col INGESTS[] = {
+    C("id", "INTEGER PRIMARY KEY", 11),
+    C("deployment_id", "INTEGER NOT NULL REFERENCES deployments(id)", 11),
+    C("path", "TEXT NOT NULL", 11),
+    C("file_sha256", "TEXT", 11), /* of the bytes read: NULL until the end of the file */
+    C("format", "TEXT NOT NULL", 11),
+    C("status", "TEXT NOT NULL CHECK (status IN ('running','complete','failed'))", 11),
+    C("started_at", "TEXT NOT NULL", 11),
+    C("finished_at", "TEXT", 11),
+    C("rows_read", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("added", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("already_present", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("conflicting", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("bad_rows", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("out_of_order", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("unknown_labels", "INTEGER NOT NULL DEFAULT 0", 11),
+    C("last_line", "INTEGER", 11), /* the last line committed: where a rerun has got to */
+    C("error", "TEXT", 11),
+};
+
+/* One production prediction. probs_json is a JSON object label -> p rather than a column
+ * per label: label sets differ between deployments (up to thousands of labels), and
+ * columns are declared once here, not per deployment. ts is RFC 3339 normalised to UTC
+ * with milliseconds ("2026-11-03T09:15:00.250Z"), so text order is time order. */
+static const slm_col PROD_PREDICTIONS[] = {
+    C("deployment_id", "INTEGER NOT NULL REFERENCES deployments(id)", 11),
+    C("log_id", "TEXT NOT NULL", 11), /* the log's own id */
+    C("ts", "TEXT NOT NULL", 11),
+    C("month", "TEXT NOT NULL", 11), /* 'YYYY-MM' of ts (UTC) */
+    C("pred", "TEXT NOT NULL", 11),
+    C("confidence", "REAL NOT NULL", 11),
+    C("probs_json", "TEXT", 11),
+    C("latency_ms", "REAL", 11),
+    C("escalated", "INTEGER", 11), /* 0, 1, NULL: not logged */
+    C("corrected_label", "TEXT", 11),
+    C("model", "TEXT", 11),
+    C("text", "TEXT", 11), /* NULL with ingest --no-text */
+    C("text_sha256", "TEXT", 11),
+    C("text_bytes", "INTEGER", 11),
+    C("text_words", "INTEGER", 11),
+    C("tags_json", "TEXT", 11), /* the row's other fields, a JSON object */
+    C("content_sha256", "TEXT NOT NULL", 11), /* of every field above but the text itself */
+    C("source_file", "TEXT NOT NULL", 11),
+    C("source_line", "INTEGER NOT NULL", 11),
+    C("ingest_id", "INTEGER REFERENCES ingests(id)", 11),
+};
+
 #define T(n, v, cols, keys, scope) {n, v, cols, sizeof cols / sizeof cols[0], keys, scope}
 
 /* Creation order: a database lists its tables in this order, as the migrations made
@@ -320,6 +395,11 @@ static const slm_table TABLES[] = {
     T("counter_events", 3, COUNTER_EVENTS, "PRIMARY KEY (run_id, event)", SLM_SCOPE_ONCE),
     T("counters", 3, COUNTERS, "PRIMARY KEY (run_id, candidate_id, example_idx, phase, event)",
       SLM_SCOPE_EACH),
+    T("deployments", 11, DEPLOYMENTS, NULL, SLM_SCOPE_NONE),
+    T("deployment_ties", 11, DEPLOYMENT_TIES, NULL, SLM_SCOPE_NONE),
+    T("ingests", 11, INGESTS, NULL, SLM_SCOPE_NONE),
+    T("prod_predictions", 11, PROD_PREDICTIONS, "UNIQUE (deployment_id, log_id)",
+      SLM_SCOPE_NONE),
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 
@@ -339,6 +419,7 @@ static const struct {
         "  p.prefill_ms, p.decode_ms, p.n_prompt_tokens, p.n_output_tokens, p.error"
         "  FROM predictions p JOIN candidates c ON c.id = p.candidate_id;"},
     {1, "CREATE INDEX predictions_by_candidate ON predictions(candidate_id, example_idx);"},
+    {11, "CREATE INDEX prod_by_month ON prod_predictions(deployment_id, month, ts);"},
 };
 
 /* Columns declared at run time (slm_schema_add_column); a few slots are plenty. */
