@@ -151,18 +151,37 @@ static void two_props(const unsigned char *ya, size_t na, const unsigned char *y
     free(gold), free(pa), free(pb);
 }
 
+/* The month's proportion yb (k, rate, Wilson interval) and its test against the
+ * reference's ya; returns the reference's rate (NaN when na = 0). Frees ya and yb. */
+static double prop_and_test(unsigned char *ya, size_t na, unsigned char *yb, size_t nb,
+                            long *k, double *rate, double *lo, double *hi, slm_drift_diff *d)
+{
+    long ka = 0;
+    *k = 0;
+    for (size_t i = 0; i < na; i++)
+        ka += ya[i];
+    for (size_t i = 0; i < nb; i++)
+        *k += yb[i];
+    if (nb) {
+        *rate = (double)*k / (double)nb;
+        slm_wilson(*k, (long)nb, Z95, lo, hi);
+    }
+    if (na && nb)
+        two_props(ya, na, yb, nb, d);
+    free(ya), free(yb);
+    return na ? (double)ka / (double)na : NAN;
+}
+
 /* ---- confidence ------------------------------------------------------------------- */
 
 /* 1 where conf is finite and below t; *n counts the finite ones (compacted in y). */
-static unsigned char *below(const slm_prod_sample *s, double t, size_t *n, long *k)
+static unsigned char *below(const slm_prod_sample *s, double t, size_t *n)
 {
     unsigned char *y = slm_xcalloc(s->n ? s->n : 1, 1);
-    *n = 0, *k = 0;
+    *n = 0;
     for (size_t i = 0; i < s->n; i++)
-        if (isfinite(s->conf[i])) {
-            y[*n] = s->conf[i] < t;
-            *k += y[(*n)++];
-        }
+        if (isfinite(s->conf[i]))
+            y[(*n)++] = s->conf[i] < t;
     return y;
 }
 
@@ -179,19 +198,10 @@ static void review_confidence(const slm_prod_sample *ref, const slm_prod_sample 
     if (isnan(cfg->threshold))
         return;
     size_t na, nb;
-    long ka;
-    unsigned char *ya = below(ref, cfg->threshold, &na, &ka);
-    unsigned char *yb = below(m, cfg->threshold, &nb, &out->esc_k);
+    unsigned char *ya = below(ref, cfg->threshold, &na), *yb = below(m, cfg->threshold, &nb);
     out->esc_n = (long)nb;
-    if (na)
-        out->esc_ref = (double)ka / (double)na;
-    if (nb) {
-        out->esc_rate = (double)out->esc_k / (double)nb;
-        slm_wilson(out->esc_k, (long)nb, Z95, &out->esc_lo, &out->esc_hi);
-    }
-    if (na && nb)
-        two_props(ya, na, yb, nb, &out->esc_diff);
-    free(ya), free(yb);
+    out->esc_ref = prop_and_test(ya, na, yb, nb, &out->esc_k, &out->esc_rate, &out->esc_lo,
+                                 &out->esc_hi, &out->esc_diff);
 }
 
 /* ---- accuracy: estimated and observed --------------------------------------------- */
@@ -241,23 +251,33 @@ static unsigned char *labelled_right(const slm_prod_sample *s, size_t *n)
     return y;
 }
 
+/* Per-class recall on the corrected tickets, through slm_cls_metrics_compute. */
 static void review_recall(const slm_prod_sample *m, slm_prod_review *out)
 {
-    size_t k = m->n_labels;
+    size_t k = m->n_labels, n = 0;
     out->n_labels = k;
     out->recall_n = slm_xcalloc(k, sizeof *out->recall_n);
     out->recall_k = slm_xcalloc(k, sizeof *out->recall_k);
     out->recall = slm_xcalloc(k, sizeof *out->recall);
     out->recall_lo = slm_xcalloc(k, sizeof *out->recall_lo);
     out->recall_hi = slm_xcalloc(k, sizeof *out->recall_hi);
+    int *gold = slm_xcalloc(m->n, sizeof *gold), *pred = slm_xcalloc(m->n, sizeof *pred);
     for (size_t i = 0; m->gold && i < m->n; i++)
         if (m->gold[i] >= 0)
-            out->recall_n[m->gold[i]]++, out->recall_k[m->gold[i]] += m->gold[i] == m->pred[i];
+            gold[n] = m->gold[i], pred[n++] = m->pred[i];
+    slm_cls_metrics cm;
+    char err[128];
+    int ok = n && slm_cls_metrics_compute(gold, pred, n, m->n_classes, &cm, err, sizeof err) == 0;
     for (size_t c = 0; c < k; c++) {
-        long nc = out->recall_n[c];
-        out->recall[c] = nc ? (double)out->recall_k[c] / (double)nc : NAN;
-        slm_wilson(out->recall_k[c], nc, Z95, &out->recall_lo[c], &out->recall_hi[c]);
+        out->recall_n[c] = ok ? cm.support[c] : 0;
+        out->recall_k[c] = ok ? cm.confusion[c * m->n_classes + c] : 0;
+        out->recall[c] = out->recall_n[c] ? cm.recall[c] : NAN;
+        slm_wilson(out->recall_k[c], out->recall_n[c], Z95, &out->recall_lo[c],
+                   &out->recall_hi[c]);
     }
+    if (ok)
+        slm_cls_metrics_free(&cm);
+    free(gold), free(pred);
 }
 
 static void review_observed(const slm_prod_sample *ref, const slm_prod_sample *m,
@@ -271,15 +291,8 @@ static void review_observed(const slm_prod_sample *ref, const slm_prod_sample *m
     size_t na, nb;
     unsigned char *ya = labelled_right(ref, &na), *yb = labelled_right(m, &nb);
     out->obs_n = (long)nb;
-    for (size_t i = 0; i < nb; i++)
-        out->obs_k += yb[i];
-    if (nb) {
-        out->obs_acc = (double)out->obs_k / (double)nb;
-        slm_wilson(out->obs_k, (long)nb, Z95, &out->obs_lo, &out->obs_hi);
-    }
-    if (na && nb)
-        two_props(ya, na, yb, nb, &out->obs_diff);
-    free(ya), free(yb);
+    prop_and_test(ya, na, yb, nb, &out->obs_k, &out->obs_acc, &out->obs_lo, &out->obs_hi,
+                  &out->obs_diff);
     /* the gap, paired on the corrected tickets that have a probability */
     double sd = 0, sp = 0;
     long n = 0;

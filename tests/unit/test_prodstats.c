@@ -293,6 +293,17 @@ static void review_verdicts(void **state)
     assert_false(r.sig[SLM_PS_LABELS].flagged);
     assert_close(r.obs_diff.diff, r.obs_acc - r.ref_acc);
     assert_true(r.obs_acc < 0.65 && r.gap < 0 && r.gap_hi < 0);
+    for (int c = 0; c < K; c++) { /* per-class recall, counted here */
+        long n = 0, k = 0;
+        for (int i = 0; i < N; i++)
+            if (g_month.gold[i] == c)
+                n++, k += g_month.pred[i] == c;
+        assert_int_equal(r.recall_n[c], n);
+        assert_int_equal(r.recall_k[c], k);
+        assert_close(r.recall[c], (double)k / (double)n);
+        assert_true(r.recall_lo[c] <= r.recall[c] && r.recall[c] <= r.recall_hi[c] &&
+                    r.recall_lo[c] < r.recall_hi[c]);
+    }
     slm_prod_review_free(&r);
     /* ... unless observed accuracy is not judged (a biased sample of corrections) */
     cfg.judge_observed = 0;
