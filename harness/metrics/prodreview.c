@@ -206,38 +206,62 @@ static void review_confidence(const slm_prod_sample *ref, const slm_prod_sample 
 
 /* ---- accuracy: estimated and observed --------------------------------------------- */
 
-/* Accuracy and mean calibrated probability over the labelled rows of s. */
-static void labelled_means(const slm_prod_sample *s, const double *p, long *n, long *k,
-                           double *mean_p)
+/* The calibration gap over the labelled rows of s that have a probability: mean of
+ * d_i = [pred right] - p_i, its se sd(d)/sqrt(n) (NaN below 2 rows), the mean p, and
+ * the accuracy. Returns the count. */
+static long calib_gap(const slm_prod_sample *s, const double *p, double *gap, double *se,
+                      double *mean_p, double *acc)
 {
-    double sp = 0;
-    *n = *k = 0;
+    double sd = 0, sp = 0, ss = 0;
+    long n = 0, k = 0;
+    for (size_t i = 0; s->gold && i < s->n; i++)
+        if (s->gold[i] >= 0 && isfinite(p[i]))
+            k += s->gold[i] == s->pred[i], sd += (s->gold[i] == s->pred[i]) - p[i],
+                sp += p[i], n++;
+    *gap = *se = *mean_p = *acc = NAN;
+    if (!n)
+        return 0;
+    *gap = sd / (double)n;
     for (size_t i = 0; i < s->n; i++)
-        if (s->gold && s->gold[i] >= 0 && isfinite(p[i]))
-            (*n)++, *k += s->gold[i] == s->pred[i], sp += p[i];
-    *mean_p = *n ? sp / (double)*n : NAN;
+        if (s->gold[i] >= 0 && isfinite(p[i])) {
+            double d = (s->gold[i] == s->pred[i]) - p[i] - *gap;
+            ss += d * d;
+        }
+    *mean_p = sp / (double)n;
+    *acc = (double)k / (double)n;
+    if (n > 1)
+        *se = sqrt(ss / (double)(n - 1) / (double)n);
+    return n;
+}
+
+static double z_test_p(double diff, double se)
+{
+    if (isnan(diff) || isnan(se))
+        return NAN;
+    return se > 0 ? erfc(fabs(diff) / (se * M_SQRT2)) : (diff == 0 ? 1 : 0);
 }
 
 static void review_estimate(const slm_prod_ref *ref, const slm_prod_sample *m, const double *pr,
                             const double *pm, const slm_prod_cfg *cfg, slm_prod_review *out)
 {
-    double sd_r, se_r, se_m, mean_lab;
-    out->est_n = slm_cbpe(pm, m->n, &out->est, &out->est_sd, &se_m);
+    double sd_r, se_r, se_m, mean_lab, acc;
+    out->est_n = slm_cbpe(pm, m->n, &out->est_cbpe, &out->est_sd, &se_m);
     slm_cbpe(pr, ref->s.n, &out->ref_est, &sd_r, &se_r);
-    long n, k;
-    labelled_means(&ref->s, pr, &n, &k, &mean_lab);
-    out->ref_acc = n ? (double)k / (double)n : NAN;
-    out->allowance = cfg->allowance && n ? fabs(out->ref_acc - mean_lab) : 0;
-    out->est_lo = out->est - Z95 * out->est_sd - out->allowance;
-    out->est_hi = out->est + Z95 * out->est_sd + out->allowance;
-    out->est_drop = out->est - out->ref_est;
+    calib_gap(&ref->s, pr, &out->ref_gap, &out->ref_gap_se, &mean_lab, &acc);
+    double half = Z95 * out->est_sd;
+    out->est = out->est_cbpe;
+    out->est_corrected = cfg->allowance && isfinite(out->ref_gap_se);
+    if (out->est_corrected) {
+        out->est += out->ref_gap;
+        half = Z95 * sqrt(out->est_sd * out->est_sd + out->ref_gap_se * out->ref_gap_se);
+    }
+    out->est_lo = out->est - half;
+    out->est_hi = out->est + half;
+    out->est_drop = out->est_cbpe - out->ref_est;
     double se = sqrt(se_m * se_m + se_r * se_r);
     out->est_drop_lo = out->est_drop - Z95 * se;
     out->est_drop_hi = out->est_drop + Z95 * se;
-    out->est_drop_p = se > 0 ? erfc(fabs(out->est_drop) / (se * M_SQRT2))
-                             : (out->est_drop == 0 ? 1 : 0);
-    if (isnan(out->est_drop) || isnan(se))
-        out->est_drop_p = NAN;
+    out->est_drop_p = z_test_p(out->est_drop, se);
 }
 
 /* Right (1) or wrong (0) of the labelled rows of s, compacted; *n their count. */
@@ -291,27 +315,13 @@ static void review_observed(const slm_prod_sample *ref, const slm_prod_sample *m
     size_t na, nb;
     unsigned char *ya = labelled_right(ref, &na), *yb = labelled_right(m, &nb);
     out->obs_n = (long)nb;
-    prop_and_test(ya, na, yb, nb, &out->obs_k, &out->obs_acc, &out->obs_lo, &out->obs_hi,
+    out->ref_acc = prop_and_test(ya, na, yb, nb, &out->obs_k, &out->obs_acc, &out->obs_lo, &out->obs_hi,
                   &out->obs_diff);
     /* the gap, paired on the corrected tickets that have a probability */
-    double sd = 0, sp = 0;
-    long n = 0;
-    for (size_t i = 0; m->gold && i < m->n; i++)
-        if (m->gold[i] >= 0 && isfinite(pm[i]))
-            sd += (m->gold[i] == m->pred[i]) - pm[i], sp += pm[i], n++;
-    if (!n)
-        return;
-    double gap = sd / (double)n, ss = 0;
-    for (size_t i = 0; i < m->n; i++)
-        if (m->gold[i] >= 0 && isfinite(pm[i])) {
-            double d = (m->gold[i] == m->pred[i]) - pm[i] - gap;
-            ss += d * d;
-        }
-    out->obs_est = sp / (double)n;
-    out->gap = gap;
-    if (n > 1) {
-        double se = sqrt(ss / (double)(n - 1) / (double)n);
-        out->gap_lo = gap - Z95 * se, out->gap_hi = gap + Z95 * se;
+    double se, acc;
+    if (calib_gap(m, pm, &out->gap, &se, &out->obs_est, &acc) && isfinite(se)) {
+        out->gap_lo = out->gap - Z95 * se;
+        out->gap_hi = out->gap + Z95 * se;
     }
 }
 
@@ -366,11 +376,18 @@ static void review_input(const slm_prod_ref *ref, const slm_prod_sample *m,
         return;
     slm_prod_words_rate(m->words, &out->oov, &out->oov_se);
     slm_prod_words_rate(ref->s.words, &out->oov_ref, &out->oov_ref_se);
+    double n2 = 0, t = (double)slm_wordmap_total(ref->vocab);
+    for (size_t i = 0; i < slm_wordmap_size(ref->vocab); i++) {
+        size_t len;
+        long c;
+        slm_wordmap_at(ref->vocab, i, &len, &c);
+        n2 += c == 2;
+    }
+    if (t > 0)
+        out->oov_ref_se = sqrt(out->oov_ref_se * out->oov_ref_se + 2 * n2 / (t * t));
     out->oov_diff = out->oov - out->oov_ref;
-    double se = sqrt(out->oov_se * out->oov_se + out->oov_ref_se * out->oov_ref_se);
-    if (isfinite(out->oov_diff) && isfinite(se))
-        out->oov_p = se > 0 ? erfc(fabs(out->oov_diff) / (se * M_SQRT2))
-                            : (out->oov_diff == 0 ? 1 : 0);
+    out->oov_p = z_test_p(out->oov_diff,
+                          sqrt(out->oov_se * out->oov_se + out->oov_ref_se * out->oov_ref_se));
     new_words(ref, m->words, cfg, out);
 }
 

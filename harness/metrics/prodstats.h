@@ -119,7 +119,8 @@ typedef struct slm_prod_cfg {
     double esc_min;      /*   |escalation rate - reference rate|:                    0.02 */
     double oov_min;      /*   OOV share increase:                                    0.02 */
     double acc_drop_min; /*   accuracy drop (estimated or observed):                 0.02 */
-    int allowance;       /* 1: widen the CBPE band by the reference's calibration gap */
+    int allowance;       /* 1: correct the estimate by the reference's calibration gap,
+                          * with its uncertainty (see slm_prod_review.est); 0: plain CBPE */
     int judge_observed;  /* 1: observed accuracy on corrected tickets is judged */
     int top_n;           /* classes that moved most, kept: 5 */
     int new_words_n;     /* new frequent words kept: 10 */
@@ -186,11 +187,25 @@ typedef struct slm_prod_review {
     slm_drift_diff esc_diff;      /* month - reference, two proportions */
     /* label-free accuracy estimate */
     int calibrated;               /* 1: temperature applied to probs; 0: raw confidence */
-    long est_n;
-    double est, est_sd, est_lo, est_hi; /* band: est ± (1.96 sd + allowance) */
-    double allowance;             /* |acc_ref - est_ref| on the labelled reference, or 0 */
-    double ref_acc, ref_est;      /* the eval run's accuracy and its own estimate */
-    double est_drop, est_drop_lo, est_drop_hi, est_drop_p; /* est - ref_est, Welch z */
+    long est_n;                   /* month tickets with a probability */
+    double est_cbpe, est_sd;      /* slm_cbpe: mean calibrated probability, sampling sd */
+    double ref_gap, ref_gap_se;   /* the eval run's calibration gap: mean of c_i - p_i
+                                   * (right or not, minus the calibrated probability) over
+                                   * its labelled examples, and its standard error
+                                   * sd(c - p)/sqrt(n) */
+    int est_corrected;            /* 1: est carries the reference's gap (below) */
+    double est, est_lo, est_hi;   /* the estimate and its 95% band. With cfg->allowance
+                                   * (the default) and a reference of at least 2 labelled
+                                   * examples: est = est_cbpe + ref_gap, band est ± 1.96
+                                   * sqrt(est_sd^2 + ref_gap_se^2); else est = est_cbpe,
+                                   * band ± 1.96 est_sd. docs/prodstats.md: the plain band
+                                   * and one widened by |ref_gap| both cover too rarely */
+    double ref_acc, ref_est;      /* the eval run's accuracy (its labelled examples) and
+                                   * its mean calibrated
+                                   * probability (est_cbpe of the reference) */
+    double est_drop, est_drop_lo, est_drop_hi, est_drop_p; /* est_cbpe - ref_est (the
+                                   * calibration gap cancels), Welch z: se^2 = the two
+                                   * slm_cbpe se_mean^2 */
     /* corrected tickets */
     long obs_n, obs_k;
     double obs_acc, obs_lo, obs_hi;      /* Wilson */
@@ -201,7 +216,14 @@ typedef struct slm_prod_review {
     size_t n_labels;
     /* input */
     slm_prod_ks len_ks;
-    double oov, oov_se, oov_ref, oov_ref_se, oov_diff, oov_p;
+    double oov, oov_se;           /* the month's OOV share, its ticket-cluster se */
+    double oov_ref, oov_ref_se;   /* the eval set's leave-one-ticket-out share; its se: the
+                                   * ticket-cluster se and, added in quadrature,
+                                   * sqrt(2 N2)/T (N2 words seen exactly twice, T tokens of
+                                   * the eval set): Esty 1983's variance of the Good–Turing
+                                   * unseen-mass estimate, (N1 + 2 N2 - N1^2/T)/T^2, has this
+                                   * term beyond the binomial part */
+    double oov_diff, oov_p;       /* month - reference, two-sided z test */
     slm_prod_word *new_words;
     size_t n_new_words;
     /* latency: shown, not judged (production and eval hardware differ) */

@@ -25,6 +25,7 @@ struct slm_wordmap {
     word_entry *e;     /* [n], insertion order */
     size_t n, cap_e;
     size_t *index;     /* [cap]: 0 empty, else entry number + 1 */
+    uint64_t *ihash;   /* [cap]: the hash of the entry there (no trip to e[] on a miss) */
     size_t cap;
     long total;
 };
@@ -44,6 +45,7 @@ slm_wordmap *slm_wordmap_new(void)
     slm_wordmap *m = slm_xcalloc(1, sizeof *m);
     m->cap = 64;
     m->index = slm_xcalloc(m->cap, sizeof *m->index);
+    m->ihash = slm_xcalloc(m->cap, sizeof *m->ihash);
     return m;
 }
 
@@ -55,6 +57,7 @@ void slm_wordmap_free(slm_wordmap *m)
         free(m->e[i].key);
     free(m->e);
     free(m->index);
+    free(m->ihash);
     free(m);
 }
 
@@ -63,9 +66,11 @@ static size_t find_slot(const slm_wordmap *m, const char *w, size_t len, uint64_
 {
     size_t mask = m->cap - 1, s = (size_t)h & mask;
     while (m->index[s]) {
-        const word_entry *e = &m->e[m->index[s] - 1];
-        if (e->hash == h && e->len == len && memcmp(e->key, w, len) == 0)
-            return s;
+        if (m->ihash[s] == h) {
+            const word_entry *e = &m->e[m->index[s] - 1];
+            if (e->len == len && memcmp(e->key, w, len) == 0)
+                return s;
+        }
         s = (s + 1) & mask;
     }
     return s;
@@ -74,11 +79,14 @@ static size_t find_slot(const slm_wordmap *m, const char *w, size_t len, uint64_
 static void grow(slm_wordmap *m)
 {
     free(m->index);
+    free(m->ihash);
     m->cap *= 2;
     m->index = slm_xcalloc(m->cap, sizeof *m->index);
+    m->ihash = slm_xcalloc(m->cap, sizeof *m->ihash);
     for (size_t i = 0; i < m->n; i++) {
         size_t s = find_slot(m, m->e[i].key, m->e[i].len, m->e[i].hash);
         m->index[s] = i + 1;
+        m->ihash[s] = m->e[i].hash;
     }
 }
 
@@ -99,6 +107,7 @@ long slm_wordmap_add(slm_wordmap *m, const char *word, size_t len, long count)
     e->key[len] = '\0';
     e->len = len, e->count = count, e->hash = h;
     m->index[s] = ++m->n;
+    m->ihash[s] = h;
     if (2 * m->n > m->cap)
         grow(m);
     return count;
@@ -192,22 +201,43 @@ void slm_prod_words_free(slm_prod_words *w)
     w->seen = NULL;
 }
 
+static int str_cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 void slm_prod_words_add(slm_prod_words *w, const slm_wordmap *vocab, const char *text, int loo)
 {
     if (!text)
         return;
-    slm_wordmap *local = slm_wordmap_new();
-    long t = slm_words_add_text(local, text), o = 0;
-    for (size_t i = 0; i < slm_wordmap_size(local); i++) {
-        size_t len;
-        long c;
-        const char *word = slm_wordmap_at(local, i, &len, &c);
-        long v = slm_wordmap_get(vocab, word, len);
+    /* the ticket's words sorted, so equal words stand together: their count in this
+     * ticket is the length of their run */
+    char *buf;
+    long t = tokenize(text, &buf), o = 0;
+    const char **word = slm_xmalloc((size_t)(t ? t : 1) * sizeof *word);
+    const char *at = buf;
+    for (long i = 0; i < t; i++, at += strlen(at) + 1)
+        word[i] = at;
+    if (t > 24)
+        qsort(word, (size_t)t, sizeof *word, str_cmp);
+    else /* a ticket's few words: insertion sort, no call per comparison */
+        for (long i = 1; i < t; i++)
+            for (long j = i; j > 0 && strcmp(word[j - 1], word[j]) > 0; j--) {
+                const char *x = word[j];
+                word[j] = word[j - 1];
+                word[j - 1] = x;
+            }
+    for (long i = 0, j; i < t; i = j) {
+        for (j = i + 1; j < t && strcmp(word[j], word[i]) == 0;)
+            j++;
+        size_t len = strlen(word[i]);
+        long c = j - i, v = slm_wordmap_get(vocab, word[i], len);
         if (loo ? v <= c : v == 0)
             o += c;
-        slm_wordmap_add(w->seen, word, len, c);
+        slm_wordmap_add(w->seen, word[i], len, c);
     }
-    slm_wordmap_free(local);
+    free(word);
+    free(buf);
     w->tickets++;
     w->tokens += t, w->oov += o;
     w->s_oo += (double)o * (double)o;
