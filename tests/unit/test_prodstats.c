@@ -52,6 +52,8 @@
 #define REF_OOV_EVAL_SE 0.064276807640237965
 #define REF_OOV_MONTH 0.44444444444444442
 #define REF_OOV_MONTH_SE 0.2444319737434979
+#define REF_OOV_REF_SE_ESTY 0.16673376098941267
+#define REF_OOV_P 0.95392963158636601
 
 #define TOL 1e-12
 
@@ -403,6 +405,54 @@ static void review_bad_input(void **state)
     slm_prod_review_free(&r);
 }
 
+static void review_words(void **state)
+{
+    (void)state;
+    const char *eval[] = {"Refund my order", "order 42 is late", "Refund refund NOW",
+                          "late delivery, again"};
+    const char *month[] = {"my ORDER is late", "crypto wallet refund", "crypto crypto", ""};
+    int pred[4] = {0, 1, 0, 1};
+    slm_wordmap *vocab = slm_wordmap_new();
+    slm_prod_words ew, mw;
+    slm_prod_words_init(&ew);
+    slm_prod_words_init(&mw);
+    for (int i = 0; i < 4; i++)
+        slm_words_add_text(vocab, eval[i]);
+    for (int i = 0; i < 4; i++) {
+        slm_prod_words_add(&ew, vocab, eval[i], 1);
+        slm_prod_words_add(&mw, vocab, month[i], 0);
+    }
+    slm_prod_ref ref = {.s = {.n = 4, .n_labels = 2, .n_classes = 2, .pred = pred,
+                              .words = &ew},
+                        .temperature = NAN, .vocab = vocab};
+    slm_prod_sample m = {.n = 4, .n_labels = 2, .n_classes = 2, .pred = pred, .words = &mw};
+    slm_prod_cfg cfg;
+    slm_prod_cfg_default(&cfg);
+    slm_prod_review r;
+    char err[200];
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_close(r.oov, REF_OOV_MONTH);
+    assert_close(r.oov_ref, REF_OOV_EVAL);
+    assert_close(r.oov_ref_se, REF_OOV_REF_SE_ESTY);
+    assert_close(r.oov_p, REF_OOV_P);
+    assert_close(r.sig[SLM_PS_OOV].effect, REF_OOV_MONTH - REF_OOV_EVAL);
+    assert_int_equal(r.n_new_words, 0); /* "crypto" 3 times: below the default 5 */
+    /* no confidence: no KS, no estimate, no escalation; labels only */
+    assert_true(isnan(r.conf_ks.d) && isnan(r.est) && isnan(r.esc_rate));
+    assert_int_equal(r.n_tests, 2);
+    slm_prod_review_free(&r);
+    cfg.new_words_min = 1;
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_int_equal(r.n_new_words, 2);
+    assert_string_equal(r.new_words[0].word, "crypto");
+    assert_int_equal(r.new_words[0].count, 3);
+    assert_string_equal(r.new_words[1].word, "wallet");
+    slm_prod_review_free(&r);
+    slm_prod_words_free(&ew);
+    slm_prod_words_free(&mw);
+    slm_wordmap_free(vocab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +463,7 @@ int main(void)
         cmocka_unit_test(review_verdicts),
         cmocka_unit_test(review_wilson_and_nan),
         cmocka_unit_test(review_bad_input),
+        cmocka_unit_test(review_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
