@@ -61,6 +61,9 @@
 #ifndef HISTORIES
 #define HISTORIES 200
 #endif
+#ifndef TRIVIAL_HISTORIES
+#define TRIVIAL_HISTORIES 20
+#endif
 #ifndef PLANT_HISTORIES
 #define PLANT_HISTORIES 100
 #endif
@@ -74,6 +77,7 @@
 
 static const double PRIOR[K] = {0.25, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.06};
 static const double SHIFTED[K] = {0.07, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.24};
+static const double TRIVIAL[K] = {0.235, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.075};
 
 /* ---- a test-only generator (splitmix64; nothing to do with slm_rng's xoshiro) ------ */
 
@@ -126,8 +130,8 @@ static int gen_discrete(const discrete *d)
     return i;
 }
 
-static double zipf_cdf[V], new_cdf[V_NEW], prior_cdf[K], shifted_cdf[K];
-static discrete zipf_d, new_d, prior_d, shifted_d;
+static double zipf_cdf[V], new_cdf[V_NEW], prior_cdf[K], shifted_cdf[K], trivial_cdf[K];
+static discrete zipf_d, new_d, prior_d, shifted_d, trivial_d;
 
 static void zipf_init(void)
 {
@@ -140,16 +144,18 @@ static void zipf_init(void)
     for (int j = 0; j < K; j++) {
         prior_cdf[j] = PRIOR[j] + (j ? prior_cdf[j - 1] : 0);
         shifted_cdf[j] = SHIFTED[j] + (j ? shifted_cdf[j - 1] : 0);
+        trivial_cdf[j] = TRIVIAL[j] + (j ? trivial_cdf[j - 1] : 0);
     }
     discrete_init(&zipf_d, zipf_cdf, V);
     discrete_init(&new_d, new_cdf, V_NEW);
     discrete_init(&prior_d, prior_cdf, K);
     discrete_init(&shifted_d, shifted_cdf, K);
+    discrete_init(&trivial_d, trivial_cdf, K);
 }
 
 /* ---- tickets ----------------------------------------------------------------------- */
 
-enum { PLANT_NONE, PLANT_PRIOR, PLANT_VOCAB, PLANT_CONCEPT };
+enum { PLANT_NONE, PLANT_PRIOR, PLANT_VOCAB, PLANT_CONCEPT, PLANT_TRIVIAL };
 
 typedef struct sample {
     int pred[MAXN], gold[MAXN], truth[MAXN];
@@ -184,7 +190,9 @@ static void draw_text(char *text, double new_share)
 /* One ticket i of s: true class, the model's answer and probabilities, the text. */
 static void draw_ticket(sample *s, size_t i, int plant, char *text)
 {
-    int y = gen_discrete(plant == PLANT_PRIOR ? &shifted_d : &prior_d), best = 0;
+    const discrete *prior = plant == PLANT_PRIOR ? &shifted_d
+                          : plant == PLANT_TRIVIAL ? &trivial_d : &prior_d;
+    int y = gen_discrete(prior), best = 0;
     double z[K];
     for (int j = 0; j < K; j++) {
         z[j] = (j == y ? MU : 0) + gen_normal();
@@ -239,6 +247,7 @@ typedef struct tally {
 } tally;
 
 static sample g_cal, g_ref, g_month;
+static size_t g_n_ref = N_REF;
 static const char *g_names[SLM_PS_COUNT];
 
 /* A fresh reference: temperature from the calibration split, the evaluated split with
@@ -249,7 +258,7 @@ static void draw_reference(slm_prod_ref *ref, slm_wordmap **vocab)
     double T = slm_fit_temperature(g_cal.logp, g_cal.truth, N_CAL, K);
     slm_prod_words_free(&g_cal.words);
     *vocab = slm_wordmap_new();
-    draw_sample(&g_ref, N_REF, PLANT_NONE, 1, *vocab, *vocab);
+    draw_sample(&g_ref, g_n_ref, PLANT_NONE, 1, *vocab, *vocab);
     ref->s = as_prod(&g_ref);
     ref->temperature = T;
     ref->vocab = *vocab;
@@ -407,6 +416,33 @@ static void planted_20000(void **state)
     planted(20000, PLANT_HISTORIES / 2, 22, 0.98);
 }
 
+/* The effect floor: a trivial prior shift (class 0 from 25% to 23.5%, class 7 from 6% to
+ * 7.5%: PSI about 0.004) between a reference and months of 20,000 tickets each is
+ * significant, yet must not make the month drifted. */
+static void trivial_shift(void **state)
+{
+    (void)state;
+    static const int plants[MONTHS] = {PLANT_TRIVIAL, PLANT_TRIVIAL, PLANT_TRIVIAL,
+                                       PLANT_TRIVIAL, PLANT_TRIVIAL, PLANT_TRIVIAL};
+    tally per[MONTHS], t;
+    memset(per, 0, sizeof per);
+    memset(&t, 0, sizeof t);
+    g_n_ref = MAXN;
+    run(TRIVIAL_HISTORIES, MAXN, plants, per, 31);
+    g_n_ref = N_REF;
+    for (int mo = 0; mo < MONTHS; mo++)
+        t.months += per[mo].months, t.flagged += per[mo].flagged,
+            t.raw[SLM_PS_LABELS] += per[mo].raw[SLM_PS_LABELS],
+            t.sig[SLM_PS_LABELS] += per[mo].sig[SLM_PS_LABELS];
+    printf("# trivial shift, reference and months of %d tickets, %d histories: labels p < "
+           "0.05 in %.4f, flagged %.4f; months flagged %.4f\n", MAXN, TRIVIAL_HISTORIES,
+           rate(t.raw[SLM_PS_LABELS], t.months), rate(t.sig[SLM_PS_LABELS], t.months),
+           rate(t.flagged, t.months));
+    assert_true(rate(t.raw[SLM_PS_LABELS], t.months) >= 0.5);
+    assert_true(rate(t.sig[SLM_PS_LABELS], t.months) == 0);
+    assert_true(rate(t.flagged, t.months) <= ALPHA);
+}
+
 int main(void)
 {
     zipf_init();
@@ -415,6 +451,7 @@ int main(void)
         cmocka_unit_test(planted_2000),
         cmocka_unit_test(null_20000),
         cmocka_unit_test(planted_20000),
+        cmocka_unit_test(trivial_shift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
