@@ -6,6 +6,7 @@
 #include "prodstats.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,40 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The order-preserving integer key of a finite double (negative values flipped whole,
+ * positive ones with the sign bit set), so unsigned order is numeric order (-0 < +0,
+ * which no count distinguishes: they tie as values and sit next to each other). */
+static uint64_t dkey(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
+}
+
+/* Sorts x[0..n) of finite doubles ascending: an LSD radix sort on dkey, 8 passes of 8
+ * bits (a month holds up to millions of values; qsort's comparisons cost more). */
+static void sort_doubles(double *x, size_t n)
+{
+    if (n < 256) {
+        qsort(x, n, sizeof *x, cmp_double);
+        return;
+    }
+    double *tmp = slm_xmalloc(n * sizeof *tmp), *from = x, *to = tmp;
+    for (int pass = 0; pass < 8; pass++) {
+        size_t count[257] = {0};
+        int sh = 8 * pass;
+        for (size_t i = 0; i < n; i++)
+            count[((dkey(from[i]) >> sh) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            to[count[(dkey(from[i]) >> sh) & 0xff]++] = from[i];
+        double *t = from;
+        from = to, to = t;
+    }
+    free(tmp); /* 8 passes: the result is back in x */
+}
+
 /* The finite values of x[0..n), sorted, into a new array; *m their count. */
 static double *sorted_finite(const double *x, size_t n, size_t *m)
 {
@@ -98,7 +133,7 @@ static double *sorted_finite(const double *x, size_t n, size_t *m)
     for (size_t i = 0; i < n; i++)
         if (isfinite(x[i]))
             s[k++] = x[i];
-    qsort(s, k, sizeof *s, cmp_double);
+    sort_doubles(s, k);
     *m = k;
     return s;
 }

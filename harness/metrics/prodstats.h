@@ -140,7 +140,9 @@ typedef struct slm_prod_mover {
 } slm_prod_mover;
 
 typedef struct slm_prod_word {
-    char *word;                  /* owned by the review */
+    char *word;                  /* owned by the review; raw production text (it may hold
+                                  * a secret a customer pasted): print it through the
+                                  * redacting writers (slm_say, the store's binders) */
     long count;                  /* in the month */
 } slm_prod_word;
 

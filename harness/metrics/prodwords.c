@@ -90,9 +90,8 @@ static void grow(slm_wordmap *m)
     }
 }
 
-long slm_wordmap_add(slm_wordmap *m, const char *word, size_t len, long count)
+static long add_hashed(slm_wordmap *m, const char *word, size_t len, long count, uint64_t h)
 {
-    uint64_t h = fnv1a(word, len);
     size_t s = find_slot(m, word, len, h);
     m->total += count;
     if (m->index[s])
@@ -113,12 +112,22 @@ long slm_wordmap_add(slm_wordmap *m, const char *word, size_t len, long count)
     return count;
 }
 
-long slm_wordmap_get(const slm_wordmap *m, const char *word, size_t len)
+long slm_wordmap_add(slm_wordmap *m, const char *word, size_t len, long count)
+{
+    return add_hashed(m, word, len, count, fnv1a(word, len));
+}
+
+static long get_hashed(const slm_wordmap *m, const char *word, size_t len, uint64_t h)
 {
     if (!m)
         return 0;
-    size_t s = find_slot(m, word, len, fnv1a(word, len));
+    size_t s = find_slot(m, word, len, h);
     return m->index[s] ? m->e[m->index[s] - 1].count : 0;
+}
+
+long slm_wordmap_get(const slm_wordmap *m, const char *word, size_t len)
+{
+    return get_hashed(m, word, len, fnv1a(word, len));
 }
 
 size_t slm_wordmap_size(const slm_wordmap *m)
@@ -146,26 +155,34 @@ static int word_byte(unsigned char c)
            c >= 0x80;
 }
 
-/* The words of text, lower-cased, into a growing buffer of NUL-separated words;
- * returns their number and sets *buf (caller frees). */
-static long tokenize(const char *text, char **buf)
+typedef struct span {
+    const char *w;
+    size_t len;
+} span;
+
+/* The words of text, lower-cased, into *buf (caller frees) and their spans into *sp
+ * (caller frees); returns their number. */
+static long tokenize(const char *text, char **buf, span **sp)
 {
     size_t n = strlen(text);
     char *out = slm_xmalloc(n + 1), *o = out;
+    span *w = slm_xmalloc((n / 2 + 1) * sizeof *w); /* a word and a separator each */
     long words = 0;
     for (size_t i = 0; i < n;) {
         if (!word_byte((unsigned char)text[i])) {
             i++;
             continue;
         }
+        w[words].w = o;
         while (i < n && word_byte((unsigned char)text[i])) {
             char c = text[i++];
             *o++ = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
         }
-        *o++ = '\0';
+        w[words].len = (size_t)(o - w[words].w);
         words++;
     }
     *buf = out;
+    *sp = w;
     return words;
 }
 
@@ -174,14 +191,12 @@ long slm_words_add_text(slm_wordmap *m, const char *text)
     if (!text)
         return 0;
     char *buf;
-    long words = tokenize(text, &buf);
-    const char *w = buf;
-    for (long i = 0; i < words; i++) {
-        size_t len = strlen(w);
-        slm_wordmap_add(m, w, len, 1);
-        w += len + 1;
-    }
+    span *w;
+    long words = tokenize(text, &buf, &w);
+    for (long i = 0; i < words; i++)
+        slm_wordmap_add(m, w[i].w, w[i].len, 1);
     free(buf);
+    free(w);
     return words;
 }
 
@@ -201,40 +216,46 @@ void slm_prod_words_free(slm_prod_words *w)
     w->seen = NULL;
 }
 
-static int str_cmp(const void *x, const void *y)
+static int span_cmp(const void *x, const void *y)
 {
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
+    const span *a = x, *b = y;
+    int c = memcmp(a->w, b->w, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Sorts a ticket's words so equal words stand together: insertion sort for the usual
+ * few, qsort beyond. */
+static void sort_spans(span *w, long t)
+{
+    if (t > 24) {
+        qsort(w, (size_t)t, sizeof *w, span_cmp);
+        return;
+    }
+    for (long i = 1; i < t; i++)
+        for (long j = i; j > 0 && span_cmp(&w[j - 1], &w[j]) > 0; j--) {
+            span x = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = x;
+        }
 }
 
 void slm_prod_words_add(slm_prod_words *w, const slm_wordmap *vocab, const char *text, int loo)
 {
     if (!text)
         return;
-    /* the ticket's words sorted, so equal words stand together: their count in this
-     * ticket is the length of their run */
     char *buf;
-    long t = tokenize(text, &buf), o = 0;
-    const char **word = slm_xmalloc((size_t)(t ? t : 1) * sizeof *word);
-    const char *at = buf;
-    for (long i = 0; i < t; i++, at += strlen(at) + 1)
-        word[i] = at;
-    if (t > 24)
-        qsort(word, (size_t)t, sizeof *word, str_cmp);
-    else /* a ticket's few words: insertion sort, no call per comparison */
-        for (long i = 1; i < t; i++)
-            for (long j = i; j > 0 && strcmp(word[j - 1], word[j]) > 0; j--) {
-                const char *x = word[j];
-                word[j] = word[j - 1];
-                word[j - 1] = x;
-            }
+    span *word;
+    long t = tokenize(text, &buf, &word), o = 0;
+    sort_spans(word, t);
+    /* a word's count in this ticket is the length of its run */
     for (long i = 0, j; i < t; i = j) {
-        for (j = i + 1; j < t && strcmp(word[j], word[i]) == 0;)
+        for (j = i + 1; j < t && span_cmp(&word[j], &word[i]) == 0;)
             j++;
-        size_t len = strlen(word[i]);
-        long c = j - i, v = slm_wordmap_get(vocab, word[i], len);
+        uint64_t h = fnv1a(word[i].w, word[i].len);
+        long c = j - i, v = get_hashed(vocab, word[i].w, word[i].len, h);
         if (loo ? v <= c : v == 0)
             o += c;
-        slm_wordmap_add(w->seen, word[i], len, c);
+        add_hashed(w->seen, word[i].w, word[i].len, c, h);
     }
     free(word);
     free(buf);

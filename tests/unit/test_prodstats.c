@@ -124,6 +124,43 @@ static void ks(void **state)
     assert_true(slm_kolmogorov_q(0) == 1 && isnan(slm_kolmogorov_q(NAN)));
 }
 
+/* D on large samples (the radix-sorted path) with negatives, -0, ties and huge values,
+ * against the definition counted naively here: max over the pooled values v of
+ * |#{a <= v}/na - #{b <= v}/nb|. */
+static void ks_naive(void **state)
+{
+    (void)state;
+    enum { NA = 1000, NB = 700 };
+    static double a[NA], b[NB];
+    uint64_t g = 12345;
+    for (int i = 0; i < NA + NB; i++) {
+        g = g * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        double u = (double)(g >> 11) / 9007199254740992.0;
+        double v = i % 7 == 0 ? floor(u * 20) - 10 : (u - 0.45) * (i % 3 ? 1e6 : 1e-3);
+        if (i % 11 == 0)
+            v = -0.0;
+        if (i < NA)
+            a[i] = v;
+        else
+            b[i - NA] = v + (i % 5 == 0 ? 0.5 : 0);
+    }
+    double d = 0;
+    for (int k = 0; k < NA + NB; k++) {
+        double v = k < NA ? a[k] : b[k - NA];
+        long ca = 0, cb = 0;
+        for (int i = 0; i < NA; i++)
+            ca += a[i] <= v;
+        for (int i = 0; i < NB; i++)
+            cb += b[i] <= v;
+        double g2 = fabs((double)ca / NA - (double)cb / NB);
+        d = g2 > d ? g2 : d;
+    }
+    slm_prod_ks k;
+    assert_int_equal(slm_ks2(a, NA, b, NB, &k), 0);
+    assert_close(k.d, d);
+    assert_true(d > 0.01);
+}
+
 static void cbpe_calibration(void **state)
 {
     (void)state;
@@ -458,6 +495,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(psi_js),
         cmocka_unit_test(ks),
+        cmocka_unit_test(ks_naive),
         cmocka_unit_test(cbpe_calibration),
         cmocka_unit_test(words_oov),
         cmocka_unit_test(review_verdicts),
