@@ -490,6 +490,26 @@ static void review_words(void **state)
     slm_wordmap_free(vocab);
 }
 
+/* A sparse 2 x 3 table: the Monte-Carlo permutation p with the configured replicates. */
+static void review_sparse_labels(void **state)
+{
+    (void)state;
+    int pa[6] = {0, 1, 2, 0, 1, 2}, pb[6] = {0, 0, 0, 0, 1, 2};
+    slm_prod_ref ref = {.s = {.n = 6, .n_labels = 3, .n_classes = 3, .pred = pa},
+                        .temperature = NAN};
+    slm_prod_sample m = {.n = 6, .n_labels = 3, .n_classes = 3, .pred = pb};
+    slm_prod_cfg cfg;
+    slm_prod_cfg_default(&cfg);
+    slm_prod_review r;
+    char err[200];
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_string_equal(r.labels.method, "monte-carlo");
+    assert_int_equal(r.labels.reps, 2000);
+    assert_true(r.labels.p > 1.0 / 2001 && r.labels.p <= 1);
+    assert_true(r.sig[SLM_PS_LABELS].p == r.labels.p && r.n_tests == 1);
+    slm_prod_review_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +522,7 @@ int main(void)
         cmocka_unit_test(review_wilson_and_nan),
         cmocka_unit_test(review_bad_input),
         cmocka_unit_test(review_words),
+        cmocka_unit_test(review_sparse_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
