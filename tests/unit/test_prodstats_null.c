@@ -79,26 +79,27 @@ static const double PRIOR[K] = {0.25, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.06};
 static const double SHIFTED[K] = {0.07, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.24};
 static const double TRIVIAL[K] = {0.235, 0.18, 0.14, 0.12, 0.10, 0.08, 0.07, 0.075};
 
-/* ---- a test-only generator (splitmix64; nothing to do with slm_rng's xoshiro) ------ */
+/* ---- the generator: the library's seeded xoshiro256** (metrics.h slm_rng) ---------- */
 
-static uint64_t gen;
+static slm_rng gen;
 
-static uint64_t gen_u64(void)
+static double gen_unit(void) /* (0, 1) */
 {
-    uint64_t z = (gen += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
+    return ((double)(slm_rng_u64(&gen) >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static double gen_unit(void)
-{
-    return ((double)(gen_u64() >> 11) + 0.5) / 9007199254740992.0;
-}
-
+/* Box–Muller, both values of each pair used. */
 static double gen_normal(void)
 {
-    return sqrt(-2 * log(gen_unit())) * cos(2 * M_PI * gen_unit());
+    static double spare;
+    static int have;
+    if (have) {
+        have = 0;
+        return spare;
+    }
+    double r = sqrt(-2 * log(gen_unit())), a = 2 * M_PI * gen_unit();
+    spare = r * sin(a), have = 1;
+    return r * cos(a);
 }
 
 /* A discrete distribution by its cumulative weights, with a guide table (Chen and Asau
@@ -159,11 +160,13 @@ enum { PLANT_NONE, PLANT_PRIOR, PLANT_VOCAB, PLANT_CONCEPT, PLANT_TRIVIAL };
 
 typedef struct sample {
     int pred[MAXN], gold[MAXN], truth[MAXN];
-    double conf[MAXN], probs[MAXN * K], logp[MAXN * K];
+    double conf[MAXN], probs[MAXN * K], logp[N_CAL * K]; /* logp: calibration split */
     long len[MAXN];
     slm_prod_words words;
     size_t n;
 } sample;
+
+static sample g_cal, g_ref, g_month;
 
 /* A text of 3-12 words; new_share of them from the new vocabulary. */
 static void draw_text(char *text, double new_share)
@@ -198,11 +201,12 @@ static void draw_ticket(sample *s, size_t i, int plant, char *text)
         z[j] = (j == y ? MU : 0) + gen_normal();
         best = z[j] > z[best] ? j : best;
     }
-    double *p = &s->probs[i * K];
+    double *p = &s->probs[i * K], sum = 0; /* softmax(z / T0), the largest score first */
     for (int j = 0; j < K; j++)
-        p[j] = z[j] / T0;
-    slm_softmax(p, K, p);
+        sum += p[j] = exp((z[j] - z[best]) / T0);
     for (int j = 0; j < K; j++)
+        p[j] /= sum;
+    for (int j = 0; s == &g_cal && j < K; j++)
         s->logp[i * K + j] = log(p[j]);
     if (plant == PLANT_CONCEPT && gen_unit() < 0.2)
         y = (y + 1 + (int)(gen_unit() * (K - 1))) % K;
@@ -246,7 +250,6 @@ typedef struct tally {
     double t_sum, gap_sum, width_sum;
 } tally;
 
-static sample g_cal, g_ref, g_month;
 static size_t g_n_ref = N_REF;
 static const char *g_names[SLM_PS_COUNT];
 
@@ -291,7 +294,7 @@ static void count_month(tally *t, const slm_prod_review *r, const sample *m)
  * per[m] tallies month m. */
 static void run(int histories, size_t n, const int *plants, tally *per, uint64_t seed)
 {
-    gen = seed;
+    slm_rng_seed(&gen, seed);
     slm_prod_cfg cfg;
     slm_prod_cfg_default(&cfg);
     cfg.threshold = THRESHOLD;
