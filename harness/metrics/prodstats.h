@@ -257,8 +257,10 @@ extern const char slm_prod_assumptions[];
  * per-class recall, new words, latency.
  *
  * Against the previous month instead of the eval run: pass the previous month as ref.s
- * (its corrected labels as gold, temperature and vocab of the reference) — the signals
- * then compare the two months (the verdict is meant against the reference).
+ * (its corrected labels as gold, its words accumulated with loo = 0 against the eval
+ * set's vocabulary; temperature and vocab of the reference) — the signals then compare
+ * the two months (the OOV se then carries the eval set's Esty term too: conservative).
+ * The verdict is meant against the reference.
  */
 int slm_prod_review_run(const slm_prod_ref *ref, const slm_prod_sample *month,
                         const slm_prod_cfg *cfg, slm_prod_review *out, char *err,
