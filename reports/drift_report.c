@@ -646,6 +646,7 @@ static json_t *json_month(const slm_drift *d, const series *s, size_t j, json_t 
     json_object_set_new(mo, "month", json_string(d->month[j]));
     json_object_set_new(mo, "run_id", json_integer(p->run_id));
     json_object_set_new(mo, "created_at", slm_json_str(p->created_at));
+    json_object_set_new(mo, "as_of", slm_json_str(p->as_of)); /* null: dated by created_at */
     json_object_set_new(mo, "model_sha256", slm_json_str(p->model_sha));
     json_object_set_new(mo, "evalset_version", slm_json_str(p->es_version));
     json_object_set_new(mo, "evalset_sha256", slm_json_str(p->es_sha));

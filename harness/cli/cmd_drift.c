@@ -8,7 +8,8 @@
 
 static const char ABOUT[] =
     "Month-by-month history of every deployed model (candidate name) on every eval set:\n"
-    "a month's value is that of the latest complete run of the month (runs.created_at, UTC).\n"
+    "a month's value is that of the latest complete run of the month (by runs.as_of where\n"
+    "the run was dated with run --as-of, else runs.created_at; UTC).\n"
     "Each month is compared with the previous one by a test of the difference, from the\n"
     "stored predictions (paired by example id on the same eval-set data): accuracy and\n"
     "per-class recall by McNemar's test, or Fisher's exact / Yates' chi-square test;\n"

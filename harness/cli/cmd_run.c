@@ -1,4 +1,5 @@
 /* cmd_run.c — `slmbench run`: evaluate candidates, or resume an interrupted run. */
+#include "asof.h"
 #include "cli.h"
 #include "config.h"
 #include "opts.h"
@@ -7,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char ABOUT[] =
@@ -31,6 +33,7 @@ typedef struct run_args {
     long repeat_check;
     int shard[2]; /* I, N */
     int print_defaults;
+    char as_of[SLM_AS_OF_LEN]; /* --as-of, normalised to UTC; "" when not given */
 } run_args;
 
 /* --shard I/N: 0 <= I < N. */
@@ -43,6 +46,12 @@ static int set_shard(const char *v, void *target, char *err, size_t errlen)
     sh[0] = i;
     sh[1] = n;
     return 0;
+}
+
+/* --as-of DATE: a date that has come, as UTC (asof.h). */
+static int set_as_of(const char *v, void *target, char *err, size_t errlen)
+{
+    return slm_parse_as_of(v, time(NULL), target, err, errlen);
 }
 
 /* --events LIST replaces the config's counter events. */
@@ -81,6 +90,10 @@ static int parse_args(int argc, char **argv, run_args *a)
          .needs = "I/N with 0 <= I < N", .set = set_shard,
          .help = "evaluate only examples whose index % N == I (0 <= I < N); join the\n"
                  "shards' databases with slmbench merge"},
+        {.name = "as-of", .arg = "DATE", .kind = SLM_OPT_CALL, .target = a->as_of,
+         .needs = "YYYY-MM-DD or an RFC 3339 date-time, not in the future", .set = set_as_of,
+         .help = "date the run stands for (YYYY-MM-DD or RFC 3339), recorded beside\n"
+                 "its real start; the drift review places it in that month"},
         {.name = "print-defaults", .kind = SLM_OPT_FLAG, .target = &a->print_defaults,
          .help = "print every config key with its type, default and bounds (as YAML), and\n"
                  "exit"},
@@ -111,6 +124,9 @@ static int parse_args(int argc, char **argv, run_args *a)
     if (a->resume && a->config)
         return slm_opts_usage_error(&cmd, "--resume takes the run from the database, not a "
                                           "config");
+    if (a->resume && a->as_of[0])
+        return slm_opts_usage_error(&cmd, "--as-of dates a new run; a resumed run keeps its "
+                                          "date");
     if ((a->retry || a->run_ref) && !a->resume)
         return slm_opts_usage_error(&cmd, "--retry-errors and --run go with --resume");
     return SLM_OPTS_GO;
@@ -209,7 +225,8 @@ int cmd_run(int argc, char **argv)
                       .retry_errors = a.retry,
                       .repeat_check = (int)a.repeat_check,
                       .shard_i = a.shard[0],
-                      .shard_n = a.shard[1]};
+                      .shard_n = a.shard[1],
+                      .as_of = a.as_of[0] ? a.as_of : NULL};
     int64_t run_id = 0;
     if (!a.resume)
         rc = slm_run_start(cfg, st, ps, &o, &run_id, err, sizeof err);

@@ -88,7 +88,8 @@ static es_row *find_es(slm_drift *d, const char *name)
 
 static void point_clear(point *p)
 {
-    free(p->created_at), free(p->model_sha), free(p->es_version), free(p->es_sha);
+    free(p->created_at), free(p->as_of), free(p->model_sha), free(p->es_version);
+    free(p->es_sha);
     free(p->lat_why);
     for (size_t k = 0; k < MAXM; k++)
         free(p->t[k].why);
@@ -132,6 +133,7 @@ static int read_rows(slm_store *st, slm_drift *d, char *err, size_t errlen)
         p->model_sha = dup_or_null(w[i].model_sha);
         p->run_id = w[i].run_id;
         p->created_at = dup_or_null(w[i].created_at);
+        p->as_of = dup_or_null(w[i].as_of);
         p->es_version = dup_or_null(w[i].es_version);
         p->es_sha = dup_or_null(w[i].es_sha);
         es_month *em = &find_es(d, w[i].es_name)->m[idx];

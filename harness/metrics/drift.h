@@ -6,10 +6,11 @@
  * model's identity as deployed; a change of its file, model_sha256, is shown as an
  * annotation, not as a new series) × the eval set name (a change of its version or
  * sha256 is annotated and measured as label-distribution drift). Time is the calendar
- * month of runs.created_at in UTC (sqlite's strftime('%Y-%m'), so an offset such as
- * "+02:00" is converted first). Only complete runs and candidates whose status is 'ok'
- * count. The value of a month is that of the latest complete run of the month
- * (created_at, then run id, breaking ties).
+ * month of the run's date in UTC: runs.as_of where the run was dated (run --as-of), else
+ * runs.created_at (sqlite's strftime('%Y-%m'), so an offset such as "+02:00" is converted
+ * first). Only complete runs and candidates whose status is 'ok' count. The value of a
+ * month is that of the latest complete run of the month (by that date, then run id,
+ * breaking ties).
  *
  * Tests. Each month of a series is compared with the previous month of the window that
  * has data for it (the first month with data has nothing to be compared with), by a test

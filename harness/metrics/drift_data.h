@@ -35,7 +35,8 @@ typedef struct dtest {
 typedef struct point {
     int present;
     int64_t run_id, cand_id, ref_id; /* ref_id: the latency reference's candidate, or 0 */
-    char *created_at, *model_sha, *es_version, *es_sha;
+    char *created_at, *as_of, *model_sha, *es_version, *es_sha; /* as_of: NULL unless
+                                                                 * run --as-of */
     double v[MAXM], lo[MAXM], hi[MAXM]; /* stored values and 95% intervals */
     dtest t[MAXM];     /* against month prev */
     int flag[MAXM];    /* t[k].flag, kept for the charts */

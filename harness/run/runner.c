@@ -529,7 +529,7 @@ static int record_run_row(run_ctx *c, char *err, size_t errlen)
     char *host = host_json();
     slm_run_row r = {cfg->name, now, cfg->mode, cfg->path, cfg->text, cfg->sha256, SLM_VERSION,
                      SLM_GIT_REV, host, cfg->mixed_quant ? "mixed" : "same",
-                     c->o->shard_n > 0 ? sh : NULL, NAN, (long)c->turn};
+                     c->o->shard_n > 0 ? sh : NULL, NAN, (long)c->turn, c->o->as_of};
     /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
     if (cfg->bandwidth)
         r.bandwidth_gbs = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);

@@ -28,6 +28,8 @@ typedef struct slm_run_opts {
     int repeat_check;                    /* re-run this many examples, count flips */
     int shard_i, shard_n;                /* evaluate examples with index % shard_n == shard_i
                                             (shard_n 0: all) */
+    const char *as_of;                   /* the date the run stands for ("YYYY-MM-DDTHH:MM:
+                                            SSZ", slm_parse_as_of), or NULL: its start */
 } slm_run_opts;
 
 /* Starts a new run of cfg, recorded in st. *run_id is set as soon as the run exists. */

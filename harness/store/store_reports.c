@@ -428,7 +428,8 @@ int slm_store_latest_month(slm_store *st, char month[8], char *err, size_t errle
 {
     sqlite3_stmt *s;
     if (slm_store_prepare(st,
-                          "SELECT strftime('%Y-%m', created_at) AS m FROM runs WHERE status = "
+                          "SELECT strftime('%Y-%m', coalesce(as_of, created_at)) AS m FROM runs "
+                          "WHERE status = "
                           "'complete' AND m IS NOT NULL ORDER BY m DESC LIMIT 1",
                           &s, err, errlen))
         return -1;
@@ -450,11 +451,12 @@ int slm_store_window(slm_store *st, const char *from, const char *to, slm_window
     sqlite3_stmt *s;
     if (slm_store_prepare(st,
                           "SELECT c.id, c.name, c.model_sha256, r.id, r.created_at, e.name, "
-                          "e.version, e.sha256, strftime('%Y-%m', r.created_at) AS m "
+                          "e.version, e.sha256, "
+                          "strftime('%Y-%m', coalesce(r.as_of, r.created_at)) AS m, r.as_of "
                           "FROM runs r JOIN evalsets e ON e.run_id = r.id "
                           "JOIN candidates c ON c.run_id = r.id "
                           "WHERE r.status = 'complete' AND c.status = 'ok' AND m BETWEEN ? AND ? "
-                          "ORDER BY julianday(r.created_at), r.id, c.idx",
+                          "ORDER BY julianday(coalesce(r.as_of, r.created_at)), r.id, c.idx",
                           &s, err, errlen))
         return -1;
     sqlite3_bind_text(s, 1, from, -1, SQLITE_TRANSIENT);
@@ -471,6 +473,7 @@ int slm_store_window(slm_store *st, const char *from, const char *to, slm_window
         w->es_version = col_str(s, 6);
         w->es_sha = col_str(s, 7);
         w->month = col_str(s, 8);
+        w->as_of = col_str(s, 9);
     }
     return done(st, s, step, "the runs", err, errlen);
 }
@@ -480,7 +483,7 @@ void slm_window_rows_free(slm_window_row *rows, size_t n)
     for (size_t i = 0; rows && i < n; i++) {
         slm_window_row *w = &rows[i];
         free(w->model), free(w->model_sha), free(w->created_at), free(w->es_name);
-        free(w->es_version), free(w->es_sha), free(w->month);
+        free(w->es_version), free(w->es_sha), free(w->month), free(w->as_of);
     }
     free(rows);
 }

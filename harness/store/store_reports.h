@@ -149,18 +149,19 @@ void slm_comparison_rows_free(slm_comparison_stat *rows, size_t n);
 
 /* ---- the drift review ---- */
 
-/* The month (UTC, "YYYY-MM") of the newest complete run into month[8]; 1 when there is
- * none. */
+/* The month (UTC, "YYYY-MM") of the newest complete run (its as_of where set, else its
+ * created_at) into month[8]; 1 when there is none. */
 int slm_store_latest_month(slm_store *st, char month[8], char *err, size_t errlen);
 
 typedef struct slm_window_row {
     int64_t cand_id, run_id;
     char *model, *model_sha, *created_at, *es_name, *es_version, *es_sha;
-    char *month; /* strftime('%Y-%m') of created_at, UTC */
+    char *month; /* strftime('%Y-%m') of as_of where set, else of created_at, UTC */
+    char *as_of; /* run --as-of, or NULL */
 } slm_window_row;
 
 /* Every ok candidate of every complete run whose month lies in [from, to] ("YYYY-MM"),
- * by creation time, run id, then config order. */
+ * by date (as_of where set, else creation time), run id, then config order. */
 int slm_store_window(slm_store *st, const char *from, const char *to, slm_window_row **rows,
                      size_t *n, char *err, size_t errlen);
 void slm_window_rows_free(slm_window_row *rows, size_t n);

@@ -34,8 +34,8 @@ int slm_store_begin_run(slm_store *st, const slm_run_row *r, int64_t *run_id, ch
     if (slm_store_prepare(st,
                           "INSERT INTO runs (name, status, created_at, mode, config_path, "
                           "config_text, config_sha256, harness_version, git_rev, host_json, "
-                          "quantization_policy, shard, bandwidth_gbs, interleave_turn) "
-                          "VALUES (?,'running',?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "quantization_policy, shard, bandwidth_gbs, interleave_turn, as_of) "
+                          "VALUES (?,'running',?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &s, err, errlen))
         return -1;
     const char *text[] = {r->name,         r->created_at,      r->mode,
@@ -49,6 +49,7 @@ int slm_store_begin_run(slm_store *st, const slm_run_row *r, int64_t *run_id, ch
     slm_bind_redacted(s, 5, r->config_text);
     slm_bind_double(s, 12, r->bandwidth_gbs);
     sqlite3_bind_int64(s, 13, r->interleave_turn);
+    slm_bind_text(s, 14, r->as_of);
     if (step_done(s))
         return slm_store_db_err(st, "cannot record the run", err, errlen);
     *run_id = sqlite3_last_insert_rowid(slm_store_db(st));

@@ -22,6 +22,8 @@ typedef struct slm_run_row {
     const char *shard;        /* "I/N", or NULL for a whole run */
     double bandwidth_gbs;     /* NaN when not measured */
     long interleave_turn;     /* examples per turn of interleaved candidates; 0 sequential */
+    const char *as_of;        /* run --as-of (UTC, RFC 3339), or NULL: the run is dated by
+                                 created_at */
 } slm_run_row;
 
 /* Inserts the run as 'running'; *run_id is its id. */

@@ -217,7 +217,7 @@ static void rollback_leaves_nothing(void **state)
     assert_int_equal(slm_store_begin(st, err, sizeof err), 0);
     assert_int_equal(slm_store_begin(st, err, sizeof err), 0); /* nested: counted */
     slm_run_row rr = {"rb", "2026-01-01T00:00:00Z", "score", NULL, "name: rb", "x", "test",
-                      NULL, NULL, "same", NULL, NAN, 0};
+                      NULL, NULL, "same", NULL, NAN, 0, NULL};
     int64_t run;
     assert_int_equal(slm_store_begin_run(st, &rr, &run, err, sizeof err), 0);
     assert_int_equal(slm_store_commit(st, err, sizeof err), 0); /* inner: nothing yet */
