@@ -1,6 +1,8 @@
-/* cmd_evalsets.c — `slmbench evalsets check`: validate data files and describe them. */
+/* cmd_evalsets.c — `slmbench evalsets check`: validate data files and describe them;
+ * `slmbench evalsets add`: append a labelled file to an eval set as a new slice. */
 #include "cli.h"
 #include "opts.h"
+#include "slices.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -138,6 +140,64 @@ static int is_data_file(const char *p)
     return 0;
 }
 
+static const char ADD_ABOUT[] =
+    "Appends LABELLED (an id,text,label CSV or JSON lines, such as an audit sample labelled\n"
+    "by people; other columns are kept) to the eval set DIR as a new slice: the file is\n"
+    "copied to DIR/slices/NAME.csv, evalset.yaml lists it under 'slices:' with its split,\n"
+    "rows and sha256, and the eval set's version goes up (an integer by one). The next run\n"
+    "of that split includes the rows (slice column 'slice:NAME') under a new data sha256.\n"
+    "Refused (exit 3, file:line): a bad row, a label outside the label set, an id already\n"
+    "in the eval set, a slice name already taken.\n";
+
+/* `evalsets add DIR --file LABELLED [--slice NAME] [--split SPLIT]`. */
+static int evalsets_add(int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL, *split = "test", *dir = NULL;
+    int quiet = 0;
+    slm_opt opts[] = {
+        {.name = "file", .arg = "LABELLED", .kind = SLM_OPT_STR, .target = &file,
+         .needs = "a labelled file", .help = "the labelled CSV or JSON-lines file to add"},
+        {.name = "slice", .arg = "NAME", .kind = SLM_OPT_STR, .target = &name,
+         .needs = "a slice name",
+         .help = "the slice's name (letters, digits, '.', '_', '-'); default: the\n"
+                 "file's base name"},
+        {.name = "split", .arg = "SPLIT", .kind = SLM_OPT_STR, .target = &split,
+         .needs = "a split name", .help = "the declared split the slice extends (default test)"},
+        SLM_OPT_QUIET(&quiet),
+        {0},
+    };
+    const slm_cmd cmd = {
+        .name = "evalsets add",
+        .synopsis = "evalsets add DIR --file LABELLED.csv [--slice NAME] [--split SPLIT]",
+        .about = ADD_ABOUT,
+        .footer = "Exit: 0 added, 2 usage, 3 bad input, 4 cannot write.\n",
+        .opts = opts,
+        .max_pos = 1,
+    };
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 2, &dir, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
+    if (!dir)
+        return slm_opts_usage_error(&cmd, "missing DIR (the eval set)");
+    if (!file)
+        return slm_opts_usage_error(&cmd, "missing --file LABELLED.csv");
+    char err[SLM_ERRLEN];
+    slm_slice_added a;
+    int rc = slm_evalset_add_slice(dir, file, split, name, &a, err, sizeof err);
+    if (rc == 0 && !quiet)
+        printf("added slice '%s' to split '%s': %zu rows, %s (sha256 %.12s)\n"
+               "eval set version %s -> %s; split '%s' sha256 now %.12s\n",
+               a.name, a.split, a.rows, a.path, a.sha256, a.old_version, a.version, a.split,
+               a.split_sha256);
+    slm_slice_added_free(&a);
+    if (rc == SLM_SLICE_NO_WRITE)
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    if (rc)
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    return SLM_EXIT_OK;
+}
+
 int cmd_evalsets(int argc, char **argv)
 {
     const char *labels_from = NULL;
@@ -153,7 +213,8 @@ int cmd_evalsets(int argc, char **argv)
     };
     const slm_cmd cmd = {
         .name = "evalsets check",
-        .synopsis = "evalsets check PATH",
+        .synopsis = "evalsets check PATH\n"
+                    "evalsets add DIR --file LABELLED.csv [--slice NAME] [--split SPLIT]",
         .about = ABOUT,
         .opts = opts,
         .max_pos = 1,
@@ -162,6 +223,8 @@ int cmd_evalsets(int argc, char **argv)
         slm_opts_help(&cmd, argc < 2 ? stderr : stdout);
         return argc < 2 ? SLM_EXIT_USAGE : SLM_EXIT_OK;
     }
+    if (!strcmp(argv[1], "add"))
+        return evalsets_add(argc, argv);
     if (strcmp(argv[1], "check"))
         return slm_opts_usage_error(&cmd, "unknown evalsets subcommand '%s'", argv[1]);
     const char *path = NULL;

@@ -791,7 +791,7 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
     e->dir = slash ? slm_xstrndup(yaml_path, (size_t)(slash - yaml_path)) : slm_xstrdup(".");
     const slm_ynode *r = y->root;
     static const char *const keys[] = {"name", "version", "task", "description", "labels",
-                                       "fields", "prompt", "splits", NULL};
+                                       "fields", "prompt", "splits", "slices", NULL};
     int rc;
     if (!r || r->kind != SLM_Y_MAP)
         rc = slm_err(err, errlen, "%s:%d: expected a mapping with name, task, labels, prompt, "
@@ -799,7 +799,8 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
     else
         rc = slm_ymap_check_keys(y, r, keys, "evalset.yaml", err, errlen) ||
              evalset_header(e, y, r, err, errlen) || evalset_labels(e, r, err, errlen) ||
-             evalset_prompt(e, r, err, errlen) || evalset_splits(e, r, err, errlen);
+             evalset_prompt(e, r, err, errlen) || evalset_splits(e, r, err, errlen) ||
+             slm_slices_parse(e, y, slm_ymap_get(r, "slices"), err, errlen);
     slm_yaml_free(y);
     if (rc) {
         slm_evalset_free(e);
@@ -828,6 +829,13 @@ void slm_evalset_free(slm_evalset *e)
         free(e->splits[i].path);
     }
     free(e->splits);
+    for (size_t i = 0; i < e->n_slices; i++) {
+        free(e->slices[i].name);
+        free(e->slices[i].split);
+        free(e->slices[i].path);
+        free(e->slices[i].version);
+    }
+    free(e->slices);
     free(e->yaml_path);
     free(e->dir);
     free(e->name);
@@ -854,11 +862,24 @@ int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad
     if (!p)
         return slm_err(err, errlen, "%s: eval set '%s' has no split '%s'", e->yaml_path, e->name,
                        split);
+    slm_load_opts o = slm_evalset_load_opts(e, skip_bad_rows);
+    if (slm_dataset_load(p, &o, out, err, errlen))
+        return -1;
+    if (slm_slices_append(e, split, &o, *out, err, errlen)) {
+        slm_dataset_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+slm_load_opts slm_evalset_load_opts(const slm_evalset *e, int skip_bad_rows)
+{
     slm_load_opts o = {.labels = e->n_labels ? (const char *const *)e->labels : NULL,
                        .n_labels = e->n_labels,
                        .fields = e->n_fields ? e->fields : NULL,
                        .n_fields = e->n_fields,
                        .skip_bad_rows = skip_bad_rows,
                        .labels_from = e->yaml_path};
-    return slm_dataset_load(p, &o, out, err, errlen);
+    return o;
 }

@@ -88,6 +88,16 @@ typedef struct slm_split {
     char *path;          /* resolved relative to the evalset.yaml folder */
 } slm_split;
 
+/* A labelled file appended to a split (`slmbench evalsets add`, slices.h): evalset.yaml's
+ * `slices:` list, one entry per file, in the order they were added. */
+typedef struct slm_slice {
+    char *name;          /* unique in the eval set; rows are tagged "slice:<name>" */
+    char *split;         /* the declared split it extends */
+    char *path;          /* resolved relative to the evalset.yaml folder */
+    char *version;       /* the eval set version it came with */
+    char sha256[65];     /* of the file's bytes when it was added */
+} slm_slice;
+
 typedef struct slm_evalset {
     char *yaml_path;
     char *dir;
@@ -105,6 +115,8 @@ typedef struct slm_evalset {
     char prompt_sha256[65];
     slm_split *splits;
     size_t n_splits;
+    slm_slice *slices;
+    size_t n_slices;
 } slm_evalset;
 
 /* Loads evalset.yaml (given the file, or the folder holding it) and the prompt file. Does
@@ -117,9 +129,34 @@ void slm_evalset_free(slm_evalset *e);
 /* Path of a split by name, or NULL. */
 const char *slm_evalset_split_path(const slm_evalset *e, const char *split);
 
-/* Loads one split, validating labels against the eval set's label set. */
+/* Loads one split, validating labels against the eval set's label set, with the rows of
+ * every slice added to it appended (slices.h): their ids must not repeat the split's, each
+ * file must still have the sha256 recorded when it was added, and the dataset's sha256 is
+ * then that of the split's and the slices' hashes together, so a new slice is a new
+ * version of the data. */
 int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
                            slm_dataset **out, char *err, size_t errlen);
+
+/* Slices (slices.c; slices.h says what they are). */
+struct slm_yaml;
+struct slm_ynode;
+
+/* Reads evalset.yaml's `slices:` list (list may be NULL: none) into e->slices: each a
+ * mapping with name, split (a declared split), file, version, sha256 and optionally rows;
+ * names unique. 0, or -1 with err naming the file and line. */
+int slm_slices_parse(slm_evalset *e, const struct slm_yaml *y, const struct slm_ynode *list,
+                     char *err, size_t errlen);
+
+/* Appends to d (the split's rows, loaded with o) the rows of every slice of that split,
+ * tagged "slice:<name>" in their slice column, refusing a slice file whose sha256 is not
+ * the recorded one and an id repeated between the split and its slices; then sets
+ * d->sha256 to the SHA-256 of "<split sha256>\n" and "<name> <slice sha256>\n" for each
+ * slice. Nothing to do without slices. 0, or -1 with err. */
+int slm_slices_append(const slm_evalset *e, const char *split, const slm_load_opts *o,
+                      slm_dataset *d, char *err, size_t errlen);
+
+/* The load options of the eval set's splits (its label set or fields). */
+slm_load_opts slm_evalset_load_opts(const slm_evalset *e, int skip_bad_rows);
 
 /* Checks that label is a JSON object with the fields (enum values, types); 0, or -1 with
  * the reason in reason[rlen]. */
