@@ -6,7 +6,8 @@
 #   bench/prodlog/make_prodlog.sh --out DIR [--evalset DIR | --dataset banking77|clinc150]
 #       [--model GGUF] [--rows N] [--seed S] [--start YYYY-MM] [--threshold T]
 #       [--shift-class LABEL] [--relabel FROM:TO] [--new-vocab-share X]
-#       [--corrected-share X] [--pool FILES] [--threads N] [--slmbench PATH]
+#       [--corrected-share X] [--pool FILES] [--vocab N] [--layers N] [--threads N]
+#       [--slmbench PATH]
 #
 # Months (6, from --start, default 2026-06), --rows each (default 2000):
 #   1-3  stable: texts drawn from the eval set's files (--pool, default
@@ -17,13 +18,14 @@
 #   5    new vocabulary: a share (--new-vocab-share, 0.6) of the texts carry invented product
 #        names never seen in the eval set ("... after the Zentrivo update"); the model runs
 #        on those texts;
-#   6    calibration break (concept shift): every ticket of one class now belongs to another
-#        queue (--relabel FROM:TO; default the most frequent class to the second): the
-#        model answers, with the same confidence, what it answered before, and is wrong.
+#   6    calibration break (concept shift): every ticket of some classes now belongs to
+#        another queue (--relabel FROM:TO[,FROM:TO...]; default the most frequent classes in
+#        disjoint pairs, 1st to 2nd, 3rd to 4th, ..., until they hold 15% of the traffic):
+#        the model answers, with the same confidence, what it answered before, and is wrong.
 # Each distinct text is scored once by `slmbench run` (llama.cpp, the demo model), and
 # pred, confidence, probs and latency come from its stored predictions (`slmbench export
 # predictions`). Without --model a demo model is made from the eval set's train split
-# (the demo's spm settings: 1000 words, alpha 0.5, 2 layers). --dataset NAME takes
+# (the demo's spm settings: --vocab 1000 words, alpha 0.5, --layers 2). --dataset NAME takes
 # ${SLM_SHARED:-../shared}/datasets/NAME (id,text,label train.csv and test.csv) instead.
 #
 # Writes into --out: prodlog.jsonl (the ingest format of issue 17: id, ts, pred,
@@ -38,7 +40,7 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 SLMBENCH=${SLMBENCH:-build/slmbench}
-ES= DATASET= MODEL= OUT= THREADS=2
+ES= DATASET= MODEL= OUT= THREADS=2 VOCAB=1000 LAYERS=2
 ROWS= SEED= START= THRESHOLD= SHIFT= RELABEL= NEWSHARE= CORRSHARE= POOL=
 usage() {
     sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -64,13 +66,17 @@ while [ $# -gt 0 ]; do
         --new-vocab-share) NEWSHARE=$2 ;;
         --corrected-share) CORRSHARE=$2 ;;
         --pool) POOL=$2 ;;
+        --vocab) VOCAB=$2 ;;
+        --layers) LAYERS=$2 ;;
         *) echo "make_prodlog: error: unknown option '$1'" >&2; usage ;;
     esac
     shift 2
 done
 [ -n "$OUT" ] || { echo "make_prodlog: error: missing --out DIR" >&2; usage; }
 [ -z "$ES" ] || [ -z "$DATASET" ] || die "give --evalset or --dataset, not both" 2
-case $THREADS in ''|*[!0-9]*) die "--threads needs a positive number" 2 ;; esac
+for n in "$THREADS" "$VOCAB" "$LAYERS"; do
+    case $n in ''|0|*[!0-9]*) die "--threads, --vocab and --layers need positive numbers" 2 ;; esac
+done
 [ -x "$SLMBENCH" ] || die "no slmbench at '$SLMBENCH' (build it: make)"
 command -v python3 >/dev/null || die "python3 is needed"
 WORK="$OUT/work"
@@ -102,7 +108,7 @@ ES=${ES:-evalsets/support-triage}
 if [ -z "$MODEL" ]; then
     MODEL="$WORK/model.gguf"
     "$SLMBENCH" models make --train "$ES/train.csv" --evalset "$ES" --out "$MODEL" \
-        --name prodlog-nb --vocab 1000 --alpha 0.5 --layers 2 >"$WORK/make.log" 2>&1 ||
+        --name prodlog-nb --vocab "$VOCAB" --alpha 0.5 --layers "$LAYERS" >"$WORK/make.log" 2>&1 ||
         die "cannot make the demo model: $(tail -n 1 "$WORK/make.log")" 4
 fi
 [ -f "$MODEL" ] || die "no model file '$MODEL'"

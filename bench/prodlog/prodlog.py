@@ -93,6 +93,30 @@ def timestamps(rng, month, n):
                                          s % 3600 // 60, s % 60) for s in t]
 
 
+def parse_relabel(spec):
+    """FROM:TO[,FROM:TO...] into a dict."""
+    out = {}
+    for pair in spec.split(","):
+        if pair.count(":") != 1 or not all(pair.split(":")):
+            die("--relabel needs FROM:TO[,FROM:TO...], got '%s'" % spec, 2)
+        f, t = pair.split(":")
+        out[f] = t
+    return out
+
+
+def default_relabel(order, shares):
+    """The most frequent classes, in disjoint pairs (1st -> 2nd, 3rd -> 4th, ...), until the
+    relabelled classes hold at least 15% of the reference traffic: one pair for a set of 8
+    queues, about a dozen for banking77's 77 intents."""
+    out, held = {}, 0.0
+    for i in range(0, len(order) - 1, 2):
+        out[order[i]] = order[i + 1]
+        held += shares[order[i]]
+        if held >= 0.15:
+            break
+    return out
+
+
 def draw_label(rng, labels, shares):
     return rng.choices(labels, weights=[shares[x] for x in labels])[0]
 
@@ -112,10 +136,12 @@ def plan(a):
     present = [x for x in labels if by_label[x] and shares[x] > 0]
     order = sorted(present, key=lambda x: (-shares[x], x))
     shift = a.shift_class or order[len(order) // 2]
-    rel_from, rel_to = (a.relabel.split(":") if a.relabel else (order[0], order[1]))
-    for x in (shift, rel_from, rel_to):
+    relabel = parse_relabel(a.relabel) if a.relabel else default_relabel(order, shares)
+    for x in [shift] + [y for pair in relabel.items() for y in pair]:
         if x not in present:
             die("label '%s' is not a label with texts and a reference share" % x, 2)
+    if set(relabel) & set(relabel.values()):
+        die("--relabel: a class cannot both lose and receive tickets", 2)
     vocab = set()
     for t, _ in pool + ref:
         vocab |= words(t)
@@ -146,8 +172,8 @@ def plan(a):
                 w, v = rng.sample(new, 2)
                 text = "%s %s" % (text, phrase.format(w=w, v=v))
                 novel = 1
-            if k == 5 and lab == rel_from:
-                truth = rel_to
+            if k == 5 and lab in relabel:
+                truth = relabel[lab]
             corrected = rng.random() < a.corrected_share
             rows.append({"id": "%s-%06d" % (month, i + 1), "ts": ts[i], "month": month,
                          "text_id": text_id(text, lab), "truth": truth, "new_vocab": novel,
@@ -168,7 +194,7 @@ def plan(a):
             "evalset": os.path.abspath(a.evalset), "reference_shares": shares,
             "shift_class": shift, "shift_factor": 3, "expected_share_month4": expected4,
             "new_words": new, "new_vocab_share": a.new_vocab_share,
-            "relabel_from": rel_from, "relabel_to": rel_to,
+            "relabel": relabel,
             "corrected_share": a.corrected_share, "threshold": a.threshold,
             "distinct_texts": len(texts)}
     with open(os.path.join(a.work, "plan.json"), "w", encoding="utf-8") as f:
@@ -200,9 +226,10 @@ def month_truth(meta, k, rows):
               % (meta["shift_class"], meta["shift_factor"], meta["expected_share_month4"]),
               "new_vocabulary": "%.0f%% of the texts carry words never in the eval set: %s"
               % (100 * meta["new_vocab_share"], ", ".join(meta["new_words"])),
-              "calibration_break": "every '%s' ticket now belongs to '%s' (concept shift): "
-              "confidences unchanged, truth moved" % (meta["relabel_from"],
-                                                      meta["relabel_to"])}[planted]
+              "calibration_break": "concept shift: every ticket of %s now belongs to another "
+              "queue (%s); confidences unchanged, truth moved"
+              % (", ".join("'%s'" % x for x in meta["relabel"]),
+                 ", ".join("%s -> %s" % kv for kv in meta["relabel"].items()))}[planted]
     return {"month": meta["months"][k], "rows": n, "planted": planted, "detail": detail,
             "true_accuracy": right / n, "n_correct": right,
             "n_corrected": len(corr),
@@ -282,8 +309,6 @@ def main():
             die("--start needs YYYY-MM, got '%s'" % a.start, 2)
         if a.rows < 1 or not 0 <= a.new_vocab_share <= 1 or not 0 <= a.corrected_share <= 1:
             die("--rows must be positive and the shares within [0, 1]", 2)
-        if a.relabel and a.relabel.count(":") != 1:
-            die("--relabel needs FROM:TO", 2)
         plan(a)
     else:
         log(a)
