@@ -323,6 +323,70 @@ static void md_series(const slm_drift *d, slm_buf *b)
     }
 }
 
+static const char *attr_method(int kind)
+{
+    return kind == ATTR_OLD_MODEL_NEW_SET   ? "old model re-scored on the new eval set"
+           : kind == ATTR_NEW_MODEL_OLD_SET ? "new model re-scored on the old eval set"
+                                            : NULL;
+}
+
+/* The rows of month j of series s whose model and eval set both changed. */
+static void md_attr_rows(const slm_drift *d, const series *s, size_t j, slm_buf *b)
+{
+    const point *p = &s->pt[j], *q = &s->pt[p->prev];
+    const attribution *a = p->attr;
+    if (a->kind == ATTR_NONE) {
+        put_model_es(b, s);
+        slm_buf_printf(b, " | %s → %s | – | – | – | – | – | ", d->month[p->prev], d->month[j]);
+        slm_md_cell(b, a->note);
+        slm_buf_puts(b, " |\n");
+        return;
+    }
+    for (size_t k = 0; k < d->nmet; k++) {
+        const slm_field *f = d->met[k];
+        if (!isfinite(a->rescore[k]))
+            continue;
+        int pct = f->fmt == SLM_FMT_PCT;
+        put_model_es(b, s);
+        slm_buf_printf(b, " | %s → %s | %s | ", d->month[p->prev], d->month[j], f->name);
+        put_delta(b, SLM_DK_NONE, pct, p->v[k] - q->v[k]);
+        slm_buf_puts(b, " | ");
+        put_delta(b, SLM_DK_NONE, pct, a->model[k]);
+        slm_buf_puts(b, " | ");
+        put_delta(b, SLM_DK_NONE, pct, a->data[k]);
+        slm_buf_puts(b, " | ");
+        put_val(b, f, a->rescore[k]);
+        slm_buf_printf(b, " | %s: run %lld, candidate ", attr_method(a->kind),
+                       (long long)a->run_id);
+        slm_md_cell(b, a->cand);
+        slm_buf_puts(b, " |\n");
+    }
+}
+
+/* Months in which both the model file and the eval-set data changed: model or data? */
+static void md_attribution(const slm_drift *d, slm_buf *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++)
+            n += d->s[i].pt[j].present && d->s[i].pt[j].attr;
+    if (!n)
+        return;
+    slm_buf_puts(b, "## Model and eval set changed together\n\n"
+                    "Between these months both the model file and the eval-set data changed. "
+                    "A stored run of the old model on the new eval set (or of the new model "
+                    "on the old set) splits each change into a model effect and a data effect "
+                    "that add up to it (point values, not tested); without one the change "
+                    "cannot be separated.\n\n"
+                    "| model | eval set | months | metric | change | model effect | data effect "
+                    "| re-score | from |\n|---|---|---|---|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++)
+            if (d->s[i].pt[j].present && d->s[i].pt[j].attr)
+                md_attr_rows(d, &d->s[i], j, b);
+    slm_buf_putc(b, '\n');
+}
+
 /* Per-class recall tests: how many, and the flagged ones. */
 static void md_classes(const slm_drift *d, slm_buf *b)
 {
@@ -520,6 +584,7 @@ void slm_drift_markdown(const slm_drift *d, const slm_drift_charts *ch, slm_buf 
         return;
     md_flagged(d, b);
     md_series(d, b);
+    md_attribution(d, b);
     md_classes(d, b);
     md_label_drift(d, b);
     md_latency(d, b);
@@ -638,6 +703,35 @@ static json_t *json_flag(const slm_drift *d, const series *s, size_t j, size_t k
                      flag_word(t->flag));
 }
 
+/* Which change explains what, where model and eval set both changed (null elsewhere). */
+static json_t *json_attribution(const slm_drift *d, const series *s, const point *p)
+{
+    const attribution *a = p->attr;
+    if (!a)
+        return json_null();
+    const point *q = &s->pt[p->prev];
+    json_t *o = json_object(), *mv = json_object();
+    json_object_set_new(o, "model_changed", json_true());
+    json_object_set_new(o, "evalset_changed", json_true());
+    json_object_set_new(o, "separated", json_boolean(a->kind != ATTR_NONE));
+    json_object_set_new(o, "method", a->kind == ATTR_OLD_MODEL_NEW_SET ? json_string("old_model_on_new_evalset")
+                                     : a->kind == ATTR_NEW_MODEL_OLD_SET ? json_string("new_model_on_old_evalset")
+                                     : json_null());
+    json_object_set_new(o, "rescore_run_id", a->kind ? json_integer(a->run_id) : json_null());
+    json_object_set_new(o, "rescore_candidate", slm_json_str(a->cand));
+    for (size_t k = 0; a->kind && k < d->nmet; k++) {
+        json_t *m = json_object();
+        json_object_set_new(m, "change", slm_json_num(p->v[k] - q->v[k]));
+        json_object_set_new(m, "rescore", slm_json_num(a->rescore[k]));
+        json_object_set_new(m, "model_effect", slm_json_num(a->model[k]));
+        json_object_set_new(m, "data_effect", slm_json_num(a->data[k]));
+        json_object_set_new(mv, d->met[k]->name, m);
+    }
+    json_object_set_new(o, "metrics", mv);
+    json_object_set_new(o, "note", slm_json_str(a->note));
+    return o;
+}
+
 /* One month of a series: run, metrics with their tests, latency. */
 static json_t *json_month(const slm_drift *d, const series *s, size_t j, json_t *flags)
 {
@@ -670,6 +764,7 @@ static json_t *json_month(const slm_drift *d, const series *s, size_t j, json_t 
     json_object_set_new(mo, "e2e_ms_p95", slm_json_num(p->p95));
     json_object_set_new(mo, "e2e_p95_to_reference", slm_json_num(p->ratio95));
     json_object_set_new(mo, "latency_not_judged", slm_json_str(p->lat_why));
+    json_object_set_new(mo, "attribution", json_attribution(d, s, p));
     return mo;
 }
 

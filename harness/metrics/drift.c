@@ -91,6 +91,8 @@ static void point_clear(point *p)
     free(p->created_at), free(p->as_of), free(p->model_sha), free(p->es_version);
     free(p->es_sha);
     free(p->lat_why);
+    if (p->attr)
+        free(p->attr->cand), free(p->attr->note), free(p->attr);
     for (size_t k = 0; k < MAXM; k++)
         free(p->t[k].why);
     slm_free_strv(p->labels, p->nl);
@@ -423,6 +425,86 @@ static void analyse_series(slm_drift *d, size_t si)
     }
 }
 
+/* ---- model or data: which change explains what ---------------------------------------- */
+
+static int changed(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b);
+}
+
+/* The date part (YYYY-MM-DD) of the run of p, for the suggested --as-of. */
+static void run_date(const point *p, char out[11])
+{
+    const char *t = p->as_of ? p->as_of : p->created_at ? p->created_at : "";
+    snprintf(out, 11, "%s", t);
+}
+
+/* The split of each metric's change from month q to month p, from the re-score a->cand_id
+ * (a->kind set). */
+static void split_effects(const slm_drift *d, slm_store *st, const point *q, const point *p,
+                          attribution *a)
+{
+    for (size_t k = 0; k < d->nmet; k++) {
+        a->rescore[k] = a->model[k] = a->data[k] = NAN;
+        if (slm_drift_kind_of(d->met[k]->name, NULL, NULL) == SLM_DK_LATENCY)
+            continue; /* a run of another job: its latency says nothing here */
+        double r = slm_store_metric(st, a->cand_id, d->met[k]->name, NULL, NULL);
+        a->rescore[k] = r;
+        if (a->kind == ATTR_OLD_MODEL_NEW_SET)
+            a->data[k] = r - q->v[k], a->model[k] = p->v[k] - r;
+        else
+            a->model[k] = r - q->v[k], a->data[k] = p->v[k] - r;
+    }
+}
+
+/* Attribution of month p (series s) against its previous month q, both of which changed. */
+static int attribute(const slm_drift *d, slm_store *st, const series *s, const point *q,
+                     point *p, char *err, size_t errlen)
+{
+    attribution *a = slm_xcalloc(1, sizeof *a);
+    p->attr = a;
+    int rc = slm_store_find_rescore(st, q->model_sha, p->es_sha, &a->cand_id, &a->run_id,
+                                    &a->cand, err, errlen);
+    a->kind = ATTR_OLD_MODEL_NEW_SET;
+    if (rc == 1) {
+        rc = slm_store_find_rescore(st, p->model_sha, q->es_sha, &a->cand_id, &a->run_id,
+                                    &a->cand, err, errlen);
+        a->kind = ATTR_NEW_MODEL_OLD_SET;
+    }
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        split_effects(d, st, q, p, a);
+        return 0;
+    }
+    a->kind = ATTR_NONE;
+    char date[11];
+    run_date(p, date);
+    a->note = slm_xasprintf(
+        "cannot separate: no run of %s's %s model (sha256 %.12s) on the %s eval set %s "
+        "(sha256 %.12s), nor of the new model on the old set; run it with `slmbench run "
+        "CONFIG --as-of %s` (the old model file as a candidate of another name, on the new "
+        "eval set)",
+        s->model, d->month[p->prev], q->model_sha, d->month[p - s->pt], s->evalset, p->es_sha,
+        date);
+    return 0;
+}
+
+static int attribute_all(slm_store *st, slm_drift *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < d->ns; i++)
+        for (size_t j = 0; j < d->nm; j++) {
+            point *p = &d->s[i].pt[j];
+            if (!p->present || p->prev < 0)
+                continue;
+            const point *q = &d->s[i].pt[p->prev];
+            if (changed(q->model_sha, p->model_sha) && changed(q->es_sha, p->es_sha) &&
+                attribute(d, st, &d->s[i], q, p, err, errlen))
+                return -1;
+        }
+    return 0;
+}
+
 /* ---- label distributions -------------------------------------------------------------- */
 
 static size_t label_index(ldrift *l, const char *label)
@@ -643,6 +725,10 @@ int slm_drift_compute(slm_store *st, const slm_drift_opts *o, slm_drift **out, c
     }
     for (size_t i = 0; i < d->ns; i++)
         analyse_series(d, i);
+    if (attribute_all(st, d, err, errlen)) {
+        slm_drift_free(d);
+        return -1;
+    }
     adjust(d);
     *out = d;
     return 0;

@@ -30,6 +30,22 @@ typedef struct dtest {
     int flag;          /* FLAG_* */
 } dtest;
 
+/* Where both the model file and the eval-set data changed since the previous month with
+ * data: which change explains what. A re-score — a stored run of the old model on the new
+ * eval set (preferred), or of the new model on the old set — splits each metric's change
+ * (new − old) into a model effect and a data effect that add up to it:
+ *   old model on the new set R:  data = R − old,  model = new − R;
+ *   new model on the old set R:  model = R − old, data = new − R.
+ * Without one, the change cannot be separated and `note` says which run would do it. */
+enum { ATTR_NONE = 0, ATTR_OLD_MODEL_NEW_SET = 1, ATTR_NEW_MODEL_OLD_SET = 2 };
+typedef struct attribution {
+    int kind;              /* ATTR_* */
+    int64_t run_id, cand_id; /* the re-score (kind != ATTR_NONE) */
+    char *cand;            /* its candidate name (owned) */
+    double rescore[MAXM], model[MAXM], data[MAXM]; /* NaN: no value or a latency metric */
+    char *note;            /* owned; ATTR_NONE: why it cannot be separated, and how to */
+} attribution;
+
 /* One month of one series: the chosen run's candidate, its stored metrics, and its
  * predictions as the tests read them. */
 typedef struct point {
@@ -44,6 +60,7 @@ typedef struct point {
     double p50, p95;   /* stored e2e latency, for the latency table whatever the metrics */
     double ratio95;    /* p95 of the per-example e2e latency / the reference's (NaN) */
     char *lat_why;     /* owned; why this month's latency cannot be judged (NULL: it can) */
+    attribution *attr; /* owned; NULL unless model and eval set both changed since prev */
     /* the predictions */
     size_t n, nl, ncls;
     char **labels;     /* [nl] the run's label set */

@@ -488,6 +488,34 @@ void slm_window_rows_free(slm_window_row *rows, size_t n)
     free(rows);
 }
 
+int slm_store_find_rescore(slm_store *st, const char *model_sha, const char *es_sha,
+                           int64_t *cand_id, int64_t *run_id, char **name, char *err,
+                           size_t errlen)
+{
+    *name = NULL;
+    sqlite3_stmt *s;
+    if (slm_store_prepare(st,
+                          "SELECT c.id, r.id, c.name FROM candidates c "
+                          "JOIN runs r ON r.id = c.run_id JOIN evalsets e ON e.run_id = r.id "
+                          "WHERE r.status = 'complete' AND c.status = 'ok' "
+                          "AND c.model_sha256 = ? AND e.sha256 = ? "
+                          "ORDER BY julianday(coalesce(r.as_of, r.created_at)) DESC, r.id DESC, "
+                          "c.idx LIMIT 1",
+                          &s, err, errlen))
+        return -1;
+    sqlite3_bind_text(s, 1, model_sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, es_sha, -1, SQLITE_TRANSIENT);
+    int rc = 1, step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *cand_id = sqlite3_column_int64(s, 0);
+        *run_id = sqlite3_column_int64(s, 1);
+        *name = col_str0(s, 2);
+        rc = 0;
+        step = SQLITE_DONE;
+    }
+    return done(st, s, step, "the runs", err, errlen) ? -1 : rc;
+}
+
 int slm_store_gold_counts(slm_store *st, int64_t run_id, slm_label_count **c, size_t *n,
                           char *err, size_t errlen)
 {

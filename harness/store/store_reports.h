@@ -166,6 +166,14 @@ int slm_store_window(slm_store *st, const char *from, const char *to, slm_window
                      size_t *n, char *err, size_t errlen);
 void slm_window_rows_free(slm_window_row *rows, size_t n);
 
+/* The newest ok candidate of a complete run (by its date: as_of, else created_at; then
+ * id) whose model file had sha256 model_sha and whose evaluated eval-set data had sha256
+ * es_sha: its candidate id, run id and name (*name owned). 0 when found, 1 when there is
+ * none, -1 with err. */
+int slm_store_find_rescore(slm_store *st, const char *model_sha, const char *es_sha,
+                           int64_t *cand_id, int64_t *run_id, char **name, char *err,
+                           size_t errlen);
+
 typedef struct slm_label_count {
     char *label;
     long n;

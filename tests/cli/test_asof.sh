@@ -89,3 +89,97 @@ got=$(sql "$DB" "select count(*) from runs where as_of is null")
 expect_exit 0 "an undated run" "$SLMBENCH" run "$TMP/run.yaml" --db "$DB" --quiet
 got=$(sql "$DB" "select as_of is null and created_at like '$today%' from runs order by id desc limit 1")
 [ "$got" = 1 ] && ok "without --as-of, as_of is NULL (dated by created_at)" || notok "undated: $got"
+
+# ---- a month in which both the model and the eval set changed ----
+# v1: the tiny test split; v2: v1 and 12 new tickets. Model A (a replay file) is wrong on
+# every 4th v1 ticket and on the even new ones; model B on every 6th ticket of both.
+V2="$TMP/v2"
+mkdir "$V2" && cp "$FX"/* "$V2/"
+sed -i 's/^version: 1$/version: 2/' "$V2/evalset.yaml"
+awk 'BEGIN { split("billing shipping technical", L, " ")
+             for (i = 1; i <= 12; i++) printf "tf%02d,new kind of ticket %d,%s\n", i, i, L[(i - 1) % 3 + 1] }' \
+    >>"$V2/test.csv"
+# answers OUT AWK-COND: every ticket of v2 (a superset of v1) answered with its label, or
+# the next label where COND holds (n: the row number, new: 1 for the new tickets)
+answers() {
+    awk -F, -v cond="$2" 'BEGIN { print "id,pred,p_billing,p_shipping,p_technical" }
+        NR == 1 { next }
+        { gold = $NF; n = NR - 1; new = ($1 ~ /^tf/); pred = gold
+          wrong = cond == "A" ? (new ? n % 2 == 0 : n % 4 == 0) : n % 6 == 0
+          if (wrong) pred = gold == "billing" ? "shipping" : gold == "shipping" ? "technical" : "billing"
+          printf "%s,%s,%s,%s,%s\n", $1, pred, pred == "billing" ? 0.8 : 0.1,
+                 pred == "shipping" ? 0.8 : 0.1, pred == "technical" ? 0.8 : 0.1 }' "$V2/test.csv" >"$1"
+}
+answers "$TMP/A.csv" A
+answers "$TMP/B.csv" B
+# the expected accuracies, counted here from the files
+acc() { # REPLAY EVALSET-CSV
+    awk -F, 'NR == FNR { if (FNR > 1) p[$1] = $2; next } FNR > 1 { n++; r += (p[$1] == $NF) }
+             END { printf "%.15f\n", r / n }' "$1" "$2"; }
+a1=$(acc "$TMP/A.csv" "$FX/test.csv"); a2=$(acc "$TMP/A.csv" "$V2/test.csv")
+b1=$(acc "$TMP/B.csv" "$FX/test.csv"); b2=$(acc "$TMP/B.csv" "$V2/test.csv")
+DB2="$TMP/both.db"
+# dated NAME MODEL EVALSET DATE: a run of one candidate
+dated() {
+    cat >"$TMP/r.yaml" <<YAML
+name: both
+evalset: $3
+warmup: 0
+bootstrap: 200
+candidates:
+  - {name: $1, engine: replay, model: $2}
+YAML
+    "$SLMBENCH" run "$TMP/r.yaml" --db "$DB2" --quiet --as-of "$4" >/dev/null 2>"$TMP/r.err" ||
+        { notok "run $1 $4"; sed 's/^/#   /' "$TMP/r.err"; }
+}
+dated alpha "$TMP/A.csv" "$FX" 2026-07-15
+dated alpha "$TMP/B.csv" "$V2" 2026-08-15
+expect_exit 0 "drift: model and eval set changed, no re-score" "$SLMBENCH" drift --from 2026-07 --to 2026-08 \
+    --db "$DB2" --format json
+got=$(q "select json_extract(value, '\$.attribution.model_changed') || json_extract(value, '\$.attribution.evalset_changed') ||
+         json_extract(value, '\$.attribution.separated') || ' ' || json_extract(value, '\$.attribution.note')
+         from json_each(json_extract(@J, '\$.series[0].months')) where json_extract(value, '\$.month') = '2026-08'")
+case "$got" in "110 cannot separate: no run of alpha's 2026-07 model (sha256 "*") on the 2026-08 eval set tiny (sha256 "*"run it with \`slmbench run CONFIG --as-of 2026-08-15\`"*)
+    ok "both changed, cannot separate: says which run would" ;; *) notok "attribution: $got" ;; esac
+got=$(q "select json_type(value, '\$.attribution') from json_each(json_extract(@J, '\$.series[0].months'))
+         where json_extract(value, '\$.month') = '2026-07'")
+[ "$got" = null ] && ok "no attribution where nothing changed" || notok "July attribution: $got"
+expect_exit 0 "drift markdown" "$SLMBENCH" drift --from 2026-07 --to 2026-08 --db "$DB2"
+expect_out '^## Model and eval set changed together' "markdown has the section"
+expect_out '^\| alpha \| tiny \| 2026-07 → 2026-08 \| – \| – \| – \| – \| – \| cannot separate: no run of alpha' \
+    "markdown says it cannot separate"
+
+# the old model re-scored on the new eval set (another candidate name, dated in August)
+cp "$DB2" "$TMP/both-new-model.db"
+dated alpha-old "$TMP/A.csv" "$V2" 2026-08-10
+expect_exit 0 "drift with the old model on the new set" "$SLMBENCH" drift --from 2026-07 --to 2026-08 \
+    --db "$DB2" --format json
+got=$(q "select json_extract(m.value, '\$.attribution.method') || ' ' || json_extract(m.value, '\$.attribution.rescore_candidate') || ' ' ||
+         printf('%.12f %.12f %.12f', json_extract(m.value, '\$.attribution.metrics.accuracy.change'),
+                json_extract(m.value, '\$.attribution.metrics.accuracy.model_effect'),
+                json_extract(m.value, '\$.attribution.metrics.accuracy.data_effect'))
+         from json_each(json_extract(@J, '\$.series')) s, json_each(json_extract(s.value, '\$.months')) m
+         where json_extract(s.value, '\$.model') = 'alpha' and json_extract(m.value, '\$.month') = '2026-08'")
+# close WANT...: the three numbers of $got within 1e-8 of the expected ones
+close() { echo "$got" | awk -v x="$1" -v y="$2" -v z="${3:-}" '{ d = 0; n = split(x " " y " " z, w, " ")
+    for (i = 1; i <= n; i++) { e = $(NF - n + i) - w[i]; d += e < 0 ? -e : e }; exit !(d < 1e-8) }'; }
+want=$(awk -v a1="$a1" -v a2="$a2" -v b2="$b2" 'BEGIN { printf "%.12f %.12f %.12f", b2 - a1, b2 - a2, a2 - a1 }')
+case "$got" in "old_model_on_new_evalset alpha-old "*) close $want && ok "model effect B-A on v2, data effect v2-v1 for A ($got)" \
+    || notok "split: '$got', want '$want'" ;; *) notok "split: '$got'" ;; esac
+expect_exit 0 "drift markdown with the re-score" "$SLMBENCH" drift --from 2026-07 --to 2026-08 --db "$DB2"
+expect_out '^\| alpha \| tiny \| 2026-07 → 2026-08 \| accuracy \| [-+][0-9.]+ pts \| [-+][0-9.]+ pts \| [-+][0-9.]+ pts \| [0-9.]+% \| old model re-scored on the new eval set: run 3, candidate alpha-old \|' \
+    "markdown splits the accuracy change"
+
+# or the new model re-scored on the old set
+DB2="$TMP/both-new-model.db"
+dated beta-new "$TMP/B.csv" "$FX" 2026-07-20
+expect_exit 0 "drift with the new model on the old set" "$SLMBENCH" drift --from 2026-07 --to 2026-08 \
+    --db "$DB2" --format json
+got=$(q "select json_extract(m.value, '\$.attribution.method') || ' ' ||
+         printf('%.12f %.12f', json_extract(m.value, '\$.attribution.metrics.accuracy.model_effect'),
+                json_extract(m.value, '\$.attribution.metrics.accuracy.data_effect'))
+         from json_each(json_extract(@J, '\$.series')) s, json_each(json_extract(s.value, '\$.months')) m
+         where json_extract(s.value, '\$.model') = 'alpha' and json_extract(m.value, '\$.month') = '2026-08'")
+want=$(awk -v a1="$a1" -v b1="$b1" -v b2="$b2" 'BEGIN { printf "%.12f %.12f", b1 - a1, b2 - b1 }')
+case "$got" in "new_model_on_old_evalset "*) close $want && ok "model effect B-A on v1, data effect v2-v1 for B ($got)" \
+    || notok "split: '$got', want '$want'" ;; *) notok "split: '$got'" ;; esac
