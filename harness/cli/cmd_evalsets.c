@@ -266,6 +266,10 @@ int cmd_evalsets(int argc, char **argv)
     }
     printf("eval set '%s' v%s (%s): %zu labels, prompt %s (sha256 %.12s)\n", es->name, es->version,
            es->task, es->n_labels, es->prompt_path, es->prompt_sha256);
+    for (size_t i = 0; i < es->n_slices; i++)
+        printf("slice '%s': added to split '%s' with version %s, %s (sha256 %.12s)\n",
+               es->slices[i].name, es->slices[i].split, es->slices[i].version,
+               es->slices[i].path, es->slices[i].sha256);
     slm_dataset **ds = slm_xcalloc(es->n_splits, sizeof *ds);
     for (size_t i = 0; i < es->n_splits; i++) {
         if (slm_evalset_load_split(es, es->splits[i].name, skip, &ds[i], err, sizeof err)) {

@@ -70,13 +70,15 @@ expect_exit 0 "evalsets add" "$SLMBENCH" evalsets add "$ES" --file "$TMP/audit.c
 expect_out "added slice 'audit-2026-11' to split 'test': 3 rows" "says what it added"
 expect_out "eval set version 1 -> 2" "says the new version"
 check "the slice file keeps the labelled file's bytes (extra columns too)" cmp "$TMP/audit.csv" "$ES/slices/audit-2026-11.csv"
-want=$(sha256sum "$TMP/audit.csv" | cut -c1-64)
+audit_sha=$(sha256sum "$TMP/audit.csv" | cut -c1-64)
 got=$(grep -A6 'name: "audit-2026-11"' "$ES/evalset.yaml" | tr -d '" ' | grep -E '^(split|file|version|rows|sha256):' | tr '\n' ' ')
-[ "$got" = "split:test file:slices/audit-2026-11.csv version:2 rows:3 sha256:$want " ] \
+[ "$got" = "split:test file:slices/audit-2026-11.csv version:2 rows:3 sha256:$audit_sha " ] \
     && ok "evalset.yaml records split, file, version, rows and sha256" || notok "recorded: $got"
 grep -q '^version: "2"$' "$ES/evalset.yaml" && ok "the eval set's version went up" || notok "version not raised"
 expect_exit 0 "evalsets check with the slice" "$SLMBENCH" evalsets check "$ES"
 expect_out "rows +$((n_test + 3))" "the test split has the slice's rows"
+expect_out "^slice 'audit-2026-11': added to split 'test' with version 2, .*slices/audit-2026-11.csv \(sha256 $(echo "$audit_sha" | cut -c1-12)\)" \
+    "evalsets check lists the slice"
 
 expect_exit 0 "a run after" "$SLMBENCH" run "$TMP/run.yaml" --db "$DB" --quiet
 got=$(sql "$DB" "select group_concat(n_rows || '/' || version, ' ') from (select n_rows, version from evalsets order by run_id)")
