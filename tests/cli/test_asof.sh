@@ -81,6 +81,13 @@ for bad in 2026-02-30 2026-13-01 2026-7-15 2026-07-15T24:00:00Z 2026-07-15T10:00
     expect_exit 2 "--as-of '$bad'" "$SLMBENCH" run "$TMP/run.yaml" --db "$DB" --as-of "$bad"
 done
 expect_err "needs YYYY-MM-DD or an RFC 3339 date-time, got ''" "an empty date is named"
+# the zone is applied before the month is taken: 23:30 at -02:00 on 30 June is July in UTC
+expect_exit 0 "a date-time with a negative offset" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/z.db" --quiet \
+    --as-of 2026-06-30T23:30:00.25-02:00
+expect_exit 0 "a leap day" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/z.db" --quiet --as-of 2024-02-29
+got=$(sql "$TMP/z.db" "select group_concat(as_of, ' ') from (select as_of from runs order by id)")
+[ "$got" = "2026-07-01T01:30:00Z 2024-02-29T00:00:00Z" ] && ok "stored in UTC, fraction dropped ($got)" || notok "as_of: $got"
+expect_exit 2 "29 February of a common year" "$SLMBENCH" run "$TMP/run.yaml" --db "$TMP/z.db" --as-of 2026-02-29
 expect_exit 2 "--as-of with --resume" "$SLMBENCH" run --resume --db "$DB" --as-of 2026-07-01
 expect_err "a resumed run keeps its date" "--resume keeps the run's date"
 n1=$(sql "$DB" "select count(*) from runs")
