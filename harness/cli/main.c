@@ -20,7 +20,7 @@ static const struct {
     {"deploy", cmd_deploy, "tie a deployment to the eval run's candidate that was shipped"},
     {"drift", cmd_drift, "monthly drift review: metric history, flagged changes, label drift"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
-    {"evalsets", cmd_evalsets, "validate eval set files and print their statistics"},
+    {"evalsets", cmd_evalsets, "validate eval set files, print their statistics, add a labelled slice"},
     {"export", cmd_export, "export stored predictions as CSV"},
     {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
     {"ingest", cmd_ingest, "read a production log (JSON lines or CSV) into the database"},
