@@ -114,3 +114,87 @@ got=$(j "json_extract(j, '$.months[1].decided_by')")
 case "$got" in *oov*) ok "by the unseen-word share ($got)" ;; *) notok "decided by: $got" ;; esac
 got=$(j "(select group_concat(json_extract(value, '$.word'), ' ') from json_each(j, '$.months[1].vs_reference.input.new_words'))")
 case "$got" in *crypto*) ok "the new words are listed" ;; *) notok "new words: $got" ;; esac
+
+# ==== slmbench sample ====
+S="--db $DB --deployment prod --month 2026-04"
+LBL="/usr/bin/python3 $ROOT/tests/cli/prodreview_label.py $TMP/prod.jsonl"
+expect_exit 0 "a stratified sample of 60" "$SLMBENCH" sample $S --n 60 --strategy stratified --seed 5 --out "$TMP/st.csv"
+id=$(sql "$DB" "select max(id) from audit_samples")
+head -n 1 "$TMP/st.csv" | grep -qx 'id,text,label,pred,confidence,weight,stratum' &&
+    ok "the CSV header" || notok "header: $(head -n 1 "$TMP/st.csv")"
+n=$(($(wc -l <"$TMP/st.csv") - 1))
+[ "$n" = 60 ] && ok "60 rows written" || notok "rows written: $n"
+# proportional allocation and weight N_h/n_h, against the month's own counts
+got=$(sql "$DB" "select group_concat(ok, '') from (select s.stratum, count(*) = round(60.0 *
+        (select count(*) from prod_predictions p where p.month = '2026-04' and p.pred = s.stratum
+         and p.deployment_id = 1) / 500 + 0.5 - 0.5, 0) or abs(count(*) - 60.0 *
+        max(s.stratum_size) / 500) < 1 as ok, max(s.stratum_size) as nh
+        from audit_sample_rows s where s.sample_id = $id group by s.stratum)")
+[ "$got" = 111 ] && ok "n_h within 1 of 60 N_h/N in each of the 3 strata" || notok "allocation: $got"
+bad=$(awk -F, 'NR > 1 { w[$7] = $6; n[$7]++ } END { for (h in n) print h, n[h], w[h] }' "$TMP/st.csv" |
+      while read -r h c w; do
+          nh=$(sql "$DB" "select count(*) from prod_predictions where deployment_id = 1 and month = '2026-04' and pred = '$h'")
+          awk -v nh="$nh" -v c="$c" -v w="$w" 'BEGIN { if ((nh / c - w) ^ 2 > 1e-12) print "bad" }'
+      done)
+[ -z "$bad" ] && ok "weight = N_h/n_h in each stratum" || notok "weights"
+expect_exit 0 "the same seed again" "$SLMBENCH" sample $S --n 60 --strategy stratified --seed 5 --out "$TMP/st2.csv"
+cmp -s "$TMP/st.csv" "$TMP/st2.csv" && ok "the same seed gives the same sample" || notok "not deterministic"
+"$SLMBENCH" sample $S --n 60 --strategy stratified --seed 6 --out "$TMP/st3.csv" 2>/dev/null
+cmp -s "$TMP/st.csv" "$TMP/st3.csv" && notok "another seed gives the same sample" || ok "another seed, another sample"
+expect_exit 0 "a random sample" "$SLMBENCH" sample $S --n 50 --strategy random --seed 1 --out "$TMP/r.csv"
+got=$(awk -F, 'NR > 1 { n++; if ($6 != 10) bad++ } END { print n, bad + 0 }' "$TMP/r.csv")
+[ "$got" = "50 0" ] && ok "random: 50 rows, weight N/n = 10" || notok "random: $got"
+expect_exit 0 "a low-confidence sample" "$SLMBENCH" sample $S --n 50 --strategy low-confidence --seed 1 --out "$TMP/lc.csv"
+# Poisson design: weight (1/pi) times the size measure 1 - confidence + 0.05 is the same
+# constant for every row drawn with pi < 1
+got=$(awk -F, 'NR > 1 && $6 > 1 { k = $6 * (1 - $5 + 0.05); if (!m) m = k; d = (k - m) / m; if (d * d > 1e-10) bad++ } END { print bad + 0 }' "$TMP/lc.csv")
+[ "$got" = 0 ] && ok "low-confidence: inclusion probability proportional to 1 - confidence + 0.05" || notok "$got rows off"
+mc=$(sql "$DB" "select avg(confidence) from prod_predictions where deployment_id = 1 and month = '2026-04'")
+got=$(awk -F, -v mc="$mc" 'NR > 1 { s += $5; n++ } END { printf "%d", (s / n < mc - 0.03) }' "$TMP/lc.csv")
+[ "$got" = 1 ] && ok "low-confidence rows have a mean confidence below the month's" || notok "mean confidence"
+expect_exit 0 "a disagreement sample" "$SLMBENCH" sample $S --n 50 --strategy disagreement --seed 1 --out "$TMP/dg.csv"
+sizes=$(for s in 1 2 3 4 5 6 7 8 9 10; do "$SLMBENCH" sample $S --n 50 --strategy low-confidence --seed $s --out /dev/null 2>&1 | sed -n 's/.*: \([0-9]*\) of 500 rows.*/\1/p'; done | awk '{ s += $1 } END { print s / NR }')
+awk -v m="$sizes" 'BEGIN { exit !(m > 43 && m < 57) }' && ok "Poisson sizes average $sizes over 10 seeds (expected 50)" || notok "mean Poisson size $sizes"
+
+# the labelled sample back: coverage of the true accuracy over seeds (2026-04 is fully
+# labelled by construction: truth.txt has its accuracy)
+truth=$(awk '$1 == "2026-04" { print $2 }' "$TMP/truth.txt")
+for strat in stratified random low-confidence disagreement; do
+    cov=0
+    for seed in $(seq 1 40); do
+        "$SLMBENCH" sample $S --n 100 --strategy $strat --seed $seed --out "$TMP/c.csv" 2>/dev/null
+        $LBL "$TMP/c.csv" "$TMP/cl.csv"
+        sid=$(sql "$DB" "select max(id) from audit_samples")
+        "$SLMBENCH" sample --db "$DB" --score "$TMP/cl.csv" --sample "$sid" --json >"$TMP/out" 2>/dev/null
+        c=$(j "json_extract(j, '$.lo') <= $truth and $truth <= json_extract(j, '$.hi')")
+        [ "$c" = 1 ] && cov=$((cov + 1))
+    done
+    [ "$cov" -ge 34 ] && ok "$strat: the 95% interval covers the true accuracy $truth in $cov of 40 seeds" ||
+        notok "$strat: coverage $cov of 40"
+done
+
+expect_exit 0 "--score prints the estimate" "$SLMBENCH" sample --db "$DB" --score "$TMP/cl.csv" --sample "$sid"
+expect_out "weighted accuracy 0\.[0-9]+ \[0\.[0-9]+, (1|0\.[0-9]+)\]" "estimate and interval"
+
+# ---- bad cases ----
+expect_exit 3 "sample: an unknown deployment" "$SLMBENCH" sample --db "$DB" --deployment nope --month 2026-04
+expect_err "no deployment 'nope'" "names it"
+expect_exit 3 "sample: a month without rows" "$SLMBENCH" sample --db "$DB" --deployment prod --month 2025-01
+expect_err "no production rows in 2025-01" "names the month"
+expect_exit 2 "sample: an unknown strategy" "$SLMBENCH" sample $S --strategy best
+expect_exit 2 "--score without --sample" "$SLMBENCH" sample --db "$DB" --score "$TMP/cl.csv"
+expect_exit 3 "sample: a bad month" "$SLMBENCH" sample --db "$DB" --deployment prod --month 2026-4
+awk -F, 'NR == 3 { $3 = "" } 1' OFS=, "$TMP/cl.csv" >"$TMP/unl.csv"
+expect_exit 3 "--score: a row left unlabelled" "$SLMBENCH" sample --db "$DB" --score "$TMP/unl.csv" --sample "$sid"
+expect_err "unl.csv:3: " "names file and line"
+sed '$d' "$TMP/cl.csv" >"$TMP/short.csv"
+expect_exit 3 "--score: a row of the sample missing" "$SLMBENCH" sample --db "$DB" --score "$TMP/short.csv" --sample "$sid"
+expect_err "is missing: every row of the sample must be labelled" "says a row is missing"
+expect_exit 3 "--score: rows of another sample" "$SLMBENCH" sample --db "$DB" --score "$TMP/cl.csv" --sample 1
+expect_err "cl.csv:[0-9]+: id '.*' is not in sample 1" "names the id not in the sample"
+expect_exit 3 "--score: an unknown sample" "$SLMBENCH" sample --db "$DB" --score "$TMP/cl.csv" --sample 999
+printf 'id,text,label,pred,confidence,weight\nx,=HYPERLINK("http://e"),,billing,0.5,1\n' >"$TMP/f.csv"
+sql "$DB" "insert into prod_predictions (deployment_id, log_id, ts, month, pred, confidence, text, content_sha256, source_file, source_line) values (1, 'evil', '2027-01-01T00:00:00.000Z', '2027-01', '-cmd', 0.5, '=HYPERLINK(\"http://e\")', 'x', 'x', 1)"
+"$SLMBENCH" sample --db "$DB" --deployment prod --month 2027-01 --out "$TMP/evil.csv" 2>/dev/null
+grep -q "^evil,\"'=HYPERLINK" "$TMP/evil.csv" && grep -q ",'-cmd," "$TMP/evil.csv" &&
+    ok "text and pred cells are guarded against spreadsheet formulas" || notok "formula guard: $(tail -n 1 "$TMP/evil.csv")"
