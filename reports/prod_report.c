@@ -544,19 +544,9 @@ void slm_prod_charts_free(slm_prod_charts *ch)
 
 static void html_figure(slm_buf *out, const slm_prod_chart *c, const char *outdir)
 {
-    char *path = slm_xasprintf("%s/%s", outdir, c->svg), *svg = NULL;
-    size_t len = 0;
-    char e2[SLM_ERRLEN];
-    if (slm_read_file(path, &svg, &len, e2, sizeof e2) == 0) {
-        slm_buf_puts(out, "<figure><img alt=\"");
-        slm_html_esc(out, c->caption);
-        slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
-        slm_base64(out, svg, len);
-        slm_buf_puts(out, "\"><figcaption>");
-        slm_html_esc(out, c->caption);
-        slm_buf_puts(out, "</figcaption></figure>\n");
-        free(svg);
-    }
+    char *path = slm_xasprintf("%s/%s", outdir, c->svg);
+    slm_figure f = {.caption = c->caption, .svg_path = path, .data_path = c->dat};
+    slm_html_figure(out, &f);
     free(path);
 }
 
