@@ -631,21 +631,9 @@ void slm_drift_html(const slm_drift *d, const slm_drift_charts *ch, const char *
             const slm_drift_chart *c = &ch->v[i];
             if (!c->svg || !outdir)
                 continue;
-            char *path = slm_xasprintf("%s/%s", outdir, c->svg), *svg = NULL;
-            size_t len = 0;
-            char e2[SLM_ERRLEN];
-            if (slm_read_file(path, &svg, &len, e2, sizeof e2) == 0) {
-                slm_buf_puts(out, "<figure><img alt=\"");
-                slm_html_esc(out, c->caption);
-                slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
-                slm_base64(out, svg, len);
-                slm_buf_puts(out, "\"><figcaption>");
-                slm_html_esc(out, c->caption);
-                slm_buf_puts(out, " — data: <code>");
-                slm_html_esc(out, c->dat);
-                slm_buf_puts(out, "</code></figcaption></figure>\n");
-                free(svg);
-            }
+            char *path = slm_xasprintf("%s/%s", outdir, c->svg);
+            slm_figure f = {.caption = c->caption, .svg_path = path, .data_path = c->dat};
+            slm_html_figure(out, &f);
             free(path);
         }
     }

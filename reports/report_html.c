@@ -269,6 +269,33 @@ static void html_text(slm_buf *b, const char *s)
     inline_md(b, s, strlen(s));
 }
 
+int slm_html_figure(slm_buf *out, const slm_figure *f)
+{
+    char *svg;
+    size_t len;
+    char e2[SLM_ERRLEN];
+    if (slm_read_file(f->svg_path, &svg, &len, e2, sizeof e2))
+        return -1;
+    const char *cap = f->caption ? f->caption : f->name ? f->name : "";
+    if (f->name)
+        slm_buf_printf(out, "<figure id=\"fig-%s\"><img alt=\"", f->name);
+    else
+        slm_buf_puts(out, "<figure><img alt=\"");
+    html_text(out, cap);
+    slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
+    slm_base64(out, svg, len);
+    slm_buf_puts(out, "\"><figcaption>");
+    html_text(out, cap);
+    if (f->data_path) {
+        slm_buf_puts(out, " — data: <code>");
+        html_text(out, f->data_path);
+        slm_buf_puts(out, "</code>");
+    }
+    slm_buf_puts(out, "</figcaption></figure>\n");
+    free(svg);
+    return 0;
+}
+
 int slm_report_html(slm_store *st, const int64_t *ids, size_t n, const slm_figure *figs,
                     size_t n_figs, const char *plots_note, slm_buf *out, char *err,
                     size_t errlen)
@@ -296,27 +323,8 @@ int slm_report_html(slm_store *st, const int64_t *ids, size_t n, const slm_figur
     if (n_figs)
         slm_buf_puts(out, "<div class=\"figs\">\n");
     for (size_t i = 0; i < n_figs; i++) {
-        const slm_figure *f = &figs[i];
-        if (!f->svg_path)
-            continue;
-        char *svg;
-        size_t len;
-        char e2[SLM_ERRLEN];
-        if (slm_read_file(f->svg_path, &svg, &len, e2, sizeof e2))
-            continue; /* a figure that vanished is left out, the page still renders */
-        slm_buf_printf(out, "<figure id=\"fig-%s\"><img alt=\"", f->name);
-        html_text(out, f->caption ? f->caption : f->name);
-        slm_buf_puts(out, "\" src=\"data:image/svg+xml;base64,");
-        slm_base64(out, svg, len);
-        slm_buf_puts(out, "\"><figcaption>");
-        html_text(out, f->caption ? f->caption : f->name);
-        if (f->data_path) {
-            slm_buf_puts(out, " — data: <code>");
-            html_text(out, f->data_path);
-            slm_buf_puts(out, "</code>");
-        }
-        slm_buf_puts(out, "</figcaption></figure>\n");
-        free(svg);
+        if (figs[i].svg_path)
+            slm_html_figure(out, &figs[i]); /* a figure that vanished is left out */
     }
     if (n_figs)
         slm_buf_puts(out, "</div>\n");

@@ -26,6 +26,12 @@ void slm_md_to_html(const char *md, slm_buf *out);
  * inline text goes through slm_md_to_html). */
 void slm_html_esc(slm_buf *b, const char *s);
 
+/* One figure: the SVG at f->svg_path embedded as a data URI in <figure>, the caption
+ * (escaped) and the data file's name below it; id="fig-<name>" when f->name is set.
+ * Every page with charts embeds them through here. -1 (nothing written) when the SVG
+ * cannot be read. */
+int slm_html_figure(slm_buf *out, const slm_figure *f);
+
 /* The whole page: Markdown report of the runs, figures (may be 0), and a note about plots
  * (e.g. why they were skipped; may be NULL). */
 int slm_report_html(slm_store *st, const int64_t *run_ids, size_t n_runs,

@@ -23,6 +23,8 @@ int cmd_evalsets(int argc, char **argv);
 int cmd_engines(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
+int cmd_prodreview(int argc, char **argv); /* drift --deployment */
+int cmd_sample(int argc, char **argv);
 
 /* Prints "slmbench: error: <msg>" and returns code. */
 int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);

@@ -17,7 +17,9 @@ static const char ABOUT[] =
     "ratio to --latency-reference measured in the same run (and not on a loaded machine).\n"
     "Label-distribution drift where an eval set's version or sha256 changed: TVD beside\n"
     "its value with no drift, chi-square (Yates at df = 1), Fisher or Monte-Carlo test.\n"
-    "All tests are adjusted together by Benjamini-Hochberg; flagged: adjusted p < alpha.\n";
+    "All tests are adjusted together by Benjamini-Hochberg; flagged: adjusted p < alpha.\n"
+    "With --deployment NAME: the review of a production log instead (see\n"
+    "`slmbench drift --deployment x --help`).\n";
 
 static const char FOOTER[] =
     "exit codes: 0 ok, 1 a change flagged with --fail-on-drift, 2 usage, 3 bad input\n"
@@ -149,8 +151,19 @@ static int write_stdout(const slm_drift *d, const char *format)
     return rc;
 }
 
+/* --deployment anywhere in argv: the review of a production log (cmd_prodreview.c). */
+static int wants_deployment(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--deployment") || !strncmp(argv[i], "--deployment=", 13))
+            return 1;
+    return 0;
+}
+
 int cmd_drift(int argc, char **argv)
 {
+    if (wants_deployment(argc, argv))
+        return cmd_prodreview(argc, argv);
     const char *db = "slmbench.db", *format = "md", *outdir = NULL, *month = NULL;
     const char *from = NULL, *to = NULL, *metrics = NULL, *reference = NULL;
     int fail_on_drift = 0;

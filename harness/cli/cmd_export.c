@@ -1,9 +1,9 @@
 /* cmd_export.c — `slmbench export predictions`: stored predictions as CSV. */
 #include "cli.h"
 #include "opts.h"
+#include "csv_out.h"
 #include "store_cli.h"
 
-#include <csv.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <math.h>
@@ -23,67 +23,6 @@ static const char ABOUT[] =
     "one of those or another '. The replay engine removes that one quote again, so an\n"
     "export is still the replay file. --raw writes the text exactly as stored.\n";
 
-/* Spreadsheet formula injection (OWASP "CSV injection"): a cell that begins with = + - @,
- * a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets. Such a
- * text cell is written with a single quote in front ('=cmd|...), which spreadsheets show
- * as text. So that the quote can be taken off again without doubt (the replay engine
- * does), a cell that begins with a quote followed by one of those characters or another
- * quote gets one more quote too: reading back removes one leading quote exactly where the
- * cell begins with ' and then one of = + - @ tab CR ', and that undoes this. A number
- * (-1, +0.5, -2e-3: what strtod reads whole, finite, made of digits, sign, point and
- * exponent) is not a formula and is written as it is. */
-static int formula_start(char c)
-{
-    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
-}
-
-static int plain_number(const char *s)
-{
-    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
-        return 0;
-    char *end;
-    double v = strtod(s, &end);
-    return *end == '\0' && isfinite(v);
-}
-
-/* 1 when the cell s is written with a quote in front (see above). */
-static int needs_guard(const char *s)
-{
-    if (s[0] == '\'')
-        return s[1] == '\'' || formula_start(s[1]);
-    return formula_start(s[0]) && !plain_number(s);
-}
-
-/* One CSV field through libcsv's writer. libcsv quotes every field it writes; a field
- * quoted only when it holds a comma, quote or line break is as valid RFC 4180 and keeps
- * the export what it always was, so plain fields are written as they are. */
-static void csv_quote(slm_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (!strpbrk(s, ",\"\r\n")) {
-        slm_buf_puts(b, s);
-        return;
-    }
-    size_t need = csv_write(NULL, 0, s, n);
-    char *q = slm_xmalloc(need);
-    csv_write(q, need, s, n);
-    for (size_t i = 0; i < need; i++)
-        slm_buf_putc(b, q[i]);
-    free(q);
-}
-
-/* A text cell: guarded against formulas (unless raw), then quoted where needed. */
-static void csv_field(slm_buf *b, const char *s, int raw)
-{
-    if (!s)
-        return;
-    char *guarded = NULL;
-    if (!raw && needs_guard(s))
-        s = guarded = slm_xasprintf("'%s", s);
-    csv_quote(b, s);
-    free(guarded);
-}
-
 static void csv_num(slm_buf *b, double v)
 {
     if (isnan(v))
@@ -100,7 +39,7 @@ static void csv_header(slm_buf *b, char **labels, size_t nl)
     for (size_t k = 0; k < nl; k++) {
         char *h = slm_xasprintf("p_%s", labels[k]);
         slm_buf_putc(b, ',');
-        csv_quote(b, h); /* "p_" first: never a formula */
+        slm_csv_quote(b, h); /* "p_" first: never a formula */
         free(h);
     }
     slm_buf_puts(b, ",latency_ms\n");
@@ -116,11 +55,11 @@ static void csv_row(const slm_export_row *r, void *ud)
 {
     csv_out *o = ud;
     slm_buf *b = o->b;
-    csv_field(b, r->example_id, o->raw);
+    slm_csv_field(b, r->example_id, o->raw);
     slm_buf_putc(b, ',');
-    csv_field(b, r->gold, o->raw);
+    slm_csv_field(b, r->gold, o->raw);
     slm_buf_putc(b, ',');
-    csv_field(b, r->pred, o->raw);
+    slm_csv_field(b, r->pred, o->raw);
     slm_buf_putc(b, ',');
     csv_num(b, r->confidence);
     json_t *probs = r->probs_json ? json_loads(r->probs_json, 0, NULL) : NULL;
@@ -145,7 +84,7 @@ static void table_row(size_t n, const char *const *v, void *ud)
     for (size_t k = 0; k < n; k++) {
         if (k)
             slm_buf_putc(b, ',');
-        csv_field(b, v[k], o->raw);
+        slm_csv_field(b, v[k], o->raw);
     }
     slm_buf_putc(b, '\n');
 }

@@ -18,7 +18,7 @@ static const struct {
     {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
     {"counters", cmd_counters, "probe the hardware and software event counters on this machine"},
     {"deploy", cmd_deploy, "tie a deployment to the eval run's candidate that was shipped"},
-    {"drift", cmd_drift, "monthly drift review: metric history, flagged changes, label drift"},
+    {"drift", cmd_drift, "monthly drift review: metric history, label drift; --deployment: production"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files, print their statistics, add a labelled slice"},
     {"export", cmd_export, "export stored predictions as CSV"},
@@ -28,6 +28,7 @@ static const struct {
     {"models", cmd_models, "make, quantize and inspect GGUF models"},
     {"report", cmd_report, "write the comparison report of runs (Markdown, HTML, JSON, plots)"},
     {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},
+    {"sample", cmd_sample, "draw an audit sample of a production month to label; score it"},
     {"tag", cmd_tag, "name a run (e.g. main) to use it as a baseline"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

@@ -160,4 +160,12 @@
 /* Most columns of a CSV production log (its header). Over it: bad input at line 1. */
 #define SLM_PROD_MAX_COLUMNS 10256L
 
+/* Most months one production review (drift --deployment) spans: each month holds its
+ * rows in memory while it is reviewed, and the report has a section per month. Over it:
+ * bad input naming the window. */
+#define SLM_PROD_MAX_MONTHS 120
+
+/* Largest audit sample (`slmbench sample --n`). Over it: a usage error. */
+#define SLM_SAMPLE_MAX_N 1000000L
+
 #endif

@@ -23,6 +23,8 @@ static const char *const MIGRATION_NOTES[] = {
     "(0: its p is the floor 2/(B+1)) and the size of the Holm family (every pair)",
     "production logs: deployments tied to an eval run's candidate, production predictions, "
     "the ingest log; runs.as_of (the date a run is dated to)",
+    "audit samples of a production month (slmbench sample): the draw and, per row, its "
+    "stratum and inclusion probability",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -367,6 +369,33 @@ static const slm_col PROD_PREDICTIONS[] = {
     C("ingest_id", "INTEGER REFERENCES ingests(id)", 11),
 };
 
+/* An audit sample drawn from one month of a deployment's log (slmbench sample). design:
+ * 'srs' (random), 'stratified' (by predicted label), 'poisson' (low-confidence,
+ * disagreement: each row drawn on its own with probability inclusion_prob). */
+static const slm_col AUDIT_SAMPLES[] = {
+    C("id", "INTEGER PRIMARY KEY", 12),
+    C("deployment_id", "INTEGER NOT NULL REFERENCES deployments(id)", 12),
+    C("month", "TEXT NOT NULL", 12),
+    C("strategy", "TEXT NOT NULL", 12),
+    C("design", "TEXT NOT NULL CHECK (design IN ('srs','stratified','poisson'))", 12),
+    C("seed", "INTEGER NOT NULL", 12),
+    C("n", "INTEGER NOT NULL", 12),          /* requested (poisson: the expected size) */
+    C("n_drawn", "INTEGER NOT NULL", 12),
+    C("population", "INTEGER NOT NULL", 12), /* rows of the month */
+    C("created_at", "TEXT NOT NULL", 12),
+};
+
+/* One row of an audit sample: the production row, its stratum (the predicted label;
+ * 'all' without strata), the stratum's rows in the month and the probability that the
+ * draw included this row. */
+static const slm_col AUDIT_SAMPLE_ROWS[] = {
+    C("sample_id", "INTEGER NOT NULL REFERENCES audit_samples(id)", 12),
+    C("log_id", "TEXT NOT NULL", 12),
+    C("stratum", "TEXT NOT NULL", 12),
+    C("stratum_size", "INTEGER NOT NULL", 12),
+    C("inclusion_prob", "REAL NOT NULL", 12),
+};
+
 #define T(n, v, cols, keys, scope) {n, v, cols, sizeof cols / sizeof cols[0], keys, scope}
 
 /* Creation order: a database lists its tables in this order, as the migrations made
@@ -399,6 +428,9 @@ static const slm_table TABLES[] = {
     T("deployment_ties", 11, DEPLOYMENT_TIES, NULL, SLM_SCOPE_NONE),
     T("ingests", 11, INGESTS, NULL, SLM_SCOPE_NONE),
     T("prod_predictions", 11, PROD_PREDICTIONS, "UNIQUE (deployment_id, log_id)",
+      SLM_SCOPE_NONE),
+    T("audit_samples", 12, AUDIT_SAMPLES, NULL, SLM_SCOPE_NONE),
+    T("audit_sample_rows", 12, AUDIT_SAMPLE_ROWS, "PRIMARY KEY (sample_id, log_id)",
       SLM_SCOPE_NONE),
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])

@@ -538,7 +538,7 @@ static void json_doubles(const char *json, double *v, size_t n)
     json_decref(a);
 }
 
-static void ref_row(slm_prod_ref *ref, size_t i, sqlite3_stmt *s)
+static void ref_row(slm_prod_evalref *ref, size_t i, sqlite3_stmt *s)
 {
     size_t nl = ref->n_labels;
     ref->example_id[i] = col_dup(s, 0);
@@ -550,7 +550,7 @@ static void ref_row(slm_prod_ref *ref, size_t i, sqlite3_stmt *s)
     ref->e2e_ms[i] = slm_col_double(s, 6);
 }
 
-static void ref_grow(slm_prod_ref *ref, size_t cap)
+static void ref_grow(slm_prod_evalref *ref, size_t cap)
 {
     size_t nl = ref->n_labels ? ref->n_labels : 1;
     ref->example_id = slm_xrealloc(ref->example_id, cap * sizeof *ref->example_id);
@@ -562,7 +562,7 @@ static void ref_grow(slm_prod_ref *ref, size_t cap)
     ref->e2e_ms = slm_xrealloc(ref->e2e_ms, cap * sizeof *ref->e2e_ms);
 }
 
-static int ref_predictions(slm_store *st, slm_prod_ref *ref, char *err, size_t errlen)
+static int ref_predictions(slm_store *st, slm_prod_evalref *ref, char *err, size_t errlen)
 {
     sqlite3_stmt *s;
     if (slm_store_prepare(st, "SELECT example_id, gold, pred, confidence, probs_json, "
@@ -583,7 +583,7 @@ static int ref_predictions(slm_store *st, slm_prod_ref *ref, char *err, size_t e
                              : slm_store_db_err(st, "cannot read the reference run", err, errlen);
 }
 
-static int ref_evalset(slm_store *st, slm_prod_ref *ref, char *err, size_t errlen)
+static int ref_evalset(slm_store *st, slm_prod_evalref *ref, char *err, size_t errlen)
 {
     sqlite3_stmt *s;
     if (slm_store_prepare(st, "SELECT path, split, sha256 FROM evalsets WHERE run_id = ?", &s,
@@ -602,7 +602,7 @@ static int ref_evalset(slm_store *st, slm_prod_ref *ref, char *err, size_t errle
                : slm_store_db_err(st, "cannot read the reference eval set", err, errlen);
 }
 
-int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_ref *ref, char *err,
+int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_evalref *ref, char *err,
                        size_t errlen)
 {
     memset(ref, 0, sizeof *ref);
@@ -621,7 +621,7 @@ int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_ref *ref
     return 0;
 }
 
-void slm_prod_ref_free(slm_prod_ref *ref)
+void slm_prod_ref_free(slm_prod_evalref *ref)
 {
     if (!ref)
         return;

@@ -132,7 +132,7 @@ int slm_prod_each(slm_store *st, int64_t deployment_id, const char *month, int w
 
 /* The reference of a deployment: the tied eval run's predictions of the shipped
  * candidate (example order), with what the review compares production against. */
-typedef struct slm_prod_ref {
+typedef struct slm_prod_evalref {
     int64_t run_id, candidate_id;
     char **labels;       /* the eval set's label set, in its order */
     size_t n_labels;
@@ -151,12 +151,12 @@ typedef struct slm_prod_ref {
     char *evalset_path;  /* the evaluated split's file: the eval set's texts are read from
                             there (the store keeps hashes of them, not the texts) */
     char *evalset_split, *evalset_sha256;
-} slm_prod_ref;
+} slm_prod_evalref;
 
 /* Reads the reference of deployment d (which must be tied: else -1 with "deployment 'x'
  * is not tied to an eval run (slmbench deploy)"). Free with slm_prod_ref_free. */
-int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_ref *ref, char *err,
+int slm_prod_reference(slm_store *st, const slm_deployment *d, slm_prod_evalref *ref, char *err,
                        size_t errlen);
-void slm_prod_ref_free(slm_prod_ref *ref);
+void slm_prod_ref_free(slm_prod_evalref *ref);
 
 #endif

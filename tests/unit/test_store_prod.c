@@ -155,7 +155,7 @@ static void read_api(void **state)
     assert_int_equal(slm_prod_each(st, d.id, NULL, 0, collect, &u, err, sizeof err), 0);
     assert_int_equal(u.n, 2);
 
-    slm_prod_ref ref;
+    slm_prod_evalref ref;
     assert_int_equal(slm_prod_reference(st, &d, &ref, err, sizeof err), 0);
     assert_int_equal(ref.n, 2);
     assert_int_equal(ref.n_labels, 2);
