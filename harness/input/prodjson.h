@@ -60,7 +60,7 @@ void slm_pj_clear(slm_pj_row *row);
 /* Appends a field (or, sub != 0, a nested entry); returns it. */
 slm_pj_field *slm_pj_add(slm_pj_row *row, int sub);
 
-/* Parses line[0..len) (len bytes, line[len] == 0) into row: 0, or -1 when the line is not
+/* Parses line[0..len) (line[len] may be read: a NUL or the newline) into row: 0, or -1 when the line is not
  * in the fast subset (see above). */
 int slm_pj_parse(slm_pj_row *row, const char *line, size_t len);
 

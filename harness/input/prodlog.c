@@ -34,7 +34,9 @@ struct slm_prodlog {
     char *chunk;
     size_t pos, len;
     int eof;
-    slm_buf line;   /* the current line, without its newline, at most the limit */
+    const char *lp; /* the current line, without its newline (in chunk or line) */
+    size_t ll;
+    slm_buf line;   /* a line that spans two chunks, gathered, at most the limit */
     int too_long;   /* the current line went over the limit (the rest was read through) */
     int crlf;
     long lineno;
@@ -53,6 +55,8 @@ struct slm_prodlog {
     prob *prob;
     size_t cap_prob;
     const slm_pj_field *tag[SLM_PROD_MAX_TAGS];
+    size_t n_tags;
+    const slm_pj_val *kv[N_KNOWN]; /* the known fields of the row, NULL: absent */
     slm_buf probs, tags, hashed;
     char id_text[24];
 };
@@ -73,14 +77,16 @@ static int fill(slm_prodlog *r)
     return 0;
 }
 
-/* The next physical line into r->line: 1, 0 at the end, -1 on a read error. */
+/* The next physical line as r->lp[0..r->ll): in the chunk itself where it lies whole in
+ * it (no copy; the newline follows it), else gathered into r->line. 1, 0 at the end, -1
+ * on a read error. */
 static int next_line(slm_prodlog *r)
 {
     r->line.len = 0;
     if (r->line.data)
         r->line.data[0] = 0;
     r->too_long = r->crlf = 0;
-    int any = 0;
+    int any = 0, whole = 0;
     for (;;) {
         if (r->pos == r->len) {
             if (r->eof)
@@ -89,15 +95,20 @@ static int next_line(slm_prodlog *r)
                 return -1;
             continue;
         }
-        any = 1;
         const char *s = r->chunk + r->pos;
         size_t avail = r->len - r->pos;
         const char *nl = memchr(s, '\n', avail);
         size_t n = nl ? (size_t)(nl - s) : avail;
-        if (!r->too_long && r->line.len + n <= (size_t)SLM_PROD_MAX_LINE_BYTES + 1)
+        if (!any && nl) { /* the whole line in the chunk */
+            r->lp = s;
+            r->ll = n;
+            whole = 1;
+        } else if (!r->too_long && r->line.len + n <= (size_t)SLM_PROD_MAX_LINE_BYTES + 1) {
             slm_buf_append(&r->line, s, n);
-        else
+        } else {
             r->too_long = 1;
+        }
+        any = 1;
         r->pos += n + (nl ? 1 : 0);
         if (nl)
             break;
@@ -105,11 +116,15 @@ static int next_line(slm_prodlog *r)
     if (!any)
         return 0;
     r->lineno++;
-    if (r->line.len && r->line.data[r->line.len - 1] == '\r') {
-        r->crlf = 1;
-        r->line.data[--r->line.len] = 0;
+    if (!whole) {
+        r->lp = r->line.data ? r->line.data : "";
+        r->ll = r->line.len;
     }
-    if (r->line.len > (size_t)SLM_PROD_MAX_LINE_BYTES)
+    if (r->ll && r->lp[r->ll - 1] == '\r') {
+        r->crlf = 1;
+        r->ll--;
+    }
+    if (r->ll > (size_t)SLM_PROD_MAX_LINE_BYTES)
         r->too_long = 1;
     return 1;
 }
@@ -123,21 +138,21 @@ static int line_fault(slm_prodlog *r, char *err, size_t errlen)
     if (r->crlf)
         return slm_err(err, errlen, "%s:%ld: CRLF line end (lines must end in LF alone)",
                        r->path, r->lineno);
-    const char *nul = memchr(r->line.data ? r->line.data : "", 0, r->line.len);
+    const char *nul = memchr(r->lp, 0, r->ll);
     if (nul)
         return slm_err(err, errlen, "%s:%ld: NUL byte at column %ld", r->path, r->lineno,
-                       (long)(nul - r->line.data) + 1);
-    long bad = slm_utf8_invalid_at(r->line.data ? r->line.data : "", r->line.len);
+                       (long)(nul - r->lp) + 1);
+    long bad = slm_utf8_invalid_at(r->lp, r->ll);
     if (bad >= 0)
         return slm_err(err, errlen, "%s:%ld: invalid UTF-8 at column %ld", r->path, r->lineno,
                        bad + 1);
     return 0;
 }
 
-static int is_blank(const slm_buf *b)
+static int is_blank(const char *s, size_t n)
 {
-    for (size_t i = 0; i < b->len; i++)
-        if (b->data[i] != ' ' && b->data[i] != '\t')
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
             return 0;
     return 1;
 }
@@ -245,20 +260,41 @@ int slm_rfc3339_utc(const char *s, char out[32], char month[8], char *err, size_
 
 /* ---- fields ---- */
 
-static int is_known(const char *k)
+/* The index of k in KNOWN, or -1 (by its first byte, then one strcmp). */
+static int known_index(const char *k)
 {
-    for (size_t i = 0; i < N_KNOWN; i++)
-        if (!strcmp(k, KNOWN[i]))
-            return 1;
-    return 0;
+    int i;
+    switch (k[0]) {
+    case 'i': i = 0; break;
+    case 't': i = k[1] == 's' ? 1 : 4; break;
+    case 'p': i = k[1] == 'r' && k[2] == 'e' ? 2 : 5; break;
+    case 'c': i = k[1] == 'o' && k[2] == 'n' ? 3 : 8; break;
+    case 'l': i = 6; break;
+    case 'e': i = 7; break;
+    case 'm': i = 9; break;
+    default: return -1;
+    }
+    return strcmp(k, KNOWN[i]) ? -1 : i;
 }
 
-static const slm_pj_val *get(const slm_pj_row *o, const char *key)
+/* Sorts the row's fields once: the known ones into r->kv, the others into r->tag (the
+ * first SLM_PROD_MAX_TAGS; r->n_tags counts them all). */
+static void index_fields(slm_prodlog *r, const slm_pj_row *o)
 {
-    for (size_t i = 0; i < o->n; i++)
-        if (!strcmp(o->f[i].key, key))
-            return &o->f[i].v;
-    return NULL;
+    memset(r->kv, 0, sizeof r->kv);
+    r->n_tags = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        int k = known_index(o->f[i].key);
+        if (k >= 0)
+            r->kv[k] = &o->f[i].v;
+        else if (r->n_tags++ < (size_t)SLM_PROD_MAX_TAGS)
+            r->tag[r->n_tags - 1] = &o->f[i];
+    }
+}
+
+static const slm_pj_val *get(const slm_prodlog *r, const char *key)
+{
+    return r->kv[known_index(key)];
 }
 
 static int absent(const slm_pj_val *v)
@@ -287,7 +323,7 @@ static int number_of(const slm_pj_val *v, int csv, double *out)
 static int name_field(slm_prodlog *r, const slm_pj_row *o, const char *key, size_t max,
                       const char **out, long line, char *err, size_t errlen)
 {
-    const slm_pj_val *v = get(o, key);
+    const slm_pj_val *v = get(r, key);
     *out = NULL;
     if (absent(v))
         return 0;
@@ -477,7 +513,7 @@ static int probs_object(slm_prodlog *r, const slm_pj_row *o, const slm_pj_val *v
 static int probs_field(slm_prodlog *r, const slm_pj_row *o, int csv, long line,
                        const char **out, char *err, size_t errlen)
 {
-    const slm_pj_val *v = get(o, "probs");
+    const slm_pj_val *v = get(r, "probs");
     *out = NULL;
     if (absent(v))
         return 0;
@@ -531,7 +567,7 @@ static int flag_of(const slm_pj_val *v, int *out)
 static int number_fields(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, char *err,
                          size_t errlen)
 {
-    const slm_pj_val *v = get(o, "confidence");
+    const slm_pj_val *v = get(r, "confidence");
     if (absent(v))
         return slm_err(err, errlen, "%s:%ld: missing required field 'confidence'", r->path,
                        row->line);
@@ -539,12 +575,12 @@ static int number_fields(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row,
         return slm_err(err, errlen, "%s:%ld: confidence is not a number in [0, 1]", r->path,
                        row->line);
     row->latency_ms = NAN;
-    v = get(o, "latency_ms");
+    v = get(r, "latency_ms");
     if (!absent(v) && (number_of(v, r->csv, &row->latency_ms) || row->latency_ms < 0))
         return slm_err(err, errlen, "%s:%ld: latency_ms is not a number >= 0", r->path,
                        row->line);
     row->escalated = -1;
-    v = get(o, "escalated");
+    v = get(r, "escalated");
     if (!absent(v) && flag_of(v, &row->escalated))
         return slm_err(err, errlen, "%s:%ld: escalated is not true, false, 0 or 1", r->path,
                        row->line);
@@ -626,16 +662,12 @@ static int cmp_field(const void *a, const void *b)
 static int tags_field(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, char *err,
                       size_t errlen)
 {
-    size_t n = 0;
+    (void)o;
+    size_t n = r->n_tags;
     row->tags_json = NULL;
-    for (size_t i = 0; i < o->n; i++) {
-        if (is_known(o->f[i].key))
-            continue;
-        if (++n > (size_t)SLM_PROD_MAX_TAGS)
-            return slm_err(err, errlen, "%s:%ld: more than %ld extra fields (the limit)",
-                           r->path, row->line, (long)SLM_PROD_MAX_TAGS);
-        r->tag[n - 1] = &o->f[i];
-    }
+    if (n > (size_t)SLM_PROD_MAX_TAGS)
+        return slm_err(err, errlen, "%s:%ld: more than %ld extra fields (the limit)", r->path,
+                       row->line, (long)SLM_PROD_MAX_TAGS);
     if (!n)
         return 0;
     qsort(r->tag, n, sizeof *r->tag, cmp_field);
@@ -711,6 +743,7 @@ static int check_row(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, cha
     const char **dst[] = {&row->id, NULL, &row->pred};
     const char *ts = NULL;
     dst[1] = &ts;
+    index_fields(r, o);
     for (size_t i = 0; i < 3; i++) {
         if (name_field(r, o, REQUIRED[i], i == 1 ? 64 : (size_t)SLM_PROD_MAX_NAME_BYTES,
                        dst[i], row->line, err, errlen))
@@ -753,10 +786,10 @@ static void drop_row(slm_prodlog *r)
  * leaves to jansson) jansson's, which words the error. */
 static int jsonl_row(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen)
 {
-    if (!r->oracle && !slm_pj_parse(&r->pj, r->line.data, r->line.len))
+    if (!r->oracle && !slm_pj_parse(&r->pj, r->lp, r->ll))
         return check_row(r, &r->pj, row, err, errlen);
     json_error_t je;
-    r->obj = json_loadb(r->line.data, r->line.len, JSON_REJECT_DUPLICATES, &je);
+    r->obj = json_loadb(r->lp, r->ll, JSON_REJECT_DUPLICATES, &je);
     if (!r->obj) {
         if (json_error_code(&je) == json_error_duplicate_key)
             return slm_err(err, errlen, "%s:%ld: %s (each key may appear once in a row)",
@@ -832,14 +865,13 @@ static int csv_reset(slm_prodlog *r)
  * row, -2 fatal. */
 static int csv_feed(slm_prodlog *r, long start, char *err, size_t errlen)
 {
-    r->record_bytes += r->line.len + 1;
+    r->record_bytes += r->ll + 1;
     if (r->record_bytes > (size_t)SLM_PROD_MAX_LINE_BYTES) {
         slm_err(err, errlen, "%s:%ld: a quoted field open for more than %ld bytes (the limit "
                 "of a row)", r->path, start, (long)SLM_PROD_MAX_LINE_BYTES);
         return SLM_PROD_FATAL;
     }
-    if (csv_parse(&r->p, r->line.data ? r->line.data : "", r->line.len, csv_cell, csv_end,
-                  r) != r->line.len ||
+    if (csv_parse(&r->p, r->lp, r->ll, csv_cell, csv_end, r) != r->ll ||
         csv_parse(&r->p, "\n", 1, csv_cell, csv_end, r) != 1) {
         slm_err(err, errlen, "%s:%ld: malformed CSV: %s", r->path, start,
                 csv_strerror(csv_error(&r->p)));
@@ -875,7 +907,7 @@ static int csv_next(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen)
             start = r->lineno;
             if (line_fault(r, err, errlen))
                 return SLM_PROD_BAD;
-            if (is_blank(&r->line))
+            if (is_blank(r->lp, r->ll))
                 continue;
         } else if (line_fault(r, err, errlen)) {
             return SLM_PROD_FATAL; /* inside a quoted field: no line to resume at */
@@ -997,7 +1029,7 @@ int slm_prodlog_next(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen
         row->line = r->lineno;
         if (line_fault(r, err, errlen))
             return SLM_PROD_BAD;
-        if (is_blank(&r->line))
+        if (is_blank(r->lp, r->ll))
             continue;
         return jsonl_row(r, row, err, errlen) ? SLM_PROD_BAD : SLM_PROD_ROW;
     }
