@@ -46,6 +46,8 @@ struct slm_prodlog {
     size_t n_cols;
     char **cells;   /* the record being parsed */
     size_t n_cells;
+    int cells_split; /* the cells point into split (csv_split), not each its own */
+    slm_buf split;
     int record_done;
     size_t record_bytes;
     /* the row handed out last */
@@ -820,11 +822,50 @@ static void csv_end(int c, void *data)
 
 static void clear_cells(slm_prodlog *r)
 {
-    for (size_t i = 0; i < r->n_cells; i++)
+    for (size_t i = 0; i < r->n_cells && !r->cells_split; i++)
         free(r->cells[i]);
+    r->cells_split = 0;
     r->n_cells = 0;
     r->record_done = 0;
     r->record_bytes = 0;
+}
+
+/* libcsv's trimming of an unquoted cell: spaces and tabs at both ends. */
+static int csv_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A record on one line without quotes or CR (the common one) split at its commas into a
+ * copy of the line, each cell trimmed as libcsv trims it (r->cells point into the copy):
+ * 1, or 0 to leave the line to libcsv. */
+static int csv_split(slm_prodlog *r)
+{
+    if (r->oracle || memchr(r->lp, '"', r->ll) || memchr(r->lp, '\r', r->ll))
+        return 0;
+    size_t n = 1;
+    for (const char *p = r->lp; (p = memchr(p, ',', r->ll - (size_t)(p - r->lp))); p++)
+        n++;
+    if (n > (size_t)SLM_PROD_MAX_COLUMNS)
+        return 0;
+    r->split.len = 0;
+    slm_buf_append(&r->split, r->lp, r->ll);
+    char *q = r->split.data, *end = q + r->ll;
+    for (size_t i = 0; i < n; i++) {
+        char *comma = memchr(q, ',', (size_t)(end - q)), *e = comma ? comma : end;
+        while (q < e && csv_space(*q))
+            q++;
+        while (e > q && csv_space(e[-1]))
+            e--;
+        *e = 0;
+        r->cells[i] = q;
+        q = comma ? comma + 1 : end;
+    }
+    r->n_cells = n;
+    r->cells_split = 1;
+    r->record_done = 1;
+    r->record_bytes = r->ll + 1;
+    return 1;
 }
 
 /* The record's cells as the row's fields, strings pointing into the cells (empty cells
@@ -912,7 +953,7 @@ static int csv_next(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen)
         } else if (line_fault(r, err, errlen)) {
             return SLM_PROD_FATAL; /* inside a quoted field: no line to resume at */
         }
-        rc = csv_feed(r, start, err, errlen);
+        rc = !inside && csv_split(r) ? 1 : csv_feed(r, start, err, errlen);
         if (rc == 0)
             continue;
         if (rc < 0)
@@ -1075,6 +1116,7 @@ void slm_prodlog_close(slm_prodlog *r)
     slm_buf_free(&r->tags);
     slm_buf_free(&r->hashed);
     slm_buf_free(&r->line);
+    slm_buf_free(&r->split);
     free(r->chunk);
     free(r->path);
     if (r->f)

@@ -259,13 +259,13 @@ static void same_row(const slm_prod_row *a, const slm_prod_row *b)
     same_str(a->content_sha256, b->content_sha256, l, "content_sha256");
 }
 
-/* Reads the file with the fast parser and with jansson alone, row by row. */
-static void compare_readers(long *rows, long *bad)
+/* Reads the file with the fast paths and with the oracles alone, row by row. */
+static void compare_readers(const char *format, long *rows, long *bad)
 {
     slm_prodlog *fast, *slow;
     char err[SLM_ERRLEN], e1[SLM_ERRLEN], e2[SLM_ERRLEN];
-    assert_int_equal(slm_prodlog_open(PATH, "jsonl", &fast, err, sizeof err), 0);
-    assert_int_equal(slm_prodlog_open(PATH, "jsonl", &slow, err, sizeof err), 0);
+    assert_int_equal(slm_prodlog_open(PATH, format, &fast, err, sizeof err), 0);
+    assert_int_equal(slm_prodlog_open(PATH, format, &slow, err, sizeof err), 0);
     slm_prodlog_oracle(slow, 1);
     slm_prod_row a, b;
     for (;;) {
@@ -276,6 +276,10 @@ static void compare_readers(long *rows, long *bad)
                      ra == SLM_PROD_BAD ? e1 : "", rb, rb == SLM_PROD_BAD ? e2 : "");
         if (ra == SLM_PROD_EOF)
             break;
+        if (ra == SLM_PROD_FATAL) {
+            same_str(e1, e2, a.line, "fatal error");
+            fail_msg("a fatal error in the generated log: %s", e1);
+        }
         if (ra == SLM_PROD_BAD) {
             same_str(e1, e2, a.line, "error");
             ++*bad;
@@ -323,7 +327,7 @@ static void test_fast_equals_jansson(void **state)
     slm_rng_seed(&rng, 17);
     write_log();
     long rows = 0, bad = 0, fast_ok = 0, json_ok = 0;
-    compare_readers(&rows, &bad);
+    compare_readers("jsonl", &rows, &bad);
     fast_share(&fast_ok, &json_ok);
     printf("# %d lines: %ld rows, %ld refused alike; jansson parses %ld, the fast parser "
            "%ld of them\n", N_LINES, rows, bad, json_ok, fast_ok);
@@ -363,11 +367,69 @@ static void test_known_values(void **state)
     unlink(PATH);
 }
 
+/* One random CSV cell: words, spaces and tabs at either end, numbers, sometimes quoted
+ * (with a comma or a doubled quote inside: libcsv's part in both readers). */
+static void csv_cell_text(slm_buf *b, int num)
+{
+    static const char *const PAD[] = {"", "", "", " ", "\t", "  ", " \t"};
+    static const char *const WORD[] = {"billing", "x y", "caf\xc3\xa9", "t1", "", "=1",
+                                       "-", "0.5", "1e-1"};
+    slm_buf_puts(b, ONE_OF(PAD));
+    if (pick(25) == 0)
+        slm_buf_puts(b, pick(2) ? "\"a, \"\"b\"\"\"" : "a\"b");
+    else if (num)
+        slm_buf_printf(b, "%.6f", (double)pick(1000001) / 1e6);
+    else
+        slm_buf_puts(b, ONE_OF(WORD));
+    slm_buf_puts(b, ONE_OF(PAD));
+}
+
+/* A CSV log: a header, then random records (some with a cell too many or too few, a CR
+ * inside, or a stray quote). */
+static void write_csv(void)
+{
+    FILE *f = fopen(PATH, "wb");
+    assert_non_null(f);
+    fputs("id,ts,pred,confidence,text,p_a,p_b,region\n", f);
+    slm_buf b = {0};
+    for (long i = 1; i <= N_LINES / 4; i++) {
+        b.len = 0;
+        double p = (double)pick(1001) / 1000;
+        slm_buf_printf(&b, "%sr%ld,2026-11-0%dT10:15:00Z,", pick(20) ? "" : " ",
+                       i, 1 + pick(9));
+        csv_cell_text(&b, 0);
+        slm_buf_printf(&b, ",%s%.3f,", pick(10) ? "" : "\t", p);
+        csv_cell_text(&b, 0);
+        slm_buf_printf(&b, ",%.3f,%.3f%s,", p, 1 - p, pick(10) ? "" : " ");
+        csv_cell_text(&b, 0);
+        if (pick(30) == 0)
+            slm_buf_puts(&b, pick(2) ? ",extra" : "\r");
+        fwrite(b.data, 1, b.len, f);
+        fputc('\n', f);
+    }
+    slm_buf_free(&b);
+    fclose(f);
+}
+
+static void test_csv_split_equals_libcsv(void **state)
+{
+    (void)state;
+    slm_rng_seed(&rng, 1717);
+    write_csv();
+    long rows = 0, bad = 0;
+    compare_readers("csv", &rows, &bad);
+    printf("# %d CSV records: %ld rows, %ld refused alike\n", N_LINES / 4, rows, bad);
+    assert_int_equal(rows + bad, N_LINES / 4);
+    assert_true(rows > N_LINES / 8 && bad > 10);
+    unlink(PATH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_fast_equals_jansson),
+        cmocka_unit_test(test_csv_split_equals_libcsv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
