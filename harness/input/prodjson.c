@@ -274,17 +274,6 @@ static int members(cursor *c, slm_pj_row *row, int nested)
     }
 }
 
-static int is_known_key(const char *k)
-{
-    static const char *const KNOWN[] = {"id",   "ts",    "pred",       "confidence",
-                                        "text", "probs", "latency_ms", "escalated",
-                                        "corrected_label", "model"};
-    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
-        if (!strcmp(k, KNOWN[i]))
-            return 1;
-    return 0;
-}
-
 int slm_pj_parse(slm_pj_row *row, const char *line, size_t len)
 {
     slm_pj_clear(row);
@@ -300,13 +289,9 @@ int slm_pj_parse(slm_pj_row *row, const char *line, size_t len)
     skip_ws(&c);
     if (c.p != c.e || has_duplicate(row->f, row->n))
         return -1;
-    for (size_t i = 0; i < row->n; i++) {
-        const slm_pj_field *f = &row->f[i];
-        /* a real among the extra fields: jansson writes the tags' reals */
-        if (f->v.kind == SLM_PJ_REAL && !is_known_key(f->key))
+    for (size_t i = 0; i < row->n; i++)
+        if (row->f[i].v.kind == SLM_PJ_OBJ &&
+            has_duplicate(row->sub + row->f[i].v.first, row->f[i].v.count))
             return -1;
-        if (f->v.kind == SLM_PJ_OBJ && has_duplicate(row->sub + f->v.first, f->v.count))
-            return -1;
-    }
     return 0;
 }

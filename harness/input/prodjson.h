@@ -7,9 +7,9 @@
  * surrogate pairs, exact doubles through strtod on the token) without building a tree,
  * and gives up (returns -1, nothing reported) on anything else: a syntax error, a
  * duplicate key, \u0000, a lone surrogate, an integer of more than 18 digits, a real
- * that overflows, an array or an object elsewhere than probs, a real among the extra
- * fields, more than SLM_PJ_FAST_FIELDS fields or probs labels. The caller then parses the
- * line with jansson, which accepts the rest or words the error (prodlog.c): what the fast
+ * that overflows, an array or an object elsewhere than probs, more than
+ * SLM_PJ_FAST_FIELDS fields or probs labels. The caller then parses the line with jansson
+ * (prodlog.c does so too for a real among the extra fields: jansson writes the tags), which accepts the rest or words the error (prodlog.c): what the fast
  * parser accepts, jansson accepts with the same values (tests/unit/test_prodjson.c
  * compares them on thousands of random and mutated lines).
  */

@@ -660,11 +660,10 @@ static int cmp_field(const void *a, const void *b)
     return strcmp((*(const slm_pj_field *const *)a)->key, (*(const slm_pj_field *const *)b)->key);
 }
 
-/* Every field that is not one of KNOWN, as a JSON object with sorted keys. */
-static int tags_field(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, char *err,
-                      size_t errlen)
+/* Every field that is not one of KNOWN (r->tag, from index_fields), as a JSON object with
+ * sorted keys, written as json_dumps writes it. */
+static int tags_field(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen)
 {
-    (void)o;
     size_t n = r->n_tags;
     row->tags_json = NULL;
     if (n > (size_t)SLM_PROD_MAX_TAGS)
@@ -763,7 +762,7 @@ static int check_row(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, cha
         name_field(r, o, "model", (size_t)SLM_PROD_MAX_NAME_BYTES, &row->model, row->line, err,
                    errlen) ||
         probs_field(r, o, r->csv, row->line, &row->probs_json, err, errlen) ||
-        text_field(r, o, row, err, errlen) || tags_field(r, o, row, err, errlen))
+        text_field(r, o, row, err, errlen) || tags_field(r, row, err, errlen))
         return -1;
     content_hash(r, row);
     return 0;
@@ -784,11 +783,20 @@ static void drop_row(slm_prodlog *r)
         clear_cells(r);
 }
 
+/* Whether an extra field holds a real (written by jansson's own formatting). */
+static int real_tag(const slm_pj_row *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->f[i].v.kind == SLM_PJ_REAL && known_index(o->f[i].key) < 0)
+            return 1;
+    return 0;
+}
+
 /* A JSON line: the fast parser's fields, or where it gives up (an error, or a shape it
- * leaves to jansson) jansson's, which words the error. */
+ * leaves to jansson) or a tag is a real, jansson's, which words every error. */
 static int jsonl_row(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen)
 {
-    if (!r->oracle && !slm_pj_parse(&r->pj, r->lp, r->ll))
+    if (!r->oracle && !slm_pj_parse(&r->pj, r->lp, r->ll) && !real_tag(&r->pj))
         return check_row(r, &r->pj, row, err, errlen);
     json_error_t je;
     r->obj = json_loadb(r->lp, r->ll, JSON_REJECT_DUPLICATES, &je);
