@@ -222,7 +222,7 @@ static int has_duplicate(const slm_pj_field *f, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         for (size_t k = 0; k < i; k++)
-            if (!strcmp(f[i].key, f[k].key))
+            if (f[i].key[0] == f[k].key[0] && !strcmp(f[i].key, f[k].key))
                 return 1;
     return 0;
 }

@@ -366,19 +366,24 @@ static int check_probs_entry(slm_prodlog *r, const slm_pj_field *e, int csv, pro
     return 0;
 }
 
-/* s as a JSON string (quotes, backslashes and controls escaped). */
+/* s as a JSON string (quotes, backslashes and controls escaped), plain runs appended
+ * whole. */
 static void json_quoted(slm_buf *b, const char *s)
 {
     slm_buf_putc(b, '"');
+    const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        slm_buf_append(b, run, (size_t)(s - run));
+        run = s + 1;
         if (c == '"' || c == '\\')
             slm_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            slm_buf_printf(b, "\\u%04x", c);
         else
-            slm_buf_putc(b, (char)c);
+            slm_buf_printf(b, "\\u%04x", c);
     }
+    slm_buf_append(b, run, (size_t)(s - run));
     slm_buf_putc(b, '"');
 }
 
@@ -603,9 +608,9 @@ static int text_field(slm_prodlog *r, const slm_pj_row *o, slm_prod_row *row, ch
     row->text_bytes = strlen(row->text);
     slm_sha256_hex(row->text, row->text_bytes, row->text_sha256);
     int in = 0;
-    for (const char *p = row->text; *p; p++) {
-        int space = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
-                    *p == '\v';
+    for (const unsigned char *p = (const unsigned char *)row->text; *p; p++) {
+        /* space: ' ', and '\t' '\n' '\v' '\f' '\r' (9 to 13) */
+        int space = *p == ' ' || (*p >= '\t' && *p <= '\r');
         row->text_words += !space && !in;
         in = !space;
     }
