@@ -152,6 +152,15 @@ static int export_table(slm_store *st, const slm_cmd *cmd, const char *table,
 {
     char err[SLM_ERRLEN];
     int64_t run_id, cid = -1;
+    if (slm_store_table_per_run(table) == 0) {
+        slm_buf names = {0};
+        slm_store_per_run_tables(&names);
+        int rc = slm_opts_usage_error(cmd, "table '%s' is not kept per run: export table "
+                                      "takes %s (production rows: the sqlite3 shell, README "
+                                      "'Production logs')", table, names.data);
+        slm_buf_free(&names);
+        return rc;
+    }
     if (slm_store_resolve_run(st, run_ref, &run_id, err, sizeof err))
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     if (cand) {

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "opts.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,28 @@ static const char ABOUT[] =
     "the ingest with file:line and exit 3 (the rows before it are kept) unless\n"
     "--skip-bad-rows. Rows out of time order, and predictions or corrections outside the\n"
     "label set of the deployment's eval run, are counted, not refused.\n";
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* Ctrl-C, kill and a closed terminal stop the ingest before its next row: the rows read
+ * so far are committed; a SIGHUP that was ignored (nohup) stays ignored (as `run`). */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+}
 
 /* Prints the first notices of each kind, then says how many more there were. */
 enum { MAX_NOTES = 20 };
@@ -92,6 +115,8 @@ static int ingest(const slm_ingest_opts *o, const char *db, const char *run_ref,
     }
     slm_ingest_result r;
     int bad_input;
+    oo.stop = &g_stop;
+    catch_signals();
     int rc = slm_ingest(st, &oo, &r, &bad_input, err, sizeof err);
     slm_store_close(st);
     if (!quiet || rc)
@@ -101,6 +126,11 @@ static int ingest(const slm_ingest_opts *o, const char *db, const char *run_ref,
     free(r.months);
     if (!rc)
         return SLM_EXIT_OK;
+    if (r.interrupted) {
+        slm_say(stderr, "slmbench: %s; rows up to line %ld are stored, the same command again "
+                        "adds the rest\n", err, r.c.last_line);
+        return SLM_EXIT_INTERRUPTED;
+    }
     slm_die(bad_input ? SLM_EXIT_BAD_INPUT : SLM_EXIT_ENGINE, "%s", err);
     if (r.c.last_line)
         slm_say(stderr, "slmbench: rows up to line %ld are stored; the same command again "
@@ -137,7 +167,8 @@ int cmd_ingest(int argc, char **argv)
         .name = "ingest",
         .synopsis = "ingest FILE --deployment NAME",
         .about = ABOUT,
-        .footer = "exit codes: 0 ok, 2 usage, 3 bad input (file:line), 4 database failure\n",
+        .footer = "exit codes: 0 ok, 2 usage, 3 bad input (file:line), 4 database failure,\n"
+                  "130 interrupted (the rows read are committed; run it again for the rest)\n",
         .opts = opts,
         .max_pos = 1,
     };

@@ -63,6 +63,11 @@ int slm_prodlog_open(const char *path, const char *format, slm_prodlog **out, ch
 /* Reads the next row (blank lines are passed over). See the enum above. */
 int slm_prodlog_next(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen);
 
+/* For tests: on != 0 parses every JSON line with jansson alone (the fast parser of
+ * prodjson.h off) and every CSV line with libcsv (no split of a plain line at its
+ * commas): the oracles the fast paths are compared with. */
+void slm_prodlog_oracle(slm_prodlog *r, int on);
+
 /* "jsonl" or "csv". */
 const char *slm_prodlog_format(const slm_prodlog *r);
 

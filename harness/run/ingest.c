@@ -89,6 +89,11 @@ static int read_all(ingest_state *s, int *bad_input, char *err, size_t errlen)
     slm_ingest_counts *c = &s->res->c;
     slm_prod_row row;
     for (;;) {
+        if (s->o->stop && *s->o->stop) {
+            s->res->interrupted = 1;
+            return slm_err(err, errlen, "%s: interrupted by a signal after line %ld", s->o->path,
+                           c->last_line);
+        }
         int rc = slm_prodlog_next(s->log, &row, err, errlen);
         if (rc == SLM_PROD_EOF)
             return 0;
@@ -133,9 +138,24 @@ static int deployment_of(slm_store *st, const slm_ingest_opts *o, slm_deployment
     return 0;
 }
 
+/* Stopped by a signal: the rows taken so far are committed with the counts; the ingests
+ * row says so (status 'failed': the schema's statuses are running, complete, failed). */
+static int finish_interrupted(ingest_state *s, const char *why, char *err, size_t errlen)
+{
+    char e2[SLM_ERRLEN];
+    if (slm_prod_writer_finish(s->w, "failed", &s->res->c, NULL, why, e2, sizeof e2)) {
+        slm_prod_writer_rollback(s->w);
+        s->res->c = s->committed;
+        snprintf(err, errlen, "%s", e2);
+    }
+    return -1;
+}
+
 static int finish(ingest_state *s, int rc, int bad_input, const char *why, char *err,
                   size_t errlen)
 {
+    if (s->res->interrupted)
+        return finish_interrupted(s, why, err, errlen);
     slm_ingest_counts *c = rc && !bad_input ? &s->committed : &s->res->c;
     if (rc && !bad_input)
         slm_prod_writer_rollback(s->w); /* a database failure: the batch in hand is gone */

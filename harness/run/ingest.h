@@ -13,6 +13,8 @@
 
 #include "store_prod.h"
 
+#include <signal.h>
+
 typedef struct slm_ingest_opts {
     const char *path;       /* the log */
     const char *format;     /* "jsonl", "csv", or NULL: by the file name */
@@ -25,6 +27,9 @@ typedef struct slm_ingest_opts {
      * kind so far (the caller may stop printing after a few); NULL: none. */
     void (*note)(const char *msg, long nth, void *ud);
     void *ud;
+    /* Set (by a signal handler) to stop: the rows taken so far are committed, the ingest
+     * is recorded as stopped by a signal; NULL: never. */
+    const volatile sig_atomic_t *stop;
 } slm_ingest_opts;
 
 typedef struct slm_ingest_result {
@@ -33,10 +38,11 @@ typedef struct slm_ingest_result {
     char (*months)[8];     /* the months of the rows read (good rows), sorted; free() */
     size_t n_months;
     char file_sha256[65];  /* "" unless the whole file was read */
+    int interrupted;       /* stopped by opts.stop: every row read is committed */
 } slm_ingest_result;
 
 /* Runs the ingest. 0 when the whole file was read (bad rows skipped and counted when
- * skip_bad_rows); -1 with err otherwise, *bad_input set when the input (the file, a row, the
+ * skip_bad_rows); -1 with err otherwise (res->interrupted when stopped by o->stop), *bad_input set when the input (the file, a row, the
  * run or candidate) was refused rather than the database failing. res is filled in either
  * case; free res->months. */
 int slm_ingest(slm_store *st, const slm_ingest_opts *o, slm_ingest_result *res,

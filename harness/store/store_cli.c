@@ -129,6 +129,30 @@ static int may_hold_secret(const char *col)
     return !strcmp(col, "error") || !strcmp(col, "config_text") || !strcmp(col, "options_json");
 }
 
+/* Whether t holds rows of one run (runs itself, or a run_id column). */
+static int per_run(const slm_table *t)
+{
+    if (!strcmp(t->name, "runs"))
+        return 1;
+    for (size_t k = 0; k < slm_table_n_cols(t); k++)
+        if (!strcmp(slm_table_col(t, k)->name, "run_id"))
+            return 1;
+    return 0;
+}
+
+int slm_store_table_per_run(const char *table)
+{
+    const slm_table *t = slm_schema_find(table);
+    return t ? per_run(t) : -1;
+}
+
+void slm_store_per_run_tables(slm_buf *out)
+{
+    for (size_t i = 0; i < slm_schema_n_tables(); i++)
+        if (per_run(slm_schema_table(i)))
+            slm_buf_printf(out, "%s%s", out->len ? ", " : "", slm_schema_table(i)->name);
+}
+
 int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
                              void (*fn)(size_t n, const char *const *v, void *ud), void *ud,
                              char *err, size_t errlen)
@@ -136,6 +160,8 @@ int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, i
     const slm_table *t = slm_schema_find(table);
     if (!t)
         return 1;
+    if (!per_run(t))
+        return 2;
     const char *run_col, *cand_col;
     id_columns(t, &run_col, &cand_col);
     size_t n = slm_table_n_cols(t);

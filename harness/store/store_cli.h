@@ -43,11 +43,18 @@ int slm_store_each_prediction(slm_store *st, int64_t candidate_id,
                               void (*fn)(const slm_export_row *row, void *ud), void *ud,
                               char *err, size_t errlen);
 
+/* Appends to out the names of the tables kept per run (the ones export table takes),
+ * comma-separated, in creation order. */
+void slm_store_per_run_tables(slm_buf *out);
+/* 1: table is kept per run, 0: it is not, -1: no table is called that. */
+int slm_store_table_per_run(const char *table);
+
 /* Every declared column of table (schema.c) for run_id — and for candidate cid alone when
  * cid >= 0 and the table has one — in row order: fn gets the column names first, then
  * each row's values as text (NULL for NULL; a REAL as slm_real_text writes it, where
- * SQLite's own text would keep only 15 digits). Returns 1 when no table is called that, -1
- * with err filled on a database error. */
+ * SQLite's own text would keep only 15 digits). Returns 1 when no table is called that, 2
+ * when the table is not kept per run (no run_id column: ingests, prod_predictions;
+ * deployments are exported by the run they are tied to), -1 with err on a database error. */
 int slm_store_each_table_row(slm_store *st, const char *table, int64_t run_id, int64_t cid,
                              void (*fn)(size_t n, const char *const *v, void *ud), void *ud,
                              char *err, size_t errlen);

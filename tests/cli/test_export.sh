@@ -73,6 +73,10 @@ print("; ".join(bad) or "same")' "$TMP/m.csv" "$TMP/p.csv")
 
 expect_exit 2 "unknown table" "$SLMBENCH" export table nope 1 --db "$DB"
 expect_err "no table 'nope'" "unknown table named"
+for t in prod_predictions ingests; do
+    expect_exit 2 "export table $t (not per run)" "$SLMBENCH" export table $t 1 --db "$DB"
+    expect_err "table '$t' is not kept per run: export table takes runs, " "$t: the per-run tables named"
+done
 expect_exit 2 "table without a run" "$SLMBENCH" export table metrics --db "$DB"
 expect_exit 3 "no such run" "$SLMBENCH" export table metrics 99 --db "$DB"
 expect_exit 3 "no such candidate" "$SLMBENCH" export table metrics 1 --candidate nobody --db "$DB"
