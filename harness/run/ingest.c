@@ -139,11 +139,12 @@ static int deployment_of(slm_store *st, const slm_ingest_opts *o, slm_deployment
 }
 
 /* Stopped by a signal: the rows taken so far are committed with the counts; the ingests
- * row says so (status 'failed': the schema's statuses are running, complete, failed). */
+ * row is marked 'interrupted', with the line its rows reach. */
 static int finish_interrupted(ingest_state *s, const char *why, char *err, size_t errlen)
 {
     char e2[SLM_ERRLEN];
-    if (slm_prod_writer_finish(s->w, "failed", &s->res->c, NULL, why, e2, sizeof e2)) {
+    if (slm_prod_writer_finish(s->w, "interrupted", &s->res->c, NULL, why, e2,
+                               sizeof e2)) {
         slm_prod_writer_rollback(s->w);
         s->res->c = s->committed;
         snprintf(err, errlen, "%s", e2);

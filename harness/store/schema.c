@@ -328,7 +328,7 @@ static const slm_col INGESTS[] = {
     C("path", "TEXT NOT NULL", 11),
     C("file_sha256", "TEXT", 11), /* of the bytes read: NULL until the end of the file */
     C("format", "TEXT NOT NULL", 11),
-    C("status", "TEXT NOT NULL CHECK (status IN ('running','complete','failed'))", 11),
+    C("status", "TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed'))", 11),
     C("started_at", "TEXT NOT NULL", 11),
     C("finished_at", "TEXT", 11),
     C("rows_read", "INTEGER NOT NULL DEFAULT 0", 11),

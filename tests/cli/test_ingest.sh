@@ -246,7 +246,7 @@ if [ "${n:-0}" -lt 10000 ] || [ "${n:-0}" -ge "$N" ]; then
 else
     [ "$got" = 130 ] && ok "SIGINT: exit 130" || notok "SIGINT: exit $got, want 130"
     row=$(sql "$TMP/int.db" "select status, rows_read, added, last_line, error like '%interrupted by a signal after line ' || last_line from ingests")
-    [ "$row" = "failed|$before|$before|$before|1" ] &&
+    [ "$row" = "interrupted|$before|$before|$before|1" ] &&
         ok "SIGINT: the $before rows read are committed, the ingest is marked interrupted" ||
         notok "SIGINT: ingests row '$row' with $before rows stored"
     grep -q "interrupted by a signal after line $before; rows up to line $before are stored" "$TMP/int.err" &&
