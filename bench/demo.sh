@@ -22,7 +22,7 @@ best=$(sqlite3 -batch -noheader "$DIR/slmbench.db" \
      order by accuracy desc, candidate limit 1")
 rm -rf "$DIR/prodlog"
 sh bench/prodlog/make_prodlog.sh --out "$DIR/prodlog" --evalset evalsets/support-triage \
-    --model "$DIR/models/$best.gguf" --rows "${DEMO_PROD_ROWS:-400}" --seed 1 --pool test.csv \
+    --model "$DIR/models/$best.gguf" --rows "${DEMO_PROD_ROWS:-1000}" --seed 1 --pool test.csv \
     --slmbench "$SLMBENCH" >/dev/null
 "$SLMBENCH" deploy --run last --candidate "$best" --deployment demo-triage --db "$DIR/slmbench.db"
 "$SLMBENCH" ingest "$DIR/prodlog/prodlog.jsonl" --deployment demo-triage --db "$DIR/slmbench.db"

@@ -30,7 +30,7 @@ void slm_prod_cfg_default(slm_prod_cfg *c)
     memset(c, 0, sizeof *c);
     c->alpha = 0.05;
     c->threshold = NAN;
-    c->psi_min = 0.1;
+    c->psi_min = 0.05; /* of predicted labels: a confusion-attenuated shift (docs/prodstats.md) */
     c->ks_min = 0.05;
     c->esc_min = 0.02;
     c->oov_min = 0.02;

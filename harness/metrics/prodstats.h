@@ -114,7 +114,7 @@ typedef struct slm_prod_ref {
 typedef struct slm_prod_cfg {
     double alpha;        /* BH level of the month's family of tests: 0.05 */
     double threshold;    /* cascade threshold (escalate below it); NaN: no escalation */
-    double psi_min;      /* effect floors a flag needs besides adjusted p < alpha:   0.1 */
+    double psi_min;      /* effect floors a flag needs besides adjusted p < alpha:   0.05 */
     double ks_min;       /*   KS D (confidence, text length):                        0.05 */
     double esc_min;      /*   |escalation rate - reference rate|:                    0.02 */
     double oov_min;      /*   OOV share increase:                                    0.02 */
