@@ -28,4 +28,9 @@ int cmd_sample(int argc, char **argv);
 
 /* Prints "slmbench: error: <msg>" and returns code. */
 int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);
+
+/* Writes b to dir/name (dir NULL: name is the path) atomically and says "slmbench: wrote
+ * PATH" on stderr; on failure says why. 0, or SLM_EXIT_ENGINE. The --out writers of
+ * report, drift and drift --deployment. */
+int slm_cli_write(const char *dir, const char *name, const slm_buf *b);
 #endif

@@ -27,19 +27,6 @@ static const char FOOTER[] =
 
 #define WINDOW_MONTHS 6
 
-static int write_out(const char *dir, const char *name, const slm_buf *b)
-{
-    char err[SLM_ERRLEN];
-    char *path = slm_xasprintf("%s/%s", dir, name);
-    int bad = slm_write_file_atomic(path, b->data ? b->data : "", b->len, err, sizeof err);
-    if (bad)
-        slm_die(SLM_EXIT_ENGINE, "%s", err);
-    else
-        fprintf(stderr, "slmbench: wrote %s\n", path);
-    free(path);
-    return bad;
-}
-
 static int write_all(const slm_drift *d, const char *dir)
 {
     char err[SLM_ERRLEN];
@@ -56,8 +43,8 @@ static int write_all(const slm_drift *d, const char *dir)
     slm_drift_html(d, &ch, dir, &html);
     if (slm_drift_json(d, &json, err, sizeof err))
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-    else if (write_out(dir, "drift.md", &md) || write_out(dir, "drift.html", &html) ||
-             write_out(dir, "drift.json", &json))
+    else if (slm_cli_write(dir, "drift.md", &md) || slm_cli_write(dir, "drift.html", &html) ||
+             slm_cli_write(dir, "drift.json", &json))
         rc = SLM_EXIT_ENGINE;
     else if (ch.note)
         fprintf(stderr, "slmbench: note: %s\n", ch.note);

@@ -347,15 +347,6 @@ static int review_window(review_ctx *c, const window *w)
 
 /* ---- output -------------------------------------------------------------------------- */
 
-static int put_file(const char *path, const slm_buf *b)
-{
-    char err[SLM_ERRLEN];
-    if (slm_write_file_atomic(path, b->data ? b->data : "", b->len, err, sizeof err))
-        return slm_die(SLM_EXIT_ENGINE, "%s", err);
-    slm_say(stderr, "slmbench: wrote %s\n", path);
-    return SLM_EXIT_OK;
-}
-
 static int write_dir(const slm_prod_report *r, const char *dir)
 {
     char err[SLM_ERRLEN];
@@ -375,7 +366,8 @@ static int write_dir(const slm_prod_report *r, const char *dir)
          *pj = slm_xasprintf("%s.json", stem);
     if (slm_prod_json(r, &json, err, sizeof err))
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
-    else if ((rc = put_file(pm, &md)) || (rc = put_file(ph, &html)) || (rc = put_file(pj, &json)))
+    else if ((rc = slm_cli_write(NULL, pm, &md)) || (rc = slm_cli_write(NULL, ph, &html)) ||
+             (rc = slm_cli_write(NULL, pj, &json)))
         ;
     else if (ch.note)
         slm_say(stderr, "slmbench: note: %s\n", ch.note);

@@ -12,19 +12,6 @@ static const char ABOUT[] =
     "embedded, sortable tables, no network access), DIR/report.json, and DIR/plots/ (each\n"
     "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n";
 
-static int write_file(const char *dir, const char *name, const slm_buf *b)
-{
-    char err[SLM_ERRLEN];
-    char *path = slm_xasprintf("%s/%s", dir, name);
-    int bad = slm_write_file_atomic(path, b->data ? b->data : "", b->len, err, sizeof err);
-    if (bad)
-        slm_die(SLM_EXIT_ENGINE, "%s", err);
-    else
-        fprintf(stderr, "slmbench: wrote %s\n", path);
-    free(path);
-    return bad;
-}
-
 /* --out DIR: plots, then Markdown (plots linked), HTML (plots embedded) and JSON. */
 static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *dir, int no_plots)
 {
@@ -91,8 +78,8 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
-    if (write_file(dir, "report.md", &md) || write_file(dir, "report.html", &html) ||
-        write_file(dir, "report.json", &json))
+    if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
+        slm_cli_write(dir, "report.json", &json))
         rc = SLM_EXIT_ENGINE;
     else if (note.len)
         fprintf(stderr, "slmbench: note: %s\n", note.data);

@@ -44,6 +44,19 @@ static void usage(FILE *f)
                "            130 interrupted\n");
 }
 
+int slm_cli_write(const char *dir, const char *name, const slm_buf *b)
+{
+    char err[SLM_ERRLEN];
+    char *path = dir ? slm_xasprintf("%s/%s", dir, name) : slm_xasprintf("%s", name);
+    int rc = SLM_EXIT_OK;
+    if (slm_write_file_atomic(path, b->data ? b->data : "", b->len, err, sizeof err))
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+    else
+        slm_say(stderr, "slmbench: wrote %s\n", path);
+    free(path);
+    return rc;
+}
+
 int slm_die(int code, const char *fmt, ...)
 {
     va_list ap;
