@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define SLM_ENGINE_ABI_MAJOR 1
-#define SLM_ENGINE_ABI_MINOR 5
+#define SLM_ENGINE_ABI_MINOR 6
 #define SLM_ENGINE_ABI_VERSION ((uint32_t)((SLM_ENGINE_ABI_MAJOR << 16) | SLM_ENGINE_ABI_MINOR))
 #define SLM_ENGINE_ENTRY "slm_engine_entry"
 
@@ -58,6 +58,8 @@ enum {
     SLM_CAP_GGUF = 1u << 10,          /* model files are GGUF: the harness checks the header
                                          and reads the quantization for the policy (1.2) */
     SLM_CAP_TOKENIZE = 1u << 11,      /* tokenize(): the model's own tokens of a text (1.3) */
+    SLM_CAP_SCHEDULE = 1u << 12,      /* generate_many() sends request i at send_at_ns[i]
+                                         (open loop) and reports slm_req_trace (1.6) */
 };
 
 /* Phases marked through the probe. */
@@ -206,6 +208,8 @@ typedef struct slm_gen_result {
  * engine (after any rate limit let it go, before its retries) to its end, so time spent
  * queued behind other requests is not counted. A nonzero return from done() stops the call.
  */
+struct slm_req_trace; /* below (1.6) */
+
 typedef struct slm_gen_many {
     uint32_t struct_size;     /* sizeof(slm_gen_many) as the harness was compiled */
     uint32_t concurrency;     /* at most this many requests in flight at once (>= 1) */
@@ -214,7 +218,49 @@ typedef struct slm_gen_many {
     /* Read between events (at least every 100 ms): nonzero stops the call too (the
      * harness's Ctrl-C flag). May be NULL. */
     const volatile sig_atomic_t *stop;
+
+    /* ---- version 1.6: read only where struct_size covers them, by an engine (model)
+     * with SLM_CAP_SCHEDULE; an engine without it ignores them and calls done() ---- */
+
+    /*
+     * Open loop (a load test's arrivals): send_at_ns[i] is the CLOCK_MONOTONIC time at
+     * which request i is due, non-decreasing in i. The engine starts request i no earlier
+     * than that, and as soon after it as it can, whether or not earlier requests have
+     * finished — but never with more than `concurrency` in flight (the in-flight cap): a
+     * request due while the cap is reached waits for a free slot, and its lateness shows
+     * in its trace (sent_ns - scheduled_ns). NULL: each request as soon as a slot is free
+     * (closed loop, as before 1.6).
+     */
+    const uint64_t *send_at_ns;
+
+    /* Where non-NULL, called instead of done() (same rules: once per request, from the
+     * calling thread, in the order they finish; nonzero stops the call), with what the
+     * engine measured of the request, borrowed for the duration of the callback. */
+    int (*traced)(void *ud, size_t i, slm_gen_result *result, const struct slm_req_trace *trace,
+                  const char *err);
 } slm_gen_many;
+
+/*
+ * What an engine measured of one request of generate_many() (1.6). Times are
+ * CLOCK_MONOTONIC nanoseconds (clock_gettime), 0 where not known.
+ */
+typedef struct slm_req_trace {
+    uint32_t struct_size;     /* sizeof(slm_req_trace) as the engine was compiled */
+    int32_t attempts;         /* attempts made (1 + retries); 0 if it was never sent */
+    uint64_t scheduled_ns;    /* send_at_ns[i]; 0 in a closed loop */
+    uint64_t sent_ns;         /* its first attempt left the engine (the first byte
+                                 written, or the sequence entered the batch) */
+    uint64_t first_token_ns;  /* its first output token arrived (streamed / in process);
+                                 0 unknown (not streamed) */
+    uint64_t end_ns;          /* answered or failed */
+    const double *gaps_ms;    /* [n_gaps] gaps between consecutive output tokens (or SSE
+                                 content events) in order; NULL when not measured */
+    int32_t n_gaps;
+    int32_t http_status;      /* of the last attempt; 0 none (in process, no answer) */
+    int32_t timed_out;        /* 1: the request ended by its timeout */
+    const char *server_id;    /* the server's request id (x-request-id header, else the
+                                 answer's "id"), "" none; never NULL */
+} slm_req_trace;
 
 /* tokenize() flags (1.3). */
 enum {

@@ -1034,7 +1034,7 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (!e || !req)
         return slm_plugin_err(err, errlen, "openai: no engine or no request");
     one o = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &o, e->stop};
+    slm_gen_many m = {sizeof m, 1, one_done, &o, e->stop, NULL, NULL};
     if (run_many(e, &req, 1, params, NULL, &m, err, errlen))
         return -1;
     if (!o.reported)
@@ -1109,7 +1109,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         return slm_plugin_oom(err, errlen);
 
     one r1 = {.err = err, .errlen = errlen};
-    slm_gen_many m = {sizeof m, 1, one_done, &r1, e->stop};
+    slm_gen_many m = {sizeof m, 1, one_done, &r1, e->stop, NULL, NULL};
     const slm_request *rq = req;
     int rc = run_many(e, &rq, 1, NULL, body, &m, err, errlen);
     free(body);

@@ -1407,7 +1407,7 @@ static void step_many(stepper *k, size_t from, size_t to, int conc)
             ptr[j] = &reqs[j];
         }
         many_pass mp = {k, idx, ps, pass, 0};
-        slm_gen_many gm = {sizeof gm, (uint32_t)conc, many_done, &mp, c->o->stop};
+        slm_gen_many gm = {sizeof gm, (uint32_t)conc, many_done, &mp, c->o->stop, NULL, NULL};
         char e2[SLM_ERRLEN] = "";
         uint64_t t0 = slm_now_ns();
         int rc = many(cs->eng, ptr, n, &gp, &gm, e2, sizeof e2);

@@ -222,7 +222,7 @@ static int calls(const slm_engine_vtable *vt, slm_engine *e, const fault_case *f
         r2.id = "t2";
         const slm_request *reqs[] = {&req, &r2};
         many_state st = {vt, 0, 0};
-        slm_gen_many m = {sizeof m, 2, many_done, &st, NULL};
+        slm_gen_many m = {sizeof m, 2, many_done, &st, NULL, NULL, NULL};
         if (vt->generate_many(e, reqs, 2, &gp, &m, err, sizeof err))
             rc = is_oom(err) ? CALL_OOM : WRONG;
         else if (st.wrong)
