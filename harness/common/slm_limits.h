@@ -168,4 +168,18 @@
 /* Largest audit sample (`slmbench sample --n`). Over it: a usage error. */
 #define SLM_SAMPLE_MAX_N 1000000L
 
+/* ---- load tests (slmbench load) ---- */
+
+/* Most levels of one load test (a list of rates, a sweep's K + 2). Over it: bad input at
+ * the key's line. */
+#define SLM_LOAD_MAX_LEVELS 64
+
+/* Most requests of one level (requests: N, or duration x rate): each level holds its
+ * schedule and its requests' traces in memory. Over it: bad input at the load section's
+ * line, naming the count. */
+#define SLM_LOAD_MAX_REQUESTS 1000000L
+
+/* Longest level (duration), 24 hours in ms. Over it: bad input at the key's line. */
+#define SLM_LOAD_MAX_DURATION_MS (24.0 * 3600 * 1000)
+
 #endif

@@ -102,6 +102,8 @@ static const slm_cfg_key KEYS[] = {
     {.path = "cascade.escalation_accuracy", .type = SLM_CFG_NUMBER, .min = 0, .max = 1,
      .flags = SLM_CFG_REQUIRED, .off = RUN(cascade_esc_acc),
      .help = "accuracy of the escalation target"},
+    {.path = "load", .type = SLM_CFG_MAP,
+     .help = "slmbench load: the load test's profile, levels and SLO (loadcfg.h); run ignores it"},
     {.path = "candidates", .type = SLM_CFG_LIST, .flags = SLM_CFG_REQUIRED,
      .help = "the models compared, a non-empty list"},
     {.path = "candidates[].name", .type = SLM_CFG_STR, .flags = SLM_CFG_REQUIRED,

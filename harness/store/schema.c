@@ -25,6 +25,8 @@ static const char *const MIGRATION_NOTES[] = {
     "the ingest log; runs.as_of (the date a run is dated to)",
     "audit samples of a production month (slmbench sample): the draw and, per row, its "
     "stratum and inclusion probability",
+    "load tests (slmbench load): a run's levels (profile, offered rate, status) and every "
+    "request of a level (phase, schedule, TTFT, E2E, gaps, status, the judged answer)",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -396,6 +398,58 @@ static const slm_col AUDIT_SAMPLE_ROWS[] = {
     C("inclusion_prob", "REAL NOT NULL", 12),
 };
 
+/* Load tests (slmbench load; store_load.h). A load test is a run (mode 'load') whose
+ * candidates are driven level after level; never sharded, so never merged. */
+
+/* One level: a profile at one offered rate or concurrency. t0 is when the level began
+ * (UTC); every time of its requests counts from it. A level stopped before its end is
+ * 'incomplete' (a resumed load test runs it again from scratch: its statistics need one
+ * continuous window); 'saturated' ends a sweep. */
+static const slm_col LOAD_LEVELS[] = {
+    C("id", "INTEGER PRIMARY KEY", 13),
+    C("run_id", "INTEGER NOT NULL REFERENCES runs(id)", 13),
+    C("candidate_id", "INTEGER NOT NULL REFERENCES candidates(id)", 13),
+    C("idx", "INTEGER NOT NULL", 13),
+    C("profile", "TEXT NOT NULL CHECK (profile IN ('synchronous','concurrent','constant',"
+                 "'poisson'))", 13),
+    C("offered_rps", "REAL", 13),  /* NULL for a closed loop */
+    C("concurrency", "INTEGER NOT NULL", 13), /* in flight at most (the open loop's cap) */
+    C("duration_ms", "REAL", 13),  /* as configured; NULL when set by a request count */
+    C("n_requests", "INTEGER", 13), /* as configured or scheduled */
+    C("warmup_ms", "REAL NOT NULL", 13),
+    C("cooldown_ms", "REAL NOT NULL", 13),
+    C("window_ms", "REAL", 13),    /* the measured window, known at the level's end */
+    C("t0", "TEXT NOT NULL", 13),
+    C("status", "TEXT NOT NULL CHECK (status IN ('running','complete','incomplete',"
+                "'saturated'))", 13),
+    C("reason", "TEXT", 13),
+};
+
+/* One request of a level. Times in ms from the level's t0 (scheduled: when it was due,
+ * NULL in a closed loop); ttft and e2e from its sending. */
+static const slm_col LOAD_REQUESTS[] = {
+    C("level_id", "INTEGER NOT NULL REFERENCES load_levels(id)", 13),
+    C("seq", "INTEGER NOT NULL", 13),
+    C("example_idx", "INTEGER NOT NULL", 13),
+    C("phase", "TEXT NOT NULL CHECK (phase IN ('warmup','measure','cooldown'))", 13),
+    C("scheduled_ms", "REAL", 13),
+    C("sent_ms", "REAL", 13),
+    C("ttft_ms", "REAL", 13),
+    C("e2e_ms", "REAL", 13),
+    C("itl_mean_ms", "REAL", 13),
+    C("itl_max_ms", "REAL", 13),
+    C("tpot_ms", "REAL", 13),
+    C("n_output_tokens", "INTEGER", 13),
+    C("status", "TEXT NOT NULL CHECK (status IN ('ok','error','timeout'))", 13),
+    C("http_status", "INTEGER", 13),
+    C("attempts", "INTEGER", 13),
+    C("server_id", "TEXT", 13),
+    C("error", "TEXT", 13),
+    C("pred", "TEXT", 13),
+    C("correct", "INTEGER", 13),   /* NULL: failed, not judged */
+    C("valid", "INTEGER", 13),
+};
+
 #define T(n, v, cols, keys, scope) {n, v, cols, sizeof cols / sizeof cols[0], keys, scope}
 
 /* Creation order: a database lists its tables in this order, as the migrations made
@@ -432,6 +486,8 @@ static const slm_table TABLES[] = {
     T("audit_samples", 12, AUDIT_SAMPLES, NULL, SLM_SCOPE_NONE),
     T("audit_sample_rows", 12, AUDIT_SAMPLE_ROWS, "PRIMARY KEY (sample_id, log_id)",
       SLM_SCOPE_NONE),
+    T("load_levels", 13, LOAD_LEVELS, "UNIQUE (run_id, candidate_id, idx)", SLM_SCOPE_NONE),
+    T("load_requests", 13, LOAD_REQUESTS, "PRIMARY KEY (level_id, seq)", SLM_SCOPE_NONE),
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 
