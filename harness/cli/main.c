@@ -24,6 +24,7 @@ static const struct {
     {"export", cmd_export, "export stored predictions as CSV"},
     {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
     {"ingest", cmd_ingest, "read a production log (JSON lines or CSV) into the database"},
+    {"load", cmd_load, "load-test served candidates: rates, goodput, saturation, accuracy"},
     {"merge", cmd_merge, "join the databases of a sharded run (run --shard I/N)"},
     {"models", cmd_models, "make, quantize and inspect GGUF models"},
     {"report", cmd_report, "write the comparison report of runs (Markdown, HTML, JSON, plots)"},

@@ -231,6 +231,11 @@ int slm_load_cfg_parse(const slm_run_cfg *cfg, slm_load_cfg *out, char *err, siz
     else if (m->kind != SLM_Y_MAP)
         rc = slm_err(err, errlen, "%s:%d: 'load' must be a mapping (profile, rate, ...)",
                      cfg->path, m->line);
+    else if (strcmp(cfg->mode, "generate"))
+        rc = slm_err(err, errlen, "%s:%d: a load test needs mode: generate (each answer is "
+                     "generated and judged), not %s", cfg->path,
+                     slm_ymap_get(y->root, "mode") ? slm_ymap_get(y->root, "mode")->line
+                                                   : m->line, cfg->mode);
     else
         rc = slm_ymap_check_keys(y, m, keys, "load", err, errlen) ||
              get_scalars(y, m, out, err, errlen) || get_rates(y, m, out, err, errlen) ||

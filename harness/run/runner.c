@@ -2,6 +2,7 @@
 #include "runner.h"
 #include "scoring.h"
 #include "store_run.h"
+#include "store_load.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "evalset.h"
@@ -127,6 +128,7 @@ typedef struct run_ctx {
     char *shots;         /* few-shot block put before every prompt, or NULL */
     char *shot_ids;      /* JSON array of the few-shot example ids */
     size_t turn;         /* examples per turn of interleaved candidates; 0 one after another */
+    const char *mode_as; /* stored as runs.mode instead of the config's (a load test), or NULL */
 } run_ctx;
 
 static void ctx_free(run_ctx *c)
@@ -527,11 +529,11 @@ static int record_run_row(run_ctx *c, char *err, size_t errlen)
     slm_utc_iso8601(now, sizeof now);
     snprintf(sh, sizeof sh, "%d/%d", c->o->shard_i, c->o->shard_n);
     char *host = host_json();
-    slm_run_row r = {cfg->name, now, cfg->mode, cfg->path, cfg->text, cfg->sha256, SLM_VERSION,
+    slm_run_row r = {cfg->name, now, c->mode_as ? c->mode_as : cfg->mode, cfg->path, cfg->text, cfg->sha256, SLM_VERSION,
                      SLM_GIT_REV, host, cfg->mixed_quant ? "mixed" : "same",
                      c->o->shard_n > 0 ? sh : NULL, NAN, (long)c->turn, c->o->as_of};
     /* The machine's memory bandwidth, for the roofline: 3 × 64 MiB arrays. */
-    if (cfg->bandwidth)
+    if (cfg->bandwidth && !c->mode_as)
         r.bandwidth_gbs = slm_stream_triad_gbs((size_t)8 << 20, cfg->threads, 5);
     int rc = slm_store_begin_run(c->st, &r, &c->run_id, err, errlen);
     free(host);
@@ -1859,6 +1861,20 @@ static int resume_config(slm_resume_row *r, char *err, size_t errlen)
                    "file back", (long long)r->id, r->config_path);
 }
 
+/* The config of a stored run (r), as it started: 0 with *cfg, or -1 with err. */
+static int parse_stored(slm_resume_row *r, slm_run_cfg **cfg, char *err, size_t errlen)
+{
+    if (resume_config(r, err, errlen))
+        return -1;
+    const char *slash = strrchr(r->config_path, '/');
+    char *dir = slash ? slm_xstrndup(r->config_path, (size_t)(slash - r->config_path))
+                      : slm_xstrdup(".");
+    int rc = slm_run_cfg_parse(r->config_path, dir, r->config_text, strlen(r->config_text), cfg,
+                               err, errlen);
+    free(dir);
+    return rc;
+}
+
 int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_t *run_id,
                    char *err, size_t errlen)
 {
@@ -1875,22 +1891,21 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
     if (r.shard)
         sscanf(r.shard, "%d/%d", &oo.shard_i, &oo.shard_n);
     o = &oo;
+    char mode[16];
+    if (slm_load_run_mode(st, r.id, mode, sizeof mode, err, errlen) == 0 &&
+        !strcmp(mode, "load")) {
+        slm_err(err, errlen, "run %lld is a load test; resume it with: slmbench load --resume "
+                "%lld --db %s", (long long)r.id, (long long)r.id, slm_store_path(st));
+        slm_resume_row_free(&r);
+        return SLM_RUN_BAD_INPUT;
+    }
     if (!strcmp(r.status, "complete") && !o->retry_errors) {
         slm_err(err, errlen, "run %lld is already complete", (long long)r.id);
         slm_resume_row_free(&r);
         return SLM_RUN_BAD_INPUT;
     }
-    if (resume_config(&r, err, errlen)) {
-        slm_resume_row_free(&r);
-        return SLM_RUN_BAD_INPUT;
-    }
-    const char *slash = strrchr(r.config_path, '/');
-    char *dir = slash ? slm_xstrndup(r.config_path, (size_t)(slash - r.config_path))
-                      : slm_xstrdup(".");
     slm_run_cfg *cfg = NULL;
-    int rc = slm_run_cfg_parse(r.config_path, dir, r.config_text, strlen(r.config_text), &cfg,
-                               err, errlen);
-    free(dir);
+    int rc = parse_stored(&r, &cfg, err, errlen);
     int64_t id = r.id;
     long turn = r.interleave_turn;
     slm_resume_row_free(&r);
@@ -1910,4 +1925,133 @@ int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_
     ctx_free(&c);
     slm_run_cfg_free(cfg);
     return rc;
+}
+
+/* ---- a run's pieces for another driver (slmbench load) ---- */
+
+int slm_session_open(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps,
+                     const slm_run_opts *o, const char *mode, int64_t *run_id,
+                     slm_session **out, char *err, size_t errlen)
+{
+    run_ctx *c = slm_xcalloc(1, sizeof *c);
+    *c = (run_ctx){.cfg = cfg, .st = st, .o = o, .mode_as = mode, .run_id = *run_id};
+    *out = NULL;
+    int rc = prepare(c, ps, err, errlen);
+    if (rc == SLM_RUN_OK && *run_id > 0) {
+        rc = resume_check(c, err, errlen);
+    } else if (rc == SLM_RUN_OK && record_run(c, err, errlen)) {
+        size_t len = strlen(err);
+        snprintf(err + len, errlen - len, "; nothing of the run was recorded, run it again");
+        rc = SLM_RUN_ENGINE;
+    }
+    if (rc != SLM_RUN_OK) {
+        slm_session_close(c);
+        return rc;
+    }
+    *run_id = c->run_id;
+    *out = c;
+    return SLM_RUN_OK;
+}
+
+void slm_session_close(slm_session *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->cands && i < s->cfg->n_cands; i++) {
+        if (s->cands[i].eng)
+            s->cands[i].plugin->vt->close(s->cands[i].eng);
+        free(s->cands[i].done);
+    }
+    ctx_free(s);
+    free(s);
+}
+
+size_t slm_session_n(const slm_session *s)
+{
+    return s->n;
+}
+
+const char *slm_session_prompt(const slm_session *s, size_t i)
+{
+    return s->prompts[i];
+}
+
+const char *slm_session_example_id(const slm_session *s, size_t i)
+{
+    return s->ds->rows[i].id;
+}
+
+int slm_session_cand_begin(slm_session *s, size_t ci, slm_session_cand *out, char *err,
+                           size_t errlen)
+{
+    cand_state *cs = &s->cands[ci];
+    memset(out, 0, sizeof *out);
+    int rc = cand_begin(s, ci);
+    slm_model_info mi;
+    memset(&mi, 0, sizeof mi);
+    mi.struct_size = sizeof mi;
+    char e2[SLM_ERRLEN] = "";
+    if (rc == SLM_RUN_OK && cs->plugin->vt->info(cs->eng, &mi, e2, sizeof e2) != 0) {
+        slm_err(cs->err, sizeof cs->err, "candidate '%s': %s", cs->cfg->name, e2);
+        rc = cs->rc = SLM_RUN_ENGINE;
+    }
+    if (rc != SLM_RUN_OK) {
+        slm_err(err, errlen, "%s", cs->err);
+        return rc;
+    }
+    *out = (slm_session_cand){cs->eng, cs->plugin->vt, cs->id, cs->chat, mi.caps,
+                              gen_params(s, cs)};
+    return SLM_RUN_OK;
+}
+
+void slm_session_cand_end(slm_session *s, size_t ci, int rc, const char *err)
+{
+    cand_state *cs = &s->cands[ci];
+    if (cs->eng)
+        cs->plugin->vt->close(cs->eng);
+    cs->eng = NULL;
+    cs->active = 0;
+    free(cs->done);
+    cs->done = NULL;
+    if (rc == SLM_RUN_OK)
+        set_cand_status(s->st, cs->id, "ok", NULL);
+    else if (rc == SLM_RUN_INTERRUPTED)
+        set_cand_status(s->st, cs->id, "pending", NULL);
+    else
+        set_cand_status(s->st, cs->id, "failed", err);
+}
+
+void slm_session_judge(slm_session *s, size_t ci, size_t i, const slm_gen_result *res,
+                       const char *err, slm_judged *out)
+{
+    outcome o;
+    slm_timings srv;
+    outcome_init(s, &s->cands[ci], i, &o);
+    judge_generated(s, i, res, err, &o, &srv);
+    out->pred = o.row.pred ? slm_xstrdup(o.row.pred) : NULL;
+    out->error = o.error ? slm_xstrdup(o.error) : NULL;
+    out->correct = o.error ? -1 : o.row.correct;
+    out->valid = o.error ? -1 : o.row.valid;
+    outcome_free(&o);
+}
+
+void slm_judged_free(slm_judged *j)
+{
+    free(j->pred);
+    free(j->error);
+}
+
+int slm_session_stored_cfg(slm_store *st, int64_t run_id, slm_run_cfg **cfg, char *err,
+                           size_t errlen)
+{
+    slm_resume_row r;
+    int found = slm_store_run_to_resume(st, run_id, 1, &r, err, errlen);
+    if (found != 0) {
+        if (found > 0)
+            slm_err(err, errlen, "%s: no run %lld", slm_store_path(st), (long long)run_id);
+        return found < 0 ? SLM_RUN_ENGINE : SLM_RUN_BAD_INPUT;
+    }
+    int rc = parse_stored(&r, cfg, err, errlen);
+    slm_resume_row_free(&r);
+    return rc ? SLM_RUN_BAD_INPUT : SLM_RUN_OK;
 }

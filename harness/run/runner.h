@@ -40,4 +40,57 @@ int slm_run_start(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps,
 int slm_run_resume(slm_store *st, slm_plugins *ps, const slm_run_opts *o, int64_t *run_id,
                    char *err, size_t errlen);
 
+/* ---- a run's pieces for another driver: `slmbench load` (load.h) drives the engines
+ * itself but prepares, records and judges exactly as a run does ---- */
+
+typedef struct run_ctx slm_session;
+
+/* Prepares cfg as a run does (eval set loaded, prompts rendered once, every candidate's
+ * engine and model checked) and records a new run whose runs.mode is `mode` ("load"), its
+ * eval set, examples and candidates; or, with *run_id > 0, checks that stored run against
+ * cfg (a resume: the same data, the same candidates). SLM_RUN_* with err; *out is closed
+ * with slm_session_close (NULL-safe). o->quiet is honoured. */
+int slm_session_open(const slm_run_cfg *cfg, slm_store *st, slm_plugins *ps,
+                     const slm_run_opts *o, const char *mode, int64_t *run_id,
+                     slm_session **out, char *err, size_t errlen);
+void slm_session_close(slm_session *s);
+
+/* Examples evaluated, and example i's rendered prompt and id (the session's strings). */
+size_t slm_session_n(const slm_session *s);
+const char *slm_session_prompt(const slm_session *s, size_t i);
+const char *slm_session_example_id(const slm_session *s, size_t i);
+
+/* An opened candidate: its engine (owned by the session), table, id, chat flag, the
+ * model's capabilities and the run's generation parameters. */
+typedef struct slm_session_cand {
+    slm_engine *eng;
+    const slm_engine_vtable *vt;
+    int64_t id;
+    int chat;
+    uint32_t caps;
+    slm_gen_params gp;
+} slm_session_cand;
+
+/* Opens candidate ci as a run does: status running, context sized, model facts recorded,
+ * the config's untimed warm-up requests sent. SLM_RUN_* with err. */
+int slm_session_cand_begin(slm_session *s, size_t ci, slm_session_cand *out, char *err,
+                           size_t errlen);
+/* Closes candidate ci's engine and records its status from rc: ok, pending (interrupted)
+ * or failed with err. */
+void slm_session_cand_end(slm_session *s, size_t ci, int rc, const char *err);
+
+/* An answer judged as a run judges it: pred (NULL when failed), correct and valid (-1
+ * when failed), error (NULL when answered). Freed with slm_judged_free. */
+typedef struct slm_judged {
+    char *pred, *error;
+    int correct, valid;
+} slm_judged;
+void slm_session_judge(slm_session *s, size_t ci, size_t i, const slm_gen_result *res,
+                       const char *err, slm_judged *out);
+void slm_judged_free(slm_judged *j);
+
+/* The config run_id started with (its stored text, as a resume reads it). SLM_RUN_*. */
+int slm_session_stored_cfg(slm_store *st, int64_t run_id, slm_run_cfg **cfg, char *err,
+                           size_t errlen);
+
 #endif
