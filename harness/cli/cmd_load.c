@@ -307,6 +307,15 @@ static int get_config(const load_args *a, slm_store *st, int64_t run_id, slm_run
             (*cfg)->path = abs;
         }
     } else {
+        char mode[16];
+        if (slm_load_run_mode(st, run_id, mode, sizeof mode, err, errlen))
+            return SLM_RUN_ENGINE;
+        if (strcmp(mode, "load")) {
+            slm_err(err, errlen, "run %lld is not a load test (mode %s); resume it with: "
+                    "slmbench run --resume --run %lld", (long long)run_id, mode,
+                    (long long)run_id);
+            return SLM_RUN_BAD_INPUT;
+        }
         rc = slm_session_stored_cfg(st, run_id, cfg, err, errlen);
     }
     if (rc == SLM_RUN_OK && slm_load_cfg_parse(*cfg, lc, err, errlen))

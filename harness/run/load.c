@@ -534,6 +534,24 @@ static int check_caps(const load_ctx *L, size_t ci, const slm_session_cand *cd, 
     return SLM_RUN_OK;
 }
 
+/* What the profile asks of each candidate's engine, from its plugin table, before
+ * anything is recorded (the opened model is checked again: it may offer less). */
+static int precheck(const slm_run_cfg *cfg, const slm_load_cfg *lc, slm_plugins *ps,
+                    char *err, size_t errlen)
+{
+    load_ctx L = {cfg, lc, NULL, NULL, NULL, 0};
+    for (size_t ci = 0; ci < cfg->n_cands; ci++) {
+        slm_plugin *p = slm_plugins_find(ps, cfg->cands[ci].engine);
+        if (!p || !p->enabled)
+            continue; /* the run's own checks say why */
+        slm_session_cand cd = {.vt = p->vt, .caps = p->vt->caps};
+        int rc = check_caps(&L, ci, &cd, err, errlen);
+        if (rc != SLM_RUN_OK)
+            return rc;
+    }
+    return SLM_RUN_OK;
+}
+
 /* A level stored complete or saturated by an earlier session: its throughput again. */
 static int stored_level(load_ctx *L, const slm_load_level_row *lv, double *thr, char *err,
                         size_t errlen)
@@ -610,12 +628,12 @@ static int execute(load_ctx *L, char *err, size_t errlen)
             rc = run_cand(L, ci, &cd, e2, sizeof e2);
         /* no room is the sweep's answer, not the candidate's failure */
         slm_session_cand_end(L->s, ci, rc == SLM_RUN_BAD_INPUT ? SLM_RUN_OK : rc, e2);
-        if (rc != SLM_RUN_OK && rc != SLM_RUN_INTERRUPTED)
-            slm_say(stderr, "slmbench: error: %s\n", e2);
-        if (rc != SLM_RUN_OK && (worst == SLM_RUN_OK || rc == SLM_RUN_INTERRUPTED)) {
-            worst = rc;
-            slm_err(err, errlen, "%s", e2);
+        if (rc != SLM_RUN_OK) { /* every candidate's message, in order */
+            size_t len = worst == SLM_RUN_OK ? 0 : strlen(err);
+            snprintf(err + len, errlen - len, "%s%s", len ? "; " : "", e2);
         }
+        if (rc != SLM_RUN_OK && (worst == SLM_RUN_OK || rc == SLM_RUN_INTERRUPTED))
+            worst = rc;
         if (rc == SLM_RUN_INTERRUPTED)
             break;
     }
@@ -637,7 +655,10 @@ int slm_load_start(const slm_run_cfg *cfg, const slm_load_cfg *lc, slm_store *st
     slm_run_opts ro = {.quiet = 1, .stop = o->stop};
     load_ctx L = {cfg, lc, st, o, NULL, 0};
     *run_id = 0;
-    int rc = slm_session_open(cfg, st, ps, &ro, "load", run_id, &L.s, err, errlen);
+    int rc = precheck(cfg, lc, ps, err, errlen);
+    if (rc != SLM_RUN_OK)
+        return rc;
+    rc = slm_session_open(cfg, st, ps, &ro, "load", run_id, &L.s, err, errlen);
     if (rc != SLM_RUN_OK)
         return rc;
     L.run_id = *run_id;

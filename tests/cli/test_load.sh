@@ -1,0 +1,153 @@
+# slmbench load (issue 18) against tests/server/slm_test_server: the load: section's
+# errors with the config's line, synchronous and concurrent levels stored request by
+# request with their phases, a server refusing every request (the level all errors, the
+# sweep stopped, nothing lost), Ctrl-C and kill -9 in the middle of a level then --resume
+# (the level redone from scratch), --json. Counts, phases and ordering are asserted, never
+# timings.
+. "$(dirname "$0")/lib.sh"
+FX="$ROOT/tests/fixtures/tiny"
+. "$(dirname "$0")/openai_lib.sh"
+
+"$SLMBENCH" models make --train "$FX/train.csv" --evalset "$FX" --out "$TMP/a.gguf" --vocab 40 >/dev/null
+
+# lcfg FILE OPTIONS LOAD_LINES...: a load test of one openai candidate; each further
+# argument is one line of the load: section.
+lcfg() {
+    f=$1; o=$2; shift 2
+    { printf 'name: lt\nevalset: %s\nmode: generate\nmax_tokens: 4\nwarmup: 0\n' "$FX"
+      printf 'candidates:\n  - {name: srv, engine: openai, model: demo-nb, options: {base_url: "http://127.0.0.1:%s/v1", endpoint: completions%s}}\n' "${PORT:-1}" "$o"
+      printf 'load:\n'
+      for l in "$@"; do printf '  %s\n' "$l"; done; } >"$f"
+}
+reqs() { sql "$1" "select count(*) from load_requests"; }
+
+# ---- the load: section's errors: exit 3, the config's file and line ----
+lcfg "$TMP/e1.yaml" "" "profile: constant" "rate: 0" "duration: 2s"
+expect_exit 3 "rate 0 refused" "$SLMBENCH" load "$TMP/e1.yaml" --db "$TMP/e.db"
+expect_err "e1.yaml:10: key 'rate': a rate must be > 0 requests/s, got 0" "the error names config:line and the rate"
+lcfg "$TMP/e2.yaml" "" "profile: poisson" "rate: [2, -1]" "duration: 2s"
+expect_exit 3 "a negative rate in a list refused" "$SLMBENCH" load "$TMP/e2.yaml" --db "$TMP/e.db"
+expect_err "e2.yaml:10: key 'rate': a rate must be > 0" "names the list's line"
+lcfg "$TMP/e3.yaml" "" "profile: synchronous" "duration: 30"
+expect_exit 3 "a duration without its unit refused" "$SLMBENCH" load "$TMP/e3.yaml" --db "$TMP/e.db"
+expect_err "e3.yaml:10: key 'duration': expected a time with its unit \(e.g. 500ms or 2s\), got '30'" "says the unit is missing, with the line"
+lcfg "$TMP/e4.yaml" "" "profile: synchronous" "requests: 5" "slo: {ttft: 500, percentile: 99}"
+expect_exit 3 "an SLO limit without its unit refused" "$SLMBENCH" load "$TMP/e4.yaml" --db "$TMP/e.db"
+expect_err "e4.yaml:11: key 'ttft': expected a time with its unit" "the SLO's line"
+lcfg "$TMP/e5.yaml" "" "profile: sweep" "concurrency: 1" "requests: 5"
+expect_exit 3 "a sweep with no room refused" "$SLMBENCH" load "$TMP/e5.yaml" --db "$TMP/e.db"
+expect_err "e5.yaml:10: a sweep with concurrency 1 has no room" "no room, at the concurrency's line"
+lcfg "$TMP/e6.yaml" "" "profile: synchronous" "duration: 2s" "warmup: 1s" "cooldown: 1s"
+expect_exit 3 "warm-up and cool-down filling the level refused" "$SLMBENCH" load "$TMP/e6.yaml" --db "$TMP/e.db"
+expect_err "e6.yaml:9: warmup \(1000 ms\) and cooldown \(1000 ms\) leave nothing" "says nothing is left to measure"
+lcfg "$TMP/e7.yaml" "" "profile: constant" "duration: 2s"
+expect_exit 3 "constant without a rate refused" "$SLMBENCH" load "$TMP/e7.yaml" --db "$TMP/e.db"
+expect_err "e7.yaml:9: profile constant needs 'rate'" "names what is missing"
+sed '/^load:/,$d' "$TMP/e7.yaml" >"$TMP/e8.yaml"
+expect_exit 3 "a config without a load: section refused" "$SLMBENCH" load "$TMP/e8.yaml" --db "$TMP/e.db"
+expect_err "no 'load:' section" "says the section is missing"
+[ ! -e "$TMP/e.db" ] && ok "bad configs write no database" || notok "a database was written for a bad config"
+sed 's/^mode: generate/mode: score/' "$TMP/e7.yaml" | sed 's/^  duration: 2s/  rate: 2/' >"$TMP/e9.yaml"
+expect_exit 3 "a load test in score mode refused" "$SLMBENCH" load "$TMP/e9.yaml" --db "$TMP/e.db"
+expect_err "e9.yaml:3: a load test needs mode: generate" "names the mode's line"
+
+# ---- synchronous and concurrent against the test server ----
+start_server
+lcfg "$TMP/s.yaml" "" "profile: synchronous" "requests: 12"
+expect_exit 0 "a synchronous level of 12 requests" "$SLMBENCH" load "$TMP/s.yaml" --db "$TMP/s.db" --quiet
+expect_out "^\| srv \| 0 \| synchronous \| – \| [0-9.]+ \| " "the table's row: no offered rate in a closed loop, an achieved one"
+v=$(sql "$TMP/s.db" "select count(*), count(distinct seq), sum(phase = 'measure'), sum(status = 'ok'), sum(correct is not null), sum(scheduled_ms is null) from load_requests")
+[ "$v" = "12|12|12|12|12|12" ] && ok "12 requests stored once each, measured, answered, judged, unscheduled" || notok "synchronous rows: $v"
+v=$(sql "$TMP/s.db" "select r.mode || '|' || r.status || '|' || c.status || '|' || l.status || '|' || l.profile || '|' || l.concurrency from runs r join candidates c on c.run_id = r.id join load_levels l on l.run_id = r.id")
+[ "$v" = "load|complete|ok|complete|synchronous|1" ] && ok "a run of mode load, its candidate ok, its level complete" || notok "run|cand|level: $v"
+# judged as run judges: the same predictions as `run` of the same examples
+cfg "$TMP/r.yaml" 12 "endpoint: completions"
+expect_exit 0 "the same 12 examples through run" "$SLMBENCH" run "$TMP/r.yaml" --db "$TMP/r.db" --quiet
+sql "$TMP/r.db" "select example_idx, pred, correct, valid from predictions order by 1" >"$TMP/pr"
+sql "$TMP/s.db" "select example_idx, pred, correct, valid from load_requests order by 1" >"$TMP/pl"
+cmp -s "$TMP/pr" "$TMP/pl" && ok "every answer judged as run judges it (pred, correct, valid)" || notok "load and run judge differently"
+sed 's/^limit: 12/limit: 12/' "$TMP/r.yaml" >/dev/null
+expect_exit 3 "run --resume does not take a load test" "$SLMBENCH" run --resume --run 1 --db "$TMP/s.db"
+expect_err "run 1 is a load test; resume it with: slmbench load --resume 1" "says how to resume it"
+stop_server
+
+start_server --fault delay:100
+lcfg "$TMP/c.yaml" "" "profile: concurrent" "concurrency: 4" "requests: 24" "warmup: 150ms" "order: shuffled" "seed: 3"
+expect_exit 0 "a concurrent level: 4 in flight, 24 requests, 150 ms warm-up" "$SLMBENCH" load "$TMP/c.yaml" --db "$TMP/c.db" --quiet --json
+m=$(curl -s "http://127.0.0.1:$PORT/stats" | sed -n 's/.*"max_in_flight":\([0-9]*\).*/\1/p')
+[ "$m" -ge 2 ] && [ "$m" -le 4 ] && ok "the server saw 2 to 4 requests at once, never more (saw $m)" || notok "max in flight: $m"
+v=$(sql "$TMP/c.db" "select count(*), sum(phase = 'warmup') >= 4, sum(phase = 'measure') >= 1, sum(phase = 'warmup' and sent_ms >= 150), sum(phase = 'measure' and sent_ms < 150), sum(phase = 'cooldown') from load_requests")
+[ "$v" = "24|1|1|0|0|0" ] && ok "24 rows; sent in the first 150 ms: warm-up, after: measured; no cool-down" || notok "phases: $v"
+v=$(sql "$TMP/c.db" "select group_concat(example_idx, ',') from (select example_idx from load_requests order by seq)")
+[ "$v" != "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23" ] && [ "$(sql "$TMP/c.db" "select count(distinct example_idx) from load_requests")" = 24 ] && ok "shuffled: 24 distinct examples, not in order" || notok "order: $v"
+v=$(sql "$TMP/c.db" "select count(*) from load_requests where e2e_ms >= 100 and status = 'ok'")
+[ "$v" = 24 ] && ok "each request's latency from its own sending (all >= the server's 100 ms delay)" || notok "e2e >= 100: $v"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+lv = d["candidates"][0]["levels"]
+assert d["profile"] == "concurrent" and len(lv) == 1, d
+l = lv[0]
+assert l["profile"] == "concurrent" and l["concurrency"] == 4 and l["offered_rps"] is None
+assert l["n_measured"] + 0 >= 1 and l["status"] == "complete"
+assert l["e2e_ms"]["p50"]["value"] >= 100
+' "$TMP/out" && ok "--json: the level with its numbers, null where undefined" || notok "--json: $(head -c 300 "$TMP/out")"
+stop_server
+
+# ---- what an engine cannot do ----
+{ sed '/^candidates:/,$d' "$TMP/e7.yaml"
+  printf 'candidates:\n  - {name: rp, engine: replay, model: %s}\nload:\n  profile: constant\n  rate: 5\n  requests: 5\n' "$TMP/none.csv"; } >"$TMP/rp.yaml"
+printf 'id,label,pred,confidence\n' >"$TMP/none.csv"
+expect_exit 3 "an open-loop profile with an engine that has no generate_many" "$SLMBENCH" load "$TMP/rp.yaml" --db "$TMP/rp.db"
+expect_err "rp.yaml:9: candidate 'rp': engine 'replay' cannot keep requests in flight at once \(no generate_many\): profile constant needs it; only synchronous works" "says what the engine lacks and what works"
+
+# ---- a server that refuses every request ----
+start_server --fault 500
+lcfg "$TMP/f.yaml" ", retries: 0" "profile: sweep" "concurrency: 4" "requests: 10" "rates: 3"
+expect_exit 4 "a sweep against a server answering HTTP 500 to all" "$SLMBENCH" load "$TMP/f.yaml" --db "$TMP/f.db" --quiet
+expect_err "level 0 \(synchronous\): every request failed \(10 of 10; the first: openai: server answered HTTP 500" "says every request failed, with the first error"
+expect_err "finish it with: slmbench load --resume 1" "says how to go on"
+v=$(sql "$TMP/f.db" "select count(*), sum(status = 'error'), sum(error like '%HTTP 500%'), sum(correct is null) from load_requests")
+[ "$v" = "10|10|10|10" ] && ok "nothing lost: 10 rows, each an error with its message, none judged" || notok "rows: $v"
+v=$(sql "$TMP/f.db" "select count(*) || '|' || group_concat(status) || '|' || (select status from runs) || '|' || (select status from candidates) from load_levels")
+[ "$v" = "1|incomplete|failed|failed" ] && ok "the sweep stopped at level 0, incomplete; the run and candidate failed" || notok "levels|statuses: $v"
+stop_server
+
+# ---- Ctrl-C and kill -9 in the middle of a level, then --resume ----
+# stop_midway SIGNAL DB: a concurrent level of 40 requests (delay 200 ms, 2 in flight:
+# 4 s), SIGNAL once 4 requests are stored; the exit code in $RC.
+stop_midway() {
+    lcfg "$TMP/mid.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 40"
+    "$SLMBENCH" load "$TMP/mid.yaml" --db "$2" --quiet >/dev/null 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 1200 ]; do
+        n=$(sqlite3 -batch -noheader -readonly "$2" "select count(*) from load_requests" 2>/dev/null || true)
+        [ "${n:-0}" -ge 4 ] 2>/dev/null && break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill "-$1" "$pid"
+    if wait "$pid" 2>/dev/null; then RC=0; else RC=$?; fi
+}
+start_server --fault delay:200
+stop_midway INT "$TMP/int.db"
+[ "$RC" = 130 ] && ok "Ctrl-C in the middle of a level exits 130" || notok "exit after SIGINT: $RC"
+v=$(sql "$TMP/int.db" "select (select count(*) from load_requests) between 4 and 39, (select count(*) from load_requests where status != 'ok'), (select status || '|' || reason from load_levels), (select status from runs)")
+[ "$v" = "1|0|incomplete|interrupted by a signal|interrupted" ] && ok "what was measured stays (no request cut short stored), the level incomplete, the run interrupted" || notok "after SIGINT: $v"
+stop_midway KILL "$TMP/kill.db"
+[ "$RC" = 137 ] && ok "kill -9 in the middle of a level" || notok "exit after SIGKILL: $RC"
+v=$(sql "$TMP/kill.db" "select (select count(*) from load_requests) >= 4, (select status from load_levels)")
+[ "$v" = "1|running" ] && ok "the killed level's requests stay, the level left running" || notok "after kill -9: $v"
+stop_server
+start_server
+for db in int kill; do
+    expect_exit 0 "--resume of the $db level" "$SLMBENCH" load --resume 1 --db "$TMP/$db.db" --quiet
+    v=$(sql "$TMP/$db.db" "select count(*), count(distinct seq), min(seq), max(seq), sum(status = 'ok') from load_requests")
+    w=$(sql "$TMP/$db.db" "select count(*) || '|' || status || '|' || (select status from runs) from load_levels")
+    [ "$v" = "40|40|0|39|40" ] && [ "$w" = "1|complete|complete" ] && ok "the $db level redone from scratch: 40 requests once each, one level, complete" || notok "after resume ($db): $v / $w"
+done
+expect_out "^\| srv \| 0 \| concurrent \| – \| " "the resumed load test prints its table"
+expect_exit 3 "--resume of a run that is not a load test" "$SLMBENCH" load --resume 1 --db "$TMP/r.db"
+expect_err "run 1 is not a load test \(mode generate\)" "says so"
+stop_server
