@@ -101,6 +101,34 @@ printf 'id,label,pred,confidence\n' >"$TMP/none.csv"
 expect_exit 3 "an open-loop profile with an engine that has no generate_many" "$SLMBENCH" load "$TMP/rp.yaml" --db "$TMP/rp.db"
 expect_err "rp.yaml:9: candidate 'rp': engine 'replay' cannot keep requests in flight at once \(no generate_many\): profile constant needs it; only synchronous works" "says what the engine lacks and what works"
 
+# ---- open loops (the openai engine's ABI 1.6 schedule): counts, phases, ordering ----
+start_server
+lcfg "$TMP/k.yaml" "" "profile: constant" "rate: 20" "requests: 20" "warmup: 200ms" "cooldown: 200ms" "concurrency: 8"
+expect_exit 0 "a constant-rate level: 20 requests at 20/s" "$SLMBENCH" load "$TMP/k.yaml" --db "$TMP/k.db" --quiet
+v=$(sql "$TMP/k.db" "select count(*), sum(phase = 'warmup'), sum(phase = 'measure'), sum(phase = 'cooldown'), sum(abs(scheduled_ms - seq * 50) < 1e-6), sum(sent_ms >= scheduled_ms - 1e-6), sum(http_status = 200), sum(attempts = 1), sum(server_id is not null) from load_requests")
+[ "$v" = "20|4|12|4|20|20|20|20|20" ] && ok "due at seq x 50 ms; 4 warm-up (due < 200 ms), 12 measured, 4 cool-down (due >= 800 ms); none sent early; status, attempts, server id traced" || notok "constant rows: $v"
+v=$(sql "$TMP/k.db" "select profile, offered_rps, concurrency, n_requests, window_ms, status from load_levels")
+[ "$v" = "constant|20.0|8|20|600.0|complete" ] && ok "the level: offered 20/s, cap 8, 20 requests, a 600 ms window (1000 - 200 - 200)" || notok "level: $v"
+lcfg "$TMP/p.yaml" "" "profile: poisson" "rate: [40, 80]" "requests: 16" "seed: 5"
+expect_exit 0 "two Poisson levels" "$SLMBENCH" load "$TMP/p.yaml" --db "$TMP/p.db" --quiet
+v=$(sql "$TMP/p.db" "select count(*), sum(a.scheduled_ms > b.scheduled_ms), sum(a.phase = 'measure') from load_requests a join load_requests b on b.level_id = a.level_id and b.seq = a.seq - 1")
+w=$(sql "$TMP/p.db" "select group_concat(offered_rps || ':' || n_requests || ':' || status, ' ') from load_levels")
+[ "$v" = "30|30|30" ] && [ "$w" = "40.0:16:complete 80.0:16:complete" ] && ok "Poisson: due times increasing with seq at both levels, all measured" || notok "poisson: $v / $w"
+stop_server
+start_server --fault delay:50
+lcfg "$TMP/w.yaml" "" "profile: sweep" "concurrency: 4" "rates: 2" "requests: 16"
+expect_exit 0 "a sweep: synchronous, concurrent, 2 constant rates" "$SLMBENCH" load "$TMP/w.yaml" --db "$TMP/w.db" --quiet
+v=$(sql "$TMP/w.db" "select group_concat(profile, ',') from (select profile from load_levels order by idx)")
+case "$v" in synchronous,concurrent,constant,constant|synchronous,concurrent,constant) ok "the sweep's levels in order: $v" ;; *) notok "sweep levels: $v" ;; esac
+# the last rate is rmax, the concurrent level's throughput (measured answers / window)
+v=$(sql "$TMP/w.db" "select abs((select offered_rps from load_levels where idx = 3) - (select count(*) * 1000.0 / l.window_ms from load_requests r join load_levels l on l.id = r.level_id where l.idx = 1 and r.phase = 'measure' and r.status = 'ok')) < 1e-6 * (select offered_rps from load_levels where idx = 3)")
+w=$(sql "$TMP/w.db" "select (select offered_rps from load_levels where idx = 2) < (select offered_rps from load_levels where idx = 3)")
+if [ "$(sql "$TMP/w.db" "select count(*) from load_levels")" = 3 ]; then
+    [ "$(sql "$TMP/w.db" "select status from load_levels where idx = 2")" = saturated ] && ok "the sweep stopped at its first saturated level" || notok "3 levels but level 2 not saturated"
+else [ "$v|$w" = "1|1" ] && ok "the constant rates rise to rmax, the concurrent level's throughput" || notok "sweep rates: $v|$w"; fi
+expect_out "highest offered rate meeting the SLO" "the best rate's line"
+stop_server
+
 # ---- a server that refuses every request ----
 start_server --fault 500
 lcfg "$TMP/f.yaml" ", retries: 0" "profile: sweep" "concurrency: 4" "requests: 10" "rates: 3"
