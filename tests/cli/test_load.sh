@@ -140,6 +140,12 @@ v=$(sql "$TMP/f.db" "select count(*), sum(status = 'error'), sum(error like '%HT
 v=$(sql "$TMP/f.db" "select count(*) || '|' || group_concat(status) || '|' || (select status from runs) || '|' || (select status from candidates) from load_levels")
 [ "$v" = "1|incomplete|failed|failed" ] && ok "the sweep stopped at level 0, incomplete; the run and candidate failed" || notok "levels|statuses: $v"
 stop_server
+start_server
+expect_exit 0 "--resume once the server answers" "$SLMBENCH" load --resume 1 --db "$TMP/f.db" --quiet
+v=$(sql "$TMP/f.db" "select count(*), sum(r.status = 'ok') from load_requests r join load_levels l on l.id = r.level_id where l.idx = 0")
+w=$(sql "$TMP/f.db" "select count(*) >= 3, sum(status in ('complete', 'saturated')) = count(*), (select status from runs) from load_levels")
+[ "$v|$w" = "10|10|1|1|complete" ] && ok "level 0 redone from scratch (10 answers, the errors gone), the sweep finished" || notok "after resume: $v|$w"
+stop_server
 
 # ---- Ctrl-C and kill -9 in the middle of a level, then --resume ----
 # stop_midway SIGNAL DB: a concurrent level of 40 requests (delay 200 ms, 2 in flight:
