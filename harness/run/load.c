@@ -617,17 +617,18 @@ static int run_cand(load_ctx *L, size_t ci, const slm_session_cand *cd, char *er
 /* Runs every candidate not yet ok, then settles the run's status. */
 static int execute(load_ctx *L, char *err, size_t errlen)
 {
-    int worst = SLM_RUN_OK;
+    int worst = SLM_RUN_OK, failed = 0;
     for (size_t ci = 0; ci < L->cfg->n_cands; ci++) {
         slm_session_cand cd;
         char e2[SLM_ERRLEN] = "";
-        int rc = slm_session_cand_begin(L->s, ci, &cd, e2, sizeof e2);
+        int rc = slm_session_cand_begin(L->s, ci, &cd, e2, sizeof e2), no_room = 0;
         if (rc == SLM_RUN_OK)
             rc = check_caps(L, ci, &cd, e2, sizeof e2);
         if (rc == SLM_RUN_OK)
-            rc = run_cand(L, ci, &cd, e2, sizeof e2);
+            no_room = (rc = run_cand(L, ci, &cd, e2, sizeof e2)) == SLM_RUN_BAD_INPUT;
         /* no room is the sweep's answer, not the candidate's failure */
-        slm_session_cand_end(L->s, ci, rc == SLM_RUN_BAD_INPUT ? SLM_RUN_OK : rc, e2);
+        slm_session_cand_end(L->s, ci, no_room ? SLM_RUN_OK : rc, e2);
+        failed |= rc != SLM_RUN_OK && rc != SLM_RUN_INTERRUPTED && !no_room;
         if (rc != SLM_RUN_OK) { /* every candidate's message, in order */
             size_t len = worst == SLM_RUN_OK ? 0 : strlen(err);
             snprintf(err + len, errlen - len, "%s%s", len ? "; " : "", e2);
@@ -638,9 +639,9 @@ static int execute(load_ctx *L, char *err, size_t errlen)
             break;
     }
     const char *st = worst == SLM_RUN_INTERRUPTED ? "interrupted"
-                     : worst == SLM_RUN_ENGINE    ? "failed" : "complete";
+                     : failed                     ? "failed" : "complete";
     slm_store_set_run_status(L->st, L->run_id, st, worst == SLM_RUN_OK ? NULL : err);
-    if (worst == SLM_RUN_INTERRUPTED || worst == SLM_RUN_ENGINE) {
+    if (worst == SLM_RUN_INTERRUPTED || failed) {
         size_t len = strlen(err);
         snprintf(err + len, errlen - len, "%sfinish it with: slmbench load --resume %lld --db "
                  "%s", len ? "; " : "", (long long)L->run_id, slm_store_path(L->st));
