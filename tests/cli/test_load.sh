@@ -129,6 +129,13 @@ else [ "$v|$w" = "1|1" ] && ok "the constant rates rise to rmax, the concurrent 
 expect_out "highest offered rate meeting the SLO" "the best rate's line"
 stop_server
 
+# ---- an engine in process, one request at a time ----
+{ sed '/^candidates:/,$d' "$TMP/e7.yaml"
+  printf 'threads: 1\ncandidates:\n  - {name: local, model: %s}\nload:\n  profile: synchronous\n  requests: 6\n' "$TMP/a.gguf"; } >"$TMP/ll.yaml"
+expect_exit 0 "a synchronous level of the in-process llamacpp engine" "$SLMBENCH" load "$TMP/ll.yaml" --db "$TMP/ll.db" --quiet
+v=$(sql "$TMP/ll.db" "select count(*), sum(status = 'ok'), sum(e2e_ms > 0), sum(pred is not null), max(seq) from load_requests")
+[ "$v" = "6|6|6|6|5" ] && ok "6 requests answered, timed and judged in process" || notok "llamacpp rows: $v"
+
 # ---- a server that refuses every request ----
 start_server --fault 500
 lcfg "$TMP/f.yaml" ", retries: 0" "profile: sweep" "concurrency: 4" "requests: 10" "rates: 3"
@@ -140,7 +147,7 @@ v=$(sql "$TMP/f.db" "select count(*), sum(status = 'error'), sum(error like '%HT
 v=$(sql "$TMP/f.db" "select count(*) || '|' || group_concat(status) || '|' || (select status from runs) || '|' || (select status from candidates) from load_levels")
 [ "$v" = "1|incomplete|failed|failed" ] && ok "the sweep stopped at level 0, incomplete; the run and candidate failed" || notok "levels|statuses: $v"
 stop_server
-start_server
+start_server --fault delay:50 # 4 in flight answer faster than 1: the sweep has room
 expect_exit 0 "--resume once the server answers" "$SLMBENCH" load --resume 1 --db "$TMP/f.db" --quiet
 v=$(sql "$TMP/f.db" "select count(*), sum(r.status = 'ok') from load_requests r join load_levels l on l.id = r.level_id where l.idx = 0")
 w=$(sql "$TMP/f.db" "select count(*) >= 3, sum(status in ('complete', 'saturated')) = count(*), (select status from runs) from load_levels")
