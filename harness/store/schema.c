@@ -429,6 +429,8 @@ static const slm_col LOAD_LEVELS[] = {
  * NULL in a closed loop); ttft and e2e from its sending. */
 static const slm_col LOAD_REQUESTS[] = {
     C("level_id", "INTEGER NOT NULL REFERENCES load_levels(id)", 13),
+    C("run_id", "INTEGER NOT NULL REFERENCES runs(id)", 13), /* the level's, for export */
+    C("candidate_id", "INTEGER NOT NULL REFERENCES candidates(id)", 13),
     C("seq", "INTEGER NOT NULL", 13),
     C("example_idx", "INTEGER NOT NULL", 13),
     C("phase", "TEXT NOT NULL CHECK (phase IN ('warmup','measure','cooldown'))", 13),

@@ -131,11 +131,14 @@ int slm_load_put_requests(slm_store *st, int64_t level_id, const slm_load_req_ro
                            rows[i].seq);
     if (slm_store_begin(st, err, errlen))
         return -1;
-    if (slm_store_prepare(st, "INSERT INTO load_requests (level_id, seq, example_idx, phase, "
-                              "scheduled_ms, sent_ms, ttft_ms, e2e_ms, itl_mean_ms, itl_max_ms, "
-                              "tpot_ms, n_output_tokens, status, http_status, attempts, "
-                              "server_id, error, pred, correct, valid) VALUES (?, ?, ?, ?, ?, "
-                              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, err, errlen)) {
+    /* the level's run and candidate copied beside each request (export table) */
+    if (slm_store_prepare(st, "INSERT INTO load_requests (level_id, run_id, candidate_id, seq, "
+                              "example_idx, phase, scheduled_ms, sent_ms, ttft_ms, e2e_ms, "
+                              "itl_mean_ms, itl_max_ms, tpot_ms, n_output_tokens, status, "
+                              "http_status, attempts, server_id, error, pred, correct, valid) "
+                              "SELECT ?1, run_id, candidate_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                              "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20 FROM "
+                              "load_levels WHERE id = ?1", &s, err, errlen)) {
         slm_store_rollback(st);
         return -1;
     }
@@ -145,6 +148,8 @@ int slm_load_put_requests(slm_store *st, int64_t level_id, const slm_load_req_ro
         sqlite3_clear_bindings(s);
         bind_request(s, level_id, &rows[i]);
         rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE && sqlite3_changes(slm_store_db(st)) != 1)
+            rc = SQLITE_NOTFOUND; /* no such level */
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {

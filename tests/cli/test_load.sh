@@ -67,6 +67,8 @@ sql "$TMP/r.db" "select example_idx, pred, correct, valid from predictions order
 sql "$TMP/s.db" "select example_idx, pred, correct, valid from load_requests order by 1" >"$TMP/pl"
 cmp -s "$TMP/pr" "$TMP/pl" && ok "every answer judged as run judges it (pred, correct, valid)" || notok "load and run judge differently"
 sed 's/^limit: 12/limit: 12/' "$TMP/r.yaml" >/dev/null
+expect_exit 0 "export table load_requests of the load test" "$SLMBENCH" export table load_requests 1 --candidate srv --db "$TMP/s.db"
+[ "$(grep -c ',measure,' "$TMP/out")" = 12 ] && head -1 "$TMP/out" | grep -q '^level_id,run_id,candidate_id,seq,example_idx,phase,' && ok "every request exported with its phase" || notok "export: $(head -2 "$TMP/out")"
 expect_exit 3 "run --resume does not take a load test" "$SLMBENCH" run --resume --run 1 --db "$TMP/s.db"
 expect_err "run 1 is a load test; resume it with: slmbench load --resume 1" "says how to resume it"
 stop_server
