@@ -135,15 +135,22 @@ static json_t *row_json(const slm_load_level_row *lv, const slm_load_level_stats
                           "throughput_rps", jnum(s->throughput_rps), "goodput_rps",
                           jnum(s->goodput_rps), "output_tok_s", jnum(s->output_tok_s));
     static const char *const names[] = {"p50", "p90", "p_slo"};
-    json_t *tt = json_object(), *ee = json_object(), *tp = json_object();
+    json_t *tt = json_object(), *ee = json_object(), *tp = json_object(), *it = json_object();
     for (int k = 0; k < 3; k++) {
         json_object_set_new(tt, names[k], pct_json(&s->ttft[k]));
         json_object_set_new(ee, names[k], pct_json(&s->e2e[k]));
         json_object_set_new(tp, names[k], pct_json(&s->tpot[k]));
+        json_object_set_new(it, names[k], pct_json(&s->itl[k]));
     }
     json_object_set_new(o, "ttft_ms", tt);
     json_object_set_new(o, "e2e_ms", ee);
     json_object_set_new(o, "tpot_ms", tp);
+    json_object_set_new(o, "itl_ms", it);
+    json_object_set_new(o, "send_err_p50_ms", jnum(s->send_err_p50_ms));
+    json_object_set_new(o, "send_err_p99_ms", jnum(s->send_err_p99_ms));
+    json_object_set_new(o, "goodput_share", jnum(s->goodput_share));
+    json_object_set_new(o, "n_errors", json_integer(s->n_errors));
+    json_object_set_new(o, "n_timeouts", json_integer(s->n_timeouts));
     json_object_set_new(o, "accuracy", jnum(s->accuracy));
     json_object_set_new(o, "invalid_rate", jnum(s->invalid_rate));
     json_object_set_new(o, "error_rate", jnum(s->error_rate));
