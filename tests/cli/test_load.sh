@@ -105,11 +105,13 @@ expect_err "rp.yaml:9: candidate 'rp': engine 'replay' cannot keep requests in f
 
 # ---- open loops (the openai engine's ABI 1.6 schedule): counts, phases, ordering ----
 start_server
-lcfg "$TMP/k.yaml" "" "profile: constant" "rate: 20" "requests: 20" "warmup: 200ms" "cooldown: 200ms" "concurrency: 8"
+lcfg "$TMP/k.yaml" ", stream: 1" "profile: constant" "rate: 20" "requests: 20" "warmup: 200ms" "cooldown: 200ms" "concurrency: 8"
 expect_exit 0 "a constant-rate level: 20 requests at 20/s" "$SLMBENCH" load "$TMP/k.yaml" --db "$TMP/k.db" --quiet
 v=$(sql "$TMP/k.db" "select count(*), sum(phase = 'warmup'), sum(phase = 'measure'), sum(phase = 'cooldown'), sum(abs(scheduled_ms - seq * 50) < 1e-6), sum(sent_ms >= scheduled_ms - 1e-6), sum(http_status = 200), sum(attempts = 1), sum(server_id is not null) from load_requests")
 [ "$v" = "20|4|12|4|20|20|20|20|20" ] && ok "due at seq x 50 ms; 4 warm-up (due < 200 ms), 12 measured, 4 cool-down (due >= 800 ms); none sent early; status, attempts, server id traced" || notok "constant rows: $v"
 v=$(sql "$TMP/k.db" "select profile, offered_rps, concurrency, n_requests, window_ms, status from load_levels")
+v2=$(sql "$TMP/k.db" "select count(ttft_ms), sum(ttft_ms <= e2e_ms) from load_requests")
+[ "$v2" = "20|20" ] && ok "streamed: every request's time to first token, never after its end" || notok "ttft: $v2"
 [ "$v" = "constant|20.0|8|20|600.0|complete" ] && ok "the level: offered 20/s, cap 8, 20 requests, a 600 ms window (1000 - 200 - 200)" || notok "level: $v"
 lcfg "$TMP/p.yaml" "" "profile: poisson" "rate: [40, 80]" "requests: 16" "seed: 5"
 expect_exit 0 "two Poisson levels" "$SLMBENCH" load "$TMP/p.yaml" --db "$TMP/p.db" --quiet
