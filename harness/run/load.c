@@ -205,8 +205,13 @@ static int record(level_run *lr, size_t i, slm_gen_result *res, const slm_req_tr
                   double e2e_ms, const char *err)
 {
     volatile sig_atomic_t *stop = lr->L->o->stop;
-    if (!res && stop && *stop)
-        return 1; /* a request cut short by Ctrl-C: not a measurement, not kept */
+    if (lr->failed || (!res && stop && *stop)) {
+        /* the store failed (the level is lost anyway), or a request cut short by Ctrl-C:
+         * not a measurement, not kept */
+        if (res)
+            lr->cand->vt->result_free(res);
+        return 1;
+    }
     slm_load_req_row *w = &lr->batch[lr->nb];
     size_t seq = lr->seq_base + i;
     memset(w, 0, sizeof *w);
