@@ -136,7 +136,22 @@ static void md_labels(const slm_prod_report *r, const slm_prod_review *v, slm_bu
         slm_buf_puts(b, " → ");
         md_pct(b, mv->share_month);
     }
-    slm_buf_puts(b, v->n_movers ? ".\n" : " –.\n");
+    slm_buf_puts(b, v->n_movers ? "." : " –.");
+    const slm_prod_mover *t = &v->class_top;
+    if (t->cls >= 0) {
+        slm_buf_puts(b, " Most significant change of one class: `");
+        slm_md_cell(b, (size_t)t->cls < r->n_classes ? r->classes[t->cls] : "?");
+        slm_buf_puts(b, "` ");
+        md_pct(b, t->share_ref);
+        slm_buf_puts(b, " → ");
+        md_pct(b, t->share_month);
+        slm_buf_puts(b, " (Bonferroni p ");
+        md_pval(b, v->class_p);
+        slm_buf_puts(b, ", its PSI term ");
+        md_val(b, t->contrib, 1.0, 4);
+        slm_buf_puts(b, ")");
+    }
+    slm_buf_puts(b, "\n");
 }
 
 static void md_conf(const slm_prod_review *v, slm_buf *b)
@@ -292,6 +307,19 @@ static void jband(json_t *o, const char *k, double v, double lo, double hi)
     json_object_set_new(o, k, a);
 }
 
+static json_t *json_mover(const slm_prod_report *r, const slm_prod_mover *mv)
+{
+    json_t *m = json_object();
+    int c = mv->cls;
+    json_object_set_new(m, "label", slm_json_str(c >= 0 && (size_t)c < r->n_classes
+                                                     ? r->classes[c]
+                                                     : NULL));
+    jset(m, "share_reference", mv->share_ref);
+    jset(m, "share_month", mv->share_month);
+    jset(m, "psi_term", mv->contrib);
+    return m;
+}
+
 static json_t *json_labels(const slm_prod_report *r, const slm_prod_review *v)
 {
     json_t *o = json_object(), *mv = json_array();
@@ -300,17 +328,13 @@ static json_t *json_labels(const slm_prod_report *r, const slm_prod_review *v)
     jset(o, "chi2", v->labels.chi2);
     jset(o, "p", v->labels.p);
     json_object_set_new(o, "method", slm_json_str(v->labels.method));
-    for (size_t i = 0; i < v->n_movers; i++) {
-        json_t *m = json_object();
-        int c = v->movers[i].cls;
-        json_object_set_new(m, "label", slm_json_str((size_t)c < r->n_classes ? r->classes[c]
-                                                                               : NULL));
-        jset(m, "share_reference", v->movers[i].share_ref);
-        jset(m, "share_month", v->movers[i].share_month);
-        jset(m, "psi_term", v->movers[i].contrib);
-        json_array_append_new(mv, m);
-    }
+    for (size_t i = 0; i < v->n_movers; i++)
+        json_array_append_new(mv, json_mover(r, &v->movers[i]));
     json_object_set_new(o, "moved_most", mv);
+    json_t *top = v->class_top.cls >= 0 ? json_mover(r, &v->class_top) : json_null();
+    if (v->class_top.cls >= 0)
+        jset(top, "p_bonferroni", v->class_p);
+    json_object_set_new(o, "class_most_significant", top);
     return o;
 }
 

@@ -44,6 +44,7 @@ struct slm_prodlog {
     struct csv_parser p;
     char **header;
     size_t n_cols;
+    size_t text_col;         /* the `text` column, kept as written; (size_t)-1 none yet */
     char **cells;   /* the record being parsed */
     size_t n_cells;
     int cells_split; /* the cells point into split (csv_split), not each its own */
@@ -820,11 +821,35 @@ static int jsonl_row(slm_prodlog *r, slm_prod_row *row, char *err, size_t errlen
 
 /* ---- CSV ---- */
 
+/* libcsv's trimming of an unquoted cell: spaces and tabs at both ends. */
+static int csv_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* libcsv trims no cell (its space function says no); csv_cell and csv_split trim every
+ * unquoted cell but the text's, whose spaces are part of the text (RFC 4180 §2.4) and of
+ * its hash, as in JSON lines. */
+static int csv_no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
 static void csv_cell(void *s, size_t len, void *data)
 {
     slm_prodlog *r = data;
+    const char *c = s ? s : "";
+    if (!s)
+        len = 0;
+    else if (r->n_cells != r->text_col) {
+        while (len && csv_space(*c))
+            c++, len--;
+        while (len && csv_space(c[len - 1]))
+            len--;
+    }
     if (r->n_cells < (size_t)SLM_PROD_MAX_COLUMNS + 1)
-        r->cells[r->n_cells++] = slm_xstrndup(s ? s : "", s ? len : 0);
+        r->cells[r->n_cells++] = slm_xstrndup(c, len);
 }
 
 static void csv_end(int c, void *data)
@@ -843,14 +868,8 @@ static void clear_cells(slm_prodlog *r)
     r->record_bytes = 0;
 }
 
-/* libcsv's trimming of an unquoted cell: spaces and tabs at both ends. */
-static int csv_space(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* A record on one line without quotes or CR (the common one) split at its commas into a
- * copy of the line, each cell trimmed as libcsv trims it (r->cells point into the copy):
+ * copy of the line, each cell trimmed as csv_cell trims it (r->cells point into the copy):
  * 1, or 0 to leave the line to libcsv. */
 static int csv_split(slm_prodlog *r)
 {
@@ -866,9 +885,9 @@ static int csv_split(slm_prodlog *r)
     char *q = r->split.data, *end = q + r->ll;
     for (size_t i = 0; i < n; i++) {
         char *comma = memchr(q, ',', (size_t)(end - q)), *e = comma ? comma : end;
-        while (q < e && csv_space(*q))
+        while (i != r->text_col && q < e && csv_space(*q))
             q++;
-        while (e > q && csv_space(e[-1]))
+        while (i != r->text_col && e > q && csv_space(e[-1]))
             e--;
         *e = 0;
         r->cells[i] = q;
@@ -912,7 +931,10 @@ static int csv_reset(slm_prodlog *r)
 {
     csv_free(&r->p);
     clear_cells(r);
-    return csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
+        return -1;
+    csv_set_space_func(&r->p, csv_no_space);
+    return 0;
 }
 
 /* Feeds the current line; 1 when it completed a record, 0 when the record goes on, -1 bad
@@ -927,8 +949,9 @@ static int csv_feed(slm_prodlog *r, long start, char *err, size_t errlen)
     }
     if (csv_parse(&r->p, r->lp, r->ll, csv_cell, csv_end, r) != r->ll ||
         csv_parse(&r->p, "\n", 1, csv_cell, csv_end, r) != 1) {
-        slm_err(err, errlen, "%s:%ld: malformed CSV: %s", r->path, start,
-                csv_strerror(csv_error(&r->p)));
+        slm_err(err, errlen, "%s:%ld: malformed CSV: %s (a quote inside a field that did not "
+                "begin with one: a space before an opening quote is part of the field, RFC "
+                "4180)", r->path, start, csv_strerror(csv_error(&r->p)));
         if (csv_reset(r))
             return SLM_PROD_FATAL;
         return start == r->lineno ? SLM_PROD_BAD : SLM_PROD_FATAL;
@@ -1005,6 +1028,8 @@ static int csv_header(slm_prodlog *r, char *err, size_t errlen)
                                r->header[i]);
         probs |= !strcmp(r->header[i], "probs");
         p_cols |= !strncmp(r->header[i], "p_", 2);
+        if (!strcmp(r->header[i], "text"))
+            r->text_col = i;
     }
     if (probs && p_cols)
         return slm_err(err, errlen, "%s:1: both a 'probs' column and p_<label> columns: give "
@@ -1055,10 +1080,13 @@ int slm_prodlog_open(const char *path, const char *format, slm_prodlog **out, ch
     int rc = check_bom(r, err, errlen);
     if (!rc && csv) {
         r->cells = slm_xcalloc((size_t)SLM_PROD_MAX_COLUMNS + 1, sizeof *r->cells);
+        r->text_col = (size_t)-1;
         if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
             rc = slm_err(err, errlen, "cannot initialise the CSV parser");
-        else
+        else {
+            csv_set_space_func(&r->p, csv_no_space);
             rc = csv_header(r, err, errlen);
+        }
     }
     if (rc) {
         slm_prodlog_close(r);

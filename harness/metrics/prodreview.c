@@ -31,6 +31,7 @@ void slm_prod_cfg_default(slm_prod_cfg *c)
     c->alpha = 0.05;
     c->threshold = NAN;
     c->psi_min = 0.05; /* of predicted labels: a confusion-attenuated shift (docs/prodstats.md) */
+    c->class_min = 0.01;
     c->ks_min = 0.05;
     c->esc_min = 0.02;
     c->oov_min = 0.02;
@@ -97,6 +98,43 @@ static int mover_cmp(const void *x, const void *y)
     return a->cls - b->cls;
 }
 
+/*
+ * One class's share: for each class seen on either side the 2 x 2 test of its count
+ * against the rest (Fisher where an expected count is below 5, else Yates), the smallest
+ * p times the classes tested (Bonferroni: a valid p for "some class's share changed"
+ * whatever the dependence between the classes). A prior shift of one class among many
+ * moves PSI by little more than its noise, about (k - 1)/n (docs/prodstats.md), while
+ * its own test sees it at once.
+ */
+static void class_share(const long *ca, size_t na, const long *cb, size_t nb, size_t k,
+                        const double *contrib, slm_prod_review *out)
+{
+    out->class_top = (slm_prod_mover){.cls = -1, .share_ref = NAN, .share_month = NAN,
+                                      .diff = NAN, .contrib = NAN};
+    out->class_p = NAN;
+    double best = INFINITY;
+    size_t tested = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (ca[i] + cb[i] == 0)
+            continue;
+        long a1 = ca[i], a0 = (long)na - ca[i], b1 = cb[i], b0 = (long)nb - cb[i];
+        double p = slm_2x2_small(b1, b0, a1, a0) ? slm_fisher_p(b1, b0, a1, a0)
+                                                   : slm_yates_p(b1, b0, a1, a0, NULL);
+        tested++;
+        if (!isfinite(p) || p >= best)
+            continue;
+        best = p;
+        slm_prod_mover *t = &out->class_top;
+        t->cls = (int)i;
+        t->share_ref = (double)a1 / (double)na;
+        t->share_month = (double)b1 / (double)nb;
+        t->diff = t->share_month - t->share_ref;
+        t->contrib = contrib[i];
+    }
+    if (tested >= 2 && isfinite(best)) /* one class alone has no share to move */
+        out->class_p = fmin(1.0, best * (double)tested);
+}
+
 static void review_labels(const slm_prod_sample *ref, const slm_prod_sample *m,
                           const slm_prod_cfg *cfg, slm_prod_review *out)
 {
@@ -113,6 +151,7 @@ static void review_labels(const slm_prod_sample *ref, const slm_prod_sample *m,
     slm_label_test_run(ca, cb, k, 0, cfg->seed, &out->labels);
     if (out->labels.small && out->labels.df > 1)
         slm_label_test_run(ca, cb, k, cfg->reps, cfg->seed, &out->labels);
+    class_share(ca, ref->n, cb, m->n, k, contrib, out);
     slm_prod_mover *mv = slm_xcalloc(k, sizeof *mv);
     size_t n = 0;
     for (size_t i = 0; i < k; i++) {
@@ -421,6 +460,8 @@ static void set_sig(slm_prod_review *r, slm_prod_sig_id id, const char *name, in
 static void verdict(const slm_prod_cfg *cfg, slm_prod_review *r)
 {
     set_sig(r, SLM_PS_LABELS, "labels", 0, r->psi, cfg->psi_min, r->labels.p);
+    set_sig(r, SLM_PS_CLASS, "class_share", 0, r->class_top.contrib, cfg->class_min,
+            r->class_p);
     set_sig(r, SLM_PS_CONFIDENCE, "confidence", 0, r->conf_ks.d, cfg->ks_min, r->conf_ks.p);
     set_sig(r, SLM_PS_ESCALATION, "escalation", 0, fabs(r->esc_diff.diff), cfg->esc_min,
             r->esc_diff.p);

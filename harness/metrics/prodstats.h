@@ -115,6 +115,7 @@ typedef struct slm_prod_cfg {
     double alpha;        /* BH level of the month's family of tests: 0.05 */
     double threshold;    /* cascade threshold (escalate below it); NaN: no escalation */
     double psi_min;      /* effect floors a flag needs besides adjusted p < alpha:   0.05 */
+    double class_min;    /*   one class's PSI term (its share moved, relative to it): 0.01 */
     double ks_min;       /*   KS D (confidence, text length):                        0.05 */
     double esc_min;      /*   |escalation rate - reference rate|:                    0.02 */
     double oov_min;      /*   OOV share increase:                                    0.02 */
@@ -149,6 +150,9 @@ typedef struct slm_prod_word {
 /* The judged signals, in the order of slm_prod_review.sig. */
 typedef enum slm_prod_sig_id {
     SLM_PS_LABELS = 0,   /* drift: predicted-label distribution (chi-square, PSI floor) */
+    SLM_PS_CLASS,        /* drift: the share of one class (the most significant of the
+                          * per-class 2 x 2 tests, Bonferroni over the classes; the floor
+                          * on that class's PSI term) */
     SLM_PS_CONFIDENCE,   /* drift: confidence distribution (KS, D floor) */
     SLM_PS_ESCALATION,   /* drift: escalation rate vs the eval run's (2 proportions) */
     SLM_PS_LENGTH,       /* drift: text length (KS, D floor) */
@@ -181,6 +185,9 @@ typedef struct slm_prod_review {
     slm_label_test labels;        /* chi-square / Fisher / Monte-Carlo homogeneity */
     slm_prod_mover *movers;       /* the n_movers largest PSI terms, largest first */
     size_t n_movers;
+    slm_prod_mover class_top;     /* the class whose share moved most significantly (the
+                                   * smallest p of the per-class 2 x 2 tests); cls -1 none */
+    double class_p;               /* that p times the classes tested (Bonferroni, <= 1) */
     /* confidence */
     slm_prod_ks conf_ks;
     long esc_k, esc_n;            /* month tickets below the threshold, with a confidence */

@@ -83,6 +83,19 @@ t1,2026-11-03T09:15:00Z,billing,0.9,my invoice is wrong,0.9,0.05,0.05,12.5,false
 EOF2
 expect_exit 0 "a CSV log with p_<label> columns" "$SLMBENCH" ingest "$TMP/same.csv" $D
 expect_err "1 rows read, 0 added, 1 already present, 0 conflicting" "the same row written as CSV is recognised (same content hash)"
+# spaces: an unquoted text keeps its spaces (RFC 4180: part of the field, and of the
+# text's hash, as in JSON lines); the other cells are trimmed, the header's names too
+printf 'id , ts,pred,confidence ,text\nt3 , 2026-12-01T00:30:00+01:00 ,refunds, 1 ,  two   words \n' >"$TMP/sp.csv"
+expect_exit 0 "a CSV log with spaces around its cells" "$SLMBENCH" ingest "$TMP/sp.csv" $D
+expect_err "1 rows read, 0 added, 1 already present, 0 conflicting" \
+    "the unquoted text '  two   words ' keeps its spaces: the JSON line's row, recognised"
+printf 'id,ts,pred,confidence,text\nt3,2026-12-01T00:30:00+01:00,refunds,1,"  two   words "\n' >"$TMP/sq.csv"
+expect_exit 0 "the same text quoted" "$SLMBENCH" ingest "$TMP/sq.csv" $D
+expect_err "1 rows read, 0 added, 1 already present, 0 conflicting" "quoted, the same row"
+printf 'id,ts,pred,confidence,text\nq1,2026-12-01T00:30:00Z,refunds,1, "quoted late"\n' >"$TMP/late.csv"
+expect_exit 3 "a space before an opening quote is refused" "$SLMBENCH" ingest "$TMP/late.csv" $D
+expect_err "late.csv:2: malformed CSV: .*a space before an opening quote is part of the field" \
+    "the refusal names the line and the likely cause"
 printf 'id,ts,pred,confidence,probs\nc1,2026-11-05T00:00:00Z,billing,0.7,"{""billing"":0.7,""shipping"":0.3}"\n' >"$TMP/pj.csv"
 expect_exit 0 "a CSV log with probs as JSON text" "$SLMBENCH" ingest "$TMP/pj.csv" $D
 got=$(sql "$DB" "select probs_json from prod_predictions where log_id = 'c1'")

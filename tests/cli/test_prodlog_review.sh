@@ -55,7 +55,7 @@ rev = json.load(open(sys.argv[1]))
 truth = json.load(open(sys.argv[2]))
 def res(c, what):
     print(("ok - " if c else "not ok - ") + what)
-want = {"none": ["stable"], "class_prior_shift": ["labels"], "new_vocabulary": ["oov", "length"],
+want = {"none": ["stable"], "class_prior_shift": ["labels", "class_share"], "new_vocabulary": ["oov", "length"],
         "calibration_break": ["observed_accuracy"]}
 cover = 0
 for m, t in zip(rev["months"], truth["months"]):

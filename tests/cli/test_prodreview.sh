@@ -30,7 +30,10 @@ got=$(j "(select group_concat(json_extract(value, '$.month') || ':' || json_extr
 [ "$got" = "2026-01:stable 2026-02:stable 2026-03:drifted 2026-04:stable" ] &&
     ok "only the month of the planted prior shift is flagged" || notok "verdicts: $got"
 got=$(j "json_extract(j, '$.months[2].decided_by')")
-[ "$got" = '["labels"]' ] && ok "by the predicted-label signal" || notok "decided by: $got"
+[ "$got" = '["labels","class_share"]' ] && ok "by the predicted-label signals (distribution and one class)" ||
+    notok "decided by: $got"
+got=$(j "json_extract(j, '$.months[2].vs_reference.labels.class_most_significant.label')")
+[ "$got" = billing ] && ok "the most significant class is billing" || notok "class: $got"
 got=$(j "json_extract(j, '$.months[2].vs_reference.labels.moved_most[0].label')")
 [ "$got" = billing ] && ok "billing moved most" || notok "moved most: $got"
 got=$(j "ifnull(json_extract(j, '$.months[0].previous_month'), 'null') || ' ' || json_extract(j, '$.months[3].previous_month')")
@@ -59,7 +62,7 @@ expect_err "1 deciding month drifted or degraded" "says how many months decided"
 expect_exit 0 "--fail-on-drift with --month 2026-04: only that month decides" "$SLMBENCH" drift $D --month 2026-04 --fail-on-drift
 expect_exit 1 "--fail-on-drift with --month 2026-03" "$SLMBENCH" drift $D --month 2026-03 --fail-on-drift
 expect_exit 0 "without --fail-on-drift a drifted month exits 0" "$SLMBENCH" drift $D --month 2026-03
-expect_out "^\| 2026-03 \| 500 \| drifted \| labels \|" "the Markdown verdict table"
+expect_out "^\| 2026-03 \| 500 \| drifted \| labels, class_share \|" "the Markdown verdict table"
 expect_out "calibration measured on the eval run still holds" "the assumptions are printed"
 
 # ---- months without traffic ----

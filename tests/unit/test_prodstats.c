@@ -299,7 +299,7 @@ static void review_verdicts(void **state)
     assert_int_equal(r.calibrated, 0);
     assert_close(r.esc_rate, 160.0 / 400); /* 0.5, 0.6 of 0.5..0.9 are below 0.65 */
     assert_true(isnan(r.sig[SLM_PS_OOV].p)); /* no words: not tested */
-    assert_int_equal(r.n_tests, 6);
+    assert_int_equal(r.n_tests, 7);
     assert_true(fabs(r.obs_acc - r.ref_acc) < 0.05 && !r.sig[SLM_PS_OBS_ACCURACY].flagged);
     assert_close(r.obs_acc, (double)r.obs_k / (double)r.obs_n);
     assert_true(r.lat_p50 == r.ref_lat_p50);
@@ -398,7 +398,7 @@ static void review_wilson_and_nan(void **state)
     assert_true(isnan(r.obs_acc) && isnan(r.gap) && isnan(r.ref_acc));
     assert_true(isnan(r.len_ks.d) && isnan(r.lat_p95) && isnan(r.recall[0]));
     assert_true(isnan(r.sig[SLM_PS_LENGTH].p) && isnan(r.sig[SLM_PS_OBS_ACCURACY].p_adj));
-    assert_int_equal(r.n_tests, 4);
+    assert_int_equal(r.n_tests, 5);
     assert_true(r.est_corrected == 0 && r.est == r.est_cbpe && isnan(r.ref_gap));
     slm_prod_review_free(&r);
 }
@@ -474,9 +474,9 @@ static void review_words(void **state)
     assert_close(r.oov_p, REF_OOV_P);
     assert_close(r.sig[SLM_PS_OOV].effect, REF_OOV_MONTH - REF_OOV_EVAL);
     assert_int_equal(r.n_new_words, 0); /* "crypto" 3 times: below the default 5 */
-    /* no confidence: no KS, no estimate, no escalation; labels only */
+    /* no confidence: no KS, no estimate, no escalation; labels (both tests) and oov */
     assert_true(isnan(r.conf_ks.d) && isnan(r.est) && isnan(r.esc_rate));
-    assert_int_equal(r.n_tests, 2);
+    assert_int_equal(r.n_tests, 3);
     slm_prod_review_free(&r);
     cfg.new_words_min = 1;
     assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
@@ -506,7 +506,66 @@ static void review_sparse_labels(void **state)
     assert_string_equal(r.labels.method, "monte-carlo");
     assert_int_equal(r.labels.reps, 2000);
     assert_true(r.labels.p > 1.0 / 2001 && r.labels.p <= 1);
-    assert_true(r.sig[SLM_PS_LABELS].p == r.labels.p && r.n_tests == 1);
+    /* the class test: Fisher's p of class 0 (4 of 6 against 2 of 6) is 0.5671 (R's
+     * fisher.test, and tests/unit reference code), times 3 classes: 1 */
+    assert_true(r.sig[SLM_PS_LABELS].p == r.labels.p && r.n_tests == 2);
+    assert_int_equal(r.class_top.cls, 0);
+    assert_true(r.class_p == 1.0 && !r.sig[SLM_PS_CLASS].flagged);
+    slm_prod_review_free(&r);
+}
+
+/*
+ * One class's share (SLM_PS_CLASS). Reference values from Python (math only): each class's
+ * 2 x 2 table [month count, month rest; reference count, reference rest] tested by Yates'
+ * chi-square, p = erfc(sqrt(x/2)), Fisher's exact sum where an expected count is below 5
+ * (none here); the smallest p (class 4: 100 -> 140 of 1,000) times 5 classes, and its PSI
+ * term with the 0.5 smoothing of slm_psi.
+ */
+#define REF_CLASS_P 0.03641718444835743
+#define REF_CLASS_TERM 0.01336856902841575
+
+static void review_class_share(void **state)
+{
+    (void)state;
+    static const long ca[5] = {300, 250, 200, 150, 100}, cb[5] = {280, 240, 190, 150, 140};
+    int pa[1000], pb[1000];
+    size_t na = 0, nb = 0;
+    for (int c = 0; c < 5; c++) {
+        for (long j = 0; j < ca[c]; j++)
+            pa[na++] = c;
+        for (long j = 0; j < cb[c]; j++)
+            pb[nb++] = c;
+    }
+    slm_prod_ref ref = {.s = {.n = na, .n_labels = 5, .n_classes = 5, .pred = pa},
+                        .temperature = NAN};
+    slm_prod_sample m = {.n = nb, .n_labels = 5, .n_classes = 5, .pred = pb};
+    slm_prod_cfg cfg;
+    slm_prod_cfg_default(&cfg);
+    slm_prod_review r;
+    char err[200];
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_int_equal(r.class_top.cls, 4);
+    assert_close(r.class_p, REF_CLASS_P);
+    assert_close(r.class_top.contrib, REF_CLASS_TERM);
+    assert_close(r.class_top.share_ref, 0.100);
+    assert_close(r.class_top.share_month, 0.140);
+    /* the two label tests alone in the family: BH puts the class test's adjusted p in
+     * [p, 2p] (0.036..0.073), not below alpha 0.05 unless the chi-square is below it too */
+    assert_true(r.n_tests == 2);
+    assert_true(r.sig[SLM_PS_CLASS].p_adj >= REF_CLASS_P - 1e-12 &&
+                r.sig[SLM_PS_CLASS].p_adj <= 2 * REF_CLASS_P + 1e-12);
+    assert_int_equal(r.sig[SLM_PS_CLASS].flagged, r.sig[SLM_PS_CLASS].p_adj < 0.05);
+    slm_prod_review_free(&r);
+    /* at alpha 0.10 the p passes; a floor above its PSI term (0.0134) keeps it unflagged */
+    cfg.alpha = 0.10;
+    cfg.class_min = 0.02;
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_false(r.sig[SLM_PS_CLASS].flagged);
+    slm_prod_review_free(&r);
+    cfg.class_min = 0.01;
+    assert_int_equal(slm_prod_review_run(&ref, &m, &cfg, &r, err, sizeof err), 0);
+    assert_true(r.sig[SLM_PS_CLASS].p_adj < 0.10 && r.sig[SLM_PS_CLASS].flagged);
+    assert_int_equal(r.verdict, SLM_PV_DRIFTED);
     slm_prod_review_free(&r);
 }
 
@@ -523,6 +582,7 @@ int main(void)
         cmocka_unit_test(review_bad_input),
         cmocka_unit_test(review_words),
         cmocka_unit_test(review_sparse_labels),
+        cmocka_unit_test(review_class_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
