@@ -495,11 +495,17 @@ static int run_level(load_ctx *L, size_t ci, const slm_session_cand *cd, int idx
         const char *status;
         rc = level_verdict(&lr, window, thr, reason, sizeof reason, &status);
         *saturated = !strcmp(status, "saturated");
-        if (slm_load_level_end(L->st, lr.lv.id, status, window, reason[0] ? reason : NULL, err,
-                               errlen))
-            rc = SLM_RUN_ENGINE;
-        else if (rc != SLM_RUN_OK)
+        char e2[SLM_ERRLEN / 2];
+        if (rc != SLM_RUN_OK)
             slm_err(err, errlen, "level %d (%s): %s", idx, lr.lv.profile, reason);
+        if (slm_load_level_end(L->st, lr.lv.id, status, window, reason[0] ? reason : NULL, e2,
+                               sizeof e2)) {
+            size_t len = rc != SLM_RUN_OK ? strlen(err) : 0; /* the first cause first */
+            if (len + 2 < errlen)
+                snprintf(err + len, errlen - len, "%s%.*s", len ? "; " : "",
+                         (int)(errlen - len - 3), e2);
+            rc = SLM_RUN_ENGINE;
+        }
         if (!L->o->quiet)
             slm_say(stderr, "slmbench: '%s' level %d %s (%s %g): %ld requests stored, %ld "
                     "answered, %s%s%s\n", L->cfg->cands[ci].name, idx, lr.lv.profile,

@@ -158,6 +158,23 @@ w=$(sql "$TMP/f.db" "select count(*) >= 3, sum(status in ('complete', 'saturated
 [ "$v|$w" = "10|10|1|1|complete" ] && ok "level 0 redone from scratch (10 answers, the errors gone), the sweep finished" || notok "after resume: $v|$w"
 stop_server
 
+# ---- a failed write in the middle of a level (tests/helpers/fake_failwrite.c) ----
+PRE="$BIN/libfake_failwrite.so"
+lcfg "$TMP/sf.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 20"
+start_server
+SLM_FAIL_PATH="$TMP/sf0.db" SLM_FAIL_COUNT="$TMP/count" LD_PRELOAD="$PRE" \
+    "$SLMBENCH" load "$TMP/sf.yaml" --db "$TMP/sf0.db" --quiet >/dev/null 2>&1
+n=$(cut -d' ' -f1 "$TMP/count")
+SLM_FAIL_PATH="$TMP/sf.db" SLM_FAIL_AT=$((n * 3 / 4)) SLM_FAIL_ERRNO=ENOSPC LD_PRELOAD="$PRE" \
+    expect_exit 4 "every write from the 3/4 point on fails (ENOSPC)" "$SLMBENCH" load "$TMP/sf.yaml" --db "$TMP/sf.db" --quiet
+expect_err "level 0 \(concurrent\): .*database or disk is full" "says which level and why"
+v=$(sql "$TMP/sf.db" "pragma integrity_check")
+[ "$v" = ok ] && ok "the database stays consistent" || notok "integrity: $v"
+expect_exit 0 "--resume once the disk has room" "$SLMBENCH" load --resume 1 --db "$TMP/sf.db" --quiet
+v=$(sql "$TMP/sf.db" "select count(*), count(distinct seq), (select group_concat(status) from load_levels), (select status from runs) from load_requests")
+[ "$v" = "20|20|complete|complete" ] && ok "the level redone whole: 20 requests once each" || notok "after the failed write and resume: $v"
+stop_server
+
 # ---- Ctrl-C and kill -9 in the middle of a level, then --resume ----
 # stop_midway SIGNAL DB: a concurrent level of 40 requests (delay 200 ms, 2 in flight:
 # 4 s), SIGNAL once 4 requests are stored; the exit code in $RC.
