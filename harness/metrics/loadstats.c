@@ -198,9 +198,13 @@ static void judge_slo(const slm_slo *slo, slm_load_level_stats *o)
         if (isnan(lim[k]))
             continue;
         any = 1;
-        /* a metric no answered request defines (e.g. TPOT of one-token answers) is met */
-        if (pc[k]->n == 0)
+        /* a gap metric no answered request defines (one-token answers) is met; a TTFT
+         * or E2E none measured (not streamed) cannot be shown to be, as per request */
+        if (pc[k]->n == 0) {
+            if (k == 0 || k == 3)
+                met = sure_met = 0;
             continue;
+        }
         met &= pc[k]->value <= lim[k];
         sure_met &= pc[k]->hi <= lim[k];
         sure_fail |= pc[k]->lo > lim[k];
@@ -241,7 +245,7 @@ int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
                              slm_load_level_stats *out)
 {
     stats_clear(out, offered_rps);
-    if ((n > 0 && !r) || !slo || reps < 1)
+    if ((n > 0 && !r) || !slo || reps < 1 || !(slo->percentile > 0 && slo->percentile < 100))
         return -1;
     level_counts(r, n, window_ms, slo, out);
     double *buf = malloc((n ? n : 1) * sizeof *buf);
@@ -329,13 +333,12 @@ static int queue_grows(const double *x, const double *y, size_t k, const char *w
     return 1;
 }
 
-/* The measured sent requests with a schedule: scheduled, lateness, and (answered only)
- * scheduled/e2e pairs. Returns how many of the first kind; *ke the second. */
+/* The measured sent requests with a schedule: scheduled, sent and lateness. Returns how
+ * many. */
 static size_t sat_points(const slm_load_req *r, size_t n, double *xs, double *late,
-                         double *sent, double *xe, double *e2e, size_t *ke)
+                         double *sent)
 {
     size_t k = 0;
-    *ke = 0;
     for (size_t i = 0; i < n; i++) {
         const slm_load_req *q = &r[i];
         if (!is_measured_sent(q) || !isfinite(q->scheduled_ms) || !isfinite(q->sent_ms))
@@ -343,12 +346,33 @@ static size_t sat_points(const slm_load_req *r, size_t n, double *xs, double *la
         xs[k] = q->scheduled_ms;
         sent[k] = q->sent_ms;
         late[k++] = q->sent_ms - q->scheduled_ms;
-        if (q->status == SLM_LOAD_OK && isfinite(q->e2e_ms)) {
-            xe[*ke] = q->scheduled_ms;
-            e2e[(*ke)++] = q->e2e_ms;
-        }
     }
     return k;
+}
+
+/* The server's queue as the answered requests see it: (scheduled, TTFT) pairs — a queue's
+ * wait is in the TTFT, without the output length's spread — or (scheduled, E2E) where
+ * fewer than SLM_LOAD_SAT_MIN_N have a TTFT (not streamed). Returns how many; *what says
+ * which. */
+static size_t server_points(const slm_load_req *r, size_t n, double *x, double *y,
+                            const char **what)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const slm_load_req *q = &r[i];
+            double v = pass == 0 ? q->ttft_ms : q->e2e_ms;
+            if (is_measured_sent(q) && q->status == SLM_LOAD_OK && isfinite(q->scheduled_ms) &&
+                isfinite(v)) {
+                x[k] = q->scheduled_ms;
+                y[k++] = v;
+            }
+        }
+        *what = pass == 0 ? "time to first token" : "end-to-end latency";
+        if (k >= SLM_LOAD_SAT_MIN_N || pass == 1)
+            return k;
+    }
+    return 0;
 }
 
 static double span(const double *v, size_t k)
@@ -371,8 +395,9 @@ int slm_load_saturated(const slm_load_req *r, size_t n, double offered_rps, doub
     double *buf = malloc(5 * (n ? n : 1) * sizeof *buf);
     if (!buf)
         return -1;
-    double *xs = buf, *late = buf + n, *sent = buf + 2 * n, *xe = buf + 3 * n, *e2e = buf + 4 * n;
-    size_t ke, k = sat_points(r, n, xs, late, sent, xe, e2e, &ke);
+    double *xs = buf, *late = buf + n, *sent = buf + 2 * n, *xe = buf + 3 * n, *ye = buf + 4 * n;
+    const char *srv;
+    size_t k = sat_points(r, n, xs, late, sent), ke = server_points(r, n, xe, ye, &srv);
     int sat = -1;
     if (k >= SLM_LOAD_SAT_MIN_N) {
         double s_sched = span(xs, k), s_sent = span(sent, k);
@@ -386,7 +411,7 @@ int slm_load_saturated(const slm_load_req *r, size_t n, double offered_rps, doub
                 snprintf(why, whylen, "achieved %.4g/s is %.3f of the offered %.4g/s (< %.2f)",
                          achieved, q, offered, min_ratio);
         } else if (queue_grows(xs, late, k, "send lateness", why, whylen) ||
-                   queue_grows(xe, e2e, ke, "end-to-end latency", why, whylen)) {
+                   queue_grows(xe, ye, ke, srv, why, whylen)) {
             sat = 1;
         }
     }

@@ -107,8 +107,9 @@ typedef struct slm_load_level_stats {
 /*
  * Summarises a level: window_ms is the measured window's length (the level's duration
  * less warm-up and cool-down). Percentile intervals come from a seeded bootstrap of `reps`
- * replicates (see loadstats.c for the method and its verified coverage). Returns 0, -1 on
- * memory.
+ * replicates (slm_load_percentile_ci(); docs/loadstats.md has its verified coverage).
+ * Returns 0; -1 on memory or bad arguments (r NULL with n > 0, slo NULL, slo->percentile
+ * not in (0, 100), reps < 1), out then holding what could be computed (NaN elsewhere).
  */
 int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
                              double offered_rps, const slm_slo *slo, int reps, uint64_t seed,
@@ -119,8 +120,9 @@ int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
  * requests, (k-1)/(span of send times) against (k-1)/(span of scheduled times), so a
  * Poisson schedule's own noise does not count; offered_rps is used only where the
  * schedule has no span — or a queue that keeps growing: the send-time lateness (sent -
- * scheduled: the generator's queue, at the in-flight cap) or the end-to-end latency of
- * the answered (the server's queue) rising with the scheduled time, judged by the least-
+ * scheduled: the generator's queue, at the in-flight cap) or the TTFT of the answered (the
+ * server's queue; their E2E where under SLM_LOAD_SAT_MIN_N have a TTFT) rising with the
+ * scheduled time, judged by the least-
  * squares slope: its lower 95% bound above 0 AND its growth over the level (slope x
  * scheduled span) above SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says which,
  * with the numbers), 0 not, -1 undefined (closed loop: no schedule; fewer than

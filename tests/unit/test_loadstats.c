@@ -132,6 +132,26 @@ static void undefined_is_nan(void **state)
     /* the p99 of 9 answered: one-sided (no upper bound) */
     assert_true(isnan(s.e2e[2].hi) && !isnan(s.e2e[2].lo));
     assert_int_equal(slm_load_level_summarise(LEVEL, NLEVEL, 1.0, NAN, NULL, 100, 1, &s), -1);
+    slm_slo bad = {NAN, NAN, NAN, 100.0, 100.0};
+    assert_int_equal(slm_load_level_summarise(LEVEL, NLEVEL, 1.0, NAN, &bad, 100, 1, &s), -1);
+    /* a TTFT limit where no TTFT was measured (not streamed): not met, not surely failed */
+    slm_load_req nott[NLEVEL];
+    memcpy(nott, LEVEL, sizeof nott);
+    for (size_t i = 0; i < NLEVEL; i++)
+        nott[i].ttft_ms = NAN;
+    slm_slo ttft = {200.0, NAN, NAN, NAN, 50.0};
+    assert_int_equal(slm_load_level_summarise(nott, NLEVEL, 8000.0, NAN, &ttft, 100, 1, &s), 0);
+    assert_int_equal(s.meets_slo, 0);
+    assert_int_equal(s.meets_slo_surely, 0);
+    assert_int_equal(s.fails_slo_surely, 0);
+    close_to(s.goodput_share, 0.0);
+    /* a TPOT limit where every answer has one token: met (no gap to exceed) */
+    for (size_t i = 0; i < NLEVEL; i++)
+        nott[i].tpot_ms = NAN;
+    slm_slo tpot = {NAN, NAN, 1.0, NAN, 50.0};
+    assert_int_equal(slm_load_level_summarise(nott, NLEVEL, 8000.0, NAN, &tpot, 100, 1, &s), 0);
+    assert_int_equal(s.meets_slo, 1);
+    close_to(s.goodput_share, 0.75);
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -238,9 +258,16 @@ static void saturation_synthetic(void **state)
     /* at the in-flight cap: 20/s offered, 10/s served: sends are held back */
     assert_int_equal(sat_of(200, 20, 4, 400, 4, why, sizeof why), 1);
     assert_non_null(strstr(why, "of the offered"));
-    /* no cap: every request leaves on time, the server's queue grows */
+    /* no cap: every request leaves on time, the server's queue grows (in the TTFT; in
+     * the E2E where no TTFT was measured) */
     assert_int_equal(sat_of(200, 12, 4, 400, 1000, why, sizeof why), 1);
+    assert_non_null(strstr(why, "time to first token grows"));
+    slm_load_req *nt = simulate(200, 12, 4, 400, 1000, 20);
+    for (int i = 0; i < 200; i++)
+        nt[i].ttft_ms = NAN;
+    assert_int_equal(slm_load_saturated(nt, 200, 12, 0.9, why, sizeof why), 1);
     assert_non_null(strstr(why, "end-to-end latency grows"));
+    free(nt);
     /* 10.5/s offered, 10/s served, cap 4: the ratio (0.95) passes, the lateness grows */
     assert_int_equal(sat_of(300, 10.5, 4, 400, 4, why, sizeof why), 1);
     assert_non_null(strstr(why, "send lateness grows"));
