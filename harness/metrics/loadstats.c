@@ -287,44 +287,74 @@ static double t975(long df)
     return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d * d);
 }
 
-/* Least-squares slope of y on x over k >= 3 points, its lower 95% bound and its growth
- * over the span of x. Returns 0, -1 when x has no spread. */
+/* Least-squares slope of y on x over k >= 3 points (in the order of x), its lower 95%
+ * bound and its growth over the span of x. A queue's latencies are autocorrelated (a busy
+ * moment delays the requests after it too), which makes the textbook standard error far
+ * too small; it is widened by the AR(1) factor sqrt((1 + rho)/(1 - rho)), rho the lag-1
+ * autocorrelation of the residuals (taken as 0 when negative, at most 0.99). Returns 0,
+ * -1 when x has no spread. */
 static int slope_test(const double *x, const double *y, size_t k, double *slope, double *lb,
                       double *growth)
 {
-    double mx = 0, my = 0, xmin = INFINITY, xmax = -INFINITY;
+    double mx = 0, my = 0;
     for (size_t i = 0; i < k; i++) {
         mx += x[i];
         my += y[i];
-        xmin = fmin(xmin, x[i]);
-        xmax = fmax(xmax, x[i]);
     }
     mx /= (double)k;
     my /= (double)k;
-    double sxx = 0, sxy = 0, syy = 0;
+    double sxx = 0, sxy = 0;
     for (size_t i = 0; i < k; i++) {
         sxx += (x[i] - mx) * (x[i] - mx);
         sxy += (x[i] - mx) * (y[i] - my);
-        syy += (y[i] - my) * (y[i] - my);
     }
     if (!(sxx > 0))
         return -1;
-    double b = sxy / sxx, rss = fmax(syy - b * sxy, 0.0);
-    double se = sqrt(rss / (double)(k - 2) / sxx);
+    double b = sxy / sxx, a = my - b * mx, rss = 0, lag = 0, prev = 0;
+    for (size_t i = 0; i < k; i++) {
+        double e = y[i] - (a + b * x[i]);
+        rss += e * e;
+        lag += i ? e * prev : 0;
+        prev = e;
+    }
+    double rho = rss > 0 ? fmin(fmax(lag / rss, 0.0), 0.99) : 0;
+    double se = sqrt(rss / (double)(k - 2) / sxx * (1 + rho) / (1 - rho));
     *slope = b;
     *lb = b - t975((long)k - 2) * se;
-    *growth = b * (xmax - xmin);
+    *growth = b * (x[k - 1] - x[0]);
     return 0;
+}
+
+typedef struct xy {
+    double x, y;
+} xy;
+
+static int cmp_xy(const void *p, const void *q)
+{
+    double a = ((const xy *)p)->x, b = ((const xy *)q)->x;
+    return (a > b) - (a < b);
 }
 
 /* The regression test of a growing queue on (x, y)[0..k): 1 growing (why written), 0 not. */
 static int queue_grows(const double *x, const double *y, size_t k, const char *what, char *why,
                        size_t whylen)
 {
-    double b, lb, g;
-    if (k < SLM_LOAD_SAT_MIN_N || slope_test(x, y, k, &b, &lb, &g) != 0)
+    if (k < SLM_LOAD_SAT_MIN_N)
         return 0;
-    if (!(lb > 0 && g > SLM_LOAD_SAT_GROWTH_MS))
+    xy *p = malloc(k * sizeof *p);
+    double *sx = malloc(2 * k * sizeof *sx), b, lb, g;
+    int ok = p && sx;
+    if (ok) {
+        for (size_t i = 0; i < k; i++)
+            p[i] = (xy){x[i], y[i]};
+        qsort(p, k, sizeof *p, cmp_xy); /* in scheduled order, for the autocorrelation */
+        for (size_t i = 0; i < k; i++)
+            sx[i] = p[i].x, sx[k + i] = p[i].y;
+        ok = slope_test(sx, sx + k, k, &b, &lb, &g) == 0;
+    }
+    free(p);
+    free(sx);
+    if (!ok || !(lb > 0 && g > SLM_LOAD_SAT_GROWTH_MS))
         return 0;
     if (why && whylen)
         snprintf(why, whylen,

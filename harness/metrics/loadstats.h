@@ -123,8 +123,9 @@ int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
  * scheduled: the generator's queue, at the in-flight cap) or the TTFT of the answered (the
  * server's queue; their E2E where under SLM_LOAD_SAT_MIN_N have a TTFT) rising with the
  * scheduled time, judged by the least-
- * squares slope: its lower 95% bound above 0 AND its growth over the level (slope x
- * scheduled span) above SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says which,
+ * squares slope: its lower 95% bound (standard error widened for the residuals' lag-1
+ * autocorrelation) above 0 AND its growth over the level (slope x scheduled span) above
+ * SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says which,
  * with the numbers), 0 not, -1 undefined (closed loop: no schedule; fewer than
  * SLM_LOAD_SAT_MIN_N measured sent requests; min_ratio not in (0, 1]). */
 int slm_load_saturated(const slm_load_req *r, size_t n, double offered_rps, double min_ratio,

@@ -56,7 +56,10 @@ late = np.array([0, 3, 1, 40, 90, 120, 180, 200, 260, 310, 330, 400], float)
 b, a = np.polyfit(x, late, 1)
 res = late - (a + b * x)
 se_b = np.sqrt(np.sum(res**2) / (len(x) - 2) / np.sum((x - x.mean())**2))
-print("slope", repr(b), "se", repr(se_b), "lb(t10=2.2281)", repr(b - 2.2281 * se_b), "growth", repr(b * 1100))
+rho = min(max(np.sum(res[1:] * res[:-1]) / np.sum(res**2), 0.0), 0.99)  # lag-1, residuals
+se_ar = se_b * np.sqrt((1 + rho) / (1 - rho))   # the AR(1) widening of loadstats.c
+print("slope", repr(b), "se", repr(se_b), "rho", repr(rho), "lb(t10=2.2281)",
+      repr(b - 2.2281 * se_ar), "growth", repr(b * 1100))
 slo = dict(ttft=200.0, itl=nan, tpot=40.0, e2e=1500.0, q=50.0)
 print("loose good", sum(good(r) for r in meas))
 
