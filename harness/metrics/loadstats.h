@@ -99,7 +99,7 @@ typedef struct slm_load_level_stats {
 } slm_load_level_stats;
 
 /* The default saturation ratio (achieved/offered) and the growth floor of the lateness
- * and end-to-end regressions (slm_load_saturated(); docs/loadstats.md says why). */
+ * and TTFT/E2E regressions (slm_load_saturated(); docs/loadstats.md says why). */
 #define SLM_LOAD_SAT_RATIO 0.9
 #define SLM_LOAD_SAT_GROWTH_MS 100.0
 #define SLM_LOAD_SAT_MIN_N 10
@@ -122,11 +122,10 @@ int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
  * schedule has no span — or a queue that keeps growing: the send-time lateness (sent -
  * scheduled: the generator's queue, at the in-flight cap) or the TTFT of the answered (the
  * server's queue; their E2E where under SLM_LOAD_SAT_MIN_N have a TTFT) rising with the
- * scheduled time, judged by the least-
- * squares slope: its lower 95% bound (standard error widened for the residuals' lag-1
- * autocorrelation) above 0 AND its growth over the level (slope x scheduled span) above
- * SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says which,
- * with the numbers), 0 not, -1 undefined (closed loop: no schedule; fewer than
+ * scheduled time, judged by the least-squares slope: its lower 95% bound (standard error
+ * widened for the residuals' lag-1 autocorrelation) above 0 AND its growth over the level
+ * (slope x scheduled span) above SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says
+ * which, with the numbers), 0 not, -1 undefined (closed loop: no schedule; fewer than
  * SLM_LOAD_SAT_MIN_N measured sent requests; min_ratio not in (0, 1]). */
 int slm_load_saturated(const slm_load_req *r, size_t n, double offered_rps, double min_ratio,
                        char *why, size_t whylen);
