@@ -155,6 +155,36 @@ static void undefined_is_nan(void **state)
     close_to(s.goodput_share, 0.75);
 }
 
+/* One answered request, infinities and NaN (treated as missing, as slm_percentile does),
+ * equal values (a zero-width interval), a negative scheduled time (a level's t0 after the
+ * first due time), a percentile out of range, no values at all. */
+static void odd_inputs(void **state)
+{
+    (void)state;
+    slm_slo slo = {NAN, NAN, NAN, 1000.0, 90.0};
+    slm_load_level_stats s;
+    slm_load_req one = {M, OK, -5, -4, 10, 50, NAN, NAN, NAN, 1, 1, 1};
+    assert_int_equal(slm_load_level_summarise(&one, 1, 1000.0, 1, &slo, 50, 3, &s), 0);
+    close_to(s.e2e[0].value, 50);
+    assert_true(isnan(s.e2e[0].lo) && isnan(s.e2e[0].hi)); /* 0.5^1 > 0.025 both ways */
+    assert_true(isnan(s.tpot[0].value));
+    assert_int_equal(s.tpot[0].n, 0);
+    close_to(s.send_err_p50_ms, 1);
+    slm_pct_ci ci;
+    const double v[8] = {INFINITY, 7, 7, 7, -INFINITY, NAN, 7, 7};
+    assert_int_equal(slm_load_percentile_ci(v, 8, 50, 100, 1, &ci), 0);
+    assert_int_equal(ci.n, 5);
+    close_to(ci.value, 7);
+    assert_true(isnan(ci.lo) && isnan(ci.hi)); /* n = 5: 0.5^5 = 0.031 > 0.025 */
+    const double w[6] = {7, 7, 7, 7, 7, 7};
+    assert_int_equal(slm_load_percentile_ci(w, 6, 50, 100, 1, &ci), 0);
+    assert_true(ci.lo == 7 && ci.hi == 7); /* n = 6: 0.5^6 = 0.016, both ends defined */
+    assert_int_equal(slm_load_percentile_ci(w, 6, 101, 100, 1, &ci), -1);
+    assert_true(isnan(ci.value));
+    assert_int_equal(slm_load_percentile_ci(NULL, 0, 50, 100, 1, &ci), 0);
+    assert_true(isnan(ci.value) && ci.n == 0);
+}
+
 static int cmp_double(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
@@ -356,6 +386,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(level_matches_numpy),
         cmocka_unit_test(undefined_is_nan),
+        cmocka_unit_test(odd_inputs),
         cmocka_unit_test(bootstrap_matches_naive),
         cmocka_unit_test(saturation_synthetic),
         cmocka_unit_test(lateness_slope_matches_numpy),
