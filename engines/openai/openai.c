@@ -1042,9 +1042,8 @@ static void trace_take(slm_engine *e, xfer *x, uint64_t end, slm_req_trace *tr, 
     a->n_gaps = a->cap_gaps = 0;
     tr->http_status = (int32_t)a->status;
     tr->timed_out = x->timed_out;
-    snprintf(sid, sidlen, "%s", a->reqid);
-    if (sid[0])
-        redact(e, sid, sidlen);
+    const char *key = e->key; /* redacted without allocating: an id is short */
+    slm_redact_into(sid, sidlen, a->reqid, &key, key ? 1 : 0);
     tr->server_id = sid;
 }
 

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,8 +292,8 @@ static void srv_stop(void)
 
 /* ---- the engine ---------------------------------------------------------------------- */
 
-static void *so;
-static const slm_engine_vtable *vt;
+static void *so, *fault_so; /* the engine; the engine with slm_plugin.h's fault hook */
+static const slm_engine_vtable *vt, *fault_vt;
 
 /* Opens the engine on the server with extra options "k=v" (NULL-terminated). */
 static slm_engine *open_engine(const char *const *extra)
@@ -556,11 +557,13 @@ static void request_id_redacted_and_bounded(void **state)
     char longid[301];
     memset(longid, 'a', 300);
     longid[300] = '\0';
-    const char *ids[] = {"sk-abcdefghij0123456789klmnop", longid};
+    const char *ids[] = {"sk-abcdefghij0123456789klmnop", longid, "plainkey.4711.zz"};
+    setenv("SLM_SCHED_TEST_KEY", ids[2], 1); /* the configured key, echoed as the id */
+    const char *const keyed[] = {"api_key_env=SLM_SCHED_TEST_KEY", NULL};
     for (size_t k = 0; k < N(ids); k++) {
         srv_reset();
         S.id_fixed = ids[k];
-        slm_engine *e = open_engine(NULL);
+        slm_engine *e = open_engine(k == 2 ? keyed : NULL);
         static seen s;
         memset(&s, 0, sizeof s);
         char err[512] = "";
@@ -569,6 +572,8 @@ static void request_id_redacted_and_bounded(void **state)
         if (k == 0) {
             assert_null(strstr(s.sid[0], "abcdefghij0123456789"));
             assert_non_null(strstr(s.sid[0], "[redacted]"));
+        } else if (k == 2) {
+            assert_string_equal(s.sid[0], "[redacted]");
         } else {
             assert_int_equal(strlen(s.sid[0]), SLM_OPENAI_MAX_REQUEST_ID_BYTES - 1);
         }
@@ -722,6 +727,71 @@ static void rate_still_applies(void **state)
     vt->close(e);
 }
 
+/* The child of allocations_failing: the engine with allocation n failing opens and runs
+ * 3 traced, streamed requests on a schedule. Its exit: 0 every request answered, 1 some
+ * failure said "out of memory" (open's, the call's or a request's), 2 a failure said
+ * something else. */
+static int oom_child(long n)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%ld", n);
+    setenv("SLM_PLUGIN_FAIL_ALLOC", v, 1);
+    vt = fault_vt;
+    char url[64], err[512] = "";
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", S.port);
+    slm_option items[] = {{"base_url", url}, {"model", "m"}, {"stream", "1"}, {"retries", "0"}};
+    slm_options o = {items, N(items)};
+    slm_engine *e = NULL;
+    if (vt->open(&o, &e, err, sizeof err))
+        return strstr(err, "out of memory") ? 1 : 2;
+    uint64_t t0 = mono_ns(), at[3] = {t0, t0 + MS, t0 + 2 * MS};
+    static seen s;
+    int rc = run(e, 3, 2, at, 1, &s, NULL, err, sizeof err);
+    vt->close(e);
+    int oom = rc != 0, other = rc && !strstr(err, "out of memory");
+    for (size_t i = 0; i < 3; i++)
+        if (s.err[i][0]) {
+            oom = 1;
+            other |= !strstr(s.err[i], "out of memory");
+        }
+    return other ? 2 : oom;
+}
+
+/* Every allocation of the engine failing in turn (a child each), through open and a
+ * traced, streamed, scheduled call: each failure is an "out of memory" error, never a
+ * crash or another message; the end is ten runs in a row that worked. */
+static void allocations_failing(void **state)
+{
+    (void)state;
+    if (!fault_vt) {
+        skip();
+        return;
+    }
+    srv_reset();
+    S.stream_tokens = 40; /* the gaps' array grows: its realloc fails in turn too */
+    S.id_header = 1;
+    int in_a_row = 0, ooms = 0;
+    for (long n = 1; n <= 2000 && in_a_row < 10; n++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(oom_child(n));
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (!WIFEXITED(st))
+            fail_msg("allocation %ld failing: the engine died (signal %d)", n,
+                     WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+        if (WEXITSTATUS(st) == 2)
+            fail_msg("allocation %ld failing: an error without \"out of memory\"", n);
+        ooms += WEXITSTATUS(st) == 1;
+        in_a_row = WEXITSTATUS(st) == 0 ? in_a_row + 1 : 0;
+    }
+    printf("# %d runs had an allocation fail with \"out of memory\"\n", ooms);
+    assert_int_equal(in_a_row, 10);
+    assert_true(ooms > 10);
+}
+
 /* ---- set-up -------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -745,6 +815,11 @@ static int group_setup(void **state)
     vt = entry ? entry() : NULL;
     if (!vt || srv_start())
         return -1;
+    /* the fault build (make check builds it): loaded here, used only in children */
+    snprintf(path, sizeof path, "%s/faults/openai.so", slm_exe_dir());
+    fault_so = access(path, R_OK) ? NULL : dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    entry = fault_so ? (slm_engine_entry_fn)dlsym(fault_so, SLM_ENGINE_ENTRY) : NULL;
+    fault_vt = entry ? entry() : NULL;
     return 0;
 }
 
@@ -754,6 +829,8 @@ static int group_teardown(void **state)
     srv_stop();
     if (so)
         dlclose(so);
+    if (fault_so)
+        dlclose(fault_so);
     return 0;
 }
 
@@ -771,6 +848,7 @@ int main(void)
         cmocka_unit_test(old_size_served_as_before),
         cmocka_unit_test(stop_during_schedule),
         cmocka_unit_test(rate_still_applies),
+        cmocka_unit_test(allocations_failing),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
