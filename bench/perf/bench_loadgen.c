@@ -375,7 +375,8 @@ int main(int argc, char **argv)
     if (!plugin->enabled || !(plugin->vt->caps & SLM_CAP_SCHEDULE) ||
         !SLM_SLOT(plugin->vt, generate_many)) {
         fprintf(stderr, "bench_loadgen: %s\n",
-                plugin->enabled ? "the engine has no open loop (SLM_CAP_SCHEDULE)" : plugin->reason);
+                plugin->enabled ? "the engine has no open loop (SLM_CAP_SCHEDULE)"
+                                : plugin->reason);
         slm_plugin_unload(plugin);
         return 4;
     }

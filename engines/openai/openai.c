@@ -33,9 +33,9 @@
  * candidate's `model:` as written.
  *
  * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS | CONSTRAIN | CONCURRENT |
- * SCHEDULE, plus CHAT_TEMPLATE with the chat endpoint (the server applies the model's template). No
- * SCORE: the chat API gives no log-probabilities of given continuations, so score mode is
- * refused by the harness.
+ * SCHEDULE, plus CHAT_TEMPLATE with the chat endpoint (the server applies the model's
+ * template). No SCORE: the chat API gives no log-probabilities of given continuations, so
+ * score mode is refused by the harness.
  *
  * generate() and generate_many() run every request through one loop over a libcurl multi
  * handle (see run_many): up to `concurrency` transfers at once, each on its own easy
@@ -62,7 +62,7 @@
  * earlier than send_at_ns[i] and as soon after as the loop can — never more than
  * `concurrency` in flight, a request due while they are waits for a free slot, and `rate`
  * still applies. The loop waits on its transfers with curl_multi_poll (whole milliseconds)
- * until about 2 ms before the next due time, then with pselect() on libcurl's sockets and
+ * until 1 to 2 ms before the next due time, then with pselect() on libcurl's sockets and
  * a nanosecond timeout (clock_nanosleep where curl has no socket to wait on), so a due time
  * is met within the kernel's timer slack (about 0.05 ms) without spinning, while answers
  * in flight are still read as they come. With many->traced, each request's slm_req_trace:
@@ -73,11 +73,12 @@
  * written" as slm_engine.h asks, on our clock (libcurl's own start is not readable on
  * CLOCK_MONOTONIC), never later than the server's receipt. CURLINFO_PRETRANSFER_TIME_T
  * was tried first: libcurl 7.88 stamps it after the request has gone (a local server had
- * read it a few microseconds before), so it is not "before the first byte". first_token_ns and the inter-token gaps are
- * the SSE content events as they are parsed (the last attempt's, the first
- * SLM_OPENAI_MAX_TRACE_GAPS); server_id is the x-request-id header, else the answer's
- * "id" (the first chunk's when streamed), cut to SLM_OPENAI_MAX_REQUEST_ID_BYTES - 1 bytes
- * and redacted. Nothing of this is measured or allocated without traced.
+ * read it a few microseconds before), so it is not "before the first byte".
+ * first_token_ns and the inter-token gaps are the SSE content events as they are parsed
+ * (the last attempt's, the first SLM_OPENAI_MAX_TRACE_GAPS); server_id is the
+ * x-request-id header, else the answer's "id" (the first chunk's when streamed), cut to
+ * SLM_OPENAI_MAX_REQUEST_ID_BYTES - 1 bytes and redacted. Nothing of this is measured or
+ * allocated without traced.
  *
  * Ctrl-C: the harness's stop flag (set_stop, ABI 1.4; many->stop for generate_many) is
  * read at least every 100 ms; once set, the transfers in flight are abandoned, no retry
@@ -1120,7 +1121,8 @@ static int attempt_done(loop *L, xfer *x, CURLcode cc)
     }
     snprintf(x->why, sizeof x->why, "%s", why);
     if (oc == RETRY && x->tries <= e->retries) {
-        x->not_before = now_ns() + (uint64_t)(backoff_ms(e, x->tries - 1, x->a.retry_after_s) * 1e6);
+        double ms = backoff_ms(e, x->tries - 1, x->a.retry_after_s);
+        x->not_before = now_ns() + (uint64_t)(ms * 1e6);
         return 0;
     }
     char fail[SLM_PLUGIN_ERRLEN] = "", sid[SLM_OPENAI_MAX_REQUEST_ID_BYTES];
