@@ -329,7 +329,7 @@ static double sweep(const char *stream, const double *rates, size_t n_rates, dou
     level L;
     run_rate(e, reqs, 200, 1000, cap, &L); /* untimed warm-up: connections opened */
     printf("openai engine, open loop, %s answers (chat, max_tokens 4, at most %u in flight, "
-           "%.0f s per rate; send error = sent - scheduled, ms; CPU per request, us)\n",
+           "%.3g s per rate; send error = sent - scheduled, ms; CPU per request, us)\n",
            stream[0] == '1' ? "streamed" : "non-streamed", cap, seconds);
     printf("   offered requests  achieved completed  err p50   err p99   err max   client "
            "  caller    server failed\n");
@@ -398,7 +398,8 @@ int main(int argc, char **argv)
            "(last end - first due);\n  client = process CPU less the endpoint's threads; "
            "caller = the thread driving generate_many (RUSAGE_THREAD)\n");
     printf("highest offered rate with send-error p99 < 1 ms: %.0f req/s non-streamed, %.0f "
-           "req/s streamed (of the rates tried; 0: none)\n", best_plain, best_stream);
+           "req/s streamed (of the rates tried; 0: none); the endpoint saw %d connections\n",
+           best_plain, best_stream, S.n_conn);
     server_stop();
     free(reqs);
     slm_plugin_unload(plugin);
