@@ -467,6 +467,45 @@ out:
     return rc;
 }
 
+/* The public door to emit() and skip() (plots.h): a ctx holding only what they use. */
+static void sink_open(ctx *x, const char *dir, slm_plots_result *res, char *gp_missing)
+{
+    memset(x, 0, sizeof *x);
+    x->dir = slm_xstrdup(dir);
+    x->res = res;
+    x->gp_missing = gp_missing;
+    x->prog = gnuplot_prog();
+    x->timeout_s = gnuplot_timeout_s();
+    x->envp = make_env();
+}
+
+static char *sink_close(ctx *x)
+{
+    free(x->dir);
+    free(x->envp);
+    return x->gp_missing;
+}
+
+int slm_plot_emit(const char *dir, slm_plots_result *res, char **gp_missing, const char *name,
+                  const char *caption, slm_buf *dat, slm_buf *body, int w, int h, char *err,
+                  size_t errlen)
+{
+    ctx x;
+    sink_open(&x, dir, res, *gp_missing);
+    int rc = emit(&x, name, caption, dat, body, w, h, err, errlen);
+    *gp_missing = sink_close(&x);
+    return rc;
+}
+
+void slm_plot_skip(const char *dir, slm_plots_result *res, const char *name, const char *caption,
+                   const char *why)
+{
+    ctx x;
+    sink_open(&x, dir, res, NULL);
+    skip(&x, name, caption, why);
+    sink_close(&x);
+}
+
 /* Rows and columns of a multiplot of n panels, wider than tall. */
 static void grid(size_t n, int *rows, int *cols)
 {

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "util.h"
 
 /* One figure, drawn or skipped. Paths are relative to the outdir given to
  * slm_plots_write() ("plots/reliability.svg"), so a report written in outdir can link
@@ -74,5 +75,22 @@ void slm_plots_result_free(slm_plots_result *res);
  * On failure reason (n bytes) holds one lowercase line saying why. Checking that the
  * images exist is the caller's. */
 int slm_gnuplot_run(const char *dir, const char *script_name, char *reason, size_t n);
+
+/* One more figure drawn exactly as those of slm_plots_write() (for sections that draw
+ * their own, such as the load test's, reports/load_report.c): writes <dir>/<name>.dat
+ * (dat) and <dir>/<name>.gp (the common prologue: encoding, the ten line colours, both
+ * terminals; then body, run once per terminal), runs gnuplot in dir and appends the entry
+ * to res (n_drawn counted). *gp_missing (NULL at first; the caller frees it) is set once
+ * gnuplot could not be started, and every later figure is then skipped with that reason
+ * without trying. dat and body are consumed. Returns -1 with err only when a file cannot
+ * be written. */
+int slm_plot_emit(const char *dir, slm_plots_result *res, char **gp_missing, const char *name,
+                  const char *caption, slm_buf *dat, slm_buf *body, int w, int h, char *err,
+                  size_t errlen);
+
+/* Appends a skipped entry (why: one lowercase line) to res and removes any old image of
+ * that name from dir. */
+void slm_plot_skip(const char *dir, slm_plots_result *res, const char *name, const char *caption,
+                   const char *why);
 
 #endif

@@ -6,7 +6,9 @@
 # in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
 # throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
 # BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
-# BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS).
+# BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS),
+# BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
+# BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP).
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
@@ -25,6 +27,26 @@ shapes_section() {
         echo "   (bench_shapes failed; see the messages above)"
     echo "   uptime: $(uptime)"
 }
+# The load generator's own cost (issue 18): the openai engine's open loop (send_at_ns,
+# traced) at constant rates against an in-process endpoint that answers at once
+# (bench_loadgen.c): achieved rate, send-time error, CPU per request. Beside it, what was
+# found published about vLLM's and GuideLLM's own clients (other machines, not re-measured).
+loadgen_section() {
+    echo "load generator's own cost (bench_loadgen); uptime before: $(uptime)"
+    "$BUILD/bench/bench_loadgen" "$BUILD/engines/openai.so" ||
+        echo "   (bench_loadgen failed; see the messages above)"
+    echo "   uptime after: $(uptime)"
+    echo "   published client limits (other machines and endpoints, not measured here):"
+    echo "   - vLLM bench serve: offered 200 req/s (Poisson, 10,000 prompts), it sent 183.52 req/s, 9% short:"
+    echo "     its sleeps do not count the time already spent (github.com/vllm-project/vllm/issues/21104)"
+    echo "   - GuideLLM 0.4.0: at most 100 requests in flight per worker process, 10 workers by default"
+    echo "     (github.com/vllm-project/guidellm/issues/487)"
+    echo "   no published send-time error or CPU per request was found for either"
+}
+if [ "${BENCH_ONLY:-}" = loadgen ]; then
+    loadgen_section
+    exit 0
+fi
 if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
     exit 0
@@ -97,6 +119,9 @@ for fault in "" "--fault delay:50"; do
     kill "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
 done
+
+echo
+loadgen_section
 
 echo
 shapes_section

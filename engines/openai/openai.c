@@ -32,10 +32,10 @@
  * The model is a name, not a file (no SLM_CAP_MODEL_FILE): the harness passes the
  * candidate's `model:` as written.
  *
- * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS | CONSTRAIN | CONCURRENT, plus
- * CHAT_TEMPLATE with the chat endpoint (the server applies the model's template). No
- * SCORE: the chat API gives no log-probabilities of given continuations, so score mode is
- * refused by the harness.
+ * Capabilities: GENERATE | SERVER_TIMINGS | TOKEN_LOGPROBS | CONSTRAIN | CONCURRENT |
+ * SCHEDULE, plus CHAT_TEMPLATE with the chat endpoint (the server applies the model's
+ * template). No SCORE: the chat API gives no log-probabilities of given continuations, so
+ * score mode is refused by the harness.
  *
  * generate() and generate_many() run every request through one loop over a libcurl multi
  * handle (see run_many): up to `concurrency` transfers at once, each on its own easy
@@ -57,6 +57,28 @@
  * 60 s), 408 and 5xx, timeouts, refused and dropped connections, and streams that end
  * before their last chunk. Not retried: other 4xx answers, and a malformed body, which
  * fails the call at once ("malformed json from the server at byte 12: ...").
+ *
+ * Open loop (ABI 1.6, SLM_CAP_SCHEDULE): with many->send_at_ns, request i is started no
+ * earlier than send_at_ns[i] and as soon after as the loop can — never more than
+ * `concurrency` in flight, a request due while they are waits for a free slot, and `rate`
+ * still applies. The loop waits on its transfers with curl_multi_poll (whole milliseconds)
+ * until 1 to 2 ms before the next due time, then with pselect() on libcurl's sockets and
+ * a nanosecond timeout (clock_nanosleep where curl has no socket to wait on), so a due time
+ * is met within the kernel's timer slack (about 0.05 ms) without spinning, while answers
+ * in flight are still read as they come. With many->traced, each request's slm_req_trace:
+ * sent_ns is the time its first attempt's handle was added to the multi handle plus that
+ * attempt's CURLINFO_CONNECT_TIME_T (libcurl's time from the transfer's start to its
+ * connection being ready — name look-up and connect; 0 on a kept-alive connection —
+ * after which the same curl_multi_perform() writes the request): "the first byte
+ * written" as slm_engine.h asks, on our clock (libcurl's own start is not readable on
+ * CLOCK_MONOTONIC), never later than the server's receipt. CURLINFO_PRETRANSFER_TIME_T
+ * was tried first: libcurl 7.88 stamps it after the request has gone (a local server had
+ * read it a few microseconds before), so it is not "before the first byte".
+ * first_token_ns and the inter-token gaps are the SSE content events as they are parsed
+ * (the last attempt's, the first SLM_OPENAI_MAX_TRACE_GAPS); server_id is the
+ * x-request-id header, else the answer's "id" (the first chunk's when streamed), cut to
+ * SLM_OPENAI_MAX_REQUEST_ID_BYTES - 1 bytes and redacted. Nothing of this is measured or
+ * allocated without traced.
  *
  * Ctrl-C: the harness's stop flag (set_stop, ABI 1.4; many->stop for generate_many) is
  * read at least every 100 ms; once set, the transfers in flight are abandoned, no retry
@@ -85,16 +107,18 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/select.h>
 #include <time.h>
 
 #define ENGINE_VERSION "0.1.0"
 #define ENGINE_CAPS                                                                            \
     (SLM_CAP_GENERATE | SLM_CAP_SERVER_TIMINGS | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_CONSTRAIN |   \
-     SLM_CAP_CONCURRENT)
+     SLM_CAP_CONCURRENT | SLM_CAP_SCHEDULE)
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_RETRIES 3
 #define DEFAULT_MAX_TOKENS 32
@@ -103,6 +127,7 @@
 #define RETRY_AFTER_CAP_S 60
 #define DONE_GRACE_MS 200    /* a stream's body may end this long after its [DONE] */
 #define MSG_KEEP 200         /* bytes of a server's error message quoted in ours */
+#define PRECISE_WAIT_NS 2000000ull /* the last stretch before a due time: waited in ns */
 
 /* How constrained decoding is asked for (option constrain). */
 enum { CONSTRAIN_AUTO, CONSTRAIN_SCHEMA, CONSTRAIN_GRAMMAR };
@@ -243,6 +268,7 @@ typedef struct attempt {
     phases *ph;
     int stream;
     int raw;                 /* keep the answer's body as it is (score's echo requests) */
+    int trace;               /* traced (1.6): time the content events, keep the request id */
     long status;             /* HTTP status of the last status line */
     long retry_after_s;      /* -1: none */
     slm_plugin_buf body;     /* non-streamed: the body; streamed: the unparsed rest */
@@ -261,6 +287,12 @@ typedef struct attempt {
     int finish;              /* -1 unknown, else slm_finish */
     long prompt_tokens, completion_tokens;
     double prompt_ms, predicted_ms, total_ms;
+    /* traced only */
+    double *gaps;            /* [n_gaps] ms between consecutive content events */
+    int n_gaps, cap_gaps;
+    uint64_t last_tok_ns;    /* the last content event, 0 none yet */
+    int id_from_header;      /* reqid is x-request-id's: the body's "id" does not replace it */
+    char reqid[SLM_OPENAI_MAX_REQUEST_ID_BYTES];
 } attempt;
 
 static void attempt_reset(attempt *a)
@@ -269,14 +301,16 @@ static void attempt_reset(attempt *a)
     slm_plugin_buf_free(&a->errbody);
     slm_plugin_buf_free(&a->text);
     free(a->lps);
+    free(a->gaps);
     slm_engine *e = a->e;
     phases *ph = a->ph;
-    int stream = a->stream, raw = a->raw;
+    int stream = a->stream, raw = a->raw, trace = a->trace;
     memset(a, 0, sizeof *a);
     a->e = e;
     a->ph = ph;
     a->stream = stream;
     a->raw = raw;
+    a->trace = trace;
     a->retry_after_s = -1;
     a->finish = -1;
     a->prompt_tokens = a->completion_tokens = -1;
@@ -302,6 +336,36 @@ static int push_lp(attempt *a, double lp)
     }
     a->lps[a->n_lps++] = lp;
     return 0;
+}
+
+/* A traced answer's content event: the gap since the previous one (the first
+ * SLM_OPENAI_MAX_TRACE_GAPS kept). */
+static int note_token(attempt *a)
+{
+    uint64_t t = now_ns();
+    if (a->last_tok_ns && a->n_gaps < SLM_OPENAI_MAX_TRACE_GAPS) {
+        if (a->n_gaps == a->cap_gaps) {
+            int cap = a->cap_gaps ? a->cap_gaps * 2 : 32;
+            double *g = slm_plugin_realloc(a->gaps, (size_t)cap * sizeof *g);
+            if (!g)
+                return attempt_oom(a);
+            a->gaps = g;
+            a->cap_gaps = cap;
+        }
+        a->gaps[a->n_gaps++] = (double)(t - a->last_tok_ns) / 1e6;
+    }
+    a->last_tok_ns = t;
+    return 0;
+}
+
+/* Keeps s (n bytes) as the request id, cut to fit, control characters as '?'. */
+static void keep_reqid(attempt *a, const char *s, size_t n)
+{
+    if (n >= sizeof a->reqid)
+        n = sizeof a->reqid - 1;
+    for (size_t k = 0; k < n; k++)
+        a->reqid[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
+    a->reqid[n] = '\0';
 }
 
 static double num(json_t *v, double dflt)
@@ -333,6 +397,8 @@ static int absorb(attempt *a, json_t *o)
             if (slm_plugin_buf_append(&a->text, json_string_value(t), json_string_length(t)))
                 return attempt_oom(a);
             a->n_content++;
+            if (a->trace && a->stream && note_token(a))
+                return -1;
         }
         json_t *lp = json_object_get(choice, "logprobs"), *v;
         size_t i;
@@ -350,6 +416,9 @@ static int absorb(attempt *a, json_t *o)
             a->finish = !strcmp(json_string_value(fr), "length") ? SLM_FINISH_LENGTH
                                                                  : SLM_FINISH_STOP;
     }
+    json_t *id = json_object_get(o, "id");
+    if (a->trace && !a->id_from_header && !a->reqid[0] && json_is_string(id))
+        keep_reqid(a, json_string_value(id), json_string_length(id));
     json_t *u = json_object_get(o, "usage");
     if (json_is_object(u)) {
         a->prompt_tokens = (long)num(json_object_get(u, "prompt_tokens"), (double)a->prompt_tokens);
@@ -493,6 +562,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     if (!strncmp(line, "HTTP/", 5) && sscanf(line, "%*s %d", &code) == 1) {
         a->status = code; /* a new status line: forget the headers of an earlier one */
         a->retry_after_s = -1;
+        a->id_from_header = 0;
+        a->reqid[0] = '\0';
+    } else if (a->trace && !strncasecmp(line, "x-request-id:", 13)) {
+        const char *v = slm_plugin_trim(line + 13);
+        if (*v) {
+            keep_reqid(a, v, strlen(v));
+            a->id_from_header = 1;
+        }
     } else if (!strncasecmp(line, "Server:", 7)) {
         /* truncated to the field, as a long Server header may be */
         snprintf(a->e->server, sizeof a->e->server, "%.*s", (int)sizeof a->e->server - 1,
@@ -715,6 +792,11 @@ typedef struct xfer {
     long first_kind;
     char why[SLM_PLUGIN_ERRLEN];
     uint64_t t_start, not_before;
+    /* traced (1.6) */
+    uint64_t sched_ns;     /* send_at_ns[i], 0 closed loop */
+    uint64_t add_ns;       /* the first attempt's handle went into the multi handle */
+    uint64_t sent_ns;      /* add_ns + that attempt's connect time */
+    int timed_out;         /* the last attempt ended by timeout_ms */
 } xfer;
 
 /* A new easy handle with everything but the body set. */
@@ -789,6 +871,8 @@ static int attempt_start(slm_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->a);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->a);
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+    if (x->tries == 1)
+        x->add_ns = now_ns();
     if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return -1;
     x->in_multi = 1;
@@ -815,6 +899,8 @@ static int xfer_begin(slm_engine *e, xfer *x, size_t i, const slm_request *req,
     x->why[0] = '\0';
     x->t_start = x->ph.t0 = now;
     x->not_before = 0;
+    x->sched_ns = x->add_ns = x->sent_ns = 0;
+    x->timed_out = 0;
     if (stream) {
         x->ph.prefill_begun = 1;
         ph_begin(&x->ph, SLM_PHASE_PREFILL);
@@ -901,6 +987,187 @@ static void pool_abandon(slm_engine *e, size_t n)
     }
 }
 
+/* Whether the caller's slm_gen_many is new enough to hold field f. */
+#define MANY_HAS(m, f) ((m)->struct_size >= offsetof(slm_gen_many, f) + sizeof((m)->f))
+
+/* One run_many() call. */
+typedef struct loop {
+    slm_engine *e;
+    const slm_request *const *reqs;
+    size_t n, conc, next, active;
+    const slm_gen_params *p;
+    const char *body;
+    const slm_gen_many *m;
+    const uint64_t *send_at;  /* open loop (1.6), or NULL */
+    int (*traced)(void *, size_t, slm_gen_result *, const slm_req_trace *, const char *);
+    int stop, rc;
+    char *err;
+    size_t errlen;
+} loop;
+
+/* Reports request i's end through traced() (with tr) or done(); nonzero stops the call. */
+static int report(const loop *L, size_t i, slm_gen_result *r, double e2e_ms,
+                  const slm_req_trace *tr, const char *msg)
+{
+    if (L->traced)
+        return L->traced(L->m->ud, i, r, tr, msg);
+    return L->m->done(L->m->ud, i, r, e2e_ms, msg);
+}
+
+/* Request i failed before it was sent (its body could not be made). */
+static int report_unsent(const loop *L, size_t i, const char *msg)
+{
+    slm_req_trace tr = {.struct_size = sizeof tr, .server_id = ""};
+    tr.scheduled_ns = L->send_at ? L->send_at[i] : 0;
+    tr.end_ns = now_ns();
+    return report(L, i, NULL, 0, &tr, msg);
+}
+
+/* What was measured of x's request, ending at end: the gaps are handed over in *gaps (the
+ * caller frees them), the server's id copied, redacted, into sid. Before xfer_end(). */
+static void trace_take(slm_engine *e, xfer *x, uint64_t end, slm_req_trace *tr, double **gaps,
+                       char *sid, size_t sidlen)
+{
+    attempt *a = &x->a;
+    memset(tr, 0, sizeof *tr);
+    tr->struct_size = sizeof *tr;
+    tr->attempts = x->tries;
+    tr->scheduled_ns = x->sched_ns;
+    tr->sent_ns = x->sent_ns;
+    tr->first_token_ns = x->ph.t_first;
+    tr->end_ns = end;
+    *gaps = a->gaps;
+    tr->gaps_ms = a->gaps;
+    tr->n_gaps = a->gaps ? a->n_gaps : 0;
+    a->gaps = NULL;
+    a->n_gaps = a->cap_gaps = 0;
+    tr->http_status = (int32_t)a->status;
+    tr->timed_out = x->timed_out;
+    const char *key = e->key; /* redacted without allocating: an id is short */
+    slm_redact_into(sid, sidlen, a->reqid, &key, key ? 1 : 0);
+    tr->server_id = sid;
+}
+
+/* Starts what may start now: retries whose backoff is over, then the next requests in
+ * free slots — in an open loop once they are due — each as the rate limit lets it. Lowers
+ * *wait_ns to the time until the next of those; *due_ns gets the next request's due time
+ * when it is what waits (0 otherwise). */
+static void start_ready(loop *L, uint64_t now, uint64_t *wait_ns, uint64_t *due_ns)
+{
+    slm_engine *e = L->e;
+    *due_ns = 0;
+    for (size_t k = 0; k < L->conc && !L->stop; k++) {
+        xfer *x = &e->pool[k];
+        if (x->in_multi)
+            continue;
+        if (x->busy && x->not_before > now) {
+            if (x->not_before - now < *wait_ns)
+                *wait_ns = x->not_before - now;
+            continue;
+        }
+        if (!x->busy && L->next >= L->n)
+            continue;
+        if (!x->busy && L->send_at && L->send_at[L->next] > now) { /* not yet due */
+            if (L->send_at[L->next] - now <= *wait_ns) {
+                *wait_ns = L->send_at[L->next] - now;
+                *due_ns = L->send_at[L->next];
+            }
+            continue;
+        }
+        if (!rate_take(e, now, wait_ns))
+            break;
+        if (!x->busy) {
+            size_t i = L->next++;
+            if (xfer_begin(e, x, i, L->reqs[i], L->p, L->body, now)) {
+                /* this request fails; the others go on */
+                L->stop = report_unsent(L, i, "openai: " SLM_PLUGIN_OOM_MSG);
+                continue;
+            }
+            x->a.trace = L->traced != NULL;
+            x->sched_ns = L->send_at ? L->send_at[i] : 0;
+            L->active++;
+        }
+        if (attempt_start(e, x)) {
+            L->rc = slm_plugin_err(L->err, L->errlen, "openai: libcurl cannot add a transfer");
+            L->stop = 1;
+        }
+    }
+    if (*due_ns && *due_ns - now > *wait_ns)
+        *due_ns = 0; /* something else comes first */
+}
+
+/* Ends x's attempt that libcurl finished with cc: a retry waits its backoff, an end is
+ * reported (nonzero: the call stops). */
+static int attempt_done(loop *L, xfer *x, CURLcode cc)
+{
+    slm_engine *e = L->e;
+    char why[SLM_PLUGIN_ERRLEN] = "";
+    long kind = 0;
+    if (L->traced) {
+        curl_off_t us = 0;
+        if (x->tries == 1)
+            x->sent_ns = x->add_ns + (curl_easy_getinfo(x->curl, CURLINFO_CONNECT_TIME_T,
+                                                        &us) == CURLE_OK && us > 0
+                                          ? (uint64_t)us * 1000u
+                                          : 0);
+        x->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
+    }
+    enum outcome oc = attempt_finish(e, &x->a, cc, x->curl, why, sizeof why, &kind);
+    if (oc == RETRY) {
+        if (x->tries == 1)
+            x->first_kind = kind;
+        else if (kind != x->first_kind)
+            x->same = 0;
+    }
+    snprintf(x->why, sizeof x->why, "%s", why);
+    if (oc == RETRY && x->tries <= e->retries) {
+        double ms = backoff_ms(e, x->tries - 1, x->a.retry_after_s);
+        x->not_before = now_ns() + (uint64_t)(ms * 1e6);
+        return 0;
+    }
+    char fail[SLM_PLUGIN_ERRLEN] = "", sid[SLM_OPENAI_MAX_REQUEST_ID_BYTES];
+    size_t i = x->i;
+    uint64_t end = now_ns();
+    double e2e = (double)(end - x->t_start) / 1e6, *gaps = NULL;
+    slm_req_trace tr;
+    if (L->traced)
+        trace_take(e, x, end, &tr, &gaps, sid, sizeof sid);
+    slm_gen_result *r = xfer_end(e, x, oc, fail, sizeof fail);
+    L->active--;
+    int stop = report(L, i, r, e2e, &tr, r ? NULL : fail);
+    free(gaps);
+    return stop;
+}
+
+/* Waits for libcurl's sockets at most wait_ns, or until due_ns (a request's due time,
+ * when that is what waits): in whole milliseconds until PRECISE_WAIT_NS before it, then
+ * in nanoseconds (see the top of the file). */
+static void wait_events(slm_engine *e, uint64_t wait_ns, uint64_t due_ns)
+{
+    uint64_t now = due_ns ? now_ns() : 0;
+    if (!due_ns || due_ns - now > PRECISE_WAIT_NS || due_ns <= now) {
+        if (due_ns && due_ns <= now)
+            return;
+        uint64_t w = due_ns ? due_ns - now - PRECISE_WAIT_NS / 2 : wait_ns + 999999;
+        curl_multi_poll(e->multi, NULL, 0, (int)(w / 1000000), NULL);
+        return;
+    }
+    uint64_t left = due_ns - now;
+    fd_set r, w, x;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&x);
+    int maxfd = -1;
+    if (curl_multi_fdset(e->multi, &r, &w, &x, &maxfd) == CURLM_OK && maxfd >= 0 &&
+        maxfd < FD_SETSIZE) {
+        struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+        pselect(maxfd + 1, &r, &w, &x, &ts, NULL);
+    } else { /* no socket to wait on (or one past FD_SETSIZE): sleep to the due time */
+        struct timespec ts = {(time_t)(due_ns / 1000000000u), (long)(due_ns % 1000000000u)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
 /* The loop behind generate(), generate_many() (see slm_engine.h) and score(). With a body
  * (n = 1), that body is sent as it is, never streamed, and the answer comes back whole as
  * the result's text. */
@@ -908,55 +1175,29 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
                     const slm_gen_params *params, const char *body, const slm_gen_many *m,
                     char *err, size_t errlen)
 {
-    const slm_gen_params *p = params && params->struct_size >= sizeof(slm_gen_params) ? params
-                                                                                      : NULL;
-    size_t conc = m->concurrency ? m->concurrency : 1;
-    if (conc > n)
-        conc = n;
+    loop L = {.e = e, .reqs = reqs, .n = n, .body = body, .m = m, .err = err, .errlen = errlen};
+    L.p = params && params->struct_size >= sizeof(slm_gen_params) ? params : NULL;
+    L.send_at = MANY_HAS(m, send_at_ns) ? m->send_at_ns : NULL;
+    L.traced = MANY_HAS(m, traced) ? m->traced : NULL;
+    L.conc = m->concurrency ? m->concurrency : 1;
+    if (L.conc > n)
+        L.conc = n;
     if (n == 0)
         return 0;
-    if (pool_grow(e, conc, err, errlen))
+    if (pool_grow(e, L.conc, err, errlen))
         return -1;
-    size_t next = 0, active = 0;
-    int stop = 0, rc = 0;
-    while (!stop && (next < n || active)) {
-        uint64_t now = now_ns(), wait_ns = 100 * 1000000ull; /* read stop at least so */
-        for (size_t k = 0; k < conc && !stop; k++) {
-            xfer *x = &e->pool[k];
-            if (x->in_multi)
-                continue;
-            if (x->busy && x->not_before > now) {
-                if (x->not_before - now < wait_ns)
-                    wait_ns = x->not_before - now;
-                continue;
-            }
-            if (!x->busy && next >= n)
-                continue;
-            if (!rate_take(e, now, &wait_ns))
-                break;
-            if (!x->busy) {
-                if (xfer_begin(e, x, next, reqs[next], p, body, now)) {
-                    /* this request fails; the others go on */
-                    stop = m->done(m->ud, next++, NULL, 0, "openai: " SLM_PLUGIN_OOM_MSG);
-                    continue;
-                }
-                next++;
-                active++;
-            }
-            if (attempt_start(e, x)) {
-                rc = slm_plugin_err(err, errlen, "openai: libcurl cannot add a transfer");
-                stop = 1;
-            }
-        }
+    while (!L.stop && (L.next < n || L.active)) {
+        uint64_t wait_ns = 100 * 1000000ull, due_ns; /* read stop at least so */
+        start_ready(&L, now_ns(), &wait_ns, &due_ns);
         int running = 0;
-        CURLMcode mc = stop ? CURLM_OK : curl_multi_perform(e->multi, &running);
+        CURLMcode mc = L.stop ? CURLM_OK : curl_multi_perform(e->multi, &running);
         if (mc != CURLM_OK) {
-            rc = slm_plugin_err(err, errlen, "openai: libcurl: %s", curl_multi_strerror(mc));
+            L.rc = slm_plugin_err(err, errlen, "openai: libcurl: %s", curl_multi_strerror(mc));
             break;
         }
         CURLMsg *msg;
         int left, finished = 0;
-        while (!stop && (msg = curl_multi_info_read(e->multi, &left))) {
+        while (!L.stop && (msg = curl_multi_info_read(e->multi, &left))) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
             xfer *x = NULL;
@@ -964,39 +1205,17 @@ static int run_many(slm_engine *e, const slm_request *const *reqs, size_t n,
             CURLcode cc = msg->data.result;
             curl_multi_remove_handle(e->multi, msg->easy_handle); /* msg is gone now */
             x->in_multi = 0;
-            char why[SLM_PLUGIN_ERRLEN] = "";
-            long kind = 0;
             finished = 1; /* a slot may be free: start the next request at once */
-            enum outcome oc = attempt_finish(e, &x->a, cc, x->curl, why, sizeof why, &kind);
-            if (oc == RETRY) {
-                if (x->tries == 1)
-                    x->first_kind = kind;
-                else if (kind != x->first_kind)
-                    x->same = 0;
-            }
-            snprintf(x->why, sizeof x->why, "%s", why);
-            if (oc == RETRY && x->tries <= e->retries) {
-                x->not_before = now_ns() +
-                                (uint64_t)(backoff_ms(e, x->tries - 1, x->a.retry_after_s) * 1e6);
-                continue;
-            }
-            char fail[SLM_PLUGIN_ERRLEN] = "";
-            size_t i = x->i;
-            double e2e = (double)(now_ns() - x->t_start) / 1e6;
-            slm_gen_result *r = xfer_end(e, x, oc, fail, sizeof fail);
-            active--;
-            if (m->done(m->ud, i, r, e2e, r ? NULL : fail))
-                stop = 1;
+            if (attempt_done(&L, x, cc))
+                L.stop = 1;
         }
         if (m->stop && *m->stop)
-            stop = 1;
-        if (!stop && !finished && (next < n || active)) {
-            int ms = (int)((wait_ns + 999999) / 1000000);
-            curl_multi_poll(e->multi, NULL, 0, ms, NULL);
-        }
+            L.stop = 1;
+        if (!L.stop && !finished && (L.next < n || L.active))
+            wait_events(e, wait_ns, due_ns);
     }
-    pool_abandon(e, conc); /* err (libcurl's words, never a server's) needs no redact() */
-    return rc;
+    pool_abandon(e, L.conc); /* err (libcurl's words, never a server's) needs no redact() */
+    return L.rc;
 }
 
 typedef struct one {
@@ -1190,8 +1409,11 @@ static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, s
                                 const slm_gen_params *params, const slm_gen_many *many,
                                 char *err, size_t errlen)
 {
-    if (!e || (!reqs && n_reqs) || !many || many->struct_size < sizeof(slm_gen_many) ||
-        !many->done)
+    /* an slm_gen_many of ABI 1.2-1.5 ends before send_at_ns: served as before (closed loop,
+     * done()) */
+    if (!e || (!reqs && n_reqs) || !many ||
+        many->struct_size < offsetof(slm_gen_many, send_at_ns) ||
+        !(many->done || (MANY_HAS(many, traced) && many->traced)))
         return slm_plugin_err(err, errlen,
                               "openai: generate_many needs requests and a done callback");
     if (many->concurrency > SLM_MAX_CONCURRENCY)

@@ -105,6 +105,12 @@
 /* openai: the most retries of one request (option retries). */
 #define SLM_OPENAI_MAX_RETRIES 100L
 
+/* openai, a traced request of generate_many() (ABI 1.6): the most inter-token gaps kept
+ * of one streamed answer (the first ones; later content events are not timed), and the
+ * most bytes of the server's request id kept (x-request-id or the answer's "id", cut). */
+#define SLM_OPENAI_MAX_TRACE_GAPS 65536
+#define SLM_OPENAI_MAX_REQUEST_ID_BYTES 128
+
 /* exec: the longest answer line the program may write, in bytes, its newline not counted.
  * Over it: the request fails ("program 'x' sent a line longer than 67108864 bytes") and the
  * program is restarted. */

@@ -58,6 +58,20 @@ typedef struct slm_pct_ci {
     long n;                /* values used */
 } slm_pct_ci;
 
+/*
+ * The percentile p (0..100) of the finite values among x[0..n) as slm_percentile()
+ * (metrics.h: numpy's linear interpolation, so `run` and `load` agree), with its 95%
+ * interval by a seeded percentile bootstrap of `reps` replicates. The interval's rule: a
+ * bound is NaN where no distribution-free interval could give it from n values, i.e.
+ * where the exact order-statistic interval would need an order statistic beyond the
+ * sample: hi is NaN when (p/100)^n > 0.025 (a p99 needs n >= 368 values), lo is NaN when
+ * (1 - p/100)^n > 0.025 (a p50 needs n >= 6). out->n is the finite values used; with
+ * none every number is NaN. Returns 0, -1 on memory or bad arguments (out NaN).
+ * (Added to the interface of 20ba7b4 so the coverage test and the report can call it.)
+ */
+int slm_load_percentile_ci(const double *x, size_t n, double p, int reps, uint64_t seed,
+                           slm_pct_ci *out);
+
 /* One level summarised (SLM_LOAD_MEASURE requests only). */
 typedef struct slm_load_level_stats {
     double offered_rps;    /* the profile's rate; NaN for synchronous / concurrent */
@@ -71,29 +85,60 @@ typedef struct slm_load_level_stats {
     double error_rate, timeout_rate;             /* of measured requests */
     double accuracy, invalid_rate;               /* of answered requests */
     long n_measured, n_answered, n_errors, n_timeouts;
-    int meets_slo;         /* 1 every limit's percentile (its value) within the limit,
-                              0 not, -1 undefined (no answered request) */
+    int meets_slo;         /* 1 every limit's percentile (its value) within the limit and
+                              the failed share within the percentile's allowance
+                              (1 - percentile/100), 0 not, -1 undefined (no answered
+                              request, or no limit set) */
+    /* Appended after 20ba7b4 (loadstats.c, for slm_load_best_rate() and the report): */
+    int meets_slo_surely;  /* 1 every limit met by its percentile's UPPER bound (a NaN
+                              bound is not sure), 0 not, -1 undefined as meets_slo */
+    int fails_slo_surely;  /* 1 some percentile's LOWER bound beyond its limit, or the
+                              failed share beyond the allowance; 0 not; -1 undefined */
+    int saturated;         /* slm_load_saturated() with SLM_LOAD_SAT_RATIO: 1, 0, -1; a
+                              caller with another ratio may overwrite it */
 } slm_load_level_stats;
+
+/* The default saturation ratio (achieved/offered) and the growth floor of the lateness
+ * and TTFT/E2E regressions (slm_load_saturated(); docs/loadstats.md says why). */
+#define SLM_LOAD_SAT_RATIO 0.9
+#define SLM_LOAD_SAT_GROWTH_MS 100.0
+#define SLM_LOAD_SAT_MIN_N 10
 
 /*
  * Summarises a level: window_ms is the measured window's length (the level's duration
  * less warm-up and cool-down). Percentile intervals come from a seeded bootstrap of `reps`
- * replicates (see loadstats.c for the method and its verified coverage). Returns 0, -1 on
- * memory.
+ * replicates (slm_load_percentile_ci(); docs/loadstats.md has its verified coverage).
+ * Returns 0; -1 on memory or bad arguments (r NULL with n > 0, slo NULL, slo->percentile
+ * not in (0, 100), reps < 1), out then holding what could be computed (NaN elsewhere).
  */
 int slm_load_level_summarise(const slm_load_req *r, size_t n, double window_ms,
                              double offered_rps, const slm_slo *slo, int reps, uint64_t seed,
                              slm_load_level_stats *out);
 
-/* Saturation of a level: the achieved rate below `min_ratio` (e.g. 0.9) of the offered
- * rate, or the send-time lateness growing through the level (the queue keeps growing).
- * Returns 1 saturated (why[] says which, with the numbers), 0 not, -1 undefined. */
+/* Saturation of a level (its measured, sent requests with a schedule): the achieved rate
+ * below `min_ratio` (e.g. 0.9) of the offered rate — both taken over the measured
+ * requests, (k-1)/(span of send times) against (k-1)/(span of scheduled times), so a
+ * Poisson schedule's own noise does not count; offered_rps is used only where the
+ * schedule has no span — or a queue that keeps growing: the send-time lateness (sent -
+ * scheduled: the generator's queue, at the in-flight cap) or the TTFT of the answered (the
+ * server's queue; their E2E where under SLM_LOAD_SAT_MIN_N have a TTFT) rising with the
+ * scheduled time, judged by the least-squares slope: its lower 95% bound (standard error
+ * widened for the residuals' lag-1 autocorrelation) above 0 AND its growth over the level
+ * (slope x scheduled span) above SLM_LOAD_SAT_GROWTH_MS. Returns 1 saturated (why[] says
+ * which, with the numbers), 0 not, -1 undefined (closed loop: no schedule; fewer than
+ * SLM_LOAD_SAT_MIN_N measured sent requests; min_ratio not in (0, 1]). */
 int slm_load_saturated(const slm_load_req *r, size_t n, double offered_rps, double min_ratio,
                        char *why, size_t whylen);
 
-/* Across a sweep's levels (offered rates increasing): the highest offered rate whose SLO
- * percentile meets every limit, with its interval (the rates between which the judgement
- * changes, taking the percentiles' intervals into account). NaN where none meets it. */
+/* Across a sweep's levels (in any order; levels without an offered rate are skipped):
+ * rate = the highest offered rate whose level meets the SLO (meets_slo == 1) and is not
+ * saturated; lo = the highest offered rate <= rate whose level surely meets it
+ * (meets_slo_surely == 1, not saturated), NaN where none (no tested rate is surely
+ * sustained); hi = the lowest offered rate above rate whose level surely fails it
+ * (fails_slo_surely == 1 or saturated), NaN where none (the sweep never reached a sure
+ * failure: unbounded above). With no level meeting the SLO, rate and lo are NaN, level
+ * is (size_t)-1 and hi is the lowest surely failing rate (or NaN).
+ * Returns 0, -1 on bad arguments (lv NULL with n > 0, out NULL). */
 typedef struct slm_load_best {
     double rate, lo, hi;
     size_t level;          /* index of that level; (size_t)-1 none */

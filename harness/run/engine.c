@@ -285,7 +285,8 @@ void slm_caps_str(uint32_t caps, char *buf, size_t n)
                  {SLM_CAP_CONCURRENT, "concurrent"},
                  {SLM_CAP_MODEL_FILE, "model-file"},
                  {SLM_CAP_GGUF, "gguf"},
-                 {SLM_CAP_TOKENIZE, "tokenize"}};
+                 {SLM_CAP_TOKENIZE, "tokenize"},
+                 {SLM_CAP_SCHEDULE, "schedule"}};
     slm_buf b = {0};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (caps & names[i].bit) {
