@@ -690,6 +690,15 @@ int slm_load_resume(slm_store *st, slm_plugins *ps, const slm_loadtest_opts *o, 
                 "slmbench run --resume" : "no run %lld%s", (long long)run_id, mode);
         return SLM_RUN_BAD_INPUT;
     }
+    slm_resume_row r;
+    if (slm_store_run_to_resume(st, run_id, 1, &r, err, errlen) == 0) {
+        int complete = !strcmp(r.status, "complete");
+        slm_resume_row_free(&r);
+        if (complete) {
+            slm_err(err, errlen, "load test %lld is already complete", (long long)run_id);
+            return SLM_RUN_BAD_INPUT;
+        }
+    }
     slm_run_cfg *cfg = NULL;
     slm_load_cfg lc;
     int rc = slm_session_stored_cfg(st, run_id, &cfg, err, errlen);

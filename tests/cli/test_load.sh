@@ -210,6 +210,8 @@ for db in int kill; do
     [ "$v" = "40|40|0|39|40" ] && [ "$w" = "1|complete|complete" ] && ok "the $db level redone from scratch: 40 requests once each, one level, complete" || notok "after resume ($db): $v / $w"
 done
 expect_out "^\| srv \| 0 \| concurrent \| – \| " "the resumed load test prints its table"
+expect_exit 3 "--resume of a complete load test" "$SLMBENCH" load --resume 1 --db "$TMP/int.db"
+expect_err "load test 1 is already complete" "says it is complete"
 expect_exit 3 "--resume of a run that is not a load test" "$SLMBENCH" load --resume 1 --db "$TMP/r.db"
 expect_err "run 1 is not a load test \(mode generate\)" "says so"
 stop_server
