@@ -179,7 +179,7 @@ stop_server
 # stop_midway SIGNAL DB: a concurrent level of 40 requests (delay 200 ms, 2 in flight:
 # 4 s), SIGNAL once 4 requests are stored; the exit code in $RC.
 stop_midway() {
-    lcfg "$TMP/mid.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 40"
+    [ -s "$TMP/mid.yaml" ] || lcfg "$TMP/mid.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 40"
     "$SLMBENCH" load "$TMP/mid.yaml" --db "$2" --quiet >/dev/null 2>&1 &
     pid=$!
     i=0
@@ -210,6 +210,14 @@ for db in int kill; do
     [ "$v" = "40|40|0|39|40" ] && [ "$w" = "1|complete|complete" ] && ok "the $db level redone from scratch: 40 requests once each, one level, complete" || notok "after resume ($db): $v / $w"
 done
 expect_out "^\| srv \| 0 \| concurrent \| – \| " "the resumed load test prints its table"
+# an open loop stopped the same way: what was sent and answered stays, in due order
+lcfg "$TMP/mid.yaml" "" "profile: constant" "rate: 20" "requests: 40"
+stop_midway INT "$TMP/oint.db"
+v=$(sql "$TMP/oint.db" "select $RC, (select count(*) from load_requests) between 4 and 39, (select status from load_levels)")
+[ "$v" = "130|1|incomplete" ] && ok "Ctrl-C in an open-loop level: 130, the requests answered kept, the level incomplete" || notok "open loop after SIGINT: $v"
+expect_exit 0 "--resume of the open-loop level" "$SLMBENCH" load --resume 1 --db "$TMP/oint.db" --quiet
+v=$(sql "$TMP/oint.db" "select count(*), count(distinct seq), sum(abs(scheduled_ms - seq * 50) < 1e-6), (select status from load_levels) from load_requests")
+[ "$v" = "40|40|40|complete" ] && ok "redone from scratch on its schedule: 40 requests due at seq x 50 ms" || notok "open loop after resume: $v"
 expect_exit 3 "--resume of a complete load test" "$SLMBENCH" load --resume 1 --db "$TMP/int.db"
 expect_err "load test 1 is already complete" "says it is complete"
 expect_exit 3 "--resume of a run that is not a load test" "$SLMBENCH" load --resume 1 --db "$TMP/r.db"
