@@ -74,8 +74,9 @@
  * Retry-After: 1 (503, not 429: the server is overloaded, the client is not over a quota;
  * the openai engine retries both). Throughput thus rises with concurrency up to the
  * slots (and the cores), then saturates while latency grows. --slot-ms MS keeps a slot
- * busy at least MS ms per inference (a slower model without its cores: tests that must
- * see requests overlap). Faults are applied outside the slots: a delayed, hanging or
+ * busy at least MS ms per inference, asleep once the inference is done (a device's compute,
+ * off the CPU: tests that must see requests overlap, the knee of bench/perf/bench_slots.sh
+ * on a machine of few cores). Faults are applied outside the slots: a delayed, hanging or
  * slowly streamed request holds none.
  *
  * One thread per connection (at most MAX_CONN; keep-alive supported). It exits on SIGTERM
