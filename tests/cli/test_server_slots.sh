@@ -71,6 +71,12 @@ done
 [ "$(sort -u "$TMP/ids" | grep -c '^cmpl-[0-9a-f]*-[1-4]$')" = 4 ] && ok "4 distinct request ids cmpl-TAG-1..4" || notok "ids: $(tr '\n' ' ' <"$TMP/ids")"
 h=$(curl -s -D - -o /dev/null "http://127.0.0.1:$PORT/v1/models" | sed -n 's/^x-request-id: *//Ip' | tr -d '\r')
 case "$h" in srv-*) ok "GET /v1/models carries an x-request-id too ($h)" ;; *) notok "models x-request-id: '$h'" ;; esac
+curl -s -N -D "$TMP/st.hdr" -o "$TMP/st.body" "http://127.0.0.1:$PORT/v1/chat/completions" \
+    -d '{"messages": [{"role": "user", "content": "the card was charged twice"}], "max_tokens": 4, "stream": true}'
+h=$(rid st)
+n=$(grep -c '^data: {' "$TMP/st.body" || true)
+case "$h" in chatcmpl-*-5) ;; *) h="bad:$h" ;; esac
+[ "$n" -ge 2 ] && [ "$(grep '^data: {' "$TMP/st.body" | grep -c "\"id\":\"$h\"")" = "$n" ] && ok "a streamed chat answer: x-request-id $h, the id of each of its $n chunks" || notok "stream: header '$h', $n chunks: $(head -c 300 "$TMP/st.body")"
 stop_server
 
 # ---- 1 slot, queue of 2: first come first served, the 4th refused ----
