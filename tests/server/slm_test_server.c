@@ -97,6 +97,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +184,9 @@ static void other_request_id(void)
     request_id(t_req_id, sizeof t_req_id, "srv", n);
 }
 
-static volatile sig_atomic_t stopping;
+/* Set by a signal, by the last of --max-requests, or at the end; read by every thread, so
+ * atomic (a lock-free atomic may be written in a signal handler), not volatile. */
+static atomic_int stopping;
 
 static void on_signal(int sig)
 {
