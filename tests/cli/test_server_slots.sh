@@ -1,6 +1,6 @@
 # The test server's inference slots (tests/server/slm_test_server --slots N): two requests
 # inferring at once and the rest queued first come first served, the bounded queue
-# answering 503 with Retry-After, a unique x-request-id on every answer, each fault landing
+# answering 503 with Retry-After, a queued request whose client left never inferred, a unique x-request-id on every answer, each fault landing
 # on exactly the requests it asks for with 8 requests in flight, and `slmbench run` with
 # concurrency 8 against 2 slots giving the answers of one request at a time. The states are
 # waited for (polling GET /slots), never timed; --slot-ms keeps a slot busy long enough
@@ -60,7 +60,7 @@ for k in 1 2 3 4; do req "k$k"; done
 if wait_slots 2 2; then ok "4 requests at once on 2 slots: /slots shows 2 busy and 2 queued"; else notok "never 2 busy + 2 queued: $(slots)"; fi
 wait_reqs
 v=$(slots | sed 's/,"queue_max".*//')
-[ "$v" = '{"slots":2,"busy":0,"queued":0,"max_busy":2,"max_queued":2,"served":4,"rejected":0' ] && ok "after them: never more than 2 busy, 4 served, none refused" || notok "after 4 requests: $v"
+[ "$v" = '{"slots":2,"busy":0,"queued":0,"max_busy":2,"max_queued":2,"served":4,"rejected":0,"abandoned":0' ] && ok "after them: never more than 2 busy, 4 served, none refused" || notok "after 4 requests: $v"
 n=0
 for k in 1 2 3 4; do
     id=$(rid "k$k")
@@ -95,6 +95,20 @@ grep -q '"all 1 slots busy and the queue of 2 full"' "$TMP/q4.body" && ok "its e
 [ "$(cat "$TMP/q1.end")" -lt "$(cat "$TMP/q2.end")" ] && [ "$(cat "$TMP/q2.end")" -lt "$(cat "$TMP/q3.end")" ] && ok "served in the order they came (each held the slot 1.5 s)" || notok "end order q1 q2 q3: $(cat "$TMP/q1.end" "$TMP/q2.end" "$TMP/q3.end" | tr '\n' ' ')"
 v=$(field rejected)/$(field served)/$(field max_queued)
 [ "$v" = 1/3/2 ] && ok "/slots: 1 rejected, 3 served, at most 2 queued" || notok "rejected/served/max_queued: $v"
+stop_server
+
+# ---- a queued request whose client gives up costs no inference ----
+start_server --slots 1 --slot-ms 2000
+req a1
+wait_slots 1 0 || notok "first request never took the slot"
+req a2 1
+wait_slots 1 1 || notok "second request never queued"
+req a3
+wait_slots 1 2 || notok "third request never queued"
+wait_reqs
+[ "$(cat "$TMP/a2.rc")" = 28 ] && [ "$(code a1)$(code a3)" = 200200 ] && ok "the 2nd request's client left after 1 s; the 1st and 3rd answered 200" || notok "a1 a2 a3: $(code a1) rc $(cat "$TMP/a2.rc") $(code a3)"
+v=$(field served)/$(field abandoned)
+[ "$v" = 2/1 ] && ok "/slots: 2 served, 1 abandoned (its turn passed to the 3rd, never inferred)" || notok "served/abandoned: $v"
 stop_server
 
 # ---- faults with 8 requests in flight on 2 slots: each on every 3rd request ----

@@ -23,7 +23,8 @@
  *   GET  /slots                 {"slots", "busy": slots inferring now, "queued": requests
  *                                waiting for one, "max_busy", "max_queued": the most at
  *                                once so far, "served": inferences done, "rejected":
- *                                answered 503, "queue_max"}
+ *                                answered 503, "abandoned": left by their client while
+ *                                queued (never run), "queue_max"}
  *   GET  /health                {"status": "ok"} (as llama-server)
  * Every answer carries an x-request-id header unique to this server: a completion's is its
  * JSON "id" (cmpl-TAG-N, chatcmpl-TAG-N; N counts completion requests, so faults fall on
@@ -158,6 +159,7 @@ static struct {
     int queued, max_queued; /* requests waiting for a slot now, and the most at once */
     long ticket_next, ticket_head; /* FIFO: the next ticket given, the one served next */
     long served, rejected; /* inferences done; requests refused with the queue full */
+    long abandoned;        /* queued requests whose client left before their turn */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER,
        .slot_free = PTHREAD_COND_INITIALIZER, .fault_every = 1, .n_slots = 1,
        .queue_max = MAX_CONN};
@@ -386,13 +388,25 @@ static int send_event(int fd, json_t *o)
 
 /* ---- inference slots ----------------------------------------------------------------- */
 
+/* 1 when the client of fd has closed the connection (gave up on a queued request). */
+static int peer_gone(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char b;
+    if (poll(&p, 1, 0) != 1)
+        return 0;
+    return (p.revents & (POLLHUP | POLLERR)) || recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /*
  * A request takes a free slot, or waits for one in first-come order: each takes a ticket
  * and is served when its ticket is the queue's head and a slot is free. A request that
  * would wait while queue_max others already wait is refused at once (-1; answered 503).
- * Returns the slot's index; the caller gives it back with slot_give().
+ * One whose client (fd) left while it waited gives its turn up (-2; as servers abort
+ * requests on disconnect, so a timed-out client's request costs no inference). Returns the
+ * slot's index; the caller gives it back with slot_give().
  */
-static int slot_take(void)
+static int slot_take(int fd)
 {
     pthread_mutex_lock(&S.lock);
     int must_wait = S.busy >= S.n_slots || S.queued > 0;
@@ -409,6 +423,12 @@ static int slot_take(void)
     if (must_wait)
         S.queued--;
     S.ticket_head++;
+    if (must_wait && peer_gone(fd)) { /* a non-blocking look: fine under the lock */
+        S.abandoned++;
+        pthread_cond_broadcast(&S.slot_free); /* the turn passes to the next */
+        pthread_mutex_unlock(&S.lock);
+        return -2;
+    }
     int slot = 0;
     while (S.slot_busy[slot])
         slot++;
@@ -632,14 +652,14 @@ typedef struct answer {
     size_t cut[MAX_PIECES + 1]; /* piece i is text[cut[i] .. cut[i+1]) */
 } answer;
 
-/* Runs job j in a slot into *a. Returns 0, -1 with msg when the engine failed, 1 when
- * the queue was full (nothing run). */
-static int run_job(const job *j, answer *a, char *msg, size_t n)
+/* Runs job j, the request of connection fd, in a slot into *a. Returns 0, -1 with msg
+ * when the engine failed; nothing run: 1 when the queue was full, 2 when the client left. */
+static int run_job(const job *j, int fd, answer *a, char *msg, size_t n)
 {
     memset(a, 0, sizeof *a);
-    int slot = slot_take();
+    int slot = slot_take(fd);
     if (slot < 0)
-        return 1;
+        return slot == -1 ? 1 : 2;
     slm_probe probe = {&a->clock, clock_begin, clock_end};
     slm_request req = {sizeof req, "request", j->prompt, strlen(j->prompt),
                        j->chat && S.has_template, &probe};
@@ -1060,9 +1080,9 @@ static int send_busy(int fd, int ka)
 static int answer_echo(int fd, const job *j, long id, int ka)
 {
     char msg[SLM_ERRLEN] = "";
-    int slot = slot_take();
+    int slot = slot_take(fd);
     if (slot < 0)
-        return send_busy(fd, ka);
+        return slot == -1 ? send_busy(fd, ka) : -1;
     uint64_t t0 = slm_now_ns();
     json_t *o = echo_json(j, id, S.engs[slot], msg, sizeof msg);
     slot_give(slot, t0);
@@ -1140,10 +1160,12 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         return rc;
     }
     answer *a = slm_xmalloc(sizeof *a);
-    if ((rc = run_job(&j, a, msg, sizeof msg)) != 0) {
+    if ((rc = run_job(&j, c->fd, a, msg, sizeof msg)) != 0) {
         job_free(&j);
         free(a);
-        if (rc > 0)
+        if (rc == 2)
+            return -1; /* the client left: nobody to answer */
+        if (rc == 1)
             return send_busy(c->fd, ka);
         return send_error(c->fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
     }
@@ -1195,10 +1217,11 @@ static int send_json(int fd, json_t *o, int ka)
 static int send_slots(int fd, int ka)
 {
     pthread_mutex_lock(&S.lock);
-    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "slots", S.n_slots, "busy",
+    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I}", "slots", S.n_slots, "busy",
                           S.busy, "queued", S.queued, "max_busy", S.max_busy, "max_queued",
                           S.max_queued, "served", (json_int_t)S.served, "rejected",
-                          (json_int_t)S.rejected, "queue_max", (json_int_t)S.queue_max);
+                          (json_int_t)S.rejected, "abandoned", (json_int_t)S.abandoned,
+                          "queue_max", (json_int_t)S.queue_max);
     pthread_mutex_unlock(&S.lock);
     return send_json(fd, o, ka);
 }
