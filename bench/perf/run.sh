@@ -59,6 +59,7 @@ if [ "${BENCH_ONLY:-}" = gate-noise ]; then
     sh bench/perf/gate_noise.sh "$SLMBENCH"
     exit 0
 fi
+if [ "${BENCH_ONLY:-slots}" = slots ]; then sh bench/perf/bench_slots.sh "$SLMBENCH" "$BUILD" "$DIR" || echo "   (bench_slots failed; see the messages above)"; [ -z "${BENCH_ONLY:-}" ] || exit 0; echo; fi
 sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
 rm -f "$DIR/overhead.db"*
 sed -e 's/^name: demo/name: bench-overhead/' -e 's/^warmup: 3/warmup: 3\nlimit: 100/' \

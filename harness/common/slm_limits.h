@@ -134,6 +134,11 @@
 #define SLM_LLAMA_MAX_N_PARALLEL 128
 #define SLM_LLAMA_MAX_N_SEQ 256
 
+/* tests/server/slm_test_server --slots: most inference slots, each an engine handle of its
+ * own (a context and --threads threads; the weights are mapped, so shared). Past the
+ * server's 64 connections a slot could never be used. Over it: a usage error (exit 2). */
+#define SLM_TEST_SERVER_MAX_SLOTS 64
+
 /* ---- production logs (slmbench ingest: harness/input/prodlog.c) ---- */
 
 /* Longest line of a production log (a JSON line, or one physical line of CSV), in bytes,

@@ -4,8 +4,9 @@
  * engine plugin (slm_plugin_open) and a GGUF model, and calls the plugin's generate().
  *
  *   slm_test_server --engine build/engines/llamacpp.so --model demo.gguf [--port N]
- *                   [--name MODEL_ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N]
- *                   [--max-requests N] [--require-key-env NAME] [--echo]
+ *                   [--name MODEL_ID] [--threads N] [--slots N] [--queue N] [--slot-ms MS]
+ *                   [--fault KIND[:ARG]] [--fault-every N] [--max-requests N]
+ *                   [--require-key-env NAME] [--echo]
  *
  * It binds 127.0.0.1 only. --port 0 (the default) picks a free port; the port in use is
  * printed to stdout as "port N" once the server listens.
@@ -19,6 +20,15 @@
  *   GET  /v1/models             the one model
  *   GET  /stats                 {"requests": completion requests so far, "max_in_flight":
  *                                the most answered at once} (for the tests of concurrency)
+ *   GET  /slots                 {"slots", "busy": slots inferring now, "queued": requests
+ *                                waiting for one, "max_busy", "max_queued": the most at
+ *                                once so far, "served": inferences done, "rejected":
+ *                                answered 503, "abandoned": left by their client while
+ *                                queued (never run), "queue_max"}
+ *   GET  /health                {"status": "ok"} (as llama-server)
+ * Every answer carries an x-request-id header unique to this server: a completion's is its
+ * JSON "id" (cmpl-TAG-N, chatcmpl-TAG-N; N counts completion requests, so faults fall on
+ * the N-th), any other answer's srv-TAG-N. TAG tells this process from others.
  * Answers carry "usage" {prompt_tokens, completion_tokens, total_tokens} and llama-server's
  * "timings" {prompt_n, prompt_ms, predicted_n, predicted_ms}, measured through the probe.
  * With "stream": true the answer is Server-Sent Events (`data: {...}\n\n` chunks, then
@@ -57,12 +67,26 @@
  *                   Authorization header (as some servers do), the only place this server
  *                   shows them
  *
- * One thread per connection (at most MAX_CONN; keep-alive supported); inference is
- * serialised by a mutex. It exits on SIGTERM or SIGINT, and after --max-requests
- * completion requests when given. Never prints request headers (an API key may be there).
+ * Inference slots: --slots N (default 1, at most SLM_TEST_SERVER_MAX_SLOTS) opens the model
+ * N times through the plugin, each handle with its own context and --threads threads, so
+ * N inferences run together (on N x threads cores). A request takes a free slot or waits
+ * in a first-come queue; one that would wait while --queue N others wait (default
+ * MAX_CONN, 0: none may wait) is answered at once 503 Service Unavailable with
+ * Retry-After: 1 (503, not 429: the server is overloaded, the client is not over a quota;
+ * the openai engine retries both). Throughput thus rises with concurrency up to the
+ * slots (and the cores), then saturates while latency grows. --slot-ms MS keeps a slot
+ * busy at least MS ms per inference, asleep once the inference is done (a device's compute,
+ * off the CPU: tests that must see requests overlap, the knee of bench/perf/bench_slots.sh
+ * on a machine of few cores). Faults are applied outside the slots: a delayed, hanging or
+ * slowly streamed request holds none.
+ *
+ * One thread per connection (at most MAX_CONN; keep-alive supported). It exits on SIGTERM
+ * or SIGINT, and after --max-requests completion requests when given (requests already
+ * queued are still answered). Never prints request headers (an API key may be there).
  */
 #include "engine.h"
 #include "evalset.h"
+#include "slm_limits.h"
 #include "structured.h"
 #include "util.h"
 
@@ -74,6 +98,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +133,11 @@ static const struct {
 /* The server's state; one per process. */
 static struct {
     slm_plugin *plugin;
-    slm_engine *eng;
+    slm_engine **engs;     /* [n_slots] one engine handle (context) per inference slot */
+    int n_slots;
+    int queue_max;         /* most requests waiting for a slot; one more is answered 503 */
+    long slot_ms;          /* --slot-ms: an inference holds its slot at least this long */
+    char tag[16];          /* this process's part of every x-request-id */
     int has_template;
     char model_id[256];
     char engine_version[160];
@@ -118,16 +147,48 @@ static struct {
     long fault_every;
     long max_requests; /* 0: no limit */
     char *api_key;     /* required key, or NULL */
-    pthread_mutex_t infer; /* one inference at a time */
     pthread_mutex_t lock;  /* the fields below */
     pthread_cond_t idle;
+    pthread_cond_t slot_free; /* a slot was given back, or the queue's head moved */
     long n_requests;       /* completion requests received */
+    long n_other;          /* other answers (models, slots, errors before a request) */
     int in_flight, max_in_flight; /* completion requests being answered, and the most */
     int n_conn;            /* live connection threads */
-} S = {.infer = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
-       .idle = PTHREAD_COND_INITIALIZER, .fault_every = 1};
+    unsigned char *slot_busy; /* [n_slots] */
+    int busy, max_busy;    /* slots in use now, and the most at once */
+    int queued, max_queued; /* requests waiting for a slot now, and the most at once */
+    long ticket_next, ticket_head; /* FIFO: the next ticket given, the one served next */
+    long served, rejected; /* inferences done; requests refused with the queue full */
+    long abandoned;        /* queued requests whose client left before their turn */
+} S = {.lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER,
+       .slot_free = PTHREAD_COND_INITIALIZER, .fault_every = 1, .n_slots = 1,
+       .queue_max = MAX_CONN};
 
-static volatile sig_atomic_t stopping;
+/* The x-request-id of the answer this thread is writing. Each connection thread answers
+ * one request at a time, so a thread-local value reaches every header writer (there are
+ * seven, some deep in the faults) without threading it through their arguments. */
+static _Thread_local char t_req_id[64];
+
+/* A request id unique to this server: PREFIX-TAG-N (TAG told this process from others, N
+ * counted by the server), as the answer's JSON "id" and its x-request-id header. */
+static void request_id(char *buf, size_t n, const char *prefix, long num)
+{
+    snprintf(buf, n, "%s-%s-%ld", prefix, S.tag, num);
+}
+
+/* Gives the answer this thread writes next an id of its own, for answers that are not
+ * completions (their ids are "srv-TAG-N"). */
+static void other_request_id(void)
+{
+    pthread_mutex_lock(&S.lock);
+    long n = ++S.n_other;
+    pthread_mutex_unlock(&S.lock);
+    request_id(t_req_id, sizeof t_req_id, "srv", n);
+}
+
+/* Set by a signal, by the last of --max-requests, or at the end; read by every thread, so
+ * atomic (a lock-free atomic may be written in a signal handler), not volatile. */
+static atomic_int stopping;
 
 static void on_signal(int sig)
 {
@@ -283,9 +344,10 @@ static int read_request(conn *c, http_req *r)
 static int send_response(int fd, int status, const char *reason, const char *extra_headers,
                          const char *body, size_t n, int keep_alive)
 {
-    char *h = slm_xasprintf("HTTP/1.1 %d %s\r\nServer: %s\r\nContent-Type: application/json\r\n"
+    char *h = slm_xasprintf("HTTP/1.1 %d %s\r\nServer: %s\r\nx-request-id: %s\r\n"
+                            "Content-Type: application/json\r\n"
                             "Content-Length: %zu\r\nConnection: %s\r\n%s\r\n",
-                            status, reason, S.engine_version, n,
+                            status, reason, S.engine_version, t_req_id, n,
                             keep_alive ? "keep-alive" : "close", extra_headers ? extra_headers : "");
     int rc = send_all(fd, h, strlen(h));
     free(h);
@@ -322,6 +384,74 @@ static int send_event(int fd, json_t *o)
     free(ev);
     free(s);
     return rc;
+}
+
+/* ---- inference slots ----------------------------------------------------------------- */
+
+/* 1 when the client of fd has closed the connection (gave up on a queued request). */
+static int peer_gone(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char b;
+    if (poll(&p, 1, 0) != 1)
+        return 0;
+    return (p.revents & (POLLHUP | POLLERR)) || recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/*
+ * A request takes a free slot, or waits for one in first-come order: each takes a ticket
+ * and is served when its ticket is the queue's head and a slot is free. A request that
+ * would wait while queue_max others already wait is refused at once (-1; answered 503).
+ * One whose client (fd) left while it waited gives its turn up (-2; as servers abort
+ * requests on disconnect, so a timed-out client's request costs no inference). Returns the
+ * slot's index; the caller gives it back with slot_give().
+ */
+static int slot_take(int fd)
+{
+    pthread_mutex_lock(&S.lock);
+    int must_wait = S.busy >= S.n_slots || S.queued > 0;
+    if (must_wait && S.queued >= S.queue_max) {
+        S.rejected++;
+        pthread_mutex_unlock(&S.lock);
+        return -1;
+    }
+    long ticket = S.ticket_next++;
+    if (must_wait && ++S.queued > S.max_queued)
+        S.max_queued = S.queued;
+    while (ticket != S.ticket_head || S.busy >= S.n_slots)
+        pthread_cond_wait(&S.slot_free, &S.lock);
+    if (must_wait)
+        S.queued--;
+    S.ticket_head++;
+    if (must_wait && peer_gone(fd)) { /* a non-blocking look: fine under the lock */
+        S.abandoned++;
+        pthread_cond_broadcast(&S.slot_free); /* the turn passes to the next */
+        pthread_mutex_unlock(&S.lock);
+        return -2;
+    }
+    int slot = 0;
+    while (S.slot_busy[slot])
+        slot++;
+    S.slot_busy[slot] = 1;
+    if (++S.busy > S.max_busy)
+        S.max_busy = S.busy;
+    pthread_cond_broadcast(&S.slot_free); /* the next ticket may find a slot too */
+    pthread_mutex_unlock(&S.lock);
+    return slot;
+}
+
+/* Gives back slot, taken at taken_ns, once --slot-ms have passed since then. */
+static void slot_give(int slot, uint64_t taken_ns)
+{
+    uint64_t held_ms = (slm_now_ns() - taken_ns) / 1000000u;
+    if (S.slot_ms > 0 && held_ms < (uint64_t)S.slot_ms)
+        sleep_ms(S.slot_ms - (long)held_ms);
+    pthread_mutex_lock(&S.lock);
+    S.slot_busy[slot] = 0;
+    S.busy--;
+    S.served++;
+    pthread_cond_broadcast(&S.slot_free);
+    pthread_mutex_unlock(&S.lock);
 }
 
 /* ---- inference ----------------------------------------------------------------------- */
@@ -522,17 +652,22 @@ typedef struct answer {
     size_t cut[MAX_PIECES + 1]; /* piece i is text[cut[i] .. cut[i+1]) */
 } answer;
 
-static int run_job(const job *j, answer *a, char *msg, size_t n)
+/* Runs job j, the request of connection fd, in a slot into *a. Returns 0, -1 with msg
+ * when the engine failed; nothing run: 1 when the queue was full, 2 when the client left. */
+static int run_job(const job *j, int fd, answer *a, char *msg, size_t n)
 {
     memset(a, 0, sizeof *a);
+    int slot = slot_take(fd);
+    if (slot < 0)
+        return slot == -1 ? 1 : 2;
     slm_probe probe = {&a->clock, clock_begin, clock_end};
     slm_request req = {sizeof req, "request", j->prompt, strlen(j->prompt),
                        j->chat && S.has_template, &probe};
     slm_gen_params gp = {sizeof gp, j->max_tokens, (const char *const *)j->stop, j->n_stop,
                          j->grammar, NULL, j->temperature, j->seed};
-    pthread_mutex_lock(&S.infer);
-    int rc = S.plugin->vt->generate(S.eng, &req, &gp, &a->res, msg, n);
-    pthread_mutex_unlock(&S.infer);
+    uint64_t t0 = slm_now_ns();
+    int rc = S.plugin->vt->generate(S.engs[slot], &req, &gp, &a->res, msg, n);
+    slot_give(slot, t0);
     if (rc)
         return -1;
     size_t len = a->res->text_len, np = (size_t)a->res->n_output_tokens;
@@ -624,7 +759,7 @@ static json_t *answer_json(const job *j, const answer *a, long id)
     json_object_set_new(choice, "logprobs",
                         j->logprobs ? logprobs_json(j, a, 0, a->n_pieces) : json_null());
     char idbuf[64];
-    snprintf(idbuf, sizeof idbuf, "%s-%ld", j->chat ? "chatcmpl" : "cmpl", id);
+    request_id(idbuf, sizeof idbuf, j->chat ? "chatcmpl" : "cmpl", id);
     return json_pack("{s:s,s:s,s:I,s:s,s:[o],s:o,s:o}", "id", idbuf, "object",
                      j->chat ? "chat.completion" : "text_completion", "created",
                      (json_int_t)time(NULL), "model", S.model_id, "choices", choice, "usage",
@@ -634,7 +769,7 @@ static json_t *answer_json(const job *j, const answer *a, long id)
 static json_t *chunk_json(const job *j, long id, json_t *choice)
 {
     char idbuf[64];
-    snprintf(idbuf, sizeof idbuf, "%s-%ld", j->chat ? "chatcmpl" : "cmpl", id);
+    request_id(idbuf, sizeof idbuf, j->chat ? "chatcmpl" : "cmpl", id);
     return json_pack("{s:s,s:s,s:I,s:s,s:[o]}", "id", idbuf, "object",
                      j->chat ? "chat.completion.chunk" : "text_completion", "created",
                      (json_int_t)time(NULL), "model", S.model_id, "choices", choice);
@@ -646,7 +781,8 @@ static int stream_answer(int fd, const job *j, const answer *a, long id, enum fa
 {
     const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                     "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
-    char *hdr = slm_xasprintf("%sServer: %s\r\n\r\n", h, S.engine_version);
+    char *hdr = slm_xasprintf("%sServer: %s\r\nx-request-id: %s\r\n\r\n", h, S.engine_version,
+                              t_req_id);
     int rc = send_all(fd, hdr, strlen(hdr));
     free(hdr);
     if (rc)
@@ -705,11 +841,12 @@ static int stream_answer(int fd, const job *j, const answer *a, long id, enum fa
 
 /* The huge fault streamed: content chunks of HUGE_PIECE bytes until mib MiB were sent
  * (mib 0: until the client leaves), then the end as usual. -1: the connection is gone. */
-static int huge_stream(int fd, const job *j, long mib)
+static int huge_stream(int fd, const job *j, long id, long mib)
 {
     char *hdr = slm_xasprintf("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                              "Transfer-Encoding: chunked\r\nServer: %s\r\n\r\n",
-                              S.engine_version);
+                              "Transfer-Encoding: chunked\r\nServer: %s\r\n"
+                              "x-request-id: %s\r\n\r\n",
+                              S.engine_version, t_req_id);
     int rc = send_all(fd, hdr, strlen(hdr));
     free(hdr);
     char *piece = slm_xmalloc(HUGE_PIECE + 1);
@@ -720,7 +857,7 @@ static int huge_stream(int fd, const job *j, long mib)
         json_object_set_new(choice, "delta", json_pack("{s:s}", "content", piece));
     else
         json_object_set_new(choice, "text", json_string(piece));
-    json_t *c = chunk_json(j, 1, choice);
+    json_t *c = chunk_json(j, id, choice);
     for (long sent = 0; !rc && !stopping && (mib == 0 || sent < mib * 16); sent++)
         rc = send_event(fd, c);
     json_decref(c);
@@ -743,9 +880,10 @@ static int huge_body(int fd, const job *j, long mib, int keep_alive)
                                 "\"text\":\"";
     const char *post = j->chat ? "\"}}]}" : "\"}]}";
     size_t n = (size_t)mib << 20;
-    char *hdr = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
-                              "application/json\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
-                              S.engine_version, strlen(pre) + n + strlen(post),
+    char *hdr = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nx-request-id: %s\r\n"
+                              "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                              "Connection: %s\r\n\r\n",
+                              S.engine_version, t_req_id, strlen(pre) + n + strlen(post),
                               keep_alive ? "keep-alive" : "close");
     int rc = send_all(fd, hdr, strlen(hdr)) || send_all(fd, pre, strlen(pre));
     free(hdr);
@@ -766,7 +904,9 @@ static int huge_header(int fd, long mib)
     memset(line, 'x', sizeof line);
     memcpy(line, "X-Pad: ", 7);
     memcpy(line + sizeof line - 2, "\r\n", 2);
-    int rc = send_all(fd, "HTTP/1.1 200 OK\r\n", 17);
+    char *status = slm_xasprintf("HTTP/1.1 200 OK\r\nx-request-id: %s\r\n", t_req_id);
+    int rc = send_all(fd, status, strlen(status));
+    free(status);
     for (long sent = 0; !rc && !stopping && (mib == 0 || sent < mib << 20); sent += sizeof line)
         rc = send_all(fd, line, sizeof line);
     return rc || send_all(fd, "Content-Length: 2\r\n\r\n{}", 24) ? -1 : 0;
@@ -779,13 +919,15 @@ static int pattern_body(int fd, const char *pre, const char *pat, size_t n, cons
                         int chunked, int keep_alive)
 {
     size_t plen = strlen(pat), len = strlen(pre) + n + strlen(post);
-    char *hdr = chunked ? slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
-                                        "application/json\r\nTransfer-Encoding: chunked\r\n"
-                                        "Connection: %s\r\n\r\n", S.engine_version,
+    char *hdr = chunked ? slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nx-request-id: %s\r\n"
+                                        "Content-Type: application/json\r\n"
+                                        "Transfer-Encoding: chunked\r\n"
+                                        "Connection: %s\r\n\r\n", S.engine_version, t_req_id,
                                         keep_alive ? "keep-alive" : "close")
-                        : slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
-                                        "application/json\r\nContent-Length: %zu\r\n"
-                                        "Connection: %s\r\n\r\n", S.engine_version, len,
+                        : slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nx-request-id: %s\r\n"
+                                        "Content-Type: application/json\r\n"
+                                        "Content-Length: %zu\r\n"
+                                        "Connection: %s\r\n\r\n", S.engine_version, t_req_id, len,
                                         keep_alive ? "keep-alive" : "close");
     int rc = send_all(fd, hdr, strlen(hdr));
     free(hdr);
@@ -863,9 +1005,10 @@ static long code_points(const char *s, size_t n)
  * the plugin's score(text before, [piece]). The pieces are words with their leading
  * whitespace, not the model's tokens (the plugin does not expose its tokenizer); a piece
  * is therefore one or more tokens, its log-probability their sum. The first piece has
- * none (null, as OpenAI). Nothing is generated after the prompt.
+ * none (null, as OpenAI). Nothing is generated after the prompt. The caller holds the
+ * slot whose engine eng is.
  */
-static json_t *echo_json(const job *j, long id, char *msg, size_t n)
+static json_t *echo_json(const job *j, long id, slm_engine *eng, char *msg, size_t n)
 {
     json_t *choices = json_array();
     long n_pieces = 0;
@@ -887,9 +1030,7 @@ static json_t *echo_json(const job *j, long id, char *msg, size_t n)
                 slm_request req = {sizeof req, "echo", before, at, 0, NULL};
                 const char *ch[1] = {pc};
                 slm_score_result *r = NULL;
-                pthread_mutex_lock(&S.infer);
-                int rc = S.plugin->vt->score(S.eng, &req, ch, 1, &r, msg, n);
-                pthread_mutex_unlock(&S.infer);
+                int rc = S.plugin->vt->score(eng, &req, ch, 1, &r, msg, n);
                 if (!rc && r)
                     lp = json_real(r->logprob[0]);
                 S.plugin->vt->result_free(r);
@@ -917,11 +1058,41 @@ static json_t *echo_json(const job *j, long id, char *msg, size_t n)
                                "token_logprobs", lps, "text_offset", offs, "top_logprobs", tops));
     }
     char idbuf[64];
-    snprintf(idbuf, sizeof idbuf, "cmpl-%ld", id);
+    request_id(idbuf, sizeof idbuf, "cmpl", id);
     return json_pack("{s:s,s:s,s:I,s:s,s:o,s:{s:I,s:i,s:I}}", "id", idbuf, "object",
                      "text_completion", "created", (json_int_t)time(NULL), "model", S.model_id,
                      "choices", choices, "usage", "prompt_tokens", (json_int_t)n_pieces,
                      "completion_tokens", 0, "total_tokens", (json_int_t)n_pieces);
+}
+
+/* The answer to a request that found every slot busy and the queue full: 503 with
+ * Retry-After, as a server that sheds load says "come back later". */
+static int send_busy(int fd, int ka)
+{
+    char m[160];
+    snprintf(m, sizeof m, "all %d slots busy and the queue of %d full", S.n_slots,
+             S.queue_max);
+    return send_error(fd, 503, "Service Unavailable", m, ka, "Retry-After: 1\r\n") ? -1 : 0;
+}
+
+/* Answers an echo request (--echo) in a slot. Returns -1 when the connection must be
+ * closed. */
+static int answer_echo(int fd, const job *j, long id, int ka)
+{
+    char msg[SLM_ERRLEN] = "";
+    int slot = slot_take(fd);
+    if (slot < 0)
+        return slot == -1 ? send_busy(fd, ka) : -1;
+    uint64_t t0 = slm_now_ns();
+    json_t *o = echo_json(j, id, S.engs[slot], msg, sizeof msg);
+    slot_give(slot, t0);
+    if (!o)
+        return send_error(fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    int rc = send_response(fd, 200, "OK", NULL, txt, strlen(txt), ka);
+    free(txt);
+    return rc;
 }
 
 /* Handles one completion request. Returns -1 when the connection must be closed. */
@@ -931,6 +1102,7 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     enum fault_kind f = count_request(&id);
     long farg = S.fault_arg;
     int ka = r->keep_alive;
+    request_id(t_req_id, sizeof t_req_id, chat ? "chatcmpl" : "cmpl", id);
     if (!r->auth_ok)
         return send_error(c->fd, 401, "Unauthorized", "invalid api key", ka, NULL) ? -1 : 0;
     switch (f) {
@@ -973,7 +1145,7 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         return send_error(c->fd, 400, "Bad Request", msg, ka, NULL) ? -1 : 0;
     }
     if (f == F_HUGE) {
-        rc = j.stream ? huge_stream(c->fd, &j, farg) : huge_body(c->fd, &j, farg, ka);
+        rc = j.stream ? huge_stream(c->fd, &j, id, farg) : huge_body(c->fd, &j, farg, ka);
         job_free(&j);
         return rc;
     }
@@ -983,20 +1155,18 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         return rc ? -1 : 0;
     }
     if (j.echo) {
-        json_t *o = echo_json(&j, id, msg, sizeof msg);
+        rc = answer_echo(c->fd, &j, id, ka);
         job_free(&j);
-        if (!o)
-            return send_error(c->fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
-        char *txt = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        rc = send_response(c->fd, 200, "OK", NULL, txt, strlen(txt), ka);
-        free(txt);
         return rc;
     }
     answer *a = slm_xmalloc(sizeof *a);
-    if (run_job(&j, a, msg, sizeof msg)) {
+    if ((rc = run_job(&j, c->fd, a, msg, sizeof msg)) != 0) {
         job_free(&j);
         free(a);
+        if (rc == 2)
+            return -1; /* the client left: nobody to answer */
+        if (rc == 1)
+            return send_busy(c->fd, ka);
         return send_error(c->fd, 500, "Internal Server Error", msg, ka, NULL) ? -1 : 0;
     }
     if (j.stream) {
@@ -1014,9 +1184,10 @@ static int handle_completion(conn *c, const http_req *r, int chat)
         json_decref(o);
         size_t n = strlen(s);
         if (f == F_DROP) { /* the headers promise n bytes; half of them come */
-            char *hd = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
-                                     "application/json\r\nContent-Length: %zu\r\n\r\n",
-                                     S.engine_version, n);
+            char *hd = slm_xasprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nx-request-id: %s\r\n"
+                                     "Content-Type: application/json\r\n"
+                                     "Content-Length: %zu\r\n\r\n",
+                                     S.engine_version, t_req_id, n);
             send_all(c->fd, hd, strlen(hd));
             send_all(c->fd, s, n / 2);
             free(hd);
@@ -1032,36 +1203,57 @@ static int handle_completion(conn *c, const http_req *r, int chat)
     return rc || f == F_MALFORMED ? -1 : 0;
 }
 
+/* Sends JSON object o (taken) as a 200 answer. */
+static int send_json(int fd, json_t *o, int ka)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    int rc = send_response(fd, 200, "OK", NULL, s, strlen(s), ka);
+    free(s);
+    return rc;
+}
+
+/* GET /slots: the state of the inference slots and their queue. */
+static int send_slots(int fd, int ka)
+{
+    pthread_mutex_lock(&S.lock);
+    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I}", "slots", S.n_slots, "busy",
+                          S.busy, "queued", S.queued, "max_busy", S.max_busy, "max_queued",
+                          S.max_queued, "served", (json_int_t)S.served, "rejected",
+                          (json_int_t)S.rejected, "abandoned", (json_int_t)S.abandoned,
+                          "queue_max", (json_int_t)S.queue_max);
+    pthread_mutex_unlock(&S.lock);
+    return send_json(fd, o, ka);
+}
+
 static int handle(conn *c, const http_req *r)
 {
     int ka = r->keep_alive;
     char *q = strchr(r->path, '?');
     if (q)
         *q = '\0';
+    int chat = !strcmp(r->path, "/v1/chat/completions") || !strcmp(r->path, "/chat/completions");
+    int comp = !strcmp(r->path, "/v1/completions") || !strcmp(r->path, "/completions");
+    if (!chat && !comp)
+        other_request_id(); /* completions are given theirs as they are counted */
+    if (!strcmp(r->path, "/slots"))
+        return send_slots(c->fd, ka) ? -1 : 0;
+    if (!strcmp(r->path, "/health")) /* as llama-server: loaded and listening */
+        return send_json(c->fd, json_pack("{s:s}", "status", "ok"), ka) ? -1 : 0;
     if (!strcmp(r->path, "/v1/models") || !strcmp(r->path, "/models")) {
         if (strcmp(r->method, "GET"))
             return send_error(c->fd, 405, "Method Not Allowed", "use GET", ka, NULL) ? -1 : 0;
         json_t *o = json_pack("{s:s,s:[{s:s,s:s,s:s}]}", "object", "list", "data", "id",
                               S.model_id, "object", "model", "owned_by", "slmbench");
-        char *s = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        int rc = send_response(c->fd, 200, "OK", NULL, s, strlen(s), ka);
-        free(s);
-        return rc;
+        return send_json(c->fd, o, ka);
     }
     if (!strcmp(r->path, "/stats")) { /* the tests' view: how many came, how many at once */
         pthread_mutex_lock(&S.lock);
         json_t *o = json_pack("{s:I,s:i}", "requests", (json_int_t)S.n_requests,
                               "max_in_flight", S.max_in_flight);
         pthread_mutex_unlock(&S.lock);
-        char *s = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        int rc = send_response(c->fd, 200, "OK", NULL, s, strlen(s), ka);
-        free(s);
-        return rc;
+        return send_json(c->fd, o, ka);
     }
-    int chat = !strcmp(r->path, "/v1/chat/completions") || !strcmp(r->path, "/chat/completions");
-    int comp = !strcmp(r->path, "/v1/completions") || !strcmp(r->path, "/completions");
     if (!chat && !comp)
         return send_error(c->fd, 404, "Not Found", "no such endpoint", ka, NULL) ? -1 : 0;
     if (strcmp(r->method, "POST"))
@@ -1086,8 +1278,10 @@ static void *conn_main(void *arg)
         http_req r;
         int got = read_request(&c, &r);
         if (got <= 0) {
-            if (got < 0 && !stopping && c.fd >= 0)
+            if (got < 0 && !stopping && c.fd >= 0) {
+                other_request_id();
                 send_error(c.fd, 400, "Bad Request", "malformed http request", 0, NULL);
+            }
             free(r.body);
             break;
         }
@@ -1136,19 +1330,25 @@ static int parse_fault(const char *spec, char *err, size_t errlen)
 static int usage(void)
 {
     fprintf(stderr, "usage: slm_test_server --engine LLAMACPP.so --model MODEL.gguf [--port N] "
-                    "[--name ID] [--threads N] [--fault KIND[:ARG]] [--fault-every N] "
-                    "[--max-requests N] [--require-key-env NAME] [--echo]\n");
+                    "[--name ID] [--threads N] [--slots N] [--queue N] [--slot-ms MS] "
+                    "[--fault KIND[:ARG]] [--fault-every N] [--max-requests N] "
+                    "[--require-key-env NAME] [--echo]\n");
     return 2;
 }
 
-int main(int argc, char **argv)
+/* The command line's settings that are not kept in S. */
+typedef struct args {
+    const char *engine, *model, *name, *threads;
+    long port;
+} args;
+
+/* Reads the command line into *a and S. Returns 0, or the exit code (2: usage). */
+static int parse_args(int argc, char **argv, args *a)
 {
-    const char *engine = NULL, *model = NULL, *name = NULL, *threads = "1";
-    long port = 0;
     char err[SLM_ERRLEN];
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--echo")) { /* the one option without a value */
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--echo")) { /* the one option without a value */
             S.echo = 1;
             continue;
         }
@@ -1156,81 +1356,113 @@ int main(int argc, char **argv)
             return usage();
         i++;
         long n = 0;
-        if (!strcmp(a, "--engine"))
-            engine = v;
-        else if (!strcmp(a, "--model"))
-            model = v;
-        else if (!strcmp(a, "--name"))
-            name = v;
-        else if (!strcmp(a, "--threads"))
-            threads = v;
-        else if (!strcmp(a, "--port") && !slm_parse_long(v, &n) && n >= 0 && n < 65536)
-            port = n;
-        else if (!strcmp(a, "--fault")) {
+        int num = !slm_parse_long(v, &n);
+        if (!strcmp(o, "--engine"))
+            a->engine = v;
+        else if (!strcmp(o, "--model"))
+            a->model = v;
+        else if (!strcmp(o, "--name"))
+            a->name = v;
+        else if (!strcmp(o, "--threads"))
+            a->threads = v;
+        else if (!strcmp(o, "--port") && num && n >= 0 && n < 65536)
+            a->port = n;
+        else if (!strcmp(o, "--slots") && num && n >= 1 && n <= SLM_TEST_SERVER_MAX_SLOTS)
+            S.n_slots = (int)n;
+        else if (!strcmp(o, "--queue") && num && n >= 0 && n <= MAX_CONN)
+            S.queue_max = (int)n;
+        else if (!strcmp(o, "--slot-ms") && num && n >= 0 && n <= 3600000)
+            S.slot_ms = n;
+        else if (!strcmp(o, "--fault")) {
             if (parse_fault(v, err, sizeof err)) {
                 fprintf(stderr, "slm_test_server: %s\n", err);
                 return 2;
             }
-        } else if (!strcmp(a, "--fault-every") && !slm_parse_long(v, &n) && n >= 1)
+        } else if (!strcmp(o, "--fault-every") && num && n >= 1)
             S.fault_every = n;
-        else if (!strcmp(a, "--max-requests") && !slm_parse_long(v, &n) && n >= 1)
+        else if (!strcmp(o, "--max-requests") && num && n >= 1)
             S.max_requests = n;
-        else if (!strcmp(a, "--require-key-env")) {
+        else if (!strcmp(o, "--require-key-env")) {
             const char *k = getenv(v);
             if (!k || !*k) {
                 fprintf(stderr, "slm_test_server: environment variable '%s' is not set\n", v);
                 return 2;
             }
+            free(S.api_key);
             S.api_key = slm_xstrdup(k);
-        } else
+        } else {
+            if (!strcmp(o, "--slots") || !strcmp(o, "--queue"))
+                fprintf(stderr, "slm_test_server: %s '%s': out of range [%d, %d]\n", o, v,
+                        !strcmp(o, "--slots"), !strcmp(o, "--slots") ?
+                        SLM_TEST_SERVER_MAX_SLOTS : MAX_CONN);
             return usage();
+        }
     }
-    if (!engine || !model)
-        return usage();
+    return a->engine && a->model ? 0 : usage();
+}
 
-    S.plugin = slm_plugin_open(engine);
-    if (!S.plugin->enabled) {
-        fprintf(stderr, "slm_test_server: engine '%s': %s\n", engine, S.plugin->reason);
+/* Closes the slots' engines and the plugin (NULL-safe, any number of slots opened). */
+static void close_slots(void)
+{
+    for (int i = 0; S.engs && i < S.n_slots; i++)
+        if (S.engs[i])
+            S.plugin->vt->close(S.engs[i]);
+    free(S.engs);
+    free(S.slot_busy);
+    S.engs = NULL;
+    S.slot_busy = NULL;
+    if (S.plugin)
         slm_plugin_unload(S.plugin);
+    S.plugin = NULL;
+}
+
+/* Loads the plugin and opens one engine per slot, each with its own context and threads;
+ * fills the model facts of S. Returns 0, or 4 with the reason on stderr. */
+static int open_slots(const args *a)
+{
+    char err[SLM_ERRLEN];
+    S.plugin = slm_plugin_open(a->engine);
+    if (!S.plugin->enabled) {
+        fprintf(stderr, "slm_test_server: engine '%s': %s\n", a->engine, S.plugin->reason);
+        close_slots();
         return 4;
     }
-    slm_option o[] = {{"model", model}, {"threads", threads}};
-    slm_options opts = {o, 2};
-    if (!S.plugin->vt->generate || S.plugin->vt->open(&opts, &S.eng, err, sizeof err)) {
-        fprintf(stderr, "slm_test_server: %s\n", S.plugin->vt->generate ? err : "cannot generate");
-        slm_plugin_unload(S.plugin);
+    if (!S.plugin->vt->generate) {
+        fprintf(stderr, "slm_test_server: engine '%s' cannot generate\n", a->engine);
+        close_slots();
         return 4;
+    }
+    S.engs = slm_xcalloc((size_t)S.n_slots, sizeof *S.engs);
+    S.slot_busy = slm_xcalloc((size_t)S.n_slots, 1);
+    slm_option o[] = {{"model", a->model}, {"threads", a->threads}};
+    slm_options opts = {o, 2};
+    for (int i = 0; i < S.n_slots; i++) {
+        if (S.plugin->vt->open(&opts, &S.engs[i], err, sizeof err)) {
+            fprintf(stderr, "slm_test_server: slot %d: %s\n", i + 1, err);
+            close_slots();
+            return 4;
+        }
     }
     slm_model_info mi;
     memset(&mi, 0, sizeof mi);
     mi.struct_size = sizeof mi;
-    S.plugin->vt->info(S.eng, &mi, err, sizeof err);
+    S.plugin->vt->info(S.engs[0], &mi, err, sizeof err);
     S.has_template = (mi.caps & SLM_CAP_CHAT_TEMPLATE) != 0;
-    const char *base = strrchr(model, '/');
-    snprintf(S.model_id, sizeof S.model_id, "%s", name ? name : base ? base + 1 : model);
+    const char *base = strrchr(a->model, '/');
+    snprintf(S.model_id, sizeof S.model_id, "%s",
+             a->name ? a->name : base ? base + 1 : a->model);
     snprintf(S.engine_version, sizeof S.engine_version, "slm_test_server/0.1 (%s)",
              mi.engine_version[0] ? mi.engine_version : "llama.cpp");
+    /* ids told apart from another server's (or an earlier run's) by time and pid */
+    snprintf(S.tag, sizeof S.tag, "%06lx",
+             (unsigned long)((slm_now_ns() / 1000u) ^ ((uint64_t)getpid() << 20)) & 0xffffffu);
+    return 0;
+}
 
-    int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never anything but 127.0.0.1 */
-    socklen_t sl = sizeof sa;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 128) ||
-        getsockname(ls, (struct sockaddr *)&sa, &sl)) {
-        fprintf(stderr, "slm_test_server: cannot listen on 127.0.0.1:%ld: %s\n", port,
-                strerror(errno));
-        S.plugin->vt->close(S.eng);
-        slm_plugin_unload(S.plugin);
-        return 4;
-    }
-    struct sigaction sact = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sact, NULL);
-    sigaction(SIGINT, &sact, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    printf("port %d\n", ntohs(sa.sin_port));
-    fflush(stdout);
-
+/* Accepts connections until stopping, one thread each (at most MAX_CONN), then waits for
+ * the connection threads to end. */
+static void serve(int ls)
+{
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -1242,7 +1474,7 @@ int main(int argc, char **argv)
         if (fd < 0)
             continue;
         pthread_mutex_lock(&S.lock);
-        /* at most MAX_CONN connections: the next waits for a slot (bounded by stopping) */
+        /* at most MAX_CONN connections: the next waits for one to end (bounded by stopping) */
         while (S.n_conn >= MAX_CONN && !stopping) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -1262,16 +1494,47 @@ int main(int argc, char **argv)
         }
     }
     pthread_attr_destroy(&attr);
-    close(ls);
-    /* Connection threads notice `stopping` within POLL_MS; the one answering the last
-     * allowed request finishes it first. Wait for all of them before freeing. */
+    /* Connection threads notice `stopping` within POLL_MS; the ones answering finish
+     * first (queued requests are still served). Wait for all of them before freeing. */
     stopping = 1;
     pthread_mutex_lock(&S.lock);
     while (S.n_conn > 0)
         pthread_cond_wait(&S.idle, &S.lock);
     pthread_mutex_unlock(&S.lock);
-    S.plugin->vt->close(S.eng);
-    slm_plugin_unload(S.plugin);
+}
+
+int main(int argc, char **argv)
+{
+    args a = {.threads = "1"};
+    int rc = parse_args(argc, argv, &a);
+    if (rc || (rc = open_slots(&a)) != 0) {
+        free(S.api_key);
+        return rc;
+    }
+    int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)a.port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never anything but 127.0.0.1 */
+    socklen_t sl = sizeof sa;
+    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 128) ||
+        getsockname(ls, (struct sockaddr *)&sa, &sl)) {
+        fprintf(stderr, "slm_test_server: cannot listen on 127.0.0.1:%ld: %s\n", a.port,
+                strerror(errno));
+        if (ls >= 0)
+            close(ls);
+        close_slots();
+        free(S.api_key);
+        return 4;
+    }
+    struct sigaction sact = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sact, NULL);
+    sigaction(SIGINT, &sact, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    printf("port %d\n", ntohs(sa.sin_port));
+    fflush(stdout);
+    serve(ls);
+    close(ls);
+    close_slots();
     free(S.api_key);
     return 0;
 }
