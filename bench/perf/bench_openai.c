@@ -96,7 +96,7 @@ static int round_at(slm_engine *e, const slm_request *const *reqs, size_t n, int
                     int print)
 {
     slm_gen_params gp = {sizeof gp, 4, NULL, 0, NULL, NULL, 0.0, 0};
-    slm_gen_many m = {sizeof m, (uint32_t)conc, on_done, NULL, NULL};
+    slm_gen_many m = {sizeof m, (uint32_t)conc, on_done, NULL, NULL, NULL, NULL};
     char err[SLM_ERRLEN] = "";
     Q.n_done = 0;
     Q.failed = 0;

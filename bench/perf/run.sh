@@ -8,7 +8,10 @@
 # BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
 # BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS),
 # BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
-# BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP).
+# BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP), BENCH_ONLY=slots only the
+# test server's slots (bench_slots.sh), and BENCH_ONLY=prodlog77 (asked for by name only,
+# ~10 minutes) the production review of a generated banking77 log
+# (tests/cli/test_prodlog_shared.sh with SLM_SLOW_TESTS=1; needs ../shared).
 set -eu
 export LC_ALL=C
 SLMBENCH=$1
@@ -59,7 +62,18 @@ if [ "${BENCH_ONLY:-}" = gate-noise ]; then
     sh bench/perf/gate_noise.sh "$SLMBENCH"
     exit 0
 fi
-if [ "${BENCH_ONLY:-slots}" = slots ]; then sh bench/perf/bench_slots.sh "$SLMBENCH" "$BUILD" "$DIR" || echo "   (bench_slots failed; see the messages above)"; [ -z "${BENCH_ONLY:-}" ] || exit 0; echo; fi
+if [ "${BENCH_ONLY:-}" = prodlog77 ]; then
+    echo "production review of a generated banking77 log; uptime before: $(uptime)"
+    SLM_SLOW_TESTS=1 SLMBENCH=$SLMBENCH sh tests/cli/test_prodlog_shared.sh
+    echo "   uptime after: $(uptime)"
+    exit 0
+fi
+if [ "${BENCH_ONLY:-slots}" = slots ]; then
+    sh bench/perf/bench_slots.sh "$SLMBENCH" "$BUILD" "$DIR" ||
+        echo "   (bench_slots failed; see the messages above)"
+    [ -z "${BENCH_ONLY:-}" ] || exit 0
+    echo
+fi
 sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
 rm -f "$DIR/overhead.db"*
 sed -e 's/^name: demo/name: bench-overhead/' -e 's/^warmup: 3/warmup: 3\nlimit: 100/' \

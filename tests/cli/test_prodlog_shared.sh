@@ -5,28 +5,29 @@
 # times as frequent (1.3% -> 3.9% of the traffic): the predicted-label PSI moves by about
 # its noise, (k - 1)/n, so the per-class test (class_share) must catch it — and its
 # label-free estimate must cover the true accuracy in the three stable months.
-# The reference is 20 tickets of each intent of banking77's test split (1,540, seeded);
-# the demo model is made from its train split; 1,500 tickets a month.
+# The reference is the eval run on banking77's whole test split (3,080 tickets); the demo
+# model is made from its train split; 1,500 tickets a month. (With a reference of 20
+# tickets an intent, 1,540, the tripled intent reads 1.7% -> 4.0%, Bonferroni p 0.015 over
+# the 77 intents, and the month's BH family of 8 signals leaves it unflagged.)
+# About 10 minutes on a quiet 2-core machine (6,800 predictions over 77 labels), so it
+# runs only with SLM_SLOW_TESTS=1; `make bench BENCH_ONLY=prodlog77` runs it.
 . "$(dirname "$0")/lib.sh"
 D="${SLM_SHARED:-$ROOT/../shared}/datasets/banking77"
 if [ ! -f "$D/train.csv" ]; then skip "banking77 review (no ../shared/datasets/banking77)"; exit 0; fi
+if [ "${SLM_SLOW_TESTS:-0}" != 1 ]; then skip "banking77 review (10 minutes: SLM_SLOW_TESTS=1, or make bench BENCH_ONLY=prodlog77)"; exit 0; fi
 if ! command -v python3 >/dev/null; then skip "banking77 review (no python3)"; exit 0; fi
 GEN=$ROOT/bench/prodlog/make_prodlog.sh
 DB="$TMP/r.db"
 ES="$TMP/es"
 mkdir -p "$ES"
 python3 - "$D" "$ES" <<'PY' || notok "the eval set from banking77"
-import csv, json, random, sys
+import csv, json, sys
 src, out = sys.argv[1], sys.argv[2]
 def rows(f):
     with open("%s/%s" % (src, f), encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 train, test = rows("train.csv"), rows("test.csv")
-random.seed(77)
-by = {}
-for r in test:
-    by.setdefault(r["label"], []).append(r)
-keep = [r for lab in sorted(by) for r in random.sample(by[lab], min(20, len(by[lab])))]
+keep = test
 for name, rs in (("train.csv", train), ("test.csv", keep)):
     with open("%s/%s" % (out, name), "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -35,7 +36,7 @@ for name, rs in (("train.csv", train), ("test.csv", keep)):
             w.writerow([r["id"], r["text"], r["label"]])
 labels = sorted({r["label"] for r in train} | {r["label"] for r in test})
 with open(out + "/evalset.yaml", "w", encoding="utf-8") as fh:
-    fh.write("name: banking77-20\ntask: classification\nlabels: [%s]\nprompt: prompt.txt\n"
+    fh.write("name: banking77\ntask: classification\nlabels: [%s]\nprompt: prompt.txt\n"
              "splits: {train: train.csv, test: test.csv}\n" % ", ".join(json.dumps(x) for x in labels))
 with open(out + "/prompt.txt", "w") as fh:
     fh.write("Text: {{text}}\nLabel:")
