@@ -2,12 +2,12 @@
  * statistics printed from the store (loadstats.h). */
 #include "cli.h"
 #include "load.h"
+#include "load_read.h"
 #include "loadstats.h"
 #include "opts.h"
 #include "report.h"
 #include "store_load.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -88,21 +88,9 @@ static void pct_md(slm_buf *b, const slm_pct_ci *p)
     }
 }
 
-static json_t *jnum(double v)
-{
-    return isnan(v) || isinf(v) ? json_null() : json_real(v);
-}
-
-static json_t *pct_json(const slm_pct_ci *p)
-{
-    return json_pack("{s:o, s:o, s:o, s:I}", "value", jnum(p->value), "lo", jnum(p->lo), "hi",
-                     jnum(p->hi), "n", (json_int_t)p->n);
-}
-
 static void row_md(slm_buf *b, const char *cand, const slm_load_level_row *lv,
-                   const slm_load_level_stats *s, double q)
+                   const slm_load_level_stats *s)
 {
-    (void)q;
     slm_buf_puts(b, "| ");
     slm_md_cell(b, cand);
     slm_buf_printf(b, " | %d | %s | ", lv->idx, lv->profile);
@@ -125,156 +113,53 @@ static void row_md(slm_buf *b, const char *cand, const slm_load_level_row *lv,
                    lv->status);
 }
 
-static json_t *row_json(const slm_load_level_row *lv, const slm_load_level_stats *s)
+/* The table of every candidate's levels and best rate, from the one reader (load_read.h)
+ * that `report` and `gate` use too: one row per stored level (its index as stored). */
+static void table_md(const slm_load_data *d, slm_buf *md)
 {
-    json_t *o = json_pack("{s:i, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "level",
-                          lv->idx, "profile", lv->profile, "offered_rps", jnum(lv->offered_rps),
-                          "concurrency", lv->concurrency, "status", lv->status, "reason",
-                          lv->reason ? json_string(lv->reason) : json_null(), "window_ms",
-                          jnum(lv->window_ms), "achieved_rps", jnum(s->achieved_rps),
-                          "throughput_rps", jnum(s->throughput_rps), "goodput_rps",
-                          jnum(s->goodput_rps), "output_tok_s", jnum(s->output_tok_s));
-    static const char *const names[] = {"p50", "p90", "p_slo"};
-    json_t *tt = json_object(), *ee = json_object(), *tp = json_object(), *it = json_object();
-    for (int k = 0; k < 3; k++) {
-        json_object_set_new(tt, names[k], pct_json(&s->ttft[k]));
-        json_object_set_new(ee, names[k], pct_json(&s->e2e[k]));
-        json_object_set_new(tp, names[k], pct_json(&s->tpot[k]));
-        json_object_set_new(it, names[k], pct_json(&s->itl[k]));
-    }
-    json_object_set_new(o, "ttft_ms", tt);
-    json_object_set_new(o, "e2e_ms", ee);
-    json_object_set_new(o, "tpot_ms", tp);
-    json_object_set_new(o, "itl_ms", it);
-    json_object_set_new(o, "send_err_p50_ms", jnum(s->send_err_p50_ms));
-    json_object_set_new(o, "send_err_p99_ms", jnum(s->send_err_p99_ms));
-    json_object_set_new(o, "goodput_share", jnum(s->goodput_share));
-    json_object_set_new(o, "n_errors", json_integer(s->n_errors));
-    json_object_set_new(o, "n_timeouts", json_integer(s->n_timeouts));
-    json_object_set_new(o, "accuracy", jnum(s->accuracy));
-    json_object_set_new(o, "invalid_rate", jnum(s->invalid_rate));
-    json_object_set_new(o, "error_rate", jnum(s->error_rate));
-    json_object_set_new(o, "timeout_rate", jnum(s->timeout_rate));
-    json_object_set_new(o, "n_measured", json_integer(s->n_measured));
-    json_object_set_new(o, "n_answered", json_integer(s->n_answered));
-    json_object_set_new(o, "meets_slo", s->meets_slo < 0 ? json_null()
-                                                         : json_boolean(s->meets_slo));
-    return o;
-}
-
-/* One candidate's levels summarised (stats[i] for lv[i]). */
-static int summarise_levels(slm_store *st, const slm_run_cfg *cfg, const slm_load_cfg *lc,
-                            const slm_load_level_row *lv, size_t n, slm_load_level_stats *stats,
-                            char *err, size_t errlen)
-{
-    for (size_t i = 0; i < n; i++) {
-        slm_load_req *rq;
-        size_t nr;
-        if (slm_load_requests(st, lv[i].id, &rq, &nr, err, errlen))
-            return -1;
-        int rc = slm_load_level_summarise(rq, nr, lv[i].window_ms, lv[i].offered_rps, &lc->slo,
-                                          cfg->bootstrap, (uint64_t)cfg->seed, &stats[i]);
-        free(rq);
-        if (rc)
-            return slm_err(err, errlen, "out of memory summarising level %d", lv[i].idx);
-    }
-    return 0;
-}
-
-/* The highest offered rate meeting the SLO over the candidate's levels (closed-loop ones
- * are skipped): a level counts saturated as it was judged when it ran (the config's
- * saturation ratio), an unfinished one not at all. */
-static slm_load_best best_rate(const slm_load_level_row *lv, slm_load_level_stats *s,
-                               size_t n)
-{
-    slm_load_level_stats *ended = slm_xcalloc(n ? n : 1, sizeof *ended);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        s[i].saturated = !strcmp(lv[i].status, "saturated");
-        if (!strcmp(lv[i].status, "complete") || s[i].saturated)
-            ended[k++] = s[i];
-    }
-    slm_load_best b = {NAN, NAN, NAN, (size_t)-1};
-    slm_load_best_rate(ended, k, &b);
-    free(ended);
-    return b;
-}
-
-/* The levels of every candidate of run_id: Markdown on md, or JSON into arr. */
-static int print_levels(slm_store *st, int64_t run_id, const slm_run_cfg *cfg,
-                        const slm_load_cfg *lc, slm_buf *md, json_t *arr, char *err,
-                        size_t errlen)
-{
-    slm_cand *cands;
-    size_t nc;
-    if (slm_store_candidates(st, run_id, &cands, &nc, err, errlen))
-        return -1;
-    int rc = 0;
+    const double q = d->lc.slo.percentile;
     slm_buf_printf(md, "| candidate | level | profile | offered req/s | achieved req/s | "
                    "goodput req/s | TTFT p50 ms | TTFT p%g ms [95%%] | E2E p50 ms | "
                    "E2E p%g ms [95%%] | accuracy | errors | status |\n"
                    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
-                   lc->slo.percentile, lc->slo.percentile);
-    slm_buf best = {0};
-    for (size_t c = 0; c < nc && !rc; c++) {
-        slm_load_level_row *lv;
-        size_t n;
-        if ((rc = slm_load_levels(st, run_id, cands[c].id, &lv, &n, err, errlen)))
-            break;
-        slm_load_level_stats *s = slm_xcalloc(n ? n : 1, sizeof *s);
-        rc = summarise_levels(st, cfg, lc, lv, n, s, err, errlen);
-        json_t *levels = json_array();
-        for (size_t i = 0; !rc && i < n; i++) {
-            row_md(md, cands[c].name, &lv[i], &s[i], lc->slo.percentile);
-            json_array_append_new(levels, row_json(&lv[i], &s[i]));
+                   q, q);
+    for (size_t c = 0; c < d->report.n_cands; c++)
+        for (size_t i = 0; i < d->n_rows[c]; i++)
+            row_md(md, d->names[c], &d->rows[c][i], &d->levels[c][i].stats);
+    slm_buf_putc(md, '\n');
+    for (size_t c = 0; c < d->report.n_cands; c++) {
+        const slm_load_best *b = &d->cands[c].best;
+        slm_buf_printf(md, "%s: highest offered rate meeting the SLO (p%g): ", d->names[c], q);
+        num(md, b->rate, "%.3g req/s");
+        if (!isnan(b->rate)) {
+            slm_buf_puts(md, " [");
+            num(md, b->lo, "%.3g");
+            slm_buf_puts(md, ", ");
+            num(md, b->hi, "%.3g");
+            slm_buf_puts(md, "]");
         }
-        slm_load_best b = best_rate(lv, s, n);
-        slm_buf_printf(&best, "%s: highest offered rate meeting the SLO (p%g): ",
-                       cands[c].name, lc->slo.percentile);
-        num(&best, b.rate, "%.3g req/s");
-        if (!isnan(b.rate)) {
-            slm_buf_puts(&best, " [");
-            num(&best, b.lo, "%.3g");
-            slm_buf_puts(&best, ", ");
-            num(&best, b.hi, "%.3g");
-            slm_buf_puts(&best, "]");
-        }
-        slm_buf_putc(&best, '\n');
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:{s:o, s:o, s:o}}", "candidate",
-                                             cands[c].name, "levels", levels, "best",
-                                             "rate_rps", jnum(b.rate), "lo", jnum(b.lo),
-                                             "hi", jnum(b.hi)));
-        free(s);
-        slm_load_levels_free(lv, n);
+        slm_buf_putc(md, '\n');
     }
-    slm_buf_printf(md, "\n%s", best.data ? best.data : "");
-    slm_buf_free(&best);
-    slm_cands_free(cands, nc);
-    return rc;
 }
 
 /* The table (or JSON) of run_id's levels on stdout. */
-static int print_run(slm_store *st, int64_t run_id, const slm_run_cfg *cfg,
-                     const slm_load_cfg *lc, const load_args *a)
+static int print_run(slm_store *st, int64_t run_id, const load_args *a)
 {
     char err[SLM_ERRLEN];
-    slm_buf md = {0};
-    json_t *arr = json_array();
-    int rc = print_levels(st, run_id, cfg, lc, &md, arr, err, sizeof err);
-    if (rc == 0 && a->json) {
-        json_t *o = json_pack("{s:I, s:s, s:o}", "run_id", (json_int_t)run_id, "profile",
-                              slm_load_profile_name(lc->profile), "candidates", arr);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        printf("%s\n", s);
-        free(s);
-        json_decref(o);
-    } else {
-        json_decref(arr);
-        if (rc == 0)
-            fputs(md.data ? md.data : "", stdout);
-    }
-    slm_buf_free(&md);
-    return rc ? slm_die(SLM_EXIT_ENGINE, "%s", err) : SLM_EXIT_OK;
+    slm_load_data d;
+    if (slm_load_read(st, run_id, &d, err, sizeof err))
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    slm_buf out = {0};
+    int rc = 0;
+    if (a->json)
+        rc = slm_load_data_json(&d, &out);
+    else
+        table_md(&d, &out);
+    if (!rc)
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    slm_buf_free(&out);
+    slm_load_data_free(&d);
+    return rc ? slm_die(SLM_EXIT_ENGINE, "cannot encode the load test as JSON") : SLM_EXIT_OK;
 }
 
 /* ---- the command ---- */
@@ -363,7 +248,7 @@ int cmd_load(int argc, char **argv)
     int code = exit_code(rc);
     if (rc != SLM_RUN_OK)
         slm_die(code, "%s", err);
-    if (run_id > 0 && rc != SLM_RUN_INTERRUPTED && print_run(st, run_id, cfg, &lc, &a))
+    if (run_id > 0 && rc != SLM_RUN_INTERRUPTED && print_run(st, run_id, &a))
         code = code ? code : SLM_EXIT_ENGINE;
     if (!a.quiet && run_id > 0)
         fprintf(stderr, "slmbench: load test %lld stored in %s\n", (long long)run_id, a.db);
