@@ -967,6 +967,17 @@ static void run_header(const run_info *r, slm_buf *b)
     slm_buf_puts(b, " |\n\n");
 }
 
+int slm_report_run_header(slm_store *st, int64_t run_id, slm_buf *out, char *err,
+                          size_t errlen)
+{
+    run_info r;
+    int rc = load_run(st, run_id, &r, err, errlen);
+    if (!rc)
+        run_header(&r, out);
+    run_info_free(&r);
+    return rc;
+}
+
 /* One row per candidate: what model, how big, how configured, which bytes. */
 static void model_facts(const run_info *r, slm_buf *b)
 {

@@ -17,6 +17,12 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
 int slm_report_markdown(slm_store *st, const int64_t *run_ids, size_t n_runs, slm_buf *out,
                         char *err, size_t errlen);
 
+/* The "## Run N: name" heading and table of a run's identity (status, eval set, hashes,
+ * mode, times, versions, host), as the full report opens each run; the load test's
+ * report (cmd_report.c) opens with it too. */
+int slm_report_run_header(slm_store *st, int64_t run_id, slm_buf *out, char *err,
+                          size_t errlen);
+
 /* Every stored metric per candidate, as a JSON document. */
 int slm_report_json(slm_store *st, const int64_t *run_ids, size_t n_runs, slm_buf *out,
                     char *err, size_t errlen);

@@ -296,6 +296,24 @@ int slm_html_figure(slm_buf *out, const slm_figure *f)
     return 0;
 }
 
+void slm_html_page_open(slm_buf *out)
+{
+    slm_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                      "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+                      "<title>slmbench report</title>\n<style>");
+    slm_buf_puts(out, CSS);
+    slm_buf_puts(out, "</style>\n</head>\n<body>\n");
+}
+
+void slm_html_page_close(slm_buf *out)
+{
+    slm_buf_puts(out, "<script>");
+    slm_buf_puts(out, JS);
+    slm_buf_puts(out, "</script>\n</body>\n</html>\n");
+}
+
 int slm_report_html(slm_store *st, const int64_t *ids, size_t n, const slm_figure *figs,
                     size_t n_figs, const char *plots_note, slm_buf *out, char *err,
                     size_t errlen)
@@ -305,13 +323,7 @@ int slm_report_html(slm_store *st, const int64_t *ids, size_t n, const slm_figur
         slm_buf_free(&md);
         return -1;
     }
-    slm_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                      "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-                      "<title>slmbench report</title>\n<style>");
-    slm_buf_puts(out, CSS);
-    slm_buf_puts(out, "</style>\n</head>\n<body>\n");
+    slm_html_page_open(out);
     slm_md_to_html(md.data ? md.data : "", out);
     slm_buf_free(&md);
     slm_buf_puts(out, "<h2>Plots</h2>\n");
@@ -328,8 +340,6 @@ int slm_report_html(slm_store *st, const int64_t *ids, size_t n, const slm_figur
     }
     if (n_figs)
         slm_buf_puts(out, "</div>\n");
-    slm_buf_puts(out, "<script>");
-    slm_buf_puts(out, JS);
-    slm_buf_puts(out, "</script>\n</body>\n</html>\n");
+    slm_html_page_close(out);
     return 0;
 }

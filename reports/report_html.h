@@ -32,6 +32,13 @@ void slm_html_esc(slm_buf *b, const char *s);
  * cannot be read. */
 int slm_html_figure(slm_buf *out, const slm_figure *f);
 
+/* The page around a report's body, as slm_report_html() writes it: slm_html_page_open()
+ * (doctype, no-network policy, the style, <body>) before the content, slm_html_page_close()
+ * (the table-sorting script, </body></html>) after it. The load test's report
+ * (cmd_report.c) wraps its section in them. */
+void slm_html_page_open(slm_buf *out);
+void slm_html_page_close(slm_buf *out);
+
 /* The whole page: Markdown report of the runs, figures (may be 0), and a note about plots
  * (e.g. why they were skipped; may be NULL). */
 int slm_report_html(slm_store *st, const int64_t *run_ids, size_t n_runs,

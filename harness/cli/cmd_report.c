@@ -1,7 +1,12 @@
 /* cmd_report.c — `slmbench report`: the comparison report of stored runs. */
 #include "cli.h"
+#include "json_out.h"
+#include "load_read.h"
 #include "opts.h"
+#include "store_load.h"
+#include "store_reports.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +15,10 @@ static const char ABOUT[] =
     "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
     "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
     "embedded, sortable tables, no network access), DIR/report.json, and DIR/plots/ (each\n"
-    "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n";
+    "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n"
+    "A load test (a run of `slmbench load`) is reported alone: its load section, with the\n"
+    "charts of latency, goodput and achieved rate against the offered rate and the\n"
+    "TTFT/E2E CDFs of each level.\n";
 
 /* --out DIR: plots, then Markdown (plots linked), HTML (plots embedded) and JSON. */
 static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *dir, int no_plots)
@@ -96,6 +104,189 @@ done:
     return rc;
 }
 
+/* ---- a load test's report: the load section (load_read.h, load_report.h) ---- */
+
+/* The Markdown of load test d: the run's identity, then the section. */
+static int load_md(slm_store *st, const slm_load_data *d, slm_buf *md, char *err,
+                   size_t errlen)
+{
+    slm_buf_puts(md, "# slmbench report\n\n");
+    if (slm_report_run_header(st, d->run_id, md, err, errlen))
+        return -1;
+    slm_load_report_markdown(md, &d->report);
+    return 0;
+}
+
+/* The JSON of load test d: {"runs": [{the run's identity, "load": slm_load_data_json}]},
+ * the shape of the other reports' JSON. */
+static int load_json(slm_store *st, const slm_load_data *d, slm_buf *out, char *err,
+                     size_t errlen)
+{
+    slm_run_facts r;
+    slm_buf sec = {0};
+    json_t *load = NULL;
+    int rc = slm_store_run_facts(st, d->run_id, &r, err, errlen);
+    if (!rc && (slm_load_data_json(d, &sec) ||
+                !(load = json_loadb(sec.data, sec.len, 0, NULL))))
+        rc = slm_err(err, errlen, "cannot encode the load test as JSON");
+    if (!rc) {
+        json_t *run = json_pack(
+            "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "run_id",
+            (json_int_t)r.id, "name", slm_json_str(r.name), "status", slm_json_str(r.status),
+            "mode", slm_json_str(r.mode), "created_at", slm_json_str(r.created),
+            "finished_at", slm_json_str(r.finished), "evalset", slm_json_str(r.es_name),
+            "split", slm_json_str(r.split), "n_examples", (json_int_t)r.n_rows, "data_sha256",
+            slm_json_str(r.es_sha), "prompt_sha256", slm_json_str(r.prompt_sha),
+            "harness_version", slm_json_str(r.harness), "git_rev", slm_json_str(r.git),
+            "load", load);
+        json_t *root = json_pack("{s:[o]}", "runs", run);
+        if (!root || slm_json_emit(out, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+            rc = slm_err(err, errlen, "cannot encode the load test as JSON");
+        json_decref(root);
+    }
+    slm_buf_free(&sec);
+    slm_run_facts_free(&r);
+    return rc;
+}
+
+/* The HTML page of load test d: the Markdown's identity, the section with the drawn
+ * charts of plots (NULL: none, note says why). */
+static int load_html(slm_store *st, const slm_load_data *d, const slm_plots_result *plots,
+                     const char *dir, const char *note, slm_buf *out, char *err,
+                     size_t errlen)
+{
+    slm_buf md = {0};
+    slm_buf_puts(&md, "# slmbench report\n\n");
+    int rc = slm_report_run_header(st, d->run_id, &md, err, errlen);
+    if (!rc) {
+        slm_html_page_open(out);
+        slm_md_to_html(md.data, out);
+        if (slm_load_report_html(out, &d->report, plots, dir ? dir : "."))
+            rc = slm_err(err, errlen, "cannot read a chart of the load test back");
+        if (note && *note) {
+            slm_buf_puts(out, "<p class=\"note\">");
+            slm_html_esc(out, note);
+            slm_buf_puts(out, "</p>\n");
+        }
+        slm_html_page_close(out);
+    }
+    slm_buf_free(&md);
+    return rc;
+}
+
+/* The charts' part of the Markdown with --out: each drawn chart linked, then why the
+ * others were not drawn. */
+static void load_plots_md(const slm_plots_result *pr, const char *note, slm_buf *md)
+{
+    slm_buf_puts(md, "\n## Plots\n\n");
+    for (size_t i = 0; i < pr->n; i++) {
+        const slm_plot *p = &pr->plots[i];
+        if (p->skipped || !p->svg) {
+            slm_buf_puts(md, "Not drawn: ");
+            slm_md_cell(md, p->name);
+            slm_buf_puts(md, ": ");
+            slm_md_cell(md, p->skipped ? p->skipped : "no image");
+            slm_buf_puts(md, ".\n\n");
+            continue;
+        }
+        slm_buf_puts(md, "![");
+        slm_md_cell(md, p->name);
+        slm_buf_printf(md, "](%s)\n\n", p->png ? p->png : p->svg);
+        slm_md_cell(md, p->caption ? p->caption : p->name);
+        slm_buf_printf(md, " (data: `%s`)\n\n", p->data ? p->data : "-");
+    }
+    if (note && *note)
+        slm_buf_printf(md, "%s\n\n", note);
+}
+
+/* --out DIR for load test d: charts, then report.md, report.html and report.json. */
+static int load_write_all(slm_store *st, const slm_load_data *d, const char *dir,
+                          int no_plots)
+{
+    char err[SLM_ERRLEN];
+    if (slm_mkdir_p(dir, err, sizeof err))
+        return slm_die(SLM_EXIT_ENGINE, "%s", err);
+    slm_plots_result pr;
+    memset(&pr, 0, sizeof pr);
+    char *gp_missing = NULL;
+    const char *note = no_plots ? "Plots were not drawn (--no-plots)." : NULL;
+    int rc = SLM_EXIT_OK;
+    slm_buf md = {0}, html = {0}, json = {0};
+    if ((!no_plots && slm_load_report_plots(&d->report, dir, &pr, &gp_missing, err,
+                                            sizeof err)) ||
+        load_md(st, d, &md, err, sizeof err) || load_json(st, d, &json, err, sizeof err) ||
+        load_html(st, d, &pr, dir, note, &html, err, sizeof err)) {
+        rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+        goto done;
+    }
+    load_plots_md(&pr, note, &md);
+    if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
+        slm_cli_write(dir, "report.json", &json))
+        rc = SLM_EXIT_ENGINE;
+    else if (gp_missing)
+        fprintf(stderr, "slmbench: note: the load test's charts were not drawn: %s\n",
+                gp_missing);
+done:
+    free(gp_missing);
+    slm_buf_free(&md);
+    slm_buf_free(&html);
+    slm_buf_free(&json);
+    slm_plots_result_free(&pr);
+    return rc;
+}
+
+/* The report of load test run_id: to stdout in format, or every format into outdir. */
+static int load_report(slm_store *st, int64_t run_id, const char *format, const char *outdir,
+                       int no_plots)
+{
+    char err[SLM_ERRLEN];
+    slm_load_data d;
+    int rr = slm_load_read(st, run_id, &d, err, sizeof err);
+    if (rr)
+        return slm_die(rr == SLM_LOAD_READ_NOT_LOAD ? SLM_EXIT_BAD_INPUT : SLM_EXIT_ENGINE,
+                       "%s", err);
+    int rc = SLM_EXIT_OK;
+    if (outdir) {
+        rc = load_write_all(st, &d, outdir, no_plots);
+    } else {
+        slm_buf b = {0};
+        int bad = !strcmp(format, "json") ? load_json(st, &d, &b, err, sizeof err)
+                  : !strcmp(format, "html")
+                      ? load_html(st, &d, NULL, NULL, "Charts are written with --out DIR.", &b,
+                                  err, sizeof err)
+                      : load_md(st, &d, &b, err, sizeof err);
+        if (bad)
+            rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+        else
+            fwrite(b.data, 1, b.len, stdout);
+        slm_buf_free(&b);
+    }
+    slm_load_data_free(&d);
+    return rc;
+}
+
+/* The load test among ids (its index), -1 none; a load test is reported alone, so a
+ * load test among several runs is refused (*rc set). */
+static int find_load_test(slm_store *st, const int64_t *ids, size_t n, int *rc)
+{
+    char err[SLM_ERRLEN], mode[16];
+    int at = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (slm_load_run_mode(st, ids[i], mode, sizeof mode, err, sizeof err)) {
+            *rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
+            return -1;
+        }
+        if (!strcmp(mode, "load") && n > 1) {
+            *rc = slm_die(SLM_EXIT_USAGE, "run %lld is a load test: report it alone "
+                          "(slmbench report %lld)", (long long)ids[i], (long long)ids[i]);
+            return -1;
+        }
+        if (!strcmp(mode, "load"))
+            at = (int)i;
+    }
+    return at;
+}
+
 int cmd_report(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL;
@@ -145,6 +336,13 @@ int cmd_report(int argc, char **argv)
             rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
             goto out;
         }
+    int lt = find_load_test(st, ids, nrefs, &rc);
+    if (rc != SLM_EXIT_OK)
+        goto out;
+    if (lt >= 0) {
+        rc = load_report(st, ids[lt], format, outdir, no_plots);
+        goto out;
+    }
     if (outdir) {
         rc = write_all(st, ids, nrefs, outdir, no_plots);
         goto out;
