@@ -3,8 +3,10 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
+#include "gate_load.h"
 #include "latcmp.h"
 #include "latpairs.h"
+#include "load_read.h"
 #include "metrics.h"
 #include "store_reports.h"
 #include "yamltree.h"
@@ -137,6 +139,7 @@ typedef struct gate_cfg {
     const char *base_cand;   /* baseline: candidate: the baseline's name; NULL the same name */
     const char *lat_ref;     /* baseline: latency_reference: a candidate of both runs */
     int across_jobs;         /* baseline: latency_across_jobs: true */
+    double rate_ratio;       /* baseline: max_rate_at_slo: {min_ratio: R}; NaN none */
 } gate_cfg;
 
 static void gate_cfg_free(gate_cfg *g)
@@ -180,7 +183,7 @@ static int gate_parse(const char *gate_path, gate_cfg *g, char *err, size_t errl
     static const char *const keys[] = {"run", "candidates", "absolute", "baseline", "name", NULL};
     static const char *const bkeys[] = {"ref", "candidate", "accuracy_drop_max_points", "alpha",
                                         "latency_increase_max_pct", "latency_reference",
-                                        "latency_across_jobs", NULL};
+                                        "latency_across_jobs", "max_rate_at_slo", NULL};
     memset(g, 0, sizeof *g);
     if (slm_yaml_load(gate_path, &g->y, err, errlen))
         return -1;
@@ -228,7 +231,7 @@ static int gate_parse(const char *gate_path, gate_cfg *g, char *err, size_t errl
     g->lat_ref = slm_ymap_str(g->base, "latency_reference");
     if (slm_ymap_bool(g->y, g->base, "latency_across_jobs", &g->across_jobs, err, errlen) < 0)
         return -1;
-    return 0;
+    return slm_gate_load_parse(g->y, g->base, &g->rate_ratio, err, errlen);
 }
 
 /* The gated run and baseline: resolved, complete, and on the same data and prompt unless
@@ -586,6 +589,85 @@ static void gate_relative_checks(slm_store *st, const gate_cfg *g, int64_t cid, 
         gate_latency_increase(st, g, cid, bid, cn, bn, res);
 }
 
+/* ---- load tests: the highest rate at the SLO (gate_load.h) ---- */
+
+/* The gated load test and its baseline's, read for max_rate_at_slo (both empty when the
+ * gate has no such key). Both must be load tests: SLM_GATE_INVALID otherwise, with err. */
+static int gate_load_read(slm_store *st, const gate_cfg *g, const slm_gate_result *res,
+                          slm_load_data *run, slm_load_data *base, char *err, size_t errlen)
+{
+    memset(run, 0, sizeof *run);
+    memset(base, 0, sizeof *base);
+    if (isnan(g->rate_ratio))
+        return SLM_GATE_PASS;
+    if (!res->baseline_id) {
+        slm_err(err, errlen, "max_rate_at_slo compares with a baseline load test: give one "
+                "(baseline: ref: or --baseline)");
+        return SLM_GATE_INVALID;
+    }
+    const int64_t ids[2] = {res->run_id, res->baseline_id};
+    slm_load_data *d[2] = {run, base};
+    for (int k = 0; k < 2; k++) {
+        char e2[SLM_ERRLEN];
+        int rc = slm_load_read(st, ids[k], d[k], e2, sizeof e2);
+        if (rc) {
+            slm_err(err, errlen, "max_rate_at_slo judges load tests: %s%s", e2,
+                    k ? " (the baseline)" : "");
+            return rc == SLM_LOAD_READ_NOT_LOAD ? SLM_GATE_INVALID : SLM_GATE_ERROR;
+        }
+    }
+    return SLM_GATE_PASS;
+}
+
+/* The candidate called name in d, or NULL. */
+static const slm_load_report_cand *load_cand(const slm_load_data *d, const char *name)
+{
+    for (size_t i = 0; i < d->report.n_cands; i++)
+        if (!strcmp(d->report.cands[i].name, name))
+            return &d->report.cands[i];
+    return NULL;
+}
+
+/* 1 when the two SLOs are the same limits at the same percentile (NaN equal to NaN). */
+static int same_slo(const slm_slo *a, const slm_slo *b)
+{
+    const double x[5] = {a->ttft_ms, a->itl_ms, a->tpot_ms, a->e2e_ms, a->percentile};
+    const double y[5] = {b->ttft_ms, b->itl_ms, b->tpot_ms, b->e2e_ms, b->percentile};
+    for (int k = 0; k < 5; k++)
+        if (!(x[k] == y[k] || (isnan(x[k]) && isnan(y[k]))))
+            return 0;
+    return 1;
+}
+
+/* max_rate_at_slo of candidate cn against the baseline's candidate (the same name, or
+ * `candidate:`), judged by slm_gate_load_judge() on both best rates. */
+static void gate_load_rate(const gate_cfg *g, const slm_load_data *run,
+                           const slm_load_data *base, const char *cn, slm_gate_result *res)
+{
+    const char *bn = g->base_cand ? g->base_cand : cn;
+    if (res->baseline_id == res->run_id && !strcmp(bn, cn))
+        return; /* the baseline itself */
+    const slm_load_report_cand *c = load_cand(run, cn), *b = load_cand(base, bn);
+    if (!c || !b) {
+        add(res, cn, "max_rate_at_slo", NOT_JUDGED, "not judged: no candidate '%s' in %s "
+            "load test %lld", c ? bn : cn, c ? "the baseline" : "the gated",
+            (long long)(c ? res->baseline_id : res->run_id));
+        return;
+    }
+    if (!same_slo(&run->report.slo, &base->report.slo)) {
+        add(res, cn, "max_rate_at_slo", NOT_JUDGED, "not judged: load tests %lld and %lld "
+            "were judged against different SLOs (limits or percentile), so their best rates "
+            "do not compare", (long long)res->run_id, (long long)res->baseline_id);
+        return;
+    }
+    char detail[512];
+    int state = slm_gate_load_judge(&c->best, &b->best, g->rate_ratio, detail, sizeof detail);
+    add(res, cn, "max_rate_at_slo", state == SLM_GATE_RATE_FAILS    ? FAILS
+                                    : state == SLM_GATE_RATE_PASSES ? PASSES
+                                                                    : NOT_JUDGED,
+        "%s", detail);
+}
+
 int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
                   const char *baseline_ref, int allow_different, slm_gate_result *res,
                   char *err, size_t errlen)
@@ -595,6 +677,9 @@ int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
     char **labels = NULL;
     size_t nl = 0, nc = 0;
     slm_cand *c = NULL;
+    slm_load_data lrun, lbase;
+    memset(&lrun, 0, sizeof lrun);
+    memset(&lbase, 0, sizeof lbase);
     int rc = SLM_GATE_INVALID;
     if (gate_parse(gate_path, &g, err, errlen))
         goto out;
@@ -604,15 +689,20 @@ int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
         rc = SLM_GATE_ERROR;
         goto out;
     }
-    if ((rc = gate_candidates(st, &g, res->run_id, &c, &nc, err, errlen)))
+    if ((rc = gate_candidates(st, &g, res->run_id, &c, &nc, err, errlen)) ||
+        (rc = gate_load_read(st, &g, res, &lrun, &lbase, err, errlen)))
         goto out;
     for (size_t i = 0; i < nc; i++) {
         gate_absolute_checks(st, &g, c[i].id, c[i].name, labels, nl, res);
         if (res->baseline_id)
             gate_relative_checks(st, &g, c[i].id, c[i].name, labels, nl, res);
+        if (!isnan(g.rate_ratio))
+            gate_load_rate(&g, &lrun, &lbase, c[i].name, res);
     }
     rc = res->n_failed ? SLM_GATE_FAIL : SLM_GATE_PASS;
 out:
+    slm_load_data_free(&lrun);
+    slm_load_data_free(&lbase);
     slm_cands_free(c, nc);
     slm_free_strv(labels, nl);
     gate_cfg_free(&g);

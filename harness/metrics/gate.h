@@ -23,6 +23,13 @@
  *     latency_increase_max_pct: 10
  *     latency_reference: ref-model    # a candidate run in both jobs (see below)
  *     latency_across_jobs: false      # judge raw p95 across jobs (quiet machines only)
+ *     max_rate_at_slo: {min_ratio: 0.9} # load tests: the highest offered rate meeting the
+ *                                     # SLO >= 0.9 x the baseline's (gate_load.h)
+ *
+ * max_rate_at_slo reads both load tests through load_read.h (the numbers `load` and
+ * `report` show) and judges them with slm_gate_load_judge(); the gated run and the
+ * baseline must both be load tests judged against the same SLO (SLM_GATE_INVALID when
+ * either is not a load test or there is no baseline; not judged when the SLOs differ).
  *
  * Latency is compared like with like (latcmp.h). Latencies measured in different jobs
  * differ by the machine's load as much as by the model, so the latency check judges:

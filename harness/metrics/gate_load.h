@@ -16,11 +16,10 @@
  *   not judged otherwise (the baseline meets the SLO at no rate or surely at none, the
  *              candidate's shortfall is within the intervals, the candidate meets it
  *              nowhere and surely fails nowhere).
- * Until the store can read a load test's levels back (the `load` branch's store_load.c),
- * slm_gate_eval() does not read this key; at the merge gate.c parses it with
- * slm_gate_load_parse() and adds the check "max_rate_at_slo" with the outcome and detail
- * of slm_gate_load_judge() (its outcomes are add()'s FAILS/PASSES/NOT_JUDGED). gate.h is
- * not included here so that gate.c can include this header without a module cycle.
+ * slm_gate_eval() (gate.c) parses the key with slm_gate_load_parse(), reads both load
+ * tests through load_read.h and adds the check "max_rate_at_slo" with the outcome and
+ * detail of slm_gate_load_judge() (its outcomes are add()'s FAILS/PASSES/NOT_JUDGED).
+ * gate.h is not included here so that gate.c can include this header without a cycle.
  */
 #ifndef SLM_GATE_LOAD_H
 #define SLM_GATE_LOAD_H

@@ -76,3 +76,54 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     skip "charts (gnuplot not installed)"
 fi
+
+# ---- the gate: max_rate_at_slo against a baseline load test ----
+# Fixed rates 4, 40 and 60/s against a fast server (4 slots of 20 ms: 200/s) and a slow
+# one (1 slot of 50 ms: 20/s, so 40/s piles up a queue: saturated, or its p90 beyond the
+# limit); the same SLO, eval set and prompt in all.
+RATES="rate: [4, 40, 60]"
+SLO="slo: {e2e: 500ms, percentile: 90}"
+start_server --slots 4 --slot-ms 20
+lcfg "$TMP/fast.yaml" fast "profile: constant" "$RATES" "duration: 2s" "$SLO"
+expect_exit 0 "fixed rates on the fast server (run 1)" "$SLMBENCH" load "$TMP/fast.yaml" --db "$TMP/g.db" --quiet
+expect_exit 0 "the same again (run 2)" "$SLMBENCH" load "$TMP/fast.yaml" --db "$TMP/g.db" --quiet
+cfg "$TMP/r.yaml" 6 "endpoint: completions"
+expect_exit 0 "a run that is not a load test (run 3)" "$SLMBENCH" run "$TMP/r.yaml" --db "$TMP/g.db" --quiet
+stop_server
+start_server --slots 1 --slot-ms 50
+lcfg "$TMP/slow.yaml" slow "profile: constant" "$RATES" "duration: 2s" "$SLO"
+expect_exit 0 "fixed rates on the slow server (run 4)" "$SLMBENCH" load "$TMP/slow.yaml" --db "$TMP/g.db" --quiet
+stop_server
+printf 'baseline:\n  max_rate_at_slo: {min_ratio: 0.9}\n' >"$TMP/gate.yaml"
+G() { "$SLMBENCH" gate "$TMP/gate.yaml" --db "$TMP/g.db" "$@"; }
+expect_exit 0 "the fast server's rerun against the first: passes" G --run 2 --baseline 1
+expect_out '^\| ✅ \| srv \| max\\_rate\\_at\\_slo \| candidate 60/s .*passes' "reported like the other checks: passed at 60/s"
+expect_exit 1 "the slow server against the fast one: fails" G --run 4 --baseline 1 --json
+cp "$TMP/out" "$TMP/fail.json"
+# the rates in the verdict are those of the reports of both load tests
+for r in 1 4; do "$SLMBENCH" report "$r" --db "$TMP/g.db" --json >"$TMP/r$r.json"; done
+python3 - "$TMP/fail.json" "$TMP/r4.json" "$TMP/r1.json" <<'PY' && ok "the failed check's rates and intervals are the reports' best rates (slow: surely fails at 40/s, fast: surely meets 60/s)" || notok "gate json: $(head -c 600 "$TMP/fail.json")"
+import json, sys
+g = json.load(open(sys.argv[1]))
+def best(p):
+    b = json.load(open(p))["runs"][0]["load"]["candidates"][0]["best_rate"]
+    f = lambda v: "–" if v is None else "%.4g" % v
+    return "%s/s [%s, %s]" % (f(b["rate"]), f(b["lo"]), f(b["hi"])), b
+c, cb = best(sys.argv[2]); b, bb = best(sys.argv[3])
+assert cb["hi"] == 40 and bb["lo"] == 60, (cb, bb)
+chk = [k for k in g["checks"] if k["check"] == "max_rate_at_slo"]
+assert g["passed"] is False and len(chk) == 1 and chk[0]["status"] == "failed", g
+assert chk[0]["detail"].startswith("candidate %s, baseline %s, min_ratio 0.9: fails" % (c, b)), chk[0]["detail"]
+PY
+expect_exit 0 "the fast server against the slow one as baseline: passes" G --run 1 --baseline 4
+expect_exit 3 "a gate of a run that is not a load test refused" G --run 3 --baseline 1
+expect_err "max_rate_at_slo judges load tests: run 3 is not a load test \(mode generate\)" "says which run and its mode"
+expect_exit 3 "a baseline that is not a load test refused" G --run 1 --baseline 3
+expect_err "run 3 is not a load test \(mode generate\) \(the baseline\)" "says it is the baseline"
+expect_exit 3 "max_rate_at_slo without a baseline refused" G --run 1
+expect_err "max_rate_at_slo compares with a baseline load test" "says a baseline is needed"
+printf 'baseline:\n  ref: 1\n  max_rate_at_slo: {min_ratio: 0}\n' >"$TMP/bad.yaml"
+expect_exit 3 "min_ratio 0 refused" "$SLMBENCH" gate "$TMP/bad.yaml" --run 2 --db "$TMP/g.db"
+expect_err "bad.yaml:3: max_rate_at_slo: min_ratio must be a number in \(0, 10\]" "names the file and line"
+expect_exit 2 "a load test reported beside another run refused" "$SLMBENCH" report 1 3 --db "$TMP/g.db"
+expect_err "run 1 is a load test: report it alone" "says to report it alone"
