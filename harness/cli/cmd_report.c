@@ -20,6 +20,29 @@ static const char ABOUT[] =
     "charts of latency, goodput and achieved rate against the offered rate and the\n"
     "TTFT/E2E CDFs of each level.\n";
 
+/* "Not drawn: a, b: why; c: why." for the plots of pr not drawn, one reason once (without
+ * gnuplot every plot has the same one); nothing when all were drawn. */
+static void skipped_note(const slm_plots_result *pr, slm_buf *note)
+{
+    if (pr->n_drawn >= pr->n)
+        return;
+    for (size_t i = 0; i < pr->n; i++) {
+        if (!pr->plots[i].skipped)
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = pr->plots[j].skipped && !strcmp(pr->plots[j].skipped, pr->plots[i].skipped);
+        if (seen)
+            continue;
+        slm_buf_printf(note, "%s", note->len ? "; " : "Not drawn: ");
+        for (size_t j = i, k = 0; j < pr->n; j++)
+            if (pr->plots[j].skipped && !strcmp(pr->plots[j].skipped, pr->plots[i].skipped))
+                slm_buf_printf(note, "%s%s", k++ ? ", " : "", pr->plots[j].name);
+        slm_buf_printf(note, ": %s", pr->plots[i].skipped);
+    }
+    slm_buf_puts(note, ".");
+}
+
 /* --out DIR: plots, then Markdown (plots linked), HTML (plots embedded) and JSON. */
 static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *dir, int no_plots)
 {
@@ -33,23 +56,8 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         slm_buf_puts(&note, "Plots were not drawn (--no-plots).");
     } else if (slm_plots_write(st, ids, n, dir, &pr, err, sizeof err)) {
         slm_buf_printf(&note, "Plots were skipped: %s", err);
-    } else if (pr.n_drawn < pr.n) {
-        /* one line per distinct reason (without gnuplot every plot has the same one) */
-        for (size_t i = 0; i < pr.n; i++) {
-            if (!pr.plots[i].skipped)
-                continue;
-            int seen = 0;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = pr.plots[j].skipped && !strcmp(pr.plots[j].skipped, pr.plots[i].skipped);
-            if (seen)
-                continue;
-            slm_buf_printf(&note, "%s", note.len ? "; " : "Not drawn: ");
-            for (size_t j = i, k = 0; j < pr.n; j++)
-                if (pr.plots[j].skipped && !strcmp(pr.plots[j].skipped, pr.plots[i].skipped))
-                    slm_buf_printf(&note, "%s%s", k++ ? ", " : "", pr.plots[j].name);
-            slm_buf_printf(&note, ": %s", pr.plots[i].skipped);
-        }
-        slm_buf_puts(&note, ".");
+    } else {
+        skipped_note(&pr, &note);
     }
     /* paths relative to the report, so the folder can be moved or attached as a whole */
     slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
@@ -181,20 +189,21 @@ static void load_plots_md(const slm_plots_result *pr, const char *note, slm_buf 
     slm_buf_puts(md, "\n## Plots\n\n");
     for (size_t i = 0; i < pr->n; i++) {
         const slm_plot *p = &pr->plots[i];
-        if (p->skipped || !p->svg) {
-            slm_buf_puts(md, "Not drawn: ");
-            slm_md_cell(md, p->name);
-            slm_buf_puts(md, ": ");
-            slm_md_cell(md, p->skipped ? p->skipped : "no image");
-            slm_buf_puts(md, ".\n\n");
+        if (p->skipped || !p->svg)
             continue;
-        }
         slm_buf_puts(md, "![");
         slm_md_cell(md, p->name);
         slm_buf_printf(md, "](%s)\n\n", p->png ? p->png : p->svg);
         slm_md_cell(md, p->caption ? p->caption : p->name);
         slm_buf_printf(md, " (data: `%s`)\n\n", p->data ? p->data : "-");
     }
+    slm_buf why = {0};
+    skipped_note(pr, &why);
+    if (why.len) {
+        slm_md_cell(md, why.data);
+        slm_buf_puts(md, "\n\n");
+    }
+    slm_buf_free(&why);
     if (note && *note)
         slm_buf_printf(md, "%s\n\n", note);
 }

@@ -76,6 +76,8 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     skip "charts (gnuplot not installed)"
 fi
+expect_exit 0 "report --out without gnuplot" env SLM_GNUPLOT="$TMP/no-gnuplot" "$SLMBENCH" report 1 --db "$TMP/l.db" --out "$TMP/rep2"
+grep -q 'Not drawn: load\\_latency, load\\_goodput, load\\_achieved, load\\_cdf\\_1: gnuplot not found' "$TMP/rep2/report.md" && cmp -s "$TMP/rep2/report.json" "$TMP/report.json" && [ ! -e "$TMP/rep2/plots/load_latency.svg" ] && ok "without gnuplot: the report written, the charts listed once with the reason" || notok "no gnuplot: $(tail -3 "$TMP/rep2/report.md")"
 
 # ---- the gate: max_rate_at_slo against a baseline load test ----
 # Fixed rates 4, 40 and 60/s against a fast server (4 slots of 20 ms: 200/s) and a slow
