@@ -176,6 +176,7 @@ static void add_stored(const slm_load_data *d, json_t *cands)
         for (size_t i = 0; i < d->n_rows[c]; i++) {
             json_t *l = json_array_get(levels, i);
             const slm_load_level_row *r = &d->rows[c][i];
+            json_object_set_new(l, "idx", json_integer(r->idx)); /* load_levels.idx */
             json_object_set_new(l, "status", json_string(r->status));
             json_object_set_new(l, "reason", slm_json_str(r->reason));
             json_object_set_new(l, "window_ms", slm_json_num(r->window_ms));

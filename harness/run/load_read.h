@@ -55,7 +55,9 @@ void slm_load_data_free(slm_load_data *d);
 
 /* The JSON of `load --json` and of `report --format json` for a load test: the section of
  * slm_load_report_json() with "run_id" and "profile" added at the top and, per level, its
- * stored "status", "reason" and "window_ms". Returns 0, -1 when it cannot be encoded. */
+ * stored "idx" (load_levels.idx from 0, as `load`'s table and messages number levels;
+ * "level" is the report's number, from 1), "status", "reason" and "window_ms".
+ * Returns 0, -1 when it cannot be encoded. */
 int slm_load_data_json(const slm_load_data *d, slm_buf *out);
 
 #endif /* SLM_LOAD_READ_H */
