@@ -122,6 +122,32 @@ static double ratio(double num, double den)
     return den > 0 ? num / den : NAN;
 }
 
+/*
+ * The seconds the measured requests' rates are per. A closed loop: the measured window
+ * (its requests are measured by when they were sent). An open loop (the measured requests
+ * were due at scheduled times) of k >= 2 sent requests: the span of their send times
+ * times k/(k - 1), so the achieved rate is (k - 1)/span — the rate they really left at,
+ * as slm_load_saturated() measures it. Counted over the window, a level whose requests
+ * wait behind the in-flight cap would show the offered rate however late they left.
+ */
+static double level_secs(const slm_load_req *r, size_t n, double window_ms)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    long k = 0;
+    int open = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_measured_sent(&r[i]))
+            continue;
+        open |= isfinite(r[i].scheduled_ms);
+        lo = fmin(lo, r[i].sent_ms);
+        hi = fmax(hi, r[i].sent_ms);
+        k++;
+    }
+    if (open && k >= 2 && hi > lo)
+        return (hi - lo) / 1000.0 * (double)k / (double)(k - 1);
+    return window_ms > 0 && isfinite(window_ms) ? window_ms / 1000.0 : NAN;
+}
+
 /* Counts and rates of the measured requests (everything but the percentiles). */
 static void level_counts(const slm_load_req *r, size_t n, double window_ms, const slm_slo *slo,
                          slm_load_level_stats *o)
@@ -145,7 +171,7 @@ static void level_counts(const slm_load_req *r, size_t n, double window_ms, cons
         judged += q->valid >= 0;
         invalid += q->valid == 0;
     }
-    double secs = window_ms > 0 && isfinite(window_ms) ? window_ms / 1000.0 : NAN;
+    double secs = level_secs(r, n, window_ms);
     o->achieved_rps = ratio((double)o->n_measured, secs);
     o->throughput_rps = ratio((double)o->n_answered, secs);
     o->output_tok_s = ratio(tokens, secs);

@@ -72,10 +72,11 @@ static void level_matches_numpy(void **state)
     assert_int_equal(s.n_errors, 2);
     assert_int_equal(s.n_timeouts, 1);
     close_to(s.offered_rps, 1.5);
-    close_to(s.achieved_rps, 1.5);
-    close_to(s.throughput_rps, 1.125);
-    close_to(s.output_tok_s, 25.125);
-    close_to(s.goodput_rps, 0.5);
+    /* an open loop: per the span of the send times (1.098 s) x 12/11, not the window */
+    close_to(s.achieved_rps, 10.018214936247723);
+    close_to(s.throughput_rps, 7.513661202185792);
+    close_to(s.output_tok_s, 167.80510018214935);
+    close_to(s.goodput_rps, 3.339404978749241);
     close_to(s.goodput_share, 0.3333333333333333);
     close_to(s.error_rate, 0.16666666666666666);
     close_to(s.timeout_rate, 0.08333333333333333);
@@ -127,9 +128,20 @@ static void undefined_is_nan(void **state)
     assert_true(isnan(s.send_err_p50_ms));
     assert_int_equal(s.meets_slo, -1);
     assert_int_equal(s.saturated, -1);
-    /* no window: every rate NaN */
+    /* an open loop's rates do not depend on the window; a closed loop's (no scheduled
+     * times) are per the window: 12 measured over 8 s, and NaN without a window */
     assert_int_equal(slm_load_level_summarise(LEVEL, NLEVEL, 0.0, NAN, &slo, 100, 1, &s), 0);
+    close_to(s.achieved_rps, 10.018214936247723);
+    slm_load_req closed[NLEVEL];
+    memcpy(closed, LEVEL, sizeof closed);
+    for (size_t i = 0; i < NLEVEL; i++)
+        closed[i].scheduled_ms = NAN;
+    assert_int_equal(slm_load_level_summarise(closed, NLEVEL, 8000.0, NAN, &slo, 100, 1, &s), 0);
+    close_to(s.achieved_rps, 1.5);
+    close_to(s.throughput_rps, 1.125); /* 9 answered / 8 s */
+    assert_int_equal(slm_load_level_summarise(closed, NLEVEL, 0.0, NAN, &slo, 100, 1, &s), 0);
     assert_true(isnan(s.achieved_rps) && isnan(s.goodput_rps) && isnan(s.output_tok_s));
+    assert_int_equal(slm_load_level_summarise(LEVEL, NLEVEL, 0.0, NAN, &slo, 100, 1, &s), 0);
     /* the p99 of 9 answered: one-sided (no upper bound) */
     assert_true(isnan(s.e2e[2].hi) && !isnan(s.e2e[2].lo));
     assert_int_equal(slm_load_level_summarise(LEVEL, NLEVEL, 1.0, NAN, NULL, 100, 1, &s), -1);

@@ -28,10 +28,14 @@ window = 8000.0
 slo = dict(ttft=200.0, itl=nan, tpot=30.0, e2e=1000.0, q=90.0)
 meas = [r for r in R if r[0] == M and r[1] != UNS]
 ans = [r for r in meas if r[1] == OK]
-secs = window / 1000
+# an open loop (scheduled times): the rates are per the span of the measured requests'
+# send times times k/(k - 1) (loadstats.c level_secs), not per the window
+sent = [r[3] for r in meas]
+secs = (max(sent) - min(sent)) / 1000 * len(sent) / (len(sent) - 1)
+print("open-loop seconds", repr(secs), "closed-loop (window) seconds", window / 1000)
 print("n_measured", len(meas), "answered", len(ans))
-print("achieved", len(meas) / secs, "throughput", len(ans) / secs,
-      "tok_s", sum(r[9] for r in ans) / secs)
+print("achieved", repr(len(meas) / secs), "throughput", repr(len(ans) / secs),
+      "tok_s", repr(sum(r[9] for r in ans) / secs))
 def good(r):
     if r[1] != OK: return False
     if not (r[4] <= slo['ttft']): return False   # NaN TTFT fails
@@ -39,7 +43,7 @@ def good(r):
     if not (r[5] <= slo['e2e']): return False
     return True
 g = sum(good(r) for r in meas)
-print("good", g, "goodput", g / secs, "share", g / len(meas))
+print("good", g, "goodput", repr(g / secs), "share", g / len(meas))
 print("err", sum(r[1] == ERR for r in meas) / len(meas), "to", sum(r[1] == TO for r in meas) / len(meas))
 sc = [r for r in ans if r[10] >= 0]
 print("acc", sum(r[10] == 1 for r in sc) / len(sc))
