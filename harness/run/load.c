@@ -584,6 +584,17 @@ static const slm_load_level_row *find_level(const slm_load_level_row *lv, size_t
     return NULL;
 }
 
+/* 1 when the levels after k all offer at least level k's rate (an open loop's list). */
+static int rates_from(const slm_load_level_plan *plan, size_t k, size_t np)
+{
+    if (!(plan[k].rate > 0))
+        return 0;
+    for (size_t j = k + 1; j < np; j++)
+        if (!(plan[j].rate >= plan[k].rate))
+            return 0;
+    return 1;
+}
+
 /* Every level of candidate cd not yet complete, in order; a sweep's rates from its first
  * two levels, and its end at the first saturated level or for want of room. */
 static int run_cand(load_ctx *L, size_t ci, const slm_session_cand *cd, char *err,
@@ -607,8 +618,13 @@ static int run_cand(load_ctx *L, size_t ci, const slm_session_cand *cd, char *er
         } else {
             rc = run_level(L, ci, cd, (int)k, &plan[k], &thr, &sat, err, errlen);
         }
-        if (rc != SLM_RUN_OK || !sweep)
+        if (rc != SLM_RUN_OK)
             continue;
+        if (!sweep) {
+            if (sat && rates_from(plan, k, np))
+                break; /* a list of rates stops there too: the rest would only queue more */
+            continue;
+        }
         if (k == 0)
             r1 = thr;
         if (k == 1 && slm_load_sweep_rates(L->lc, r1, thr, plan)) {

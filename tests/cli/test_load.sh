@@ -132,6 +132,16 @@ if [ "$(sql "$TMP/w.db" "select count(*) from load_levels")" = 3 ]; then
 else [ "$v|$w" = "1|1" ] && ok "the constant rates rise to rmax, the concurrent level's throughput" || notok "sweep rates: $v|$w"; fi
 expect_out "highest offered rate meeting the SLO" "the best rate's line"
 stop_server
+# a list of rates stops at its first saturated level: one slot of 50 ms serves at most
+# 20/s, so 200/s (4 in flight at most) leaves at a fraction of its rate; 400/s is not run
+start_server --slots 1 --slot-ms 50
+lcfg "$TMP/sl.yaml" "" "profile: constant" "rate: [5, 200, 400]" "duration: 2s" "concurrency: 4"
+expect_exit 0 "constant rates 5, 200, 400 against one 50 ms slot" "$SLMBENCH" load "$TMP/sl.yaml" --db "$TMP/sl.db" --quiet --json
+v=$(sql "$TMP/sl.db" "select group_concat(offered_rps || ':' || status, ' ') from (select * from load_levels order by idx)")
+[ "$v" = "5.0:complete 200.0:saturated" ] && ok "the list stopped at its first saturated level (200/s); 400/s not run" || notok "levels: $v"
+v=$(sql :memory: "select json_extract(j, '$.candidates[0].levels[1].achieved_rps') < 0.5 * 200 from (select readfile('$TMP/out') as j)")
+[ "$v" = 1 ] && ok "its achieved rate is the rate its requests left at, far below the offered 200/s" || notok "achieved: $(head -c 300 "$TMP/out")"
+stop_server
 
 # ---- an engine in process, one request at a time ----
 { sed '/^candidates:/,$d' "$TMP/e7.yaml"
