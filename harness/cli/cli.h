@@ -5,6 +5,7 @@
 #ifndef SLM_CLI_H
 #define SLM_CLI_H
 
+#include <signal.h>
 #include "slmbench.h"
 
 typedef int (*slm_cmd_fn)(int argc, char **argv);
@@ -34,4 +35,8 @@ int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);
  * PATH" on stderr; on failure says why. 0, or SLM_EXIT_ENGINE. The --out writers of
  * report, drift and drift --deployment. */
 int slm_cli_write(const char *dir, const char *name, const slm_buf *b);
+
+/* Catches SIGINT, SIGTERM and SIGHUP (unless ignored): the flag they set, for the
+ * command's stop option. */
+const volatile sig_atomic_t *slm_cli_catch_stop(void);
 #endif

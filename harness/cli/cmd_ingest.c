@@ -19,28 +19,8 @@ static const char ABOUT[] =
     "--skip-bad-rows. Rows out of time order, and predictions or corrections outside the\n"
     "label set of the deployment's eval run, are counted, not refused.\n";
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 /* Ctrl-C, kill and a closed terminal stop the ingest before its next row: the rows read
  * so far are committed; a SIGHUP that was ignored (nohup) stays ignored (as `run`). */
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    struct sigaction old;
-    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGHUP, &sa, NULL);
-}
-
 /* Prints the first notices of each kind, then says how many more there were. */
 enum { MAX_NOTES = 20 };
 static void note(const char *msg, long nth, void *ud)
@@ -115,8 +95,7 @@ static int ingest(const slm_ingest_opts *o, const char *db, const char *run_ref,
     }
     slm_ingest_result r;
     int bad_input;
-    oo.stop = &g_stop;
-    catch_signals();
+    oo.stop = slm_cli_catch_stop();
     int rc = slm_ingest(st, &oo, &r, &bad_input, err, sizeof err);
     slm_store_close(st);
     if (!quiet || rc)

@@ -24,14 +24,6 @@ static const char FOOTER[] =
     "Exit: 0 ok, 2 usage, 3 bad config (or a sweep with no room), 4 engine failure (a level\n"
     "where every request failed), 130 interrupted (resume with --resume RUN).\n";
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 typedef struct load_args {
     const char *config, *db, *resume, *json;
     int quiet;
@@ -164,18 +156,6 @@ static int print_run(slm_store *st, int64_t run_id, const load_args *a)
 
 /* ---- the command ---- */
 
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    struct sigaction old;
-    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGHUP, &sa, NULL);
-}
-
 static int exit_code(int run_rc)
 {
     return run_rc == SLM_RUN_OK            ? SLM_EXIT_OK
@@ -240,9 +220,8 @@ int cmd_load(int argc, char **argv)
         slm_run_cfg_free(cfg);
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     }
-    catch_signals();
     slm_plugins *ps = slm_plugins_load();
-    slm_loadtest_opts o = {.stop = &g_stop, .quiet = a.quiet};
+    slm_loadtest_opts o = {.stop = slm_cli_catch_stop(), .quiet = a.quiet};
     rc = a.resume ? slm_load_resume(st, ps, &o, run_id, err, sizeof err)
                   : slm_load_start(cfg, &lc, st, ps, &o, &run_id, err, sizeof err);
     int code = exit_code(rc);

@@ -18,14 +18,6 @@ static const char ABOUT[] =
 static const char FOOTER[] =
     "Exit: 0 ok, 2 usage, 3 bad config/eval set/model, 4 engine failure, 130 interrupted.\n";
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 /* What the command line asked for. */
 typedef struct run_args {
     const char *config, *db, *run_ref, *events;
@@ -208,20 +200,11 @@ int cmd_run(int argc, char **argv)
         slm_run_cfg_free(cfg);
         return slm_die(SLM_EXIT_ENGINE, "%s", err);
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    /* Ctrl-C, kill and a closed terminal all stop the run at the next safe point, marked
-     * interrupted and resumable; a SIGHUP that was ignored (nohup) stays ignored. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    struct sigaction old;
-    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGHUP, &sa, NULL);
+    const volatile sig_atomic_t *stop = slm_cli_catch_stop();
 
     slm_run_opts o = {.progress = !a.no_progress && !a.quiet && isatty(2),
                       .quiet = a.quiet,
-                      .stop = &g_stop,
+                      .stop = stop,
                       .retry_errors = a.retry,
                       .repeat_check = (int)a.repeat_check,
                       .shard_i = a.shard[0],

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,30 @@ static void usage(FILE *f)
     fprintf(f, "\nexit codes: 0 ok, 1 a gate or threshold failed, 2 usage, 3 bad input,\n"
                "            4 engine or runtime failure (also: output that cannot be written),\n"
                "            130 interrupted\n");
+}
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* Ctrl-C, kill and a closed terminal set the flag the command stops at (its next safe
+ * point: what was done stays, marked interrupted and resumable); a SIGHUP that was ignored
+ * (nohup) stays ignored. */
+const volatile sig_atomic_t *slm_cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+    return &g_stop;
 }
 
 int slm_cli_write(const char *dir, const char *name, const slm_buf *b)

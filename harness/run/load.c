@@ -204,7 +204,7 @@ static void fill_times(level_run *lr, const slm_req_trace *tr, double e2e_ms,
 static int record(level_run *lr, size_t i, slm_gen_result *res, const slm_req_trace *tr,
                   double e2e_ms, const char *err)
 {
-    volatile sig_atomic_t *stop = lr->L->o->stop;
+    const volatile sig_atomic_t *stop = lr->L->o->stop;
     if (lr->failed || (!res && stop && *stop)) {
         /* the store failed (the level is lost anyway), or a request cut short by Ctrl-C:
          * not a measurement, not kept */
@@ -302,7 +302,7 @@ static void ttft_end(void *ud, slm_phase ph, int n)
 static void call_one_by_one(level_run *lr)
 {
     const slm_session_cand *cd = lr->cand;
-    volatile sig_atomic_t *stop = lr->L->o->stop;
+    const volatile sig_atomic_t *stop = lr->L->o->stop;
     for (size_t k = 0; k < lr->n && !lr->failed && !(stop && *stop); k++) {
         if (lr->closed_timed && ns_ms(slm_now_ns(), lr->t0_ns) >= lr->L->lc->duration_ms)
             break;
@@ -332,7 +332,7 @@ static void call_one_by_one(level_run *lr)
  * its requests or its duration are done. */
 static void drive(level_run *lr)
 {
-    volatile sig_atomic_t *stop = lr->L->o->stop;
+    const volatile sig_atomic_t *stop = lr->L->o->stop;
     if (!SLM_SLOT(lr->cand->vt, generate_many)) {
         lr->t0_ns = slm_now_ns();
         call_one_by_one(lr);
@@ -436,7 +436,7 @@ static double stored_throughput(const slm_load_req *r, size_t n, double window_m
 static int level_verdict(level_run *lr, double window, double *thr, char *reason,
                          size_t rlen, const char **status)
 {
-    volatile sig_atomic_t *stop = lr->L->o->stop;
+    const volatile sig_atomic_t *stop = lr->L->o->stop;
     *status = "complete";
     reason[0] = '\0';
     if (stop && *stop) {

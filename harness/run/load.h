@@ -31,7 +31,7 @@
 #include "runner.h"
 
 typedef struct slm_loadtest_opts {
-    volatile sig_atomic_t *stop; /* set asynchronously (Ctrl-C) to stop cleanly */
+    const volatile sig_atomic_t *stop; /* set asynchronously (Ctrl-C) to stop cleanly */
     int quiet;                   /* no per-level lines on stderr */
 } slm_loadtest_opts;
 

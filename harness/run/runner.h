@@ -23,7 +23,7 @@ enum {
 typedef struct slm_run_opts {
     int progress;                        /* draw a progress bar on stderr */
     int quiet;                           /* no per-candidate lines */
-    volatile sig_atomic_t *stop;         /* set asynchronously to stop cleanly */
+    const volatile sig_atomic_t *stop;        /* set asynchronously to stop cleanly */
     int retry_errors;                    /* on resume, redo predictions that failed */
     int repeat_check;                    /* re-run this many examples, count flips */
     int shard_i, shard_n;                /* evaluate examples with index % shard_n == shard_i
