@@ -1814,6 +1814,110 @@ static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sam
 }
 
 /*
+ * What generating one request keeps, from its prompt's logits to its end: shared by
+ * generate() and generate_many(), so both take tokens and stop by the same rules.
+ */
+struct gen_state {
+    struct llama_sampler *smpl;
+    slm_plugin_buf b;         /* the text so far */
+    double *lps;              /* [max_tokens] ln P of each output token */
+    int np;                   /* prompt tokens */
+    int n_out, n_decoded, max_tokens;
+    const char *const *stop;
+    size_t n_stop;
+    slm_finish finish;
+};
+
+static void gen_state_free(struct gen_state *g)
+{
+    if (g->smpl)
+        lib.llama_sampler_free(g->smpl);
+    slm_plugin_buf_free(&g->b);
+    free(g->lps);
+    memset(g, 0, sizeof *g);
+}
+
+/* Sets up g for a request under params (sampler, limits, stop strings); -1 with err. */
+static int gen_state_init(slm_engine *e, const slm_gen_params *params, struct gen_state *g,
+                          char *err, size_t errlen)
+{
+    memset(g, 0, sizeof *g);
+    g->max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
+                            params->max_tokens > 0
+                        ? params->max_tokens
+                        : DEFAULT_MAX_TOKENS;
+    g->stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop : NULL;
+    g->n_stop = g->stop ? params->n_stop : 0;
+    g->finish = SLM_FINISH_LENGTH;
+    if (make_sampler(e, params, &g->smpl, err, errlen))
+        return -1;
+    g->lps = slm_plugin_malloc(sizeof *g->lps * (size_t)g->max_tokens);
+    if (!g->lps) {
+        gen_state_free(g);
+        return slm_plugin_oom(err, errlen);
+    }
+    return 0;
+}
+
+/*
+ * Samples the next token from the logits of batch row `row` (-1: the last) and takes it:
+ * 1 when the request has ended (g->finish says why: an end-of-generation token, a stop
+ * string, max_tokens or a full context), 0 when *tok is to be decoded at position
+ * np + n_out - 1 before the next call, -1 (err) on a failure.
+ */
+static int gen_step(slm_engine *e, struct gen_state *g, int row, llama_token *tok, char *err,
+                    size_t errlen)
+{
+    const float *lg = lib.llama_get_logits_ith(e->ctx, row);
+    llama_token t = lib.llama_sampler_sample(g->smpl, e->ctx, row);
+    if (!lg || t < 0 || t >= e->n_vocab)
+        return slm_plugin_err(err, errlen, "llama.cpp gave no token to sample");
+    if (lib.llama_vocab_is_eog(e->vocab, t)) {
+        g->finish = SLM_FINISH_STOP;
+        return 1;
+    }
+    g->lps[g->n_out++] = lg[t] - log_sum_exp(lg, e->n_vocab);
+    size_t old_len = g->b.len;
+    append_piece(e, &g->b, t);
+    if (g->b.oom)
+        return slm_plugin_oom(err, errlen);
+    long at = find_stop(&g->b, old_len, g->stop, g->n_stop);
+    if (at >= 0) {
+        g->b.len = (size_t)at;
+        g->b.data[at] = '\0';
+        g->finish = SLM_FINISH_STOP;
+        return 1;
+    }
+    if (g->n_out >= g->max_tokens || g->np + g->n_out >= e->n_ctx)
+        return 1; /* SLM_FINISH_LENGTH */
+    *tok = t;
+    return 0;
+}
+
+/* The result of an ended request, taking g's text and log-probabilities; NULL when out of
+ * memory (g keeps them then). */
+static slm_gen_result *gen_take(struct gen_state *g)
+{
+    slm_gen_result *r = slm_plugin_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = SLM_RESULT_GENERATE;
+    r->text_len = g->b.len;
+    r->text = slm_plugin_buf_take(&g->b);
+    if (!r->text) {
+        free(r);
+        return NULL;
+    }
+    r->n_prompt_tokens = g->np;
+    r->n_output_tokens = g->n_out;
+    r->token_logprobs = g->lps;
+    g->lps = NULL;
+    r->finish = g->finish;
+    r->timings = (slm_timings){-1, -1, -1, -1};
+    return r;
+}
+
+/*
  * Generates up to max_tokens (32 by default) tokens, greedily unless temperature > 0,
  * under params->grammar when given. Stops at an end-of-generation token (not part of the
  * output), at the first stop string (cut from the text; the tokens that produced it are
@@ -1829,115 +1933,50 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (!e)
         return slm_plugin_err(err, errlen, "no engine");
     NEEDS_CONTEXT(e);
-    int max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
-                             params->max_tokens > 0
-                         ? params->max_tokens
-                         : DEFAULT_MAX_TOKENS;
-    const char *const *stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop
-                                                                                  : NULL;
-    size_t n_stop = stop ? params->n_stop : 0;
-
-    struct llama_sampler *smpl = NULL;
-    if (make_sampler(e, params, &smpl, err, errlen))
+    struct gen_state g;
+    if (gen_state_init(e, params, &g, err, errlen))
         return -1;
     char *text;
     size_t text_len;
     bool special;
     llama_token *pt;
-    int np;
-    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen)) {
-        lib.llama_sampler_free(smpl);
+    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &g.np, err, errlen)) {
+        gen_state_free(&g);
         return -1;
     }
     free(text);
 
     probe_begin(req, SLM_PHASE_PREFILL);
-    int rc = prefill(e, pt, np, err, errlen);
-    probe_end(req, SLM_PHASE_PREFILL, np);
+    int rc = prefill(e, pt, g.np, err, errlen);
+    probe_end(req, SLM_PHASE_PREFILL, g.np);
     free(pt);
     if (rc) {
-        lib.llama_sampler_free(smpl);
+        gen_state_free(&g);
         return -1;
     }
 
-    slm_plugin_buf b = {0};
-    double *lps = slm_plugin_malloc(sizeof *lps * (size_t)max_tokens);
-    if (!lps) {
-        lib.llama_sampler_free(smpl);
-        return slm_plugin_oom(err, errlen);
-    }
-    int n_out = 0, n_decoded = 0;
-    slm_finish finish = SLM_FINISH_LENGTH;
     probe_begin(req, SLM_PHASE_DECODE);
-    for (;;) {
-        const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
-        llama_token tok = lib.llama_sampler_sample(smpl, e->ctx, -1);
-        if (!lg || tok < 0 || tok >= e->n_vocab) {
-            rc = slm_plugin_err(err, errlen, "llama.cpp gave no token to sample");
-            break;
-        }
-        if (lib.llama_vocab_is_eog(e->vocab, tok)) {
-            finish = SLM_FINISH_STOP;
-            break;
-        }
-        lps[n_out++] = lg[tok] - log_sum_exp(lg, e->n_vocab);
-        size_t old_len = b.len;
-        append_piece(e, &b, tok);
-        if (b.oom) {
-            rc = slm_plugin_oom(err, errlen);
-            break;
-        }
-        long at = find_stop(&b, old_len, stop, n_stop);
-        if (at >= 0) {
-            b.len = (size_t)at;
-            b.data[at] = '\0';
-            finish = SLM_FINISH_STOP;
-            break;
-        }
-        if (n_out >= max_tokens || np + n_out >= e->n_ctx)
-            break;
+    llama_token tok = 0;
+    while ((rc = gen_step(e, &g, -1, &tok, err, errlen)) == 0) {
         e->batch.n_tokens = 0;
-        batch_add(&e->batch, tok, np + n_out - 1, 0, true);
-        log_reset();
-        int32_t d = lib.llama_decode(e->ctx, e->batch);
-        if (d != 0) {
-            char why[LOG_LINE];
+        batch_add(&e->batch, tok, g.np + g.n_out - 1, 0, true);
+        if (decode_batch(e, "a generated token", err, errlen)) {
             cache_reset(e);
-            rc = slm_plugin_err(err, errlen, "llama_decode failed while generating (%d): %s",
-                                (int)d, log_error(why, sizeof why));
+            rc = -1;
             break;
         }
         if (e->prefix_cache) /* sequence 0 holds it now: a later prompt may share it */
             e->cache[e->n_cache++] = tok;
-        n_decoded++;
+        g.n_decoded++;
     }
-    probe_end(req, SLM_PHASE_DECODE, n_decoded);
-    lib.llama_sampler_free(smpl);
-    if (rc) {
-        slm_plugin_buf_free(&b);
-        free(lps);
+    probe_end(req, SLM_PHASE_DECODE, g.n_decoded);
+    if (rc < 0) {
+        gen_state_free(&g);
         return -1;
     }
-
-    slm_gen_result *r = slm_plugin_calloc(1, sizeof *r);
-    size_t text_len_out = b.len;
-    char *out_text = r ? slm_plugin_buf_take(&b) : NULL;
-    if (!out_text) {
-        slm_plugin_buf_free(&b);
-        free(lps);
-        free(r);
-        return slm_plugin_oom(err, errlen);
-    }
-    r->kind = SLM_RESULT_GENERATE;
-    r->text_len = text_len_out;
-    r->text = out_text;
-    r->n_prompt_tokens = np;
-    r->n_output_tokens = n_out;
-    r->token_logprobs = lps;
-    r->finish = finish;
-    r->timings = (slm_timings){-1, -1, -1, -1};
-    *out = r;
-    return 0;
+    *out = gen_take(&g);
+    gen_state_free(&g);
+    return *out ? 0 : slm_plugin_oom(err, errlen);
 }
 
 /* ---- tokenize ---- */
