@@ -25,6 +25,7 @@ shapes_section() {
         echo "   (bench_shapes failed; see the messages above)"
     echo "   uptime: $(uptime)"
 }
+case "${BENCH_ONLY:-}" in many | "") "$BUILD/bench/bench_many" "$BUILD/engines/llamacpp.so" "$SLMBENCH" evalsets/support-triage "$DIR/shapes" || echo "   (bench_many failed)"; echo "   uptime: $(uptime)"; echo; [ -z "${BENCH_ONLY:-}" ] || exit 0 ;; esac # generate_many: N sequences together vs one at a time (bench_many.c; BENCH_ONLY=many)
 if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
     exit 0
