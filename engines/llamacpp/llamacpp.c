@@ -22,6 +22,12 @@
  * then all their choices from sequence copies, again several prompts' in one batch. It
  * starts from an empty memory and leaves it empty, so score()'s cache is simply forgotten.
  *
+ * generate_many() (concurrency, and the open loop of a load test) decodes up to N requests
+ * together, one sequence each in the same unified cache: one llama_decode step gives every
+ * sequence its next token, new prompts go into the same batches, and an ended request's
+ * sequence is emptied and taken by the next one (continuous batching). n_ctx stays what
+ * one request may use; the cache grows to N × n_ctx cells when a call needs more.
+ *
  * llama.cpp's logging is silenced; its error-level messages are kept (llog) so a
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
@@ -734,7 +740,8 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
 
 /*
  * Opens a GGUF model. Options: model (required), n_ctx (2048, at most the
- * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
+ * model's training context; the tokens of one request, prompt and output: per sequence,
+ * generate_many() holding N sequences grows the cache to N × n_ctx cells), threads (online CPUs), n_batch (512), n_seq_max (32: the
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
@@ -2280,6 +2287,13 @@ static int many_context(slm_engine *e, int n_slots, char *err, size_t errlen)
  * to its prompt's logits) and DECODE; traced() gets sent (entering the batch), first
  * token, end and the gaps between output tokens. The prefix cache is forgotten (the
  * memory is emptied before and after).
+ *
+ * Greedy texts are generate()'s. The logits of a sequence decoded beside others may
+ * differ from its logits alone in the last bits (ggml's matrix kernels depend on the
+ * batch's size), which could flip an argmax between two tokens that tie within that
+ * rounding; nothing here breaks such ties specially (generate() does not either).
+ * test_llamacpp_many accepts a parted text only at such a tie and counts them (none so
+ * far on the demo models).
  */
 static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
                                 const slm_gen_params *params, const slm_gen_many *many,
