@@ -119,9 +119,13 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* n_parallel sizes the cache open() makes: max(n_ctx, n_parallel * 256) cells. */
+static const char *n_parallel = "8";
+
 static slm_engine *open_demo(const char *n_ctx)
 {
-    slm_option items[] = {{"model", fx.model}, {"threads", "1"}, {"n_ctx", n_ctx}};
+    slm_option items[] = {{"model", fx.model}, {"threads", "1"}, {"n_ctx", n_ctx},
+                          {"n_parallel", n_parallel}};
     slm_options opts = {items, N(items)};
     slm_engine *e = NULL;
     char err[SLM_ERRLEN] = "";
@@ -516,6 +520,64 @@ static void send_at_honoured_and_traced(void **state)
     fx.vt->close(e);
 }
 
+static uint64_t kv_bytes_of(slm_engine *e, int *n_ctx)
+{
+    slm_model_info m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    char err[SLM_ERRLEN] = "";
+    if (fx.vt->info(e, &m, err, sizeof err))
+        fail_msg("info: %s", err);
+    *n_ctx = m.n_ctx;
+    return m.kv_bytes;
+}
+
+/*
+ * n_ctx is per sequence: with n_parallel 1 open() makes a cache of n_ctx (512) cells, and
+ * generate_many() at concurrency 4 grows it to 4 × 512 (the KV bytes four times over,
+ * the demo model's layer and heads alike), with the same answers.
+ */
+static void cache_grows_for_n_sequences(void **state)
+{
+    (void)state;
+    n_parallel = "1";
+    slm_engine *e = open_demo("512");
+    int n_ctx;
+    uint64_t kv0 = kv_bytes_of(e, &n_ctx);
+    assert_int_equal(n_ctx, 512);
+    assert_true(kv0 > 0);
+    slm_gen_params gp = {sizeof gp, 12, NULL, 0, NULL, NULL, 0, 0};
+    many_out o;
+    memset(&o, 0, sizeof o);
+    char err[SLM_ERRLEN] = "";
+    if (run_many(e, prompts, N(prompts), &gp, 4, NULL, 0, &o, NULL, NULL, err, sizeof err))
+        fail_msg("generate_many: %s", err);
+    uint64_t kv1 = kv_bytes_of(e, &n_ctx);
+    assert_int_equal(n_ctx, 512);
+    assert_true(kv1 == 4 * kv0);
+    slm_gen_result *alone[N(prompts)];
+    generate_each(prompts, N(prompts), &gp, alone);
+    int ties = 0;
+    for (size_t i = 0; i < N(prompts); i++) {
+        assert_same_generation(o.r[i], alone[i], i, &ties);
+        fx.vt->result_free(alone[i]);
+    }
+    assert_int_equal(ties, 0);
+    free_out(&o);
+    /* generate() on the grown context, as on a fresh one */
+    slm_gen_result *a = NULL, *b[1] = {0};
+    slm_request req = {sizeof req, "x", prompts[3], strlen(prompts[3]), 0, NULL};
+    if (fx.vt->generate(e, &req, &gp, &a, err, sizeof err))
+        fail_msg("generate: %s", err);
+    generate_each(&prompts[3], 1, &gp, b);
+    assert_same_generation(a, b[0], 3, &ties);
+    assert_int_equal(ties, 0);
+    fx.vt->result_free(a);
+    fx.vt->result_free(b[0]);
+    fx.vt->close(e);
+    n_parallel = "8";
+}
+
 /* The capabilities say so, and bad calls are refused. */
 static void caps_and_refusals(void **state)
 {
@@ -549,6 +611,7 @@ int main(void)
         cmocka_unit_test(more_slots_than_requests_and_one_failing),
         cmocka_unit_test(stops_when_asked),
         cmocka_unit_test(send_at_honoured_and_traced),
+        cmocka_unit_test(cache_grows_for_n_sequences),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
