@@ -613,5 +613,7 @@ int main(void)
         cmocka_unit_test(send_at_honoured_and_traced),
         cmocka_unit_test(cache_grows_for_n_sequences),
     };
+    if (getenv("SLM_TEST_FILTER")) /* e.g. one test under valgrind */
+        cmocka_set_test_filter(getenv("SLM_TEST_FILTER"));
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
