@@ -23,6 +23,18 @@
  * to N tokens) against the time to read the weights once at the bandwidth measured here,
  * and whether every N gave N = 1's texts. Printed, never judged.
  *
+ * Measured where this was written (2-core AMD EPYC VM with AVX-512, shared, 2026-12-06;
+ * qwen2.5-0.5b Q4_K_M, 4 requests x 32 tokens, 5 rounds): with BENCH_THREADS=1, load
+ * average 2.5, decode 34.5 tokens/s at N=1, ratios 0.74x at N=2 and 1.10x at N=4 (the
+ * rounds within 10% of each other), the texts equal; with 2 threads, load 1-4, the
+ * rounds ranged over 5x and N=4's median ratio was 2.99x. Below 2x because decode is not
+ * weight-bound on this CPU: one token's step took 29 ms against 18 ms to stream the
+ * weights once (21.8 GB/s, 1 thread), and the step's cost grows with its tokens — a
+ * direct libllama loop (no engine) took 29, 80 and 104 ms a step for 1, 2 and 4 tokens of
+ * 1, 2 and 4 sequences, the same with llama.cpp's repacked weights off — so ggml's CPU
+ * kernels, not the weights' read, set the rate; a GPU or a wider, quieter CPU is where
+ * the N = 4 >= 2x of issue 18 is to be seen.
+ *
  *   bench_many ENGINE_SO SLMBENCH EVALSET WORKDIR
  *
  * The model is WORKDIR/<shape>-q4_k_m.gguf, the file bench_shapes builds (`slmbench
