@@ -7,7 +7,7 @@
 # throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
 # BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
 # BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS),
-# BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
+# BENCH_ONLY=many only generate_many in process (bench_many), BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
 # BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP), BENCH_ONLY=slots only the
 # test server's slots (bench_slots.sh), and BENCH_ONLY=prodlog77 (asked for by name only,
 # ~10 minutes) the production review of a generated banking77 log
@@ -49,6 +49,15 @@ loadgen_section() {
 if [ "${BENCH_ONLY:-}" = loadgen ]; then
     loadgen_section
     exit 0
+fi
+# generate_many of the in-process llamacpp engine: N sequences decoded together against one
+# at a time on a real-size shape (bench_many.c; BENCH_ONLY=many).
+if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = many ]; then
+    "$BUILD/bench/bench_many" "$BUILD/engines/llamacpp.so" "$SLMBENCH" evalsets/support-triage \
+        "$DIR/shapes" || echo "   (bench_many failed)"
+    echo "   uptime: $(uptime)"
+    [ -z "${BENCH_ONLY:-}" ] || exit 0
+    echo
 fi
 if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section

@@ -22,6 +22,12 @@
  * then all their choices from sequence copies, again several prompts' in one batch. It
  * starts from an empty memory and leaves it empty, so score()'s cache is simply forgotten.
  *
+ * generate_many() (concurrency, and the open loop of a load test) decodes up to N requests
+ * together, one sequence each in the same unified cache: one llama_decode step gives every
+ * sequence its next token, new prompts go into the same batches, and an ended request's
+ * sequence is emptied and taken by the next one (continuous batching). n_ctx stays what
+ * one request may use; the cache grows to N × n_ctx cells when a call needs more.
+ *
  * llama.cpp's logging is silenced; its error-level messages are kept (llog) so a
  * failure can say why, e.g. "cannot load model 'x.gguf': <llama.cpp's message>".
  */
@@ -40,6 +46,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SLM_LLAMA_LIBDIR
@@ -452,6 +459,7 @@ struct slm_engine {
     int n_gpu_layers;         /* layers offloaded (llama.cpp's count, output layer included) */
     char device[96];          /* "CPU", or the GPU's description */
     uint64_t kv_bytes;        /* the KV cache as allocated, 0 unknown */
+    enum llama_flash_attn_type fa; /* open option flash_attn, kept for make_context() */
     int n_reused;             /* prompt tokens taken from the cache by the last request */
     long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
@@ -614,6 +622,40 @@ static uint64_t kv_bytes(slm_engine *e, double logged_mib)
     return b;
 }
 
+/*
+ * Creates the context: n_kv KV cells in one unified cache shared by n_seq sequences,
+ * batches of n_batch tokens, the engine's threads and flash attention. Sets e->ctx,
+ * e->mem, e->n_kv (llama.cpp may round up) and e->kv_bytes; -1 (err) leaves e->ctx NULL.
+ */
+static int make_context(slm_engine *e, int n_kv, int n_batch, int n_seq, char *err,
+                        size_t errlen)
+{
+    struct llama_context_params cp = lib.context_default_params().p;
+    cp.n_ctx = (uint32_t)n_kv;
+    cp.n_batch = (uint32_t)n_batch;
+    cp.n_ubatch = (uint32_t)n_batch;
+    cp.n_seq_max = (uint32_t)n_seq;
+    cp.n_threads = e->n_threads;
+    cp.n_threads_batch = e->n_threads;
+    cp.kv_unified = true; /* sequence copies share the prompt's cells instead of copying */
+    cp.flash_attn_type = e->fa;
+    cp.no_perf = true;
+    log_reset();
+    e->ctx = lib.llama_init_from_model(e->model, cp);
+    if (!e->ctx) {
+        char why[LOG_LINE];
+        return slm_plugin_err(err, errlen, "cannot create a context for model '%s': %s",
+                              e->path, log_error(why, sizeof why));
+    }
+    pthread_mutex_lock(&llog.lock);
+    double kv_mib = llog.kv_mib; /* read before anything else logs */
+    pthread_mutex_unlock(&llog.lock);
+    e->mem = lib.llama_get_memory(e->ctx);
+    e->n_kv = (int)lib.llama_n_ctx(e->ctx);
+    e->kv_bytes = kv_bytes(e, kv_mib);
+    return 0;
+}
+
 /* Closes an engine handle; NULL is a no-op. */
 static void engine_close(slm_engine *e)
 {
@@ -698,7 +740,8 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
 
 /*
  * Opens a GGUF model. Options: model (required), n_ctx (2048, at most the
- * model's training context), threads (online CPUs), n_batch (512), n_seq_max (32: the
+ * model's training context; the tokens of one request, prompt and output: per sequence,
+ * generate_many() holding N sequences grows the cache to N × n_ctx cells), threads (online CPUs), n_batch (512), n_seq_max (32: the
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
@@ -806,31 +849,12 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     if (n_seq_ctx < n_seq_max)
         n_seq_ctx = n_seq_max;
 
-    struct llama_context_params cp = lib.context_default_params().p;
-    cp.n_ctx = (uint32_t)n_kv;
-    cp.n_batch = (uint32_t)n_batch;
-    cp.n_ubatch = (uint32_t)n_batch;
-    cp.n_seq_max = (uint32_t)n_seq_ctx;
-    cp.n_threads = threads;
-    cp.n_threads_batch = threads;
-    cp.kv_unified = true; /* sequence copies share the prompt's cells instead of copying */
-    cp.flash_attn_type = fa;
-    cp.no_perf = true;
-    log_reset();
-    e->ctx = lib.llama_init_from_model(e->model, cp);
-    if (!e->ctx) {
-        char why[LOG_LINE];
-        slm_plugin_err(err, errlen, "cannot create a context for model '%s': %s", model,
-                       log_error(why, sizeof why));
+    e->n_threads = threads;
+    e->fa = fa;
+    if (make_context(e, n_kv, n_batch, n_seq_ctx, err, errlen)) {
         engine_close(e);
         return -1;
     }
-    pthread_mutex_lock(&llog.lock);
-    double kv_mib = llog.kv_mib; /* read before anything else logs */
-    pthread_mutex_unlock(&llog.lock);
-    e->mem = lib.llama_get_memory(e->ctx);
-    e->n_kv = (int)lib.llama_n_ctx(e->ctx);
-    e->kv_bytes = kv_bytes(e, kv_mib);
     /* llama.cpp may round the cells up; without n_parallel's growth they all serve one
      * request, as before the batch mode existed. */
     e->n_ctx = n_kv == n_ctx || n_ctx > e->n_kv ? e->n_kv : n_ctx;
@@ -838,7 +862,6 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->n_seq_max = n_seq_max;
     e->n_seq_ctx = n_seq_ctx;
     e->n_parallel = n_parallel;
-    e->n_threads = threads;
     e->batch = lib.llama_batch_init(e->n_batch, 0, 1);
     e->prompt_logits = slm_plugin_malloc(sizeof(float) * (size_t)e->n_vocab);
     e->cache = slm_plugin_malloc(sizeof *e->cache * (size_t)e->n_ctx);
@@ -866,7 +889,7 @@ static int engine_info(slm_engine *e, slm_model_info *info, char *err, size_t er
     m.caps = SLM_CAP_TOKENIZE;
     if (e->ctx)
         m.caps |= SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_QUANTIZE |
-                  SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH;
+                  SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH | SLM_CAP_CONCURRENT | SLM_CAP_SCHEDULE;
     if (e->tmpl_name[0])
         m.caps |= SLM_CAP_CHAT_TEMPLATE;
     meta_str(e, "general.architecture", m.arch, sizeof m.arch);
@@ -1814,6 +1837,110 @@ static int make_sampler(slm_engine *e, const slm_gen_params *p, struct llama_sam
 }
 
 /*
+ * What generating one request keeps, from its prompt's logits to its end: shared by
+ * generate() and generate_many(), so both take tokens and stop by the same rules.
+ */
+struct gen_state {
+    struct llama_sampler *smpl;
+    slm_plugin_buf b;         /* the text so far */
+    double *lps;              /* [max_tokens] ln P of each output token */
+    int np;                   /* prompt tokens */
+    int n_out, n_decoded, max_tokens;
+    const char *const *stop;
+    size_t n_stop;
+    slm_finish finish;
+};
+
+static void gen_state_free(struct gen_state *g)
+{
+    if (g->smpl)
+        lib.llama_sampler_free(g->smpl);
+    slm_plugin_buf_free(&g->b);
+    free(g->lps);
+    memset(g, 0, sizeof *g);
+}
+
+/* Sets up g for a request under params (sampler, limits, stop strings); -1 with err. */
+static int gen_state_init(slm_engine *e, const slm_gen_params *params, struct gen_state *g,
+                          char *err, size_t errlen)
+{
+    memset(g, 0, sizeof *g);
+    g->max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
+                            params->max_tokens > 0
+                        ? params->max_tokens
+                        : DEFAULT_MAX_TOKENS;
+    g->stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop : NULL;
+    g->n_stop = g->stop ? params->n_stop : 0;
+    g->finish = SLM_FINISH_LENGTH;
+    if (make_sampler(e, params, &g->smpl, err, errlen))
+        return -1;
+    g->lps = slm_plugin_malloc(sizeof *g->lps * (size_t)g->max_tokens);
+    if (!g->lps) {
+        gen_state_free(g);
+        return slm_plugin_oom(err, errlen);
+    }
+    return 0;
+}
+
+/*
+ * Samples the next token from the logits of batch row `row` (-1: the last) and takes it:
+ * 1 when the request has ended (g->finish says why: an end-of-generation token, a stop
+ * string, max_tokens or a full context), 0 when *tok is to be decoded at position
+ * np + n_out - 1 before the next call, -1 (err) on a failure.
+ */
+static int gen_step(slm_engine *e, struct gen_state *g, int row, llama_token *tok, char *err,
+                    size_t errlen)
+{
+    const float *lg = lib.llama_get_logits_ith(e->ctx, row);
+    llama_token t = lib.llama_sampler_sample(g->smpl, e->ctx, row);
+    if (!lg || t < 0 || t >= e->n_vocab)
+        return slm_plugin_err(err, errlen, "llama.cpp gave no token to sample");
+    if (lib.llama_vocab_is_eog(e->vocab, t)) {
+        g->finish = SLM_FINISH_STOP;
+        return 1;
+    }
+    g->lps[g->n_out++] = lg[t] - log_sum_exp(lg, e->n_vocab);
+    size_t old_len = g->b.len;
+    append_piece(e, &g->b, t);
+    if (g->b.oom)
+        return slm_plugin_oom(err, errlen);
+    long at = find_stop(&g->b, old_len, g->stop, g->n_stop);
+    if (at >= 0) {
+        g->b.len = (size_t)at;
+        g->b.data[at] = '\0';
+        g->finish = SLM_FINISH_STOP;
+        return 1;
+    }
+    if (g->n_out >= g->max_tokens || g->np + g->n_out >= e->n_ctx)
+        return 1; /* SLM_FINISH_LENGTH */
+    *tok = t;
+    return 0;
+}
+
+/* The result of an ended request, taking g's text and log-probabilities; NULL when out of
+ * memory (g keeps them then). */
+static slm_gen_result *gen_take(struct gen_state *g)
+{
+    slm_gen_result *r = slm_plugin_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = SLM_RESULT_GENERATE;
+    r->text_len = g->b.len;
+    r->text = slm_plugin_buf_take(&g->b);
+    if (!r->text) {
+        free(r);
+        return NULL;
+    }
+    r->n_prompt_tokens = g->np;
+    r->n_output_tokens = g->n_out;
+    r->token_logprobs = g->lps;
+    g->lps = NULL;
+    r->finish = g->finish;
+    r->timings = (slm_timings){-1, -1, -1, -1};
+    return r;
+}
+
+/*
  * Generates up to max_tokens (32 by default) tokens, greedily unless temperature > 0,
  * under params->grammar when given. Stops at an end-of-generation token (not part of the
  * output), at the first stop string (cut from the text; the tokens that produced it are
@@ -1829,115 +1956,383 @@ static int engine_generate(slm_engine *e, const slm_request *req, const slm_gen_
     if (!e)
         return slm_plugin_err(err, errlen, "no engine");
     NEEDS_CONTEXT(e);
-    int max_tokens = params && HAS_FIELD(params, slm_gen_params, max_tokens) &&
-                             params->max_tokens > 0
-                         ? params->max_tokens
-                         : DEFAULT_MAX_TOKENS;
-    const char *const *stop = params && HAS_FIELD(params, slm_gen_params, n_stop) ? params->stop
-                                                                                  : NULL;
-    size_t n_stop = stop ? params->n_stop : 0;
-
-    struct llama_sampler *smpl = NULL;
-    if (make_sampler(e, params, &smpl, err, errlen))
+    struct gen_state g;
+    if (gen_state_init(e, params, &g, err, errlen))
         return -1;
     char *text;
     size_t text_len;
     bool special;
     llama_token *pt;
-    int np;
-    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &np, err, errlen)) {
-        lib.llama_sampler_free(smpl);
+    if (prompt_tokens(e, req, &text, &text_len, &special, &pt, &g.np, err, errlen)) {
+        gen_state_free(&g);
         return -1;
     }
     free(text);
 
     probe_begin(req, SLM_PHASE_PREFILL);
-    int rc = prefill(e, pt, np, err, errlen);
-    probe_end(req, SLM_PHASE_PREFILL, np);
+    int rc = prefill(e, pt, g.np, err, errlen);
+    probe_end(req, SLM_PHASE_PREFILL, g.np);
     free(pt);
     if (rc) {
-        lib.llama_sampler_free(smpl);
+        gen_state_free(&g);
         return -1;
     }
 
-    slm_plugin_buf b = {0};
-    double *lps = slm_plugin_malloc(sizeof *lps * (size_t)max_tokens);
-    if (!lps) {
-        lib.llama_sampler_free(smpl);
-        return slm_plugin_oom(err, errlen);
-    }
-    int n_out = 0, n_decoded = 0;
-    slm_finish finish = SLM_FINISH_LENGTH;
     probe_begin(req, SLM_PHASE_DECODE);
-    for (;;) {
-        const float *lg = lib.llama_get_logits_ith(e->ctx, -1);
-        llama_token tok = lib.llama_sampler_sample(smpl, e->ctx, -1);
-        if (!lg || tok < 0 || tok >= e->n_vocab) {
-            rc = slm_plugin_err(err, errlen, "llama.cpp gave no token to sample");
-            break;
-        }
-        if (lib.llama_vocab_is_eog(e->vocab, tok)) {
-            finish = SLM_FINISH_STOP;
-            break;
-        }
-        lps[n_out++] = lg[tok] - log_sum_exp(lg, e->n_vocab);
-        size_t old_len = b.len;
-        append_piece(e, &b, tok);
-        if (b.oom) {
-            rc = slm_plugin_oom(err, errlen);
-            break;
-        }
-        long at = find_stop(&b, old_len, stop, n_stop);
-        if (at >= 0) {
-            b.len = (size_t)at;
-            b.data[at] = '\0';
-            finish = SLM_FINISH_STOP;
-            break;
-        }
-        if (n_out >= max_tokens || np + n_out >= e->n_ctx)
-            break;
+    llama_token tok = 0;
+    while ((rc = gen_step(e, &g, -1, &tok, err, errlen)) == 0) {
         e->batch.n_tokens = 0;
-        batch_add(&e->batch, tok, np + n_out - 1, 0, true);
-        log_reset();
-        int32_t d = lib.llama_decode(e->ctx, e->batch);
-        if (d != 0) {
-            char why[LOG_LINE];
+        batch_add(&e->batch, tok, g.np + g.n_out - 1, 0, true);
+        if (decode_batch(e, "a generated token", err, errlen)) {
             cache_reset(e);
-            rc = slm_plugin_err(err, errlen, "llama_decode failed while generating (%d): %s",
-                                (int)d, log_error(why, sizeof why));
+            rc = -1;
             break;
         }
         if (e->prefix_cache) /* sequence 0 holds it now: a later prompt may share it */
             e->cache[e->n_cache++] = tok;
-        n_decoded++;
+        g.n_decoded++;
     }
-    probe_end(req, SLM_PHASE_DECODE, n_decoded);
-    lib.llama_sampler_free(smpl);
-    if (rc) {
-        slm_plugin_buf_free(&b);
-        free(lps);
+    probe_end(req, SLM_PHASE_DECODE, g.n_decoded);
+    if (rc < 0) {
+        gen_state_free(&g);
         return -1;
     }
+    *out = gen_take(&g);
+    gen_state_free(&g);
+    return *out ? 0 : slm_plugin_oom(err, errlen);
+}
 
-    slm_gen_result *r = slm_plugin_calloc(1, sizeof *r);
-    size_t text_len_out = b.len;
-    char *out_text = r ? slm_plugin_buf_take(&b) : NULL;
-    if (!out_text) {
-        slm_plugin_buf_free(&b);
-        free(lps);
-        free(r);
-        return slm_plugin_oom(err, errlen);
+/* ---- generate_many ---- */
+
+/*
+ * One request in flight in generate_many(): its sequence in the KV cache, its prompt
+ * (pf of its np tokens in the cache so far), the token it decodes next, and its clocks.
+ */
+struct many_slot {
+    size_t i;                 /* the request's index; SIZE_MAX: the slot is free */
+    llama_seq_id seq;
+    const slm_request *req;
+    llama_token *pt;          /* the prompt's tokens */
+    int pf;                   /* how many are in the cache */
+    llama_token next;         /* the token to decode next, once the prompt is in */
+    int row;                  /* its logits' row in the batch being decoded; -1 none */
+    struct gen_state g;
+    slm_req_trace tr;
+    double *gaps;             /* [max_tokens] gaps between output tokens, ms */
+    uint64_t last_ns;         /* when its latest output token came */
+};
+
+/* What generate_many() runs on: the call's arguments and its slots. */
+struct many_run {
+    slm_engine *e;
+    const slm_request *const *reqs;
+    size_t n_reqs, next;      /* requests, and the first not yet admitted */
+    const slm_gen_params *params;
+    const slm_gen_many *m;
+    const uint64_t *send_at;  /* NULL: closed loop */
+    struct many_slot *s;
+    int n_slots, active;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the caller asked to stop (its Ctrl-C flag). */
+static bool many_stopped(const struct many_run *mr)
+{
+    return mr->m->stop && *mr->m->stop;
+}
+
+/* Hands request i's outcome to the caller (traced() where given, else done() with the
+ * time from entering the batch to the end); its nonzero return stops the call. */
+static int many_report(struct many_run *mr, size_t i, slm_gen_result *r, slm_req_trace *tr,
+                       const char *err)
+{
+    if (!tr->end_ns)
+        tr->end_ns = now_ns();
+    if (HAS_FIELD(mr->m, slm_gen_many, traced) && mr->m->traced)
+        return mr->m->traced(mr->m->ud, i, r, tr, err);
+    double e2e = tr->sent_ns ? (double)(tr->end_ns - tr->sent_ns) / 1e6 : 0;
+    return mr->m->done(mr->m->ud, i, r, e2e, err);
+}
+
+/* Empties a slot: its sequence leaves the cache, its state is freed. */
+static void slot_clear(struct many_run *mr, struct many_slot *s)
+{
+    if (s->i == SIZE_MAX)
+        return;
+    lib.llama_memory_seq_rm(mr->e->mem, s->seq, -1, -1);
+    gen_state_free(&s->g);
+    free(s->pt);
+    free(s->gaps);
+    llama_seq_id seq = s->seq;
+    memset(s, 0, sizeof *s);
+    s->seq = seq;
+    s->i = SIZE_MAX;
+    s->row = -1;
+    mr->active--;
+}
+
+/*
+ * Takes request mr->next into the free slot s: tokenizes its prompt and makes its
+ * sampler. A request that cannot start (a prompt too long for n_ctx, a bad grammar) is
+ * reported failed at once and the slot stays free. Returns the caller's stop (nonzero
+ * from many_report) or 0.
+ */
+static int slot_admit(struct many_run *mr, struct many_slot *s)
+{
+    size_t i = mr->next++;
+    const slm_request *req = mr->reqs[i];
+    char err[SLM_PLUGIN_ERRLEN] = "";
+    slm_req_trace tr = {.struct_size = sizeof tr, .server_id = ""};
+    tr.scheduled_ns = mr->send_at ? mr->send_at[i] : 0;
+    struct gen_state g;
+    char *text = NULL;
+    size_t text_len;
+    bool special;
+    llama_token *pt = NULL;
+    int np = 0;
+    if (gen_state_init(mr->e, mr->params, &g, err, sizeof err))
+        return many_report(mr, i, NULL, &tr, err);
+    double *gaps = slm_plugin_malloc(sizeof *gaps * (size_t)g.max_tokens);
+    if (!gaps || prompt_tokens(mr->e, req, &text, &text_len, &special, &pt, &np, err,
+                               sizeof err)) {
+        if (!gaps)
+            slm_plugin_oom(err, sizeof err);
+        free(gaps);
+        gen_state_free(&g);
+        return many_report(mr, i, NULL, &tr, err);
     }
-    r->kind = SLM_RESULT_GENERATE;
-    r->text_len = text_len_out;
-    r->text = out_text;
-    r->n_prompt_tokens = np;
-    r->n_output_tokens = n_out;
-    r->token_logprobs = lps;
-    r->finish = finish;
-    r->timings = (slm_timings){-1, -1, -1, -1};
-    *out = r;
+    free(text);
+    g.np = np;
+    s->i = i;
+    s->req = req;
+    s->pt = pt;
+    s->pf = 0;
+    s->row = -1;
+    s->g = g;
+    s->gaps = gaps;
+    s->tr = tr;
+    s->tr.attempts = 1;
+    s->tr.sent_ns = now_ns(); /* it enters the next batch */
+    mr->active++;
+    probe_begin(req, SLM_PHASE_PREFILL);
     return 0;
+}
+
+/* Admits the requests that are due (all, in a closed loop) while slots are free; waits
+ * (at most 100 ms, the stop flag's period) when nothing is in flight and the next request
+ * is not due yet. Returns nonzero when the caller stopped the call. */
+static int many_admit(struct many_run *mr)
+{
+    for (int k = 0; k < mr->n_slots && mr->next < mr->n_reqs; k++) {
+        if (mr->s[k].i != SIZE_MAX)
+            continue;
+        if (mr->send_at && now_ns() < mr->send_at[mr->next])
+            break;
+        int stop = slot_admit(mr, &mr->s[k]);
+        if (stop || many_stopped(mr))
+            return 1;
+        k--; /* the slot may still be free (the request failed): try it again */
+    }
+    if (mr->active == 0 && mr->next < mr->n_reqs && mr->send_at) {
+        uint64_t now = now_ns(), due = mr->send_at[mr->next];
+        if (due > now) {
+            uint64_t wait = due - now < 100000000u ? due - now : 100000000u;
+            struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Fills the batch for one step: the next token of every sequence that is generating,
+ * then as much of the admitted prompts as fits in n_batch (a long prompt goes in over
+ * several steps, its logits only after its last token). Sets each slot's row.
+ */
+static void many_fill(struct many_run *mr)
+{
+    slm_engine *e = mr->e;
+    e->batch.n_tokens = 0;
+    for (int k = 0; k < mr->n_slots; k++) {
+        struct many_slot *s = &mr->s[k];
+        s->row = -1;
+        if (s->i != SIZE_MAX && s->pf == s->g.np) {
+            s->row = e->batch.n_tokens;
+            batch_add(&e->batch, s->next, s->g.np + s->g.n_out - 1, s->seq, true);
+        }
+    }
+    for (int k = 0; k < mr->n_slots && e->batch.n_tokens < e->n_batch; k++) {
+        struct many_slot *s = &mr->s[k];
+        if (s->i == SIZE_MAX || s->pf == s->g.np)
+            continue;
+        while (s->pf < s->g.np && e->batch.n_tokens < e->n_batch) {
+            bool last = s->pf == s->g.np - 1;
+            if (last)
+                s->row = e->batch.n_tokens;
+            batch_add(&e->batch, s->pt[s->pf], s->pf, s->seq, last);
+            s->pf++;
+        }
+    }
+}
+
+/* After a step: the slot whose logits are in row s->row takes its next token; a request
+ * that ended is reported and its slot emptied. Returns the caller's stop or 0. */
+static int slot_take(struct many_run *mr, struct many_slot *s)
+{
+    char err[SLM_PLUGIN_ERRLEN] = "";
+    if (s->g.n_out == 0) { /* the prompt's logits: its first token (gen_step's 0 means one) */
+        probe_end(s->req, SLM_PHASE_PREFILL, s->g.np);
+        probe_begin(s->req, SLM_PHASE_DECODE);
+    } else {
+        s->g.n_decoded++;
+    }
+    int n_out = s->g.n_out;
+    int st = gen_step(mr->e, &s->g, s->row, &s->next, err, sizeof err);
+    if (s->g.n_out > n_out) { /* an output token came */
+        uint64_t t = now_ns();
+        if (!s->tr.first_token_ns)
+            s->tr.first_token_ns = t;
+        else
+            s->gaps[s->tr.n_gaps++] = (double)(t - s->last_ns) / 1e6;
+        s->last_ns = t;
+    }
+    if (st == 0)
+        return 0;
+    probe_end(s->req, SLM_PHASE_DECODE, s->g.n_decoded);
+    slm_gen_result *r = st > 0 ? gen_take(&s->g) : NULL;
+    if (st > 0 && !r)
+        slm_plugin_oom(err, sizeof err);
+    s->tr.end_ns = now_ns();
+    s->tr.gaps_ms = s->gaps;
+    size_t i = s->i;
+    slm_req_trace tr = s->tr;
+    int stop = many_report(mr, i, r, &tr, r ? NULL : err); /* the slot's gaps still live */
+    slot_clear(mr, s);
+    return stop;
+}
+
+/*
+ * The loop of generate_many(): admit, decode one step for every request in flight, take
+ * each one's token, until every request is reported or the caller stops. Returns 0, or
+ * -1 (err) when llama_decode fails: the engine cannot go on.
+ */
+static int many_loop(struct many_run *mr, char *err, size_t errlen)
+{
+    slm_engine *e = mr->e;
+    while (!many_stopped(mr)) {
+        if (many_admit(mr))
+            return 0;
+        if (mr->active == 0) {
+            if (mr->next >= mr->n_reqs)
+                return 0;
+            continue; /* waiting for the next request's time */
+        }
+        many_fill(mr);
+        if (decode_batch(e, "the batch of sequences", err, errlen))
+            return -1;
+        for (int k = 0; k < mr->n_slots; k++) {
+            struct many_slot *s = &mr->s[k];
+            if (s->i != SIZE_MAX && s->row >= 0 && slot_take(mr, s))
+                return 0;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Makes the context hold n_slots sequences of n_ctx tokens each (n_ctx is per sequence):
+ * n_slots × n_ctx KV cells in the unified cache and n_slots sequence ids, recreating it
+ * once where the one open() made is smaller (it then stays at that size). On failure the
+ * old size is restored where it can be; -1 with err.
+ */
+static int many_context(slm_engine *e, int n_slots, char *err, size_t errlen)
+{
+    long need = (long)n_slots * e->n_ctx;
+    if (need <= e->n_kv && n_slots <= e->n_seq_ctx)
+        return 0;
+    int old_kv = e->n_kv, old_seq = e->n_seq_ctx;
+    int n_kv = need > old_kv ? (int)need : old_kv, n_seq = n_slots > old_seq ? n_slots : old_seq;
+    if (need > INT_MAX)
+        return slm_plugin_err(err, errlen, "%d sequences of %d tokens exceed the KV cache's "
+                              "reach", n_slots, e->n_ctx);
+    lib.llama_free(e->ctx);
+    e->ctx = NULL;
+    e->n_cache = 0;
+    if (make_context(e, n_kv, e->n_batch, n_seq, err, errlen) == 0) {
+        e->n_seq_ctx = n_seq;
+        return 0;
+    }
+    char keep[SLM_PLUGIN_ERRLEN];
+    snprintf(keep, sizeof keep, "%s", err);
+    if (make_context(e, old_kv, e->n_batch, old_seq, err, errlen) == 0)
+        e->n_seq_ctx = old_seq;
+    return slm_plugin_err(err, errlen, "%d sequences at once: %s", n_slots, keep);
+}
+
+/*
+ * Generates for n_reqs requests as generate() does for each, up to many->concurrency at
+ * once as sequences of one context (continuous batching): each request in flight has its
+ * own sequence id, its prompt is evaluated into it (in the same batches as the others'
+ * tokens), then every step decodes one token of each such sequence in one llama_decode;
+ * a request that ends leaves the cache and the next one takes its sequence. Sampling,
+ * grammars, stop strings and limits are generate()'s (gen_step). Closed loop, or with
+ * many->send_at_ns an open loop: request i enters the batch, between two steps, no
+ * earlier than its time. Each request's probe marks its own PREFILL (entering the batch
+ * to its prompt's logits) and DECODE; traced() gets sent (entering the batch), first
+ * token, end and the gaps between output tokens. The prefix cache is forgotten (the
+ * memory is emptied before and after).
+ *
+ * Greedy texts are generate()'s. The logits of a sequence decoded beside others may
+ * differ from its logits alone in the last bits (ggml's matrix kernels depend on the
+ * batch's size), which could flip an argmax between two tokens that tie within that
+ * rounding; nothing here breaks such ties specially (generate() does not either).
+ * test_llamacpp_many accepts a parted text only at such a tie and counts them (none so
+ * far on the demo models).
+ */
+static int engine_generate_many(slm_engine *e, const slm_request *const *reqs, size_t n_reqs,
+                                const slm_gen_params *params, const slm_gen_many *many,
+                                char *err, size_t errlen)
+{
+    if (!e || !many || (!reqs && n_reqs))
+        return slm_plugin_err(err, errlen, "no engine, no requests or no way to report them");
+    if (!HAS_FIELD(many, slm_gen_many, stop) || many->concurrency < 1 ||
+        (!many->done && !(HAS_FIELD(many, slm_gen_many, traced) && many->traced)))
+        return slm_plugin_err(err, errlen, "generate_many needs a concurrency of at least 1 "
+                              "and a done() callback");
+    NEEDS_CONTEXT(e);
+    if (n_reqs == 0)
+        return 0;
+    long n_slots = many->concurrency < n_reqs ? (long)many->concurrency : (long)n_reqs;
+    if (n_slots > SLM_LLAMA_MAX_N_PARALLEL)
+        n_slots = SLM_LLAMA_MAX_N_PARALLEL;
+    if (n_slots > e->n_batch) /* every sequence's token fits in each step */
+        n_slots = e->n_batch;
+    if (many_context(e, (int)n_slots, err, errlen))
+        return -1;
+    struct many_run mr = {.e = e, .reqs = reqs, .n_reqs = n_reqs, .params = params, .m = many,
+                          .n_slots = (int)n_slots};
+    mr.send_at = HAS_FIELD(many, slm_gen_many, send_at_ns) ? many->send_at_ns : NULL;
+    mr.s = slm_plugin_calloc((size_t)n_slots, sizeof *mr.s);
+    if (!mr.s)
+        return slm_plugin_oom(err, errlen);
+    for (int k = 0; k < mr.n_slots; k++) {
+        mr.s[k].i = SIZE_MAX;
+        mr.s[k].seq = k;
+        mr.s[k].row = -1;
+    }
+    cache_reset(e);
+    int rc = many_loop(&mr, err, errlen);
+    for (int k = 0; k < mr.n_slots; k++)
+        slot_clear(&mr, &mr.s[k]);
+    cache_reset(e);
+    free(mr.s);
+    return rc;
 }
 
 /* ---- tokenize ---- */
@@ -2094,7 +2489,7 @@ static const slm_engine_vtable vtable = {
     .description = "llama.cpp in process: GGUF models on the CPU (or a GPU: n_gpu_layers)",
     .caps = SLM_CAP_SCORE | SLM_CAP_GENERATE | SLM_CAP_CONSTRAIN | SLM_CAP_CHAT_TEMPLATE |
             SLM_CAP_QUANTIZE | SLM_CAP_TOKEN_LOGPROBS | SLM_CAP_BATCH | SLM_CAP_MODEL_FILE |
-            SLM_CAP_GGUF | SLM_CAP_TOKENIZE,
+            SLM_CAP_GGUF | SLM_CAP_TOKENIZE | SLM_CAP_CONCURRENT | SLM_CAP_SCHEDULE,
     .init = engine_init,
     .open = engine_open,
     .info = engine_info,
@@ -2105,6 +2500,7 @@ static const slm_engine_vtable vtable = {
     .quantize = engine_quantize,
     .shutdown = engine_shutdown,
     .score_batch = engine_score_batch,
+    .generate_many = engine_generate_many,
     .tokenize = engine_tokenize,
     .render = engine_render,
     .check_options = engine_check_options,

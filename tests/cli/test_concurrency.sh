@@ -140,9 +140,10 @@ case "$caps" in *constrain*concurrent*) ok "openai declares constrain and concur
 stop_server
 
 # ---- concurrency where it cannot be had ----
-printf 'name: x\nevalset: %s\nmode: generate\nconcurrency: 2\ncandidates:\n  - {name: local, model: %s}\n' "$FX" "$TMP/a.gguf" >"$TMP/bad1.yaml"
-expect_exit 3 "concurrency 2 with the in-process llamacpp engine" "$SLMBENCH" run "$TMP/bad1.yaml" --db "$TMP/b1.db"
-expect_err "bad1.yaml:6: candidate 'local': engine 'llamacpp' cannot keep requests in flight at once \(concurrency 2\)" "refused with the file, line and why"
+# (the in-process llamacpp engine can since issue 18: tests/cli/test_llamacpp_many.sh)
+printf 'name: x\nevalset: %s\nmode: generate\nconcurrency: 2\ncandidates:\n  - {name: local, engine: replay, model: %s}\n' "$FX" "$ROOT/tests/fixtures/replay/preds.csv" >"$TMP/bad1.yaml"
+expect_exit 3 "concurrency 2 with the replay engine" "$SLMBENCH" run "$TMP/bad1.yaml" --db "$TMP/b1.db"
+expect_err "bad1.yaml:6: candidate 'local': engine 'replay' cannot keep requests in flight at once \(concurrency 2\)" "refused with the file, line and why"
 printf 'name: x\nevalset: %s\nmode: score\ncandidates:\n  - {name: local, model: %s, concurrency: 4}\n' "$FX" "$TMP/a.gguf" >"$TMP/bad2.yaml"
 expect_exit 3 "concurrency in score mode" "$SLMBENCH" run "$TMP/bad2.yaml" --db "$TMP/b2.db"
 expect_err "concurrency 4 needs mode: generate" "score mode points at throughput mode instead"
