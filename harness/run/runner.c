@@ -330,8 +330,8 @@ static int check_engine(run_ctx *c, slm_plugins *ps, cand_state *cs, char *err, 
     }
     if (cs->conc > 1 && !(caps & SLM_CAP_CONCURRENT && SLM_SLOT(cs->plugin->vt, generate_many))) {
         slm_err(err, errlen, "%s:%d: candidate '%s': engine '%s' cannot keep requests in "
-                "flight at once (concurrency %d); leave concurrency at 1 or serve the model "
-                "and use the openai engine", cfg->path, cc->line, cc->name, cc->engine,
+                "flight at once (concurrency %d); leave concurrency at 1, or use an engine "
+                "that can (llamacpp in process, openai for a served model)", cfg->path, cc->line, cc->name, cc->engine,
                 cs->conc);
         return SLM_RUN_BAD_INPUT;
     }
