@@ -192,6 +192,10 @@ static int get_config(const load_args *a, slm_store *st, int64_t run_id, slm_run
     }
     if (rc == SLM_RUN_OK && slm_load_cfg_parse(*cfg, lc, err, errlen))
         rc = SLM_RUN_BAD_INPUT;
+    if (rc != SLM_RUN_OK) {
+        slm_run_cfg_free(*cfg);
+        *cfg = NULL;
+    }
     return rc;
 }
 
