@@ -27,10 +27,24 @@ if [ "${1:-}" = "--one" ]; then
     dir=$2 path=$3
     name=$(basename "$path")
     start=$(now_ms)
-    case "$path" in
-    *.sh) if sh "$path" >"$dir/$name.log" 2>&1; then rc=0; else rc=$?; fi ;;
-    *) if "$path" >"$dir/$name.log" 2>&1; then rc=0; else rc=$?; fi ;;
-    esac
+    run_one() {
+        case "$path" in
+        *.sh) if sh "$path" >"$dir/$name.log" 2>&1; then rc=0; else rc=$?; fi ;;
+        *) if "$path" >"$dir/$name.log" 2>&1; then rc=0; else rc=$?; fi ;;
+        esac
+    }
+    run_one
+    # LeakSanitizer's own crash (its thread-stopping tracer dying with SIGSEGV, seen on
+    # this 2-core VM under load in processes that reported nothing) is not a finding
+    # about the code: the test runs once more, and says so in its log. A leak report or
+    # any other failure is never rerun.
+    if [ "$rc" != 0 ] && grep -q "LeakSanitizer has encountered a fatal error" "$dir/$name.log" &&
+        ! grep -q "ERROR: LeakSanitizer: detected memory leaks" "$dir/$name.log"; then
+        mv "$dir/$name.log" "$dir/$name.log.1"
+        run_one
+        echo "rerun - the first run hit LeakSanitizer's own fatal error: $(grep -m 1 -o \
+            'Tracer caught signal.*' "$dir/$name.log.1")" >>"$dir/$name.log"
+    fi
     echo "$rc $(($(now_ms) - start))" >"$dir/$name.res.tmp"
     mv "$dir/$name.res.tmp" "$dir/$name.res" # the parent reads only complete results
     exit 0
@@ -133,6 +147,7 @@ while read -r key name path; do
     else
         if [ "$s" -gt 0 ]; then echo "PASS $name ($p $unit, $s skipped)"; else echo "PASS $name ($p $unit)"; fi
         [ "$unit" = checks ] && grep '^skip ' "$log" | sed 's/^/    /'
+        grep '^rerun ' "$log" | sed 's/^/    /'
     fi
 done <"$work/plan"
 wait "$xpid" 2>/dev/null
