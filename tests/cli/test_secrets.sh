@@ -33,11 +33,11 @@ if [ -x "$SERVER" ]; then
     if "$SLMBENCH" run "$TMP/oa.yaml" --db "$TMP/oa.db" --no-progress >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
     stop_server
     everything "$TMP/oa.db"
-    n=$(leaks 4471 "$TMP/all" "$TMP/err" "$TMP/out")
+    n=$(leaks Shape-4471 "$TMP/all" "$TMP/err" "$TMP/out")
     e=$(sql "$TMP/oa.db" "select count(*) from predictions where error like '%Authorization: Bearer [redacted]%'")
     [ "$rc" = 4 ] && [ "$n" = 0 ] && [ "$e" = 3 ] \
         && ok "openai: a key echoed by the server is in no table, stderr line, report (md, html, json) or export; the 3 errors keep their words" \
-        || { notok "openai echo: exit $rc, $n lines with the key, $e redacted errors"; grep -- 4471 "$TMP/all" "$TMP/err" | head -n 3 | sed 's/^/#   /'; }
+        || { notok "openai echo: exit $rc, $n lines with the key, $e redacted errors"; grep -- Shape-4471 "$TMP/all" "$TMP/err" | head -n 3 | sed 's/^/#   /'; }
     unset SLM_SECRETS_KEY
 else
     skip "openai echo ($SERVER not built)"
@@ -69,14 +69,14 @@ candidates:
 YAML
 if "$SLMBENCH" run "$TMP/ex.yaml" --db "$TMP/ex.db" --no-progress >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
 everything "$TMP/ex.db"
-n=$(leaks 8817 "$TMP/all" "$TMP/err" "$TMP/out")
-m=$(leaks 5523 "$TMP/all" "$TMP/err" "$TMP/out")
+n=$(leaks Key-8817 "$TMP/all" "$TMP/err" "$TMP/out")
+m=$(leaks Tok-5523 "$TMP/all" "$TMP/err" "$TMP/out")
 e=$(sql "$TMP/ex.db" "select count(*) from predictions where error like '%denied for [redacted] (token [redacted]) sk-learn max_tokens: 4%'")
 d=$(sql "$TMP/ex.db" "select count(*) from predictions p join candidates c on c.id = p.candidate_id where c.name = 'dies' and p.error like '%key [redacted] token [redacted]%'")
 o=$(sql "$TMP/ex.db" "select count(*) from candidates where options_json like '%MY\_API\_KEY=[redacted];%' escape '\\'")
 [ "$rc" = 4 ] && [ "$n" = 0 ] && [ "$m" = 0 ] && [ "$e" = 3 ] && [ "$d" -ge 1 ] && [ "$o" = 2 ] \
     && ok "exec: a key given inline (env option) and one inherited (MY_SERVICE_TOKEN) are redacted from errors, the quoted stderr, options, config, stderr, reports and exports; sk-learn and max_tokens stay" \
-    || { notok "exec: exit $rc, lines with the inline key $n, with the inherited $m, redacted answers $e, deaths $d, options $o"; grep -- '8817\|5523' "$TMP/all" "$TMP/err" | head -n 3 | sed 's/^/#   /'; sql "$TMP/ex.db" "select error from predictions limit 4" | sed 's/^/#   /'; }
+    || { notok "exec: exit $rc, lines with the inline key $n, with the inherited $m, redacted answers $e, deaths $d, options $o"; grep -- 'Key-8817\|Tok-5523' "$TMP/all" "$TMP/err" | head -n 3 | sed 's/^/#   /'; sql "$TMP/ex.db" "select error from predictions limit 4" | sed 's/^/#   /'; }
 c=$(sql "$TMP/ex.db" "select config_text like '%MY_API_KEY=[redacted];LANG=C%' and config_text not like '%8817%' from runs")
 [ "$c" = 1 ] && ok "the stored config keeps its text with the inline key redacted" \
     || { notok "stored config: $c"; sql "$TMP/ex.db" "select config_text from runs" | grep env | sed 's/^/#   /'; }
