@@ -172,8 +172,10 @@ stop_server
 PRE="$BIN/libfake_failwrite.so"
 lcfg "$TMP/sf.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 20"
 start_server
-SLM_FAIL_PATH="$TMP/sf0.db" SLM_FAIL_COUNT="$TMP/count" LD_PRELOAD="$PRE" \
-    "$SLMBENCH" load "$TMP/sf.yaml" --db "$TMP/sf0.db" --quiet >/dev/null 2>&1
+if ! SLM_FAIL_PATH="$TMP/sf0.db" SLM_FAIL_COUNT="$TMP/count" LD_PRELOAD="$PRE" \
+    "$SLMBENCH" load "$TMP/sf.yaml" --db "$TMP/sf0.db" --quiet >/dev/null 2>"$TMP/err"; then
+    notok "the run counting the writes failed"; sed 's/^/#   /' "$TMP/err" | head -n 5
+fi
 n=$(cut -d' ' -f1 "$TMP/count")
 SLM_FAIL_PATH="$TMP/sf.db" SLM_FAIL_AT=$((n * 3 / 4)) SLM_FAIL_ERRNO=ENOSPC LD_PRELOAD="$PRE" \
     expect_exit 4 "every write from the 3/4 point on fails (ENOSPC)" "$SLMBENCH" load "$TMP/sf.yaml" --db "$TMP/sf.db" --quiet
