@@ -170,6 +170,10 @@ stop_server
 
 # ---- a failed write in the middle of a level (tests/helpers/fake_failwrite.c) ----
 PRE="$BIN/libfake_failwrite.so"
+# under a sanitizer build the ASan runtime must come first in the preload list (as
+# test_store_faults.sh does)
+asan=$(ldd "$SLMBENCH" 2>/dev/null | awk '/libasan/ { print $3; exit }')
+[ -z "$asan" ] || PRE="$asan $PRE"
 lcfg "$TMP/sf.yaml" "" "profile: concurrent" "concurrency: 2" "requests: 20"
 start_server
 if ! SLM_FAIL_PATH="$TMP/sf0.db" SLM_FAIL_COUNT="$TMP/count" LD_PRELOAD="$PRE" \
