@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "report_classes.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
@@ -232,94 +233,6 @@ static void short_sha(slm_buf *b, const char *sha)
     }
     slm_buf_printf(b, "`%.12s`", sha);
 }
-
-static void per_class(slm_store *st, const cand_row *c, slm_buf *b)
-{
-    slm_class_stat *rows;
-    size_t n;
-    if (slm_store_classes(st, c->id, SLM_CLASSES_SET_FIRST, &rows, &n, NULL, 0))
-        return;
-    slm_buf_puts(b, "| label | precision | recall | F1 | support | predicted |\n");
-    slm_buf_puts(b, "|---|---:|---:|---:|---:|---:|\n");
-    for (size_t i = 0; i < n; i++) {
-        slm_buf_puts(b, "| ");
-        if (!rows[i].in_label_set)
-            slm_buf_puts(b, "(invalid) ");
-        slm_md_cell(b, rows[i].label);
-        double v[] = {rows[i].precision, rows[i].recall, rows[i].f1};
-        for (int k = 0; k < 3; k++) {
-            slm_buf_puts(b, " | ");
-            num(b, v[k], 3);
-        }
-        slm_buf_printf(b, " | %ld | %ld |\n", rows[i].support, rows[i].predicted);
-    }
-    slm_class_rows_free(rows, n);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The index of s among v[0..n), n when absent. */
-static size_t str_index(char *const *v, size_t n, const char *s)
-{
-    size_t k = 0;
-    while (k < n && strcmp(v[k], s))
-        k++;
-    return k;
-}
-
-static void confusion(slm_store *st, const run_info *r, const cand_row *c, slm_buf *b)
-{
-    json_t *labels = json_loads(r->labels_json ? r->labels_json : "[]", 0, NULL);
-    size_t nl = json_array_size(labels);
-    slm_conf_cell *cell = NULL;
-    size_t ncell = 0;
-    if (slm_store_confusion(st, c->id, &cell, &ncell, NULL, 0))
-        ncell = 0;
-    /* predicted strings outside the label set become extra columns, sorted */
-    char **cols = slm_xcalloc(nl + ncell + 1, sizeof *cols);
-    size_t ncols = 0;
-    for (size_t i = 0; i < nl; i++)
-        cols[ncols++] = slm_xstrdup(json_string_value(json_array_get(labels, i)));
-    size_t first_extra = ncols;
-    for (size_t k = 0; k < ncell; k++)
-        if (str_index(cols, ncols, cell[k].pred) == ncols)
-            cols[ncols++] = slm_xstrdup(cell[k].pred);
-    qsort(cols + first_extra, ncols - first_extra, sizeof *cols, cmp_str);
-    long *m = slm_xcalloc(nl * ncols + 1, sizeof *m);
-    for (size_t k = 0; k < ncell; k++) {
-        size_t gi = str_index(cols, nl, cell[k].gold), pi = str_index(cols, ncols, cell[k].pred);
-        if (gi < nl && pi < ncols)
-            m[gi * ncols + pi] += cell[k].count;
-    }
-    slm_conf_cells_free(cell, ncell);
-    slm_buf_puts(b, "| gold \\ predicted |");
-    for (size_t j = 0; j < ncols; j++) {
-        slm_buf_puts(b, " ");
-        slm_md_cell(b, cols[j]);
-        slm_buf_puts(b, " |");
-    }
-    slm_buf_puts(b, "\n|---|");
-    for (size_t j = 0; j < ncols; j++)
-        slm_buf_puts(b, "---:|");
-    slm_buf_puts(b, "\n");
-    for (size_t i = 0; i < nl; i++) {
-        slm_buf_puts(b, "| ");
-        slm_md_cell(b, cols[i]);
-        slm_buf_puts(b, " |");
-        for (size_t j = 0; j < ncols; j++)
-            slm_buf_printf(b, i == j ? " **%ld** |" : " %ld |", m[i * ncols + j]);
-        slm_buf_puts(b, "\n");
-    }
-    for (size_t j = 0; j < ncols; j++)
-        free(cols[j]);
-    free(cols);
-    free(m);
-    json_decref(labels);
-}
-
 
 /* A metric with its stored interval, "0.712 [0.675, 0.748]", formatted as its field. */
 static void metric_ci(slm_store *st, int64_t cid, const char *name, slm_buf *b)
@@ -736,34 +649,6 @@ static void cascade(slm_store *st, const run_info *r, slm_buf *b)
     field_table(st, r, cols, n, b);
 }
 
-static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
-{
-    slm_rel_bin *bins;
-    size_t n;
-    if (slm_store_reliability(st, c->id, "width", &bins, &n, NULL, 0))
-        return;
-    if (n)
-        slm_buf_puts(b, "\nReliability (15 equal-width bins of top-label confidence):\n\n"
-                        "| bin | confidence range | examples | mean confidence | accuracy | gap |\n"
-                        "|---:|---|---:|---:|---:|---:|\n");
-    for (size_t i = 0; i < n; i++) {
-        int bin = bins[i].bin;
-        long cnt = bins[i].count;
-        double conf = bins[i].conf, acc = bins[i].acc;
-        char t[96];
-        snprintf(t, sizeof t, "| %d | %s%.3f, %.3f] | %ld | ", bin, bin == 1 ? "[" : "(",
-                 (bin - 1) / 15.0, bin / 15.0, cnt);
-        slm_buf_puts(b, t);
-        num(b, conf, 3);
-        slm_buf_puts(b, " | ");
-        num(b, acc, 3);
-        slm_buf_puts(b, " | ");
-        num(b, cnt ? fabs(acc - conf) : NAN, 3);
-        slm_buf_puts(b, " |\n");
-    }
-    free(bins);
-}
-
 /* The recommendation: candidates on the accuracy–p95-latency Pareto front (pareto.h)
  * that meet the config's requirements; the pick is the most accurate of them (then the
  * fastest). "Faster" means measurably faster (latpairs.h): a latency difference within the
@@ -1043,27 +928,6 @@ static void latency(slm_store *st, const run_info *r, slm_buf *b)
     field_table(st, r, lat, n, b);
 }
 
-/* Per candidate: its error, per-class results, confusion matrix and reliability bins. */
-static void per_candidate(slm_store *st, const run_info *r, slm_buf *b)
-{
-    for (size_t i = 0; i < r->nc; i++) {
-        const cand_row *c = &r->c[i];
-        slm_buf_puts(b, "\n### ");
-        slm_md_cell(b, c->name);
-        slm_buf_puts(b, "\n\n");
-        if (c->error) {
-            slm_buf_puts(b, "Error: ");
-            slm_md_cell(b, c->error);
-            slm_buf_puts(b, "\n\n");
-        }
-        slm_buf_puts(b, "Per-class results:\n\n");
-        per_class(st, c, b);
-        slm_buf_puts(b, "\nConfusion matrix (rows: gold label, columns: prediction):\n\n");
-        confusion(st, r, c, b);
-        reliability(st, c, b);
-    }
-}
-
 static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
 {
     run_header(r, b);
@@ -1084,7 +948,7 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
     performance(st, r, b);
     model_facts(r, b);
     latency(st, r, b);
-    per_candidate(st, r, b);
+    slm_report_classes_md(st, r, b);
 }
 
 int slm_report_markdown(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *out,
