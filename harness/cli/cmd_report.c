@@ -3,6 +3,7 @@
 #include "json_out.h"
 #include "load_read.h"
 #include "opts.h"
+#include "report_classes.h"
 #include "store_load.h"
 #include "store_reports.h"
 
@@ -14,7 +15,8 @@ static const char ABOUT[] =
     "Writes the report of one or more stored runs (side by side). RUN is a run id, a tag,\n"
     "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
     "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
-    "embedded, sortable tables, no network access), DIR/report.json, and DIR/plots/ (each\n"
+    "embedded, sortable tables, no network access), DIR/report.json, DIR/per_class.csv\n"
+    "(every candidate's precision, recall, F1 and support per label), and DIR/plots/ (each\n"
     "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n"
     "A load test (a run of `slmbench load`) is reported alone: its load section, with the\n"
     "charts of latency, goodput and achieved rate against the offered rate and the\n"
@@ -63,10 +65,11 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
     slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
     char **svg_paths = slm_xcalloc(pr.n + 1, sizeof *svg_paths);
     size_t nf = 0;
-    slm_buf md = {0}, html = {0}, json = {0};
+    slm_buf md = {0}, html = {0}, json = {0}, csv = {0};
     int rc = SLM_EXIT_OK;
     if (slm_report_markdown(st, ids, n, &md, err, sizeof err) ||
-        slm_report_json(st, ids, n, &json, err, sizeof err)) {
+        slm_report_json(st, ids, n, &json, err, sizeof err) ||
+        slm_report_classes_csv(st, ids, n, &csv, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
@@ -95,7 +98,7 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         goto done;
     }
     if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
-        slm_cli_write(dir, "report.json", &json))
+        slm_cli_write(dir, "report.json", &json) || slm_cli_write(dir, "per_class.csv", &csv))
         rc = SLM_EXIT_ENGINE;
     else if (note.len)
         fprintf(stderr, "slmbench: note: %s\n", note.data);
@@ -107,6 +110,7 @@ done:
     slm_buf_free(&md);
     slm_buf_free(&html);
     slm_buf_free(&json);
+    slm_buf_free(&csv);
     slm_buf_free(&note);
     slm_plots_result_free(&pr);
     return rc;
@@ -307,7 +311,7 @@ int cmd_report(int argc, char **argv)
         {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
          .help = "the same as --format json"},
         {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,
-         .help = "write report.md, report.html, report.json and plots/ into DIR"},
+         .help = "write report.md, report.html, report.json, per_class.csv and plots/ into DIR"},
         {.name = "no-plots", .kind = SLM_OPT_FLAG, .target = &no_plots,
          .help = "with --out: draw no plots"},
         {0},

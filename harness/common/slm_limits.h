@@ -179,6 +179,20 @@
 /* Largest audit sample (`slmbench sample --n`). Over it: a usage error. */
 #define SLM_SAMPLE_MAX_N 1000000L
 
+/* ---- reports (reports/report_classes.c) ---- */
+
+/* Most labels whose full per-class table and confusion matrix the Markdown report
+ * (report.md, the one for pull-request comments) writes. Above it the report gives each
+ * candidate's worst classes and largest confusions instead, so that 150 labels x 3
+ * candidates stays far below GitHub's 65,536-character comment limit (a 151 x 151 matrix
+ * alone is 70 KB); every row is still in per_class.csv, report.html and report.json. */
+#define SLM_REPORT_MAX_FULL_LABELS 20
+
+/* Rows of the "worst classes" and "top confusions" tables of a candidate above
+ * SLM_REPORT_MAX_FULL_LABELS labels: about 1 KB of Markdown each. */
+#define SLM_REPORT_WORST_CLASSES 15
+#define SLM_REPORT_TOP_CONFUSIONS 15
+
 /* ---- load tests (slmbench load) ---- */
 
 /* Most levels of one load test (a list of rates, a sweep's K + 2). Over it: bad input at
