@@ -11,6 +11,7 @@
 #include "pareto.h"
 #include "store_reports.h"
 #include "util.h"
+#include "slm_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -825,6 +826,122 @@ static int plot_latency_cdf(ctx *x, char *err, size_t errlen)
 
 /* ---- 4. confusion matrices ------------------------------------------------------------ */
 
+/* One heatmap of a confusion matrix: the rows and columns sel[0..n) of count (L x L,
+ * gold-major), shaded by the share of the gold label's whole row; counts written in the
+ * cells when `counts`. Tick labels shrink and turn upright as the matrix grows, so they
+ * never overprint (a row is at least 12 pixels high, the font at most 9). */
+static int draw_heatmap(ctx *x, const char *name, const char *caption, const char *title,
+                        const strlist *labels, const size_t *sel, size_t n, const long *count,
+                        int counts, char *err, size_t errlen)
+{
+    size_t L = labels->n;
+    slm_buf dat = {0}, body = {0};
+    slm_buf_puts(&dat, "# pred_index gold_index count share_of_gold pred gold\n# ");
+    slm_gp_dat_str(&dat, title);
+    slm_buf_puts(&dat, "\n# every cell of the matrix, one gold label per scan (blank line)\n");
+    for (size_t gi = 0; gi < n; gi++) {
+        size_t g = sel[gi];
+        long row = 0;
+        for (size_t p = 0; p < L; p++)
+            row += count[g * L + p];
+        for (size_t pi = 0; pi < n; pi++) {
+            size_t p = sel[pi];
+            slm_buf_printf(&dat, "%zu %zu %ld ", pi, gi, count[g * L + p]);
+            slm_gp_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
+            slm_buf_putc(&dat, ' ');
+            slm_gp_dat_str(&dat, labels->v[p]);
+            slm_buf_putc(&dat, ' ');
+            slm_gp_dat_str(&dat, labels->v[g]);
+            slm_buf_putc(&dat, '\n');
+        }
+        slm_buf_putc(&dat, '\n');
+    }
+    int cell = n > 40 ? 12 : n > 12 ? 22 : 50, font = n > 40 ? 7 : 9;
+    slm_buf_puts(&body, "    set title ");
+    slm_gp_str(&body, title);
+    slm_buf_printf(&body,
+                   "\n    set xlabel 'predicted label'\n"
+                   "    set ylabel 'gold label'\n"
+                   "    set xrange [-0.5:%zu.5]\n"
+                   "    set yrange [%zu.5:-0.5]\n"
+                   "    set size ratio -1\n"
+                   "    set cbrange [0:1]\n"
+                   "    set cblabel 'share of the gold label'\n"
+                   "    set palette defined (0 '#ffffff', 1 '#08306b')\n"
+                   "    set tics scale 0\n"
+                   "    set border lw 0.5\n",
+                   n - 1, n - 1);
+    char **tl = slm_xcalloc(n, sizeof *tl);
+    for (size_t k = 0; k < n; k++)
+        tl[k] = labels->v[sel[k]];
+    char xo[64], yo[32];
+    snprintf(xo, sizeof xo, n > 12 ? "rotate by 90 right font ',%d'" : "rotate by 30 right font ',%d'",
+             font);
+    snprintf(yo, sizeof yo, "font ',%d'", font);
+    tics(&body, "xtics", tl, n, xo);
+    tics(&body, "ytics", tl, n, yo);
+    free(tl);
+    slm_buf_printf(&body, "    plot '%s.dat' using 1:2:4 with image notitle", name);
+    if (counts)
+        slm_buf_printf(&body,
+                       ", \\\n         '' using 1:2:($3 > 0 ? sprintf('%%d', $3) : ''):"
+                       "($4 > 0.55 ? 0xffffff : 0x000000) with labels tc rgb variable "
+                       "font ',%d' notitle",
+                       n > 12 ? 7 : 10);
+    slm_buf_putc(&body, '\n');
+    /* room for the longest tick label (about 6 pixels a character) on both axes */
+    size_t longest = 0;
+    for (size_t k = 0; k < n; k++)
+        longest = strlen(labels->v[sel[k]]) > longest ? strlen(labels->v[sel[k]]) : longest;
+    int margin = 160 + 6 * (int)(longest > 40 ? 40 : longest);
+    int side = cell * (int)n;
+    return emit(x, name, caption, &dat, &body, clampi(side + margin + 160, 600, 3200),
+                clampi(side + margin + 60, 450, 3200), err, errlen);
+}
+
+typedef struct offcell {
+    size_t g, p;
+    long n;
+} offcell;
+
+static int cmp_offcell(const void *a, const void *b)
+{
+    const offcell *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return x->g != y->g ? (x->g < y->g ? -1 : 1) : (x->p < y->p ? -1 : x->p > y->p);
+}
+
+/* The labels of the largest off-diagonal cells, up to `want` of them, in label order;
+ * fewer when the confusions involve fewer. Returns their count, indices in sel. */
+static size_t top_confused(const long *count, size_t L, size_t want, size_t *sel)
+{
+    offcell *c = slm_xcalloc(L * L + 1, sizeof *c);
+    size_t nc = 0, n = 0;
+    for (size_t g = 0; g < L; g++)
+        for (size_t p = 0; p < L; p++)
+            if (g != p && count[g * L + p] > 0)
+                c[nc++] = (offcell){g, p, count[g * L + p]};
+    qsort(c, nc, sizeof *c, cmp_offcell);
+    unsigned char *in = slm_xcalloc(L, 1);
+    for (size_t k = 0; k < nc && n + 1 < want; k++)
+        for (int side = 0; side < 2; side++) {
+            size_t l = side ? c[k].p : c[k].g;
+            if (!in[l])
+                in[l] = 1, n++;
+        }
+    n = 0;
+    for (size_t l = 0; l < L; l++)
+        if (in[l])
+            sel[n++] = l;
+    free(in);
+    free(c);
+    return n;
+}
+
+/* Up to SLM_HEATMAP_MAX_FULL_LABELS labels: confusion_<k>, the whole matrix with counts.
+ * Above: confusion_<k>, the labels of the largest confusions (SLM_HEATMAP_TOP_LABELS),
+ * with counts, and confusion_<k>_full, the whole matrix shaded without counts. */
 static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
 {
     char *name = slm_xasprintf("confusion_%zu", i + 1);
@@ -834,6 +951,7 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
                                   x->c[i].label);
     strlist labels = {0};
     long *count = NULL;
+    size_t *sel = NULL;
     int rc = 0;
     /* label order: as the aggregation stored the classes (label set, then extra outputs) */
     slm_class_stat *rows;
@@ -851,78 +969,62 @@ static int plot_confusion_one(ctx *x, size_t i, char *err, size_t errlen)
         rc = -1;
         goto out;
     }
-    typedef struct { size_t g, p; long n; } cell;
-    cell *cells = slm_xcalloc(ncc + 1, sizeof *cells);
-    size_t ncell = 0;
+    for (size_t k = 0; k < ncc; k++) {
+        strlist_add(&labels, cc[k].gold);
+        strlist_add(&labels, cc[k].pred);
+    }
+    size_t L = labels.n;
     long total = 0;
-    for (size_t k = 0; k < ncc; k++, ncell++) {
-        cells[ncell].g = strlist_add(&labels, cc[k].gold);
-        cells[ncell].p = strlist_add(&labels, cc[k].pred);
-        cells[ncell].n = cc[k].count;
+    count = slm_xcalloc(L * L + 1, sizeof *count);
+    for (size_t k = 0; k < ncc; k++) {
+        size_t g = (size_t)strlist_find(&labels, cc[k].gold),
+               p = (size_t)strlist_find(&labels, cc[k].pred);
+        count[g * L + p] += cc[k].count;
         total += cc[k].count;
     }
     slm_conf_cells_free(cc, ncc);
     if (!total) {
-        free(cells);
         skip(x, name, caption, "no confusion counts stored");
         goto out;
     }
-    size_t L = labels.n;
-    count = slm_xcalloc(L * L, sizeof *count);
-    for (size_t k = 0; k < ncell; k++)
-        count[cells[k].g * L + cells[k].p] += cells[k].n;
-    free(cells);
-
-    slm_buf dat = {0}, body = {0};
-    slm_buf_puts(&dat, "# pred_index gold_index count share_of_gold pred gold\n"
-                       "# candidate ");
-    slm_gp_dat_str(&dat, x->c[i].label);
-    slm_buf_puts(&dat, "\n# every cell of the matrix, one gold label per scan (blank line)\n");
-    for (size_t g = 0; g < L; g++) {
-        long row = 0;
-        for (size_t p = 0; p < L; p++)
-            row += count[g * L + p];
-        for (size_t p = 0; p < L; p++) {
-            slm_buf_printf(&dat, "%zu %zu %ld ", p, g, count[g * L + p]);
-            slm_gp_num(&dat, row ? (double)count[g * L + p] / (double)row : 0.0);
-            slm_buf_putc(&dat, ' ');
-            slm_gp_dat_str(&dat, labels.v[p]);
-            slm_buf_putc(&dat, ' ');
-            slm_gp_dat_str(&dat, labels.v[g]);
-            slm_buf_putc(&dat, '\n');
-        }
-        slm_buf_putc(&dat, '\n');
+    sel = slm_xcalloc(L + 1, sizeof *sel);
+    char *title;
+    if (L <= SLM_HEATMAP_MAX_FULL_LABELS) {
+        for (size_t k = 0; k < L; k++)
+            sel[k] = k;
+        title = slm_xasprintf("Confusion matrix: %s (n = %ld)", x->c[i].label, total);
+        rc = draw_heatmap(x, name, caption, title, &labels, sel, L, count, 1, err, errlen);
+        free(title);
+        goto out;
     }
-    slm_buf_puts(&body, "    set title ");
-    {
-        slm_buf t = {0};
-        slm_buf_printf(&t, "Confusion matrix: %s (n = %ld)", x->c[i].label, total);
-        slm_gp_str(&body, t.data);
-        slm_buf_free(&t);
-    }
-    slm_buf_printf(&body,
-                   "\n    set xlabel 'predicted label'\n"
-                   "    set ylabel 'gold label'\n"
-                   "    set xrange [-0.5:%zu.5]\n"
-                   "    set yrange [%zu.5:-0.5]\n"
-                   "    set size ratio -1\n"
-                   "    set cbrange [0:1]\n"
-                   "    set cblabel 'share of the gold label'\n"
-                   "    set palette defined (0 '#ffffff', 1 '#08306b')\n"
-                   "    set tics scale 0\n"
-                   "    set border lw 0.5\n",
-                   L - 1, L - 1);
-    tics(&body, "xtics", labels.v, L, "rotate by 30 right font ',9'");
-    tics(&body, "ytics", labels.v, L, "font ',9'");
-    slm_buf_printf(&body,
-                   "    plot '%s.dat' using 1:2:4 with image notitle, \\\n"
-                   "         '' using 1:2:($3 > 0 ? sprintf('%%d', $3) : ''):"
-                   "($4 > 0.55 ? 0xffffff : 0x000000) with labels tc rgb variable "
-                   "font ',%d' notitle\n",
-                   name, L > 12 ? 7 : 10);
-    int w = clampi(320 + 60 * (int)L, 800, 2400), h = clampi(220 + 50 * (int)L, 500, 2400);
-    rc = emit(x, name, caption, &dat, &body, w, h, err, errlen);
+    size_t n = top_confused(count, L, SLM_HEATMAP_TOP_LABELS, sel);
+    free(caption);
+    caption = slm_xasprintf("Confusion matrix of %s, the %zu labels of its largest "
+                            "confusions (of %zu): rows are gold labels, columns predictions; "
+                            "cells give the count, shaded by the share of the gold label. "
+                            "The whole matrix: confusion_%zu_full.",
+                            x->c[i].label, n, L, i + 1);
+    title = slm_xasprintf("Confusion matrix: %s (n = %ld), %zu of %zu labels", x->c[i].label,
+                          total, n, L);
+    rc = n ? draw_heatmap(x, name, caption, title, &labels, sel, n, count, 1, err, errlen) : 0;
+    if (!n)
+        skip(x, name, caption, "no confusions: every answer is right");
+    free(title);
+    if (rc)
+        goto out;
+    char *full = slm_xasprintf("%s_full", name);
+    char *fcap = slm_xasprintf("Confusion matrix of %s, all %zu labels, shaded by the share of "
+                               "the gold label.", x->c[i].label, L);
+    title = slm_xasprintf("Confusion matrix: %s (n = %ld), all %zu labels", x->c[i].label,
+                          total, L);
+    for (size_t k = 0; k < L; k++)
+        sel[k] = k;
+    rc = draw_heatmap(x, full, fcap, title, &labels, sel, L, count, 0, err, errlen);
+    free(title);
+    free(full);
+    free(fcap);
 out:
+    free(sel);
     free(count);
     strlist_free(&labels);
     free(name);
@@ -935,7 +1037,8 @@ out:
 static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
 {
     const char *name = "per_class_f1";
-    const char *caption = "F1 of each label (of the label set), one bar per candidate.";
+    const char *caption = "F1 of each label (of the label set), one bar per candidate, the "
+                          "labels of the lowest mean F1 first.";
     strlist labels = {0};
     /* f1[c * cap + l]; labels are discovered as we go */
     int rc = 0;
@@ -969,16 +1072,40 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
         skip(x, name, caption, "no per-class F1 stored");
         goto out;
     }
+    /* worst first: labels by their mean F1 over the candidates, ascending */
+    size_t *ord = slm_xcalloc(labels.n + 1, sizeof *ord);
+    double *mean = slm_xcalloc(labels.n + 1, sizeof *mean);
+    for (size_t l = 0; l < labels.n; l++) {
+        double sum = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < x->nc; i++)
+            if (has[i] && l < nf[i] && isfinite(f1[i][l]))
+                sum += f1[i][l], k++;
+        mean[l] = k ? sum / (double)k : 2.0; /* none: last */
+        ord[l] = l;
+    }
+    for (size_t a = 1; a < labels.n; a++) /* insertion sort: stable, a few hundred labels */
+        for (size_t b = a; b > 0 && mean[ord[b - 1]] > mean[ord[b]]; b--) {
+            size_t t = ord[b];
+            ord[b] = ord[b - 1];
+            ord[b - 1] = t;
+        }
     slm_buf dat = {0}, body = {0};
-    slm_buf_puts(&dat, "# label_index label");
+    slm_buf_puts(&dat, "# row label");
     for (size_t i = 0; i < x->nc; i++)
         if (has[i]) {
             slm_buf_putc(&dat, ' ');
             slm_gp_dat_str(&dat, x->c[i].label);
         }
-    slm_buf_puts(&dat, "\n# F1 of each label (rows) for each candidate (columns 3 onwards)\n");
-    for (size_t l = 0; l < labels.n; l++) {
-        slm_buf_printf(&dat, "%zu ", l);
+    slm_buf_puts(&dat, "\n# F1 of each label (rows, lowest mean F1 first) for each candidate "
+                       "(columns 3 onwards)\n");
+    char **names = slm_xcalloc(labels.n + 1, sizeof *names);
+    size_t longest = 0;
+    for (size_t r = 0; r < labels.n; r++) {
+        size_t l = ord[r];
+        names[r] = labels.v[l];
+        longest = strlen(labels.v[l]) > longest ? strlen(labels.v[l]) : longest;
+        slm_buf_printf(&dat, "%zu ", r);
         slm_gp_dat_str(&dat, labels.v[l]);
         for (size_t i = 0; i < x->nc; i++)
             if (has[i]) {
@@ -987,37 +1114,49 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
             }
         slm_buf_putc(&dat, '\n');
     }
-    double bw = 0.8 / (double)ncand;
+    double bh = 0.8 / (double)ncand;
+    int font = labels.n > 40 ? 8 : 10;
     slm_buf_printf(&body,
-                   "    set title 'F1 per label (of the label set)'\n"
-                   "    set ylabel 'F1'\n"
-                   "    set yrange [0:1.05]\n"
-                   "    set xrange [-0.6:%zu.6]\n"
-                   "    set ytics 0.1\n"
-                   "    set grid ytics lc rgb '#dddddd'\n"
+                   "    set title 'F1 per label (of the label set), lowest mean F1 first'\n"
+                   "    set xlabel 'F1'\n"
+                   "    set xrange [0:1.02]\n"
+                   "    set yrange [%zu.6:-0.6]\n"
+                   "    set xtics 0.1\n"
+                   "    set x2tics 0.1\n"
+                   "    set link x2\n"
+                   "    set grid xtics lc rgb '#dddddd'\n"
                    "    set style fill solid 0.8 border -1\n"
-                   "    set key below horizontal\n"
+                   "    set key %s\n"
                    "    set tics scale 0.5\n",
-                   labels.n - 1);
-    tics(&body, "xtics", labels.v, labels.n,
-         labels.n > 6 ? "rotate by 30 right font ',9'" : "font ',10'");
+                   labels.n - 1, labels.n > 20 ? "outside top horizontal" : "below horizontal");
+    char yo[32];
+    snprintf(yo, sizeof yo, "font ',%d'", font);
+    tics(&body, "ytics", names, labels.n, yo);
+    free(names);
     size_t col = 3, j = 0;
     for (size_t i = 0; i < x->nc; i++) {
         if (!has[i])
             continue;
-        char *off = fmt_num(((double)j - ((double)ncand - 1) / 2.0) * bw, 6);
-        char *w = fmt_num(bw, 6);
-        slm_buf_printf(&body, "%s'%s.dat' using ($1 + %s):%zu:(%s) with boxes title ",
-                       j ? ", \\\n         " : "    plot ", name, off, col, w);
+        char *off = fmt_num(((double)j - ((double)ncand - 1) / 2.0) * bh, 6);
+        char *h = fmt_num(bh / 2.0, 6);
+        slm_buf_printf(&body,
+                       "%s'%s.dat' using ($%zu / 2):($1 + %s):(0):($%zu):($1 + %s - %s):"
+                       "($1 + %s + %s) with boxxyerror title ",
+                       j ? ", \\\n         " : "    plot ", name, col, off, col, off, h, off, h);
         slm_gp_str(&body, x->c[i].label);
         free(off);
-        free(w);
+        free(h);
         col++;
         j++;
     }
     slm_buf_putc(&body, '\n');
-    int width = clampi(200 + (int)(labels.n * (40 + 18 * ncand)), 800, 2400);
-    rc = emit(x, name, caption, &dat, &body, width, 500, err, errlen);
+    /* a label's row: 5 pixels a candidate and a gap, at least 14 */
+    int row = (int)ncand * 5 + 4 < 14 ? 14 : (int)ncand * 5 + 4;
+    int height = clampi(180 + row * (int)labels.n, 400, 3200);
+    int width = clampi(760 + 6 * (int)(longest > 48 ? 48 : longest), 800, 1200);
+    free(ord);
+    free(mean);
+    rc = emit(x, name, caption, &dat, &body, width, height, err, errlen);
 out:
     for (size_t i = 0; i < x->nc; i++)
         free(f1[i]);

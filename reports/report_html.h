@@ -22,6 +22,21 @@ typedef struct slm_figure {
  * writer produced (&lt; &gt; &amp; &quot; &#NN;) are kept. */
 void slm_md_to_html(const char *md, slm_buf *out);
 
+/* Called by slm_md_to_html_hooked() at each heading line, before it is written (level
+ * 1-6, text: the heading's text, len bytes, not terminated), and once at the end of the
+ * document (level 0, text NULL). It may write to out (what belongs at the end of the
+ * section that the heading closes, such as a figure). Returning 1 claims the heading's
+ * section: the converter writes neither the heading nor the lines up to the next
+ * heading of the same or a higher level or a "---" rule, and the hook has written what
+ * stands in their place. */
+typedef int (*slm_md_hook)(void *ctx, int level, const char *text, size_t len, slm_buf *out);
+
+/* slm_md_to_html() with a hook (may be NULL). Both also pass through the lines
+ * "<details>", "<details open>" (each optionally followed by "<summary>text</summary>",
+ * the text escaped as any) and "</details>", as GitHub's Markdown does: the reports
+ * collapse long tables with them. */
+void slm_md_to_html_hooked(const char *md, slm_buf *out, slm_md_hook hook, void *ctx);
+
 /* Text as HTML: < > & " ' escaped, nothing else touched (the one HTML escaper; Markdown
  * inline text goes through slm_md_to_html). */
 void slm_html_esc(slm_buf *b, const char *s);

@@ -193,6 +193,13 @@
 #define SLM_REPORT_WORST_CLASSES 15
 #define SLM_REPORT_TOP_CONFUSIONS 15
 
+/* Most labels of a confusion heatmap with a count in every cell (plots.c); above it the
+ * heatmap the reports show is the sub-matrix of the labels of the largest confusions (at
+ * most SLM_HEATMAP_TOP_LABELS), and the whole matrix, shaded without counts, is drawn
+ * beside it as confusion_<k>_full (12 pixels a row, 7-point tick labels upright). */
+#define SLM_HEATMAP_MAX_FULL_LABELS 40
+#define SLM_HEATMAP_TOP_LABELS 30
+
 /* ---- load tests (slmbench load) ---- */
 
 /* Most levels of one load test (a list of rates, a sweep's K + 2). Over it: bad input at

@@ -41,7 +41,7 @@ if command -v gnuplot >/dev/null 2>&1; then
             && ok "plot $p: svg, png and data" || notok "plot $p missing"
     done
     head -c 8 "$TMP/rep/plots/accuracy_latency.png" | od -An -c | grep -q 'P   N   G' && ok "PNG signature" || notok "not a PNG"
-    grep -q 'data:image/svg+xml;base64,' "$TMP/rep/report.html" && ok "plots embedded in the page" || notok "plots not embedded"
+    grep -Eq 'data:image/(svg\+xml|png);base64,' "$TMP/rep/report.html" && ok "plots embedded in the page" || notok "plots not embedded"
 else
     skip "plots (gnuplot not installed)"
 fi
@@ -75,7 +75,7 @@ timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$TMP/chrome2" --virtual-time-budget=3000 --dump-dom "file://$TMP/rep/report.html" \
     >"$TMP/dom.html" 2>/dev/null || true
-nimg=$(grep -o '<img[^>]*src="data:image/svg+xml;base64,[A-Za-z0-9+/=]\{200,\}"' "$TMP/dom.html" | wc -l)
+nimg=$(grep -Eo '<img[^>]*src="data:image/(svg\+xml|png);base64,[A-Za-z0-9+/=]{200,}"' "$TMP/dom.html" | wc -l)
 nall=$(grep -o '<img' "$TMP/dom.html" | wc -l)
 [ "$nimg" -ge 5 ] && [ "$nimg" = "$nall" ] && ok "$nimg images, none missing or empty" || notok "images: $nimg with data of $nall"
 grep -q 'sorted-' "$ROOT/reports/report_html.c" && grep -q '<table class="sortable"' "$TMP/dom.html" && ok "tables are sortable" || notok "no sortable tables"
