@@ -13,8 +13,12 @@
  *   reliability        one reliability diagram per candidate (equal-width bins)
  *   latency_cdf        empirical CDF of the per-example end-to-end latency
  *   confusion_<k>      confusion-matrix heatmap of the k-th candidate (1-based, in the
- *                      order of run_ids, then of the candidates in each run)
- *   per_class_f1       per-class F1, grouped by label, one bar per candidate
+ *                      order of run_ids, then of the candidates in each run), counts in
+ *                      the cells; above SLM_HEATMAP_MAX_FULL_LABELS labels the
+ *                      sub-matrix of the labels of its largest confusions, followed by
+ *   confusion_<k>_full the whole matrix, shaded only (drawn only above that many labels)
+ *   per_class_f1       per-class F1, horizontal bars, one per candidate, the labels
+ *                      sorted by their mean F1 (lowest at the top), height sized to them
  *   risk_coverage      risk-coverage curves of selective prediction
  *   counters           instructions per token and IPC (hardware counters)
  *
