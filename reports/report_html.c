@@ -165,7 +165,9 @@ static void table_row(slm_buf *out, const char *line, size_t len, const char *al
         int r = k < nalign && align[k] == 'r';
         slm_buf_printf(out, "<%s%s>", tag, r && !rn ? " class=\"r\"" : "");
         inline_md(out, cell[k], clen[k]);
-        slm_buf_printf(out, "</%s>", tag);
+        if (!rn || strcmp(tag, "td")) /* HTML lets a cell end at the next one or the row's
+                                         end: a 151 x 151 matrix is 114 KB lighter */
+            slm_buf_printf(out, "</%s>", tag);
     }
     slm_buf_puts(out, "</tr>");
     free(cell);
