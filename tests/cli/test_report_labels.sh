@@ -53,4 +53,69 @@ csv="$S/rep/per_class.csv"
 bad=$(awk -F, 'NR == FNR { sup[$1] = $3; pr[$1] = $4; next } $2 == "cand-one" && (sup[$3] != $8 || pr[$3] + 0 != $9) { print $3 }' \
     FS=' ' "$TMP/f1.want" FS=, "$csv" | head -3)
 [ -z "$bad" ] && ok "per_class.csv support and predicted as counted" || notok "per_class.csv differs: $bad"
+
+# The HTML page with plots: every table kept (collapsed), each figure beside its table,
+# the whole 151-label heatmap linked rather than embedded, and a page a browser can take
+# (16.7 MB before this change, 1.5 MB after).
+if command -v gnuplot >/dev/null 2>&1; then
+    expect_exit 0 "report --out with plots" "$SLMBENCH" report last --db "$S/r.db" --out "$S/rp"
+    h="$S/rp/report.html"
+    hs=$(wc -c <"$h")
+    [ "$hs" -lt 4000000 ] && ok "report.html at 151 labels x 3 candidates: $hs bytes" || notok "report.html is $hs bytes"
+    nd=$(grep -c '^<details' "$h" || true)
+    [ "$nd" = 9 ] && ok "per-class table, confusion matrix and reliability table of each candidate collapsed" \
+        || notok "$nd <details> elements, not 9"
+    grep -q '<details><summary>Per-class results (151 labels)</summary>' "$h" && ok "full per-class tables kept" \
+        || notok "no collapsed per-class table"
+    # the widest table row: a matrix row, the gold label then 151 counts (a cell ends at
+    # the next one)
+    row=$(awk '/^<tr><td>/ { n = gsub(/<td>/, "&"); if (n > m) m = n } END { print m + 0 }' "$h")
+    [ "$row" = 152 ] && ok "the full 151 x 151 matrix is in the page" || notok "the widest row has $row cells, not 152"
+    # order of appearance: a figure after its table, before the next section
+    at() { grep -n -m1 -F -- "$1" "$h" | cut -d: -f1; }
+    order_ok=1
+    between() {
+        a=$(at "$1"); b=$(at "$2"); c=$(at "$3")
+        if [ -z "$a" ] || [ -z "$b" ] || [ -z "$c" ] || [ "$a" -ge "$b" ] || [ "$b" -ge "$c" ]; then
+            order_ok=0; echo "#   $2 at line ${b:-none}, not between $1 (${a:-none}) and $3 (${c:-none})"; fi
+    }
+    between '<h3>Comparison</h3>' 'fig-accuracy_latency' '<h3>Calibration'
+    between '<h3>Calibration' 'fig-reliability' '<h3>Is the difference'
+    between '<h3>Per-class results</h3>' 'fig-per_class_f1' '<h4>cand-one'
+    between 'Top confusions' 'fig-confusion_1"' '<h4>cand-two'
+    between '<h4>cand-three' 'fig-confusion_3"' '</body>'
+    [ "$order_ok" = 1 ] && ok "each figure right after the table it illustrates" || notok "figures out of place"
+    grep -q 'id="fig-confusion_1_full"' "$h" && notok "the whole 151-label heatmap is embedded" \
+        || ok "the whole heatmap is not embedded"
+    grep -q 'href="plots/confusion_1_full.png"' "$h" && [ -s "$S/rp/plots/confusion_1_full.png" ] \
+        && ok "the whole heatmap drawn and linked" || notok "the whole heatmap missing or not linked"
+else
+    skip "the HTML page with plots (gnuplot not installed)"
+fi
+
+# The same on clinc150 (150 intents and out-of-scope, its own label names), 10 test rows
+# an intent, three replayed candidates that answer another row's intent now and then.
+D="${SLM_SHARED:-$ROOT/../shared}/datasets/clinc150"
+if [ ! -f "$D/test.csv" ]; then skip "clinc150 report (no ../shared/datasets/clinc150)"; exit 0; fi
+C="$TMP/c"
+mkdir -p "$C/es"
+tr -d '\r' <"$D/test.csv" | awk -F, 'NR == 1 { next } (n[$NF]++ < 10) { print }' | sort -t, -k1,1 >"$TMP/rows"
+{ echo "id,text,label"; cat "$TMP/rows"; } >"$C/es/test.csv"
+labels=$(awk -F, '{ print $NF }' "$TMP/rows" | sort -u | paste -sd, - | sed 's/,/, /g')
+printf 'name: clinc150\ntask: classification\nlabels: [%s]\nprompt: prompt.txt\nsplits: {test: test.csv}\n' "$labels" >"$C/es/evalset.yaml"
+printf 'Text: {{text}}\nLabel:\n' >"$C/es/prompt.txt"
+for k in 1 2 3; do
+    awk -F, -v k="$k" '{ lab[NR] = $NF; id[NR] = $1 } END { print "id,pred,confidence,latency_ms";
+        for (i = 1; i <= NR; i++) { h = (i * 7919 + k * 104729) % 100;
+            p = h < 60 + 10 * k ? lab[i] : lab[(i + k * 37) % NR + 1];
+            printf "%s,%s,%.3f,%d\n", id[i], p, 0.3 + h / 150, 5 + h % 7 } }' "$TMP/rows" >"$C/c$k.csv"
+done
+sed -e "s|$S|$C|; s/synthetic151/clinc150/" "$S/run.yaml" >"$C/run.yaml"
+expect_exit 0 "a replayed clinc150 run" "$SLMBENCH" run "$C/run.yaml" --db "$C/r.db" --quiet --no-progress
+expect_exit 0 "its report" "$SLMBENCH" report last --db "$C/r.db" --out "$C/rep" --no-plots
+size=$(wc -c <"$C/rep/report.md")
+nl=$(sed -n 's/^\([0-9]*\) labels: below.*/\1/p' "$C/rep/report.md")
+[ "$size" -lt 65536 ] && [ "$nl" = 151 ] && ok "clinc150 report.md: $nl labels, $size bytes, under 65,536" \
+    || notok "clinc150 report.md: ${nl:-?} labels, $size bytes"
+[ "$(wc -l <"$C/rep/per_class.csv")" = 454 ] && ok "clinc150 per_class.csv: 453 rows" || notok "clinc150 per_class.csv rows"
 exit 0
