@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "json_out.h"
 #include "load_read.h"
+#include "md_fit.h"
 #include "opts.h"
 #include "report_classes.h"
 #include "store_load.h"
@@ -93,6 +94,10 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         figs[nf] = (slm_figure){p->name, p->caption, svg_paths[nf], rel_dat};
         nf++;
     }
+    if (slm_md_fit(&md, SLM_REPORT_MAX_MD_CHARS, "report.html, report.json and per_class.csv"))
+        fprintf(stderr, "slmbench: note: report.md was cut to fit a pull-request comment "
+                        "(at most %d characters); report.html has everything\n",
+                SLM_REPORT_MAX_MD_CHARS);
     if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;

@@ -188,6 +188,12 @@
  * alone is 70 KB); every row is still in per_class.csv, report.html and report.json. */
 #define SLM_REPORT_MAX_FULL_LABELS 20
 
+/* Most characters of report.md as `report --out` writes it: GitHub's limit for a
+ * pull-request comment. A longer report (more than about ten candidates at 150 labels,
+ * or several runs side by side) is cut before a heading, with a note saying so and that
+ * report.html, report.json and per_class.csv have everything. */
+#define SLM_REPORT_MAX_MD_CHARS 65536
+
 /* Rows of the "worst classes" and "top confusions" tables of a candidate above
  * SLM_REPORT_MAX_FULL_LABELS labels: about 1 KB of Markdown each. */
 #define SLM_REPORT_WORST_CLASSES 15

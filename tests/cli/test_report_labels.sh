@@ -54,6 +54,26 @@ bad=$(awk -F, 'NR == FNR { sup[$1] = $3; pr[$1] = $4; next } $2 == "cand-one" &&
     FS=' ' "$TMP/f1.want" FS=, "$csv" | head -3)
 [ -z "$bad" ] && ok "per_class.csv support and predicted as counted" || notok "per_class.csv differs: $bad"
 
+# Fourteen candidates at 151 labels make a report longer than a comment takes: report.md
+# is then cut before a heading, under 65,536 characters, saying so; stdout keeps it whole.
+awk '/^candidates:/ { print; for (i = 0; i < 14; i++) printf "  - {name: cand-%02d, engine: replay, model: c%d.csv}\n", i, i % 3 + 1; exit } { print }' \
+    "$S/run.yaml" >"$S/run14.yaml"
+expect_exit 0 "a run of 14 candidates" "$SLMBENCH" run "$S/run14.yaml" --db "$S/r14.db" --quiet --no-progress
+expect_exit 0 "its report" "$SLMBENCH" report last --db "$S/r14.db" --out "$S/rep14" --no-plots
+expect_err 'report.md was cut to fit a pull-request comment' "the cut is said on stderr"
+"$SLMBENCH" report last --db "$S/r14.db" >"$TMP/whole.md"
+whole=$(LC_ALL=C.UTF-8 wc -m <"$TMP/whole.md"); chars=$(LC_ALL=C.UTF-8 wc -m <"$S/rep14/report.md")
+last=$(tail -n 1 "$S/rep14/report.md")
+case "$last" in
+"**Cut here to fit a pull-request comment**"*"Everything is in report.html"*) cut_note=1 ;;
+*) cut_note=0 ;;
+esac
+[ "$whole" -gt 65536 ] && [ "$chars" -le 65536 ] && [ "$cut_note" = 1 ] \
+    && ok "report.md of 14 candidates cut from $whole to $chars characters, with the note" \
+    || notok "report.md of 14 candidates: $chars characters of $whole, note $cut_note"
+grep -q '^| 15 | (0.933, 1.000\] ' "$S/rep14/report.md" && [ "$(grep -c '^#### cand-' "$S/rep14/report.md")" -lt 14 ] \
+    && ok "cut after a whole section" || notok "cut inside a section"
+
 # The HTML page with plots: every table kept (collapsed), each figure beside its table,
 # the whole 151-label heatmap linked rather than embedded, and a page a browser can take
 # (16.7 MB before this change, 1.5 MB after).
