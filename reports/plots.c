@@ -1034,6 +1034,32 @@ out:
 
 /* ---- 5. per-class F1 ------------------------------------------------------------------ */
 
+/* The labels 0..nl by their mean F1 over the candidates that have one (f1[i][l], l <
+ * nf[i], has[i]), ascending, stable; a label with none last. Caller frees. */
+static size_t *order_by_mean(double *const *f1, const size_t *nf, const int *has, size_t nc,
+                             size_t nl)
+{
+    size_t *ord = slm_xcalloc(nl + 1, sizeof *ord);
+    double *mean = slm_xcalloc(nl + 1, sizeof *mean);
+    for (size_t l = 0; l < nl; l++) {
+        double sum = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < nc; i++)
+            if (has[i] && l < nf[i] && isfinite(f1[i][l]))
+                sum += f1[i][l], k++;
+        mean[l] = k ? sum / (double)k : 2.0;
+        ord[l] = l;
+    }
+    for (size_t a = 1; a < nl; a++) /* insertion sort: stable, a few hundred labels */
+        for (size_t b = a; b > 0 && mean[ord[b - 1]] > mean[ord[b]]; b--) {
+            size_t t = ord[b];
+            ord[b] = ord[b - 1];
+            ord[b - 1] = t;
+        }
+    free(mean);
+    return ord;
+}
+
 static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
 {
     const char *name = "per_class_f1";
@@ -1072,24 +1098,7 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
         skip(x, name, caption, "no per-class F1 stored");
         goto out;
     }
-    /* worst first: labels by their mean F1 over the candidates, ascending */
-    size_t *ord = slm_xcalloc(labels.n + 1, sizeof *ord);
-    double *mean = slm_xcalloc(labels.n + 1, sizeof *mean);
-    for (size_t l = 0; l < labels.n; l++) {
-        double sum = 0;
-        size_t k = 0;
-        for (size_t i = 0; i < x->nc; i++)
-            if (has[i] && l < nf[i] && isfinite(f1[i][l]))
-                sum += f1[i][l], k++;
-        mean[l] = k ? sum / (double)k : 2.0; /* none: last */
-        ord[l] = l;
-    }
-    for (size_t a = 1; a < labels.n; a++) /* insertion sort: stable, a few hundred labels */
-        for (size_t b = a; b > 0 && mean[ord[b - 1]] > mean[ord[b]]; b--) {
-            size_t t = ord[b];
-            ord[b] = ord[b - 1];
-            ord[b - 1] = t;
-        }
+    size_t *ord = order_by_mean(f1, nf, has, x->nc, labels.n);
     slm_buf dat = {0}, body = {0};
     slm_buf_puts(&dat, "# row label");
     for (size_t i = 0; i < x->nc; i++)
@@ -1155,7 +1164,6 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
     int height = clampi(180 + row * (int)labels.n, 400, 3200);
     int width = clampi(760 + 6 * (int)(longest > 48 ? 48 : longest), 800, 1200);
     free(ord);
-    free(mean);
     rc = emit(x, name, caption, &dat, &body, width, height, err, errlen);
 out:
     for (size_t i = 0; i < x->nc; i++)

@@ -1,6 +1,6 @@
 /* report_classes.c — see report_classes.h. */
 #include "report_classes.h"
-#include "report.h"
+#include "markdown.h"
 #include "csv_out.h"
 #include "slm_limits.h"
 

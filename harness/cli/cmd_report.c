@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "json_out.h"
 #include "load_read.h"
-#include "md_fit.h"
+#include "markdown.h"
 #include "opts.h"
 #include "report_classes.h"
 #include "store_load.h"
