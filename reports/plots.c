@@ -1135,9 +1135,9 @@ static int plot_per_class_f1(ctx *x, char *err, size_t errlen)
                    "    set link x2\n"
                    "    set grid xtics lc rgb '#dddddd'\n"
                    "    set style fill solid 0.8 border -1\n"
-                   "    set key %s\n"
+                   "    set key outside top horizontal\n"
                    "    set tics scale 0.5\n",
-                   labels.n - 1, labels.n > 20 ? "outside top horizontal" : "below horizontal");
+                   labels.n - 1);
     char yo[32];
     snprintf(yo, sizeof yo, "font ',%d'", font);
     tics(&body, "ytics", names, labels.n, yo);
