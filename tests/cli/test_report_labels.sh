@@ -109,6 +109,22 @@ if command -v gnuplot >/dev/null 2>&1; then
         || ok "the whole heatmap is not embedded"
     grep -q 'href="plots/confusion_1_full.png"' "$h" && [ -s "$S/rp/plots/confusion_1_full.png" ] \
         && ok "the whole heatmap drawn and linked" || notok "the whole heatmap missing or not linked"
+    CHROME=$(command -v chromium || command -v chromium-browser || true)
+    if [ -n "$CHROME" ]; then
+        timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+            --disable-background-networking --disable-component-update --disable-sync \
+            --user-data-dir="$TMP/chrome" --enable-logging=stderr --v=0 --virtual-time-budget=3000 \
+            --dump-dom "file://$h" >"$TMP/dom.html" 2>"$TMP/chrome.err" || true
+        if grep -E 'CONSOLE|Uncaught|Refused to' "$TMP/chrome.err" | grep -v DevTools >"$TMP/console"; then
+            notok "the 151-label page: console errors: $(head -c 300 "$TMP/console")"
+        else
+            cells=$(grep -o '<td' "$TMP/dom.html" | wc -l)
+            [ "$cells" -gt 68000 ] && ok "the 151-label page opens in Chromium, no console errors, $cells cells" \
+                || notok "the 151-label page in Chromium: $cells cells"
+        fi
+    else
+        skip "the 151-label page in a browser (chromium not installed)"
+    fi
 else
     skip "the HTML page with plots (gnuplot not installed)"
 fi
