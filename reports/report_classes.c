@@ -184,19 +184,43 @@ static int cmp_worst(const void *pa, const void *pb)
     return strcmp(a->label, b->label);
 }
 
-/* The SLM_REPORT_WORST_CLASSES labels of the label set with the lowest F1. */
+/* " | pred (count)": the answer most often given instead of gold (ties: the first in
+ * stored order), "–" when every gold example was answered right. */
+static void mistaken_for(const slm_conf_cell *cell, size_t ncell, const char *gold, slm_buf *b)
+{
+    const slm_conf_cell *best = NULL;
+    for (size_t k = 0; k < ncell; k++)
+        if (!strcmp(cell[k].gold, gold) && strcmp(cell[k].pred, gold) && cell[k].count > 0 &&
+            (!best || cell[k].count > best->count))
+            best = &cell[k];
+    slm_buf_puts(b, " | ");
+    if (!best) {
+        slm_buf_puts(b, "–");
+        return;
+    }
+    slm_md_cell(b, best->pred);
+    slm_buf_printf(b, " (%ld)", best->count);
+}
+
+/* The SLM_REPORT_WORST_CLASSES labels of the label set with the lowest F1, each with the
+ * answer it is most often mistaken for. */
 static void worst_classes(slm_store *st, const cand_row *c, size_t nl, slm_buf *b)
 {
     slm_class_stat *rows;
     size_t n;
     if (slm_store_classes(st, c->id, SLM_CLASSES_SET, &rows, &n, NULL, 0))
         return;
+    slm_conf_cell *cell = NULL;
+    size_t ncell = 0;
+    if (slm_store_confusion(st, c->id, &cell, &ncell, NULL, 0))
+        ncell = 0;
     qsort(rows, n, sizeof *rows, cmp_worst);
     size_t show = n < SLM_REPORT_WORST_CLASSES ? n : SLM_REPORT_WORST_CLASSES;
     slm_buf_printf(b, "Worst classes (the %zu of %zu labels with the lowest F1, then recall; "
-                      "support: gold examples, predicted: answers):\n\n", show, nl);
-    slm_buf_puts(b, "| label | F1 | recall | precision | support | predicted |\n"
-                    "|---|---:|---:|---:|---:|---:|\n");
+                      "support: gold examples, predicted: answers; mistaken for: the "
+                      "answer most often given instead, with its count):\n\n", show, nl);
+    slm_buf_puts(b, "| label | F1 | recall | precision | support | predicted | mistaken for |\n"
+                    "|---|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < show; i++) {
         slm_buf_puts(b, "| ");
         slm_md_cell(b, rows[i].label);
@@ -205,8 +229,11 @@ static void worst_classes(slm_store *st, const cand_row *c, size_t nl, slm_buf *
             slm_buf_puts(b, " | ");
             num(b, v[k], 3);
         }
-        slm_buf_printf(b, " | %ld | %ld |\n", rows[i].support, rows[i].predicted);
+        slm_buf_printf(b, " | %ld | %ld", rows[i].support, rows[i].predicted);
+        mistaken_for(cell, ncell, rows[i].label, b);
+        slm_buf_puts(b, " |\n");
     }
+    slm_conf_cells_free(cell, ncell);
     slm_class_rows_free(rows, n);
 }
 

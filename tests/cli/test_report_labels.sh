@@ -46,6 +46,14 @@ above=$(awk -v c="$cut15" '$2 > c' "$TMP/worst.got" | wc -l)
 [ "$nw" = 15 ] && [ -z "$bad" ] && [ "$above" = 0 ] \
     && ok "worst classes of cand-one: 15 rows, F1/support/predicted as counted, none above the 15th lowest F1 ($cut15)" \
     || notok "worst classes: $nw rows, $above above $cut15; $bad"
+# "mistaken for": the count of the largest off-diagonal cell of each worst class's row
+awk -F, '$1 != $2 { n[$1 "," $2]++ } END { for (k in n) { split(k, a, ","); if (n[k] > m[a[1]]) m[a[1]] = n[k] }
+    for (g in m) print g, m[g] }' "$TMP/pairs" | sort >"$TMP/most.want"
+awk '/^Worst classes/ { t++; next } t == 1 && /^\| [^-]/ && !/^\| label/ { print } t == 1 && /^Top confusions/ { exit }' "$md" |
+    sed 's/\\_/_/g' | sed -n 's/^| \([^ ]*\) |.*(\([0-9]*\)) |$/\1 \2/p' | sort >"$TMP/most.got"
+[ "$(wc -l <"$TMP/most.got")" = 15 ] && [ -z "$(comm -23 "$TMP/most.got" "$TMP/most.want")" ] \
+    && ok "worst classes: what each is mistaken for, as often as counted" \
+    || notok "mistaken-for counts differ: $(comm -23 "$TMP/most.got" "$TMP/most.want" | head -3)"
 # per_class.csv: every label of every candidate, support and predicted as counted
 csv="$S/rep/per_class.csv"
 [ "$(wc -l <"$csv")" = 454 ] && ok "per_class.csv: 151 labels x 3 candidates and a header" \
