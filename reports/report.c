@@ -152,7 +152,9 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
     slm_ctl_text(out, r.es_name ? r.es_name : "?");
     slm_buf_putc(out, '/');
     slm_ctl_text(out, r.split ? r.split : "?");
-    slm_buf_printf(out, " (%ld examples, mode %s)\n\n", r.n_rows, r.mode);
+    slm_buf_printf(out, " (%ld examples, mode %s)\n", r.n_rows, r.mode);
+    slm_recommend_text(st, &r, out); /* the answer and the warnings lead */
+    slm_buf_puts(out, "\n");
     comparison(st, &r, out);
     if (r.nc) {
         double maj = metric(st, r.c[0].id, "majority_rate");
@@ -706,12 +708,17 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
     free(bins);
 }
 
-/* The run's identity: status, eval set, hashes, mode, times, versions, host. */
-static void run_header(const run_info *r, slm_buf *b)
+static void run_title(const run_info *r, slm_buf *b)
 {
     slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
     slm_md_cell(b, r->name);
     slm_buf_puts(b, "\n\n");
+}
+
+/* The run's identity: status, eval set, hashes, mode, times, versions, host, and the
+ * measurement conditions. */
+static void run_facts(slm_store *st, const run_info *r, slm_buf *b)
+{
     slm_buf_puts(b, "| | |\n|---|---|\n");
     slm_buf_puts(b, "| status | ");
     slm_md_cell(b, r->status);
@@ -742,7 +749,9 @@ static void run_header(const run_info *r, slm_buf *b)
     slm_buf_puts(b, " (");
     slm_md_cell(b, r->git);
     slm_buf_puts(b, ") |\n| host | ");
-    slm_md_cell(b, r->host);
+    slm_host_facts(r->host, SLM_REC_MD, b);
+    slm_buf_puts(b, " |\n| conditions | ");
+    slm_recommend_conditions(st, r, b);
     slm_buf_puts(b, " |\n\n");
 }
 
@@ -751,8 +760,10 @@ int slm_report_run_header(slm_store *st, int64_t run_id, slm_buf *out, char *err
 {
     run_info r;
     int rc = load_run(st, run_id, &r, err, errlen);
-    if (!rc)
-        run_header(&r, out);
+    if (!rc) {
+        run_title(&r, out);
+        run_facts(st, &r, out);
+    }
     run_info_free(&r);
     return rc;
 }
@@ -845,8 +856,9 @@ static void per_candidate(slm_store *st, const run_info *r, slm_buf *b)
 
 static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
 {
-    run_header(r, b);
-    slm_recommend_md(st, r, b);
+    /* the first screen: the answer, what makes latency untrustworthy, the table */
+    run_title(r, b);
+    slm_recommend_top_md(st, r, b);
     slm_buf_puts(b, "### Comparison\n\n");
     comparison(st, r, b);
     if (r->nc) {
@@ -855,6 +867,9 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         pct(b, maj);
         slm_buf_puts(b, "\n");
     }
+    slm_buf_puts(b, "\n### Run\n\n");
+    run_facts(st, r, b);
+    slm_recommend_md(st, r, b);
     structured_outputs(st, r, b);
     calibration(st, r, b);
     temperature(st, r, b);
@@ -984,6 +999,7 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
         json_object_set_new(jr, "prompt_sha256", slm_json_str(r.prompt_sha));
         json_object_set_new(jr, "harness_version", slm_json_str(r.harness));
         json_object_set_new(jr, "git_rev", slm_json_str(r.git));
+        json_object_set_new(jr, "recommendation", slm_recommend_json(st, &r));
         json_object_set_new(jr, "candidates", cands);
         for (size_t k = 0; k < r.nc; k++) {
             const cand_row *c = &r.c[k];
