@@ -294,14 +294,22 @@ static void tied_note(const slm_rec *x, const slm_run_facts *r, int fmt, slm_buf
 /* The pick is the most accurate: what the others offer instead. */
 static void sentence_top(const slm_rec *x, const slm_run_facts *r, int fmt, slm_buf *b)
 {
-    size_t p = (size_t)x->pick;
+    size_t p = (size_t)x->pick, others = 0;
+    for (size_t i = 0; i < x->n; i++)
+        others += i != p && has(x, i);
+    if (!others) {
+        slm_buf_printf(b, "the only candidate with results (accuracy %.1f%%, p95 ",
+                       x->acc[p] * 100);
+        ms(b, x->p95[p]);
+        slm_buf_puts(b, " ms)");
+        return;
+    }
     slm_buf_printf(b, "the most accurate (%.1f%%", x->acc[p] * 100);
     tied_note(x, r, fmt, b);
     slm_buf_puts(b, ")");
     long f = fastest_than(x, p);
     if (f < 0) {
-        slm_buf_puts(b, x->n > 1 ? ", and no other candidate is measurably faster at p95 ("
-                                 : ", the only candidate (p95 ");
+        slm_buf_puts(b, ", and no other candidate is measurably faster at p95 (");
         ms(b, x->p95[p]);
         slm_buf_puts(b, " ms)");
         return;

@@ -172,6 +172,16 @@ static void closest_candidate(void **state)
     slm_rec_decide(&x);
     assert_int_equal(x.closest, 2);
     slm_rec_free(&x);
+    /* one candidate with results: its own sentence */
+    demo_like(&x);
+    x.ok[0] = x.ok[2] = 0;
+    slm_rec_decide(&x);
+    assert_int_equal(x.pick, 1);
+    s = sentence(&x);
+    assert_string_equal(s, "Pick llama: the only candidate with results (accuracy 67.7%, p95 "
+                           "9.80 ms).");
+    free(s);
+    slm_rec_free(&x);
     /* nothing with results: no closest */
     demo_like(&x);
     x.min_acc = 0.9;
