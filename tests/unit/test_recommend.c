@@ -20,6 +20,11 @@
 
 #define DB "/tmp/slm_test_recommend.db"
 
+static int starts(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
 /* The demo's three candidates: qwen 67.2% p95 12.9 ms, llama 67.7% 9.8 ms, spm 70.2%
  * 17.4 ms; spm the best, the others not significantly below it (Holm p 0.30, 0.21);
  * llama measurably faster than both, qwen than spm. No requirements. */
@@ -192,9 +197,37 @@ static void closest_candidate(void **state)
     slm_rec_free(&x);
 }
 
-static int starts(const char *s, const char *prefix)
+/* Each warning names who, the worst figure, what it means and what to do; a load at or
+ * below the CPUs, steal at or below 5% and unflagged repeats warn of nothing. */
+static void warning_rules(void **state)
 {
-    return !strncmp(s, prefix, strlen(prefix));
+    (void)state;
+    slm_rec x;
+    demo_like(&x);
+    slm_run_facts r = names3();
+    x.cpus = 2, x.turn = 0;
+    const double load[] = {1.0, 2.5, 2.0}, steal[] = {0, 7.5, 5.0}, noisy[] = {1, 0, NAN};
+    for (size_t i = 0; i < 3; i++)
+        x.load[i] = load[i], x.steal[i] = steal[i], x.noisy[i] = noisy[i];
+    slm_buf b = {0};
+    assert_int_equal(slm_rec_warnings(&x, &r, SLM_REC_TEXT, &b), 3);
+    const char *l1 = b.data, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+    assert_true(starts(l1, "warning: load average up to 2.50 on 2 CPUs while llama ran: "));
+    assert_non_null(strstr(l1, "ran one after another"));
+    assert_true(starts(l2, "warning: CPU steal up to 7.5% (above 5%) while llama ran: "));
+    assert_true(starts(l3, "warning: qwen flagged noisy: "));
+    slm_buf_free(&b);
+    /* quiet: nothing */
+    x.load[1] = 2.0, x.steal[1] = 5.0, x.noisy[0] = 0;
+    assert_int_equal(slm_rec_warnings(&x, &r, SLM_REC_MD, &b), 0);
+    assert_null(b.data);
+    /* no CPU count: the load cannot be judged, and that is the warning */
+    x.cpus = NAN, x.load[1] = 9.0;
+    assert_int_equal(slm_rec_warnings(&x, &r, SLM_REC_MD, &b), 1);
+    assert_true(starts(b.data, "**Warning (cpus_unknown)**: the number of CPUs was not "
+                                 "recorded"));
+    slm_buf_free(&b);
+    slm_rec_free(&x);
 }
 
 /* The golden run with its load set above its 2 CPUs: the terminal summary leads with the
@@ -269,7 +302,7 @@ int main(void)
         cmocka_unit_test(tie_picks_the_faster), cmocka_unit_test(significant_is_no_tie),
         cmocka_unit_test(ties_everywhere),      cmocka_unit_test(requirement_excludes),
         cmocka_unit_test(closest_candidate),    cmocka_unit_test(warning_first),
-        cmocka_unit_test(host_facts),
+        cmocka_unit_test(host_facts),       cmocka_unit_test(warning_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
