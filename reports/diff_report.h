@@ -7,8 +7,9 @@
  * SLM_DIFF_TEXT_CHARS characters with "…"; "–" where the file is gone).
  *
  * Examples are paired by example id. Runs on different eval-set data are compared on the
- * ids both have; how many were left out is in the output and in opts->warn. An example
- * whose engine call failed in either run is not a pair (counted apart).
+ * ids both have; how many were left out is in the output and in opts->warn. A failed
+ * engine call counts as a wrong answer, as in the accuracy (shown "(engine error)", an
+ * empty cell in the CSV), so the net change is the accuracy difference on the pairs.
  *
  * The builders append to out and write no file. Each returns 0 (also when nothing
  * changed: the output says "no changes"); 1 with err filled on a request the database

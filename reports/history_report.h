@@ -39,13 +39,13 @@ int slm_history_html(slm_store *st, const slm_history_opts *o, slm_buf *out, cha
                      size_t errlen);
 
 /* JSON: {"evalsets": [{name, version, sha256, runs: [{id, name, tags, status, date,
- * plotted, candidates: [{name, status, accuracy: {value, lo, hi}, ece: ..., e2e_ms_p95:
+ * plotted, candidates: [{name, status, accuracy: {value, lo, hi}, ece_15: ..., e2e_ms_p95:
  * ...}]}]}], "load_tests": [...]}; undefined numbers are null. */
 int slm_history_json(slm_store *st, const slm_history_opts *o, slm_buf *out, char *err,
                      size_t errlen);
 
 /* CSV, one row per run × candidate: evalset,version,sha256,run_id,run,tags,status,date,
- * candidate,candidate_status, then value,lo,hi of accuracy, ece and e2e_ms_p95 (empty
+ * candidate,candidate_status, then value,lo,hi of accuracy, ece_15 and e2e_ms_p95 (empty
  * where undefined); load tests are not rows. */
 int slm_history_csv(slm_store *st, const slm_history_opts *o, slm_buf *out, char *err,
                     size_t errlen);

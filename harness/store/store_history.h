@@ -14,7 +14,7 @@
 
 /* The metrics a history row shows, in this order (names of harness/metrics/fields.c). */
 #define SLM_HIST_N_METRICS 3
-extern const char *const slm_hist_metrics[SLM_HIST_N_METRICS]; /* accuracy, ece, e2e_ms_p95 */
+extern const char *const slm_hist_metrics[SLM_HIST_N_METRICS]; /* accuracy, ece_15, e2e_ms_p95 */
 
 typedef struct slm_hist_cand {
     char *name, *status;                  /* status: pending, running, ok, failed */
