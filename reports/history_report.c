@@ -397,8 +397,12 @@ static size_t trend_data(const hist *h, size_t g, int k, const char *name, slm_b
             continue;
         }
         slm_buf_puts(dat, "\n\n");
-        slm_buf_printf(plot, "%s'%s.dat' index %zu using 1:2:3:4 with yerrorlines lt %zu title ",
-                       nb ? ", \\\n         " : "    plot ", name, nb, c + 1);
+        /* candidates dodged sideways by a little, so their error bars do not hide
+         * each other; the data keep the run's position */
+        double dodge = nn > 1 ? ((double)c - (double)(nn - 1) / 2.0) * 0.3 / (double)nn : 0;
+        slm_buf_printf(plot, "%s'%s.dat' index %zu using ($1%+.3f):2:3:4 with yerrorlines "
+                             "lt %zu title ",
+                       nb ? ", \\\n         " : "    plot ", name, nb, dodge, c + 1);
         slm_gp_str(plot, names[c]);
         nb++;
     }
