@@ -135,6 +135,20 @@ case "$line" in *TAIL*) notok "the text is not cut" ;; *) ok "the end of a long 
 expect_exit 0 "CSV across different data" "$SLMBENCH" diff before other-data --db "$TMP/d.db" --format csv
 grep -q 'xxx TAIL$' "$TMP/out" && ok "the CSV has the whole text" || notok "CSV text cut"
 
+# A failed engine call counts as a wrong answer (as in the accuracy): te05 is missing
+# from the replay file, so its call fails (the run exits 4) and te05 is broken.
+grep -v '^te05,' "$TMP/a.csv" > "$TMP/e.csv"
+printf 'name: errs\nevalset: %s\nwarmup: 0\nbootstrap: 100\nbandwidth: false\ncandidates:\n  - {name: router, engine: replay, model: e.csv}\n' \
+    "$FX" > "$TMP/errs.yaml"
+expect_exit 4 "a run with a failed engine call" "$SLMBENCH" run "$TMP/errs.yaml" --db "$TMP/d.db" --quiet
+expect_exit 0 "diff against it" "$SLMBENCH" diff before errs --db "$TMP/d.db"
+grep -qF '| broken | te05 | billing | billing | (engine error) | 0.500 | – | subscription fee is wrong on the statement |' "$TMP/out" \
+    && grep -qF '| broken (right → wrong) | 1 |' "$TMP/out" && grep -qF '| unchanged | 23 |' "$TMP/out" \
+    && ok "the failed call is a broken example, shown as (engine error)" || notok "engine error in the diff"
+expect_exit 0 "its CSV" "$SLMBENCH" diff before errs --db "$TMP/d.db" --format csv
+[ "$(sed -n 2p "$TMP/out")" = "te05,billing,broken,billing,,0.5,,subscription fee is wrong on the statement" ] \
+    && [ "$(wc -l < "$TMP/out")" = 2 ] && ok "CSV: the failed answer and its confidence are empty cells" || notok "CSV of the engine error: $(sed -n 2p "$TMP/out")"
+
 # --out: the three files; the HTML in headless Chromium.
 expect_exit 0 "diff --out" "$SLMBENCH" diff before after --db "$TMP/d.db" --out "$TMP/dd"
 for f in diff.md diff.html diff.csv; do [ -s "$TMP/dd/$f" ] && ok "$f written" || notok "$f missing"; done
