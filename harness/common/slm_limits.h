@@ -193,4 +193,10 @@
 /* Longest level (duration), 24 hours in ms. Over it: bad input at the key's line. */
 #define SLM_LOAD_MAX_DURATION_MS (24.0 * 3600 * 1000)
 
+/* ---- slmbench diff ---- */
+
+/* Characters (UTF-8 code points) of an example's text shown in the Markdown and HTML diff
+ * before it is cut with "…": a table row stays readable. The CSV has the whole text. */
+#define SLM_DIFF_TEXT_CHARS 160
+
 #endif
