@@ -303,7 +303,7 @@ int cmd_report(int argc, char **argv)
     slm_opt opts[] = {
         SLM_OPT_DB(&db),
         {.name = "format", .arg = "F", .kind = SLM_OPT_STR, .target = &format,
-         .help = "what goes to stdout: md (default), html or json"},
+         .help = "what goes to stdout: md (default), html or json", .values = "md|html|json"},
         {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
          .help = "the same as --format json"},
         {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,

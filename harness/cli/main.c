@@ -3,6 +3,7 @@
  * harness/cli/cmd_<name>.c, its options in one table (opts.h). Only this layer decides exit codes.
  */
 #include "cli.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -131,6 +132,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("slmbench %s (%s)\n", SLM_VERSION, SLM_GIT_REV);
         return finish_output(SLM_EXIT_OK);
+    }
+    if (!strcmp(argv[1], "completion") || !strcmp(argv[1], "man")) { /* from the tables */
+        slm_doc_command cmds[N_COMMANDS];
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            cmds[i] = (slm_doc_command){COMMANDS[i].name, COMMANDS[i].fn, COMMANDS[i].summary};
+        return finish_output(slm_opts_docs(argc - 1, argv + 1, cmds, N_COMMANDS));
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name))

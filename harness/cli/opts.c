@@ -17,8 +17,7 @@ const slm_opt slm_opt_run = {.name = "run", .arg = "RUN", .kind = SLM_OPT_STR,
 const slm_opt slm_opt_quiet = {.name = "quiet", .kind = SLM_OPT_FLAG,
                                .help = "only errors on stderr"};
 
-/* An entry with what it borrows from a shared option filled in. */
-static slm_opt resolve(const slm_opt *o)
+slm_opt slm_opts_resolve(const slm_opt *o)
 {
     if (!o->like)
         return *o;
@@ -30,10 +29,12 @@ static slm_opt resolve(const slm_opt *o)
         r.value = o->value;
     if (o->help)
         r.help = o->help;
+    if (o->values)
+        r.values = o->values;
     return r;
 }
 
-static int is_end(const slm_opt *o)
+int slm_opts_is_end(const slm_opt *o)
 {
     return !o->name && !o->like;
 }
@@ -58,8 +59,21 @@ static void help_line(FILE *f, const slm_opt *o, int width)
     fputc('\n', f);
 }
 
+static slm_opts_collect_fn g_collect;
+static void *g_collect_ctx;
+
+void slm_opts_set_collector(slm_opts_collect_fn fn, void *ctx)
+{
+    g_collect = fn;
+    g_collect_ctx = ctx;
+}
+
 void slm_opts_help(const slm_cmd *cmd, FILE *f)
 {
+    if (g_collect) {
+        g_collect(cmd, g_collect_ctx);
+        return;
+    }
     const char *s = cmd->synopsis;
     for (int first = 1; *s; first = 0) {
         const char *eol = strchr(s, '\n');
@@ -71,16 +85,16 @@ void slm_opts_help(const slm_cmd *cmd, FILE *f)
         fprintf(f, "\n%s", cmd->about);
     /* the widest "--name ARG" sets the help column, within reason */
     int width = 10;
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         int w = (int)strlen(o.name) + 2 + (o.arg ? (int)strlen(o.arg) + 1 : 0);
         if (w > width && w <= 22)
             width = w;
     }
     width += 1; /* two spaces between the widest entry and its help */
     fputs("\noptions:\n", f);
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         help_line(f, &o, width);
     }
     fprintf(f, "  %-*s this help\n", width, "-h, --help");
@@ -103,8 +117,8 @@ int slm_opts_usage_error(const slm_cmd *cmd, const char *fmt, ...)
 /* The table entry --name (n bytes of name) stands for, resolved; 0 if none. */
 static int find(const slm_cmd *cmd, const char *name, size_t n, slm_opt *out)
 {
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         if (strlen(o.name) == n && !strncmp(o.name, name, n)) {
             *out = o;
             return 1;
