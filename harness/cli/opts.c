@@ -3,11 +3,43 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <string.h>
 
 /* The shared options: their names, placeholders, help and missing-value words live here
  * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
-const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_STR,
+/* --db: a file that exists and is not an SQLite database (notes, a CSV, a model given by
+ * mistake) is refused before the command opens it, saying what it holds. An empty file is
+ * an empty database to SQLite. */
+static int set_db(const char *value, void *target, char *err, size_t errlen)
+{
+    struct stat st;
+    unsigned char head[16] = {0};
+    *(const char **)target = value;
+    if (stat(value, &st) != 0 || st.st_size == 0)
+        return 0; /* a new database, or the store's own error */
+    if (S_ISDIR(st.st_mode)) {
+        slm_err(err, errlen, "--db %s: is a folder; give the database file (slmbench run writes "
+                "it; a new name creates one)", value);
+        return SLM_EXIT_BAD_INPUT;
+    }
+    FILE *f = fopen(value, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : sizeof head;
+    if (f)
+        fclose(f);
+    if (!memcmp(head, "SQLite format 3", 16) || !f)
+        return 0;
+    size_t shown = 0;
+    while (shown < n && shown < 12 && head[shown] >= 0x20 && head[shown] < 0x7f)
+        shown++;
+    slm_err(err, errlen, "--db %s: not an SQLite database (%lld bytes%s%.*s%s); give the "
+            "database slmbench run wrote, or a new file name to create one", value,
+            (long long)st.st_size, shown ? ", it begins '" : "", (int)shown, (const char *)head,
+            shown ? "'" : "");
+    return SLM_EXIT_BAD_INPUT;
+}
+
+const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_CALL, .set = set_db,
                             .help = "the database (default slmbench.db)", .needs = "a file"};
 const slm_opt slm_opt_json = {.name = "json", .kind = SLM_OPT_FLAG,
                               .help = "JSON instead of text"};
@@ -154,10 +186,14 @@ static int store(const slm_cmd *cmd, const slm_opt *o, const char *value)
             return slm_opts_usage_error(cmd, "option '--%s': expected a number, got '%s'",
                                         o->name, value);
         return SLM_OPTS_GO;
-    case SLM_OPT_CALL:
-        if (o->set(value, o->target, err, sizeof err))
+    case SLM_OPT_CALL: {
+        int rc = o->set(value, o->target, err, sizeof err);
+        if (rc == SLM_EXIT_BAD_INPUT)
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (rc)
             return slm_opts_usage_error(cmd, "option '--%s' %s", o->name, err);
         return SLM_OPTS_GO;
+    }
     }
     return slm_opts_usage_error(cmd, "option '--%s' is not handled", o->name);
 }

@@ -36,7 +36,9 @@ struct slm_opt {
                         * NULL: "a value" */
     long min;          /* SLM_OPT_LONG: smallest accepted value */
     const char *value; /* SLM_OPT_CONST: what is stored */
-    /* SLM_OPT_CALL: 0 when value is good (and stored), else fills err and returns -1 */
+    /* SLM_OPT_CALL: 0 when value is good (and stored), else fills err and returns -1 (a
+     * usage error: exit 2, the help shown) or SLM_EXIT_BAD_INPUT (the value names a file
+     * that cannot be used: exit 3, err alone) */
     int (*set)(const char *value, void *target, char *err, size_t errlen);
     /* A shared option this entry takes name, arg, help, kind and needs from; the entry's
      * own help, when set, replaces the shared one (a command may say more). */
