@@ -7,6 +7,7 @@
 #include "store_refs.h"
 #include "store_reports.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,9 +358,10 @@ int cmd_report(int argc, char **argv)
     slm_store *st;
     if (access(db, F_OK) != 0) {
         free(refs);
-        return slm_die(SLM_EXIT_BAD_INPUT, "%s: no such database%s; slmbench run CONFIG --db %s "
-                       "evaluates the candidates into it, then report reads it", db,
-                       strcmp(db, "slmbench.db") ? "" : " (the default --db)", db);
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s: no such database (%s)%s; slmbench run CONFIG "
+                       "--db %s evaluates the candidates into it, then report reads it", db,
+                       strerror(errno), strcmp(db, "slmbench.db") ? "" : ", the default --db",
+                       db);
     }
     if (slm_store_open(db, 0, &st, err, sizeof err)) {
         free(refs);

@@ -182,6 +182,12 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
     if (s->opts && s->opts->skip_bad_rows) {
         if (!s->d->first_skip_reason)
             s->d->first_skip_reason = slm_xasprintf("%s:%ld: %s", s->path, line, reason);
+        if (s->d->n_bad_rows < s->opts->keep_bad_rows) {
+            if (!s->d->bad_rows)
+                s->d->bad_rows = slm_xcalloc(s->opts->keep_bad_rows, sizeof *s->d->bad_rows);
+            s->d->bad_rows[s->d->n_bad_rows++] = slm_xasprintf("%s:%ld: %s", s->path, line,
+                                                               reason);
+        }
         s->d->n_skipped++;
         return 0;
     }
@@ -586,7 +592,7 @@ int slm_dataset_parse(const char *path, const char *buf, size_t len, const slm_l
         rc = load_jsonl(&s, p, n);
     else
         rc = load_csv(&s, p, n);
-    if (!rc && d->n == 0)
+    if (!rc && d->n == 0 && !(d->n_skipped && opts && opts->keep_bad_rows))
         rc = slm_err(err, errlen, "%s: no rows%s", path,
                      d->n_skipped ? " (every row was bad and skipped)" : "");
     free(s.ht);
@@ -610,6 +616,9 @@ void slm_dataset_free(slm_dataset *d)
     }
     free(d->rows);
     free(d->first_skip_reason);
+    for (size_t i = 0; i < d->n_bad_rows; i++)
+        free(d->bad_rows[i]);
+    free(d->bad_rows);
     free(d->path);
     free(d);
 }
@@ -941,13 +950,20 @@ static int no_split(const slm_evalset *e, const char *split, char *err, size_t e
 int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
                            slm_dataset **out, char *err, size_t errlen)
 {
+    slm_load_opts o = slm_evalset_load_opts(e, skip_bad_rows);
+    return slm_evalset_load_split_with(e, split, &o, out, err, errlen);
+}
+
+int slm_evalset_load_split_with(const slm_evalset *e, const char *split,
+                                const slm_load_opts *o, slm_dataset **out, char *err,
+                                size_t errlen)
+{
     const char *p = slm_evalset_split_path(e, split);
     if (!p)
         return no_split(e, split, err, errlen);
-    slm_load_opts o = slm_evalset_load_opts(e, skip_bad_rows);
-    if (slm_dataset_load(p, &o, out, err, errlen))
+    if (slm_dataset_load(p, o, out, err, errlen))
         return -1;
-    if (slm_slices_append(e, split, &o, *out, err, errlen)) {
+    if (slm_slices_append(e, split, o, *out, err, errlen)) {
         slm_dataset_free(*out);
         *out = NULL;
         return -1;
