@@ -11,8 +11,10 @@
 #include "opts.h"
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The forms of the commands whose tables are reached only through a subcommand word
  * ("models make") or a mode option ("drift --deployment"). A command listed with a
@@ -104,7 +106,10 @@ static void set_free(doc_set *set)
     *set = (doc_set){0};
 }
 
-/* Runs "WORDS --help" through c->fn in dump mode: the tables it shows go to set. */
+/* Runs "WORDS --help" through c->fn in dump mode: the tables it shows go to set. What the
+ * command would print itself (a help text not made from a table) goes to /dev/null, so it
+ * cannot end up inside a generated script or page (those are written once all probes are
+ * done). */
 static void probe(const slm_doc_command *c, const char *words, doc_set *set)
 {
     char *copy = slm_xstrdup(words);
@@ -114,9 +119,20 @@ static void probe(const slm_doc_command *c, const char *words, doc_set *set)
         argv[argc++] = w;
     argv[argc++] = "--help";
     argv[argc] = NULL;
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0)
+        dup2(null, STDOUT_FILENO);
     slm_opts_set_collector(collect, set);
     c->fn(argc, argv);
     slm_opts_set_collector(NULL, NULL);
+    fflush(stdout);
+    if (saved >= 0 && null >= 0)
+        dup2(saved, STDOUT_FILENO);
+    if (saved >= 0)
+        close(saved);
+    if (null >= 0)
+        close(null);
     free(copy);
 }
 
