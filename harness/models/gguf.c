@@ -7,6 +7,7 @@
  */
 #include "gguf.h"
 
+#include "nearest.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -811,6 +812,40 @@ static int not_a_file(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* A model path that names nothing: the nearest .gguf file of its folder ("did you mean"),
+ * else the folder's .gguf files, else that it has none or does not exist. */
+static int no_such_model(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path + 1)) : slm_xstrdup("./");
+    DIR *d = opendir(dir);
+    char *names[64];
+    size_t n = 0;
+    for (struct dirent *e = d ? readdir(d) : NULL; e && n < 64; e = readdir(d)) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".gguf"))
+            names[n++] = slm_xstrdup(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    const char *near = slm_nearest(slash ? slash + 1 : path, (const char *const *)names, n);
+    const char *why = "cannot open: No such file or directory";
+    int rc;
+    if (!d)
+        rc = slm_err(err, errlen, "%s: %s (nor is there a folder %s)", path, why, dir);
+    else if (near)
+        rc = slm_err(err, errlen, "%s: %s; did you mean '%s' (in %s)?", path, why, near, dir);
+    else if (n)
+        rc = slm_err(err, errlen, "%s: %s; the .gguf files of %s: %s%s%s%s", path, why, dir,
+                     names[0], n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", ..." : "");
+    else
+        rc = slm_err(err, errlen, "%s: %s (no .gguf file in %s)", path, why, dir);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(dir);
+    return rc;
+}
+
 /* The header: magic, version, and counts a file of its size can hold. */
 static int inspect_header(rd *r, slm_gguf_info *out)
 {
@@ -976,6 +1011,8 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
     out->file_type = -1;
     out->bos_token_id = out->eos_token_id = out->eot_token_id = -1;
     FILE *f = fopen(path, "rb");
+    if (!f && errno == ENOENT)
+        return no_such_model(path, err, errlen);
     if (!f)
         return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
