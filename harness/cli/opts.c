@@ -1,13 +1,18 @@
 /* opts.c — the option-table parser and the --help printer (see opts.h). */
 #include "opts.h"
 #include "cli.h"
+#include "nearest.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
 
 /* The shared options: their names, placeholders, help and missing-value words live here
  * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
+/* Options of one table looked at for a "did you mean" (tables have a few dozen). */
+#define SLM_OPTS_MAX_NEAR 128
+
 /* --db: a file that exists and is not an SQLite database (notes, a CSV, a model given by
  * mistake) is refused before the command opens it, saying what it holds. An empty file is
  * an empty database to SQLite. */
@@ -159,6 +164,21 @@ static int find(const slm_cmd *cmd, const char *name, size_t n, slm_opt *out)
     return 0;
 }
 
+/* "unknown option '--thread'; did you mean '--threads'?" (n: the name's length in arg). */
+static int unknown_option(const slm_cmd *cmd, const char *arg, size_t n)
+{
+    const char *names[SLM_OPTS_MAX_NEAR];
+    size_t k = 0;
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p) && k < SLM_OPTS_MAX_NEAR; p++)
+        names[k++] = slm_opts_resolve(p).name;
+    char *name = slm_xstrndup(arg + 2, n);
+    const char *near = slm_nearest(name, names, k);
+    free(name);
+    if (near)
+        return slm_opts_usage_error(cmd, "unknown option '%s'; did you mean '--%s'?", arg, near);
+    return slm_opts_usage_error(cmd, "unknown option '%s'", arg);
+}
+
 /* Stores value (NULL for a flag) as o says; a usage error when it does not fit. */
 static int store(const slm_cmd *cmd, const slm_opt *o, const char *value)
 {
@@ -205,7 +225,7 @@ static int one_option(const slm_cmd *cmd, int argc, char **argv, int *i)
     size_t n = eq ? (size_t)(eq - a) : strlen(a);
     slm_opt o;
     if (!find(cmd, a, n, &o))
-        return slm_opts_usage_error(cmd, "unknown option '%s'", argv[*i]);
+        return unknown_option(cmd, argv[*i], n);
     int takes_value = o.kind != SLM_OPT_FLAG && o.kind != SLM_OPT_CONST;
     if (!takes_value) {
         if (eq)
