@@ -8,11 +8,6 @@
 #include <sys/stat.h>
 #include <string.h>
 
-/* The shared options: their names, placeholders, help and missing-value words live here
- * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
-/* Options of one table looked at for a "did you mean" (tables have a few dozen). */
-#define SLM_OPTS_MAX_NEAR 128
-
 /* --db: a file that exists and is not an SQLite database (notes, a CSV, a model given by
  * mistake) is refused before the command opens it, saying what it holds. An empty file is
  * an empty database to SQLite. */
@@ -44,6 +39,8 @@ static int set_db(const char *value, void *target, char *err, size_t errlen)
     return SLM_EXIT_BAD_INPUT;
 }
 
+/* The shared options: their names, placeholders, help and missing-value words live here
+ * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
 const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_CALL, .set = set_db,
                             .help = "the database (default slmbench.db)", .needs = "a file"};
 const slm_opt slm_opt_json = {.name = "json", .kind = SLM_OPT_FLAG,
@@ -167,13 +164,16 @@ static int find(const slm_cmd *cmd, const char *name, size_t n, slm_opt *out)
 /* "unknown option '--thread'; did you mean '--threads'?" (n: the name's length in arg). */
 static int unknown_option(const slm_cmd *cmd, const char *arg, size_t n)
 {
-    const char *names[SLM_OPTS_MAX_NEAR];
     size_t k = 0;
-    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p) && k < SLM_OPTS_MAX_NEAR; p++)
-        names[k++] = slm_opts_resolve(p).name;
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++)
+        k++;
+    const char **names = slm_xcalloc(k + 1, sizeof *names);
+    for (size_t i = 0; i < k; i++)
+        names[i] = slm_opts_resolve(&cmd->opts[i]).name;
     char *name = slm_xstrndup(arg + 2, n);
     const char *near = slm_nearest(name, names, k);
     free(name);
+    free(names);
     if (near)
         return slm_opts_usage_error(cmd, "unknown option '%s'; did you mean '--%s'?", arg, near);
     return slm_opts_usage_error(cmd, "unknown option '%s'", arg);
