@@ -447,6 +447,29 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
 
 /* ---- JSON lines ---- */
 
+/* "missing or non-string field 'text'", with the line's keys and the nearest of them. */
+static void missing_field(json_t *o, const char *want, char *why, size_t n)
+{
+    const char *keys[12];
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (k < sizeof keys / sizeof *keys)
+            keys[k++] = key;
+    }
+    char list[256];
+    word_list(list, sizeof list, keys, k, sizeof keys / sizeof *keys);
+    const char *near = json_object_get(o, want) ? NULL : slm_nearest(want, keys, k);
+    if (near && (!strcmp(near, "id") || !strcmp(near, "text") || !strcmp(near, "label")))
+        near = NULL; /* 'label' is no better name for 'labels' when 'label' is there */
+    int at = snprintf(why, n, "missing or non-string field '%s' (the line has %s)", want,
+                      k ? list : "no field");
+    if (near && at > 0 && (size_t)at < n)
+        snprintf(why + at, n - (size_t)at, "; did you mean '%.60s'? rename it to '%s'", near,
+                 want);
+}
+
 static char *json_field(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -521,14 +544,14 @@ static int load_jsonl(row_sink *s, const char *buf, size_t len)
         }
         char *id = json_field(o, "id"), *text = json_field(o, "text"),
              *label = json_field(o, "label");
+        char why[512];
+        if (!id || !text || !label)
+            missing_field(o, !id ? "id" : !text ? "text" : "label", why, sizeof why);
         json_decref(o);
         if (!id || !text || !label) {
-            const char *m = !id ? "id" : !text ? "text" : "label";
             free(id);
             free(text);
             free(label);
-            char why[128];
-            snprintf(why, sizeof why, "missing or non-string field '%s'", m);
             if (sink_row(s, line, NULL, NULL, NULL, why))
                 return -1;
             continue;
