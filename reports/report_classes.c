@@ -1,6 +1,6 @@
 /* report_classes.c — see report_classes.h. */
 #include "report_classes.h"
-#include "markdown.h"
+#include "mdfmt.h"
 #include "csv_out.h"
 #include "slm_limits.h"
 
@@ -12,26 +12,9 @@
 typedef slm_cand_card cand_row;
 typedef slm_run_facts run_info;
 
-/* A number with `digits` significant digits in fixed notation (at most 3 decimals), or
- * slm_fmt_double's notation far from 1; "–" for NaN. As the rest of the report. */
 static void num(slm_buf *b, double v, int digits)
 {
-    if (isnan(v)) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    char t[64];
-    if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
-        slm_fmt_double(t, sizeof t, v, digits);
-    else {
-        int dec = digits - 1 - (v == 0 ? 0 : (int)floor(log10(fabs(v))));
-        if (dec < 0)
-            dec = 0;
-        if (dec > 3)
-            dec = 3;
-        snprintf(t, sizeof t, "%.*f", dec, v);
-    }
-    slm_buf_puts(b, t);
+    slm_md_num(b, v, digits);
 }
 
 static void per_class(slm_store *st, const cand_row *c, slm_buf *b)
@@ -158,14 +141,6 @@ static size_t n_labels(const run_info *r)
     return n;
 }
 
-static void pct(slm_buf *b, double v)
-{
-    if (isnan(v))
-        slm_buf_puts(b, "–");
-    else
-        slm_buf_printf(b, "%.1f%%", v * 100.0);
-}
-
 /* Worst first: the lower F1, then the lower recall, then the larger support, then by
  * label; an undefined F1 (a label with neither gold examples nor answers) last. */
 static int cmp_worst(const void *pa, const void *pb)
@@ -286,7 +261,7 @@ static void top_confusions(slm_store *st, const run_info *r, const cand_row *c, 
         slm_buf_puts(b, valid ? " | " : " | (invalid) ");
         slm_md_cell(b, off[i].pred);
         slm_buf_printf(b, " | %ld | ", off[i].count);
-        pct(b, off[i].gold_total ? (double)off[i].count / (double)off[i].gold_total : NAN);
+        slm_md_pct(b, off[i].gold_total ? (double)off[i].count / (double)off[i].gold_total : NAN);
         slm_buf_puts(b, " |\n");
     }
     free(off);

@@ -1,35 +1,7 @@
-/* markdown.c — see markdown.h. */
-#include "markdown.h"
-#include "ctlesc.h"
+/* mdfit.c — see mdfit.h. */
+#include "mdfit.h"
 
 #include <string.h>
-
-void slm_md_cell(slm_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    for (; *s; s++) {
-        size_t k;
-        switch (*s) {
-        case '|': slm_buf_puts(b, "\\|"); break;
-        case '<': slm_buf_puts(b, "&lt;"); break;
-        case '>': slm_buf_puts(b, "&gt;"); break;
-        case '&': slm_buf_puts(b, "&amp;"); break;
-        case '`': slm_buf_puts(b, "\\`"); break;
-        case '*': slm_buf_puts(b, "\\*"); break;
-        case '_': slm_buf_puts(b, "\\_"); break;
-        case '[': slm_buf_puts(b, "\\["); break;
-        case ']': slm_buf_puts(b, "\\]"); break;
-        case '\r': break;
-        case '\n': slm_buf_puts(b, " "); break;
-        default:
-            if ((k = slm_ctl_esc(b, s)))
-                s += k - 1;
-            else
-                slm_buf_putc(b, *s);
-        }
-    }
-}
 
 size_t slm_md_chars(const char *s, size_t n)
 {

@@ -1,5 +1,5 @@
 /*
- * test_markdown.c — the Markdown helpers of the reports (markdown.h) and the <details>
+ * test_mdfit.c — the report cut to fit a comment (mdfit.h) and the <details>
  * lines the HTML converter passes through (report_html.h): a report cut to fit a
  * pull-request comment stays within the limit, counted in characters (not bytes), cut
  * before a heading and saying so; a short one is left alone; only the exact details
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "markdown.h"
+#include "mdfit.h"
 #include "report_html.h"
 
 /* Code points, not bytes: "–" is 3 bytes, "é" 2. */

@@ -1,18 +1,13 @@
 /*
- * markdown.h — writing the Markdown of the reports: table cells escaped, and a report cut
- * to fit a pull-request comment (GitHub takes at most 65,536 characters in one) at a
- * section boundary, saying so.
+ * mdfit.h — a Markdown report cut to fit a pull-request comment (GitHub takes at most
+ * 65,536 characters in one) at a section boundary, saying so.
  */
-#ifndef SLM_MARKDOWN_H
-#define SLM_MARKDOWN_H
+#ifndef SLM_MDFIT_H
+#define SLM_MDFIT_H
 
 #include <stddef.h>
 
 #include "util.h"
-
-/* Escapes text for a Markdown table cell (|, <, >, &, backticks, newlines; control
- * characters as slm_ctl_esc). */
-void slm_md_cell(slm_buf *b, const char *s);
 
 /* The characters (UTF-8 code points) of s[0..n). */
 size_t slm_md_chars(const char *s, size_t n);
