@@ -217,6 +217,11 @@ typedef struct confusion_row {
     long count, gold_total;
 } confusion_row;
 
+static int cmp_gold(const void *pa, const void *pb)
+{
+    return strcmp(((const confusion_row *)pa)->gold, ((const confusion_row *)pb)->gold);
+}
+
 /* Largest count first, then the larger share of the gold label, then gold, predicted. */
 static int cmp_confusion(const void *pa, const void *pb)
 {
@@ -243,10 +248,24 @@ static void top_confusions(slm_store *st, const run_info *r, const cand_row *c, 
     for (size_t k = 0; k < ncell; k++)
         if (strcmp(cell[k].gold, cell[k].pred) && cell[k].count > 0)
             off[noff++] = (confusion_row){cell[k].gold, cell[k].pred, cell[k].count, 0};
-    for (size_t i = 0; i < noff; i++)
-        for (size_t k = 0; k < ncell; k++)
-            if (!strcmp(cell[k].gold, off[i].gold))
-                off[i].gold_total += cell[k].count;
+    /* each gold label's examples: its row's cells summed, the rows found by sorting */
+    confusion_row *rowsum = slm_xcalloc(ncell + 1, sizeof *rowsum);
+    for (size_t k = 0; k < ncell; k++)
+        rowsum[k] = (confusion_row){cell[k].gold, "", cell[k].count, 0};
+    qsort(rowsum, ncell, sizeof *rowsum, cmp_gold);
+    for (size_t k = 0; k < ncell;) {
+        size_t e = k;
+        long t = 0;
+        while (e < ncell && !strcmp(rowsum[e].gold, rowsum[k].gold))
+            t += rowsum[e++].count;
+        for (; k < e; k++)
+            rowsum[k].gold_total = t;
+    }
+    for (size_t i = 0; i < noff; i++) {
+        const confusion_row *g = bsearch(&off[i], rowsum, ncell, sizeof *rowsum, cmp_gold);
+        off[i].gold_total = g ? g->gold_total : 0;
+    }
+    free(rowsum);
     qsort(off, noff, sizeof *off, cmp_confusion);
     size_t show = noff < SLM_REPORT_TOP_CONFUSIONS ? noff : SLM_REPORT_TOP_CONFUSIONS;
     slm_buf_printf(b, "\nTop confusions (the %zu largest of %zu off-diagonal cells; share: of "

@@ -31,6 +31,10 @@ if [ -s "$TMP/top.got" ] && cmp -s "$TMP/top.want" "$TMP/top.got"; then
 else
     notok "top confusions differ from the independent count"; diff "$TMP/top.want" "$TMP/top.got" | head -10 | sed 's/^/#   /'
 fi
+# share of gold: every label has 10 examples, so a count of n is n x 10%
+bad=$(awk '/^Top confusions/ { t++; next } t == 1 && /^\| [^-]/ && !/^\| gold/ { n = split($0, a, "|");
+    s = a[5]; gsub(/[ %]/, "", s); if (n != 6 || a[4] * 10 != s + 0) print } t == 1 && /^Reliability/ { exit }' "$md")
+[ -z "$bad" ] && ok "top confusions: share of the gold label's examples" || notok "wrong shares: $bad"
 # per-class F1 of cand-one from the pairs, and the worst classes the report names
 awk -F, '{ sup[$1]++; pred[$2]++; if ($1 == $2) tp[$1]++ }
     END { for (l in sup) { p = pred[l] ? tp[l] / pred[l] : 0; r = tp[l] / sup[l];
