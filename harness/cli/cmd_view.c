@@ -1,0 +1,282 @@
+/*
+ * cmd_view.c — `slmbench view`: a small read-only web server over one database, so a
+ * person sees the newest runs without writing files. It renders on each request the pages
+ * the commands write as files (report.html, examples.html), from a connection opened
+ * read-only (slm_store_open_ro). GET and HEAD only; every route is matched in full, and
+ * nothing from the URL ever names a file.
+ *
+ * libmicrohttpd (Debian's libmicrohttpd-dev) serves it from one internal thread, so the
+ * one SQLite connection is used by one thread at a time. Built without it, `view` says how
+ * to get it (exit 4).
+ */
+#include "cli.h"
+#include "examples_html.h"
+#include "opts.h"
+#include "report.h"
+#include "report_html.h"
+#include "slm_limits.h"
+#include "store_load.h"
+#include "store_reports.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ABOUT[] =
+    "Serves the pages of a database's runs on http://127.0.0.1:PORT/ until Ctrl-C\n"
+    "(exit 0), read-only, rendered from the database on each request:\n"
+    "  /                   every run, newest first, linking to its pages\n"
+    "  /run/ID             the run's report (as report.html, without plots)\n"
+    "  /run/ID/examples    its predictions example by example, filtered by class,\n"
+    "                      correctness and confidence (as examples.html)\n"
+    "The URL is printed on stderr. The files `report --out DIR` writes hold the same\n"
+    "pages; view spares regenerating them.\n";
+
+typedef struct view_opts {
+    const char *db, *bind;
+    long port;
+} view_opts;
+
+#ifndef SLM_HAVE_MHD
+static int serve(const view_opts *o)
+{
+    (void)o;
+    return slm_die(SLM_EXIT_ENGINE, "this slmbench was built without libmicrohttpd: install "
+                   "libmicrohttpd-dev (scripts/install-deps.sh does) and run make again; "
+                   "`slmbench report RUN --out DIR` writes the same pages as files");
+}
+#else
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+
+/* No network, no framing, no referrer: the pages are self-contained. */
+static const char CSP[] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                          "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+                          "frame-ancestors 'none'";
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, slm_buf *body)
+{
+    size_t len = body->len;
+    char *data = slm_buf_take(body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, data ? data : "", data ? MHD_RESPMEM_MUST_FREE
+                                                                    : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* A small page saying what went wrong (msg escaped). */
+static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    slm_buf b = {0};
+    slm_html_page_open(&b);
+    slm_buf_printf(&b, "<h1>%u</h1>\n<p>", status);
+    slm_html_esc(&b, msg);
+    slm_buf_puts(&b, "</p>\n<p><a href=\"/\">every run</a></p>\n");
+    slm_html_page_close(&b);
+    return respond(c, status, &b);
+}
+
+/* The run list: one row per run, newest first, linking to its pages. */
+static int index_page(slm_store *st, slm_buf *out, char *err, size_t errlen)
+{
+    int64_t *ids;
+    size_t n;
+    if (slm_store_run_ids(st, &ids, &n, err, errlen))
+        return -1;
+    slm_html_page_open(out);
+    slm_buf_puts(out, "<h1>Runs of <code>");
+    slm_html_esc(out, slm_store_path(st));
+    slm_buf_printf(out, "</code></h1>\n<p>%zu runs, newest first.</p>\n<div class=\"tw\">"
+                        "<table class=\"sortable\">\n<thead><tr><th class=\"r\">run</th><th>"
+                        "name</th><th>created</th><th>status</th><th>mode</th><th>eval set"
+                        "</th><th>candidates</th><th>examples</th></tr></thead>\n<tbody>\n", n);
+    int rc = 0;
+    for (size_t i = n; i-- > 0 && !rc;) {
+        slm_run_facts r;
+        if ((rc = slm_store_run_facts(st, ids[i], &r, err, errlen)) != 0)
+            break;
+        long long id = (long long)r.id;
+        slm_buf_printf(out, "<tr><td class=\"r\"><a href=\"/run/%lld\">%lld</a></td>", id, id);
+        const char *cells[] = {r.name, r.created, r.status, r.mode, r.es_name};
+        for (size_t k = 0; k < 5; k++) {
+            slm_buf_puts(out, "<td>");
+            slm_html_esc(out, cells[k] ? cells[k] : "–");
+            slm_buf_puts(out, "</td>");
+        }
+        slm_buf_puts(out, "<td>");
+        for (size_t k = 0; k < r.nc; k++) {
+            slm_buf_puts(out, k ? ", " : "");
+            slm_html_esc(out, r.c[k].name);
+        }
+        slm_buf_printf(out, "</td><td><a href=\"/run/%lld/examples\">examples</a></td></tr>\n",
+                       id);
+        slm_run_facts_free(&r);
+    }
+    free(ids);
+    slm_buf_puts(out, "</tbody></table></div>\n");
+    slm_html_page_close(out);
+    return rc;
+}
+
+/* The run id of "/run/ID" or "/run/ID/examples" (tail set to the rest): 0, 1 not such a
+ * path (404), 2 ID is not a positive number (400). */
+static int run_path(const char *url, int64_t *id, const char **tail)
+{
+    if (strncmp(url, "/run/", 5))
+        return 1;
+    const char *p = url + 5, *q = p;
+    while (*q >= '0' && *q <= '9')
+        q++;
+    if (q == p || (*q && *q != '/') || q - p > 18)
+        return 2;
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (v <= 0)
+        return 2;
+    *id = v;
+    *tail = q;
+    return 0;
+}
+
+/* The page of run id (tail "" the report, "/examples" the examples) into out: 0, 404 no
+ * such run or page, 500 a database error; err says why. */
+static unsigned run_page(slm_store *st, int64_t id, const char *tail, slm_buf *out, char *err,
+                         size_t errlen)
+{
+    char mode[16];
+    long long n = (long long)id;
+    int examples = !strcmp(tail, "/examples");
+    if (!examples && *tail) {
+        slm_err(err, errlen, "no page '%s' for a run (/run/ID, /run/ID/examples)", tail);
+        return MHD_HTTP_NOT_FOUND;
+    }
+    if (slm_load_run_mode(st, id, mode, sizeof mode, err, errlen))
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if (!*mode) { /* the column is NOT NULL: no such run */
+        slm_err(err, errlen, "no run %lld in this database", n);
+        return MHD_HTTP_NOT_FOUND;
+    }
+    if (!examples && !strcmp(mode, "load")) {
+        slm_err(err, errlen, "run %lld is a load test: its report, with its charts, is "
+                "written by `slmbench report %lld --out DIR`", n, n);
+        return MHD_HTTP_NOT_FOUND;
+    }
+    int bad = examples ? slm_examples_html(st, id, out, err, errlen)
+                       : slm_report_html(st, &id, 1, NULL, 0, "Plots are drawn by `slmbench "
+                                         "report RUN --out DIR`.", out, err, errlen);
+    return bad ? MHD_HTTP_INTERNAL_SERVER_ERROR : 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_len, void **state)
+{
+    slm_store *st = cls;
+    char err[SLM_ERRLEN] = "";
+    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+        return fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "slmbench view is read-only: GET only");
+    if (strlen(url) > SLM_VIEW_MAX_PATH)
+        return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
+    slm_buf b = {0};
+    unsigned status = 0;
+    int64_t id;
+    const char *tail;
+    if (!strcmp(url, "/")) {
+        status = index_page(st, &b, err, sizeof err) ? MHD_HTTP_INTERNAL_SERVER_ERROR : 0;
+    } else {
+        int rp = run_path(url, &id, &tail);
+        if (rp == 1)
+            return fail(c, MHD_HTTP_NOT_FOUND, "no such page (/, /run/ID, /run/ID/examples)");
+        if (rp == 2)
+            return fail(c, MHD_HTTP_BAD_REQUEST, "a run id is a positive whole number");
+        status = run_page(st, id, tail, &b, err, sizeof err);
+    }
+    if (status) {
+        slm_buf_free(&b);
+        if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
+            slm_say(stderr, "slmbench: error: %s %s: %s\n", method, url, err);
+        return fail(c, status, err);
+    }
+    return respond(c, MHD_HTTP_OK, &b);
+}
+
+/* Serves until SIGINT, SIGTERM or SIGHUP: they are blocked while the server's thread is
+ * created (so it never takes them) and awaited here with sigsuspend. */
+static int serve(const view_opts *o)
+{
+    char err[SLM_ERRLEN];
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (inet_pton(AF_INET, o->bind, &addr.sin_addr) != 1)
+        return slm_die(SLM_EXIT_USAGE, "--bind '%s' is not an IPv4 address (e.g. 127.0.0.1)",
+                       o->bind);
+    slm_store *st;
+    if (slm_store_open_ro(o->db, &st, err, sizeof err))
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+    const volatile sig_atomic_t *stop = slm_cli_catch_stop();
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)o->port, NULL, NULL, on_request, st,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, 64u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    int rc = SLM_EXIT_OK;
+    if (!d) {
+        int e = errno;
+        rc = slm_die(SLM_EXIT_ENGINE, "cannot serve on %s:%ld: %s (another port: --port N; "
+                     "any free one: --port 0)", o->bind, o->port, e ? strerror(e) : "failed");
+    } else {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        slm_say(stderr, "slmbench: serving %s read-only at http://%s:%u/ (Ctrl-C stops)\n",
+                o->db, o->bind, di ? di->port : (unsigned)o->port);
+        while (!*stop)
+            sigsuspend(&old);
+        MHD_stop_daemon(d);
+        slm_say(stderr, "slmbench: stopped\n");
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    slm_store_close(st);
+    return rc;
+}
+#endif
+
+int cmd_view(int argc, char **argv)
+{
+    view_opts o = {.db = "slmbench.db", .bind = "127.0.0.1", .port = 8019};
+    slm_opt opts[] = {
+        SLM_OPT_DB(&o.db),
+        {.name = "port", .arg = "N", .kind = SLM_OPT_LONG, .target = &o.port, .min = 0,
+         .help = "the TCP port (default 8019); 0 picks a free one (printed)"},
+        {.name = "bind", .arg = "ADDR", .kind = SLM_OPT_STR, .target = &o.bind,
+         .help = "the IPv4 address to listen on (default 127.0.0.1: this machine only;\n"
+                 "another exposes every stored run, model output included, to that network)"},
+        {0},
+    };
+    const slm_cmd cmd = {.name = "view", .synopsis = "view", .about = ABOUT, .opts = opts};
+    size_t np;
+    int prc = slm_opts_parse(&cmd, argc, argv, 1, NULL, &np);
+    if (prc != SLM_OPTS_GO)
+        return prc;
+    if (o.port > 65535)
+        return slm_opts_usage_error(&cmd, "--port %ld is not a TCP port (0 to 65535)", o.port);
+    return serve(&o);
+}
