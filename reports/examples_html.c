@@ -118,7 +118,8 @@ static const slm_pred *pred_of(const page *pg, size_t k, const ex_row *x)
 }
 
 /* One example: data-g (gold), data-k (per candidate "1", "0" or "-"), data-c (per
- * candidate confidence or "-") for the filters, then the cells. */
+ * candidate confidence or "-") for the filters, then the cells: id, gold, per candidate
+ * its answer with ✓ or ✗ and its confidence, the text. */
 static void example_row(slm_buf *out, const page *pg, const ex_row *x)
 {
     slm_buf_puts(out, "<tr data-g=\"");
@@ -146,18 +147,18 @@ static void example_row(slm_buf *out, const page *pg, const ex_row *x)
     for (size_t k = 0; k < pg->r.nc; k++) {
         const slm_pred *p = pred_of(pg, k, x);
         if (!p) {
-            slm_buf_puts(out, "<td>–</td><td>–</td><td class=\"r\">–</td>");
+            slm_buf_puts(out, "<td>–</td><td class=\"r\">–</td>");
             continue;
         }
-        if (p->pred) {
-            slm_buf_puts(out, "<td>");
+        if (p->pred) { /* the answer and whether it was right, in one cell */
+            slm_buf_printf(out, "<td class=\"%s\">", p->correct ? "y" : "n");
             slm_html_esc(out, p->pred);
+            slm_buf_puts(out, p->correct ? " ✓</td>" : " ✗</td>");
         } else {
             slm_buf_puts(out, "<td class=\"err\" title=\"");
             slm_html_esc(out, p->error ? p->error : "no answer");
-            slm_buf_puts(out, "\">error");
+            slm_buf_puts(out, "\">error</td>");
         }
-        slm_buf_printf(out, "</td><td>%s</td>", !p->pred ? "–" : p->correct ? "✓" : "✗");
         if (isfinite(p->confidence))
             slm_buf_printf(out, "<td class=\"r\">%.3f</td>", p->confidence);
         else
@@ -219,7 +220,8 @@ static const char FILTER_JS[] =
     "$('f-count').textContent=n+' of '+rows.length+' examples shown'}"
     "function fromHash(){var h=new URLSearchParams(location.hash.slice(1));"
     "Object.keys(F).forEach(function(k){F[k].value=h.get(k)||''});"
-    "if(F.cand.selectedIndex<0)F.cand.selectedIndex=0;apply()}"
+    "['class','cand','correct'].forEach(function(k){if(F[k].selectedIndex<0)"
+    "F[k].selectedIndex=0});apply()}"
     "function toHash(){var h=new URLSearchParams();Object.keys(F).forEach(function(k){"
     "if(F[k].value&&(k!=='cand'||F.cand.selectedIndex>0))h.set(k,F[k].value)});"
     "history.replaceState(null,'','#'+h.toString());apply()}"
@@ -228,8 +230,9 @@ static const char FILTER_JS[] =
     "window.addEventListener('hashchange',fromHash);fromHash()})();";
 
 static const char PAGE_CSS[] =
+    "body{max-width:none}td.y{color:#1b6e20}td.n{color:#b00020}"
     ".filters{display:flex;flex-wrap:wrap;gap:.5em 1.2em;align-items:center;margin:1em 0}"
-    ".filters input{width:5em}td.t{white-space:normal;min-width:24em;max-width:48em}"
+    ".filters input{width:5em}td.t{white-space:normal;min-width:18em;max-width:48em}"
     "td.err{color:#b00020}#f-count{color:#555}";
 
 static void page_body(slm_buf *out, const page *pg)
@@ -255,9 +258,9 @@ static void page_body(slm_buf *out, const page *pg)
     slm_buf_puts(out, "<div class=\"tw\"><table class=\"sortable\" id=\"ex\">\n<thead><tr>"
                       "<th>id</th><th>gold</th>");
     for (size_t k = 0; k < pg->r.nc; k++) {
-        const char *what[] = {"", " ok", " conf"};
-        for (int j = 0; j < 3; j++) {
-            slm_buf_puts(out, j == 2 ? "<th class=\"r\">" : "<th>");
+        const char *what[] = {"", " conf"};
+        for (int j = 0; j < 2; j++) {
+            slm_buf_puts(out, j ? "<th class=\"r\">" : "<th>");
             slm_html_esc(out, pg->r.c[k].name);
             slm_buf_printf(out, "%s</th>", what[j]);
         }

@@ -154,6 +154,23 @@ static int run_path(const char *url, int64_t *id, const char **tail)
     return 0;
 }
 
+/* Puts links to the run list and the run's other page after <body> of the page in b. */
+static void add_nav(slm_buf *b, long long id, int examples)
+{
+    const char *body = b->data ? strstr(b->data, "<body>\n") : NULL;
+    if (!body)
+        return;
+    size_t at = (size_t)(body - b->data) + 7;
+    slm_buf out = {0};
+    slm_buf_append(&out, b->data, at);
+    slm_buf_printf(&out, "<nav><a href=\"/\">every run</a> · <a href=\"/run/%lld%s\">%s</a>"
+                   "</nav>\n", id, examples ? "" : "/examples",
+                   examples ? "the run's report" : "its examples, one by one");
+    slm_buf_append(&out, b->data + at, b->len - at);
+    slm_buf_free(b);
+    *b = out;
+}
+
 /* The page of run id (tail "" the report, "/examples" the examples) into out: 0, 404 no
  * such run or page, 500 a database error; err says why. */
 static unsigned run_page(slm_store *st, int64_t id, const char *tail, slm_buf *out, char *err,
@@ -180,7 +197,10 @@ static unsigned run_page(slm_store *st, int64_t id, const char *tail, slm_buf *o
     int bad = examples ? slm_examples_html(st, id, out, err, errlen)
                        : slm_report_html(st, &id, 1, NULL, 0, "Plots are drawn by `slmbench "
                                          "report RUN --out DIR`.", out, err, errlen);
-    return bad ? MHD_HTTP_INTERNAL_SERVER_ERROR : 0;
+    if (bad)
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    add_nav(out, n, examples);
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,

@@ -83,6 +83,7 @@ grep -q 'href="/run/1/examples"' "$TMP/body" && grep -q 'view &lt;b&gt;test' "$T
 route /run/1 200 text/html "the report"
 grep -q 'Examples\|accuracy' "$TMP/body" && grep -q '&lt;script&gt;alert(1)' "$TMP/body" && ! grep -q '<script>alert' "$TMP/body" \
     && ok "the report page escapes model output" || notok "report page"
+grep -q '<nav><a href="/">every run</a> · <a href="/run/1/examples">' "$TMP/body" && ok "the report links to the examples" || notok "no link to the examples"
 route /run/1/examples 200 text/html "the examples"
 n=$(grep -c '<tr data-g=' "$TMP/body" || true)
 [ "$n" = 24 ] && ok "served examples: 24 rows" || notok "served examples: $n rows"
