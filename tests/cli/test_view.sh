@@ -12,7 +12,8 @@ trap 'if [ -n "$VIEW_PID" ]; then kill "$VIEW_PID" 2>/dev/null || true; wait "$V
 awk -F, 'NR==1{print "id,label,pred,confidence,latency_ms"; next}
          {p=$NF; if (NR%3==0) p="shipping"; print $1","$NF","p","(NR%10)/10",1"}' "$FX/test.csv" > "$TMP/a.csv"
 awk -F, 'NR==1{print "id,label,pred,confidence,latency_ms"; next}
-         {p=$NF; if (NR%4==0) p="technical"; if (NR==3) p="\"<script>alert(1)</script>\""; print $1","$NF","p",0.8,1"}' \
+         {p=$NF; if (NR%4==0) p="technical"; if (NR==3) p="\"<script>alert(1)</script>\""; if (NR==5) p="x\033[31my";
+          print $1","$NF","p",0.8,1"}' \
     "$FX/test.csv" > "$TMP/b.csv"
 cat >"$TMP/r.yaml" <<YAML
 name: view <b>test</b>
@@ -38,6 +39,14 @@ grep -q 'b&lt;i&gt;' "$TMP/rep/examples.html" && ! grep -q '<i>' "$TMP/rep/examp
 grep -q '<td class="t">the parcel arrived damaged</td>' "$TMP/rep/examples.html" \
     && ok "examples.html shows the texts" || notok "texts missing"
 
+n=$(LC_ALL=C grep -c "$(printf '\033')" "$TMP/rep/examples.html" || true)
+[ "$n" = 0 ] && grep -qF 'x\x1b[31my' "$TMP/rep/examples.html" && ok "examples.html shows an ESC as \\x1b, never the byte" \
+    || notok "examples.html: $n lines with an ESC byte"
+
+expect_exit 0 "view --help" "$SLMBENCH" view --help
+expect_out '^  --port N ' "view --help: the options come from the table"
+expect_exit 2 "view: an unknown option is a usage error" "$SLMBENCH" view --no-such-option
+expect_exit 2 "view: a stray argument is a usage error" "$SLMBENCH" view "$TMP/v.db"
 expect_exit 2 "view --port 70000 is a usage error" "$SLMBENCH" view --db "$TMP/v.db" --port 70000
 "$SLMBENCH" view --db "$TMP/v.db" --port 0 >"$TMP/probe.out" 2>"$TMP/probe.err" &
 VIEW_PID=$!
