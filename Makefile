@@ -7,7 +7,10 @@
 #   make bench      benchmarks of slmbench itself (bench/perf/)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (tests/fuzz/; needs clang)
 #   make SANITIZE=address,undefined check    the same tests under the sanitizers
-#   make install PREFIX=/usr/local DESTDIR=
+#   make docs       the man pages build/man/*.1 and the bash completion build/completion/slmbench,
+#                   generated from the option tables (slmbench man, slmbench completion bash)
+#   make install PREFIX=/usr/local DESTDIR=    the program, the engine plugins, the man pages
+#                   and the bash completion
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows the commands.
 
@@ -89,7 +92,7 @@ TEST_HELPER_BINS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(OUT)/tests/%)
 TEST_SERVER_SRCS := $(wildcard tests/server/*.c)
 TEST_SERVER_BINS := $(TEST_SERVER_SRCS:tests/server/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps demo check test bench clean install distclean
+.PHONY: all deps demo check test bench clean install distclean docs
 all: $(OUT)/slmbench $(ENGINE_SOS)
 
 deps: $(DEPS_STAMP)
@@ -251,13 +254,35 @@ fuzz: fuzz-build
 fuzz-seeds: $(OUT)/slmbench
 	$(Q)sh tests/fuzz/seeds.sh $(OUT)/slmbench
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines
+# The man pages (slmbench.1 and one slmbench-CMD.1 per command) and the bash completion,
+# written by the program from its option tables; remade whenever the program is.
+DOCS_STAMP := $(OUT)/man/.stamp
+docs: $(DOCS_STAMP) $(OUT)/completion/slmbench
+$(DOCS_STAMP): $(OUT)/slmbench
+	@$(if $(Q),echo "  MAN     $(OUT)/man/")
+	$(Q)rm -rf $(OUT)/man && mkdir -p $(OUT)/man
+	$(Q)$(OUT)/slmbench man >$(OUT)/man/slmbench.1
+	$(Q)for c in $$($(OUT)/slmbench man --list); do \
+	    $(OUT)/slmbench man $$c >$(OUT)/man/slmbench-$$c.1 || exit 1; done
+	$(Q)touch $@
+$(OUT)/completion/slmbench: $(OUT)/slmbench
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(OUT)/slmbench completion bash >$@.tmp && mv $@.tmp $@
+
+# The engines go where the program looks for them (<bin>/../lib/slmbench/engines).
+install: all docs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(OUT)/slmbench $(DESTDIR)$(PREFIX)/bin/slmbench
 	install -m 644 $(ENGINE_SOS) $(DESTDIR)$(PREFIX)/lib/slmbench/engines/
+	install -m 644 $(OUT)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(OUT)/completion/slmbench \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/slmbench
 
 clean:
-	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo build/fuzz
+	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo build/fuzz \
+	    build/man build/completion
 
 distclean:
 	rm -rf build

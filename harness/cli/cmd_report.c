@@ -5,11 +5,14 @@
 #include "load_read.h"
 #include "opts.h"
 #include "store_load.h"
+#include "store_refs.h"
 #include "store_reports.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char ABOUT[] =
     "Writes the report of one or more stored runs (side by side). RUN is a run id, a tag,\n"
@@ -301,6 +304,25 @@ static int find_load_test(slm_store *st, const int64_t *ids, size_t n, int *rc)
     return at;
 }
 
+/* A run reference that names nothing: the store's reason, and what the database holds
+ * (or that it holds no run yet, and how to make one). */
+static int unknown_run(slm_store *st, const char *db, const char *why)
+{
+    slm_buf b = {0};
+    char err[SLM_ERRLEN];
+    long n = slm_store_describe_runs(st, 8, &b, err, sizeof err);
+    int rc;
+    if (n < 0)
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", why);
+    else if (n == 0)
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s: no runs in the database yet; slmbench run CONFIG "
+                     "--db %s evaluates the candidates into it first", db, db);
+    else
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s; the runs: %s", why, b.data);
+    slm_buf_free(&b);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL;
@@ -308,7 +330,7 @@ int cmd_report(int argc, char **argv)
     slm_opt opts[] = {
         SLM_OPT_DB(&db),
         {.name = "format", .arg = "F", .kind = SLM_OPT_STR, .target = &format,
-         .help = "what goes to stdout: md (default), html or json"},
+         .help = "what goes to stdout: md (default), html or json", .values = "md|html|json"},
         {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
          .help = "the same as --format json"},
         {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,
@@ -339,6 +361,13 @@ int cmd_report(int argc, char **argv)
         refs[nrefs++] = "last";
     char err[SLM_ERRLEN];
     slm_store *st;
+    if (access(db, F_OK) != 0) {
+        free(refs);
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s: no such database (%s)%s; slmbench run CONFIG "
+                       "--db %s evaluates the candidates into it, then report reads it", db,
+                       strerror(errno), strcmp(db, "slmbench.db") ? "" : ", the default --db",
+                       db);
+    }
     if (slm_store_open(db, 0, &st, err, sizeof err)) {
         free(refs);
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
@@ -347,7 +376,7 @@ int cmd_report(int argc, char **argv)
     int rc = SLM_EXIT_OK;
     for (size_t i = 0; i < nrefs; i++)
         if (slm_store_resolve_run(st, refs[i], &ids[i], err, sizeof err)) {
-            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+            rc = unknown_run(st, db, err);
             goto out;
         }
     int lt = find_load_test(st, ids, nrefs, &rc);
