@@ -10,7 +10,9 @@
  * to get it (exit 4).
  */
 #include "cli.h"
+#include "diff_report.h"
 #include "examples_html.h"
+#include "history_report.h"
 #include "opts.h"
 #include "report.h"
 #include "report_html.h"
@@ -25,10 +27,11 @@
 static const char ABOUT[] =
     "Serves the pages of a database's runs on http://127.0.0.1:PORT/ until Ctrl-C\n"
     "(exit 0), read-only, rendered from the database on each request:\n"
-    "  /                   every run, newest first, linking to its pages\n"
+    "  /                   the history page (slmbench history; ?evalset=, ?candidate=),\n"
+    "                      then every run, newest first, linking to its pages\n"
     "  /run/ID             the run's report (as report.html, without plots)\n"
     "  /run/ID/examples    its predictions example by example, filtered by class,\n"
-    "                      correctness and confidence (as examples.html)\n"
+    "                      correctness and confidence (as examples.html)\n"    "  /diff?a=ID&b=ID&candidate=NAME[&limit=N]   slmbench diff's page\n"
     "The URL is printed on stderr. The files `report --out DIR` writes hold the same\n"
     "pages; view spares regenerating them.\n";
 
@@ -92,46 +95,160 @@ static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, const cha
     return respond(c, status, &b);
 }
 
-/* The run list: one row per run, newest first, linking to its pages. */
-static int index_page(slm_store *st, slm_buf *out, char *err, size_t errlen)
+/* Inserts html into the page in b just after <body> (top) or before its last script (the
+ * one slm_html_page_close writes). */
+static void insert_html(slm_buf *b, const char *html, int top)
+{
+    const char *at = b->data ? strstr(b->data, top ? "<body>\n" : "<script>") : NULL;
+    for (const char *q = at; !top && q; q = strstr(q + 1, "<script>"))
+        at = q; /* the last: slm_html_page_close's */
+    if (!at)
+        return;
+    size_t k = (size_t)(at - b->data) + (top ? 7 : 0);
+    slm_buf out = {0};
+    slm_buf_append(&out, b->data, k);
+    slm_buf_puts(&out, html);
+    slm_buf_append(&out, b->data + k, b->len - k);
+    slm_buf_free(b);
+    *b = out;
+}
+
+/* s percent-encoded for a query value (RFC 3986: unreserved characters kept). */
+static void url_esc(slm_buf *out, const char *s)
+{
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if ((*q >= '0' && *q <= '9') || ((*q | 32) >= 'a' && (*q | 32) <= 'z') ||
+            strchr("-._~", *q))
+            slm_buf_putc(out, (char)*q);
+        else
+            slm_buf_printf(out, "%%%02X", *q);
+    }
+}
+
+/* Links to the pages of run r (facts of every run in all[0..n), oldest first): its report,
+ * its examples and, per candidate name it shares with the previous run of the same eval
+ * set, the diff against that run. */
+static void run_row(slm_buf *out, const slm_run_facts *all, size_t i)
+{
+    const slm_run_facts *r = &all[i], *prev = NULL;
+    for (size_t j = i; j-- > 0 && !prev && strcmp(r->mode ? r->mode : "", "load");)
+        if (r->es_name && all[j].es_name && !strcmp(all[j].es_name, r->es_name) &&
+            strcmp(all[j].mode ? all[j].mode : "", "load"))
+            prev = &all[j];
+    long long id = (long long)r->id;
+    slm_buf_printf(out, "<tr><td class=\"r\"><a href=\"/run/%lld\">%lld</a></td>", id, id);
+    const char *cells[] = {r->name, r->created, r->status, r->mode, r->es_name};
+    for (size_t k = 0; k < 5; k++) {
+        slm_buf_puts(out, "<td>");
+        slm_html_esc(out, cells[k] ? cells[k] : "–");
+        slm_buf_puts(out, "</td>");
+    }
+    slm_buf_printf(out, "<td><a href=\"/run/%lld/examples\">examples</a></td><td>", id);
+    for (size_t k = 0, shown = 0; prev && k < r->nc; k++) {
+        int shared = 0;
+        for (size_t m = 0; m < prev->nc && !shared; m++)
+            shared = !strcmp(prev->c[m].name, r->c[k].name);
+        if (!shared)
+            continue;
+        slm_buf_printf(out, "%s<a href=\"/diff?a=%lld&amp;b=%lld&amp;candidate=", shown++ ? ", " : "",
+                       (long long)prev->id, id);
+        url_esc(out, r->c[k].name);
+        slm_buf_puts(out, "\">");
+        slm_html_esc(out, r->c[k].name);
+        slm_buf_printf(out, " vs run %lld</a>", (long long)prev->id);
+    }
+    slm_buf_puts(out, "</td></tr>\n");
+}
+
+/* The table of every run, newest first, with the links of run_row, in a section
+ * id="runs". */
+static int run_table(slm_store *st, slm_buf *out, char *err, size_t errlen)
 {
     int64_t *ids;
     size_t n;
     if (slm_store_run_ids(st, &ids, &n, err, errlen))
         return -1;
-    slm_html_page_open(out);
-    slm_buf_puts(out, "<h1>Runs of <code>");
-    slm_html_esc(out, slm_store_path(st));
-    slm_buf_printf(out, "</code></h1>\n<p>%zu runs, newest first.</p>\n<div class=\"tw\">"
-                        "<table class=\"sortable\">\n<thead><tr><th class=\"r\">run</th><th>"
-                        "name</th><th>created</th><th>status</th><th>mode</th><th>eval set"
-                        "</th><th>candidates</th><th>examples</th></tr></thead>\n<tbody>\n", n);
+    slm_run_facts *all = slm_xcalloc(n + 1, sizeof *all);
     int rc = 0;
-    for (size_t i = n; i-- > 0 && !rc;) {
-        slm_run_facts r;
-        if ((rc = slm_store_run_facts(st, ids[i], &r, err, errlen)) != 0)
-            break;
-        long long id = (long long)r.id;
-        slm_buf_printf(out, "<tr><td class=\"r\"><a href=\"/run/%lld\">%lld</a></td>", id, id);
-        const char *cells[] = {r.name, r.created, r.status, r.mode, r.es_name};
-        for (size_t k = 0; k < 5; k++) {
-            slm_buf_puts(out, "<td>");
-            slm_html_esc(out, cells[k] ? cells[k] : "–");
-            slm_buf_puts(out, "</td>");
-        }
-        slm_buf_puts(out, "<td>");
-        for (size_t k = 0; k < r.nc; k++) {
-            slm_buf_puts(out, k ? ", " : "");
-            slm_html_esc(out, r.c[k].name);
-        }
-        slm_buf_printf(out, "</td><td><a href=\"/run/%lld/examples\">examples</a></td></tr>\n",
-                       id);
-        slm_run_facts_free(&r);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = slm_store_run_facts(st, ids[i], &all[i], err, errlen);
+    if (!rc) {
+        slm_buf_printf(out, "<section id=\"runs\"><h2>Each run's pages</h2>\n<p>%zu runs, newest "
+                            "first; a diff is against the previous run of the same eval set."
+                            "</p>\n<div class=\"tw\"><table class=\"sortable\">\n<thead><tr>"
+                            "<th class=\"r\">run</th><th>name</th><th>created</th><th>status"
+                            "</th><th>mode</th><th>eval set</th><th>examples</th><th>diff"
+                            "</th></tr></thead>\n<tbody>\n", n);
+        for (size_t i = n; i-- > 0;)
+            run_row(out, all, i);
+        slm_buf_puts(out, "</tbody></table></div></section>\n");
     }
+    for (size_t i = 0; i < n; i++)
+        slm_run_facts_free(&all[i]);
+    free(all);
     free(ids);
-    slm_buf_puts(out, "</tbody></table></div>\n");
-    slm_html_page_close(out);
     return rc;
+}
+
+/* "/": the history page (slmbench history, filtered by ?evalset= and ?candidate=) with the
+ * table of each run's pages after it. 0, 404 (nothing matches the filter), 500. */
+static unsigned index_page(struct MHD_Connection *c, slm_store *st, slm_buf *out, char *err,
+                           size_t errlen)
+{
+    slm_history_opts o = {
+        .evalset = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "evalset"),
+        .candidate = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "candidate"),
+    };
+    int hr = slm_history_html(st, &o, out, err, errlen);
+    if (hr)
+        return hr == 1 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    slm_buf runs = {0};
+    if (run_table(st, &runs, err, errlen)) {
+        slm_buf_free(&runs);
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    insert_html(out, "<nav><a href=\"#runs\">each run's report, examples and diff</a></nav>\n", 1);
+    insert_html(out, runs.data, 0);
+    slm_buf_free(&runs);
+    return 0;
+}
+
+/* A positive run id or count in query argument name: 0 set (or absent and optional), 2 bad. */
+static int query_long(struct MHD_Connection *c, const char *name, int required, long *v)
+{
+    const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!s)
+        return required ? 2 : 0;
+    size_t len = strspn(s, "0123456789");
+    if (!len || s[len] || len > 18)
+        return 2;
+    *v = strtol(s, NULL, 10);
+    return *v > 0 ? 0 : 2;
+}
+
+/* "/diff?a=ID&b=ID[&candidate=NAME][&limit=N]": slmbench diff's page. 0, 400 a bad number,
+ * 404 a run or candidate the database lacks, 500. */
+static unsigned diff_page(struct MHD_Connection *c, slm_store *st, slm_buf *out, char *err,
+                          size_t errlen)
+{
+    long a = 0, b = 0, limit = 0;
+    if (query_long(c, "a", 1, &a) || query_long(c, "b", 1, &b) ||
+        query_long(c, "limit", 0, &limit)) {
+        slm_err(err, errlen, "/diff?a=RUN&b=RUN[&candidate=NAME][&limit=N]: a and b are run "
+                "ids, limit a count (positive whole numbers)");
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    char ra[24], rb[24];
+    snprintf(ra, sizeof ra, "%ld", a);
+    snprintf(rb, sizeof rb, "%ld", b);
+    slm_diff_opts o = {.run_a = ra, .run_b = rb, .limit = limit,
+                       .candidate = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+                                                                "candidate")};
+    int dr = slm_diff_html(st, &o, out, err, errlen);
+    if (dr)
+        return dr == 1 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    insert_html(out, "<nav><a href=\"/\">every run</a></nav>\n", 1);
+    return 0;
 }
 
 /* The run id of "/run/ID" or "/run/ID/examples" (tail set to the rest): 0, 1 not such a
@@ -157,18 +274,11 @@ static int run_path(const char *url, int64_t *id, const char **tail)
 /* Puts links to the run list and the run's other page after <body> of the page in b. */
 static void add_nav(slm_buf *b, long long id, int examples)
 {
-    const char *body = b->data ? strstr(b->data, "<body>\n") : NULL;
-    if (!body)
-        return;
-    size_t at = (size_t)(body - b->data) + 7;
-    slm_buf out = {0};
-    slm_buf_append(&out, b->data, at);
-    slm_buf_printf(&out, "<nav><a href=\"/\">every run</a> · <a href=\"/run/%lld%s\">%s</a>"
-                   "</nav>\n", id, examples ? "" : "/examples",
-                   examples ? "the run's report" : "its examples, one by one");
-    slm_buf_append(&out, b->data + at, b->len - at);
-    slm_buf_free(b);
-    *b = out;
+    char nav[160];
+    snprintf(nav, sizeof nav, "<nav><a href=\"/\">every run</a> · <a href=\"/run/%lld%s\">%s"
+             "</a></nav>\n", id, examples ? "" : "/examples",
+             examples ? "the run's report" : "its examples, one by one");
+    insert_html(b, nav, 1);
 }
 
 /* The page of run id (tail "" the report, "/examples" the examples) into out: 0, 404 no
@@ -218,11 +328,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int64_t id;
     const char *tail;
     if (!strcmp(url, "/")) {
-        status = index_page(st, &b, err, sizeof err) ? MHD_HTTP_INTERNAL_SERVER_ERROR : 0;
+        status = index_page(c, st, &b, err, sizeof err);
+    } else if (!strcmp(url, "/diff")) {
+        status = diff_page(c, st, &b, err, sizeof err);
     } else {
         int rp = run_path(url, &id, &tail);
         if (rp == 1)
-            return fail(c, MHD_HTTP_NOT_FOUND, "no such page (/, /run/ID, /run/ID/examples)");
+            return fail(c, MHD_HTTP_NOT_FOUND, "no such page (/, /run/ID, /run/ID/examples, "
+                        "/diff?a=RUN&b=RUN)");
         if (rp == 2)
             return fail(c, MHD_HTTP_BAD_REQUEST, "a run id is a positive whole number");
         status = run_page(st, id, tail, &b, err, sizeof err);
