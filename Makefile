@@ -41,6 +41,9 @@ DEPS_STAMP := build/.deps-stamp
 PKGS = sqlite3 yaml-0.1 jansson papi libcurl libcrypto
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
+# `slmbench view`'s web server, optional: built without it, view says how to get it.
+MHD_CFLAGS = $(if $(shell $(PKG_CONFIG) --exists libmicrohttpd 2>/dev/null && echo 1),-DSLM_HAVE_MHD $(shell $(PKG_CONFIG) --cflags libmicrohttpd))
+MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
 LLAMA_LIBDIR = $(if $(LLAMA_SYSTEM),$(shell $(PKG_CONFIG) --variable=libdir llama),$(abspath $(LLAMA_DIR)/lib))
 LLAMA_CFLAGS = $(if $(LLAMA_SYSTEM),-DSLM_HAVE_LLAMA_H $(shell $(PKG_CONFIG) --cflags llama))
@@ -107,9 +110,10 @@ $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(OUT)/obj/harness/cli/cmd_view.o: ALL_CFLAGS += $(MHD_CFLAGS)
 $(OUT)/slmbench: $(CLI_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) $(MHD_LIBS) -ldl -lm -lpthread
 
 # Each engine: engines/<name>/*.c -> $(OUT)/engines/<name>.so, built as a third party
 # would: only engines/ on the include path (slm_engine.h, slm_plugin.h) and none of the

@@ -27,6 +27,7 @@ int cmd_deploy(int argc, char **argv);
 int cmd_prodreview(int argc, char **argv); /* drift --deployment */
 int cmd_sample(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_view(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 

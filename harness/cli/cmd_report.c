@@ -1,5 +1,6 @@
 /* cmd_report.c — `slmbench report`: the comparison report of stored runs. */
 #include "cli.h"
+#include "examples_html.h"
 #include "json_out.h"
 #include "load_read.h"
 #include "mdfit.h"
@@ -20,7 +21,9 @@ static const char ABOUT[] =
     "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
     "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
     "embedded, sortable tables, no network access), DIR/report.json, DIR/per_class.csv\n"
-    "(every candidate's precision, recall, F1 and support per label), and DIR/plots/ (each\n"
+    "(every candidate's precision, recall, F1 and support per label), DIR/examples.html\n"
+    "(the first run's predictions example by example, filtered by class, correctness and\n"
+    "confidence), and DIR/plots/ (each\n"
     "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n"
     "A load test (a run of `slmbench load`) is reported alone: its load section, with the\n"
     "charts of latency, goodput and achieved rate against the offered rate and the\n"
@@ -69,7 +72,7 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
     slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
     char **svg_paths = slm_xcalloc(pr.n + 1, sizeof *svg_paths);
     size_t nf = 0;
-    slm_buf md = {0}, html = {0}, json = {0}, csv = {0};
+    slm_buf md = {0}, html = {0}, json = {0}, csv = {0}, ex = {0};
     int rc = SLM_EXIT_OK;
     if (slm_report_markdown(st, ids, n, &md, err, sizeof err) ||
         slm_report_json(st, ids, n, &json, err, sizeof err) ||
@@ -101,12 +104,14 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         fprintf(stderr, "slmbench: note: report.md was cut to fit a pull-request comment "
                         "(at most %d characters); report.html has everything\n",
                 SLM_REPORT_MAX_MD_CHARS);
-    if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err)) {
+    if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err) ||
+        slm_examples_html(st, ids[0], &ex, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
     if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
-        slm_cli_write(dir, "report.json", &json) || slm_cli_write(dir, "per_class.csv", &csv))
+        slm_cli_write(dir, "report.json", &json) || slm_cli_write(dir, "per_class.csv", &csv) ||
+        slm_cli_write(dir, "examples.html", &ex))
         rc = SLM_EXIT_ENGINE;
     else if (note.len)
         fprintf(stderr, "slmbench: note: %s\n", note.data);
@@ -119,6 +124,7 @@ done:
     slm_buf_free(&html);
     slm_buf_free(&json);
     slm_buf_free(&csv);
+    slm_buf_free(&ex);
     slm_buf_free(&note);
     slm_plots_result_free(&pr);
     return rc;
@@ -338,7 +344,8 @@ int cmd_report(int argc, char **argv)
         {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
          .help = "the same as --format json"},
         {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,
-         .help = "write report.md, report.html, report.json, per_class.csv and plots/ into DIR"},
+         .help = "write report.md, report.html, report.json, per_class.csv, examples.html\nand "
+                 "plots/ into DIR"},
         {.name = "no-plots", .kind = SLM_OPT_FLAG, .target = &no_plots,
          .help = "with --out: draw no plots"},
         {0},

@@ -36,6 +36,7 @@ static const struct {
     {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},
     {"sample", cmd_sample, "draw an audit sample of a production month to label; score it"},
     {"tag", cmd_tag, "name a run (e.g. main) to use it as a baseline"},
+    {"view", cmd_view, "serve the runs' pages read-only on 127.0.0.1 (history, report, examples, diff)"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

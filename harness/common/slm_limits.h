@@ -226,6 +226,17 @@
 /* Longest level (duration), 24 hours in ms. Over it: bad input at the key's line. */
 #define SLM_LOAD_MAX_DURATION_MS (24.0 * 3600 * 1000)
 
+/* ---- the per-example page and `slmbench view` ---- */
+
+/* Most bytes of an example's text shown in a row of the per-example page (examples.html);
+ * a longer text is cut at a character boundary and ends with "…". A page of a 5,000-row
+ * split stays a few MB even when its texts run to the 1 MiB field limit. */
+#define SLM_EXAMPLES_TEXT_SHOWN 1000
+
+/* Longest request path `slmbench view` answers, in bytes. Longer: 404 (no route is that
+ * long; the query string is parsed by libmicrohttpd and bounded by its own buffer). */
+#define SLM_VIEW_MAX_PATH 256
+
 /* ---- slmbench diff ---- */
 
 /* Characters (UTF-8 code points) of an example's text shown in the Markdown and HTML diff
