@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "run_scope.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
@@ -210,7 +211,9 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
     slm_ctl_text(out, r.es_name ? r.es_name : "?");
     slm_buf_putc(out, '/');
     slm_ctl_text(out, r.split ? r.split : "?");
-    slm_buf_printf(out, " (%ld examples, mode %s)\n\n", r.n_rows, r.mode);
+    slm_buf_puts(out, " (");
+    slm_report_run_scope(st, r.id, r.n_rows, out); /* a shard: "616 of 3,080 examples" */
+    slm_buf_printf(out, ", mode %s)\n\n", r.mode);
     comparison(st, &r, out);
     if (r.nc) {
         double maj = metric(st, r.c[0].id, "majority_rate");

@@ -106,10 +106,23 @@ have=$(got "$TMP/f.db")
 
 # Shards draw the same sample: their examples together are the unsharded run's.
 for i in 0 1; do
-    "$SLMBENCH" run "$TMP/s1.yaml" --db "$TMP/sh$i.db" --quiet --shard $i/2 2>/dev/null
+    "$SLMBENCH" run "$TMP/s1.yaml" --db "$TMP/sh$i.db" --quiet --shard $i/2 >"$TMP/sh$i.out" 2>/dev/null
 done
+# what a shard scored, and of how many: its summary says so (10 of the sample's 20)
+n0=$(sql "$TMP/sh0.db" "select count(*) from examples")
+grep -q "on sorted/test ($n0 of 20 examples (shard 0/2; limit: stratified by label, seed 1), mode score)" "$TMP/sh0.out" \
+    && ok "a shard's summary: $n0 of 20 examples (shard 0/2; limit: stratified by label, seed 1)" \
+    || notok "shard summary: $(grep 'on sorted' "$TMP/sh0.out")"
+grep -q "on sorted/test (5 examples (limit: stratified by label, seed 1), mode score)" "$TMP/out" \
+    && ok "an unsharded run's summary (limit 5): 5 examples (limit: stratified by label, seed 1)" \
+    || notok "limit summary: $(grep 'on sorted' "$TMP/out")"
 { sql "$TMP/sh0.db" "select example_id || ',' || label from examples"; sql "$TMP/sh1.db" "select example_id || ',' || label from examples"; } | sort > "$TMP/shards.txt"
 sort "$TMP/ids1.txt" | cmp -s - "$TMP/shards.txt" && ok "shards 0/2 and 1/2 together hold the same 20 examples" || notok "shards drew another sample"
+
+mk all 0 1
+"$SLMBENCH" run "$TMP/all.yaml" --db "$TMP/sh.db" --quiet --shard 1/3 >"$TMP/sh.out" 2>/dev/null
+grep -q "on sorted/test (33 of 100 examples (shard 1/3), mode score)" "$TMP/sh.out" \
+    && ok "shard 1/3 of the whole split: 33 of 100 examples (shard 1/3)" || notok "shard summary: $(grep 'on sorted' "$TMP/sh.out")"
 
 # A crash (the replay engine exits after 7 answers) and --resume until done: the resumed
 # run evaluates the same sample.
