@@ -98,6 +98,11 @@ n=$(grep -c '<testcase classname="[^"]*" name="accuracy_drop"><skipped message="
 grep -q '<failure' "$W/results/gate.xml" && notok "the first gate failed a check" || ok "no failing case: the absolute checks pass"
 grep -q 'name="accuracy_min"' "$W/results/gate.xml" && ok "the absolute checks were judged" || notok "no accuracy_min case"
 [ -s "$W/results/report/report.md" ] && ok "the report was written" || notok "no report"
+# docs/ci/gate.yaml's own `baseline: {ref: main}` is what --baseline main repeats: the
+# same without the option
+expect_exit 0 "the gate file's ref alone (no --baseline), no baseline yet" "$SLM" gate "$W/docs/ci/gate.yaml" --db "$W/results/slmbench.db"
+expect_out "accuracy\\\\_drop \| not judged: no run tagged .main. yet" "its baseline checks are not judged either"
+expect_err "note: no run tagged 'main' yet" "stderr says why"
 
 # 2. The pull request merged: the push to main evaluates and tags.
 if job main1 push; then rc=0; else rc=$?; fi
