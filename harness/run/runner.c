@@ -225,6 +225,8 @@ static size_t limit_alloc(const size_t *cnt, size_t nl, size_t n, size_t k, size
         for (size_t l = 0; l < nl; l++)
             if (cnt[l] && (best == nl || rem[l] > rem[best]))
                 best = l;
+        if (best == nl)
+            break; /* no label present (the loader refuses such rows; defensive) */
         alloc[best]++;
         rem[best] = 0;
     }
