@@ -8,7 +8,10 @@
 #   make bench      benchmarks of slmbench itself (bench/perf/)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (tests/fuzz/; needs clang)
 #   make SANITIZE=address,undefined check    the same tests under the sanitizers
-#   make install PREFIX=/usr/local DESTDIR=
+#   make docs       the man pages build/man/*.1 and the bash completion build/completion/slmbench,
+#                   generated from the option tables (slmbench man, slmbench completion bash)
+#   make install PREFIX=/usr/local DESTDIR=    the program, the engine plugins, the man pages
+#                   and the bash completion
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows the commands.
 
@@ -39,6 +42,9 @@ DEPS_STAMP := build/.deps-stamp
 PKGS = sqlite3 yaml-0.1 jansson papi libcurl libcrypto
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
+# `slmbench view`'s web server, optional: built without it, view says how to get it.
+MHD_CFLAGS = $(if $(shell $(PKG_CONFIG) --exists libmicrohttpd 2>/dev/null && echo 1),-DSLM_HAVE_MHD $(shell $(PKG_CONFIG) --cflags libmicrohttpd))
+MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 LLAMA_SYSTEM = $(shell $(PKG_CONFIG) --exists llama 2>/dev/null && echo 1)
 LLAMA_LIBDIR = $(if $(LLAMA_SYSTEM),$(shell $(PKG_CONFIG) --variable=libdir llama),$(abspath $(LLAMA_DIR)/lib))
 LLAMA_CFLAGS = $(if $(LLAMA_SYSTEM),-DSLM_HAVE_LLAMA_H $(shell $(PKG_CONFIG) --cflags llama))
@@ -87,7 +93,7 @@ TEST_HELPER_BINS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(OUT)/tests/%)
 TEST_SERVER_SRCS := $(wildcard tests/server/*.c)
 TEST_SERVER_BINS := $(TEST_SERVER_SRCS:tests/server/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps demo demo-models check test bench clean install distclean
+.PHONY: all deps demo demo-models check test bench clean install distclean docs
 all: $(OUT)/slmbench $(ENGINE_SOS)
 
 deps: $(DEPS_STAMP)
@@ -105,9 +111,10 @@ $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(OUT)/obj/harness/cli/cmd_view.o: ALL_CFLAGS += $(MHD_CFLAGS)
 $(OUT)/slmbench: $(CLI_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) -ldl -lm -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(CORE_LIB) $(PKG_LIBS) $(MHD_LIBS) -ldl -lm -lpthread
 
 # Each engine: engines/<name>/*.c -> $(OUT)/engines/<name>.so, built as a third party
 # would: only engines/ on the include path (slm_engine.h, slm_plugin.h) and none of the
@@ -252,13 +259,35 @@ fuzz: fuzz-build
 fuzz-seeds: $(OUT)/slmbench
 	$(Q)sh tests/fuzz/seeds.sh $(OUT)/slmbench
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines
+# The man pages (slmbench.1 and one slmbench-CMD.1 per command) and the bash completion,
+# written by the program from its option tables; remade whenever the program is.
+DOCS_STAMP := $(OUT)/man/.stamp
+docs: $(DOCS_STAMP) $(OUT)/completion/slmbench
+$(DOCS_STAMP): $(OUT)/slmbench
+	@$(if $(Q),echo "  MAN     $(OUT)/man/")
+	$(Q)rm -rf $(OUT)/man && mkdir -p $(OUT)/man
+	$(Q)$(OUT)/slmbench man >$(OUT)/man/slmbench.1
+	$(Q)for c in $$($(OUT)/slmbench man --list); do \
+	    $(OUT)/slmbench man $$c >$(OUT)/man/slmbench-$$c.1 || exit 1; done
+	$(Q)touch $@
+$(OUT)/completion/slmbench: $(OUT)/slmbench
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(OUT)/slmbench completion bash >$@.tmp && mv $@.tmp $@
+
+# The engines go where the program looks for them (<bin>/../lib/slmbench/engines).
+install: all docs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slmbench/engines \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(OUT)/slmbench $(DESTDIR)$(PREFIX)/bin/slmbench
 	install -m 644 $(ENGINE_SOS) $(DESTDIR)$(PREFIX)/lib/slmbench/engines/
+	install -m 644 $(OUT)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(OUT)/completion/slmbench \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/slmbench
 
 clean:
-	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo build/fuzz
+	rm -rf build/obj build/sanitize build/tests build/engines build/slmbench build/libslmcore.a build/demo build/fuzz \
+	    build/man build/completion
 
 distclean:
 	rm -rf build

@@ -1,6 +1,7 @@
 /*
  * pareto.h — the one accuracy–latency Pareto front of the reports (the recommendation of
- * report.c and the frontier line of plots.c).
+ * recommend.c, with accuracy ties counted as equal accuracy, and the frontier line of
+ * plots.c).
  *
  * Tie rule: a point is on the front unless another point is at least as accurate AND at
  * least as fast, and strictly better in one of the two. Two points with the same accuracy

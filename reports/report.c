@@ -7,40 +7,13 @@
 #include "json_out.h"
 #include "latpairs.h"
 #include "metrics.h"
-#include "pareto.h"
+#include "recommend.h"
 #include "store_reports.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void slm_md_cell(slm_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    for (; *s; s++) {
-        size_t k;
-        switch (*s) {
-        case '|': slm_buf_puts(b, "\\|"); break;
-        case '<': slm_buf_puts(b, "&lt;"); break;
-        case '>': slm_buf_puts(b, "&gt;"); break;
-        case '&': slm_buf_puts(b, "&amp;"); break;
-        case '`': slm_buf_puts(b, "\\`"); break;
-        case '*': slm_buf_puts(b, "\\*"); break;
-        case '_': slm_buf_puts(b, "\\_"); break;
-        case '[': slm_buf_puts(b, "\\["); break;
-        case ']': slm_buf_puts(b, "\\]"); break;
-        case '\r': break;
-        case '\n': slm_buf_puts(b, " "); break;
-        default:
-            if ((k = slm_ctl_esc(b, s)))
-                s += k - 1;
-            else
-                slm_buf_putc(b, *s);
-        }
-    }
-}
 
 /* ---- reading a run ---- */
 
@@ -66,34 +39,12 @@ static double metric(slm_store *st, int64_t cid, const char *name)
 
 static void num(slm_buf *b, double v, int digits)
 {
-    if (isnan(v)) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    char t[64];
-    if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
-        slm_fmt_double(t, sizeof t, v, digits);
-    else {
-        /* fixed notation with `digits` significant digits, at most 3 decimals */
-        int dec = digits - 1 - (v == 0 ? 0 : (int)floor(log10(fabs(v))));
-        if (dec < 0)
-            dec = 0;
-        if (dec > 3)
-            dec = 3;
-        snprintf(t, sizeof t, "%.*f", dec, v);
-    }
-    slm_buf_puts(b, t);
+    slm_md_num(b, v, digits);
 }
 
 static void pct(slm_buf *b, double v)
 {
-    if (isnan(v)) {
-        slm_buf_puts(b, "–");
-        return;
-    }
-    char t[32];
-    snprintf(t, sizeof t, "%.1f%%", v * 100.0);
-    slm_buf_puts(b, t);
+    slm_md_pct(b, v);
 }
 
 static void human_count(slm_buf *b, double v)
@@ -114,18 +65,9 @@ static void human_count(slm_buf *b, double v)
     slm_buf_puts(b, t);
 }
 
-/* A value as its field in the table says: a percentage, a whole number, or `digits`
- * significant digits; a name the table lacks gets 4 digits (test_report checks there is
- * none). */
 static void field_val(slm_buf *b, const char *name, double v)
 {
-    const slm_field *f = slm_field_lookup(name);
-    if (f && f->fmt == SLM_FMT_PCT)
-        pct(b, v);
-    else if (f && f->fmt == SLM_FMT_COUNT && !isnan(v))
-        slm_buf_printf(b, "%.0f", v);
-    else
-        num(b, v, f && f->fmt == SLM_FMT_NUM ? f->digits : 4);
+    slm_md_field_val(b, name, v);
 }
 
 /* " | value" of a candidate's stored metric. */
@@ -213,7 +155,9 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
     slm_ctl_text(out, r.split ? r.split : "?");
     slm_buf_puts(out, " (");
     slm_report_run_scope(st, r.id, r.n_rows, out); /* a shard: "616 of 3,080 examples" */
-    slm_buf_printf(out, ", mode %s)\n\n", r.mode);
+    slm_buf_printf(out, ", mode %s)\n", r.mode);
+    slm_recommend_text(st, &r, out); /* the answer and the warnings lead */
+    slm_buf_puts(out, "\n");
     comparison(st, &r, out);
     if (r.nc) {
         double maj = metric(st, r.c[0].id, "majority_rate");
@@ -767,175 +711,17 @@ static void reliability(slm_store *st, const cand_row *c, slm_buf *b)
     free(bins);
 }
 
-/* The recommendation: candidates on the accuracy–p95-latency Pareto front (pareto.h)
- * that meet the config's requirements; the pick is the most accurate of them (then the
- * fastest). "Faster" means measurably faster (latpairs.h): a latency difference within the
- * run's measured noise is a tie, so the pick does not flip with the machine's load. A
- * candidate whose status is not ok is never on the front, but its figures still dominate
- * others. */
-typedef struct rec {
-    size_t n;
-    double min_acc, max_ece, max_p95; /* requirements, NaN when not set */
-    double *acc, *p95, *ece;
-    int *front, *meets;
-    unsigned char *faster;            /* n * n: [j * n + i] j measurably faster than i */
-    char note[512];                   /* how "faster" was decided */
-    long pick;                        /* -1: none qualifies */
-} rec;
-
-static void rec_compute(slm_store *st, const run_info *r, rec *x)
-{
-    slm_run_cfg *cfg = NULL;
-    x->min_acc = x->max_ece = x->max_p95 = NAN;
-    if (slm_run_cfg_from_db(st, r->id, &cfg, NULL, 0) == 0) {
-        x->min_acc = cfg->req_min_accuracy;
-        x->max_ece = cfg->req_max_ece;
-        x->max_p95 = cfg->req_max_p95_ms;
-    }
-    slm_run_cfg_free(cfg);
-    size_t n = x->n = r->nc;
-    x->acc = slm_xcalloc(n, sizeof *x->acc);
-    x->p95 = slm_xcalloc(n, sizeof *x->p95);
-    x->ece = slm_xcalloc(n, sizeof *x->ece);
-    x->front = slm_xcalloc(n, sizeof *x->front);
-    x->meets = slm_xcalloc(n, sizeof *x->meets);
-    for (size_t i = 0; i < n; i++) {
-        x->acc[i] = metric(st, r->c[i].id, "accuracy");
-        x->p95[i] = metric(st, r->c[i].id, "e2e_ms_p95");
-        x->ece[i] = metric(st, r->c[i].id, "ece_15");
-    }
-    int64_t *ids = slm_xcalloc(n ? n : 1, sizeof *ids);
-    for (size_t i = 0; i < n; i++)
-        ids[i] = r->c[i].id;
-    x->faster = slm_faster_matrix(st, ids, x->p95, n, x->note, sizeof x->note);
-    free(ids);
-    slm_pareto_front(x->acc, x->p95, x->faster, n, x->front);
-    x->pick = -1;
-    for (size_t i = 0; i < n; i++) {
-        int ok = !isnan(x->acc[i]) && !isnan(x->p95[i]) && r->c[i].status &&
-                 !strcmp(r->c[i].status, "ok");
-        x->front[i] = x->front[i] && ok;
-        x->meets[i] = ok && !(x->acc[i] < x->min_acc) && !(x->ece[i] > x->max_ece) &&
-                      !(x->p95[i] > x->max_p95);
-    }
-    for (size_t i = 0; i < n; i++) {
-        long p = x->pick;
-        if (x->front[i] && x->meets[i] &&
-            (p < 0 || x->acc[i] > x->acc[p] ||
-             (x->acc[i] == x->acc[p] && x->faster[i * n + (size_t)p])))
-            x->pick = (long)i;
-    }
-}
-
-static void rec_free(rec *x)
-{
-    free(x->acc), free(x->p95), free(x->ece), free(x->front), free(x->meets), free(x->faster);
-}
-
-/* The requirements line and the pick (or why there is none). */
-static void rec_summary(const run_info *r, const rec *x, slm_buf *b)
-{
-    slm_buf_puts(b, "### Recommendation\n\nRequirements: ");
-    int any_req = 0;
-    if (!isnan(x->min_acc))
-        slm_buf_printf(b, "%saccuracy ≥ %.1f%%", any_req++ ? ", " : "", x->min_acc * 100);
-    if (!isnan(x->max_ece))
-        slm_buf_printf(b, "%sECE ≤ %.3f", any_req++ ? ", " : "", x->max_ece);
-    if (!isnan(x->max_p95))
-        slm_buf_printf(b, "%sp95 latency ≤ %.1f ms", any_req++ ? ", " : "", x->max_p95);
-    slm_buf_puts(b, any_req ? " (from the run config).\n\n"
-                            : "none set (add `requirements:` to the run config).\n\n");
-    if (x->pick < 0) {
-        slm_buf_puts(b, "**No candidate qualifies**: none on the accuracy–latency front meets "
-                        "the requirements.\n\n");
-        return;
-    }
-    size_t p = (size_t)x->pick;
-    slm_buf_puts(b, "**Pick `");
-    slm_md_cell(b, r->c[p].name);
-    slm_buf_puts(b, "`**: the most accurate candidate on the accuracy–latency front that "
-                    "meets the requirements (accuracy ");
-    field_val(b, "accuracy", x->acc[p]);
-    slm_buf_puts(b, ", p95 ");
-    field_val(b, "e2e_ms_p95", x->p95[p]);
-    slm_buf_puts(b, " ms, ECE ");
-    field_val(b, "ece_15", x->ece[p]);
-    slm_buf_puts(b, ").\n\n");
-}
-
-/* Why candidate i was not picked. */
-static void rec_why_not(const run_info *r, const rec *x, size_t i, slm_buf *b)
-{
-    if ((long)i == x->pick) {
-        slm_buf_puts(b, "picked");
-    } else if (!x->front[i]) {
-        for (size_t j = 0; j < x->n; j++)
-            if (j != i && x->front[j] &&
-                slm_pareto_dominates(x->acc, x->p95, x->faster, x->n, j, i)) {
-                slm_buf_puts(b, "dominated by ");
-                slm_md_cell(b, r->c[j].name);
-                slm_buf_puts(b, x->faster[j * x->n + i]
-                                    ? " (as accurate or more, and measurably faster)"
-                                    : " (more accurate, and its latency no worse beyond "
-                                      "the measured noise)");
-                break;
-            }
-        if (isnan(x->acc[i]) || isnan(x->p95[i]))
-            slm_buf_puts(b, "no results");
-    } else if (!x->meets[i]) {
-        int k = 0;
-        if (x->acc[i] < x->min_acc)
-            slm_buf_printf(b, "%saccuracy below %.1f%%", k++ ? "; " : "", x->min_acc * 100);
-        if (x->ece[i] > x->max_ece)
-            slm_buf_printf(b, "%sECE above %.3f", k++ ? "; " : "", x->max_ece);
-        if (x->p95[i] > x->max_p95)
-            slm_buf_printf(b, "%sp95 above %.1f ms", k++ ? "; " : "", x->max_p95);
-    } else if (x->faster[i * x->n + (size_t)x->pick]) {
-        slm_buf_puts(b, "less accurate than the pick, and measurably faster: consider it if "
-                        "latency matters more");
-    } else if (x->acc[i] < x->acc[x->pick]) {
-        slm_buf_puts(b, "less accurate than the pick; its latency ties with the pick's "
-                        "within the measured noise");
-    } else {
-        slm_buf_puts(b, "ties with the pick on accuracy, and on latency within the measured "
-                        "noise (the pick comes first in the config)");
-    }
-}
-
-static void recommendation(slm_store *st, const run_info *r, slm_buf *b)
-{
-    if (!r->nc)
-        return;
-    rec x;
-    rec_compute(st, r, &x);
-    rec_summary(r, &x, b);
-    slm_buf_puts(b, "| candidate | accuracy | p95 ms | ECE | on the front | meets requirements | "
-                    "why not picked |\n|---|---:|---:|---:|---|---|---|\n");
-    for (size_t i = 0; i < x.n; i++) {
-        slm_buf_puts(b, "| ");
-        slm_md_cell(b, r->c[i].name);
-        slm_buf_puts(b, " | ");
-        field_val(b, "accuracy", x.acc[i]);
-        slm_buf_puts(b, " | ");
-        field_val(b, "e2e_ms_p95", x.p95[i]);
-        slm_buf_puts(b, " | ");
-        field_val(b, "ece_15", x.ece[i]);
-        slm_buf_printf(b, " | %s | %s | ", x.front[i] ? "yes" : "no", x.meets[i] ? "yes" : "no");
-        rec_why_not(r, &x, i, b);
-        slm_buf_puts(b, " |\n");
-    }
-    if (x.n > 1 && x.note[0])
-        slm_buf_printf(b, "\n%s\n", x.note);
-    slm_buf_puts(b, "\n");
-    rec_free(&x);
-}
-
-/* The run's identity: status, eval set, hashes, mode, times, versions, host. */
-static void run_header(const run_info *r, slm_buf *b)
+static void run_title(const run_info *r, slm_buf *b)
 {
     slm_buf_printf(b, "## Run %lld: ", (long long)r->id);
     slm_md_cell(b, r->name);
     slm_buf_puts(b, "\n\n");
+}
+
+/* The run's identity: status, eval set, hashes, mode, times, versions, host, and the
+ * measurement conditions. */
+static void run_facts(slm_store *st, const run_info *r, slm_buf *b)
+{
     slm_buf_puts(b, "| | |\n|---|---|\n");
     slm_buf_puts(b, "| status | ");
     slm_md_cell(b, r->status);
@@ -966,7 +752,9 @@ static void run_header(const run_info *r, slm_buf *b)
     slm_buf_puts(b, " (");
     slm_md_cell(b, r->git);
     slm_buf_puts(b, ") |\n| host | ");
-    slm_md_cell(b, r->host);
+    slm_host_facts(r->host, SLM_REC_MD, b);
+    slm_buf_puts(b, " |\n| conditions | ");
+    slm_recommend_conditions(st, r, b);
     slm_buf_puts(b, " |\n\n");
 }
 
@@ -975,8 +763,10 @@ int slm_report_run_header(slm_store *st, int64_t run_id, slm_buf *out, char *err
 {
     run_info r;
     int rc = load_run(st, run_id, &r, err, errlen);
-    if (!rc)
-        run_header(&r, out);
+    if (!rc) {
+        run_title(&r, out);
+        run_facts(st, &r, out);
+    }
     run_info_free(&r);
     return rc;
 }
@@ -1069,8 +859,9 @@ static void per_candidate(slm_store *st, const run_info *r, slm_buf *b)
 
 static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
 {
-    run_header(r, b);
-    recommendation(st, r, b);
+    /* the first screen: the answer, what makes latency untrustworthy, the table */
+    run_title(r, b);
+    slm_recommend_top_md(st, r, b);
     slm_buf_puts(b, "### Comparison\n\n");
     comparison(st, r, b);
     if (r->nc) {
@@ -1079,6 +870,9 @@ static void one_run_md(slm_store *st, const run_info *r, slm_buf *b)
         pct(b, maj);
         slm_buf_puts(b, "\n");
     }
+    slm_buf_puts(b, "\n### Run\n\n");
+    run_facts(st, r, b);
+    slm_recommend_md(st, r, b);
     structured_outputs(st, r, b);
     calibration(st, r, b);
     temperature(st, r, b);
@@ -1208,6 +1002,7 @@ int slm_report_json(slm_store *st, const int64_t *ids, size_t n_runs, slm_buf *o
         json_object_set_new(jr, "prompt_sha256", slm_json_str(r.prompt_sha));
         json_object_set_new(jr, "harness_version", slm_json_str(r.harness));
         json_object_set_new(jr, "git_rev", slm_json_str(r.git));
+        json_object_set_new(jr, "recommendation", slm_recommend_json(st, &r));
         json_object_set_new(jr, "candidates", cands);
         for (size_t k = 0; k < r.nc; k++) {
             const cand_row *c = &r.c[k];

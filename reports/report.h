@@ -8,6 +8,7 @@
 #include "store.h"
 #include "util.h"
 #include "ctlesc.h" /* slm_ctl_esc, slm_ctl_text: the one control-character escaper */
+#include "mdfmt.h"  /* slm_md_cell: the one Markdown cell escaper */
 
 /* The compact comparison table printed at the end of `slmbench run` (Markdown). */
 int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *err,
@@ -26,9 +27,5 @@ int slm_report_run_header(slm_store *st, int64_t run_id, slm_buf *out, char *err
 /* Every stored metric per candidate, as a JSON document. */
 int slm_report_json(slm_store *st, const int64_t *run_ids, size_t n_runs, slm_buf *out,
                     char *err, size_t errlen);
-
-/* Escapes text for a Markdown table cell (|, <, >, &, backticks, newlines; control
- * characters as slm_ctl_esc). */
-void slm_md_cell(slm_buf *b, const char *s);
 
 #endif

@@ -27,6 +27,9 @@ int cmd_deploy(int argc, char **argv);
 int cmd_prodreview(int argc, char **argv); /* drift --deployment */
 int cmd_sample(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_view(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Prints "slmbench: error: <msg>" and returns code. */
 int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);

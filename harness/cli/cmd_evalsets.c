@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "slices.h"
+#include "slm_limits.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -10,9 +11,10 @@
 
 static const char ABOUT[] =
     "PATH is a data file (id,text,label CSV or JSON lines) or an eval set (a folder with\n"
-    "evalset.yaml, or the yaml itself). Every row is validated; a bad row is reported as\n"
-    "file:line: reason (exit 3). Prints rows, label counts, text lengths and duplicates;\n"
-    "for an eval set, every split and the texts shared between splits (leakage).\n";
+    "evalset.yaml, or the yaml itself). Every row is validated; every bad row is reported\n"
+    "as file:line: reason (the first 50 of a file, then how many more; exit 3). Prints\n"
+    "rows, label counts, text lengths and duplicates; for an eval set, every split and\n"
+    "the texts shared between splits (leakage).\n";
 
 /* Normalised text for duplicate detection: lowercase, runs of non-alphanumerics → ' '. */
 static char *norm_text(const char *s)
@@ -106,6 +108,32 @@ static void describe(const slm_dataset *d, const char *const *labels, size_t nl)
         dups += !strcmp(nv[i], nv[i - 1]);
     printf("  duplicate texts %zu (after lowercasing and ignoring punctuation)\n", dups);
     slm_free_strv(nv, d->n);
+}
+
+/* Without --skip-bad-rows a file is loaded with its bad rows skipped and the first
+ * SLM_MAX_REPORTED_BAD_ROWS of them kept: every one is named here (the others counted),
+ * on stderr. Returns how many bad rows d has (0: none, d is good). */
+static size_t report_bad_rows(const slm_dataset *d)
+{
+    for (size_t i = 0; i < d->n_bad_rows; i++)
+        slm_die(SLM_EXIT_BAD_INPUT, "%s", d->bad_rows[i]);
+    if (d->n_skipped > d->n_bad_rows)
+        slm_die(SLM_EXIT_BAD_INPUT, "%s: ... and %zu more bad rows", d->path,
+                d->n_skipped - d->n_bad_rows);
+    if (d->n_skipped)
+        slm_die(SLM_EXIT_BAD_INPUT, "%s: %zu bad row%s, %zu good: fix %s (or leave %s out: "
+                "--skip-bad-rows here, skip_bad_rows: true in a run config)", d->path,
+                d->n_skipped, d->n_skipped == 1 ? "" : "s", d->n, d->n_skipped == 1 ? "it" : "them",
+                d->n_skipped == 1 ? "it" : "them");
+    return d->n_skipped;
+}
+
+/* The options checking a file with: skip (--skip-bad-rows) skips and counts bad rows;
+ * otherwise they are skipped too, but kept to be named, and the file fails. */
+static void check_opts(slm_load_opts *o, int skip)
+{
+    o->skip_bad_rows = 1;
+    o->keep_bad_rows = skip ? 0 : SLM_MAX_REPORTED_BAD_ROWS;
 }
 
 static size_t shared_texts(const slm_dataset *a, const slm_dataset *b)
@@ -244,12 +272,15 @@ int cmd_evalsets(int argc, char **argv)
                            .n_labels = es ? es->n_labels : 0,
                            .fields = es && es->n_fields ? es->fields : NULL,
                            .n_fields = es ? es->n_fields : 0,
-                           .skip_bad_rows = skip,
                            .labels_from = es ? es->yaml_path : NULL};
+        check_opts(&o, skip);
         slm_dataset *d;
         if (slm_dataset_load(path, &o, &d, err, sizeof err))
             rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
-        else {
+        else if (!skip && report_bad_rows(d)) {
+            rc = SLM_EXIT_BAD_INPUT;
+            slm_dataset_free(d);
+        } else {
             describe(d, es ? (const char *const *)es->labels : NULL, es ? es->n_labels : 0);
             printf("ok\n");
             slm_dataset_free(d);
@@ -271,9 +302,17 @@ int cmd_evalsets(int argc, char **argv)
                es->slices[i].name, es->slices[i].split, es->slices[i].version,
                es->slices[i].path, es->slices[i].sha256);
     slm_dataset **ds = slm_xcalloc(es->n_splits, sizeof *ds);
+    slm_load_opts o = slm_evalset_load_opts(es, skip);
+    check_opts(&o, skip);
     for (size_t i = 0; i < es->n_splits; i++) {
-        if (slm_evalset_load_split(es, es->splits[i].name, skip, &ds[i], err, sizeof err)) {
+        if (slm_evalset_load_split_with(es, es->splits[i].name, &o, &ds[i], err, sizeof err)) {
             rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+            continue;
+        }
+        if (!skip && report_bad_rows(ds[i])) {
+            rc = SLM_EXIT_BAD_INPUT;
+            slm_dataset_free(ds[i]);
+            ds[i] = NULL;
             continue;
         }
         printf("split '%s': ", es->splits[i].name);

@@ -1,20 +1,26 @@
 /* cmd_report.c — `slmbench report`: the comparison report of stored runs. */
 #include "cli.h"
+#include "examples_html.h"
 #include "json_out.h"
 #include "load_read.h"
 #include "opts.h"
 #include "store_load.h"
+#include "store_refs.h"
 #include "store_reports.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char ABOUT[] =
     "Writes the report of one or more stored runs (side by side). RUN is a run id, a tag,\n"
     "a run name or 'last'. Without --out, the chosen format goes to stdout. With --out DIR:\n"
     "DIR/report.md (for pull-request comments), DIR/report.html (self-contained: plots\n"
-    "embedded, sortable tables, no network access), DIR/report.json, and DIR/plots/ (each\n"
+    "embedded, sortable tables, no network access), DIR/report.json, DIR/examples.html\n"
+    "(the first run's predictions example by example, filtered by class, correctness and\n"
+    "confidence), and DIR/plots/ (each\n"
     "plot as SVG and PNG with its data file and gnuplot script; needs gnuplot).\n"
     "A load test (a run of `slmbench load`) is reported alone: its load section, with the\n"
     "charts of latency, goodput and achieved rate against the offered rate and the\n"
@@ -63,7 +69,7 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
     slm_figure *figs = slm_xcalloc(pr.n + 1, sizeof *figs);
     char **svg_paths = slm_xcalloc(pr.n + 1, sizeof *svg_paths);
     size_t nf = 0;
-    slm_buf md = {0}, html = {0}, json = {0};
+    slm_buf md = {0}, html = {0}, json = {0}, ex = {0};
     int rc = SLM_EXIT_OK;
     if (slm_report_markdown(st, ids, n, &md, err, sizeof err) ||
         slm_report_json(st, ids, n, &json, err, sizeof err)) {
@@ -90,12 +96,13 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         figs[nf] = (slm_figure){p->name, p->caption, svg_paths[nf], rel_dat};
         nf++;
     }
-    if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err)) {
+    if (slm_report_html(st, ids, n, figs, nf, note.data, &html, err, sizeof err) ||
+        slm_examples_html(st, ids[0], &ex, err, sizeof err)) {
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
     if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
-        slm_cli_write(dir, "report.json", &json))
+        slm_cli_write(dir, "report.json", &json) || slm_cli_write(dir, "examples.html", &ex))
         rc = SLM_EXIT_ENGINE;
     else if (note.len)
         fprintf(stderr, "slmbench: note: %s\n", note.data);
@@ -107,6 +114,7 @@ done:
     slm_buf_free(&md);
     slm_buf_free(&html);
     slm_buf_free(&json);
+    slm_buf_free(&ex);
     slm_buf_free(&note);
     slm_plots_result_free(&pr);
     return rc;
@@ -296,6 +304,25 @@ static int find_load_test(slm_store *st, const int64_t *ids, size_t n, int *rc)
     return at;
 }
 
+/* A run reference that names nothing: the store's reason, and what the database holds
+ * (or that it holds no run yet, and how to make one). */
+static int unknown_run(slm_store *st, const char *db, const char *why)
+{
+    slm_buf b = {0};
+    char err[SLM_ERRLEN];
+    long n = slm_store_describe_runs(st, 8, &b, err, sizeof err);
+    int rc;
+    if (n < 0)
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", why);
+    else if (n == 0)
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s: no runs in the database yet; slmbench run CONFIG "
+                     "--db %s evaluates the candidates into it first", db, db);
+    else
+        rc = slm_die(SLM_EXIT_BAD_INPUT, "%s; the runs: %s", why, b.data);
+    slm_buf_free(&b);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     const char *db = "slmbench.db", *format = "md", *outdir = NULL;
@@ -303,11 +330,11 @@ int cmd_report(int argc, char **argv)
     slm_opt opts[] = {
         SLM_OPT_DB(&db),
         {.name = "format", .arg = "F", .kind = SLM_OPT_STR, .target = &format,
-         .help = "what goes to stdout: md (default), html or json"},
+         .help = "what goes to stdout: md (default), html or json", .values = "md|html|json"},
         {.like = &slm_opt_json, .kind = SLM_OPT_CONST, .target = &format, .value = "json",
          .help = "the same as --format json"},
         {.name = "out", .arg = "DIR", .kind = SLM_OPT_STR, .target = &outdir,
-         .help = "write report.md, report.html, report.json and plots/ into DIR"},
+         .help = "write report.md, report.html, report.json, examples.html and plots/\ninto DIR"},
         {.name = "no-plots", .kind = SLM_OPT_FLAG, .target = &no_plots,
          .help = "with --out: draw no plots"},
         {0},
@@ -334,6 +361,13 @@ int cmd_report(int argc, char **argv)
         refs[nrefs++] = "last";
     char err[SLM_ERRLEN];
     slm_store *st;
+    if (access(db, F_OK) != 0) {
+        free(refs);
+        return slm_die(SLM_EXIT_BAD_INPUT, "%s: no such database (%s)%s; slmbench run CONFIG "
+                       "--db %s evaluates the candidates into it, then report reads it", db,
+                       strerror(errno), strcmp(db, "slmbench.db") ? "" : ", the default --db",
+                       db);
+    }
     if (slm_store_open(db, 0, &st, err, sizeof err)) {
         free(refs);
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
@@ -342,7 +376,7 @@ int cmd_report(int argc, char **argv)
     int rc = SLM_EXIT_OK;
     for (size_t i = 0; i < nrefs; i++)
         if (slm_store_resolve_run(st, refs[i], &ids[i], err, sizeof err)) {
-            rc = slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+            rc = unknown_run(st, db, err);
             goto out;
         }
     int lt = find_load_test(st, ids, nrefs, &rc);

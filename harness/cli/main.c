@@ -3,6 +3,8 @@
  * harness/cli/cmd_<name>.c, its options in one table (opts.h). Only this layer decides exit codes.
  */
 #include "cli.h"
+#include "nearest.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -19,11 +21,13 @@ static const struct {
     {"compare", cmd_compare, "paired significance tests between candidates (McNemar, bootstrap)"},
     {"counters", cmd_counters, "probe the hardware and software event counters on this machine"},
     {"deploy", cmd_deploy, "tie a deployment to the eval run's candidate that was shipped"},
+    {"diff", cmd_diff, "the examples whose prediction changed between two runs (fixed, broken)"},
     {"drift", cmd_drift, "monthly drift review: metric history, label drift; --deployment: production"},
     {"engines", cmd_engines, "list engine plugins, their status and capabilities"},
     {"evalsets", cmd_evalsets, "validate eval set files, print their statistics, add a labelled slice"},
     {"export", cmd_export, "export stored predictions as CSV"},
     {"gate", cmd_gate, "CI regression gate of a run against thresholds and a baseline"},
+    {"history", cmd_history, "every run of a database over time: metrics with intervals, trends"},
     {"ingest", cmd_ingest, "read a production log (JSON lines or CSV) into the database"},
     {"load", cmd_load, "load-test served candidates: rates, goodput, saturation, accuracy"},
     {"merge", cmd_merge, "join the databases of a sharded run (run --shard I/N)"},
@@ -32,6 +36,7 @@ static const struct {
     {"run", cmd_run, "evaluate candidates on an eval set and store every prediction"},
     {"sample", cmd_sample, "draw an audit sample of a production month to label; score it"},
     {"tag", cmd_tag, "name a run (e.g. main) to use it as a baseline"},
+    {"view", cmd_view, "serve the runs' pages read-only on 127.0.0.1 (history, report, examples, diff)"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -132,10 +137,21 @@ int main(int argc, char **argv)
         printf("slmbench %s (%s)\n", SLM_VERSION, SLM_GIT_REV);
         return finish_output(SLM_EXIT_OK);
     }
+    if (!strcmp(argv[1], "completion") || !strcmp(argv[1], "man")) { /* from the tables */
+        slm_doc_command cmds[N_COMMANDS];
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            cmds[i] = (slm_doc_command){COMMANDS[i].name, COMMANDS[i].fn, COMMANDS[i].summary};
+        return finish_output(slm_opts_docs(argc - 1, argv + 1, cmds, N_COMMANDS));
+    }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name))
             return finish_output(COMMANDS[i].fn(argc - 1, argv + 1));
-    fprintf(stderr, "slmbench: error: unknown command '%s'\n", argv[1]);
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = COMMANDS[i].name;
+    const char *near = slm_nearest(argv[1], names, N_COMMANDS);
+    slm_die(SLM_EXIT_USAGE, "unknown command '%s'%s%s%s", argv[1], near ? "; did you mean '" : "",
+            near ? near : "", near ? "'?" : "");
     usage(stderr);
     return SLM_EXIT_USAGE;
 }

@@ -1,13 +1,47 @@
 /* opts.c — the option-table parser and the --help printer (see opts.h). */
 #include "opts.h"
 #include "cli.h"
+#include "nearest.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
+
+/* --db: a file that exists and is not an SQLite database (notes, a CSV, a model given by
+ * mistake) is refused before the command opens it, saying what it holds. An empty file is
+ * an empty database to SQLite. */
+static int set_db(const char *value, void *target, char *err, size_t errlen)
+{
+    struct stat st;
+    unsigned char head[16] = {0};
+    *(const char **)target = value;
+    if (stat(value, &st) != 0 || st.st_size == 0)
+        return 0; /* a new database, or the store's own error */
+    if (S_ISDIR(st.st_mode)) {
+        slm_err(err, errlen, "--db %s: is a folder; give the database file (slmbench run writes "
+                "it; a new name creates one)", value);
+        return SLM_EXIT_BAD_INPUT;
+    }
+    FILE *f = fopen(value, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : sizeof head;
+    if (f)
+        fclose(f);
+    if (!memcmp(head, "SQLite format 3", 16) || !f)
+        return 0;
+    size_t shown = 0;
+    while (shown < n && shown < 12 && head[shown] >= 0x20 && head[shown] < 0x7f)
+        shown++;
+    slm_err(err, errlen, "--db %s: not an SQLite database (%lld bytes%s%.*s%s); give the "
+            "database slmbench run wrote, or a new file name to create one", value,
+            (long long)st.st_size, shown ? ", it begins '" : "", (int)shown, (const char *)head,
+            shown ? "'" : "");
+    return SLM_EXIT_BAD_INPUT;
+}
 
 /* The shared options: their names, placeholders, help and missing-value words live here
  * only; a command pulls one in with SLM_OPT_DB(&db) and may give it more specific help. */
-const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_STR,
+const slm_opt slm_opt_db = {.name = "db", .arg = "FILE", .kind = SLM_OPT_CALL, .set = set_db,
                             .help = "the database (default slmbench.db)", .needs = "a file"};
 const slm_opt slm_opt_json = {.name = "json", .kind = SLM_OPT_FLAG,
                               .help = "JSON instead of text"};
@@ -17,8 +51,7 @@ const slm_opt slm_opt_run = {.name = "run", .arg = "RUN", .kind = SLM_OPT_STR,
 const slm_opt slm_opt_quiet = {.name = "quiet", .kind = SLM_OPT_FLAG,
                                .help = "only errors on stderr"};
 
-/* An entry with what it borrows from a shared option filled in. */
-static slm_opt resolve(const slm_opt *o)
+slm_opt slm_opts_resolve(const slm_opt *o)
 {
     if (!o->like)
         return *o;
@@ -30,10 +63,12 @@ static slm_opt resolve(const slm_opt *o)
         r.value = o->value;
     if (o->help)
         r.help = o->help;
+    if (o->values)
+        r.values = o->values;
     return r;
 }
 
-static int is_end(const slm_opt *o)
+int slm_opts_is_end(const slm_opt *o)
 {
     return !o->name && !o->like;
 }
@@ -58,8 +93,21 @@ static void help_line(FILE *f, const slm_opt *o, int width)
     fputc('\n', f);
 }
 
+static slm_opts_collect_fn g_collect;
+static void *g_collect_ctx;
+
+void slm_opts_set_collector(slm_opts_collect_fn fn, void *ctx)
+{
+    g_collect = fn;
+    g_collect_ctx = ctx;
+}
+
 void slm_opts_help(const slm_cmd *cmd, FILE *f)
 {
+    if (g_collect) {
+        g_collect(cmd, g_collect_ctx);
+        return;
+    }
     const char *s = cmd->synopsis;
     for (int first = 1; *s; first = 0) {
         const char *eol = strchr(s, '\n');
@@ -71,16 +119,16 @@ void slm_opts_help(const slm_cmd *cmd, FILE *f)
         fprintf(f, "\n%s", cmd->about);
     /* the widest "--name ARG" sets the help column, within reason */
     int width = 10;
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         int w = (int)strlen(o.name) + 2 + (o.arg ? (int)strlen(o.arg) + 1 : 0);
         if (w > width && w <= 22)
             width = w;
     }
     width += 1; /* two spaces between the widest entry and its help */
     fputs("\noptions:\n", f);
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         help_line(f, &o, width);
     }
     fprintf(f, "  %-*s this help\n", width, "-h, --help");
@@ -103,14 +151,32 @@ int slm_opts_usage_error(const slm_cmd *cmd, const char *fmt, ...)
 /* The table entry --name (n bytes of name) stands for, resolved; 0 if none. */
 static int find(const slm_cmd *cmd, const char *name, size_t n, slm_opt *out)
 {
-    for (const slm_opt *p = cmd->opts; p && !is_end(p); p++) {
-        slm_opt o = resolve(p);
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++) {
+        slm_opt o = slm_opts_resolve(p);
         if (strlen(o.name) == n && !strncmp(o.name, name, n)) {
             *out = o;
             return 1;
         }
     }
     return 0;
+}
+
+/* "unknown option '--thread'; did you mean '--threads'?" (n: the name's length in arg). */
+static int unknown_option(const slm_cmd *cmd, const char *arg, size_t n)
+{
+    size_t k = 0;
+    for (const slm_opt *p = cmd->opts; p && !slm_opts_is_end(p); p++)
+        k++;
+    const char **names = slm_xcalloc(k + 1, sizeof *names);
+    for (size_t i = 0; i < k; i++)
+        names[i] = slm_opts_resolve(&cmd->opts[i]).name;
+    char *name = slm_xstrndup(arg + 2, n);
+    const char *near = slm_nearest(name, names, k);
+    free(name);
+    free(names);
+    if (near)
+        return slm_opts_usage_error(cmd, "unknown option '%s'; did you mean '--%s'?", arg, near);
+    return slm_opts_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 /* Stores value (NULL for a flag) as o says; a usage error when it does not fit. */
@@ -140,10 +206,14 @@ static int store(const slm_cmd *cmd, const slm_opt *o, const char *value)
             return slm_opts_usage_error(cmd, "option '--%s': expected a number, got '%s'",
                                         o->name, value);
         return SLM_OPTS_GO;
-    case SLM_OPT_CALL:
-        if (o->set(value, o->target, err, sizeof err))
+    case SLM_OPT_CALL: {
+        int rc = o->set(value, o->target, err, sizeof err);
+        if (rc == SLM_EXIT_BAD_INPUT)
+            return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
+        if (rc)
             return slm_opts_usage_error(cmd, "option '--%s' %s", o->name, err);
         return SLM_OPTS_GO;
+    }
     }
     return slm_opts_usage_error(cmd, "option '--%s' is not handled", o->name);
 }
@@ -155,7 +225,7 @@ static int one_option(const slm_cmd *cmd, int argc, char **argv, int *i)
     size_t n = eq ? (size_t)(eq - a) : strlen(a);
     slm_opt o;
     if (!find(cmd, a, n, &o))
-        return slm_opts_usage_error(cmd, "unknown option '%s'", argv[*i]);
+        return unknown_option(cmd, argv[*i], n);
     int takes_value = o.kind != SLM_OPT_FLAG && o.kind != SLM_OPT_CONST;
     if (!takes_value) {
         if (eq)

@@ -36,11 +36,17 @@ struct slm_opt {
                         * NULL: "a value" */
     long min;          /* SLM_OPT_LONG: smallest accepted value */
     const char *value; /* SLM_OPT_CONST: what is stored */
-    /* SLM_OPT_CALL: 0 when value is good (and stored), else fills err and returns -1 */
+    /* SLM_OPT_CALL: 0 when value is good (and stored), else fills err and returns -1 (a
+     * usage error: exit 2, the help shown) or SLM_EXIT_BAD_INPUT (the value names a file
+     * that cannot be used: exit 3, err alone) */
     int (*set)(const char *value, void *target, char *err, size_t errlen);
     /* A shared option this entry takes name, arg, help, kind and needs from; the entry's
      * own help, when set, replaces the shared one (a command may say more). */
     const slm_opt *like;
+    /* The values the option takes, separated by '|' ("md|html|json"), for the generated
+     * shell completion and man pages; NULL: taken from arg when it lists them
+     * ("jsonl|csv"), else any value. */
+    const char *values;
 };
 
 /* The shared options, declared once (opts.c). */
@@ -60,6 +66,12 @@ typedef struct slm_cmd {
     size_t max_pos;       /* positional arguments accepted; more are "unexpected" */
 } slm_cmd;
 
+/* The entry o with what it borrows from a shared option (like) filled in. */
+slm_opt slm_opts_resolve(const slm_opt *o);
+
+/* 1 for the entry that ends a table (name and like NULL). */
+int slm_opts_is_end(const slm_opt *o);
+
 /* What slm_opts_parse returns when the command should go on. */
 #define SLM_OPTS_GO (-1)
 
@@ -78,5 +90,29 @@ void slm_opts_help(const slm_cmd *cmd, FILE *f);
 
 /* "slmbench: error: <msg>" and cmd's help on stderr; returns SLM_EXIT_USAGE. */
 int slm_opts_usage_error(const slm_cmd *cmd, const char *fmt, ...) SLM_PRINTF(2, 3);
+
+/*
+ * Dump mode, for the generators below: while a collector is set, slm_opts_help hands the
+ * table to it instead of printing it, so that running "CMD --help" inside the program
+ * enumerates CMD's table without running the command. The collector must copy what it
+ * keeps (the table lives on the command's stack). fn NULL ends dump mode.
+ */
+typedef void (*slm_opts_collect_fn)(const slm_cmd *cmd, void *ctx);
+void slm_opts_set_collector(slm_opts_collect_fn fn, void *ctx);
+
+/* One entry of main.c's dispatch table, as the generators see it. */
+typedef struct slm_doc_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} slm_doc_command;
+
+/*
+ * The hidden commands "completion bash" (a bash completion script) and "man [CMD]" (roff
+ * of slmbench(1) or slmbench-CMD(1); "man --list": the commands that have a page), built
+ * from every command's option table (opts_doc.c). argv[0] is "completion" or "man".
+ * Returns the exit code.
+ */
+int slm_opts_docs(int argc, char **argv, const slm_doc_command *cmds, size_t n);
 
 #endif

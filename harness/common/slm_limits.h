@@ -35,6 +35,12 @@
  * rows, the limit of one split file"), never skipped. */
 #define SLM_MAX_ROWS 1000000L
 
+/* Bad rows that `evalsets check` names one by one, per file; the others are counted ("...
+ * and N more bad rows"). Enough to see every kind of mistake in a file, few enough to read;
+ * a file with thousands of bad rows is usually one mistake (a wrong column, a wrong label
+ * set) that the first rows show. */
+#define SLM_MAX_REPORTED_BAD_ROWS 50
+
 /* Largest split file, in bytes, checked before it is read. A million rows of a kilobyte.
  * Over it: bad input ("file: N bytes, more than the limit of 1073741824 for a split file"). */
 #define SLM_MAX_SPLIT_FILE_BYTES (1L << 30)
@@ -192,5 +198,22 @@
 
 /* Longest level (duration), 24 hours in ms. Over it: bad input at the key's line. */
 #define SLM_LOAD_MAX_DURATION_MS (24.0 * 3600 * 1000)
+
+/* ---- the per-example page and `slmbench view` ---- */
+
+/* Most bytes of an example's text shown in a row of the per-example page (examples.html);
+ * a longer text is cut at a character boundary and ends with "…". A page of a 5,000-row
+ * split stays a few MB even when its texts run to the 1 MiB field limit. */
+#define SLM_EXAMPLES_TEXT_SHOWN 1000
+
+/* Longest request path `slmbench view` answers, in bytes. Longer: 404 (no route is that
+ * long; the query string is parsed by libmicrohttpd and bounded by its own buffer). */
+#define SLM_VIEW_MAX_PATH 256
+
+/* ---- slmbench diff ---- */
+
+/* Characters (UTF-8 code points) of an example's text shown in the Markdown and HTML diff
+ * before it is cut with "…": a table row stays readable. The CSV has the whole text. */
+#define SLM_DIFF_TEXT_CHARS 160
 
 #endif

@@ -1,6 +1,7 @@
 /* config.c — see config.h. The key table comes first, then what reads a row, then the
  * parsing steps of slm_run_cfg_parse() (at the end, calling them in order). */
 #include "config.h"
+#include "nearest.h"
 #include "sha256.h"
 #include "slm_limits.h"
 #include "util.h"
@@ -151,7 +152,23 @@ static const char *child_key(const slm_cfg_key *k, const char *prefix)
     return strpbrk(rest, ".[") ? NULL : rest;
 }
 
-/* The keys allowed under prefix, NULL-terminated, for slm_ymap_check_keys(). */
+/* Where in the table key is allowed, when not under the prefix it was found in: the row's
+ * path ("candidates[].model" for a 'model' at the top level); NULL when nowhere or only at
+ * the top level. */
+static const char *key_elsewhere(const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const char *p = KEYS[i].path;
+        size_t pl = strlen(p);
+        if (pl > kl && !strcmp(p + pl - kl, key) && (p[pl - kl - 1] == '.'))
+            return p;
+    }
+    return NULL;
+}
+
+/* The keys of m not allowed under prefix are refused with their line and the nearest
+ * allowed key ("did you mean 'threads'?"), or where the key belongs. */
 static int check_keys(const slm_yaml *y, const slm_ynode *m, const char *prefix,
                       const char *what, char *err, size_t errlen)
 {
@@ -161,7 +178,30 @@ static int check_keys(const slm_yaml *y, const slm_ynode *m, const char *prefix,
         if (child_key(&KEYS[i], prefix))
             allowed[n++] = child_key(&KEYS[i], prefix);
     allowed[n] = NULL;
-    return slm_ymap_check_keys(y, m, allowed, what, err, errlen);
+    if (!slm_ymap_check_keys(y, m, allowed, what, err, errlen))
+        return 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const char *k = m->keys[i];
+        int known = 0;
+        for (size_t j = 0; j < n; j++)
+            known |= !strcmp(allowed[j], k);
+        if (known)
+            continue;
+        const char *near = slm_nearest(k, allowed, n), *where = key_elsewhere(k);
+        if (!where && *prefix && slm_cfg_key_find(k))
+            where = "the top level";
+        int line = m->values[i]->line;
+        if (where) /* a key of another level: 'model' at the top, not in a candidate */
+            return slm_err(err, errlen, "%s:%d: unknown key '%s' in %s; it belongs at %s "
+                           "(slmbench run --print-defaults shows every key)",
+                           y->path, line, k, what, where);
+        if (near)
+            return slm_err(err, errlen, "%s:%d: unknown key '%s' in %s; did you mean '%s'?",
+                           y->path, line, k, what, near);
+        return slm_err(err, errlen, "%s:%d: unknown key '%s' in %s (slmbench run "
+                       "--print-defaults shows every key)", y->path, line, k, what);
+    }
+    return -1; /* refused by slm_ymap_check_keys for a reason of its own: err says it */
 }
 
 static int bounded(const slm_cfg_key *k)

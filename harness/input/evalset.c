@@ -1,11 +1,13 @@
 /* evalset.c — see evalset.h. */
 #include "evalset.h"
+#include "nearest.h"
 #include "sha256.h"
 #include "util.h"
 #include "yamltree.h"
 
 #include <csv.h>
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,34 @@ static long ht_insert(row_sink *s, const char *id, size_t idx)
     return -1;
 }
 
+/* Words of a list for a message: "a, b, c" (the first max of n, then ", ... (N in all)"). */
+static void word_list(char *out, size_t outlen, const char *const *w, size_t n, size_t max)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < max && at < outlen; i++)
+        at += (size_t)snprintf(out + at, outlen - at, "%s%.60s", i ? ", " : "", w[i]);
+    if (n > max && at < outlen)
+        snprintf(out + at, outlen - at, ", ... (%zu in all)", n);
+}
+
+/* "label 'x' is not in the label set of Y; did you mean 'z'?" (or the labels it has). */
+static void label_outside(const slm_load_opts *o, const char *label, char *reason, size_t n)
+{
+    const char *near = slm_nearest(label, (const char *const *)o->labels, o->n_labels);
+    char known[256];
+    word_list(known, sizeof known, (const char *const *)o->labels, o->n_labels, 8);
+    int at = snprintf(reason, n, "label '%.80s' is not in the label set%s%s", label,
+                      o->labels_from ? " of " : "", o->labels_from ? o->labels_from : "");
+    if (at < 0 || (size_t)at >= n)
+        return;
+    if (near)
+        snprintf(reason + at, n - (size_t)at, "; did you mean '%.80s'?", near);
+    else
+        snprintf(reason + at, n - (size_t)at, " (%s); fix the row, or add the label to the "
+                 "label set", known);
+}
+
 /* Validates one row and appends it (taking ownership of the strings), or reports/skips it.
  * Returns -1 when loading must stop. */
 static int sink_row(row_sink *s, long line, char *id, char *text, char *label, const char *why)
@@ -121,9 +151,7 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
                                    sizeof reason);
         if (!reason[0] && s->opts && s->opts->labels &&
             slm_label_index(s->opts->labels, s->opts->n_labels, label) < 0)
-            snprintf(reason, sizeof reason, "label '%.80s' is not in the label set%s%s", label,
-                     s->opts->labels_from ? " of " : "",
-                     s->opts->labels_from ? s->opts->labels_from : "");
+            label_outside(s->opts, label, reason, sizeof reason);
     }
     if (!reason[0]) {
         if (s->d->n == s->rows_cap) { /* by doubling: a million rows one by one cost minutes
@@ -154,6 +182,12 @@ static int sink_row(row_sink *s, long line, char *id, char *text, char *label, c
     if (s->opts && s->opts->skip_bad_rows) {
         if (!s->d->first_skip_reason)
             s->d->first_skip_reason = slm_xasprintf("%s:%ld: %s", s->path, line, reason);
+        if (s->d->n_bad_rows < s->opts->keep_bad_rows) {
+            if (!s->d->bad_rows)
+                s->d->bad_rows = slm_xcalloc(s->opts->keep_bad_rows, sizeof *s->d->bad_rows);
+            s->d->bad_rows[s->d->n_bad_rows++] = slm_xasprintf("%s:%ld: %s", s->path, line,
+                                                               reason);
+        }
         s->d->n_skipped++;
         return 0;
     }
@@ -181,6 +215,29 @@ typedef struct csv_state {
     size_t nul_byte;                 /* its 0-based offset in that field */
     int stop;
 } csv_state;
+
+/* The header lacks column want: the error names the columns it has and the nearest. */
+static void missing_column(const csv_state *c, const char *want, long line)
+{
+    char cols[256];
+    word_list(cols, sizeof cols, (const char *const *)c->fields, c->nf, 12);
+    const char *near = slm_nearest(want, (const char *const *)c->fields, c->nf);
+    const char *taken[] = {c->col_id >= 0 ? "id" : NULL, c->col_text >= 0 ? "text" : NULL,
+                           c->col_label >= 0 ? "label" : NULL, c->col_slice >= 0 ? "slice" : NULL};
+    for (size_t i = 0; near && i < sizeof taken / sizeof *taken; i++)
+        if (taken[i] && !strcmp(taken[i], near))
+            near = NULL; /* 'id' is no better name for 'ids' when 'id' is there */
+    row_sink *s = c->sink;
+    if (near)
+        slm_err(s->err, s->errlen, "%s:%ld: header has no '%s' column (expected a header with "
+                "id,text,label; the header is %s); did you mean '%.60s'? rename it to '%s'",
+                s->path, line, want, cols, near, want);
+    else
+        slm_err(s->err, s->errlen, "%s:%ld: header has no '%s' column (expected a header with "
+                "id,text,label; the header is %s): rename the column that holds the %s to '%s'",
+                s->path, line, want, cols, !strcmp(want, "id") ? "example ids" :
+                !strcmp(want, "text") ? "input texts" : "gold labels", want);
+}
 
 static void csv_field(void *data, size_t len, void *ud)
 {
@@ -288,9 +345,7 @@ static void csv_record(int term, void *ud)
         const char *missing = c->col_id < 0 ? "id" : c->col_text < 0 ? "text"
                               : c->col_label < 0 ? "label" : NULL;
         if (missing) {
-            slm_err(s->err, s->errlen,
-                    "%s:%ld: header has no '%s' column (expected a header with id,text,label)",
-                    s->path, start, missing);
+            missing_column(c, missing, start);
             s->failed = 1;
             c->stop = 1;
         }
@@ -392,6 +447,29 @@ static int load_csv(row_sink *s, const char *buf, size_t len)
 
 /* ---- JSON lines ---- */
 
+/* "missing or non-string field 'text'", with the line's keys and the nearest of them. */
+static void missing_field(json_t *o, const char *want, char *why, size_t n)
+{
+    const char *keys[12];
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (k < sizeof keys / sizeof *keys)
+            keys[k++] = key;
+    }
+    char list[256];
+    word_list(list, sizeof list, keys, k, sizeof keys / sizeof *keys);
+    const char *near = json_object_get(o, want) ? NULL : slm_nearest(want, keys, k);
+    if (near && (!strcmp(near, "id") || !strcmp(near, "text") || !strcmp(near, "label")))
+        near = NULL; /* 'label' is no better name for 'labels' when 'label' is there */
+    int at = snprintf(why, n, "missing or non-string field '%s' (the line has %s)", want,
+                      k ? list : "no field");
+    if (near && at > 0 && (size_t)at < n)
+        snprintf(why + at, n - (size_t)at, "; did you mean '%.60s'? rename it to '%s'", near,
+                 want);
+}
+
 static char *json_field(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -466,14 +544,14 @@ static int load_jsonl(row_sink *s, const char *buf, size_t len)
         }
         char *id = json_field(o, "id"), *text = json_field(o, "text"),
              *label = json_field(o, "label");
+        char why[512];
+        if (!id || !text || !label)
+            missing_field(o, !id ? "id" : !text ? "text" : "label", why, sizeof why);
         json_decref(o);
         if (!id || !text || !label) {
-            const char *m = !id ? "id" : !text ? "text" : "label";
             free(id);
             free(text);
             free(label);
-            char why[128];
-            snprintf(why, sizeof why, "missing or non-string field '%s'", m);
             if (sink_row(s, line, NULL, NULL, NULL, why))
                 return -1;
             continue;
@@ -537,7 +615,7 @@ int slm_dataset_parse(const char *path, const char *buf, size_t len, const slm_l
         rc = load_jsonl(&s, p, n);
     else
         rc = load_csv(&s, p, n);
-    if (!rc && d->n == 0)
+    if (!rc && d->n == 0 && !(d->n_skipped && opts && opts->keep_bad_rows))
         rc = slm_err(err, errlen, "%s: no rows%s", path,
                      d->n_skipped ? " (every row was bad and skipped)" : "");
     free(s.ht);
@@ -561,6 +639,9 @@ void slm_dataset_free(slm_dataset *d)
     }
     free(d->rows);
     free(d->first_skip_reason);
+    for (size_t i = 0; i < d->n_bad_rows; i++)
+        free(d->bad_rows[i]);
+    free(d->bad_rows);
     free(d->path);
     free(d);
 }
@@ -771,6 +852,24 @@ static int evalset_splits(slm_evalset *e, const slm_ynode *r, char *err, size_t 
     return 0;
 }
 
+/* -1 with the reason and the fix when path (with its evalset.yaml at yaml_path) is no
+ * eval set: nothing there, a data file, or a folder without evalset.yaml. */
+static int not_an_evalset(const char *path, const char *yaml_path, char *err, size_t errlen)
+{
+    struct stat st;
+    static const char WHAT[] = "an eval set is a folder with evalset.yaml: task, labels, "
+                               "prompt, splits; see evalsets/support-triage";
+    if (!strcmp(path, yaml_path) || stat(yaml_path, &st) == 0)
+        return 0; /* a yaml, or a folder with one: read and checked by the caller */
+    if (stat(path, &st) != 0)
+        return slm_err(err, errlen, "%s: no such file or folder (%s)", path, WHAT);
+    if (!S_ISDIR(st.st_mode))
+        return slm_err(err, errlen, "%s: is a data file, not an eval set (%s, which names "
+                       "its split files); slmbench evalsets check FILE checks a file alone",
+                       path, WHAT);
+    return slm_err(err, errlen, "%s: a folder without evalset.yaml (%s)", path, WHAT);
+}
+
 int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errlen)
 {
     char *yaml_path;
@@ -781,7 +880,7 @@ int slm_evalset_load(const char *path, slm_evalset **out, char *err, size_t errl
         yaml_path = slm_xasprintf("%.*s/evalset.yaml", (int)(pl && path[pl - 1] == '/' ? pl - 1 : pl),
                                   path);
     slm_yaml *y = NULL;
-    if (slm_yaml_load(yaml_path, &y, err, errlen)) {
+    if (not_an_evalset(path, yaml_path, err, errlen) || slm_yaml_load(yaml_path, &y, err, errlen)) {
         free(yaml_path);
         return -1;
     }
@@ -855,17 +954,39 @@ const char *slm_evalset_split_path(const slm_evalset *e, const char *split)
     return NULL;
 }
 
+/* "eval set 'x' has no split 'y'; its splits: a, b, c; did you mean 'z'?" */
+static int no_split(const slm_evalset *e, const char *split, char *err, size_t errlen)
+{
+    const char **names = slm_xcalloc(e->n_splits + 1, sizeof *names);
+    for (size_t i = 0; i < e->n_splits; i++)
+        names[i] = e->splits[i].name;
+    char list[256];
+    word_list(list, sizeof list, names, e->n_splits, 12);
+    const char *near = slm_nearest(split, names, e->n_splits);
+    int rc = slm_err(err, errlen, "%s: eval set '%s' has no split '%s'; its splits are %s%s%s%s",
+                     e->yaml_path, e->name, split, list, near ? "; did you mean '" : "",
+                     near ? near : "", near ? "'?" : "");
+    free(names);
+    return rc;
+}
+
 int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
                            slm_dataset **out, char *err, size_t errlen)
 {
+    slm_load_opts o = slm_evalset_load_opts(e, skip_bad_rows);
+    return slm_evalset_load_split_with(e, split, &o, out, err, errlen);
+}
+
+int slm_evalset_load_split_with(const slm_evalset *e, const char *split,
+                                const slm_load_opts *o, slm_dataset **out, char *err,
+                                size_t errlen)
+{
     const char *p = slm_evalset_split_path(e, split);
     if (!p)
-        return slm_err(err, errlen, "%s: eval set '%s' has no split '%s'", e->yaml_path, e->name,
-                       split);
-    slm_load_opts o = slm_evalset_load_opts(e, skip_bad_rows);
-    if (slm_dataset_load(p, &o, out, err, errlen))
+        return no_split(e, split, err, errlen);
+    if (slm_dataset_load(p, o, out, err, errlen))
         return -1;
-    if (slm_slices_append(e, split, &o, *out, err, errlen)) {
+    if (slm_slices_append(e, split, o, *out, err, errlen)) {
         slm_dataset_free(*out);
         *out = NULL;
         return -1;

@@ -33,6 +33,9 @@ typedef struct slm_load_opts {
     size_t n_labels;
     int skip_bad_rows;         /* 1: skip and count bad rows instead of failing */
     const char *labels_from;   /* where the label set came from, for messages */
+    size_t keep_bad_rows;      /* with skip_bad_rows: the first N bad rows' messages are kept
+                                  in the dataset's bad_rows (evalsets check lists them), and
+                                  a file whose every row is bad still loads (0 rows) */
 } slm_load_opts;
 
 typedef struct slm_dataset {
@@ -42,6 +45,8 @@ typedef struct slm_dataset {
     size_t n;
     size_t n_skipped;    /* rows skipped with skip_bad_rows */
     char *first_skip_reason; /* "file:line: reason" of the first skipped row, or NULL */
+    char **bad_rows;     /* "file:line: reason" of the first keep_bad_rows skipped rows */
+    size_t n_bad_rows;
 } slm_dataset;
 
 /* Loads a CSV (header with at least id,text,label; any order; other columns ignored) or a
@@ -136,6 +141,12 @@ const char *slm_evalset_split_path(const slm_evalset *e, const char *split);
  * version of the data. */
 int slm_evalset_load_split(const slm_evalset *e, const char *split, int skip_bad_rows,
                            slm_dataset **out, char *err, size_t errlen);
+
+/* The same with the load options o (those of slm_evalset_load_opts, changed: e.g.
+ * keep_bad_rows). */
+int slm_evalset_load_split_with(const slm_evalset *e, const char *split,
+                                const slm_load_opts *o, slm_dataset **out, char *err,
+                                size_t errlen);
 
 /* Slices (slices.c; slices.h says what they are). */
 struct slm_yaml;

@@ -47,7 +47,9 @@ int slm_prompt_check(const char *tmpl, const char *tmpl_name, char *err, size_t 
         }
     }
     if (!has_text)
-        return slm_err(err, errlen, "%s: the template has no {{text}} placeholder", tmpl_name);
+        return slm_err(err, errlen, "%s: the template has no {{text}} placeholder; put "
+                       "{{text}} where each example's text goes (e.g. 'Ticket: {{text}}' on a "
+                       "line before the question)", tmpl_name);
     return 0;
 }
 

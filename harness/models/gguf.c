@@ -7,8 +7,11 @@
  */
 #include "gguf.h"
 
+#include "nearest.h"
 #include "util.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -714,13 +717,146 @@ static const char *guess_quant(const uint64_t *type_counts)
     }
 }
 
+/* ---- what a file that is not a model is, and what to do (for the error message) ---- */
+
+static const char CONVERT_HINT[] =
+    "convert it with llama.cpp's convert_hf_to_gguf.py (python convert_hf_to_gguf.py "
+    "MODEL_DIR --outfile model.gguf), then quantize it with slmbench models quantize";
+static const char GGUF_HINT[] =
+    "give a .gguf file instead (llama.cpp's convert_hf_to_gguf.py makes one of a Hugging "
+    "Face model)";
+
+/* 1 when the n bytes of head, lower-cased, contain needle. */
+static int head_has(const unsigned char *head, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++) {
+        size_t j = 0;
+        while (j < k && tolower(head[i + j]) == needle[j])
+            j++;
+        if (j == k)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when the n bytes of head are printable text (ASCII or UTF-8, with tabs and newlines). */
+static int head_is_text(const unsigned char *head, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (head[i] < 0x20 && head[i] != '\n' && head[i] != '\r' && head[i] != '\t')
+            return 0;
+    return n > 0;
+}
+
+/* Why a file without GGUF's magic is not a model, from its first n bytes, and the fix. */
+static int not_gguf(const char *path, const unsigned char *head, size_t n, uint64_t size,
+                    char *err, size_t errlen)
+{
+    const char *pre = "not a GGUF file (bad magic)";
+    if (size == 0)
+        return slm_err(err, errlen, "%s: %s; it is empty (0 bytes): a download or copy that did "
+                       "not finish; fetch the .gguf file again", path, pre);
+    if (n >= 8 && head[7] == 0 && head[8] == '{')
+        return slm_err(err, errlen, "%s: %s; it is a safetensors file (Hugging Face weights), "
+                       "not GGUF: %s", path, pre, CONVERT_HINT);
+    if (n >= 4 && !memcmp(head, "PK\3\4", 4))
+        return slm_err(err, errlen, "%s: %s; it is a zip archive (a PyTorch checkpoint?), not "
+                       "GGUF: %s", path, pre, CONVERT_HINT);
+    if (head_has(head, n, "git-lfs"))
+        return slm_err(err, errlen, "%s: %s; it is a Git LFS pointer, not the model: run 'git "
+                       "lfs pull' in its repository, or download the file itself", path, pre);
+    if (head_has(head, n, "<html") || head_has(head, n, "<!doctype"))
+        return slm_err(err, errlen, "%s: %s; it is an HTML page (%llu bytes), not a model: a "
+                       "failed download or a web page saved as the file; download the .gguf "
+                       "again (on Hugging Face the .../resolve/main/FILE.gguf link, not .../blob/...)",
+                       path, pre, (unsigned long long)size);
+    size_t line = strcspn((const char *)head, "\r\n");
+    if (head_is_text(head, n))
+        return slm_err(err, errlen, "%s: %s; it is a text file (it begins '%.*s'), not a "
+                       "model: %s", path, pre, (int)(line < 32 ? line : 32), head, GGUF_HINT);
+    return slm_err(err, errlen, "%s: %s; it begins with the bytes %02x %02x %02x %02x, not "
+                   "'GGUF': %s", path, pre,
+                   n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0,
+                   n > 3 ? head[3] : 0, GGUF_HINT);
+}
+
+/* Why a folder is not a model, and what to give instead: its .gguf files, or how to
+ * convert a Hugging Face model folder. */
+static int not_a_file(const char *path, char *err, size_t errlen)
+{
+    DIR *d = opendir(path);
+    slm_buf gg = {0};
+    int n_gguf = 0, hf = 0;
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".gguf") && n_gguf++ < 3)
+            slm_buf_printf(&gg, "%s%s", gg.len ? ", " : "", e->d_name);
+        hf |= !strcmp(e->d_name, "config.json") ||
+              (l > 12 && !strcmp(e->d_name + l - 12, ".safetensors")) ||
+              !strcmp(e->d_name, "pytorch_model.bin");
+    }
+    if (d)
+        closedir(d);
+    int rc;
+    if (n_gguf)
+        rc = slm_err(err, errlen, "%s: is a folder, not a model file; give one of its .gguf "
+                     "files: %s%s", path, gg.data, n_gguf > 3 ? ", ..." : "");
+    else if (hf)
+        rc = slm_err(err, errlen, "%s: is a folder, not a model file; it looks like a Hugging "
+                     "Face model (config.json, *.safetensors): %s", path, CONVERT_HINT);
+    else
+        rc = slm_err(err, errlen, "%s: is a folder, not a model file; give the path of a "
+                     ".gguf file", path);
+    slm_buf_free(&gg);
+    return rc;
+}
+
+/* A model path that names nothing: the nearest .gguf file of its folder ("did you mean"),
+ * else the folder's .gguf files, else that it has none or does not exist. */
+static int no_such_model(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? slm_xstrndup(path, (size_t)(slash - path + 1)) : slm_xstrdup("./");
+    DIR *d = opendir(dir);
+    char *names[64];
+    size_t n = 0;
+    for (struct dirent *e = d ? readdir(d) : NULL; e && n < 64; e = readdir(d)) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".gguf"))
+            names[n++] = slm_xstrdup(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    const char *near = slm_nearest(slash ? slash + 1 : path, (const char *const *)names, n);
+    const char *why = "cannot open: No such file or directory";
+    int rc;
+    if (!d)
+        rc = slm_err(err, errlen, "%s: %s (nor is there a folder %s)", path, why, dir);
+    else if (near)
+        rc = slm_err(err, errlen, "%s: %s; did you mean '%s' (in %s)?", path, why, near, dir);
+    else if (n)
+        rc = slm_err(err, errlen, "%s: %s; the .gguf files of %s: %s%s%s%s", path, why, dir,
+                     names[0], n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", ..." : "");
+    else
+        rc = slm_err(err, errlen, "%s: %s (no .gguf file in %s)", path, why, dir);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(dir);
+    return rc;
+}
+
 /* The header: magic, version, and counts a file of its size can hold. */
 static int inspect_header(rd *r, slm_gguf_info *out)
 {
     const char *path = r->path;
-    char magic[4];
-    if (r->size < 4 || rd_bytes(r, magic, 4, "magic") || memcmp(magic, GGUF_MAGIC, 4) != 0)
-        return slm_err(r->err, r->errlen, "%s: not a GGUF file (bad magic)", path);
+    unsigned char head[64] = {0};
+    size_t n = r->size < sizeof head - 1 ? (size_t)r->size : sizeof head - 1;
+    if (n < 4 || rd_bytes(r, head, n, "magic") || memcmp(head, GGUF_MAGIC, 4) != 0)
+        return not_gguf(path, head, n, r->size, r->err, r->errlen);
+    if (fseeko(r->f, 4, SEEK_SET) != 0)
+        return slm_err(r->err, r->errlen, "%s: seek error", path);
+    r->pos = 4;
     if (rd_u32(r, &out->version, "version"))
         return -1;
     if (out->version < 2 || out->version > 3)
@@ -875,11 +1011,15 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
     out->file_type = -1;
     out->bos_token_id = out->eos_token_id = out->eot_token_id = -1;
     FILE *f = fopen(path, "rb");
+    if (!f && errno == ENOENT)
+        return no_such_model(path, err, errlen);
     if (!f)
         return slm_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
+        if (S_ISDIR(st.st_mode))
+            return not_a_file(path, err, errlen);
         return slm_err(err, errlen, "%s: not a regular file", path);
     }
     rd r = {f, path, 0, (uint64_t)st.st_size, err, errlen};
@@ -898,6 +1038,11 @@ int slm_gguf_inspect(const char *path, slm_gguf_info *out, char *err, size_t err
         out->quant = guess_quant(type_counts);
     rc = 0;
 done:
+    if (rc && strstr(err, ": truncated")) { /* every "truncated" message of the readers */
+        size_t l = strlen(err);
+        snprintf(err + l, errlen - l, "; a download or copy that did not finish? fetch the "
+                 "file again");
+    }
     for (size_t i = 0; i < n_ints; i++)
         free(ints[i].key);
     free(ints);

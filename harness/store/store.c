@@ -172,6 +172,68 @@ int slm_store_open(const char *path, int create, slm_store **out, char *err, siz
     return 0;
 }
 
+int slm_store_open_ro(const char *path, slm_store **out, char *err, size_t errlen)
+{
+    slm_store *st = slm_xcalloc(1, sizeof *st);
+    st->path = slm_xstrdup(path);
+    int v = 0;
+    if (access(path, R_OK) != 0) {
+        slm_err(err, errlen, "cannot open database '%s': %s", path, strerror(errno));
+        slm_store_close(st);
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        slm_err(err, errlen, "cannot open database '%s': %s", path,
+                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        slm_store_close(st);
+        return -1;
+    }
+    sqlite3_busy_timeout(st->db, BUSY_MS);
+    /* a file that is not a database fails here, on the first read */
+    if (slm_store_exec(st, "PRAGMA query_only = ON", err, errlen) ||
+        user_version(st, &v, err, errlen)) {
+        slm_store_close(st);
+        return -1;
+    }
+    if (v != SLM_SCHEMA_VERSION) {
+        if (v > SLM_SCHEMA_VERSION)
+            slm_err(err, errlen, "%s: database schema version %d is newer than this slmbench "
+                    "supports (%d); upgrade slmbench", path, v, SLM_SCHEMA_VERSION);
+        else
+            slm_err(err, errlen, "%s: database schema version %d is older than this slmbench's "
+                    "(%d) and is opened read-only here: upgrade it once with `slmbench report "
+                    "last --db %s`", path, v, SLM_SCHEMA_VERSION, path);
+        slm_store_close(st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
+
+int slm_store_run_ids(slm_store *st, int64_t **ids, size_t *n, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    *ids = NULL;
+    *n = 0;
+    if (slm_store_prepare(st, "SELECT id FROM runs ORDER BY id", &s, err, errlen))
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap)
+            *ids = slm_xrealloc(*ids, (cap = cap ? 2 * cap : 16) * sizeof **ids);
+        (*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return db_err(st, "cannot list the runs", err, errlen);
+    }
+    return 0;
+}
+
 void slm_store_close(slm_store *st)
 {
     if (!st)

@@ -22,6 +22,10 @@ typedef struct slm_store slm_store;
  * written by a newer slmbench (higher schema version) is refused. */
 int slm_store_open(const char *path, int create, slm_store **out, char *err, size_t errlen);
 void slm_store_close(slm_store *st);
+/* Opens an existing database read-only (SQLITE_OPEN_READONLY, query_only): no WAL switch,
+ * no migration, so a reader such as `slmbench view` can never change it. A schema older
+ * or newer than this slmbench's is refused with what to do. Closed by slm_store_close. */
+int slm_store_open_ro(const char *path, slm_store **out, char *err, size_t errlen);
 const char *slm_store_path(const slm_store *st);
 
 /* Transactions; begin/commit nest by counting (only the outermost is real). */
@@ -38,6 +42,9 @@ int slm_store_db_err(slm_store *st, const char *what, char *err, size_t errlen);
  * that tag, else with that name). */
 int slm_store_resolve_run(slm_store *st, const char *ref, int64_t *run_id, char *err,
                           size_t errlen);
+
+/* The ids of every run, oldest first, into *ids (caller frees; NULL when none). */
+int slm_store_run_ids(slm_store *st, int64_t **ids, size_t *n, char *err, size_t errlen);
 
 /* One prediction row. Strings may be NULL (stored as NULL); doubles NaN are NULL. */
 typedef struct slm_pred_row {
