@@ -3,6 +3,7 @@
 #   make            install missing Debian packages and llama.cpp, build build/slmbench
 #                   and the engine plugins build/engines/<name>.so
 #   make demo       build the demo models, run the demo comparison, write the report
+#   make demo-models  only the demo models bench/demo.yaml evaluates (build/demo/models/)
 #   make check      build and run every test; ends with "N passed, N failed"
 #   make bench      benchmarks of slmbench itself (bench/perf/)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (tests/fuzz/; needs clang)
@@ -92,7 +93,7 @@ TEST_HELPER_BINS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(OUT)/tests/%)
 TEST_SERVER_SRCS := $(wildcard tests/server/*.c)
 TEST_SERVER_BINS := $(TEST_SERVER_SRCS:tests/server/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps demo check test bench clean install distclean docs
+.PHONY: all deps demo demo-models check test bench clean install distclean docs
 all: $(OUT)/slmbench $(ENGINE_SOS)
 
 deps: $(DEPS_STAMP)
@@ -189,6 +190,10 @@ $(OUT)/tests/lib%.so: tests/helpers/%.c | $(DEPS_STAMP)
 DEMO_DIR := build/demo
 demo: all
 	$(Q)sh bench/demo.sh $(OUT)/slmbench $(DEMO_DIR)
+
+# The models bench/demo.yaml evaluates, alone (the CI examples in docs/ci/ run it).
+demo-models: all
+	$(Q)sh bench/models/demo-models.sh $(OUT)/slmbench $(DEMO_DIR)/models
 
 check: all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TEST_HELPER_BINS) $(TEST_SERVER_BINS) $(TEST_LIBS) $(FAULT_SOS)
 	$(Q)OUT=$(OUT) SANITIZE=$(SANITIZE) sh tests/run.sh

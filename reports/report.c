@@ -1,6 +1,7 @@
 /* report.c — see report.h. */
 #include "report.h"
 #include "report_classes.h"
+#include "run_scope.h"
 #include "aggregate.h"
 #include "analysis.h"
 #include "fields.h"
@@ -153,7 +154,9 @@ int slm_report_summary_table(slm_store *st, int64_t run_id, slm_buf *out, char *
     slm_ctl_text(out, r.es_name ? r.es_name : "?");
     slm_buf_putc(out, '/');
     slm_ctl_text(out, r.split ? r.split : "?");
-    slm_buf_printf(out, " (%ld examples, mode %s)\n", r.n_rows, r.mode);
+    slm_buf_puts(out, " (");
+    slm_report_run_scope(st, r.id, r.n_rows, out); /* a shard: "616 of 3,080 examples" */
+    slm_buf_printf(out, ", mode %s)\n", r.mode);
     slm_recommend_text(st, &r, out); /* the answer and the warnings lead */
     slm_buf_puts(out, "\n");
     comparison(st, &r, out);

@@ -13,15 +13,19 @@ static const char GATE_ABOUT[] =
     "the paired examples at the gate's alpha) and a p95 latency increase that is larger\n"
     "than allowed AND beyond the spread measured by repeats. Prints a Markdown summary (for\n"
     "a pull-request comment), or JSON with --json; --junit writes JUnit XML, one test case\n"
-    "per check. REF is a tag (slmbench tag), a run id, a run name or 'last'.\n";
+    "per check. REF is a tag (slmbench tag), a run id, a run name or 'last'.\n"
+    "A baseline tag or name that names no run yet (the first run of a repository) or the\n"
+    "gated run itself leaves the baseline checks not judged, with the reason, and the\n"
+    "absolute checks decide; --require-baseline makes either an error (exit 3).\n";
 
 int cmd_gate(int argc, char **argv)
 {
-    const char *db = "slmbench.db", *gate = NULL, *run = NULL, *baseline = NULL, *junit = NULL;
-    int as_json = 0, allow = 0;
+    const char *db = "slmbench.db", *gate = NULL, *junit = NULL;
+    int as_json = 0;
+    slm_gate_opts go = {0};
     slm_opt opts[] = {
-        SLM_OPT_RUN(&run),
-        {.name = "baseline", .arg = "REF", .kind = SLM_OPT_STR, .target = &baseline,
+        SLM_OPT_RUN(&go.run_ref),
+        {.name = "baseline", .arg = "REF", .kind = SLM_OPT_STR, .target = &go.baseline_ref,
          .needs = "a run or tag",
          .help = "compare with that run: a tag, a run id, a run name or 'last'"},
         SLM_OPT_DB(&db),
@@ -29,8 +33,14 @@ int cmd_gate(int argc, char **argv)
          .needs = "a file",
          .help = "also write JUnit XML, one test case per check"},
         SLM_OPT_JSON(&as_json),
-        {.name = "allow-different", .kind = SLM_OPT_FLAG, .target = &allow,
+        {.name = "allow-different", .kind = SLM_OPT_FLAG, .target = &go.allow_different,
          .help = "compare with a baseline evaluated on different data"},
+        {.name = "candidate", .arg = "NAME", .kind = SLM_OPT_STR, .target = &go.candidate,
+         .needs = "a candidate name",
+         .help = "judge only that candidate of the run (instead of the file's 'candidates')"},
+        {.name = "require-baseline", .kind = SLM_OPT_FLAG, .target = &go.require_baseline,
+         .help = "a baseline that names no run yet, or the gated run itself, is an error "
+                 "(exit 3) instead of leaving the baseline checks not judged"},
         {0},
     };
     const slm_cmd cmd = {
@@ -52,10 +62,13 @@ int cmd_gate(int argc, char **argv)
     if (slm_store_open(db, 0, &st, err, sizeof err))
         return slm_die(SLM_EXIT_BAD_INPUT, "%s", err);
     slm_gate_result res;
-    int rc = slm_gate_eval(st, gate, run, baseline, allow, &res, err, sizeof err);
+    int rc = slm_gate_eval_opts(st, gate, &go, &res, err, sizeof err);
     if (rc == SLM_GATE_INVALID || rc == SLM_GATE_ERROR) {
         slm_die(rc == SLM_GATE_INVALID ? SLM_EXIT_BAD_INPUT : SLM_EXIT_ENGINE, "%s", err);
     } else {
+        if (res.baseline_note)
+            slm_say(stderr, "slmbench: note: %s; the baseline checks are not judged\n",
+                    res.baseline_note);
         slm_buf b = {0};
         if (as_json)
             slm_gate_json(&res, &b);

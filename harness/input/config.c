@@ -66,7 +66,8 @@ static const slm_cfg_key KEYS[] = {
     {.path = "score_norm", .type = SLM_CFG_ENUM, .def = "sum", .values = "sum|mean",
      .off = RUN(score_mean), .help = "score mode: sum of token log-probs, or mean per token"},
     {.path = "limit", .type = SLM_CFG_LONG, .def = "0", .min = 0, .max = 1 << 30,
-     .off = RUN(limit), .help = "evaluate only the first N examples (0: all)"},
+     .off = RUN(limit), .help = "evaluate N examples: a sample stratified by gold label, "
+                               "drawn with seed, in file order (0: all)"},
     {.path = "quantization", .type = SLM_CFG_ENUM, .def = "same", .values = "same|mixed",
      .off = RUN(mixed_quant), .help = "whether candidates may differ in quantization"},
     {.path = "choice_prefix", .type = SLM_CFG_STR, .def = " ", .off = RUN(choice_prefix),

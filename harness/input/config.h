@@ -24,7 +24,7 @@
  *   max_tokens: 16                  # generate mode
  *   stop: ["\n"]                    # generate mode
  *   chat_template: false            # wrap prompts in each model's chat template
- *   limit: 0                        # evaluate only the first N examples (0: all)
+ *   limit: 0                        # N examples, stratified by label, seed (0: all)
  *   skip_bad_rows: false
  *   commit_every: 1                 # predictions per transaction (kill -9 loses fewer than this)
  *   calibration_split: calibration  # fit temperature scaling there (never on the test split)

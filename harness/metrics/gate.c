@@ -84,6 +84,7 @@ void slm_gate_result_free(slm_gate_result *r)
         free(r->checks[i].detail);
     }
     free(r->checks);
+    free(r->baseline_note);
     memset(r, 0, sizeof *r);
 }
 
@@ -234,26 +235,65 @@ static int gate_parse(const char *gate_path, gate_cfg *g, char *err, size_t errl
     return slm_gate_load_parse(g->y, g->base, &g->rate_ratio, err, errlen);
 }
 
+/* 1 when ref names a run that may simply not exist yet: a tag or run name (not 'last', not
+ * a run id) that slm_store_resolve_run() did not find (its message says "no run '...'";
+ * any other failure is the database's). */
+static int ref_not_yet(const char *ref, const char *resolve_err)
+{
+    long num;
+    return strcmp(ref, "last") && slm_parse_long(ref, &num) != 0 &&
+           strstr(resolve_err, ": no run '") != NULL;
+}
+
+/* Resolves the baseline ref into res->baseline_id; a ref naming no run yet, or the gated
+ * run itself, leaves it 0 with res->baseline_note saying why (an error with
+ * require_baseline). Returns an SLM_GATE_* code. */
+static int gate_baseline(slm_store *st, const gate_cfg *g, const char *bref,
+                         const slm_gate_opts *o, slm_gate_result *res, char *err,
+                         size_t errlen)
+{
+    char e2[SLM_ERRLEN];
+    slm_buf note = {0};
+    if (slm_store_resolve_run(st, bref, &res->baseline_id, e2, sizeof e2)) {
+        res->baseline_id = 0;
+        if (o->require_baseline || !ref_not_yet(bref, e2)) {
+            slm_err(err, errlen, "%s%s", e2, o->require_baseline && ref_not_yet(bref, e2)
+                    ? " (--require-baseline: a gate needs its baseline)" : "");
+            return SLM_GATE_INVALID;
+        }
+        slm_buf_printf(&note, "no run tagged '%s' yet: tag one on your main branch with "
+                       "slmbench tag last %s", bref, bref);
+    } else if (res->baseline_id == res->run_id && !g->base_cand) {
+        if (o->require_baseline) {
+            slm_err(err, errlen, "baseline '%s' is the gated run itself (run %lld; "
+                    "--require-baseline)", bref, (long long)res->run_id);
+            return SLM_GATE_INVALID;
+        }
+        res->baseline_id = 0;
+        slm_buf_printf(&note, "baseline '%s' is the gated run itself (run %lld): nothing to "
+                       "compare with", bref, (long long)res->run_id);
+    }
+    res->baseline_note = note.len ? slm_buf_take(&note) : NULL;
+    slm_buf_free(&note);
+    return SLM_GATE_PASS;
+}
+
 /* The gated run and baseline: resolved, complete, and on the same data and prompt unless
  * allow_different. Returns an SLM_GATE_* code (PASS when all is well). */
-static int gate_runs(slm_store *st, const gate_cfg *g, const char *run_ref,
-                     const char *baseline_ref, int allow_different, slm_gate_result *res,
-                     char *err, size_t errlen)
+static int gate_runs(slm_store *st, const gate_cfg *g, const slm_gate_opts *o,
+                     slm_gate_result *res, char *err, size_t errlen)
 {
     const slm_ynode *r = g->y->root;
-    const char *ref = run_ref ? run_ref : slm_ymap_str(r, "run") ? slm_ymap_str(r, "run") : "last";
+    const char *ref = o->run_ref ? o->run_ref
+                      : slm_ymap_str(r, "run") ? slm_ymap_str(r, "run") : "last";
     if (slm_store_resolve_run(st, ref, &res->run_id, err, errlen))
         return SLM_GATE_INVALID;
-    const char *bref = baseline_ref ? baseline_ref : slm_ymap_str(g->base, "ref");
-    if (bref && slm_store_resolve_run(st, bref, &res->baseline_id, err, errlen))
-        return SLM_GATE_INVALID;
+    const char *bref = o->baseline_ref ? o->baseline_ref : slm_ymap_str(g->base, "ref");
+    int rc;
+    if (bref && (rc = gate_baseline(st, g, bref, o, res, err, errlen)))
+        return rc;
     if (!bref && g->base_cand)
         res->baseline_id = res->run_id; /* the baseline model ran in the same job */
-    if (res->baseline_id == res->run_id && bref && !g->base_cand) {
-        slm_err(err, errlen, "baseline '%s' is the gated run itself (run %lld)", bref,
-                (long long)res->run_id);
-        return SLM_GATE_INVALID;
-    }
     char *status = NULL;
     if (slm_store_run_status(st, res->run_id, &status, err, errlen))
         return SLM_GATE_ERROR;
@@ -265,7 +305,7 @@ static int gate_runs(slm_store *st, const gate_cfg *g, const char *run_ref,
         return SLM_GATE_ERROR;
     }
     int one_run = res->baseline_id == res->run_id;
-    for (int k = 0; res->baseline_id && !one_run && !allow_different && k < 2; k++) {
+    for (int k = 0; res->baseline_id && !one_run && !o->allow_different && k < 2; k++) {
         char *a = slm_store_run_hash(st, res->run_id, k);
         char *b = slm_store_run_hash(st, res->baseline_id, k);
         int same = a && b && !strcmp(a, b);
@@ -282,21 +322,32 @@ static int gate_runs(slm_store *st, const gate_cfg *g, const char *run_ref,
     return SLM_GATE_PASS;
 }
 
-/* The candidates to gate: the file's `candidates`, else all, in config order. */
-static int gate_candidates(slm_store *st, const gate_cfg *g, int64_t run_id, slm_cand **out,
-                           size_t *n, char *err, size_t errlen)
+/* 1 when the candidate called name is to be gated: --candidate, else the file's
+ * `candidates`, else every one. */
+static int gate_wants(const gate_cfg *g, const char *only, const char *name)
+{
+    if (only)
+        return !strcmp(only, name);
+    int take = !g->want;
+    for (size_t k = 0; g->want && g->want->kind == SLM_Y_SEQ && k < g->want->n; k++)
+        take |= g->want->items[k]->kind == SLM_Y_SCALAR &&
+                !strcmp(g->want->items[k]->scalar, name);
+    return take;
+}
+
+/* The candidates to gate (gate_wants), in config order. */
+static int gate_candidates(slm_store *st, const gate_cfg *g, const char *only, int64_t run_id,
+                           slm_cand **out, size_t *n, char *err, size_t errlen)
 {
     slm_cand *c;
     size_t nc;
     if (slm_store_candidates(st, run_id, &c, &nc, err, errlen))
         return SLM_GATE_ERROR;
+    slm_buf names = {0}; /* for the message when none is left */
     *n = 0;
     for (size_t i = 0; i < nc; i++) {
-        int take = !g->want;
-        for (size_t k = 0; g->want && g->want->kind == SLM_Y_SEQ && k < g->want->n; k++)
-            take |= g->want->items[k]->kind == SLM_Y_SCALAR &&
-                    !strcmp(g->want->items[k]->scalar, c[i].name);
-        if (take) {
+        slm_buf_printf(&names, "%s%s", i ? ", " : "", c[i].name);
+        if (gate_wants(g, only, c[i].name)) {
             slm_cand t = c[i];
             c[i] = c[*n];
             c[(*n)++] = t;
@@ -305,12 +356,19 @@ static int gate_candidates(slm_store *st, const gate_cfg *g, int64_t run_id, slm
     for (size_t i = *n; i < nc; i++) /* the candidates left out */
         free(c[i].name), free(c[i].engine), free(c[i].status);
     *out = c;
-    if (*n)
+    if (*n) {
+        slm_buf_free(&names);
         return SLM_GATE_PASS;
+    }
     free(c);
     *out = NULL;
-    slm_err(err, errlen, "run %lld has no candidate to gate%s", (long long)run_id,
-            g->want ? " (none of the gate's 'candidates')" : "");
+    if (only)
+        slm_err(err, errlen, "run %lld has no candidate '%s' (it has: %s)", (long long)run_id,
+                only, names.len ? names.data : "none");
+    else
+        slm_err(err, errlen, "run %lld has no candidate to gate%s", (long long)run_id,
+                g->want ? " (none of the gate's 'candidates')" : "");
+    slm_buf_free(&names);
     return SLM_GATE_INVALID;
 }
 
@@ -668,9 +726,21 @@ static void gate_load_rate(const gate_cfg *g, const slm_load_data *run,
         "%s", detail);
 }
 
-int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
-                  const char *baseline_ref, int allow_different, slm_gate_result *res,
-                  char *err, size_t errlen)
+/* Every relative check the gate file sets, for one candidate, as not judged with the
+ * reason there is no baseline to compare with (res->baseline_note). */
+static void gate_relative_not_judged(const gate_cfg *g, const char *cn, slm_gate_result *res)
+{
+    const char *why = res->baseline_note;
+    if (!isnan(g->drop_max))
+        add(res, cn, "accuracy_drop", NOT_JUDGED, "not judged: %s", why);
+    if (!isnan(g->lat_max) && !(g->lat_ref && !strcmp(g->lat_ref, cn)))
+        add(res, cn, "latency_increase", NOT_JUDGED, "not judged: %s", why);
+    if (!isnan(g->rate_ratio))
+        add(res, cn, "max_rate_at_slo", NOT_JUDGED, "not judged: %s", why);
+}
+
+int slm_gate_eval_opts(slm_store *st, const char *gate_path, const slm_gate_opts *o,
+                       slm_gate_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     gate_cfg g;
@@ -683,20 +753,23 @@ int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
     int rc = SLM_GATE_INVALID;
     if (gate_parse(gate_path, &g, err, errlen))
         goto out;
-    if ((rc = gate_runs(st, &g, run_ref, baseline_ref, allow_different, res, err, errlen)))
+    if ((rc = gate_runs(st, &g, o, res, err, errlen)))
         goto out;
     if (slm_run_labels(st, res->run_id, &labels, &nl, err, errlen)) {
         rc = SLM_GATE_ERROR;
         goto out;
     }
-    if ((rc = gate_candidates(st, &g, res->run_id, &c, &nc, err, errlen)) ||
-        (rc = gate_load_read(st, &g, res, &lrun, &lbase, err, errlen)))
+    if ((rc = gate_candidates(st, &g, o->candidate, res->run_id, &c, &nc, err, errlen)) ||
+        (!res->baseline_note &&
+         (rc = gate_load_read(st, &g, res, &lrun, &lbase, err, errlen))))
         goto out;
     for (size_t i = 0; i < nc; i++) {
         gate_absolute_checks(st, &g, c[i].id, c[i].name, labels, nl, res);
+        if (res->baseline_note)
+            gate_relative_not_judged(&g, c[i].name, res);
         if (res->baseline_id)
             gate_relative_checks(st, &g, c[i].id, c[i].name, labels, nl, res);
-        if (!isnan(g.rate_ratio))
+        if (!isnan(g.rate_ratio) && !res->baseline_note)
             gate_load_rate(&g, &lrun, &lbase, c[i].name, res);
     }
     rc = res->n_failed ? SLM_GATE_FAIL : SLM_GATE_PASS;
@@ -707,4 +780,12 @@ out:
     slm_free_strv(labels, nl);
     gate_cfg_free(&g);
     return rc;
+}
+
+int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
+                  const char *baseline_ref, int allow_different, slm_gate_result *res,
+                  char *err, size_t errlen)
+{
+    const slm_gate_opts o = {run_ref, baseline_ref, NULL, allow_different, 0};
+    return slm_gate_eval_opts(st, gate_path, &o, res, err, errlen);
 }

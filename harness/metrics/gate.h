@@ -49,6 +49,12 @@
  * A check is passed, failed, or not judged (nothing to judge, or too noisy to decide): a
  * not-judged check never fails the gate, and every rendering says it was not judged (the
  * JUnit output as a skipped test case).
+ *
+ * A baseline that cannot be compared with does not stop the gate (unless
+ * require_baseline): a `ref` naming no run yet (the first run of a repository, before
+ * `slmbench tag last main` on the main branch) or resolving to the gated run itself (the
+ * tag and the gate on the same run). The absolute checks are judged, and every relative
+ * check the file sets is added as not judged, with the reason (baseline_note).
  */
 #ifndef SLM_GATE_H
 #define SLM_GATE_H
@@ -67,6 +73,8 @@ typedef struct slm_gate_check {
 
 typedef struct slm_gate_result {
     int64_t run_id, baseline_id;   /* baseline_id 0 when none; run_id for `candidate:` alone */
+    char *baseline_note; /* why the relative checks were not judged (no such run yet, the
+                            gated run itself), or NULL */
     slm_gate_check *checks;
     size_t n, n_failed, n_skipped;
 } slm_gate_result;
@@ -74,9 +82,21 @@ typedef struct slm_gate_result {
 /* Outcomes of slm_gate_eval. */
 enum { SLM_GATE_PASS = 0, SLM_GATE_FAIL = 1, SLM_GATE_INVALID = 3, SLM_GATE_ERROR = 4 };
 
-/* Evaluates the gate file against run_ref (NULL: the file's `run`, else "last") and the
- * baseline (baseline_ref NULL: the file's). Returns SLM_GATE_*; on INVALID/ERROR err says
- * why. allow_different: compare runs on different eval-set or prompt hashes anyway. */
+/* What `slmbench gate` asks besides the gate file. */
+typedef struct slm_gate_opts {
+    const char *run_ref;      /* NULL: the file's `run`, else "last" */
+    const char *baseline_ref; /* NULL: the file's `baseline: ref:` */
+    const char *candidate;    /* judge only this candidate of the run (overrides the file's
+                                 `candidates`); NULL: all */
+    int allow_different;      /* compare runs on different eval-set or prompt hashes anyway */
+    int require_baseline;     /* a ref naming no run, or the gated run itself, is an error */
+} slm_gate_opts;
+
+/* Evaluates the gate file with o. Returns SLM_GATE_*; on INVALID/ERROR err says why. */
+int slm_gate_eval_opts(slm_store *st, const char *gate_path, const slm_gate_opts *o,
+                       slm_gate_result *res, char *err, size_t errlen);
+
+/* The same with only a run, a baseline and allow_different (the other options off). */
 int slm_gate_eval(slm_store *st, const char *gate_path, const char *run_ref,
                   const char *baseline_ref, int allow_different, slm_gate_result *res,
                   char *err, size_t errlen);

@@ -198,6 +198,156 @@ static char *host_json(void)
     return r;
 }
 
+/* ---- limit: N, a seeded sample that keeps the label mix ---- */
+
+/* How many examples of each label a sample of k of n rows takes: k·n_l/n rounded by
+ * largest remainder (ties: the label declared first), except that while k ≥ the labels
+ * present (L), every label gets one and the other k − L go by (k − L)·(n_l − 1)/(n − L).
+ * Exact integer arithmetic; a label never gets more rows than it has. cnt[l] rows of
+ * label l, nl labels; alloc[l] the result. Returns the labels present. */
+static size_t limit_alloc(const size_t *cnt, size_t nl, size_t n, size_t k, size_t *alloc)
+{
+    size_t present = 0;
+    for (size_t l = 0; l < nl; l++)
+        present += cnt[l] > 0;
+    int one_each = k >= present;
+    size_t den = one_each ? n - present : n, num_k = one_each ? k - present : k, given = 0;
+    uint64_t *rem = slm_xcalloc(nl ? nl : 1, sizeof *rem);
+    for (size_t l = 0; l < nl; l++) {
+        size_t base = one_each ? (cnt[l] ? cnt[l] - 1 : 0) : cnt[l];
+        uint64_t num = (uint64_t)num_k * base;
+        alloc[l] = den ? (size_t)(num / den) : 0;
+        rem[l] = den ? num % den : 0;
+        given += alloc[l];
+    }
+    for (; given < num_k; given++) { /* the largest remainders, declared order on ties */
+        size_t best = nl;
+        for (size_t l = 0; l < nl; l++)
+            if (cnt[l] && (best == nl || rem[l] > rem[best]))
+                best = l;
+        if (best == nl)
+            break; /* no label present (the loader refuses such rows; defensive) */
+        alloc[best]++;
+        rem[best] = 0;
+    }
+    for (size_t l = 0; one_each && l < nl; l++)
+        alloc[l] += cnt[l] > 0;
+    free(rem);
+    return present;
+}
+
+/* Marks in keep[] want of the m rows idx[0..m) (partial Fisher–Yates with rng). */
+static void limit_draw(slm_rng *rng, size_t *idx, size_t m, size_t want, unsigned char *keep)
+{
+    for (size_t i = 0; i < want && i < m; i++) {
+        size_t j = i + (size_t)slm_rng_below(rng, m - i);
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        keep[idx[i]] = 1;
+    }
+}
+
+/* Keeps the rows marked in keep (in file order), frees the others. */
+static void limit_keep(slm_dataset *ds, const unsigned char *keep)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        if (keep[i]) {
+            ds->rows[w++] = ds->rows[i];
+            continue;
+        }
+        free(ds->rows[i].id);
+        free(ds->rows[i].text);
+        free(ds->rows[i].label);
+        free(ds->rows[i].slice);
+    }
+    ds->n = w;
+}
+
+/* limit: k of the split's rows, drawn with the run's seed and kept in file order: for a
+ * classification task a stratified sample (limit_alloc per gold label, each label's rows
+ * drawn in declared label order from one stream), otherwise a simple random sample.
+ * Every process of a run (shards, --resume) draws the same rows. */
+static void limit_sample(run_ctx *c, size_t k)
+{
+    slm_dataset *ds = c->ds;
+    size_t n = ds->n, nl = c->es->task_kind == SLM_TASK_CLASSIFICATION ? c->es->n_labels : 0;
+    unsigned char *keep = slm_xcalloc(n, 1);
+    size_t *idx = slm_xcalloc(n, sizeof *idx);
+    slm_rng rng;
+    slm_rng_seed(&rng, (uint64_t)c->cfg->seed);
+    if (!nl) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+        limit_draw(&rng, idx, n, k, keep);
+    } else {
+        size_t *cnt = slm_xcalloc(nl, sizeof *cnt), *alloc = slm_xcalloc(nl, sizeof *alloc);
+        int *lab = slm_xcalloc(n, sizeof *lab);
+        for (size_t i = 0; i < n; i++) {
+            lab[i] = slm_label_index((const char *const *)c->es->labels, nl, ds->rows[i].label);
+            cnt[lab[i] >= 0 ? lab[i] : 0] += lab[i] >= 0;
+        }
+        limit_alloc(cnt, nl, n, k, alloc);
+        for (size_t l = 0; l < nl; l++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (lab[i] == (int)l)
+                    idx[m++] = i;
+            limit_draw(&rng, idx, m, alloc[l], keep);
+        }
+        free(cnt);
+        free(alloc);
+        free(lab);
+    }
+    limit_keep(ds, keep);
+    free(keep);
+    free(idx);
+}
+
+/* v with thousands separated by commas (3,080) into out. */
+static void group_digits(size_t v, char *out, size_t len)
+{
+    char d[32];
+    int n = snprintf(d, sizeof d, "%zu", v), w = 0;
+    for (int i = 0; i < n && (size_t)w + 2 < len; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[w++] = ',';
+        out[w++] = d[i];
+    }
+    out[w] = '\0';
+}
+
+/* Says on stderr what `limit` chose: "limit: 200 of 3,080 examples, stratified by label,
+ * seed 1", and when the sample cannot hold every label. */
+static void say_limit(const run_ctx *c, size_t whole)
+{
+    char a[32], b[32];
+    group_digits(c->ds->n, a, sizeof a);
+    group_digits(whole, b, sizeof b);
+    int cls = c->es->task_kind == SLM_TASK_CLASSIFICATION;
+    if (c->ds->n >= whole) {
+        slm_say(stderr, "slmbench: limit: %ld is at least the %s examples of the split: all "
+                "are evaluated\n", c->cfg->limit, b);
+        return;
+    }
+    slm_say(stderr, "slmbench: limit: %s of %s examples, %s, seed %ld\n", a, b,
+            cls ? "stratified by label" : "a random sample", c->cfg->seed);
+    size_t present = 0;
+    unsigned char *seen = slm_xcalloc(c->es->n_labels ? c->es->n_labels : 1, 1);
+    for (size_t i = 0; cls && i < c->ds->n; i++) {
+        int l = slm_label_index((const char *const *)c->es->labels, c->es->n_labels,
+                                c->ds->rows[i].label);
+        if (l >= 0 && !seen[l]++)
+            present++;
+    }
+    free(seen);
+    if (cls && c->ds->n < c->es->n_labels)
+        slm_say(stderr, "slmbench: warning: limit %ld is below the %zu labels: only %zu of "
+                "them are represented (raise limit to at least %zu)\n", c->cfg->limit,
+                c->es->n_labels, present, c->es->n_labels);
+}
+
 /* The eval set, its evaluated and calibration splits, and what a JSON task needs. */
 static int load_inputs(run_ctx *c, char *err, size_t errlen)
 {
@@ -232,9 +382,12 @@ static int load_inputs(run_ctx *c, char *err, size_t errlen)
         c->grammar = slm_fields_grammar(c->es->fields, c->es->n_fields);
         c->schema = slm_fields_schema(c->es->fields, c->es->n_fields);
     }
+    size_t whole = c->ds->n;
+    if (cfg->limit > 0 && (size_t)cfg->limit < whole)
+        limit_sample(c, (size_t)cfg->limit);
     c->n = c->ds->n;
-    if (cfg->limit > 0 && (size_t)cfg->limit < c->n)
-        c->n = (size_t)cfg->limit;
+    if (cfg->limit > 0)
+        say_limit(c, whole);
     return SLM_RUN_OK;
 }
 

@@ -61,11 +61,13 @@ v=$(sql "$TMP/s.db" "select count(*), count(distinct seq), sum(phase = 'measure'
 v=$(sql "$TMP/s.db" "select r.mode || '|' || r.status || '|' || c.status || '|' || l.status || '|' || l.profile || '|' || l.concurrency from runs r join candidates c on c.run_id = r.id join load_levels l on l.run_id = r.id")
 [ "$v" = "load|complete|ok|complete|synchronous|1" ] && ok "a run of mode load, its candidate ok, its level complete" || notok "run|cand|level: $v"
 # judged as run judges: the same predictions as `run` of the same examples
-cfg "$TMP/r.yaml" 12 "endpoint: completions"
-expect_exit 0 "the same 12 examples through run" "$SLMBENCH" run "$TMP/r.yaml" --db "$TMP/r.db" --quiet
-sql "$TMP/r.db" "select example_idx, pred, correct, valid from predictions order by 1" >"$TMP/pr"
-sql "$TMP/s.db" "select example_idx, pred, correct, valid from load_requests order by 1" >"$TMP/pl"
-cmp -s "$TMP/pr" "$TMP/pl" && ok "every answer judged as run judges it (pred, correct, valid)" || notok "load and run judge differently"
+# (run evaluates every example: its limit draws a stratified sample, not the first 12)
+cfg "$TMP/r.yaml" 0 "endpoint: completions"
+expect_exit 0 "the same examples through run" "$SLMBENCH" run "$TMP/r.yaml" --db "$TMP/r.db" --quiet
+sql "$TMP/r.db" "select e.example_id, p.pred, p.correct, p.valid from predictions p join examples e on e.run_id = p.run_id and e.idx = p.example_idx order by 1" >"$TMP/pr"
+sql "$TMP/s.db" "select e.example_id, q.pred, q.correct, q.valid from load_requests q join examples e on e.idx = q.example_idx order by 1" >"$TMP/pl"
+[ "$(wc -l <"$TMP/pl")" = 12 ] && [ "$(grep -cFxf "$TMP/pl" "$TMP/pr")" = 12 ] \
+    && ok "every answer judged as run judges it (pred, correct, valid)" || notok "load and run judge differently"
 sed 's/^limit: 12/limit: 12/' "$TMP/r.yaml" >/dev/null
 expect_exit 0 "export table load_requests of the load test" "$SLMBENCH" export table load_requests 1 --candidate srv --db "$TMP/s.db"
 [ "$(grep -c ',measure,' "$TMP/out")" = 12 ] && head -1 "$TMP/out" | grep -q '^level_id,run_id,candidate_id,seq,example_idx,phase,' && ok "every request exported with its phase" || notok "export: $(head -2 "$TMP/out")"

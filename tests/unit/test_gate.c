@@ -115,11 +115,56 @@ static void eval_on_fixture(void **state)
     assert_non_null(strstr(r.checks[0].detail, "not measured"));
     slm_gate_result_free(&r);
 
-    /* a baseline that is the gated run itself is an invalid comparison */
-    assert_int_equal(write_gate(gate, "baseline: {ref: 1, accuracy_drop_max_points: 1}\n"), 0);
-    assert_int_equal(slm_gate_eval(st, gate, "1", NULL, 0, &r, err, sizeof err),
-                     SLM_GATE_INVALID);
+    /* a baseline that is the gated run itself: the absolute checks judge, the relative
+     * ones are not judged and say why; with require_baseline it is an invalid comparison */
+    assert_int_equal(write_gate(gate, "absolute: {accuracy_min: 0.7}\n"
+                                      "baseline: {ref: 1, accuracy_drop_max_points: 1}\n"), 0);
+    assert_int_equal(slm_gate_eval(st, gate, "1", NULL, 0, &r, err, sizeof err), SLM_GATE_FAIL);
+    assert_int_equal(r.n, 4); /* per candidate: accuracy_min, accuracy_drop */
+    assert_int_equal(r.n_failed, 1);
+    assert_int_equal(r.n_skipped, 2);
+    assert_int_equal(r.baseline_id, 0);
+    assert_string_equal(r.checks[1].name, "accuracy_drop");
+    assert_false(r.checks[1].judged);
+    assert_string_equal(r.checks[1].detail, "not judged: baseline '1' is the gated run itself "
+                                            "(run 1): nothing to compare with");
+    slm_gate_result_free(&r);
+    slm_gate_opts o = {.run_ref = "1", .require_baseline = 1};
+    assert_int_equal(slm_gate_eval_opts(st, gate, &o, &r, err, sizeof err), SLM_GATE_INVALID);
     assert_non_null(strstr(err, "is the gated run itself"));
+    slm_gate_result_free(&r);
+
+    /* a tag that names no run yet (a repository's first run): the same, with how to tag;
+     * a run id that does not exist stays an error, and so does the tag when required */
+    assert_int_equal(write_gate(gate, "absolute: {accuracy_min: 0.5}\nbaseline: {ref: main, "
+                                      "accuracy_drop_max_points: 1, latency_increase_max_pct: "
+                                      "10}\n"), 0);
+    assert_int_equal(slm_gate_eval(st, gate, "1", NULL, 0, &r, err, sizeof err), SLM_GATE_PASS);
+    assert_int_equal(r.n, 6);
+    assert_int_equal(r.n_skipped, 4);
+    assert_string_equal(r.checks[2].name, "latency_increase");
+    assert_string_equal(r.checks[2].detail, "not judged: no run tagged 'main' yet: tag one on "
+                                            "your main branch with slmbench tag last main");
+    assert_non_null(r.baseline_note);
+    slm_gate_result_free(&r);
+    assert_int_equal(slm_gate_eval(st, gate, "1", "99", 0, &r, err, sizeof err),
+                     SLM_GATE_INVALID);
+    assert_non_null(strstr(err, "no run '99'"));
+    slm_gate_result_free(&r);
+    assert_int_equal(slm_gate_eval_opts(st, gate, &o, &r, err, sizeof err), SLM_GATE_INVALID);
+    assert_non_null(strstr(err, "no run 'main'"));
+    slm_gate_result_free(&r);
+
+    /* --candidate: only that one; an unknown one is refused with the run's candidates */
+    slm_gate_opts oc = {.run_ref = "1", .candidate = "alpha"};
+    assert_int_equal(slm_gate_eval_opts(st, gate, &oc, &r, err, sizeof err), SLM_GATE_PASS);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.checks[0].candidate, "alpha");
+    assert_string_equal(r.checks[2].candidate, "alpha");
+    slm_gate_result_free(&r);
+    oc.candidate = "gamma";
+    assert_int_equal(slm_gate_eval_opts(st, gate, &oc, &r, err, sizeof err), SLM_GATE_INVALID);
+    assert_string_equal(err, "run 1 has no candidate 'gamma' (it has: alpha, beta)");
     slm_gate_result_free(&r);
 
     /* a candidate list naming nobody */
