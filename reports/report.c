@@ -620,7 +620,9 @@ static void run_facts(slm_store *st, const run_info *r, slm_buf *b)
     slm_md_cell(b, r->es_version);
     slm_buf_puts(b, ", split ");
     slm_md_cell(b, r->split);
-    slm_buf_printf(b, ", %ld examples |\n| data sha256 | ", r->n_rows);
+    slm_buf_puts(b, ", ");
+    slm_report_run_scope(st, r->id, r->n_rows, b); /* "616 of 3,080 examples (shard 1/5)" */
+    slm_buf_puts(b, " |\n| data sha256 | ");
     short_sha(b, r->es_sha);
     slm_buf_puts(b, " |\n| prompt sha256 | ");
     short_sha(b, r->prompt_sha);

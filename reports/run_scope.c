@@ -73,7 +73,7 @@ static void config_limit(const char *text, long *limit, long *seed)
 void slm_report_run_scope(slm_store *st, int64_t run_id, long n_rows, slm_buf *b)
 {
     static const char *const run_cols[] = {"shard", "config_text", NULL};
-    static const char *const es_cols[] = {"task", NULL};
+    static const char *const es_cols[] = {"task", "split_n_rows", NULL};
     slm_label_count *gc = NULL;
     size_t ng = 0;
     long scored = 0;
@@ -90,7 +90,12 @@ void slm_report_run_scope(slm_store *st, int64_t run_id, long n_rows, slm_buf *b
     int part = scored > 0 && scored < n_rows;
     long limit, seed;
     config_limit(run.val[1], &limit, &seed);
-    int sampled = limit > 0 && limit <= n_rows;
+    /* The split's size before the sample is stored since schema 14; older runs: the
+     * limit as written. */
+    long whole = 0;
+    if (es.val[1])
+        slm_parse_long(es.val[1], &whole);
+    int sampled = whole > 0 ? whole > n_rows : limit > 0 && limit <= n_rows;
     if (part)
         slm_buf_printf(b, "%s of %s examples", a, w);
     else
@@ -99,8 +104,15 @@ void slm_report_run_scope(slm_store *st, int64_t run_id, long n_rows, slm_buf *b
         slm_buf_printf(b, " (shard %s%s", run.val[0], sampled ? "; " : ")");
     else if (sampled)
         slm_buf_puts(b, " (");
+    if (sampled && whole > n_rows) {
+        grouped(n_rows, a, sizeof a);
+        grouped(whole, w, sizeof w);
+        slm_buf_printf(b, "limit: %s of %s, ", a, w);
+    } else if (sampled) {
+        slm_buf_puts(b, "limit: ");
+    }
     if (sampled)
-        slm_buf_printf(b, "limit: %s, seed %ld)",
+        slm_buf_printf(b, "%s, seed %ld)",
                        es.val[0] && !strcmp(es.val[0], "classification")
                            ? "stratified by label" : "a random sample",
                        seed);

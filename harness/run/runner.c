@@ -116,6 +116,7 @@ typedef struct run_ctx {
     slm_evalset *es;
     slm_dataset *ds;
     size_t n;            /* examples evaluated (limit applied) */
+    size_t split_n;      /* the split's examples before limit's sample */
     char **prompts;      /* [n] rendered once */
     char **choices;      /* [n_labels] choice_prefix + label */
     cand_state *cands;
@@ -383,6 +384,7 @@ static int load_inputs(run_ctx *c, char *err, size_t errlen)
         c->schema = slm_fields_schema(c->es->fields, c->es->n_fields);
     }
     size_t whole = c->ds->n;
+    c->split_n = whole;
     if (cfg->limit > 0 && (size_t)cfg->limit < whole)
         limit_sample(c, (size_t)cfg->limit);
     c->n = c->ds->n;
@@ -706,7 +708,7 @@ static int record_evalset(run_ctx *c, char *err, size_t errlen)
     slm_evalset_row e = {c->es->name, c->es->version, cfg->split, c->ds->path, c->ds->sha256,
                          (long)c->n, (long)c->ds->n_skipped, lj, c->es->prompt_path,
                          c->es->prompt, c->es->prompt_sha256, cfg->choice_prefix, c->es->task,
-                         fd, c->shot_ids, NULL, NULL, NULL, 0};
+                         fd, c->shot_ids, NULL, NULL, NULL, 0, (long)c->split_n};
     if (c->cal) {
         e.calib_split = cfg->calib_split;
         e.calib_path = c->cal->path;

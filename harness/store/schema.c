@@ -27,6 +27,7 @@ static const char *const MIGRATION_NOTES[] = {
     "stratum and inclusion probability",
     "load tests (slmbench load): a run's levels (profile, offered rate, status) and every "
     "request of a level (phase, schedule, TTFT, E2E, gaps, status, the judged answer)",
+    "limit's sample: the split's whole size before the sample (evalsets.split_n_rows)",
 };
 _Static_assert(sizeof MIGRATION_NOTES / sizeof MIGRATION_NOTES[0] == SLM_SCHEMA_VERSION,
                "SLM_SCHEMA_VERSION must equal the number of migrations");
@@ -88,6 +89,7 @@ static const slm_col EVALSETS[] = {
     C("task", "TEXT", 5),
     C("fields_json", "TEXT", 5),
     C("few_shot_ids", "TEXT", 5),
+    C("split_n_rows", "INTEGER", 14), /* the split before `limit` drew its sample */
 };
 
 static const slm_col EXAMPLES[] = {

@@ -17,7 +17,7 @@
 
 /* The schema version a database is brought up to: the number of migrations (schema.c
  * checks this at compile time against its list of migrations). */
-#define SLM_SCHEMA_VERSION 13
+#define SLM_SCHEMA_VERSION 14
 
 /* What a merge of shard databases does with a column (store/merge.c). */
 typedef enum slm_merge_rule {

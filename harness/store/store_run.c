@@ -64,8 +64,8 @@ int slm_store_add_evalset(slm_store *st, int64_t run_id, const slm_evalset_row *
                           "INSERT INTO evalsets (run_id, name, version, split, path, sha256, "
                           "n_rows, n_skipped, labels_json, prompt_path, prompt_template, "
                           "prompt_sha256, choice_prefix, task, fields_json, few_shot_ids, "
-                          "calib_split, calib_path, calib_sha256, calib_n_rows) "
-                          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          "calib_split, calib_path, calib_sha256, calib_n_rows, split_n_rows) "
+                          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           &s, err, errlen))
         return -1;
     sqlite3_bind_int64(s, 1, run_id);
@@ -84,6 +84,8 @@ int slm_store_add_evalset(slm_store *st, int64_t run_id, const slm_evalset_row *
         slm_bind_text(s, 19, e->calib_sha256);
         sqlite3_bind_int64(s, 20, e->calib_n_rows);
     }
+    if (e->split_n_rows > 0)
+        sqlite3_bind_int64(s, 21, e->split_n_rows);
     if (step_done(s))
         return slm_store_db_err(st, "cannot record the eval set", err, errlen);
     return 0;

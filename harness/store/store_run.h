@@ -38,6 +38,7 @@ typedef struct slm_evalset_row {
     const char *calib_split;  /* NULL: no calibration split (the calib_* columns stay NULL) */
     const char *calib_path, *calib_sha256;
     long calib_n_rows;
+    long split_n_rows;        /* the split's rows before `limit` sampled them; <= 0: unknown */
 } slm_evalset_row;
 
 int slm_store_add_evalset(slm_store *st, int64_t run_id, const slm_evalset_row *e, char *err,

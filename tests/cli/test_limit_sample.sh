@@ -110,11 +110,11 @@ for i in 0 1; do
 done
 # what a shard scored, and of how many: its summary says so (10 of the sample's 20)
 n0=$(sql "$TMP/sh0.db" "select count(*) from examples")
-grep -q "on sorted/test ($n0 of 20 examples (shard 0/2; limit: stratified by label, seed 1), mode score)" "$TMP/sh0.out" \
-    && ok "a shard's summary: $n0 of 20 examples (shard 0/2; limit: stratified by label, seed 1)" \
+grep -q "on sorted/test ($n0 of 20 examples (shard 0/2; limit: 20 of 100, stratified by label, seed 1), mode score)" "$TMP/sh0.out" \
+    && ok "a shard's summary: $n0 of 20 examples (shard 0/2; limit: 20 of 100, stratified by label, seed 1)" \
     || notok "shard summary: $(grep 'on sorted' "$TMP/sh0.out")"
-grep -q "on sorted/test (5 examples (limit: stratified by label, seed 1), mode score)" "$TMP/out" \
-    && ok "an unsharded run's summary (limit 5): 5 examples (limit: stratified by label, seed 1)" \
+grep -q "on sorted/test (5 examples (limit: 5 of 100, stratified by label, seed 1), mode score)" "$TMP/out" \
+    && ok "an unsharded run's summary (limit 5): 5 examples (limit: 5 of 100, stratified by label, seed 1)" \
     || notok "limit summary: $(grep 'on sorted' "$TMP/out")"
 { sql "$TMP/sh0.db" "select example_id || ',' || label from examples"; sql "$TMP/sh1.db" "select example_id || ',' || label from examples"; } | sort > "$TMP/shards.txt"
 sort "$TMP/ids1.txt" | cmp -s - "$TMP/shards.txt" && ok "shards 0/2 and 1/2 together hold the same 20 examples" || notok "shards drew another sample"
@@ -159,3 +159,9 @@ PY
 else
     skip "banking77 limit (../shared/datasets/banking77 is absent)"
 fi
+
+# report.md's run header says the same, with the split's size before the sample (schema 14)
+"$SLMBENCH" report last --db "$TMP/sh0.db" > "$TMP/sh0.md" 2>/dev/null
+grep -q "| eval set | sorted v1, split test, $n0 of 20 examples (shard 0/2; limit: 20 of 100, stratified by label, seed 1) |" "$TMP/sh0.md" \
+    && ok "report.md's run header: $n0 of 20 examples (shard 0/2; limit: 20 of 100, …)" \
+    || notok "report header: $(grep '| eval set |' "$TMP/sh0.md")"
