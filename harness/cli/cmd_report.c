@@ -52,6 +52,25 @@ static void skipped_note(const slm_plots_result *pr, slm_buf *note)
     slm_buf_puts(note, ".");
 }
 
+/* report.html opens with links to the files `report --out` writes beside it (the page is
+ * only ever read from that folder): every example, filterable; the per-class rows; JSON. */
+static void link_files(slm_buf *html)
+{
+    const char *at = html->data ? strstr(html->data, "<body>\n") : NULL;
+    if (!at)
+        return;
+    size_t head = (size_t)(at - html->data) + strlen("<body>\n");
+    slm_buf out = {0};
+    slm_buf_append(&out, html->data, head);
+    slm_buf_puts(&out, "<p class=\"files\">Beside this page: <a href=\"examples.html\">every "
+                       "example</a> (filter by class, correctness, confidence) · <a "
+                       "href=\"per_class.csv\">per_class.csv</a> · <a href=\"report.json\">"
+                       "report.json</a> · <a href=\"report.md\">report.md</a></p>\n");
+    slm_buf_append(&out, html->data + head, html->len - head);
+    slm_buf_free(html);
+    *html = out;
+}
+
 /* --out DIR: plots, then Markdown (plots linked), HTML (plots embedded) and JSON. */
 static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *dir, int no_plots)
 {
@@ -109,6 +128,7 @@ static int write_all(slm_store *st, const int64_t *ids, size_t n, const char *di
         rc = slm_die(SLM_EXIT_ENGINE, "%s", err);
         goto done;
     }
+    link_files(&html);
     if (slm_cli_write(dir, "report.md", &md) || slm_cli_write(dir, "report.html", &html) ||
         slm_cli_write(dir, "report.json", &json) || slm_cli_write(dir, "per_class.csv", &csv) ||
         slm_cli_write(dir, "examples.html", &ex))

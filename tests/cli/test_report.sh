@@ -33,6 +33,12 @@ n_script=$(grep -o '<script' "$TMP/rep/report.html" | wc -l)
 [ "$n_script" = 1 ] && ok "only the page's own script" || notok "$n_script script tags"
 grep -q 'Content-Security-Policy' "$TMP/rep/report.html" && ok "page forbids network access (CSP)" || notok "no CSP"
 grep -Eq '(src|href)="https?:' "$TMP/rep/report.html" && notok "page loads something from the network" || ok "nothing loaded from the network"
+# the files report.html links to are the ones written beside it
+links=$(grep -o '<p class="files">.*</p>' "$TMP/rep/report.html" | grep -o 'href="[^"]*"' | sed 's/href="//; s/"$//')
+missing=
+for l in $links; do [ -s "$TMP/rep/$l" ] || missing="$missing $l"; done
+[ -n "$links" ] && [ -z "$missing" ] && ok "report.html links the files beside it: $(echo $links)" \
+    || notok "report.html's links: '$links', missing:$missing"
 
 # Plots: each as SVG and PNG with its data file, or a clear note without gnuplot.
 if command -v gnuplot >/dev/null 2>&1; then
