@@ -213,8 +213,9 @@ static void say_plan(const slm_quick_plan *p, const slm_quick_model *m, size_t n
         slm_buf_printf(&b, "%s%s %ld", i ? ", " : "", p->labels[i], p->counts[i]);
     slm_say(stderr, "slmbench: labels (%zu, sorted, with their rows): %s\n", p->n_labels, b.data);
     b.len = 0;
-    slm_say(stderr, "slmbench: calibration: %zu of %zu rows, seed %llu, stratified by label; "
-            "test: %zu rows\n", p->n_cal, p->n_rows, (unsigned long long)p->seed, p->n_test);
+    slm_quick_split_sentence(p, &b);
+    slm_say(stderr, "slmbench: %s; test: the other %zu\n", b.data, p->n_test);
+    b.len = 0;
     slm_say(stderr, "slmbench: prompt (evalset/prompt.txt, the same bytes for every model; "
             "{{labels}} is the label list):\n");
     for (const char *l = SLM_QUICK_PROMPT; *l;) {
@@ -307,6 +308,8 @@ static int quick_main(int argc, char **argv, int init)
     char err[SLM_ERRLEN];
     char *stem = stem_of(a.data);
     char *out = a.out ? slm_xstrdup(a.out) : slm_xasprintf("slmbench-%s", stem);
+    for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--) /* "q/" -> "q" */
+        out[n - 1] = '\0';
     char *db = a.db ? slm_xstrdup(a.db) : slm_xasprintf("%s/slmbench.db", out);
     slm_qtable *t = NULL;
     slm_quick_plan *p = NULL;

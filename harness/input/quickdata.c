@@ -891,8 +891,7 @@ static void evalset_yaml(const slm_quick_plan *p, const slm_quick_run *r, slm_bu
         slm_buf_puts(b, "  calibration: calibration.csv\n");
 }
 
-/* "calibration: 400 of 2,000 rows, seed 1, stratified by label" */
-static void split_sentence(const slm_quick_plan *p, slm_buf *b)
+void slm_quick_split_sentence(const slm_quick_plan *p, slm_buf *b)
 {
     slm_buf_puts(b, "calibration: ");
     put_count(b, p->n_cal);
@@ -915,7 +914,7 @@ static void readme(const slm_quick_plan *p, const slm_quick_run *r, slm_buf *b)
         slm_buf_printf(b, "- left out: %zu rows with an empty text or label (--skip-empty; the "
                        "first at line %ld)\n", p->n_skipped, p->first_skipped_line);
     slm_buf_puts(b, "- ");
-    split_sentence(p, b);
+    slm_quick_split_sentence(p, b);
     slm_buf_printf(b, " (per label round(%g × rows), at least one where a label has two or "
                    "more, never all): `calibration.csv`, for temperature scaling\n- test: ",
                    p->calibration);

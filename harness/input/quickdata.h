@@ -85,6 +85,9 @@ int slm_quick_plan_make(const slm_qtable *t, const slm_quick_opts *o, slm_quick_
                         char *err, size_t errlen);
 void slm_quick_plan_free(slm_quick_plan *p);
 
+/* Appends "calibration: 400 of 2,000 rows, seed 1, stratified by label". */
+void slm_quick_split_sentence(const slm_quick_plan *p, slm_buf *b);
+
 /* The default prompt template of a quick eval set (no trailing newline). */
 extern const char SLM_QUICK_PROMPT[];
 
