@@ -104,6 +104,21 @@ expect_err "text column 'words' \(guessed: the longest column" "text guessed by 
 expect_exit 0 "JSON lines" "$SLMBENCH" init --data tickets.jsonl --model a.gguf --model b.gguf --out j
 expect_err "text column 'utterance'.*" "JSON lines: text column"
 expect_exit 0 "JSON lines eval set checks" "$SLMBENCH" evalsets check j/evalset
+# what the loader accepts: a BOM, CRLF, quotes, commas, line breaks and spaces kept in a
+# text; JSON lines with numbers as labels and keys missing from some lines
+printf '\357\273\277Text,Label\r\n"he said ""hi"", then left",1\r\n"  two\r\nlines ",2\r\nplain,1\r\nmore,2\r\n' >odd.csv
+printf '{"text": "a", "label": 1}\n\n{"label": 2, "text": "b", "extra": [1]}\n{"text": "c", "label": 1}\n{"text": "d", "label": 2}\n' >odd.jsonl
+expect_exit 0 "BOM, CRLF, quoted fields" "$SLMBENCH" init --data odd.csv --model a.gguf --out o1 --calibration 0
+expect_exit 0 "JSON lines with number labels" "$SLMBENCH" init --data odd.jsonl --model a.gguf --out o2 --calibration 0
+python3 - <<'EOF2' && ok "texts and labels written back exactly" || notok "texts changed on the way"
+import csv
+a = sorted((r["id"], r["text"], r["label"]) for r in csv.DictReader(open("o1/evalset/test.csv", newline="")))
+assert a == [("row-2", 'he said "hi", then left', "1"), ("row-3", "  two\r\nlines ", "2"),
+             ("row-5", "plain", "1"), ("row-6", "more", "2")], a
+b = sorted((r["id"], r["text"], r["label"]) for r in csv.DictReader(open("o2/evalset/test.csv", newline="")))
+assert b == [("row-1", "a", "1"), ("row-3", "b", "2"), ("row-4", "c", "1"), ("row-5", "d", "2")], b
+EOF2
+expect_exit 0 "evalsets check on them" "$SLMBENCH" evalsets check o1/evalset
 mkdir -p d2 && cp a.gguf d2/a.gguf
 expect_exit 0 "two models of one stem" "$SLMBENCH" init --data tickets.csv --model a.gguf --model d2/a.gguf --out u
 grep -q '^  - name: "a-2"' u/run.yaml && ok "names made unique (a, a-2)" || notok "names: $(grep name u/run.yaml)"
