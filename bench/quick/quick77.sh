@@ -64,7 +64,7 @@ t0=$(date +%s)
 # shellcheck disable=SC2086
 "$SLMBENCH" quick --data "$D/test.csv" --model "$OUT/models/spm300-b77-q8_0.gguf" \
     --model "$OUT/models/spm1000-b77-q8_0.gguf" --model "$OUT/models/spm3000-b77-q8_0.gguf" \
-    --out "$OUT/quick" $lim
+    --out "$OUT/quick" --name banking77 $lim
 t1=$(date +%s)
 echo "uptime after:  $(uptime)"
 echo "slmbench quick on banking77 test.csv ($lim): $((t1 - t0)) s wall"

@@ -16,7 +16,7 @@
 
 static const char ABOUT[] =
     "Turns a labelled file into an eval set and a run config, runs every model on it and\n"
-    "writes the report. DATA is a CSV with a header (any column names) or JSON lines\n"
+    "writes the report. FILE is a CSV with a header (any column names) or JSON lines\n"
     "(*.jsonl, *.ndjson). The text and label columns are the ones named by --text and\n"
     "--label, else guessed (by name: text, utterance, message, ...; label, intent, category,\n"
     "...; else the label column is the one with the fewest distinct values repeated, the\n"
