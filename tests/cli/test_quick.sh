@@ -119,6 +119,19 @@ b = sorted((r["id"], r["text"], r["label"]) for r in csv.DictReader(open("o2/eva
 assert b == [("row-1", "a", "1"), ("row-3", "b", "2"), ("row-4", "c", "1"), ("row-5", "d", "2")], b
 EOF2
 expect_exit 0 "evalsets check on them" "$SLMBENCH" evalsets check o1/evalset
+[ ! -e o1/evalset/calibration.csv ] && ! grep -q calibration_split o1/run.yaml &&
+    ok "--calibration 0: no calibration split" || notok "--calibration 0 still held rows out"
+# the split's edges: a label of one row stays in test, one of two gives one, none gives all
+printf 'text,label\nu1,one\nt1,two\nt2,two\nh1,three\nh2,three\nh3,three\n' >edges.csv
+for share in 0.2:0:1:1 0.9:0:1:2; do
+    IFS=: read -r x c1 c2 c3 <<EOF2
+$share
+EOF2
+    "$SLMBENCH" init --data edges.csv --model a.gguf --out "edge$x" --calibration "$x" 2>/dev/null
+    got=$(for l in one two three; do grep -c ",$l\$" "edge$x/evalset/calibration.csv" || true; done | tr '\n' :)
+    [ "$got" = "$c1:$c2:$c3:" ] && ok "--calibration $x: held out $got of 1:2:3" ||
+        notok "--calibration $x: held out $got of 1:2:3, expected $c1:$c2:$c3"
+done
 mkdir -p d2 && cp a.gguf d2/a.gguf
 expect_exit 0 "two models of one stem" "$SLMBENCH" init --data tickets.csv --model a.gguf --model d2/a.gguf --out u
 grep -q '^  - name: "a-2"' u/run.yaml && ok "names made unique (a, a-2)" || notok "names: $(grep name u/run.yaml)"
