@@ -209,8 +209,19 @@ static void say_plan(const slm_quick_plan *p, const slm_quick_model *m, size_t n
         slm_say(stderr, "slmbench: left out %zu rows with an empty text or label (the first "
                 "at %s:%ld)\n", p->n_skipped, t->path, p->first_skipped_line);
     b.len = 0;
-    for (size_t i = 0; i < p->n_labels; i++)
-        slm_buf_printf(&b, "%s%s %ld", i ? ", " : "", p->labels[i], p->counts[i]);
+    for (size_t i = 0, col = 48; i < p->n_labels; i++) { /* lines of about 90 columns */
+        char *item = slm_xasprintf("%s %ld", p->labels[i], p->counts[i]);
+        if (i && col + 2 + strlen(item) > 90) {
+            slm_buf_puts(&b, ",\n    ");
+            col = 4;
+        } else if (i) {
+            slm_buf_puts(&b, ", ");
+            col += 2;
+        }
+        slm_buf_puts(&b, item);
+        col += strlen(item);
+        free(item);
+    }
     slm_say(stderr, "slmbench: labels (%zu, sorted, with their rows): %s\n", p->n_labels, b.data);
     b.len = 0;
     slm_quick_split_sentence(p, &b);
