@@ -1,5 +1,6 @@
 /* quickdata.c — see quickdata.h. */
 #include "quickdata.h"
+#include "nearest.h"
 #include "sha256.h"
 
 #include <csv.h>
@@ -335,43 +336,15 @@ static int col_named(const slm_qtable *t, const char *name, int not1, int not2)
     return -1;
 }
 
-/* Edit distance without case (Levenshtein), capped at 99. */
-static int distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    int d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int sub = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) !=
-                                         tolower((unsigned char)b[j - 1]));
-            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
-
-/* "the columns are a, b, c" with "; did you mean 'x'?" when one is near. */
+/* "the columns are a, b, c" with "; did you mean 'x'?" when one is near (nearest.h). */
 static void columns_hint(const slm_qtable *t, const char *name, slm_buf *b)
 {
     slm_buf_puts(b, "the columns are ");
-    int best = -1, bd = 99;
-    for (size_t i = 0; i < t->n_cols; i++) {
+    for (size_t i = 0; i < t->n_cols; i++)
         slm_buf_printf(b, "%s'%s'", i ? ", " : "", t->cols[i]);
-        int d = name ? distance(name, t->cols[i]) : 99;
-        if (d < bd) {
-            bd = d;
-            best = (int)i;
-        }
-    }
-    size_t len = name ? strlen(name) : 0;
-    if (best >= 0 && bd <= (len > 6 ? 3 : 2))
-        slm_buf_printf(b, "; did you mean '%s'?", t->cols[best]);
+    const char *near = name ? slm_nearest(name, (const char *const *)t->cols, t->n_cols) : NULL;
+    if (near)
+        slm_buf_printf(b, "; did you mean '%s'?", near);
 }
 
 typedef struct colstat {
