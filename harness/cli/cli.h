@@ -30,6 +30,8 @@ int cmd_load(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_quick(int argc, char **argv); /* also cmd_init: quick --dry-run */
+int cmd_init(int argc, char **argv);
 
 /* Prints "slmbench: error: <msg>" and returns code. */
 int slm_die(int code, const char *fmt, ...) SLM_PRINTF(2, 3);

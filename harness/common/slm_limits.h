@@ -55,6 +55,13 @@
  * SLM_MAX_LABELS * (SLM_MAX_LABEL_BYTES + 2), 2.5 MiB. Over it: bad input at its line. */
 #define SLM_MAX_LABEL_BYTES 256L
 
+/* Most distinct labels `slmbench quick` accepts in a guessed or named label column
+ * (harness/input/quickdata.c). A column with more is far likelier an id or a text column
+ * than a label set a small model classifies (banking77 has 77, clinc150 151); a real set
+ * that large is written as an eval set by hand (SLM_MAX_LABELS). Over it: bad input naming
+ * the column and suggesting --label. */
+#define SLM_QUICK_MAX_LABELS 200L
+
 /* Largest prompt template file, in bytes. Small models have contexts of a few thousand to
  * 32k tokens (about 128 KiB of text); twice that leaves room for long few-shot prompts.
  * Over it: bad input ("file: N bytes, more than the limit of 262144 for a prompt
