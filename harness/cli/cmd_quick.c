@@ -8,11 +8,8 @@
 #include "opts.h"
 #include "quickdata.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 static const char ABOUT[] =
     "Turns a labelled file into an eval set and a run config, runs every model on it and\n"
@@ -128,21 +125,13 @@ static char *stem_of(const char *path)
     return s;
 }
 
-/* One model: a readable GGUF file (a directory or another file is refused, saying so). */
+/* One model: a readable GGUF file; slm_gguf_inspect says what a folder, a missing path or
+ * another kind of file is, and what to give instead. */
 static int check_model(const char *path, slm_gguf_info *info)
 {
     char err[SLM_ERRLEN];
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return slm_die(SLM_EXIT_BAD_INPUT, "cannot open model '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return slm_die(SLM_EXIT_BAD_INPUT, "model '%s' is a directory, not a GGUF file; "
-                       "--model takes the .gguf file itself (e.g. %s/model-q4_k_m.gguf)",
-                       path, path);
     if (slm_gguf_inspect(path, info, err, sizeof err))
-        return slm_die(SLM_EXIT_BAD_INPUT, "%s; --model takes a GGUF model file, llama.cpp's "
-                       "format (convert a Hugging Face model with llama.cpp's "
-                       "convert_hf_to_gguf.py)", err);
+        return slm_die(SLM_EXIT_BAD_INPUT, "--model %s", err);
     return SLM_EXIT_OK;
 }
 
@@ -295,8 +284,8 @@ static int run_and_report(const quick_args *a, const char *out, const char *db)
     }
     if (!a->quiet && rc == SLM_EXIT_OK) {
         slm_say(stderr, "slmbench: written: %s/evalset/ (the eval set), %s (the run config), "
-                "%s (every prediction), %s/report.md, report.html, report.json\n", out, yaml,
-                db, rep);
+                "%s (every prediction), %s/ (the report: report.md, report.html, ...)\n", out,
+                yaml, db, rep);
         slm_say(stderr, "slmbench: next: edit any of them, then\n"
                 "    slmbench run %s --db %s\n"
                 "    slmbench report last --db %s --out %s\n", yaml, db, db, rep);

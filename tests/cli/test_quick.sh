@@ -143,9 +143,9 @@ expect_exit 3 "a 300-value label column" "$SLMBENCH" init --data ids300.csv --mo
 expect_err "column 'ticket_no' has 300 distinct values in 300 rows: it looks like a text or id column.*--label COL" "300 labels: looks like an id column"
 mkdir -p modeldir
 expect_exit 3 "a directory as model" "$SLMBENCH" init --data tickets.csv --model modeldir --out x
-expect_err "model 'modeldir' is a directory, not a GGUF file" "directory named"
+expect_err "--model modeldir: is a folder, not a model file; give the path of a .gguf file" "folder named, what to give"
 expect_exit 3 "a model that is not GGUF" "$SLMBENCH" init --data tickets.csv --model tickets.csv --out x
-expect_err "tickets.csv: not a GGUF file.*--model takes a GGUF model file" "not GGUF said"
+expect_err "--model tickets.csv: .*it is a text file .*not a model" "not GGUF: what it is said"
 "$SLMBENCH" models quantize a.gguf a-q8.gguf Q8_0 >/dev/null 2>&1
 expect_exit 3 "mixed quantizations" "$SLMBENCH" init --data tickets.csv --model a.gguf --model a-q8.gguf --out x
 expect_err "a.gguf is F16, a-q8.gguf is Q8_0.*models quantize.*--mixed-quantization" "each file's type named, both ways out"
