@@ -8,7 +8,8 @@ SLMBENCH=$(cd "$(dirname "$SLMBENCH")" && pwd)/$(basename "$SLMBENCH")
 cd "$TMP"
 
 COMMANDS="run compare drift engines evalsets_check export_predictions gate tag merge
-models_make models_quantize models_inspect models_tokenize models_labels report counters"
+models_make models_quantize models_inspect models_tokenize models_labels report counters
+quick init history diff view"
 
 for c in $COMMANDS; do
     words=$(echo "$c" | tr _ ' ')

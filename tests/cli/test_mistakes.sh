@@ -27,6 +27,9 @@ printf 'GGUF\003\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000
 printf '#!/bin/sh\nexec "%s" "$@"\n' "$SLMBENCH" >"$TMP/bin/slmbench"
 chmod +x "$TMP/bin/slmbench"
 sqlite3 "$W/empty.db" 'create table notes(x)' # an SQLite file slmbench never wrote to
+# a real (tiny) GGUF model for the rows of quick, which checks its models first
+"$SLMBENCH" models make --train "$W/es/train.csv" --evalset "$W/es" --out "$W/tiny.gguf" \
+    --vocab 40 >/dev/null 2>"$TMP/make.err" || { notok "setup: models make"; head -n 3 "$TMP/make.err"; }
 cd "$W"
 if "$SLMBENCH" run good.yaml --db runs.db --quiet >/dev/null 2>"$TMP/setup.err" &&
     "$SLMBENCH" tag 1 main --db runs.db >/dev/null 2>&1; then
