@@ -2,6 +2,7 @@
  * needed, text guarded against spreadsheet formulas. Moved here from cmd_export.c so the
  * audit sample (cmd_sample.c) writes through the same guard. */
 #include "csv_out.h"
+#include "store_cli.h" /* slm_real_text */
 
 #include <csv.h>
 #include <math.h>
@@ -67,4 +68,13 @@ void slm_csv_field(slm_buf *b, const char *s, int raw)
         s = guarded = slm_xasprintf("'%s", s);
     slm_csv_quote(b, s);
     free(guarded);
+}
+
+void slm_csv_num(slm_buf *b, double v)
+{
+    if (isnan(v))
+        return;
+    char t[SLM_REAL_TEXT_LEN];
+    slm_real_text(t, sizeof t, v);
+    slm_buf_puts(b, t);
 }

@@ -16,4 +16,8 @@ void slm_csv_quote(slm_buf *b, const char *s);
  * writes an empty cell. */
 void slm_csv_field(slm_buf *b, const char *s, int raw);
 
+/* A number cell: the shortest text that reads back as the same double (slm_real_text,
+ * store_cli.h: ties stay ties, and only ties); an empty cell for NaN (undefined). */
+void slm_csv_num(slm_buf *b, double v);
+
 #endif

@@ -431,15 +431,6 @@ int slm_diff_html(slm_store *st, const slm_diff_opts *o, slm_buf *out, char *err
 
 /* ---- CSV ---- */
 
-static void csv_num(slm_buf *b, double v)
-{
-    if (isnan(v))
-        return;
-    char t[SLM_REAL_TEXT_LEN];
-    slm_real_text(t, sizeof t, v);
-    slm_buf_puts(b, t);
-}
-
 int slm_diff_csv(slm_store *st, const slm_diff_opts *o, slm_buf *out, char *err,
                  size_t errlen)
 {
@@ -460,9 +451,9 @@ int slm_diff_csv(slm_store *st, const slm_diff_opts *o, slm_buf *out, char *err,
             slm_csv_field(out, cells[k], 0);
             slm_buf_putc(out, ',');
         }
-        csv_num(out, p->conf_a);
+        slm_csv_num(out, p->conf_a);
         slm_buf_putc(out, ',');
-        csv_num(out, p->conf_b);
+        slm_csv_num(out, p->conf_b);
         slm_buf_putc(out, ',');
         slm_csv_field(out, text_of(&d, p->example_id), 0);
         slm_buf_putc(out, '\n');

@@ -657,16 +657,6 @@ int slm_history_json(slm_store *st, const slm_history_opts *o, slm_buf *out, cha
     return rc;
 }
 
-/* A number that reads back as the same double (store_cli.h); empty when undefined. */
-static void csv_num(slm_buf *b, double v)
-{
-    if (isnan(v))
-        return;
-    char t[SLM_REAL_TEXT_LEN];
-    slm_real_text(t, sizeof t, v);
-    slm_buf_puts(b, t);
-}
-
 int slm_history_csv(slm_store *st, const slm_history_opts *o, slm_buf *out, char *err,
                     size_t errlen)
 {
@@ -696,11 +686,11 @@ int slm_history_csv(slm_store *st, const slm_history_opts *o, slm_buf *out, char
                     slm_buf_putc(out, ',');
                 }
                 for (int k = 0; k < SLM_HIST_N_METRICS; k++) {
-                    csv_num(out, c->value[k]);
+                    slm_csv_num(out, c->value[k]);
                     slm_buf_putc(out, ',');
-                    csv_num(out, c->lo[k]);
+                    slm_csv_num(out, c->lo[k]);
                     slm_buf_putc(out, ',');
-                    csv_num(out, c->hi[k]);
+                    slm_csv_num(out, c->hi[k]);
                     slm_buf_puts(out, k + 1 < SLM_HIST_N_METRICS ? "," : "\n");
                 }
             }

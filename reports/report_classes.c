@@ -365,18 +365,6 @@ void slm_report_classes_md(slm_store *st, const run_info *r, slm_buf *b)
     }
 }
 
-/* v with the fewest significant digits (15 or 17) that read back as v; NaN: nothing. */
-static void csv_num(slm_buf *b, double v)
-{
-    if (isnan(v))
-        return;
-    char t[40];
-    slm_fmt_double(t, sizeof t, v, 15);
-    if (strtod(t, NULL) != v) /* strtod reads '.': the report runs with LC_NUMERIC=C */
-        slm_fmt_double(t, sizeof t, v, 17);
-    slm_buf_puts(b, t);
-}
-
 int slm_report_classes_csv(slm_store *st, const int64_t *run_ids, size_t n_runs, slm_buf *out,
                            char *err, size_t errlen)
 {
@@ -405,7 +393,7 @@ int slm_report_classes_csv(slm_store *st, const int64_t *run_ids, size_t n_runs,
                 double v[] = {rows[j].precision, rows[j].recall, rows[j].f1};
                 for (int q = 0; q < 3; q++) {
                     slm_buf_putc(out, ',');
-                    csv_num(out, v[q]);
+                    slm_csv_num(out, v[q]);
                 }
                 slm_buf_printf(out, ",%ld,%ld\n", rows[j].support, rows[j].predicted);
             }

@@ -23,15 +23,6 @@ static const char ABOUT[] =
     "one of those or another '. The replay engine removes that one quote again, so an\n"
     "export is still the replay file. --raw writes the text exactly as stored.\n";
 
-static void csv_num(slm_buf *b, double v)
-{
-    if (isnan(v))
-        return;
-    char t[SLM_REAL_TEXT_LEN];
-    slm_real_text(t, sizeof t, v); /* round-trip precision: ties stay ties, and only ties */
-    slm_buf_puts(b, t);
-}
-
 /* The header: the fixed columns, then one p_<label> per label. */
 static void csv_header(slm_buf *b, char **labels, size_t nl)
 {
@@ -61,17 +52,17 @@ static void csv_row(const slm_export_row *r, void *ud)
     slm_buf_putc(b, ',');
     slm_csv_field(b, r->pred, o->raw);
     slm_buf_putc(b, ',');
-    csv_num(b, r->confidence);
+    slm_csv_num(b, r->confidence);
     json_t *probs = r->probs_json ? json_loads(r->probs_json, 0, NULL) : NULL;
     for (size_t k = 0; k < o->n_labels; k++) {
         slm_buf_putc(b, ',');
         json_t *v = json_array_get(probs, k);
         if (json_is_number(v))
-            csv_num(b, json_number_value(v));
+            slm_csv_num(b, json_number_value(v));
     }
     json_decref(probs);
     slm_buf_putc(b, ',');
-    csv_num(b, r->e2e_ms);
+    slm_csv_num(b, r->e2e_ms);
     slm_buf_putc(b, '\n');
 }
 
