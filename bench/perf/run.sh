@@ -7,7 +7,8 @@
 # throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
 # BENCH_ONLY=overhead only the harness against a direct loop of score() in interleaved
 # rounds (bench/perf/overhead.sh; BENCH_ROUNDS, BENCH_ROUND_EXAMPLES, BENCH_SEED),
-# BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
+# BENCH_ONLY=labels only score mode at real label counts (bench_labels.c; BENCH_EXAMPLES,
+# BENCH_LABEL_EXAMPLES, SLM_SHARED), BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
 # BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS),
 # BENCH_ONLY=many only generate_many in process (bench_many), BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
 # BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP), BENCH_ONLY=slots only the
@@ -65,6 +66,21 @@ if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
     exit 0
 fi
+# Score mode at real label counts (bench_labels.c): the K table at K = 4, 16, 64, 150 and
+# examples/s on banking77 and clinc150 subsets, score_trie 0 against 1 where the engine
+# knows it; SLM_SHARED (default ../shared) holds the data sets.
+labels_section() {
+    sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
+    echo "uptime before: $(uptime)"
+    "$BUILD/bench/bench_labels" "$BUILD/engines/llamacpp.so" evalsets/support-triage \
+        build/demo/models "${SLM_SHARED:-../shared}" "$DIR" ||
+        echo "   (bench_labels failed; see the messages above)"
+    echo "   uptime after: $(uptime)"
+}
+if [ "${BENCH_ONLY:-}" = labels ]; then
+    labels_section
+    exit 0
+fi
 if [ "${BENCH_ONLY:-}" = overhead ]; then
     sh bench/perf/overhead.sh "$SLMBENCH" "$BUILD" "$DIR"
     exit 0
@@ -108,6 +124,8 @@ sh bench/perf/overhead.sh "$SLMBENCH" "$BUILD" "$DIR" ||
 echo
 M=build/demo/models/nb-300-f16.gguf # the test server's model below
 "$BUILD/bench/bench_scoring" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
+echo
+labels_section
 echo
 "$BUILD/bench/bench_throughput" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
 echo
