@@ -854,6 +854,17 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     int n_seq_ctx = n_parallel * (1 + PARALLEL_CHOICES);
     if (n_seq_ctx > SLM_LLAMA_MAX_N_SEQ)
         n_seq_ctx = SLM_LLAMA_MAX_N_SEQ;
+    /* llama.cpp reserves an output row per sequence within the batch's rows, and aborts
+     * the process when they do not fit (v0.5.0: GGML_ASSERT in output_reserve). */
+    if (n_seq_max > n_batch) {
+        engine_close(e);
+        return slm_plugin_err(err, errlen,
+                              "option 'n_seq_max' (%d) exceeds n_batch (%d): llama.cpp needs a "
+                              "batch row per sequence; raise n_batch or lower n_seq_max",
+                              n_seq_max, n_batch);
+    }
+    if (n_seq_ctx > n_batch)
+        n_seq_ctx = n_batch;
     if (n_seq_ctx < n_seq_max)
         n_seq_ctx = n_seq_max;
 
