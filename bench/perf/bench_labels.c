@@ -27,7 +27,8 @@
  *   bench_labels ENGINE_SO EVALSET MODELS_DIR SHARED_DIR WORKDIR
  *
  * Environment: BENCH_THREADS (default 2), BENCH_EXAMPLES (K table, default 30),
- * BENCH_LABEL_EXAMPLES (b, default 40), BENCH_SEED (default 20).
+ * BENCH_LABEL_EXAMPLES (b, default 40), BENCH_SEED (default 20), BENCH_KMAX (default 150:
+ * the K table's rows above it left out, for a short check such as one under valgrind).
  */
 #include "evalset.h"
 #include "prompt.h"
@@ -52,6 +53,7 @@ static FILE *samples;
 static int threads = 2;
 static uint64_t seed = 20;
 static int have_trie;        /* the engine knows score_trie */
+static size_t k_max = 150;   /* BENCH_KMAX: larger K are left out (a short check) */
 
 static int env_int(const char *name, int def)
 {
@@ -255,7 +257,7 @@ static int k_table(const char *model, char **prompts, size_t n, const char *cons
            "speed-up", "share", "gain after [95%]", "|dlp| K", "|dlp| tr");
     printf("   %4s %4s %6s %6s %8s %9s %9s %8s %6s %9s %8s %6s %-24s\n", "", "", "", "/label",
            "", "ms/ex", "ms/ex", "", "", "ms/ex", "", "", "(before/after ms)");
-    for (size_t ki = 0; ki < sizeof ks / sizeof *ks && rc == 0; ki++) {
+    for (size_t ki = 0; ki < sizeof ks / sizeof *ks && ks[ki] <= k_max && rc == 0; ki++) {
         size_t k = ks[ki];
         const char *const *c = (const char *const *)synth;
         if (k <= n_bank && n_clinc >= 150)
@@ -428,6 +430,7 @@ int main(int argc, char **argv)
     seed = (uint64_t)env_int("BENCH_SEED", 20);
     size_t n = (size_t)env_int("BENCH_EXAMPLES", 30);
     size_t n_rate = (size_t)env_int("BENCH_LABEL_EXAMPLES", 40);
+    k_max = (size_t)env_int("BENCH_KMAX", 150);
     char err[SLM_ERRLEN] = "";
     int rc = 4;
     void *so = NULL;
