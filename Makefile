@@ -5,7 +5,8 @@
 #   make demo       build the demo models, run the demo comparison, write the report
 #   make demo-models  only the demo models bench/demo.yaml evaluates (build/demo/models/)
 #   make check      build and run every test; ends with "N passed, N failed"
-#   make bench      benchmarks of slmbench itself (bench/perf/)
+#   make bench      benchmarks of slmbench itself (bench/perf/); BENCH_ONLY=NAME one part
+#                   (names in bench/perf/run.sh: overhead, labels, shapes, many, ...)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (tests/fuzz/; needs clang)
 #   make SANITIZE=address,undefined check    the same tests under the sanitizers
 #   make docs       the man pages build/man/*.1 and the bash completion build/completion/slmbench,

@@ -5,7 +5,10 @@
 # BUILD (default: the folder of SLMBENCH) holds engines/ and the programs of bench/perf/*.c
 # in bench/. BENCH_THREADS (default 2) sets the engine's threads for the scoring and
 # throughput benches. BENCH_ONLY=shapes runs only the realistic shapes section,
-# BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
+# BENCH_ONLY=overhead only the harness against a direct loop of score() in interleaved
+# rounds (bench/perf/overhead.sh; BENCH_ROUNDS, BENCH_ROUND_EXAMPLES, BENCH_SEED),
+# BENCH_ONLY=labels only score mode at real label counts (bench_labels.c; BENCH_EXAMPLES,
+# BENCH_LABEL_EXAMPLES, SLM_SHARED), BENCH_ONLY=gate-noise only the latency gate under load (bench/perf/gate_noise.sh),
 # BENCH_ONLY=ingest only `slmbench ingest` (bench/perf/ingest.sh; SLM_BENCH_INGEST_ROWS),
 # BENCH_ONLY=many only generate_many in process (bench_many), BENCH_ONLY=loadgen only the load generator's own cost (bench_loadgen;
 # BENCH_LOADGEN_SECONDS, BENCH_LOADGEN_RATES, BENCH_LOADGEN_CAP), BENCH_ONLY=slots only the
@@ -63,6 +66,25 @@ if [ "${BENCH_ONLY:-}" = shapes ]; then
     shapes_section
     exit 0
 fi
+# Score mode at real label counts (bench_labels.c): the K table at K = 4, 16, 64, 150 and
+# examples/s on banking77 and clinc150 subsets, score_trie 0 against 1 where the engine
+# knows it; SLM_SHARED (default ../shared) holds the data sets.
+labels_section() {
+    sh bench/models/demo-models.sh "$SLMBENCH" build/demo/models >/dev/null
+    echo "uptime before: $(uptime)"
+    "$BUILD/bench/bench_labels" "$BUILD/engines/llamacpp.so" evalsets/support-triage \
+        build/demo/models "${SLM_SHARED:-../shared}" "$DIR" ||
+        echo "   (bench_labels failed; see the messages above)"
+    echo "   uptime after: $(uptime)"
+}
+if [ "${BENCH_ONLY:-}" = labels ]; then
+    labels_section
+    exit 0
+fi
+if [ "${BENCH_ONLY:-}" = overhead ]; then
+    sh bench/perf/overhead.sh "$SLMBENCH" "$BUILD" "$DIR"
+    exit 0
+fi
 if [ "${BENCH_ONLY:-}" = ingest ]; then
     sh bench/perf/ingest.sh "$SLMBENCH" "$DIR"
     exit 0
@@ -95,30 +117,15 @@ sqlite3 -batch -noheader -separator ' ' "$DIR/overhead.db" \
   "select printf('  %-16s engine %7.1f ms of %7.1f ms wall = %6.2f%% (overhead %.2f%%)', name, engine_ms, wall_ms, 100.0*engine_ms/wall_ms, 100.0 - 100.0*engine_ms/wall_ms) from candidates order by idx"
 echo
 # Harness overhead against a minimal direct loop of the engine's score() on the same
-# examples, and the cost of counting (counters on vs off); three alternating rounds,
-# medians, loop time only (model load and warm-up excluded on both sides).
-M=build/demo/models/nb-300-f16.gguf
-N=200
-T=${BENCH_THREADS:-2}
-printf 'name: bench-harness\nevalset: ../../evalsets/support-triage\nthreads: %s\nwarmup: 3\nlimit: %s\nbandwidth: false\nbootstrap: 0\ncandidates:\n  - {name: m, model: ../../%s}\n' "$T" "$N" "$M" > "$DIR/harness.yaml"
-sed 's/^bandwidth: false/bandwidth: false\ncounters: false/' "$DIR/harness.yaml" > "$DIR/harness-nocount.yaml"
-direct="" on="" off=""
-for round in 1 2 3; do
-    direct="$direct $("$BUILD/bench/bench_direct" "$BUILD/engines/llamacpp.so" "$M" evalsets/support-triage $N $T 3)"
-    rm -f "$DIR/h.db"*; "$SLMBENCH" run "$DIR/harness-nocount.yaml" --db "$DIR/h.db" --quiet >/dev/null
-    off="$off $(sqlite3 "$DIR/h.db" 'select wall_ms from candidates')"
-    rm -f "$DIR/h.db"*; "$SLMBENCH" run "$DIR/harness.yaml" --db "$DIR/h.db" --quiet >/dev/null
-    on="$on $(sqlite3 "$DIR/h.db" 'select wall_ms from candidates')"
-done
-med() { printf '%s\n' $1 | sort -g | sed -n 2p; }
-d=$(med "$direct") f=$(med "$off") c=$(med "$on")
-echo "harness vs a direct loop of the engine's score() ($N support-triage examples, nb-300-f16, threads $T; medians of 3 alternating rounds):"
-awk -v d="$d" -v f="$f" -v c="$c" 'BEGIN {
-    printf "  direct loop %.1f ms, slmbench run without counters %.1f ms, with counters %.1f ms\n", d, f, c;
-    printf "  harness overhead %+.2f%% (goal <= 2%%); cost of counting %+.2f%% (goal <= 3%%)\n", 100*(f/d-1), 100*(c/f-1) }'
-echo "  rounds: direct$direct | off$off | on$on"
+# examples, and the cost of counting: many short interleaved rounds, medians of the
+# per-round ratios with bootstrap intervals, and the A/A resolution (overhead.sh).
+sh bench/perf/overhead.sh "$SLMBENCH" "$BUILD" "$DIR" ||
+    echo "   (the overhead bench failed; see the messages above)"
 echo
+M=build/demo/models/nb-300-f16.gguf # the test server's model below
 "$BUILD/bench/bench_scoring" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
+echo
+labels_section
 echo
 "$BUILD/bench/bench_throughput" "$BUILD/engines/llamacpp.so" evalsets/support-triage "$DIR"
 echo

@@ -453,6 +453,7 @@ struct slm_engine {
     struct llama_batch batch; /* n_batch tokens, one sequence id each */
     float *prompt_logits;     /* [n_vocab] logits after the last prompt token */
     bool prefix_cache;        /* open option prefix_cache=1: keep sequence 0 between requests */
+    bool score_trie;          /* open option score_trie=1: shared choice prefixes decoded once */
     llama_token *cache;       /* [n_ctx] the tokens sequence 0 holds, at positions 0.. */
     int n_cache;              /* how many; 0 whenever the memory's content is unknown */
     char tmpl_sha256[65];     /* SHA-256 of the template's text, "" without one */
@@ -461,6 +462,7 @@ struct slm_engine {
     uint64_t kv_bytes;        /* the KV cache as allocated, 0 unknown */
     enum llama_flash_attn_type fa; /* open option flash_attn, kept for make_context() */
     int n_reused;             /* prompt tokens taken from the cache by the last request */
+    int n_trie_nodes;         /* trie nodes the last score() decoded (score_trie=1) */
     long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
 
@@ -684,6 +686,7 @@ static void engine_close(slm_engine *e)
 typedef struct open_opts {
     const char *model;
     int n_ctx, threads, n_batch, n_seq_max, chat, prefix_cache, n_parallel, vocab_only;
+    int score_trie;
     int ngl; /* n_gpu_layers; INT_MIN: not given */
     enum llama_flash_attn_type fa;
 } open_opts;
@@ -701,6 +704,7 @@ static const struct {
     {"n_seq_max", 2, SLM_LLAMA_MAX_N_SEQ, offsetof(open_opts, n_seq_max)},
     {"chat_template", 0, 1, offsetof(open_opts, chat)},
     {"prefix_cache", 0, 1, offsetof(open_opts, prefix_cache)},
+    {"score_trie", 0, 1, offsetof(open_opts, score_trie)},
     {"n_parallel", 1, SLM_LLAMA_MAX_N_PARALLEL, offsetof(open_opts, n_parallel)},
     {"vocab_only", 0, 1, offsetof(open_opts, vocab_only)},
     {"n_gpu_layers", -1, INT_MAX, offsetof(open_opts, ngl)},
@@ -714,8 +718,8 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (open_opts){.n_ctx = DEFAULT_N_CTX, .threads = ncpu > 0 ? (int)ncpu : 1,
                      .n_batch = DEFAULT_N_BATCH, .n_seq_max = DEFAULT_N_SEQ_MAX,
-                     .prefix_cache = 1, .n_parallel = DEFAULT_N_PARALLEL, .ngl = INT_MIN,
-                     .fa = LLAMA_FLASH_ATTN_TYPE_DISABLED};
+                     .prefix_cache = 1, .score_trie = 1, .n_parallel = DEFAULT_N_PARALLEL,
+                     .ngl = INT_MIN, .fa = LLAMA_FLASH_ATTN_TYPE_DISABLED};
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
         if (!k || !v)
@@ -745,8 +749,11 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
- * empty cache), n_parallel (8, at most 128: prompts score_batch() evaluates side by
- * side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
+ * empty cache), score_trie ("1" by default: score() decodes each node of the choices'
+ * token trie once, shared label prefixes once for all the labels through them; "0":
+ * every choice decodes all its tokens in a sequence of its own, the reference the trie
+ * is tested and benchmarked against), n_parallel (8, at most 128: prompts score_batch()
+ * evaluates side by side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
  * and info() work, score() and generate() fail), n_gpu_layers (-1: all, the default where
  * a GPU backend loaded; 0, the default otherwise: CPU only; asking for layers without a
  * GPU backend is an error). Unknown keys are ignored.
@@ -806,6 +813,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     }
     e->chat_default = chat;
     e->prefix_cache = prefix_cache;
+    e->score_trie = o.score_trie;
 
     struct llama_model_params mp = lib.model_default_params().p;
     mp.n_gpu_layers = ngl; /* the device is recorded with the model facts */
@@ -846,6 +854,17 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     int n_seq_ctx = n_parallel * (1 + PARALLEL_CHOICES);
     if (n_seq_ctx > SLM_LLAMA_MAX_N_SEQ)
         n_seq_ctx = SLM_LLAMA_MAX_N_SEQ;
+    /* llama.cpp reserves an output row per sequence within the batch's rows, and aborts
+     * the process when they do not fit (v0.5.0: GGML_ASSERT in output_reserve). */
+    if (n_seq_max > n_batch) {
+        engine_close(e);
+        return slm_plugin_err(err, errlen,
+                              "option 'n_seq_max' (%d) exceeds n_batch (%d): llama.cpp needs a "
+                              "batch row per sequence; raise n_batch or lower n_seq_max",
+                              n_seq_max, n_batch);
+    }
+    if (n_seq_ctx > n_batch)
+        n_seq_ctx = n_batch;
     if (n_seq_ctx < n_seq_max)
         n_seq_ctx = n_seq_max;
 
@@ -1389,6 +1408,232 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
     return rc;
 }
 
+/* ---- score: the choices' token trie ---- */
+
+/*
+ * Choices share prefixes under real tokenizers (banking77's " card", "_", …; clinc150's
+ * " what", " how"), so score() decodes the trie of their decoded tokens — ct[i][0 ..
+ * nc[i]-2]; the last token is only read — rather than each choice's tokens apart: a node
+ * is one token at position np + depth, in the batch once, with the sequence id of every
+ * trie leaf below it (llama.cpp's batch carries several per token and the KV cell it
+ * fills belongs to all of them). A leaf is a choice's last decoded token that no other
+ * choice of the group goes on from; each leaf's sequence is a copy of the prompt's, so a
+ * node attends to the prompt and to its ancestors, whose cells hold its leaves' ids too,
+ * and to nothing else: the same keys and values as in the choice's own sequence of the
+ * per-choice path (score_group), which score_trie=0 keeps as the reference.
+ *
+ * The choices are sorted by their decoded tokens, so that the trie is built by walking
+ * them in order (a choice shares with the trie exactly its common prefix with the
+ * previous one), the leaves below any node are consecutive and a node's sequence ids are
+ * a range of one array, 1, 2, 3, …: the groups are runs of that order, bounded by the
+ * sequences (n_seq_max - 1 leaves), the batch and the KV cells (n_batch, and n_ctx with
+ * the prompt, counted in nodes).
+ */
+struct tchoice {
+    const llama_token *t; /* the choice's tokens */
+    int d;                /* how many it decodes: its tokens but the last */
+    int lcp;              /* decoded tokens shared with the previous choice in order */
+    size_t i;             /* its index among the choices */
+    int *path;            /* [d] its trie node at each depth, in the group being decoded */
+};
+
+static int tchoice_cmp(const void *a, const void *b)
+{
+    const struct tchoice *x = a, *y = b;
+    int n = x->d < y->d ? x->d : y->d;
+    for (int k = 0; k < n; k++)
+        if (x->t[k] != y->t[k])
+            return x->t[k] < y->t[k] ? -1 : 1;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* One group's trie, laid out as the batch llama_decode() takes: node k is row k. */
+struct trie {
+    int n_nodes, n_leaves;
+    llama_token *tok;
+    llama_pos *pos;
+    int32_t *n_seq;     /* leaves below each node */
+    llama_seq_id **seq; /* the first of them, in ids */
+    int8_t *logits;     /* all 1: every node's logits score a token of each choice below */
+    double *lse;        /* ln sum exp of each node's logits row */
+    llama_seq_id *ids;  /* [n_seq_max] 1, 2, 3, … */
+    int *paths;         /* the choices' path arrays */
+    struct tchoice *c;  /* the choices that decode a token, sorted */
+    size_t n_c;
+};
+
+static void trie_free(struct trie *t)
+{
+    free(t->tok);
+    free(t->pos);
+    free(t->n_seq);
+    free(t->seq);
+    free(t->logits);
+    free(t->lse);
+    free(t->ids);
+    free(t->paths);
+    free(t->c);
+}
+
+/* Sorts the choices that decode a token and sizes the trie for groups of at most
+ * max_nodes nodes; -1 when out of memory (t is then freed by trie_free()). */
+static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, int max_nodes,
+                     int n_seq)
+{
+    size_t total = 0;
+    *t = (struct trie){0};
+    t->c = slm_plugin_calloc(n ? n : 1, sizeof *t->c);
+    if (!t->c)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (nc[i] >= 2) {
+            t->c[t->n_c++] = (struct tchoice){ct[i], nc[i] - 1, 0, i, NULL};
+            total += (size_t)nc[i] - 1;
+        }
+    qsort(t->c, t->n_c, sizeof *t->c, tchoice_cmp);
+    size_t cap = total < (size_t)max_nodes ? total : (size_t)max_nodes;
+    cap = cap ? cap : 1;
+    t->tok = slm_plugin_malloc(cap * sizeof *t->tok);
+    t->pos = slm_plugin_malloc(cap * sizeof *t->pos);
+    t->n_seq = slm_plugin_malloc(cap * sizeof *t->n_seq);
+    t->seq = slm_plugin_malloc(cap * sizeof *t->seq);
+    t->logits = slm_plugin_malloc(cap * sizeof *t->logits);
+    t->lse = slm_plugin_malloc(cap * sizeof *t->lse);
+    t->ids = slm_plugin_malloc((size_t)n_seq * sizeof *t->ids);
+    t->paths = slm_plugin_malloc((total ? total : 1) * sizeof *t->paths);
+    if (!t->tok || !t->pos || !t->n_seq || !t->seq || !t->logits || !t->lse || !t->ids ||
+        !t->paths)
+        return -1;
+    for (int s = 0; s < n_seq; s++)
+        t->ids[s] = s + 1;
+    int *p = t->paths;
+    for (size_t m = 0; m < t->n_c; m++) {
+        struct tchoice *c = &t->c[m];
+        c->path = p;
+        p += c->d;
+        if (m == 0)
+            continue;
+        const struct tchoice *q = &t->c[m - 1];
+        while (c->lcp < c->d && c->lcp < q->d && c->t[c->lcp] == q->t[c->lcp])
+            c->lcp++;
+    }
+    return 0;
+}
+
+/* The end of the group that starts at choice m0: as many choices in order as keep the
+ * group's leaves, nodes and cells within bounds (the first always fits: score() checked
+ * each choice against n_batch and n_ctx). */
+static size_t trie_group_end(const slm_engine *e, const struct trie *t, int np, size_t m0)
+{
+    int nodes = t->c[m0].d, leaves = 1;
+    size_t m = m0 + 1;
+    for (; m < t->n_c; m++) {
+        const struct tchoice *c = &t->c[m];
+        int nn = nodes + c->d - c->lcp;
+        int nl = leaves + (c->lcp < t->c[m - 1].d); /* else it goes on from the previous leaf */
+        if (nl > e->n_seq_max - 1 || nn > e->n_batch || np + nn > e->n_ctx)
+            break;
+        nodes = nn;
+        leaves = nl;
+    }
+    return m;
+}
+
+/* Lays out the trie of choices [m0, m1) as rows of t: each choice's new nodes, then, where
+ * it is a leaf, its sequence id on every node of its path. */
+static void trie_build(struct trie *t, int np, size_t m0, size_t m1)
+{
+    t->n_nodes = 0;
+    t->n_leaves = 0;
+    for (size_t m = m0; m < m1; m++) {
+        struct tchoice *c = &t->c[m];
+        int shared = m == m0 ? 0 : c->lcp;
+        for (int k = 0; k < shared; k++)
+            c->path[k] = t->c[m - 1].path[k];
+        for (int k = shared; k < c->d; k++) {
+            int v = t->n_nodes++;
+            t->tok[v] = c->t[k];
+            t->pos[v] = np + k;
+            t->logits[v] = 1;
+            t->seq[v] = &t->ids[t->n_leaves]; /* the next leaf is below it: sorted order */
+            t->n_seq[v] = 0;
+            c->path[k] = v;
+        }
+        if (m + 1 < m1 && t->c[m + 1].lcp == c->d)
+            continue; /* the next choice goes on from here: not a leaf */
+        t->n_leaves++;
+        for (int k = 0; k < c->d; k++)
+            t->n_seq[c->path[k]]++;
+    }
+}
+
+/*
+ * Decodes the trie of choices [m0, m1) in one batch and adds to lp each choice's tokens
+ * after its first: token k from the row of its node at depth k-1, one log-sum-exp per
+ * node. The leaves' sequences are copies of the prompt's, removed again afterwards.
+ */
+static int trie_group(slm_engine *e, struct trie *t, int np, size_t m0, size_t m1, double *lp,
+                      char *err, size_t errlen)
+{
+    trie_build(t, np, m0, m1);
+    for (int s = 1; s <= t->n_leaves; s++)
+        lib.llama_memory_seq_cp(e->mem, 0, s, -1, -1);
+    struct llama_batch b = {t->n_nodes, t->tok, NULL, t->pos, t->n_seq, t->seq, t->logits};
+    log_reset();
+    int32_t d = lib.llama_decode(e->ctx, b);
+    int rc = 0;
+    if (d != 0) {
+        char why[LOG_LINE];
+        rc = slm_plugin_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
+                            log_error(why, sizeof why));
+    }
+    for (int v = 0; v < t->n_nodes && rc == 0; v++) {
+        const float *lg = lib.llama_get_logits_ith(e->ctx, v);
+        if (!lg)
+            rc = slm_plugin_err(err, errlen, "llama.cpp returned no logits for a choice");
+        else
+            t->lse[v] = log_sum_exp(lg, e->n_vocab);
+    }
+    for (size_t m = m0; m < m1 && rc == 0; m++) {
+        const struct tchoice *c = &t->c[m];
+        for (int k = 0; k < c->d; k++) /* rows are read in place, one token each */
+            lp[c->i] += lib.llama_get_logits_ith(e->ctx, c->path[k])[c->t[k + 1]] -
+                        t->lse[c->path[k]];
+    }
+    for (int s = 1; s <= t->n_leaves; s++)
+        lib.llama_memory_seq_rm(e->mem, s, -1, -1);
+    if (rc)
+        cache_reset(e);
+    return rc;
+}
+
+/*
+ * Scores every choice from the cached prompt through the trie (score_trie=1): lp[i] gets
+ * the first token's log-probability from the prompt's logits (lse0), the others from
+ * trie_group(), group after group. *n_nodes counts the nodes decoded.
+ */
+static int score_trie(slm_engine *e, int np, llama_token **ct, const int *nc, size_t n,
+                      double lse0, double *lp, int *n_nodes, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        lp[i] = nc[i] ? e->prompt_logits[ct[i][0]] - lse0 : 0;
+    struct trie t;
+    int rc = 0;
+    *n_nodes = 0;
+    if (trie_init(&t, ct, nc, n, e->n_batch, e->n_seq_max))
+        rc = slm_plugin_oom(err, errlen);
+    for (size_t m = 0; m < t.n_c && rc == 0;) {
+        size_t m1 = trie_group_end(e, &t, np, m);
+        rc = trie_group(e, &t, np, m, m1, lp, err, errlen);
+        *n_nodes += t.n_nodes;
+        m = m1;
+    }
+    trie_free(&t);
+    return rc;
+}
+
 /*
  * Scores n choices as continuations of the prompt: the prompt is decoded once, or only
  * its part after the prefix shared with the previous request (SLM_PHASE_PREFILL, n_tokens
@@ -1452,7 +1697,9 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
     if (rc == 0) {
         double lse0 = log_sum_exp(e->prompt_logits, e->n_vocab);
         probe_begin(req, SLM_PHASE_DECODE);
-        size_t i = 0;
+        size_t i = e->score_trie ? n : 0;
+        if (e->score_trie)
+            rc = score_trie(e, np, ct, nc, n, lse0, r->logprob, &e->n_trie_nodes, err, errlen);
         while (i < n && rc == 0) {
             size_t g1 = i;
             int ntok = 0;
