@@ -409,6 +409,21 @@ static void synthetic(void **state)
     fx.vt->close(trie);
     fx.vt->close(trie_small);
     fx.vt->close(ref);
+
+    /* More sequences than batch rows: refused with the fix, where llama.cpp would abort
+     * the process; a bad score_trie value is refused by the option table. */
+    char err[SLM_ERRLEN] = "";
+    slm_engine *e = NULL;
+    slm_option wide[] = {{"model", model}, {"n_seq_max", "16"}, {"n_batch", "8"}};
+    slm_options wo = {wide, 3};
+    assert_int_not_equal(fx.vt->open(&wo, &e, err, sizeof err), 0);
+    assert_null(e);
+    assert_string_equal(err, "option 'n_seq_max' (16) exceeds n_batch (8): llama.cpp needs a "
+                             "batch row per sequence; raise n_batch or lower n_seq_max");
+    slm_option bad[] = {{"model", model}, {"score_trie", "2"}};
+    slm_options bo = {bad, 2};
+    assert_int_not_equal(fx.vt->check_options(&bo, err, sizeof err), 0);
+    assert_string_equal(err, "option 'score_trie': expected an integer from 0 to 1, got '2'");
     unlink(model);
     free(model);
 }
