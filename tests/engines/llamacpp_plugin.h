@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static inline const slm_engine_vtable *test_load_llamacpp(void **so)
 {
@@ -35,4 +36,17 @@ static inline const slm_engine_vtable *test_load_llamacpp(void **so)
     return vt;
 }
 
+/* The project's root (SLM_ROOT, set by tests/run.sh; "." otherwise). */
+static inline const char *test_root(void)
+{
+    const char *r = getenv("SLM_ROOT");
+    return r && *r ? r : ".";
+}
+
+/* 1 when p is a folder. */
+static inline int test_is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
 #endif

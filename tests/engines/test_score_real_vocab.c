@@ -81,18 +81,6 @@ static int find_llama(struct dl_phdr_info *info, size_t size, void *ud)
     return 0;
 }
 
-static const char *root(void)
-{
-    const char *r = getenv("SLM_ROOT");
-    return r && *r ? r : ".";
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -109,9 +97,9 @@ static int group_setup(void **state)
     /* A sanitizer build lives in build/sanitize: its binary does not sit next to the
      * tokenizers make fetched, so look in the source tree's build/ too. */
     if (!getenv("SLM_TOKENIZERS_DIR")) {
-        char *p = slm_xasprintf("%s/build/third_party/tokenizers", root());
+        char *p = slm_xasprintf("%s/build/third_party/tokenizers", test_root());
         char probe[512];
-        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && is_dir(p))
+        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && test_is_dir(p))
             setenv("SLM_TOKENIZERS_DIR", p, 1);
         free(p);
     }
@@ -431,7 +419,7 @@ static void support_triage(const char *tokenizer)
         skip();
     }
     char err[SLM_ERRLEN];
-    char *dir = slm_xasprintf("%s/evalsets/support-triage", root());
+    char *dir = slm_xasprintf("%s/evalsets/support-triage", test_root());
     slm_evalset *es;
     if (slm_evalset_load(dir, &es, err, sizeof err))
         fail_msg("%s", err);

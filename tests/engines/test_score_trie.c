@@ -57,18 +57,6 @@ static struct {
     char *made[2];        /* demo models made here, qwen3's and llama3's, once each */
 } fx;
 
-static const char *root(void)
-{
-    const char *r = getenv("SLM_ROOT");
-    return r && *r ? r : ".";
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -79,16 +67,16 @@ static int group_setup(void **state)
         return -1;
     }
     if (!getenv("SLM_TOKENIZERS_DIR")) { /* a sanitizer build: look in the source tree */
-        char *p = slm_xasprintf("%s/build/third_party/tokenizers", root());
+        char *p = slm_xasprintf("%s/build/third_party/tokenizers", test_root());
         char probe[512];
-        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && is_dir(p))
+        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && test_is_dir(p))
             setenv("SLM_TOKENIZERS_DIR", p, 1);
         free(p);
     }
     if (slm_hf_tokenizers_dir(fx.tokenizers, sizeof fx.tokenizers, fx.why_no_tokenizers,
                               sizeof fx.why_no_tokenizers))
         fx.tokenizers[0] = '\0';
-    char *es = slm_xasprintf("%s/evalsets/support-triage", root());
+    char *es = slm_xasprintf("%s/evalsets/support-triage", test_root());
     int rc = slm_evalset_load(es, &fx.triage, err, sizeof err);
     free(es);
     if (rc) {
@@ -194,7 +182,7 @@ static char *demo_model(const char *tok)
 {
     const char *d = getenv("SLM_DEMO_MODELS");
     char *p = d && *d ? slm_xasprintf("%s/%s-nb-q8_0.gguf", d, tok)
-                      : slm_xasprintf("%s/build/demo/models/%s-nb-q8_0.gguf", root(), tok);
+                      : slm_xasprintf("%s/build/demo/models/%s-nb-q8_0.gguf", test_root(), tok);
     if (access(p, R_OK) == 0)
         return p;
     free(p);
