@@ -28,7 +28,15 @@
  *
  * Environment: BENCH_THREADS (default 2), BENCH_EXAMPLES (K table, default 30),
  * BENCH_LABEL_EXAMPLES (b, default 40), BENCH_SEED (default 20), BENCH_KMAX (default 150:
- * the K table's rows above it left out, for a short check such as one under valgrind).
+ * the K table's rows above it left out, for a short check such as one under valgrind),
+ * BENCH_AFTER_OPTIONS ("key=value,..." added to the "after" engine's options, e.g.
+ * "score_group_nodes=512" to measure what the engine's bound on the nodes of a batch
+ * gains: after/before then compares the trie alone).
+ *
+ * |dlp| K is not 0 everywhere: one call and K calls put a choice's tokens in different KV
+ * cells and batches, so llama.cpp sums the attention in another order (with n_seq_max=2,
+ * one choice a batch, the difference is 0). The demo models' log-probabilities are large
+ * (-100 to -500), so a relative 2e-6 shows as up to 1e-3.
  */
 #include "evalset.h"
 #include "prompt.h"
@@ -44,7 +52,7 @@
 #include <unistd.h>
 
 #define WARMUP 2            /* untimed examples before each measurement */
-#define SEPARATE_EVALS 600  /* a) K full evaluations an example: K*examples at most this */
+#define SEPARATE_EVALS 1200 /* a) K full evaluations an example: K*examples at most this */
 #define RESAMPLES 2000
 #define INTENT_PROMPT "Classify the customer's message into one intent.\n\nMessage: {{text}}\nIntent:"
 
@@ -62,17 +70,33 @@ static int env_int(const char *name, int def)
     return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
 }
 
-/* trie: 0 or 1 sets score_trie, -1 leaves it out. */
+/* trie: 0 or 1 sets score_trie, -1 leaves it out; with 1 the options of
+ * BENCH_AFTER_OPTIONS follow ("key=value,...", at most 8). */
 static int open_engine(const char *model, const char *prefix_cache, int trie, slm_engine **e,
                        char *err, size_t errlen)
 {
     char th[16];
     snprintf(th, sizeof th, "%d", threads);
-    slm_option items[] = {{"model", model}, {"threads", th}, {"prefix_cache", prefix_cache},
-                          {"score_trie", trie ? "1" : "0"}};
-    slm_options opts = {items, trie < 0 ? 3 : 4};
+    slm_option items[4 + 8] = {{"model", model}, {"threads", th}, {"prefix_cache", prefix_cache},
+                               {"score_trie", trie ? "1" : "0"}};
+    size_t n = trie < 0 ? 3 : 4;
+    const char *extra = getenv("BENCH_AFTER_OPTIONS");
+    char *copy = trie == 1 && extra ? slm_xstrdup(extra) : NULL, *save = NULL;
+    for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq || n == sizeof items / sizeof *items) {
+            free(copy);
+            return slm_err(err, errlen, "BENCH_AFTER_OPTIONS: expected at most 8 key=value, got '%s'",
+                           extra);
+        }
+        *eq = '\0';
+        items[n++] = (slm_option){kv, eq + 1};
+    }
+    slm_options opts = {items, n};
     *e = NULL;
-    return vt->open(&opts, e, err, errlen);
+    int rc = vt->open(&opts, e, err, errlen);
+    free(copy);
+    return rc;
 }
 
 /* Scores prompt with n choices into *r, adding the milliseconds to *ms; -1 with err. */
@@ -464,6 +488,8 @@ int main(int argc, char **argv)
     printf("score mode at real label counts: llamacpp engine, threads %d, score_trie %s\n",
            threads, have_trie ? "known (before 0, after 1)" : "unknown to this engine: "
                                                               "before only");
+    if (have_trie && getenv("BENCH_AFTER_OPTIONS"))
+        printf("   after: also %s (BENCH_AFTER_OPTIONS)\n", getenv("BENCH_AFTER_OPTIONS"));
     if (k_table(model, prompts, n, (const char *const *)bank, n_bank,
                 (const char *const *)clinc, n_clinc, err, sizeof err) ||
         rates(shared, models, n_rate, err, sizeof err)) {

@@ -61,6 +61,7 @@
 #define DEFAULT_N_CTX 2048
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_N_SEQ_MAX 32
+#define DEFAULT_SCORE_GROUP_NODES 128 /* see trie_group_end() */
 #define DEFAULT_N_PARALLEL 8
 #define PARALLEL_CHOICES 8  /* choice sequences per parallel prompt the context reserves */
 #define PARALLEL_CELLS 256  /* KV cells per parallel prompt (prompt and choices) reserved */
@@ -455,6 +456,7 @@ struct slm_engine {
     float *prompt_logits;     /* [n_vocab] logits after the last prompt token */
     bool prefix_cache;        /* open option prefix_cache=1: keep sequence 0 between requests */
     bool score_trie;          /* open option score_trie=1: shared choice prefixes decoded once */
+    int score_group_nodes;    /* open option: the most trie nodes one batch of score() decodes */
     llama_token *cache;       /* [n_ctx] the tokens sequence 0 holds, at positions 0.. */
     int n_cache;              /* how many; 0 whenever the memory's content is unknown */
     char tmpl_sha256[65];     /* SHA-256 of the template's text, "" without one */
@@ -687,7 +689,7 @@ static void engine_close(slm_engine *e)
 typedef struct open_opts {
     const char *model;
     int n_ctx, threads, n_batch, n_seq_max, chat, prefix_cache, n_parallel, vocab_only;
-    int score_trie;
+    int score_trie, score_group_nodes;
     int ngl; /* n_gpu_layers; INT_MIN: not given */
     enum llama_flash_attn_type fa;
 } open_opts;
@@ -706,6 +708,7 @@ static const struct {
     {"chat_template", 0, 1, offsetof(open_opts, chat)},
     {"prefix_cache", 0, 1, offsetof(open_opts, prefix_cache)},
     {"score_trie", 0, 1, offsetof(open_opts, score_trie)},
+    {"score_group_nodes", 1, INT_MAX, offsetof(open_opts, score_group_nodes)},
     {"n_parallel", 1, SLM_LLAMA_MAX_N_PARALLEL, offsetof(open_opts, n_parallel)},
     {"vocab_only", 0, 1, offsetof(open_opts, vocab_only)},
     {"n_gpu_layers", -1, INT_MAX, offsetof(open_opts, ngl)},
@@ -719,7 +722,8 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (open_opts){.n_ctx = DEFAULT_N_CTX, .threads = ncpu > 0 ? (int)ncpu : 1,
                      .n_batch = DEFAULT_N_BATCH, .n_seq_max = DEFAULT_N_SEQ_MAX,
-                     .prefix_cache = 1, .score_trie = 1, .n_parallel = DEFAULT_N_PARALLEL,
+                     .prefix_cache = 1, .score_trie = 1,
+                     .score_group_nodes = DEFAULT_SCORE_GROUP_NODES, .n_parallel = DEFAULT_N_PARALLEL,
                      .ngl = INT_MIN, .fa = LLAMA_FLASH_ATTN_TYPE_DISABLED};
     for (size_t i = 0; opts && i < opts->n; i++) {
         const char *k = opts->items[i].key, *v = opts->items[i].value;
@@ -753,7 +757,8 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
  * empty cache), score_trie ("1" by default: score() decodes each node of the choices'
  * token trie once, shared label prefixes once for all the labels through them; "0":
  * every choice decodes all its tokens in a sequence of its own, the reference the trie
- * is tested and benchmarked against), n_parallel (8, at most 128: prompts score_batch()
+ * is tested and benchmarked against), score_group_nodes (128: the most trie nodes one
+ * llama_decode() of score() takes, see trie_group_end()), n_parallel (8, at most 128: prompts score_batch()
  * evaluates side by side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
  * and info() work, score() and generate() fail), n_gpu_layers (-1: all, the default where
  * a GPU backend loaded; 0, the default otherwise: CPU only; asking for layers without a
@@ -815,6 +820,7 @@ static int engine_open(const slm_options *opts, slm_engine **out, char *err, siz
     e->chat_default = chat;
     e->prefix_cache = prefix_cache;
     e->score_trie = o.score_trie;
+    e->score_group_nodes = o.score_group_nodes;
 
     struct llama_model_params mp = lib.model_default_params().p;
     mp.n_gpu_layers = ngl; /* the device is recorded with the model facts */
@@ -1586,9 +1592,21 @@ static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, 
     return 0;
 }
 
-/* The end of the group that starts at choice m0: as many choices in order as keep the
+/*
+ * The end of the group that starts at choice m0: as many choices in order as keep the
  * group's leaves, nodes and cells within bounds (the first always fits: score() checked
- * each choice against n_batch and n_ctx). */
+ * each choice against n_batch and n_ctx).
+ *
+ * Nodes are also bounded by score_group_nodes (128 by default), well below n_batch: without
+ * flash attention every node's attention reads all the KV cells of the batch, the
+ * other branches' ones masked out but still multiplied, so a group of G nodes after a
+ * prompt of P tokens costs G * (P + G) in attention where the nodes need about G * P;
+ * each llama_decode() has a fixed cost too (the graph, the weights read once). On the
+ * benchmarks' 1-layer demo model at K = 64 banking77 labels (P about 115, 890 nodes),
+ * groups of 128 nodes scored 8-11% faster than groups of up to 512 and 10% faster than
+ * groups of 64 (bench/perf/bench_labels.c, BENCH_AFTER_OPTIONS). The bound changes
+ * which nodes share a batch, not the scores beyond float rounding.
+ */
 static size_t trie_group_end(const slm_engine *e, const struct trie *t, int np, size_t m0)
 {
     int nodes = t->c[m0].d, leaves = 1;
@@ -1597,7 +1615,8 @@ static size_t trie_group_end(const slm_engine *e, const struct trie *t, int np, 
         const struct tchoice *c = &t->c[m];
         int nn = nodes + c->d - c->lcp;
         int nl = leaves + (c->lcp < t->c[m - 1].d); /* else it goes on from the previous leaf */
-        if (nl > e->n_seq_max - 1 || nn > e->n_batch || np + nn > e->n_ctx)
+        if (nl > e->n_seq_max - 1 || nn > e->n_batch || nn > e->score_group_nodes ||
+            np + nn > e->n_ctx)
             break;
         nodes = nn;
         leaves = nl;

@@ -866,10 +866,54 @@ static void labels_rows(const label_set *ls, const label_scan *sc, json_t *jl, s
     }
 }
 
+/* A label's tokens that score mode decodes: after the shared prefix, all but the last. */
+struct decoded {
+    const int32_t *t;
+    size_t n;
+};
+
+static int decoded_cmp(const void *a, const void *b)
+{
+    const struct decoded *x = a, *y = b;
+    for (size_t k = 0; k < x->n && k < y->n; k++)
+        if (x->t[k] != y->t[k])
+            return x->t[k] < y->t[k] ? -1 : 1;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/*
+ * What score mode evaluates for these labels after the prompt, into cost[0..2]: all their
+ * tokens (K·T), the tokens decoded one label at a time (each label's but the last: the
+ * first is read from the prompt's logits, the last is only read), and the nodes of the
+ * trie of those decoded tokens, which the llamacpp engine decodes once each
+ * (score_trie=1): every distinct prefix of the decoded tokens, counted in sorted order
+ * as each label's tokens beyond its common prefix with the previous one.
+ */
+static void labels_cost(const label_scan *sc, size_t cost[3])
+{
+    struct decoded *d = slm_xcalloc(sc->n ? sc->n : 1, sizeof *d);
+    cost[0] = cost[1] = cost[2] = 0;
+    for (size_t l = 0; l < sc->n; l++) {
+        size_t nt = sc->lt[l].n_joint - sc->shared;
+        d[l] = (struct decoded){sc->lt[l].joint + sc->shared, nt ? nt - 1 : 0};
+        cost[0] += nt;
+        cost[1] += d[l].n;
+    }
+    qsort(d, sc->n, sizeof *d, decoded_cmp);
+    for (size_t l = 0; l < sc->n; l++) {
+        size_t k = 0;
+        while (l > 0 && k < d[l].n && k < d[l - 1].n && d[l].t[k] == d[l - 1].t[k])
+            k++;
+        cost[2] += d[l].n - k;
+    }
+    free(d);
+}
+
 /* The rows and the summary, as text or one JSON object. Returns an exit code. */
 static int labels_print(const labels_args *a, const label_set *ls, const label_scan *sc)
 {
-    size_t count[3] = {0};
+    size_t count[3] = {0}, cost[3];
+    labels_cost(sc, cost);
     if (!a->as_json) {
         labels_rows(ls, sc, NULL, count);
         if (sc->shared < sc->np)
@@ -878,6 +922,9 @@ static int labels_print(const labels_args *a, const label_set *ls, const label_s
         printf("%zu of %zu labels tokenize differently alone than after the prompt; %zu merge "
                "across the boundary; %zu take more than one token\n",
                count[0], ls->n, count[1], count[2]);
+        printf("score mode: %zu label tokens in all (K·T), %zu decoded one label at a time, "
+               "%zu trie nodes decoded with shared prefixes once (engine option score_trie=1)\n",
+               cost[0], cost[1], cost[2]);
         return SLM_EXIT_OK;
     }
     json_t *jl = json_array();
@@ -893,6 +940,9 @@ static int labels_print(const labels_args *a, const label_set *ls, const label_s
     json_object_set_new(o, "n_differ", json_integer((json_int_t)count[0]));
     json_object_set_new(o, "n_merge", json_integer((json_int_t)count[1]));
     json_object_set_new(o, "n_multi_token", json_integer((json_int_t)count[2]));
+    json_object_set_new(o, "label_tokens", json_integer((json_int_t)cost[0]));
+    json_object_set_new(o, "decoded_tokens", json_integer((json_int_t)cost[1]));
+    json_object_set_new(o, "trie_nodes", json_integer((json_int_t)cost[2]));
     char *s = json_dumps(o, JSON_INDENT(2));
     int rc = SLM_EXIT_OK;
     if (s)

@@ -29,6 +29,8 @@ expect_exit 0 "labels of the demo model's eval set" "$SLMBENCH" models labels "$
 expect_out "^$n of $n labels tokenize differently alone than after the prompt; 0 merge across the boundary; 0 take more than one token$" \
     "the demo model's labels are single tokens after the prompt"
 expect_out '^billing	" " " billing"	" billing"	yes	no$' "alone, SPM adds a space"
+expect_out "^score mode: $n label tokens in all \\(K·T\\), 0 decoded one label at a time, 0 trie nodes decoded with shared prefixes once \\(engine option score_trie=1\\)$" \
+    "one-token labels decode nothing"
 expect_exit 0 "labels from a CSV" "$SLMBENCH" models labels "$TMP/m.gguf" --labels "$FX/tiny/train.csv" --json
 if [ "$(jq -r '.n_labels' "$TMP/out")" = "$n" ]; then ok "a CSV gives its distinct labels"; else
     notok "a CSV gives its distinct labels: $(jq -c '[.labels[].label]' "$TMP/out")"; fi
@@ -48,6 +50,14 @@ for t in qwen3 llama3; do
     got=$(jq -r '"\(.n_labels) \(.n_differ) \(.n_merge) \(.shared_prefix == .prompt_tokens)"' "$TMP/out")
     if [ "$got" = "16 0 0 true" ]; then ok "$t: odd labels as alone after 'Category:'"; else
         notok "$t: odd labels after 'Category:': $got"; fi
+    # The trie count against one worked out here another way: the distinct prefixes of
+    # every label's decoded tokens (all but its last), as a set.
+    want=$(jq -r '"\([.labels[].n_tokens] | add) \([.labels[].n_tokens - 1 | select(. > 0)] | add)" +
+        " \([.labels[].after_prompt.ids | .[:-1] | . as $d | range(1; ($d | length) + 1) | $d[:.]] | unique | length)"' "$TMP/out")
+    got=$(jq -r '"\(.label_tokens) \(.decoded_tokens) \(.trie_nodes)"' "$TMP/out")
+    if [ "$got" = "$want" ] && [ "${got##* }" -lt "$(echo "$got" | cut -d' ' -f2)" ]; then
+        ok "$t: label tokens, decoded tokens, trie nodes $got"; else
+        notok "$t: label tokens, decoded tokens, trie nodes: $got, want $want (fewer nodes than decoded)"; fi
     pieces=$(jq -r '.labels[] | select(.label == "(urgent)") | .after_prompt.pieces | join("|")' "$TMP/out")
     if [ "$pieces" = " (|urgent|)" ]; then ok "$t: '(urgent)' is ' (' 'urgent' ')'"; else
         notok "$t: '(urgent)' is '$pieces'"; fi

@@ -7,7 +7,7 @@
  *     train split, in the repository) and labels with long shared prefixes, a label that
  *     is a prefix of another, duplicates, one-token labels, and a prompt ending in a space
  *     whose end merges with bare labels (the prompt is cut back); also with n_seq_max 4
- *     and n_batch 32, so the trie is decoded in many groups;
+ *     and n_batch 32, and with score_group_nodes 6, so the trie is decoded in many groups;
  *   - every label of banking77 (77) and clinc150 (151) from ../shared/datasets/<name>/
  *     test.csv after a real prompt of its test split (banking77: also one ending in a
  *     space before bare labels), with the demo models over Qwen3's and Llama 3's
@@ -355,7 +355,8 @@ static void synthetic(void **state)
     const char *on[] = {"score_trie", "1", NULL}, *off[] = {"score_trie", "0", NULL};
     const char *small[] = {"score_trie", "1", "n_seq_max", "4", "n_batch", "32", NULL};
     slm_engine *trie = open_engine(model, on), *ref = open_engine(model, off);
-    slm_engine *trie_small = open_engine(model, small);
+    const char *few[] = {"score_trie", "1", "score_group_nodes", "6", NULL};
+    slm_engine *trie_small = open_engine(model, small), *trie_few = open_engine(model, few);
     /* Long shared prefixes, a label that is a prefix of others ("card"), duplicates
      * ("card_arrival", "billing"), one-token labels (the factory makes each label
      * "▁<label>" one token), a label of one byte. */
@@ -385,6 +386,13 @@ static void synthetic(void **state)
     assert_true(c.nodes < c.decoded); /* shared prefixes exist, so the trie saves nodes */
     assert_int_equal(c.shared, c.prompt);
     free(c.nc);
+    compare(trie, trie_few, ref, (const char *const *)p, 2, (const char *const *)spaced, n,
+            "spm, synthetic labels, groups of at most 6 nodes", &c);
+    free(c.nc);
+    compare(trie, trie_few, ref, (const char *const *)p + 2, 2, labels, n,
+            "spm, synthetic bare labels, groups of at most 6 nodes", &c);
+    assert_true(c.nodes > 6); /* so the bound split the trie */
+    free(c.nc);
     compare(trie, trie_small, ref, (const char *const *)p + 2, 2, labels, n,
             "spm, synthetic bare labels after a prompt ending in a space", &c);
     assert_true(c.shared < c.prompt); /* the boundary merge cut the prompt back */
@@ -396,6 +404,7 @@ static void synthetic(void **state)
     free(spaced);
     fx.vt->close(trie);
     fx.vt->close(trie_small);
+    fx.vt->close(trie_few);
     fx.vt->close(ref);
 
     /* More sequences than batch rows: refused with the fix, where llama.cpp would abort
@@ -412,6 +421,10 @@ static void synthetic(void **state)
     slm_options bo = {bad, 2};
     assert_int_not_equal(fx.vt->check_options(&bo, err, sizeof err), 0);
     assert_string_equal(err, "option 'score_trie': expected an integer from 0 to 1, got '2'");
+    slm_option none[] = {{"model", model}, {"score_group_nodes", "0"}};
+    slm_options no = {none, 2};
+    assert_int_not_equal(fx.vt->check_options(&no, err, sizeof err), 0);
+    assert_string_equal(err, "option 'score_group_nodes': expected a positive integer, got '0'");
     unlink(model);
     free(model);
 }
