@@ -1482,29 +1482,29 @@ static int score_group(slm_engine *e, int np, llama_token **ct, const int *nc, s
 
 /*
  * Choices share prefixes under real tokenizers (banking77's " card", "_", …; clinc150's
- * " what", " how"), so score() decodes the trie of their decoded tokens — ct[i][0 ..
- * nc[i]-2]; the last token is only read — rather than each choice's tokens apart: a node
- * is one token at position np + depth, in the batch once, with the sequence id of every
- * trie leaf below it (llama.cpp's batch carries several per token and the KV cell it
- * fills belongs to all of them). A leaf is a choice's last decoded token that no other
- * choice of the group goes on from; each leaf's sequence is a copy of the prompt's, so a
- * node attends to the prompt and to its ancestors, whose cells hold its leaves' ids too,
- * and to nothing else: the same keys and values as in the choice's own sequence of the
- * per-choice path (score_group), which score_trie=0 keeps as the reference.
+ * " what", " how"), so score() and score_batch() decode the trie of their decoded tokens —
+ * ct[i][0 .. nc[i]-2]; the last token is only read — rather than each choice's tokens
+ * apart: a node is one token at position np + depth, in the batch once, with the sequence
+ * id of every trie leaf below it (llama.cpp's batch carries several per token and the KV
+ * cell it fills belongs to all of them). A leaf is a choice's last decoded token that no
+ * other choice of the group goes on from; each leaf's sequence is a copy of its prompt's,
+ * so a node attends to the prompt and to its ancestors, whose cells hold its leaves' ids
+ * too, and to nothing else: the same keys and values as in the choice's own sequence of
+ * the per-choice path (score_group), which score_trie=0 keeps as the reference.
  *
- * The choices are sorted by their decoded tokens, so that the trie is built by walking
- * them in order (a choice shares with the trie exactly its common prefix with the
- * previous one), the leaves below any node are consecutive and a node's sequence ids are
- * a range of one array, 1, 2, 3, …: the groups are runs of that order, bounded by the
- * sequences (n_seq_max - 1 leaves), the batch and the KV cells (n_batch, and n_ctx with
- * the prompt, counted in nodes).
+ * Each prompt's choices are sorted by their decoded tokens, so that its trie is built by
+ * walking them in order (a choice shares with the trie exactly its common prefix with the
+ * previous one), the leaves below any node are consecutive and a node's sequence ids are a
+ * range of one array. A batch (a round) holds runs of that order, of one prompt's trie or
+ * of several (score_batch()), bounded by the free sequences, n_batch, the free KV cells and
+ * score_group_nodes (see trie_group_end()).
  */
 struct tchoice {
     const llama_token *t; /* the choice's tokens */
     int d;                /* how many it decodes: its tokens but the last */
     int lcp;              /* decoded tokens shared with the previous choice in order */
     size_t i;             /* its index among the choices */
-    int *path;            /* [d] its trie node at each depth, in the group being decoded */
+    int *path;            /* [d] its trie node at each depth: a row of the round's batch */
 };
 
 static int tchoice_cmp(const void *a, const void *b)
@@ -1519,41 +1519,29 @@ static int tchoice_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* One group's trie, laid out as the batch llama_decode() takes: node k is row k. */
+/* One prompt's choices that decode a token, in trie order. */
 struct trie {
-    int n_nodes, n_leaves;
-    llama_token *tok;
-    llama_pos *pos;
-    int32_t *n_seq;     /* leaves below each node */
-    llama_seq_id **seq; /* the first of them, in ids */
-    int8_t *logits;     /* all 1: every node's logits score a token of each choice below */
-    double *lse;        /* ln sum exp of each node's logits row */
-    llama_seq_id *ids;  /* [n_seq_max] 1, 2, 3, … */
-    int *paths;         /* the choices' path arrays */
-    struct tchoice *c;  /* the choices that decode a token, sorted */
+    struct tchoice *c;
     size_t n_c;
+    int *paths; /* the choices' path arrays */
+    int np;     /* the prompt's tokens: node positions start there */
+    llama_seq_id src; /* the prompt's sequence, copied to each leaf's */
+    double *lp; /* [choices] the log-probabilities being summed */
 };
 
 static void trie_free(struct trie *t)
 {
-    free(t->tok);
-    free(t->pos);
-    free(t->n_seq);
-    free(t->seq);
-    free(t->logits);
-    free(t->lse);
-    free(t->ids);
     free(t->paths);
     free(t->c);
 }
 
-/* Sorts the choices that decode a token and sizes the trie for groups of at most
- * max_nodes nodes; -1 when out of memory (t is then freed by trie_free()). */
-static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, int max_nodes,
-                     int n_seq)
+/* Sorts the choices that decode a token; -1 when out of memory (t is then freed by
+ * trie_free()). */
+static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, int np,
+                     llama_seq_id src, double *lp)
 {
     size_t total = 0;
-    *t = (struct trie){0};
+    *t = (struct trie){.np = np, .src = src, .lp = lp};
     t->c = slm_plugin_calloc(n ? n : 1, sizeof *t->c);
     if (!t->c)
         return -1;
@@ -1563,21 +1551,9 @@ static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, 
             total += (size_t)nc[i] - 1;
         }
     qsort(t->c, t->n_c, sizeof *t->c, tchoice_cmp);
-    size_t cap = total < (size_t)max_nodes ? total : (size_t)max_nodes;
-    cap = cap ? cap : 1;
-    t->tok = slm_plugin_malloc(cap * sizeof *t->tok);
-    t->pos = slm_plugin_malloc(cap * sizeof *t->pos);
-    t->n_seq = slm_plugin_malloc(cap * sizeof *t->n_seq);
-    t->seq = slm_plugin_malloc(cap * sizeof *t->seq);
-    t->logits = slm_plugin_malloc(cap * sizeof *t->logits);
-    t->lse = slm_plugin_malloc(cap * sizeof *t->lse);
-    t->ids = slm_plugin_malloc((size_t)n_seq * sizeof *t->ids);
     t->paths = slm_plugin_malloc((total ? total : 1) * sizeof *t->paths);
-    if (!t->tok || !t->pos || !t->n_seq || !t->seq || !t->logits || !t->lse || !t->ids ||
-        !t->paths)
+    if (!t->paths)
         return -1;
-    for (int s = 0; s < n_seq; s++)
-        t->ids[s] = s + 1;
     int *p = t->paths;
     for (size_t m = 0; m < t->n_c; m++) {
         struct tchoice *c = &t->c[m];
@@ -1593,30 +1569,86 @@ static int trie_init(struct trie *t, llama_token **ct, const int *nc, size_t n, 
 }
 
 /*
- * The end of the group that starts at choice m0: as many choices in order as keep the
- * group's leaves, nodes and cells within bounds (the first always fits: score() checked
- * each choice against n_batch and n_ctx).
- *
- * Nodes are also bounded by score_group_nodes (128 by default), well below n_batch: without
- * flash attention every node's attention reads all the KV cells of the batch, the
- * other branches' ones masked out but still multiplied, so a group of G nodes after a
- * prompt of P tokens costs G * (P + G) in attention where the nodes need about G * P;
- * each llama_decode() has a fixed cost too (the graph, the weights read once). On the
- * benchmarks' 1-layer demo model at K = 64 banking77 labels (P about 115, 890 nodes),
- * groups of 128 nodes scored 8-11% faster than groups of up to 512 and 10% faster than
- * groups of 64 (bench/perf/bench_labels.c, BENCH_AFTER_OPTIONS). The bound changes
- * which nodes share a batch, not the scores beyond float rounding.
+ * The batch of one round: nodes of one or more tries as the rows llama_decode() takes,
+ * the leaves' sequence ids (first, first + 1, …) and the runs of choices it holds.
  */
-static size_t trie_group_end(const slm_engine *e, const struct trie *t, int np, size_t m0)
+struct tround {
+    int n_nodes, n_leaves, cap_nodes, cap_leaves;
+    llama_token *tok;
+    llama_pos *pos;
+    int32_t *n_seq;     /* leaves below each node */
+    llama_seq_id **seq; /* the first of them, in ids */
+    int8_t *logits;     /* all 1: every node's logits score a token of each choice below */
+    double *lse;        /* ln sum exp of each node's logits row */
+    llama_seq_id *ids;  /* [cap_leaves] first, first + 1, … */
+    struct trun { struct trie *t; size_t m0, m1; int l0, l1; } *runs; /* choices, leaves */
+    int n_runs;
+};
+
+static void tround_free(struct tround *r)
 {
-    int nodes = t->c[m0].d, leaves = 1;
-    size_t m = m0 + 1;
+    free(r->tok);
+    free(r->pos);
+    free(r->n_seq);
+    free(r->seq);
+    free(r->logits);
+    free(r->lse);
+    free(r->ids);
+    free(r->runs);
+}
+
+/* Rows for cap_nodes nodes, cap_leaves leaves from sequence first on and as many runs;
+ * -1 when out of memory (r is then freed by tround_free()). */
+static int tround_init(struct tround *r, int cap_nodes, int cap_leaves, llama_seq_id first)
+{
+    *r = (struct tround){.cap_nodes = cap_nodes, .cap_leaves = cap_leaves};
+    size_t cn = (size_t)(cap_nodes > 0 ? cap_nodes : 1), cl = (size_t)(cap_leaves > 0 ? cap_leaves : 1);
+    r->tok = slm_plugin_malloc(cn * sizeof *r->tok);
+    r->pos = slm_plugin_malloc(cn * sizeof *r->pos);
+    r->n_seq = slm_plugin_malloc(cn * sizeof *r->n_seq);
+    r->seq = slm_plugin_malloc(cn * sizeof *r->seq);
+    r->logits = slm_plugin_malloc(cn * sizeof *r->logits);
+    r->lse = slm_plugin_malloc(cn * sizeof *r->lse);
+    r->ids = slm_plugin_malloc(cl * sizeof *r->ids);
+    r->runs = slm_plugin_malloc(cl * sizeof *r->runs);
+    if (!r->tok || !r->pos || !r->n_seq || !r->seq || !r->logits || !r->lse || !r->ids ||
+        !r->runs)
+        return -1;
+    for (int s = 0; s < cap_leaves; s++)
+        r->ids[s] = first + s;
+    return 0;
+}
+
+/*
+ * The end of the run of t's choices from m0 that the round r can still take: as many
+ * choices in order as keep its leaves within cap_leaves and its nodes within max_nodes,
+ * the nodes the round may still add (its free rows and KV cells, and score_group_nodes).
+ * The first choice of an empty round is always taken: the callers checked each choice
+ * against n_batch and the KV cells. Returns m0 when nothing more fits.
+ *
+ * score_group_nodes (128 by default) is well below n_batch: without flash attention every
+ * node's attention reads all the KV cells of the batch, the other branches' masked out but
+ * still multiplied, so a batch of G nodes after a prompt of P tokens costs G * (P + G) in
+ * attention where the nodes need about G * P; each llama_decode() has a fixed cost too
+ * (the graph, the weights read once). On the benchmarks' 1-layer demo model at K = 64
+ * banking77 labels (P about 115, 890 nodes), batches of 128 nodes scored 8-11% faster than
+ * batches of up to 512 and about 6% faster than batches of 64 (bench/perf/bench_labels.c,
+ * BENCH_AFTER_OPTIONS). The bound changes which nodes share a batch, not the scores beyond
+ * float rounding.
+ */
+static size_t trie_group_end(const struct tround *r, const struct trie *t, size_t m0,
+                             int max_nodes)
+{
+    int nodes = r->n_nodes, leaves = r->n_leaves;
+    size_t m = m0;
     for (; m < t->n_c; m++) {
         const struct tchoice *c = &t->c[m];
-        int nn = nodes + c->d - c->lcp;
-        int nl = leaves + (c->lcp < t->c[m - 1].d); /* else it goes on from the previous leaf */
-        if (nl > e->n_seq_max - 1 || nn > e->n_batch || nn > e->score_group_nodes ||
-            np + nn > e->n_ctx)
+        int shared = m == m0 ? 0 : c->lcp;
+        int nn = nodes + c->d - shared;
+        /* it goes on from the previous leaf, or is a new one */
+        int nl = leaves + (m == m0 || c->lcp < t->c[m - 1].d);
+        bool first = r->n_nodes == 0 && m == m0;
+        if (!first && (nl > r->cap_leaves || nn > max_nodes))
             break;
         nodes = nn;
         leaves = nl;
@@ -1624,46 +1656,47 @@ static size_t trie_group_end(const slm_engine *e, const struct trie *t, int np, 
     return m;
 }
 
-/* Lays out the trie of choices [m0, m1) as rows of t: each choice's new nodes, then, where
- * it is a leaf, its sequence id on every node of its path. */
-static void trie_build(struct trie *t, int np, size_t m0, size_t m1)
+/* Adds the trie of t's choices [m0, m1) to the round as a run: each choice's new nodes,
+ * then, where it is a leaf, its sequence id on every node of its path. */
+static void trie_build(struct tround *r, struct trie *t, size_t m0, size_t m1)
 {
-    t->n_nodes = 0;
-    t->n_leaves = 0;
+    struct trun *u = &r->runs[r->n_runs++];
+    *u = (struct trun){t, m0, m1, r->n_leaves, r->n_leaves};
     for (size_t m = m0; m < m1; m++) {
         struct tchoice *c = &t->c[m];
         int shared = m == m0 ? 0 : c->lcp;
         for (int k = 0; k < shared; k++)
             c->path[k] = t->c[m - 1].path[k];
         for (int k = shared; k < c->d; k++) {
-            int v = t->n_nodes++;
-            t->tok[v] = c->t[k];
-            t->pos[v] = np + k;
-            t->logits[v] = 1;
-            t->seq[v] = &t->ids[t->n_leaves]; /* the next leaf is below it: sorted order */
-            t->n_seq[v] = 0;
+            int v = r->n_nodes++;
+            r->tok[v] = c->t[k];
+            r->pos[v] = t->np + k;
+            r->logits[v] = 1;
+            r->seq[v] = &r->ids[r->n_leaves]; /* the next leaf is below it: sorted order */
+            r->n_seq[v] = 0;
             c->path[k] = v;
         }
         if (m + 1 < m1 && t->c[m + 1].lcp == c->d)
             continue; /* the next choice goes on from here: not a leaf */
-        t->n_leaves++;
+        r->n_leaves++;
         for (int k = 0; k < c->d; k++)
-            t->n_seq[c->path[k]]++;
+            r->n_seq[c->path[k]]++;
     }
+    u->l1 = r->n_leaves;
 }
 
 /*
- * Decodes the trie of choices [m0, m1) in one batch and adds to lp each choice's tokens
- * after its first: token k from the row of its node at depth k-1, one log-sum-exp per
- * node. The leaves' sequences are copies of the prompt's, removed again afterwards.
+ * Decodes the round: each leaf's sequence a copy of its prompt's, one batch, one
+ * log-sum-exp per node, then each choice's tokens after its first added to its trie's lp:
+ * token k from the row of its node at depth k-1. The leaves' sequences are removed
+ * afterwards and the round emptied; on failure the cache is reset.
  */
-static int trie_group(slm_engine *e, struct trie *t, int np, size_t m0, size_t m1, double *lp,
-                      char *err, size_t errlen)
+static int tround_decode(slm_engine *e, struct tround *r, char *err, size_t errlen)
 {
-    trie_build(t, np, m0, m1);
-    for (int s = 1; s <= t->n_leaves; s++)
-        lib.llama_memory_seq_cp(e->mem, 0, s, -1, -1);
-    struct llama_batch b = {t->n_nodes, t->tok, NULL, t->pos, t->n_seq, t->seq, t->logits};
+    for (int k = 0; k < r->n_runs; k++)
+        for (int s = r->runs[k].l0; s < r->runs[k].l1; s++)
+            lib.llama_memory_seq_cp(e->mem, r->runs[k].t->src, r->ids[s], -1, -1);
+    struct llama_batch b = {r->n_nodes, r->tok, NULL, r->pos, r->n_seq, r->seq, r->logits};
     log_reset();
     int32_t d = lib.llama_decode(e->ctx, b);
     int rc = 0;
@@ -1672,30 +1705,69 @@ static int trie_group(slm_engine *e, struct trie *t, int np, size_t m0, size_t m
         rc = slm_plugin_err(err, errlen, "llama_decode failed on the choices (%d): %s", (int)d,
                             log_error(why, sizeof why));
     }
-    for (int v = 0; v < t->n_nodes && rc == 0; v++) {
+    for (int v = 0; v < r->n_nodes && rc == 0; v++) {
         const float *lg = lib.llama_get_logits_ith(e->ctx, v);
         if (!lg)
             rc = slm_plugin_err(err, errlen, "llama.cpp returned no logits for a choice");
         else
-            t->lse[v] = log_sum_exp(lg, e->n_vocab);
+            r->lse[v] = log_sum_exp(lg, e->n_vocab);
     }
-    for (size_t m = m0; m < m1 && rc == 0; m++) {
-        const struct tchoice *c = &t->c[m];
-        for (int k = 0; k < c->d; k++) /* rows are read in place, one token each */
-            lp[c->i] += lib.llama_get_logits_ith(e->ctx, c->path[k])[c->t[k + 1]] -
-                        t->lse[c->path[k]];
+    for (int k = 0; k < r->n_runs && rc == 0; k++) {
+        const struct trun *u = &r->runs[k];
+        for (size_t m = u->m0; m < u->m1; m++) {
+            const struct tchoice *c = &u->t->c[m];
+            for (int j = 0; j < c->d; j++) /* rows are read in place, one token each */
+                u->t->lp[c->i] += lib.llama_get_logits_ith(e->ctx, c->path[j])[c->t[j + 1]] -
+                                  r->lse[c->path[j]];
+        }
     }
-    for (int s = 1; s <= t->n_leaves; s++)
-        lib.llama_memory_seq_rm(e->mem, s, -1, -1);
+    for (int s = 0; s < r->n_leaves; s++)
+        lib.llama_memory_seq_rm(e->mem, r->ids[s], -1, -1);
     if (rc)
         cache_reset(e);
+    r->n_nodes = r->n_leaves = r->n_runs = 0;
     return rc;
 }
 
 /*
- * Scores every choice from the cached prompt through the trie (score_trie=1): lp[i] gets
- * the first token's log-probability from the prompt's logits (lse0), the others from
- * trie_group(), group after group. *n_nodes counts the nodes decoded.
+ * Decodes the tries of n_t prompts (their prompts already in the cache, the first
+ * token of each choice already in lp) in rounds from sequence `first` on: a round takes
+ * runs of one trie after another while they fit its leaves (cap_leaves), rows (n_batch),
+ * free KV cells (cells) and score_group_nodes. *n_nodes counts the nodes decoded.
+ */
+static int trie_rounds(slm_engine *e, struct trie *tries, size_t n_t, llama_seq_id first,
+                       int cap_leaves, int cells, int *n_nodes, char *err, size_t errlen)
+{
+    int cap = e->n_batch < cells ? e->n_batch : cells;
+    int group = e->score_group_nodes < cap ? e->score_group_nodes : cap;
+    struct tround r;
+    int rc = tround_init(&r, cap, cap_leaves, first) ? slm_plugin_oom(err, errlen) : 0;
+    *n_nodes = 0;
+    size_t i = 0, m = 0;
+    while (rc == 0) {
+        while (i < n_t && m == tries[i].n_c) {
+            i++;
+            m = 0;
+        }
+        size_t m1 = i < n_t ? trie_group_end(&r, &tries[i], m, group) : m;
+        if (m1 > m) {
+            trie_build(&r, &tries[i], m, m1);
+            m = m1;
+            continue;
+        }
+        if (r.n_nodes == 0)
+            break; /* every trie done */
+        *n_nodes += r.n_nodes;
+        rc = tround_decode(e, &r, err, errlen);
+    }
+    tround_free(&r);
+    return rc;
+}
+
+/*
+ * Scores every choice from the cached prompt (sequence 0) through the trie (score_trie=1):
+ * lp[i] gets the first token's log-probability from the prompt's logits (lse0), the
+ * others from trie_rounds(). *n_nodes counts the nodes decoded.
  */
 static int score_trie(slm_engine *e, int np, llama_token **ct, const int *nc, size_t n,
                       double lse0, double *lp, int *n_nodes, char *err, size_t errlen)
@@ -1703,16 +1775,8 @@ static int score_trie(slm_engine *e, int np, llama_token **ct, const int *nc, si
     for (size_t i = 0; i < n; i++)
         lp[i] = nc[i] ? e->prompt_logits[ct[i][0]] - lse0 : 0;
     struct trie t;
-    int rc = 0;
-    *n_nodes = 0;
-    if (trie_init(&t, ct, nc, n, e->n_batch, e->n_seq_max))
-        rc = slm_plugin_oom(err, errlen);
-    for (size_t m = 0; m < t.n_c && rc == 0;) {
-        size_t m1 = trie_group_end(e, &t, np, m);
-        rc = trie_group(e, &t, np, m, m1, lp, err, errlen);
-        *n_nodes += t.n_nodes;
-        m = m1;
-    }
+    int rc = trie_init(&t, ct, nc, n, np, 0, lp) ? slm_plugin_oom(err, errlen)
+             : trie_rounds(e, &t, 1, 1, e->n_seq_max - 1, e->n_ctx - np, n_nodes, err, errlen);
     trie_free(&t);
     return rc;
 }
@@ -1997,6 +2061,31 @@ static int choices_group(slm_engine *e, struct breq *b, size_t g0, size_t g1, si
 }
 
 /*
+ * Scores the choices of requests [g0, g1) after prefill_group() through their tries
+ * (score_trie=1), as score() does: request g0+k's leaves copy its prompt's sequence k, and
+ * a round takes runs of one request's trie after another from sequence g1-g0 on.
+ */
+static int choices_trie(slm_engine *e, struct breq *b, size_t g0, size_t g1, size_t n,
+                        int cells, char *err, size_t errlen)
+{
+    struct trie *t = slm_plugin_calloc(g1 - g0, sizeof *t);
+    int rc = t ? 0 : slm_plugin_oom(err, errlen), nodes = 0;
+    size_t made = 0;
+    for (; made < g1 - g0 && rc == 0; made++) {
+        struct breq *q = &b[g0 + made];
+        if (trie_init(&t[made], q->ct, q->nc, n, q->np, (llama_seq_id)made, q->r->logprob))
+            rc = slm_plugin_oom(err, errlen);
+    }
+    if (rc == 0)
+        rc = trie_rounds(e, t, g1 - g0, (llama_seq_id)(g1 - g0),
+                         e->n_seq_ctx - (int)(g1 - g0), cells, &nodes, err, errlen);
+    for (size_t k = 0; t && k < made; k++)
+        trie_free(&t[k]);
+    free(t);
+    return rc;
+}
+
+/*
  * Throughput mode: scores the choices of every request as score() would, evaluating the
  * requests in groups of at most n_parallel whose prompts, plus the longest choice of any
  * of them, fit the KV cells together. Each group starts from an empty memory (the prefix
@@ -2063,7 +2152,8 @@ static int engine_score_batch(slm_engine *e, const slm_request *const *reqs, siz
             probe_begin(pr, SLM_PHASE_DECODE);
         }
         if (rc == 0)
-            rc = choices_group(e, b, g0, g1, n, e->n_kv - cells, err, errlen);
+            rc = e->score_trie ? choices_trie(e, b, g0, g1, n, e->n_kv - cells, err, errlen)
+                               : choices_group(e, b, g0, g1, n, e->n_kv - cells, err, errlen);
         g0 = g1;
     }
     if (g0 > 0) /* the phases were begun: DECODE is open now */

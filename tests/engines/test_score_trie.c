@@ -8,6 +8,8 @@
  *     is a prefix of another, duplicates, one-token labels, and a prompt ending in a space
  *     whose end merges with bare labels (the prompt is cut back); also with n_seq_max 4
  *     and n_batch 32, and with score_group_nodes 6, so the trie is decoded in many groups;
+ *   - score_batch() of several prompts at once through their tries, against score() of
+ *     each on the per-choice path (in the synthetic case and with every real label);
  *   - every label of banking77 (77) and clinc150 (151) from ../shared/datasets/<name>/
  *     test.csv after a real prompt of its test split (banking77: also one ending in a
  *     space before bare labels), with the demo models over Qwen3's and Llama 3's
@@ -346,6 +348,45 @@ static double compare(slm_engine *trie, slm_engine *trie_small, slm_engine *ref,
     return gap;
 }
 
+/*
+ * score_batch() (throughput mode) through the tries of all the prompts at once, in rounds
+ * that hold runs of several prompts' tries, against the per-choice path's score() of
+ * each prompt: every log-probability within TOL and the same token counts.
+ */
+static void compare_batch(slm_engine *trie, slm_engine *ref, const char *const *prompts,
+                          size_t n_prompts, const char *const *choices, size_t n,
+                          const char *what)
+{
+    char err[SLM_ERRLEN];
+    slm_request *req = slm_xcalloc(n_prompts, sizeof *req);
+    const slm_request **rp = slm_xcalloc(n_prompts, sizeof *rp);
+    slm_score_result **got = slm_xcalloc(n_prompts, sizeof *got);
+    for (size_t p = 0; p < n_prompts; p++) {
+        req[p] = (slm_request){sizeof req[p], "t", prompts[p], strlen(prompts[p]), 0, NULL};
+        rp[p] = &req[p];
+    }
+    if (fx.vt->score_batch(trie, rp, n_prompts, choices, n, got, err, sizeof err))
+        fail_msg("%s: score_batch: %s", what, err);
+    for (size_t p = 0; p < n_prompts; p++) {
+        slm_score_result *b = NULL;
+        if (fx.vt->score(ref, rp[p], choices, n, &b, err, sizeof err))
+            fail_msg("%s: prompt %zu: %s", what, p, err);
+        assert_int_equal(got[p]->n_prompt_tokens, b->n_prompt_tokens);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(got[p]->n_tokens[i], b->n_tokens[i]);
+            if (!(fabs(got[p]->logprob[i] - b->logprob[i]) <= TOL))
+                fail_msg("%s: prompt %zu, choice %zu '%s': %.10g through the tries of "
+                         "score_batch(), %.10g in its own sequence", what, p, i, choices[i],
+                         got[p]->logprob[i], b->logprob[i]);
+        }
+        fx.vt->result_free(b);
+        fx.vt->result_free(got[p]);
+    }
+    free(got);
+    free(rp);
+    free(req);
+}
+
 /* ---- synthetic: the trie's corner cases ---------------------------------------------- */
 
 static void synthetic(void **state)
@@ -393,6 +434,10 @@ static void synthetic(void **state)
             "spm, synthetic bare labels, groups of at most 6 nodes", &c);
     assert_true(c.nodes > 6); /* so the bound split the trie */
     free(c.nc);
+    compare_batch(trie, ref, (const char *const *)p, 4, (const char *const *)spaced, n,
+                  "spm, synthetic labels, 4 prompts in score_batch()");
+    compare_batch(trie_few, ref, (const char *const *)p, 4, labels, n,
+                  "spm, synthetic bare labels, 4 prompts in score_batch(), groups of 6 nodes");
     compare(trie, trie_small, ref, (const char *const *)p + 2, 2, labels, n,
             "spm, synthetic bare labels after a prompt ending in a space", &c);
     assert_true(c.shared < c.prompt); /* the boundary merge cut the prompt back */
@@ -494,6 +539,9 @@ static void every_label(const char *set, size_t want, const char *tok, int bare)
             &c);
     assert_true(c.nodes < c.decoded);
     free(c.nc);
+    free(what);
+    what = slm_xasprintf("%s, %s, %zu labels after 2 prompts in score_batch()", tok, set, n);
+    compare_batch(trie, ref, (const char *const *)p, 2, (const char *const *)spaced, n, what);
     free(what);
     if (bare) {
         what = slm_xasprintf("%s, %s, %zu bare labels after 'Intent: '", tok, set, n);
