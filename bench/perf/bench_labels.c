@@ -18,6 +18,8 @@
  *      (prefix_cache=1, as `slmbench run` uses them), prompt "Classify the customer's
  *      message into one intent. / Message: {{text}} / Intent:". Skipped without ../shared
  *      or the models.
+ *   c) the same in throughput mode (score_batch(), 8 examples a call: the engine's default
+ *      n_parallel), the gain the median of the per-call ratios.
  *
  * Without an engine that knows score_trie (check_options refuses it) only "before" is
  * measured and "after" is "–". Timings are printed, never judged; raw samples go to
@@ -54,6 +56,7 @@
 #define WARMUP 2            /* untimed examples before each measurement */
 #define SEPARATE_EVALS 1200 /* a) K full evaluations an example: K*examples at most this */
 #define RESAMPLES 2000
+#define THROUGHPUT_BATCH 8  /* c) examples a score_batch() call: the engine's n_parallel */
 #define INTENT_PROMPT "Classify the customer's message into one intent.\n\nMessage: {{text}}\nIntent:"
 
 static const slm_engine_vtable *vt;
@@ -310,9 +313,36 @@ static int k_table(const char *model, char **prompts, size_t n, const char *cons
 
 /* ---- b) examples/s at 77 and 151 labels with the real-tokenizer demo models ---- */
 
-/* One model on one data set: before and after interleaved, the order alternating. */
+/* Scores prompts [0, count) with score() (batch 0: count is 1) or in one score_batch()
+ * call into r[0 .. count), adding the milliseconds to *ms; -1 with err. */
+static int timed_unit(slm_engine *e, char **prompts, size_t count, int batch,
+                      const char *const *c, size_t k, slm_score_result **r, double *ms,
+                      char *err, size_t errlen)
+{
+    if (!batch)
+        return timed_score(e, prompts[0], c, k, &r[0], ms, err, errlen);
+    slm_request *req = slm_xcalloc(count, sizeof *req);
+    const slm_request **rp = slm_xcalloc(count, sizeof *rp);
+    for (size_t i = 0; i < count; i++) {
+        req[i] = (slm_request){sizeof req[i], "bench", prompts[i], strlen(prompts[i]), 0, NULL};
+        rp[i] = &req[i];
+    }
+    uint64_t t0 = slm_now_ns();
+    int rc = vt->score_batch(e, rp, count, c, k, r, err, errlen);
+    *ms += (double)(slm_now_ns() - t0) / 1e6;
+    free(rp);
+    free(req);
+    return rc ? -1 : 0;
+}
+
+/*
+ * One model on one data set: before and after interleaved, the order alternating, unit
+ * by unit: an example through score() (batch 0), or `batch` examples through one
+ * score_batch() (throughput mode). The gain is the median of the per-unit ratios.
+ */
 static int rate_row(const char *models, const char *mname, const char *dname, char **prompts,
-                    size_t n, const char *const *c, size_t k, char *err, size_t errlen)
+                    size_t n, size_t batch, const char *const *c, size_t k, char *err,
+                    size_t errlen)
 {
     char *model = slm_xasprintf("%s/%s.gguf", models, mname);
     if (access(model, R_OK)) {
@@ -320,47 +350,60 @@ static int rate_row(const char *models, const char *mname, const char *dname, ch
         free(model);
         return 0;
     }
+    size_t per = batch ? batch : 1, units = n / per;
     slm_engine *e[2] = {NULL, NULL};
     int rc = open_engine(model, "1", have_trie ? 0 : -1, &e[0], err, errlen);
     if (rc == 0 && have_trie)
         rc = open_engine(model, "1", 1, &e[1], err, errlen);
-    double ms[2] = {0, 0}, tok = 0, gap = 0, *gain = slm_xcalloc(n, sizeof *gain);
-    for (size_t i = 0; i < n + WARMUP && rc == 0; i++) {
-        size_t ex = i < WARMUP ? i % n : i - WARMUP;
+    double ms[2] = {0, 0}, tok = 0, gap = 0, *gain = slm_xcalloc(units ? units : 1, sizeof *gain);
+    slm_score_result **r[2] = {slm_xcalloc(per, sizeof **r), slm_xcalloc(per, sizeof **r)};
+    size_t warm = batch ? 1 : WARMUP;
+    for (size_t i = 0; i < units + warm && units && rc == 0; i++) {
+        size_t u = i < warm ? i % units : i - warm;
         double m[2] = {0, 0};
-        slm_score_result *r[2] = {NULL, NULL};
         for (size_t s = 0; s < 2 && rc == 0; s++) {
             size_t w = (i + s) % 2;
             if (e[w])
-                rc = timed_score(e[w], prompts[ex], c, k, &r[w], &m[w], err, errlen);
+                rc = timed_unit(e[w], prompts + u * per, per, batch != 0, c, k, r[w], &m[w],
+                                err, errlen);
         }
-        if (rc == 0 && i >= WARMUP) {
+        if (rc == 0 && i >= warm) {
             ms[0] += m[0];
             ms[1] += m[1];
-            gain[ex] = e[1] ? m[0] / m[1] : NAN;
-            for (size_t j = 0; j < k; j++)
-                tok += r[0]->n_tokens[j];
-            gap = max_gap(r[0], r[1], gap);
-            fprintf(samples, "rate,%s,%s,%zu,before,%.4f\n", dname, mname, ex, m[0]);
+            gain[u] = e[1] ? m[0] / m[1] : NAN;
+            for (size_t x = 0; x < per; x++) {
+                for (size_t j = 0; j < k; j++)
+                    tok += r[0][x]->n_tokens[j];
+                gap = max_gap(r[0][x], e[1] ? r[1][x] : NULL, gap);
+            }
+            fprintf(samples, "%s,%s,%s,%zu,before,%.4f\n", batch ? "batch" : "rate", dname,
+                    mname, u, m[0]);
             if (e[1])
-                fprintf(samples, "rate,%s,%s,%zu,after,%.4f\n", dname, mname, ex, m[1]);
+                fprintf(samples, "%s,%s,%s,%zu,after,%.4f\n", batch ? "batch" : "rate", dname,
+                        mname, u, m[1]);
         }
-        vt->result_free(r[0]);
-        vt->result_free(r[1]);
+        for (size_t w = 0; w < 2; w++)
+            for (size_t x = 0; x < per; x++) {
+                vt->result_free(r[w][x]);
+                r[w][x] = NULL;
+            }
     }
-    if (rc == 0) {
-        printf("   %-10s %-16s %6zu %6.2f %10.2f", dname, mname, k, tok / (double)n / (double)k,
-               1000.0 * (double)n / ms[0]);
+    size_t done = units * per;
+    if (rc == 0 && units) {
+        printf("   %-10s %-16s %6zu %6.2f %10.2f", dname, mname, k,
+               tok / (double)done / (double)k, 1000.0 * (double)done / ms[0]);
         rs_summary g;
         char buf[64];
-        if (!have_trie || rs_bootstrap_median(gain, n, RESAMPLES, seed, &g)) {
+        if (!have_trie || rs_bootstrap_median(gain, units, RESAMPLES, seed, &g)) {
             printf(" %9s– –%27s %7s–\n", "", "", ""); /* "–": 3 bytes, 1 column */
         } else {
             snprintf(buf, sizeof buf, "%.2fx [%.2f, %.2f]", g.median, g.lo, g.hi);
-            printf(" %10.2f %-28s %8.2g\n", 1000.0 * (double)n / ms[1], buf, gap);
+            printf(" %10.2f %-28s %8.2g\n", 1000.0 * (double)done / ms[1], buf, gap);
         }
         fflush(stdout);
     }
+    free(r[0]);
+    free(r[1]);
     free(gain);
     vt->close(e[0]);
     vt->close(e[1]);
@@ -371,7 +414,7 @@ static int rate_row(const char *models, const char *mname, const char *dname, ch
 /* The first n test examples of SHARED/datasets/NAME, rendered with INTENT_PROMPT, scored
  * over its label set by each real-tokenizer demo model. */
 static int rate_dataset(const char *shared, const char *models, const char *name, size_t n,
-                        char *err, size_t errlen)
+                        size_t batch, char *err, size_t errlen)
 {
     char **labels;
     size_t k;
@@ -395,7 +438,7 @@ static int rate_dataset(const char *shared, const char *models, const char *name
         prompts[i] = slm_prompt_render(INTENT_PROMPT, d->rows[i].text, d->rows[i].id, NULL, 0);
     static const char *const demo[] = {"qwen3-nb-q8_0", "llama3-nb-q8_0"};
     for (size_t m = 0; rc == 0 && n && m < 2; m++)
-        rc = rate_row(models, demo[m], name, prompts, n, (const char *const *)labels, k, err,
+        rc = rate_row(models, demo[m], name, prompts, n, batch, (const char *const *)labels, k, err,
                       errlen);
     free_strings(prompts, n);
     free_strings(labels, k);
@@ -403,20 +446,30 @@ static int rate_dataset(const char *shared, const char *models, const char *name
     return rc;
 }
 
+static void rate_header(void)
+{
+    printf("   %-10s %-16s %6s %6s %10s %10s %-28s %8s\n", "data set", "model", "labels",
+           "T tok", "before", "after", "gain after [95%]", "|dlp|");
+    printf("   %-10s %-16s %6s %6s %10s %10s %-28s\n", "", "", "", "/label", "ex/s", "ex/s",
+           "(before/after ms)");
+}
+
 static int rates(const char *shared, const char *models, size_t n, char *err, size_t errlen)
 {
     printf("b) examples/s over whole label sets, the first %zu test examples (prefix_cache=1; "
            "before: score_trie=0, after: 1)\n   prompt \"%s\"\n",
            n, "Classify the customer's message into one intent. / Message: {{text}} / Intent:");
-    printf("   %-10s %-16s %6s %6s %10s %10s %-28s %8s\n", "data set", "model", "labels",
-           "T tok", "before", "after", "gain after [95%]", "|dlp|");
-    printf("   %-10s %-16s %6s %6s %10s %10s %-28s\n", "", "", "", "/label", "ex/s", "ex/s",
-           "(before/after ms)");
-    if (slm_prompt_check(INTENT_PROMPT, "bench_labels", err, errlen))
+    rate_header();
+    if (slm_prompt_check(INTENT_PROMPT, "bench_labels", err, errlen) ||
+        rate_dataset(shared, models, "banking77", n, 0, err, errlen) ||
+        rate_dataset(shared, models, "clinc150", n, 0, err, errlen))
         return -1;
-    if (rate_dataset(shared, models, "banking77", n, err, errlen))
+    printf("c) the same in throughput mode: score_batch() of %d examples a call (n_parallel 8), "
+           "gain per call\n", THROUGHPUT_BATCH);
+    rate_header();
+    if (rate_dataset(shared, models, "banking77", n, THROUGHPUT_BATCH, err, errlen))
         return -1;
-    return rate_dataset(shared, models, "clinc150", n, err, errlen);
+    return rate_dataset(shared, models, "clinc150", n, THROUGHPUT_BATCH, err, errlen);
 }
 
 /* ---- main ---- */
