@@ -456,7 +456,7 @@ struct slm_engine {
     float *prompt_logits;     /* [n_vocab] logits after the last prompt token */
     bool prefix_cache;        /* open option prefix_cache=1: keep sequence 0 between requests */
     bool score_trie;          /* open option score_trie=1: shared choice prefixes decoded once */
-    int score_group_nodes;    /* open option: the most trie nodes one batch of score() decodes */
+    int score_group_nodes;    /* open option: the most trie nodes one batch decodes */
     llama_token *cache;       /* [n_ctx] the tokens sequence 0 holds, at positions 0.. */
     int n_cache;              /* how many; 0 whenever the memory's content is unknown */
     char tmpl_sha256[65];     /* SHA-256 of the template's text, "" without one */
@@ -754,12 +754,12 @@ static int parse_open_options(const slm_options *opts, open_opts *o, char *err, 
  * prompt plus up to 31 choices scored per batch), chat_template ("1": wrap every prompt),
  * flash_attn ("0" by default, "1", "auto"), prefix_cache ("1" by default: reuse the
  * prompt tokens shared with the previous request; "0": evaluate every prompt from an
- * empty cache), score_trie ("1" by default: score() decodes each node of the choices'
- * token trie once, shared label prefixes once for all the labels through them; "0":
+ * empty cache), score_trie ("1" by default: score() and score_batch() decode each node of
+ * the choices' token trie once, shared label prefixes once for all the labels through them; "0":
  * every choice decodes all its tokens in a sequence of its own, the reference the trie
  * is tested and benchmarked against), score_group_nodes (128: the most trie nodes one
- * llama_decode() of score() takes, see trie_group_end()), n_parallel (8, at most 128: prompts score_batch()
- * evaluates side by side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
+ * llama_decode() of the choices takes, see trie_group_end()), n_parallel (8, at most 128:
+ * prompts score_batch() evaluates side by side), vocab_only ("1": the vocabulary alone, no weights and no context; tokenize()
  * and info() work, score() and generate() fail), n_gpu_layers (-1: all, the default where
  * a GPU backend loaded; 0, the default otherwise: CPU only; asking for layers without a
  * GPU backend is an error). Unknown keys are ignored.
