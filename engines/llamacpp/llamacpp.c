@@ -1632,7 +1632,7 @@ static int tround_init(struct tround *r, int cap_nodes, int cap_leaves, llama_se
  * attention where the nodes need about G * P; each llama_decode() has a fixed cost too
  * (the graph, the weights read once). On the benchmarks' 1-layer demo model at K = 64
  * banking77 labels (P about 115, 890 nodes), batches of 128 nodes scored 7-12% faster than
- * batches of up to 512 and about 6% faster than batches of 64 (bench/perf/bench_labels.c
+ * batches of up to 512 or of up to 64 (bench/perf/bench_labels.c
  * with BENCH_AFTER_OPTIONS=score_group_nodes=512, and =64). The bound changes which nodes share a batch, not the scores beyond
  * float rounding.
  */
