@@ -45,6 +45,7 @@
 #include "prompt.h"
 #include "slm_engine.h"
 #include "llamacpp_plugin.h"
+#include "real_vocab.h"
 #include "util.h"
 
 /*
@@ -94,18 +95,8 @@ static int group_setup(void **state)
     dl_iterate_phdr(find_llama, llama);
     fx.llama = llama[0] ? dlopen(llama, RTLD_NOW | RTLD_NOLOAD) : NULL;
 
-    /* A sanitizer build lives in build/sanitize: its binary does not sit next to the
-     * tokenizers make fetched, so look in the source tree's build/ too. */
-    if (!getenv("SLM_TOKENIZERS_DIR")) {
-        char *p = slm_xasprintf("%s/build/third_party/tokenizers", test_root());
-        char probe[512];
-        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && test_is_dir(p))
-            setenv("SLM_TOKENIZERS_DIR", p, 1);
-        free(p);
-    }
-    if (slm_hf_tokenizers_dir(fx.tokenizers, sizeof fx.tokenizers, fx.why_no_tokenizers,
-                              sizeof fx.why_no_tokenizers))
-        fx.tokenizers[0] = '\0';
+    test_tokenizers_dir(fx.tokenizers, sizeof fx.tokenizers, fx.why_no_tokenizers,
+                        sizeof fx.why_no_tokenizers);
     snprintf(fx.dir, sizeof fx.dir, "/tmp/slm-realvocab-XXXXXX");
     return mkdtemp(fx.dir) ? 0 : -1;
 }
@@ -125,10 +116,10 @@ static int group_teardown(void **state)
 
 /* ---- a model over a real vocabulary ------------------------------------------------- */
 
-static slm_engine *open_engine(const char *model, int vocab_only)
+static slm_engine *open_engine(const char *model)
 {
-    slm_option items[] = {{"model", model}, {"threads", "2"}, {"vocab_only", "1"}};
-    slm_options opts = {items, vocab_only ? 3 : 2};
+    slm_option items[] = {{"model", model}, {"threads", "2"}};
+    slm_options opts = {items, 2};
     slm_engine *e = NULL;
     char err[SLM_ERRLEN] = "";
     if (fx.vt->open(&opts, &e, err, sizeof err))
@@ -136,36 +127,12 @@ static slm_engine *open_engine(const char *model, int vocab_only)
     return e;
 }
 
-/* The factory's tokenize callback, through the engine's tokenize slot (ud: an engine). */
-static int engine_tokenize(void *ud, const char *text, int32_t **ids, size_t *n, char *err,
-                           size_t errlen)
-{
-    slm_token_result *r = NULL;
-    if (fx.vt->tokenize(ud, text, strlen(text), 0, &r, err, errlen))
-        return -1;
-    *ids = slm_xmalloc((r->n + 1) * sizeof **ids);
-    memcpy(*ids, r->ids, r->n * sizeof **ids);
-    *n = r->n;
-    fx.vt->result_free(r);
-    return 0;
-}
-
-/* Builds a classifier model over tokenizer's vocabulary from a train split into
- * fx.dir/<name>.gguf; the vocabulary-only GGUF it goes through is removed. */
 static char *make_model(const char *tokenizer, const char *train, const char *const *labels,
                         size_t n_labels, const char *tmpl, const char *name)
 {
     char err[SLM_ERRLEN];
     char *vocab = slm_xasprintf("%s/%s-vocab.gguf", fx.dir, name);
     char *model = slm_xasprintf("%s/%s.gguf", fx.dir, name);
-    slm_hf_vocab *hv;
-    if (slm_hf_vocab_load(tokenizer, &hv, err, sizeof err))
-        fail_msg("load tokenizer %s: %s", tokenizer, err);
-    int rc = slm_hf_vocab_write_gguf(hv, vocab, err, sizeof err);
-    slm_hf_vocab_free(hv);
-    if (rc)
-        fail_msg("write %s: %s", vocab, err);
-    slm_engine *ve = open_engine(vocab, 1);
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.train_path = train;
@@ -175,12 +142,7 @@ static char *make_model(const char *tokenizer, const char *train, const char *co
     o.n_labels = n_labels;
     o.prompt_template = tmpl;
     o.vocab_words = 300;
-    o.tokenizer_gguf = vocab;
-    o.tokenize = engine_tokenize;
-    o.tokenize_ud = ve;
-    rc = slm_model_make(&o, NULL, err, sizeof err);
-    fx.vt->close(ve);
-    unlink(vocab);
+    int rc = test_make_real_model(fx.vt, tokenizer, vocab, &o, err, sizeof err);
     free(vocab);
     if (rc)
         fail_msg("make a %s model from %s: %s", tokenizer, train, err);
@@ -321,7 +283,7 @@ static void check_prompts(const char *model, const char *const *prompts, const i
     uint64_t t0 = slm_now_ns(), t_ref = 0;
     struct ref r;
     ref_open(&r, model);
-    slm_engine *e = open_engine(model, 0);
+    slm_engine *e = open_engine(model);
     slm_request *reqs = slm_xcalloc(n_prompts, sizeof *reqs);
     const slm_request **rp = slm_xcalloc(n_prompts, sizeof *rp);
     slm_score_result **single = slm_xcalloc(n_prompts, sizeof *single);
@@ -452,7 +414,7 @@ static void support_triage(const char *tokenizer)
 
     /* The cut-back made plain: after "Category: " and "billing" the engine scores the
      * tokens " billing" from the prompt without its last token, the space. */
-    slm_engine *e = open_engine(model, 0);
+    slm_engine *e = open_engine(model);
     slm_request req = {sizeof req, "t", p[3], strlen(p[3]), 0, NULL};
     slm_request req0 = {sizeof req0, "t", p[0], strlen(p[0]), 0, NULL};
     slm_score_result *cut = NULL, *plain = NULL;

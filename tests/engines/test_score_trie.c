@@ -45,6 +45,7 @@
 #include "prompt.h"
 #include "slm_engine.h"
 #include "llamacpp_plugin.h"
+#include "real_vocab.h"
 #include "util.h"
 
 #define TOL 1e-5 /* the bound: the trie changes the batch layout, not the arithmetic */
@@ -68,16 +69,8 @@ static int group_setup(void **state)
         fprintf(stderr, "init: %s\n", fx.vt ? err : "no entry point");
         return -1;
     }
-    if (!getenv("SLM_TOKENIZERS_DIR")) { /* a sanitizer build: look in the source tree */
-        char *p = slm_xasprintf("%s/build/third_party/tokenizers", test_root());
-        char probe[512];
-        if (slm_hf_tokenizers_dir(probe, sizeof probe, err, sizeof err) && test_is_dir(p))
-            setenv("SLM_TOKENIZERS_DIR", p, 1);
-        free(p);
-    }
-    if (slm_hf_tokenizers_dir(fx.tokenizers, sizeof fx.tokenizers, fx.why_no_tokenizers,
-                              sizeof fx.why_no_tokenizers))
-        fx.tokenizers[0] = '\0';
+    test_tokenizers_dir(fx.tokenizers, sizeof fx.tokenizers, fx.why_no_tokenizers,
+                        sizeof fx.why_no_tokenizers);
     char *es = slm_xasprintf("%s/evalsets/support-triage", test_root());
     int rc = slm_evalset_load(es, &fx.triage, err, sizeof err);
     free(es);
@@ -123,19 +116,6 @@ static slm_engine *open_engine(const char *model, const char *const *kv)
     return e;
 }
 
-static int engine_tokenize(void *ud, const char *text, int32_t **ids, size_t *n, char *err,
-                           size_t errlen)
-{
-    slm_token_result *r = NULL;
-    if (fx.vt->tokenize(ud, text, strlen(text), 0, &r, err, errlen))
-        return -1;
-    *ids = slm_xmalloc((r->n + 1) * sizeof **ids);
-    memcpy(*ids, r->ids, r->n * sizeof **ids);
-    *n = r->n;
-    fx.vt->result_free(r);
-    return 0;
-}
-
 /* A support-triage demo model in fx.dir/<name>.gguf: over the factory's own SPM
  * vocabulary (tokenizer NULL) or a real one (hftokenizer's name). */
 static char *make_model(const char *tokenizer, const char *name)
@@ -143,7 +123,6 @@ static char *make_model(const char *tokenizer, const char *name)
     char err[SLM_ERRLEN];
     char *model = slm_xasprintf("%s/%s.gguf", fx.dir, name);
     char *vocab = slm_xasprintf("%s/%s-vocab.gguf", fx.dir, name);
-    slm_engine *ve = NULL;
     slm_factory_opts o;
     slm_factory_defaults(&o);
     o.train_path = slm_evalset_split_path(fx.triage, "train");
@@ -153,25 +132,8 @@ static char *make_model(const char *tokenizer, const char *name)
     o.n_labels = fx.triage->n_labels;
     o.prompt_template = fx.triage->prompt;
     o.vocab_words = 300;
-    if (tokenizer) {
-        slm_hf_vocab *hv;
-        if (slm_hf_vocab_load(tokenizer, &hv, err, sizeof err))
-            fail_msg("load tokenizer %s: %s", tokenizer, err);
-        int rc = slm_hf_vocab_write_gguf(hv, vocab, err, sizeof err);
-        slm_hf_vocab_free(hv);
-        if (rc)
-            fail_msg("write %s: %s", vocab, err);
-        const char *vo[] = {"vocab_only", "1", NULL};
-        ve = open_engine(vocab, vo);
-        o.tokenizer_gguf = vocab;
-        o.tokenize = engine_tokenize;
-        o.tokenize_ud = ve;
-    }
-    int rc = slm_model_make(&o, NULL, err, sizeof err);
-    if (ve) {
-        fx.vt->close(ve);
-        unlink(vocab);
-    }
+    int rc = tokenizer ? test_make_real_model(fx.vt, tokenizer, vocab, &o, err, sizeof err)
+                       : slm_model_make(&o, NULL, err, sizeof err);
     free(vocab);
     if (rc)
         fail_msg("make a model %s: %s", name, err);
