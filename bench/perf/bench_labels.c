@@ -40,6 +40,7 @@
  * one choice a batch, the difference is 0). The demo models' log-probabilities are large
  * (-100 to -500), so a relative 2e-6 shows as up to 1e-3.
  */
+#include "bench_common.h"
 #include "evalset.h"
 #include "prompt.h"
 #include "ratio_stats.h"
@@ -65,13 +66,6 @@ static int threads = 2;
 static uint64_t seed = 20;
 static int have_trie;        /* the engine knows score_trie */
 static size_t k_max = 150;   /* BENCH_KMAX: larger K are left out (a short check) */
-
-static int env_int(const char *name, int def)
-{
-    long v;
-    const char *s = getenv(name);
-    return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
-}
 
 /* trie: 0 or 1 sets score_trie, -1 leaves it out; with 1 the options of
  * BENCH_AFTER_OPTIONS follow ("key=value,...", at most 8). */
@@ -474,22 +468,13 @@ static int rates(const char *shared, const char *models, size_t n, char *err, si
 
 /* ---- main ---- */
 
-/* Loads the engine; 0, or -1 with a message on stderr. */
+/* Loads the engine and learns whether it knows score_trie; 0, or -1 with a message on
+ * stderr. */
 static int load_engine(const char *so_path, void **so)
 {
     char err[SLM_ERRLEN] = "";
-    *so = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-    slm_engine_entry_fn entry = *so ? (slm_engine_entry_fn)dlsym(*so, SLM_ENGINE_ENTRY) : NULL;
-    vt = entry ? entry() : NULL;
-    if (!vt) {
-        fprintf(stderr, "bench_labels: cannot load engine '%s': %s\n", so_path,
-                *so ? "no entry point" : dlerror());
+    if (!(vt = bench_load_engine("bench_labels", so_path, so)))
         return -1;
-    }
-    if (vt->init && vt->init(err, sizeof err)) {
-        fprintf(stderr, "bench_labels: llamacpp engine disabled: %s\n", err);
-        return -1;
-    }
     slm_option o[] = {{"model", "x.gguf"}, {"score_trie", "1"}};
     slm_options opts = {o, 2};
     have_trie = vt->check_options && vt->check_options(&opts, err, sizeof err) == 0;
@@ -503,11 +488,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *models = argv[3], *shared = argv[4], *work = argv[5];
-    threads = env_int("BENCH_THREADS", 2);
-    seed = (uint64_t)env_int("BENCH_SEED", 20);
-    size_t n = (size_t)env_int("BENCH_EXAMPLES", 30);
-    size_t n_rate = (size_t)env_int("BENCH_LABEL_EXAMPLES", 40);
-    k_max = (size_t)env_int("BENCH_KMAX", 150);
+    threads = bench_env_int("BENCH_THREADS", 2);
+    seed = (uint64_t)bench_env_int("BENCH_SEED", 20);
+    size_t n = (size_t)bench_env_int("BENCH_EXAMPLES", 30);
+    size_t n_rate = (size_t)bench_env_int("BENCH_LABEL_EXAMPLES", 40);
+    k_max = (size_t)bench_env_int("BENCH_KMAX", 150);
     char err[SLM_ERRLEN] = "";
     int rc = 4;
     void *so = NULL;

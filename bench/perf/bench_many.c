@@ -44,6 +44,7 @@
  * BENCH_MANY_REQS (8), BENCH_MANY_DECODE (32), SLM_LLAMA_LIB (the library, as for the
  * engine). Raw samples go to WORKDIR/many.csv.
  */
+#include "bench_common.h"
 #include "slm_engine.h"
 #include "util.h"
 
@@ -69,13 +70,6 @@ extern char **environ;
 static const slm_engine_vtable *vt;
 static const unsigned concs[] = {1, 2, 4};
 #define N_CONC (sizeof concs / sizeof concs[0])
-
-static int env_int(const char *name, int def)
-{
-    long v;
-    const char *s = getenv(name);
-    return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
-}
 
 static double now_s(void)
 {
@@ -371,8 +365,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_many ENGINE_SO SLMBENCH EVALSET WORKDIR\n");
         return 2;
     }
-    int threads = env_int("BENCH_THREADS", 2), reps = env_int("BENCH_MANY_REPS", 3);
-    int n_reqs = env_int("BENCH_MANY_REQS", 8), decode = env_int("BENCH_MANY_DECODE", 32);
+    int threads = bench_env_int("BENCH_THREADS", 2), reps = bench_env_int("BENCH_MANY_REPS", 3);
+    int n_reqs = bench_env_int("BENCH_MANY_REQS", 8);
+    int decode = bench_env_int("BENCH_MANY_DECODE", 32);
     reps = reps > MAX_REPS ? MAX_REPS : reps;
     n_reqs = n_reqs > MAX_REQS ? MAX_REQS : n_reqs;
     const char *shape = getenv("BENCH_MANY_SHAPE");
@@ -388,11 +383,8 @@ int main(int argc, char **argv)
         free(model);
         return 1;
     }
-    void *so = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    slm_engine_entry_fn entry = so ? (slm_engine_entry_fn)dlsym(so, SLM_ENGINE_ENTRY) : NULL;
-    vt = entry ? entry() : NULL;
-    if (!vt || (vt->init && vt->init(err, sizeof err))) {
-        fprintf(stderr, "bench_many: %s: %s\n", argv[1], vt ? err : "cannot load the engine");
+    void *so;
+    if (!(vt = bench_load_engine("bench_many", argv[1], &so))) {
         free(model);
         return 1;
     }

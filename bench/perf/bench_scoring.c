@@ -16,6 +16,7 @@
  *
  * Environment: BENCH_THREADS (default 2), BENCH_EXAMPLES (default 30).
  */
+#include "bench_common.h"
 #include "evalset.h"
 #include "modelfactory.h"
 #include "prompt.h"
@@ -35,13 +36,6 @@
 static const slm_engine_vtable *vt;
 static FILE *samples;         /* raw samples, one line per timed call group */
 static int threads = 2;
-
-static int env_int(const char *name, int def)
-{
-    long v;
-    const char *s = getenv(name);
-    return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
-}
 
 static int open_engine(const char *model, const char *prefix_cache, slm_engine **e, char *err,
                        size_t errlen)
@@ -276,8 +270,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *so_path = argv[1], *es_path = argv[2], *work = argv[3];
-    threads = env_int("BENCH_THREADS", 2);
-    size_t n = (size_t)env_int("BENCH_EXAMPLES", 30);
+    threads = bench_env_int("BENCH_THREADS", 2);
+    size_t n = (size_t)bench_env_int("BENCH_EXAMPLES", 30);
     char err[SLM_ERRLEN] = "";
     int rc = 1;
     void *so = NULL;
@@ -287,18 +281,8 @@ int main(int argc, char **argv)
     char *model = slm_xasprintf("%s/bench-nb-300-f16.gguf", work);
     char *raw = slm_xasprintf("%s/scoring.csv", work);
 
-    so = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-    slm_engine_entry_fn entry = so ? (slm_engine_entry_fn)dlsym(so, SLM_ENGINE_ENTRY) : NULL;
-    vt = entry ? entry() : NULL;
-    if (!vt) {
-        fprintf(stderr, "bench_scoring: cannot load engine '%s': %s\n", so_path,
-                so ? "no entry point" : dlerror());
+    if (!(vt = bench_load_engine("bench_scoring", so_path, &so)))
         goto out;
-    }
-    if (vt->init && vt->init(err, sizeof err)) {
-        fprintf(stderr, "bench_scoring: llamacpp engine disabled: %s\n", err);
-        goto out;
-    }
     if (slm_mkdir_p(work, err, sizeof err) || slm_evalset_load(es_path, &es, err, sizeof err) ||
         slm_evalset_load_split(es, "train", 0, &train, err, sizeof err) ||
         slm_evalset_load_split(es, "test", 0, &test, err, sizeof err) ||

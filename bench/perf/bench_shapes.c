@@ -60,6 +60,7 @@
  * quiet 2-core machine, the first build of the models aside), BENCH_SHAPES_PROMPT (512),
  * BENCH_SHAPES_DECODE (128), SLM_LLAMA_LIB (the library, as for the engine).
  */
+#include "bench_common.h"
 #include "evalset.h"
 #include "llamacpp/llama_abi.h"
 #include "modelshape.h"
@@ -97,13 +98,6 @@
 extern char **environ;
 
 static int threads = 2, n_prompt = 512, n_decode = 128;
-
-static int env_int(const char *name, int def)
-{
-    long v;
-    const char *s = getenv(name);
-    return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
-}
 
 /* ---- the library, as the engine loads it ---- */
 
@@ -796,7 +790,7 @@ static int bench_shape(const char *slmbench, const slm_evalset *es, char **words
     /* K and V (F16) of every layer at the mean position of the decode. */
     out->kv_bytes = 2.0 * s->n_layer * s->n_head_kv * s->head_dim * 2.0 * (n + n_decode / 2.0);
 
-    int reps = env_int("BENCH_SHAPES_REPS", s->published_params >= 1000000000ull ? 3 : 5);
+    int reps = bench_env_int("BENCH_SHAPES_REPS", s->published_params >= 1000000000ull ? 3 : 5);
     out->reps = reps = reps > MAX_REPS ? MAX_REPS : reps;
     double ap[MAX_REPS], ad[MAX_REPS], bp[MAX_REPS], bd[MAX_REPS], rp[MAX_REPS], rd[MAX_REPS];
     double pre, dec;
@@ -868,9 +862,9 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *work = argv[3];
-    threads = env_int("BENCH_THREADS", 2);
-    n_prompt = env_int("BENCH_SHAPES_PROMPT", 512);
-    n_decode = env_int("BENCH_SHAPES_DECODE", 128);
+    threads = bench_env_int("BENCH_THREADS", 2);
+    n_prompt = bench_env_int("BENCH_SHAPES_PROMPT", 512);
+    n_decode = bench_env_int("BENCH_SHAPES_DECODE", 128);
     const char *list = getenv("SLM_BENCH_SHAPES");
     char *names = slm_xstrdup(list && *list ? list : DEFAULT_SHAPES);
     char err[SLM_ERRLEN] = "";

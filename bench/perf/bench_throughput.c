@@ -25,6 +25,7 @@
  * Environment: BENCH_THREADS (default 2), BENCH_EXAMPLES (default 64), BENCH_REPS (3),
  * BENCH_PARALLEL (default "8 16": the n_parallel values of the throughput modes).
  */
+#include "bench_common.h"
 #include "evalset.h"
 #include "modelfactory.h"
 #include "prompt.h"
@@ -52,13 +53,6 @@ static struct mode {
     {"single-stream prefix_cache=1", "1", ""},
 };
 static size_t N_MODES = 2;
-
-static int env_int(const char *name, int def)
-{
-    long v;
-    const char *s = getenv(name);
-    return s && *s && slm_parse_long(s, &v) == 0 && v > 0 && v < 1000000 ? (int)v : def;
-}
 
 static int open_mode(const char *model, const struct mode *m, slm_engine **e, char *err,
                      size_t errlen)
@@ -190,9 +184,9 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *so_path = argv[1], *es_path = argv[2], *work = argv[3];
-    threads = env_int("BENCH_THREADS", 2);
-    size_t n = (size_t)env_int("BENCH_EXAMPLES", 64);
-    int reps = env_int("BENCH_REPS", 3);
+    threads = bench_env_int("BENCH_THREADS", 2);
+    size_t n = (size_t)bench_env_int("BENCH_EXAMPLES", 64);
+    int reps = bench_env_int("BENCH_REPS", 3);
     reps = reps > 64 ? 64 : reps;
     const char *par = getenv("BENCH_PARALLEL");
     char *list = slm_xstrdup(par && *par ? par : "8 16"), *save = NULL;
@@ -214,21 +208,11 @@ int main(int argc, char **argv)
     char *model = slm_xasprintf("%s/bench-nb-300-f16.gguf", work);
     char *raw = slm_xasprintf("%s/throughput.csv", work);
 
-    so = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-    slm_engine_entry_fn entry = so ? (slm_engine_entry_fn)dlsym(so, SLM_ENGINE_ENTRY) : NULL;
-    vt = entry ? entry() : NULL;
-    if (!vt) {
-        fprintf(stderr, "bench_throughput: cannot load engine '%s': %s\n", so_path,
-                so ? "no entry point" : dlerror());
+    if (!(vt = bench_load_engine("bench_throughput", so_path, &so)))
         goto out;
-    }
     if (vt->struct_size < offsetof(slm_engine_vtable, score_batch) + sizeof vt->score_batch ||
         !vt->score_batch) {
         fprintf(stderr, "bench_throughput: engine '%s' has no score_batch\n", so_path);
-        goto out;
-    }
-    if (vt->init && vt->init(err, sizeof err)) {
-        fprintf(stderr, "bench_throughput: llamacpp engine disabled: %s\n", err);
         goto out;
     }
     if (slm_mkdir_p(work, err, sizeof err) || slm_evalset_load(es_path, &es, err, sizeof err) ||
