@@ -465,7 +465,6 @@ struct slm_engine {
     uint64_t kv_bytes;        /* the KV cache as allocated, 0 unknown */
     enum llama_flash_attn_type fa; /* open option flash_attn, kept for make_context() */
     int n_reused;             /* prompt tokens taken from the cache by the last request */
-    int n_trie_nodes;         /* trie nodes the last score() decoded (score_trie=1) */
     long long n_reused_total; /* and by all requests, for a future ABI (not exposed yet) */
 };
 
@@ -1733,16 +1732,15 @@ static int tround_decode(slm_engine *e, struct tround *r, char *err, size_t errl
  * Decodes the tries of n_t prompts (their prompts already in the cache, the first
  * token of each choice already in lp) in rounds from sequence `first` on: a round takes
  * runs of one trie after another while they fit its leaves (cap_leaves), rows (n_batch),
- * free KV cells (cells) and score_group_nodes. *n_nodes counts the nodes decoded.
+ * free KV cells (cells) and score_group_nodes.
  */
 static int trie_rounds(slm_engine *e, struct trie *tries, size_t n_t, llama_seq_id first,
-                       int cap_leaves, int cells, int *n_nodes, char *err, size_t errlen)
+                       int cap_leaves, int cells, char *err, size_t errlen)
 {
     int cap = e->n_batch < cells ? e->n_batch : cells;
     int group = e->score_group_nodes < cap ? e->score_group_nodes : cap;
     struct tround r;
     int rc = tround_init(&r, cap, cap_leaves, first) ? slm_plugin_oom(err, errlen) : 0;
-    *n_nodes = 0;
     size_t i = 0, m = 0;
     while (rc == 0) {
         while (i < n_t && m == tries[i].n_c) {
@@ -1757,7 +1755,6 @@ static int trie_rounds(slm_engine *e, struct trie *tries, size_t n_t, llama_seq_
         }
         if (r.n_nodes == 0)
             break; /* every trie done */
-        *n_nodes += r.n_nodes;
         rc = tround_decode(e, &r, err, errlen);
     }
     tround_free(&r);
@@ -1767,16 +1764,16 @@ static int trie_rounds(slm_engine *e, struct trie *tries, size_t n_t, llama_seq_
 /*
  * Scores every choice from the cached prompt (sequence 0) through the trie (score_trie=1):
  * lp[i] gets the first token's log-probability from the prompt's logits (lse0), the
- * others from trie_rounds(). *n_nodes counts the nodes decoded.
+ * others from trie_rounds().
  */
 static int score_trie(slm_engine *e, int np, llama_token **ct, const int *nc, size_t n,
-                      double lse0, double *lp, int *n_nodes, char *err, size_t errlen)
+                      double lse0, double *lp, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++)
         lp[i] = nc[i] ? e->prompt_logits[ct[i][0]] - lse0 : 0;
     struct trie t;
     int rc = trie_init(&t, ct, nc, n, np, 0, lp) ? slm_plugin_oom(err, errlen)
-             : trie_rounds(e, &t, 1, 1, e->n_seq_max - 1, e->n_ctx - np, n_nodes, err, errlen);
+             : trie_rounds(e, &t, 1, 1, e->n_seq_max - 1, e->n_ctx - np, err, errlen);
     trie_free(&t);
     return rc;
 }
@@ -1846,7 +1843,7 @@ static int engine_score(slm_engine *e, const slm_request *req, const char *const
         probe_begin(req, SLM_PHASE_DECODE);
         size_t i = e->score_trie ? n : 0;
         if (e->score_trie)
-            rc = score_trie(e, np, ct, nc, n, lse0, r->logprob, &e->n_trie_nodes, err, errlen);
+            rc = score_trie(e, np, ct, nc, n, lse0, r->logprob, err, errlen);
         while (i < n && rc == 0) {
             size_t g1 = i;
             int ntok = 0;
@@ -2069,7 +2066,7 @@ static int choices_trie(slm_engine *e, struct breq *b, size_t g0, size_t g1, siz
                         int cells, char *err, size_t errlen)
 {
     struct trie *t = slm_plugin_calloc(g1 - g0, sizeof *t);
-    int rc = t ? 0 : slm_plugin_oom(err, errlen), nodes = 0;
+    int rc = t ? 0 : slm_plugin_oom(err, errlen);
     size_t made = 0;
     for (; made < g1 - g0 && rc == 0; made++) {
         struct breq *q = &b[g0 + made];
@@ -2078,7 +2075,7 @@ static int choices_trie(slm_engine *e, struct breq *b, size_t g0, size_t g1, siz
     }
     if (rc == 0)
         rc = trie_rounds(e, t, g1 - g0, (llama_seq_id)(g1 - g0),
-                         e->n_seq_ctx - (int)(g1 - g0), cells, &nodes, err, errlen);
+                         e->n_seq_ctx - (int)(g1 - g0), cells, err, errlen);
     for (size_t k = 0; t && k < made; k++)
         trie_free(&t[k]);
     free(t);
